@@ -1,0 +1,140 @@
+//! The system counter frequency and exact conversions between ticks and
+//! nanoseconds.
+//!
+//! Follows the Arm ARM (DDI 0487) generic timer chapter: `CNTFRQ_EL0` holds
+//! the counter frequency in Hz, programmed by firmware (54 MHz on a
+//! Raspberry Pi 4, 62.5 MHz under QEMU `raspi4b`). Neither divides 1e9 into
+//! an integer tick length at 54 MHz, so every conversion goes through a
+//! 128-bit product before the single division: `u64 * 1e9` and
+//! `u64 * u64` both fit in `u128`, so the only rounding is the one we choose.
+
+use core::num::NonZeroU64;
+
+use crate::units::{Nanos, Ticks};
+
+pub(crate) const NANOS_PER_SEC: u128 = 1_000_000_000;
+
+/// Counter frequency in Hz, as read from `CNTFRQ_EL0`. Never zero.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub struct Frequency(NonZeroU64);
+
+impl Frequency {
+    /// `None` for 0 Hz: an unprogrammed `CNTFRQ_EL0` reads as 0 and must be
+    /// refused at boot rather than divided by.
+    pub const fn from_hz(hz: u64) -> Option<Frequency> {
+        match NonZeroU64::new(hz) {
+            Some(v) => Some(Frequency(v)),
+            None => None,
+        }
+    }
+
+    pub const fn hz(self) -> u64 {
+        self.0.get()
+    }
+
+    /// Elapsed nanoseconds covered by `ticks`, rounded down. `None` if the
+    /// result does not fit in 64 bits (more than ~584 years).
+    pub const fn ticks_to_nanos(self, ticks: Ticks) -> Option<Nanos> {
+        let ns = (ticks.0 as u128 * NANOS_PER_SEC) / self.0.get() as u128;
+        narrow_nanos(ns)
+    }
+
+    /// Ticks needed to cover at least `ns`, rounded up: a deadline computed
+    /// with this is never early.
+    pub const fn nanos_to_ticks_ceil(self, ns: Nanos) -> Option<Ticks> {
+        narrow_ticks(nanos_u128_to_ticks_ceil(self, ns.0 as u128))
+    }
+
+    /// Whole ticks contained in `ns`, rounded down.
+    pub const fn nanos_to_ticks_floor(self, ns: Nanos) -> Option<Ticks> {
+        narrow_ticks(nanos_u128_to_ticks_floor(self, ns.0 as u128))
+    }
+}
+
+/// `ceil(ns * hz / 1e9)` for a 128-bit nanosecond count. `None` only when the
+/// product overflows `u128`, in which case the tick count is far beyond
+/// `u64` anyway (a result < 2^64 needs `ns * hz < 2^64 * 1e9 < 2^94`).
+pub(crate) const fn nanos_u128_to_ticks_ceil(freq: Frequency, ns: u128) -> Option<u128> {
+    match ns.checked_mul(freq.0.get() as u128) {
+        Some(p) => Some(p.div_ceil(NANOS_PER_SEC)),
+        None => None,
+    }
+}
+
+pub(crate) const fn nanos_u128_to_ticks_floor(freq: Frequency, ns: u128) -> Option<u128> {
+    match ns.checked_mul(freq.0.get() as u128) {
+        Some(p) => Some(p / NANOS_PER_SEC),
+        None => None,
+    }
+}
+
+const fn narrow_ticks(v: Option<u128>) -> Option<Ticks> {
+    match v {
+        Some(v) if v <= u64::MAX as u128 => Some(Ticks(v as u64)),
+        _ => None,
+    }
+}
+
+const fn narrow_nanos(v: u128) -> Option<Nanos> {
+    if v <= u64::MAX as u128 {
+        Some(Nanos(v as u64))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PI4: Frequency = match Frequency::from_hz(54_000_000) {
+        Some(f) => f,
+        None => panic!(),
+    };
+    const QEMU: Frequency = match Frequency::from_hz(62_500_000) {
+        Some(f) => f,
+        None => panic!(),
+    };
+
+    #[test]
+    fn zero_frequency_is_rejected() {
+        assert_eq!(Frequency::from_hz(0), None);
+        assert_eq!(Frequency::from_hz(1).map(Frequency::hz), Some(1));
+    }
+
+    #[test]
+    fn qemu_tick_is_16ns_exactly() {
+        assert_eq!(QEMU.ticks_to_nanos(Ticks(1)), Some(Nanos(16)));
+        assert_eq!(QEMU.nanos_to_ticks_ceil(Nanos(16)), Some(Ticks(1)));
+        assert_eq!(QEMU.nanos_to_ticks_ceil(Nanos(17)), Some(Ticks(2)));
+        assert_eq!(QEMU.nanos_to_ticks_floor(Nanos(31)), Some(Ticks(1)));
+    }
+
+    #[test]
+    fn pi4_tick_is_not_an_integer_number_of_ns() {
+        // 1 tick = 18.518.. ns
+        assert_eq!(PI4.ticks_to_nanos(Ticks(1)), Some(Nanos(18)));
+        assert_eq!(PI4.ticks_to_nanos(Ticks(27)), Some(Nanos(500)));
+        assert_eq!(PI4.nanos_to_ticks_ceil(Nanos(19)), Some(Ticks(2)));
+        assert_eq!(PI4.nanos_to_ticks_floor(Nanos(19)), Some(Ticks(1)));
+        // 1 ms = 54_000 ticks exactly; 333 us = 17_982 ticks exactly.
+        assert_eq!(PI4.nanos_to_ticks_ceil(Nanos(1_000_000)), Some(Ticks(54_000)));
+        assert_eq!(PI4.nanos_to_ticks_ceil(Nanos(333_000)), Some(Ticks(17_982)));
+        // 7 ns = 0.378 ticks
+        assert_eq!(PI4.nanos_to_ticks_ceil(Nanos(7)), Some(Ticks(1)));
+        assert_eq!(PI4.nanos_to_ticks_floor(Nanos(7)), Some(Ticks(0)));
+    }
+
+    #[test]
+    fn conversions_report_overflow_instead_of_wrapping() {
+        // u64::MAX ticks at 54 MHz is ~10_800 years: more ns than u64 holds.
+        assert_eq!(PI4.ticks_to_nanos(Ticks::MAX), None);
+        // At 1 Hz every nanosecond count fits in ticks; at 2^64-1 Hz it does not.
+        let fast = Frequency::from_hz(u64::MAX).unwrap();
+        assert_eq!(fast.nanos_to_ticks_ceil(Nanos::MAX), None);
+        assert_eq!(fast.nanos_to_ticks_floor(Nanos(1_000_000_000)), Some(Ticks(u64::MAX)));
+        let slow = Frequency::from_hz(1).unwrap();
+        assert_eq!(slow.nanos_to_ticks_ceil(Nanos::MAX), Some(Ticks(18_446_744_074)));
+        assert_eq!(slow.ticks_to_nanos(Ticks::MAX), None);
+    }
+}
