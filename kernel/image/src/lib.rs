@@ -1,3 +1,128 @@
-//! placeholder
+//! Bulkhead system image: the versioned, checksummed binary that the host tool
+//! (`tools/bulkhead`, `bulkhead pack`) writes after the kernel and that the
+//! kernel validates at boot before it loads any partition.
+//!
+//! Where it sits: `kernel/image`, a pure crate (no `unsafe`, no heap, no
+//! dependencies) shared by the kernel and the host tool. The kernel calls
+//! [`SystemImage::parse`] over a `&[u8]` and reads every record in place
+//! (zero copy); the tool enables the `alloc` feature for the writer
+//! ([`ImageSpec::to_bytes`]) and for owned round-trip types.
+//!
+//! Design principles:
+//! - **Validate everything once, up front.** [`SystemImage::parse`] checks the
+//!   header, the checksum, every table's bounds, every record's fields, every
+//!   index between tables and every cross-record rule (overlapping partition
+//!   memory, windows longer than the major frame, ...). After it returns `Ok`
+//!   the accessors cannot meet a bad offset; they still use `get()` so that a
+//!   bug here is a wrong value, never a panic or an out-of-bounds read.
+//! - **Errors name the field.** Every rejection is an [`ImageError`] naming the
+//!   table, record index and field (`partition[2].memory_size`) and the numbers
+//!   that clash, so the kernel's boot-time refusal says what and where.
+//! - **Fixed-size little-endian records**, offsets and counts in one table
+//!   directory; no pointers, no variable-length records except the data blob.
+//!   A v1 parser rejects non-zero reserved fields and unknown flag bits so a
+//!   later version cannot be half-understood.
+//!
+//! # Layout of `kernel8.img`
+//!
+//! `bulkhead pack --kernel KERNEL_BIN` writes the bootable image as
+//!
+//! ```text
+//! offset 0                  kernel bytes (raw binary, loaded at 0x80000 by the firmware)
+//! kernel_len                zero padding up to the next multiple of 4 KiB (KERNEL_ALIGN)
+//! align_up(kernel_len, 4K)  system image (this format), `total_len` bytes
+//! ```
+//!
+//! so the kernel finds the system image at the first 4 KiB boundary at or
+//! after the end of its own loaded bytes, and checks the magic there. Without
+//! `--kernel`, the output file is the system image alone.
+//!
+//! # System image format, version 1
+//!
+//! All integers are little-endian. Offsets are in bytes from the start of the
+//! system image. The header is [`HEADER_SIZE`] bytes:
+//!
+//! | offset | size | field |
+//! | --- | --- | --- |
+//! | 0 | 8 | magic `b"BULKHEAD"` ([`MAGIC`]) |
+//! | 8 | 4 | format version ([`FORMAT_VERSION`]) |
+//! | 12 | 4 | `total_len`: bytes of the system image, header included |
+//! | 16 | 4 | CRC-32 (IEEE 802.3, as zlib) over bytes `20..total_len` |
+//! | 20 | 4 | table count, [`TABLE_COUNT`] |
+//! | 24 | 8 × 10 | table directory: per [`Table`], in order, `offset: u32, count: u32` |
+//!
+//! Each table holds `count` records of the fixed size given by
+//! [`Table::record_size`]; tables lie after the header, inside `total_len`,
+//! and do not overlap. Names are [`NAME_SIZE`]-byte fields: one length byte
+//! (1..=31), the UTF-8 bytes, zero padding.
+//!
+//! | table | record (size) | fields (offset: type) |
+//! | --- | --- | --- |
+//! | module | 48 | 0: name, 32: core_count u32, 36: reserved u32, 40: reserved u64. Exactly one record. |
+//! | schedule | 56 | 0: name, 32: major_frame_ns u64, 40: window_start u32, 44: window_count u32, 48: flags u32 (bit 0 initial), 52: reserved u32 |
+//! | window | 16 | 0: duration_ns u64, 8: owner u32 (partition id, or [`SPARE`]), 12: reserved u32 |
+//! | partition | 80 | 0: name, 32: id u32 (= index), 36: flags u32 (bit 0 system), 40: phys_base u64, 48: memory_size u64, 56: ipa_base u64, 64: entry_ipa u64, 72: segment_start u32, 76: segment_count u32 |
+//! | segment | 32 | 0: load_offset u64 (from the partition's memory start), 8: mem_size u64, 16: data_offset u32 (into the data table), 20: file_size u32, 24: flags u32 (bit 0 R, 1 W, 2 X), 28: reserved u32 |
+//! | thread | 72 | 0: name, 32: partition u32, 36: affinity u32 (bit n = core n), 40: priority u32, 44: reserved u32, 48: period_ns u64 (0 none), 56: deadline_ns u64 (0 none), 64: stack_size u64 |
+//! | channel | 64 | 0: name, 32: kind u32 (1 sampling, 2 queuing), 36: message_size u32, 40: refresh_period_ns u64 (sampling), 48: depth u32 (queuing), 52: port_start u32, 56: port_count u32, 60: reserved u32 |
+//! | port | 40 | 0: name, 32: partition u32, 36: direction u32 (0 source, 1 destination) |
+//! | health | 8 | 0: error kind u32 ([`ErrorKind`]), 4: action u32 ([`HealthAction`]) |
+//! | data | 1 | segment file bytes |
+//!
+//! Windows and segments are owned by ranges: schedule `i` owns windows
+//! `window_start..window_start + window_count`, the ranges follow one another
+//! in order and cover the whole window table (likewise partitions and
+//! segments, channels and ports). A channel's first port is its source, the
+//! others its destinations. A window's offset in the major frame is the sum
+//! of the durations before it. Partition memory is mapped for the partition
+//! at `ipa_base..ipa_base + memory_size`, backed by
+//! `phys_base..phys_base + memory_size`; both are page aligned.
+//!
+//! # Using it from the kernel
+//!
+//! ```
+//! # fn boot(bytes: &[u8]) -> Result<(), bulkhead_image::ImageError> {
+//! let image = bulkhead_image::SystemImage::parse(bytes)?;
+//! for partition in image.partitions() {
+//!     for segment in partition.segments() {
+//!         // copy segment.data to phys_base + load_offset, zero the rest of mem_size
+//!         let _ = (partition.phys_base + segment.load_offset, segment.data, segment.mem_size);
+//!     }
+//! }
+//! let (_index, initial) = image.initial_schedule();
+//! for window in initial.windows() {
+//!     let _ = (window.offset_ns, window.duration_ns, window.owner);
+//! }
+//! # Ok(()) }
+//! ```
+
 #![no_std]
 #![forbid(unsafe_code)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+mod crc;
+mod error;
+mod layout;
+mod parse;
+mod records;
+#[cfg(feature = "alloc")]
+mod write;
+
+pub use crc::crc32;
+pub use error::{ImageError, NameProblem, RecordRef};
+pub use layout::{
+    FORMAT_VERSION, HEADER_SIZE, KERNEL_ALIGN, MAGIC, MAX_CORES, NAME_MAX_LEN, NAME_SIZE,
+    PAGE_SIZE, SPARE, TABLE_COUNT, Table, kernel_image_offset,
+};
+pub use parse::SystemImage;
+pub use records::{
+    Channel, ChannelKind, ErrorKind, HealthAction, Module, Partition, Port, PortDirection, Ports,
+    Schedule, Segment, SegmentFlags, Segments, Thread, Window, Windows,
+};
+#[cfg(feature = "alloc")]
+pub use write::{
+    ChannelSpec, ImageSpec, ModuleSpec, PartitionSpec, PortSpec, ScheduleSpec, SegmentSpec,
+    ThreadSpec, WindowSpec, WriteError,
+};

@@ -1,0 +1,600 @@
+//! Why a system image was rejected. Every variant names the table, record and
+//! field involved and carries the numbers that clash, so the kernel's boot
+//! refusal ("system image: partition[1].memory_size: ...") says what and where.
+
+use crate::layout::Table;
+use core::fmt;
+
+/// A record: table and index (`partition[2]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordRef {
+    /// The table.
+    pub table: Table,
+    /// Index of the record in its table.
+    pub index: u32,
+}
+
+impl RecordRef {
+    pub(crate) const fn new(table: Table, index: u32) -> Self {
+        RecordRef { table, index }
+    }
+}
+
+impl fmt::Display for RecordRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.table, self.index)
+    }
+}
+
+/// What is wrong with a name field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameProblem {
+    /// The record is too short to hold a name (cannot happen for valid tables).
+    Missing,
+    /// Length byte 0.
+    Empty,
+    /// Length byte larger than [`crate::NAME_MAX_LEN`].
+    TooLong {
+        /// The length byte.
+        len: usize,
+    },
+    /// Bytes after the name are not zero.
+    NonZeroPadding,
+    /// The name bytes are not UTF-8.
+    NotUtf8 {
+        /// Bytes of valid UTF-8 before the first bad one.
+        valid_up_to: usize,
+    },
+}
+
+impl fmt::Display for NameProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameProblem::Missing => f.write_str("record too short for a name"),
+            NameProblem::Empty => f.write_str("empty name"),
+            NameProblem::TooLong { len } => {
+                write!(f, "length {len} exceeds {}", crate::NAME_MAX_LEN)
+            }
+            NameProblem::NonZeroPadding => f.write_str("non-zero bytes after the name"),
+            NameProblem::NotUtf8 { valid_up_to } => {
+                write!(f, "not UTF-8 (valid up to byte {valid_up_to})")
+            }
+        }
+    }
+}
+
+/// Why [`crate::SystemImage::parse`] rejected an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageError {
+    /// Fewer bytes than the header or than `total_len`.
+    Truncated {
+        /// Bytes needed.
+        need: u64,
+        /// Bytes given.
+        have: usize,
+    },
+    /// The first eight bytes are not [`crate::MAGIC`].
+    BadMagic {
+        /// The bytes found.
+        found: [u8; 8],
+    },
+    /// A format version this parser does not read.
+    UnsupportedVersion {
+        /// Version in the header.
+        found: u32,
+    },
+    /// `total_len` is smaller than the header.
+    BadTotalLength {
+        /// `total_len` in the header.
+        total_len: u32,
+    },
+    /// The CRC-32 over `20..total_len` does not match the header.
+    ChecksumMismatch {
+        /// CRC in the header.
+        stored: u32,
+        /// CRC of the bytes.
+        computed: u32,
+    },
+    /// The directory does not have [`crate::TABLE_COUNT`] entries.
+    BadTableCount {
+        /// Count in the header.
+        found: u32,
+    },
+    /// A table runs outside `HEADER_SIZE..total_len`.
+    TableOutOfBounds {
+        /// The table.
+        table: Table,
+        /// Its offset.
+        offset: u32,
+        /// Its record count.
+        count: u32,
+        /// `total_len`.
+        total_len: u32,
+    },
+    /// Two tables share bytes.
+    TablesOverlap {
+        /// One table.
+        first: Table,
+        /// The other.
+        second: Table,
+    },
+    /// The module table does not hold exactly one record.
+    ModuleCount {
+        /// Records found.
+        count: u32,
+    },
+    /// A name field is malformed.
+    BadName {
+        /// The record.
+        at: RecordRef,
+        /// What is wrong.
+        problem: NameProblem,
+    },
+    /// Two records of one table (or, for threads and ports, of one partition)
+    /// have the same name.
+    DuplicateName {
+        /// The first record.
+        first: RecordRef,
+        /// The second record.
+        second: RecordRef,
+    },
+    /// A field that must be non-zero is zero.
+    Zero {
+        /// The record.
+        at: RecordRef,
+        /// The field.
+        field: &'static str,
+    },
+    /// A reserved field is not zero.
+    ReservedNotZero {
+        /// The record.
+        at: RecordRef,
+        /// The field.
+        field: &'static str,
+    },
+    /// A flags or enumeration field has a value this version does not define.
+    UnknownValue {
+        /// The record.
+        at: RecordRef,
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: u32,
+    },
+    /// `core_count` is 0 or more than [`crate::MAX_CORES`].
+    BadCoreCount {
+        /// The count.
+        count: u32,
+    },
+    /// No schedule has the initial flag.
+    NoInitialSchedule,
+    /// More than one schedule has the initial flag.
+    SeveralInitialSchedules {
+        /// First initial schedule.
+        first: u32,
+        /// Second initial schedule.
+        second: u32,
+    },
+    /// A record's sub-range (`window_start`, `segment_start`, `port_start`)
+    /// does not start right after the previous record's range.
+    RangeNotContiguous {
+        /// The record.
+        at: RecordRef,
+        /// The start field.
+        field: &'static str,
+        /// Its value.
+        start: u32,
+        /// The value that would follow the previous range.
+        expected: u32,
+    },
+    /// A record's sub-range runs past the end of the table it indexes.
+    RangeOutOfBounds {
+        /// The record.
+        at: RecordRef,
+        /// The start field.
+        field: &'static str,
+        /// Start index.
+        start: u32,
+        /// Count.
+        count: u32,
+        /// Records in the indexed table.
+        available: u32,
+    },
+    /// Records at the end of an indexed table belong to no owner.
+    UnownedRecords {
+        /// The indexed table.
+        table: Table,
+        /// Records owned.
+        owned: u32,
+        /// Records in the table.
+        count: u32,
+    },
+    /// The windows of a schedule add up to more than its major frame.
+    WindowsExceedMajorFrame {
+        /// Schedule index.
+        schedule: u32,
+        /// Sum of its window durations, ns (saturated at `u64::MAX`).
+        sum_ns: u64,
+        /// Major frame, ns.
+        major_frame_ns: u64,
+    },
+    /// An index field names a record that does not exist.
+    IndexOutOfRange {
+        /// The record.
+        at: RecordRef,
+        /// The field.
+        field: &'static str,
+        /// The index.
+        value: u32,
+        /// Records in the indexed table.
+        limit: u32,
+    },
+    /// A partition's `id` is not its index.
+    PartitionIdMismatch {
+        /// Index in the table.
+        index: u32,
+        /// The `id` field.
+        id: u32,
+    },
+    /// An address or size is not a multiple of [`crate::PAGE_SIZE`].
+    Misaligned {
+        /// The record.
+        at: RecordRef,
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: u64,
+    },
+    /// `base + size` overflows 64 bits.
+    AddressOverflow {
+        /// The record.
+        at: RecordRef,
+        /// The base field.
+        field: &'static str,
+    },
+    /// Two partitions' physical memory overlaps.
+    PartitionsOverlap {
+        /// First partition id.
+        first: u32,
+        /// Second partition id.
+        second: u32,
+        /// Start of the shared range.
+        start: u64,
+        /// End of the shared range (exclusive).
+        end: u64,
+    },
+    /// A segment's file bytes exceed its memory size.
+    SegmentFileExceedsMemory {
+        /// The segment.
+        segment: u32,
+        /// `file_size`.
+        file_size: u32,
+        /// `mem_size`.
+        mem_size: u64,
+    },
+    /// A segment ends past its partition's memory.
+    SegmentOutsidePartition {
+        /// The segment.
+        segment: u32,
+        /// The owning partition.
+        partition: u32,
+        /// `load_offset + mem_size` (saturated).
+        end: u64,
+        /// The partition's `memory_size`.
+        memory_size: u64,
+    },
+    /// Two segments of one partition overlap.
+    SegmentsOverlap {
+        /// The partition.
+        partition: u32,
+        /// One segment.
+        first: u32,
+        /// The other.
+        second: u32,
+    },
+    /// A segment's file bytes lie outside the data table.
+    SegmentDataOutOfBounds {
+        /// The segment.
+        segment: u32,
+        /// `data_offset`.
+        data_offset: u32,
+        /// `file_size`.
+        file_size: u32,
+        /// Bytes in the data table.
+        data_len: u32,
+    },
+    /// A partition's entry point is outside its memory.
+    EntryOutsidePartition {
+        /// The partition.
+        partition: u32,
+        /// `entry_ipa`.
+        entry_ipa: u64,
+        /// `ipa_base`.
+        ipa_base: u64,
+        /// `memory_size`.
+        memory_size: u64,
+    },
+    /// A thread's affinity is empty or names a core the module lacks.
+    BadAffinity {
+        /// The thread.
+        thread: u32,
+        /// Its affinity mask.
+        affinity: u32,
+        /// Module cores.
+        core_count: u32,
+    },
+    /// A thread's deadline is longer than its period.
+    DeadlineExceedsPeriod {
+        /// The thread.
+        thread: u32,
+        /// Deadline, ns.
+        deadline_ns: u64,
+        /// Period, ns.
+        period_ns: u64,
+    },
+    /// A partition has more threads than cores in the union of their
+    /// affinities, so they cannot all run in parallel in its window.
+    TooManyThreads {
+        /// The partition.
+        partition: u32,
+        /// Its threads.
+        threads: u32,
+        /// Distinct cores they may use.
+        cores: u32,
+    },
+    /// A partition has no thread.
+    NoThreads {
+        /// The partition.
+        partition: u32,
+    },
+    /// A channel's kind-specific field is set for the other kind.
+    ChannelFieldForOtherKind {
+        /// The channel.
+        channel: u32,
+        /// The stray field.
+        field: &'static str,
+    },
+    /// A channel has fewer than two ports.
+    TooFewPorts {
+        /// The channel.
+        channel: u32,
+        /// Ports it has.
+        count: u32,
+    },
+    /// A port's direction does not match its place (first = source).
+    BadPortDirection {
+        /// The port.
+        port: u32,
+        /// The channel.
+        channel: u32,
+    },
+    /// Two health records configure the same error kind.
+    DuplicateHealthKind {
+        /// First record.
+        first: u32,
+        /// Second record.
+        second: u32,
+    },
+}
+
+impl fmt::Display for ImageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use ImageError as E;
+        match *self {
+            E::Truncated { need, have } => {
+                write!(f, "truncated: need {need} bytes, have {have}")
+            }
+            E::BadMagic { found } => {
+                write!(f, "header.magic: expected \"BULKHEAD\", found {found:02x?}")
+            }
+            E::UnsupportedVersion { found } => write!(
+                f,
+                "header.version: format version {found}, this kernel reads version {}",
+                crate::FORMAT_VERSION
+            ),
+            E::BadTotalLength { total_len } => write!(
+                f,
+                "header.total_len: {total_len} is smaller than the {}-byte header",
+                crate::HEADER_SIZE
+            ),
+            E::ChecksumMismatch { stored, computed } => write!(
+                f,
+                "header.crc32: stored {stored:#010x}, computed {computed:#010x}"
+            ),
+            E::BadTableCount { found } => write!(
+                f,
+                "header.table_count: {found}, version {} has {}",
+                crate::FORMAT_VERSION,
+                crate::TABLE_COUNT
+            ),
+            E::TableOutOfBounds {
+                table,
+                offset,
+                count,
+                total_len,
+            } => write!(
+                f,
+                "directory.{table}: {count} records at offset {offset} run outside bytes {}..{total_len}",
+                crate::HEADER_SIZE
+            ),
+            E::TablesOverlap { first, second } => {
+                write!(f, "directory: tables {first} and {second} overlap")
+            }
+            E::ModuleCount { count } => {
+                write!(f, "directory.module: {count} records, expected exactly 1")
+            }
+            E::BadName { at, problem } => write!(f, "{at}.name: {problem}"),
+            E::DuplicateName { first, second } => {
+                write!(f, "{second}.name: same name as {first}")
+            }
+            E::Zero { at, field } => write!(f, "{at}.{field}: must not be 0"),
+            E::ReservedNotZero { at, field } => write!(f, "{at}.{field}: reserved, must be 0"),
+            E::UnknownValue { at, field, value } => {
+                write!(f, "{at}.{field}: unknown value {value:#x}")
+            }
+            E::BadCoreCount { count } => write!(
+                f,
+                "module[0].core_count: {count}, must be 1..={}",
+                crate::MAX_CORES
+            ),
+            E::NoInitialSchedule => f.write_str("schedule: no schedule is marked initial"),
+            E::SeveralInitialSchedules { first, second } => write!(
+                f,
+                "schedule[{second}].flags: initial, but schedule[{first}] is initial too"
+            ),
+            E::RangeNotContiguous {
+                at,
+                field,
+                start,
+                expected,
+            } => write!(
+                f,
+                "{at}.{field}: {start}, expected {expected} (ranges follow one another)"
+            ),
+            E::RangeOutOfBounds {
+                at,
+                field,
+                start,
+                count,
+                available,
+            } => write!(
+                f,
+                "{at}.{field}: records {start}..{start}+{count} past the {available} in the table"
+            ),
+            E::UnownedRecords {
+                table,
+                owned,
+                count,
+            } => write!(
+                f,
+                "{table}: {count} records but only {owned} belong to an owner"
+            ),
+            E::WindowsExceedMajorFrame {
+                schedule,
+                sum_ns,
+                major_frame_ns,
+            } => write!(
+                f,
+                "schedule[{schedule}]: windows sum to {sum_ns} ns, major frame is {major_frame_ns} ns"
+            ),
+            E::IndexOutOfRange {
+                at,
+                field,
+                value,
+                limit,
+            } => write!(
+                f,
+                "{at}.{field}: {value} names no record (there are {limit})"
+            ),
+            E::PartitionIdMismatch { index, id } => {
+                write!(
+                    f,
+                    "partition[{index}].id: {id}, must equal its index {index}"
+                )
+            }
+            E::Misaligned { at, field, value } => write!(
+                f,
+                "{at}.{field}: {value:#x} is not a multiple of {:#x}",
+                crate::PAGE_SIZE
+            ),
+            E::AddressOverflow { at, field } => {
+                write!(f, "{at}.{field}: base + size overflows 64 bits")
+            }
+            E::PartitionsOverlap {
+                first,
+                second,
+                start,
+                end,
+            } => write!(
+                f,
+                "partition[{second}].phys_base: memory overlaps partition[{first}] at {start:#x}..{end:#x}"
+            ),
+            E::SegmentFileExceedsMemory {
+                segment,
+                file_size,
+                mem_size,
+            } => write!(
+                f,
+                "segment[{segment}].file_size: {file_size} bytes exceed mem_size {mem_size}"
+            ),
+            E::SegmentOutsidePartition {
+                segment,
+                partition,
+                end,
+                memory_size,
+            } => write!(
+                f,
+                "segment[{segment}]: ends at offset {end:#x}, past partition[{partition}].memory_size {memory_size:#x}"
+            ),
+            E::SegmentsOverlap {
+                partition,
+                first,
+                second,
+            } => write!(
+                f,
+                "segment[{second}]: overlaps segment[{first}] in partition[{partition}]"
+            ),
+            E::SegmentDataOutOfBounds {
+                segment,
+                data_offset,
+                file_size,
+                data_len,
+            } => write!(
+                f,
+                "segment[{segment}].data_offset: bytes {data_offset}..{data_offset}+{file_size} outside the {data_len}-byte data table"
+            ),
+            E::EntryOutsidePartition {
+                partition,
+                entry_ipa,
+                ipa_base,
+                memory_size,
+            } => write!(
+                f,
+                "partition[{partition}].entry_ipa: {entry_ipa:#x} outside {ipa_base:#x}+{memory_size:#x}"
+            ),
+            E::BadAffinity {
+                thread,
+                affinity,
+                core_count,
+            } => write!(
+                f,
+                "thread[{thread}].affinity: {affinity:#x} names no core or a core outside the module's {core_count}"
+            ),
+            E::DeadlineExceedsPeriod {
+                thread,
+                deadline_ns,
+                period_ns,
+            } => write!(
+                f,
+                "thread[{thread}].deadline_ns: {deadline_ns} exceeds period_ns {period_ns}"
+            ),
+            E::TooManyThreads {
+                partition,
+                threads,
+                cores,
+            } => write!(
+                f,
+                "partition[{partition}]: {threads} threads but their affinities cover only {cores} cores"
+            ),
+            E::NoThreads { partition } => write!(f, "partition[{partition}]: no thread"),
+            E::ChannelFieldForOtherKind { channel, field } => write!(
+                f,
+                "channel[{channel}].{field}: set, but belongs to the other channel kind"
+            ),
+            E::TooFewPorts { channel, count } => write!(
+                f,
+                "channel[{channel}].port_count: {count}, need a source and at least one destination"
+            ),
+            E::BadPortDirection { port, channel } => write!(
+                f,
+                "port[{port}].direction: wrong for its place in channel[{channel}] (first port is the source, the rest destinations)"
+            ),
+            E::DuplicateHealthKind { first, second } => write!(
+                f,
+                "health[{second}].error_kind: already configured by health[{first}]"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for ImageError {}

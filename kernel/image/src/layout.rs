@@ -1,0 +1,171 @@
+//! Constants of format version 1: header size, table order, record sizes.
+//! The byte-level layout is documented in the crate doc; this module is the
+//! one place the numbers live.
+
+/// First eight bytes of every system image.
+pub const MAGIC: [u8; 8] = *b"BULKHEAD";
+/// The format version this parser reads and the writer writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// Number of entries in the table directory.
+pub const TABLE_COUNT: usize = 10;
+/// Bytes before the first table: magic, version, length, CRC, table count,
+/// and the directory.
+pub const HEADER_SIZE: usize = 24 + 8 * TABLE_COUNT;
+/// Bytes of a name field: one length byte and up to [`NAME_MAX_LEN`] bytes.
+pub const NAME_SIZE: usize = 32;
+/// Longest name, in UTF-8 bytes.
+pub const NAME_MAX_LEN: usize = NAME_SIZE - 1;
+/// Window owner value meaning spare time (no partition runs).
+pub const SPARE: u32 = u32::MAX;
+/// Cores an affinity bitmask can name (a `u32`).
+pub const MAX_CORES: u32 = 32;
+/// Granule of partition memory: bases and sizes are multiples of it, since
+/// stage-2 tables map 4 KiB pages at the finest.
+pub const PAGE_SIZE: u64 = 4096;
+/// Alignment of the system image after the kernel in `kernel8.img`.
+pub const KERNEL_ALIGN: usize = 4096;
+
+/// Offset of the system image in a `kernel8.img` whose kernel part is
+/// `kernel_len` bytes: the next multiple of [`KERNEL_ALIGN`].
+pub const fn kernel_image_offset(kernel_len: usize) -> Option<usize> {
+    match kernel_len.checked_add(KERNEL_ALIGN - 1) {
+        Some(end) => Some(end / KERNEL_ALIGN * KERNEL_ALIGN),
+        None => None,
+    }
+}
+
+/// The tables of the directory, in directory order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    /// One record: the module.
+    Module = 0,
+    /// Schedules (major frames).
+    Schedule = 1,
+    /// Windows of all schedules, schedule by schedule.
+    Window = 2,
+    /// Partition descriptors; record `i` has id `i`.
+    Partition = 3,
+    /// Loadable segments of all partitions, partition by partition.
+    Segment = 4,
+    /// Threads.
+    Thread = 5,
+    /// Channels (sampling and queuing).
+    Channel = 6,
+    /// Ports of all channels, channel by channel.
+    Port = 7,
+    /// Health-monitor actions per error kind.
+    Health = 8,
+    /// Segment file bytes.
+    Data = 9,
+}
+
+impl Table {
+    /// Every table, in directory order.
+    pub const ALL: [Table; TABLE_COUNT] = [
+        Table::Module,
+        Table::Schedule,
+        Table::Window,
+        Table::Partition,
+        Table::Segment,
+        Table::Thread,
+        Table::Channel,
+        Table::Port,
+        Table::Health,
+        Table::Data,
+    ];
+
+    /// Size in bytes of one record of this table.
+    pub const fn record_size(self) -> usize {
+        match self {
+            Table::Module => 48,
+            Table::Schedule => 56,
+            Table::Window => 16,
+            Table::Partition => 80,
+            Table::Segment => 32,
+            Table::Thread => 72,
+            Table::Channel => 64,
+            Table::Port => 40,
+            Table::Health => 8,
+            Table::Data => 1,
+        }
+    }
+
+    /// Name used in error messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Table::Module => "module",
+            Table::Schedule => "schedule",
+            Table::Window => "window",
+            Table::Partition => "partition",
+            Table::Segment => "segment",
+            Table::Thread => "thread",
+            Table::Channel => "channel",
+            Table::Port => "port",
+            Table::Health => "health",
+            Table::Data => "data",
+        }
+    }
+}
+
+impl core::fmt::Display for Table {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+// Record field offsets, shared by the parser and the writer.
+pub(crate) mod off {
+    pub const MODULE_CORES: usize = 32;
+    pub const MODULE_RESERVED0: usize = 36;
+    pub const MODULE_RESERVED1: usize = 40;
+
+    pub const SCHED_MAJOR: usize = 32;
+    pub const SCHED_WSTART: usize = 40;
+    pub const SCHED_WCOUNT: usize = 44;
+    pub const SCHED_FLAGS: usize = 48;
+    pub const SCHED_RESERVED: usize = 52;
+    pub const SCHED_FLAG_INITIAL: u32 = 1;
+
+    pub const WIN_DURATION: usize = 0;
+    pub const WIN_OWNER: usize = 8;
+    pub const WIN_RESERVED: usize = 12;
+
+    pub const PART_ID: usize = 32;
+    pub const PART_FLAGS: usize = 36;
+    pub const PART_PHYS: usize = 40;
+    pub const PART_SIZE: usize = 48;
+    pub const PART_IPA: usize = 56;
+    pub const PART_ENTRY: usize = 64;
+    pub const PART_SSTART: usize = 72;
+    pub const PART_SCOUNT: usize = 76;
+    pub const PART_FLAG_SYSTEM: u32 = 1;
+
+    pub const SEG_LOAD: usize = 0;
+    pub const SEG_MEM: usize = 8;
+    pub const SEG_DATA: usize = 16;
+    pub const SEG_FILE: usize = 20;
+    pub const SEG_FLAGS: usize = 24;
+    pub const SEG_RESERVED: usize = 28;
+
+    pub const THR_PART: usize = 32;
+    pub const THR_AFF: usize = 36;
+    pub const THR_PRIO: usize = 40;
+    pub const THR_RESERVED: usize = 44;
+    pub const THR_PERIOD: usize = 48;
+    pub const THR_DEADLINE: usize = 56;
+    pub const THR_STACK: usize = 64;
+
+    pub const CHAN_KIND: usize = 32;
+    pub const CHAN_MSG: usize = 36;
+    pub const CHAN_REFRESH: usize = 40;
+    pub const CHAN_DEPTH: usize = 48;
+    pub const CHAN_PSTART: usize = 52;
+    pub const CHAN_PCOUNT: usize = 56;
+    pub const CHAN_RESERVED: usize = 60;
+
+    pub const PORT_PART: usize = 32;
+    pub const PORT_DIR: usize = 36;
+
+    pub const HEALTH_KIND: usize = 0;
+    pub const HEALTH_ACTION: usize = 4;
+}

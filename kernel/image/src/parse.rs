@@ -1,0 +1,746 @@
+//! The parser: [`SystemImage::parse`] validates a whole image over a borrowed
+//! `&[u8]` without allocating, then hands out decoded records on demand.
+//!
+//! Every check is a bound or a relation between fields written down in the
+//! crate doc. Loops that compare records pairwise (overlapping memory,
+//! duplicate names) are quadratic on purpose: tables hold tens of records,
+//! and a heap-free linear scheme would need a sort the kernel cannot allocate
+//! for.
+
+use crate::error::{ImageError, RecordRef};
+use crate::layout::{
+    FORMAT_VERSION, HEADER_SIZE, MAGIC, MAX_CORES, PAGE_SIZE, SPARE, TABLE_COUNT, Table, off,
+};
+use crate::records::{
+    Channel, ChannelKind, ErrorKind, HealthAction, Module, Partition, Schedule, SegmentFlags,
+    Thread, name_at, u32_at, u64_at,
+};
+
+/// A validated system image, borrowing the bytes it was parsed from.
+#[derive(Clone, Copy, Debug)]
+pub struct SystemImage<'a> {
+    bytes: &'a [u8],
+    /// Per table, in directory order: byte offset and record count.
+    tables: [(usize, u32); TABLE_COUNT],
+}
+
+type Result<T> = core::result::Result<T, ImageError>;
+
+fn at(table: Table, index: u32) -> RecordRef {
+    RecordRef::new(table, index)
+}
+
+fn page_aligned(at: RecordRef, field: &'static str, value: u64) -> Result<()> {
+    if value.is_multiple_of(PAGE_SIZE) {
+        Ok(())
+    } else {
+        Err(ImageError::Misaligned { at, field, value })
+    }
+}
+
+fn non_zero(at: RecordRef, field: &'static str, value: u64) -> Result<()> {
+    if value == 0 {
+        Err(ImageError::Zero { at, field })
+    } else {
+        Ok(())
+    }
+}
+
+fn reserved(at: RecordRef, field: &'static str, value: u64) -> Result<()> {
+    if value == 0 {
+        Ok(())
+    } else {
+        Err(ImageError::ReservedNotZero { at, field })
+    }
+}
+
+fn overlaps(a: (u64, u64), b: (u64, u64)) -> Option<(u64, u64)> {
+    let start = a.0.max(b.0);
+    let end = a.1.min(b.1);
+    (start < end).then_some((start, end))
+}
+
+/// Check that a record's sub-range `start..start + count` follows the
+/// previous one (`expected`) and lies inside `available` records; return
+/// where the next range must start.
+fn owned_range(
+    record: RecordRef,
+    field: &'static str,
+    start: u32,
+    count: u32,
+    expected: u32,
+    available: u32,
+) -> Result<u32> {
+    if start != expected {
+        return Err(ImageError::RangeNotContiguous {
+            at: record,
+            field,
+            start,
+            expected,
+        });
+    }
+    match start.checked_add(count) {
+        Some(end) if end <= available => Ok(end),
+        _ => Err(ImageError::RangeOutOfBounds {
+            at: record,
+            field,
+            start,
+            count,
+            available,
+        }),
+    }
+}
+
+impl<'a> SystemImage<'a> {
+    /// Validate `bytes` as a system image and return a view over it.
+    ///
+    /// `bytes` may be longer than the image (the rest of a loaded region);
+    /// only the first `total_len` bytes are read.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self> {
+        let header = bytes.get(..HEADER_SIZE).ok_or(ImageError::Truncated {
+            need: HEADER_SIZE as u64,
+            have: bytes.len(),
+        })?;
+        let mut magic = [0u8; 8];
+        magic.copy_from_slice(header.get(..8).unwrap_or(&[0; 8]));
+        if magic != MAGIC {
+            return Err(ImageError::BadMagic { found: magic });
+        }
+        let version = u32_at(header, 8);
+        if version != FORMAT_VERSION {
+            return Err(ImageError::UnsupportedVersion { found: version });
+        }
+        let total_len = u32_at(header, 12);
+        if (total_len as usize) < HEADER_SIZE {
+            return Err(ImageError::BadTotalLength { total_len });
+        }
+        let bytes = bytes
+            .get(..total_len as usize)
+            .ok_or(ImageError::Truncated {
+                need: u64::from(total_len),
+                have: bytes.len(),
+            })?;
+        let stored = u32_at(header, 16);
+        let computed = crate::crc32(bytes.get(20..).unwrap_or(&[]));
+        if stored != computed {
+            return Err(ImageError::ChecksumMismatch { stored, computed });
+        }
+        let table_count = u32_at(header, 20);
+        if table_count as usize != TABLE_COUNT {
+            return Err(ImageError::BadTableCount { found: table_count });
+        }
+
+        let mut tables = [(0usize, 0u32); TABLE_COUNT];
+        let mut extents = [(0u64, 0u64); TABLE_COUNT];
+        for (i, table) in Table::ALL.iter().copied().enumerate() {
+            let entry = 24 + 8 * i;
+            let offset = u32_at(header, entry);
+            let count = u32_at(header, entry + 4);
+            // u64 arithmetic: u32 * record size (<= 80) + u32 cannot overflow.
+            let start = u64::from(offset);
+            let end = start + u64::from(count) * table.record_size() as u64;
+            if start < HEADER_SIZE as u64 || end > u64::from(total_len) {
+                return Err(ImageError::TableOutOfBounds {
+                    table,
+                    offset,
+                    count,
+                    total_len,
+                });
+            }
+            for (j, &other) in extents.iter().enumerate().take(i) {
+                if overlaps((start, end), other).is_some() {
+                    return Err(ImageError::TablesOverlap {
+                        first: Table::ALL.get(j).copied().unwrap_or(table),
+                        second: table,
+                    });
+                }
+            }
+            if let (Some(t), Some(e)) = (tables.get_mut(i), extents.get_mut(i)) {
+                *t = (offset as usize, count);
+                *e = (start, end);
+            }
+        }
+
+        let image = SystemImage { bytes, tables };
+        image.validate_module()?;
+        image.validate_schedules()?;
+        image.validate_partitions()?;
+        image.validate_threads()?;
+        image.validate_channels()?;
+        image.validate_health()?;
+        Ok(image)
+    }
+
+    /// The image bytes (exactly `total_len` of them).
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Records in `table`.
+    pub fn count(&self, table: Table) -> u32 {
+        self.tables.get(table as usize).map_or(0, |t| t.1)
+    }
+
+    fn table_bytes(&self, table: Table) -> &'a [u8] {
+        let (offset, count) = self.tables.get(table as usize).copied().unwrap_or((0, 0));
+        let len = count as usize * table.record_size();
+        offset
+            .checked_add(len)
+            .and_then(|end| self.bytes.get(offset..end))
+            .unwrap_or(&[])
+    }
+
+    fn record(&self, table: Table, index: u32) -> Option<&'a [u8]> {
+        let size = table.record_size();
+        let start = (index as usize).checked_mul(size)?;
+        self.table_bytes(table).get(start..start.checked_add(size)?)
+    }
+
+    fn name(&self, table: Table, index: u32) -> Result<&'a str> {
+        let rec = self.record(table, index).unwrap_or(&[]);
+        name_at(rec).map_err(|problem| ImageError::BadName {
+            at: at(table, index),
+            problem,
+        })
+    }
+
+    /// Reject a name equal to an earlier record's in `0..index` (of those
+    /// that `same_scope` accepts).
+    fn unique_name(
+        &self,
+        table: Table,
+        index: u32,
+        same_scope: impl Fn(u32) -> bool,
+    ) -> Result<()> {
+        let name = self.name(table, index)?;
+        for earlier in 0..index {
+            if same_scope(earlier) && self.name(table, earlier)? == name {
+                return Err(ImageError::DuplicateName {
+                    first: at(table, earlier),
+                    second: at(table, index),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_module(&self) -> Result<()> {
+        let count = self.count(Table::Module);
+        if count != 1 {
+            return Err(ImageError::ModuleCount { count });
+        }
+        let rec = self.record(Table::Module, 0).unwrap_or(&[]);
+        self.name(Table::Module, 0)?;
+        let cores = u32_at(rec, off::MODULE_CORES);
+        if cores == 0 || cores > MAX_CORES {
+            return Err(ImageError::BadCoreCount { count: cores });
+        }
+        let me = at(Table::Module, 0);
+        reserved(
+            me,
+            "reserved",
+            u64::from(u32_at(rec, off::MODULE_RESERVED0)),
+        )?;
+        reserved(me, "reserved", u64_at(rec, off::MODULE_RESERVED1))
+    }
+
+    fn validate_schedules(&self) -> Result<()> {
+        let partitions = self.count(Table::Partition);
+        let windows = self.count(Table::Window);
+        let mut next_window = 0u32;
+        let mut initial: Option<u32> = None;
+        for i in 0..self.count(Table::Schedule) {
+            let me = at(Table::Schedule, i);
+            let rec = self.record(Table::Schedule, i).unwrap_or(&[]);
+            self.unique_name(Table::Schedule, i, |_| true)?;
+            let major = u64_at(rec, off::SCHED_MAJOR);
+            non_zero(me, "major_frame_ns", major)?;
+            let flags = u32_at(rec, off::SCHED_FLAGS);
+            if flags & !off::SCHED_FLAG_INITIAL != 0 {
+                return Err(ImageError::UnknownValue {
+                    at: me,
+                    field: "flags",
+                    value: flags,
+                });
+            }
+            reserved(me, "reserved", u64::from(u32_at(rec, off::SCHED_RESERVED)))?;
+            if flags & off::SCHED_FLAG_INITIAL != 0 {
+                if let Some(first) = initial {
+                    return Err(ImageError::SeveralInitialSchedules { first, second: i });
+                }
+                initial = Some(i);
+            }
+            let start = u32_at(rec, off::SCHED_WSTART);
+            let count = u32_at(rec, off::SCHED_WCOUNT);
+            let end = owned_range(me, "window_start", start, count, next_window, windows)?;
+            let mut sum_ns = 0u64;
+            for w in start..end {
+                let wat = at(Table::Window, w);
+                let wrec = self.record(Table::Window, w).unwrap_or(&[]);
+                let duration = u64_at(wrec, off::WIN_DURATION);
+                non_zero(wat, "duration_ns", duration)?;
+                reserved(wat, "reserved", u64::from(u32_at(wrec, off::WIN_RESERVED)))?;
+                let owner = u32_at(wrec, off::WIN_OWNER);
+                if owner != SPARE && owner >= partitions {
+                    return Err(ImageError::IndexOutOfRange {
+                        at: wat,
+                        field: "owner",
+                        value: owner,
+                        limit: partitions,
+                    });
+                }
+                sum_ns = sum_ns.saturating_add(duration);
+            }
+            if sum_ns > major {
+                return Err(ImageError::WindowsExceedMajorFrame {
+                    schedule: i,
+                    sum_ns,
+                    major_frame_ns: major,
+                });
+            }
+            next_window = end;
+        }
+        if next_window != windows {
+            return Err(ImageError::UnownedRecords {
+                table: Table::Window,
+                owned: next_window,
+                count: windows,
+            });
+        }
+        if initial.is_none() {
+            return Err(ImageError::NoInitialSchedule);
+        }
+        Ok(())
+    }
+
+    fn validate_partitions(&self) -> Result<()> {
+        let segments = self.count(Table::Segment);
+        let data_len = self.count(Table::Data);
+        let mut next_segment = 0u32;
+        for i in 0..self.count(Table::Partition) {
+            let me = at(Table::Partition, i);
+            let rec = self.record(Table::Partition, i).unwrap_or(&[]);
+            self.unique_name(Table::Partition, i, |_| true)?;
+            let id = u32_at(rec, off::PART_ID);
+            if id != i {
+                return Err(ImageError::PartitionIdMismatch { index: i, id });
+            }
+            let flags = u32_at(rec, off::PART_FLAGS);
+            if flags & !off::PART_FLAG_SYSTEM != 0 {
+                return Err(ImageError::UnknownValue {
+                    at: me,
+                    field: "flags",
+                    value: flags,
+                });
+            }
+            let phys = u64_at(rec, off::PART_PHYS);
+            let size = u64_at(rec, off::PART_SIZE);
+            let ipa = u64_at(rec, off::PART_IPA);
+            let entry = u64_at(rec, off::PART_ENTRY);
+            non_zero(me, "memory_size", size)?;
+            page_aligned(me, "phys_base", phys)?;
+            page_aligned(me, "memory_size", size)?;
+            page_aligned(me, "ipa_base", ipa)?;
+            let phys_end = phys.checked_add(size).ok_or(ImageError::AddressOverflow {
+                at: me,
+                field: "phys_base",
+            })?;
+            let ipa_end = ipa.checked_add(size).ok_or(ImageError::AddressOverflow {
+                at: me,
+                field: "ipa_base",
+            })?;
+            if entry < ipa || entry >= ipa_end {
+                return Err(ImageError::EntryOutsidePartition {
+                    partition: i,
+                    entry_ipa: entry,
+                    ipa_base: ipa,
+                    memory_size: size,
+                });
+            }
+            for j in 0..i {
+                let other = self.record(Table::Partition, j).unwrap_or(&[]);
+                let o_phys = u64_at(other, off::PART_PHYS);
+                let o_end = o_phys.saturating_add(u64_at(other, off::PART_SIZE));
+                if let Some((start, end)) = overlaps((phys, phys_end), (o_phys, o_end)) {
+                    return Err(ImageError::PartitionsOverlap {
+                        first: j,
+                        second: i,
+                        start,
+                        end,
+                    });
+                }
+            }
+            let start = u32_at(rec, off::PART_SSTART);
+            let count = u32_at(rec, off::PART_SCOUNT);
+            let end = owned_range(me, "segment_start", start, count, next_segment, segments)?;
+            for s in start..end {
+                let sat = at(Table::Segment, s);
+                let srec = self.record(Table::Segment, s).unwrap_or(&[]);
+                let load = u64_at(srec, off::SEG_LOAD);
+                let mem = u64_at(srec, off::SEG_MEM);
+                let data_offset = u32_at(srec, off::SEG_DATA);
+                let file = u32_at(srec, off::SEG_FILE);
+                let flags = u32_at(srec, off::SEG_FLAGS);
+                non_zero(sat, "mem_size", mem)?;
+                reserved(sat, "reserved", u64::from(u32_at(srec, off::SEG_RESERVED)))?;
+                if flags & !SegmentFlags::ALL != 0 {
+                    return Err(ImageError::UnknownValue {
+                        at: sat,
+                        field: "flags",
+                        value: flags,
+                    });
+                }
+                if u64::from(file) > mem {
+                    return Err(ImageError::SegmentFileExceedsMemory {
+                        segment: s,
+                        file_size: file,
+                        mem_size: mem,
+                    });
+                }
+                let seg_end = load.checked_add(mem);
+                match seg_end {
+                    Some(e) if e <= size => {}
+                    _ => {
+                        return Err(ImageError::SegmentOutsidePartition {
+                            segment: s,
+                            partition: i,
+                            end: load.saturating_add(mem),
+                            memory_size: size,
+                        });
+                    }
+                }
+                match data_offset.checked_add(file) {
+                    Some(e) if e <= data_len => {}
+                    _ => {
+                        return Err(ImageError::SegmentDataOutOfBounds {
+                            segment: s,
+                            data_offset,
+                            file_size: file,
+                            data_len,
+                        });
+                    }
+                }
+                for t in start..s {
+                    let trec = self.record(Table::Segment, t).unwrap_or(&[]);
+                    let t_load = u64_at(trec, off::SEG_LOAD);
+                    let t_end = t_load.saturating_add(u64_at(trec, off::SEG_MEM));
+                    if overlaps((load, load.saturating_add(mem)), (t_load, t_end)).is_some() {
+                        return Err(ImageError::SegmentsOverlap {
+                            partition: i,
+                            first: t,
+                            second: s,
+                        });
+                    }
+                }
+            }
+            next_segment = end;
+        }
+        if next_segment != segments {
+            return Err(ImageError::UnownedRecords {
+                table: Table::Segment,
+                owned: next_segment,
+                count: segments,
+            });
+        }
+        Ok(())
+    }
+
+    fn validate_threads(&self) -> Result<()> {
+        let partitions = self.count(Table::Partition);
+        let cores = self.module().core_count;
+        // core_count is 1..=32, validated in validate_module.
+        let module_mask = if cores >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << cores) - 1
+        };
+        let threads = self.count(Table::Thread);
+        let partition_of =
+            |t: u32| u32_at(self.record(Table::Thread, t).unwrap_or(&[]), off::THR_PART);
+        for i in 0..threads {
+            let me = at(Table::Thread, i);
+            let rec = self.record(Table::Thread, i).unwrap_or(&[]);
+            let partition = u32_at(rec, off::THR_PART);
+            if partition >= partitions {
+                return Err(ImageError::IndexOutOfRange {
+                    at: me,
+                    field: "partition",
+                    value: partition,
+                    limit: partitions,
+                });
+            }
+            self.unique_name(Table::Thread, i, |t| partition_of(t) == partition)?;
+            let affinity = u32_at(rec, off::THR_AFF);
+            if affinity == 0 || affinity & !module_mask != 0 {
+                return Err(ImageError::BadAffinity {
+                    thread: i,
+                    affinity,
+                    core_count: cores,
+                });
+            }
+            reserved(me, "reserved", u64::from(u32_at(rec, off::THR_RESERVED)))?;
+            non_zero(me, "stack_size", u64_at(rec, off::THR_STACK))?;
+            let period = u64_at(rec, off::THR_PERIOD);
+            let deadline = u64_at(rec, off::THR_DEADLINE);
+            if period != 0 && deadline > period {
+                return Err(ImageError::DeadlineExceedsPeriod {
+                    thread: i,
+                    deadline_ns: deadline,
+                    period_ns: period,
+                });
+            }
+        }
+        // Rule 4 of the design: a partition's threads run in parallel in its
+        // window, one per core, so they need as many distinct cores.
+        for p in 0..partitions {
+            let mut count = 0u32;
+            let mut union = 0u32;
+            for t in 0..threads {
+                let rec = self.record(Table::Thread, t).unwrap_or(&[]);
+                if u32_at(rec, off::THR_PART) == p {
+                    count += 1;
+                    union |= u32_at(rec, off::THR_AFF);
+                }
+            }
+            if count == 0 {
+                return Err(ImageError::NoThreads { partition: p });
+            }
+            if count > union.count_ones() {
+                return Err(ImageError::TooManyThreads {
+                    partition: p,
+                    threads: count,
+                    cores: union.count_ones(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_channels(&self) -> Result<()> {
+        let partitions = self.count(Table::Partition);
+        let ports = self.count(Table::Port);
+        let mut next_port = 0u32;
+        for i in 0..self.count(Table::Channel) {
+            let me = at(Table::Channel, i);
+            let rec = self.record(Table::Channel, i).unwrap_or(&[]);
+            self.unique_name(Table::Channel, i, |_| true)?;
+            let kind = u32_at(rec, off::CHAN_KIND);
+            let refresh = u64_at(rec, off::CHAN_REFRESH);
+            let depth = u32_at(rec, off::CHAN_DEPTH);
+            match kind {
+                ChannelKind::SAMPLING => {
+                    non_zero(me, "refresh_period_ns", refresh)?;
+                    if depth != 0 {
+                        return Err(ImageError::ChannelFieldForOtherKind {
+                            channel: i,
+                            field: "depth",
+                        });
+                    }
+                }
+                ChannelKind::QUEUING => {
+                    non_zero(me, "depth", u64::from(depth))?;
+                    if refresh != 0 {
+                        return Err(ImageError::ChannelFieldForOtherKind {
+                            channel: i,
+                            field: "refresh_period_ns",
+                        });
+                    }
+                }
+                value => {
+                    return Err(ImageError::UnknownValue {
+                        at: me,
+                        field: "kind",
+                        value,
+                    });
+                }
+            }
+            non_zero(me, "message_size", u64::from(u32_at(rec, off::CHAN_MSG)))?;
+            reserved(me, "reserved", u64::from(u32_at(rec, off::CHAN_RESERVED)))?;
+            let start = u32_at(rec, off::CHAN_PSTART);
+            let count = u32_at(rec, off::CHAN_PCOUNT);
+            let end = owned_range(me, "port_start", start, count, next_port, ports)?;
+            if count < 2 {
+                return Err(ImageError::TooFewPorts { channel: i, count });
+            }
+            for p in start..end {
+                let pat = at(Table::Port, p);
+                let prec = self.record(Table::Port, p).unwrap_or(&[]);
+                let partition = u32_at(prec, off::PORT_PART);
+                if partition >= partitions {
+                    return Err(ImageError::IndexOutOfRange {
+                        at: pat,
+                        field: "partition",
+                        value: partition,
+                        limit: partitions,
+                    });
+                }
+                let direction = u32_at(prec, off::PORT_DIR);
+                if direction > 1 {
+                    return Err(ImageError::UnknownValue {
+                        at: pat,
+                        field: "direction",
+                        value: direction,
+                    });
+                }
+                if (direction == 0) != (p == start) {
+                    return Err(ImageError::BadPortDirection {
+                        port: p,
+                        channel: i,
+                    });
+                }
+                self.unique_name(Table::Port, p, |q| {
+                    u32_at(self.record(Table::Port, q).unwrap_or(&[]), off::PORT_PART) == partition
+                })?;
+            }
+            next_port = end;
+        }
+        if next_port != ports {
+            return Err(ImageError::UnownedRecords {
+                table: Table::Port,
+                owned: next_port,
+                count: ports,
+            });
+        }
+        Ok(())
+    }
+
+    fn validate_health(&self) -> Result<()> {
+        for i in 0..self.count(Table::Health) {
+            let me = at(Table::Health, i);
+            let rec = self.record(Table::Health, i).unwrap_or(&[]);
+            let kind = u32_at(rec, off::HEALTH_KIND);
+            if ErrorKind::from_code(kind).is_none() {
+                return Err(ImageError::UnknownValue {
+                    at: me,
+                    field: "error_kind",
+                    value: kind,
+                });
+            }
+            let action = u32_at(rec, off::HEALTH_ACTION);
+            if HealthAction::from_code(action).is_none() {
+                return Err(ImageError::UnknownValue {
+                    at: me,
+                    field: "action",
+                    value: action,
+                });
+            }
+            for j in 0..i {
+                let other = self.record(Table::Health, j).unwrap_or(&[]);
+                if u32_at(other, off::HEALTH_KIND) == kind {
+                    return Err(ImageError::DuplicateHealthKind {
+                        first: j,
+                        second: i,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The module record.
+    pub fn module(&self) -> Module<'a> {
+        Module::decode(self.record(Table::Module, 0).unwrap_or(&[]))
+    }
+
+    /// Schedule `index`, if it exists.
+    pub fn schedule(&self, index: u32) -> Option<Schedule<'a>> {
+        let rec = self.record(Table::Schedule, index)?;
+        Some(Schedule::decode(
+            index,
+            rec,
+            self.table_bytes(Table::Window),
+        ))
+    }
+
+    /// All schedules, in table order.
+    pub fn schedules(&self) -> impl ExactSizeIterator<Item = Schedule<'a>> + use<'a> {
+        let this = *self;
+        (0..this.count(Table::Schedule) as usize).map(move |i| {
+            this.schedule(i as u32)
+                .unwrap_or(Schedule::decode(i as u32, &[], &[]))
+        })
+    }
+
+    /// The schedule active at boot. Validation guarantees exactly one.
+    pub fn initial_schedule(&self) -> (u32, Schedule<'a>) {
+        self.schedules()
+            .find(|s| s.initial)
+            .or_else(|| self.schedule(0))
+            .map_or((0, Schedule::decode(0, &[], &[])), |s| (s.index, s))
+    }
+
+    /// Partition with id `id`, if it exists.
+    pub fn partition(&self, id: u32) -> Option<Partition<'a>> {
+        let rec = self.record(Table::Partition, id)?;
+        Some(Partition::decode(
+            id,
+            rec,
+            self.table_bytes(Table::Segment),
+            self.table_bytes(Table::Data),
+        ))
+    }
+
+    /// All partitions, by id.
+    pub fn partitions(&self) -> impl ExactSizeIterator<Item = Partition<'a>> + use<'a> {
+        let this = *self;
+        (0..this.count(Table::Partition) as usize).map(move |i| {
+            this.partition(i as u32)
+                .unwrap_or(Partition::decode(i as u32, &[], &[], &[]))
+        })
+    }
+
+    /// Thread `index`, if it exists.
+    pub fn thread(&self, index: u32) -> Option<Thread<'a>> {
+        Some(Thread::decode(index, self.record(Table::Thread, index)?))
+    }
+
+    /// All threads, in table order.
+    pub fn threads(&self) -> impl ExactSizeIterator<Item = Thread<'a>> + use<'a> {
+        let this = *self;
+        (0..this.count(Table::Thread) as usize).map(move |i| {
+            this.thread(i as u32)
+                .unwrap_or(Thread::decode(i as u32, &[]))
+        })
+    }
+
+    /// The threads of partition `id`.
+    pub fn threads_of(&self, id: u32) -> impl Iterator<Item = Thread<'a>> + use<'a> {
+        self.threads().filter(move |t| t.partition == id)
+    }
+
+    /// Channel `index`, if it exists.
+    pub fn channel(&self, index: u32) -> Option<Channel<'a>> {
+        let rec = self.record(Table::Channel, index)?;
+        Some(Channel::decode(index, rec, self.table_bytes(Table::Port)))
+    }
+
+    /// All channels, in table order.
+    pub fn channels(&self) -> impl ExactSizeIterator<Item = Channel<'a>> + use<'a> {
+        let this = *self;
+        (0..this.count(Table::Channel) as usize).map(move |i| {
+            this.channel(i as u32)
+                .unwrap_or(Channel::decode(i as u32, &[], &[]))
+        })
+    }
+
+    /// The action configured for `kind`, or its default.
+    pub fn health_action(&self, kind: ErrorKind) -> HealthAction {
+        self.configured_health_actions()
+            .find(|&(k, _)| k == kind)
+            .map_or(kind.default_action(), |(_, a)| a)
+    }
+
+    /// The (error kind, action) pairs the image configures, in table order.
+    pub fn configured_health_actions(
+        &self,
+    ) -> impl Iterator<Item = (ErrorKind, HealthAction)> + use<'a> {
+        self.table_bytes(Table::Health)
+            .chunks_exact(Table::Health.record_size())
+            .filter_map(|rec| {
+                Some((
+                    ErrorKind::from_code(u32_at(rec, off::HEALTH_KIND))?,
+                    HealthAction::from_code(u32_at(rec, off::HEALTH_ACTION))?,
+                ))
+            })
+    }
+}

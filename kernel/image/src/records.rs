@@ -1,0 +1,544 @@
+//! Decoded views of the fixed-size records: small `Copy` structs whose names
+//! and segment bytes borrow from the image (zero copy). Decoding here never
+//! fails loudly: [`crate::SystemImage::parse`] has already checked every field,
+//! and a read past a slice yields 0 or an empty slice rather than a panic.
+
+use crate::error::NameProblem;
+use crate::layout::{NAME_MAX_LEN, NAME_SIZE, SPARE, Table, off};
+
+pub(crate) fn u32_at(rec: &[u8], at: usize) -> u32 {
+    at.checked_add(4)
+        .and_then(|end| rec.get(at..end))
+        .and_then(|s| <[u8; 4]>::try_from(s).ok())
+        .map_or(0, u32::from_le_bytes)
+}
+
+pub(crate) fn u64_at(rec: &[u8], at: usize) -> u64 {
+    at.checked_add(8)
+        .and_then(|end| rec.get(at..end))
+        .and_then(|s| <[u8; 8]>::try_from(s).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// Decode the name field at the start of a record.
+pub(crate) fn name_at(rec: &[u8]) -> Result<&str, NameProblem> {
+    let field = rec.get(..NAME_SIZE).ok_or(NameProblem::Missing)?;
+    let len = usize::from(*field.first().ok_or(NameProblem::Missing)?);
+    if len == 0 {
+        return Err(NameProblem::Empty);
+    }
+    if len > NAME_MAX_LEN {
+        return Err(NameProblem::TooLong { len });
+    }
+    let bytes = field.get(1..=len).ok_or(NameProblem::Missing)?;
+    let padding = field.get(len + 1..).unwrap_or(&[]);
+    if padding.iter().any(|&b| b != 0) {
+        return Err(NameProblem::NonZeroPadding);
+    }
+    core::str::from_utf8(bytes).map_err(|e| NameProblem::NotUtf8 {
+        valid_up_to: e.valid_up_to(),
+    })
+}
+
+fn name_or_empty(rec: &[u8]) -> &str {
+    name_at(rec).unwrap_or("")
+}
+
+/// The module record: the whole system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Module<'a> {
+    /// Module name from the system description.
+    pub name: &'a str,
+    /// Cores the module uses (1..=[`crate::MAX_CORES`]); affinities name only these.
+    pub core_count: u32,
+}
+
+impl<'a> Module<'a> {
+    pub(crate) fn decode(rec: &'a [u8]) -> Self {
+        Module {
+            name: name_or_empty(rec),
+            core_count: u32_at(rec, off::MODULE_CORES),
+        }
+    }
+}
+
+/// One schedule: a major frame and its windows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule<'a> {
+    /// Index in the schedule table (the id a system partition switches to).
+    pub index: u32,
+    /// Schedule name.
+    pub name: &'a str,
+    /// Length of the major frame, ns.
+    pub major_frame_ns: u64,
+    /// The schedule active at boot (exactly one is).
+    pub initial: bool,
+    pub(crate) window_records: &'a [u8],
+}
+
+impl<'a> Schedule<'a> {
+    pub(crate) fn decode(index: u32, rec: &'a [u8], windows: &'a [u8]) -> Self {
+        let start = u32_at(rec, off::SCHED_WSTART) as usize;
+        let count = u32_at(rec, off::SCHED_WCOUNT) as usize;
+        let size = Table::Window.record_size();
+        let window_records = start
+            .checked_mul(size)
+            .zip(count.checked_mul(size))
+            .and_then(|(a, n)| windows.get(a..a.checked_add(n)?))
+            .unwrap_or(&[]);
+        Schedule {
+            index,
+            name: name_or_empty(rec),
+            major_frame_ns: u64_at(rec, off::SCHED_MAJOR),
+            initial: u32_at(rec, off::SCHED_FLAGS) & off::SCHED_FLAG_INITIAL != 0,
+            window_records,
+        }
+    }
+
+    /// The windows in frame order, each with its offset in the major frame.
+    pub fn windows(&self) -> Windows<'a> {
+        Windows {
+            records: self
+                .window_records
+                .chunks_exact(Table::Window.record_size()),
+            offset_ns: 0,
+        }
+    }
+
+    /// Number of windows.
+    pub fn window_count(&self) -> usize {
+        self.window_records.len() / Table::Window.record_size()
+    }
+
+    /// Time in the major frame after the last window (spare at the end), ns.
+    pub fn trailing_spare_ns(&self) -> u64 {
+        let used = self
+            .windows()
+            .fold(0u64, |sum, w| sum.saturating_add(w.duration_ns));
+        self.major_frame_ns.saturating_sub(used)
+    }
+}
+
+/// One window of a schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// Start of the window from the start of the major frame, ns.
+    pub offset_ns: u64,
+    /// Length of the window, ns (never 0).
+    pub duration_ns: u64,
+    /// Partition id that owns the window, `None` for spare time.
+    pub owner: Option<u32>,
+}
+
+/// Iterator over a schedule's windows.
+#[derive(Clone, Debug)]
+pub struct Windows<'a> {
+    records: core::slice::ChunksExact<'a, u8>,
+    offset_ns: u64,
+}
+
+impl Iterator for Windows<'_> {
+    type Item = Window;
+    fn next(&mut self) -> Option<Window> {
+        let rec = self.records.next()?;
+        let duration_ns = u64_at(rec, off::WIN_DURATION);
+        let owner = match u32_at(rec, off::WIN_OWNER) {
+            SPARE => None,
+            id => Some(id),
+        };
+        let offset_ns = self.offset_ns;
+        self.offset_ns = offset_ns.saturating_add(duration_ns);
+        Some(Window {
+            offset_ns,
+            duration_ns,
+            owner,
+        })
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.records.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Windows<'_> {}
+
+/// Permission bits of a segment, as the ELF `p_flags` it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SegmentFlags(pub u32);
+
+impl SegmentFlags {
+    /// Readable.
+    pub const READ: u32 = 1;
+    /// Writable.
+    pub const WRITE: u32 = 2;
+    /// Executable.
+    pub const EXECUTE: u32 = 4;
+    /// Every bit this version defines.
+    pub const ALL: u32 = Self::READ | Self::WRITE | Self::EXECUTE;
+
+    /// Whether every bit of `bits` is set.
+    pub const fn contains(self, bits: u32) -> bool {
+        self.0 & bits == bits
+    }
+}
+
+/// A partition descriptor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partition<'a> {
+    /// Small stable id: the index in the partition table (declaration order).
+    pub id: u32,
+    /// Partition name.
+    pub name: &'a str,
+    /// A system partition may switch schedules, move threads, restart others.
+    pub system: bool,
+    /// Physical base of its memory, assigned by the tool, page aligned.
+    pub phys_base: u64,
+    /// Bytes of memory, page multiple, never 0.
+    pub memory_size: u64,
+    /// Where the memory appears in the partition's (stage-2 input) address space.
+    pub ipa_base: u64,
+    /// Entry point of its threads, an address inside `ipa_base..ipa_base + memory_size`.
+    pub entry_ipa: u64,
+    pub(crate) segment_records: &'a [u8],
+    pub(crate) data: &'a [u8],
+}
+
+impl<'a> Partition<'a> {
+    pub(crate) fn decode(index: u32, rec: &'a [u8], segments: &'a [u8], data: &'a [u8]) -> Self {
+        let start = u32_at(rec, off::PART_SSTART) as usize;
+        let count = u32_at(rec, off::PART_SCOUNT) as usize;
+        let size = Table::Segment.record_size();
+        let segment_records = start
+            .checked_mul(size)
+            .zip(count.checked_mul(size))
+            .and_then(|(a, n)| segments.get(a..a.checked_add(n)?))
+            .unwrap_or(&[]);
+        Partition {
+            id: index,
+            name: name_or_empty(rec),
+            system: u32_at(rec, off::PART_FLAGS) & off::PART_FLAG_SYSTEM != 0,
+            phys_base: u64_at(rec, off::PART_PHYS),
+            memory_size: u64_at(rec, off::PART_SIZE),
+            ipa_base: u64_at(rec, off::PART_IPA),
+            entry_ipa: u64_at(rec, off::PART_ENTRY),
+            segment_records,
+            data,
+        }
+    }
+
+    /// The loadable segments of the partition's image.
+    pub fn segments(&self) -> Segments<'a> {
+        Segments {
+            records: self
+                .segment_records
+                .chunks_exact(Table::Segment.record_size()),
+            data: self.data,
+        }
+    }
+
+    /// One past the last physical byte of the partition's memory.
+    pub fn phys_end(&self) -> u64 {
+        self.phys_base.saturating_add(self.memory_size)
+    }
+}
+
+/// A loadable segment: copy `data` to `load_offset` in the partition's
+/// memory and zero the rest of `mem_size`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment<'a> {
+    /// Offset from the start of the partition's memory.
+    pub load_offset: u64,
+    /// Bytes the segment occupies in memory (>= `data.len()`).
+    pub mem_size: u64,
+    /// Permissions.
+    pub flags: SegmentFlags,
+    /// The file bytes, borrowed from the image.
+    pub data: &'a [u8],
+}
+
+impl<'a> Segment<'a> {
+    pub(crate) fn decode(rec: &[u8], data: &'a [u8]) -> Self {
+        let start = u32_at(rec, off::SEG_DATA) as usize;
+        let len = u32_at(rec, off::SEG_FILE) as usize;
+        Segment {
+            load_offset: u64_at(rec, off::SEG_LOAD),
+            mem_size: u64_at(rec, off::SEG_MEM),
+            flags: SegmentFlags(u32_at(rec, off::SEG_FLAGS)),
+            data: start
+                .checked_add(len)
+                .and_then(|end| data.get(start..end))
+                .unwrap_or(&[]),
+        }
+    }
+}
+
+/// Iterator over a partition's segments.
+#[derive(Clone, Debug)]
+pub struct Segments<'a> {
+    records: core::slice::ChunksExact<'a, u8>,
+    data: &'a [u8],
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = Segment<'a>;
+    fn next(&mut self) -> Option<Segment<'a>> {
+        let rec = self.records.next()?;
+        Some(Segment::decode(rec, self.data))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.records.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Segments<'_> {}
+
+/// A thread (a vCPU of a partition).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thread<'a> {
+    /// Index in the thread table.
+    pub index: u32,
+    /// Thread name, unique within its partition.
+    pub name: &'a str,
+    /// Id of the owning partition.
+    pub partition: u32,
+    /// Cores it may run on: bit `n` is core `n`; never 0, only module cores.
+    pub affinity: u32,
+    /// Priority within the partition (higher runs first).
+    pub priority: u32,
+    /// Release period, ns, if periodic.
+    pub period_ns: Option<u64>,
+    /// Relative deadline, ns, if any (<= period when both are set).
+    pub deadline_ns: Option<u64>,
+    /// Stack bytes, never 0.
+    pub stack_size: u64,
+}
+
+impl<'a> Thread<'a> {
+    pub(crate) fn decode(index: u32, rec: &'a [u8]) -> Self {
+        let opt = |v: u64| (v != 0).then_some(v);
+        Thread {
+            index,
+            name: name_or_empty(rec),
+            partition: u32_at(rec, off::THR_PART),
+            affinity: u32_at(rec, off::THR_AFF),
+            priority: u32_at(rec, off::THR_PRIO),
+            period_ns: opt(u64_at(rec, off::THR_PERIOD)),
+            deadline_ns: opt(u64_at(rec, off::THR_DEADLINE)),
+            stack_size: u64_at(rec, off::THR_STACK),
+        }
+    }
+}
+
+/// Kind of a channel, with the parameter only that kind has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// Last message wins; a message older than the refresh period is stale.
+    Sampling {
+        /// Validity period of a message, ns.
+        refresh_period_ns: u64,
+    },
+    /// FIFO of up to `depth` messages.
+    Queuing {
+        /// Messages the queue holds.
+        depth: u32,
+    },
+}
+
+impl ChannelKind {
+    pub(crate) const SAMPLING: u32 = 1;
+    pub(crate) const QUEUING: u32 = 2;
+}
+
+/// A channel between one source port and one or more destination ports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Channel<'a> {
+    /// Index in the channel table.
+    pub index: u32,
+    /// Channel name.
+    pub name: &'a str,
+    /// Sampling or queuing.
+    pub kind: ChannelKind,
+    /// Largest message, bytes, never 0.
+    pub message_size: u32,
+    pub(crate) port_records: &'a [u8],
+}
+
+impl<'a> Channel<'a> {
+    pub(crate) fn decode(index: u32, rec: &'a [u8], ports: &'a [u8]) -> Self {
+        let start = u32_at(rec, off::CHAN_PSTART) as usize;
+        let count = u32_at(rec, off::CHAN_PCOUNT) as usize;
+        let size = Table::Port.record_size();
+        let port_records = start
+            .checked_mul(size)
+            .zip(count.checked_mul(size))
+            .and_then(|(a, n)| ports.get(a..a.checked_add(n)?))
+            .unwrap_or(&[]);
+        let kind = if u32_at(rec, off::CHAN_KIND) == ChannelKind::QUEUING {
+            ChannelKind::Queuing {
+                depth: u32_at(rec, off::CHAN_DEPTH),
+            }
+        } else {
+            ChannelKind::Sampling {
+                refresh_period_ns: u64_at(rec, off::CHAN_REFRESH),
+            }
+        };
+        Channel {
+            index,
+            name: name_or_empty(rec),
+            kind,
+            message_size: u32_at(rec, off::CHAN_MSG),
+            port_records,
+        }
+    }
+
+    /// All ports: the source first, then the destinations.
+    pub fn ports(&self) -> Ports<'a> {
+        Ports {
+            records: self.port_records.chunks_exact(Table::Port.record_size()),
+        }
+    }
+
+    /// The source port.
+    pub fn source(&self) -> Option<Port<'a>> {
+        self.ports().next()
+    }
+
+    /// The destination ports.
+    pub fn destinations(&self) -> Ports<'a> {
+        let mut ports = self.ports();
+        ports.next();
+        ports
+    }
+}
+
+/// Direction of a port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortDirection {
+    /// The partition writes.
+    Source,
+    /// The partition reads.
+    Destination,
+}
+
+/// One end of a channel: a named port of a partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Port<'a> {
+    /// Port name, unique within its partition.
+    pub name: &'a str,
+    /// Id of the partition that owns the port.
+    pub partition: u32,
+    /// Source or destination.
+    pub direction: PortDirection,
+}
+
+impl<'a> Port<'a> {
+    pub(crate) fn decode(rec: &'a [u8]) -> Self {
+        Port {
+            name: name_or_empty(rec),
+            partition: u32_at(rec, off::PORT_PART),
+            direction: if u32_at(rec, off::PORT_DIR) == 0 {
+                PortDirection::Source
+            } else {
+                PortDirection::Destination
+            },
+        }
+    }
+}
+
+/// Iterator over a channel's ports.
+#[derive(Clone, Debug)]
+pub struct Ports<'a> {
+    records: core::slice::ChunksExact<'a, u8>,
+}
+
+impl<'a> Iterator for Ports<'a> {
+    type Item = Port<'a>;
+    fn next(&mut self) -> Option<Port<'a>> {
+        self.records.next().map(Port::decode)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.records.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Ports<'_> {}
+
+macro_rules! coded_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal, $text:literal;)* }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name { $($(#[$vm])* $variant = $code,)* }
+
+        impl $name {
+            /// Every value, in code order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The value with this code in the image, if any.
+            pub const fn from_code(code: u32) -> Option<$name> {
+                match code { $($code => Some($name::$variant),)* _ => None }
+            }
+
+            /// The code stored in the image.
+            pub const fn code(self) -> u32 { self as u32 }
+
+            /// The name used in the system description (`snake_case`).
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text,)* }
+            }
+
+            /// The value with this description name, if any.
+            pub fn from_name(name: &str) -> Option<$name> {
+                match name { $($text => Some($name::$variant),)* _ => None }
+            }
+        }
+
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+coded_enum! {
+    /// An error the health monitor handles (ARINC 653 Part 1, Health Monitoring).
+    ErrorKind {
+        /// A partition access outside its stage-2 map.
+        Stage2Abort = 1, "stage2_abort";
+        /// An undefined or trapped-and-refused instruction.
+        UndefinedInstruction = 2, "undefined_instruction";
+        /// A trapped operation the partition may not perform (SMC, set/way, PMU).
+        TrappedOperation = 3, "trapped_operation";
+        /// A thread missed its deadline.
+        DeadlineMiss = 4, "deadline_miss";
+        /// The partition raised an application error.
+        ApplicationError = 5, "application_error";
+    }
+}
+
+coded_enum! {
+    /// What the health monitor does about an error.
+    HealthAction {
+        /// Record it in the health log; the partition goes on.
+        Log = 1, "log";
+        /// Restart the partition (cold start of all its threads).
+        RestartPartition = 2, "restart_partition";
+        /// Stop the partition; its windows become idle time.
+        StopPartition = 3, "stop_partition";
+        /// Halt the whole module.
+        HaltModule = 4, "halt_module";
+    }
+}
+
+impl ErrorKind {
+    /// The action when the image configures none for this kind: faults stop
+    /// the partition (the safe choice for a separation kernel), timing and
+    /// application errors are logged.
+    pub const fn default_action(self) -> HealthAction {
+        match self {
+            ErrorKind::Stage2Abort
+            | ErrorKind::UndefinedInstruction
+            | ErrorKind::TrappedOperation => HealthAction::StopPartition,
+            ErrorKind::DeadlineMiss | ErrorKind::ApplicationError => HealthAction::Log,
+        }
+    }
+}

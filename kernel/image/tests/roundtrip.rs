@@ -1,0 +1,407 @@
+//! Round trips (spec -> bytes -> parse -> spec) and one test per validation
+//! rule: each breaks a valid sample in one way and expects the typed error
+//! that names the record and field.
+
+#[path = "common/sample.rs"]
+mod sample;
+
+use bulkhead_image::*;
+use sample::{sample, thread};
+
+fn parse_spec(spec: &ImageSpec) -> Result<ImageSpec, ImageError> {
+    let bytes = spec.to_bytes().expect("writer");
+    SystemImage::parse(&bytes).map(|image| ImageSpec::from_image(&image))
+}
+
+fn rejects(spec: ImageSpec) -> ImageError {
+    parse_spec(&spec).expect_err("image must be rejected")
+}
+
+#[test]
+fn sample_round_trips() {
+    let spec = sample();
+    assert_eq!(parse_spec(&spec).unwrap(), spec);
+}
+
+#[test]
+fn accessors_read_what_the_writer_wrote() {
+    let bytes = sample().to_bytes().unwrap();
+    let image = SystemImage::parse(&bytes).unwrap();
+    assert_eq!(
+        image.module(),
+        Module {
+            name: "demo",
+            core_count: 4
+        }
+    );
+    let (index, initial) = image.initial_schedule();
+    assert_eq!((index, initial.name), (0, "main"));
+    let windows: Vec<_> = initial.windows().collect();
+    assert_eq!(
+        windows[2],
+        Window {
+            offset_ns: 13_000_000,
+            duration_ns: 2_000_000,
+            owner: None
+        }
+    );
+    assert_eq!(windows[3].owner, Some(2));
+    assert_eq!(initial.trailing_spare_ns(), 2_000_000);
+    let hello = image.partition(0).unwrap();
+    let segs: Vec<_> = hello.segments().collect();
+    assert_eq!(segs[1].data, &[1, 2, 3]);
+    assert_eq!(segs[1].load_offset, 0x2000);
+    assert!(
+        segs[0]
+            .flags
+            .contains(SegmentFlags::READ | SegmentFlags::EXECUTE)
+    );
+    assert_eq!(image.threads_of(1).count(), 4);
+    let temps = image.channel(0).unwrap();
+    assert_eq!(temps.source().unwrap().name, "out");
+    assert_eq!(temps.destinations().count(), 2);
+    assert_eq!(
+        image.health_action(ErrorKind::Stage2Abort),
+        HealthAction::RestartPartition
+    );
+    assert_eq!(
+        image.health_action(ErrorKind::UndefinedInstruction),
+        HealthAction::StopPartition
+    );
+    assert!(image.partition(3).is_none());
+}
+
+#[test]
+fn trailing_bytes_after_the_image_are_ignored() {
+    let mut bytes = sample().to_bytes().unwrap();
+    bytes.extend_from_slice(&[0xFF; 100]);
+    assert!(SystemImage::parse(&bytes).is_ok());
+}
+
+#[test]
+fn header_errors() {
+    let bytes = sample().to_bytes().unwrap();
+    assert!(matches!(
+        SystemImage::parse(&bytes[..50]),
+        Err(ImageError::Truncated { .. })
+    ));
+    assert!(matches!(
+        SystemImage::parse(&bytes[..bytes.len() - 1]),
+        Err(ImageError::Truncated { .. })
+    ));
+    let mut b = bytes.clone();
+    b[0] = b'X';
+    assert!(matches!(
+        SystemImage::parse(&b),
+        Err(ImageError::BadMagic { .. })
+    ));
+    let mut b = bytes.clone();
+    b[8] = 2;
+    assert_eq!(
+        SystemImage::parse(&b).unwrap_err(),
+        ImageError::UnsupportedVersion { found: 2 }
+    );
+    let mut b = bytes.clone();
+    let last = b.len() - 1;
+    b[last] ^= 1;
+    assert!(matches!(
+        SystemImage::parse(&b),
+        Err(ImageError::ChecksumMismatch { .. })
+    ));
+}
+
+#[test]
+fn display_names_the_field() {
+    let mut spec = sample();
+    spec.threads[0].partition = 7;
+    let err = rejects(spec);
+    assert_eq!(
+        err.to_string(),
+        "thread[0].partition: 7 names no record (there are 3)"
+    );
+}
+
+#[test]
+fn window_owner_out_of_range() {
+    let mut spec = sample();
+    spec.schedules[0].windows[1].owner = Some(3);
+    assert!(matches!(
+        rejects(spec),
+        ImageError::IndexOutOfRange {
+            field: "owner",
+            value: 3,
+            limit: 3,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn windows_longer_than_major_frame() {
+    let mut spec = sample();
+    spec.schedules[1].windows[0].duration_ns = 10_000_001;
+    assert_eq!(
+        rejects(spec),
+        ImageError::WindowsExceedMajorFrame {
+            schedule: 1,
+            sum_ns: 10_000_001,
+            major_frame_ns: 10_000_000
+        }
+    );
+}
+
+#[test]
+fn zero_duration_window() {
+    let mut spec = sample();
+    spec.schedules[0].windows[0].duration_ns = 0;
+    assert!(matches!(
+        rejects(spec),
+        ImageError::Zero {
+            field: "duration_ns",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn initial_schedule_exactly_once() {
+    let mut spec = sample();
+    spec.schedules[1].initial = true;
+    assert_eq!(
+        rejects(spec),
+        ImageError::SeveralInitialSchedules {
+            first: 0,
+            second: 1
+        }
+    );
+    let mut spec = sample();
+    spec.schedules[0].initial = false;
+    assert_eq!(rejects(spec), ImageError::NoInitialSchedule);
+}
+
+#[test]
+fn overlapping_partition_memory() {
+    let mut spec = sample();
+    spec.partitions[2].phys_base = 0x2030_0000;
+    assert_eq!(
+        rejects(spec),
+        ImageError::PartitionsOverlap {
+            first: 0,
+            second: 2,
+            start: 0x2030_0000,
+            end: 0x2040_0000
+        }
+    );
+}
+
+#[test]
+fn misaligned_or_overflowing_memory() {
+    let mut spec = sample();
+    spec.partitions[1].memory_size = 0x1234;
+    assert!(matches!(
+        rejects(spec),
+        ImageError::Misaligned {
+            field: "memory_size",
+            ..
+        }
+    ));
+    let mut spec = sample();
+    spec.partitions[1].phys_base = u64::MAX - 0xFFF;
+    assert!(matches!(
+        rejects(spec),
+        ImageError::AddressOverflow {
+            field: "phys_base",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn segment_larger_than_partition_memory() {
+    let mut spec = sample();
+    spec.partitions[1].segments[0].mem_size = 0x20_1000;
+    assert_eq!(
+        rejects(spec),
+        ImageError::SegmentOutsidePartition {
+            segment: 2,
+            partition: 1,
+            end: 0x20_1000,
+            memory_size: 0x20_0000
+        }
+    );
+}
+
+#[test]
+fn segment_file_bytes_exceed_memory_size() {
+    let mut spec = sample();
+    spec.partitions[0].segments[1].mem_size = 2;
+    assert_eq!(
+        rejects(spec),
+        ImageError::SegmentFileExceedsMemory {
+            segment: 1,
+            file_size: 3,
+            mem_size: 2
+        }
+    );
+}
+
+#[test]
+fn overlapping_segments() {
+    let mut spec = sample();
+    spec.partitions[0].segments[1].load_offset = 0x1000;
+    assert_eq!(
+        rejects(spec),
+        ImageError::SegmentsOverlap {
+            partition: 0,
+            first: 0,
+            second: 1
+        }
+    );
+}
+
+#[test]
+fn entry_point_outside_partition() {
+    let mut spec = sample();
+    spec.partitions[2].entry_ipa = 0x4010_0000;
+    assert!(matches!(
+        rejects(spec),
+        ImageError::EntryOutsidePartition { partition: 2, .. }
+    ));
+}
+
+#[test]
+fn affinity_outside_module() {
+    let mut spec = sample();
+    spec.threads[0].affinity = 0b1_0000;
+    assert_eq!(
+        rejects(spec),
+        ImageError::BadAffinity {
+            thread: 0,
+            affinity: 0x10,
+            core_count: 4
+        }
+    );
+    let mut spec = sample();
+    spec.threads[0].affinity = 0;
+    assert!(matches!(rejects(spec), ImageError::BadAffinity { .. }));
+}
+
+#[test]
+fn more_threads_than_cores() {
+    let mut spec = sample();
+    spec.threads.push(thread("w4", 1, 0b1000));
+    assert_eq!(
+        rejects(spec),
+        ImageError::TooManyThreads {
+            partition: 1,
+            threads: 5,
+            cores: 4
+        }
+    );
+}
+
+#[test]
+fn partition_without_thread() {
+    let mut spec = sample();
+    spec.threads.retain(|t| t.partition != 2);
+    assert_eq!(rejects(spec), ImageError::NoThreads { partition: 2 });
+}
+
+#[test]
+fn deadline_longer_than_period() {
+    let mut spec = sample();
+    spec.threads[5].deadline_ns = Some(30_000_000);
+    assert!(matches!(
+        rejects(spec),
+        ImageError::DeadlineExceedsPeriod { thread: 5, .. }
+    ));
+}
+
+#[test]
+fn duplicate_names() {
+    let mut spec = sample();
+    spec.partitions[2].name = "hello".into();
+    assert!(matches!(rejects(spec), ImageError::DuplicateName { .. }));
+    let mut spec = sample();
+    spec.threads[2].name = "w0".into();
+    assert!(matches!(rejects(spec), ImageError::DuplicateName { .. }));
+    // Same thread name in different partitions is fine.
+    let mut spec = sample();
+    spec.threads[1].name = "main".into();
+    assert!(parse_spec(&spec).is_ok());
+}
+
+#[test]
+fn channel_rules() {
+    let mut spec = sample();
+    spec.channels[1].ports.truncate(1);
+    assert_eq!(
+        rejects(spec),
+        ImageError::TooFewPorts {
+            channel: 1,
+            count: 1
+        }
+    );
+    let mut spec = sample();
+    spec.channels[0].ports[1].partition = 9;
+    assert!(matches!(
+        rejects(spec),
+        ImageError::IndexOutOfRange {
+            field: "partition",
+            ..
+        }
+    ));
+    let mut spec = sample();
+    spec.channels[0].message_size = 0;
+    assert!(matches!(
+        rejects(spec),
+        ImageError::Zero {
+            field: "message_size",
+            ..
+        }
+    ));
+    let mut spec = sample();
+    spec.channels[1].kind = ChannelKind::Queuing { depth: 0 };
+    assert!(matches!(
+        rejects(spec),
+        ImageError::Zero { field: "depth", .. }
+    ));
+    let mut spec = sample();
+    spec.channels[1].ports[1].name = "temps".into();
+    assert!(matches!(rejects(spec), ImageError::DuplicateName { .. }));
+}
+
+#[test]
+fn duplicate_health_kind() {
+    let mut spec = sample();
+    spec.health
+        .push((ErrorKind::Stage2Abort, HealthAction::Log));
+    assert_eq!(
+        rejects(spec),
+        ImageError::DuplicateHealthKind {
+            first: 0,
+            second: 2
+        }
+    );
+}
+
+#[test]
+fn writer_refuses_long_names() {
+    let mut spec = sample();
+    spec.partitions[0].name = "x".repeat(32);
+    assert!(matches!(
+        spec.to_bytes(),
+        Err(WriteError::BadName {
+            what: "partition",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn kernel_image_offset_rounds_up_to_4k() {
+    assert_eq!(kernel_image_offset(0), Some(0));
+    assert_eq!(kernel_image_offset(1), Some(4096));
+    assert_eq!(kernel_image_offset(4096), Some(4096));
+    assert_eq!(kernel_image_offset(usize::MAX), None);
+}
