@@ -1,2 +1,79 @@
-//! placeholder
+//! Raspberry Pi 4 (BCM2711) and QEMU `-M raspi4b`: the board as data.
+//!
+//! Sits at `board/rpi4` in the layout; the kernel and the tools read every
+//! physical address, interrupt number and clock of the board from here and
+//! nowhere else (STYLE.md habit 3). The facts are those of
+//! `shared/reference/platform-facts.md`, checked on QEMU 10.0 raspi4b, and of
+//! the BCM2711 ARM Peripherals manual (low-peripheral mode).
+//!
+//! Besides constants it holds the two drivers the boot path needs before
+//! anything else: the PL011 console (through the `arm-pl011-uart` crate) and
+//! an `embedded-hal` delay on the generic timer.
 #![no_std]
+
+pub mod delay;
+pub mod uart;
+
+/// Physical memory map (BCM2711 low-peripheral mode, identical under QEMU).
+pub mod memory {
+    /// Where the firmware (and QEMU) load and enter a raw `kernel8.img`.
+    pub const KERNEL_LOAD: usize = 0x8_0000;
+    /// RAM every Pi 4 model has from address 0, and all QEMU raspi4b has
+    /// (QEMU fixes it at 2 GiB; the 1 GiB Pi 4 is not supported).
+    pub const RAM_BASE: usize = 0;
+    pub const RAM_SIZE: usize = 2 << 30;
+    /// The main peripherals window (0xFC00_0000..0xFF80_0000) and the
+    /// ARM-local block (GIC, local timers) above it, up to 4 GiB.
+    pub const DEVICE_BASE: usize = 0xFC00_0000;
+    pub const DEVICE_END: usize = 0x1_0000_0000;
+    /// Spin table the firmware's armstub (and QEMU's boot stub) watch: core n
+    /// polls the 64-bit word at `SPIN_TABLE[n]` and jumps to it when non-zero.
+    /// Core 0's slot is never used by Bulkhead (core 0 is the boot core).
+    pub const SPIN_TABLE: [usize; 4] = [0xd8, 0xe0, 0xe8, 0xf0];
+}
+
+/// GIC-400 register blocks (GIC-400 TRM r0p1, table 3-1; ARM-local block).
+pub mod gic {
+    pub const GICD_BASE: usize = 0xFF84_1000;
+    pub const GICC_BASE: usize = 0xFF84_2000;
+    /// Hypervisor control interface of the calling core.
+    pub const GICH_BASE: usize = 0xFF84_4000;
+    pub const GICV_BASE: usize = 0xFF84_6000;
+}
+
+/// Interrupt numbers (INTIDs) as the GIC-400 sees them.
+pub mod irq {
+    /// GIC virtual-interface maintenance interrupt (PPI).
+    pub const GIC_MAINTENANCE: u32 = 25;
+    /// EL2 physical timer, CNTHP: the kernel's own scheduling timer (PPI).
+    pub const HYP_TIMER: u32 = 26;
+    /// EL1 virtual timer, CNTV: owned by the running partition (PPI).
+    pub const VIRT_TIMER: u32 = 27;
+    /// Secure physical timer (PPI), unused.
+    pub const SECURE_PHYS_TIMER: u32 = 29;
+    /// EL1 physical timer, CNTP: denied to partitions (PPI).
+    pub const PHYS_TIMER: u32 = 30;
+    /// PMU overflow (PPI).
+    pub const PMU: u32 = 23;
+    /// PL011 UART0 (SPI 121).
+    pub const PL011: u32 = 153;
+    /// Mini UART (SPI 93).
+    pub const MINI_UART: u32 = 125;
+}
+
+/// The PL011 console.
+pub mod console {
+    /// PL011 UART0; QEMU's `serial0`.
+    pub const PL011_BASE: usize = 0xFE20_1000;
+    /// UART reference clock; the firmware sets it from `init_uart_clock`
+    /// in config.txt, which must say 48000000.
+    pub const PL011_CLOCK_HZ: u32 = 48_000_000;
+    pub const BAUD: u32 = 115_200;
+    /// GPIO function select for pins 10-19 (GPIO14/15 carry TXD0/RXD0 in ALT0).
+    pub const GPFSEL1: usize = 0xFE20_0004;
+    /// BCM2711 pull-up/down control for GPIO0-15 (2 bits per pin).
+    pub const GPIO_PUP_PDN_CNTRL_REG0: usize = 0xFE20_00E4;
+}
+
+/// Cores of the module: four Cortex-A72, MPIDR Aff0 = 0..3.
+pub const CORES: usize = 4;

@@ -1,0 +1,11 @@
+//! Links the kernel binaries with `linker/kernel.ld` when building for the
+//! bare-metal target; host builds (there are none of this crate) are left alone.
+fn main() {
+    let target = std::env::var("TARGET").unwrap_or_default();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let script = root.join("linker/kernel.ld");
+    println!("cargo:rerun-if-changed={}", script.display());
+    if target.starts_with("aarch64") && target.ends_with("-none") {
+        println!("cargo:rustc-link-arg-bins=-T{}", script.display());
+    }
+}

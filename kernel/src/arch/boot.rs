@@ -1,0 +1,112 @@
+//! Boot entry: the first instructions of the kernel, on every core.
+//!
+//! `kernel/src/arch` is the one door to the CPU (STYLE.md habit 2). This file
+//! follows the entry states of `platform-facts.md` and Arm ARM DDI 0487 D1.10
+//! (exception return) for the EL3 -> EL2 drop:
+//!
+//! - raw `kernel8.img` (firmware, QEMU): core 0 enters `_start` at EL2; cores
+//!   1-3 wait in the firmware's spin loop and are sent to `_secondary_start`.
+//! - ELF under QEMU: all four cores enter `_start` at EL3. Each drops to EL2;
+//!   cores 1-3 then wait on the same spin table as the firmware's loop would,
+//!   so the release path is the same for both.
+//! - EL1: no hypervisor possible; core 0 reports why (`wrong_el_entry`).
+//!
+//! Core 0 zeroes .bss with the MMU off; every core sets its stack (slot
+//! `core` of `.stacks`) and its fatal-exception stack (slot `core + 4`, kept
+//! in TPIDR_EL2), installs the EL2 vectors and calls `kernel_entry(core)`.
+use core::arch::global_asm;
+
+global_asm!(
+    r#"
+.section .text.boot, "ax"
+.global _start
+_start:
+    mrs     x19, CurrentEL
+    ubfx    x19, x19, #2, #2
+    mrs     x20, mpidr_el1
+    and     x20, x20, #0xff             // Aff0: core index 0..3 on BCM2711
+    cmp     x19, #3
+    b.eq    1f
+    cmp     x19, #2
+    b.eq    2f
+    // EL1 or EL0: explain on core 0, park the others.
+    cbnz    x20, park_core
+    ldr     x1, =__stacks_start
+    ldr     x2, =__stack_slot_size
+    add     x1, x1, x2
+    mov     sp, x1
+    bl      wrong_el_entry
+    b       park_core
+
+1:  // EL3 (QEMU given an ELF): make EL2 the non-secure AArch64 hypervisor.
+    // SCR_EL3: RW (EL2 is AArch64) | HCE (HVC enabled) | SMD (SMC undefined
+    // from EL2/EL1; partitions cannot reach a secure monitor) | RES1 5:4 | NS.
+    mov     x0, #0x5b1
+    msr     scr_el3, x0
+    msr     cptr_el3, xzr               // FP/SIMD not trapped to EL3
+    ldr     x0, =0x30c50830             // SCTLR_EL2: RES1 bits, MMU and caches off
+    msr     sctlr_el2, x0
+    mov     x0, #0x3c9                  // SPSR: EL2h, DAIF masked
+    msr     spsr_el3, x0
+    adr     x0, 2f
+    msr     elr_el3, x0
+    eret
+
+2:  // EL2.
+    ldr     x0, =0x30c50830
+    msr     sctlr_el2, x0
+    isb
+    cbnz    x20, elf_secondary_wait
+    ldr     x0, =__bss_start
+    ldr     x1, =__bss_end
+3:  cmp     x0, x1
+    b.hs    4f
+    stp     xzr, xzr, [x0], #16
+    b       3b
+4:  mov     x0, x20
+    b       common_entry
+
+// Cores 1-3 of an ELF boot: the firmware's protocol, by hand.
+elf_secondary_wait:
+    mov     x1, #0xd8
+    add     x1, x1, x20, lsl #3
+5:  wfe
+    ldr     x2, [x1]
+    cbz     x2, 5b
+    br      x2
+
+.global _secondary_start
+_secondary_start:
+    mrs     x20, mpidr_el1
+    and     x20, x20, #0xff
+    ldr     x0, =0x30c50830
+    msr     sctlr_el2, x0
+    isb
+    mov     x0, x20
+    b       common_entry
+
+// x0 = core index.
+common_entry:
+    ldr     x1, =__stacks_start
+    ldr     x2, =__stack_slot_size
+    madd    x3, x0, x2, x1
+    add     x3, x3, x2                  // top of slot `core`
+    mov     sp, x3
+    add     x4, x0, #4
+    madd    x3, x4, x2, x1
+    add     x3, x3, x2                  // top of slot `core + 4`
+    msr     tpidr_el2, x3
+    ldr     x1, =el2_vectors
+    msr     vbar_el2, x1
+    isb
+    bl      kernel_entry
+    b       park_core
+
+.global park_core
+park_core:
+    msr     daifset, #0xf
+6:  wfe
+    b       6b
+.ltorg
+"#
+);

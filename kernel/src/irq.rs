@@ -1,0 +1,26 @@
+//! IRQ dispatch at EL2: acknowledge, route by INTID, end of interrupt.
+//!
+//! Entered from `irq_current_el` (vectors.rs) with IRQs masked; handlers do
+//! not nest. Every interrupt pending at entry is handled before returning,
+//! which saves an exception round trip when a deadline and an IPI coincide.
+//! The spurious INTID 1023 ends the loop and is never acknowledged.
+use crate::{arch, gic, ipi, println, timer};
+use bulkhead_board_rpi4::irq::HYP_TIMER;
+
+#[unsafe(no_mangle)]
+extern "C" fn irq_entry() {
+    let core = arch::core_id();
+    while let Some(ack) = gic::acknowledge() {
+        match ack.intid() {
+            ipi::IPI_SGI => ipi::handle_interrupt(core),
+            HYP_TIMER => timer::handle_interrupt(core),
+            other => {
+                // Nothing else is enabled; if it fires anyway, say so once and
+                // switch it off rather than loop on it.
+                gic::disable(other);
+                println!("core {core}: unexpected interrupt {other} disabled");
+            }
+        }
+        gic::end_of_interrupt(ack);
+    }
+}
