@@ -26,6 +26,7 @@ pub mod gic;
 pub mod ipi;
 pub mod irq;
 pub mod panic;
+pub mod selftest;
 pub mod smp;
 pub mod timer;
 
@@ -69,6 +70,7 @@ extern "C" fn kernel_entry(core: usize) -> ! {
         gic::init_distributor();
         arch::sysreg::zero_cntvoff();
     }
+    arch::route_interrupts_to_el2();
     gic::init_cpu_interface();
     ipi::init_core();
     timer::init_core();

@@ -1,3 +1,90 @@
-//! placeholder
+//! Bulkhead's scheduling rules as pure code: ARINC 653 time partitioning with
+//! CAST-32A multicore scheduling, no hardware.
+//!
+//! Where it sits: `kernel/sched`, a `no_std`, `forbid(unsafe_code)`, heap-free
+//! crate built for the host (tests, the `bulkhead` tool) and for
+//! `aarch64-unknown-none` (the kernel). Time arithmetic comes from
+//! `bulkhead-time`.
+//!
+//! Specs followed: ARINC 653 Part 1, Partition Management / Partition
+//! Scheduling (major frame, windows, schedule switch at a major-frame
+//! boundary) and Process Management (priority preemptive, FIFO among equal
+//! priorities, timed and periodic wait, suspend/resume, stop/start); CAST-32A
+//! (one partition owns the module during a window, its threads run on several
+//! cores). Section titles rather than numbers are cited because the numbering
+//! differs between supplements of Part 1.
+//!
+//! # Principles
+//! - One partition owns the module during a window; a core runs only threads
+//!   of that partition placed on it, otherwise it idles.
+//! - Every boundary is computed from the epoch and the frame index, never
+//!   accumulated; every core's table has the same offsets, so every core
+//!   switches at the same instants.
+//! - The switch path reads only the core's own [`CoreScheduler`]; the global
+//!   [`ModulePlan`] / [`ModuleTimeline`] are read only to rebuild tables.
+//! - Bad input is a typed error naming the object and numbers; nothing panics.
+//!
+//! # API (stable; the tool and the kernel call exactly this)
+//!
+//! ```text
+//! // Validate a module and place its threads (tool: `bulkhead check/show`; kernel: boot).
+//! ModulePlan::new(core_count: u8, threads: &[ThreadSpec], schedules: &[Schedule]) -> Result<ModulePlan, PlanError>
+//! // One core's frame table for one schedule (tool: `bulkhead show`).
+//! ModulePlan::core_frame_table(&self, ScheduleId, CoreId) -> Result<CoreFrameTable, PlanError>
+//!     CoreFrameTable::entries(&self) -> &[CoreFrameEntry]
+//!     CoreFrameEntry { window: Option<u16>, window_owner: Option<PartitionId>,
+//!                      threads: ThreadSet, start: Nanos, end: Nanos }
+//! ModulePlan::thread_core(&self, ThreadId) -> Result<CoreId, PlanError>
+//! ModulePlan::migrate(&mut self, ThreadId, CoreSet) -> Result<Migration, PlanError>
+//!     Migration::reschedule_cores(&self) -> CoreSet
+//!
+//! // Kernel, global state (under the global lock).
+//! ModuleTimeline::new(&ModulePlan, Frequency, ScheduleId, Epoch) -> Result<ModuleTimeline, PlanError>
+//! ModuleTimeline::request_switch(&mut self, &ModulePlan, ScheduleId, now: Ticks) -> Result<Activation, SchedError>
+//!
+//! // Kernel, per core (under that core's lock).
+//! CoreScheduler::new(&ModulePlan, &ModuleTimeline, CoreId) -> Result<CoreScheduler, SchedError>
+//! CoreScheduler::on_tick(&mut self, now: Ticks) -> Decision
+//!     Decision { runs: Option<ThreadId>, next_deadline: Ticks, window: Option<WindowInfo>, events: Events }
+//! CoreScheduler::{wait_until, periodic_wait, suspend, resume, stop, start}(...)
+//! CoreScheduler::install_switch(&mut self, &ModulePlan, Activation) -> Result<(), SchedError>
+//! CoreScheduler::{release_thread, adopt_thread}(...)   // migration
+//! ```
+//!
+//! Schedule switch: `request_switch` returns an [`Activation`] whose epoch is
+//! the next major-frame boundary; pass it to `install_switch` on every core
+//! and send each the reschedule SGI. Each core changes tables when its
+//! `on_tick` first sees `now >= epoch`, i.e. all at the same instant.
+//!
+//! Migration: `plan.migrate(t, cores)`, then `release_thread` on
+//! `migration.from` and `adopt_thread` on `migration.to`, then the reschedule
+//! SGI to `migration.reschedule_cores()`.
+
 #![no_std]
 #![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
+
+mod ids;
+mod plan;
+mod scheduler;
+mod table;
+
+pub use bulkhead_time::{Epoch, Frequency, Nanos, Ticks, TimeError};
+pub use ids::{CoreId, CoreSet, PartitionId, ScheduleId, ThreadId, ThreadSet};
+pub use plan::{Migration, ModulePlan, PlanError, Schedule, ThreadSpec, Window};
+pub use scheduler::{
+    Activation, CoreScheduler, Decision, Events, MissedBoundary, ModuleTimeline, SchedError,
+    ThreadOp, ThreadRecord, ThreadState, Wait, WindowInfo,
+};
+pub use table::{CoreFrameEntry, CoreFrameTable};
+
+/// Cores in a module (BCM2711: four Cortex-A72).
+pub const MAX_CORES: usize = 4;
+/// Threads in a module; a [`ThreadSet`] is one `u64`.
+pub const MAX_THREADS: usize = 64;
+/// Windows in one schedule.
+pub const MAX_WINDOWS: usize = 64;
+/// Entries in a core frame table: one per window plus trailing spare time.
+pub const MAX_TABLE_ENTRIES: usize = MAX_WINDOWS + 1;

@@ -11,8 +11,8 @@
 
 use bulkhead_time::Nanos;
 
-use crate::ids::{CoreId, PartitionId, ScheduleId, ThreadSet};
 use crate::MAX_TABLE_ENTRIES;
+use crate::ids::{CoreId, PartitionId, ScheduleId, ThreadSet};
 
 /// One slice `[start, end)` of the major frame, as seen by one core.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -60,7 +60,13 @@ pub struct CoreFrameTable {
 
 impl CoreFrameTable {
     pub(crate) fn new(core: CoreId, schedule: ScheduleId, major_frame: Nanos) -> Self {
-        CoreFrameTable { core, schedule, major_frame, entries: [BLANK; MAX_TABLE_ENTRIES], len: 0 }
+        CoreFrameTable {
+            core,
+            schedule,
+            major_frame,
+            entries: [BLANK; MAX_TABLE_ENTRIES],
+            len: 0,
+        }
     }
 
     /// Callers guarantee capacity: `ModulePlan` validated the window count.
@@ -87,9 +93,5 @@ impl CoreFrameTable {
     pub(crate) fn entry_at(&self, offset: Nanos) -> usize {
         let idx = self.entries().partition_point(|e| e.end <= offset);
         idx.min(usize::from(self.len).saturating_sub(1))
-    }
-
-    pub(crate) fn set_threads(&mut self, idx: usize, threads: ThreadSet) {
-        self.entries[idx].threads = threads;
     }
 }

@@ -33,6 +33,16 @@ pub fn counter() -> u64 {
     CNTPCT_EL0.get()
 }
 
+/// Routes physical IRQ, FIQ and SError to EL2 (HCR_EL2.IMO/FMO/AMO) and
+/// makes EL1 AArch64 (RW). Without IMO a physical IRQ targets EL1 and is
+/// never taken while the core runs at EL2 (Arm ARM D1.3.6), so the kernel's
+/// own timer and IPIs would never arrive.
+pub fn route_interrupts_to_el2() {
+    use aarch64_cpu::registers::HCR_EL2;
+    HCR_EL2.write(HCR_EL2::RW::EL1IsAarch64 + HCR_EL2::IMO::EnableVirtualIRQ + HCR_EL2::FMO::EnableVirtualFIQ + HCR_EL2::AMO::SET);
+    barrier::isb(barrier::SY);
+}
+
 /// Unmasks IRQs at EL2 (PSTATE.I).
 pub fn enable_irqs() {
     DAIF.modify(DAIF::I::Unmasked);

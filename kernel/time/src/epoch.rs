@@ -126,10 +126,9 @@ impl Epoch {
     }
 
     fn elapsed_u128(self, freq: Frequency, now: Ticks) -> Result<u128, TimeError> {
-        let d = now.checked_sub(self.0).ok_or(TimeError::BeforeEpoch {
-            now,
-            epoch: self.0,
-        })?;
+        let d = now
+            .checked_sub(self.0)
+            .ok_or(TimeError::BeforeEpoch { now, epoch: self.0 })?;
         Ok(d.0 as u128 * NANOS_PER_SEC / freq.hz() as u128)
     }
 }
@@ -195,16 +194,28 @@ mod tests {
         let e = Epoch::new(Ticks(100));
         assert_eq!(
             e.position(pi4(), Nanos(10), Ticks(99)),
-            Err(TimeError::BeforeEpoch { now: Ticks(99), epoch: Ticks(100) })
+            Err(TimeError::BeforeEpoch {
+                now: Ticks(99),
+                epoch: Ticks(100)
+            })
         );
-        assert_eq!(e.boundary(pi4(), Nanos(0), 1, Nanos(0)), Err(TimeError::ZeroPeriod));
-        assert_eq!(e.position(pi4(), Nanos(0), Ticks(100)), Err(TimeError::ZeroPeriod));
+        assert_eq!(
+            e.boundary(pi4(), Nanos(0), 1, Nanos(0)),
+            Err(TimeError::ZeroPeriod)
+        );
+        assert_eq!(
+            e.position(pi4(), Nanos(0), Ticks(100)),
+            Err(TimeError::ZeroPeriod)
+        );
         assert_eq!(
             e.boundary(pi4(), Nanos(u64::MAX), u64::MAX, Nanos(u64::MAX)),
             Err(TimeError::Overflow)
         );
         let late = Epoch::new(Ticks(u64::MAX - 10));
-        assert_eq!(late.boundary(pi4(), Nanos(1_000), 1, Nanos(0)), Err(TimeError::Overflow));
+        assert_eq!(
+            late.boundary(pi4(), Nanos(1_000), 1, Nanos(0)),
+            Err(TimeError::Overflow)
+        );
         let slow = Frequency::from_hz(1).unwrap();
         assert_eq!(
             Epoch::new(Ticks(0)).position(slow, Nanos(1), Ticks(u64::MAX)),

@@ -1,0 +1,789 @@
+//! The per-core scheduler: which thread a core runs now, and until when.
+//!
+//! Follows ARINC 653 Part 1, Partition Scheduling (fixed windows in a
+//! repeating major frame) and Process Scheduling (within a partition the
+//! highest-priority ready process runs; equal priorities are served in the
+//! order they became ready; states Ready / Waiting / Suspended / Dormant,
+//! here `Stopped`), with CAST-32A's multicore rule that one partition owns
+//! the whole module during a window.
+//!
+//! Ownership: a [`CoreScheduler`] holds everything its core needs on the
+//! switch path (its own frame tables, cursor and the states of the threads
+//! placed on it), so the kernel wraps each in that core's lock and never
+//! takes the global lock to switch. The global [`ModulePlan`] and
+//! [`ModuleTimeline`] are consulted only to rebuild tables (schedule switch,
+//! migration).
+//!
+//! Time: every boundary is `Epoch::boundary(n, offset)` from bulkhead-time,
+//! computed from the frame index, never accumulated, so all cores compute the
+//! same instants and nothing drifts. A core that finds itself past more than
+//! one boundary (debugger stop, long masked interrupts) recomputes its window
+//! from `(now - epoch) mod major_frame` and reports it; it never panics.
+
+use core::fmt;
+
+use bulkhead_time::{Epoch, Frequency, Nanos, Ticks, TimeError};
+
+use crate::MAX_THREADS;
+use crate::ids::{CoreId, PartitionId, ScheduleId, ThreadId, ThreadSet};
+use crate::plan::{ModulePlan, PlanError};
+use crate::table::CoreFrameTable;
+
+/// A schedule in force from `epoch` on: major frame `n` starts at
+/// `epoch + n * major_frame`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Activation {
+    pub schedule: ScheduleId,
+    pub epoch: Epoch,
+    pub major_frame: Nanos,
+}
+
+/// Module-wide schedule selection: the active schedule and at most one
+/// requested switch. Small and `Copy`-cheap; lives under the global lock.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ModuleTimeline {
+    freq: Frequency,
+    active: Activation,
+    pending: Option<Activation>,
+}
+
+impl ModuleTimeline {
+    /// Start `schedule` with major frame 0 beginning at `epoch`.
+    pub fn new(
+        plan: &ModulePlan<'_>,
+        freq: Frequency,
+        schedule: ScheduleId,
+        epoch: Epoch,
+    ) -> Result<Self, PlanError> {
+        let major_frame = plan.schedule(schedule)?.major_frame;
+        Ok(ModuleTimeline {
+            freq,
+            active: Activation {
+                schedule,
+                epoch,
+                major_frame,
+            },
+            pending: None,
+        })
+    }
+
+    pub fn frequency(&self) -> Frequency {
+        self.freq
+    }
+
+    /// The schedule in force at `now` (a requested switch counts once its
+    /// instant has come).
+    pub fn active_at(&self, now: Ticks) -> Activation {
+        match self.pending {
+            Some(p) if now >= p.epoch.start() => p,
+            _ => self.active,
+        }
+    }
+
+    pub fn pending(&self) -> Option<Activation> {
+        self.pending
+    }
+
+    /// Ask for `to` from the next major-frame boundary strictly after `now`
+    /// (ARINC 653 SET_MODULE_SCHEDULE semantics). A second request before that
+    /// instant replaces the first at the same instant. The returned
+    /// activation goes to every core's [`CoreScheduler::install_switch`];
+    /// its epoch is the switch instant, identical for all cores.
+    pub fn request_switch(
+        &mut self,
+        plan: &ModulePlan<'_>,
+        to: ScheduleId,
+        now: Ticks,
+    ) -> Result<Activation, SchedError> {
+        let major_frame = plan.schedule(to)?.major_frame;
+        self.active = self.active_at(now);
+        self.pending = None;
+        let cur = self.active;
+        let (_, at) = cur
+            .epoch
+            .next_boundary_after(self.freq, cur.major_frame, Nanos(0), now)?;
+        let act = Activation {
+            schedule: to,
+            epoch: Epoch::new(at),
+            major_frame,
+        };
+        self.pending = Some(act);
+        Ok(act)
+    }
+}
+
+/// Why a thread is not ready.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Wait {
+    /// Timed wait: ready again at this counter value.
+    Until(Ticks),
+    /// Periodic wait: ready again when its partition's next window starts;
+    /// `None` while the schedule gives the partition no window.
+    NextWindow { release: Option<Ticks> },
+}
+
+impl Wait {
+    fn release(self) -> Option<Ticks> {
+        match self {
+            Wait::Until(t) => Some(t),
+            Wait::NextWindow { release } => release,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ThreadState {
+    Ready,
+    Waiting(Wait),
+    Suspended,
+    /// ARINC 653 "dormant": not started, or stopped.
+    Stopped,
+}
+
+/// A thread operation, named in [`SchedError::InvalidState`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ThreadOp {
+    WaitUntil,
+    PeriodicWait,
+    Suspend,
+    Resume,
+    Stop,
+    Start,
+}
+
+/// Why a scheduler operation was refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SchedError {
+    Plan(PlanError),
+    Time(TimeError),
+    ThreadNotOnCore {
+        thread: ThreadId,
+        core: CoreId,
+    },
+    InvalidState {
+        thread: ThreadId,
+        op: ThreadOp,
+        state: ThreadState,
+    },
+}
+
+impl From<PlanError> for SchedError {
+    fn from(e: PlanError) -> Self {
+        SchedError::Plan(e)
+    }
+}
+
+impl From<TimeError> for SchedError {
+    fn from(e: TimeError) -> Self {
+        SchedError::Time(e)
+    }
+}
+
+impl fmt::Display for SchedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SchedError::Plan(e) => e.fmt(f),
+            SchedError::Time(e) => write!(f, "time arithmetic failed: {e:?}"),
+            SchedError::ThreadNotOnCore { thread, core } => {
+                write!(f, "thread {} is not placed on core {}", thread.0, core.0)
+            }
+            SchedError::InvalidState { thread, op, state } => {
+                write!(f, "thread {} cannot {op:?} while {state:?}", thread.0)
+            }
+        }
+    }
+}
+
+/// A thread's scheduling state, movable between cores on migration.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ThreadRecord {
+    id: ThreadId,
+    partition: PartitionId,
+    priority: u8,
+    state: ThreadState,
+    /// FIFO key among equal priorities: when it (logically) became ready,
+    /// then a per-core sequence number for ties.
+    ready_at: Ticks,
+    seq: u64,
+}
+
+impl ThreadRecord {
+    pub fn id(&self) -> ThreadId {
+        self.id
+    }
+    pub fn partition(&self) -> PartitionId {
+        self.partition
+    }
+    pub fn priority(&self) -> u8 {
+        self.priority
+    }
+    pub fn state(&self) -> ThreadState {
+        self.state
+    }
+}
+
+/// Boundaries were passed without a decision in between.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct MissedBoundary {
+    pub core: CoreId,
+    /// Boundaries skipped beyond the one a punctual tick would have handled.
+    pub missed: u64,
+    /// How long after the first crossed boundary this decision was made.
+    pub late_by: Ticks,
+}
+
+/// Things the kernel may want to log or count; none needs an action.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Events {
+    pub missed_boundary: Option<MissedBoundary>,
+    /// This core started following a new schedule in this decision.
+    pub schedule_switched: Option<ScheduleId>,
+    /// A boundary does not fit in 64 bits (thousands of years after the
+    /// epoch): the core idles with no deadline instead of panicking.
+    pub time_overflow: bool,
+}
+
+/// Where the core is in its frame table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WindowInfo {
+    pub schedule: ScheduleId,
+    /// Major frame index since the schedule's epoch.
+    pub frame: u64,
+    /// Index into the core frame table.
+    pub entry: u16,
+    /// Global window index (`None` = trailing spare time).
+    pub window: Option<u16>,
+    /// The window's owner module-wide.
+    pub owner: Option<PartitionId>,
+    pub start: Ticks,
+    pub end: Ticks,
+}
+
+/// What the core does until `next_deadline` (program `CNTHP_CVAL_EL2` with
+/// it) or until a reschedule SGI, whichever comes first.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Decision {
+    /// `None`: idle (WFI).
+    pub runs: Option<ThreadId>,
+    /// The earlier of the window end and the first timed wake-up of a thread
+    /// that could run in this window.
+    pub next_deadline: Ticks,
+    /// `None` before the epoch (and after a time overflow).
+    pub window: Option<WindowInfo>,
+    pub events: Events,
+}
+
+#[derive(Clone, Debug)]
+struct CoreActivation {
+    activation: Activation,
+    table: CoreFrameTable,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Cursor {
+    frame: u64,
+    entry: u16,
+    start: Ticks,
+    end: Ticks,
+}
+
+/// One core's scheduler. See the module docs for what it owns.
+#[derive(Clone, Debug)]
+pub struct CoreScheduler {
+    core: CoreId,
+    freq: Frequency,
+    active: CoreActivation,
+    pending: Option<CoreActivation>,
+    /// `None` until the first decision at or after the epoch.
+    cursor: Option<Cursor>,
+    threads: [Option<ThreadRecord>; MAX_THREADS],
+    seq: u64,
+}
+
+impl CoreScheduler {
+    /// The scheduler for `core` following `timeline`, with every thread
+    /// placed on the core Ready (the kernel stops those that must wait for
+    /// their partition to start them).
+    pub fn new(
+        plan: &ModulePlan<'_>,
+        timeline: &ModuleTimeline,
+        core: CoreId,
+    ) -> Result<Self, SchedError> {
+        let build = |a: Activation| -> Result<CoreActivation, SchedError> {
+            Ok(CoreActivation {
+                activation: a,
+                table: plan.core_frame_table(a.schedule, core)?,
+            })
+        };
+        let mut s = CoreScheduler {
+            core,
+            freq: timeline.freq,
+            active: build(timeline.active)?,
+            pending: timeline.pending.map(build).transpose()?,
+            cursor: None,
+            threads: [None; MAX_THREADS],
+            seq: 0,
+        };
+        for t in plan.threads_on(core).iter() {
+            let spec = plan.thread(t)?;
+            let seq = s.next_seq();
+            s.threads[usize::from(t.0)] = Some(ThreadRecord {
+                id: t,
+                partition: spec.partition,
+                priority: spec.priority,
+                state: ThreadState::Ready,
+                ready_at: Ticks(0),
+                seq,
+            });
+        }
+        Ok(s)
+    }
+
+    pub fn core(&self) -> CoreId {
+        self.core
+    }
+    pub fn active(&self) -> Activation {
+        self.active.activation
+    }
+    pub fn active_table(&self) -> &CoreFrameTable {
+        &self.active.table
+    }
+    pub fn pending(&self) -> Option<Activation> {
+        self.pending.as_ref().map(|p| p.activation)
+    }
+    pub fn threads(&self) -> impl Iterator<Item = &ThreadRecord> {
+        self.threads.iter().flatten()
+    }
+    pub fn thread_state(&self, thread: ThreadId) -> Option<ThreadState> {
+        self.record(thread).map(|r| r.state)
+    }
+
+    /// Decide what runs at `now`: on the boundary timer, on a reschedule SGI,
+    /// and after any thread operation. Idempotent for a given `now`.
+    ///
+    /// Normal case: O(1) in the number of windows (step to the next entry,
+    /// one 128-bit boundary computation). Missed boundaries: one division
+    /// and a binary search over the table, plus a `MissedBoundary` event.
+    pub fn on_tick(&mut self, now: Ticks) -> Decision {
+        match self.decide(now) {
+            Ok(d) => d,
+            Err(_) => {
+                self.cursor = None;
+                Decision {
+                    runs: None,
+                    next_deadline: Ticks::MAX,
+                    window: None,
+                    events: Events {
+                        time_overflow: true,
+                        ..Events::default()
+                    },
+                }
+            }
+        }
+    }
+
+    fn decide(&mut self, now: Ticks) -> Result<Decision, TimeError> {
+        let mut events = Events::default();
+        // Boundaries crossed since the last decision, counted as a difference
+        // of global entry indices (frame * entries + entry).
+        let mut crossed: u128 = 0;
+        let mut first_crossed: Option<Ticks> = None;
+
+        if let Some(next) = self.pending.take_if(|p| now >= p.activation.epoch.start()) {
+            let switch_at = next.activation.epoch.start();
+            if let Some(c) = self.cursor {
+                let old = self.active.activation;
+                let len = self.active.table.entries().len() as u128;
+                let switch_frame = old
+                    .epoch
+                    .position(self.freq, old.major_frame, switch_at)?
+                    .index;
+                crossed += (u128::from(switch_frame) * len).saturating_sub(global_index(c, len));
+                first_crossed = Some(c.end);
+            }
+            self.active = next;
+            self.cursor = match self.cursor {
+                Some(_) => Some(self.cursor_at(0, 0)?),
+                None => None,
+            };
+            events.schedule_switched = Some(self.active.activation.schedule);
+        }
+
+        let act = self.active.activation;
+        if now < act.epoch.start() {
+            self.cursor = None;
+            self.wake_due(now);
+            return Ok(Decision {
+                runs: None,
+                next_deadline: act.epoch.start(),
+                window: None,
+                events,
+            });
+        }
+
+        let len = self.active.table.entries().len() as u128;
+        let cur = match self.cursor {
+            Some(c) if c.start <= now && now < c.end => c,
+            Some(c) if now >= c.end => {
+                first_crossed.get_or_insert(c.end);
+                let stepped = self.step(c)?;
+                let next = if now < stepped.end {
+                    stepped
+                } else {
+                    self.locate(now)?
+                };
+                crossed += global_index(next, len).saturating_sub(global_index(c, len));
+                next
+            }
+            // First decision, or a `now` earlier than the last one (only
+            // through misuse): place ourselves from the epoch, silently.
+            _ => self.locate(now)?,
+        };
+        self.cursor = Some(cur);
+        if crossed > 1 {
+            events.missed_boundary = Some(MissedBoundary {
+                core: self.core,
+                missed: u64::try_from(crossed - 1).unwrap_or(u64::MAX),
+                late_by: now.saturating_sub(first_crossed.unwrap_or(now)),
+            });
+        }
+
+        self.wake_due(now);
+        let entry = self.active.table.entries()[usize::from(cur.entry)];
+        let runs = self.pick(entry.threads);
+        let mut next_deadline = cur.end;
+        for t in entry.threads.iter() {
+            if let Some(ThreadState::Waiting(w)) = self.thread_state(t)
+                && let Some(r) = w.release()
+                && r > now
+                && r < next_deadline
+            {
+                next_deadline = r;
+            }
+        }
+        let window = WindowInfo {
+            schedule: act.schedule,
+            frame: cur.frame,
+            entry: cur.entry,
+            window: entry.window,
+            owner: entry.window_owner,
+            start: cur.start,
+            end: cur.end,
+        };
+        Ok(Decision {
+            runs,
+            next_deadline,
+            window: Some(window),
+            events,
+        })
+    }
+
+    fn cursor_at(&self, frame: u64, entry: usize) -> Result<Cursor, TimeError> {
+        let a = self.active.activation;
+        let e = self.active.table.entries()[entry];
+        Ok(Cursor {
+            frame,
+            entry: entry as u16,
+            start: a.epoch.boundary(self.freq, a.major_frame, frame, e.start)?,
+            end: a.epoch.boundary(self.freq, a.major_frame, frame, e.end)?,
+        })
+    }
+
+    /// The entry after `c`: the normal, O(1) switch.
+    fn step(&self, c: Cursor) -> Result<Cursor, TimeError> {
+        let next = usize::from(c.entry) + 1;
+        if next < self.active.table.entries().len() {
+            self.cursor_at(c.frame, next)
+        } else {
+            self.cursor_at(c.frame.checked_add(1).ok_or(TimeError::Overflow)?, 0)
+        }
+    }
+
+    /// The entry containing `now`, from the epoch (missed-boundary recovery).
+    fn locate(&self, now: Ticks) -> Result<Cursor, TimeError> {
+        let a = self.active.activation;
+        let pos = a.epoch.position(self.freq, a.major_frame, now)?;
+        self.cursor_at(pos.index, self.active.table.entry_at(pos.offset))
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Make every thread whose wait has expired Ready, stamped with the
+    /// instant it expired (not when we noticed), in (instant, id) order, so a
+    /// late core orders them exactly as a punctual one would.
+    fn wake_due(&mut self, now: Ticks) {
+        loop {
+            let mut first: Option<(Ticks, usize)> = None;
+            for (i, r) in self.threads.iter().enumerate() {
+                if let Some(ThreadRecord {
+                    state: ThreadState::Waiting(w),
+                    ..
+                }) = r
+                    && let Some(at) = w.release()
+                    && at <= now
+                    && first.is_none_or(|f| at < f.0)
+                {
+                    first = Some((at, i));
+                }
+            }
+            let Some((at, i)) = first else { return };
+            let seq = self.next_seq();
+            if let Some(r) = self.threads[i].as_mut() {
+                r.state = ThreadState::Ready;
+                r.ready_at = at;
+                r.seq = seq;
+            }
+        }
+    }
+
+    /// Highest priority Ready thread among `candidates`; FIFO among equals.
+    fn pick(&self, candidates: ThreadSet) -> Option<ThreadId> {
+        let mut best: Option<&ThreadRecord> = None;
+        for t in candidates.iter() {
+            let Some(r) = self.record(t) else { continue };
+            if r.state != ThreadState::Ready {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some(b) => {
+                    r.priority > b.priority
+                        || (r.priority == b.priority && (r.ready_at, r.seq) < (b.ready_at, b.seq))
+                }
+            };
+            if better {
+                best = Some(r);
+            }
+        }
+        best.map(|r| r.id)
+    }
+
+    fn record(&self, thread: ThreadId) -> Option<&ThreadRecord> {
+        self.threads
+            .get(usize::from(thread.0))
+            .and_then(Option::as_ref)
+    }
+
+    fn record_mut(&mut self, thread: ThreadId) -> Result<&mut ThreadRecord, SchedError> {
+        let core = self.core;
+        self.threads
+            .get_mut(usize::from(thread.0))
+            .and_then(Option::as_mut)
+            .ok_or(SchedError::ThreadNotOnCore { thread, core })
+    }
+
+    fn make_ready(&mut self, thread: ThreadId, now: Ticks) -> Result<(), SchedError> {
+        let seq = self.next_seq();
+        let r = self.record_mut(thread)?;
+        r.state = ThreadState::Ready;
+        r.ready_at = now;
+        r.seq = seq;
+        Ok(())
+    }
+
+    fn require(
+        &self,
+        thread: ThreadId,
+        op: ThreadOp,
+        ok: fn(ThreadState) -> bool,
+    ) -> Result<(), SchedError> {
+        let state = self
+            .record(thread)
+            .ok_or(SchedError::ThreadNotOnCore {
+                thread,
+                core: self.core,
+            })?
+            .state;
+        if ok(state) {
+            Ok(())
+        } else {
+            Err(SchedError::InvalidState { thread, op, state })
+        }
+    }
+
+    /// Timed wait (ARINC 653 TIMED_WAIT). A deadline not after `now` is a
+    /// yield: the thread stays Ready behind its equal-priority peers.
+    pub fn wait_until(
+        &mut self,
+        thread: ThreadId,
+        until: Ticks,
+        now: Ticks,
+    ) -> Result<(), SchedError> {
+        self.require(thread, ThreadOp::WaitUntil, |s| s == ThreadState::Ready)?;
+        if until <= now {
+            return self.make_ready(thread, now);
+        }
+        self.record_mut(thread)?.state = ThreadState::Waiting(Wait::Until(until));
+        Ok(())
+    }
+
+    /// Periodic wait: sleep until the start of the next window of the
+    /// thread's partition strictly after `now` (in the pending schedule if
+    /// that window would come after a requested switch). Returns that
+    /// release instant; `None` if the schedule gives the partition no window.
+    pub fn periodic_wait(
+        &mut self,
+        thread: ThreadId,
+        now: Ticks,
+    ) -> Result<Option<Ticks>, SchedError> {
+        self.require(thread, ThreadOp::PeriodicWait, |s| s == ThreadState::Ready)?;
+        let mut release = self.next_window_start(&self.active, thread, now)?;
+        if let Some(p) = &self.pending
+            && release.is_none_or(|r| r >= p.activation.epoch.start())
+        {
+            release = self.next_window_start(p, thread, now)?;
+        }
+        self.record_mut(thread)?.state = ThreadState::Waiting(Wait::NextWindow { release });
+        Ok(release)
+    }
+
+    /// SUSPEND: a Ready or Waiting thread stops competing until resumed
+    /// (a pending wait is dropped).
+    pub fn suspend(&mut self, thread: ThreadId) -> Result<(), SchedError> {
+        self.require(thread, ThreadOp::Suspend, |s| {
+            matches!(s, ThreadState::Ready | ThreadState::Waiting(_))
+        })?;
+        self.record_mut(thread)?.state = ThreadState::Suspended;
+        Ok(())
+    }
+
+    pub fn resume(&mut self, thread: ThreadId, now: Ticks) -> Result<(), SchedError> {
+        self.require(thread, ThreadOp::Resume, |s| s == ThreadState::Suspended)?;
+        self.make_ready(thread, now)
+    }
+
+    pub fn stop(&mut self, thread: ThreadId) -> Result<(), SchedError> {
+        self.require(thread, ThreadOp::Stop, |s| s != ThreadState::Stopped)?;
+        self.record_mut(thread)?.state = ThreadState::Stopped;
+        Ok(())
+    }
+
+    pub fn start(&mut self, thread: ThreadId, now: Ticks) -> Result<(), SchedError> {
+        self.require(thread, ThreadOp::Start, |s| s == ThreadState::Stopped)?;
+        self.make_ready(thread, now)
+    }
+
+    /// Follow `next` from its epoch on (from [`ModuleTimeline::request_switch`]).
+    /// Periodic waits that would have been released at or after the switch
+    /// are re-aimed at the partition's first window in the new schedule.
+    pub fn install_switch(
+        &mut self,
+        plan: &ModulePlan<'_>,
+        next: Activation,
+    ) -> Result<(), SchedError> {
+        let pending = CoreActivation {
+            activation: next,
+            table: plan.core_frame_table(next.schedule, self.core)?,
+        };
+        for i in 0..MAX_THREADS {
+            let Some(r) = self.threads[i] else { continue };
+            if let ThreadState::Waiting(Wait::NextWindow { release }) = r.state
+                && release.is_none_or(|t| t >= next.epoch.start())
+            {
+                let release = self.first_window_start(&pending, r.id)?;
+                if let Some(r) = self.threads[i].as_mut() {
+                    r.state = ThreadState::Waiting(Wait::NextWindow { release });
+                }
+            }
+        }
+        self.pending = Some(pending);
+        Ok(())
+    }
+
+    /// Hand a migrating thread's state to its new core. Call after
+    /// [`ModulePlan::migrate`]; this core's tables are rebuilt without it.
+    pub fn release_thread(
+        &mut self,
+        plan: &ModulePlan<'_>,
+        thread: ThreadId,
+    ) -> Result<ThreadRecord, SchedError> {
+        let core = self.core;
+        let rec = self
+            .threads
+            .get_mut(usize::from(thread.0))
+            .and_then(Option::take)
+            .ok_or(SchedError::ThreadNotOnCore { thread, core })?;
+        self.rebuild(plan)?;
+        Ok(rec)
+    }
+
+    /// Take over a migrated thread's state; this core's tables are rebuilt
+    /// with it. Refused unless the plan now places the thread on this core.
+    pub fn adopt_thread(
+        &mut self,
+        plan: &ModulePlan<'_>,
+        rec: ThreadRecord,
+    ) -> Result<(), SchedError> {
+        if plan.thread_core(rec.id)? != self.core {
+            return Err(SchedError::ThreadNotOnCore {
+                thread: rec.id,
+                core: self.core,
+            });
+        }
+        self.threads[usize::from(rec.id.0)] = Some(rec);
+        self.rebuild(plan)
+    }
+
+    /// Re-derive this core's tables from the plan (offsets are unchanged, so
+    /// the cursor stays valid).
+    pub fn rebuild(&mut self, plan: &ModulePlan<'_>) -> Result<(), SchedError> {
+        self.active.table = plan.core_frame_table(self.active.activation.schedule, self.core)?;
+        if let Some(p) = self.pending.as_mut() {
+            p.table = plan.core_frame_table(p.activation.schedule, self.core)?;
+        }
+        Ok(())
+    }
+
+    fn next_window_start(
+        &self,
+        a: &CoreActivation,
+        thread: ThreadId,
+        now: Ticks,
+    ) -> Result<Option<Ticks>, TimeError> {
+        let act = a.activation;
+        let mut best: Option<Ticks> = None;
+        for e in a
+            .table
+            .entries()
+            .iter()
+            .filter(|e| e.threads.contains(thread))
+        {
+            let (_, at) =
+                act.epoch
+                    .next_boundary_after(self.freq, act.major_frame, e.start, now)?;
+            if best.is_none_or(|b| at < b) {
+                best = Some(at);
+            }
+        }
+        Ok(best)
+    }
+
+    fn first_window_start(
+        &self,
+        a: &CoreActivation,
+        thread: ThreadId,
+    ) -> Result<Option<Ticks>, TimeError> {
+        let act = a.activation;
+        match a
+            .table
+            .entries()
+            .iter()
+            .find(|e| e.threads.contains(thread))
+        {
+            Some(e) => Ok(Some(act.epoch.boundary(
+                self.freq,
+                act.major_frame,
+                0,
+                e.start,
+            )?)),
+            None => Ok(None),
+        }
+    }
+}
+
+fn global_index(c: Cursor, entries: u128) -> u128 {
+    u128::from(c.frame) * entries + u128::from(c.entry)
+}

@@ -1,0 +1,42 @@
+//! Support for the test and benchmark images under `src/bin`: a per-core
+//! heartbeat (proves a core is alive, and that it stops when halted) and
+//! plain delays. Not used by the product kernel.
+use crate::{println, time::Ticks, timer};
+use bulkhead_board_rpi4::CORES;
+use bulkhead_board_rpi4::delay::CounterDelay;
+use bulkhead_time::{Epoch, Nanos};
+use core::sync::atomic::{AtomicU64, Ordering};
+use embedded_hal::delay::DelayNs;
+
+/// Heartbeat period.
+const HEARTBEAT: Nanos = Nanos(5_000_000);
+
+static HEARTBEAT_EPOCH: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
+static HEARTBEAT_COUNT: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
+
+/// Prints `core N: heartbeat K` every 5 ms on this core, from its EL2 timer.
+pub fn start_heartbeat(core: usize) {
+    timer::set_handler(heartbeat);
+    let now = timer::now();
+    HEARTBEAT_EPOCH[core].store(now.0, Ordering::Relaxed);
+    arm_heartbeat(core, 1);
+}
+
+fn arm_heartbeat(core: usize, n: u64) {
+    let epoch = Epoch::new(Ticks(HEARTBEAT_EPOCH[core].load(Ordering::Relaxed)));
+    let deadline = epoch
+        .boundary(timer::frequency(), HEARTBEAT, n, Nanos(0))
+        .expect("heartbeat deadline fits in the counter");
+    timer::arm_at(deadline);
+}
+
+fn heartbeat(core: usize, _now: Ticks) {
+    let n = HEARTBEAT_COUNT[core].fetch_add(1, Ordering::Relaxed) + 1;
+    println!("core {core}: heartbeat {n}");
+    arm_heartbeat(core, n + 1);
+}
+
+/// Busy-waits `ms` milliseconds (interrupts keep being taken).
+pub fn sleep_ms(ms: u32) {
+    CounterDelay::new().expect("CNTFRQ is set").delay_ms(ms);
+}
