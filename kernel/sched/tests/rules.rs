@@ -1,0 +1,752 @@
+//! One host test per scheduling rule of ARINC 653 Part 1 (Partition
+//! Scheduling, Process Scheduling) and CAST-32A as Bulkhead implements them,
+//! on a small hand-checked module at QEMU's 62.5 MHz (16 ns per tick, so
+//! 1 ms = 62_500 ticks and every expected instant below is exact).
+
+mod common;
+
+use bulkhead_sched::*;
+use common::*;
+
+const MS: u64 = 62_500; // ticks per ms at 62.5 MHz
+const EPOCH: u64 = 1_000;
+
+fn t(ms_times_10: u64) -> Ticks {
+    // instants in tenths of a millisecond after the epoch
+    Ticks(EPOCH + ms_times_10 * MS / 10)
+}
+
+fn p(i: u8) -> Option<PartitionId> {
+    Some(PartitionId(i))
+}
+
+fn w(owner: Option<PartitionId>, ms: u64) -> Window {
+    Window {
+        owner,
+        duration: Nanos::from_millis(ms).unwrap(),
+    }
+}
+
+fn th(partition: u8, cores: &[u8], priority: u8) -> ThreadSpec {
+    let mut affinity = CoreSet::EMPTY;
+    for &c in cores {
+        affinity = affinity.with(CoreId(c));
+    }
+    ThreadSpec {
+        partition: PartitionId(partition),
+        affinity,
+        priority,
+    }
+}
+
+/// P0: t0 on 0, t1 on 1. P1: t2 (prio 1) and t3 (prio 9) on 0, t4 on {2,3}.
+/// P2: t5 on 1.
+fn threads() -> [ThreadSpec; 6] {
+    [
+        th(0, &[0], 5),
+        th(0, &[1], 5),
+        th(1, &[0], 1),
+        th(1, &[0], 9),
+        th(1, &[2, 3], 1),
+        th(2, &[1], 5),
+    ]
+}
+
+/// Schedule 0: 10 ms = P0 2 | P1 3 | spare 1 | P2 2 | (2 spare).
+/// Schedule 1: 4 ms = P1 1 | P0 1 | (2 spare).
+fn windows() -> (Vec<Window>, Vec<Window>) {
+    (
+        vec![w(p(0), 2), w(p(1), 3), w(None, 1), w(p(2), 2)],
+        vec![w(p(1), 1), w(p(0), 1)],
+    )
+}
+
+struct Fixture {
+    threads: [ThreadSpec; 6],
+    w0: Vec<Window>,
+    w1: Vec<Window>,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let (w0, w1) = windows();
+        Fixture {
+            threads: threads(),
+            w0,
+            w1,
+        }
+    }
+    fn schedules(&self) -> [Schedule<'_>; 2] {
+        [
+            Schedule {
+                major_frame: Nanos::from_millis(10).unwrap(),
+                windows: &self.w0,
+            },
+            Schedule {
+                major_frame: Nanos::from_millis(4).unwrap(),
+                windows: &self.w1,
+            },
+        ]
+    }
+}
+
+fn start<'a>(plan: &ModulePlan<'a>) -> (ModuleTimeline, Vec<CoreScheduler>) {
+    let tl =
+        ModuleTimeline::new(plan, freq(QEMU_HZ), ScheduleId(0), Epoch::new(Ticks(EPOCH))).unwrap();
+    let cores = plan
+        .cores()
+        .map(|c| CoreScheduler::new(plan, &tl, c).unwrap())
+        .collect();
+    (tl, cores)
+}
+
+fn tid(i: u16) -> Option<ThreadId> {
+    Some(ThreadId(i))
+}
+
+#[test]
+fn core_tables_share_offsets_and_hold_only_local_threads() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let tables: Vec<_> = plan
+        .cores()
+        .map(|c| plan.core_frame_table(ScheduleId(0), c).unwrap())
+        .collect();
+    for tb in &tables {
+        let offsets: Vec<_> = tb.entries().iter().map(|e| (e.start.0, e.end.0)).collect();
+        assert_eq!(
+            offsets,
+            [
+                (0, 2_000_000),
+                (2_000_000, 5_000_000),
+                (5_000_000, 6_000_000),
+                (6_000_000, 8_000_000),
+                (8_000_000, 10_000_000)
+            ]
+        );
+        assert_eq!(tb.entries()[4].window, None, "trailing spare entry");
+        assert_eq!(tb.entries()[2].window_owner, None);
+    }
+    let threads_of = |core: usize, entry: usize| {
+        tables[core].entries()[entry]
+            .threads
+            .iter()
+            .map(|t| t.0)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(threads_of(0, 0), [0]);
+    assert_eq!(threads_of(1, 0), [1]);
+    assert_eq!(threads_of(0, 1), [2, 3]);
+    assert_eq!(
+        threads_of(2, 1),
+        [4],
+        "t4 spreads to the first free core of {{2,3}}"
+    );
+    assert_eq!(threads_of(3, 1), [] as [u16; 0]);
+    assert_eq!(threads_of(1, 3), [5]);
+    assert!(
+        tables[0].entries()[3].is_idle(),
+        "P2 has no thread on core 0: idle, same window"
+    );
+}
+
+#[test]
+fn placement_spreads_a_partition_and_places_narrow_affinities_first() {
+    // t0 may go anywhere in {0,1}; t1 insists on core 0. Narrow first: t1 -> 0, t0 -> 1.
+    let threads = [th(0, &[0, 1], 1), th(0, &[0], 1)];
+    let ws = [w(p(0), 1)];
+    let s = [Schedule {
+        major_frame: Nanos::from_millis(1).unwrap(),
+        windows: &ws,
+    }];
+    let plan = ModulePlan::new(2, &threads, &s).unwrap();
+    assert_eq!(plan.thread_core(ThreadId(0)), Ok(CoreId(1)));
+    assert_eq!(plan.thread_core(ThreadId(1)), Ok(CoreId(0)));
+}
+
+#[test]
+fn windows_run_their_partition_on_every_core_at_exact_instants() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    // (instant, expected runs per core, deadline)
+    let script: [(Ticks, [Option<ThreadId>; 4], Ticks); 6] = [
+        (t(0), [tid(0), tid(1), None, None], t(20)),
+        (t(20), [tid(3), None, tid(4), None], t(50)),
+        (t(50), [None, None, None, None], t(60)),
+        (t(60), [None, tid(5), None, None], t(80)),
+        (t(80), [None, None, None, None], t(100)),
+        (t(100), [tid(0), tid(1), None, None], t(120)),
+    ];
+    for (now, runs, deadline) in script {
+        for (c, core) in cores.iter_mut().enumerate() {
+            let d = core.on_tick(now);
+            assert_eq!(d.runs, runs[c], "core {c} at {now:?}");
+            assert_eq!(d.next_deadline, deadline, "core {c} at {now:?}");
+            assert_eq!(d.events, Events::default(), "no event on a punctual tick");
+        }
+    }
+    // One tick before a boundary we are still in the old window.
+    let d = cores[0].on_tick(Ticks(t(120).0 - 1));
+    assert_eq!((d.runs, d.next_deadline), (tid(0), t(120)));
+}
+
+#[test]
+fn nothing_runs_before_the_epoch() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let d = cores[0].on_tick(Ticks(3));
+    assert_eq!(
+        (d.runs, d.next_deadline, d.window),
+        (None, Ticks(EPOCH), None)
+    );
+    assert_eq!(cores[0].on_tick(Ticks(EPOCH)).runs, tid(0));
+}
+
+#[test]
+fn highest_priority_ready_thread_of_the_owner_runs_and_preempts_on_wake() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c0 = &mut cores[0];
+    assert_eq!(c0.on_tick(t(20)).runs, tid(3), "prio 9 beats prio 1");
+    c0.wait_until(ThreadId(3), t(30), t(21)).unwrap();
+    let d = c0.on_tick(t(21));
+    assert_eq!(d.runs, tid(2));
+    assert_eq!(
+        d.next_deadline,
+        t(30),
+        "deadline is the wake-up inside the window"
+    );
+    let d = c0.on_tick(t(30));
+    assert_eq!(d.runs, tid(3), "woken higher priority preempts");
+    assert_eq!(d.next_deadline, t(50));
+    // A wake-up after the window does not shorten the deadline.
+    c0.wait_until(ThreadId(3), t(70), t(31)).unwrap();
+    assert_eq!(c0.on_tick(t(31)).next_deadline, t(50));
+}
+
+#[test]
+fn equal_priorities_are_served_in_the_order_they_became_ready() {
+    let threads = [th(0, &[0], 4), th(0, &[0], 4)];
+    let ws = [w(p(0), 10)];
+    let s = [Schedule {
+        major_frame: Nanos::from_millis(10).unwrap(),
+        windows: &ws,
+    }];
+    let plan = ModulePlan::new(2, &threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c = &mut cores[0];
+    assert_eq!(c.on_tick(t(0)).runs, tid(0));
+    // Yield (timed wait that has already expired): t0 goes behind t1.
+    c.wait_until(ThreadId(0), t(1), t(1)).unwrap();
+    assert_eq!(c.on_tick(t(1)).runs, tid(1));
+    // t1 sleeps; t0 runs; t1 wakes at t(5) but t0 has been ready since t(1).
+    c.wait_until(ThreadId(1), t(5), t(2)).unwrap();
+    assert_eq!(c.on_tick(t(2)).runs, tid(0));
+    assert_eq!(c.on_tick(t(5)).runs, tid(0));
+    c.wait_until(ThreadId(0), t(6), t(6)).unwrap();
+    assert_eq!(c.on_tick(t(6)).runs, tid(1));
+}
+
+#[test]
+fn periodic_wait_releases_at_the_partitions_next_window() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c0 = &mut cores[0];
+    assert_eq!(c0.on_tick(t(5)).runs, tid(0));
+    assert_eq!(c0.periodic_wait(ThreadId(0), t(5)), Ok(Some(t(100))));
+    assert_eq!(
+        c0.thread_state(ThreadId(0)),
+        Some(ThreadState::Waiting(Wait::NextWindow {
+            release: Some(t(100))
+        }))
+    );
+    let d = c0.on_tick(t(5));
+    assert_eq!((d.runs, d.next_deadline), (None, t(20)));
+    assert_eq!(c0.on_tick(t(99)).runs, None);
+    assert_eq!(c0.on_tick(t(100)).runs, tid(0));
+    assert_eq!(c0.thread_state(ThreadId(0)), Some(ThreadState::Ready));
+}
+
+#[test]
+fn suspend_resume_stop_start_follow_the_state_machine() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c0 = &mut cores[0];
+    let t0 = ThreadId(0);
+    c0.suspend(t0).unwrap();
+    assert_eq!(c0.on_tick(t(1)).runs, None);
+    assert_eq!(
+        c0.suspend(t0),
+        Err(SchedError::InvalidState {
+            thread: t0,
+            op: ThreadOp::Suspend,
+            state: ThreadState::Suspended
+        })
+    );
+    c0.resume(t0, t(2)).unwrap();
+    assert_eq!(c0.on_tick(t(2)).runs, tid(0));
+    assert_eq!(
+        c0.resume(t0, t(2)),
+        Err(SchedError::InvalidState {
+            thread: t0,
+            op: ThreadOp::Resume,
+            state: ThreadState::Ready
+        })
+    );
+    c0.stop(t0).unwrap();
+    assert_eq!(c0.on_tick(t(3)).runs, None);
+    assert!(matches!(
+        c0.stop(t0),
+        Err(SchedError::InvalidState {
+            op: ThreadOp::Stop,
+            ..
+        })
+    ));
+    assert!(matches!(
+        c0.suspend(t0),
+        Err(SchedError::InvalidState {
+            op: ThreadOp::Suspend,
+            ..
+        })
+    ));
+    assert!(matches!(
+        c0.wait_until(t0, t(9), t(3)),
+        Err(SchedError::InvalidState {
+            op: ThreadOp::WaitUntil,
+            ..
+        })
+    ));
+    c0.start(t0, t(4)).unwrap();
+    assert_eq!(c0.on_tick(t(4)).runs, tid(0));
+    assert!(matches!(
+        c0.start(t0, t(4)),
+        Err(SchedError::InvalidState {
+            op: ThreadOp::Start,
+            ..
+        })
+    ));
+    // A waiting thread can be suspended; resuming makes it ready, not waiting.
+    c0.wait_until(t0, t(15), t(5)).unwrap();
+    c0.suspend(t0).unwrap();
+    assert_eq!(
+        c0.on_tick(t(16)).runs,
+        None,
+        "a suspended thread does not wake on its old timeout"
+    );
+    c0.resume(t0, t(17)).unwrap();
+    assert_eq!(c0.on_tick(t(17)).runs, tid(0));
+    // Threads of other cores are not this core's business.
+    assert_eq!(
+        c0.stop(ThreadId(1)),
+        Err(SchedError::ThreadNotOnCore {
+            thread: ThreadId(1),
+            core: CoreId(0)
+        })
+    );
+}
+
+#[test]
+fn a_missed_boundary_is_recovered_from_the_epoch_and_reported() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (tl, mut cores) = start(&plan);
+    cores[0].on_tick(t(0));
+    // Asleep from frame 0 window 0 to frame 3 window 1 (P1): 3*5 + 1 = 16
+    // boundaries crossed, 15 of them missed.
+    let now = t(325);
+    let d = cores[0].on_tick(now);
+    assert_eq!(
+        d.events.missed_boundary,
+        Some(MissedBoundary {
+            core: CoreId(0),
+            missed: 15,
+            late_by: Ticks(now.0 - t(20).0)
+        })
+    );
+    let mut fresh = CoreScheduler::new(&plan, &tl, CoreId(0)).unwrap();
+    let f = fresh.on_tick(now);
+    assert_eq!(
+        (d.runs, d.next_deadline, d.window),
+        (f.runs, f.next_deadline, f.window)
+    );
+    assert_eq!(
+        f.events,
+        Events::default(),
+        "a fresh core synchronises silently"
+    );
+    assert_eq!(d.window.unwrap().frame, 3);
+    assert_eq!(d.runs, tid(3));
+    // Crossing exactly one boundary late is not a miss.
+    let d = cores[0].on_tick(t(355));
+    assert_eq!(d.events.missed_boundary, None);
+    assert_eq!(d.window.unwrap().entry, 2);
+}
+
+#[test]
+fn schedule_switch_happens_at_the_next_major_frame_on_every_core() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (mut tl, mut cores) = start(&plan);
+    for c in cores.iter_mut() {
+        c.on_tick(t(25));
+    }
+    let act = tl.request_switch(&plan, ScheduleId(1), t(25)).unwrap();
+    assert_eq!(act.epoch, Epoch::new(t(100)));
+    assert_eq!(act.major_frame, Nanos::from_millis(4).unwrap());
+    for c in cores.iter_mut() {
+        c.install_switch(&plan, act).unwrap();
+    }
+    assert_eq!(tl.active_at(t(99)).schedule, ScheduleId(0));
+    assert_eq!(tl.active_at(t(100)).schedule, ScheduleId(1));
+    for now in [t(50), t(60), t(80)] {
+        for c in cores.iter_mut() {
+            assert_eq!(c.on_tick(now).window.unwrap().schedule, ScheduleId(0));
+        }
+    }
+    let runs: Vec<_> = cores
+        .iter_mut()
+        .map(|c| {
+            let d = c.on_tick(t(100));
+            assert_eq!(d.events.schedule_switched, Some(ScheduleId(1)));
+            assert_eq!(d.events.missed_boundary, None);
+            assert_eq!(d.next_deadline, t(110));
+            d.runs
+        })
+        .collect();
+    assert_eq!(
+        runs,
+        [tid(3), None, tid(4), None],
+        "schedule 1 starts with P1"
+    );
+    for c in cores.iter_mut() {
+        let d = c.on_tick(t(110));
+        assert_eq!(d.next_deadline, t(120));
+        assert_eq!(d.events, Events::default());
+    }
+    assert_eq!(
+        cores[0].on_tick(t(120)).next_deadline,
+        t(140),
+        "spare to the end of the 4 ms frame"
+    );
+    assert_eq!(
+        cores[0].on_tick(t(140)).runs,
+        tid(3),
+        "frame 1 of schedule 1 at new epoch + 4 ms"
+    );
+}
+
+#[test]
+fn a_later_request_replaces_a_pending_switch_at_the_same_instant() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (mut tl, _) = start(&plan);
+    let a = tl.request_switch(&plan, ScheduleId(1), t(25)).unwrap();
+    let b = tl.request_switch(&plan, ScheduleId(0), t(95)).unwrap();
+    assert_eq!(a.epoch, b.epoch);
+    assert_eq!(tl.pending().unwrap().schedule, ScheduleId(0));
+    assert!(matches!(
+        tl.request_switch(&plan, ScheduleId(7), t(95)),
+        Err(SchedError::Plan(PlanError::UnknownSchedule { .. }))
+    ));
+}
+
+#[test]
+fn a_core_asleep_across_a_switch_lands_in_the_new_schedule() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (mut tl, mut cores) = start(&plan);
+    cores[0].on_tick(t(25)); // frame 0, entry 1 of 5
+    let act = tl.request_switch(&plan, ScheduleId(1), t(25)).unwrap();
+    cores[0].install_switch(&plan, act).unwrap();
+    // Wake in schedule 1, frame 2, entry 1 (P0): 4 old boundaries up to the
+    // switch, then 2*3 + 1 = 7 new ones: 11 crossed, 10 missed.
+    let d = cores[0].on_tick(t(195));
+    assert_eq!(d.events.schedule_switched, Some(ScheduleId(1)));
+    assert_eq!(d.events.missed_boundary.map(|m| m.missed), Some(10));
+    assert_eq!(d.runs, tid(0));
+    assert_eq!(d.next_deadline, t(200));
+}
+
+#[test]
+fn periodic_wait_across_a_requested_switch_uses_the_new_schedule() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (mut tl, mut cores) = start(&plan);
+    cores[0].on_tick(t(5));
+    // Waiting before the switch is requested: re-aimed when it is installed.
+    assert_eq!(cores[0].periodic_wait(ThreadId(0), t(5)), Ok(Some(t(100))));
+    let act = tl.request_switch(&plan, ScheduleId(1), t(25)).unwrap();
+    cores[0].install_switch(&plan, act).unwrap();
+    // In schedule 1 P0's window starts 1 ms into the frame.
+    assert_eq!(
+        cores[0].thread_state(ThreadId(0)),
+        Some(ThreadState::Waiting(Wait::NextWindow {
+            release: Some(t(110))
+        }))
+    );
+    assert_eq!(cores[0].on_tick(t(100)).runs, tid(3));
+    assert_eq!(cores[0].on_tick(t(110)).runs, tid(0));
+}
+
+#[test]
+fn migration_rebuilds_only_the_two_cores_involved() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let mut plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let before: Vec<_> = plan
+        .cores()
+        .map(|c| plan.core_frame_table(ScheduleId(0), c).unwrap())
+        .collect();
+    let m = plan
+        .migrate(ThreadId(5), CoreSet::single(CoreId(3)))
+        .unwrap();
+    assert_eq!(
+        m,
+        Migration {
+            thread: ThreadId(5),
+            from: CoreId(1),
+            to: CoreId(3)
+        }
+    );
+    assert_eq!(
+        m.reschedule_cores(),
+        CoreSet::single(CoreId(1)).with(CoreId(3))
+    );
+    let after: Vec<_> = plan
+        .cores()
+        .map(|c| plan.core_frame_table(ScheduleId(0), c).unwrap())
+        .collect();
+    assert_eq!(before[0], after[0]);
+    assert_eq!(before[2], after[2]);
+    assert_ne!(before[1], after[1]);
+    assert_ne!(before[3], after[3]);
+
+    let rec = cores[1].release_thread(&plan, ThreadId(5)).unwrap();
+    assert_eq!(
+        cores[0].adopt_thread(&plan, rec),
+        Err(SchedError::ThreadNotOnCore {
+            thread: ThreadId(5),
+            core: CoreId(0)
+        })
+    );
+    cores[3].adopt_thread(&plan, rec).unwrap();
+    assert_eq!(cores[1].on_tick(t(60)).runs, None);
+    assert_eq!(cores[3].on_tick(t(60)).runs, tid(5));
+    assert_eq!(cores[1].active_table(), &after[1]);
+
+    let stay = plan.migrate(ThreadId(5), CoreSet::first_n(4)).unwrap();
+    assert!(
+        !stay.moved(),
+        "already on a core of the new affinity with no better one"
+    );
+    assert_eq!(stay.reschedule_cores(), CoreSet::EMPTY);
+    assert_eq!(
+        plan.migrate(ThreadId(5), CoreSet::single(CoreId(4))),
+        Err(PlanError::AffinityOutsideModule {
+            thread: ThreadId(5),
+            affinity: CoreSet::single(CoreId(4)),
+            cores: 4
+        })
+    );
+    assert_eq!(
+        plan.migrate(ThreadId(9), CoreSet::single(CoreId(0))),
+        Err(PlanError::UnknownThread {
+            thread: ThreadId(9),
+            threads: 6
+        })
+    );
+}
+
+#[test]
+fn invalid_modules_are_refused_with_the_object_and_numbers() {
+    let ok_w = [w(p(0), 1)];
+    let ok_s = [Schedule {
+        major_frame: Nanos::from_millis(1).unwrap(),
+        windows: &ok_w,
+    }];
+    let ok_t = [th(0, &[0], 1)];
+    let err = |cores: u8, threads: &[ThreadSpec], schedules: &[Schedule<'_>]| {
+        ModulePlan::new(cores, threads, schedules).unwrap_err()
+    };
+
+    assert_eq!(
+        err(0, &ok_t, &ok_s),
+        PlanError::CoreCount { cores: 0, max: 4 }
+    );
+    assert_eq!(
+        err(5, &ok_t, &ok_s),
+        PlanError::CoreCount { cores: 5, max: 4 }
+    );
+    assert_eq!(err(1, &ok_t, &[]), PlanError::NoSchedules);
+
+    let zero_major = [Schedule {
+        major_frame: Nanos(0),
+        windows: &ok_w,
+    }];
+    assert_eq!(
+        err(1, &ok_t, &zero_major),
+        PlanError::ZeroMajorFrame {
+            schedule: ScheduleId(0)
+        }
+    );
+
+    let zero_w = [
+        w(p(0), 1),
+        Window {
+            owner: p(0),
+            duration: Nanos(0),
+        },
+    ];
+    let s = [
+        ok_s[0],
+        Schedule {
+            major_frame: Nanos::from_millis(5).unwrap(),
+            windows: &zero_w,
+        },
+    ];
+    assert_eq!(
+        err(1, &ok_t, &s),
+        PlanError::ZeroWindow {
+            schedule: ScheduleId(1),
+            window: 1
+        }
+    );
+
+    let long = [w(p(0), 2), w(None, 2), w(p(0), 2)];
+    let s = [Schedule {
+        major_frame: Nanos::from_millis(5).unwrap(),
+        windows: &long,
+    }];
+    let e = err(1, &ok_t, &s);
+    assert_eq!(
+        e,
+        PlanError::WindowsExceedMajorFrame {
+            schedule: ScheduleId(0),
+            window: 2,
+            ends_at: Nanos(6_000_000),
+            major_frame: Nanos(5_000_000)
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "schedule 0 window 2 ends at 6000000 ns, past the major frame of 5000000 ns; shorten the windows or lengthen the major frame"
+    );
+
+    let many = vec![w(p(0), 1); MAX_WINDOWS + 1];
+    let s = [Schedule {
+        major_frame: Nanos::from_secs(1).unwrap(),
+        windows: &many,
+    }];
+    assert_eq!(
+        err(1, &ok_t, &s),
+        PlanError::TooManyWindows {
+            schedule: ScheduleId(0),
+            windows: 65,
+            max: 64
+        }
+    );
+
+    let crowd = vec![th(0, &[0], 1); MAX_THREADS + 1];
+    assert_eq!(
+        err(1, &crowd, &ok_s),
+        PlanError::TooManyThreads {
+            threads: 65,
+            max: 64
+        }
+    );
+
+    let empty = [th(0, &[], 1)];
+    assert_eq!(
+        err(1, &empty, &ok_s),
+        PlanError::EmptyAffinity {
+            thread: ThreadId(0)
+        }
+    );
+
+    let outside = [th(0, &[0], 1), th(1, &[1, 2], 1)];
+    let e = err(2, &outside, &ok_s);
+    assert_eq!(
+        e,
+        PlanError::AffinityOutsideModule {
+            thread: ThreadId(1),
+            affinity: CoreSet::from_bits(0b110),
+            cores: 2
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "thread 1 has affinity {1,2}, but the module has cores 0..1; use cores below 2"
+    );
+
+    let wide = [th(3, &[0], 1), th(3, &[1], 1), th(3, &[0, 1], 1)];
+    let e = err(2, &wide, &ok_s);
+    assert_eq!(
+        e,
+        PlanError::PartitionNeedsMoreCores {
+            partition: PartitionId(3),
+            threads: 3,
+            cores: 2
+        }
+    );
+    assert!(
+        e.to_string()
+            .contains("partition 3 has 3 threads but the module has only 2 cores")
+    );
+
+    let plan = ModulePlan::new(1, &ok_t, &ok_s).unwrap();
+    assert_eq!(
+        plan.core_frame_table(ScheduleId(1), CoreId(0)),
+        Err(PlanError::UnknownSchedule {
+            schedule: ScheduleId(1),
+            schedules: 1
+        })
+    );
+    assert_eq!(
+        plan.core_frame_table(ScheduleId(0), CoreId(1)),
+        Err(PlanError::CoreOutsideModule {
+            core: CoreId(1),
+            cores: 1
+        })
+    );
+}
+
+#[test]
+fn far_future_overflow_idles_instead_of_panicking() {
+    let threads = [th(0, &[0], 1)];
+    let ws = [w(p(0), 1)];
+    let s = [Schedule {
+        major_frame: Nanos::from_millis(1).unwrap(),
+        windows: &ws,
+    }];
+    let plan = ModulePlan::new(1, &threads, &s).unwrap();
+    let tl = ModuleTimeline::new(
+        &plan,
+        freq(QEMU_HZ),
+        ScheduleId(0),
+        Epoch::new(Ticks(u64::MAX - 100_000)),
+    )
+    .unwrap();
+    let mut c = CoreScheduler::new(&plan, &tl, CoreId(0)).unwrap();
+    assert_eq!(c.on_tick(Ticks(u64::MAX - 100_000)).runs, tid(0));
+    // The end of frame 0 (62_500 ticks later) fits; frame 1's does not.
+    let d = c.on_tick(Ticks(u64::MAX - 10));
+    assert!(d.events.time_overflow);
+    assert_eq!((d.runs, d.next_deadline), (None, Ticks::MAX));
+}
