@@ -1,0 +1,1333 @@
+//! `bulkhead check`: the relations between objects of a description. Reads
+//! the description (`desc.rs`), then checks names, references, time, cores,
+//! memory and channels, collecting every diagnostic, and on success resolves
+//! it to a [`System`]: the image contents minus the partition binaries.
+//!
+//! The rules follow DESIGN.md: a window's owner exists and windows fit the
+//! major frame (ARINC 653 Part 1, partition scheduling); a partition's
+//! threads run in parallel during its window, one per core, so they need
+//! distinct cores they may use (design rule 4); memory is disjoint and inside
+//! the partition RAM region; a channel connects one source port to
+//! destination ports of the same kind and message size.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use bulkhead_image::{
+    ChannelKind, ChannelSpec, ImageSpec, ModuleSpec, NAME_MAX_LEN, PartitionSpec, PortSpec,
+    ScheduleSpec, ThreadSpec, WindowSpec,
+};
+
+use crate::desc::{self, Description, Direction, Kind, S};
+use crate::diag::{Diagnostics, closest, error, warning};
+use crate::layout::{self, MIN_DURATION_NS, PAGE_SIZE, PlaceError, Request, TICK_HZ};
+use crate::units::{fmt_ns, fmt_size};
+
+/// Boards the tool knows, with their core count.
+pub const BOARDS: &[(&str, u32)] = &[("rpi4", 4)];
+/// Stack of a thread that does not set `stack`.
+pub const DEFAULT_STACK: u64 = 16 << 10;
+/// Priority of a thread that does not set `priority`.
+pub const DEFAULT_PRIORITY: u32 = 1;
+
+/// A checked description: what goes into the system image, without the
+/// partition binaries (`pack` adds their segments and entry points).
+#[derive(Clone, Debug)]
+pub struct System {
+    /// The image contents; partitions have no segments yet and their
+    /// `entry_ipa` is their `ipa_base`.
+    pub spec: ImageSpec,
+    /// The board.
+    pub board: String,
+    /// Per partition id, the `image` value (crate name or ELF path).
+    pub images: Vec<String>,
+}
+
+/// The outcome of `check`: every diagnostic, and the system if no error.
+#[derive(Debug)]
+pub struct Checked {
+    /// The resolved system, when there is no error.
+    pub system: Option<System>,
+    /// Errors and warnings.
+    pub diags: Diagnostics,
+}
+
+struct Port<'a> {
+    partition: usize,
+    desc: &'a desc::PortDesc,
+    name: &'a S<String>,
+    /// The channel end that already uses the port, if any.
+    used_by: Option<Range<usize>>,
+}
+
+/// Check a description's text.
+pub fn check(source: &str) -> Checked {
+    let mut diags = Diagnostics::default();
+    let desc = desc::read(source, &mut diags);
+    let system = Checker {
+        desc: &desc,
+        diags: &mut diags,
+    }
+    .run();
+    let system = if diags.errors() == 0 { system } else { None };
+    Checked { system, diags }
+}
+
+struct Checker<'a> {
+    desc: &'a Description,
+    diags: &'a mut Diagnostics,
+}
+
+fn check_name(name: &S<String>, what: &str, diags: &mut Diagnostics) {
+    let n = &name.value;
+    if n.is_empty() {
+        diags
+            .push(error(name.span.clone(), format!("{what} name is empty")).hint("give it a name"));
+    } else if n.len() > NAME_MAX_LEN {
+        diags.push(
+            error(
+                name.span.clone(),
+                format!(
+                    "{what} name \"{n}\" is {} bytes, longer than {NAME_MAX_LEN}",
+                    n.len()
+                ),
+            )
+            .hint("shorten it: the system image stores names in 32-byte fields"),
+        );
+    } else if let Some(c) = n
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        diags.push(
+            error(name.span.clone(), format!("{what} name \"{n}\" contains {c:?}"))
+                .hint("names use ASCII letters, digits, '_' and '-'; '.' separates partition and port in channel ends"),
+        );
+    }
+}
+
+/// Report names that repeat (within one scope); returns first spans by name.
+fn unique<'n>(
+    names: impl Iterator<Item = &'n S<String>>,
+    what: &str,
+    scope: &str,
+    diags: &mut Diagnostics,
+) -> HashMap<&'n str, Range<usize>> {
+    let mut seen: HashMap<&'n str, Range<usize>> = HashMap::new();
+    for name in names {
+        if let Some(first) = seen.get(name.value.as_str()) {
+            diags.push(
+                error(
+                    name.span.clone(),
+                    format!("duplicate {what} name \"{}\"{scope}", name.value),
+                )
+                .note(first.clone(), "first defined here")
+                .hint(format!(
+                    "rename one of the two; {what} names are unique{scope}"
+                )),
+            );
+        } else {
+            seen.insert(&name.value, name.span.clone());
+        }
+    }
+    seen
+}
+
+fn check_duration(d: &S<u64>, what: &str, diags: &mut Diagnostics) -> bool {
+    if d.value == 0 {
+        diags.push(
+            error(d.span.clone(), format!("{what} is zero")).hint("give it a length, e.g. \"1ms\""),
+        );
+        false
+    } else if d.value < MIN_DURATION_NS {
+        diags.push(
+            error(
+                d.span.clone(),
+                format!(
+                    "{what} {} is shorter than one tick of the {} MHz system counter ({:.1} ns)",
+                    fmt_ns(d.value),
+                    TICK_HZ / 1_000_000,
+                    1e9 / TICK_HZ as f64
+                ),
+            )
+            .hint(format!(
+                "the kernel cannot time it; use at least {}",
+                fmt_ns(MIN_DURATION_NS)
+            )),
+        );
+        false
+    } else {
+        true
+    }
+}
+
+fn mask_of(cores: &[u32]) -> u32 {
+    cores
+        .iter()
+        .fold(0, |m, c| m | 1u32.checked_shl(*c).unwrap_or(0))
+}
+
+impl Checker<'_> {
+    fn run(&mut self) -> Option<System> {
+        let (module_name, board, cores) = self.module();
+        let partition_ids = self.partitions(cores);
+        let bases = self.memory();
+        let (schedules, initial_index) = self.schedules(&partition_ids);
+        self.initial_coverage(initial_index);
+        let channels = self.channels(&partition_ids);
+
+        let d = self.desc;
+        let mut spec = ImageSpec {
+            module: ModuleSpec {
+                name: module_name?,
+                core_count: cores,
+            },
+            schedules: schedules?,
+            partitions: Vec::new(),
+            threads: Vec::new(),
+            channels: channels?,
+            health: {
+                let mut h: Vec<_> = d.health.iter().map(|(k, a)| (k.value, a.value)).collect();
+                h.sort();
+                h
+            },
+        };
+        let mut images = Vec::new();
+        for (id, p) in d.partitions.iter().enumerate() {
+            spec.partitions.push(PartitionSpec {
+                name: p.name.as_ref()?.value.clone(),
+                system: p.system.as_ref().is_some_and(|s| s.value),
+                phys_base: (*bases.get(id)?)?,
+                memory_size: p.memory.as_ref()?.value,
+                ipa_base: layout::PARTITION_IPA_BASE,
+                entry_ipa: layout::PARTITION_IPA_BASE,
+                segments: Vec::new(),
+            });
+            images.push(p.image.as_ref()?.value.clone());
+            for t in &p.threads {
+                let cores: Vec<u32> = t
+                    .cores
+                    .as_ref()?
+                    .value
+                    .iter()
+                    .map(|c| c.value as u32)
+                    .collect();
+                spec.threads.push(ThreadSpec {
+                    name: t.name.as_ref()?.value.clone(),
+                    partition: id as u32,
+                    affinity: mask_of(&cores),
+                    priority: t
+                        .priority
+                        .as_ref()
+                        .map_or(DEFAULT_PRIORITY, |p| p.value as u32),
+                    period_ns: t.period.as_ref().map(|p| p.value),
+                    deadline_ns: t.deadline.as_ref().map(|p| p.value),
+                    stack_size: t.stack.as_ref().map_or(DEFAULT_STACK, |s| s.value),
+                });
+            }
+        }
+        self.plan(&spec);
+        // Belt and braces: what the image parser would say about it. A
+        // failure here is a gap in the checks above, reported rather than
+        // hidden.
+        match spec
+            .to_bytes()
+            .map(|b| bulkhead_image::SystemImage::parse(&b).map(|_| ()))
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => self.diags.push(error(
+                0..0,
+                format!("internal: the image would be rejected: {e}"),
+            )),
+            Err(e) => self.diags.push(error(
+                0..0,
+                format!("internal: the image cannot be written: {e}"),
+            )),
+        }
+        Some(System {
+            spec,
+            board: board?,
+            images,
+        })
+    }
+
+    /// Design rule 4, with the kernel's own placement (`bulkhead-sched`):
+    /// the threads of one partition run at the same time in its window, so
+    /// the placement must give each a core of its own. Checking the
+    /// placement the kernel will compute, rather than an ideal matching,
+    /// means the tool accepts exactly what the kernel will run in parallel.
+    fn plan(&mut self, spec: &ImageSpec) {
+        let d = self.desc;
+        let spans: Vec<(Range<usize>, usize)> = d
+            .partitions
+            .iter()
+            .enumerate()
+            .flat_map(|(pid, p)| {
+                p.threads.iter().map(move |t| {
+                    (
+                        t.cores.as_ref().map_or(t.span.clone(), |c| c.span.clone()),
+                        pid,
+                    )
+                })
+            })
+            .collect();
+        let inputs = match crate::plan::PlanInputs::new(spec) {
+            Ok(inputs) => inputs,
+            Err(e) => {
+                self.diags.push(
+                    error(0..0, e).hint("the scheduler's limits are in kernel/sched/src/lib.rs"),
+                );
+                return;
+            }
+        };
+        let schedules = inputs.schedules();
+        let plan = match inputs.plan(&schedules) {
+            Ok(plan) => plan,
+            Err(e) => {
+                let span = match e {
+                    bulkhead_sched::PlanError::PartitionNeedsMoreCores { partition, .. } => d
+                        .partitions
+                        .get(usize::from(partition.0))
+                        .and_then(|p| p.name.as_ref())
+                        .map_or(0..0, |n| n.span.clone()),
+                    _ => 0..0,
+                };
+                let message = match e {
+                    bulkhead_sched::PlanError::PartitionNeedsMoreCores {
+                        partition,
+                        threads,
+                        cores,
+                    } => format!(
+                        "partition \"{}\" has {threads} threads but the module has only {cores} cores to run them in parallel",
+                        spec.partitions
+                            .get(usize::from(partition.0))
+                            .map_or("?", |p| p.name.as_str())
+                    ),
+                    other => format!("the scheduler refuses the module: {other}"),
+                };
+                self.diags
+                    .push(error(span, message).hint("remove threads or add cores"));
+                return;
+            }
+        };
+        for (pid, p) in spec.partitions.iter().enumerate() {
+            let mut by_core: Vec<Vec<usize>> = vec![Vec::new(); usize::from(plan.core_count())];
+            for (tid, t) in spec.threads.iter().enumerate() {
+                if t.partition as usize == pid
+                    && let Ok(core) = plan.thread_core(bulkhead_sched::ThreadId(tid as u16))
+                    && let Some(list) = by_core.get_mut(usize::from(core.0))
+                {
+                    list.push(tid);
+                }
+            }
+            for (core, tids) in by_core.iter().enumerate() {
+                let [first, rest @ ..] = tids.as_slice() else {
+                    continue;
+                };
+                for &tid in rest {
+                    let t = &spec.threads[tid];
+                    let f = &spec.threads[*first];
+                    let mut diag = error(
+                        spans[tid].0.clone(),
+                        format!(
+                            "threads \"{0}.{1}\" (cores {2}) and \"{0}.{3}\" (cores {4}) of partition \"{0}\" both land on core {core}, so they cannot run in parallel in its windows",
+                            p.name,
+                            t.name,
+                            crate::plan::fmt_mask(t.affinity),
+                            f.name,
+                            crate::plan::fmt_mask(f.affinity),
+                        ),
+                    )
+                    .note(spans[*first].0.clone(), format!("\"{}.{}\" is placed on core {core}", p.name, f.name));
+                    let all: u32 = spec
+                        .threads
+                        .iter()
+                        .filter(|u| u.partition as usize == pid)
+                        .fold(0, |m, u| m | u.affinity);
+                    let n = spec
+                        .threads
+                        .iter()
+                        .filter(|u| u.partition as usize == pid)
+                        .count();
+                    diag = if (all.count_ones() as usize) < n {
+                        diag.hint(format!(
+                            "the {n} threads of \"{}\" may only use cores {}; give each thread a core of its own",
+                            p.name,
+                            crate::plan::fmt_mask(all)
+                        ))
+                    } else {
+                        diag.hint("give each thread of the partition a core of its own (the placement takes the narrowest core sets first)")
+                    };
+                    self.diags.push(diag);
+                }
+            }
+        }
+    }
+
+    fn module(&mut self) -> (Option<String>, Option<String>, u32) {
+        let Some(m) = &self.desc.module else {
+            return (None, None, 4);
+        };
+        if let Some(name) = &m.name {
+            check_name(name, "module", self.diags);
+        }
+        let mut board_cores = None;
+        if let Some(board) = &m.board {
+            match BOARDS.iter().find(|b| b.0 == board.value) {
+                Some(b) => board_cores = Some(b.1),
+                None => {
+                    let names: Vec<&str> = BOARDS.iter().map(|b| b.0).collect();
+                    self.diags.push(
+                        error(
+                            board.span.clone(),
+                            format!("unknown board \"{}\"", board.value),
+                        )
+                        .hint(format!("supported boards: {}", names.join(", "))),
+                    );
+                }
+            }
+        }
+        let max = board_cores.unwrap_or(4);
+        let cores = match &m.cores {
+            Some(c) if c.value >= 1 && c.value <= i64::from(max) => c.value as u32,
+            Some(c) => {
+                let board = m.board.as_ref().map_or("rpi4", |b| b.value.as_str());
+                self.diags.push(
+                    error(
+                        c.span.clone(),
+                        format!(
+                            "module has cores = {} but board {board} has {max} cores",
+                            c.value
+                        ),
+                    )
+                    .hint(format!("set cores to 1..={max}")),
+                );
+                max
+            }
+            None => max,
+        };
+        (
+            m.name.as_ref().map(|n| n.value.clone()),
+            m.board.as_ref().map(|b| b.value.clone()),
+            cores,
+        )
+    }
+
+    /// Per-partition checks; returns the id of each partition name.
+    fn partitions(&mut self, cores: u32) -> HashMap<String, usize> {
+        let d = self.desc;
+        if d.partitions.is_empty() {
+            self.diags.push(
+                error(0..0, "the description has no [[partition]]").hint(
+                    "add a [[partition]] with a name, memory, image and a [[partition.thread]]",
+                ),
+            );
+        }
+        for p in &d.partitions {
+            if let Some(name) = &p.name {
+                check_name(name, "partition", self.diags);
+            }
+        }
+        let first = unique(
+            d.partitions.iter().filter_map(|p| p.name.as_ref()),
+            "partition",
+            "",
+            self.diags,
+        );
+        let mut ids = HashMap::new();
+        for (id, p) in d.partitions.iter().enumerate() {
+            if let Some(name) = &p.name
+                && first.get(name.value.as_str()) == Some(&name.span)
+            {
+                ids.insert(name.value.clone(), id);
+            }
+        }
+
+        for p in &d.partitions {
+            let pname = p.name.as_ref().map_or("?", |n| n.value.as_str());
+            if let Some(mem) = &p.memory {
+                if mem.value == 0 {
+                    self.diags.push(
+                        error(
+                            mem.span.clone(),
+                            format!("partition \"{pname}\" has zero memory"),
+                        )
+                        .hint(
+                            "give it at least its image, stacks and data, e.g. memory = \"4MiB\"",
+                        ),
+                    );
+                } else if mem.value % PAGE_SIZE != 0 {
+                    self.diags.push(
+                        error(
+                            mem.span.clone(),
+                            format!(
+                                "partition \"{pname}\" memory {} is not a multiple of the 4KiB page",
+                                fmt_size(mem.value)
+                            ),
+                        )
+                        .hint(format!("round it up to memory = \"{}\"", fmt_size(mem.value.next_multiple_of(PAGE_SIZE)))),
+                    );
+                }
+            }
+            if let Some(image) = &p.image
+                && image.value.trim().is_empty()
+            {
+                self.diags.push(
+                    error(
+                        image.span.clone(),
+                        format!("partition \"{pname}\" has an empty image"),
+                    )
+                    .hint("name a crate under partitions/ or a path to an ELF file"),
+                );
+            }
+            if p.threads.is_empty() {
+                self.diags.push(
+                    error(
+                        p.span.clone(),
+                        format!("partition \"{pname}\" has no thread"),
+                    )
+                    .hint("add a [[partition.thread]] with a name and a core"),
+                );
+            }
+            for t in &p.threads {
+                if let Some(name) = &t.name {
+                    check_name(name, "thread", self.diags);
+                }
+            }
+            unique(
+                p.threads.iter().filter_map(|t| t.name.as_ref()),
+                "thread",
+                &format!(" in partition \"{pname}\""),
+                self.diags,
+            );
+            let mut stacks = 0u64;
+            for t in &p.threads {
+                let tname = format!(
+                    "{pname}.{}",
+                    t.name.as_ref().map_or("?", |n| n.value.as_str())
+                );
+                let mut mask = 0u32;
+                let mut cores_ok = true;
+                if let Some(list) = &t.cores {
+                    if list.value.is_empty() {
+                        cores_ok = false;
+                        self.diags.push(
+                            error(
+                                list.span.clone(),
+                                format!("thread \"{tname}\" has an empty core list"),
+                            )
+                            .hint(format!("name at least one core of 0..={}", cores - 1)),
+                        );
+                    }
+                    for c in &list.value {
+                        if c.value < 0 || c.value >= i64::from(cores) {
+                            cores_ok = false;
+                            self.diags.push(
+                                error(
+                                    c.span.clone(),
+                                    format!(
+                                        "thread \"{tname}\" names core {} but the module has {cores} cores (0..={})",
+                                        c.value,
+                                        cores - 1
+                                    ),
+                                )
+                                .hint(format!("use a core of 0..={}, or raise [module] cores", cores - 1)),
+                            );
+                        } else if mask & (1 << c.value) != 0 {
+                            cores_ok = false;
+                            self.diags.push(
+                                error(
+                                    c.span.clone(),
+                                    format!("thread \"{tname}\" lists core {} twice", c.value),
+                                )
+                                .hint("list each core once"),
+                            );
+                        } else {
+                            mask |= 1 << c.value;
+                        }
+                    }
+                    let _ = cores_ok;
+                }
+                if let Some(prio) = &t.priority
+                    && !(0..=255).contains(&prio.value)
+                {
+                    self.diags.push(
+                        error(
+                            prio.span.clone(),
+                            format!(
+                                "thread \"{tname}\" priority {} is outside 0..=255",
+                                prio.value
+                            ),
+                        )
+                        .hint("priorities are 0 (lowest) to 255 (highest)"),
+                    );
+                }
+                let period_ok = t.period.as_ref().is_some_and(|p| {
+                    check_duration(p, &format!("period of thread \"{tname}\""), self.diags)
+                });
+                let deadline_ok = t.deadline.as_ref().is_some_and(|d| {
+                    check_duration(d, &format!("deadline of thread \"{tname}\""), self.diags)
+                });
+                if let (Some(period), Some(deadline), true, true) =
+                    (&t.period, &t.deadline, period_ok, deadline_ok)
+                    && deadline.value > period.value
+                {
+                    self.diags.push(
+                        error(
+                            deadline.span.clone(),
+                            format!(
+                                "thread \"{tname}\" deadline {} is longer than its period {}",
+                                fmt_ns(deadline.value),
+                                fmt_ns(period.value)
+                            ),
+                        )
+                        .note(period.span.clone(), "period set here")
+                        .hint(format!(
+                            "set deadline to at most \"{}\"",
+                            fmt_ns(period.value)
+                        )),
+                    );
+                }
+                let stack = t.stack.as_ref().map_or(DEFAULT_STACK, |s| s.value);
+                if let Some(s) = &t.stack
+                    && (s.value == 0 || s.value % PAGE_SIZE != 0)
+                {
+                    self.diags.push(
+                        error(
+                            s.span.clone(),
+                            format!(
+                                "thread \"{tname}\" stack {} is not a non-zero multiple of 4KiB",
+                                fmt_size(s.value)
+                            ),
+                        )
+                        .hint(format!(
+                            "use stack = \"{}\" (stacks are whole pages, guarded by unmapped ones)",
+                            fmt_size(s.value.max(1).next_multiple_of(PAGE_SIZE))
+                        )),
+                    );
+                }
+                stacks = stacks.saturating_add(stack);
+            }
+            if let Some(mem) = &p.memory
+                && mem.value != 0
+                && stacks > mem.value
+            {
+                self.diags.push(
+                    error(
+                        mem.span.clone(),
+                        format!(
+                            "partition \"{pname}\" memory {} cannot hold its thread stacks ({} in total)",
+                            fmt_size(mem.value),
+                            fmt_size(stacks)
+                        ),
+                    )
+                    .hint("raise memory or shrink the stacks"),
+                );
+            }
+
+            for port in &p.ports {
+                if let Some(name) = &port.name {
+                    check_name(name, "port", self.diags);
+                }
+                if let Some(size) = &port.message_size
+                    && (size.value == 0 || size.value > u64::from(u32::MAX))
+                {
+                    self.diags.push(
+                        error(
+                            size.span.clone(),
+                            format!(
+                                "port \"{pname}.{}\" message_size {} is outside 1B..4GiB",
+                                port.name.as_ref().map_or("?", |n| n.value.as_str()),
+                                fmt_size(size.value)
+                            ),
+                        )
+                        .hint("give the largest message in bytes, e.g. \"64B\""),
+                    );
+                }
+            }
+            unique(
+                p.ports.iter().filter_map(|t| t.name.as_ref()),
+                "port",
+                &format!(" in partition \"{pname}\""),
+                self.diags,
+            );
+        }
+        ids
+    }
+
+    fn memory(&mut self) -> Vec<Option<u64>> {
+        let d = self.desc;
+        let mut requests = Vec::new();
+        let mut index_of = Vec::new();
+        for (id, p) in d.partitions.iter().enumerate() {
+            let Some(mem) = &p.memory else { continue };
+            if mem.value == 0 || mem.value % PAGE_SIZE != 0 {
+                continue;
+            }
+            let pinned = match &p.base {
+                Some(b) if b.value < 0 || !(b.value as u64).is_multiple_of(PAGE_SIZE) => {
+                    self.diags.push(
+                        error(
+                            b.span.clone(),
+                            format!("partition base {:#x} is not 4KiB aligned", b.value),
+                        )
+                        .hint("use a multiple of 0x1000, or drop `base` and let the tool place it"),
+                    );
+                    continue;
+                }
+                Some(b) => Some(b.value as u64),
+                None => None,
+            };
+            requests.push(Request {
+                size: mem.value,
+                pinned,
+            });
+            index_of.push(id);
+        }
+        let (bases, errors) = layout::place(&requests);
+        let name = |i: usize| {
+            d.partitions[index_of[i]]
+                .name
+                .as_ref()
+                .map_or("?", |n| n.value.as_str())
+        };
+        let span = |i: usize| {
+            let p = &d.partitions[index_of[i]];
+            p.base
+                .as_ref()
+                .map(|b| b.span.clone())
+                .or(p.memory.as_ref().map(|m| m.span.clone()))
+                .unwrap_or(p.span.clone())
+        };
+        let range = |i: usize| {
+            let r = requests[i];
+            let base = r.pinned.or(bases[i]).unwrap_or(0);
+            format!("{base:#x}..{:#x}", base.saturating_add(r.size))
+        };
+        let region = format!(
+            "{:#x}..{:#x}",
+            layout::PARTITION_RAM_BASE,
+            layout::PARTITION_RAM_END
+        );
+        for e in errors {
+            let diag = match e {
+                PlaceError::OutsideRegion { index } => error(
+                    span(index),
+                    format!(
+                        "partition \"{}\" memory {} is outside the partition RAM region {region}",
+                        name(index),
+                        range(index)
+                    ),
+                )
+                .hint("pick a base inside the region, or drop `base` and let the tool place it"),
+                PlaceError::Overlap { index, other } => error(
+                    span(index),
+                    format!(
+                        "partition \"{}\" memory {} overlaps partition \"{}\" at {}",
+                        name(index),
+                        range(index),
+                        name(other),
+                        range(other)
+                    ),
+                )
+                .note(
+                    span(other),
+                    format!("partition \"{}\" pinned here", name(other)),
+                )
+                .hint("move one base, or drop `base` and let the tool place it"),
+                PlaceError::NoRoom { index, largest_gap } => {
+                    let total: u64 = requests.iter().map(|r| r.size).sum();
+                    error(
+                        span(index),
+                        format!(
+                            "partition \"{}\" memory {} does not fit in the partition RAM region {region} ({} in total requested, largest free gap {})",
+                            name(index),
+                            fmt_size(requests[index].size),
+                            fmt_size(total),
+                            fmt_size(largest_gap)
+                        ),
+                    )
+                    .hint(format!(
+                        "the region holds {}; shrink partitions (placement aligns each to 2MiB)",
+                        fmt_size(layout::PARTITION_RAM_END - layout::PARTITION_RAM_BASE)
+                    ))
+                }
+            };
+            self.diags.push(diag);
+        }
+        let mut out = vec![None; d.partitions.len()];
+        for (i, base) in bases.into_iter().enumerate() {
+            out[index_of[i]] = base;
+        }
+        out
+    }
+
+    fn partition_ref(
+        &mut self,
+        name: &S<String>,
+        ids: &HashMap<String, usize>,
+        what: &str,
+    ) -> Option<usize> {
+        if let Some(&id) = ids.get(&name.value) {
+            return Some(id);
+        }
+        let names = self
+            .desc
+            .partitions
+            .iter()
+            .filter_map(|p| p.name.as_ref())
+            .map(|n| n.value.as_str());
+        let hint = match closest(&name.value, names.clone()) {
+            Some(c) => format!("did you mean \"{c}\"?"),
+            None => format!("partitions are: {}", names.collect::<Vec<_>>().join(", ")),
+        };
+        self.diags.push(
+            error(
+                name.span.clone(),
+                format!(
+                    "{what} names partition \"{}\", which does not exist",
+                    name.value
+                ),
+            )
+            .hint(hint),
+        );
+        None
+    }
+
+    /// Returns the resolved schedules (if every window resolved) and the
+    /// index of the initial schedule.
+    fn schedules(
+        &mut self,
+        ids: &HashMap<String, usize>,
+    ) -> (Option<Vec<ScheduleSpec>>, Option<usize>) {
+        let d = self.desc;
+        if d.schedules.is_empty() {
+            self.diags.push(
+                error(0..0, "the description has no [[schedule]]")
+                    .hint("add a [[schedule]] with a major_frame and [[schedule.window]]s"),
+            );
+            return (None, None);
+        }
+        for s in &d.schedules {
+            if let Some(name) = &s.name {
+                check_name(name, "schedule", self.diags);
+            }
+        }
+        unique(
+            d.schedules.iter().filter_map(|s| s.name.as_ref()),
+            "schedule",
+            "",
+            self.diags,
+        );
+        let initial: Vec<usize> = d
+            .schedules
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.initial.as_ref().is_some_and(|i| i.value))
+            .map(|(i, _)| i)
+            .collect();
+        let initial_index = match initial.as_slice() {
+            [] if d.schedules.len() == 1 => Some(0),
+            [] => {
+                self.diags.push(
+                    error(
+                        d.schedules[0].span.clone(),
+                        format!(
+                            "none of the {} schedules is marked initial",
+                            d.schedules.len()
+                        ),
+                    )
+                    .hint("set `initial = true` on the schedule the module boots with"),
+                );
+                None
+            }
+            [one] => Some(*one),
+            [first, rest @ ..] => {
+                let span_of = |i: usize| {
+                    d.schedules[i]
+                        .initial
+                        .as_ref()
+                        .map_or(d.schedules[i].span.clone(), |s| s.span.clone())
+                };
+                let name_of = |i: usize| {
+                    d.schedules[i]
+                        .name
+                        .as_ref()
+                        .map_or("?".to_string(), |n| n.value.clone())
+                };
+                for &other in rest {
+                    self.diags.push(
+                        error(span_of(other), format!("schedule \"{}\" is marked initial, but so is schedule \"{}\"", name_of(other), name_of(*first)))
+                            .note(span_of(*first), "first initial schedule")
+                            .hint("exactly one schedule is initial; the others are switched to at run time"),
+                    );
+                }
+                Some(*first)
+            }
+        };
+
+        let mut out = Some(Vec::new());
+        for (si, s) in d.schedules.iter().enumerate() {
+            let sname = s.name.as_ref().map_or("?", |n| n.value.as_str());
+            let major_ok = s.major_frame.as_ref().is_some_and(|m| {
+                check_duration(
+                    m,
+                    &format!("major frame of schedule \"{sname}\""),
+                    self.diags,
+                )
+            });
+            if s.windows.is_empty() {
+                self.diags.push(
+                    warning(
+                        s.span.clone(),
+                        format!(
+                            "schedule \"{sname}\" has no window: the whole major frame is spare"
+                        ),
+                    )
+                    .hint("add [[schedule.window]]s"),
+                );
+            }
+            let mut windows = Some(Vec::new());
+            let mut sum = 0u64;
+            let mut sum_ok = true;
+            let mut single_too_long = false;
+            for (wi, w) in s.windows.iter().enumerate() {
+                let what = format!("window {} of schedule \"{sname}\"", wi + 1);
+                let owner = match (&w.partition, &w.spare) {
+                    (Some(p), None) => self.partition_ref(p, ids, &what).map(|id| Some(id as u32)),
+                    (Some(p), Some(sp)) => {
+                        self.diags.push(
+                            error(
+                                sp.span.clone(),
+                                format!("{what} has both `partition` and `spare`"),
+                            )
+                            .note(p.span.clone(), "partition set here")
+                            .hint("a window is owned by one partition or is spare time, not both"),
+                        );
+                        None
+                    }
+                    (None, Some(sp)) if sp.value => Some(None),
+                    (None, Some(sp)) => {
+                        self.diags.push(
+                            error(
+                                sp.span.clone(),
+                                format!("{what} has `spare = false` and no partition"),
+                            )
+                            .hint("set `partition = \"name\"`, or `spare = true` for idle time"),
+                        );
+                        None
+                    }
+                    (None, None) => {
+                        self.diags.push(
+                            error(
+                                w.span.clone(),
+                                format!("{what} has neither `partition` nor `spare`"),
+                            )
+                            .hint("set `partition = \"name\"`, or `spare = true` for idle time"),
+                        );
+                        None
+                    }
+                };
+                let duration = w
+                    .duration
+                    .as_ref()
+                    .filter(|dur| check_duration(dur, &format!("duration of {what}"), self.diags));
+                if let (Some(dur), Some(m), true) = (duration, &s.major_frame, major_ok)
+                    && dur.value > m.value
+                {
+                    single_too_long = true;
+                    self.diags.push(
+                        error(
+                            dur.span.clone(),
+                            format!(
+                                "{what} lasts {}, longer than the major frame {}",
+                                fmt_ns(dur.value),
+                                fmt_ns(m.value)
+                            ),
+                        )
+                        .note(m.span.clone(), "major frame set here")
+                        .hint(format!(
+                            "shorten the window to at most \"{}\" or lengthen major_frame",
+                            fmt_ns(m.value)
+                        )),
+                    );
+                }
+                match (owner, duration) {
+                    (Some(owner), Some(dur)) => {
+                        sum = sum.saturating_add(dur.value);
+                        if let Some(ws) = windows.as_mut() {
+                            ws.push(WindowSpec {
+                                owner,
+                                duration_ns: dur.value,
+                            });
+                        }
+                    }
+                    (_, d) => {
+                        sum_ok &= d.is_some();
+                        windows = None;
+                    }
+                }
+            }
+            if let (Some(m), true, true, false) =
+                (&s.major_frame, major_ok, sum_ok, single_too_long)
+                && sum > m.value
+            {
+                let excess = sum - m.value;
+                let mut diag = error(
+                    m.span.clone(),
+                    format!(
+                        "windows of schedule \"{sname}\" sum to {}, {} more than the major frame {}",
+                        fmt_ns(sum),
+                        fmt_ns(excess),
+                        fmt_ns(m.value)
+                    ),
+                );
+                let mut end = 0u64;
+                for (wi, w) in s.windows.iter().enumerate() {
+                    let Some(dur) = &w.duration else { continue };
+                    let start = end;
+                    end = end.saturating_add(dur.value);
+                    if end > m.value {
+                        let owner = w.partition.as_ref().map_or("spare".to_string(), |p| {
+                            format!("partition \"{}\"", p.value)
+                        });
+                        diag = diag.note(
+                            w.span.clone(),
+                            format!(
+                                "window {} ({owner}, {}..{}) ends past the frame",
+                                wi + 1,
+                                fmt_ns(start),
+                                fmt_ns(end)
+                            ),
+                        );
+                        break;
+                    }
+                }
+                self.diags.push(diag.hint(format!(
+                    "shorten the windows by {} or set major_frame = \"{}\"",
+                    fmt_ns(excess),
+                    fmt_ns(sum)
+                )));
+            }
+            match (windows, &s.name, &s.major_frame, major_ok, out.as_mut()) {
+                (Some(windows), Some(name), Some(m), true, Some(list)) => list.push(ScheduleSpec {
+                    name: name.value.clone(),
+                    major_frame_ns: m.value,
+                    initial: Some(si) == initial_index,
+                    windows,
+                }),
+                _ => out = None,
+            }
+        }
+        (out, initial_index)
+    }
+
+    /// Warn about partitions that own no window in the initial schedule.
+    fn initial_coverage(&mut self, initial: Option<usize>) {
+        let d = self.desc;
+        let Some(s) = initial.and_then(|i| d.schedules.get(i)) else {
+            return;
+        };
+        let sname = s.name.as_ref().map_or("?", |n| n.value.as_str());
+        for p in &d.partitions {
+            let Some(name) = &p.name else { continue };
+            let owns = s
+                .windows
+                .iter()
+                .any(|w| w.partition.as_ref().is_some_and(|o| o.value == name.value));
+            if !owns {
+                self.diags.push(
+                    warning(name.span.clone(), format!("partition \"{}\" has no window in the initial schedule \"{sname}\", so it does not run at boot", name.value))
+                        .hint(format!("add a [[schedule.window]] with partition = \"{}\" to schedule \"{sname}\" if it should", name.value)),
+                );
+            }
+        }
+    }
+
+    fn channels(&mut self, ids: &HashMap<String, usize>) -> Option<Vec<ChannelSpec>> {
+        let d = self.desc;
+        for c in &d.channels {
+            if let Some(name) = &c.name {
+                check_name(name, "channel", self.diags);
+            }
+        }
+        unique(
+            d.channels.iter().filter_map(|c| c.name.as_ref()),
+            "channel",
+            "",
+            self.diags,
+        );
+        let mut ports: HashMap<(usize, &str), Port<'_>> = HashMap::new();
+        for (pid, p) in d.partitions.iter().enumerate() {
+            for port in &p.ports {
+                if let Some(name) = &port.name {
+                    ports.entry((pid, name.value.as_str())).or_insert(Port {
+                        partition: pid,
+                        desc: port,
+                        name,
+                        used_by: None,
+                    });
+                }
+            }
+        }
+        let mut out = Some(Vec::new());
+        for c in &d.channels {
+            let cname = c.name.as_ref().map_or("?", |n| n.value.as_str());
+            let what = format!("channel \"{cname}\"");
+            let kind = c.kind.as_ref().map(|k| k.value);
+            let mut ok = kind.is_some() && c.message_size.is_some();
+            if let Some(size) = &c.message_size
+                && (size.value == 0 || size.value > u64::from(u32::MAX))
+            {
+                ok = false;
+                self.diags.push(
+                    error(
+                        size.span.clone(),
+                        format!(
+                            "{what} message_size {} is outside 1B..4GiB",
+                            fmt_size(size.value)
+                        ),
+                    )
+                    .hint("give the largest message in bytes, e.g. \"64B\""),
+                );
+            }
+            let mut channel_kind = None;
+            match kind {
+                Some(Kind::Sampling) => {
+                    if let Some(depth) = &c.depth {
+                        ok = false;
+                        self.diags.push(
+                            error(depth.span.clone(), format!("{what} is a sampling channel but sets `depth`"))
+                                .hint("`depth` is for queuing channels; a sampling channel sets refresh_period"),
+                        );
+                    }
+                    match &c.refresh_period {
+                        Some(r)
+                            if check_duration(
+                                r,
+                                &format!("refresh_period of {what}"),
+                                self.diags,
+                            ) =>
+                        {
+                            channel_kind = Some(ChannelKind::Sampling {
+                                refresh_period_ns: r.value,
+                            });
+                        }
+                        Some(_) => ok = false,
+                        None => {
+                            ok = false;
+                            self.diags.push(
+                                error(
+                                    c.span.clone(),
+                                    format!(
+                                        "{what} is a sampling channel without `refresh_period`"
+                                    ),
+                                )
+                                .hint(
+                                    "add refresh_period = \"40ms\": how long a message stays valid",
+                                ),
+                            );
+                        }
+                    }
+                }
+                Some(Kind::Queuing) => {
+                    if let Some(r) = &c.refresh_period {
+                        ok = false;
+                        self.diags.push(
+                            error(r.span.clone(), format!("{what} is a queuing channel but sets `refresh_period`"))
+                                .hint("`refresh_period` is for sampling channels; a queuing channel sets depth"),
+                        );
+                    }
+                    match &c.depth {
+                        Some(depth) if depth.value >= 1 && depth.value <= i64::from(u32::MAX) => {
+                            channel_kind = Some(ChannelKind::Queuing {
+                                depth: depth.value as u32,
+                            });
+                        }
+                        Some(depth) => {
+                            ok = false;
+                            self.diags.push(
+                                error(
+                                    depth.span.clone(),
+                                    format!(
+                                        "{what} depth {} is not a positive number of messages",
+                                        depth.value
+                                    ),
+                                )
+                                .hint("set depth = 1 or more"),
+                            );
+                        }
+                        None => {
+                            ok = false;
+                            self.diags.push(
+                                error(
+                                    c.span.clone(),
+                                    format!("{what} is a queuing channel without `depth`"),
+                                )
+                                .hint("add depth = 8: how many messages the queue holds"),
+                            );
+                        }
+                    }
+                }
+                None => {}
+            }
+            if c.destinations.is_empty() && c.source.is_some() {
+                ok = false;
+                self.diags.push(
+                    error(c.span.clone(), format!("{what} has no destination"))
+                        .hint("add destinations = [\"partition.port\"]"),
+                );
+            }
+            let mut resolved = Vec::new();
+            let ends = c
+                .source
+                .iter()
+                .map(|s| (s, Direction::Source))
+                .chain(c.destinations.iter().map(|s| (s, Direction::Destination)));
+            for (end, direction) in ends {
+                let end_what = format!(
+                    "{} of {what}",
+                    if direction == Direction::Source {
+                        "source"
+                    } else {
+                        "destination"
+                    }
+                );
+                let Some((pname, portname)) = end.value.split_once('.') else {
+                    ok = false;
+                    self.diags.push(
+                        error(
+                            end.span.clone(),
+                            format!("{end_what} \"{}\" is not \"partition.port\"", end.value),
+                        )
+                        .hint(format!(
+                            "write \"{}.<port>\", naming a [[partition.port]]",
+                            end.value
+                        )),
+                    );
+                    continue;
+                };
+                let pref = S {
+                    value: pname.to_string(),
+                    span: end.span.clone(),
+                };
+                let Some(pid) = self.partition_ref(&pref, ids, &end_what) else {
+                    ok = false;
+                    continue;
+                };
+                let Some(port) = ports.get_mut(&(pid, portname)) else {
+                    ok = false;
+                    let declared: Vec<&str> = d.partitions[pid]
+                        .ports
+                        .iter()
+                        .filter_map(|p| p.name.as_ref())
+                        .map(|n| n.value.as_str())
+                        .collect();
+                    let hint = match closest(portname, declared.iter().copied()) {
+                        Some(c) => format!("did you mean \"{pname}.{c}\"?"),
+                        None if declared.is_empty() => format!(
+                            "partition \"{pname}\" declares no port; add a [[partition.port]] named \"{portname}\""
+                        ),
+                        None => format!(
+                            "ports of \"{pname}\": {}; or declare \"{portname}\" with [[partition.port]]",
+                            declared.join(", ")
+                        ),
+                    };
+                    self.diags.push(error(end.span.clone(), format!("{end_what} names port \"{}\", which partition \"{pname}\" does not declare", end.value)).hint(hint));
+                    continue;
+                };
+                let port_span = port.name.span.clone();
+                if let Some(dir) = &port.desc.direction
+                    && dir.value != direction
+                {
+                    ok = false;
+                    self.diags.push(
+                        error(end.span.clone(), format!("{end_what} \"{}\" is a {} port", end.value, dir.value.as_str()))
+                            .note(dir.span.clone(), "direction declared here")
+                            .hint(format!("a channel's source is a source port and its destinations destination ports; swap them or fix `direction` of \"{}\"", end.value)),
+                    );
+                }
+                if let (Some(pk), Some(k)) = (&port.desc.kind, kind)
+                    && pk.value != k
+                {
+                    ok = false;
+                    self.diags.push(
+                        error(
+                            end.span.clone(),
+                            format!(
+                                "{end_what}: port \"{}\" is {} but the channel is {}",
+                                end.value,
+                                pk.value.as_str(),
+                                k.as_str()
+                            ),
+                        )
+                        .note(pk.span.clone(), "port kind declared here")
+                        .hint("both ends of a channel have the channel's kind"),
+                    );
+                }
+                if let (Some(ps), Some(cs)) = (&port.desc.message_size, &c.message_size)
+                    && ps.value != cs.value
+                {
+                    ok = false;
+                    self.diags.push(
+                        error(end.span.clone(), format!(
+                            "{end_what}: port \"{}\" has message_size {} but the channel has {}",
+                            end.value,
+                            fmt_size(ps.value),
+                            fmt_size(cs.value)
+                        ))
+                        .note(ps.span.clone(), "port message_size declared here")
+                        .note(cs.span.clone(), "channel message_size set here")
+                        .hint(format!("make them equal, e.g. message_size = \"{}\" on both", fmt_size(ps.value.max(cs.value)))),
+                    );
+                }
+                if let Some(first) = &port.used_by {
+                    ok = false;
+                    self.diags.push(
+                        error(end.span.clone(), format!("port \"{}\" is connected twice", end.value))
+                            .note(first.clone(), "first connected here")
+                            .hint("a port belongs to one channel; a sampling source may have several destinations in that channel"),
+                    );
+                } else {
+                    port.used_by = Some(end.span.clone());
+                }
+                let _ = port_span;
+                resolved.push(PortSpec {
+                    partition: port.partition as u32,
+                    name: portname.to_string(),
+                });
+            }
+            match (ok, channel_kind, &c.name, &c.message_size, out.as_mut()) {
+                (true, Some(kind), Some(name), Some(size), Some(list))
+                    if resolved.len() == 1 + c.destinations.len() =>
+                {
+                    list.push(ChannelSpec {
+                        name: name.value.clone(),
+                        kind,
+                        message_size: size.value as u32,
+                        ports: resolved,
+                    })
+                }
+                _ => out = None,
+            }
+        }
+        let mut unused: Vec<&Port<'_>> = ports.values().filter(|p| p.used_by.is_none()).collect();
+        unused.sort_by_key(|p| p.name.span.start);
+        for p in unused {
+            let pname = d.partitions[p.partition]
+                .name
+                .as_ref()
+                .map_or("?", |n| n.value.as_str());
+            self.diags.push(
+                warning(
+                    p.name.span.clone(),
+                    format!(
+                        "port \"{pname}.{}\" is declared but no channel connects it",
+                        p.name.value
+                    ),
+                )
+                .hint("connect it with a [[channel]] or remove it"),
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,20 @@
+//! `bulkhead`: the host tool that turns a system description (TOML) into a
+//! bootable system image. `check` validates a description and reports every
+//! problem with file, line, objects and numbers; `show` prints (and draws)
+//! the schedules and per-core frame tables; `pack` builds the binary image
+//! (`bulkhead-image` format) and a report beside it.
+//!
+//! Where it sits: `tools/bulkhead`, host only. It shares the image format
+//! with the kernel (`kernel/image`) and the scheduling rules (`kernel/sched`),
+//! so what it accepts is what the kernel will run.
+//!
+//! The description format is documented in `tools/bulkhead/README.md`.
+
+pub mod check;
+pub mod desc;
+pub mod diag;
+pub mod layout;
+pub mod pack;
+pub mod plan;
+pub mod show;
+pub mod units;
