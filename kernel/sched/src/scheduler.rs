@@ -226,9 +226,10 @@ impl ThreadRecord {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct MissedBoundary {
     pub core: CoreId,
-    /// Boundaries skipped beyond the one a punctual tick would have handled.
+    /// Boundaries whose instant passed with no decision at it: those after
+    /// the first boundary this decision is late for, up to `now`.
     pub missed: u64,
-    /// How long after the first crossed boundary this decision was made.
+    /// How long after that first boundary this decision was made.
     pub late_by: Ticks,
 }
 
@@ -384,28 +385,40 @@ impl CoreScheduler {
 
     fn decide(&mut self, now: Ticks) -> Result<Decision, TimeError> {
         let mut events = Events::default();
-        // Boundaries crossed since the last decision, counted as a difference
-        // of global entry indices (frame * entries + entry).
-        let mut crossed: u128 = 0;
-        let mut first_crossed: Option<Ticks> = None;
+        // A boundary is missed when its instant lies in (first, now], where
+        // `first` is the first boundary this decision is late for. Boundaries
+        // at the same tick as `first` (windows shorter than a tick) are not
+        // missed: a punctual core crosses them in one decision too. Counted
+        // as differences of global entry indices (frame * entries + entry).
+        let mut missed: u128 = 0;
+        let mut first: Option<Ticks> = None;
+        // Cursor a punctual core would hold after the switch instant.
+        let mut anchor: Option<Cursor> = None;
 
         if let Some(next) = self.pending.take_if(|p| now >= p.activation.epoch.start()) {
             let switch_at = next.activation.epoch.start();
-            if let Some(c) = self.cursor {
-                let old = self.active.activation;
-                let len = self.active.table.entries().len() as u128;
-                let switch_frame = old
-                    .epoch
-                    .position(self.freq, old.major_frame, switch_at)?
-                    .index;
-                crossed += (u128::from(switch_frame) * len).saturating_sub(global_index(c, len));
-                first_crossed = Some(c.end);
+            let had_cursor = self.cursor;
+            if let Some(c) = had_cursor {
+                first = Some(c.end);
+                if switch_at > c.end {
+                    let old = self.active.activation;
+                    let len = self.entry_count();
+                    let switch_frame = old
+                        .epoch
+                        .position(self.freq, old.major_frame, switch_at)?
+                        .index;
+                    let punctual = self.locate(c.end)?;
+                    missed += (u128::from(switch_frame) * len)
+                        .saturating_sub(global_index(punctual, len));
+                }
             }
             self.active = next;
-            self.cursor = match self.cursor {
-                Some(_) => Some(self.cursor_at(0, 0)?),
-                None => None,
-            };
+            self.cursor = None;
+            if had_cursor.is_some() {
+                let q = self.locate(switch_at)?;
+                self.cursor = Some(q);
+                anchor = Some(q);
+            }
             events.schedule_switched = Some(self.active.activation.schedule);
         }
 
@@ -421,30 +434,33 @@ impl CoreScheduler {
             });
         }
 
-        let len = self.active.table.entries().len() as u128;
+        let len = self.entry_count();
         let cur = match self.cursor {
             Some(c) if c.start <= now && now < c.end => c,
             Some(c) if now >= c.end => {
-                first_crossed.get_or_insert(c.end);
+                first.get_or_insert(c.end);
+                // The normal switch: one step. Anything else (a late tick,
+                // or a zero-tick window right after c) goes through the epoch.
                 let stepped = self.step(c)?;
-                let next = if now < stepped.end {
-                    stepped
+                let (reached, punctual) = if now < stepped.end {
+                    (stepped, stepped)
                 } else {
-                    self.locate(now)?
+                    (self.locate(now)?, self.locate(c.end)?)
                 };
-                crossed += global_index(next, len).saturating_sub(global_index(c, len));
-                next
+                let base = anchor.unwrap_or(punctual);
+                missed += global_index(reached, len).saturating_sub(global_index(base, len));
+                reached
             }
             // First decision, or a `now` earlier than the last one (only
             // through misuse): place ourselves from the epoch, silently.
             _ => self.locate(now)?,
         };
         self.cursor = Some(cur);
-        if crossed > 1 {
+        if missed > 0 {
             events.missed_boundary = Some(MissedBoundary {
                 core: self.core,
-                missed: u64::try_from(crossed - 1).unwrap_or(u64::MAX),
-                late_by: now.saturating_sub(first_crossed.unwrap_or(now)),
+                missed: u64::try_from(missed).unwrap_or(u64::MAX),
+                late_by: now.saturating_sub(first.unwrap_or(now)),
             });
         }
 
@@ -476,6 +492,10 @@ impl CoreScheduler {
             window: Some(window),
             events,
         })
+    }
+
+    fn entry_count(&self) -> u128 {
+        self.active.table.entries().len() as u128
     }
 
     fn cursor_at(&self, frame: u64, entry: usize) -> Result<Cursor, TimeError> {

@@ -1,0 +1,492 @@
+//! Property tests of the scheduler's invariants over random modules and
+//! schedules (ARINC 653 Part 1 Partition Scheduling with CAST-32A's one
+//! partition per window): never two partitions at once, identical switch
+//! instants on every core, threads only on their core and in their
+//! partition's windows, no drift, and exact recovery after missed boundaries.
+//!
+//! Cases come from a fixed-seed generator (tests/common), so a failure names
+//! its case number and reproduces exactly. The oracle for instants and
+//! windows is exact integer arithmetic written independently of
+//! bulkhead-time.
+
+mod common;
+
+use bulkhead_sched::*;
+use common::*;
+
+/// The schedule in force from a counter value on, as the test expects it.
+#[derive(Clone, Copy, Debug)]
+struct Era {
+    from: u64,
+    schedule: usize,
+}
+
+fn era_at(eras: &[Era], now: u64) -> Era {
+    *eras.iter().rev().find(|e| e.from <= now).unwrap()
+}
+
+/// Entries per frame as the core tables have them: windows plus trailing spare.
+fn entries(m: &Module, s: usize) -> usize {
+    let used: u64 = m.windows[s].iter().map(|w| w.duration.0).sum();
+    m.windows[s].len() + usize::from(used < m.majors[s].0)
+}
+
+/// Exact start/end instants of (frame, window-or-spare) of schedule `s`.
+fn exact_bounds(m: &Module, s: usize, epoch: u64, frame: u64, window: Option<usize>) -> (u64, u64) {
+    let ws = &m.windows[s];
+    let major = m.majors[s].0;
+    let (start, end) = match window {
+        Some(i) => {
+            let start: u64 = ws[..i].iter().map(|w| w.duration.0).sum();
+            (start, start + ws[i].duration.0)
+        }
+        None => (ws.iter().map(|w| w.duration.0).sum(), major),
+    };
+    (
+        exact_boundary(epoch, m.hz, major, frame, start),
+        exact_boundary(epoch, m.hz, major, frame, end),
+    )
+}
+
+struct Sim<'a> {
+    m: &'a Module,
+    plan: ModulePlan<'a>,
+    tl: ModuleTimeline,
+    cores: Vec<CoreScheduler>,
+    decisions: Vec<Decision>,
+    eras: Vec<Era>,
+}
+
+impl<'a> Sim<'a> {
+    fn new(m: &'a Module, schedules: &'a [Schedule<'a>], epoch: u64) -> Self {
+        let plan = ModulePlan::new(m.cores, &m.threads, schedules).unwrap();
+        let tl = ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch)))
+            .unwrap();
+        let mut cores: Vec<_> = plan
+            .cores()
+            .map(|c| CoreScheduler::new(&plan, &tl, c).unwrap())
+            .collect();
+        let decisions = cores.iter_mut().map(|c| c.on_tick(Ticks(epoch))).collect();
+        Sim {
+            m,
+            plan,
+            tl,
+            cores,
+            decisions,
+            eras: vec![Era {
+                from: epoch,
+                schedule: 0,
+            }],
+        }
+    }
+
+    /// Check every invariant at instant `now`, with each core's latest
+    /// decision in force.
+    fn check(&self, case: usize, now: u64) {
+        let m = self.m;
+        let era = era_at(&self.eras, now);
+        let (frame, window) = exact_window(
+            era.from,
+            m.hz,
+            m.majors[era.schedule].0,
+            &m.windows[era.schedule],
+            now,
+        );
+        let (start, end) = exact_bounds(m, era.schedule, era.from, frame, window);
+        let owner = window.and_then(|i| m.windows[era.schedule][i].owner);
+        let mut running_partition: Option<PartitionId> = None;
+        for (c, d) in self.decisions.iter().enumerate() {
+            let core = CoreId(c as u8);
+            let ctx = format!(
+                "case {case} core {c} now {now} era {era:?} window {window:?} decision {d:?}"
+            );
+            let win = d.window.unwrap_or_else(|| panic!("{ctx}: no window"));
+            // Same instants on every core, and they are the exact ones.
+            assert_eq!((win.start.0, win.end.0), (start, end), "{ctx}");
+            assert_eq!(win.schedule, ScheduleId(era.schedule as u8), "{ctx}");
+            assert_eq!(
+                (win.frame, win.window.map(usize::from)),
+                (frame, window),
+                "{ctx}"
+            );
+            assert_eq!(win.owner, owner, "{ctx}");
+            // Deadline: the window end, or an earlier wake-up of a thread
+            // that may run in this window on this core.
+            let wake = self.plan.threads_on(core).iter().filter_map(|t| {
+                let owned = Some(self.plan.thread(t).unwrap().partition) == owner;
+                match self.cores[c].thread_state(t) {
+                    Some(ThreadState::Waiting(Wait::Until(u))) if owned => Some(u.0),
+                    Some(ThreadState::Waiting(Wait::NextWindow { release: Some(r) })) if owned => {
+                        Some(r.0)
+                    }
+                    _ => None,
+                }
+            });
+            let expect_deadline = wake.filter(|&r| r > now).fold(end, u64::min);
+            assert_eq!(d.next_deadline.0, expect_deadline, "{ctx}");
+            assert!(d.next_deadline.0 > now, "{ctx}");
+            // The runner: on its own core, of the window's owner, the best ready one.
+            let best = self.plan.threads_on(core).iter().filter(|t| {
+                let spec = self.plan.thread(*t).unwrap();
+                Some(spec.partition) == owner
+                    && self.cores[c].thread_state(*t) == Some(ThreadState::Ready)
+            });
+            let best_priority = best.map(|t| self.plan.thread(t).unwrap().priority).max();
+            match d.runs {
+                None => assert_eq!(best_priority, None, "{ctx}: idles with a ready thread"),
+                Some(t) => {
+                    let spec = self.plan.thread(t).unwrap();
+                    assert_eq!(
+                        self.plan.thread_core(t),
+                        Ok(core),
+                        "{ctx}: thread off its core"
+                    );
+                    assert_eq!(
+                        Some(spec.partition),
+                        owner,
+                        "{ctx}: thread outside its partition's window"
+                    );
+                    assert_eq!(
+                        self.cores[c].thread_state(t),
+                        Some(ThreadState::Ready),
+                        "{ctx}"
+                    );
+                    assert_eq!(
+                        Some(spec.priority),
+                        best_priority,
+                        "{ctx}: not the highest priority"
+                    );
+                    if let Some(p) = running_partition {
+                        assert_eq!(p, spec.partition, "{ctx}: two partitions at once");
+                    }
+                    running_partition = Some(spec.partition);
+                }
+            }
+        }
+    }
+
+    fn tick(&mut self, c: usize, now: u64) {
+        self.decisions[c] = self.cores[c].on_tick(Ticks(now));
+        assert_eq!(
+            self.decisions[c].events.missed_boundary, None,
+            "punctual simulation never misses"
+        );
+    }
+}
+
+#[test]
+fn random_modules_keep_the_partitioning_invariants() {
+    let mut rng = Rng(0x5eed_0001);
+    for case in 0..300 {
+        let m = Module::random(&mut rng);
+        let schedules = m.schedules();
+        let epoch = rng.range(0, 1 << 40);
+        let mut sim = Sim::new(&m, &schedules, epoch);
+        let mut now = epoch;
+        sim.check(case, now);
+        for _ in 0..300 {
+            now = sim
+                .decisions
+                .iter()
+                .map(|d| d.next_deadline.0)
+                .min()
+                .unwrap();
+            for c in 0..sim.cores.len() {
+                if sim.decisions[c].next_deadline.0 <= now {
+                    sim.tick(c, now);
+                }
+            }
+            sim.check(case, now);
+
+            // Disturb: thread operations by running threads, suspensions and
+            // restarts from outside, migrations and schedule switches.
+            let c = rng.range(0, u64::from(m.cores) - 1) as usize;
+            let roll = rng.range(0, 99);
+            if let Some(t) = sim.decisions[c].runs {
+                if roll < 15 {
+                    let until = now + rng.range(0, 3 * m.hz / 1000);
+                    sim.cores[c]
+                        .wait_until(t, Ticks(until), Ticks(now))
+                        .unwrap();
+                } else if roll < 25 {
+                    let release = sim.cores[c].periodic_wait(t, Ticks(now)).unwrap();
+                    assert!(release.is_none_or(|r| r.0 > now), "case {case}");
+                } else if roll < 28 {
+                    sim.cores[c].suspend(t).unwrap();
+                } else if roll < 30 {
+                    sim.cores[c].stop(t).unwrap();
+                }
+            }
+            if (30..40).contains(&roll) {
+                let ts: Vec<_> = sim.cores[c]
+                    .threads()
+                    .map(|r| (r.id(), r.state()))
+                    .collect();
+                for (t, s) in ts {
+                    match s {
+                        ThreadState::Suspended => sim.cores[c].resume(t, Ticks(now)).unwrap(),
+                        ThreadState::Stopped => sim.cores[c].start(t, Ticks(now)).unwrap(),
+                        _ => {}
+                    }
+                }
+            }
+            if (40..43).contains(&roll) && !m.threads.is_empty() {
+                let t = ThreadId(rng.range(0, m.threads.len() as u64 - 1) as u16);
+                let bits = rng.range(1, 15) as u8 & CoreSet::first_n(m.cores).bits();
+                let affinity = if bits == 0 {
+                    CoreSet::single(CoreId(0))
+                } else {
+                    CoreSet::from_bits(bits)
+                };
+                let mv = sim.plan.migrate(t, affinity).unwrap();
+                if mv.moved() {
+                    let rec = sim.cores[usize::from(mv.from.0)]
+                        .release_thread(&sim.plan, t)
+                        .unwrap();
+                    sim.cores[usize::from(mv.to.0)]
+                        .adopt_thread(&sim.plan, rec)
+                        .unwrap();
+                }
+                for k in mv.reschedule_cores().iter() {
+                    sim.tick(usize::from(k.0), now);
+                }
+                for k in 0..sim.cores.len() {
+                    assert_eq!(
+                        sim.cores[k].active_table(),
+                        &sim.plan
+                            .core_frame_table(sim.cores[k].active().schedule, CoreId(k as u8))
+                            .unwrap(),
+                        "case {case}: core {k} table stale after migration"
+                    );
+                }
+            }
+            if (43..46).contains(&roll) {
+                let to = rng.range(0, m.majors.len() as u64 - 1) as usize;
+                let act = sim
+                    .tl
+                    .request_switch(&sim.plan, ScheduleId(to as u8), Ticks(now))
+                    .unwrap();
+                let era = era_at(&sim.eras, now);
+                let (frame, _) = exact_window(
+                    era.from,
+                    m.hz,
+                    m.majors[era.schedule].0,
+                    &m.windows[era.schedule],
+                    now,
+                );
+                let at = exact_boundary(era.from, m.hz, m.majors[era.schedule].0, frame + 1, 0);
+                assert_eq!(
+                    act.epoch.start().0,
+                    at,
+                    "case {case}: switch not at the next major frame"
+                );
+                sim.eras.retain(|e| e.from <= now);
+                sim.eras.push(Era {
+                    from: at,
+                    schedule: to,
+                });
+                for core in sim.cores.iter_mut() {
+                    core.install_switch(&sim.plan, act).unwrap();
+                }
+            }
+            sim.tick(c, now);
+            sim.check(case, now);
+        }
+    }
+}
+
+#[test]
+fn boundaries_at_frame_one_million_match_exact_math() {
+    let mut rng = Rng(0x5eed_0002);
+    for case in 0..200 {
+        let m = Module::random(&mut rng);
+        let schedules = m.schedules();
+        let epoch = rng.range(0, 1 << 40);
+        let plan = ModulePlan::new(m.cores, &m.threads, &schedules).unwrap();
+        let tl = ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch)))
+            .unwrap();
+        let major = m.majors[0].0;
+        let frame = 1_000_000 - rng.range(0, 2);
+        let mut now = exact_boundary(epoch, m.hz, major, frame, 0);
+        let mut cores: Vec<_> = plan
+            .cores()
+            .map(|c| CoreScheduler::new(&plan, &tl, c).unwrap())
+            .collect();
+        // Two frames of boundaries, each core ticked exactly at its deadline
+        // (windows shorter than a tick share an instant with the next one).
+        let stop = exact_boundary(epoch, m.hz, major, frame + 2, 0);
+        let mut step = 0;
+        while now < stop {
+            let (f, window) = exact_window(epoch, m.hz, major, &m.windows[0], now);
+            let (start, end) = exact_bounds(&m, 0, epoch, f, window);
+            for core in cores.iter_mut() {
+                let d = core.on_tick(Ticks(now));
+                let w = d.window.unwrap();
+                assert_eq!(
+                    (w.frame, w.window.map(usize::from)),
+                    (f, window),
+                    "case {case} step {step}"
+                );
+                assert_eq!(
+                    (w.start.0, w.end.0),
+                    (start, end),
+                    "case {case} step {step}: drift"
+                );
+                assert_eq!(d.events.missed_boundary, None, "case {case} step {step}");
+                assert_eq!(
+                    d.next_deadline.0, end,
+                    "case {case} step {step}: all threads ready"
+                );
+            }
+            assert!(f >= frame && f <= frame + 1, "case {case}");
+            now = end;
+            step += 1;
+        }
+    }
+}
+
+#[test]
+fn stepping_a_million_frames_one_boundary_at_a_time_does_not_drift() {
+    // The O(1) path (step to the next entry) over 2e6 boundaries, at 54 MHz
+    // with a period that is not a whole number of ticks (333_333 ns =
+    // 17_999.982 ticks), against exact math at every boundary.
+    let threads = [ThreadSpec {
+        partition: PartitionId(0),
+        affinity: CoreSet::first_n(1),
+        priority: 1,
+    }];
+    let ws = [Window {
+        owner: Some(PartitionId(0)),
+        duration: Nanos(111_111),
+    }];
+    let s = [Schedule {
+        major_frame: Nanos(333_333),
+        windows: &ws,
+    }];
+    let plan = ModulePlan::new(1, &threads, &s).unwrap();
+    let epoch = 12_345;
+    let tl =
+        ModuleTimeline::new(&plan, freq(PI4_HZ), ScheduleId(0), Epoch::new(Ticks(epoch))).unwrap();
+    let mut core = CoreScheduler::new(&plan, &tl, CoreId(0)).unwrap();
+    let mut now = epoch;
+    for frame in 0..1_000_000u64 {
+        for (offset_end, runs) in [(111_111u64, Some(ThreadId(0))), (333_333, None)] {
+            let d = core.on_tick(Ticks(now));
+            let end = exact_boundary(epoch, PI4_HZ, 333_333, frame, offset_end);
+            assert_eq!(d.next_deadline.0, end, "frame {frame}");
+            assert_eq!(d.runs, runs);
+            now = end;
+        }
+    }
+    assert_eq!(
+        now,
+        epoch + 17_999_982_000,
+        "1e6 frames = 333.333 s = exactly 17_999_982_000 ticks"
+    );
+}
+
+#[test]
+fn after_any_missed_span_the_decision_is_what_a_fresh_core_computes() {
+    let mut rng = Rng(0x5eed_0003);
+    for case in 0..300 {
+        let m = Module::random(&mut rng);
+        let schedules = m.schedules();
+        let epoch = rng.range(0, 1 << 40);
+        let plan = ModulePlan::new(m.cores, &m.threads, &schedules).unwrap();
+        let tl = ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch)))
+            .unwrap();
+        let major = m.majors[0].0;
+        let n = entries(&m, 0) as u128;
+        // The same time-independent disturbances for the long-lived and the
+        // fresh schedulers: some threads stopped or suspended, some waiting
+        // until absolute instants.
+        let mut ops = Vec::new();
+        for t in 0..m.threads.len() {
+            match rng.range(0, 5) {
+                0 => ops.push((t, 0u8, 0u64)),
+                1 => ops.push((t, 1, 0)),
+                2 => ops.push((
+                    t,
+                    2,
+                    epoch + rng.range(1, 20 * major.max(1) * m.hz / 1_000_000_000 + 1),
+                )),
+                _ => {}
+            }
+        }
+        let apply = |core: &mut CoreScheduler| {
+            for &(t, op, until) in &ops {
+                let t = ThreadId(t as u16);
+                if core.thread_state(t).is_none() {
+                    continue;
+                }
+                match op {
+                    0 => core.stop(t).unwrap(),
+                    1 => core.suspend(t).unwrap(),
+                    _ => core.wait_until(t, Ticks(until), Ticks(epoch)).unwrap(),
+                }
+            }
+        };
+        for c in plan.cores() {
+            let mut long = CoreScheduler::new(&plan, &tl, c).unwrap();
+            apply(&mut long);
+            let mut now = epoch + rng.range(0, 1000);
+            let mut last = long.on_tick(Ticks(now));
+            for jump in 0..20 {
+                let ticks_per_frame = (major as u128 * m.hz as u128 / 1_000_000_000) as u64 + 1;
+                now += match rng.range(0, 3) {
+                    0 => rng.range(0, ticks_per_frame),
+                    1 => rng.range(0, 50 * ticks_per_frame),
+                    2 => rng.range(0, 1 << 36),
+                    _ => last.next_deadline.0 - now,
+                };
+                let d = long.on_tick(Ticks(now));
+                let mut fresh = CoreScheduler::new(&plan, &tl, c).unwrap();
+                apply(&mut fresh);
+                let f = fresh.on_tick(Ticks(now));
+                let ctx = format!("case {case} core {} jump {jump} now {now}", c.0);
+                assert_eq!(
+                    (d.runs, d.next_deadline, d.window),
+                    (f.runs, f.next_deadline, f.window),
+                    "{ctx}"
+                );
+                assert_eq!(f.events, Events::default(), "{ctx}");
+                // Missed count against exact global entry indices.
+                let at = |x: Decision| {
+                    let w = x.window.unwrap();
+                    u128::from(w.frame) * n + u128::from(w.entry)
+                };
+                let (ef, ew) = exact_window(epoch, m.hz, major, &m.windows[0], now);
+                // Missed: boundaries in (last window end, now]. The oracle's
+                // entry index of an instant is (frame, window or spare).
+                let exact_at = |x: u64| {
+                    let (f, w) = exact_window(epoch, m.hz, major, &m.windows[0], x);
+                    u128::from(f) * n + w.map_or(n - 1, |i| i as u128)
+                };
+                let last_end = last.window.unwrap().end.0;
+                let expect_missed = if now >= last_end {
+                    exact_at(now) - exact_at(last_end)
+                } else {
+                    0
+                };
+                assert_eq!(
+                    (
+                        d.window.unwrap().frame,
+                        d.window.unwrap().window.map(usize::from)
+                    ),
+                    (ef, ew),
+                    "{ctx}"
+                );
+                match d.events.missed_boundary {
+                    None => assert_eq!(expect_missed, 0, "{ctx}: missed boundaries not reported"),
+                    Some(mb) => {
+                        assert_eq!(u128::from(mb.missed), expect_missed, "{ctx}");
+                        assert_eq!(mb.core, c);
+                        assert_eq!(mb.late_by.0, now - last_end, "{ctx}");
+                    }
+                }
+                assert!(at(d) >= at(last), "{ctx}: went backwards");
+                last = d;
+            }
+        }
+    }
+}
