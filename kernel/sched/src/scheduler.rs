@@ -294,7 +294,12 @@ pub struct CoreScheduler {
     core: CoreId,
     freq: Frequency,
     active: CoreActivation,
-    pending: Option<CoreActivation>,
+    /// Requested switches not yet reached by this core, earliest first. Two
+    /// slots suffice: the timeline only returns an epoch later than its
+    /// current pending one once module time has passed that one, so of any
+    /// older switches only the latest can still decide what runs when this
+    /// core next looks (see `install_switch`).
+    pending: [Option<CoreActivation>; 2],
     /// `None` until the first decision at or after the epoch.
     cursor: Option<Cursor>,
     threads: [Option<ThreadRecord>; MAX_THREADS],
@@ -320,7 +325,7 @@ impl CoreScheduler {
             core,
             freq: timeline.freq,
             active: build(timeline.active)?,
-            pending: timeline.pending.map(build).transpose()?,
+            pending: [timeline.pending.map(build).transpose()?, None],
             cursor: None,
             threads: [None; MAX_THREADS],
             seq: 0,
@@ -349,8 +354,9 @@ impl CoreScheduler {
     pub fn active_table(&self) -> &CoreFrameTable {
         &self.active.table
     }
+    /// The latest requested switch this core has not reached yet.
     pub fn pending(&self) -> Option<Activation> {
-        self.pending.as_ref().map(|p| p.activation)
+        self.pending.iter().flatten().last().map(|p| p.activation)
     }
     pub fn threads(&self) -> impl Iterator<Item = &ThreadRecord> {
         self.threads.iter().flatten()
@@ -392,24 +398,29 @@ impl CoreScheduler {
         // as differences of global entry indices (frame * entries + entry).
         let mut missed: u128 = 0;
         let mut first: Option<Ticks> = None;
-        // Cursor a punctual core would hold after the switch instant.
+        // The cursor a punctual core would hold at the last switch instant
+        // crossed: the base from which later boundaries count as missed.
         let mut anchor: Option<Cursor> = None;
 
-        if let Some(next) = self.pending.take_if(|p| now >= p.activation.epoch.start()) {
+        while let Some(next) = self.take_due_switch(now) {
             let switch_at = next.activation.epoch.start();
             let had_cursor = self.cursor;
             if let Some(c) = had_cursor {
-                first = Some(c.end);
-                if switch_at > c.end {
+                first.get_or_insert(c.end);
+                let base = match anchor {
+                    Some(a) => Some(a),
+                    None if switch_at > c.end => Some(self.locate(c.end)?),
+                    None => None,
+                };
+                if let Some(base) = base {
                     let old = self.active.activation;
                     let len = self.entry_count();
                     let switch_frame = old
                         .epoch
                         .position(self.freq, old.major_frame, switch_at)?
                         .index;
-                    let punctual = self.locate(c.end)?;
-                    missed += (u128::from(switch_frame) * len)
-                        .saturating_sub(global_index(punctual, len));
+                    missed +=
+                        (u128::from(switch_frame) * len).saturating_sub(global_index(base, len));
                 }
             }
             self.active = next;
@@ -492,6 +503,12 @@ impl CoreScheduler {
             window: Some(window),
             events,
         })
+    }
+
+    fn take_due_switch(&mut self, now: Ticks) -> Option<CoreActivation> {
+        let due = self.pending[0].take_if(|p| now >= p.activation.epoch.start())?;
+        self.pending[0] = self.pending[1].take();
+        Some(due)
     }
 
     fn entry_count(&self) -> u128 {
@@ -651,10 +668,10 @@ impl CoreScheduler {
     ) -> Result<Option<Ticks>, SchedError> {
         self.require(thread, ThreadOp::PeriodicWait, |s| s == ThreadState::Ready)?;
         let mut release = self.next_window_start(&self.active, thread, now)?;
-        if let Some(p) = &self.pending
-            && release.is_none_or(|r| r >= p.activation.epoch.start())
-        {
-            release = self.next_window_start(p, thread, now)?;
+        for p in self.pending.iter().flatten() {
+            if release.is_none_or(|r| r >= p.activation.epoch.start()) {
+                release = self.next_window_start(p, thread, now)?;
+            }
         }
         self.record_mut(thread)?.state = ThreadState::Waiting(Wait::NextWindow { release });
         Ok(release)
@@ -689,6 +706,14 @@ impl CoreScheduler {
     /// Follow `next` from its epoch on (from [`ModuleTimeline::request_switch`]).
     /// Periodic waits that would have been released at or after the switch
     /// are re-aimed at the partition's first window in the new schedule.
+    ///
+    /// A pending switch at the same instant is replaced. One at an earlier
+    /// instant is kept: module time has already passed it (the timeline
+    /// settled it before computing `next`), so a core that has not looked
+    /// since must still go through it if it wakes before `next`. Anything
+    /// older than that is superseded for every instant this core can still
+    /// decide at; dropping it loses only its boundaries from a
+    /// `MissedBoundary` count.
     pub fn install_switch(
         &mut self,
         plan: &ModulePlan<'_>,
@@ -709,7 +734,25 @@ impl CoreScheduler {
                 }
             }
         }
-        self.pending = Some(pending);
+        let at = next.epoch;
+        let [a, b] = &mut self.pending;
+        match (
+            a.as_ref().map(|p| p.activation.epoch),
+            b.as_ref().map(|p| p.activation.epoch),
+        ) {
+            (None, _) => *a = Some(pending),
+            (Some(ea), None) if ea == at => *a = Some(pending),
+            (Some(ea), None) if ea < at => *b = Some(pending),
+            (Some(_), Some(eb)) if eb == at => *b = Some(pending),
+            (Some(_), Some(eb)) if eb < at => {
+                *a = b.take();
+                *b = Some(pending);
+            }
+            // Earlier than what this core already holds: only a timeline
+            // other than the one that produced the pending switches can say
+            // that. Follow the newest word and drop the rest.
+            _ => self.pending = [Some(pending), None],
+        }
         Ok(())
     }
 
@@ -751,7 +794,7 @@ impl CoreScheduler {
     /// the cursor stays valid).
     pub fn rebuild(&mut self, plan: &ModulePlan<'_>) -> Result<(), SchedError> {
         self.active.table = plan.core_frame_table(self.active.activation.schedule, self.core)?;
-        if let Some(p) = self.pending.as_mut() {
+        for p in self.pending.iter_mut().flatten() {
             p.table = plan.core_frame_table(p.activation.schedule, self.core)?;
         }
         Ok(())

@@ -490,3 +490,104 @@ fn after_any_missed_span_the_decision_is_what_a_fresh_core_computes() {
         }
     }
 }
+
+#[test]
+fn across_schedule_switches_a_late_core_decides_like_a_fresh_one() {
+    let mut rng = Rng(0x5eed_0004);
+    for case in 0..200 {
+        let m = Module::random(&mut rng);
+        let schedules = m.schedules();
+        let epoch = rng.range(0, 1 << 40);
+        let plan = ModulePlan::new(m.cores, &m.threads, &schedules).unwrap();
+        let mut tl =
+            ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch)))
+                .unwrap();
+        let mut eras = vec![Era {
+            from: epoch,
+            schedule: 0,
+        }];
+        let mut cores: Vec<_> = plan
+            .cores()
+            .map(|c| CoreScheduler::new(&plan, &tl, c).unwrap())
+            .collect();
+        let mut last_tick = vec![epoch; cores.len()];
+        let mut now = epoch;
+        for c in cores.iter_mut() {
+            c.on_tick(Ticks(now));
+        }
+        for jump in 0..30 {
+            let era = era_at(&eras, now);
+            let tpf = (m.majors[era.schedule].0 as u128 * m.hz as u128 / 1_000_000_000) as u64 + 1;
+            now += match rng.range(0, 2) {
+                0 => rng.range(0, tpf),
+                1 => rng.range(0, 5 * tpf),
+                _ => rng.range(0, 1 << 30),
+            };
+            if rng.chance(40) {
+                let to = rng.range(0, m.majors.len() as u64 - 1) as usize;
+                let act = tl
+                    .request_switch(&plan, ScheduleId(to as u8), Ticks(now))
+                    .unwrap();
+                let (frame, _) = exact_window(
+                    era_at(&eras, now).from,
+                    m.hz,
+                    m.majors[era_at(&eras, now).schedule].0,
+                    &m.windows[era_at(&eras, now).schedule],
+                    now,
+                );
+                let e = era_at(&eras, now);
+                let at = exact_boundary(e.from, m.hz, m.majors[e.schedule].0, frame + 1, 0);
+                assert_eq!(act.epoch.start().0, at, "case {case}");
+                eras.retain(|x| x.from <= now);
+                eras.push(Era {
+                    from: at,
+                    schedule: to,
+                });
+                for c in cores.iter_mut() {
+                    c.install_switch(&plan, act).unwrap();
+                }
+            }
+            // A random subset of cores looks now; the others stay asleep.
+            for (i, core) in cores.iter_mut().enumerate() {
+                if !rng.chance(50) {
+                    continue;
+                }
+                let ctx = format!("case {case} core {i} jump {jump} now {now}");
+                let d = core.on_tick(Ticks(now));
+                let mut fresh = CoreScheduler::new(&plan, &tl, CoreId(i as u8)).unwrap();
+                let f = fresh.on_tick(Ticks(now));
+                assert_eq!(
+                    (d.runs, d.next_deadline, d.window),
+                    (f.runs, f.next_deadline, f.window),
+                    "{ctx}"
+                );
+                let e = era_at(&eras, now);
+                let (frame, window) = exact_window(
+                    e.from,
+                    m.hz,
+                    m.majors[e.schedule].0,
+                    &m.windows[e.schedule],
+                    now,
+                );
+                let w = d.window.unwrap();
+                assert_eq!(
+                    (w.schedule, w.frame, w.window.map(usize::from)),
+                    (ScheduleId(e.schedule as u8), frame, window),
+                    "{ctx}"
+                );
+                let (start, end) = exact_bounds(&m, e.schedule, e.from, frame, window);
+                assert_eq!((w.start.0, w.end.0), (start, end), "{ctx}");
+                let crossed_switch = eras
+                    .iter()
+                    .skip(1)
+                    .any(|x| last_tick[i] < x.from && x.from <= now);
+                assert_eq!(
+                    d.events.schedule_switched.is_some(),
+                    crossed_switch,
+                    "{ctx}"
+                );
+                last_tick[i] = now;
+            }
+        }
+    }
+}

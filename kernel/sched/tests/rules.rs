@@ -750,3 +750,56 @@ fn far_future_overflow_idles_instead_of_panicking() {
     assert!(d.events.time_overflow);
     assert_eq!((d.runs, d.next_deadline), (None, Ticks::MAX));
 }
+
+#[test]
+fn a_core_asleep_through_two_switches_follows_each_in_turn() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (mut tl, mut cores) = start(&plan);
+    for c in cores.iter_mut() {
+        c.on_tick(t(25)); // frame 0, P1 window [20, 50)
+    }
+    let a = tl.request_switch(&plan, ScheduleId(1), t(25)).unwrap();
+    assert_eq!(a.epoch, Epoch::new(t(100)));
+    for c in cores.iter_mut() {
+        c.install_switch(&plan, a).unwrap();
+    }
+    // Core 1 keeps up; cores 0 and 3 sleep. At t(105), back to schedule 0
+    // from schedule 1's next frame (4 ms after t(100)).
+    for now in [t(50), t(60), t(80), t(100)] {
+        cores[1].on_tick(now);
+    }
+    let b = tl.request_switch(&plan, ScheduleId(0), t(105)).unwrap();
+    assert_eq!(b.epoch, Epoch::new(t(140)));
+    for c in cores.iter_mut() {
+        c.install_switch(&plan, b).unwrap();
+    }
+    assert_eq!(cores[0].pending(), Some(b));
+
+    // Core 0 wakes between the two switches: schedule 1, spare [2 ms, 4 ms).
+    let d = cores[0].on_tick(t(125));
+    let w = d.window.unwrap();
+    assert_eq!((w.schedule, w.frame, w.window), (ScheduleId(1), 0, None));
+    assert_eq!((d.runs, d.next_deadline), (None, t(140)));
+    // Missed: 60, 80, 100 in schedule 0, then 110, 120 in schedule 1.
+    assert_eq!(d.events.missed_boundary.map(|m| m.missed), Some(5));
+    assert_eq!(d.events.schedule_switched, Some(ScheduleId(1)));
+    let d = cores[0].on_tick(t(140));
+    assert_eq!(
+        (d.runs, d.events.schedule_switched),
+        (tid(0), Some(ScheduleId(0)))
+    );
+    assert_eq!(d.events.missed_boundary, None);
+
+    // Core 3 wakes after both: straight into schedule 0 from t(140).
+    let d = cores[3].on_tick(t(150));
+    let w = d.window.unwrap();
+    assert_eq!(
+        (w.schedule, w.frame, w.window, w.start),
+        (ScheduleId(0), 0, Some(0), t(140))
+    );
+    assert_eq!(d.events.schedule_switched, Some(ScheduleId(0)));
+    // 60, 80, 100 | 110, 120, 140
+    assert_eq!(d.events.missed_boundary.map(|m| m.missed), Some(6));
+}
