@@ -64,6 +64,14 @@ struct Port<'a> {
 pub fn check(source: &str) -> Checked {
     let mut diags = Diagnostics::default();
     let desc = desc::read(source, &mut diags);
+    if desc.syntax_errors > 0 {
+        // What the parser recovered is partial; checking it would report
+        // missing objects that are only hidden by the syntax error.
+        return Checked {
+            system: None,
+            diags,
+        };
+    }
     let system = Checker {
         desc: &desc,
         diags: &mut diags,
@@ -143,7 +151,7 @@ fn check_duration(d: &S<u64>, what: &str, diags: &mut Diagnostics) -> bool {
             error(
                 d.span.clone(),
                 format!(
-                    "{what} {} is shorter than one tick of the {} MHz system counter ({:.1} ns)",
+                    "{what} is {}, shorter than one tick of the {} MHz system counter ({:.1} ns)",
                     fmt_ns(d.value),
                     TICK_HZ / 1_000_000,
                     1e9 / TICK_HZ as f64
@@ -158,6 +166,14 @@ fn check_duration(d: &S<u64>, what: &str, diags: &mut Diagnostics) -> bool {
     } else {
         true
     }
+}
+
+/// Whether a thread's stack counts towards its partition's total (an
+/// invalid stack is reported on its own, not again in the total).
+fn stacks_ok_for(t: &desc::ThreadDesc) -> bool {
+    t.stack
+        .as_ref()
+        .is_none_or(|s| s.value != 0 && s.value.is_multiple_of(PAGE_SIZE))
 }
 
 fn mask_of(cores: &[u32]) -> u32 {
@@ -225,7 +241,16 @@ impl Checker<'_> {
                 });
             }
         }
+        // Only a description clean so far goes to the scheduler and the
+        // image parser: their verdicts on a broken one would repeat, in
+        // their terms, what was already said above.
+        if self.diags.errors() > 0 {
+            return None;
+        }
         self.plan(&spec);
+        if self.diags.errors() > 0 {
+            return None;
+        }
         // Belt and braces: what the image parser would say about it. A
         // failure here is a gap in the checks above, reported rather than
         // hidden.
@@ -329,7 +354,7 @@ impl Checker<'_> {
                     let mut diag = error(
                         spans[tid].0.clone(),
                         format!(
-                            "threads \"{0}.{1}\" (cores {2}) and \"{0}.{3}\" (cores {4}) of partition \"{0}\" both land on core {core}, so they cannot run in parallel in its windows",
+                            "thread \"{0}.{1}\" (cores {2}) is placed on core {core} with \"{0}.{3}\" (cores {4}), so the two cannot run in parallel in the windows of partition \"{0}\"",
                             p.name,
                             t.name,
                             crate::plan::fmt_mask(t.affinity),
@@ -389,6 +414,8 @@ impl Checker<'_> {
         let max = board_cores.unwrap_or(4);
         let cores = match &m.cores {
             Some(c) if c.value >= 1 && c.value <= i64::from(max) => c.value as u32,
+            // An unknown board was reported above; its core count is unknown.
+            Some(_) if board_cores.is_none() => max,
             Some(c) => {
                 let board = m.board.as_ref().map_or("rpi4", |b| b.value.as_str());
                 self.diags.push(
@@ -589,7 +616,7 @@ impl Checker<'_> {
                 }
                 let stack = t.stack.as_ref().map_or(DEFAULT_STACK, |s| s.value);
                 if let Some(s) = &t.stack
-                    && (s.value == 0 || s.value % PAGE_SIZE != 0)
+                    && (s.value == 0 || !s.value.is_multiple_of(PAGE_SIZE))
                 {
                     self.diags.push(
                         error(
@@ -605,10 +632,13 @@ impl Checker<'_> {
                         )),
                     );
                 }
-                stacks = stacks.saturating_add(stack);
+                if stacks_ok_for(t) {
+                    stacks = stacks.saturating_add(stack);
+                }
             }
             if let Some(mem) = &p.memory
                 && mem.value != 0
+                && mem.value.is_multiple_of(PAGE_SIZE)
                 && stacks > mem.value
             {
                 self.diags.push(
@@ -1070,6 +1100,7 @@ impl Checker<'_> {
             }
         }
         let mut out = Some(Vec::new());
+        let mut unresolved = false;
         for c in &d.channels {
             let cname = c.name.as_ref().map_or("?", |n| n.value.as_str());
             let what = format!("channel \"{cname}\"");
@@ -1194,6 +1225,7 @@ impl Checker<'_> {
                 );
                 let Some((pname, portname)) = end.value.split_once('.') else {
                     ok = false;
+                    unresolved = true;
                     self.diags.push(
                         error(
                             end.span.clone(),
@@ -1212,10 +1244,12 @@ impl Checker<'_> {
                 };
                 let Some(pid) = self.partition_ref(&pref, ids, &end_what) else {
                     ok = false;
+                    unresolved = true;
                     continue;
                 };
                 let Some(port) = ports.get_mut(&(pid, portname)) else {
                     ok = false;
+                    unresolved = true;
                     let declared: Vec<&str> = d.partitions[pid]
                         .ports
                         .iter()
@@ -1310,7 +1344,12 @@ impl Checker<'_> {
                 _ => out = None,
             }
         }
-        let mut unused: Vec<&Port<'_>> = ports.values().filter(|p| p.used_by.is_none()).collect();
+        // A channel end that did not resolve may have meant one of the
+        // unconnected ports; warning about them then would only add noise.
+        let mut unused: Vec<&Port<'_>> = ports
+            .values()
+            .filter(|p| p.used_by.is_none() && !unresolved)
+            .collect();
         unused.sort_by_key(|p| p.name.span.start);
         for p in unused {
             let pname = d.partitions[p.partition]

@@ -199,6 +199,8 @@ pub struct Description {
     pub health: Vec<(S<ErrorKind>, S<HealthAction>)>,
     /// Span of `[health]`, if present.
     pub health_span: Option<Range<usize>>,
+    /// TOML syntax errors reported (the rest of the description is partial).
+    pub syntax_errors: usize,
 }
 
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -325,7 +327,7 @@ impl<'a, 'i> Obj<'a, 'i> {
         key: &str,
         diags: &mut Diagnostics,
         parse: fn(&str) -> Result<u64, UnitError>,
-        unit_example: &str,
+        bare_hint: fn(&str, u64) -> String,
     ) -> Option<S<u64>> {
         let v = self.get(key)?;
         match v.get_ref() {
@@ -346,39 +348,42 @@ impl<'a, 'i> Obj<'a, 'i> {
                 }
             },
             DeValue::Integer(i) => {
-                let n = i.as_str();
+                let n = integer_value(v).map_or(0, |n| n.value.max(0) as u64);
                 diags.push(
                     error(
                         v.span(),
                         format!(
-                            "`{key}` of {} is a bare number ({n}) without a unit",
-                            self.label
+                            "`{key}` of {} is a bare number ({}) without a unit",
+                            self.label,
+                            i.as_str()
                         ),
                     )
-                    .hint(format!(
-                        "write it as a string with a unit: {key} = \"{n}{unit_example}\""
-                    )),
+                    .hint(bare_hint(key, n)),
                 );
                 None
             }
             _ => {
-                self.wrong_type(
-                    key,
-                    v,
-                    &format!("a string like \"20{unit_example}\""),
-                    diags,
-                );
+                self.wrong_type(key, v, "a string with a unit", diags);
                 None
             }
         }
     }
 
     fn duration(&self, key: &str, diags: &mut Diagnostics) -> Option<S<u64>> {
-        self.quantity(key, diags, parse_duration, "ms")
+        self.quantity(key, diags, parse_duration, |key, n| {
+            format!(
+                "write it as a string with a unit: {key} = \"{n}ms\" or \"{n}us\" (units: ns, us, ms, s)"
+            )
+        })
     }
 
     fn size(&self, key: &str, diags: &mut Diagnostics) -> Option<S<u64>> {
-        self.quantity(key, diags, parse_size, "KiB")
+        self.quantity(key, diags, parse_size, |key, n| {
+            format!(
+                "write it as a string with a unit: {key} = \"{}\" if {n} is bytes (units: B, KiB, MiB, GiB)",
+                crate::units::fmt_size(n)
+            )
+        })
     }
 
     fn choice<T: Copy>(
@@ -510,6 +515,14 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
                 .hint("see https://toml.io for the syntax"),
         );
     }
+    if !errors.is_empty() {
+        // What the parser recovered is partial; reading it would report
+        // missing keys that are only hidden by the syntax error.
+        return Description {
+            syntax_errors: errors.len(),
+            ..Description::default()
+        };
+    }
     let doc_span = doc.span();
     let top = Obj::new(
         doc.get_ref(),
@@ -518,7 +531,10 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
         TOP,
         diags,
     );
-    let mut desc = Description::default();
+    let mut desc = Description {
+        syntax_errors: errors.len(),
+        ..Description::default()
+    };
 
     match top.get("module") {
         Some(v) => match v.get_ref() {

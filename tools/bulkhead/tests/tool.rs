@@ -1,0 +1,362 @@
+//! End-to-end tests of the `bulkhead` binary on the example descriptions:
+//! they check clean, `show` prints per-core tables and draws valid SVG, and
+//! `pack` writes an image the kernel's parser (`bulkhead-image`) accepts,
+//! with the partition segments of tiny AArch64 ELF files made here (no cross
+//! compiler needed), alone and after a kernel.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use bulkhead_image::{ErrorKind, HealthAction, KERNEL_ALIGN, SegmentFlags, SystemImage};
+use object::Endianness;
+use object::elf::{EM_AARCH64, ET_EXEC, PF_R, PF_W, PF_X, PT_LOAD};
+use object::write::elf::{FileHeader, ProgramHeader, Writer};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn bulkhead(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn examples_check_clean() {
+    for name in ["demo.toml", "lockstep.toml"] {
+        let out = bulkhead(&["check", &format!("partitions/{name}")], &root());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {stderr}");
+        assert_eq!(stderr, format!("partitions/{name}: 0 errors, 0 warnings\n"));
+    }
+}
+
+#[test]
+fn show_prints_windows_and_core_tables() {
+    let out = bulkhead(&["show", "partitions/lockstep.toml"], &root());
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Windows at absolute offsets.
+    assert!(
+        text.contains("schedule \"nominal\" (initial): major frame 10ms"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  3          7500us        9ms     1500us  supervisor"),
+        "{text}"
+    );
+    // Per-core tables from bulkhead-sched: the lockstep threads on 0, 1, 3;
+    // core 2 idles in the lockstep window.
+    assert!(
+        text.contains("      0..5ms               lockstep.lane_b"),
+        "{text}"
+    );
+    assert!(
+        text.contains("      0..5ms               idle (lockstep has no thread here)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("schedule \"degraded\": major frame 10ms"),
+        "{text}"
+    );
+}
+
+#[test]
+fn show_svg_is_valid_xml_with_a_lane_per_core_and_a_legend() {
+    let dir = scratch("svg");
+    for (desc, schedule) in [("demo.toml", None), ("lockstep.toml", Some("degraded"))] {
+        let svg = dir.join(desc.replace(".toml", ".svg"));
+        let mut args = vec![
+            "show".to_string(),
+            format!("partitions/{desc}"),
+            "--svg".into(),
+            svg.display().to_string(),
+        ];
+        if let Some(s) = schedule {
+            args.extend(["--schedule".into(), s.into()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = bulkhead(&args, &root());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(&svg).unwrap();
+        let doc = roxmltree::Document::parse(&text).expect("show --svg writes well-formed XML");
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        let texts: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .collect();
+        for core in 0..4 {
+            assert!(
+                texts.contains(&format!("core {core}").as_str()),
+                "no lane for core {core}"
+            );
+        }
+        assert!(texts.contains(&"spare"));
+        assert!(texts.iter().any(|t| t.contains("time in major frame")));
+    }
+    let demo = std::fs::read_to_string(dir.join("demo.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&demo).unwrap();
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .collect();
+    for label in ["worker0", "worker3", "monitor (system)", "hello", "20ms"] {
+        assert!(texts.contains(&label), "demo.svg lacks {label:?}");
+    }
+}
+
+#[test]
+fn show_refuses_an_unknown_schedule() {
+    let dir = scratch("svg-unknown");
+    let svg = dir.join("x.svg");
+    let out = bulkhead(
+        &[
+            "show",
+            "partitions/demo.toml",
+            "--svg",
+            svg.to_str().unwrap(),
+            "--schedule",
+            "nope",
+        ],
+        &root(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no schedule \"nope\"; schedules: main"));
+}
+
+/// A minimal AArch64 executable: one RX segment (`code`) at `vaddr` and one
+/// RW segment with `bss` extra zero bytes after `data`.
+fn tiny_elf(vaddr: u64, code: &[u8], data: &[u8], bss: u64) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut w = Writer::new(Endianness::Little, true, &mut buf);
+    w.reserve_file_header();
+    w.reserve_program_headers(2);
+    let code_off = w.reserve(code.len(), 16);
+    let data_off = w.reserve(data.len(), 16);
+    w.write_file_header(&FileHeader {
+        os_abi: 0,
+        abi_version: 0,
+        e_type: ET_EXEC,
+        e_machine: EM_AARCH64,
+        e_entry: vaddr,
+        e_flags: 0,
+    })
+    .unwrap();
+    w.write_align_program_headers();
+    let data_vaddr = vaddr + 0x1000;
+    for (off, addr, len, mem, flags) in [
+        (code_off, vaddr, code.len(), code.len() as u64, PF_R | PF_X),
+        (
+            data_off,
+            data_vaddr,
+            data.len(),
+            data.len() as u64 + bss,
+            PF_R | PF_W,
+        ),
+    ] {
+        w.write_program_header(&ProgramHeader {
+            p_type: PT_LOAD,
+            p_flags: flags,
+            p_offset: off as u64,
+            p_vaddr: addr,
+            p_paddr: addr,
+            p_filesz: len as u64,
+            p_memsz: mem,
+            p_align: 0x1000,
+        });
+    }
+    w.pad_until(code_off);
+    w.write(code);
+    w.pad_until(data_off);
+    w.write(data);
+    buf
+}
+
+/// demo.toml with its images pointed at ELF files in `dir`.
+fn demo_with_elves(dir: &Path) {
+    let desc = std::fs::read_to_string(root().join("partitions/demo.toml")).unwrap();
+    let desc = desc
+        .replace("image = \"hello\"", "image = \"elf/hello.elf\"")
+        .replace("image = \"multicore\"", "image = \"elf/multicore.elf\"")
+        .replace("image = \"monitor\"", "image = \"elf/monitor.elf\"");
+    std::fs::write(dir.join("demo.toml"), desc).unwrap();
+    std::fs::create_dir_all(dir.join("elf")).unwrap();
+    for (i, name) in ["hello", "multicore", "monitor"].iter().enumerate() {
+        let code: Vec<u8> = (0..(100 + i * 50)).map(|b| (b as u8) ^ (i as u8)).collect();
+        let elf = tiny_elf(
+            bulkhead::layout::PARTITION_IPA_BASE,
+            &code,
+            name.as_bytes(),
+            0x800,
+        );
+        std::fs::write(dir.join("elf").join(format!("{name}.elf")), elf).unwrap();
+    }
+}
+
+#[test]
+fn pack_round_trips_through_the_kernel_parser() {
+    let dir = scratch("pack");
+    demo_with_elves(&dir);
+    let out = bulkhead(&["pack", "demo.toml", "--out", "system.img"], &dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(dir.join("system.img")).unwrap();
+    let image = SystemImage::parse(&bytes).expect("the kernel's parser accepts pack's output");
+
+    assert_eq!(image.module().name, "demo");
+    assert_eq!(image.module().core_count, 4);
+    let names: Vec<&str> = image.partitions().map(|p| p.name).collect();
+    assert_eq!(names, ["hello", "multicore", "monitor"]);
+    let monitor = image.partition(2).unwrap();
+    assert!(monitor.system);
+    assert_eq!(monitor.memory_size, 2 << 20);
+    assert!(monitor.phys_base >= bulkhead::layout::PARTITION_RAM_BASE);
+    assert_eq!(monitor.entry_ipa, bulkhead::layout::PARTITION_IPA_BASE);
+    let segments: Vec<_> = monitor.segments().collect();
+    assert_eq!(segments.len(), 2);
+    assert_eq!(segments[0].load_offset, 0);
+    assert_eq!(segments[0].data.len(), 200);
+    assert!(
+        segments[0]
+            .flags
+            .contains(SegmentFlags::READ | SegmentFlags::EXECUTE)
+    );
+    assert_eq!(segments[1].load_offset, 0x1000);
+    assert_eq!(segments[1].data, b"monitor");
+    assert_eq!(segments[1].mem_size, 7 + 0x800);
+    assert!(segments[1].flags.contains(SegmentFlags::WRITE));
+
+    let (_, initial) = image.initial_schedule();
+    let windows: Vec<_> = initial
+        .windows()
+        .map(|w| (w.offset_ns, w.duration_ns, w.owner))
+        .collect();
+    assert_eq!(
+        windows,
+        [
+            (0, 4_000_000, Some(0)),
+            (4_000_000, 8_000_000, Some(1)),
+            (12_000_000, 2_000_000, None),
+            (14_000_000, 4_000_000, Some(2)),
+        ]
+    );
+    let workers: Vec<u32> = image.threads_of(1).map(|t| t.affinity).collect();
+    assert_eq!(workers, [1, 2, 4, 8]);
+    let results = image.channels().find(|c| c.name == "results").unwrap();
+    assert_eq!(results.source().unwrap().name, "results");
+    assert_eq!(
+        image.health_action(ErrorKind::Stage2Abort),
+        HealthAction::RestartPartition
+    );
+
+    let report = std::fs::read_to_string(dir.join("system.img.report.txt")).unwrap();
+    for needle in [
+        "== memory map ==",
+        "partition \"multicore\"",
+        "core frame tables:",
+        "multicore.worker3",
+        "results: queuing, depth 16, 128B messages, multicore.results -> monitor.results",
+        "stage2_abort           restart_partition",
+    ] {
+        assert!(
+            report.contains(needle),
+            "report lacks {needle:?}:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn pack_with_kernel_pads_to_4k_and_appends_the_image() {
+    let dir = scratch("pack-kernel");
+    demo_with_elves(&dir);
+    let kernel: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.join("kernel.bin"), &kernel).unwrap();
+    let out = bulkhead(
+        &[
+            "pack",
+            "demo.toml",
+            "--out",
+            "kernel8.img",
+            "--kernel",
+            "kernel.bin",
+        ],
+        &dir,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(dir.join("kernel8.img")).unwrap();
+    assert_eq!(&bytes[..kernel.len()], &kernel[..]);
+    assert!(
+        bytes[kernel.len()..KERNEL_ALIGN * 2]
+            .iter()
+            .all(|&b| b == 0)
+    );
+    let image = SystemImage::parse(&bytes[KERNEL_ALIGN * 2..]).unwrap();
+    assert_eq!(image.bytes().len(), bytes.len() - KERNEL_ALIGN * 2);
+    let report = std::fs::read_to_string(dir.join("kernel8.img.report.txt")).unwrap();
+    assert!(
+        report.contains("kernel 5000 bytes at 0, padding to 0x2000"),
+        "{report}"
+    );
+}
+
+#[test]
+fn pack_names_every_partition_whose_image_is_missing_or_misplaced() {
+    let dir = scratch("pack-missing");
+    demo_with_elves(&dir);
+    std::fs::remove_file(dir.join("elf/hello.elf")).unwrap();
+    // Linked for the wrong address: outside the partition's memory.
+    std::fs::write(
+        dir.join("elf/monitor.elf"),
+        tiny_elf(0x8_0000, &[0; 16], &[], 0),
+    )
+    .unwrap();
+    let out = bulkhead(&["pack", "demo.toml", "--out", "system.img"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("error: partition \"hello\": image ./elf/hello.elf is not built"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: partition \"monitor\": ./elf/monitor.elf has a segment at 0x80000..0x80010, outside its memory 0x40000000..0x40200000 (2MiB)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 errors, image not written"), "{stderr}");
+    assert!(!dir.join("system.img").exists());
+}
+
+#[test]
+fn pack_refuses_a_description_with_errors() {
+    let dir = scratch("pack-bad");
+    std::fs::write(dir.join("bad.toml"), "[module]\nname = \"x\"\n").unwrap();
+    let out = bulkhead(&["pack", "bad.toml", "--out", "system.img"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("bad.toml:1:1: error: module \"x\" has no `board`")
+    );
+    assert!(!dir.join("system.img").exists());
+}
