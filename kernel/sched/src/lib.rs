@@ -60,6 +60,30 @@
 //! `migration.from` and `adopt_thread` on `migration.to`, then the reschedule
 //! SGI to `migration.reschedule_cores()`.
 
+//! # Example: one core, one partition
+//!
+//! ```
+//! use bulkhead_sched::*;
+//!
+//! let threads = [ThreadSpec { partition: PartitionId(0), affinity: CoreSet::first_n(1), priority: 1 }];
+//! // 1 ms for partition 0, then 1 ms spare, repeating every 2 ms.
+//! let windows = [Window { owner: Some(PartitionId(0)), duration: Nanos(1_000_000) }];
+//! let schedules = [Schedule { major_frame: Nanos(2_000_000), windows: &windows }];
+//! let plan = ModulePlan::new(1, &threads, &schedules)?;
+//!
+//! let qemu = Frequency::from_hz(62_500_000).unwrap(); // CNTFRQ_EL0 under QEMU raspi4b
+//! let timeline = ModuleTimeline::new(&plan, qemu, ScheduleId(0), Epoch::new(Ticks(1_000)))?;
+//! let mut core0 = CoreScheduler::new(&plan, &timeline, CoreId(0))?;
+//!
+//! let d = core0.on_tick(Ticks(1_000));
+//! assert_eq!(d.runs, Some(ThreadId(0)));
+//! assert_eq!(d.next_deadline, Ticks(1_000 + 62_500)); // program CNTHP_CVAL_EL2 with this
+//! let d = core0.on_tick(d.next_deadline);
+//! assert_eq!(d.runs, None); // spare time: WFI until the next frame
+//! assert_eq!(d.next_deadline, Ticks(1_000 + 125_000));
+//! # Ok::<(), SchedError>(())
+//! ```
+
 #![no_std]
 #![forbid(unsafe_code)]
 

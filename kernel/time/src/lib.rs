@@ -26,6 +26,21 @@
 //!   "where are we in the frame" never claims we are further than we are.
 //! - **Overflow is a value.** Every operation that can overflow returns
 //!   `Option` or [`TimeError`]; nothing wraps and nothing panics.
+//!
+//! # Example
+//!
+//! ```
+//! use bulkhead_time::{Epoch, Frequency, Nanos, Ticks};
+//!
+//! let pi4 = Frequency::from_hz(54_000_000).unwrap(); // 18.518.. ns per tick
+//! let epoch = Epoch::new(Ticks(5_000));
+//! let major = Nanos(333_333); // 17_999.98 ticks: not a whole number
+//! // Window at offset 111_111 ns in frame 1_000_000: computed, not accumulated.
+//! let b = epoch.boundary(pi4, major, 1_000_000, Nanos(111_111)).unwrap();
+//! assert_eq!(b, Ticks(5_000 + 17_999_988_000)); // ceil(17_999_987_999.994)
+//! let at = epoch.position(pi4, major, b).unwrap();
+//! assert_eq!((at.index, at.offset), (1_000_000, Nanos(111_111)));
+//! ```
 
 #![no_std]
 #![forbid(unsafe_code)]
