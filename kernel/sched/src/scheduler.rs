@@ -89,6 +89,12 @@ impl ModuleTimeline {
     /// instant replaces the first at the same instant. The returned
     /// activation goes to every core's [`CoreScheduler::install_switch`];
     /// its epoch is the switch instant, identical for all cores.
+    ///
+    /// A core that decides at or after that instant *before* the switch is
+    /// installed on it runs the old schedule until its next decision (the
+    /// reschedule SGI). To keep every core on the same instant, pass as `now`
+    /// the current counter plus the worst-case time to install the switch on
+    /// all cores; the switch then lands on the first frame boundary after that.
     pub fn request_switch(
         &mut self,
         plan: &ModulePlan<'_>,
