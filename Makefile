@@ -1,0 +1,30 @@
+# Bulkhead: short targets; the logic lives in tools/xtask (cargo xtask).
+# Every target first makes sure the machine has what it needs
+# (tools/setup-host.sh: QEMU >= 9 with raspi4b; rustup brings the pinned
+# toolchain, the aarch64-unknown-none target and llvm-tools).
+
+.PHONY: all setup build run test bench check clean
+
+all: build
+
+setup:
+	@tools/setup-host.sh
+
+build: setup
+	cargo xtask build
+
+run: setup
+	cargo xtask run
+
+test: setup
+	cargo xtask test
+
+bench: setup
+	cargo xtask bench
+
+check: setup
+	cargo clippy --workspace --exclude bulkhead-kernel --all-targets -- -D warnings
+	cargo clippy -p bulkhead-kernel --release --target aarch64-unknown-none -- -D warnings
+
+clean:
+	cargo clean

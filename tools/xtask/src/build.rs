@@ -1,0 +1,105 @@
+//! Building the kernel binaries and turning each into a raw image.
+//!
+//! Every binary of `bulkhead-kernel` (the product, `bulkhead`, and the test
+//! and benchmark images under `kernel/src/bin`) is built for
+//! `aarch64-unknown-none` in release mode, then `llvm-objcopy -O binary`
+//! (from the rustup component `llvm-tools`, pinned in rust-toolchain.toml)
+//! writes `target/images/NAME.img`. The product image is also written as
+//! `target/images/kernel8.img`, the name the Pi firmware boots.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const TARGET: &str = "aarch64-unknown-none";
+
+/// One built kernel binary.
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub name: String,
+    pub elf: PathBuf,
+    pub raw: PathBuf,
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
+}
+
+pub fn names(images: &[Image]) -> String {
+    images.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn run(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed with {}:\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// llvm-objcopy from the toolchain's llvm-tools component.
+pub fn llvm_tool(name: &str) -> Result<PathBuf, String> {
+    let root = workspace_root();
+    let sysroot = run(Command::new("rustc").current_dir(&root).args(["--print", "sysroot"]))?;
+    let version = run(Command::new("rustc").current_dir(&root).arg("-vV"))?;
+    let host = version
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .ok_or("rustc -vV printed no host line")?;
+    let path = Path::new(sysroot.trim()).join("lib/rustlib").join(host).join("bin").join(name);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!("{} not found: the llvm-tools component is missing (rustup component add llvm-tools)", path.display()))
+    }
+}
+
+/// Builds every kernel binary and returns their images.
+pub fn build_images() -> Result<Vec<Image>, String> {
+    let root = workspace_root();
+    let status = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["build", "--release", "--target", TARGET, "-p", "bulkhead-kernel", "--bins"])
+        .status()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !status.success() {
+        return Err("kernel build failed".into());
+    }
+    let objcopy = llvm_tool("llvm-objcopy")?;
+    let out_dir = root.join("target/images");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    let bin_dir = root.join("target").join(TARGET).join("release");
+    let mut images = Vec::new();
+    for name in kernel_bin_names(&root)? {
+        let elf = bin_dir.join(&name);
+        let raw = out_dir.join(format!("{name}.img"));
+        run(Command::new(&objcopy).arg("-O").arg("binary").arg(&elf).arg(&raw))?;
+        images.push(Image { name: name.clone(), elf: elf.clone(), raw: raw.clone() });
+        if name == "bulkhead" {
+            let kernel8 = out_dir.join("kernel8.img");
+            std::fs::copy(&raw, &kernel8).map_err(|e| format!("cannot write {}: {e}", kernel8.display()))?;
+            images.push(Image { name: "kernel8".into(), elf, raw: kernel8 });
+        }
+    }
+    Ok(images)
+}
+
+/// `bulkhead` plus one binary per file in kernel/src/bin.
+fn kernel_bin_names(root: &Path) -> Result<Vec<String>, String> {
+    let dir = root.join("kernel/src/bin");
+    let mut names = vec!["bulkhead".to_string()];
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+                names.push(stem.to_string());
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
