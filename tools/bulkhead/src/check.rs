@@ -308,29 +308,54 @@ impl Checker<'_> {
         let plan = match inputs.plan(&schedules) {
             Ok(plan) => plan,
             Err(e) => {
-                let span = match e {
-                    bulkhead_sched::PlanError::PartitionNeedsMoreCores { partition, .. } => d
-                        .partitions
-                        .get(usize::from(partition.0))
+                use bulkhead_sched::PlanError as P;
+                let partition_span = |id: usize| {
+                    d.partitions
+                        .get(id)
                         .and_then(|p| p.name.as_ref())
-                        .map_or(0..0, |n| n.span.clone()),
-                    _ => 0..0,
+                        .map_or(0..0, |n| n.span.clone())
                 };
-                let message = match e {
-                    bulkhead_sched::PlanError::PartitionNeedsMoreCores {
+                let diag = match e {
+                    P::PartitionNeedsMoreCores {
                         partition,
                         threads,
                         cores,
-                    } => format!(
-                        "partition \"{}\" has {threads} threads but the module has only {cores} cores to run them in parallel",
-                        spec.partitions
-                            .get(usize::from(partition.0))
-                            .map_or("?", |p| p.name.as_str())
-                    ),
-                    other => format!("the scheduler refuses the module: {other}"),
+                    } => error(
+                        partition_span(usize::from(partition.0)),
+                        format!(
+                            "partition \"{}\" has {threads} threads but the module has only {cores} cores to run them in parallel",
+                            spec.partitions
+                                .get(usize::from(partition.0))
+                                .map_or("?", |p| p.name.as_str())
+                        ),
+                    )
+                    .hint("a partition's threads run at the same time, one per core: remove threads"),
+                    P::TooManyWindows {
+                        schedule,
+                        windows,
+                        max,
+                    } => error(
+                        d.schedules
+                            .get(usize::from(schedule.0))
+                            .and_then(|s| s.name.as_ref())
+                            .map_or(0..0, |n| n.span.clone()),
+                        format!(
+                            "schedule \"{}\" has {windows} windows; the scheduler takes at most {max}",
+                            spec.schedules
+                                .get(usize::from(schedule.0))
+                                .map_or("?", |s| s.name.as_str())
+                        ),
+                    )
+                    .hint("use fewer, longer windows (adjacent windows of one partition can be merged)"),
+                    P::TooManyThreads { threads, max } => error(
+                        0..0,
+                        format!("the module has {threads} threads; the scheduler takes at most {max}"),
+                    )
+                    .hint("merge threads or partitions"),
+                    other => error(0..0, format!("the scheduler refuses the module: {other}"))
+                        .hint("the scheduler's limits are in kernel/sched/src/lib.rs"),
                 };
-                self.diags
-                    .push(error(span, message).hint("remove threads or add cores"));
+                self.diags.push(diag);
                 return;
             }
         };

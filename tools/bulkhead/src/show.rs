@@ -184,11 +184,11 @@ fn axis_step(span_ns: u64, target: u64) -> u64 {
     let mut step = 1u64;
     loop {
         for m in [1, 2, 5] {
-            if step * m >= raw {
-                return step * m;
+            if step.saturating_mul(m) >= raw {
+                return step.saturating_mul(m);
             }
         }
-        step *= 10;
+        step = step.saturating_mul(10);
     }
 }
 
@@ -388,7 +388,10 @@ pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
             axis_y + 18.0,
             fmt_ns_short(t)
         );
-        t += step;
+        match t.checked_add(step) {
+            Some(next) => t = next,
+            None => break,
+        }
     }
     if major % step != 0 {
         let tx = x(major);
