@@ -25,7 +25,8 @@ pub fn zero_cntvoff() {
     unsafe { asm!("msr cntvoff_el2, xzr", options(nomem, nostack, preserves_flags)) };
 }
 
-/// Starts the PMU cycle counter (PMCR_EL0.E, PMCNTENSET_EL0.C). Under QEMU
+/// Starts the PMU cycle counter (PMCR_EL0.E, PMCNTENSET_EL0.C), counting at
+/// EL2 too (PMCCFILTR_EL0.NSH: EL2 is not counted by default). Under QEMU
 /// `-icount shift=0` it counts retired instructions.
 pub fn start_cycle_counter() {
     // SAFETY: enables a counter; no memory effect.
@@ -34,6 +35,8 @@ pub fn start_cycle_counter() {
             "mrs {t}, pmcr_el0",
             "orr {t}, {t}, #1",
             "msr pmcr_el0, {t}",
+            "mov {t}, #(1 << 27)",
+            "msr pmccfiltr_el0, {t}",
             "mov {t}, #(1 << 31)",
             "msr pmcntenset_el0, {t}",
             "isb",
