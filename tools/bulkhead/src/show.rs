@@ -58,15 +58,33 @@ pub fn render_text(sys: &System) -> Result<String, String> {
     let _ = writeln!(out, "partitions");
     let _ = writeln!(
         out,
-        "  {:<3} {:<16} {:>8}  {:<25} {:<6} threads (cores)",
+        "  {:<3} {:<16} {:>8}  {:<25} {:<6} threads: may use cores -> placed on core",
         "id", "name", "memory", "physical range", "system"
     );
+    // Where the kernel's placement puts each thread (bulkhead-sched).
+    let placed: Vec<Option<u8>> = with_plan(sys, |plan| {
+        (0..spec.threads.len())
+            .map(|t| {
+                plan.thread_core(bulkhead_sched::ThreadId(t as u16))
+                    .ok()
+                    .map(|c| c.0)
+            })
+            .collect()
+    })?;
     for (id, p) in spec.partitions.iter().enumerate() {
         let threads: Vec<String> = spec
             .threads
             .iter()
-            .filter(|t| t.partition as usize == id)
-            .map(|t| format!("{} {}", t.name, fmt_mask(t.affinity)))
+            .enumerate()
+            .filter(|(_, t)| t.partition as usize == id)
+            .map(|(i, t)| {
+                let core = placed
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map_or("?".into(), |c| c.to_string());
+                format!("{} {} -> {core}", t.name, fmt_mask(t.affinity))
+            })
             .collect();
         let _ = writeln!(
             out,
