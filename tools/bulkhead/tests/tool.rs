@@ -47,7 +47,10 @@ fn show_prints_windows_and_core_tables() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     // The kernel's placement of each thread.
-    assert!(text.contains("lane_a {0} -> 0, lane_b {1} -> 1, voter {3} -> 3"), "{text}");
+    assert!(
+        text.contains("lane_a {0} -> 0, lane_b {1} -> 1, voter {3} -> 3"),
+        "{text}"
+    );
     // Windows at absolute offsets.
     assert!(
         text.contains("schedule \"nominal\" (initial): major frame 10ms"),
