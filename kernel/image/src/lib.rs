@@ -34,8 +34,9 @@
 //! ```
 //!
 //! so the kernel finds the system image at the first 4 KiB boundary at or
-//! after the end of its own loaded bytes, and checks the magic there. Without
-//! `--kernel`, the output file is the system image alone.
+//! after the end of its own loaded bytes, and checks the magic there
+//! ([`SystemImage::parse_after_kernel`]). Without `--kernel`, the output file
+//! is the system image alone.
 //!
 //! # System image format, version 1
 //!

@@ -171,6 +171,19 @@ impl<'a> SystemImage<'a> {
         Ok(image)
     }
 
+    /// Parse the system image that `bulkhead pack --kernel` placed after
+    /// the kernel in `kernel8.img`: `loaded` is the loaded file from its
+    /// first byte, `kernel_len` the kernel's own length (its end symbol minus
+    /// its load address); the image starts at the next 4 KiB boundary.
+    pub fn parse_after_kernel(loaded: &'a [u8], kernel_len: usize) -> Result<Self> {
+        let offset = crate::kernel_image_offset(kernel_len).unwrap_or(usize::MAX);
+        let rest = loaded.get(offset..).ok_or(ImageError::Truncated {
+            need: (offset as u64).saturating_add(HEADER_SIZE as u64),
+            have: loaded.len(),
+        })?;
+        Self::parse(rest)
+    }
+
     /// The image bytes (exactly `total_len` of them).
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes

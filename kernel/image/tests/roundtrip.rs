@@ -405,3 +405,21 @@ fn kernel_image_offset_rounds_up_to_4k() {
     assert_eq!(kernel_image_offset(4096), Some(4096));
     assert_eq!(kernel_image_offset(usize::MAX), None);
 }
+
+#[test]
+fn parse_after_kernel_finds_the_image_at_the_next_4k_boundary() {
+    let image = sample().to_bytes().unwrap();
+    let mut loaded = vec![0xEE; 5000];
+    loaded.resize(8192, 0);
+    loaded.extend_from_slice(&image);
+    let parsed = SystemImage::parse_after_kernel(&loaded, 5000).unwrap();
+    assert_eq!(parsed.module().name, "demo");
+    assert!(matches!(
+        SystemImage::parse_after_kernel(&loaded, 9000),
+        Err(ImageError::Truncated { .. })
+    ));
+    assert!(matches!(
+        SystemImage::parse_after_kernel(&loaded, 100),
+        Err(ImageError::BadMagic { .. })
+    ));
+}
