@@ -1,0 +1,203 @@
+//! The Bulkhead partition ABI: the one source of hypercall function IDs,
+//! status codes and limits, shared by the kernel (`kernel/`) and the
+//! partition SDK (`partitions/sdk`). IDs are never reused: a call that is
+//! withdrawn keeps its number, retired.
+//!
+//! # Calling convention (Arm SMC Calling Convention, DEN 0028, as for HVC)
+//!
+//! `HVC #0` from EL1 with the function ID in `w0`, arguments in `x1..x6`.
+//! On return `x0` holds the status (0 success, negative error: [`Status`])
+//! and `x1..x3` the results; `x4..x17` are preserved (SMCCC v1.1 and later
+//! let a callee clobber them; Bulkhead does not). Every function ID is a
+//! fast call in the SMC64 vendor-specific hypervisor range
+//! (`0xC600_0000 | n`, OEN 6). An unknown ID returns
+//! [`Status::NotSupported`] (-1), as the SMCCC requires.
+//!
+//! A pointer argument is an address in the caller's own address space
+//! (its IPA). The kernel checks `[ptr, ptr + len)` against the caller's
+//! memory map before it reads one byte; a range outside it, or one that
+//! wraps, returns [`Status::InvalidAddress`]. Lengths are bounded by the
+//! limits below; a longer one returns [`Status::InvalidParameter`], nothing
+//! is truncated.
+//!
+//! # Thread entry state
+//!
+//! Every thread of a partition starts at the partition image's ELF entry
+//! point, at EL1h with interrupts masked (DAIF), stage-1 translation off
+//! (the kernel sets HCR_EL2.DC, so memory is normal write-back cacheable),
+//! and:
+//!
+//! | register | value |
+//! |---|---|
+//! | `x0` | the thread's index within its partition (0, 1, ...: declaration order in the system description) |
+//! | `x1` | the number of threads of the partition |
+//! | `x2` | the partition's memory base (IPA) |
+//! | `x3` | the partition's memory size in bytes |
+//! | `sp` (SP_EL1) | the top of the thread's stack: stacks are carved from the top of partition memory downwards, thread 0 first, each of the size the description gives (`stack`, default [`DEFAULT_STACK_SIZE`]) |
+//!
+//! Partition memory not filled by the image's file bytes is zero at every
+//! start and restart, so `.bss` needs no clearing.
+#![no_std]
+#![forbid(unsafe_code)]
+
+/// ABI version: major (incompatible changes) and minor (additions).
+pub const ABI_VERSION_MAJOR: u16 = 1;
+pub const ABI_VERSION_MINOR: u16 = 0;
+
+/// Largest `len` accepted by [`Call::ConsoleWrite`].
+pub const MAX_CONSOLE_WRITE: usize = 1024;
+/// Largest message accepted by [`Call::RaiseApplicationError`].
+pub const MAX_ERROR_MESSAGE: usize = 128;
+/// Console line length: the kernel prints a partition's line when it sees
+/// `\n` or when this many bytes are buffered.
+pub const CONSOLE_LINE: usize = 120;
+/// Stack size of a thread whose description gives none.
+pub const DEFAULT_STACK_SIZE: u64 = 16 * 1024;
+
+/// Base of the vendor-specific hypervisor service range, SMC64 fast calls.
+pub const FUNCTION_BASE: u32 = 0xC600_0000;
+
+macro_rules! calls {
+    ($( $(#[$doc:meta])* $name:ident = $n:expr, )*) => {
+        /// Every hypercall. See each variant for arguments and results.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u32)]
+        pub enum Call {
+            $( $(#[$doc])* $name = FUNCTION_BASE | $n, )*
+        }
+
+        impl Call {
+            /// All calls, in ID order.
+            pub const ALL: &'static [Call] = &[$(Call::$name,)*];
+
+            /// The call with this function ID (`w0`), if any.
+            pub const fn from_id(id: u32) -> Option<Call> {
+                match id {
+                    $( x if x == FUNCTION_BASE | $n => Some(Call::$name), )*
+                    _ => None,
+                }
+            }
+
+            /// The function ID to put in `w0`.
+            pub const fn id(self) -> u32 {
+                self as u32
+            }
+
+            /// The call's name, as in the documentation.
+            pub const fn name(self) -> &'static str {
+                match self { $( Call::$name => stringify!($name), )* }
+            }
+        }
+    };
+}
+
+calls! {
+    /// `() -> x1 = major << 16 | minor`.
+    AbiVersion = 0x00,
+    /// `() -> x1 = partition id, x2 = thread index in the partition, x3 = core`.
+    MyIds = 0x01,
+    /// `() -> x1 = operating mode (`PartitionMode`), x2 = restarts so far,
+    /// x3 = 1 if the partition is a system partition`.
+    PartitionStatus = 0x02,
+    /// `() -> x1 = ns since the module epoch, x2 = end of the current
+    /// window in ns since the epoch (the instant the caller loses the
+    /// module)`.
+    GetTime = 0x03,
+    /// `(x1 = ptr, x2 = len) -> x1 = bytes taken (always len)`. The kernel
+    /// prints each line as one console line `[partition:thread@core] text`;
+    /// another partition's output never breaks into it.
+    ConsoleWrite = 0x04,
+    /// `()`: wait for the caller's next release point: the start of its
+    /// partition's next window (ARINC 653 PERIODIC_WAIT).
+    PeriodicWait = 0x05,
+    /// `(x1 = delay in ns)`: wait at least that long (ARINC 653 TIMED_WAIT);
+    /// 0 is a yield.
+    TimedWait = 0x06,
+    /// `()`: give the core to another ready thread of the partition, or
+    /// idle it until the next event.
+    Yield = 0x07,
+    /// `(x1 = error code, x2 = ptr, x3 = len)`: report an application error
+    /// with a message to the health monitor (ARINC 653
+    /// RAISE_APPLICATION_ERROR); the configured action follows. If the
+    /// action lets the partition go on, the call returns 0.
+    RaiseApplicationError = 0x08,
+}
+
+/// Status codes returned in `x0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i64)]
+pub enum Status {
+    Success = 0,
+    /// Unknown function ID (SMCCC NOT_SUPPORTED).
+    NotSupported = -1,
+    /// An argument is out of range (a length over its limit, a bad code).
+    InvalidParameter = -2,
+    /// A pointer range lies outside the caller's memory, or wraps.
+    InvalidAddress = -3,
+    /// The caller may not do this (a system-partition service from a
+    /// normal partition).
+    Denied = -4,
+}
+
+impl Status {
+    /// The status for a raw `x0`, if it is one.
+    pub const fn from_raw(raw: i64) -> Option<Status> {
+        match raw {
+            0 => Some(Status::Success),
+            -1 => Some(Status::NotSupported),
+            -2 => Some(Status::InvalidParameter),
+            -3 => Some(Status::InvalidAddress),
+            -4 => Some(Status::Denied),
+            _ => None,
+        }
+    }
+
+    /// The raw `x0` value.
+    pub const fn raw(self) -> i64 {
+        self as i64
+    }
+}
+
+/// ARINC 653 operating mode of a partition, as [`Call::PartitionStatus`]
+/// reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+pub enum PartitionMode {
+    Idle = 0,
+    ColdStart = 1,
+    WarmStart = 2,
+    Normal = 3,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_in_the_vendor_hypervisor_range() {
+        for (i, a) in Call::ALL.iter().enumerate() {
+            assert_eq!(a.id() & 0xFF00_0000, 0xC600_0000, "{} is not a fast SMC64 vendor-hypervisor call", a.name());
+            assert_eq!(Call::from_id(a.id()), Some(*a));
+            for b in &Call::ALL[i + 1..] {
+                assert_ne!(a.id(), b.id(), "{} and {} share an ID", a.name(), b.name());
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_ids_are_not_calls() {
+        assert_eq!(Call::from_id(0), None);
+        assert_eq!(Call::from_id(FUNCTION_BASE | 0xffff), None);
+        // An SMC32 encoding of a valid number is a different function ID.
+        assert_eq!(Call::from_id(0x8600_0000), None);
+    }
+
+    #[test]
+    fn status_round_trips() {
+        for s in [Status::Success, Status::NotSupported, Status::InvalidParameter, Status::InvalidAddress, Status::Denied] {
+            assert_eq!(Status::from_raw(s.raw()), Some(s));
+        }
+        assert_eq!(Status::from_raw(-99), None);
+        assert_eq!(Status::NotSupported.raw(), -1, "SMCCC fixes NOT_SUPPORTED at -1");
+    }
+}
