@@ -5,7 +5,7 @@ fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let script = root.join("linker/kernel.ld");
     println!("cargo:rerun-if-changed={}", script.display());
-    if target.starts_with("aarch64") && target.ends_with("-none") {
+    if target.starts_with("aarch64-unknown-none") {
         println!("cargo:rustc-link-arg-bins=-T{}", script.display());
     }
 }

@@ -9,7 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub const TARGET: &str = "aarch64-unknown-none";
+/// The kernel is built soft-float: it never touches the FP/SIMD registers,
+/// so a partition's FP state only needs saving when another thread takes
+/// the core, not on every exception.
+pub const TARGET: &str = "aarch64-unknown-none-softfloat";
 
 /// One built kernel binary.
 #[derive(Debug, Clone)]
