@@ -70,7 +70,8 @@ extern "C" fn kernel_entry(core: usize) -> ! {
         gic::init_distributor();
         arch::sysreg::zero_cntvoff();
     }
-    arch::route_interrupts_to_el2();
+    arch::configure_el2();
+    arch::stage2::configure_el2_for_guests();
     gic::init_cpu_interface();
     ipi::init_core();
     timer::init_core();

@@ -12,8 +12,9 @@
 //! - EL1: no hypervisor possible; core 0 reports why (`wrong_el_entry`).
 //!
 //! Core 0 zeroes .bss with the MMU off; every core sets its stack (slot
-//! `core` of `.stacks`) and its fatal-exception stack (slot `core + 4`, kept
-//! in TPIDR_EL2), installs the EL2 vectors and calls `kernel_entry(core)`.
+//! `core` of `.stacks`), records its fatal-exception stack (slot `core + 4`)
+//! in its [`PerCore`](super::percpu::PerCore) block, points TPIDR_EL2 at that
+//! block, installs the EL2 vectors and calls `kernel_entry(core)`.
 use core::arch::global_asm;
 
 global_asm!(
@@ -95,7 +96,10 @@ common_entry:
     add     x4, x0, #4
     madd    x3, x4, x2, x1
     add     x3, x3, x2                  // top of slot `core + 4`
-    msr     tpidr_el2, x3
+    ldr     x4, =PER_CORE
+    add     x4, x4, x0, lsl #{per_core_shift}
+    str     x3, [x4]                    // PerCore.fatal_stack_top
+    msr     tpidr_el2, x4
     ldr     x1, =el2_vectors
     msr     vbar_el2, x1
     isb
@@ -108,5 +112,6 @@ park_core:
 6:  wfe
     b       6b
 .ltorg
-"#
+"#,
+    per_core_shift = const super::percpu::PER_CORE_SHIFT,
 );

@@ -3,7 +3,10 @@
 //! Everything that needs assembly or system registers lives under here; the
 //! rest of the kernel calls the safe functions this module exports.
 pub mod boot;
+pub mod guest;
 pub mod mmu;
+pub mod percpu;
+pub mod stage2;
 pub mod sysreg;
 pub mod vectors;
 
@@ -33,14 +36,65 @@ pub fn counter() -> u64 {
     CNTPCT_EL0.get()
 }
 
-/// Routes physical IRQ, FIQ and SError to EL2 (HCR_EL2.IMO/FMO/AMO) and
-/// makes EL1 AArch64 (RW). Without IMO a physical IRQ targets EL1 and is
-/// never taken while the core runs at EL2 (Arm ARM D1.3.6), so the kernel's
-/// own timer and IPIs would never arrive.
-pub fn route_interrupts_to_el2() {
-    use aarch64_cpu::registers::HCR_EL2;
-    HCR_EL2.write(HCR_EL2::RW::EL1IsAarch64 + HCR_EL2::IMO::EnableVirtualIRQ + HCR_EL2::FMO::EnableVirtualFIQ + HCR_EL2::AMO::SET);
-    barrier::isb(barrier::SY);
+/// The EL2 controls every partition runs under (Arm ARM D13.2.47 HCR_EL2,
+/// D13.3.x MDCR_EL2, CNTHCTL_EL2, CPTR_EL2), set once per core at boot:
+///
+/// - HCR_EL2: stage 2 on (VM); physical IRQ/FIQ/SError to EL2 (IMO/FMO/AMO;
+///   without IMO a physical IRQ targets EL1 and is never taken while the core
+///   runs at EL2, so the kernel's own timer and IPIs would not arrive either);
+///   EL1 is AArch64 (RW); memory normal cacheable while a partition's MMU is
+///   off (DC); WFI/WFE trapped (TWI/TWE) so a thread cannot sleep through its
+///   window; SMC trapped (TSC); set/way cache maintenance trapped (TSW) and
+///   upgraded (SWIO); implementation-defined registers and ACTLR trapped
+///   (TIDCP/TACR); barriers and TLB maintenance broadcast inner shareable
+///   (FB/BSU) so a thread that moves cores finds coherent state.
+/// - MDCR_EL2: PMU (TPM/TPMCR) and debug registers (TDA/TDOSA/TDRA) trapped.
+/// - CNTHCTL_EL2: EL1 may read the physical count but not use the physical
+///   timer (EL1PCEN clear): that timer is denied, the virtual one is theirs.
+/// - CPTR_EL2: FP/SIMD not trapped (the kernel switches it), trace trapped.
+pub fn configure_el2() {
+    const VM: u64 = 1 << 0;
+    const SWIO: u64 = 1 << 1;
+    const FMO: u64 = 1 << 3;
+    const IMO: u64 = 1 << 4;
+    const AMO: u64 = 1 << 5;
+    const FB: u64 = 1 << 9;
+    const BSU_INNER: u64 = 0b01 << 10;
+    const DC: u64 = 1 << 12;
+    const TWI: u64 = 1 << 13;
+    const TWE: u64 = 1 << 14;
+    const TSC: u64 = 1 << 19;
+    const TIDCP: u64 = 1 << 20;
+    const TACR: u64 = 1 << 21;
+    const TSW: u64 = 1 << 22;
+    const RW: u64 = 1 << 31;
+    let hcr = VM | SWIO | FMO | IMO | AMO | FB | BSU_INNER | DC | TWI | TWE | TSC | TIDCP | TACR | TSW | RW;
+    // MDCR_EL2: TPMCR(5) TPM(6) TDA(9) TDOSA(10) TDRA(11); HPMN keeps every
+    // event counter in the EL1 range (all accesses trap anyway).
+    let mdcr_traps: u64 = (1 << 5) | (1 << 6) | (1 << 9) | (1 << 10) | (1 << 11);
+    let cnthctl: u64 = 1; // EL1PCTEN
+    let cptr: u64 = 0x33ff | (1 << 20); // RES1 bits, TTA
+    // SAFETY: these registers configure how EL1/EL0 run and where their
+    // exceptions go; the kernel at EL2 is unaffected except for interrupt
+    // routing, which is what it wants.
+    unsafe {
+        core::arch::asm!(
+            "msr hcr_el2, {hcr}",
+            "mrs {t}, pmcr_el0",
+            "ubfx {t}, {t}, #11, #5",
+            "orr {t}, {t}, {mdcr}",
+            "msr mdcr_el2, {t}",
+            "msr cnthctl_el2, {cnthctl}",
+            "msr cptr_el2, {cptr}",
+            "isb",
+            hcr = in(reg) hcr,
+            mdcr = in(reg) mdcr_traps,
+            cnthctl = in(reg) cnthctl,
+            cptr = in(reg) cptr,
+            t = out(reg) _,
+            options(nostack, preserves_flags)
+        )
+    };
 }
 
 /// Unmasks IRQs at EL2 (PSTATE.I).

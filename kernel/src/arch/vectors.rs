@@ -5,9 +5,11 @@
 //!   minimal frame (the caller-saved x0-x18, x29, x30, ELR, SPSR), then
 //!   `irq_entry`. PSTATE.I stays set for the whole handler: **handlers do not
 //!   nest**, so no handler needs to be reentrant and the frame never grows.
-//! - Everything else is unexpected at this stage (no partitions run yet) and
-//!   fatal: the stub moves to this core's fatal stack (top in TPIDR_EL2, set
-//!   at boot) before it saves anything, so even a kernel stack overflow into
+//! - Anything from a lower EL (a partition thread) goes to the guest exit
+//!   stubs of `guest.rs`, which save the thread's registers and return into
+//!   the kernel's per-core loop: a partition cannot crash the kernel.
+//! - Everything else taken at EL2 is a kernel bug and fatal: the stub moves to this core's fatal stack (its top is the first
+//!   word of the PerCore block TPIDR_EL2 points at) before it saves anything, so even a kernel stack overflow into
 //!   a guard page gets its register dump; then `fatal_exception(frame, kind)`.
 //!   The original x0 passes through SP_EL0, whose value is not needed again on
 //!   a path that never returns.
@@ -51,6 +53,7 @@ global_asm!(
 fatal_stub_\kind:
     msr     sp_el0, x0
     mrs     x0, tpidr_el2
+    ldr     x0, [x0]                    // PerCore.fatal_stack_top
     mov     sp, x0
     sub     sp, sp, #288
     stp     x1, x2, [sp, #8 * 1]
@@ -99,14 +102,14 @@ el2_vectors:
     VECTOR irq_current_el
     VECTOR fatal_stub_6
     VECTOR fatal_stub_7
-    VECTOR fatal_stub_8
-    VECTOR fatal_stub_9
-    VECTOR fatal_stub_10
-    VECTOR fatal_stub_11
-    VECTOR fatal_stub_12
-    VECTOR fatal_stub_13
-    VECTOR fatal_stub_14
-    VECTOR fatal_stub_15
+    VECTOR guest_exit_8
+    VECTOR guest_exit_9
+    VECTOR guest_exit_10
+    VECTOR guest_exit_11
+    VECTOR guest_exit_12
+    VECTOR guest_exit_13
+    VECTOR guest_exit_14
+    VECTOR guest_exit_15
 
 .balign 0x80
 .global irq_current_el
@@ -153,13 +156,5 @@ FATAL_STUB 3
 FATAL_STUB 4
 FATAL_STUB 6
 FATAL_STUB 7
-FATAL_STUB 8
-FATAL_STUB 9
-FATAL_STUB 10
-FATAL_STUB 11
-FATAL_STUB 12
-FATAL_STUB 13
-FATAL_STUB 14
-FATAL_STUB 15
 "#
 );

@@ -1,0 +1,319 @@
+//! Entering and leaving a partition thread at EL1 (Arm ARM DDI 0487 D1.10
+//! exception entry and return; D1.11 the EL1 system registers a guest owns).
+//!
+//! [`run_guest`] works like a function call that runs the guest: it saves the
+//! kernel's callee-saved registers on the kernel stack, loads the thread's
+//! general-purpose registers from its [`GuestFrame`] and `eret`s. Any
+//! exception from EL1 (a hypercall, a trap, a fault, an interrupt) lands in a
+//! lower-EL vector that stores the guest's registers back into that frame
+//! and returns from `run_guest` with the vector's [`Exit`] kind. The kernel's
+//! per-core loop is therefore plain Rust, and a guest's GPRs are saved
+//! exactly once per exit.
+//!
+//! The rest of a thread's state (EL1 system registers, FP/SIMD) stays live in
+//! the core while the same thread keeps running; [`El1State`] and [`FpState`]
+//! are saved and loaded only when the core switches threads. The kernel is
+//! built soft-float, so it never clobbers FP/SIMD registers itself.
+use core::arch::{asm, global_asm};
+
+/// A thread's general-purpose state as the exit vectors save it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GuestFrame {
+    pub x: [u64; 31],
+    pub sp_el0: u64,
+    pub elr: u64,
+    pub spsr: u64,
+}
+
+/// Why `run_guest` returned: the lower-EL vector that was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Synchronous exception from AArch64 EL1/EL0: HVC, trap, abort.
+    Sync,
+    Irq,
+    Fiq,
+    SError,
+    /// Any exception from AArch32 (a partition switched EL0 to AArch32).
+    Aarch32,
+}
+
+impl Exit {
+    fn from_vector(v: u64) -> Exit {
+        match v {
+            8 => Exit::Sync,
+            9 => Exit::Irq,
+            10 => Exit::Fiq,
+            11 => Exit::SError,
+            _ => Exit::Aarch32,
+        }
+    }
+}
+
+unsafe extern "C" {
+    fn __run_guest(frame: *mut GuestFrame) -> u64;
+}
+
+/// Runs the thread whose registers are in `frame` until it leaves EL1.
+///
+/// # Safety
+/// The core's EL2 configuration for this thread must be loaded (VTTBR_EL2 of
+/// its partition, HCR_EL2 with stage 2 on, its EL1 and FP state), and
+/// `frame.spsr` must name EL1 or EL0 (never EL2), so the `eret` cannot enter
+/// the kernel's own exception level. IRQs must be masked at EL2.
+pub unsafe fn run_guest(frame: &mut GuestFrame) -> Exit {
+    // SAFETY: the caller guarantees the guest configuration; the assembly
+    // saves and restores every callee-saved register of the kernel and
+    // returns through the ordinary call path.
+    Exit::from_vector(unsafe { __run_guest(frame) })
+}
+
+global_asm!(
+    r#"
+.section .text.guest, "ax"
+.global __run_guest
+__run_guest:
+    stp     x29, x30, [sp, #-96]!
+    stp     x19, x20, [sp, #16]
+    stp     x21, x22, [sp, #32]
+    stp     x23, x24, [sp, #48]
+    stp     x25, x26, [sp, #64]
+    stp     x27, x28, [sp, #80]
+    mrs     x1, tpidr_el2
+    str     x0, [x1, #8]                // PerCore.guest_frame
+    mov     x2, sp
+    str     x2, [x1, #16]               // PerCore.kernel_sp
+    ldp     x2, x3, [x0, #8 * 31]       // sp_el0, elr
+    msr     sp_el0, x2
+    msr     elr_el2, x3
+    ldr     x2, [x0, #8 * 33]
+    msr     spsr_el2, x2
+    ldp     x2, x3, [x0, #8 * 2]
+    ldp     x4, x5, [x0, #8 * 4]
+    ldp     x6, x7, [x0, #8 * 6]
+    ldp     x8, x9, [x0, #8 * 8]
+    ldp     x10, x11, [x0, #8 * 10]
+    ldp     x12, x13, [x0, #8 * 12]
+    ldp     x14, x15, [x0, #8 * 14]
+    ldp     x16, x17, [x0, #8 * 16]
+    ldp     x18, x19, [x0, #8 * 18]
+    ldp     x20, x21, [x0, #8 * 20]
+    ldp     x22, x23, [x0, #8 * 22]
+    ldp     x24, x25, [x0, #8 * 24]
+    ldp     x26, x27, [x0, #8 * 26]
+    ldp     x28, x29, [x0, #8 * 28]
+    ldr     x30, [x0, #8 * 30]
+    ldp     x0, x1, [x0]
+    eret
+    dsb     nsh                         // no speculation past eret
+    isb
+
+.macro GUEST_EXIT kind
+.global guest_exit_\kind
+guest_exit_\kind:
+    stp     x0, x1, [sp, #-16]!
+    mrs     x0, tpidr_el2
+    ldr     x0, [x0, #8]                // PerCore.guest_frame
+    stp     x2, x3, [x0, #8 * 2]
+    stp     x4, x5, [x0, #8 * 4]
+    stp     x6, x7, [x0, #8 * 6]
+    stp     x8, x9, [x0, #8 * 8]
+    stp     x10, x11, [x0, #8 * 10]
+    stp     x12, x13, [x0, #8 * 12]
+    stp     x14, x15, [x0, #8 * 14]
+    stp     x16, x17, [x0, #8 * 16]
+    stp     x18, x19, [x0, #8 * 18]
+    stp     x20, x21, [x0, #8 * 20]
+    stp     x22, x23, [x0, #8 * 22]
+    stp     x24, x25, [x0, #8 * 24]
+    stp     x26, x27, [x0, #8 * 26]
+    stp     x28, x29, [x0, #8 * 28]
+    str     x30, [x0, #8 * 30]
+    ldp     x2, x3, [sp], #16
+    stp     x2, x3, [x0]
+    mrs     x2, sp_el0
+    mrs     x3, elr_el2
+    stp     x2, x3, [x0, #8 * 31]
+    mrs     x2, spsr_el2
+    str     x2, [x0, #8 * 33]
+    mov     x0, #\kind
+    b       guest_exit_common
+.endm
+
+GUEST_EXIT 8
+GUEST_EXIT 9
+GUEST_EXIT 10
+GUEST_EXIT 11
+GUEST_EXIT 12
+GUEST_EXIT 13
+GUEST_EXIT 14
+GUEST_EXIT 15
+
+guest_exit_common:
+    ldp     x19, x20, [sp, #16]
+    ldp     x21, x22, [sp, #32]
+    ldp     x23, x24, [sp, #48]
+    ldp     x25, x26, [sp, #64]
+    ldp     x27, x28, [sp, #80]
+    ldp     x29, x30, [sp], #96
+    ret
+"#
+);
+
+macro_rules! el1_registers {
+    ($($reg:ident),* $(,)?) => {
+        /// The EL1 system registers a guest owns, saved when the core
+        /// switches threads.
+        #[repr(C)]
+        #[derive(Debug, Clone, Copy, Default)]
+        #[allow(non_snake_case)]
+        pub struct El1State {
+            $(pub $reg: u64,)*
+        }
+
+        impl El1State {
+            /// Reads this core's live EL1 state.
+            pub fn save() -> Self {
+                let mut s = Self::default();
+                $(
+                    // SAFETY: reading an EL1 register from EL2 has no side
+                    // effect.
+                    unsafe { asm!(concat!("mrs {0}, ", stringify!($reg)), out(reg) s.$reg, options(nomem, nostack, preserves_flags)) };
+                )*
+                s
+            }
+
+            /// Loads this state into the core's EL1 registers.
+            pub fn restore(&self) {
+                $(
+                    // SAFETY: EL1 registers only affect execution at EL1 and
+                    // EL0, which is the guest this state belongs to; stage 2
+                    // still confines whatever it configures.
+                    unsafe { asm!(concat!("msr ", stringify!($reg), ", {0}"), in(reg) self.$reg, options(nomem, nostack, preserves_flags)) };
+                )*
+                // SAFETY: a barrier only.
+                unsafe { asm!("isb", options(nomem, nostack, preserves_flags)) };
+            }
+        }
+    };
+}
+
+el1_registers!(
+    sctlr_el1, ttbr0_el1, ttbr1_el1, tcr_el1, mair_el1, amair_el1, vbar_el1, contextidr_el1, tpidr_el0,
+    tpidrro_el0, tpidr_el1, esr_el1, far_el1, afsr0_el1, afsr1_el1, par_el1, cpacr_el1, elr_el1, spsr_el1,
+    sp_el1, csselr_el1, cntkctl_el1, cntv_ctl_el0, cntv_cval_el0,
+);
+
+impl El1State {
+    /// A thread's EL1 state before its first instruction: MMU and caches
+    /// off (SCTLR_EL1 RES1 bits only), FP/SIMD enabled (CPACR_EL1.FPEN),
+    /// the stack pointer at the top of its stack.
+    pub fn initial(stack_top: u64) -> Self {
+        El1State { sctlr_el1: 0x30d0_0800, cpacr_el1: 3 << 20, sp_el1: stack_top, ..Default::default() }
+    }
+}
+
+/// FP/SIMD registers and their control and status registers.
+#[repr(C, align(16))]
+#[derive(Debug, Clone, Copy)]
+pub struct FpState {
+    pub q: [u128; 32],
+    pub fpcr: u64,
+    pub fpsr: u64,
+}
+
+impl Default for FpState {
+    fn default() -> Self {
+        FpState { q: [0; 32], fpcr: 0, fpsr: 0 }
+    }
+}
+
+impl FpState {
+    /// Saves the live FP/SIMD registers into `self`.
+    pub fn save(&mut self) {
+        // SAFETY: stores 528 bytes into `self`, which is that large and
+        // 16-byte aligned; reads only FP registers.
+        unsafe {
+            asm!(
+                ".arch_extension fp",
+                ".arch_extension simd",
+                "stp q0, q1, [{p}, #32 * 0]",
+                "stp q2, q3, [{p}, #32 * 1]",
+                "stp q4, q5, [{p}, #32 * 2]",
+                "stp q6, q7, [{p}, #32 * 3]",
+                "stp q8, q9, [{p}, #32 * 4]",
+                "stp q10, q11, [{p}, #32 * 5]",
+                "stp q12, q13, [{p}, #32 * 6]",
+                "stp q14, q15, [{p}, #32 * 7]",
+                "stp q16, q17, [{p}, #32 * 8]",
+                "stp q18, q19, [{p}, #32 * 9]",
+                "stp q20, q21, [{p}, #32 * 10]",
+                "stp q22, q23, [{p}, #32 * 11]",
+                "stp q24, q25, [{p}, #32 * 12]",
+                "stp q26, q27, [{p}, #32 * 13]",
+                "stp q28, q29, [{p}, #32 * 14]",
+                "stp q30, q31, [{p}, #32 * 15]",
+                "mrs {t}, fpcr",
+                "str {t}, [{p}, #512]",
+                "mrs {t}, fpsr",
+                "str {t}, [{p}, #520]",
+                p = in(reg) self as *mut Self,
+                t = out(reg) _,
+                options(nostack, preserves_flags)
+            )
+        };
+    }
+
+    /// Loads `self` into the FP/SIMD registers.
+    pub fn restore(&self) {
+        // SAFETY: reads 528 bytes from `self`; writes only FP registers,
+        // which the soft-float kernel never uses.
+        unsafe {
+            asm!(
+                ".arch_extension fp",
+                ".arch_extension simd",
+                "ldp q0, q1, [{p}, #32 * 0]",
+                "ldp q2, q3, [{p}, #32 * 1]",
+                "ldp q4, q5, [{p}, #32 * 2]",
+                "ldp q6, q7, [{p}, #32 * 3]",
+                "ldp q8, q9, [{p}, #32 * 4]",
+                "ldp q10, q11, [{p}, #32 * 5]",
+                "ldp q12, q13, [{p}, #32 * 6]",
+                "ldp q14, q15, [{p}, #32 * 7]",
+                "ldp q16, q17, [{p}, #32 * 8]",
+                "ldp q18, q19, [{p}, #32 * 9]",
+                "ldp q20, q21, [{p}, #32 * 10]",
+                "ldp q22, q23, [{p}, #32 * 11]",
+                "ldp q24, q25, [{p}, #32 * 12]",
+                "ldp q26, q27, [{p}, #32 * 13]",
+                "ldp q28, q29, [{p}, #32 * 14]",
+                "ldp q30, q31, [{p}, #32 * 15]",
+                "ldr {t}, [{p}, #512]",
+                "msr fpcr, {t}",
+                "ldr {t}, [{p}, #520]",
+                "msr fpsr, {t}",
+                p = in(reg) self as *const Self,
+                t = out(reg) _,
+                options(nostack, preserves_flags)
+            )
+        };
+    }
+}
+
+/// The EL2 side of a partition: its stage-2 table and VMID, and the
+/// virtual CPU id the thread sees.
+pub fn load_vm(vttbr: u64, vmpidr: u64) {
+    // SAFETY: VTTBR_EL2 and VMPIDR_EL2 only affect EL1/EL0 execution, which
+    // starts at the next `eret`; each VMID tags its own TLB entries, so no
+    // invalidation is needed on a switch.
+    unsafe {
+        asm!(
+            "msr vttbr_el2, {v}",
+            "msr vmpidr_el2, {m}",
+            "isb",
+            v = in(reg) vttbr,
+            m = in(reg) vmpidr,
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+}

@@ -1,0 +1,33 @@
+//! Per-core data the assembly paths need, reached through TPIDR_EL2.
+//!
+//! TPIDR_EL2 is the kernel's own register (a partition cannot read or write
+//! it), so it is where each core keeps the address of its `PerCore` block:
+//! the exception stubs find the fatal stack and the running thread's
+//! register frame there without touching any general-purpose register first.
+use bulkhead_board_rpi4::CORES;
+use core::cell::UnsafeCell;
+
+/// One core's block. Layout is fixed: the assembly uses the offsets.
+#[repr(C, align(32))]
+pub struct PerCore {
+    /// Top of this core's fatal-exception stack (offset 0), set by boot.rs.
+    pub fatal_stack_top: UnsafeCell<u64>,
+    /// The guest register frame of the thread running on this core
+    /// (offset 8), set by `run_guest` before `eret`.
+    pub guest_frame: UnsafeCell<u64>,
+    /// The kernel stack pointer `run_guest` returns on (offset 16).
+    pub kernel_sp: UnsafeCell<u64>,
+}
+
+/// log2 of `size_of::<PerCore>()`, for the assembly's indexing.
+pub const PER_CORE_SHIFT: u32 = 5;
+const _: () = assert!(core::mem::size_of::<PerCore>() == 1 << PER_CORE_SHIFT);
+
+// SAFETY: each block is only touched by its own core (the boot assembly of
+// that core, then `run_guest` and the exception stubs running on it).
+unsafe impl Sync for PerCore {}
+
+#[unsafe(no_mangle)]
+pub static PER_CORE: [PerCore; CORES] = [const {
+    PerCore { fatal_stack_top: UnsafeCell::new(0), guest_frame: UnsafeCell::new(0), kernel_sp: UnsafeCell::new(0) }
+}; CORES];

@@ -1,0 +1,172 @@
+//! Stage-2 translation: each partition's own view of memory (Arm ARM DDI 0487
+//! D8, "The VMSAv8-64 address translation system", stage 2; VTCR_EL2,
+//! VTTBR_EL2).
+//!
+//! A partition's IPA space is 4 GiB (VTCR_EL2.T0SZ = 32, lookup from level 1,
+//! 4 KiB granule). Exactly one range is mapped: its memory,
+//! `ipa_base..ipa_base + size`, onto its physical region, normal write-back,
+//! read/write/execute. Nothing else exists for it: not the kernel, not the
+//! GIC, not the UART, not another partition. 2 MiB blocks are used where IPA
+//! and physical address are both 2 MiB aligned, 4 KiB pages elsewhere.
+//!
+//! Tables come from a fixed pool in .bss, so the kernel needs no heap; a
+//! module that needs more tables than the pool holds is refused at boot with
+//! the numbers.
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+const ENTRIES: usize = 512;
+const PAGE: u64 = 4096;
+const BLOCK_2M: u64 = 2 << 20;
+const BLOCK_1G: u64 = 1 << 30;
+/// 4 GiB of IPA space.
+pub const IPA_LIMIT: u64 = 1 << 32;
+/// Page tables available for all partitions.
+pub const POOL_TABLES: usize = 64;
+
+const VALID: u64 = 1;
+const TABLE_OR_PAGE: u64 = 1 << 1;
+/// MemAttr[5:2] = 0b1111: normal, inner and outer write-back (D8.5.5).
+const MEMATTR_NORMAL_WB: u64 = 0b1111 << 2;
+/// S2AP[7:6] = 0b11: read and write.
+const S2AP_RW: u64 = 0b11 << 6;
+const SH_INNER: u64 = 0b11 << 8;
+const AF: u64 = 1 << 10;
+const LEAF: u64 = MEMATTR_NORMAL_WB | S2AP_RW | SH_INNER | AF;
+
+#[repr(C, align(4096))]
+struct Table([u64; ENTRIES]);
+
+struct Pool {
+    tables: UnsafeCell<[Table; POOL_TABLES]>,
+    used: AtomicUsize,
+}
+
+// SAFETY: a table is handed out once (the atomic `used` counter) and then
+// written only by the code that got it, during boot on core 0.
+unsafe impl Sync for Pool {}
+
+static POOL: Pool = Pool { tables: UnsafeCell::new([const { Table([0; ENTRIES]) }; POOL_TABLES]), used: AtomicUsize::new(0) };
+
+/// Why a stage-2 map could not be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage2Error {
+    /// Address or size not 4 KiB aligned.
+    Unaligned { ipa: u64, phys: u64, size: u64 },
+    /// The range does not fit the 4 GiB IPA space.
+    OutOfRange { ipa: u64, size: u64 },
+    /// The table pool is used up.
+    PoolExhausted { tables: usize },
+}
+
+impl core::fmt::Display for Stage2Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            Stage2Error::Unaligned { ipa, phys, size } => {
+                write!(f, "IPA {ipa:#x}, physical {phys:#x} and size {size:#x} must all be multiples of 4 KiB")
+            }
+            Stage2Error::OutOfRange { ipa, size } => {
+                write!(f, "IPA range {ipa:#x}+{size:#x} does not fit the 4 GiB stage-2 input range")
+            }
+            Stage2Error::PoolExhausted { tables } => {
+                write!(f, "all {tables} stage-2 page tables are in use (raise POOL_TABLES in kernel/src/arch/stage2.rs)")
+            }
+        }
+    }
+}
+
+fn alloc_table() -> Result<&'static mut [u64; ENTRIES], Stage2Error> {
+    let i = POOL.used.fetch_add(1, Ordering::Relaxed);
+    if i >= POOL_TABLES {
+        return Err(Stage2Error::PoolExhausted { tables: POOL_TABLES });
+    }
+    // SAFETY: index `i` is handed out exactly once by the counter above, so
+    // this is the only reference to table `i`; the pool lives forever.
+    let table = unsafe { &mut (*POOL.tables.get())[i].0 };
+    table.fill(0);
+    Ok(table)
+}
+
+fn next_table(entry: &mut u64) -> Result<&'static mut [u64; ENTRIES], Stage2Error> {
+    if *entry & VALID == 0 {
+        let table = alloc_table()?;
+        *entry = table.as_ptr() as u64 | TABLE_OR_PAGE | VALID;
+        Ok(table)
+    } else {
+        let addr = *entry & 0x0000_ffff_ffff_f000;
+        // SAFETY: a valid table descriptor here always points at a pool
+        // table this module allocated (identity-mapped kernel memory), and
+        // only the single boot-time builder touches it.
+        Ok(unsafe { &mut *(addr as *mut [u64; ENTRIES]) })
+    }
+}
+
+/// One partition's stage-2 translation.
+#[derive(Debug, Clone, Copy)]
+pub struct Stage2 {
+    root: u64,
+}
+
+impl Stage2 {
+    /// Builds a table mapping `ipa..ipa + size` to `phys..phys + size`.
+    pub fn map_region(ipa: u64, phys: u64, size: u64) -> Result<Stage2, Stage2Error> {
+        if ipa % PAGE != 0 || phys % PAGE != 0 || size % PAGE != 0 {
+            return Err(Stage2Error::Unaligned { ipa, phys, size });
+        }
+        if ipa.checked_add(size).is_none_or(|end| end > IPA_LIMIT) {
+            return Err(Stage2Error::OutOfRange { ipa, size });
+        }
+        let l1 = alloc_table()?;
+        let root = l1.as_ptr() as u64;
+        let mut offset = 0;
+        while offset < size {
+            let (va, pa, left) = (ipa + offset, phys + offset, size - offset);
+            let l2 = next_table(&mut l1[(va / BLOCK_1G) as usize])?;
+            let l2_index = ((va % BLOCK_1G) / BLOCK_2M) as usize;
+            if va % BLOCK_2M == 0 && pa % BLOCK_2M == 0 && left >= BLOCK_2M {
+                l2[l2_index] = pa | LEAF | VALID;
+                offset += BLOCK_2M;
+            } else {
+                let l3 = next_table(&mut l2[l2_index])?;
+                l3[((va % BLOCK_2M) / PAGE) as usize] = pa | LEAF | TABLE_OR_PAGE | VALID;
+                offset += PAGE;
+            }
+        }
+        // Walks are cacheable and coherent: a DSB makes the entries visible.
+        aarch64_cpu::asm::barrier::dsb(aarch64_cpu::asm::barrier::ISHST);
+        Ok(Stage2 { root })
+    }
+
+    /// VTTBR_EL2 for this table and `vmid` (VMID in bits 55:48).
+    pub fn vttbr(&self, vmid: u8) -> u64 {
+        (u64::from(vmid) << 48) | self.root
+    }
+}
+
+/// Tables in use, for the boot report.
+pub fn tables_used() -> usize {
+    POOL.used.load(Ordering::Relaxed).min(POOL_TABLES)
+}
+
+/// VTCR_EL2 for every partition: T0SZ 32 (4 GiB IPA), SL0 = 1 (start at
+/// level 1), inner/outer write-back walks, inner shareable, 4 KiB granule,
+/// 40-bit PA, RES1 bit 31. And the rest of the EL2 state for guests.
+pub fn configure_el2_for_guests() {
+    let vtcr: u64 = 32 | (0b01 << 6) | (0b01 << 8) | (0b01 << 10) | (0b11 << 12) | (0b010 << 16) | (1 << 31);
+    // SAFETY: VTCR_EL2 only affects EL1&0 stage-2 translation; no guest runs
+    // yet on this core. The TLB invalidation drops anything left by firmware.
+    unsafe {
+        core::arch::asm!(
+            "msr vtcr_el2, {vtcr}",
+            "mrs {t}, midr_el1",
+            "msr vpidr_el2, {t}",
+            "isb",
+            "tlbi alle1",
+            "dsb nsh",
+            "isb",
+            vtcr = in(reg) vtcr,
+            t = out(reg) _,
+            options(nostack, preserves_flags)
+        )
+    };
+}
