@@ -52,6 +52,9 @@ impl CoreSet {
     pub const fn without(self, core: usize) -> Self {
         Self(self.0 & !(1 << core))
     }
+    pub const fn with(self, core: usize) -> Self {
+        Self(self.0 | (1 << core))
+    }
     pub const fn contains(self, core: usize) -> bool {
         self.0 & (1 << core) != 0
     }

@@ -1,7 +1,7 @@
 //! IRQ dispatch at EL2: acknowledge, route by INTID, end of interrupt.
 //!
-//! Entered from `irq_current_el` (vectors.rs) with IRQs masked; handlers do
-//! not nest. Every interrupt pending at entry is handled before returning,
+//! Entered from `irq_current_el` (vectors.rs), or called by the partition
+//! loop (module/run.rs), always with IRQs masked; handlers do not nest. Every interrupt pending at entry is handled before returning,
 //! which saves an exception round trip when a deadline and an IPI coincide.
 //! The spurious INTID 1023 ends the loop and is never acknowledged.
 use crate::{arch, gic, ipi, println, timer};
@@ -9,6 +9,12 @@ use bulkhead_board_rpi4::irq::HYP_TIMER;
 
 #[unsafe(no_mangle)]
 extern "C" fn irq_entry() {
+    dispatch();
+}
+
+/// Handles every pending interrupt. With IRQs masked: from `irq_entry`, or
+/// from the partition loop after a guest exit or an idle WFI.
+pub fn dispatch() {
     let core = arch::core_id();
     while let Some(ack) = gic::acknowledge() {
         match ack.intid() {

@@ -25,6 +25,7 @@ pub mod fault;
 pub mod gic;
 pub mod ipi;
 pub mod irq;
+pub mod module;
 pub mod panic;
 pub mod selftest;
 pub mod smp;

@@ -1,20 +1,38 @@
-//! The Bulkhead kernel binary, packed into `kernel8.img`.
+//! The Bulkhead kernel binary: with the system image `bulkhead pack` appends
+//! to it, this is `kernel8.img`.
 //!
-//! After the common boot sequence every core waits for work. Loading
-//! partitions from the system image is the next step (issue 5); until then
-//! the module idles in WFI, woken only by IPIs.
+//! After the common boot sequence core 0 validates and loads the system
+//! image; every core then runs the partition loop of `module::run`. If the
+//! image is missing or wrong, the kernel says what and where and starts no
+//! partition.
 #![no_std]
 #![no_main]
 
-use bulkhead_kernel::{arch, kernel_main, println};
+use bulkhead_kernel::{arch, irq, kernel_main, module, println};
 
 kernel_main!(main);
 
 fn main(core: usize) -> ! {
-    if core == 0 {
-        println!("core 0: no partitions configured yet; cores idle (Ctrl-A X quits QEMU)");
+    let loaded = if core == 0 {
+        module::run::install_handlers();
+        let result = module::load();
+        match &result {
+            Ok(m) => module::report(m),
+            Err(e) => {
+                println!("{e}");
+                println!("no partition started");
+            }
+        }
+        module::publish(result.is_ok());
+        result.is_ok()
+    } else {
+        module::wait_for_module()
+    };
+    if loaded {
+        module::run::run_core(core)
     }
     loop {
         arch::wait_for_interrupt();
+        irq::dispatch();
     }
 }

@@ -172,6 +172,9 @@ macro_rules! el1_registers {
         }
 
         impl El1State {
+            /// All zero.
+            pub const ZERO: Self = Self { $($reg: 0,)* };
+
             /// Reads this core's live EL1 state.
             pub fn save() -> Self {
                 let mut s = Self::default();

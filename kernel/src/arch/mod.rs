@@ -145,6 +145,21 @@ pub fn park() -> ! {
     }
 }
 
+/// Makes code written through the data cache visible to instruction fetch
+/// on every core (Arm ARM D7.5.9): clean to the point of unification,
+/// invalidate all instruction caches, inner shareable.
+pub fn sync_instruction_cache(addr: usize, len: usize) {
+    const LINE: usize = 64;
+    let mut line = addr & !(LINE - 1);
+    while line < addr + len {
+        // SAFETY: DC CVAU writes back a cache line; no memory change.
+        unsafe { core::arch::asm!("dc cvau, {0}", in(reg) line, options(nostack, preserves_flags)) };
+        line += LINE;
+    }
+    // SAFETY: cache maintenance and barriers only.
+    unsafe { core::arch::asm!("dsb ish", "ic ialluis", "dsb ish", "isb", options(nostack, preserves_flags)) };
+}
+
 /// Cleans and invalidates the data-cache lines covering `[addr, addr + len)`
 /// to the point of coherency, so a core or agent reading with caches off
 /// (a core still in the firmware's spin loop) sees the stores.

@@ -1,0 +1,423 @@
+//! The module at run time: partitions loaded from the system image, their
+//! threads, and the per-core scheduling loop.
+//!
+//! Boot (core 0, [`load`]): the packed system image that follows the kernel
+//! is validated with the shared parser (`bulkhead-image`) before anything is
+//! touched; then the kernel checks what only it can know (a partition's
+//! physical memory must be RAM outside the kernel and the image, its stacks
+//! must fit), loads each partition's segments into its own region (zeroing
+//! the rest), builds its stage-2 table, and derives the scheduling plan with
+//! `bulkhead-sched`. Any refusal prints what and where, and no partition
+//! starts.
+//!
+//! Run (every core, [`run::run_core`]): the per-core loop of `run.rs`.
+//!
+//! Locks, in the only order they may nest: a thread's context, then a
+//! core's scheduler (`CORE_SCHED[c]`), then the console. Each core takes
+//! its own scheduler on the switch path; another core's only to stop or
+//! start a partition's threads there (health actions).
+pub mod health;
+pub mod hypercall;
+pub mod run;
+pub mod text;
+
+use crate::arch::guest::{El1State, FpState, GuestFrame};
+use crate::arch::stage2::Stage2;
+use crate::{arch, println, timer};
+use bulkhead_abi::DEFAULT_STACK_SIZE;
+use bulkhead_board_rpi4::{CORES, memory};
+use bulkhead_image::{ImageError, SystemImage};
+use bulkhead_sched::{
+    CoreId, CoreScheduler, CoreSet, Epoch, ModulePlan, ModuleTimeline, Nanos, PartitionId, Schedule, ScheduleId,
+    ThreadId, ThreadSpec, Ticks, Window,
+};
+use core::fmt;
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
+use spin::{Mutex, Once};
+
+pub const MAX_PARTITIONS: usize = 16;
+pub const MAX_THREADS: usize = bulkhead_sched::MAX_THREADS;
+pub const MAX_SCHEDULES: usize = 8;
+const MAX_WINDOWS: usize = bulkhead_sched::MAX_WINDOWS;
+
+/// What the kernel keeps of a partition after boot (immutable).
+#[derive(Debug, Clone, Copy)]
+pub struct PartitionInfo {
+    pub name: &'static str,
+    pub system: bool,
+    pub phys_base: u64,
+    pub memory_size: u64,
+    pub ipa_base: u64,
+    pub entry: u64,
+    pub vttbr: u64,
+    /// Module thread ids of this partition, in declaration order.
+    pub first_thread: usize,
+    pub thread_count: usize,
+}
+
+impl PartitionInfo {
+    /// The physical address behind `[ipa, ipa + len)`, if the whole range
+    /// lies in this partition's memory (its only stage-2 mapping).
+    pub fn translate(&self, ipa: u64, len: u64) -> Option<u64> {
+        let end = ipa.checked_add(len)?;
+        (ipa >= self.ipa_base && end <= self.ipa_base + self.memory_size).then(|| self.phys_base + (ipa - self.ipa_base))
+    }
+}
+
+/// What the kernel keeps of a thread after boot (immutable).
+#[derive(Debug, Clone, Copy)]
+pub struct ThreadInfo {
+    pub name: &'static str,
+    pub partition: usize,
+    /// Index within the partition (x0 at entry, VMPIDR Aff0).
+    pub index: usize,
+    pub stack_top: u64,
+}
+
+/// The loaded module.
+pub struct Module {
+    pub image: SystemImage<'static>,
+    pub name: &'static str,
+    pub partitions: [Option<PartitionInfo>; MAX_PARTITIONS],
+    pub partition_count: usize,
+    pub threads: [Option<ThreadInfo>; MAX_THREADS],
+    pub thread_count: usize,
+    pub freq: bulkhead_time::Frequency,
+}
+
+impl Module {
+    pub fn partition(&self, id: usize) -> &PartitionInfo {
+        self.partitions[id].as_ref().expect("partition ids are dense and checked at boot")
+    }
+    pub fn thread(&self, id: usize) -> &ThreadInfo {
+        self.threads[id].as_ref().expect("thread ids are dense and checked at boot")
+    }
+}
+
+/// A partition's operating mode (ARINC 653), shared by all cores.
+pub struct PartitionRuntime {
+    pub mode: AtomicU8,
+    pub restarts: AtomicU32,
+}
+
+pub const MODE_IDLE: u8 = 0;
+pub const MODE_COLD_START: u8 = 1;
+pub const MODE_NORMAL: u8 = 3;
+
+/// A thread's saved state. `generation` changes when the partition is
+/// restarted, so a core never writes a stale live state over a fresh one.
+pub struct ThreadContext {
+    pub frame: GuestFrame,
+    pub el1: El1State,
+    pub fp: FpState,
+    pub generation: u32,
+    pub line: text::Line<{ bulkhead_abi::CONSOLE_LINE }>,
+}
+
+impl ThreadContext {
+    const EMPTY: ThreadContext = ThreadContext {
+        frame: GuestFrame { x: [0; 31], sp_el0: 0, elr: 0, spsr: 0 },
+        el1: El1State::ZERO,
+        fp: FpState { q: [0; 32], fpcr: 0, fpsr: 0 },
+        generation: 0,
+        line: text::Line::new(),
+    };
+
+    /// The state a thread starts (or restarts) in; see bulkhead-abi.
+    fn reset(&mut self, module: &Module, thread: &ThreadInfo) {
+        let p = module.partition(thread.partition);
+        self.frame = GuestFrame::default();
+        self.frame.x[0] = thread.index as u64;
+        self.frame.x[1] = p.thread_count as u64;
+        self.frame.x[2] = p.ipa_base;
+        self.frame.x[3] = p.memory_size;
+        self.frame.elr = p.entry;
+        self.frame.spsr = 0x3c5; // EL1h, D, A, I, F masked
+        self.el1 = El1State::initial(thread.stack_top);
+        self.fp = FpState::default();
+        self.generation = self.generation.wrapping_add(1);
+        self.line.clear();
+    }
+}
+
+pub static MODULE: Once<Module> = Once::new();
+static THREAD_SPECS: Once<[ThreadSpec; MAX_THREADS]> = Once::new();
+static WINDOWS: Once<[[Window; MAX_WINDOWS]; MAX_SCHEDULES]> = Once::new();
+static SCHEDULES: Once<[Schedule<'static>; MAX_SCHEDULES]> = Once::new();
+pub static PLAN: Once<ModulePlan<'static>> = Once::new();
+pub static TIMELINE: Mutex<Option<ModuleTimeline>> = Mutex::new(None);
+pub static EPOCH: AtomicU64 = AtomicU64::new(0);
+/// Set once core 0 has loaded the module and fixed the epoch (or failed).
+static READY: AtomicU8 = AtomicU8::new(0);
+const READY_OK: u8 = 1;
+const READY_FAILED: u8 = 2;
+
+pub static CONTEXTS: [Mutex<ThreadContext>; MAX_THREADS] = [const { Mutex::new(ThreadContext::EMPTY) }; MAX_THREADS];
+pub static CORE_SCHED: [Mutex<Option<CoreScheduler>>; CORES] = [const { Mutex::new(None) }; CORES];
+pub static PARTITIONS: [PartitionRuntime; MAX_PARTITIONS] =
+    [const { PartitionRuntime { mode: AtomicU8::new(MODE_IDLE), restarts: AtomicU32::new(0) } }; MAX_PARTITIONS];
+/// The partition each core is running a thread of right now (`NOT_RUNNING`
+/// in the kernel or idle), so a restart can wait until nobody runs it.
+pub static RUNNING: [AtomicU32; CORES] = [const { AtomicU32::new(NOT_RUNNING) }; CORES];
+pub const NOT_RUNNING: u32 = u32::MAX;
+pub static NEED_RESCHED: [AtomicBool; CORES] = [const { AtomicBool::new(false) }; CORES];
+
+/// Why the kernel refused the system image.
+pub enum LoadError {
+    /// Nothing follows the kernel (a kernel binary booted on its own).
+    NoImage,
+    Image(ImageError),
+    Rejected(Line),
+    Partition { name: &'static str, what: Line },
+    Plan(bulkhead_sched::PlanError),
+    Sched(bulkhead_sched::SchedError),
+}
+
+type Line = text::Line<200>;
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::NoImage => f.write_str(
+                "no system image after the kernel (no BULKHEAD magic at the 4 KiB boundary after the kernel's bytes); \
+                 build a bootable kernel8.img with `bulkhead pack FILE --kernel KERNEL --out kernel8.img`",
+            ),
+            LoadError::Image(e) => write!(f, "system image rejected: {e}"),
+            LoadError::Rejected(what) => write!(f, "system image rejected: {what}"),
+            LoadError::Partition { name, what } => write!(f, "system image rejected: partition {name}: {what}"),
+            LoadError::Plan(e) => write!(f, "system image rejected: schedule plan: {e}"),
+            LoadError::Sched(e) => write!(f, "system image rejected: scheduler: {e}"),
+        }
+    }
+}
+
+unsafe extern "C" {
+    static __kernel_start: u8;
+    static __kernel_end: u8;
+    static __system_image_start: u8;
+    static __system_image_limit: u8;
+}
+
+fn rejected(args: fmt::Arguments) -> LoadError {
+    let mut what = Line::new();
+    let _ = fmt::Write::write_fmt(&mut what, args);
+    LoadError::Rejected(what)
+}
+
+fn partition_error(name: &'static str, args: fmt::Arguments) -> LoadError {
+    let mut what = Line::new();
+    let _ = fmt::Write::write_fmt(&mut what, args);
+    LoadError::Partition { name, what }
+}
+
+/// The bytes the firmware loaded after the kernel: the system image, if any.
+fn image_bytes() -> &'static [u8] {
+    let start = &raw const __system_image_start as usize;
+    let limit = &raw const __system_image_limit as usize;
+    // SAFETY: the linker script reserves `start..limit` for the system image
+    // and nothing of the kernel lives there; the region is identity mapped
+    // normal memory and never written while the kernel runs.
+    unsafe { core::slice::from_raw_parts(start as *const u8, limit - start) }
+}
+
+/// Core 0: validates and loads the system image, and fixes the epoch.
+pub fn load() -> Result<&'static Module, LoadError> {
+    let bytes = image_bytes();
+    if bytes.get(..8) != Some(&bulkhead_image::MAGIC[..]) {
+        return Err(LoadError::NoImage);
+    }
+    let image = SystemImage::parse(bytes).map_err(LoadError::Image)?;
+    let module_rec = image.module();
+    if module_rec.core_count as usize > CORES {
+        return Err(rejected(format_args!("module.core_count: {} cores, but the board has {CORES}", module_rec.core_count)));
+    }
+    let partition_total = image.partitions().len();
+    if partition_total > MAX_PARTITIONS {
+        return Err(rejected(format_args!("partition table: {partition_total} partitions, the kernel supports {MAX_PARTITIONS}")));
+    }
+    if image.threads().len() > MAX_THREADS {
+        return Err(rejected(format_args!("thread table: {} threads, the kernel supports {MAX_THREADS}", image.threads().len())));
+    }
+    if image.schedules().len() > MAX_SCHEDULES {
+        return Err(rejected(format_args!("schedule table: {} schedules, the kernel supports {MAX_SCHEDULES}", image.schedules().len())));
+    }
+
+    let kernel = (&raw const __kernel_start as u64)..(&raw const __kernel_end as u64);
+    let image_range = (bytes.as_ptr() as u64)..(bytes.as_ptr() as u64 + image.bytes().len() as u64);
+    let mut partitions = [None; MAX_PARTITIONS];
+    let mut threads = [None; MAX_THREADS];
+    let mut thread_count = 0;
+    for p in image.partitions() {
+        let phys = p.phys_base..p.phys_end();
+        let overlaps = |r: &core::ops::Range<u64>| phys.start < r.end && r.start < phys.end;
+        if phys.start < 0x1000 || phys.end > (memory::RAM_BASE + memory::RAM_SIZE) as u64 {
+            return Err(partition_error(p.name, format_args!("memory {:#x}..{:#x} is not inside RAM {:#x}..{:#x}", phys.start, phys.end, 0x1000, memory::RAM_SIZE)));
+        }
+        if overlaps(&kernel) || overlaps(&image_range) {
+            return Err(partition_error(p.name, format_args!("memory {:#x}..{:#x} overlaps the kernel ({:#x}..{:#x}) or the system image ({:#x}..{:#x})", phys.start, phys.end, kernel.start, kernel.end, image_range.start, image_range.end)));
+        }
+        let segments_end = p.segments().map(|s| s.load_offset + s.mem_size).max().unwrap_or(0);
+        let first_thread = thread_count;
+        let mut stack_top = p.ipa_base + p.memory_size;
+        let mut stacks = 0u64;
+        for t in image.threads_of(p.id) {
+            let size = if t.stack_size == 0 { DEFAULT_STACK_SIZE } else { t.stack_size };
+            if size % 16 != 0 {
+                return Err(partition_error(p.name, format_args!("thread {}: stack size {size} is not a multiple of 16", t.name)));
+            }
+            threads[thread_count] = Some(ThreadInfo { name: t.name, partition: p.id as usize, index: thread_count - first_thread, stack_top });
+            stack_top -= size.min(stack_top);
+            stacks += size;
+            thread_count += 1;
+        }
+        if segments_end + stacks > p.memory_size {
+            return Err(partition_error(p.name, format_args!("image ({segments_end:#x} bytes) and thread stacks ({stacks:#x} bytes) need more than its {:#x} bytes of memory", p.memory_size)));
+        }
+        let stage2 = Stage2::map_region(p.ipa_base, p.phys_base, p.memory_size)
+            .map_err(|e| partition_error(p.name, format_args!("stage-2 map: {e}")))?;
+        let vmid = u8::try_from(p.id + 1).expect("at most 16 partitions");
+        partitions[p.id as usize] = Some(PartitionInfo {
+            name: p.name,
+            system: p.system,
+            phys_base: p.phys_base,
+            memory_size: p.memory_size,
+            ipa_base: p.ipa_base,
+            entry: p.entry_ipa,
+            vttbr: stage2.vttbr(vmid),
+            first_thread,
+            thread_count: thread_count - first_thread,
+        });
+    }
+
+    // The scheduling plan, in static storage it can borrow from.
+    let specs = THREAD_SPECS.call_once(|| {
+        let mut specs = [ThreadSpec { partition: PartitionId(0), affinity: CoreSet::from_bits(0), priority: 0 }; MAX_THREADS];
+        for t in image.threads() {
+            specs[t.index as usize] = ThreadSpec {
+                partition: PartitionId(t.partition as u8),
+                affinity: CoreSet::from_bits(t.affinity as u8),
+                priority: t.priority.min(255) as u8,
+            };
+        }
+        specs
+    });
+    if let Some(t) = image.threads().find(|t| t.priority > 255) {
+        return Err(rejected(format_args!("thread {}: priority {} is above 255", t.name, t.priority)));
+    }
+    let windows = WINDOWS.call_once(|| {
+        let mut all = [[Window { owner: None, duration: Nanos(0) }; MAX_WINDOWS]; MAX_SCHEDULES];
+        for s in image.schedules() {
+            for (slot, w) in all[s.index as usize].iter_mut().zip(s.windows()) {
+                *slot = Window { owner: w.owner.map(|o| PartitionId(o as u8)), duration: Nanos(w.duration_ns) };
+            }
+        }
+        all
+    });
+    if let Some(s) = image.schedules().find(|s| s.window_count() > MAX_WINDOWS) {
+        return Err(rejected(format_args!("schedule {}: {} windows, the kernel supports {MAX_WINDOWS}", s.name, s.window_count())));
+    }
+    let schedules = SCHEDULES.call_once(|| {
+        let empty: &'static [Window] = &[];
+        let mut all = [Schedule { major_frame: Nanos(1), windows: empty }; MAX_SCHEDULES];
+        for s in image.schedules() {
+            all[s.index as usize] = Schedule { major_frame: Nanos(s.major_frame_ns), windows: &windows[s.index as usize][..s.window_count()] };
+        }
+        all
+    });
+    let plan = ModulePlan::new(module_rec.core_count as u8, &specs[..thread_count], &schedules[..image.schedules().len()])
+        .map_err(LoadError::Plan)?;
+    let plan = PLAN.call_once(|| plan);
+
+    // Load every partition's memory now that everything is known good.
+    let module = MODULE.call_once(|| Module {
+        image,
+        name: module_rec.name,
+        partitions,
+        partition_count: partition_total,
+        threads,
+        thread_count,
+        freq: timer::frequency(),
+    });
+    for id in 0..module.partition_count {
+        load_partition_memory(module, id);
+        reset_threads(module, id);
+        PARTITIONS[id].mode.store(MODE_NORMAL, Ordering::Release);
+    }
+
+    // Every core starts at the same epoch, a little in the future so the
+    // others are waiting for it when it comes.
+    let epoch = Epoch::new(Ticks(timer::now().0 + module.freq.hz() / 100));
+    let (initial, _) = module.image.initial_schedule();
+    let timeline = ModuleTimeline::new(plan, module.freq, ScheduleId(initial as u8), epoch).map_err(LoadError::Plan)?;
+    for core in 0..(module_rec.core_count as usize) {
+        let sched = CoreScheduler::new(plan, &timeline, CoreId(core as u8)).map_err(LoadError::Sched)?;
+        *CORE_SCHED[core].lock() = Some(sched);
+    }
+    *TIMELINE.lock() = Some(timeline);
+    EPOCH.store(epoch.start().0, Ordering::Release);
+    Ok(module)
+}
+
+/// Copies a partition's segments into its memory and zeroes the rest.
+pub fn load_partition_memory(module: &Module, id: usize) {
+    let p = module.partition(id);
+    let record = module.image.partition(id as u32).expect("partition ids are dense");
+    // SAFETY: `phys_base..phys_base + memory_size` was checked at boot to be
+    // RAM outside the kernel and the system image, identity mapped, and it
+    // belongs to this partition alone; no thread of it runs while it is
+    // (re)loaded (boot, or a restart after every core has left it).
+    let memory = unsafe { core::slice::from_raw_parts_mut(p.phys_base as *mut u8, p.memory_size as usize) };
+    memory.fill(0);
+    for seg in record.segments() {
+        let start = seg.load_offset as usize;
+        memory[start..start + seg.data.len()].copy_from_slice(seg.data);
+    }
+    arch::sync_instruction_cache(p.phys_base as usize, p.memory_size as usize);
+}
+
+/// Puts every thread of a partition in its start state.
+pub fn reset_threads(module: &Module, id: usize) {
+    let p = module.partition(id);
+    for t in p.first_thread..p.first_thread + p.thread_count {
+        CONTEXTS[t].lock().reset(module, module.thread(t));
+    }
+}
+
+/// Prints the loaded module: partitions, memory, threads and cores.
+pub fn report(module: &Module) {
+    let plan = PLAN.get().expect("plan is built with the module");
+    println!("module {}: {} partitions, {} threads, {} stage-2 tables", module.name, module.partition_count, module.thread_count, arch::stage2::tables_used());
+    for id in 0..module.partition_count {
+        let p = module.partition(id);
+        println!(
+            "  partition {id} {}{}: {} KiB at {:#x} (IPA {:#x}), VMID {}",
+            p.name,
+            if p.system { " (system)" } else { "" },
+            p.memory_size / 1024,
+            p.phys_base,
+            p.ipa_base,
+            id + 1
+        );
+        for t in p.first_thread..p.first_thread + p.thread_count {
+            let core = plan.thread_core(ThreadId(t as u16)).map(|c| c.0).unwrap_or(u8::MAX);
+            println!("    thread {} on core {core}", module.thread(t).name);
+        }
+    }
+}
+
+/// Core 0 calls this after [`load`]: publishes the outcome to the others.
+pub fn publish(ok: bool) {
+    READY.store(if ok { READY_OK } else { READY_FAILED }, Ordering::Release);
+    arch::send_event();
+}
+
+/// Cores 1-3: wait for core 0's [`publish`]; `true` if the module loaded.
+pub fn wait_for_module() -> bool {
+    loop {
+        match READY.load(Ordering::Acquire) {
+            READY_OK => return true,
+            READY_FAILED => return false,
+            _ => arch::wait_for_event(),
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The per-core loop: pick the thread the scheduler says, run it until it
+//! leaves EL1, handle why it left, and again. Runs with IRQs masked at EL2
+//! throughout: the kernel never takes an interrupt in its own code here.
+//! A pending interrupt ends the guest's run (it is routed to EL2), or wakes
+//! the idle WFI (WFI wakes on a pending IRQ even while it is masked), and is
+//! then dispatched from the loop. Nothing nests.
+use super::health::{self, Event};
+use super::hypercall::{self, Outcome};
+use super::text::Line;
+use super::{CONTEXTS, CORE_SCHED, MODULE, Module, NEED_RESCHED, ThreadContext};
+use crate::arch::guest::{self, El1State, Exit};
+use crate::fault::exception_class_name;
+use crate::ipi::{self, IpiReason};
+use crate::{arch, irq, println, timer};
+use bulkhead_board_rpi4::CORES;
+use bulkhead_image::ErrorKind;
+use bulkhead_sched::Ticks;
+use core::fmt::Write;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+static WINDOW_END: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
+
+/// End of the window the core is in (for the time hypercall).
+pub fn window_end(core: usize) -> Ticks {
+    Ticks(WINDOW_END[core].load(Ordering::Relaxed))
+}
+
+fn on_deadline(core: usize, _now: Ticks) {
+    NEED_RESCHED[core].store(true, Ordering::Release);
+}
+
+fn on_reschedule(core: usize, _from: usize) {
+    NEED_RESCHED[core].store(true, Ordering::Release);
+}
+
+/// Installs the timer and Reschedule handlers. Core 0, before the others
+/// start their loops.
+pub fn install_handlers() {
+    timer::set_handler(on_deadline);
+    ipi::set_handler(IpiReason::Reschedule, on_reschedule);
+}
+
+/// Asks the core's scheduler what runs now, and arms the timer for the
+/// next decision.
+fn decide(core: usize) -> Option<usize> {
+    let now = timer::now();
+    let decision = {
+        let mut guard = CORE_SCHED[core].lock();
+        guard.as_mut()?.on_tick(now)
+    };
+    WINDOW_END[core].store(decision.window.map_or(decision.next_deadline, |w| w.end).0, Ordering::Relaxed);
+    if let Some(missed) = decision.events.missed_boundary {
+        println!(
+            "sched: core {core} missed {} boundaries (late by {} ticks), resynchronised from the epoch",
+            missed.missed, missed.late_by.0
+        );
+    }
+    timer::arm_at(decision.next_deadline);
+    decision.runs.map(|t| usize::from(t.0))
+}
+
+/// The thread whose EL1 and FP state is live in this core's registers, and
+/// the context generation it was loaded from.
+type Loaded = Option<(usize, u32)>;
+
+/// Every core, forever.
+pub fn run_core(core: usize) -> ! {
+    let module = MODULE.get().expect("run_core after a successful load");
+    if core >= module.image.module().core_count as usize {
+        loop {
+            arch::wait_for_interrupt();
+            irq::dispatch();
+        }
+    }
+    let mut loaded: Loaded = None;
+    let mut runs = decide(core);
+    loop {
+        let entered = runs.filter(|&t| health::enter(core, module.thread(t).partition));
+        match entered {
+            Some(tid) => {
+                let outcome = run_thread(module, core, tid, &mut loaded);
+                health::leave(core);
+                match outcome {
+                    Outcome::Continue => {}
+                    Outcome::Reschedule => NEED_RESCHED[core].store(true, Ordering::Relaxed),
+                    Outcome::Health(event) => health::handle(&event),
+                }
+            }
+            None => {
+                arch::wait_for_interrupt();
+                irq::dispatch();
+            }
+        }
+        if NEED_RESCHED[core].swap(false, Ordering::AcqRel) {
+            runs = decide(core);
+        }
+    }
+}
+
+/// Runs thread `tid` once, until it leaves EL1.
+fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> Outcome {
+    // Save the previous thread's live state, unless its partition was
+    // restarted meanwhile (then the fresh context must win).
+    if let Some((prev, generation)) = *loaded {
+        if prev != tid {
+            let mut ctx = CONTEXTS[prev].lock();
+            if ctx.generation == generation {
+                ctx.el1 = El1State::save();
+                ctx.fp.save();
+            }
+            *loaded = None;
+        }
+    }
+    let mut ctx = CONTEXTS[tid].lock();
+    if *loaded != Some((tid, ctx.generation)) {
+        ctx.el1.restore();
+        ctx.fp.restore();
+        *loaded = Some((tid, ctx.generation));
+    }
+    let thread = module.thread(tid);
+    let partition = module.partition(thread.partition);
+    guest::load_vm(partition.vttbr, 0x8000_0000 | thread.index as u64);
+    // SAFETY: the partition's stage-2 table and VMID, the trap
+    // configuration of `arch::configure_el2` and this thread's EL1/FP state
+    // are loaded; the frame's SPSR was built by `ThreadContext::reset` as
+    // EL1h and is only ever rewritten by the exit path from a lower EL, so
+    // the eret goes to EL1 or EL0; IRQs are masked at EL2.
+    let exit = unsafe { guest::run_guest(&mut ctx.frame) };
+    match exit {
+        Exit::Irq | Exit::Fiq => {
+            drop(ctx);
+            irq::dispatch();
+            Outcome::Continue
+        }
+        Exit::Sync => handle_sync(core, tid, &mut ctx),
+        Exit::SError => fault(core, tid, ErrorKind::Stage2Abort, format_args!("SError (asynchronous external abort) at PC {:#x}", ctx.frame.elr)),
+        Exit::Aarch32 => fault(core, tid, ErrorKind::TrappedOperation, format_args!("exception from AArch32 state at PC {:#x}: partitions must stay AArch64", ctx.frame.elr)),
+    }
+}
+
+fn fault(core: usize, tid: usize, kind: ErrorKind, args: core::fmt::Arguments) -> Outcome {
+    let mut detail = Line::new();
+    let _ = detail.write_fmt(args);
+    Outcome::Health(Event { kind, thread: tid, core, detail })
+}
+
+/// A synchronous exception from the thread: a hypercall, a trap or a fault.
+fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
+    let (esr, far, hpfar): (u64, u64, u64);
+    // SAFETY: reads of the EL2 syndrome registers, no side effect.
+    unsafe {
+        core::arch::asm!(
+            "mrs {e}, esr_el2", "mrs {f}, far_el2", "mrs {h}, hpfar_el2",
+            e = out(reg) esr, f = out(reg) far, h = out(reg) hpfar,
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+    let ec = (esr >> 26) & 0x3f;
+    let pc = ctx.frame.elr;
+    match ec {
+        0x16 => hypercall::dispatch(core, tid, ctx, esr),
+        0x01 => {
+            // A trapped WFI/WFE: "nothing to do until my next event", which
+            // for a thread without interrupts is its partition's next window.
+            ctx.frame.elr += 4;
+            if let Some(sched) = CORE_SCHED[core].lock().as_mut() {
+                let _ = sched.periodic_wait(bulkhead_sched::ThreadId(tid as u16), timer::now());
+            }
+            Outcome::Reschedule
+        }
+        0x13 | 0x17 => {
+            // SMC: there is no secure monitor for partitions. If the action
+            // lets the partition go on, the call returns NOT_SUPPORTED.
+            ctx.frame.elr += 4;
+            ctx.frame.x[0] = bulkhead_abi::Status::NotSupported.raw() as u64;
+            fault(core, tid, ErrorKind::TrappedOperation, format_args!("SMC #{} at PC {pc:#x}", esr & 0xffff))
+        }
+        0x18 => {
+            // A trapped system register access (PMU, debug, physical timer,
+            // implementation defined). Skipped; a read returns 0.
+            let is_read = esr & 1 == 1;
+            let rt = ((esr >> 5) & 0x1f) as usize;
+            if is_read && rt < 31 {
+                ctx.frame.x[rt] = 0;
+            }
+            ctx.frame.elr += 4;
+            let (op0, op1, crn, crm, op2) = ((esr >> 20) & 3, (esr >> 14) & 7, (esr >> 10) & 0xf, (esr >> 1) & 0xf, (esr >> 17) & 7);
+            fault(core, tid, ErrorKind::TrappedOperation, format_args!(
+                "trapped {} of system register S{op0}_{op1}_C{crn}_C{crm}_{op2} at PC {pc:#x}",
+                if is_read { "read" } else { "write" }
+            ))
+        }
+        0x20 | 0x24 => {
+            let ipa = ((hpfar >> 4) << 12) | (far & 0xfff);
+            let el1 = El1State::save();
+            let in_vectors = pc >= el1.vbar_el1 && pc < el1.vbar_el1.wrapping_add(0x800);
+            if ec == 0x20 && in_vectors {
+                // The thread took an exception at EL1 and the vector it
+                // jumped to is not in its memory: it cannot handle it.
+                let el1_ec = (el1.esr_el1 >> 26) & 0x3f;
+                let kind = if el1_ec == 0 { ErrorKind::UndefinedInstruction } else { ErrorKind::TrappedOperation };
+                return fault(core, tid, kind, format_args!(
+                    "EL1 exception it cannot take: {} (ESR_EL1 {:#x}) at PC {:#x}, no vector table at VBAR_EL1 {:#x}",
+                    exception_class_name(el1_ec), el1.esr_el1, el1.elr_el1, el1.vbar_el1
+                ));
+            }
+            let access = if ec == 0x20 { "instruction fetch" } else if esr & (1 << 6) != 0 { "write" } else { "read" };
+            if ec == 0x24 {
+                ctx.frame.elr += 4; // if the action lets it go on, skip the access
+            }
+            fault(core, tid, ErrorKind::Stage2Abort, format_args!(
+                "stage-2 {access} fault at IPA {ipa:#x} (outside its memory), PC {pc:#x}"
+            ))
+        }
+        0x00 => {
+            ctx.frame.elr += 4;
+            fault(core, tid, ErrorKind::UndefinedInstruction, format_args!("undefined instruction trapped at PC {pc:#x}"))
+        }
+        _ => {
+            ctx.frame.elr += 4;
+            fault(core, tid, ErrorKind::TrappedOperation, format_args!(
+                "{} (EC {ec:#04x}, ESR_EL2 {esr:#x}) at PC {pc:#x}",
+                exception_class_name(ec)
+            ))
+        }
+    }
+}
