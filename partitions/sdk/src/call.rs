@@ -1,0 +1,295 @@
+//! Hypercalls: the raw `HVC #0` and a safe wrapper for every call of
+//! `bulkhead-abi`.
+//!
+//! Calling convention: Arm SMC Calling Convention (DEN 0028) section 2,
+//! applied to HVC: function ID in `w0`, arguments in `x1..x6`, status in
+//! `x0`, results in `x1..x3`. Bulkhead preserves `x4..x17` (the ABI crate
+//! says so), which the raw call relies on. Service names follow ARINC 653
+//! Part 1 APEX (GET_PARTITION_STATUS, GET_TIME, PERIODIC_WAIT, TIMED_WAIT,
+//! RAISE_APPLICATION_ERROR) where they fit.
+
+use bulkhead_abi::{Call, MAX_CONSOLE_WRITE, PartitionMode, Status};
+
+/// Issues `HVC #0` with function ID `id` in `w0` and `args` in `x1..x6`;
+/// returns `x0..x3` as the kernel left them.
+///
+/// This is the escape hatch for tests that pass bad arguments on purpose;
+/// everything else should use the safe wrappers.
+///
+/// On a host build there is no hypervisor: it returns
+/// `[Status::NotSupported as u64, 0, 0, 0]`.
+///
+/// # Safety
+///
+/// The caller answers for what the call does with its arguments: a pointer
+/// argument of a call that writes (none yet; future port reads will) must
+/// point at memory the caller owns and may have overwritten, and a call that
+/// stops or restarts the partition (RaiseApplicationError, with a health
+/// action that does) never returns, so no destructor after it runs.
+#[inline(always)]
+pub unsafe fn hvc(id: u32, args: [u64; 6]) -> [u64; 4] {
+    #[cfg(target_arch = "aarch64")]
+    {
+        let (r0, r1, r2, r3): (u64, u64, u64, u64);
+        // SAFETY: HVC #0 traps to the Bulkhead kernel, which changes no
+        // register of ours but x0..x3 (declared as outputs) and touches no
+        // memory but what the call's pointer arguments name, which the
+        // caller vouches for. It does not use our stack.
+        unsafe {
+            core::arch::asm!(
+                "hvc #0",
+                inout("x0") u64::from(id) => r0,
+                inout("x1") args[0] => r1,
+                inout("x2") args[1] => r2,
+                inout("x3") args[2] => r3,
+                in("x4") args[3],
+                in("x5") args[4],
+                in("x6") args[5],
+                options(nostack),
+            );
+        }
+        [r0, r1, r2, r3]
+    }
+    #[cfg(not(target_arch = "aarch64"))]
+    {
+        let _ = (id, args);
+        [Status::NotSupported.raw() as u64, 0, 0, 0]
+    }
+}
+
+/// `x0` as a status: `Ok(())` for 0, the error otherwise. A value the ABI
+/// does not define (a kernel bug) reads as [`Status::NotSupported`].
+fn check(x0: u64) -> Result<(), Status> {
+    match Status::from_raw(x0 as i64) {
+        Some(Status::Success) => Ok(()),
+        Some(err) => Err(err),
+        None => Err(Status::NotSupported),
+    }
+}
+
+/// A call with no arguments; `Ok([x1, x2, x3])` on success.
+fn call0(call: Call) -> Result<[u64; 3], Status> {
+    // SAFETY: `call` takes no arguments (the ones passed are zero), so
+    // nothing is read or written through a pointer.
+    let [x0, x1, x2, x3] = unsafe { hvc(call.id(), [0; 6]) };
+    check(x0).map(|()| [x1, x2, x3])
+}
+
+/// The name of a raw status, for messages: `"InvalidAddress"`, or
+/// `"unknown"` for a value the ABI does not define.
+pub fn status_name(raw: i64) -> &'static str {
+    match Status::from_raw(raw) {
+        Some(Status::Success) => "Success",
+        Some(Status::NotSupported) => "NotSupported",
+        Some(Status::InvalidParameter) => "InvalidParameter",
+        Some(Status::InvalidAddress) => "InvalidAddress",
+        Some(Status::Denied) => "Denied",
+        None => "unknown",
+    }
+}
+
+/// ABI version the kernel implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AbiVersion {
+    /// Incompatible changes.
+    pub major: u16,
+    /// Additions.
+    pub minor: u16,
+}
+
+impl AbiVersion {
+    /// The version this SDK was built against (`bulkhead-abi`).
+    pub const SDK: AbiVersion =
+        AbiVersion { major: bulkhead_abi::ABI_VERSION_MAJOR, minor: bulkhead_abi::ABI_VERSION_MINOR };
+
+    /// Whether a kernel of this version serves an SDK of version `sdk`:
+    /// same major, at least the minor.
+    pub const fn serves(self, sdk: AbiVersion) -> bool {
+        self.major == sdk.major && self.minor >= sdk.minor
+    }
+}
+
+/// `AbiVersion` (`0xC600_0000`): the kernel's ABI version.
+pub fn abi_version() -> Result<AbiVersion, Status> {
+    let [v, _, _] = call0(Call::AbiVersion)?;
+    Ok(AbiVersion { major: (v >> 16) as u16, minor: v as u16 })
+}
+
+/// Who and where the caller is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ids {
+    /// The partition's id: its declaration index in the system description.
+    pub partition: u32,
+    /// The thread's index within its partition (as `ThreadInfo::index`).
+    pub thread: u32,
+    /// The core the thread runs on now (0..=3).
+    pub core: u32,
+}
+
+/// `MyIds` (`0xC600_0001`): partition id, thread index and current core.
+pub fn my_ids() -> Result<Ids, Status> {
+    let [p, t, c] = call0(Call::MyIds)?;
+    Ok(Ids { partition: p as u32, thread: t as u32, core: c as u32 })
+}
+
+/// A partition's status, after ARINC 653 GET_PARTITION_STATUS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionStatus {
+    /// The operating mode as the kernel reported it (`x1`); see
+    /// [`PartitionStatus::mode`].
+    pub mode_raw: u64,
+    /// How many times the partition has been restarted.
+    pub restarts: u64,
+    /// Whether it is a system partition (`system = true` in the
+    /// description).
+    pub system: bool,
+}
+
+impl PartitionStatus {
+    /// The operating mode, or `None` for a value the ABI does not define.
+    pub const fn mode(&self) -> Option<PartitionMode> {
+        match self.mode_raw {
+            0 => Some(PartitionMode::Idle),
+            1 => Some(PartitionMode::ColdStart),
+            2 => Some(PartitionMode::WarmStart),
+            3 => Some(PartitionMode::Normal),
+            _ => None,
+        }
+    }
+}
+
+/// `PartitionStatus` (`0xC600_0002`): operating mode, restarts, system flag
+/// (ARINC 653 GET_PARTITION_STATUS).
+pub fn partition_status() -> Result<PartitionStatus, Status> {
+    let [mode, restarts, system] = call0(Call::PartitionStatus)?;
+    Ok(PartitionStatus { mode_raw: mode, restarts, system: system == 1 })
+}
+
+/// Module time, in nanoseconds since the module epoch (the start of major
+/// frame 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Time {
+    /// Now.
+    pub now_ns: u64,
+    /// The end of the caller's current window: the instant it loses the
+    /// module.
+    pub window_end_ns: u64,
+}
+
+impl Time {
+    /// Nanoseconds left in the current window (0 once it is over).
+    pub const fn window_remaining_ns(&self) -> u64 {
+        self.window_end_ns.saturating_sub(self.now_ns)
+    }
+}
+
+/// `GetTime` (`0xC600_0003`): now and the end of the current window
+/// (ARINC 653 GET_TIME).
+pub fn time() -> Result<Time, Status> {
+    let [now_ns, window_end_ns, _] = call0(Call::GetTime)?;
+    Ok(Time { now_ns, window_end_ns })
+}
+
+/// `ConsoleWrite` (`0xC600_0004`): write `bytes` to the module console.
+/// The kernel prints whole lines, prefixed `[partition:thread@core]`.
+///
+/// Slices longer than [`MAX_CONSOLE_WRITE`] are written in several calls
+/// (the kernel would refuse them whole). Returns the number of bytes
+/// written: all of them, or the error of the first call that failed (the
+/// chunks before it are written).
+pub fn console_write(bytes: &[u8]) -> Result<usize, Status> {
+    for chunk in bytes.chunks(MAX_CONSOLE_WRITE) {
+        // SAFETY: ConsoleWrite only reads `[ptr, ptr + len)`, which is
+        // `chunk`, a live borrowed slice of our own memory.
+        let [x0, ..] = unsafe {
+            hvc(Call::ConsoleWrite.id(), [chunk.as_ptr() as u64, chunk.len() as u64, 0, 0, 0, 0])
+        };
+        check(x0)?;
+    }
+    Ok(bytes.len())
+}
+
+/// `PeriodicWait` (`0xC600_0005`): sleep until the start of the partition's
+/// next window (ARINC 653 PERIODIC_WAIT).
+pub fn periodic_wait() -> Result<(), Status> {
+    call0(Call::PeriodicWait).map(|_| ())
+}
+
+/// `TimedWait` (`0xC600_0006`): sleep at least `delay_ns` (ARINC 653
+/// TIMED_WAIT); 0 is a yield.
+pub fn timed_wait(delay_ns: u64) -> Result<(), Status> {
+    // SAFETY: TimedWait takes a number, no pointer.
+    let [x0, ..] = unsafe { hvc(Call::TimedWait.id(), [delay_ns, 0, 0, 0, 0, 0]) };
+    check(x0)
+}
+
+/// `Yield` (`0xC600_0007`): give the core to another ready thread of the
+/// partition, or idle it until the next event.
+pub fn yield_now() -> Result<(), Status> {
+    call0(Call::Yield).map(|_| ())
+}
+
+/// `RaiseApplicationError` (`0xC600_0008`): report error `code` with
+/// `message` to the health monitor (ARINC 653 RAISE_APPLICATION_ERROR).
+///
+/// The configured `application_error` action follows: with `log` the call
+/// returns `Ok(())`; with `restart_partition`, `stop_partition` or
+/// `halt_module` it does not return. A message longer than
+/// [`MAX_ERROR_MESSAGE`](bulkhead_abi::MAX_ERROR_MESSAGE) is refused
+/// (`InvalidParameter`), not truncated: use [`MessageBuf`](crate::MessageBuf)
+/// to build one that fits.
+pub fn raise_application_error(code: u64, message: &[u8]) -> Result<(), Status> {
+    // SAFETY: RaiseApplicationError only reads `message`, a live borrowed
+    // slice. If the health action stops or restarts the partition the call
+    // never returns, which safe code may always expect of any call.
+    let [x0, ..] = unsafe {
+        hvc(Call::RaiseApplicationError.id(), [code, message.as_ptr() as u64, message.len() as u64, 0, 0, 0])
+    };
+    check(x0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_its_name() {
+        assert_eq!(status_name(0), "Success");
+        assert_eq!(status_name(-1), "NotSupported");
+        assert_eq!(status_name(-2), "InvalidParameter");
+        assert_eq!(status_name(-3), "InvalidAddress");
+        assert_eq!(status_name(-4), "Denied");
+        assert_eq!(status_name(-5), "unknown");
+        assert_eq!(status_name(7), "unknown");
+    }
+
+    #[test]
+    fn undefined_status_values_are_errors() {
+        assert_eq!(check(0), Ok(()));
+        assert_eq!(check((-3i64) as u64), Err(Status::InvalidAddress));
+        assert_eq!(check(1), Err(Status::NotSupported));
+    }
+
+    #[test]
+    fn host_build_has_no_hypervisor() {
+        assert_eq!(abi_version(), Err(Status::NotSupported));
+        assert_eq!(console_write(b"x"), Err(Status::NotSupported));
+        // An empty write makes no call at all.
+        assert_eq!(console_write(b""), Ok(0));
+    }
+
+    #[test]
+    fn version_compatibility() {
+        let k = AbiVersion { major: 1, minor: 2 };
+        assert!(k.serves(AbiVersion { major: 1, minor: 0 }));
+        assert!(!k.serves(AbiVersion { major: 1, minor: 3 }));
+        assert!(!k.serves(AbiVersion { major: 2, minor: 0 }));
+    }
+
+    #[test]
+    fn partition_modes() {
+        let s = PartitionStatus { mode_raw: 3, restarts: 0, system: false };
+        assert_eq!(s.mode(), Some(PartitionMode::Normal));
+        assert_eq!(PartitionStatus { mode_raw: 9, ..s }.mode(), None);
+    }
+}

@@ -1,0 +1,205 @@
+//! The Bulkhead partition SDK: what a partition image is built against.
+//!
+//! Sits at `partitions/sdk`; the images themselves live in
+//! `partitions/examples`, the ABI it wraps in `kernel/abi` (the one source
+//! of function IDs, status codes and limits). A partition image is a
+//! `#![no_std]`, `#![no_main]` binary for `aarch64-unknown-none`, linked
+//! with `linker/partition.ld` at IPA `0x4000_0000`, that names its entry
+//! function with [`partition_main!`]:
+//!
+//! ```ignore
+//! // src/bin/demo.rs: a whole partition image (ignored as a doctest: it is
+//! // a no_std, no_main image for aarch64-unknown-none, not a host program).
+//! #![cfg_attr(target_os = "none", no_std)]
+//! #![no_main]
+//! use bulkhead_sdk::{ThreadInfo, periodic_wait, println, time};
+//!
+//! bulkhead_sdk::partition_main!(main);
+//!
+//! fn main(thread: ThreadInfo) -> ! {
+//!     let mut window = 0u64;
+//!     loop {
+//!         let now_us = time().map(|t| t.now_ns / 1000).unwrap_or(0);
+//!         println!("demo: thread {} window {window} at {now_us} us", thread.index);
+//!         window += 1;
+//!         let _ = periodic_wait();
+//!     }
+//! }
+//! ```
+//!
+//! What the SDK provides (see `partitions/sdk/README.md` for the full
+//! guide and one section per hypercall):
+//!
+//! - start-up code (`_start`, in `.text.start`, the image's first byte): it
+//!   checks the stack the kernel gave the thread, enables FP/SIMD at EL1,
+//!   installs the SDK's EL1 vector table and calls the entry function with
+//!   a [`ThreadInfo`] built from the ABI's entry registers (`x0..x3`);
+//! - an EL1 vector table whose every entry reports the unexpected
+//!   exception (ESR_EL1, ELR_EL1, FAR_EL1) on the console and to the health
+//!   monitor (ARINC 653 RAISE_APPLICATION_ERROR), then parks the thread;
+//! - safe wrappers for every hypercall of `bulkhead-abi` ([`abi_version`],
+//!   [`my_ids`], [`partition_status`], [`time`], [`console_write`],
+//!   [`periodic_wait`], [`timed_wait`], [`yield_now`],
+//!   [`raise_application_error`]) returning `Result<_, Status>`, and the raw
+//!   [`hvc`] for tests that pass bad arguments on purpose;
+//! - [`Console`], a `core::fmt::Write` over ConsoleWrite, with [`print!`]
+//!   and [`println!`];
+//! - a `#[panic_handler]` that prints the panic, raises an application error
+//!   with its location and message, and parks the thread.
+//!
+//! Hypercalls follow the Arm SMC Calling Convention (DEN 0028) over
+//! `HVC #0`; the services carry ARINC 653 Part 1 APEX names where they fit.
+//!
+//! On a host build (unit tests, `cargo clippy --workspace`) the start-up
+//! code, the vectors and the panic handler are left out and every hypercall
+//! returns [`Status::NotSupported`], so code using the SDK type-checks and
+//! its pure parts can be tested with `cargo test`.
+#![no_std]
+
+#[cfg(test)]
+extern crate std;
+
+mod call;
+mod console;
+mod exception;
+mod message;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+mod panic;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+mod rt;
+
+pub use bulkhead_abi as abi;
+pub use bulkhead_abi::{
+    CONSOLE_LINE, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, PartitionMode, Status,
+};
+pub use call::{
+    AbiVersion, Ids, PartitionStatus, Time, abi_version, console_write, hvc, my_ids,
+    partition_status, periodic_wait, raise_application_error, status_name, time, timed_wait,
+    yield_now,
+};
+pub use console::Console;
+#[doc(hidden)]
+pub use console::_print as __print;
+pub use exception::{Exception, class_name, exception_class, vector_name};
+pub use message::{MessageBuf, TRUNCATED_MARK};
+
+/// Error codes the SDK itself passes to [`raise_application_error`].
+///
+/// The ABI leaves the meaning of the code to the application; the SDK uses
+/// these small values for the errors it raises on a thread's behalf.
+/// Applications are free to use any other value; keeping to `0x1000` and
+/// above keeps them apart from the SDK's.
+pub mod error_code {
+    /// A Rust panic (the SDK's panic handler).
+    pub const PANIC: u64 = 1;
+    /// An exception taken to EL1 (the SDK's vector table): undefined
+    /// instruction, EL1 alignment fault, unexpected interrupt...
+    pub const UNEXPECTED_EXCEPTION: u64 = 2;
+    /// The thread was entered with no usable stack (SP_EL1 zero, not
+    /// 16-byte aligned or outside partition memory), or faulted again while
+    /// reporting an exception: reported without touching memory.
+    pub const NO_STACK: u64 = 3;
+}
+
+/// What a thread learns at entry, from the ABI's entry registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadInfo {
+    /// This thread's index in its partition (`x0`): 0, 1, ... in the order
+    /// the system description declares the threads.
+    pub index: u32,
+    /// How many threads the partition has (`x1`).
+    pub count: u32,
+    /// The partition's memory base IPA (`x2`): 0x4000_0000 today, the
+    /// address the image is linked at.
+    pub memory_base: u64,
+    /// The partition's memory size in bytes (`x3`). The thread stacks are
+    /// at its top, thread 0's highest.
+    pub memory_size: u64,
+}
+
+impl ThreadInfo {
+    /// The entry registers as the ABI defines them (`kernel/abi`, "Thread
+    /// entry state"). Used by [`partition_main!`]; the counts fit in `u32`
+    /// (a partition has at most one thread per core), anything above is
+    /// clamped rather than wrapped.
+    #[doc(hidden)]
+    pub const fn __from_entry(index: u64, count: u64, base: u64, size: u64) -> ThreadInfo {
+        const fn clamp(v: u64) -> u32 {
+            if v > u32::MAX as u64 { u32::MAX } else { v as u32 }
+        }
+        ThreadInfo { index: clamp(index), count: clamp(count), memory_base: base, memory_size: size }
+    }
+
+    /// One past the last byte of partition memory (saturating: a kernel
+    /// that passed a wrapping size gets an end at 2^64 - 1).
+    pub const fn memory_end(&self) -> u64 {
+        self.memory_base.saturating_add(self.memory_size)
+    }
+}
+
+/// Names the partition's entry function: `partition_main!(main)` with
+/// `fn main(thread: ThreadInfo) -> !` or `fn main(thread: ThreadInfo)`.
+///
+/// The image's crate attributes are `#![cfg_attr(target_os = "none",
+/// no_std)]` and `#![no_main]`: `no_std` for the partition, std on the host
+/// so that `cargo clippy --workspace --all-targets` can check the image
+/// (there the macro defines a C `main` that says the binary is a partition
+/// image and exits with status 2).
+///
+/// Every thread of the partition runs the entry function, on its own core
+/// and stack; `thread.index` tells them apart.
+///
+/// **A thread whose entry function returns is done:** it calls
+/// [`periodic_wait`] forever (see [`thread_done`]), so it costs one
+/// hypercall per window and never runs user code again. It is not reported
+/// as an error; a thread that should never end should return `!`.
+#[macro_export]
+macro_rules! partition_main {
+    ($main:path) => {
+        // The SDK's `_start` calls this symbol once the thread has a stack,
+        // FP/SIMD and the SDK vectors; a missing `partition_main!` is a link
+        // error naming it.
+        // `!` coerces to `()`, so both entry signatures fit (hence the
+        // allowances, for the `-> !` case); any other return type is a type
+        // error here rather than a silently dropped value.
+        #[doc(hidden)]
+        #[allow(unreachable_code, clippy::diverging_sub_expression)]
+        #[unsafe(export_name = "__bulkhead_partition_entry")]
+        pub extern "C" fn __bulkhead_partition_entry(index: u64, count: u64, base: u64, size: u64) -> ! {
+            let thread = $crate::ThreadInfo::__from_entry(index, count, base, size);
+            let () = $main(thread);
+            $crate::thread_done()
+        }
+
+        // A host build (`cargo clippy --workspace --all-targets`) type-checks
+        // the image with std (the image says `cfg_attr(target_os = "none",
+        // no_std)`: a no_std binary cannot be checked on a host whose core is
+        // built to unwind). It links as a program that explains itself;
+        // `export_name` because the entry function may itself be `main`.
+        #[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
+        #[unsafe(export_name = "main")]
+        extern "C" fn __bulkhead_host_main(_argc: i32, _argv: *const *const u8) -> i32 {
+            ::std::eprintln!(
+                "this is a Bulkhead partition image: build it with --target aarch64-unknown-none and boot it under the kernel"
+            );
+            2
+        }
+    };
+}
+
+/// What a thread does once its entry function has returned: wait for the
+/// next window, forever (ARINC 653 PERIODIC_WAIT). The thread stays
+/// dormant, and a partition restart starts it afresh.
+pub fn thread_done() -> ! {
+    park()
+}
+
+/// Parks the calling thread for good: periodic waits forever. Should the
+/// kernel refuse PeriodicWait (it should not), the loop just asks again:
+/// the thread never runs user code again either way, and the kernel takes
+/// the core back at the window's end.
+pub(crate) fn park() -> ! {
+    loop {
+        let _ = periodic_wait();
+    }
+}
