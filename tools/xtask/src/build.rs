@@ -4,8 +4,10 @@
 //! and benchmark images under `kernel/src/bin`) is built for
 //! `aarch64-unknown-none` in release mode, then `llvm-objcopy -O binary`
 //! (from the rustup component `llvm-tools`, pinned in rust-toolchain.toml)
-//! writes `target/images/NAME.img`. The product image is also written as
-//! `target/images/kernel8.img`, the name the Pi firmware boots.
+//! writes `target/images/NAME.img`. [`build_all`] then builds the
+//! partitions and packs the system descriptions with the product kernel:
+//! `partitions/demo.toml` into `target/images/kernel8.img`, the name the Pi
+//! firmware boots.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -81,11 +83,69 @@ pub fn build_images() -> Result<Vec<Image>, String> {
         let raw = out_dir.join(format!("{name}.img"));
         run(Command::new(&objcopy).arg("-O").arg("binary").arg(&elf).arg(&raw))?;
         images.push(Image { name: name.clone(), elf: elf.clone(), raw: raw.clone() });
-        if name == "bulkhead" {
-            let kernel8 = out_dir.join("kernel8.img");
-            std::fs::copy(&raw, &kernel8).map_err(|e| format!("cannot write {}: {e}", kernel8.display()))?;
-            images.push(Image { name: "kernel8".into(), elf, raw: kernel8 });
+    }
+    Ok(images)
+}
+
+/// Where partition ELF files are built: the SDK targets the ordinary
+/// (hard-float) bare-metal target, partitions may use FP/SIMD.
+pub const PARTITION_TARGET: &str = "aarch64-unknown-none";
+
+/// Builds every partition binary under `partitions/examples`.
+pub fn build_partitions() -> Result<PathBuf, String> {
+    let root = workspace_root();
+    let status = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["build", "--release", "--target", PARTITION_TARGET, "-p", "bulkhead-partitions", "--bins"])
+        .status()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !status.success() {
+        return Err("partition build failed".into());
+    }
+    Ok(root.join("target").join(PARTITION_TARGET).join("release"))
+}
+
+/// Packs `description` with the product kernel into a bootable image at
+/// `out` (kernel, padding to 4 KiB, system image), with `bulkhead pack`.
+pub fn pack(description: &Path, kernel: &Path, elf_dir: &Path, out: &Path) -> Result<(), String> {
+    let root = workspace_root();
+    run(Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["run", "--release", "--quiet", "-p", "bulkhead", "--", "pack"])
+        .arg(description)
+        .arg("--kernel")
+        .arg(kernel)
+        .arg("--elf-dir")
+        .arg(elf_dir)
+        .arg("--out")
+        .arg(out))
+    .map(|_| ())
+}
+
+/// Builds the kernel, the partitions, and packs every system description:
+/// `partitions/demo.toml` becomes `kernel8.img`, each
+/// `partitions/tests/NAME.toml` becomes `NAME.img`.
+pub fn build_all() -> Result<Vec<Image>, String> {
+    let mut images = build_images()?;
+    let elf_dir = build_partitions()?;
+    let root = workspace_root();
+    let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("the kernel binary was not built")?.clone();
+    let out_dir = root.join("target/images");
+    let mut systems = vec![("kernel8".to_string(), root.join("partitions/demo.toml"))];
+    let tests_dir = root.join("partitions/tests");
+    if let Ok(entries) = std::fs::read_dir(&tests_dir) {
+        let mut found: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
+        found.sort();
+        for path in found {
+            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+            systems.push((stem, path));
         }
+    }
+    for (name, description) in systems {
+        let out = out_dir.join(format!("{name}.img"));
+        pack(&description, &kernel.raw, &elf_dir, &out).map_err(|e| format!("packing {}: {e}", description.display()))?;
+        images.retain(|i| i.name != name);
+        images.push(Image { name, elf: kernel.elf.clone(), raw: out });
     }
     Ok(images)
 }

@@ -2,7 +2,7 @@
 //!
 //! | command                   | what it does                                              |
 //! |---------------------------|-----------------------------------------------------------|
-//! | `build`                   | builds every kernel binary and writes `target/images/NAME.img` (raw, via llvm-objcopy) next to the ELF |
+//! | `build`                   | builds every kernel binary (`target/images/NAME.img`, raw, via llvm-objcopy), the partitions, and packs `partitions/demo.toml` into `target/images/kernel8.img` and each `partitions/tests/NAME.toml` into `NAME.img` |
 //! | `run [IMAGE]`             | builds, then boots IMAGE (default `kernel8`) in `qemu-system-aarch64 -M raspi4b` on this terminal |
 //! | `test`                    | host tests (`cargo test` over the workspace), then every QEMU test |
 //! | `qemu-test [NAME...]`     | only the QEMU tests (all, or those named)                 |
@@ -17,7 +17,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("build") => build::build_images().map(|images| {
+        Some("build") => build::build_all().map(|images| {
             for image in images {
                 println!("{}", image.raw.display());
             }
@@ -42,7 +42,7 @@ fn main() -> ExitCode {
 }
 
 fn run(image: &str) -> Result<(), String> {
-    let images = build::build_images()?;
+    let images = build::build_all()?;
     let image = images
         .iter()
         .find(|i| i.name == image)

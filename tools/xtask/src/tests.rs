@@ -86,11 +86,11 @@ fn all_tests() -> Vec<QemuTest> {
     vec![
         QemuTest {
             name: "boot-el2",
-            what: "raw kernel8.img entered at EL2: four cores online, distinct MPIDRs, banner",
-            image: "kernel8",
+            what: "raw kernel image entered at EL2: four cores online, distinct MPIDRs, banner; no system image is refused",
+            image: "bulkhead",
             format: Format::Raw,
             semihosting: false,
-            expect: || with_boot(vec![Expect::line(r"^core 0: no partitions configured yet")]),
+            expect: || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")]),
             ending: Ending::Stop,
             check: Some(four_distinct_cores),
         },
@@ -100,7 +100,7 @@ fn all_tests() -> Vec<QemuTest> {
             image: "bulkhead",
             format: Format::Elf,
             semihosting: false,
-            expect: || with_boot(vec![Expect::line(r"^core 0: no partitions configured yet")]),
+            expect: || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")]),
             ending: Ending::Stop,
             check: Some(four_distinct_cores),
         },
@@ -228,7 +228,7 @@ pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
             return Err(format!("no QEMU test named {name}; known: {}", known.join(", ")));
         }
     }
-    let images = build::build_images()?;
+    let images = build::build_all()?;
     let (mut passed, mut failed) = (0, 0);
     for test in tests.iter().filter(|t| only.is_empty() || only.iter().any(|n| n == t.name)) {
         let started = Instant::now();
