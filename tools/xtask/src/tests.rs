@@ -24,6 +24,9 @@ struct QemuTest {
     image: &'static str,
     format: Format,
     semihosting: bool,
+    /// Run under `-icount shift=0,sleep=off`: virtual time follows the
+    /// instruction count, so partition timing is deterministic.
+    icount: bool,
     expect: fn() -> Vec<Expect>,
     ending: Ending,
     check: Option<fn(&Captured) -> Result<(), String>>,
@@ -82,14 +85,119 @@ fn with_boot(mut rest: Vec<Expect>) -> Vec<Expect> {
 /// (their 5 ms heartbeats would otherwise show up at once).
 const QUIET: Duration = Duration::from_millis(500);
 
+/// The windows of `partitions/demo.toml` (ms into its 20 ms major frame).
+const DEMO_FRAME_US: u64 = 20_000;
+const DEMO_WINDOWS: &[(&str, u64, u64)] = &[("hello", 0, 4_000), ("multicore", 4_000, 12_000), ("monitor", 14_000, 18_000)];
+
+/// Every partition line that carries its time (`... at T us`, read with the
+/// GetTime hypercall while the thread ran) must fall inside one of that
+/// partition's windows; a thread that says which core it is on must be on
+/// the core the kernel's prefix names; each partition must have printed.
+fn demo_lines_in_their_windows(out: &Captured) -> Result<(), String> {
+    let re = regex::Regex::new(r"^\[(\w+):(\w+)@(\d)\] (.*?)(?: at (\d+) us)?$").expect("valid regex");
+    let on_core = regex::Regex::new(r"on core (\d)").expect("valid regex");
+    let mut timed = [0usize; 3];
+    for line in &out.lines {
+        let Some(c) = re.captures(line) else { continue };
+        let partition = &c[1];
+        let prefix_core = &c[3];
+        if let Some(oc) = on_core.captures(&c[4]) {
+            if &oc[1] != prefix_core {
+                return Err(format!("line says core {} but the kernel printed it from core {prefix_core}: {line}", &oc[1]));
+            }
+        }
+        let Some(t) = c.get(5) else { continue };
+        let t: u64 = t.as_str().parse().map_err(|e| format!("bad time in {line}: {e}"))?;
+        let (i, (_, start, end)) = DEMO_WINDOWS
+            .iter()
+            .enumerate()
+            .find(|(_, (name, _, _))| *name == partition)
+            .ok_or_else(|| format!("line from unknown partition {partition}: {line}"))?;
+        let offset = t % DEMO_FRAME_US;
+        if offset < *start || offset >= *end {
+            return Err(format!(
+                "{partition} printed at {t} us, {offset} us into its major frame, outside its window {start}..{end} us: {line}"
+            ));
+        }
+        timed[i] += 1;
+    }
+    for ((name, _, _), n) in DEMO_WINDOWS.iter().zip(timed) {
+        if n < 10 {
+            return Err(format!("only {n} timed lines from {name}; expected at least 10"));
+        }
+    }
+    Ok(())
+}
+
 fn all_tests() -> Vec<QemuTest> {
     vec![
+        QemuTest {
+            name: "bad-image-version",
+            what: "a system image of another format version is refused, naming the field; no partition starts",
+            image: "bad-version",
+            format: Format::Raw,
+            semihosting: false,
+            icount: false,
+            expect: || {
+                with_boot(vec![
+                    Expect::line(r"^system image rejected: header\.version: format version 2, this kernel reads version 1$"),
+                    Expect::line(r"^no partition started$"),
+                ])
+            },
+            ending: Ending::Quiet(QUIET),
+            check: None,
+        },
+        QemuTest {
+            name: "bad-image-crc",
+            what: "a corrupted system image is refused by its checksum; no partition starts",
+            image: "bad-crc",
+            format: Format::Raw,
+            semihosting: false,
+            icount: false,
+            expect: || {
+                with_boot(vec![
+                    Expect::line(r"^system image rejected: header\.crc32: stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}$"),
+                    Expect::line(r"^no partition started$"),
+                ])
+            },
+            ending: Ending::Quiet(QUIET),
+            check: None,
+        },
+        QemuTest {
+            name: "demo",
+            what: "the demo module: three partitions across four cores, each line inside its partition's window",
+            image: "kernel8",
+            format: Format::Raw,
+            semihosting: false,
+            icount: true,
+            expect: || {
+                with_boot(vec![
+                    Expect::line(r"^module demo: 3 partitions, 6 threads"),
+                    Expect::line(r"^\[hello:main@0\] hello: partition 0 thread 0 of 1 on core 0, ABI 1\.0"),
+                    Expect::all_of(&[
+                        r"^\[multicore:worker0@0\] multicore: thread 0 on core 0, window 0",
+                        r"^\[multicore:worker1@1\] multicore: thread 1 on core 1, window 0",
+                        r"^\[multicore:worker2@2\] multicore: thread 2 on core 2, window 0",
+                        r"^\[multicore:worker3@3\] multicore: thread 3 on core 3, window 0",
+                    ]),
+                    Expect::line(r"^\[monitor:main@0\] monitor: window 0 at \d+ us"),
+                    Expect::all_of(&[
+                        r"^\[hello:main@0\] hello: window 50 at",
+                        r"^\[multicore:worker3@3\] multicore: thread 3 on core 3, window 50",
+                        r"^\[monitor:main@0\] monitor: window 50 at",
+                    ]),
+                ])
+            },
+            ending: Ending::Stop,
+            check: Some(demo_lines_in_their_windows),
+        },
         QemuTest {
             name: "boot-el2",
             what: "raw kernel image entered at EL2: four cores online, distinct MPIDRs, banner; no system image is refused",
             image: "bulkhead",
             format: Format::Raw,
             semihosting: false,
+            icount: false,
             expect: || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")]),
             ending: Ending::Stop,
             check: Some(four_distinct_cores),
@@ -100,6 +208,7 @@ fn all_tests() -> Vec<QemuTest> {
             image: "bulkhead",
             format: Format::Elf,
             semihosting: false,
+            icount: false,
             expect: || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")]),
             ending: Ending::Stop,
             check: Some(four_distinct_cores),
@@ -110,6 +219,7 @@ fn all_tests() -> Vec<QemuTest> {
             image: "selftest-fault",
             format: Format::Raw,
             semihosting: false,
+            icount: false,
             expect: || {
                 let mut e = with_boot(vec![
                     Expect::line(r"^core 2: reading unmapped address 0x80000000$"),
@@ -130,6 +240,7 @@ fn all_tests() -> Vec<QemuTest> {
             image: "selftest-overflow",
             format: Format::Raw,
             semihosting: false,
+            icount: false,
             expect: || {
                 let mut e = with_boot(vec![
                     Expect::line(r"^core 1: recursing without end$"),
@@ -148,6 +259,7 @@ fn all_tests() -> Vec<QemuTest> {
             image: "selftest-panic",
             format: Format::Raw,
             semihosting: false,
+            icount: false,
             expect: || {
                 let mut e = with_boot(vec![Expect::line(
                     r"^\*\*\* kernel panic on core 3 at kernel/src/bin/selftest-panic\.rs:\d+:\d+: assertion `left == right` failed: deliberate test panic$",
@@ -164,6 +276,7 @@ fn all_tests() -> Vec<QemuTest> {
             image: "selftest-halt",
             format: Format::Raw,
             semihosting: false,
+            icount: false,
             expect: || {
                 let mut e = with_boot(vec![
                     Expect::all_of(&[r"^core 0: heartbeat 1$", r"^core 1: heartbeat 1$", r"^core 3: heartbeat 1$"]),
@@ -181,6 +294,7 @@ fn all_tests() -> Vec<QemuTest> {
             image: "selftest-timer",
             format: Format::Raw,
             semihosting: true,
+            icount: false,
             expect: || {
                 let mut e = boot_expectations();
                 for c in 0..4 {
@@ -200,6 +314,7 @@ fn all_tests() -> Vec<QemuTest> {
             image: "selftest-ipi",
             format: Format::Raw,
             semihosting: true,
+            icount: false,
             expect: || {
                 let mut e = boot_expectations();
                 for a in 0..4 {
@@ -218,6 +333,22 @@ fn all_tests() -> Vec<QemuTest> {
     ]
 }
 
+/// Writes `NAME.img`: `kernel8.img` with one byte of its system image
+/// changed, to check the kernel's refusal of a bad image.
+fn corrupted_image(images: &mut Vec<Image>, name: &str, offset_in_system_image: usize, value: u8) -> Result<(), String> {
+    let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("kernel image missing")?;
+    let packed = images.iter().find(|i| i.name == "kernel8").ok_or("kernel8.img missing")?;
+    let kernel_len = std::fs::metadata(&kernel.raw).map_err(|e| e.to_string())?.len() as usize;
+    let mut bytes = std::fs::read(&packed.raw).map_err(|e| format!("cannot read {}: {e}", packed.raw.display()))?;
+    let at = kernel_len.next_multiple_of(4096) + offset_in_system_image;
+    let byte = bytes.get_mut(at).ok_or_else(|| format!("{} has no byte {at}", packed.raw.display()))?;
+    *byte = value;
+    let raw = packed.raw.with_file_name(format!("{name}.img"));
+    std::fs::write(&raw, &bytes).map_err(|e| format!("cannot write {}: {e}", raw.display()))?;
+    images.push(Image { name: name.to_string(), elf: packed.elf.clone(), raw });
+    Ok(())
+}
+
 /// Runs the QEMU tests named in `only` (all when empty). Prints one line per
 /// test and closes with `N passed, M failed`.
 pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
@@ -228,7 +359,11 @@ pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
             return Err(format!("no QEMU test named {name}; known: {}", known.join(", ")));
         }
     }
-    let images = build::build_all()?;
+    let mut images = build::build_all()?;
+    // Header byte 8 is the format version; byte 200 lies in the tables,
+    // covered by the CRC.
+    corrupted_image(&mut images, "bad-version", 8, 2)?;
+    corrupted_image(&mut images, "bad-crc", 200, 0xa5)?;
     let (mut passed, mut failed) = (0, 0);
     for test in tests.iter().filter(|t| only.is_empty() || only.iter().any(|n| n == t.name)) {
         let started = Instant::now();
@@ -258,7 +393,7 @@ fn run_one(test: &QemuTest, images: &[Image]) -> Result<(), String> {
         Format::Raw => &image.raw,
         Format::Elf => &image.elf,
     };
-    let run = Run { image: path, semihosting: test.semihosting, icount: false, timeout: Duration::from_secs(60) };
+    let run = Run { image: path, semihosting: test.semihosting, icount: test.icount, timeout: Duration::from_secs(60) };
     let captured = qemu::run(&run, &(test.expect)(), &test.ending)?;
     if let Some(check) = test.check {
         check(&captured).map_err(|e| format!("{e}\n--- captured output ---\n{}", captured.text()))?;
