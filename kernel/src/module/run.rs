@@ -16,9 +16,17 @@ use bulkhead_board_rpi4::CORES;
 use bulkhead_image::ErrorKind;
 use bulkhead_sched::Ticks;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use super::MAX_THREADS;
 
 static WINDOW_END: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
+/// Threads whose trapped WFI / window overrun has been reported: each is
+/// said once per thread, not once per window.
+static REPORTED_WFI: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+static REPORTED_OVERRUN: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+
+/// Which window of which frame a decision belongs to.
+type WindowKey = Option<(u64, u16)>;
 
 /// End of the window the core is in (for the time hypercall).
 pub fn window_end(core: usize) -> Ticks {
@@ -42,11 +50,14 @@ pub fn install_handlers() {
 
 /// Asks the core's scheduler what runs now, and arms the timer for the
 /// next decision.
-fn decide(core: usize) -> Option<usize> {
+fn decide(core: usize) -> (Option<usize>, WindowKey) {
     let now = timer::now();
     let decision = {
         let mut guard = CORE_SCHED[core].lock();
-        guard.as_mut()?.on_tick(now)
+        match guard.as_mut() {
+            Some(sched) => sched.on_tick(now),
+            None => return (None, None),
+        }
     };
     WINDOW_END[core].store(decision.window.map_or(decision.next_deadline, |w| w.end).0, Ordering::Relaxed);
     if let Some(missed) = decision.events.missed_boundary {
@@ -56,7 +67,25 @@ fn decide(core: usize) -> Option<usize> {
         );
     }
     timer::arm_at(decision.next_deadline);
-    decision.runs.map(|t| usize::from(t.0))
+    (decision.runs.map(|t| usize::from(t.0)), decision.window.map(|w| (w.frame, w.entry)))
+}
+
+/// A thread that was running when its window ended and is still Ready
+/// overran its window: the kernel took the core back at the boundary.
+fn report_overrun(module: &Module, core: usize, tid: usize) {
+    let ready = CORE_SCHED[core]
+        .lock()
+        .as_ref()
+        .and_then(|s| s.thread_state(bulkhead_sched::ThreadId(tid as u16)))
+        == Some(bulkhead_sched::ThreadState::Ready);
+    if ready && !REPORTED_OVERRUN[tid].swap(true, Ordering::Relaxed) {
+        let thread = module.thread(tid);
+        println!(
+            "sched: partition {} thread {} core {core}: still running at the end of its window, preempted (reported once per thread)",
+            module.partition(thread.partition).name,
+            thread.name
+        );
+    }
 }
 
 /// The thread whose EL1 and FP state is live in this core's registers, and
@@ -73,15 +102,17 @@ pub fn run_core(core: usize) -> ! {
         }
     }
     let mut loaded: Loaded = None;
-    let mut runs = decide(core);
+    let (mut runs, mut window) = decide(core);
     loop {
         let entered = runs.filter(|&t| health::enter(core, module.thread(t).partition));
+        // The thread that was running when the core was interrupted, if any.
+        let mut interrupted = None;
         match entered {
             Some(tid) => {
                 let outcome = run_thread(module, core, tid, &mut loaded);
                 health::leave(core);
                 match outcome {
-                    Outcome::Continue => {}
+                    Outcome::Continue => interrupted = Some(tid),
                     Outcome::Reschedule => NEED_RESCHED[core].store(true, Ordering::Relaxed),
                     Outcome::Health(event) => health::handle(&event),
                 }
@@ -92,7 +123,11 @@ pub fn run_core(core: usize) -> ! {
             }
         }
         if NEED_RESCHED[core].swap(false, Ordering::AcqRel) {
-            runs = decide(core);
+            let previous_window = window;
+            (runs, window) = decide(core);
+            if let Some(tid) = interrupted.filter(|_| window != previous_window) {
+                report_overrun(module, core, tid);
+            }
         }
     }
 }
@@ -165,6 +200,16 @@ fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
             ctx.frame.elr += 4;
             if let Some(sched) = CORE_SCHED[core].lock().as_mut() {
                 let _ = sched.periodic_wait(bulkhead_sched::ThreadId(tid as u16), timer::now());
+            }
+            if !REPORTED_WFI[tid].swap(true, Ordering::Relaxed) {
+                let module = MODULE.get().expect("running");
+                let thread = module.thread(tid);
+                println!(
+                    "sched: partition {} thread {} core {core}: trapped {} at PC {pc:#x}: the thread waits for its next window (reported once per thread)",
+                    module.partition(thread.partition).name,
+                    thread.name,
+                    if esr & 1 == 1 { "WFE" } else { "WFI" }
+                );
             }
             Outcome::Reschedule
         }

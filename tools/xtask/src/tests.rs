@@ -129,7 +129,155 @@ fn demo_lines_in_their_windows(out: &Captured) -> Result<(), String> {
     Ok(())
 }
 
+/// The bystander of every isolation test (`partitions/tests/*.toml`): the
+/// partition `ticker` owns 4..8 ms of a 10 ms major frame and prints
+/// `ticker: tick N at T us` once per frame.
+const TICKER_FRAME_US: u64 = 10_000;
+const TICKER_WINDOW_US: (u64, u64) = (4_000, 8_000);
+
+/// The bystander kept its schedule: every tick inside its window, one per
+/// major frame, none missing; and once a hostile partition is reported
+/// stopped, it prints nothing more.
+fn ticker_on_schedule(out: &Captured) -> Result<(), String> {
+    let re = regex::Regex::new(r"^\[ticker:main@0\] ticker: tick (\d+) at (\d+) us$").expect("valid regex");
+    let mut previous: Option<(u64, u64)> = None;
+    let mut ticks = 0;
+    let mut stopped: Option<String> = None;
+    for line in &out.lines {
+        if let Some(name) = line.strip_prefix("health: partition ").and_then(|l| l.strip_suffix(" stopped")) {
+            stopped = Some(format!("[{name}:"));
+            continue;
+        }
+        if let Some(prefix) = &stopped {
+            if line.starts_with(prefix.as_str()) {
+                return Err(format!("a stopped partition went on printing: {line}"));
+            }
+        }
+        let Some(c) = re.captures(line) else { continue };
+        let (n, t): (u64, u64) = (c[1].parse().expect("digits"), c[2].parse().expect("digits"));
+        let offset = t % TICKER_FRAME_US;
+        if offset < TICKER_WINDOW_US.0 || offset >= TICKER_WINDOW_US.1 {
+            return Err(format!("ticker printed {offset} us into its frame, outside its window: {line}"));
+        }
+        if let Some((pn, pt)) = previous {
+            if n != pn + 1 || t / TICKER_FRAME_US != pt / TICKER_FRAME_US + 1 {
+                return Err(format!("ticker lost its rhythm: tick {pn} at {pt} us, then tick {n} at {t} us"));
+            }
+        }
+        previous = Some((n, t));
+        ticks += 1;
+    }
+    if ticks < 20 {
+        return Err(format!("only {ticks} ticker lines"));
+    }
+    Ok(())
+}
+
+/// An isolation test: the hostile image's lines, then the bystander goes on.
+fn hostile(name: &'static str, what: &'static str, expect: fn() -> Vec<Expect>) -> QemuTest {
+    QemuTest {
+        name,
+        what,
+        image: name,
+        format: Format::Raw,
+        semihosting: false,
+        icount: true,
+        expect,
+        ending: Ending::Stop,
+        check: Some(ticker_on_schedule),
+    }
+}
+
+fn then_ticker(mut e: Vec<Expect>) -> Vec<Expect> {
+    e.push(Expect::line(r"^\[ticker:main@0\] ticker: tick 30 at \d+ us$"));
+    with_boot(e)
+}
+
+fn hostile_tests() -> Vec<QemuTest> {
+    vec![
+        hostile("hostile-write", "a partition writing outside its memory is restarted; the bystander stays on time", || {
+            then_ticker(vec![
+                Expect::line(r"^\[hostile-write:main@0\] hostile-write: writing past the end of my memory at IPA 0x40200000 \(restarts 0\)$"),
+                Expect::line(r"^health: partition hostile-write thread main core 0: stage2_abort: stage-2 write fault at IPA 0x40200000 \(outside its memory\), PC 0x[0-9a-f]+ -> restart_partition$"),
+                Expect::line(r"^health: partition hostile-write restarted \(restart 1\)$"),
+                Expect::line(r"^\[hostile-write:main@0\] hostile-write: writing past the end of my memory at IPA 0x40200000 \(restarts 1\)$"),
+            ])
+        }),
+        hostile("hostile-read-kernel", "a partition reading the kernel's memory faults in stage 2 and is stopped", || {
+            then_ticker(vec![
+                Expect::line(r"^health: partition hostile-read-kernel thread main core 0: stage2_abort: stage-2 read fault at IPA 0x80000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition$"),
+                Expect::line(r"^health: partition hostile-read-kernel stopped$"),
+            ])
+        }),
+        hostile("hostile-mmio", "a partition touching the GIC faults in stage 2 and is stopped", || {
+            then_ticker(vec![
+                Expect::line(r"^health: partition hostile-mmio thread main core 0: stage2_abort: stage-2 read fault at IPA 0xff841000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition$"),
+                Expect::line(r"^health: partition hostile-mmio stopped$"),
+            ])
+        }),
+        hostile("hostile-uart", "a partition writing the UART faults in stage 2 and is stopped", || {
+            then_ticker(vec![
+                Expect::line(r"^health: partition hostile-uart thread main core 0: stage2_abort: stage-2 write fault at IPA 0xfe201000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition$"),
+                Expect::line(r"^health: partition hostile-uart stopped$"),
+            ])
+        }),
+        hostile("hostile-smc", "SMC from a partition is trapped and the partition stopped", || {
+            then_ticker(vec![
+                Expect::line(r"^health: partition hostile-smc thread main core 0: trapped_operation: SMC #0 at PC 0x[0-9a-f]+ -> stop_partition$"),
+                Expect::line(r"^health: partition hostile-smc stopped$"),
+            ])
+        }),
+        hostile("hostile-wfi", "WFI forever does not stall the core: the thread waits for its next window", || {
+            then_ticker(vec![Expect::line(
+                r"^sched: partition hostile-wfi thread main core 0: trapped WFI at PC 0x[0-9a-f]+: the thread waits for its next window",
+            )])
+        }),
+        hostile("hostile-spin", "a tight infinite loop is preempted at the end of its window", || {
+            then_ticker(vec![Expect::line(
+                r"^sched: partition hostile-spin thread main core 0: still running at the end of its window, preempted",
+            )])
+        }),
+        hostile("hostile-hypercalls", "hypercalls with bad ids, pointers and lengths get clear errors, nothing is read", || {
+            let case = |c: &str, status: &str| format!(r"^\[hostile-hypercalls:main@0\] hostile-hypercalls: {c}: status {status}$");
+            let cases = [
+                case("unknown function id", r"-1 \(NotSupported\)"),
+                case("console null pointer", r"-3 \(InvalidAddress\)"),
+                r"^\[hostile-hypercalls:main@0\] hostile-hypercalls: this line came through an unaligned pointer$".to_string(),
+                case("console unaligned pointer", r"0 \(Success\)"),
+                case("console past end of memory", r"-3 \(InvalidAddress\)"),
+                case("console wrapping range", r"-3 \(InvalidAddress\)"),
+                case("console kernel address", r"-3 \(InvalidAddress\)"),
+                case("console huge length", r"-2 \(InvalidParameter\)"),
+                case("error message too long", r"-2 \(InvalidParameter\)"),
+                r#"^health: partition hostile-hypercalls thread main core 0: application_error: application error 4096: "hostile-hypercalls: a valid application error" -> log$"#.to_string(),
+                case("error message within limits", r"0 \(Success\)"),
+                r"^\[hostile-hypercalls:main@0\] hostile-hypercalls: done$".to_string(),
+            ];
+            then_ticker(cases.iter().map(|c| Expect::line(c)).collect())
+        }),
+        hostile("hostile-novector", "an EL1 exception with no vector table is caught and the partition stopped", || {
+            then_ticker(vec![
+                Expect::line(r"^health: partition hostile-novector thread main core 0: undefined_instruction: EL1 exception it cannot take: Unknown reason \(ESR_EL1 0x2000000\) at PC 0x[0-9a-f]+, no vector table at VBAR_EL1 0x0 -> stop_partition$"),
+                Expect::line(r"^health: partition hostile-novector stopped$"),
+            ])
+        }),
+        hostile("hostile-panic", "a partition panic raises an application error and the partition restarts", || {
+            then_ticker(vec![
+                Expect::line(r#"^health: partition hostile-panic thread main core 0: application_error: application error 1: "panicked at partitions/examples/src/bin/hostile-panic\.rs:\d+:\d+: hostile-panic: deliberate panic after 0 restarts" -> restart_partition$"#),
+                Expect::line(r"^health: partition hostile-panic restarted \(restart 1\)$"),
+                Expect::line(r"^\[hostile-panic:main@0\] hostile-panic: panicking \(restarts 1\)$"),
+            ])
+        }),
+    ]
+}
+
 fn all_tests() -> Vec<QemuTest> {
+    let mut tests = base_tests();
+    tests.extend(hostile_tests());
+    tests
+}
+
+fn base_tests() -> Vec<QemuTest> {
     vec![
         QemuTest {
             name: "bad-image-version",
