@@ -81,9 +81,11 @@ impl Exception {
         Short(self)
     }
 
-    /// The long form for the console: adds the class name and SPSR_EL1.
-    pub fn long(&self) -> impl fmt::Display + '_ {
-        Long(self)
+    /// The console report, two lines each within
+    /// [`CONSOLE_LINE`](bulkhead_abi::CONSOLE_LINE) bytes (the kernel would
+    /// split a longer one): what was taken, then the registers.
+    pub fn report(&self) -> (impl fmt::Display + '_, impl fmt::Display + '_) {
+        (Headline(self), Registers(self))
     }
 }
 
@@ -103,23 +105,21 @@ impl fmt::Display for Short<'_> {
     }
 }
 
-struct Long<'a>(&'a Exception);
+struct Headline<'a>(&'a Exception);
 
-impl fmt::Display for Long<'_> {
+impl fmt::Display for Headline<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ec = exception_class(self.0.esr);
+        write!(f, "unexpected EL1 exception ({}): {} (EC {:#x})", vector_name(self.0.vector), class_name(ec), ec)
+    }
+}
+
+struct Registers<'a>(&'a Exception);
+
+impl fmt::Display for Registers<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let e = self.0;
-        let ec = exception_class(e.esr);
-        write!(
-            f,
-            "unexpected EL1 exception ({}): {} (EC {:#x}), ESR_EL1 {:#x}, ELR_EL1 {:#x}, FAR_EL1 {:#x}, SPSR_EL1 {:#x}",
-            vector_name(e.vector),
-            class_name(ec),
-            ec,
-            e.esr,
-            e.elr,
-            e.far,
-            e.spsr
-        )
+        write!(f, "ESR_EL1 {:#x} ELR_EL1 {:#x} FAR_EL1 {:#x} SPSR_EL1 {:#x}", e.esr, e.elr, e.far, e.spsr)
     }
 }
 
@@ -138,15 +138,35 @@ mod tests {
     }
 
     #[test]
+    fn console_report_lines_fit_a_console_line() {
+        for vector in 0..16 {
+            for esr in [0x20u64 << 26, 0x0e << 26, u64::MAX] {
+                let worst = Exception { vector, esr, elr: u64::MAX, far: u64::MAX, spsr: u64::MAX };
+                let (headline, registers) = worst.report();
+                let mut m = MessageBuf::<{ bulkhead_abi::CONSOLE_LINE }>::new();
+                write!(m, "{headline}").unwrap();
+                assert!(!m.is_truncated(), "{}", m.as_str());
+                let mut m = MessageBuf::<{ bulkhead_abi::CONSOLE_LINE }>::new();
+                write!(m, "{registers}").unwrap();
+                assert!(!m.is_truncated(), "{}", m.as_str());
+            }
+        }
+    }
+
+    #[test]
     fn undefined_instruction_reads_well() {
         // `udf #0` at EL1: EC 0, IL 1.
         let e = Exception { vector: 4, esr: 0x0200_0000, elr: 0x4000_0104, far: 0, spsr: 0x3c5 };
         let mut m = MessageBuf::<256>::new();
         write!(m, "{}", e.short()).unwrap();
         assert_eq!(m.as_str(), "EL1 exception (sync, current EL SPx): ESR_EL1 0x2000000 ELR_EL1 0x40000104 FAR_EL1 0x0");
+        let (headline, registers) = e.report();
         let mut m = MessageBuf::<256>::new();
-        write!(m, "{}", e.long()).unwrap();
-        assert!(m.as_str().contains("unknown reason (undefined instruction) (EC 0x0)"), "{}", m.as_str());
+        write!(m, "{headline}").unwrap();
+        assert_eq!(m.as_str(), "unexpected EL1 exception (sync, current EL SPx): unknown reason (undefined instruction) (EC 0x0)");
+        let mut m = MessageBuf::<256>::new();
+        write!(m, "{registers}").unwrap();
+        assert_eq!(m.as_str(), "ESR_EL1 0x2000000 ELR_EL1 0x40000104 FAR_EL1 0x0 SPSR_EL1 0x3c5");
     }
 
     #[test]

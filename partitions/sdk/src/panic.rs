@@ -3,8 +3,9 @@
 //! (RAISE_APPLICATION_ERROR), and the health monitor's configured
 //! `application_error` action decides what happens to the partition.
 //!
-//! 1. The full `panicked at FILE:LINE:COL: MESSAGE` goes to the console.
-//! 2. The same text, cut to `MAX_ERROR_MESSAGE` bytes on a character
+//! 1. `panicked at FILE:LINE:COL:` and, on the next line, the message go to
+//!    the console, as std prints them.
+//! 2. `panicked at FILE:LINE:COL: MESSAGE` on one line, cut to `MAX_ERROR_MESSAGE` bytes on a character
 //!    boundary and ending ` [truncated]` if it was cut, is raised with code
 //!    [`error_code::PANIC`](crate::error_code::PANIC).
 //! 3. If the action lets the partition go on (`log`), the thread parks:
@@ -37,7 +38,9 @@ fn panic(info: &PanicInfo<'_>) -> ! {
     }
     let location = info.location();
     let (file, line, column) = location.map_or(("<unknown>", 0, 0), |l| (l.file(), l.line(), l.column()));
-    crate::println!("panicked at {file}:{line}:{column}: {}", info.message());
+    // Two console lines, as std prints a panic: the location alone keeps the
+    // first within a console line (the kernel splits longer ones).
+    crate::println!("panicked at {file}:{line}:{column}:\n{}", info.message());
     let mut message = MessageBuf::<MAX_ERROR_MESSAGE>::new();
     let _ = write!(message, "panicked at {file}:{line}:{column}: {}", info.message());
     let _ = raise_application_error(error_code::PANIC, message.as_bytes());

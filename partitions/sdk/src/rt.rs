@@ -140,12 +140,14 @@ __bulkhead_no_stack:
 );
 
 /// Rust half of every vector: on the thread's own stack top, with the
-/// exception's registers. Prints the long form, raises the short one with
-/// the health monitor, parks the thread.
+/// exception's registers. Prints the report (two lines), raises the short
+/// form with the health monitor, parks the thread.
 #[unsafe(no_mangle)]
 extern "C" fn __bulkhead_unexpected_exception(vector: u64, esr: u64, elr: u64, far: u64, spsr: u64) -> ! {
     let e = Exception { vector, esr, elr, far, spsr };
-    crate::println!("{}", e.long());
+    let (headline, registers) = e.report();
+    crate::println!("{headline}");
+    crate::println!("{registers}");
     let mut message = MessageBuf::<MAX_ERROR_MESSAGE>::new();
     let _ = write!(message, "{}", e.short());
     let _ = raise_application_error(error_code::UNEXPECTED_EXCEPTION, message.as_bytes());

@@ -2,8 +2,10 @@
 //! executes `UDF #0`. The undefined instruction is taken to EL1 (Arm ARM
 //! D1.10.2), whose vector now sits at IPA 0x200, outside the partition's
 //! memory: the instruction fetch there faults at stage 2, in EL2. The
-//! kernel must report it and apply the health action rather than let the
-//! thread loop on the exception.
+//! kernel must report it and apply a health action rather than let the
+//! thread loop on the exception (the kernel reports it as an
+//! `undefined_instruction` the thread could not take, with ESR_EL1 and
+//! VBAR_EL1).
 //!
 //! The SDK's `_start` installs its own vectors for every thread; this image
 //! shows what happens without them, so it overwrites VBAR_EL1 itself.

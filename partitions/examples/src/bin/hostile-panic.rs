@@ -9,11 +9,12 @@
 //!
 //! ```text
 //! hostile-panic: panicking (restarts R)
-//! panicked at partitions/examples/src/bin/hostile-panic.rs:L:C: hostile-panic: deliberate panic after R restarts
+//! panicked at partitions/examples/src/bin/hostile-panic.rs:L:C:
+//! hostile-panic: deliberate panic after R restarts
 //! ```
 //!
-//! The application error's message is the second line without its end
-//! (it fits the 128-byte limit). Should the health action let the
+//! The application error's message is the last two lines joined with a
+//! space (it fits the 128-byte limit, so it is not truncated). Should the health action let the
 //! partition go on (`log`), the thread parks in PeriodicWait and prints
 //! nothing more.
 #![cfg_attr(target_os = "none", no_std)]

@@ -1,9 +1,8 @@
-//! `hostile-wfi`: executes `WFI` in a loop forever with interrupts masked,
-//! trying to keep its core past its window (a core asleep in WFI at EL1
-//! with the EL2 timer's interrupt routed to EL2 still wakes, but only if
-//! the kernel does not let the partition sleep on). The kernel traps WFI
-//! (HCR_EL2.TWI) and must still switch at the window boundary: the other
-//! partition's ticks go on, one per window.
+//! `hostile-wfi`: executes `WFI` in a loop forever with interrupts masked
+//! (DAIF as the thread was entered), trying to sleep through the end of its
+//! window and keep the core. The kernel traps WFI (HCR_EL2.TWI) and must
+//! still switch at the window boundary: the other partition's ticks go on,
+//! one per window.
 //!
 //! Prints once (R: restarts so far), then nothing:
 //!
