@@ -121,6 +121,31 @@ calls! {
     /// RAISE_APPLICATION_ERROR); the configured action follows. If the
     /// action lets the partition go on, the call returns 0.
     RaiseApplicationError = 0x08,
+
+    // System-partition services: a partition not marked `system` gets
+    // `Denied` from every call below.
+
+    /// `(x1 = schedule index) -> x1 = ns since the epoch at which it takes
+    /// effect`: switch the module schedule at the next major-frame boundary,
+    /// on every core at the same instant (ARINC 653 SET_MODULE_SCHEDULE).
+    /// A second request before then replaces the first.
+    SetSchedule = 0x10,
+    /// `() -> x1 = current schedule, x2 = next schedule (or u64::MAX if no
+    /// switch is pending), x3 = ns since the epoch of the pending switch (0
+    /// if none)` (ARINC 653 GET_MODULE_SCHEDULE_STATUS).
+    ScheduleStatus = 0x11,
+    /// `(x1 = partition id, x2 = thread index in that partition, x3 = core
+    /// set, bit n = core n) -> x1 = the core the thread now runs on`: move a
+    /// thread; it runs on its new core from its partition's next window.
+    SetThreadAffinity = 0x12,
+    /// `(x1 = partition id)`: stop another partition (its windows become
+    /// idle time).
+    StopPartition = 0x13,
+    /// `(x1 = partition id)`: start a stopped partition (cold start:
+    /// memory reloaded from the system image).
+    StartPartition = 0x14,
+    /// `(x1 = partition id)`: restart a partition (cold start).
+    RestartPartition = 0x15,
 }
 
 /// Status codes returned in `x0`.
