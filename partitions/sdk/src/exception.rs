@@ -33,7 +33,7 @@ pub fn vector_name(index: u64) -> &'static str {
     VECTOR_NAMES.get(index as usize).copied().unwrap_or("unknown vector")
 }
 
-/// ESR_EL1.EC, bits [31:26].
+/// ESR_EL1.EC, bits 31:26.
 pub const fn exception_class(esr: u64) -> u64 {
     (esr >> 26) & 0x3f
 }

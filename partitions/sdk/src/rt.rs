@@ -66,6 +66,7 @@ global_asm!(
 .global _start
 .type _start, %function
 _start:
+    msr     tpidr_el1, xzr              // no stack top yet: vectors take the no-stack path
     mov     x9, #(3 << 20)              // CPACR_EL1.FPEN = 0b11: no FP/SIMD trap
     msr     cpacr_el1, x9
     adrp    x9, __bulkhead_vectors
