@@ -28,7 +28,8 @@ use bulkhead_abi::{Call, MAX_CONSOLE_WRITE, PartitionMode, Status};
 /// action that does) never returns, so no destructor after it runs.
 #[inline(always)]
 pub unsafe fn hvc(id: u32, args: [u64; 6]) -> [u64; 4] {
-    #[cfg(target_arch = "aarch64")]
+    // Bare metal only: on an AArch64 *host* (Linux at EL0) HVC is undefined.
+    #[cfg(all(target_arch = "aarch64", target_os = "none"))]
     {
         let (r0, r1, r2, r3): (u64, u64, u64, u64);
         // SAFETY: HVC #0 traps to the Bulkhead kernel, which changes no
@@ -50,7 +51,7 @@ pub unsafe fn hvc(id: u32, args: [u64; 6]) -> [u64; 4] {
         }
         [r0, r1, r2, r3]
     }
-    #[cfg(not(target_arch = "aarch64"))]
+    #[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
     {
         let _ = (id, args);
         [Status::NotSupported.raw() as u64, 0, 0, 0]
