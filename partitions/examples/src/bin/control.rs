@@ -9,6 +9,7 @@
 //! ```
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
+#![forbid(unsafe_code)]
 
 use bulkhead_sdk::{ThreadInfo, periodic_wait, println, time};
 

@@ -12,6 +12,7 @@
 //! ```
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
+#![forbid(unsafe_code)]
 
 use bulkhead_sdk::{ThreadInfo, abi_version, my_ids, periodic_wait, println, time};
 

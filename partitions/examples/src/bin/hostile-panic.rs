@@ -19,6 +19,7 @@
 //! nothing more.
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
+#![forbid(unsafe_code)]
 
 use bulkhead_sdk::{ThreadInfo, partition_status, println};
 

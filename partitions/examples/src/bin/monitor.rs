@@ -12,6 +12,7 @@
 //! ```
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
+#![forbid(unsafe_code)]
 
 use bulkhead_sdk::{ThreadInfo, my_ids, partition_status, periodic_wait, println, time};
 

@@ -11,6 +11,7 @@
 //! ```
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
+#![forbid(unsafe_code)]
 
 use bulkhead_sdk::{ThreadInfo, my_ids, periodic_wait, println};
 

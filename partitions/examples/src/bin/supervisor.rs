@@ -10,6 +10,7 @@
 //! ```
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
+#![forbid(unsafe_code)]
 
 use bulkhead_sdk::{ThreadInfo, partition_status, periodic_wait, println, time};
 
