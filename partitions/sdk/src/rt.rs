@@ -16,8 +16,10 @@
 //! 3. Checks SP: non-zero, 16-byte aligned, within `(base, base + size]`.
 //!    A thread without a usable stack runs no Rust code: it raises an
 //!    application error from assembly and parks.
-//! 4. TPIDR_EL1 = the stack top, for the vectors (below); then calls the
-//!    entry `partition_main!` defined, with `x0..x3` untouched.
+//! 4. TPIDR_EL1 = the stack top, for the vectors (below; it is cleared
+//!    first thing, so an exception before this point takes the no-stack
+//!    path); then calls the entry `partition_main!` defined, with `x0..x3`
+//!    untouched.
 //!
 //! `.bss` is not cleared: the kernel zeroes partition memory not filled
 //! from the image at every start and restart (ABI), and with several
