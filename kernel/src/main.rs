@@ -8,31 +8,10 @@
 #![no_std]
 #![no_main]
 
-use bulkhead_kernel::{arch, irq, kernel_main, module, println};
+use bulkhead_kernel::{kernel_main, module};
 
 kernel_main!(main);
 
 fn main(core: usize) -> ! {
-    let loaded = if core == 0 {
-        module::run::install_handlers();
-        let result = module::load();
-        match &result {
-            Ok(m) => module::report(m),
-            Err(e) => {
-                println!("{e}");
-                println!("no partition started");
-            }
-        }
-        module::publish(result.is_ok());
-        result.is_ok()
-    } else {
-        module::wait_for_module()
-    };
-    if loaded {
-        module::run::run_core(core)
-    }
-    loop {
-        arch::wait_for_interrupt();
-        irq::dispatch();
-    }
+    module::kernel_main(core, false)
 }

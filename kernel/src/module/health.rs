@@ -4,7 +4,7 @@
 //! for that kind of error is carried out on the partition alone. The kernel
 //! and every other partition go on, on time.
 use super::text::Line;
-use super::{CORE_SCHED, MODE_COLD_START, MODE_IDLE, MODE_NORMAL, MODULE, Module, NOT_RUNNING, PARTITIONS, PLAN, RUNNING};
+use super::{CORE_SCHED, MODE_COLD_START, MODE_IDLE, MODE_NORMAL, MODULE, Module, NOT_RUNNING, PARTITIONS, RUNNING, thread_cores};
 use crate::ipi::{self, CoreSet, IpiReason};
 use crate::{arch, println, timer};
 use bulkhead_image::{ErrorKind, HealthAction};
@@ -41,7 +41,9 @@ pub fn handle(event: &Event) {
             stop_partition(module, partition);
             println!("health: partition {} stopped", module.partition(partition).name);
         }
-        HealthAction::RestartPartition => restart_partition(module, partition),
+        HealthAction::RestartPartition => {
+            restart_partition(module, partition);
+        }
         HealthAction::HaltModule => {
             println!("health: halting the module");
             ipi::halt_all();
@@ -51,19 +53,15 @@ pub fn handle(event: &Event) {
 
 /// Stops every thread of `partition` on whatever core it is placed, and
 /// makes every core that might be running it re-pick.
-fn stop_partition(module: &Module, partition: usize) {
+pub fn stop_partition(module: &Module, partition: usize) {
     PARTITIONS[partition].mode.store(MODE_IDLE, Ordering::SeqCst);
-    let plan = PLAN.get().expect("plan exists while partitions run");
+    let placement = thread_cores();
     let p = module.partition(partition);
-    let mut cores = CoreSet::all().without(arch::core_id());
+    let cores = CoreSet::all().without(arch::core_id());
     for t in p.first_thread..p.first_thread + p.thread_count {
-        let id = ThreadId(t as u16);
-        if let Ok(core) = plan.thread_core(id) {
-            if let Some(sched) = CORE_SCHED[core.0 as usize].lock().as_mut() {
-                // Already stopped is fine: the partition may be stopped twice.
-                let _ = sched.stop(id);
-            }
-            cores = cores.with(core.0 as usize);
+        if let Some(sched) = CORE_SCHED[placement[t]].lock().as_mut() {
+            // Already stopped is fine: the partition may be stopped twice.
+            let _ = sched.stop(ThreadId(t as u16));
         }
     }
     super::NEED_RESCHED[arch::core_id()].store(true, Ordering::Release);
@@ -72,7 +70,8 @@ fn stop_partition(module: &Module, partition: usize) {
 
 /// Cold start: stop the partition, wait until no core runs it, reload its
 /// memory from the system image, reset its threads and start them again.
-fn restart_partition(module: &Module, partition: usize) {
+/// Returns false if a core did not let go of the partition in time.
+pub fn restart_partition(module: &Module, partition: usize) -> bool {
     let name = module.partition(partition).name;
     stop_partition(module, partition);
     PARTITIONS[partition].mode.store(MODE_COLD_START, Ordering::SeqCst);
@@ -84,30 +83,28 @@ fn restart_partition(module: &Module, partition: usize) {
         if arch::counter() - start > limit {
             println!("health: partition {name} still running on another core after 100 ms; restart abandoned, partition stays stopped");
             PARTITIONS[partition].mode.store(MODE_IDLE, Ordering::SeqCst);
-            return;
+            return false;
         }
         core::hint::spin_loop();
     }
     super::load_partition_memory(module, partition);
     super::reset_threads(module, partition);
     let restarts = PARTITIONS[partition].restarts.fetch_add(1, Ordering::AcqRel) + 1;
-    let plan = PLAN.get().expect("plan exists while partitions run");
+    let placement = thread_cores();
     let now = timer::now();
     let p = module.partition(partition);
     let mut cores = CoreSet(0);
     for t in p.first_thread..p.first_thread + p.thread_count {
-        let id = ThreadId(t as u16);
-        if let Ok(core) = plan.thread_core(id) {
-            if let Some(sched) = CORE_SCHED[core.0 as usize].lock().as_mut() {
-                let _ = sched.start(id, now);
-            }
-            cores = cores.with(core.0 as usize);
+        if let Some(sched) = CORE_SCHED[placement[t]].lock().as_mut() {
+            let _ = sched.start(ThreadId(t as u16), now);
         }
+        cores = cores.with(placement[t]);
     }
     PARTITIONS[partition].mode.store(MODE_NORMAL, Ordering::SeqCst);
     println!("health: partition {name} restarted (restart {restarts})");
     super::NEED_RESCHED[arch::core_id()].store(true, Ordering::Release);
     ipi::send(IpiReason::Reschedule, cores.without(arch::core_id()));
+    true
 }
 
 /// May a core enter a thread of `partition`? Publishes that it does first,

@@ -5,7 +5,9 @@
 //! length against its limit.
 use super::health::Event;
 use super::text::Line;
-use super::{CORE_SCHED, EPOCH, MODULE, Module, PARTITIONS, ThreadContext};
+use super::{CORE_SCHED, EPOCH, MODULE, Module, PARTITIONS, PLAN, TIMELINE, ThreadContext, health, thread_cores};
+use crate::ipi::{self, IpiReason};
+use bulkhead_sched::ScheduleId;
 use crate::{console, timer};
 use bulkhead_abi::{ABI_VERSION_MAJOR, ABI_VERSION_MINOR, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, Status};
 use bulkhead_image::ErrorKind;
@@ -133,8 +135,132 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
                 Err(status) => fail(ctx, status),
             }
         }
+        Call::SetSchedule
+        | Call::ScheduleStatus
+        | Call::SetThreadAffinity
+        | Call::StopPartition
+        | Call::StartPartition
+        | Call::RestartPartition => {
+            if !module.partition(partition).system {
+                fail(ctx, Status::Denied);
+                return Outcome::Continue;
+            }
+            return match system_service(module, core, call, [a1, a2, a3], now) {
+                Ok(results) => {
+                    ok(ctx, results);
+                    Outcome::Continue
+                }
+                Err(status) => {
+                    fail(ctx, status);
+                    Outcome::Continue
+                }
+            };
+        }
     }
     Outcome::Continue
+}
+
+/// How long a schedule-switch request leaves the cores to install it
+/// before the boundary it is aimed at may be the very next one: a core
+/// that decides before its install would run the old schedule until the
+/// Reschedule IPI arrives.
+const SWITCH_INSTALL_MARGIN_NS: u64 = 100_000;
+
+/// The services of a system partition (the caller is one).
+fn system_service(module: &Module, core: usize, call: Call, args: [u64; 3], now: Ticks) -> Result<[u64; 3], Status> {
+    let epoch = EPOCH.load(Ordering::Acquire);
+    let ns_since_epoch = |t: Ticks| module.freq.ticks_to_nanos(Ticks(t.0.saturating_sub(epoch))).map_or(u64::MAX, |n| n.0);
+    let cores_used = module.image.module().core_count as usize;
+    let partition_arg = |id: u64| -> Result<usize, Status> {
+        usize::try_from(id).ok().filter(|&p| p < module.partition_count).ok_or(Status::InvalidParameter)
+    };
+    match call {
+        Call::SetSchedule => {
+            let index = u8::try_from(args[0]).ok().filter(|&i| usize::from(i) < module.image.schedules().len()).ok_or(Status::InvalidParameter)?;
+            let margin = module.freq.nanos_to_ticks_ceil(Nanos(SWITCH_INSTALL_MARGIN_NS)).unwrap_or(Ticks(0));
+            // Lock order: every core's scheduler, in core order, then the
+            // global plan and timeline; all cores get the same activation.
+            let mut scheds: [Option<spin::MutexGuard<'_, Option<bulkhead_sched::CoreScheduler>>>; 4] = [None, None, None, None];
+            for (c, slot) in scheds.iter_mut().enumerate().take(cores_used) {
+                *slot = Some(CORE_SCHED[c].lock());
+            }
+            let plan = PLAN.lock();
+            let plan = plan.as_ref().ok_or(Status::InvalidParameter)?;
+            let mut timeline = TIMELINE.lock();
+            let timeline = timeline.as_mut().ok_or(Status::InvalidParameter)?;
+            let activation = timeline
+                .request_switch(plan, ScheduleId(index), now.saturating_add(margin))
+                .map_err(|_| Status::InvalidParameter)?;
+            for sched in scheds.iter_mut().flatten() {
+                if let Some(sched) = sched.as_mut() {
+                    sched.install_switch(plan, activation).map_err(|_| Status::InvalidParameter)?;
+                }
+            }
+            drop(scheds);
+            crate::println!(
+                "sched: schedule {} requested by core {core}, effective at {} ns",
+                module.image.schedule(u32::from(index)).map_or("?", |s| s.name),
+                ns_since_epoch(activation.epoch.start())
+            );
+            ipi::send(IpiReason::Reschedule, ipi::CoreSet::all().without(core));
+            Ok([ns_since_epoch(activation.epoch.start()), 0, 0])
+        }
+        Call::ScheduleStatus => {
+            let timeline = TIMELINE.lock();
+            let timeline = timeline.as_ref().ok_or(Status::InvalidParameter)?;
+            let current = timeline.active_at(now);
+            let pending = timeline.pending().filter(|p| p.epoch.start() > now);
+            Ok([
+                u64::from(current.schedule.0),
+                pending.map_or(u64::MAX, |p| u64::from(p.schedule.0)),
+                pending.map_or(0, |p| ns_since_epoch(p.epoch.start())),
+            ])
+        }
+        Call::SetThreadAffinity => {
+            let target = partition_arg(args[0])?;
+            let p = module.partition(target);
+            let index = usize::try_from(args[1]).ok().filter(|&i| i < p.thread_count).ok_or(Status::InvalidParameter)?;
+            let mask = u8::try_from(args[2]).ok().filter(|&m| m != 0 && usize::from(m) < (1 << cores_used)).ok_or(Status::InvalidParameter)?;
+            let thread = ThreadId((p.first_thread + index) as u16);
+            let from = thread_cores()[usize::from(thread.0)];
+            // Lock order: the cores' schedulers (all, in core order: the
+            // destination is not known before the plan decides), then the plan.
+            let mut scheds: [Option<spin::MutexGuard<'_, Option<bulkhead_sched::CoreScheduler>>>; 4] = [None, None, None, None];
+            for (c, slot) in scheds.iter_mut().enumerate().take(cores_used) {
+                *slot = Some(CORE_SCHED[c].lock());
+            }
+            let mut plan = PLAN.lock();
+            let plan = plan.as_mut().ok_or(Status::InvalidParameter)?;
+            let migration = plan.migrate(thread, bulkhead_sched::CoreSet::from_bits(mask)).map_err(|_| Status::InvalidParameter)?;
+            let to = usize::from(migration.to.0);
+            if to != from {
+                let record = scheds[from].as_mut().and_then(|g| g.as_mut()).ok_or(Status::InvalidParameter)?.release_thread(plan, thread).map_err(|_| Status::InvalidParameter)?;
+                scheds[to].as_mut().and_then(|g| g.as_mut()).ok_or(Status::InvalidParameter)?.adopt_thread(plan, record).map_err(|_| Status::InvalidParameter)?;
+            }
+            drop(scheds);
+            crate::println!("sched: thread {} of partition {} moved from core {from} to core {to}", module.thread(usize::from(thread.0)).name, p.name);
+            let kick = ipi::CoreSet(migration.reschedule_cores().bits()).without(core);
+            ipi::send(IpiReason::Reschedule, kick);
+            if migration.reschedule_cores().contains(bulkhead_sched::CoreId(core as u8)) {
+                super::NEED_RESCHED[core].store(true, Ordering::Release);
+            }
+            Ok([to as u64, 0, 0])
+        }
+        Call::StopPartition => {
+            let target = partition_arg(args[0])?;
+            health::stop_partition(module, target);
+            crate::println!("sched: partition {} stopped by a system partition", module.partition(target).name);
+            Ok([0; 3])
+        }
+        Call::StartPartition | Call::RestartPartition => {
+            let target = partition_arg(args[0])?;
+            if call == Call::StartPartition && PARTITIONS[target].mode.load(Ordering::Acquire) == super::MODE_NORMAL {
+                return Err(Status::InvalidParameter);
+            }
+            if health::restart_partition(module, target) { Ok([0; 3]) } else { Err(Status::InvalidParameter) }
+        }
+        _ => Err(Status::NotSupported),
+    }
 }
 
 /// Prints the thread's buffered console line as one whole line.

@@ -20,6 +20,7 @@ pub mod health;
 pub mod hypercall;
 pub mod run;
 pub mod text;
+pub mod trace;
 
 use crate::arch::guest::{El1State, FpState, GuestFrame};
 use crate::arch::stage2::Stage2;
@@ -144,7 +145,9 @@ pub static MODULE: Once<Module> = Once::new();
 static THREAD_SPECS: Once<[ThreadSpec; MAX_THREADS]> = Once::new();
 static WINDOWS: Once<[[Window; MAX_WINDOWS]; MAX_SCHEDULES]> = Once::new();
 static SCHEDULES: Once<[Schedule<'static>; MAX_SCHEDULES]> = Once::new();
-pub static PLAN: Once<ModulePlan<'static>> = Once::new();
+/// The thread placement and schedules (the global lock: taken after any
+/// per-core scheduler lock, never before one).
+pub static PLAN: Mutex<Option<ModulePlan<'static>>> = Mutex::new(None);
 pub static TIMELINE: Mutex<Option<ModuleTimeline>> = Mutex::new(None);
 pub static EPOCH: AtomicU64 = AtomicU64::new(0);
 /// Set once core 0 has loaded the module and fixed the epoch (or failed).
@@ -326,7 +329,6 @@ pub fn load() -> Result<&'static Module, LoadError> {
     });
     let plan = ModulePlan::new(module_rec.core_count as u8, &specs[..thread_count], &schedules[..image.schedules().len()])
         .map_err(LoadError::Plan)?;
-    let plan = PLAN.call_once(|| plan);
 
     // Load every partition's memory now that everything is known good.
     let module = MODULE.call_once(|| Module {
@@ -348,12 +350,13 @@ pub fn load() -> Result<&'static Module, LoadError> {
     // others are waiting for it when it comes.
     let epoch = Epoch::new(Ticks(timer::now().0 + module.freq.hz() / 100));
     let (initial, _) = module.image.initial_schedule();
-    let timeline = ModuleTimeline::new(plan, module.freq, ScheduleId(initial as u8), epoch).map_err(LoadError::Plan)?;
+    let timeline = ModuleTimeline::new(&plan, module.freq, ScheduleId(initial as u8), epoch).map_err(LoadError::Plan)?;
     for core in 0..(module_rec.core_count as usize) {
-        let sched = CoreScheduler::new(plan, &timeline, CoreId(core as u8)).map_err(LoadError::Sched)?;
+        let sched = CoreScheduler::new(&plan, &timeline, CoreId(core as u8)).map_err(LoadError::Sched)?;
         *CORE_SCHED[core].lock() = Some(sched);
     }
     *TIMELINE.lock() = Some(timeline);
+    *PLAN.lock() = Some(plan);
     EPOCH.store(epoch.start().0, Ordering::Release);
     Ok(module)
 }
@@ -383,9 +386,21 @@ pub fn reset_threads(module: &Module, id: usize) {
     }
 }
 
+/// The core each thread is placed on now (a snapshot under the global
+/// lock, so callers can then take per-core locks in the documented order).
+pub fn thread_cores() -> [usize; MAX_THREADS] {
+    let mut cores = [0; MAX_THREADS];
+    if let Some(plan) = PLAN.lock().as_ref() {
+        for (t, core) in cores.iter_mut().enumerate() {
+            *core = plan.thread_core(ThreadId(t as u16)).map_or(0, |c| usize::from(c.0));
+        }
+    }
+    cores
+}
+
 /// Prints the loaded module: partitions, memory, threads and cores.
 pub fn report(module: &Module) {
-    let plan = PLAN.get().expect("plan is built with the module");
+    let placement = thread_cores();
     println!("module {}: {} partitions, {} threads, {} stage-2 tables", module.name, module.partition_count, module.thread_count, arch::stage2::tables_used());
     for id in 0..module.partition_count {
         let p = module.partition(id);
@@ -399,9 +414,42 @@ pub fn report(module: &Module) {
             id + 1
         );
         for t in p.first_thread..p.first_thread + p.thread_count {
-            let core = plan.thread_core(ThreadId(t as u16)).map(|c| c.0).unwrap_or(u8::MAX);
-            println!("    thread {} on core {core}", module.thread(t).name);
+            println!("    thread {} on core {}", module.thread(t).name, placement[t]);
         }
+    }
+}
+
+/// The kernel's `main` on every core: core 0 loads the module and reports
+/// it, every core then runs the partition loop. With `trace`, every
+/// scheduling decision is recorded and printed (see `trace.rs`).
+pub fn kernel_main(core: usize, trace: bool) -> ! {
+    let loaded = if core == 0 {
+        run::install_handlers();
+        if trace {
+            trace::enable();
+        }
+        let result = load();
+        match &result {
+            Ok(m) => {
+                report(m);
+                trace::begin(EPOCH.load(Ordering::Acquire), m.image.initial_schedule().0);
+            }
+            Err(e) => {
+                println!("{e}");
+                println!("no partition started");
+            }
+        }
+        publish(result.is_ok());
+        result.is_ok()
+    } else {
+        wait_for_module()
+    };
+    if loaded {
+        run::run_core(core)
+    }
+    loop {
+        arch::wait_for_interrupt();
+        crate::irq::dispatch();
     }
 }
 

@@ -7,6 +7,7 @@
 use super::health::{self, Event};
 use super::hypercall::{self, Outcome};
 use super::text::Line;
+use super::trace::{self, Reason, Record};
 use super::{CONTEXTS, CORE_SCHED, MODULE, Module, NEED_RESCHED, ThreadContext};
 use crate::arch::guest::{self, El1State, Exit};
 use crate::fault::exception_class_name;
@@ -24,9 +25,6 @@ static WINDOW_END: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
 /// said once per thread, not once per window.
 static REPORTED_WFI: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
 static REPORTED_OVERRUN: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
-
-/// Which window of which frame a decision belongs to.
-type WindowKey = Option<(u64, u16)>;
 
 /// End of the window the core is in (for the time hypercall).
 pub fn window_end(core: usize) -> Ticks {
@@ -48,9 +46,50 @@ pub fn install_handlers() {
     ipi::set_handler(IpiReason::Reschedule, on_reschedule);
 }
 
-/// Asks the core's scheduler what runs now, and arms the timer for the
-/// next decision.
-fn decide(core: usize) -> (Option<usize>, WindowKey) {
+/// Which window of which schedule and frame a decision belongs to.
+type WindowKey = Option<(u8, u64, u16)>;
+
+/// What made the core decide again (the trace's reason when the window
+/// did not change).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    Wait,
+    Health,
+    Other,
+}
+
+/// A test hook: the core that stalls with interrupts masked, when, and for
+/// how long (ticks). Set only by the `selftest-missed` kernel.
+static STALL: [AtomicU64; 3] = [const { AtomicU64::new(u64::MAX) }; 3];
+
+/// Makes `core` spin with interrupts masked for `ticks` once the count
+/// passes `at`, as a debugger stop or a runaway driver would: its next
+/// boundaries are missed and must be recovered from the epoch.
+pub fn stall_core_for_test(core: usize, at: Ticks, ticks: u64) {
+    STALL[1].store(at.0, Ordering::Relaxed);
+    STALL[2].store(ticks, Ordering::Relaxed);
+    STALL[0].store(core as u64, Ordering::Release);
+}
+
+fn maybe_stall(core: usize) {
+    if STALL[0].load(Ordering::Acquire) != core as u64 {
+        return;
+    }
+    let at = STALL[1].load(Ordering::Relaxed);
+    let now = timer::now().0;
+    if now >= at {
+        STALL[0].store(u64::MAX, Ordering::Relaxed);
+        let ticks = STALL[2].load(Ordering::Relaxed);
+        println!("core {core}: test stall: interrupts masked for {ticks} ticks from {now}");
+        while timer::now().0 - now < ticks {
+            core::hint::spin_loop();
+        }
+    }
+}
+
+/// Asks the core's scheduler what runs now, arms the timer for the next
+/// decision, and records the decision in the trace.
+fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, WindowKey) {
     let now = timer::now();
     let decision = {
         let mut guard = CORE_SCHED[core].lock();
@@ -62,12 +101,35 @@ fn decide(core: usize) -> (Option<usize>, WindowKey) {
     WINDOW_END[core].store(decision.window.map_or(decision.next_deadline, |w| w.end).0, Ordering::Relaxed);
     if let Some(missed) = decision.events.missed_boundary {
         println!(
-            "sched: core {core} missed {} boundaries (late by {} ticks), resynchronised from the epoch",
+            "health: core {core}: missed {} window boundaries (late by {} ticks), resynchronised from the epoch",
             missed.missed, missed.late_by.0
         );
     }
     timer::arm_at(decision.next_deadline);
-    (decision.runs.map(|t| usize::from(t.0)), decision.window.map(|w| (w.frame, w.entry)))
+    let runs = decision.runs.map(|t| usize::from(t.0));
+    let window = decision.window.map(|w| (w.schedule.0, w.frame, w.entry));
+    if trace::enabled() {
+        let module = MODULE.get().expect("running");
+        let reason = if decision.events.missed_boundary.is_some() {
+            Reason::Missed
+        } else if window != previous {
+            Reason::Boundary
+        } else {
+            match cause {
+                Cause::Wait => Reason::Wait,
+                Cause::Health => Reason::Health,
+                Cause::Other if runs.is_some() => Reason::Wake,
+                Cause::Other => Reason::Resched,
+            }
+        };
+        trace::record(core, Record {
+            ticks: now.0,
+            window,
+            runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)),
+            reason,
+        });
+    }
+    (runs, window)
 }
 
 /// A thread that was running when its window ended and is still Ready
@@ -102,29 +164,39 @@ pub fn run_core(core: usize) -> ! {
         }
     }
     let mut loaded: Loaded = None;
-    let (mut runs, mut window) = decide(core);
+    let (mut runs, mut window) = decide(core, None, Cause::Other);
     loop {
         let entered = runs.filter(|&t| health::enter(core, module.thread(t).partition));
         // The thread that was running when the core was interrupted, if any.
         let mut interrupted = None;
+        let mut cause = Cause::Other;
         match entered {
             Some(tid) => {
                 let outcome = run_thread(module, core, tid, &mut loaded);
                 health::leave(core);
                 match outcome {
                     Outcome::Continue => interrupted = Some(tid),
-                    Outcome::Reschedule => NEED_RESCHED[core].store(true, Ordering::Relaxed),
-                    Outcome::Health(event) => health::handle(&event),
+                    Outcome::Reschedule => {
+                        cause = Cause::Wait;
+                        NEED_RESCHED[core].store(true, Ordering::Relaxed);
+                    }
+                    Outcome::Health(event) => {
+                        cause = Cause::Health;
+                        health::handle(&event);
+                    }
                 }
             }
             None => {
+                // Idle: the time to print what the trace recorded.
+                trace::flush(core);
                 arch::wait_for_interrupt();
                 irq::dispatch();
             }
         }
+        maybe_stall(core);
         if NEED_RESCHED[core].swap(false, Ordering::AcqRel) {
             let previous_window = window;
-            (runs, window) = decide(core);
+            (runs, window) = decide(core, previous_window, cause);
             if let Some(tid) = interrupted.filter(|_| window != previous_window) {
                 report_overrun(module, core, tid);
             }
@@ -161,16 +233,24 @@ fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> 
     // EL1h and is only ever rewritten by the exit path from a lower EL, so
     // the eret goes to EL1 or EL0; IRQs are masked at EL2.
     let exit = unsafe { guest::run_guest(&mut ctx.frame) };
-    match exit {
+    let outcome = match exit {
         Exit::Irq | Exit::Fiq => {
-            drop(ctx);
             irq::dispatch();
             Outcome::Continue
         }
         Exit::Sync => handle_sync(core, tid, &mut ctx),
         Exit::SError => fault(core, tid, ErrorKind::Stage2Abort, format_args!("SError (asynchronous external abort) at PC {:#x}", ctx.frame.elr)),
         Exit::Aarch32 => fault(core, tid, ErrorKind::TrappedOperation, format_args!("exception from AArch32 state at PC {:#x}: partitions must stay AArch64", ctx.frame.elr)),
+    };
+    // If the core may pick another thread now, the context becomes the
+    // only copy of this thread's state: another core may run it next (a
+    // migration), and takes this lock first.
+    if !matches!(outcome, Outcome::Continue) || NEED_RESCHED[core].load(Ordering::Acquire) {
+        ctx.el1 = El1State::save();
+        ctx.fp.save();
+        *loaded = None;
     }
+    outcome
 }
 
 fn fault(core: usize, tid: usize, kind: ErrorKind, args: core::fmt::Arguments) -> Outcome {

@@ -1,0 +1,26 @@
+//! Test image (the traced kernel plus a fault injection): 50 ms after the
+//! epoch, core 2 spins with interrupts masked for 25 ms, as a debugger stop
+//! would hold it. It must miss the boundaries in between, recover its window
+//! from the epoch, log the event, and switch in lockstep again afterwards;
+//! the other cores are not affected.
+#![no_std]
+#![no_main]
+
+use bulkhead_kernel::time::Ticks;
+use bulkhead_kernel::{kernel_main, module, timer};
+use core::sync::atomic::Ordering;
+
+kernel_main!(main);
+
+fn main(core: usize) -> ! {
+    if core == 2 {
+        // The epoch is published before the cores start their loops.
+        while module::EPOCH.load(Ordering::Acquire) == 0 {
+            core::hint::spin_loop();
+        }
+        let hz = timer::frequency().hz();
+        let epoch = module::EPOCH.load(Ordering::Acquire);
+        module::run::stall_core_for_test(2, Ticks(epoch + hz / 20), hz / 40);
+    }
+    module::kernel_main(core, true)
+}

@@ -1,0 +1,167 @@
+//! Switch tracing: what each core really ran, and when.
+//!
+//! Every scheduling decision a core takes is recorded in that core's own
+//! ring buffer: one producer (the core), no locks, no atomics beyond the
+//! index. The core prints its pending records to the console when it next
+//! has nothing to run (idle time, where printing cannot delay a partition),
+//! so tracing perturbs the schedule as little as a console can. A ring that
+//! fills before it is flushed says how many records it lost: nothing is
+//! dropped silently. Only the traced kernel (`bulkhead-traced`, used by the
+//! timing tests) records; the product kernel's console stays quiet.
+//!
+//! # Line format (read by `bulkhead trace`)
+//!
+//! ```text
+//! trace: begin <module> freq=<counter Hz> epoch=<ticks> cores=<n> schedule=<initial index>
+//! trace: <core> <ticks> <schedule>/<frame>/<entry> <partition id|-> <thread id|-> <reason>
+//! trace: <core> dropped <count>
+//! ```
+//!
+//! - `<ticks>`: the physical count when the core took the decision (the
+//!   timer interrupt or the event that caused it); `epoch` is major frame 0
+//!   of the initial schedule.
+//! - `<schedule>/<frame>/<entry>`: the window in force: schedule index, major
+//!   frame number since that schedule's activation, entry index in the core
+//!   frame table (one per window of the schedule, plus one for trailing
+//!   spare time if the windows do not fill the frame). `-/-/-` before the
+//!   epoch.
+//! - `<partition id>` and `<thread id>`: what runs from then on (ids as the
+//!   system description's declaration order gives them; the thread id is
+//!   the module-wide index), `- -` when the core idles.
+//! - `<reason>`: `boundary` (a new window began), `missed` (a new window
+//!   began after one or more boundaries were missed; recovered from the
+//!   epoch), `wait` (the running thread waited, yielded or trapped WFI),
+//!   `wake` (a thread became ready inside the window), `health` (a
+//!   partition was stopped or restarted), `resched` (anything else: a
+//!   schedule switch or migration kick).
+use super::MODULE;
+use crate::{arch, console};
+use bulkhead_board_rpi4::CORES;
+use core::cell::UnsafeCell;
+use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+/// Why a core took a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Boundary,
+    Missed,
+    Wait,
+    Wake,
+    Health,
+    Resched,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::Boundary => "boundary",
+            Reason::Missed => "missed",
+            Reason::Wait => "wait",
+            Reason::Wake => "wake",
+            Reason::Health => "health",
+            Reason::Resched => "resched",
+        }
+    }
+}
+
+/// One decision.
+#[derive(Debug, Clone, Copy)]
+pub struct Record {
+    pub ticks: u64,
+    /// (schedule, frame, entry), `None` before the epoch.
+    pub window: Option<(u8, u64, u16)>,
+    /// (partition, thread), `None` when idle.
+    pub runs: Option<(u16, u16)>,
+    pub reason: Reason,
+}
+
+const RING: usize = 512;
+
+struct Ring {
+    records: UnsafeCell<[Record; RING]>,
+    /// Records written / flushed, counted from boot (wrapping u32).
+    written: AtomicU32,
+    flushed: AtomicU32,
+}
+
+// SAFETY: each ring is written and flushed only by its own core.
+unsafe impl Sync for Ring {}
+
+const EMPTY: Record = Record { ticks: 0, window: None, runs: None, reason: Reason::Resched };
+static RINGS: [Ring; CORES] = [const { Ring { records: UnsafeCell::new([EMPTY; RING]), written: AtomicU32::new(0), flushed: AtomicU32::new(0) } }; CORES];
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Turns tracing on (before the cores start their loops).
+pub fn enable() {
+    ENABLED.store(true, Ordering::Release);
+}
+
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+/// Records a decision of the calling core.
+pub fn record(core: usize, record: Record) {
+    if !enabled() {
+        return;
+    }
+    let ring = &RINGS[core];
+    let n = ring.written.load(Ordering::Relaxed);
+    // SAFETY: only this core writes its ring, and only this core flushes
+    // it, so no other reference to this slot exists.
+    unsafe { (*ring.records.get())[n as usize % RING] = record };
+    ring.written.store(n.wrapping_add(1), Ordering::Release);
+}
+
+/// Prints the calling core's pending records (idle time only).
+pub fn flush(core: usize) {
+    if !enabled() {
+        return;
+    }
+    let ring = &RINGS[core];
+    let written = ring.written.load(Ordering::Acquire);
+    let mut next = ring.flushed.load(Ordering::Relaxed);
+    if written == next {
+        return;
+    }
+    let mut out = console::lock();
+    let pending = written.wrapping_sub(next);
+    if pending as usize > RING {
+        let lost = pending as usize - RING;
+        let _ = writeln!(out, "trace: {core} dropped {lost}");
+        next = written.wrapping_sub(RING as u32);
+    }
+    while next != written {
+        // SAFETY: as in `record`: this core is the ring's only user.
+        let r = unsafe { (*ring.records.get())[next as usize % RING] };
+        let _ = write!(out, "trace: {core} {} ", r.ticks);
+        let _ = match r.window {
+            Some((s, f, e)) => write!(out, "{s}/{f}/{e} "),
+            None => write!(out, "-/-/- "),
+        };
+        let _ = match r.runs {
+            Some((p, t)) => write!(out, "{p} {t} "),
+            None => write!(out, "- - "),
+        };
+        let _ = writeln!(out, "{}", r.reason.as_str());
+        next = next.wrapping_add(1);
+    }
+    ring.flushed.store(next, Ordering::Relaxed);
+    drop(out);
+    let _ = arch::core_id();
+}
+
+/// The header line, printed once by core 0 when tracing is on.
+pub fn begin(epoch: u64, initial_schedule: u32) {
+    if !enabled() {
+        return;
+    }
+    let module = MODULE.get().expect("trace begins after load");
+    crate::println!(
+        "trace: begin {} freq={} epoch={epoch} cores={} schedule={initial_schedule}",
+        module.name,
+        module.freq.hz(),
+        module.image.module().core_count
+    );
+}
