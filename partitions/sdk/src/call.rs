@@ -249,6 +249,82 @@ pub fn raise_application_error(code: u64, message: &[u8]) -> Result<(), Status> 
     check(x0)
 }
 
+// System-partition services (ARINC 653 Part 1 module schedules and
+// partition control; Part 2 for SET_MODULE_SCHEDULE and its status). A
+// partition not marked `system = true` in the description gets `Denied`
+// from every one of them.
+
+/// `SetSchedule` (`0xC600_0010`, system partitions only): switch the module
+/// to schedule `schedule` (its index in the description, declaration
+/// order) at the next major-frame boundary, on every core at once (ARINC
+/// 653 SET_MODULE_SCHEDULE). A second request before then replaces the
+/// first. Returns when the switch takes effect, in ns since the epoch.
+pub fn set_schedule(schedule: u32) -> Result<u64, Status> {
+    // SAFETY: SetSchedule takes a number, no pointer.
+    let [x0, x1, ..] = unsafe { hvc(Call::SetSchedule.id(), [u64::from(schedule), 0, 0, 0, 0, 0]) };
+    check(x0).map(|()| x1)
+}
+
+/// The module schedule and any switch asked for (ARINC 653
+/// GET_MODULE_SCHEDULE_STATUS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduleStatus {
+    /// The schedule in force (index in the description).
+    pub current: u32,
+    /// The schedule a pending switch installs and when, in ns since the
+    /// epoch; `None` if no switch is pending.
+    pub pending: Option<(u32, u64)>,
+}
+
+/// `ScheduleStatus` (`0xC600_0011`, system partitions only): the current
+/// schedule and the pending switch, if any.
+pub fn schedule_status() -> Result<ScheduleStatus, Status> {
+    let [current, next, at_ns] = call0(Call::ScheduleStatus)?;
+    let pending = if next == u64::MAX { None } else { Some((next as u32, at_ns)) };
+    Ok(ScheduleStatus { current: current as u32, pending })
+}
+
+/// `SetThreadAffinity` (`0xC600_0012`, system partitions only): let thread
+/// `thread` of partition `partition` run on the cores of `cores` (bit n =
+/// core n); the kernel places it on one of them, from its partition's next
+/// window. Returns the core it now runs on.
+pub fn set_thread_affinity(partition: u32, thread: u32, cores: u64) -> Result<u32, Status> {
+    // SAFETY: SetThreadAffinity takes numbers, no pointer.
+    let [x0, x1, ..] = unsafe {
+        hvc(Call::SetThreadAffinity.id(), [u64::from(partition), u64::from(thread), cores, 0, 0, 0])
+    };
+    check(x0).map(|()| x1 as u32)
+}
+
+/// A call whose one argument is a partition id and that has no result.
+fn partition_call(call: Call, partition: u32) -> Result<(), Status> {
+    // SAFETY: the partition-control calls take a number, no pointer. One
+    // that names the caller may stop or restart it, so the call need not
+    // return, which safe code may always expect.
+    let [x0, ..] = unsafe { hvc(call.id(), [u64::from(partition), 0, 0, 0, 0, 0]) };
+    check(x0)
+}
+
+/// `StopPartition` (`0xC600_0013`, system partitions only): stop partition
+/// `partition`, as the `stop_partition` health action does; its windows
+/// become idle time.
+pub fn stop_partition(partition: u32) -> Result<(), Status> {
+    partition_call(Call::StopPartition, partition)
+}
+
+/// `StartPartition` (`0xC600_0014`, system partitions only): cold-start a
+/// stopped partition, its memory reloaded from the system image.
+/// `InvalidParameter` if it is running.
+pub fn start_partition(partition: u32) -> Result<(), Status> {
+    partition_call(Call::StartPartition, partition)
+}
+
+/// `RestartPartition` (`0xC600_0015`, system partitions only): cold-restart
+/// partition `partition`, running or not.
+pub fn restart_partition(partition: u32) -> Result<(), Status> {
+    partition_call(Call::RestartPartition, partition)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,6 +361,46 @@ mod tests {
         assert!(k.serves(AbiVersion { major: 1, minor: 0 }));
         assert!(!k.serves(AbiVersion { major: 1, minor: 3 }));
         assert!(!k.serves(AbiVersion { major: 2, minor: 0 }));
+    }
+
+    #[test]
+    fn every_call_has_a_wrapper() {
+        // A new call in bulkhead-abi makes this fail until the SDK wraps it
+        // (and the README documents it).
+        let wrapped = [
+            Call::AbiVersion,
+            Call::MyIds,
+            Call::PartitionStatus,
+            Call::GetTime,
+            Call::ConsoleWrite,
+            Call::PeriodicWait,
+            Call::TimedWait,
+            Call::Yield,
+            Call::RaiseApplicationError,
+            Call::SetSchedule,
+            Call::ScheduleStatus,
+            Call::SetThreadAffinity,
+            Call::StopPartition,
+            Call::StartPartition,
+            Call::RestartPartition,
+        ];
+        assert_eq!(Call::ALL, &wrapped[..]);
+        let readme = include_str!("../README.md");
+        for call in Call::ALL {
+            let id = call.id();
+            let heading = std::format!("### {} — `0x{:04X}_{:04X}`", call.name(), id >> 16, id & 0xffff);
+            assert!(readme.contains(&heading), "README.md has no section \"{heading}\"");
+        }
+    }
+
+    #[test]
+    fn system_services_on_the_host() {
+        assert_eq!(set_schedule(1), Err(Status::NotSupported));
+        assert_eq!(schedule_status(), Err(Status::NotSupported));
+        assert_eq!(set_thread_affinity(0, 0, 0b10), Err(Status::NotSupported));
+        assert_eq!(stop_partition(1), Err(Status::NotSupported));
+        assert_eq!(start_partition(1), Err(Status::NotSupported));
+        assert_eq!(restart_partition(1), Err(Status::NotSupported));
     }
 
     #[test]

@@ -40,8 +40,11 @@
 //! - safe wrappers for every hypercall of `bulkhead-abi` ([`abi_version`],
 //!   [`my_ids`], [`partition_status`], [`time`], [`console_write`],
 //!   [`periodic_wait`], [`timed_wait`], [`yield_now`],
-//!   [`raise_application_error`]) returning `Result<_, Status>`, and the raw
-//!   [`hvc`] for tests that pass bad arguments on purpose;
+//!   [`raise_application_error`]; for system partitions [`set_schedule`],
+//!   [`schedule_status`], [`set_thread_affinity`], [`stop_partition`],
+//!   [`start_partition`], [`restart_partition`]) returning
+//!   `Result<_, Status>`, and the raw [`hvc`] for tests that pass bad
+//!   arguments on purpose;
 //! - [`Console`], a `core::fmt::Write` over ConsoleWrite, with [`print!`]
 //!   and [`println!`];
 //! - a `#[panic_handler]` that prints the panic, raises an application error
@@ -73,9 +76,10 @@ pub use bulkhead_abi::{
     CONSOLE_LINE, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, PartitionMode, Status,
 };
 pub use call::{
-    AbiVersion, Ids, PartitionStatus, Time, abi_version, console_write, hvc, my_ids,
-    partition_status, periodic_wait, raise_application_error, status_name, time, timed_wait,
-    yield_now,
+    AbiVersion, Ids, PartitionStatus, ScheduleStatus, Time, abi_version, console_write, hvc,
+    my_ids, partition_status, periodic_wait, raise_application_error, restart_partition,
+    schedule_status, set_schedule, set_thread_affinity, start_partition, status_name,
+    stop_partition, time, timed_wait, yield_now,
 };
 pub use console::Console;
 #[doc(hidden)]
