@@ -81,13 +81,13 @@ __run_guest:
     stp     x27, x28, [sp, #80]
     mrs     x1, tpidr_el2
     str     x0, [x1, #8]                // PerCore.guest_frame
-    mov     x2, sp
-    str     x2, [x1, #16]               // PerCore.kernel_sp
     ldp     x2, x3, [x0, #8 * 31]       // sp_el0, elr
     msr     sp_el0, x2
     msr     elr_el2, x3
     ldr     x2, [x0, #8 * 33]
     msr     spsr_el2, x2
+    mrs     x2, pmccntr_el0
+    str     x2, [x1, #24]               // PerCore.entry_cycles
     ldp     x2, x3, [x0, #8 * 2]
     ldp     x4, x5, [x0, #8 * 4]
     ldp     x6, x7, [x0, #8 * 6]
@@ -113,6 +113,8 @@ __run_guest:
 guest_exit_\kind:
     stp     x0, x1, [sp, #-16]!
     mrs     x0, tpidr_el2
+    mrs     x1, pmccntr_el0
+    str     x1, [x0, #16]               // PerCore.exit_cycles
     ldr     x0, [x0, #8]                // PerCore.guest_frame
     stp     x2, x3, [x0, #8 * 2]
     stp     x4, x5, [x0, #8 * 4]

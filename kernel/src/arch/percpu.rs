@@ -15,8 +15,12 @@ pub struct PerCore {
     /// The guest register frame of the thread running on this core
     /// (offset 8), set by `run_guest` before `eret`.
     pub guest_frame: UnsafeCell<u64>,
-    /// The kernel stack pointer `run_guest` returns on (offset 16).
-    pub kernel_sp: UnsafeCell<u64>,
+    /// PMU cycle count at the last guest exit, read first thing in the
+    /// exit vector (offset 16); for the switch-path benchmark.
+    pub exit_cycles: UnsafeCell<u64>,
+    /// PMU cycle count just before the last `eret` into a guest (offset 24;
+    /// only the reload of the guest's registers and the `eret` follow).
+    pub entry_cycles: UnsafeCell<u64>,
 }
 
 /// log2 of `size_of::<PerCore>()`, for the assembly's indexing.
@@ -29,5 +33,19 @@ unsafe impl Sync for PerCore {}
 
 #[unsafe(no_mangle)]
 pub static PER_CORE: [PerCore; CORES] = [const {
-    PerCore { fatal_stack_top: UnsafeCell::new(0), guest_frame: UnsafeCell::new(0), kernel_sp: UnsafeCell::new(0) }
+    PerCore {
+        fatal_stack_top: UnsafeCell::new(0),
+        guest_frame: UnsafeCell::new(0),
+        exit_cycles: UnsafeCell::new(0),
+        entry_cycles: UnsafeCell::new(0),
+    }
 }; CORES];
+
+/// The calling core's (exit, entry) cycle stamps of its last guest exit and
+/// its last guest entry.
+pub fn guest_cycle_stamps() -> (u64, u64) {
+    let core = super::core_id();
+    // SAFETY: the block is this core's; its assembly wrote these words
+    // before returning into the Rust code now running on the same core.
+    unsafe { (*PER_CORE[core].exit_cycles.get(), *PER_CORE[core].entry_cycles.get()) }
+}

@@ -19,6 +19,7 @@
 pub mod health;
 pub mod hypercall;
 pub mod run;
+pub mod stats;
 pub mod text;
 pub mod trace;
 

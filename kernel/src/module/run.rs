@@ -10,6 +10,8 @@ use super::text::Line;
 use super::trace::{self, Reason, Record};
 use super::{CONTEXTS, CORE_SCHED, MODULE, Module, NEED_RESCHED, ThreadContext};
 use crate::arch::guest::{self, El1State, Exit};
+use crate::arch::{percpu, sysreg};
+use super::stats;
 use crate::fault::exception_class_name;
 use crate::ipi::{self, IpiReason};
 use crate::{arch, irq, println, timer};
@@ -165,6 +167,10 @@ pub fn run_core(core: usize) -> ! {
     }
     let mut loaded: Loaded = None;
     let (mut runs, mut window) = decide(core, None, Cause::Other);
+    // Cycle stamp of the last guest exit if it was an interrupt, and of the
+    // exit whose switch path is being measured.
+    let mut irq_exit: Option<u64>;
+    let mut measure: Option<u64> = None;
     loop {
         let entered = runs.filter(|&t| health::enter(core, module.thread(t).partition));
         // The thread that was running when the core was interrupted, if any.
@@ -172,8 +178,13 @@ pub fn run_core(core: usize) -> ! {
         let mut cause = Cause::Other;
         match entered {
             Some(tid) => {
-                let outcome = run_thread(module, core, tid, &mut loaded);
+                let (outcome, exit) = run_thread(module, core, tid, &mut loaded);
                 health::leave(core);
+                let (exit_cycles, entry_cycles) = percpu::guest_cycle_stamps();
+                if let Some(from) = measure.take() {
+                    stats::record_switch(core, entry_cycles.wrapping_sub(from));
+                }
+                irq_exit = (exit == Exit::Irq).then_some(exit_cycles);
                 match outcome {
                     Outcome::Continue => interrupted = Some(tid),
                     Outcome::Reschedule => {
@@ -189,14 +200,21 @@ pub fn run_core(core: usize) -> ! {
             None => {
                 // Idle: the time to print what the trace recorded.
                 trace::flush(core);
+                stats::report_if_due(core);
                 arch::wait_for_interrupt();
+                // An idle core's "vector" is the return from WFI.
+                irq_exit = stats::enabled().then(sysreg::cycle_counter);
                 irq::dispatch();
             }
         }
         maybe_stall(core);
         if NEED_RESCHED[core].swap(false, Ordering::AcqRel) {
             let previous_window = window;
+            let previous_runs = runs;
             (runs, window) = decide(core, previous_window, cause);
+            // A timer interrupt that took the core from one thread (or from
+            // idle) to another thread: measure the path to the next eret.
+            measure = irq_exit.filter(|_| stats::enabled() && runs.is_some() && runs != previous_runs);
             if let Some(tid) = interrupted.filter(|_| window != previous_window) {
                 report_overrun(module, core, tid);
             }
@@ -205,7 +223,7 @@ pub fn run_core(core: usize) -> ! {
 }
 
 /// Runs thread `tid` once, until it leaves EL1.
-fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> Outcome {
+fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> (Outcome, Exit) {
     // Save the previous thread's live state, unless its partition was
     // restarted meanwhile (then the fresh context must win).
     if let Some((prev, generation)) = *loaded {
@@ -250,7 +268,7 @@ fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> 
         ctx.fp.save();
         *loaded = None;
     }
-    outcome
+    (outcome, exit)
 }
 
 fn fault(core: usize, tid: usize, kind: ErrorKind, args: core::fmt::Arguments) -> Outcome {
