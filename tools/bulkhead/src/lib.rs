@@ -2,7 +2,8 @@
 //! bootable system image. `check` validates a description and reports every
 //! problem with file, line, objects and numbers; `show` prints (and draws)
 //! the schedules and per-core frame tables; `pack` builds the binary image
-//! (`bulkhead-image` format) and a report beside it.
+//! (`bulkhead-image` format) and a report beside it; `trace` decodes the
+//! kernel's switch trace from a console log and checks it against the plan.
 //!
 //! Where it sits: `tools/bulkhead`, host only. It shares the image format
 //! with the kernel (`kernel/image`) and the scheduling rules (`kernel/sched`),
@@ -17,4 +18,7 @@ pub mod layout;
 pub mod pack;
 pub mod plan;
 pub mod show;
+pub mod trace;
+pub mod trace_check;
+pub mod trace_svg;
 pub mod units;

@@ -1,5 +1,5 @@
-//! The `bulkhead` command line: `check`, `show` and `pack` over a system
-//! description. See `tools/bulkhead/README.md` for the description format.
+//! The `bulkhead` command line: `check`, `show`, `pack` and `trace` over a
+//! system description. See `tools/bulkhead/README.md` for the description format.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,13 +7,16 @@ use std::process::ExitCode;
 use bulkhead::check::{Checked, System, check};
 use bulkhead::pack::{PackOptions, pack};
 use bulkhead::show::{render_svg, render_text};
+use bulkhead::trace::{Span, build_model, parse_log, render_json, render_timelines};
+use bulkhead::trace_check::{Bounds, check_trace};
+use bulkhead::trace_svg::render_trace_svg;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
     name = "bulkhead",
     version,
-    about = "Check, show and pack a Bulkhead system description"
+    about = "Check, show and pack a Bulkhead system description; decode and check a switch trace"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -53,6 +56,41 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         elf_dir: Option<PathBuf>,
     },
+    /// Decode the kernel's switch trace from a console log: per-core
+    /// timelines, SVG, Perfetto JSON, and a timing check against the plan.
+    Trace {
+        /// The system description (TOML) the traced image was packed from.
+        file: PathBuf,
+        /// The console log (`trace:` lines among any others).
+        log: PathBuf,
+        /// Write an SVG of what really ran over the span.
+        #[arg(long, value_name = "OUT")]
+        svg: Option<PathBuf>,
+        /// Write Chrome / Perfetto trace JSON of the whole run.
+        #[arg(long, value_name = "OUT")]
+        json: Option<PathBuf>,
+        /// Compare with the plan: lateness, skew, and the isolation rules;
+        /// exit status 1 on any failure.
+        #[arg(long)]
+        check: bool,
+        /// Major frames (of the initial schedule) to print and draw.
+        #[arg(long, value_name = "N", default_value_t = 2)]
+        frames: u64,
+        /// First major frame to print and draw.
+        #[arg(long, value_name = "K", default_value_t = 0)]
+        start_frame: u64,
+        /// With --check: list every boundary, not only those in the span.
+        #[arg(long)]
+        every_boundary: bool,
+        /// With --check: fail if a core switches more than N ticks after a
+        /// planned boundary.
+        #[arg(long, value_name = "N")]
+        max_lateness_ticks: Option<u64>,
+        /// With --check: fail if the cores' switches for one boundary are
+        /// more than N ticks apart.
+        #[arg(long, value_name = "N")]
+        max_skew_ticks: Option<u64>,
+    },
 }
 
 /// Read and check `file`, print its diagnostics to stderr; the system if
@@ -72,9 +110,101 @@ fn load(file: &PathBuf, always_summarise: bool) -> Result<System, ExitCode> {
     system.ok_or(ExitCode::FAILURE)
 }
 
+/// Options of `bulkhead trace`.
+struct TraceArgs {
+    file: PathBuf,
+    log: PathBuf,
+    svg: Option<PathBuf>,
+    json: Option<PathBuf>,
+    check: bool,
+    span: Span,
+    every_boundary: bool,
+    bounds: Bounds,
+}
+
+fn trace(args: TraceArgs) -> ExitCode {
+    let sys = match load(&args.file, false) {
+        Ok(sys) => sys,
+        Err(code) => return code,
+    };
+    let name = args.log.display().to_string();
+    let text = match std::fs::read(&args.log) {
+        // A console log may hold stray bytes (a partition's garbage, a cut
+        // UTF-8 sequence): they cannot be in a `trace:` line we accept.
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            eprintln!("error: cannot read {name}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let model = match parse_log(&name, &text).and_then(|log| build_model(&sys, log, &name)) {
+        Ok(m) => m,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!("{name}: {} errors, trace not decoded", errors.len());
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", render_timelines(&model, args.span));
+    let mut code = ExitCode::SUCCESS;
+    for (out, what) in [(&args.svg, "svg"), (&args.json, "json")] {
+        let Some(out) = out else { continue };
+        let body = if what == "svg" {
+            render_trace_svg(&model, args.span)
+        } else {
+            render_json(&model)
+        };
+        match std::fs::write(out, body) {
+            Ok(()) => eprintln!("wrote {}", out.display()),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", out.display());
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
+    if args.check {
+        let report = check_trace(&model, args.bounds, args.span, args.every_boundary);
+        println!();
+        print!("{}", report.text);
+        if report.problems > 0 {
+            code = ExitCode::FAILURE;
+        }
+    }
+    code
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Trace {
+            file,
+            log,
+            svg,
+            json,
+            check,
+            frames,
+            start_frame,
+            every_boundary,
+            max_lateness_ticks,
+            max_skew_ticks,
+        } => trace(TraceArgs {
+            file,
+            log,
+            svg,
+            json,
+            check,
+            span: Span {
+                start_frame,
+                frames: frames.max(1),
+            },
+            every_boundary,
+            bounds: Bounds {
+                max_lateness_ticks,
+                max_skew_ticks,
+            },
+        }),
         Command::Check { file } => match load(&file, true) {
             Ok(_) => ExitCode::SUCCESS,
             Err(code) => code,

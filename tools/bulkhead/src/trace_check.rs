@@ -1,0 +1,649 @@
+//! `bulkhead trace --check`: judge a decoded switch trace against the plan.
+//!
+//! Measures, per core, the lateness of every boundary switch (recorded ticks
+//! minus the planned boundary, `Epoch::boundary` rounded up as the kernel
+//! rounds) and, per boundary, the skew between cores (max - min of their
+//! recorded ticks). Fails on what CAST-32A and DESIGN.md forbid: two
+//! partitions running at once on different cores, a thread on a core the
+//! plan does not place it on, a thread outside its partition's windows, a
+//! schedule switch that is not at a major-frame boundary or not on every
+//! core, lost records; and on the optional lateness / skew bounds.
+//!
+//! The overlap rule. At a boundary the outgoing partition keeps a core until
+//! that core takes its timer interrupt, so on real hardware every switch
+//! between partitions overlaps by up to the skew. That part, from the
+//! planned end of a window to the core's own record of the next window, is
+//! the core's lateness: it is measured (and bounded by
+//! `--max-lateness-ticks`), and counted as a "late-switch overlap", not
+//! failed. Any other overlap fails: a record earlier than its window, a
+//! partition outside its window, a window a core skipped without saying
+//! `missed`. A `missed` record (a core that recovered from the epoch) is
+//! reported as such, never as lateness.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::trace::{Event, Key, Model, Reason, Span};
+
+/// Optional failure bounds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bounds {
+    pub max_lateness_ticks: Option<u64>,
+    pub max_skew_ticks: Option<u64>,
+}
+
+/// What `--check` prints, and how many problems it found.
+pub struct CheckReport {
+    pub text: String,
+    pub problems: usize,
+}
+
+/// Problems printed per kind before "... and N more".
+const SHOWN_PER_KIND: usize = 20;
+
+#[derive(Default)]
+struct Problems {
+    by_kind: BTreeMap<&'static str, Vec<String>>,
+    order: Vec<&'static str>,
+}
+
+impl Problems {
+    fn add(&mut self, kind: &'static str, msg: String) {
+        if !self.by_kind.contains_key(kind) {
+            self.order.push(kind);
+        }
+        self.by_kind.entry(kind).or_default().push(msg);
+    }
+    fn count(&self) -> usize {
+        self.by_kind.values().map(Vec::len).sum()
+    }
+}
+
+/// A boundary switch: a core's first record of a window.
+#[derive(Clone, Copy)]
+struct Sample {
+    core: usize,
+    key: Key,
+    planned: u64,
+    ticks: u64,
+    line: usize,
+}
+
+/// Check the model; `span` selects the boundaries listed one by one
+/// (all of them with `every_boundary`).
+pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bool) -> CheckReport {
+    let mut p = Problems::default();
+    let cores = m.placed.len();
+
+    for (core, events) in m.log.cores.iter().enumerate() {
+        for e in events {
+            if let Event::Dropped { line, count } = e {
+                p.add(
+                    "dropped",
+                    format!(
+                        "core {core} dropped {count} records (line {line}): its ring overflowed before it was flushed, so what it ran there is unknown; flush more often or enlarge the ring"
+                    ),
+                );
+            }
+        }
+    }
+    for msg in &m.activation_problems {
+        p.add("schedule-switch", msg.clone());
+    }
+    for (core, placed) in m.placed.iter().enumerate() {
+        if placed.is_empty() {
+            p.add(
+                "no-records",
+                format!("core {core} recorded nothing: the module uses it"),
+            );
+        }
+    }
+
+    // Records in module time order, for migration tracking.
+    let mut order: Vec<(u64, usize, usize)> = m
+        .placed
+        .iter()
+        .enumerate()
+        .flat_map(|(c, ps)| {
+            ps.iter()
+                .enumerate()
+                .map(move |(i, r)| (r.record.ticks, c, i))
+        })
+        .collect();
+    order.sort_unstable();
+    let mut expected_core = m.thread_core.clone();
+    let mut last_seen: Vec<Option<u64>> = vec![None; m.thread_core.len()];
+    let mut last_resched: Vec<Option<u64>> = vec![None; cores];
+    let mut migrations = Vec::new();
+    for &(ticks, core, i) in &order {
+        let r = m.placed[core][i].record;
+        if r.reason == Reason::Resched {
+            last_resched[core] = Some(ticks);
+        }
+        let Some((_, t)) = r.runs else { continue };
+        if expected_core[t] != core {
+            // A migration: the thread shows up on its new core after that
+            // core was kicked with a reschedule, and then stays there.
+            let kicked =
+                last_resched[core].is_some_and(|k| last_seen[t].is_none_or(|seen| k >= seen));
+            if kicked {
+                migrations.push(format!(
+                    "thread {} moved from core {} to core {core} at {ticks} ticks (line {})",
+                    m.runs_name(r.runs),
+                    expected_core[t],
+                    r.line
+                ));
+                expected_core[t] = core;
+            } else {
+                p.add(
+                    "wrong-core",
+                    format!(
+                        "thread {} ran on core {core} at {ticks} ticks (+{} us, line {}), but the plan places it on core {} (no reschedule on core {core} moved it there)",
+                        m.runs_name(r.runs),
+                        m.us_since_epoch(ticks),
+                        r.line,
+                        expected_core[t]
+                    ),
+                );
+            }
+        }
+        last_seen[t] = Some(ticks);
+    }
+
+    let mut samples: Vec<Sample> = Vec::new();
+    let mut missed = Vec::new();
+    for (core, placed) in m.placed.iter().enumerate() {
+        let mut prev_key: Option<Key> = None;
+        for pr in placed {
+            let r = pr.record;
+            let at = format!(
+                "at {} ticks (+{} us, line {})",
+                r.ticks,
+                m.us_since_epoch(r.ticks),
+                r.line
+            );
+            let Some(key) = pr.key else {
+                if r.runs.is_some() && r.window.is_none() {
+                    p.add(
+                        "before-epoch",
+                        format!(
+                            "core {core} ran {} {at}, before the epoch",
+                            m.runs_name(r.runs)
+                        ),
+                    );
+                }
+                continue;
+            };
+            let (ps, pe) = pr.planned.unwrap_or((0, 0));
+            let entry = m.entry(key);
+            if r.ticks < ps {
+                p.add(
+                    "early",
+                    format!(
+                        "core {core} recorded window {} ({}) {at}, {} ticks before it begins at {ps}",
+                        m.fmt_key(key),
+                        m.owner_name(entry.owner),
+                        ps - r.ticks
+                    ),
+                );
+            } else if r.ticks >= pe && pe > ps {
+                p.add(
+                    "stale-window",
+                    format!(
+                        "core {core} recorded window {} ({}) {at}, after it ended at {pe}",
+                        m.fmt_key(key),
+                        m.owner_name(entry.owner)
+                    ),
+                );
+            }
+            if let Some((part, _)) = r.runs
+                && entry.owner != Some(part)
+            {
+                p.add(
+                    "outside-window",
+                    format!(
+                        "core {core} ran {} {at} in window {} owned by {}: partition \"{}\" has no window then",
+                        m.runs_name(r.runs),
+                        m.fmt_key(key),
+                        m.owner_name(entry.owner),
+                        m.partition_name(part)
+                    ),
+                );
+            }
+            if let Some(next) = m.acts.get(key.act + 1)
+                && r.ticks >= next.epoch.start().0
+            {
+                p.add(
+                    "schedule-switch",
+                    format!(
+                        "core {core} still followed schedule \"{}\" {at}, after schedule \"{}\" took effect at {} ticks",
+                        m.sys.spec.schedules[m.acts[key.act].schedule].name,
+                        m.sys.spec.schedules[next.schedule].name,
+                        next.epoch.start().0
+                    ),
+                );
+            }
+            if prev_key != Some(key) {
+                match r.reason {
+                    Reason::Missed => missed.push(format!(
+                        "missed: core {core} {at}: resumed in window {} ({}), {} ticks ({} ns) after it began",
+                        m.fmt_key(key),
+                        m.owner_name(entry.owner),
+                        r.ticks as i128 - ps as i128,
+                        m.ticks_to_ns(r.ticks as i128 - ps as i128)
+                    )),
+                    Reason::Boundary | Reason::Resched => samples.push(Sample {
+                        core,
+                        key,
+                        planned: ps,
+                        ticks: r.ticks,
+                        line: r.line,
+                    }),
+                    _ => {}
+                }
+                if let Some(pk) = prev_key
+                    && r.reason != Reason::Missed
+                    && !pr.after_gap
+                {
+                    if pk.act != key.act {
+                        if (key.frame, key.entry) != (0, 0) {
+                            p.add(
+                                "schedule-switch",
+                                format!(
+                                    "core {core} entered schedule \"{}\" in window {} {at}, not at a major-frame boundary (frame 0, entry 0)",
+                                    m.sys.spec.schedules[m.acts[key.act].schedule].name,
+                                    m.fmt_key(key)
+                                ),
+                            );
+                        }
+                    } else if let Some(skipped) = skipped_windows(m, pk, key) {
+                        p.add(
+                            "skipped",
+                            format!(
+                                "core {core} went from window {} to {} {at} without recording window {} ({}) and without a `missed` record",
+                                m.fmt_key(pk),
+                                m.fmt_key(key),
+                                m.fmt_key(skipped),
+                                m.owner_name(m.entry(skipped).owner)
+                            ),
+                        );
+                    }
+                }
+            }
+            prev_key = Some(key);
+        }
+    }
+
+    let (overlaps, switch_overlaps) = overlaps(m);
+    for o in overlaps {
+        let kind = if o.same_thread {
+            "thread-on-two-cores"
+        } else {
+            "overlap"
+        };
+        p.add(kind, o.message);
+    }
+
+    // Lateness and skew.
+    let lateness = |s: &Sample| s.ticks as i128 - s.planned as i128;
+    let mut by_key: BTreeMap<Key, Vec<Sample>> = BTreeMap::new();
+    for s in &samples {
+        by_key.entry(s.key).or_default().push(*s);
+    }
+    if let Some(max) = bounds.max_lateness_ticks {
+        for s in &samples {
+            let l = lateness(s);
+            if l > i128::from(max) {
+                p.add(
+                    "lateness",
+                    format!(
+                        "core {} switched to window {} ({}) at {} ticks (+{} us, line {}), {l} ticks ({} ns) after the planned boundary {}; bound {max} ticks",
+                        s.core,
+                        m.fmt_key(s.key),
+                        m.owner_name(m.entry(s.key).owner),
+                        s.ticks,
+                        m.us_since_epoch(s.ticks),
+                        s.line,
+                        m.ticks_to_ns(l),
+                        s.planned
+                    ),
+                );
+            }
+        }
+    }
+    let mut skews: Vec<i128> = Vec::new();
+    for (key, ss) in &by_key {
+        if ss.len() < 2 {
+            continue;
+        }
+        let lo = ss.iter().min_by_key(|s| s.ticks).map_or(0, |s| s.ticks);
+        let hi = ss.iter().max_by_key(|s| s.ticks).map_or(0, |s| s.ticks);
+        let skew = i128::from(hi - lo);
+        skews.push(skew);
+        if let Some(max) = bounds.max_skew_ticks
+            && skew > i128::from(max)
+        {
+            let who: Vec<String> = ss
+                .iter()
+                .map(|s| format!("core {} at {} (line {})", s.core, s.ticks, s.line))
+                .collect();
+            p.add(
+                "skew",
+                format!(
+                    "boundary {} ({}, planned {}): cores switched {skew} ticks ({} ns) apart: {}; bound {max} ticks",
+                    m.fmt_key(*key),
+                    m.owner_name(m.entry(*key).owner),
+                    ss[0].planned,
+                    m.ticks_to_ns(skew),
+                    who.join(", ")
+                ),
+            );
+        }
+    }
+
+    // Report.
+    let mut o = String::new();
+    let (from, to) = span.ticks(m);
+    let listed: Vec<(&Key, &Vec<Sample>)> = by_key
+        .iter()
+        .filter(|(_, ss)| every_boundary || (ss[0].planned >= from && ss[0].planned < to))
+        .collect();
+    let _ = writeln!(
+        o,
+        "boundaries{}: recorded switch minus planned boundary, ticks (+ is late)",
+        if every_boundary {
+            String::new()
+        } else {
+            format!(
+                " in frames {}..{}",
+                span.start_frame,
+                span.start_frame + span.frames
+            )
+        }
+    );
+    for (key, ss) in listed {
+        let mut line = format!(
+            "  {:<10} planned {:>12} (+{:>12} us)  {:<14}",
+            m.fmt_key(*key),
+            ss[0].planned,
+            m.us_since_epoch(ss[0].planned),
+            m.owner_name(m.entry(*key).owner)
+        );
+        let mut sorted = ss.clone();
+        sorted.sort_by_key(|s| s.core);
+        for s in &sorted {
+            let _ = write!(line, " core {} {:+}", s.core, lateness(s));
+        }
+        if ss.len() > 1 {
+            let lo = ss.iter().map(|s| s.ticks).min().unwrap_or(0);
+            let hi = ss.iter().map(|s| s.ticks).max().unwrap_or(0);
+            let _ = write!(line, "  skew {}", hi - lo);
+        }
+        let _ = writeln!(o, "{line}");
+    }
+    for (k, a) in m.acts.iter().enumerate().skip(1) {
+        let at = a.epoch.start().0;
+        let mut firsts: Vec<&Sample> = samples
+            .iter()
+            .filter(|s| s.key.act == k && s.key.frame == 0 && s.key.entry == 0)
+            .collect();
+        firsts.sort_by_key(|s| s.core);
+        let who: Vec<String> = firsts
+            .iter()
+            .map(|s| format!("core {} {:+}", s.core, lateness(s)))
+            .collect();
+        let skew = firsts.iter().map(|s| s.ticks).max().unwrap_or(0)
+            - firsts.iter().map(|s| s.ticks).min().unwrap_or(0);
+        let _ = writeln!(
+            o,
+            "schedule switch {k}: \"{}\" -> \"{}\" at {at} ticks (+{} us): {}; skew {skew} ticks ({} ns)",
+            m.sys.spec.schedules[m.acts[k - 1].schedule].name,
+            m.sys.spec.schedules[a.schedule].name,
+            m.us_since_epoch(at),
+            who.join(", "),
+            m.ticks_to_ns(i128::from(skew))
+        );
+    }
+    for mig in &migrations {
+        let _ = writeln!(o, "migration: {mig}");
+    }
+    for line in &missed {
+        let _ = writeln!(o, "{line}");
+    }
+    match switch_overlaps {
+        (0, _) => {
+            let _ = writeln!(o, "late-switch overlaps: 0");
+        }
+        (n, (len, msg)) => {
+            let _ = writeln!(
+                o,
+                "late-switch overlaps: {n}, longest {len} ticks ({} ns): {msg}",
+                m.ticks_to_ns(i128::from(len))
+            );
+        }
+    }
+    if let Some(line) = m.log.partial_line {
+        let _ = writeln!(
+            o,
+            "note: ignored the unfinished last line {line} of the log"
+        );
+    }
+    for kind in &p.order {
+        let msgs = &p.by_kind[kind];
+        for msg in msgs.iter().take(SHOWN_PER_KIND) {
+            let _ = writeln!(o, "FAIL {kind}: {msg}");
+        }
+        if msgs.len() > SHOWN_PER_KIND {
+            let _ = writeln!(
+                o,
+                "FAIL {kind}: ... and {} more",
+                msgs.len() - SHOWN_PER_KIND
+            );
+        }
+    }
+    for core in 0..cores {
+        let mut ls: Vec<i128> = samples
+            .iter()
+            .filter(|s| s.core == core)
+            .map(lateness)
+            .collect();
+        let _ = writeln!(o, "lateness core {core}: {}", stats(m, &mut ls));
+    }
+    let _ = writeln!(o, "skew: {}", stats(m, &mut skews));
+    let _ = writeln!(o, "missed: {} records", missed.len());
+    let problems = p.count();
+    if problems == 0 {
+        let _ = writeln!(o, "check: ok");
+    } else {
+        let _ = writeln!(
+            o,
+            "check: FAILED, {problems} problem{}",
+            if problems == 1 { "" } else { "s" }
+        );
+    }
+    CheckReport { text: o, problems }
+}
+
+/// `N boundaries, median M ticks (X ns), max K ticks (Y ns)`; the median of
+/// an even count is the lower middle value (always a recorded value).
+fn stats(m: &Model<'_>, v: &mut [i128]) -> String {
+    if v.is_empty() {
+        return "0 boundaries".into();
+    }
+    v.sort_unstable();
+    let med = v[(v.len() - 1) / 2];
+    let max = v[v.len() - 1];
+    format!(
+        "{} boundaries, median {med} ticks ({} ns), max {max} ticks ({} ns)",
+        v.len(),
+        m.ticks_to_ns(med),
+        m.ticks_to_ns(max)
+    )
+}
+
+/// The first window between `from` and `to` (same activation, `to` later)
+/// that is not empty in ticks, if `to` is not `from`'s successor.
+fn skipped_windows(m: &Model<'_>, from: Key, to: Key) -> Option<Key> {
+    let len = m.entries[m.acts[from.act].schedule].len();
+    let mut k = from;
+    // Bounded: a core that jumps far ahead without `missed` is reported at
+    // the first non-empty window it skipped.
+    for _ in 0..len.saturating_mul(4).max(8) {
+        k = successor(k, len);
+        if k >= to {
+            return None;
+        }
+        let (s, e) = m.planned(k);
+        if e > s {
+            return Some(k);
+        }
+    }
+    None
+}
+
+fn successor(k: Key, len: usize) -> Key {
+    if k.entry + 1 < len {
+        Key {
+            entry: k.entry + 1,
+            ..k
+        }
+    } else {
+        Key {
+            frame: k.frame + 1,
+            entry: 0,
+            ..k
+        }
+    }
+}
+
+struct Overlap {
+    same_thread: bool,
+    message: String,
+}
+
+/// Failing overlaps, and (count, (longest ticks, description)) of the
+/// late-switch overlaps that are lateness, not failures.
+fn overlaps(m: &Model<'_>) -> (Vec<Overlap>, (usize, (u64, String))) {
+    struct Run {
+        core: usize,
+        start: u64,
+        /// What really ran until (the next record), clipped to the horizon.
+        end: u64,
+        /// `end`, less an overrun that is the core's switch lateness.
+        strict_end: u64,
+        partition: usize,
+        thread: usize,
+        line: usize,
+        key: Option<Key>,
+    }
+    let mut runs = Vec::new();
+    for (core, ivs) in m.intervals.iter().enumerate() {
+        for iv in ivs {
+            let Some((partition, thread)) = iv.runs else {
+                continue;
+            };
+            if iv.lost {
+                continue;
+            }
+            let end = if iv.open {
+                iv.end.min(m.horizon)
+            } else {
+                iv.end
+            };
+            let pr = &m.placed[core][iv.record];
+            let mut strict_end = end;
+            if let (Some(key), Some((_, pe))) = (pr.key, pr.planned)
+                && end > pe
+                && let Some(next) = m.placed[core].get(iv.record + 1)
+                && !next.after_gap
+            {
+                let len = m.entries[m.acts[key.act].schedule].len();
+                let follows = next.key.is_some_and(|nk| {
+                    nk == successor(key, len)
+                        || (nk.act == key.act + 1 && nk.frame == 0 && nk.entry == 0)
+                });
+                let excused = next.record.reason == Reason::Missed
+                    || (follows
+                        && matches!(next.record.reason, Reason::Boundary | Reason::Resched));
+                if excused {
+                    strict_end = pe.max(iv.start);
+                }
+            }
+            if end > iv.start {
+                runs.push(Run {
+                    core,
+                    start: iv.start,
+                    end,
+                    strict_end,
+                    partition,
+                    thread,
+                    line: pr.record.line,
+                    key: pr.key,
+                });
+            }
+        }
+    }
+    runs.sort_by_key(|r| (r.start, r.core));
+    let mut failing = Vec::new();
+    let mut switch_count = 0usize;
+    let mut longest: (u64, String) = (0, String::new());
+    let mut active: Vec<usize> = Vec::new();
+    for i in 0..runs.len() {
+        let r = &runs[i];
+        active.retain(|&j| runs[j].end > r.start);
+        for &j in &active {
+            let a = &runs[j];
+            if a.core == r.core || (a.partition == r.partition && a.thread != r.thread) {
+                continue;
+            }
+            let same_thread = a.thread == r.thread;
+            let strict = (a.strict_end.min(r.strict_end), r.start.max(a.start));
+            let describe = |from: u64, to: u64| {
+                format!(
+                    "at {from} ticks (+{} us) for {} ticks ({} ns): {} on core {} (line {}, window {}) and {} on core {} (line {}, window {})",
+                    m.us_since_epoch(from),
+                    to - from,
+                    m.ticks_to_ns(i128::from(to - from)),
+                    m.runs_name(Some((a.partition, a.thread))),
+                    a.core,
+                    a.line,
+                    a.key.map_or("-/-/-".into(), |k| m.fmt_key(k)),
+                    m.runs_name(Some((r.partition, r.thread))),
+                    r.core,
+                    r.line,
+                    r.key.map_or("-/-/-".into(), |k| m.fmt_key(k)),
+                )
+            };
+            if strict.0 > strict.1 {
+                let (from, to) = (strict.1, strict.0);
+                let what = if same_thread {
+                    format!(
+                        "thread {} ran on two cores at once ",
+                        m.runs_name(Some((r.partition, r.thread)))
+                    )
+                } else {
+                    format!(
+                        "partitions \"{}\" and \"{}\" ran at the same time ",
+                        m.partition_name(a.partition),
+                        m.partition_name(r.partition)
+                    )
+                };
+                failing.push(Overlap {
+                    same_thread,
+                    message: format!("{what}{}", describe(from, to)),
+                });
+            } else {
+                let to = a.end.min(r.end);
+                let from = r.start.max(a.start);
+                if to > from {
+                    switch_count += 1;
+                    if to - from > longest.0 {
+                        longest = (to - from, describe(from, to));
+                    }
+                }
+            }
+        }
+        active.push(i);
+    }
+    (failing, (switch_count, longest))
+}

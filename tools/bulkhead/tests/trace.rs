@@ -1,0 +1,567 @@
+//! `bulkhead trace` end to end, on console logs made here from the plan:
+//! each core's decisions come from `bulkhead-sched`'s own `CoreScheduler`
+//! (what the kernel runs), driven at the planned boundaries (plus any
+//! lateness a test injects), printed in the kernel's trace format, flushed
+//! in chunks that interleave between cores and with other console lines.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use bulkhead::check::check;
+use bulkhead::plan::PlanInputs;
+use bulkhead_sched::{CoreId, CoreScheduler, Epoch, Frequency, ModuleTimeline, ScheduleId, Ticks};
+
+const QEMU_HZ: u64 = 62_500_000;
+const EPOCH: u64 = 1_250_000;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/trace")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn bulkhead(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+/// One simulated run.
+struct Sim {
+    desc: String,
+    hz: u64,
+    frames: u64,
+    /// Ask for a switch to this schedule during this frame of the initial one.
+    switch: Option<(usize, u64)>,
+}
+
+/// Per core, its trace lines (without the `trace: ` prefix's core), in its
+/// order; `late(core, frame, entry)` delays that boundary decision.
+fn simulate(sim: &Sim, late: impl Fn(usize, u64, u16) -> u64) -> (String, Vec<Vec<String>>) {
+    let source = std::fs::read_to_string(&sim.desc).unwrap();
+    let sys = check(&source).system.expect("the description checks");
+    let inputs = PlanInputs::new(&sys.spec).unwrap();
+    let schedules = inputs.schedules();
+    let plan = inputs.plan(&schedules).unwrap();
+    let freq = Frequency::from_hz(sim.hz).unwrap();
+    let initial = sys
+        .spec
+        .schedules
+        .iter()
+        .position(|s| s.initial)
+        .unwrap_or(0);
+    let mut timeline = ModuleTimeline::new(
+        &plan,
+        freq,
+        ScheduleId(initial as u8),
+        Epoch::new(Ticks(EPOCH)),
+    )
+    .unwrap();
+    if let Some((to, frame)) = sim.switch {
+        let major = sys.spec.schedules[initial].major_frame_ns;
+        let at = Epoch::new(Ticks(EPOCH))
+            .boundary(
+                freq,
+                bulkhead_sched::Nanos(major),
+                frame,
+                bulkhead_sched::Nanos(major / 2),
+            )
+            .unwrap();
+        timeline
+            .request_switch(&plan, ScheduleId(to as u8), at)
+            .unwrap();
+    }
+    let cores = sys.spec.module.core_count as usize;
+    let header = format!(
+        "trace: begin {} freq={} epoch={EPOCH} cores={cores} schedule={initial}",
+        sys.spec.module.name, sim.hz
+    );
+    let mut per_core = Vec::new();
+    for c in 0..cores {
+        let mut s = CoreScheduler::new(&plan, &timeline, CoreId(c as u8)).unwrap();
+        let mut lines = Vec::new();
+        let boot = EPOCH - 1000 + c as u64;
+        let d = s.on_tick(Ticks(boot));
+        assert!(d.window.is_none());
+        lines.push(format!("trace: {c} {boot} -/-/- - - resched"));
+        let mut next = d.next_deadline;
+        let mut schedule_frames = 0u64;
+        loop {
+            // Where would a punctual core be? Delay that decision.
+            let probe = s.clone().on_tick(next);
+            let w = probe.window.unwrap();
+            let at = Ticks(next.0 + late(c, w.frame, w.entry));
+            let d = s.on_tick(at);
+            let w = d.window.unwrap();
+            if w.schedule.0 as usize != initial {
+                schedule_frames = schedule_frames.max(w.frame + 1);
+            }
+            let total = if let Some((_, switch_frame)) = sim.switch {
+                // Frames before the switch plus frames after it.
+                switch_frame + 1 + schedule_frames
+            } else {
+                w.frame + 1
+            };
+            if total > sim.frames {
+                break;
+            }
+            let runs = match d.runs {
+                Some(t) => {
+                    let p = sys.spec.threads[usize::from(t.0)].partition;
+                    format!("{p} {}", t.0)
+                }
+                None => "- -".into(),
+            };
+            assert!(d.events.missed_boundary.is_none());
+            lines.push(format!(
+                "trace: {c} {} {}/{}/{} {runs} boundary",
+                at.0, w.schedule.0, w.frame, w.entry
+            ));
+            next = d.next_deadline;
+        }
+        per_core.push(lines);
+    }
+    (header, per_core)
+}
+
+/// Interleave the cores' lines in chunks (as each core flushes its ring in
+/// its idle time), with boot banner and partition output among them.
+fn interleave(header: &str, per_core: &[Vec<String>]) -> String {
+    let mut out = String::from(
+        "Bulkhead 0.1.0 (traced) on raspi4b, EL2\nmodule lockstep: 3 partitions, 5 threads\n",
+    );
+    out.push_str(header);
+    out.push('\n');
+    let mut pos = vec![0usize; per_core.len()];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut rand = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let noise = [
+        "[lockstep:lane_a@0] lane a: frame ok",
+        "[control:loop@2] trace: this is partition text, not a trace line",
+        "health: partition control: deadline_miss logged",
+        "sched: core 1 idle",
+        "",
+    ];
+    while pos.iter().zip(per_core).any(|(p, l)| *p < l.len()) {
+        let c = rand(per_core.len());
+        let n = 1 + rand(40);
+        let end = (pos[c] + n).min(per_core[c].len());
+        for line in &per_core[c][pos[c]..end] {
+            out.push_str(line);
+            out.push('\n');
+        }
+        pos[c] = end;
+        if rand(3) == 0 {
+            out.push_str(noise[rand(noise.len())]);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn lockstep() -> Sim {
+    Sim {
+        desc: root()
+            .join("partitions/lockstep.toml")
+            .display()
+            .to_string(),
+        hz: QEMU_HZ,
+        frames: 1000,
+        switch: None,
+    }
+}
+
+fn write_log(dir: &Path, text: &str) -> String {
+    let path = dir.join("console.log");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn run_check(log: &str, extra: &[&str]) -> (bool, String, String) {
+    let mut args = vec!["trace", "partitions/lockstep.toml", log, "--check"];
+    args.extend_from_slice(extra);
+    let out = bulkhead(&args);
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn perfect_lockstep_run_passes_with_exact_stats() {
+    let dir = scratch("trace-perfect");
+    let (header, per_core) = simulate(&lockstep(), |_, _, _| 0);
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, err) = run_check(
+        &log,
+        &["--max-lateness-ticks", "0", "--max-skew-ticks", "0"],
+    );
+    assert!(ok, "{out}\n{err}");
+    // 1000 frames of 5 entries (4 windows and the trailing spare time).
+    for core in 0..4 {
+        assert!(
+            out.contains(&format!(
+                "lateness core {core}: 5000 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)\n"
+            )),
+            "{out}"
+        );
+    }
+    assert!(
+        out.contains("\nskew: 5000 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)\n"),
+        "{out}"
+    );
+    assert!(out.contains("\nmissed: 0 records\n"), "{out}");
+    assert!(out.ends_with("\ncheck: ok\n"), "{out}");
+    // The timelines: core 1 runs lane_b from the epoch for 5 ms, then idles.
+    assert!(
+        out.contains(
+            "[     1250000,      1562500)         0.000 ..     5000.000 us  lockstep:lane_b"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("log: "), "{out}");
+    // Boundaries of the shown frames, with every core's lateness.
+    assert!(
+        out.contains("  0/1/2      planned      2343750 (+   17500.000 us)  supervisor     core 0 +0 core 1 +0 core 2 +0 core 3 +0  skew 0"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_late_boundary_is_measured_exactly_and_bounded() {
+    let dir = scratch("trace-late");
+    let (header, per_core) = simulate(&lockstep(), |c, f, e| {
+        u64::from(c == 1 && f == 500 && e == 1) * 37
+    });
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &[]);
+    assert!(
+        ok,
+        "without a bound, lateness is reported, not failed: {out}"
+    );
+    assert!(
+        out.contains(
+            "lateness core 1: 5000 boundaries, median 0 ticks (0 ns), max 37 ticks (592 ns)\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "lateness core 0: 5000 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)\n"
+        )
+    );
+    assert!(
+        out.contains("skew: 5000 boundaries, median 0 ticks (0 ns), max 37 ticks (592 ns)\n"),
+        "{out}"
+    );
+    // The lane_b thread kept core 1 into control's window: a late-switch
+    // overlap, which is that lateness.
+    assert!(
+        out.contains("late-switch overlaps: 1, longest 37 ticks (592 ns)"),
+        "{out}"
+    );
+
+    let (ok, out, _) = run_check(
+        &log,
+        &["--max-lateness-ticks", "36", "--max-skew-ticks", "40"],
+    );
+    assert!(!ok);
+    assert!(
+        out.contains("FAIL lateness: core 1 switched to window 0/500/1 (control) at 314062537 ticks (+5005000.592 us, line "),
+        "{out}"
+    );
+    assert!(
+        out.contains(", 37 ticks (592 ns) after the planned boundary 314062500; bound 36 ticks\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("check: FAILED, 1 problem\n"), "{out}");
+
+    let (ok, out, _) = run_check(&log, &["--max-skew-ticks", "36"]);
+    assert!(!ok);
+    assert!(out.contains("FAIL skew: boundary 0/500/1 (control, planned 314062500): cores switched 37 ticks (592 ns) apart"), "{out}");
+}
+
+/// Rewrite one core's record of `frame/entry`.
+fn edit(per_core: &mut [Vec<String>], core: usize, window: &str, f: impl Fn(&str) -> String) {
+    let needle = format!(" {window} ");
+    let line = per_core[core]
+        .iter_mut()
+        .find(|l| l.contains(&needle))
+        .unwrap();
+    *line = f(line);
+}
+
+#[test]
+fn two_partitions_at_once_fail_naming_them() {
+    let dir = scratch("trace-overlap");
+    let (header, mut per_core) = simulate(&lockstep(), |_, _, _| 0);
+    // Core 0 keeps running lane_a into control's window of frame 3.
+    edit(&mut per_core, 0, "0/3/1", |l| {
+        l.replace("- - boundary", "0 0 boundary")
+    });
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &[]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("FAIL overlap: partitions \"lockstep\" and \"control\" ran at the same time at 3437500 ticks (+35000.000 us) for 156250 ticks (2500000 ns): lockstep:lane_a on core 0"),
+        "{out}"
+    );
+    assert!(out.contains("and control:loop on core 2"), "{out}");
+    assert!(
+        out.contains(
+            "FAIL outside-window: core 0 ran lockstep:lane_a at 3437500 ticks (+35000.000 us, line "
+        ),
+        "{out}"
+    );
+    assert!(out.contains("in window 0/3/1 owned by control"), "{out}");
+}
+
+#[test]
+fn a_thread_on_the_wrong_core_fails() {
+    let dir = scratch("trace-wrong-core");
+    let (header, mut per_core) = simulate(&lockstep(), |_, _, _| 0);
+    // supervisor.main (thread 4) is placed on core 0; core 2 claims to run it.
+    edit(&mut per_core, 2, "0/7/2", |l| {
+        l.replace("- - boundary", "2 4 boundary")
+    });
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &[]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("FAIL wrong-core: thread supervisor:main ran on core 2 at 6093750 ticks (+77500.000 us, line "),
+        "{out}"
+    );
+    assert!(out.contains("but the plan places it on core 0"), "{out}");
+    assert!(
+        out.contains("FAIL thread-on-two-cores: thread supervisor:main ran on two cores at once"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_migration_after_a_reschedule_is_allowed() {
+    let dir = scratch("trace-migration");
+    let (header, mut per_core) = simulate(&lockstep(), |_, _, _| 0);
+    // From frame 7 on, core 2 runs supervisor.main, after a reschedule kick
+    // (and core 0 no longer does).
+    for l in per_core[2].iter_mut() {
+        let w: Vec<&str> = l.split(' ').collect();
+        let frame: u64 = w[3].split('/').nth(1).map_or(0, |f| f.parse().unwrap_or(0));
+        if frame >= 7 && w[3].ends_with("/2") {
+            *l = l.replace("- - boundary", "2 4 boundary");
+        }
+    }
+    for l in per_core[0].iter_mut() {
+        let w: Vec<&str> = l.split(' ').collect();
+        let frame: u64 = w[3].split('/').nth(1).map_or(0, |f| f.parse().unwrap_or(0));
+        if frame >= 7 {
+            *l = l.replace("2 4 boundary", "- - boundary");
+        }
+    }
+    let i = per_core[2]
+        .iter()
+        .position(|l| l.contains(" 0/6/4 "))
+        .unwrap();
+    per_core[2].insert(i + 1, "trace: 2 5600000 0/6/4 - - resched".into());
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &[]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(
+            "migration: thread supervisor:main moved from core 0 to core 2 at 6093750 ticks (line "
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_dropped_line_fails() {
+    let dir = scratch("trace-dropped");
+    let (header, mut per_core) = simulate(&lockstep(), |_, _, _| 0);
+    let i = per_core[1]
+        .iter()
+        .position(|l| l.contains(" 0/40/0 "))
+        .unwrap();
+    per_core[1].drain(i..i + 12);
+    per_core[1].insert(i, "trace: 1 dropped 12".into());
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &[]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("FAIL dropped: core 1 dropped 12 records (line "),
+        "{out}"
+    );
+    assert!(out.ends_with("check: FAILED, 1 problem\n"), "{out}");
+    assert!(out.contains("lateness core 1: 4988 boundaries"), "{out}");
+}
+
+#[test]
+fn a_truncated_last_line_is_ignored() {
+    let dir = scratch("trace-truncated");
+    let (header, per_core) = simulate(&lockstep(), |_, _, _| 0);
+    let mut text = interleave(&header, &per_core);
+    text.push_str("trace: 2 62631"); // QEMU stopped mid-line
+    let log = write_log(&dir, &text);
+    let (ok, out, err) = run_check(&log, &[]);
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("note: ignored the unfinished last line"),
+        "{out}"
+    );
+    assert!(out.ends_with("check: ok\n"), "{out}");
+}
+
+#[test]
+fn a_malformed_trace_line_is_an_error_with_its_line_number() {
+    let dir = scratch("trace-malformed");
+    let (header, mut per_core) = simulate(&lockstep(), |_, _, _| 0);
+    edit(&mut per_core, 3, "0/2/3", |l| l.replace(" 0/2/3 ", " 0/2 "));
+    let text = interleave(&header, &per_core);
+    let n = text
+        .lines()
+        .position(|l| l.starts_with("trace: 3 ") && l.contains(" 0/2 "))
+        .unwrap()
+        + 1;
+    let log = write_log(&dir, &text);
+    let (ok, out, err) = run_check(&log, &[]);
+    assert!(!ok);
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains(&format!("error: {log}:{n}: malformed trace line: window \"0/2\" is not <schedule>/<frame>/<entry>")),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(&format!("{log}: 1 errors, trace not decoded\n")),
+        "{err}"
+    );
+}
+
+#[test]
+fn svg_and_json_describe_what_ran() {
+    let dir = scratch("trace-svg-json");
+    let mut sim = lockstep();
+    sim.frames = 20;
+    let (header, per_core) = simulate(&sim, |c, _, e| (c as u64 + e as u64) % 3);
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let svg = dir.join("run.svg").display().to_string();
+    let json = dir.join("run.json").display().to_string();
+    let out = bulkhead(&[
+        "trace",
+        "partitions/lockstep.toml",
+        &log,
+        "--svg",
+        &svg,
+        "--json",
+        &json,
+        "--frames",
+        "3",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("trace --svg writes well-formed XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .collect();
+    for core in 0..4 {
+        assert!(
+            texts.contains(&format!("core {core}").as_str()),
+            "{texts:?}"
+        );
+    }
+    for name in ["lockstep", "control", "supervisor (system)"] {
+        assert!(texts.contains(&name), "{texts:?}");
+    }
+    // Same colours as `show --svg`: lockstep (id 0) is the first of the palette.
+    assert!(text.contains(r##"fill="#4e79a7""##));
+
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let events = v["traceEvents"].as_array().unwrap();
+    let complete: Vec<&serde_json::Value> = events.iter().filter(|e| e["ph"] == "X").collect();
+    // Per frame: lane_a and main on core 0, lane_b on 1, loop on 2, voter on 3.
+    assert_eq!(complete.len(), 5 * 20);
+    let first = complete.iter().find(|e| e["tid"] == 1).unwrap();
+    assert_eq!(first["name"], "lockstep:lane_b");
+    assert_eq!(first["pid"], 1);
+    assert_eq!(first["ts"].as_f64(), Some(0.016)); // core 1 one tick late at the epoch
+    assert_eq!(first["dur"].as_f64(), Some(5000.016)); // and two ticks late at the next boundary
+    assert!(
+        events
+            .iter()
+            .any(|e| e["ph"] == "M" && e["args"]["name"] == "lockstep")
+    );
+}
+
+#[test]
+fn a_schedule_switch_takes_effect_at_a_major_frame_boundary_on_every_core() {
+    let dir = scratch("trace-switch");
+    let mut sim = lockstep();
+    sim.frames = 30;
+    sim.switch = Some((1, 9));
+    let (header, per_core) = simulate(&sim, |_, _, _| 0);
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &["--max-skew-ticks", "0"]);
+    assert!(ok, "{out}");
+    // Frame 10 of "nominal" would begin at 1250000 + 10 * 625000.
+    assert!(
+        out.contains("schedule switch 1: \"nominal\" -> \"degraded\" at 7500000 ticks (+100000.000 us): core 0 +0, core 1 +0, core 2 +0, core 3 +0; skew 0 ticks (0 ns)"),
+        "{out}"
+    );
+    // 10 frames of 5 entries, then 20 of 3.
+    assert!(
+        out.contains("lateness core 2: 110 boundaries, median 0 ticks"),
+        "{out}"
+    );
+}
+
+#[test]
+fn boundaries_round_up_as_the_kernel_does() {
+    // 54 MHz and windows that are no whole number of ticks: a checker that
+    // rounded differently would call the punctual switches early or late.
+    let dir = scratch("trace-rounding");
+    let sim = Sim {
+        desc: fixture("odd.toml"),
+        hz: 54_000_000,
+        frames: 300,
+        switch: None,
+    };
+    let (header, per_core) = simulate(&sim, |_, _, _| 0);
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let desc = fixture("odd.toml");
+    let out = bulkhead(&["trace", &desc, &log, "--check", "--max-lateness-ticks", "0"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("lateness core 0: 900 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)"),
+        "{text}"
+    );
+}
