@@ -138,6 +138,32 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
             left - 10.0,
             y + lane_h / 2.0 + 5.0
         );
+        // The core's worst boundary switch in the span: too small to see at
+        // this scale, so it is written under the lane's name.
+        let mut prev_key = None;
+        let mut worst: Option<i128> = None;
+        for pr in &m.placed[core] {
+            if let (Some(k), Some((ps, _))) = (pr.key, pr.planned)
+                && prev_key != Some(k)
+                && matches!(pr.record.reason, Reason::Boundary | Reason::Resched)
+                && ps >= from
+                && ps < to
+            {
+                let late = i128::from(pr.record.ticks) - i128::from(ps);
+                worst = Some(worst.map_or(late, |w| w.max(late)));
+            }
+            if pr.key.is_some() {
+                prev_key = pr.key;
+            }
+        }
+        if let Some(w) = worst {
+            let _ = writeln!(
+                o,
+                r##"<text x="{}" y="{:.1}" font-size="10" text-anchor="end" fill="#777">late ≤ {w} t</text>"##,
+                left - 10.0,
+                y + lane_h / 2.0 + 18.0
+            );
+        }
         let _ = writeln!(
             o,
             r##"<rect x="{left}" y="{y}" width="{plot_w}" height="{lane_h}" fill="#fafafa" stroke="#dddddd"><title>core {core}: idle where nothing is drawn</title></rect>"##
@@ -159,9 +185,21 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
             );
             if let Some((p, t)) = iv.runs {
                 let colour = partition_colour(p);
+                // A partition outside its own window is what --check fails
+                // on first: outline it in red.
+                let outside = pr.key.is_none_or(|k| m.entry(k).owner != Some(p));
+                let (stroke, stroke_w, tip) = if outside {
+                    (
+                        "#d62728",
+                        2.5,
+                        format!("{tip}; OUTSIDE its partition's window"),
+                    )
+                } else {
+                    ("#ffffff", 1.5, tip)
+                };
                 let _ = writeln!(
                     o,
-                    r##"<rect x="{x0:.2}" y="{:.1}" width="{w:.2}" height="{:.1}" rx="3" fill="{colour}" stroke="#ffffff" stroke-width="1.5"><title>{}</title></rect>"##,
+                    r##"<rect x="{x0:.2}" y="{:.1}" width="{w:.2}" height="{:.1}" rx="3" fill="{colour}" stroke="{stroke}" stroke-width="{stroke_w}"><title>{}</title></rect>"##,
                     y + 1.0,
                     lane_h - 2.0,
                     esc(&tip)

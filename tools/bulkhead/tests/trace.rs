@@ -127,9 +127,13 @@ fn simulate(sim: &Sim, late: impl Fn(usize, u64, u16) -> u64) -> (String, Vec<Ve
                 }
                 None => "- -".into(),
             };
-            assert!(d.events.missed_boundary.is_none());
+            let reason = if d.events.missed_boundary.is_some() {
+                "missed"
+            } else {
+                "boundary"
+            };
             lines.push(format!(
-                "trace: {c} {} {}/{}/{} {runs} boundary",
+                "trace: {c} {} {}/{}/{} {runs} {reason}",
                 at.0, w.schedule.0, w.frame, w.entry
             ));
             next = d.next_deadline;
@@ -564,4 +568,76 @@ fn boundaries_round_up_as_the_kernel_does() {
         text.contains("lateness core 0: 900 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)"),
         "{text}"
     );
+}
+
+#[test]
+fn missed_boundaries_are_reported_not_failed_as_lateness() {
+    let dir = scratch("trace-missed");
+    let mut sim = lockstep();
+    sim.frames = 40;
+    // Core 2 wakes 6 ms after frame 20 began: lockstep's and control's
+    // boundaries are gone; it resumes in control's window.
+    let (header, per_core) = simulate(&sim, |c, f, e| {
+        u64::from(c == 2 && f == 20 && e == 0) * 375_000
+    });
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &["--max-lateness-ticks", "0"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("missed: core 2 at 14125000 ticks (+206000.000 us, line "),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "): resumed in window 0/20/1 (control), 62500 ticks (1000000 ns) after it began\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("\nmissed: 1 records\n"), "{out}");
+    assert!(
+        out.contains("lateness core 2: 198 boundaries, median 0 ticks"),
+        "{out}"
+    );
+}
+
+#[test]
+fn logs_that_do_not_decode_say_where() {
+    let dir = scratch("trace-bad-logs");
+    let cases: &[(&str, &str)] = &[
+        ("boot\n", "no `trace: begin` line"),
+        (
+            "trace: 0 5 -/-/- - - resched\n",
+            ":1: trace record before the `trace: begin` line",
+        ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4\n",
+            ":1: malformed trace header: no schedule=",
+        ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\nx\ntrace: 6 200 0/0/0 - - boundary\n",
+            ":3: trace line for core 6, but the header says the module has 4 cores",
+        ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 1 200 0/0/0 0 3 boundary\n",
+            ":2: thread 3 (\"loop\") belongs to partition 1, not 0",
+        ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 1 200 0/0/9 - - boundary\n",
+            ":2: entry 9 does not exist: schedule \"nominal\" has 5 entries",
+        ),
+        (
+            "trace: begin demo freq=62500000 epoch=100 cores=4 schedule=0\n",
+            ":1: the log is from module \"demo\", the description is \"lockstep\"",
+        ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 1 200 0/0/0 - - late\n",
+            ":2: malformed trace line: unknown reason \"late\"",
+        ),
+    ];
+    for (text, expected) in cases {
+        let log = write_log(&dir, text);
+        let (ok, _, err) = run_check(&log, &[]);
+        assert!(!ok, "{text}");
+        assert!(err.contains(expected), "{text}: {err}");
+    }
 }
