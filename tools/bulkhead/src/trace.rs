@@ -231,6 +231,12 @@ fn parse_header(line: usize, fields: &[&str]) -> Result<Header, String> {
     let freq = Frequency::from_hz(get("freq")?).ok_or("freq=0")?;
     let epoch = Ticks(get("epoch")?);
     let cores = get("cores")? as usize;
+    if cores == 0 || cores > bulkhead_sched::MAX_CORES {
+        return Err(format!(
+            "cores={cores}: a module has 1 to {} cores",
+            bulkhead_sched::MAX_CORES
+        ));
+    }
     let schedule = get("schedule")? as usize;
     if rest.len() != 4 {
         return Err(format!(
@@ -844,7 +850,7 @@ pub fn render_timelines(m: &Model<'_>, span: Span) -> String {
         o,
         "frames {}..{} of \"{}\": [{from}, {to}) ticks, +{} us .. +{} us",
         span.start_frame,
-        span.start_frame + span.frames,
+        span.start_frame.saturating_add(span.frames),
         spec.schedules[h.schedule].name,
         m.us_since_epoch(from),
         m.us_since_epoch(to)

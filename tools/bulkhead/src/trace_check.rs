@@ -357,7 +357,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
             format!(
                 " in frames {}..{}",
                 span.start_frame,
-                span.start_frame + span.frames
+                span.start_frame.saturating_add(span.frames)
             )
         }
     );
@@ -509,7 +509,7 @@ fn successor(k: Key, len: usize) -> Key {
         }
     } else {
         Key {
-            frame: k.frame + 1,
+            frame: k.frame.saturating_add(1),
             entry: 0,
             ..k
         }

@@ -86,7 +86,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
         r##"<text x="{left}" y="26" font-size="18" font-weight="bold" fill="#222">{} — recorded run, frames {}..{}</text>"##,
         esc(&spec.module.name),
         span.start_frame,
-        span.start_frame + span.frames
+        span.start_frame.saturating_add(span.frames)
     );
     let _ = writeln!(
         o,
