@@ -170,7 +170,9 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
         );
         for iv in ivs.iter().filter(|iv| iv.end > from && iv.start < to) {
             let (x0, x1) = (x(iv.start), x(iv.end));
-            let w = (x1 - x0).max(0.5);
+            // Real threads often run for microseconds of a millisecond
+            // window: keep a sliver visible.
+            let w = (x1 - x0).max(if iv.runs.is_some() { 2.0 } else { 0.5 });
             let pr = &m.placed[core][iv.record];
             let window = pr.key.map_or("-/-/-".into(), |k| m.fmt_key(k));
             let tip = format!(
@@ -194,14 +196,18 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
                         2.5,
                         format!("{tip}; OUTSIDE its partition's window"),
                     )
+                } else if w < 6.0 {
+                    // A white edge would hide a sliver's colour.
+                    ("none", 0.0, tip)
                 } else {
                     ("#ffffff", 1.5, tip)
                 };
                 let _ = writeln!(
                     o,
-                    r##"<rect x="{x0:.2}" y="{:.1}" width="{w:.2}" height="{:.1}" rx="3" fill="{colour}" stroke="{stroke}" stroke-width="{stroke_w}"><title>{}</title></rect>"##,
+                    r##"<rect x="{x0:.2}" y="{:.1}" width="{w:.2}" height="{:.1}" rx="{}" fill="{colour}" stroke="{stroke}" stroke-width="{stroke_w}"><title>{}</title></rect>"##,
                     y + 1.0,
                     lane_h - 2.0,
+                    if w < 6.0 { 0 } else { 3 },
                     esc(&tip)
                 );
                 label(
