@@ -424,6 +424,11 @@ pub fn report(module: &Module) {
 /// it, every core then runs the partition loop. With `trace`, every
 /// scheduling decision is recorded and printed (see `trace.rs`).
 pub fn kernel_main(core: usize, trace: bool) -> ! {
+    // From here on the kernel takes no interrupt in its own code: the loop
+    // dispatches pending interrupts itself. An interrupt taken between the
+    // loop's last look at NEED_RESCHED and its WFI would otherwise consume
+    // the wake-up (and disarm the timer), and the core would sleep forever.
+    arch::disable_irqs();
     let loaded = if core == 0 {
         run::install_handlers();
         if trace {
