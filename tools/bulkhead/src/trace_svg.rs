@@ -66,7 +66,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
     let top = title_h + windows_h + 14.0;
     let plot_bottom = top + lanes * (lane_h + lane_gap) - lane_gap;
     let axis_h = 40.0;
-    let legend_items = spec.partitions.len() + 3;
+    let legend_items = spec.partitions.len() + 4;
     let legend_rows = legend_items.div_ceil(4) as f64;
     let height = plot_bottom + axis_h + 20.0 + legend_rows * 24.0 + 16.0;
     let x = |t: u64| left + plot_w * ((t.clamp(from, to) - from) as f64 / (to - from) as f64);
@@ -332,16 +332,26 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
     items.push(("spare (plan)".into(), "url(#spare)".into(), "1"));
     items.push(("idle (core ran nothing)".into(), "#fafafa".into(), "1"));
     items.push(("records lost".into(), "url(#lost)".into(), "1"));
+    items.push(("missed boundaries (marker)".into(), "missed".into(), "1"));
     let legend_y = axis_y + 48.0;
     for (i, (name, fill, opacity)) in items.iter().enumerate() {
         let col = (i % 4) as f64;
         let row = (i / 4) as f64;
         let lx = left + col * (plot_w / 4.0);
         let ly = legend_y + row * 24.0;
-        let _ = writeln!(
-            o,
-            r##"<rect x="{lx}" y="{ly}" width="16" height="16" rx="3" fill="{fill}" fill-opacity="{opacity}" stroke="#999999" stroke-width="0.5"/>"##
-        );
+        if fill == "missed" {
+            let _ = writeln!(
+                o,
+                r##"<path d="M{},{} l-6,-10 h12 z" fill="#d62728"/>"##,
+                lx + 8.0,
+                ly + 13.0
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                r##"<rect x="{lx}" y="{ly}" width="16" height="16" rx="3" fill="{fill}" fill-opacity="{opacity}" stroke="#999999" stroke-width="0.5"/>"##
+            );
+        }
         let _ = writeln!(
             o,
             r##"<text x="{}" y="{}" font-size="12" fill="#222">{}</text>"##,

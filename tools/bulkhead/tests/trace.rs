@@ -677,3 +677,20 @@ fn a_real_qemu_log_decodes_and_checks() {
     assert!(!ok);
     assert!(out.contains("FAIL skew: boundary 0/0/0 (lockstep, planned 4045604): cores switched 1481 ticks (23696 ns) apart: "), "{out}");
 }
+
+#[test]
+fn a_real_missed_boundary_is_reported_as_missed() {
+    // `selftest-missed` (the traced kernel; core 2 spins with interrupts
+    // masked for 25 ms from 50 ms after the epoch) running demo.toml under
+    // QEMU icount: its first 230 lines.
+    let log = fixture("demo-missed-qemu.log");
+    let out = bulkhead(&["trace", "partitions/demo.toml", &log, "--check"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("\nmissed: core 2 at 9502910 ticks (+77005.888 us, line 147): resumed in window 0/3/3 (monitor), 187868 ticks (3005888 ns) after it began\n"),
+        "{text}"
+    );
+    assert!(text.contains("\nlateness core 2: 25 boundaries, median 401 ticks (6416 ns), max 1253 ticks (20048 ns)\n"), "{text}");
+    assert!(text.ends_with("\nmissed: 1 records\ncheck: ok\n"), "{text}");
+}
