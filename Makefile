@@ -24,7 +24,8 @@ bench: setup
 
 check: setup
 	cargo clippy --workspace --exclude bulkhead-kernel --all-targets -- -D warnings
-	cargo clippy -p bulkhead-kernel --release --target aarch64-unknown-none -- -D warnings
+	cargo clippy -p bulkhead-kernel --release --target aarch64-unknown-none-softfloat --bins -- -D warnings
+	cargo clippy -p bulkhead-sdk -p bulkhead-partitions --release --target aarch64-unknown-none -- -D warnings
 
 clean:
 	cargo clean

@@ -220,17 +220,11 @@ impl El1State {
 
 /// FP/SIMD registers and their control and status registers.
 #[repr(C, align(16))]
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct FpState {
     pub q: [u128; 32],
     pub fpcr: u64,
     pub fpsr: u64,
-}
-
-impl Default for FpState {
-    fn default() -> Self {
-        FpState { q: [0; 32], fpcr: 0, fpsr: 0 }
-    }
 }
 
 impl FpState {

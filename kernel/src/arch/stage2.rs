@@ -110,7 +110,7 @@ pub struct Stage2 {
 impl Stage2 {
     /// Builds a table mapping `ipa..ipa + size` to `phys..phys + size`.
     pub fn map_region(ipa: u64, phys: u64, size: u64) -> Result<Stage2, Stage2Error> {
-        if ipa % PAGE != 0 || phys % PAGE != 0 || size % PAGE != 0 {
+        if !ipa.is_multiple_of(PAGE) || !phys.is_multiple_of(PAGE) || !size.is_multiple_of(PAGE) {
             return Err(Stage2Error::Unaligned { ipa, phys, size });
         }
         if ipa.checked_add(size).is_none_or(|end| end > IPA_LIMIT) {

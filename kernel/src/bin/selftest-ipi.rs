@@ -75,7 +75,7 @@ fn main(core: usize) -> ! {
     }
     loop {
         let turn = TURN.load(Ordering::Acquire);
-        if turn != 0 && turn - 1 >= served && (turn - 1) / CORES == core {
+        if turn > served && (turn - 1) / CORES == core {
             served = turn;
             play(core, (turn - 1) % CORES);
             TURNS_DONE.fetch_add(1, Ordering::Release);

@@ -225,6 +225,9 @@ fn image_bytes() -> &'static [u8] {
 }
 
 /// Core 0: validates and loads the system image, and fixes the epoch.
+// The error carries its text inline (the kernel has no heap to box it in);
+// it is returned once, at boot.
+#[allow(clippy::result_large_err)]
 pub fn load() -> Result<&'static Module, LoadError> {
     let bytes = image_bytes();
     if bytes.get(..8) != Some(&bulkhead_image::MAGIC[..]) {
@@ -341,10 +344,10 @@ pub fn load() -> Result<&'static Module, LoadError> {
         thread_count,
         freq: timer::frequency(),
     });
-    for id in 0..module.partition_count {
+    for (id, runtime) in PARTITIONS.iter().enumerate().take(module.partition_count) {
         load_partition_memory(module, id);
         reset_threads(module, id);
-        PARTITIONS[id].mode.store(MODE_NORMAL, Ordering::Release);
+        runtime.mode.store(MODE_NORMAL, Ordering::Release);
     }
 
     // Every core starts at the same epoch, a little in the future so the
@@ -352,9 +355,9 @@ pub fn load() -> Result<&'static Module, LoadError> {
     let epoch = Epoch::new(Ticks(timer::now().0 + module.freq.hz() / 100));
     let (initial, _) = module.image.initial_schedule();
     let timeline = ModuleTimeline::new(&plan, module.freq, ScheduleId(initial as u8), epoch).map_err(LoadError::Plan)?;
-    for core in 0..(module_rec.core_count as usize) {
+    for (core, slot) in CORE_SCHED.iter().enumerate().take(module_rec.core_count as usize) {
         let sched = CoreScheduler::new(&plan, &timeline, CoreId(core as u8)).map_err(LoadError::Sched)?;
-        *CORE_SCHED[core].lock() = Some(sched);
+        *slot.lock() = Some(sched);
     }
     *TIMELINE.lock() = Some(timeline);
     *PLAN.lock() = Some(plan);
@@ -382,8 +385,8 @@ pub fn load_partition_memory(module: &Module, id: usize) {
 /// Puts every thread of a partition in its start state.
 pub fn reset_threads(module: &Module, id: usize) {
     let p = module.partition(id);
-    for t in p.first_thread..p.first_thread + p.thread_count {
-        CONTEXTS[t].lock().reset(module, module.thread(t));
+    for (t, context) in CONTEXTS.iter().enumerate().skip(p.first_thread).take(p.thread_count) {
+        context.lock().reset(module, module.thread(t));
     }
 }
 
@@ -414,8 +417,8 @@ pub fn report(module: &Module) {
             p.ipa_base,
             id + 1
         );
-        for t in p.first_thread..p.first_thread + p.thread_count {
-            println!("    thread {} on core {}", module.thread(t).name, placement[t]);
+        for (t, core) in placement.iter().enumerate().skip(p.first_thread).take(p.thread_count) {
+            println!("    thread {} on core {core}", module.thread(t).name);
         }
     }
 }

@@ -83,8 +83,11 @@ fn maybe_stall(core: usize) {
         STALL[0].store(u64::MAX, Ordering::Relaxed);
         let ticks = STALL[2].load(Ordering::Relaxed);
         println!("core {core}: test stall: interrupts masked for {ticks} ticks from {now}");
+        // WFE, not a busy loop: under QEMU's single-threaded icount a
+        // spinning vCPU would also hold up the other cores' timers, which a
+        // real stalled core does not.
         while timer::now().0 - now < ticks {
-            core::hint::spin_loop();
+            arch::wait_for_event();
         }
     }
 }
@@ -226,15 +229,15 @@ pub fn run_core(core: usize) -> ! {
 fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> (Outcome, Exit) {
     // Save the previous thread's live state, unless its partition was
     // restarted meanwhile (then the fresh context must win).
-    if let Some((prev, generation)) = *loaded {
-        if prev != tid {
-            let mut ctx = CONTEXTS[prev].lock();
-            if ctx.generation == generation {
-                ctx.el1 = El1State::save();
-                ctx.fp.save();
-            }
-            *loaded = None;
+    if let Some((prev, generation)) = *loaded
+        && prev != tid
+    {
+        let mut ctx = CONTEXTS[prev].lock();
+        if ctx.generation == generation {
+            ctx.el1 = El1State::save();
+            ctx.fp.save();
         }
+        *loaded = None;
     }
     let mut ctx = CONTEXTS[tid].lock();
     if *loaded != Some((tid, ctx.generation)) {

@@ -142,9 +142,7 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
             _ => deadline,
         };
         let now = Instant::now();
-        let event = if open_streams == 0 {
-            None
-        } else if now >= wait_until {
+        let event = if open_streams == 0 || now >= wait_until {
             None
         } else {
             match rx.recv_timeout(wait_until - now) {

@@ -18,6 +18,9 @@ enum Format {
     Elf,
 }
 
+/// An assertion over the whole captured output, after the line matching.
+type Check = fn(&Captured) -> Result<(), String>;
+
 struct QemuTest {
     name: &'static str,
     what: &'static str,
@@ -29,7 +32,7 @@ struct QemuTest {
     icount: bool,
     expect: fn() -> Vec<Expect>,
     ending: Ending,
-    check: Option<fn(&Captured) -> Result<(), String>>,
+    check: Option<Check>,
 }
 
 const BOOT_LINE: &str = r"^core [0-3]: MPIDR 0x[0-9a-f]{8}, EL2, online$";
@@ -94,20 +97,21 @@ const DEMO_WINDOWS: &[(&str, u64, u64)] = &[("hello", 0, 4_000), ("multicore", 4
 /// partition's windows; a thread that says which core it is on must be on
 /// the core the kernel's prefix names; each partition must have printed.
 fn demo_lines_in_their_windows(out: &Captured) -> Result<(), String> {
-    let re = regex::Regex::new(r"^\[(\w+):(\w+)@(\d)\] (.*?)(?: at (\d+) us)?$").expect("valid regex");
+    let re = regex::Regex::new(r"^\[(\w+):(\w+)@(\d)\] (.*)$").expect("valid regex");
+    let at = regex::Regex::new(r" at (\d+) us(?::|$)").expect("valid regex");
     let on_core = regex::Regex::new(r"on core (\d)").expect("valid regex");
     let mut timed = [0usize; 3];
     for line in &out.lines {
         let Some(c) = re.captures(line) else { continue };
         let partition = &c[1];
         let prefix_core = &c[3];
-        if let Some(oc) = on_core.captures(&c[4]) {
-            if &oc[1] != prefix_core {
-                return Err(format!("line says core {} but the kernel printed it from core {prefix_core}: {line}", &oc[1]));
-            }
+        if let Some(oc) = on_core.captures(&c[4])
+            && &oc[1] != prefix_core
+        {
+            return Err(format!("line says core {} but the kernel printed it from core {prefix_core}: {line}", &oc[1]));
         }
-        let Some(t) = c.get(5) else { continue };
-        let t: u64 = t.as_str().parse().map_err(|e| format!("bad time in {line}: {e}"))?;
+        let Some(t) = at.captures(&c[4]) else { continue };
+        let t: u64 = t[1].parse().map_err(|e| format!("bad time in {line}: {e}"))?;
         let (i, (_, start, end)) = DEMO_WINDOWS
             .iter()
             .enumerate()
@@ -148,10 +152,10 @@ fn ticker_on_schedule(out: &Captured) -> Result<(), String> {
             stopped = Some(format!("[{name}:"));
             continue;
         }
-        if let Some(prefix) = &stopped {
-            if line.starts_with(prefix.as_str()) {
-                return Err(format!("a stopped partition went on printing: {line}"));
-            }
+        if let Some(prefix) = &stopped
+            && line.starts_with(prefix.as_str())
+        {
+            return Err(format!("a stopped partition went on printing: {line}"));
         }
         let Some(c) = re.captures(line) else { continue };
         let (n, t): (u64, u64) = (c[1].parse().expect("digits"), c[2].parse().expect("digits"));
@@ -159,10 +163,10 @@ fn ticker_on_schedule(out: &Captured) -> Result<(), String> {
         if offset < TICKER_WINDOW_US.0 || offset >= TICKER_WINDOW_US.1 {
             return Err(format!("ticker printed {offset} us into its frame, outside its window: {line}"));
         }
-        if let Some((pn, pt)) = previous {
-            if n != pn + 1 || t / TICKER_FRAME_US != pt / TICKER_FRAME_US + 1 {
-                return Err(format!("ticker lost its rhythm: tick {pn} at {pt} us, then tick {n} at {t} us"));
-            }
+        if let Some((pn, pt)) = previous
+            && (n != pn + 1 || t / TICKER_FRAME_US != pt / TICKER_FRAME_US + 1)
+        {
+            return Err(format!("ticker lost its rhythm: tick {pn} at {pt} us, then tick {n} at {t} us"));
         }
         previous = Some((n, t));
         ticks += 1;
