@@ -123,29 +123,46 @@ pub fn pack(description: &Path, kernel: &Path, elf_dir: &Path, out: &Path) -> Re
 }
 
 /// Builds the kernel, the partitions, and packs every system description:
-/// `partitions/demo.toml` becomes `kernel8.img`, each
-/// `partitions/tests/NAME.toml` becomes `NAME.img`.
+/// `partitions/demo.toml` becomes `kernel8.img`; `partitions/lockstep.toml`
+/// becomes `lockstep-traced.img` (traced kernel) and `lockstep-missed.img`
+/// (traced, with a core stalled); `partitions/bench.toml` becomes
+/// `bench-module.img` (benchmark kernel); each `partitions/tests/NAME.toml`
+/// becomes `NAME.img` with the product kernel and each
+/// `partitions/timing/NAME.toml` `NAME.img` with the traced kernel.
 pub fn build_all() -> Result<Vec<Image>, String> {
     let mut images = build_images()?;
     let elf_dir = build_partitions()?;
     let root = workspace_root();
     let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("the kernel binary was not built")?.clone();
     let out_dir = root.join("target/images");
-    let mut systems = vec![("kernel8".to_string(), root.join("partitions/demo.toml"))];
-    let tests_dir = root.join("partitions/tests");
-    if let Ok(entries) = std::fs::read_dir(&tests_dir) {
-        let mut found: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
-        found.sort();
-        for path in found {
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-            systems.push((stem, path));
+    let kernel_named = |name: &str| -> Result<Image, String> {
+        images.iter().find(|i| i.name == name).cloned().ok_or_else(|| format!("the kernel binary {name} was not built"))
+    };
+    let traced = kernel_named("bulkhead-traced")?;
+    let missed = kernel_named("selftest-missed")?;
+    let bench = kernel_named("bench-switch")?;
+    let mut systems = vec![
+        ("kernel8".to_string(), root.join("partitions/demo.toml"), kernel.clone()),
+        ("lockstep-traced".to_string(), root.join("partitions/lockstep.toml"), traced.clone()),
+        ("lockstep-missed".to_string(), root.join("partitions/lockstep.toml"), missed),
+        ("bench-module".to_string(), root.join("partitions/bench.toml"), bench),
+    ];
+    // Isolation tests run the product kernel, timing tests the traced one.
+    for (dir, with) in [("partitions/tests", &kernel), ("partitions/timing", &traced)] {
+        if let Ok(entries) = std::fs::read_dir(root.join(dir)) {
+            let mut found: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
+            found.sort();
+            for path in found {
+                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+                systems.push((stem, path, with.clone()));
+            }
         }
     }
-    for (name, description) in systems {
+    for (name, description, with) in systems {
         let out = out_dir.join(format!("{name}.img"));
-        pack(&description, &kernel.raw, &elf_dir, &out).map_err(|e| format!("packing {}: {e}", description.display()))?;
+        pack(&description, &with.raw, &elf_dir, &out).map_err(|e| format!("packing {}: {e}", description.display()))?;
         images.retain(|i| i.name != name);
-        images.push(Image { name, elf: kernel.elf.clone(), raw: out });
+        images.push(Image { name, elf: with.elf.clone(), raw: out });
     }
     Ok(images)
 }

@@ -275,9 +275,177 @@ fn hostile_tests() -> Vec<QemuTest> {
     ]
 }
 
+/// Bounds for `bulkhead trace --check` on a QEMU run, in counter ticks
+/// (62.5 MHz: 16 ns). Under `-icount` the four vCPUs share one virtual
+/// clock and QEMU runs them in turn on one host thread: at a boundary all
+/// four timers fire at the same virtual instant and the cores take their
+/// switches one after another, so a core's lateness is the switch paths of
+/// the cores served before it (up to 3 x ~2,500 instructions = 7.5 us at
+/// 1 ns per instruction) plus whatever a core was doing with interrupts
+/// masked when the boundary came: at worst a trace flush or a console line
+/// it had started (up to ~25 us of console writes). 50 us = 3,125 ticks
+/// covers both with margin; observed over 6,000 frames: max lateness 1,625
+/// ticks, max skew 1,618. On a Pi 4 the cores run truly in parallel and
+/// the bound is the interrupt latency plus one switch path.
+const MAX_LATENESS_TICKS: u64 = 3_125;
+const MAX_SKEW_TICKS: u64 = 3_125;
+
+/// Writes the captured log next to the images and runs
+/// `bulkhead trace DESCRIPTION LOG --check` with the bounds above; returns
+/// its report, or the report as the error if the check failed.
+fn trace_check(description: &str, name: &str, out: &Captured) -> Result<String, String> {
+    let root = build::workspace_root();
+    let dir = root.join("target/qemu-logs");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let log = dir.join(format!("{name}.log"));
+    std::fs::write(&log, out.text()).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+    let result = std::process::Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["run", "--release", "--quiet", "-p", "bulkhead", "--", "trace", description])
+        .arg(&log)
+        .args(["--check", "--max-lateness-ticks", &MAX_LATENESS_TICKS.to_string(), "--max-skew-ticks", &MAX_SKEW_TICKS.to_string()])
+        .output()
+        .map_err(|e| format!("cannot run bulkhead trace: {e}"))?;
+    let report = format!("{}{}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
+    let summary: String = report.lines().filter(|l| l.starts_with("lateness") || l.starts_with("skew") || l.starts_with("missed") || l.starts_with("check") || l.starts_with("FAIL")).collect::<Vec<_>>().join("\n");
+    if result.status.success() && report.lines().any(|l| l == "check: ok") {
+        println!("    {}", summary.replace('\n', "\n    "));
+        Ok(report)
+    } else {
+        Err(format!("bulkhead trace --check failed on {} ({}):\n{summary}", log.display(), result.status))
+    }
+}
+
+/// Boundaries each core recorded, from the check's `lateness core C: N
+/// boundaries` lines.
+fn boundaries_per_core(report: &str) -> Vec<u64> {
+    report
+        .lines()
+        .filter_map(|l| l.strip_prefix("lateness core "))
+        .filter_map(|l| l.split(": ").nth(1)?.split(' ').next()?.parse().ok())
+        .collect()
+}
+
+fn lockstep_1000(out: &Captured) -> Result<(), String> {
+    let report = trace_check("partitions/lockstep.toml", "lockstep-1000", out)?;
+    let counts = boundaries_per_core(&report);
+    // 1,000 frames of 5 windows (4 windows and trailing spare time).
+    if counts.len() != 4 || counts.iter().any(|&n| n < 5_000) {
+        return Err(format!("expected at least 5,000 boundaries on each of 4 cores, the check saw {counts:?}"));
+    }
+    Ok(())
+}
+
+fn switch_and_migrate(out: &Captured) -> Result<(), String> {
+    trace_check("partitions/timing/director.toml", "switch-and-migrate", out)?;
+    let text = out.text();
+    // The switch: asked mid-frame, effective at the next major-frame boundary.
+    let re = regex::Regex::new(r"director: schedule 1 requested at (\d+) us, effective at (\d+) us").expect("valid regex");
+    let c = re.captures(&text).ok_or("no schedule request line")?;
+    let (asked, effective): (u64, u64) = (c[1].parse().expect("digits"), c[2].parse().expect("digits"));
+    if effective % 10_000 != 0 || effective <= asked || effective - asked > 10_000 || asked % 10_000 == 0 {
+        return Err(format!("asked at {asked} us (mid-frame?), effective at {effective} us: not the next 10 ms boundary"));
+    }
+    // Every core's first record in the new schedule is its frame 0, entry 0,
+    // at that instant (the trace check verified the instant and the skew).
+    for core in 0..4 {
+        let first = out.lines.iter().find(|l| l.starts_with(&format!("trace: {core} ")) && l.split(' ').nth(3).is_some_and(|w| w.starts_with("1/")));
+        match first.and_then(|l| l.split(' ').nth(3)) {
+            Some("1/0/0") => {}
+            other => return Err(format!("core {core}: first record of schedule 1 is {other:?}, not its frame 0 entry 0")),
+        }
+    }
+    // The migration: control.loop on core 2 before the move, on core 1 after, never on 2 again.
+    let moved = out.lines.iter().position(|l| l.contains("director: moved control.loop to core 1")).ok_or("no migration line")?;
+    if !out.lines[..moved].iter().any(|l| l.starts_with("[control:loop@2]")) {
+        return Err("control.loop never ran on core 2 before the move".into());
+    }
+    if let Some(l) = out.lines[moved..].iter().find(|l| l.starts_with("[control:loop@2]")) {
+        return Err(format!("control.loop ran on its old core after the move: {l}"));
+    }
+    if !out.lines[moved..].iter().any(|l| l.starts_with("[control:loop@1]")) {
+        return Err("control.loop never ran on core 1 after the move".into());
+    }
+    Ok(())
+}
+
+fn missed_boundary(out: &Captured) -> Result<(), String> {
+    let report = trace_check("partitions/lockstep.toml", "missed-boundary", out)?;
+    let missed: u64 = report
+        .lines()
+        .find_map(|l| l.strip_prefix("missed: ")?.split(' ').next()?.parse().ok())
+        .ok_or("the check printed no missed count")?;
+    if missed == 0 {
+        return Err("the trace shows no missed boundary".into());
+    }
+    Ok(())
+}
+
+/// The timing tests: traced kernels under icount, checked by `bulkhead trace`.
+fn timing_tests() -> Vec<QemuTest> {
+    vec![
+        QemuTest {
+            name: "lockstep-1000",
+            what: "1,000 major frames, 3 partitions on 4 cores: no overlap, lockstep within the stated bound, threads on their cores and windows",
+            image: "lockstep-traced",
+            format: Format::Raw,
+            semihosting: false,
+            icount: true,
+            expect: || {
+                let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 0/1000/0 ")).collect();
+                let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
+                with_boot(vec![Expect::line(r"^trace: begin lockstep freq=62500000 epoch=\d+ cores=4 schedule=0$"), Expect::all_of(&refs)])
+            },
+            ending: Ending::Stop,
+            check: Some(lockstep_1000),
+        },
+        QemuTest {
+            name: "switch-and-migrate",
+            what: "a thread moved to another core runs there from its next window; a schedule switch asked mid-frame takes effect at the next major-frame boundary on all cores",
+            image: "director",
+            format: Format::Raw,
+            semihosting: false,
+            icount: true,
+            expect: || {
+                let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 1/20/0 ")).collect();
+                let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
+                with_boot(vec![
+                    Expect::line(r"^sched: thread loop of partition control moved from core 2 to core 1$"),
+                    Expect::line(r"^\[director:main@0\] director: moved control\.loop to core 1 at \d+ us$"),
+                    Expect::line(r"^\[control:loop@1\] control: cycle \d+ at \d+ us$"),
+                    Expect::line(r"^sched: schedule degraded requested by core 0, effective at \d+0000000 ns$"),
+                    Expect::line(r"^\[director:main@0\] director: schedule 1 requested at \d+ us, effective at \d+ us$"),
+                    Expect::line(r"^\[director:main@0\] director: status current 0, pending 1 at \d+ us$"),
+                    Expect::all_of(&refs),
+                ])
+            },
+            ending: Ending::Stop,
+            check: Some(switch_and_migrate),
+        },
+        QemuTest {
+            name: "missed-boundary",
+            what: "a core held with interrupts masked across boundaries recovers its window from the epoch and logs it",
+            image: "lockstep-missed",
+            format: Format::Raw,
+            semihosting: false,
+            icount: true,
+            expect: || {
+                with_boot(vec![
+                    Expect::line(r"^core 2: test stall: interrupts masked for 1562500 ticks from \d+$"),
+                    Expect::line(r"^health: core 2: missed \d+ window boundaries \(late by \d+ ticks\), resynchronised from the epoch$"),
+                    Expect::line(r"^trace: 2 \d+ 0/200/0 "),
+                ])
+            },
+            ending: Ending::Stop,
+            check: Some(missed_boundary),
+        },
+    ]
+}
+
 fn all_tests() -> Vec<QemuTest> {
     let mut tests = base_tests();
     tests.extend(hostile_tests());
+    tests.extend(timing_tests());
     tests
 }
 
