@@ -88,7 +88,8 @@ struct Ring {
 // SAFETY: each ring is written and flushed only by its own core.
 unsafe impl Sync for Ring {}
 
-const EMPTY: Record = Record { ticks: 0, window: None, runs: None, reason: Reason::Resched };
+// All zero, so the rings live in .bss rather than swell the image.
+const EMPTY: Record = Record { ticks: 0, window: None, runs: None, reason: Reason::Boundary };
 static RINGS: [Ring; CORES] = [const { Ring { records: UnsafeCell::new([EMPTY; RING]), written: AtomicU32::new(0), flushed: AtomicU32::new(0) } }; CORES];
 static ENABLED: AtomicBool = AtomicBool::new(false);
 

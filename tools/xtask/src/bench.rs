@@ -1,23 +1,132 @@
-//! Benchmarks (not tests): run under `-icount shift=0,sleep=off`, where one
-//! instruction advances virtual time by 1 ns, the PMU cycle counter counts
-//! retired instructions, and a run repeats exactly. The images print their
-//! own table rows (`bench | ...`); this prints them without the prefix.
-use crate::build;
-use crate::qemu::{self, Ending, Expect, Run};
+//! `make bench` (not a test): every benchmark runs under QEMU raspi4b with
+//! `-icount shift=0,sleep=off`, where one instruction advances virtual time
+//! by 1 ns and a run repeats exactly, and the results are printed as one
+//! table.
+//!
+//! Under icount the four vCPUs share that one virtual clock (QEMU runs them
+//! in turn on one host thread), and the PMU cycle counter follows it. A path
+//! measured while other cores work also counts their instructions, so exact
+//! path lengths come from a one-core module (`partitions/bench.toml`); the
+//! four-core numbers are given beside them, labelled as such.
+use crate::build::{self, Image};
+use crate::qemu::{self, Captured, Ending, Expect, Run};
+use std::process::Command;
 use std::time::Duration;
 
-const BENCHES: &[(&str, &str)] = &[("bench-irq", "EL2 timer interrupt path and SGI latency")];
+fn boot(images: &[Image], name: &str, expect: &[Expect], ending: &Ending) -> Result<Captured, String> {
+    let image = images.iter().find(|i| i.name == name).ok_or_else(|| format!("benchmark image {name} not built"))?;
+    let run = Run { image: &image.raw, semihosting: matches!(ending, Ending::Exit(_)), icount: true, timeout: Duration::from_secs(300) };
+    qemu::run(&run, expect, ending)
+}
+
+/// The `bench | ...` lines of a run, without the prefix (and without a
+/// partition's console prefix).
+fn rows(out: &Captured) -> Vec<String> {
+    out.lines
+        .iter()
+        .filter_map(|l| {
+            let l = l.find("] bench | ").map_or(l.as_str(), |i| &l[i + 2..]);
+            l.strip_prefix("bench | ").map(str::to_string)
+        })
+        .collect()
+}
+
+fn kernel_sizes(images: &[Image]) -> Result<String, String> {
+    let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("kernel not built")?;
+    let size = build::llvm_tool("llvm-size")?;
+    let out = Command::new(size).arg("-A").arg(&kernel.elf).output().map_err(|e| format!("llvm-size: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let get = |section: &str| -> u64 {
+        text.lines()
+            .filter(|l| l.split_whitespace().next() == Some(section))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum()
+    };
+    Ok(format!(
+        ".text {} B, .rodata {} B, .data {} B, .bss {} B (the stage-2 table pool, thread contexts and trace rings are .bss)",
+        get(".text"),
+        get(".rodata"),
+        get(".data"),
+        get(".bss")
+    ))
+}
 
 pub fn run() -> Result<(), String> {
-    let images = build::build_images()?;
-    for (name, what) in BENCHES {
-        let image = images.iter().find(|i| i.name == *name).ok_or_else(|| format!("benchmark image {name} not built"))?;
-        let run = Run { image: &image.raw, semihosting: true, icount: true, timeout: Duration::from_secs(300) };
-        let out = qemu::run(&run, &[Expect::line(r"^bench \|")], &Ending::Exit(0))?;
-        println!("\n{name}: {what} (QEMU raspi4b, -icount shift=0,sleep=off)\n");
-        for line in out.lines.iter().filter_map(|l| l.strip_prefix("bench | ")) {
-            println!("  {line}");
+    let images = build::build_all()?;
+    let mut table: Vec<(String, String)> = Vec::new();
+
+    // One core: exact switch path, context floor, null hypercall.
+    let one = boot(&images, "bench-module", &[Expect::line(r"^bench \| switch path \| core 3")], &Ending::Exit(0))?;
+    let mut floor = String::new();
+    for row in rows(&one) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        match cells.as_slice() {
+            ["context floor", v] => {
+                floor = v.to_string();
+                table.push(("context save/restore floor (hand-written EL1 GPR/ELR/SPSR)".into(), v.to_string()));
+            }
+            ["switch path", "core 0", v, ratio] => {
+                table.push(("partition switch path, 1-core module, core 0 (timer interrupt to eret)".into(), format!("{v}; {ratio}")));
+            }
+            ["null hypercall", v] => table.push(("null hypercall round trip (AbiVersion, from EL1)".into(), v.to_string())),
+            _ => {}
         }
+    }
+    if floor.is_empty() {
+        return Err(format!("the one-core benchmark printed no table:\n{}", one.text()));
+    }
+
+    // Four cores: the same path while the other cores switch too.
+    let four = boot(&images, "bench-lockstep", &[Expect::line(r"^bench \| switch path \| core 3")], &Ending::Exit(0))?;
+    for row in rows(&four) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        if let ["switch path", core, v, ratio] = cells.as_slice() {
+            table.push((format!("partition switch path, 4-core lockstep module, {core} (includes other cores' concurrent work)"), format!("{v}; {ratio}")));
+        }
+    }
+
+    // Interrupt path and SGI latency per core.
+    let irq = boot(&images, "bench-irq", &[Expect::line(r"^bench \|")], &Ending::Exit(0))?;
+    for row in rows(&irq).iter().skip(1) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        if let [core, path, sgi] = cells.as_slice() {
+            table.push((format!("EL2 timer interrupt, vector to eret, core {core}, instructions (min / median / max)"), path.to_string()));
+            table.push((format!("reschedule SGI, send to handler, core {core}, ticks (min / median / max)"), sgi.to_string()));
+        }
+    }
+
+    // Lockstep: lateness and skew over 1,000 major frames.
+    let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 0/1000/0 ")).collect();
+    let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
+    let lockstep = boot(&images, "lockstep-traced", &[Expect::all_of(&refs)], &Ending::Stop)?;
+    let root = build::workspace_root();
+    let log = root.join("target/qemu-logs/bench-lockstep.log");
+    std::fs::create_dir_all(log.parent().expect("has a parent")).map_err(|e| e.to_string())?;
+    std::fs::write(&log, lockstep.text()).map_err(|e| e.to_string())?;
+    let check = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["run", "--release", "--quiet", "-p", "bulkhead", "--", "trace", "partitions/lockstep.toml"])
+        .arg(&log)
+        .arg("--check")
+        .output()
+        .map_err(|e| format!("bulkhead trace: {e}"))?;
+    for line in String::from_utf8_lossy(&check.stdout).lines() {
+        if let Some(rest) = line.strip_prefix("lateness core ") {
+            let (core, v) = rest.split_once(": ").unwrap_or((rest, ""));
+            table.push((format!("boundary lateness, core {core}, 1,000 lockstep frames"), v.to_string()));
+        } else if let Some(v) = line.strip_prefix("skew: ") {
+            table.push(("cross-core skew at every boundary, 1,000 lockstep frames".into(), v.to_string()));
+        }
+    }
+
+    table.push(("kernel size (product kernel)".into(), kernel_sizes(&images)?));
+
+    println!("\nBulkhead benchmarks: QEMU raspi4b, -icount shift=0,sleep=off (1 instruction = 1 ns, 1 tick = 16 ns)\n");
+    let width = table.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    println!("| {:<width$} | value", "measure");
+    println!("|-{}-|------", "-".repeat(width));
+    for (k, v) in &table {
+        println!("| {k:<width$} | {v}");
     }
     Ok(())
 }

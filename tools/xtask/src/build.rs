@@ -145,7 +145,8 @@ pub fn build_all() -> Result<Vec<Image>, String> {
         ("kernel8".to_string(), root.join("partitions/demo.toml"), kernel.clone()),
         ("lockstep-traced".to_string(), root.join("partitions/lockstep.toml"), traced.clone()),
         ("lockstep-missed".to_string(), root.join("partitions/lockstep.toml"), missed),
-        ("bench-module".to_string(), root.join("partitions/bench.toml"), bench),
+        ("bench-module".to_string(), root.join("partitions/bench.toml"), bench.clone()),
+        ("bench-lockstep".to_string(), root.join("partitions/lockstep.toml"), bench),
     ];
     // Isolation tests run the product kernel, timing tests the traced one.
     for (dir, with) in [("partitions/tests", &kernel), ("partitions/timing", &traced)] {
