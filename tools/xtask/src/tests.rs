@@ -265,6 +265,21 @@ fn hostile_tests() -> Vec<QemuTest> {
                 Expect::line(r"^health: partition hostile-novector stopped$"),
             ])
         }),
+        hostile("hostile-udf", "an undefined instruction taken by the SDK's own vectors is reported as an application error; the partition is stopped", || {
+            then_ticker(vec![
+                Expect::line(r"^\[hostile-udf:main@0\] unexpected EL1 exception \(sync, current EL SPx\): unknown reason \(undefined instruction\) \(EC 0x0\)$"),
+                Expect::line(r#"^health: partition hostile-udf thread main core 0: application_error: application error 2: "EL1 exception \(sync, current EL SPx\): ESR_EL1 0x2000000 ELR_EL1 0x[0-9a-f]+ FAR_EL1 0x0" -> stop_partition$"#),
+                Expect::line(r"^health: partition hostile-udf stopped$"),
+            ])
+        }),
+        hostile("hostile-system", "a normal partition asking for system services is denied each one", || {
+            let mut e: Vec<Expect> = ["SetSchedule", "ScheduleStatus", "SetThreadAffinity", "StopPartition", "StartPartition", "RestartPartition"]
+                .iter()
+                .map(|call| Expect::line(&format!(r"^\[hostile-system:main@0\] hostile-system: {call}: status -4 \(Denied\)$")))
+                .collect();
+            e.push(Expect::line(r"^\[hostile-system:main@0\] hostile-system: done$"));
+            then_ticker(e)
+        }),
         hostile("hostile-panic", "a partition panic raises an application error and the partition restarts", || {
             then_ticker(vec![
                 Expect::line(r#"^health: partition hostile-panic thread main core 0: application_error: application error 1: "panicked at partitions/examples/src/bin/hostile-panic\.rs:\d+:\d+: hostile-panic: deliberate panic after 0 restarts" -> restart_partition$"#),
@@ -532,6 +547,22 @@ fn base_tests() -> Vec<QemuTest> {
             expect: || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")]),
             ending: Ending::Stop,
             check: Some(four_distinct_cores),
+        },
+        QemuTest {
+            name: "entry-at-el1",
+            what: "entered at EL1, the kernel says why it cannot run there and halts",
+            image: "selftest-el1",
+            format: Format::Raw,
+            semihosting: false,
+            icount: false,
+            expect: || {
+                with_boot(vec![
+                    Expect::line(r"^core 0: re-entering _start at EL1$"),
+                    Expect::line(r"^Bulkhead needs EL2 but was entered at EL1: a separation kernel isolates partitions with stage-2 translation and traps from HCR_EL2, which only EL2 controls\. .* Halting\.$"),
+                ])
+            },
+            ending: Ending::Quiet(QUIET),
+            check: None,
         },
         QemuTest {
             name: "fault-dump",
