@@ -21,6 +21,39 @@ enum Format {
 /// An assertion over the whole captured output, after the line matching.
 type Check = fn(&Captured) -> Result<(), String>;
 
+impl QemuTest {
+    /// A raw image, wall-clock time, no semihosting; QEMU is stopped as
+    /// soon as every expectation has matched.
+    fn new(name: &'static str, what: &'static str, image: &'static str, expect: fn() -> Vec<Expect>) -> Self {
+        QemuTest { name, what, image, format: Format::Raw, semihosting: false, icount: false, expect, ending: Ending::Stop, check: None }
+    }
+    /// Boot the ELF instead (entered at EL3 on all cores).
+    fn elf(mut self) -> Self {
+        self.format = Format::Elf;
+        self
+    }
+    /// Deterministic virtual time.
+    fn icount(mut self) -> Self {
+        self.icount = true;
+        self
+    }
+    /// The image ends QEMU itself through semihosting with this status.
+    fn exits_with(mut self, code: i32) -> Self {
+        self.semihosting = true;
+        self.ending = Ending::Exit(code);
+        self
+    }
+    /// After the last expectation nothing more may be printed for a while.
+    fn then_silent(mut self) -> Self {
+        self.ending = Ending::Quiet(QUIET);
+        self
+    }
+    fn check(mut self, check: Check) -> Self {
+        self.check = Some(check);
+        self
+    }
+}
+
 struct QemuTest {
     name: &'static str,
     what: &'static str,
@@ -179,17 +212,7 @@ fn ticker_on_schedule(out: &Captured) -> Result<(), String> {
 
 /// An isolation test: the hostile image's lines, then the bystander goes on.
 fn hostile(name: &'static str, what: &'static str, expect: fn() -> Vec<Expect>) -> QemuTest {
-    QemuTest {
-        name,
-        what,
-        image: name,
-        format: Format::Raw,
-        semihosting: false,
-        icount: true,
-        expect,
-        ending: Ending::Stop,
-        check: Some(ticker_on_schedule),
-    }
+    QemuTest::new(name, what, name, expect).icount().check(ticker_on_schedule)
 }
 
 fn then_ticker(mut e: Vec<Expect>) -> Vec<Expect> {
@@ -399,29 +422,12 @@ fn missed_boundary(out: &Captured) -> Result<(), String> {
 /// The timing tests: traced kernels under icount, checked by `bulkhead trace`.
 fn timing_tests() -> Vec<QemuTest> {
     vec![
-        QemuTest {
-            name: "lockstep-1000",
-            what: "1,000 major frames, 3 partitions on 4 cores: no overlap, lockstep within the stated bound, threads on their cores and windows",
-            image: "lockstep-traced",
-            format: Format::Raw,
-            semihosting: false,
-            icount: true,
-            expect: || {
+        QemuTest::new("lockstep-1000", "1,000 major frames, 3 partitions on 4 cores: no overlap, lockstep within the stated bound, threads on their cores and windows", "lockstep-traced", || {
                 let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 0/1000/0 ")).collect();
                 let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
                 with_boot(vec![Expect::line(r"^trace: begin lockstep freq=62500000 epoch=\d+ cores=4 schedule=0$"), Expect::all_of(&refs)])
-            },
-            ending: Ending::Stop,
-            check: Some(lockstep_1000),
-        },
-        QemuTest {
-            name: "switch-and-migrate",
-            what: "a thread moved to another core runs there from its next window; a schedule switch asked mid-frame takes effect at the next major-frame boundary on all cores",
-            image: "director",
-            format: Format::Raw,
-            semihosting: false,
-            icount: true,
-            expect: || {
+            }).icount().check(lockstep_1000),
+        QemuTest::new("switch-and-migrate", "a thread moved to another core runs there from its next window; a schedule switch asked mid-frame takes effect at the next major-frame boundary on all cores", "director", || {
                 let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 1/20/0 ")).collect();
                 let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
                 with_boot(vec![
@@ -433,27 +439,14 @@ fn timing_tests() -> Vec<QemuTest> {
                     Expect::line(r"^\[director:main@0\] director: status current 0, pending 1 at \d+ us$"),
                     Expect::all_of(&refs),
                 ])
-            },
-            ending: Ending::Stop,
-            check: Some(switch_and_migrate),
-        },
-        QemuTest {
-            name: "missed-boundary",
-            what: "a core held with interrupts masked across boundaries recovers its window from the epoch and logs it",
-            image: "lockstep-missed",
-            format: Format::Raw,
-            semihosting: false,
-            icount: true,
-            expect: || {
+            }).icount().check(switch_and_migrate),
+        QemuTest::new("missed-boundary", "a core held with interrupts masked across boundaries recovers its window from the epoch and logs it", "lockstep-missed", || {
                 with_boot(vec![
                     Expect::line(r"^core 2: test stall: interrupts masked for 1562500 ticks from \d+$"),
                     Expect::line(r"^health: core 2: missed \d+ window boundaries \(late by \d+ ticks\), resynchronised from the epoch$"),
                     Expect::line(r"^trace: 2 \d+ 0/200/0 "),
                 ])
-            },
-            ending: Ending::Stop,
-            check: Some(missed_boundary),
-        },
+            }).icount().check(missed_boundary),
     ]
 }
 
@@ -466,46 +459,19 @@ fn all_tests() -> Vec<QemuTest> {
 
 fn base_tests() -> Vec<QemuTest> {
     vec![
-        QemuTest {
-            name: "bad-image-version",
-            what: "a system image of another format version is refused, naming the field; no partition starts",
-            image: "bad-version",
-            format: Format::Raw,
-            semihosting: false,
-            icount: false,
-            expect: || {
+        QemuTest::new("bad-image-version", "a system image of another format version is refused, naming the field; no partition starts", "bad-version", || {
                 with_boot(vec![
                     Expect::line(r"^system image rejected: header\.version: format version 2, this kernel reads version 1$"),
                     Expect::line(r"^no partition started$"),
                 ])
-            },
-            ending: Ending::Quiet(QUIET),
-            check: None,
-        },
-        QemuTest {
-            name: "bad-image-crc",
-            what: "a corrupted system image is refused by its checksum; no partition starts",
-            image: "bad-crc",
-            format: Format::Raw,
-            semihosting: false,
-            icount: false,
-            expect: || {
+            }).then_silent(),
+        QemuTest::new("bad-image-crc", "a corrupted system image is refused by its checksum; no partition starts", "bad-crc", || {
                 with_boot(vec![
                     Expect::line(r"^system image rejected: header\.crc32: stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}$"),
                     Expect::line(r"^no partition started$"),
                 ])
-            },
-            ending: Ending::Quiet(QUIET),
-            check: None,
-        },
-        QemuTest {
-            name: "demo",
-            what: "the demo module: three partitions across four cores, each line inside its partition's window",
-            image: "kernel8",
-            format: Format::Raw,
-            semihosting: false,
-            icount: true,
-            expect: || {
+            }).then_silent(),
+        QemuTest::new("demo", "the demo module: three partitions across four cores, each line inside its partition's window", "kernel8", || {
                 with_boot(vec![
                     Expect::line(r"^module demo: 3 partitions, 6 threads"),
                     Expect::line(r"^\[hello:main@0\] hello: partition 0 thread 0 of 1 on core 0, ABI 1\.0"),
@@ -522,56 +488,16 @@ fn base_tests() -> Vec<QemuTest> {
                         r"^\[monitor:main@0\] monitor: window 50 at",
                     ]),
                 ])
-            },
-            ending: Ending::Stop,
-            check: Some(demo_lines_in_their_windows),
-        },
-        QemuTest {
-            name: "boot-el2",
-            what: "raw kernel image entered at EL2: four cores online, distinct MPIDRs, banner; no system image is refused",
-            image: "bulkhead",
-            format: Format::Raw,
-            semihosting: false,
-            icount: false,
-            expect: || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")]),
-            ending: Ending::Stop,
-            check: Some(four_distinct_cores),
-        },
-        QemuTest {
-            name: "boot-el3-elf",
-            what: "ELF entered at EL3 on all cores: every core drops to EL2",
-            image: "bulkhead",
-            format: Format::Elf,
-            semihosting: false,
-            icount: false,
-            expect: || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")]),
-            ending: Ending::Stop,
-            check: Some(four_distinct_cores),
-        },
-        QemuTest {
-            name: "entry-at-el1",
-            what: "entered at EL1, the kernel says why it cannot run there and halts",
-            image: "selftest-el1",
-            format: Format::Raw,
-            semihosting: false,
-            icount: false,
-            expect: || {
+            }).icount().check(demo_lines_in_their_windows),
+        QemuTest::new("boot-el2", "raw kernel image entered at EL2: four cores online, distinct MPIDRs, banner; no system image is refused", "bulkhead", || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")])).check(four_distinct_cores),
+        QemuTest::new("boot-el3-elf", "ELF entered at EL3 on all cores: every core drops to EL2", "bulkhead", || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")])).elf().check(four_distinct_cores),
+        QemuTest::new("entry-at-el1", "entered at EL1, the kernel says why it cannot run there and halts", "selftest-el1", || {
                 with_boot(vec![
                     Expect::line(r"^core 0: re-entering _start at EL1$"),
                     Expect::line(r"^Bulkhead needs EL2 but was entered at EL1: a separation kernel isolates partitions with stage-2 translation and traps from HCR_EL2, which only EL2 controls\. .* Halting\.$"),
                 ])
-            },
-            ending: Ending::Quiet(QUIET),
-            check: None,
-        },
-        QemuTest {
-            name: "fault-dump",
-            what: "a data abort at EL2 prints the decoded dump and halts every core",
-            image: "selftest-fault",
-            format: Format::Raw,
-            semihosting: false,
-            icount: false,
-            expect: || {
+            }).then_silent(),
+        QemuTest::new("fault-dump", "a data abort at EL2 prints the decoded dump and halts every core", "selftest-fault", || {
                 let mut e = with_boot(vec![
                     Expect::line(r"^core 2: reading unmapped address 0x80000000$"),
                     Expect::line(r"^\*\*\* EL2 exception on core 2: Data Abort taken without a change in EL \(EC 0x25\), vector synchronous, current EL with SPx$"),
@@ -581,18 +507,8 @@ fn base_tests() -> Vec<QemuTest> {
                 ]);
                 e.extend(halt_lines(2));
                 e
-            },
-            ending: Ending::Quiet(QUIET),
-            check: None,
-        },
-        QemuTest {
-            name: "stack-overflow",
-            what: "a kernel stack overflow hits the guard page and is reported from the fatal stack",
-            image: "selftest-overflow",
-            format: Format::Raw,
-            semihosting: false,
-            icount: false,
-            expect: || {
+            }).then_silent(),
+        QemuTest::new("stack-overflow", "a kernel stack overflow hits the guard page and is reported from the fatal stack", "selftest-overflow", || {
                 let mut e = with_boot(vec![
                     Expect::line(r"^core 1: recursing without end$"),
                     Expect::line(r"^\*\*\* EL2 exception on core 1: Data Abort taken without a change in EL \(EC 0x25\)"),
@@ -600,53 +516,23 @@ fn base_tests() -> Vec<QemuTest> {
                 ]);
                 e.extend(halt_lines(1));
                 e
-            },
-            ending: Ending::Quiet(QUIET),
-            check: None,
-        },
-        QemuTest {
-            name: "panic-halts-all",
-            what: "a kernel panic prints its location and message and halts every core",
-            image: "selftest-panic",
-            format: Format::Raw,
-            semihosting: false,
-            icount: false,
-            expect: || {
+            }).then_silent(),
+        QemuTest::new("panic-halts-all", "a kernel panic prints its location and message and halts every core", "selftest-panic", || {
                 let mut e = with_boot(vec![Expect::line(
                     r"^\*\*\* kernel panic on core 3 at kernel/src/bin/selftest-panic\.rs:\d+:\d+: assertion `left == right` failed: deliberate test panic$",
                 )]);
                 e.extend(halt_lines(3));
                 e
-            },
-            ending: Ending::Quiet(QUIET),
-            check: None,
-        },
-        QemuTest {
-            name: "halt-ipi",
-            what: "a Halt IPI sent by core 2 stops every core",
-            image: "selftest-halt",
-            format: Format::Raw,
-            semihosting: false,
-            icount: false,
-            expect: || {
+            }).then_silent(),
+        QemuTest::new("halt-ipi", "a Halt IPI sent by core 2 stops every core", "selftest-halt", || {
                 let mut e = with_boot(vec![
                     Expect::all_of(&[r"^core 0: heartbeat 1$", r"^core 1: heartbeat 1$", r"^core 3: heartbeat 1$"]),
                     Expect::line(r"^core 2: sending Halt to all cores$"),
                 ]);
                 e.extend(halt_lines(2));
                 e
-            },
-            ending: Ending::Quiet(QUIET),
-            check: None,
-        },
-        QemuTest {
-            name: "timer-deadlines",
-            what: "1,000 absolute EL2-timer deadlines per core: none early, none lost",
-            image: "selftest-timer",
-            format: Format::Raw,
-            semihosting: true,
-            icount: false,
-            expect: || {
+            }).then_silent(),
+        QemuTest::new("timer-deadlines", "1,000 absolute EL2-timer deadlines per core: none early, none lost", "selftest-timer", || {
                 let mut e = boot_expectations();
                 for c in 0..4 {
                     e.push(Expect::line(&format!(
@@ -655,18 +541,8 @@ fn base_tests() -> Vec<QemuTest> {
                 }
                 e.push(Expect::line(r"^timer test: passed$"));
                 e
-            },
-            ending: Ending::Exit(0),
-            check: None,
-        },
-        QemuTest {
-            name: "ipi-ping-pong",
-            what: "SGI ping-pong over all 12 ordered core pairs, counts checked",
-            image: "selftest-ipi",
-            format: Format::Raw,
-            semihosting: true,
-            icount: false,
-            expect: || {
+            }).exits_with(0),
+        QemuTest::new("ipi-ping-pong", "SGI ping-pong over all 12 ordered core pairs, counts checked", "selftest-ipi", || {
                 let mut e = boot_expectations();
                 for a in 0..4 {
                     for b in (0..4).filter(|&b| b != a) {
@@ -677,10 +553,7 @@ fn base_tests() -> Vec<QemuTest> {
                 }
                 e.push(Expect::line(r"^ipi ping-pong: 12 ordered pairs passed$"));
                 e
-            },
-            ending: Ending::Exit(0),
-            check: None,
-        },
+            }).exits_with(0),
     ]
 }
 
