@@ -1,7 +1,10 @@
 //! Unexpected exceptions at EL2: the register dump, then every core halts.
 //!
 //! ESR_EL2 decoding follows Arm ARM DDI 0487 D24.2.42 (exception classes).
-use crate::arch::{self, mmu, vectors::{FatalFrame, VECTOR_NAMES}};
+use crate::arch::{
+    self, mmu,
+    vectors::{FatalFrame, VECTOR_NAMES},
+};
 use crate::{console, ipi};
 use core::fmt::Write;
 
@@ -38,7 +41,8 @@ extern "C" fn fatal_exception(frame: &FatalFrame, kind: u64) -> ! {
     let ec = (frame.esr >> 26) & 0x3f;
     let vector = VECTOR_NAMES.get(kind as usize).copied().unwrap_or("?");
     let mut out = console::lock_for_fatal();
-    let _ = writeln!(out, "*** EL2 exception on core {core}: {} (EC {ec:#04x}), vector {vector}", exception_class_name(ec));
+    let _ =
+        writeln!(out, "*** EL2 exception on core {core}: {} (EC {ec:#04x}), vector {vector}", exception_class_name(ec));
     let _ = writeln!(
         out,
         "    ESR_EL2 {:#018x}  ELR_EL2 {:#018x}  FAR_EL2 {:#018x}  SPSR_EL2 {:#018x}",

@@ -20,7 +20,7 @@ use crate::gic;
 use aarch64_cpu::asm::barrier;
 use bulkhead_board_rpi4::CORES;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use spin::RwLock;
 
 /// The SGI that carries every kernel IPI.

@@ -125,17 +125,16 @@ fn banner() {
     console::with_console(|out| {
         use core::fmt::Write;
         let _ = writeln!(out, "Bulkhead {} separation kernel: EL2, {CORES} cores online", env!("CARGO_PKG_VERSION"));
-        let _ = writeln!(
-            out,
-            "CNTFRQ {} Hz (tick {}.{:03} ns)",
-            freq.hz(),
-            tick_ps / 1000,
-            tick_ps % 1000
-        );
+        let _ = writeln!(out, "CNTFRQ {} Hz (tick {}.{:03} ns)", freq.hz(), tick_ps / 1000, tick_ps % 1000);
         let _ = writeln!(out, "memory map:");
         let rows: [(&str, usize, usize, &str); 6] = [
             ("kernel image", sym!(__kernel_start), sym!(__kernel_image_end), "normal WB, text+rodata+data"),
-            ("system image", sym!(__system_image_start), sym!(__system_image_limit), "normal WB, reserved for the packed image"),
+            (
+                "system image",
+                sym!(__system_image_start),
+                sym!(__system_image_limit),
+                "normal WB, reserved for the packed image",
+            ),
             ("kernel bss", sym!(__bss_start), sym!(__bss_end), "normal WB"),
             ("kernel stacks", sym!(__stacks_start), sym!(__stacks_end), "normal WB, 4 KiB guard below each stack"),
             ("RAM", memory::RAM_BASE, memory::RAM_BASE + memory::RAM_SIZE, "normal WB, identity mapped"),

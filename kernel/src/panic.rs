@@ -9,7 +9,14 @@ fn panic(info: &PanicInfo) -> ! {
     let mut out = console::lock_for_fatal();
     match info.location() {
         Some(loc) => {
-            let _ = writeln!(out, "*** kernel panic on core {core} at {}:{}:{}: {}", loc.file(), loc.line(), loc.column(), info.message());
+            let _ = writeln!(
+                out,
+                "*** kernel panic on core {core} at {}:{}:{}: {}",
+                loc.file(),
+                loc.line(),
+                loc.column(),
+                info.message()
+            );
         }
         None => {
             let _ = writeln!(out, "*** kernel panic on core {core}: {}", info.message());

@@ -24,9 +24,8 @@ pub fn start_heartbeat(core: usize) {
 
 fn arm_heartbeat(core: usize, n: u64) {
     let epoch = Epoch::new(Ticks(HEARTBEAT_EPOCH[core].load(Ordering::Relaxed)));
-    let deadline = epoch
-        .boundary(timer::frequency(), HEARTBEAT, n, Nanos(0))
-        .expect("heartbeat deadline fits in the counter");
+    let deadline =
+        epoch.boundary(timer::frequency(), HEARTBEAT, n, Nanos(0)).expect("heartbeat deadline fits in the counter");
     timer::arm_at(deadline);
 }
 

@@ -37,9 +37,7 @@ pub unsafe fn route_pins() {
 pub unsafe fn console() -> Uart<'static> {
     // SAFETY: the caller guarantees the register block is mapped, valid for
     // the program's life, and not aliased by another handle.
-    let regs = unsafe {
-        UniqueMmioPointer::new(NonNull::new_unchecked(PL011_BASE as *mut PL011Registers))
-    };
+    let regs = unsafe { UniqueMmioPointer::new(NonNull::new_unchecked(PL011_BASE as *mut PL011Registers)) };
     let mut uart = Uart::new(regs);
     let line = LineConfig { data_bits: DataBits::Bits8, parity: Parity::None, stop_bits: StopBits::One };
     // The divisor for 115200 at 48 MHz is well inside the PL011's range; an

@@ -219,7 +219,9 @@ mod tests {
 
     #[test]
     fn status_round_trips() {
-        for s in [Status::Success, Status::NotSupported, Status::InvalidParameter, Status::InvalidAddress, Status::Denied] {
+        for s in
+            [Status::Success, Status::NotSupported, Status::InvalidParameter, Status::InvalidAddress, Status::Denied]
+        {
             assert_eq!(Status::from_raw(s.raw()), Some(s));
         }
         assert_eq!(Status::from_raw(-99), None);

@@ -387,32 +387,19 @@ impl fmt::Display for ImageError {
             E::BadMagic { found } => {
                 write!(f, "header.magic: expected \"BULKHEAD\", found {found:02x?}")
             }
-            E::UnsupportedVersion { found } => write!(
-                f,
-                "header.version: format version {found}, this kernel reads version {}",
-                crate::FORMAT_VERSION
-            ),
-            E::BadTotalLength { total_len } => write!(
-                f,
-                "header.total_len: {total_len} is smaller than the {}-byte header",
-                crate::HEADER_SIZE
-            ),
-            E::ChecksumMismatch { stored, computed } => write!(
-                f,
-                "header.crc32: stored {stored:#010x}, computed {computed:#010x}"
-            ),
-            E::BadTableCount { found } => write!(
-                f,
-                "header.table_count: {found}, version {} has {}",
-                crate::FORMAT_VERSION,
-                crate::TABLE_COUNT
-            ),
-            E::TableOutOfBounds {
-                table,
-                offset,
-                count,
-                total_len,
-            } => write!(
+            E::UnsupportedVersion { found } => {
+                write!(f, "header.version: format version {found}, this kernel reads version {}", crate::FORMAT_VERSION)
+            }
+            E::BadTotalLength { total_len } => {
+                write!(f, "header.total_len: {total_len} is smaller than the {}-byte header", crate::HEADER_SIZE)
+            }
+            E::ChecksumMismatch { stored, computed } => {
+                write!(f, "header.crc32: stored {stored:#010x}, computed {computed:#010x}")
+            }
+            E::BadTableCount { found } => {
+                write!(f, "header.table_count: {found}, version {} has {}", crate::FORMAT_VERSION, crate::TABLE_COUNT)
+            }
+            E::TableOutOfBounds { table, offset, count, total_len } => write!(
                 f,
                 "directory.{table}: {count} records at offset {offset} run outside bytes {}..{total_len}",
                 crate::HEADER_SIZE
@@ -432,167 +419,79 @@ impl fmt::Display for ImageError {
             E::UnknownValue { at, field, value } => {
                 write!(f, "{at}.{field}: unknown value {value:#x}")
             }
-            E::BadCoreCount { count } => write!(
-                f,
-                "module[0].core_count: {count}, must be 1..={}",
-                crate::MAX_CORES
-            ),
+            E::BadCoreCount { count } => write!(f, "module[0].core_count: {count}, must be 1..={}", crate::MAX_CORES),
             E::NoInitialSchedule => f.write_str("schedule: no schedule is marked initial"),
-            E::SeveralInitialSchedules { first, second } => write!(
-                f,
-                "schedule[{second}].flags: initial, but schedule[{first}] is initial too"
-            ),
-            E::RangeNotContiguous {
-                at,
-                field,
-                start,
-                expected,
-            } => write!(
-                f,
-                "{at}.{field}: {start}, expected {expected} (ranges follow one another)"
-            ),
-            E::RangeOutOfBounds {
-                at,
-                field,
-                start,
-                count,
-                available,
-            } => write!(
-                f,
-                "{at}.{field}: records {start}..{start}+{count} past the {available} in the table"
-            ),
-            E::UnownedRecords {
-                table,
-                owned,
-                count,
-            } => write!(
-                f,
-                "{table}: {count} records but only {owned} belong to an owner"
-            ),
-            E::WindowsExceedMajorFrame {
-                schedule,
-                sum_ns,
-                major_frame_ns,
-            } => write!(
-                f,
-                "schedule[{schedule}]: windows sum to {sum_ns} ns, major frame is {major_frame_ns} ns"
-            ),
-            E::IndexOutOfRange {
-                at,
-                field,
-                value,
-                limit,
-            } => write!(
-                f,
-                "{at}.{field}: {value} names no record (there are {limit})"
-            ),
-            E::PartitionIdMismatch { index, id } => {
-                write!(
-                    f,
-                    "partition[{index}].id: {id}, must equal its index {index}"
-                )
+            E::SeveralInitialSchedules { first, second } => {
+                write!(f, "schedule[{second}].flags: initial, but schedule[{first}] is initial too")
             }
-            E::Misaligned { at, field, value } => write!(
-                f,
-                "{at}.{field}: {value:#x} is not a multiple of {:#x}",
-                crate::PAGE_SIZE
-            ),
+            E::RangeNotContiguous { at, field, start, expected } => {
+                write!(f, "{at}.{field}: {start}, expected {expected} (ranges follow one another)")
+            }
+            E::RangeOutOfBounds { at, field, start, count, available } => {
+                write!(f, "{at}.{field}: records {start}..{start}+{count} past the {available} in the table")
+            }
+            E::UnownedRecords { table, owned, count } => {
+                write!(f, "{table}: {count} records but only {owned} belong to an owner")
+            }
+            E::WindowsExceedMajorFrame { schedule, sum_ns, major_frame_ns } => {
+                write!(f, "schedule[{schedule}]: windows sum to {sum_ns} ns, major frame is {major_frame_ns} ns")
+            }
+            E::IndexOutOfRange { at, field, value, limit } => {
+                write!(f, "{at}.{field}: {value} names no record (there are {limit})")
+            }
+            E::PartitionIdMismatch { index, id } => {
+                write!(f, "partition[{index}].id: {id}, must equal its index {index}")
+            }
+            E::Misaligned { at, field, value } => {
+                write!(f, "{at}.{field}: {value:#x} is not a multiple of {:#x}", crate::PAGE_SIZE)
+            }
             E::AddressOverflow { at, field } => {
                 write!(f, "{at}.{field}: base + size overflows 64 bits")
             }
-            E::PartitionsOverlap {
-                first,
-                second,
-                start,
-                end,
-            } => write!(
-                f,
-                "partition[{second}].phys_base: memory overlaps partition[{first}] at {start:#x}..{end:#x}"
-            ),
-            E::SegmentFileExceedsMemory {
-                segment,
-                file_size,
-                mem_size,
-            } => write!(
-                f,
-                "segment[{segment}].file_size: {file_size} bytes exceed mem_size {mem_size}"
-            ),
-            E::SegmentOutsidePartition {
-                segment,
-                partition,
-                end,
-                memory_size,
-            } => write!(
+            E::PartitionsOverlap { first, second, start, end } => {
+                write!(f, "partition[{second}].phys_base: memory overlaps partition[{first}] at {start:#x}..{end:#x}")
+            }
+            E::SegmentFileExceedsMemory { segment, file_size, mem_size } => {
+                write!(f, "segment[{segment}].file_size: {file_size} bytes exceed mem_size {mem_size}")
+            }
+            E::SegmentOutsidePartition { segment, partition, end, memory_size } => write!(
                 f,
                 "segment[{segment}]: ends at offset {end:#x}, past partition[{partition}].memory_size {memory_size:#x}"
             ),
-            E::SegmentsOverlap {
-                partition,
-                first,
-                second,
-            } => write!(
-                f,
-                "segment[{second}]: overlaps segment[{first}] in partition[{partition}]"
-            ),
-            E::SegmentDataOutOfBounds {
-                segment,
-                data_offset,
-                file_size,
-                data_len,
-            } => write!(
+            E::SegmentsOverlap { partition, first, second } => {
+                write!(f, "segment[{second}]: overlaps segment[{first}] in partition[{partition}]")
+            }
+            E::SegmentDataOutOfBounds { segment, data_offset, file_size, data_len } => write!(
                 f,
                 "segment[{segment}].data_offset: bytes {data_offset}..{data_offset}+{file_size} outside the {data_len}-byte data table"
             ),
-            E::EntryOutsidePartition {
-                partition,
-                entry_ipa,
-                ipa_base,
-                memory_size,
-            } => write!(
-                f,
-                "partition[{partition}].entry_ipa: {entry_ipa:#x} outside {ipa_base:#x}+{memory_size:#x}"
-            ),
-            E::BadAffinity {
-                thread,
-                affinity,
-                core_count,
-            } => write!(
+            E::EntryOutsidePartition { partition, entry_ipa, ipa_base, memory_size } => {
+                write!(f, "partition[{partition}].entry_ipa: {entry_ipa:#x} outside {ipa_base:#x}+{memory_size:#x}")
+            }
+            E::BadAffinity { thread, affinity, core_count } => write!(
                 f,
                 "thread[{thread}].affinity: {affinity:#x} names no core or a core outside the module's {core_count}"
             ),
-            E::DeadlineExceedsPeriod {
-                thread,
-                deadline_ns,
-                period_ns,
-            } => write!(
-                f,
-                "thread[{thread}].deadline_ns: {deadline_ns} exceeds period_ns {period_ns}"
-            ),
-            E::TooManyThreads {
-                partition,
-                threads,
-                cores,
-            } => write!(
-                f,
-                "partition[{partition}]: {threads} threads but their affinities cover only {cores} cores"
-            ),
+            E::DeadlineExceedsPeriod { thread, deadline_ns, period_ns } => {
+                write!(f, "thread[{thread}].deadline_ns: {deadline_ns} exceeds period_ns {period_ns}")
+            }
+            E::TooManyThreads { partition, threads, cores } => {
+                write!(f, "partition[{partition}]: {threads} threads but their affinities cover only {cores} cores")
+            }
             E::NoThreads { partition } => write!(f, "partition[{partition}]: no thread"),
-            E::ChannelFieldForOtherKind { channel, field } => write!(
-                f,
-                "channel[{channel}].{field}: set, but belongs to the other channel kind"
-            ),
-            E::TooFewPorts { channel, count } => write!(
-                f,
-                "channel[{channel}].port_count: {count}, need a source and at least one destination"
-            ),
+            E::ChannelFieldForOtherKind { channel, field } => {
+                write!(f, "channel[{channel}].{field}: set, but belongs to the other channel kind")
+            }
+            E::TooFewPorts { channel, count } => {
+                write!(f, "channel[{channel}].port_count: {count}, need a source and at least one destination")
+            }
             E::BadPortDirection { port, channel } => write!(
                 f,
                 "port[{port}].direction: wrong for its place in channel[{channel}] (first port is the source, the rest destinations)"
             ),
-            E::DuplicateHealthKind { first, second } => write!(
-                f,
-                "health[{second}].error_kind: already configured by health[{first}]"
-            ),
+            E::DuplicateHealthKind { first, second } => {
+                write!(f, "health[{second}].error_kind: already configured by health[{first}]")
+            }
         }
     }
 }

@@ -114,16 +114,16 @@ mod write;
 pub use crc::crc32;
 pub use error::{ImageError, NameProblem, RecordRef};
 pub use layout::{
-    FORMAT_VERSION, HEADER_SIZE, KERNEL_ALIGN, MAGIC, MAX_CORES, NAME_MAX_LEN, NAME_SIZE,
-    PAGE_SIZE, SPARE, TABLE_COUNT, Table, kernel_image_offset,
+    FORMAT_VERSION, HEADER_SIZE, KERNEL_ALIGN, MAGIC, MAX_CORES, NAME_MAX_LEN, NAME_SIZE, PAGE_SIZE, SPARE,
+    TABLE_COUNT, Table, kernel_image_offset,
 };
 pub use parse::SystemImage;
 pub use records::{
-    Channel, ChannelKind, ErrorKind, HealthAction, Module, Partition, Port, PortDirection, Ports,
-    Schedule, Segment, SegmentFlags, Segments, Thread, Window, Windows,
+    Channel, ChannelKind, ErrorKind, HealthAction, Module, Partition, Port, PortDirection, Ports, Schedule, Segment,
+    SegmentFlags, Segments, Thread, Window, Windows,
 };
 #[cfg(feature = "alloc")]
 pub use write::{
-    ChannelSpec, ImageSpec, ModuleSpec, PartitionSpec, PortSpec, ScheduleSpec, SegmentSpec,
-    ThreadSpec, WindowSpec, WriteError,
+    ChannelSpec, ImageSpec, ModuleSpec, PartitionSpec, PortSpec, ScheduleSpec, SegmentSpec, ThreadSpec, WindowSpec,
+    WriteError,
 };

@@ -8,12 +8,10 @@
 //! for.
 
 use crate::error::{ImageError, RecordRef};
-use crate::layout::{
-    FORMAT_VERSION, HEADER_SIZE, MAGIC, MAX_CORES, PAGE_SIZE, SPARE, TABLE_COUNT, Table, off,
-};
+use crate::layout::{FORMAT_VERSION, HEADER_SIZE, MAGIC, MAX_CORES, PAGE_SIZE, SPARE, TABLE_COUNT, Table, off};
 use crate::records::{
-    Channel, ChannelKind, ErrorKind, HealthAction, Module, Partition, Schedule, SegmentFlags,
-    Thread, name_at, u32_at, u64_at,
+    Channel, ChannelKind, ErrorKind, HealthAction, Module, Partition, Schedule, SegmentFlags, Thread, name_at, u32_at,
+    u64_at,
 };
 
 /// A validated system image, borrowing the bytes it was parsed from.
@@ -31,27 +29,15 @@ fn at(table: Table, index: u32) -> RecordRef {
 }
 
 fn page_aligned(at: RecordRef, field: &'static str, value: u64) -> Result<()> {
-    if value.is_multiple_of(PAGE_SIZE) {
-        Ok(())
-    } else {
-        Err(ImageError::Misaligned { at, field, value })
-    }
+    if value.is_multiple_of(PAGE_SIZE) { Ok(()) } else { Err(ImageError::Misaligned { at, field, value }) }
 }
 
 fn non_zero(at: RecordRef, field: &'static str, value: u64) -> Result<()> {
-    if value == 0 {
-        Err(ImageError::Zero { at, field })
-    } else {
-        Ok(())
-    }
+    if value == 0 { Err(ImageError::Zero { at, field }) } else { Ok(()) }
 }
 
 fn reserved(at: RecordRef, field: &'static str, value: u64) -> Result<()> {
-    if value == 0 {
-        Ok(())
-    } else {
-        Err(ImageError::ReservedNotZero { at, field })
-    }
+    if value == 0 { Ok(()) } else { Err(ImageError::ReservedNotZero { at, field }) }
 }
 
 fn overlaps(a: (u64, u64), b: (u64, u64)) -> Option<(u64, u64)> {
@@ -72,22 +58,11 @@ fn owned_range(
     available: u32,
 ) -> Result<u32> {
     if start != expected {
-        return Err(ImageError::RangeNotContiguous {
-            at: record,
-            field,
-            start,
-            expected,
-        });
+        return Err(ImageError::RangeNotContiguous { at: record, field, start, expected });
     }
     match start.checked_add(count) {
         Some(end) if end <= available => Ok(end),
-        _ => Err(ImageError::RangeOutOfBounds {
-            at: record,
-            field,
-            start,
-            count,
-            available,
-        }),
+        _ => Err(ImageError::RangeOutOfBounds { at: record, field, start, count, available }),
     }
 }
 
@@ -97,10 +72,8 @@ impl<'a> SystemImage<'a> {
     /// `bytes` may be longer than the image (the rest of a loaded region);
     /// only the first `total_len` bytes are read.
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
-        let header = bytes.get(..HEADER_SIZE).ok_or(ImageError::Truncated {
-            need: HEADER_SIZE as u64,
-            have: bytes.len(),
-        })?;
+        let header =
+            bytes.get(..HEADER_SIZE).ok_or(ImageError::Truncated { need: HEADER_SIZE as u64, have: bytes.len() })?;
         let mut magic = [0u8; 8];
         magic.copy_from_slice(header.get(..8).unwrap_or(&[0; 8]));
         if magic != MAGIC {
@@ -116,10 +89,7 @@ impl<'a> SystemImage<'a> {
         }
         let bytes = bytes
             .get(..total_len as usize)
-            .ok_or(ImageError::Truncated {
-                need: u64::from(total_len),
-                have: bytes.len(),
-            })?;
+            .ok_or(ImageError::Truncated { need: u64::from(total_len), have: bytes.len() })?;
         let stored = u32_at(header, 16);
         let computed = crate::crc32(bytes.get(20..).unwrap_or(&[]));
         if stored != computed {
@@ -140,12 +110,7 @@ impl<'a> SystemImage<'a> {
             let start = u64::from(offset);
             let end = start + u64::from(count) * table.record_size() as u64;
             if start < HEADER_SIZE as u64 || end > u64::from(total_len) {
-                return Err(ImageError::TableOutOfBounds {
-                    table,
-                    offset,
-                    count,
-                    total_len,
-                });
+                return Err(ImageError::TableOutOfBounds { table, offset, count, total_len });
             }
             for (j, &other) in extents.iter().enumerate().take(i) {
                 if overlaps((start, end), other).is_some() {
@@ -197,10 +162,7 @@ impl<'a> SystemImage<'a> {
     fn table_bytes(&self, table: Table) -> &'a [u8] {
         let (offset, count) = self.tables.get(table as usize).copied().unwrap_or((0, 0));
         let len = count as usize * table.record_size();
-        offset
-            .checked_add(len)
-            .and_then(|end| self.bytes.get(offset..end))
-            .unwrap_or(&[])
+        offset.checked_add(len).and_then(|end| self.bytes.get(offset..end)).unwrap_or(&[])
     }
 
     fn record(&self, table: Table, index: u32) -> Option<&'a [u8]> {
@@ -211,27 +173,16 @@ impl<'a> SystemImage<'a> {
 
     fn name(&self, table: Table, index: u32) -> Result<&'a str> {
         let rec = self.record(table, index).unwrap_or(&[]);
-        name_at(rec).map_err(|problem| ImageError::BadName {
-            at: at(table, index),
-            problem,
-        })
+        name_at(rec).map_err(|problem| ImageError::BadName { at: at(table, index), problem })
     }
 
     /// Reject a name equal to an earlier record's in `0..index` (of those
     /// that `same_scope` accepts).
-    fn unique_name(
-        &self,
-        table: Table,
-        index: u32,
-        same_scope: impl Fn(u32) -> bool,
-    ) -> Result<()> {
+    fn unique_name(&self, table: Table, index: u32, same_scope: impl Fn(u32) -> bool) -> Result<()> {
         let name = self.name(table, index)?;
         for earlier in 0..index {
             if same_scope(earlier) && self.name(table, earlier)? == name {
-                return Err(ImageError::DuplicateName {
-                    first: at(table, earlier),
-                    second: at(table, index),
-                });
+                return Err(ImageError::DuplicateName { first: at(table, earlier), second: at(table, index) });
             }
         }
         Ok(())
@@ -249,11 +200,7 @@ impl<'a> SystemImage<'a> {
             return Err(ImageError::BadCoreCount { count: cores });
         }
         let me = at(Table::Module, 0);
-        reserved(
-            me,
-            "reserved",
-            u64::from(u32_at(rec, off::MODULE_RESERVED0)),
-        )?;
+        reserved(me, "reserved", u64::from(u32_at(rec, off::MODULE_RESERVED0)))?;
         reserved(me, "reserved", u64_at(rec, off::MODULE_RESERVED1))
     }
 
@@ -270,11 +217,7 @@ impl<'a> SystemImage<'a> {
             non_zero(me, "major_frame_ns", major)?;
             let flags = u32_at(rec, off::SCHED_FLAGS);
             if flags & !off::SCHED_FLAG_INITIAL != 0 {
-                return Err(ImageError::UnknownValue {
-                    at: me,
-                    field: "flags",
-                    value: flags,
-                });
+                return Err(ImageError::UnknownValue { at: me, field: "flags", value: flags });
             }
             reserved(me, "reserved", u64::from(u32_at(rec, off::SCHED_RESERVED)))?;
             if flags & off::SCHED_FLAG_INITIAL != 0 {
@@ -305,20 +248,12 @@ impl<'a> SystemImage<'a> {
                 sum_ns = sum_ns.saturating_add(duration);
             }
             if sum_ns > major {
-                return Err(ImageError::WindowsExceedMajorFrame {
-                    schedule: i,
-                    sum_ns,
-                    major_frame_ns: major,
-                });
+                return Err(ImageError::WindowsExceedMajorFrame { schedule: i, sum_ns, major_frame_ns: major });
             }
             next_window = end;
         }
         if next_window != windows {
-            return Err(ImageError::UnownedRecords {
-                table: Table::Window,
-                owned: next_window,
-                count: windows,
-            });
+            return Err(ImageError::UnownedRecords { table: Table::Window, owned: next_window, count: windows });
         }
         if initial.is_none() {
             return Err(ImageError::NoInitialSchedule);
@@ -340,11 +275,7 @@ impl<'a> SystemImage<'a> {
             }
             let flags = u32_at(rec, off::PART_FLAGS);
             if flags & !off::PART_FLAG_SYSTEM != 0 {
-                return Err(ImageError::UnknownValue {
-                    at: me,
-                    field: "flags",
-                    value: flags,
-                });
+                return Err(ImageError::UnknownValue { at: me, field: "flags", value: flags });
             }
             let phys = u64_at(rec, off::PART_PHYS);
             let size = u64_at(rec, off::PART_SIZE);
@@ -354,14 +285,8 @@ impl<'a> SystemImage<'a> {
             page_aligned(me, "phys_base", phys)?;
             page_aligned(me, "memory_size", size)?;
             page_aligned(me, "ipa_base", ipa)?;
-            let phys_end = phys.checked_add(size).ok_or(ImageError::AddressOverflow {
-                at: me,
-                field: "phys_base",
-            })?;
-            let ipa_end = ipa.checked_add(size).ok_or(ImageError::AddressOverflow {
-                at: me,
-                field: "ipa_base",
-            })?;
+            let phys_end = phys.checked_add(size).ok_or(ImageError::AddressOverflow { at: me, field: "phys_base" })?;
+            let ipa_end = ipa.checked_add(size).ok_or(ImageError::AddressOverflow { at: me, field: "ipa_base" })?;
             if entry < ipa || entry >= ipa_end {
                 return Err(ImageError::EntryOutsidePartition {
                     partition: i,
@@ -375,12 +300,7 @@ impl<'a> SystemImage<'a> {
                 let o_phys = u64_at(other, off::PART_PHYS);
                 let o_end = o_phys.saturating_add(u64_at(other, off::PART_SIZE));
                 if let Some((start, end)) = overlaps((phys, phys_end), (o_phys, o_end)) {
-                    return Err(ImageError::PartitionsOverlap {
-                        first: j,
-                        second: i,
-                        start,
-                        end,
-                    });
+                    return Err(ImageError::PartitionsOverlap { first: j, second: i, start, end });
                 }
             }
             let start = u32_at(rec, off::PART_SSTART);
@@ -397,18 +317,10 @@ impl<'a> SystemImage<'a> {
                 non_zero(sat, "mem_size", mem)?;
                 reserved(sat, "reserved", u64::from(u32_at(srec, off::SEG_RESERVED)))?;
                 if flags & !SegmentFlags::ALL != 0 {
-                    return Err(ImageError::UnknownValue {
-                        at: sat,
-                        field: "flags",
-                        value: flags,
-                    });
+                    return Err(ImageError::UnknownValue { at: sat, field: "flags", value: flags });
                 }
                 if u64::from(file) > mem {
-                    return Err(ImageError::SegmentFileExceedsMemory {
-                        segment: s,
-                        file_size: file,
-                        mem_size: mem,
-                    });
+                    return Err(ImageError::SegmentFileExceedsMemory { segment: s, file_size: file, mem_size: mem });
                 }
                 let seg_end = load.checked_add(mem);
                 match seg_end {
@@ -438,22 +350,14 @@ impl<'a> SystemImage<'a> {
                     let t_load = u64_at(trec, off::SEG_LOAD);
                     let t_end = t_load.saturating_add(u64_at(trec, off::SEG_MEM));
                     if overlaps((load, load.saturating_add(mem)), (t_load, t_end)).is_some() {
-                        return Err(ImageError::SegmentsOverlap {
-                            partition: i,
-                            first: t,
-                            second: s,
-                        });
+                        return Err(ImageError::SegmentsOverlap { partition: i, first: t, second: s });
                     }
                 }
             }
             next_segment = end;
         }
         if next_segment != segments {
-            return Err(ImageError::UnownedRecords {
-                table: Table::Segment,
-                owned: next_segment,
-                count: segments,
-            });
+            return Err(ImageError::UnownedRecords { table: Table::Segment, owned: next_segment, count: segments });
         }
         Ok(())
     }
@@ -462,14 +366,9 @@ impl<'a> SystemImage<'a> {
         let partitions = self.count(Table::Partition);
         let cores = self.module().core_count;
         // core_count is 1..=32, validated in validate_module.
-        let module_mask = if cores >= 32 {
-            u32::MAX
-        } else {
-            (1u32 << cores) - 1
-        };
+        let module_mask = if cores >= 32 { u32::MAX } else { (1u32 << cores) - 1 };
         let threads = self.count(Table::Thread);
-        let partition_of =
-            |t: u32| u32_at(self.record(Table::Thread, t).unwrap_or(&[]), off::THR_PART);
+        let partition_of = |t: u32| u32_at(self.record(Table::Thread, t).unwrap_or(&[]), off::THR_PART);
         for i in 0..threads {
             let me = at(Table::Thread, i);
             let rec = self.record(Table::Thread, i).unwrap_or(&[]);
@@ -485,22 +384,14 @@ impl<'a> SystemImage<'a> {
             self.unique_name(Table::Thread, i, |t| partition_of(t) == partition)?;
             let affinity = u32_at(rec, off::THR_AFF);
             if affinity == 0 || affinity & !module_mask != 0 {
-                return Err(ImageError::BadAffinity {
-                    thread: i,
-                    affinity,
-                    core_count: cores,
-                });
+                return Err(ImageError::BadAffinity { thread: i, affinity, core_count: cores });
             }
             reserved(me, "reserved", u64::from(u32_at(rec, off::THR_RESERVED)))?;
             non_zero(me, "stack_size", u64_at(rec, off::THR_STACK))?;
             let period = u64_at(rec, off::THR_PERIOD);
             let deadline = u64_at(rec, off::THR_DEADLINE);
             if period != 0 && deadline > period {
-                return Err(ImageError::DeadlineExceedsPeriod {
-                    thread: i,
-                    deadline_ns: deadline,
-                    period_ns: period,
-                });
+                return Err(ImageError::DeadlineExceedsPeriod { thread: i, deadline_ns: deadline, period_ns: period });
             }
         }
         // Rule 4 of the design: a partition's threads run in parallel in its
@@ -519,11 +410,7 @@ impl<'a> SystemImage<'a> {
                 return Err(ImageError::NoThreads { partition: p });
             }
             if count > union.count_ones() {
-                return Err(ImageError::TooManyThreads {
-                    partition: p,
-                    threads: count,
-                    cores: union.count_ones(),
-                });
+                return Err(ImageError::TooManyThreads { partition: p, threads: count, cores: union.count_ones() });
             }
         }
         Ok(())
@@ -544,27 +431,17 @@ impl<'a> SystemImage<'a> {
                 ChannelKind::SAMPLING => {
                     non_zero(me, "refresh_period_ns", refresh)?;
                     if depth != 0 {
-                        return Err(ImageError::ChannelFieldForOtherKind {
-                            channel: i,
-                            field: "depth",
-                        });
+                        return Err(ImageError::ChannelFieldForOtherKind { channel: i, field: "depth" });
                     }
                 }
                 ChannelKind::QUEUING => {
                     non_zero(me, "depth", u64::from(depth))?;
                     if refresh != 0 {
-                        return Err(ImageError::ChannelFieldForOtherKind {
-                            channel: i,
-                            field: "refresh_period_ns",
-                        });
+                        return Err(ImageError::ChannelFieldForOtherKind { channel: i, field: "refresh_period_ns" });
                     }
                 }
                 value => {
-                    return Err(ImageError::UnknownValue {
-                        at: me,
-                        field: "kind",
-                        value,
-                    });
+                    return Err(ImageError::UnknownValue { at: me, field: "kind", value });
                 }
             }
             non_zero(me, "message_size", u64::from(u32_at(rec, off::CHAN_MSG)))?;
@@ -589,17 +466,10 @@ impl<'a> SystemImage<'a> {
                 }
                 let direction = u32_at(prec, off::PORT_DIR);
                 if direction > 1 {
-                    return Err(ImageError::UnknownValue {
-                        at: pat,
-                        field: "direction",
-                        value: direction,
-                    });
+                    return Err(ImageError::UnknownValue { at: pat, field: "direction", value: direction });
                 }
                 if (direction == 0) != (p == start) {
-                    return Err(ImageError::BadPortDirection {
-                        port: p,
-                        channel: i,
-                    });
+                    return Err(ImageError::BadPortDirection { port: p, channel: i });
                 }
                 self.unique_name(Table::Port, p, |q| {
                     u32_at(self.record(Table::Port, q).unwrap_or(&[]), off::PORT_PART) == partition
@@ -608,11 +478,7 @@ impl<'a> SystemImage<'a> {
             next_port = end;
         }
         if next_port != ports {
-            return Err(ImageError::UnownedRecords {
-                table: Table::Port,
-                owned: next_port,
-                count: ports,
-            });
+            return Err(ImageError::UnownedRecords { table: Table::Port, owned: next_port, count: ports });
         }
         Ok(())
     }
@@ -623,27 +489,16 @@ impl<'a> SystemImage<'a> {
             let rec = self.record(Table::Health, i).unwrap_or(&[]);
             let kind = u32_at(rec, off::HEALTH_KIND);
             if ErrorKind::from_code(kind).is_none() {
-                return Err(ImageError::UnknownValue {
-                    at: me,
-                    field: "error_kind",
-                    value: kind,
-                });
+                return Err(ImageError::UnknownValue { at: me, field: "error_kind", value: kind });
             }
             let action = u32_at(rec, off::HEALTH_ACTION);
             if HealthAction::from_code(action).is_none() {
-                return Err(ImageError::UnknownValue {
-                    at: me,
-                    field: "action",
-                    value: action,
-                });
+                return Err(ImageError::UnknownValue { at: me, field: "action", value: action });
             }
             for j in 0..i {
                 let other = self.record(Table::Health, j).unwrap_or(&[]);
                 if u32_at(other, off::HEALTH_KIND) == kind {
-                    return Err(ImageError::DuplicateHealthKind {
-                        first: j,
-                        second: i,
-                    });
+                    return Err(ImageError::DuplicateHealthKind { first: j, second: i });
                 }
             }
         }
@@ -658,20 +513,14 @@ impl<'a> SystemImage<'a> {
     /// Schedule `index`, if it exists.
     pub fn schedule(&self, index: u32) -> Option<Schedule<'a>> {
         let rec = self.record(Table::Schedule, index)?;
-        Some(Schedule::decode(
-            index,
-            rec,
-            self.table_bytes(Table::Window),
-        ))
+        Some(Schedule::decode(index, rec, self.table_bytes(Table::Window)))
     }
 
     /// All schedules, in table order.
     pub fn schedules(&self) -> impl ExactSizeIterator<Item = Schedule<'a>> + use<'a> {
         let this = *self;
-        (0..this.count(Table::Schedule) as usize).map(move |i| {
-            this.schedule(i as u32)
-                .unwrap_or(Schedule::decode(i as u32, &[], &[]))
-        })
+        (0..this.count(Table::Schedule) as usize)
+            .map(move |i| this.schedule(i as u32).unwrap_or(Schedule::decode(i as u32, &[], &[])))
     }
 
     /// The schedule active at boot. Validation guarantees exactly one.
@@ -685,21 +534,14 @@ impl<'a> SystemImage<'a> {
     /// Partition with id `id`, if it exists.
     pub fn partition(&self, id: u32) -> Option<Partition<'a>> {
         let rec = self.record(Table::Partition, id)?;
-        Some(Partition::decode(
-            id,
-            rec,
-            self.table_bytes(Table::Segment),
-            self.table_bytes(Table::Data),
-        ))
+        Some(Partition::decode(id, rec, self.table_bytes(Table::Segment), self.table_bytes(Table::Data)))
     }
 
     /// All partitions, by id.
     pub fn partitions(&self) -> impl ExactSizeIterator<Item = Partition<'a>> + use<'a> {
         let this = *self;
-        (0..this.count(Table::Partition) as usize).map(move |i| {
-            this.partition(i as u32)
-                .unwrap_or(Partition::decode(i as u32, &[], &[], &[]))
-        })
+        (0..this.count(Table::Partition) as usize)
+            .map(move |i| this.partition(i as u32).unwrap_or(Partition::decode(i as u32, &[], &[], &[])))
     }
 
     /// Thread `index`, if it exists.
@@ -710,10 +552,8 @@ impl<'a> SystemImage<'a> {
     /// All threads, in table order.
     pub fn threads(&self) -> impl ExactSizeIterator<Item = Thread<'a>> + use<'a> {
         let this = *self;
-        (0..this.count(Table::Thread) as usize).map(move |i| {
-            this.thread(i as u32)
-                .unwrap_or(Thread::decode(i as u32, &[]))
-        })
+        (0..this.count(Table::Thread) as usize)
+            .map(move |i| this.thread(i as u32).unwrap_or(Thread::decode(i as u32, &[])))
     }
 
     /// The threads of partition `id`.
@@ -730,30 +570,22 @@ impl<'a> SystemImage<'a> {
     /// All channels, in table order.
     pub fn channels(&self) -> impl ExactSizeIterator<Item = Channel<'a>> + use<'a> {
         let this = *self;
-        (0..this.count(Table::Channel) as usize).map(move |i| {
-            this.channel(i as u32)
-                .unwrap_or(Channel::decode(i as u32, &[], &[]))
-        })
+        (0..this.count(Table::Channel) as usize)
+            .map(move |i| this.channel(i as u32).unwrap_or(Channel::decode(i as u32, &[], &[])))
     }
 
     /// The action configured for `kind`, or its default.
     pub fn health_action(&self, kind: ErrorKind) -> HealthAction {
-        self.configured_health_actions()
-            .find(|&(k, _)| k == kind)
-            .map_or(kind.default_action(), |(_, a)| a)
+        self.configured_health_actions().find(|&(k, _)| k == kind).map_or(kind.default_action(), |(_, a)| a)
     }
 
     /// The (error kind, action) pairs the image configures, in table order.
-    pub fn configured_health_actions(
-        &self,
-    ) -> impl Iterator<Item = (ErrorKind, HealthAction)> + use<'a> {
-        self.table_bytes(Table::Health)
-            .chunks_exact(Table::Health.record_size())
-            .filter_map(|rec| {
-                Some((
-                    ErrorKind::from_code(u32_at(rec, off::HEALTH_KIND))?,
-                    HealthAction::from_code(u32_at(rec, off::HEALTH_ACTION))?,
-                ))
-            })
+    pub fn configured_health_actions(&self) -> impl Iterator<Item = (ErrorKind, HealthAction)> + use<'a> {
+        self.table_bytes(Table::Health).chunks_exact(Table::Health.record_size()).filter_map(|rec| {
+            Some((
+                ErrorKind::from_code(u32_at(rec, off::HEALTH_KIND))?,
+                HealthAction::from_code(u32_at(rec, off::HEALTH_ACTION))?,
+            ))
+        })
     }
 }

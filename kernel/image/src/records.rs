@@ -35,9 +35,7 @@ pub(crate) fn name_at(rec: &[u8]) -> Result<&str, NameProblem> {
     if padding.iter().any(|&b| b != 0) {
         return Err(NameProblem::NonZeroPadding);
     }
-    core::str::from_utf8(bytes).map_err(|e| NameProblem::NotUtf8 {
-        valid_up_to: e.valid_up_to(),
-    })
+    core::str::from_utf8(bytes).map_err(|e| NameProblem::NotUtf8 { valid_up_to: e.valid_up_to() })
 }
 
 fn name_or_empty(rec: &[u8]) -> &str {
@@ -55,10 +53,7 @@ pub struct Module<'a> {
 
 impl<'a> Module<'a> {
     pub(crate) fn decode(rec: &'a [u8]) -> Self {
-        Module {
-            name: name_or_empty(rec),
-            core_count: u32_at(rec, off::MODULE_CORES),
-        }
+        Module { name: name_or_empty(rec), core_count: u32_at(rec, off::MODULE_CORES) }
     }
 }
 
@@ -97,12 +92,7 @@ impl<'a> Schedule<'a> {
 
     /// The windows in frame order, each with its offset in the major frame.
     pub fn windows(&self) -> Windows<'a> {
-        Windows {
-            records: self
-                .window_records
-                .chunks_exact(Table::Window.record_size()),
-            offset_ns: 0,
-        }
+        Windows { records: self.window_records.chunks_exact(Table::Window.record_size()), offset_ns: 0 }
     }
 
     /// Number of windows.
@@ -112,9 +102,7 @@ impl<'a> Schedule<'a> {
 
     /// Time in the major frame after the last window (spare at the end), ns.
     pub fn trailing_spare_ns(&self) -> u64 {
-        let used = self
-            .windows()
-            .fold(0u64, |sum, w| sum.saturating_add(w.duration_ns));
+        let used = self.windows().fold(0u64, |sum, w| sum.saturating_add(w.duration_ns));
         self.major_frame_ns.saturating_sub(used)
     }
 }
@@ -148,11 +136,7 @@ impl Iterator for Windows<'_> {
         };
         let offset_ns = self.offset_ns;
         self.offset_ns = offset_ns.saturating_add(duration_ns);
-        Some(Window {
-            offset_ns,
-            duration_ns,
-            owner,
-        })
+        Some(Window { offset_ns, duration_ns, owner })
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.records.size_hint()
@@ -227,12 +211,7 @@ impl<'a> Partition<'a> {
 
     /// The loadable segments of the partition's image.
     pub fn segments(&self) -> Segments<'a> {
-        Segments {
-            records: self
-                .segment_records
-                .chunks_exact(Table::Segment.record_size()),
-            data: self.data,
-        }
+        Segments { records: self.segment_records.chunks_exact(Table::Segment.record_size()), data: self.data }
     }
 
     /// One past the last physical byte of the partition's memory.
@@ -263,10 +242,7 @@ impl<'a> Segment<'a> {
             load_offset: u64_at(rec, off::SEG_LOAD),
             mem_size: u64_at(rec, off::SEG_MEM),
             flags: SegmentFlags(u32_at(rec, off::SEG_FLAGS)),
-            data: start
-                .checked_add(len)
-                .and_then(|end| data.get(start..end))
-                .unwrap_or(&[]),
+            data: start.checked_add(len).and_then(|end| data.get(start..end)).unwrap_or(&[]),
         }
     }
 }
@@ -373,28 +349,16 @@ impl<'a> Channel<'a> {
             .and_then(|(a, n)| ports.get(a..a.checked_add(n)?))
             .unwrap_or(&[]);
         let kind = if u32_at(rec, off::CHAN_KIND) == ChannelKind::QUEUING {
-            ChannelKind::Queuing {
-                depth: u32_at(rec, off::CHAN_DEPTH),
-            }
+            ChannelKind::Queuing { depth: u32_at(rec, off::CHAN_DEPTH) }
         } else {
-            ChannelKind::Sampling {
-                refresh_period_ns: u64_at(rec, off::CHAN_REFRESH),
-            }
+            ChannelKind::Sampling { refresh_period_ns: u64_at(rec, off::CHAN_REFRESH) }
         };
-        Channel {
-            index,
-            name: name_or_empty(rec),
-            kind,
-            message_size: u32_at(rec, off::CHAN_MSG),
-            port_records,
-        }
+        Channel { index, name: name_or_empty(rec), kind, message_size: u32_at(rec, off::CHAN_MSG), port_records }
     }
 
     /// All ports: the source first, then the destinations.
     pub fn ports(&self) -> Ports<'a> {
-        Ports {
-            records: self.port_records.chunks_exact(Table::Port.record_size()),
-        }
+        Ports { records: self.port_records.chunks_exact(Table::Port.record_size()) }
     }
 
     /// The source port.
@@ -435,11 +399,7 @@ impl<'a> Port<'a> {
         Port {
             name: name_or_empty(rec),
             partition: u32_at(rec, off::PORT_PART),
-            direction: if u32_at(rec, off::PORT_DIR) == 0 {
-                PortDirection::Source
-            } else {
-                PortDirection::Destination
-            },
+            direction: if u32_at(rec, off::PORT_DIR) == 0 { PortDirection::Source } else { PortDirection::Destination },
         }
     }
 }
@@ -535,9 +495,9 @@ impl ErrorKind {
     /// application errors are logged.
     pub const fn default_action(self) -> HealthAction {
         match self {
-            ErrorKind::Stage2Abort
-            | ErrorKind::UndefinedInstruction
-            | ErrorKind::TrappedOperation => HealthAction::StopPartition,
+            ErrorKind::Stage2Abort | ErrorKind::UndefinedInstruction | ErrorKind::TrappedOperation => {
+                HealthAction::StopPartition
+            }
             ErrorKind::DeadlineMiss | ErrorKind::ApplicationError => HealthAction::Log,
         }
     }

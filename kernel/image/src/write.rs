@@ -11,9 +11,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::layout::{
-    FORMAT_VERSION, HEADER_SIZE, MAGIC, NAME_MAX_LEN, NAME_SIZE, SPARE, Table, off,
-};
+use crate::layout::{FORMAT_VERSION, HEADER_SIZE, MAGIC, NAME_MAX_LEN, NAME_SIZE, SPARE, Table, off};
 use crate::parse::SystemImage;
 use crate::records::{ChannelKind, ErrorKind, HealthAction};
 
@@ -155,11 +153,9 @@ pub enum WriteError {
 impl fmt::Display for WriteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WriteError::BadName { what, name } => write!(
-                f,
-                "{what} name {name:?} is {} bytes; names are 1..={NAME_MAX_LEN} bytes of UTF-8",
-                name.len()
-            ),
+            WriteError::BadName { what, name } => {
+                write!(f, "{what} name {name:?} is {} bytes; names are 1..={NAME_MAX_LEN} bytes of UTF-8", name.len())
+            }
             WriteError::TooLarge => f.write_str("system image would exceed 4 GiB"),
         }
     }
@@ -182,10 +178,7 @@ fn put_u64(rec: &mut [u8], at: usize, v: u64) {
 fn put_name(rec: &mut [u8], what: &'static str, name: &str) -> Result<(), WriteError> {
     let len = name.len();
     if len == 0 || len > NAME_MAX_LEN {
-        return Err(WriteError::BadName {
-            what,
-            name: name.into(),
-        });
+        return Err(WriteError::BadName { what, name: name.into() });
     }
     if let Some(field) = rec.get_mut(..NAME_SIZE) {
         field[0] = len as u8;
@@ -206,10 +199,7 @@ struct TableBuf {
 
 impl TableBuf {
     fn new(table: Table) -> Self {
-        TableBuf {
-            table,
-            bytes: Vec::new(),
-        }
+        TableBuf { table, bytes: Vec::new() }
     }
     fn push(&mut self) -> &mut [u8] {
         let size = self.table.record_size();
@@ -253,15 +243,7 @@ impl ImageSpec {
             put_u64(rec, off::SCHED_MAJOR, s.major_frame_ns);
             put_u32(rec, off::SCHED_WSTART, start);
             put_u32(rec, off::SCHED_WCOUNT, u32_of(s.windows.len())?);
-            put_u32(
-                rec,
-                off::SCHED_FLAGS,
-                if s.initial {
-                    off::SCHED_FLAG_INITIAL
-                } else {
-                    0
-                },
-            );
+            put_u32(rec, off::SCHED_FLAGS, if s.initial { off::SCHED_FLAG_INITIAL } else { 0 });
         }
 
         for (id, p) in self.partitions.iter().enumerate() {
@@ -283,11 +265,7 @@ impl ImageSpec {
             let rec = partitions.push();
             put_name(rec, "partition", &p.name)?;
             put_u32(rec, off::PART_ID, u32_of(id)?);
-            put_u32(
-                rec,
-                off::PART_FLAGS,
-                if p.system { off::PART_FLAG_SYSTEM } else { 0 },
-            );
+            put_u32(rec, off::PART_FLAGS, if p.system { off::PART_FLAG_SYSTEM } else { 0 });
             put_u64(rec, off::PART_PHYS, p.phys_base);
             put_u64(rec, off::PART_SIZE, p.memory_size);
             put_u64(rec, off::PART_IPA, p.ipa_base);
@@ -338,10 +316,7 @@ impl ImageSpec {
             put_u32(rec, off::HEALTH_ACTION, action.code());
         }
 
-        let tables = [
-            module, schedules, windows, partitions, segments, threads, channels, ports, health,
-            data,
-        ];
+        let tables = [module, schedules, windows, partitions, segments, threads, channels, ports, health, data];
         let mut out = alloc::vec![0u8; HEADER_SIZE];
         out[..8].copy_from_slice(&MAGIC);
         put_u32(&mut out, 8, FORMAT_VERSION);
@@ -366,23 +341,14 @@ impl ImageSpec {
     pub fn from_image(image: &SystemImage<'_>) -> ImageSpec {
         let module = image.module();
         ImageSpec {
-            module: ModuleSpec {
-                name: module.name.into(),
-                core_count: module.core_count,
-            },
+            module: ModuleSpec { name: module.name.into(), core_count: module.core_count },
             schedules: image
                 .schedules()
                 .map(|s| ScheduleSpec {
                     name: s.name.into(),
                     major_frame_ns: s.major_frame_ns,
                     initial: s.initial,
-                    windows: s
-                        .windows()
-                        .map(|w| WindowSpec {
-                            owner: w.owner,
-                            duration_ns: w.duration_ns,
-                        })
-                        .collect(),
+                    windows: s.windows().map(|w| WindowSpec { owner: w.owner, duration_ns: w.duration_ns }).collect(),
                 })
                 .collect(),
             partitions: image
@@ -423,13 +389,7 @@ impl ImageSpec {
                     name: c.name.into(),
                     kind: c.kind,
                     message_size: c.message_size,
-                    ports: c
-                        .ports()
-                        .map(|p| PortSpec {
-                            partition: p.partition,
-                            name: p.name.into(),
-                        })
-                        .collect(),
+                    ports: c.ports().map(|p| PortSpec { partition: p.partition, name: p.name.into() }).collect(),
                 })
                 .collect(),
             health: image.configured_health_actions().collect(),

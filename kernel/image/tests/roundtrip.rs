@@ -27,47 +27,24 @@ fn sample_round_trips() {
 fn accessors_read_what_the_writer_wrote() {
     let bytes = sample().to_bytes().unwrap();
     let image = SystemImage::parse(&bytes).unwrap();
-    assert_eq!(
-        image.module(),
-        Module {
-            name: "demo",
-            core_count: 4
-        }
-    );
+    assert_eq!(image.module(), Module { name: "demo", core_count: 4 });
     let (index, initial) = image.initial_schedule();
     assert_eq!((index, initial.name), (0, "main"));
     let windows: Vec<_> = initial.windows().collect();
-    assert_eq!(
-        windows[2],
-        Window {
-            offset_ns: 13_000_000,
-            duration_ns: 2_000_000,
-            owner: None
-        }
-    );
+    assert_eq!(windows[2], Window { offset_ns: 13_000_000, duration_ns: 2_000_000, owner: None });
     assert_eq!(windows[3].owner, Some(2));
     assert_eq!(initial.trailing_spare_ns(), 2_000_000);
     let hello = image.partition(0).unwrap();
     let segs: Vec<_> = hello.segments().collect();
     assert_eq!(segs[1].data, &[1, 2, 3]);
     assert_eq!(segs[1].load_offset, 0x2000);
-    assert!(
-        segs[0]
-            .flags
-            .contains(SegmentFlags::READ | SegmentFlags::EXECUTE)
-    );
+    assert!(segs[0].flags.contains(SegmentFlags::READ | SegmentFlags::EXECUTE));
     assert_eq!(image.threads_of(1).count(), 4);
     let temps = image.channel(0).unwrap();
     assert_eq!(temps.source().unwrap().name, "out");
     assert_eq!(temps.destinations().count(), 2);
-    assert_eq!(
-        image.health_action(ErrorKind::Stage2Abort),
-        HealthAction::RestartPartition
-    );
-    assert_eq!(
-        image.health_action(ErrorKind::UndefinedInstruction),
-        HealthAction::StopPartition
-    );
+    assert_eq!(image.health_action(ErrorKind::Stage2Abort), HealthAction::RestartPartition);
+    assert_eq!(image.health_action(ErrorKind::UndefinedInstruction), HealthAction::StopPartition);
     assert!(image.partition(3).is_none());
 }
 
@@ -81,33 +58,18 @@ fn trailing_bytes_after_the_image_are_ignored() {
 #[test]
 fn header_errors() {
     let bytes = sample().to_bytes().unwrap();
-    assert!(matches!(
-        SystemImage::parse(&bytes[..50]),
-        Err(ImageError::Truncated { .. })
-    ));
-    assert!(matches!(
-        SystemImage::parse(&bytes[..bytes.len() - 1]),
-        Err(ImageError::Truncated { .. })
-    ));
+    assert!(matches!(SystemImage::parse(&bytes[..50]), Err(ImageError::Truncated { .. })));
+    assert!(matches!(SystemImage::parse(&bytes[..bytes.len() - 1]), Err(ImageError::Truncated { .. })));
     let mut b = bytes.clone();
     b[0] = b'X';
-    assert!(matches!(
-        SystemImage::parse(&b),
-        Err(ImageError::BadMagic { .. })
-    ));
+    assert!(matches!(SystemImage::parse(&b), Err(ImageError::BadMagic { .. })));
     let mut b = bytes.clone();
     b[8] = 2;
-    assert_eq!(
-        SystemImage::parse(&b).unwrap_err(),
-        ImageError::UnsupportedVersion { found: 2 }
-    );
+    assert_eq!(SystemImage::parse(&b).unwrap_err(), ImageError::UnsupportedVersion { found: 2 });
     let mut b = bytes.clone();
     let last = b.len() - 1;
     b[last] ^= 1;
-    assert!(matches!(
-        SystemImage::parse(&b),
-        Err(ImageError::ChecksumMismatch { .. })
-    ));
+    assert!(matches!(SystemImage::parse(&b), Err(ImageError::ChecksumMismatch { .. })));
 }
 
 #[test]
@@ -115,25 +77,14 @@ fn display_names_the_field() {
     let mut spec = sample();
     spec.threads[0].partition = 7;
     let err = rejects(spec);
-    assert_eq!(
-        err.to_string(),
-        "thread[0].partition: 7 names no record (there are 3)"
-    );
+    assert_eq!(err.to_string(), "thread[0].partition: 7 names no record (there are 3)");
 }
 
 #[test]
 fn window_owner_out_of_range() {
     let mut spec = sample();
     spec.schedules[0].windows[1].owner = Some(3);
-    assert!(matches!(
-        rejects(spec),
-        ImageError::IndexOutOfRange {
-            field: "owner",
-            value: 3,
-            limit: 3,
-            ..
-        }
-    ));
+    assert!(matches!(rejects(spec), ImageError::IndexOutOfRange { field: "owner", value: 3, limit: 3, .. }));
 }
 
 #[test]
@@ -142,11 +93,7 @@ fn windows_longer_than_major_frame() {
     spec.schedules[1].windows[0].duration_ns = 10_000_001;
     assert_eq!(
         rejects(spec),
-        ImageError::WindowsExceedMajorFrame {
-            schedule: 1,
-            sum_ns: 10_000_001,
-            major_frame_ns: 10_000_000
-        }
+        ImageError::WindowsExceedMajorFrame { schedule: 1, sum_ns: 10_000_001, major_frame_ns: 10_000_000 }
     );
 }
 
@@ -154,26 +101,14 @@ fn windows_longer_than_major_frame() {
 fn zero_duration_window() {
     let mut spec = sample();
     spec.schedules[0].windows[0].duration_ns = 0;
-    assert!(matches!(
-        rejects(spec),
-        ImageError::Zero {
-            field: "duration_ns",
-            ..
-        }
-    ));
+    assert!(matches!(rejects(spec), ImageError::Zero { field: "duration_ns", .. }));
 }
 
 #[test]
 fn initial_schedule_exactly_once() {
     let mut spec = sample();
     spec.schedules[1].initial = true;
-    assert_eq!(
-        rejects(spec),
-        ImageError::SeveralInitialSchedules {
-            first: 0,
-            second: 1
-        }
-    );
+    assert_eq!(rejects(spec), ImageError::SeveralInitialSchedules { first: 0, second: 1 });
     let mut spec = sample();
     spec.schedules[0].initial = false;
     assert_eq!(rejects(spec), ImageError::NoInitialSchedule);
@@ -185,12 +120,7 @@ fn overlapping_partition_memory() {
     spec.partitions[2].phys_base = 0x2030_0000;
     assert_eq!(
         rejects(spec),
-        ImageError::PartitionsOverlap {
-            first: 0,
-            second: 2,
-            start: 0x2030_0000,
-            end: 0x2040_0000
-        }
+        ImageError::PartitionsOverlap { first: 0, second: 2, start: 0x2030_0000, end: 0x2040_0000 }
     );
 }
 
@@ -198,22 +128,10 @@ fn overlapping_partition_memory() {
 fn misaligned_or_overflowing_memory() {
     let mut spec = sample();
     spec.partitions[1].memory_size = 0x1234;
-    assert!(matches!(
-        rejects(spec),
-        ImageError::Misaligned {
-            field: "memory_size",
-            ..
-        }
-    ));
+    assert!(matches!(rejects(spec), ImageError::Misaligned { field: "memory_size", .. }));
     let mut spec = sample();
     spec.partitions[1].phys_base = u64::MAX - 0xFFF;
-    assert!(matches!(
-        rejects(spec),
-        ImageError::AddressOverflow {
-            field: "phys_base",
-            ..
-        }
-    ));
+    assert!(matches!(rejects(spec), ImageError::AddressOverflow { field: "phys_base", .. }));
 }
 
 #[test]
@@ -222,12 +140,7 @@ fn segment_larger_than_partition_memory() {
     spec.partitions[1].segments[0].mem_size = 0x20_1000;
     assert_eq!(
         rejects(spec),
-        ImageError::SegmentOutsidePartition {
-            segment: 2,
-            partition: 1,
-            end: 0x20_1000,
-            memory_size: 0x20_0000
-        }
+        ImageError::SegmentOutsidePartition { segment: 2, partition: 1, end: 0x20_1000, memory_size: 0x20_0000 }
     );
 }
 
@@ -235,52 +148,28 @@ fn segment_larger_than_partition_memory() {
 fn segment_file_bytes_exceed_memory_size() {
     let mut spec = sample();
     spec.partitions[0].segments[1].mem_size = 2;
-    assert_eq!(
-        rejects(spec),
-        ImageError::SegmentFileExceedsMemory {
-            segment: 1,
-            file_size: 3,
-            mem_size: 2
-        }
-    );
+    assert_eq!(rejects(spec), ImageError::SegmentFileExceedsMemory { segment: 1, file_size: 3, mem_size: 2 });
 }
 
 #[test]
 fn overlapping_segments() {
     let mut spec = sample();
     spec.partitions[0].segments[1].load_offset = 0x1000;
-    assert_eq!(
-        rejects(spec),
-        ImageError::SegmentsOverlap {
-            partition: 0,
-            first: 0,
-            second: 1
-        }
-    );
+    assert_eq!(rejects(spec), ImageError::SegmentsOverlap { partition: 0, first: 0, second: 1 });
 }
 
 #[test]
 fn entry_point_outside_partition() {
     let mut spec = sample();
     spec.partitions[2].entry_ipa = 0x4010_0000;
-    assert!(matches!(
-        rejects(spec),
-        ImageError::EntryOutsidePartition { partition: 2, .. }
-    ));
+    assert!(matches!(rejects(spec), ImageError::EntryOutsidePartition { partition: 2, .. }));
 }
 
 #[test]
 fn affinity_outside_module() {
     let mut spec = sample();
     spec.threads[0].affinity = 0b1_0000;
-    assert_eq!(
-        rejects(spec),
-        ImageError::BadAffinity {
-            thread: 0,
-            affinity: 0x10,
-            core_count: 4
-        }
-    );
+    assert_eq!(rejects(spec), ImageError::BadAffinity { thread: 0, affinity: 0x10, core_count: 4 });
     let mut spec = sample();
     spec.threads[0].affinity = 0;
     assert!(matches!(rejects(spec), ImageError::BadAffinity { .. }));
@@ -290,14 +179,7 @@ fn affinity_outside_module() {
 fn more_threads_than_cores() {
     let mut spec = sample();
     spec.threads.push(thread("w4", 1, 0b1000));
-    assert_eq!(
-        rejects(spec),
-        ImageError::TooManyThreads {
-            partition: 1,
-            threads: 5,
-            cores: 4
-        }
-    );
+    assert_eq!(rejects(spec), ImageError::TooManyThreads { partition: 1, threads: 5, cores: 4 });
 }
 
 #[test]
@@ -311,10 +193,7 @@ fn partition_without_thread() {
 fn deadline_longer_than_period() {
     let mut spec = sample();
     spec.threads[5].deadline_ns = Some(30_000_000);
-    assert!(matches!(
-        rejects(spec),
-        ImageError::DeadlineExceedsPeriod { thread: 5, .. }
-    ));
+    assert!(matches!(rejects(spec), ImageError::DeadlineExceedsPeriod { thread: 5, .. }));
 }
 
 #[test]
@@ -335,37 +214,16 @@ fn duplicate_names() {
 fn channel_rules() {
     let mut spec = sample();
     spec.channels[1].ports.truncate(1);
-    assert_eq!(
-        rejects(spec),
-        ImageError::TooFewPorts {
-            channel: 1,
-            count: 1
-        }
-    );
+    assert_eq!(rejects(spec), ImageError::TooFewPorts { channel: 1, count: 1 });
     let mut spec = sample();
     spec.channels[0].ports[1].partition = 9;
-    assert!(matches!(
-        rejects(spec),
-        ImageError::IndexOutOfRange {
-            field: "partition",
-            ..
-        }
-    ));
+    assert!(matches!(rejects(spec), ImageError::IndexOutOfRange { field: "partition", .. }));
     let mut spec = sample();
     spec.channels[0].message_size = 0;
-    assert!(matches!(
-        rejects(spec),
-        ImageError::Zero {
-            field: "message_size",
-            ..
-        }
-    ));
+    assert!(matches!(rejects(spec), ImageError::Zero { field: "message_size", .. }));
     let mut spec = sample();
     spec.channels[1].kind = ChannelKind::Queuing { depth: 0 };
-    assert!(matches!(
-        rejects(spec),
-        ImageError::Zero { field: "depth", .. }
-    ));
+    assert!(matches!(rejects(spec), ImageError::Zero { field: "depth", .. }));
     let mut spec = sample();
     spec.channels[1].ports[1].name = "temps".into();
     assert!(matches!(rejects(spec), ImageError::DuplicateName { .. }));
@@ -374,28 +232,15 @@ fn channel_rules() {
 #[test]
 fn duplicate_health_kind() {
     let mut spec = sample();
-    spec.health
-        .push((ErrorKind::Stage2Abort, HealthAction::Log));
-    assert_eq!(
-        rejects(spec),
-        ImageError::DuplicateHealthKind {
-            first: 0,
-            second: 2
-        }
-    );
+    spec.health.push((ErrorKind::Stage2Abort, HealthAction::Log));
+    assert_eq!(rejects(spec), ImageError::DuplicateHealthKind { first: 0, second: 2 });
 }
 
 #[test]
 fn writer_refuses_long_names() {
     let mut spec = sample();
     spec.partitions[0].name = "x".repeat(32);
-    assert!(matches!(
-        spec.to_bytes(),
-        Err(WriteError::BadName {
-            what: "partition",
-            ..
-        })
-    ));
+    assert!(matches!(spec.to_bytes(), Err(WriteError::BadName { what: "partition", .. })));
 }
 
 #[test]
@@ -414,12 +259,6 @@ fn parse_after_kernel_finds_the_image_at_the_next_4k_boundary() {
     loaded.extend_from_slice(&image);
     let parsed = SystemImage::parse_after_kernel(&loaded, 5000).unwrap();
     assert_eq!(parsed.module().name, "demo");
-    assert!(matches!(
-        SystemImage::parse_after_kernel(&loaded, 9000),
-        Err(ImageError::Truncated { .. })
-    ));
-    assert!(matches!(
-        SystemImage::parse_after_kernel(&loaded, 100),
-        Err(ImageError::BadMagic { .. })
-    ));
+    assert!(matches!(SystemImage::parse_after_kernel(&loaded, 9000), Err(ImageError::Truncated { .. })));
+    assert!(matches!(SystemImage::parse_after_kernel(&loaded, 100), Err(ImageError::BadMagic { .. })));
 }

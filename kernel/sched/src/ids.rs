@@ -45,11 +45,7 @@ impl CoreSet {
     }
     /// Cores `0..n`, i.e. every core of an `n`-core module.
     pub const fn first_n(n: u8) -> CoreSet {
-        if n >= 8 {
-            CoreSet(u8::MAX)
-        } else {
-            CoreSet((1u8 << n) - 1)
-        }
+        if n >= 8 { CoreSet(u8::MAX) } else { CoreSet((1u8 << n) - 1) }
     }
     pub const fn single(core: CoreId) -> CoreSet {
         match 1u8.checked_shl(core.0 as u32) {
@@ -73,9 +69,7 @@ impl CoreSet {
         self.0 & !other.0 == 0
     }
     pub fn iter(self) -> impl Iterator<Item = CoreId> {
-        (0..8u8)
-            .filter(move |&i| self.0 & (1 << i) != 0)
-            .map(CoreId)
+        (0..8u8).filter(move |&i| self.0 & (1 << i) != 0).map(CoreId)
     }
 }
 
@@ -114,11 +108,7 @@ impl ThreadSet {
         t.0 < 64 && self.0 & (1 << t.0) != 0
     }
     pub const fn with(self, t: ThreadId) -> ThreadSet {
-        if t.0 < 64 {
-            ThreadSet(self.0 | 1 << t.0)
-        } else {
-            self
-        }
+        if t.0 < 64 { ThreadSet(self.0 | 1 << t.0) } else { self }
     }
     pub const fn is_empty(self) -> bool {
         self.0 == 0
@@ -155,10 +145,7 @@ mod tests {
         let s = CoreSet::single(CoreId(1)).with(CoreId(3));
         assert!(s.contains(CoreId(1)) && s.contains(CoreId(3)) && !s.contains(CoreId(0)));
         assert_eq!(s.len(), 2);
-        assert_eq!(
-            s.iter().collect::<std::vec::Vec<_>>(),
-            [CoreId(1), CoreId(3)]
-        );
+        assert_eq!(s.iter().collect::<std::vec::Vec<_>>(), [CoreId(1), CoreId(3)]);
         assert!(s.is_subset_of(CoreSet::first_n(4)));
         assert!(!CoreSet::single(CoreId(4)).is_subset_of(CoreSet::first_n(4)));
         assert_eq!(CoreSet::single(CoreId(9)), CoreSet::EMPTY);
@@ -167,10 +154,7 @@ mod tests {
 
     #[test]
     fn thread_set_iterates_in_id_order() {
-        let s = ThreadSet::EMPTY
-            .with(ThreadId(63))
-            .with(ThreadId(0))
-            .with(ThreadId(5));
+        let s = ThreadSet::EMPTY.with(ThreadId(63)).with(ThreadId(0)).with(ThreadId(5));
         let mut it = s.iter();
         assert_eq!(it.next(), Some(ThreadId(0)));
         assert_eq!(it.next(), Some(ThreadId(5)));

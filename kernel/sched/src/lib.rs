@@ -99,8 +99,8 @@ pub use bulkhead_time::{Epoch, Frequency, Nanos, Ticks, TimeError};
 pub use ids::{CoreId, CoreSet, PartitionId, ScheduleId, ThreadId, ThreadSet};
 pub use plan::{Migration, ModulePlan, PlanError, Schedule, ThreadSpec, Window};
 pub use scheduler::{
-    Activation, CoreScheduler, Decision, Events, MissedBoundary, ModuleTimeline, SchedError,
-    ThreadOp, ThreadRecord, ThreadState, Wait, WindowInfo,
+    Activation, CoreScheduler, Decision, Events, MissedBoundary, ModuleTimeline, SchedError, ThreadOp, ThreadRecord,
+    ThreadState, Wait, WindowInfo,
 };
 pub use table::{CoreFrameEntry, CoreFrameTable};
 

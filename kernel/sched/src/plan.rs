@@ -120,23 +120,12 @@ impl fmt::Display for PlanError {
             }
             NoSchedules => write!(f, "module declares no schedule; declare at least one"),
             TooManySchedules { schedules, max } => {
-                write!(
-                    f,
-                    "module declares {schedules} schedules; at most {max} are supported"
-                )
+                write!(f, "module declares {schedules} schedules; at most {max} are supported")
             }
             ZeroMajorFrame { schedule } => {
-                write!(
-                    f,
-                    "schedule {} has a major frame of 0 ns; give it a positive length",
-                    schedule.0
-                )
+                write!(f, "schedule {} has a major frame of 0 ns; give it a positive length", schedule.0)
             }
-            TooManyWindows {
-                schedule,
-                windows,
-                max,
-            } => write!(
+            TooManyWindows { schedule, windows, max } => write!(
                 f,
                 "schedule {} has {windows} windows; at most {max} are supported (merge adjacent windows of one partition)",
                 schedule.0
@@ -146,72 +135,36 @@ impl fmt::Display for PlanError {
                 "schedule {} window {window} lasts 0 ns; remove it or give it a positive duration",
                 schedule.0
             ),
-            WindowsExceedMajorFrame {
-                schedule,
-                window,
-                ends_at,
-                major_frame,
-            } => write!(
+            WindowsExceedMajorFrame { schedule, window, ends_at, major_frame } => write!(
                 f,
                 "schedule {} window {window} ends at {} ns, past the major frame of {} ns; shorten the windows or lengthen the major frame",
                 schedule.0, ends_at.0, major_frame.0
             ),
             TooManyThreads { threads, max } => {
-                write!(
-                    f,
-                    "module declares {threads} threads; at most {max} are supported"
-                )
+                write!(f, "module declares {threads} threads; at most {max} are supported")
             }
             EmptyAffinity { thread } => {
-                write!(
-                    f,
-                    "thread {} has an empty core affinity; name at least one core",
-                    thread.0
-                )
+                write!(f, "thread {} has an empty core affinity; name at least one core", thread.0)
             }
-            AffinityOutsideModule {
-                thread,
-                affinity,
-                cores,
-            } => write!(
+            AffinityOutsideModule { thread, affinity, cores } => write!(
                 f,
                 "thread {} has affinity {affinity}, but the module has cores 0..{}; use cores below {cores}",
                 thread.0,
                 cores.saturating_sub(1)
             ),
-            PartitionNeedsMoreCores {
-                partition,
-                threads,
-                cores,
-            } => write!(
+            PartitionNeedsMoreCores { partition, threads, cores } => write!(
                 f,
                 "partition {} has {threads} threads but the module has only {cores} cores to run them in parallel; remove threads",
                 partition.0
             ),
-            UnknownSchedule {
-                schedule,
-                schedules,
-            } => {
-                write!(
-                    f,
-                    "schedule {} does not exist (module has {schedules})",
-                    schedule.0
-                )
+            UnknownSchedule { schedule, schedules } => {
+                write!(f, "schedule {} does not exist (module has {schedules})", schedule.0)
             }
             UnknownThread { thread, threads } => {
-                write!(
-                    f,
-                    "thread {} does not exist (module has {threads})",
-                    thread.0
-                )
+                write!(f, "thread {} does not exist (module has {threads})", thread.0)
             }
             CoreOutsideModule { core, cores } => {
-                write!(
-                    f,
-                    "core {} is outside the module (cores 0..{})",
-                    core.0,
-                    cores.saturating_sub(1)
-                )
+                write!(f, "core {} is outside the module (cores 0..{})", core.0, cores.saturating_sub(1))
             }
         }
     }
@@ -233,11 +186,7 @@ impl Migration {
     }
     /// Cores whose tables changed: both ends of a move, none otherwise.
     pub fn reschedule_cores(&self) -> CoreSet {
-        if self.moved() {
-            CoreSet::single(self.from).with(self.to)
-        } else {
-            CoreSet::EMPTY
-        }
+        if self.moved() { CoreSet::single(self.from).with(self.to) } else { CoreSet::EMPTY }
     }
 }
 
@@ -258,34 +207,21 @@ pub struct ModulePlan<'a> {
 impl<'a> ModulePlan<'a> {
     /// Validate the module and place every thread. Thread `i` of `threads`
     /// is `ThreadId(i)`; schedule `i` of `schedules` is `ScheduleId(i)`.
-    pub fn new(
-        core_count: u8,
-        threads: &'a [ThreadSpec],
-        schedules: &'a [Schedule<'a>],
-    ) -> Result<Self, PlanError> {
+    pub fn new(core_count: u8, threads: &'a [ThreadSpec], schedules: &'a [Schedule<'a>]) -> Result<Self, PlanError> {
         if core_count == 0 || usize::from(core_count) > MAX_CORES {
-            return Err(PlanError::CoreCount {
-                cores: core_count,
-                max: MAX_CORES as u8,
-            });
+            return Err(PlanError::CoreCount { cores: core_count, max: MAX_CORES as u8 });
         }
         if schedules.is_empty() {
             return Err(PlanError::NoSchedules);
         }
         if schedules.len() > usize::from(u8::MAX) + 1 {
-            return Err(PlanError::TooManySchedules {
-                schedules: schedules.len(),
-                max: 256,
-            });
+            return Err(PlanError::TooManySchedules { schedules: schedules.len(), max: 256 });
         }
         for (i, s) in schedules.iter().enumerate() {
             validate_schedule(ScheduleId(i as u8), s)?;
         }
         if threads.len() > MAX_THREADS {
-            return Err(PlanError::TooManyThreads {
-                threads: threads.len(),
-                max: MAX_THREADS,
-            });
+            return Err(PlanError::TooManyThreads { threads: threads.len(), max: MAX_THREADS });
         }
         let module = CoreSet::first_n(core_count);
         for (i, t) in threads.iter().enumerate() {
@@ -294,18 +230,11 @@ impl<'a> ModulePlan<'a> {
                 return Err(PlanError::EmptyAffinity { thread });
             }
             if !t.affinity.is_subset_of(module) {
-                return Err(PlanError::AffinityOutsideModule {
-                    thread,
-                    affinity: t.affinity,
-                    cores: core_count,
-                });
+                return Err(PlanError::AffinityOutsideModule { thread, affinity: t.affinity, cores: core_count });
             }
         }
         for t in threads {
-            let count = threads
-                .iter()
-                .filter(|u| u.partition == t.partition)
-                .count();
+            let count = threads.iter().filter(|u| u.partition == t.partition).count();
             if count > usize::from(core_count) {
                 return Err(PlanError::PartitionNeedsMoreCores {
                     partition: t.partition,
@@ -351,18 +280,10 @@ impl<'a> ModulePlan<'a> {
     pub fn schedule(&self, id: ScheduleId) -> Result<&'a Schedule<'a>, PlanError> {
         self.schedules
             .get(usize::from(id.0))
-            .ok_or(PlanError::UnknownSchedule {
-                schedule: id,
-                schedules: self.schedules.len(),
-            })
+            .ok_or(PlanError::UnknownSchedule { schedule: id, schedules: self.schedules.len() })
     }
     pub fn thread(&self, id: ThreadId) -> Result<&'a ThreadSpec, PlanError> {
-        self.threads
-            .get(usize::from(id.0))
-            .ok_or(PlanError::UnknownThread {
-                thread: id,
-                threads: self.threads.len(),
-            })
+        self.threads.get(usize::from(id.0)).ok_or(PlanError::UnknownThread { thread: id, threads: self.threads.len() })
     }
     /// The core the thread is placed on now.
     pub fn thread_core(&self, id: ThreadId) -> Result<CoreId, PlanError> {
@@ -389,17 +310,10 @@ impl<'a> ModulePlan<'a> {
     /// entry per window of the schedule, then one spare entry if the windows
     /// end before the major frame. Entry offsets are the same on every core;
     /// only `threads` differs. This is the API `bulkhead show` prints.
-    pub fn core_frame_table(
-        &self,
-        schedule: ScheduleId,
-        core: CoreId,
-    ) -> Result<CoreFrameTable, PlanError> {
+    pub fn core_frame_table(&self, schedule: ScheduleId, core: CoreId) -> Result<CoreFrameTable, PlanError> {
         let s = self.schedule(schedule)?;
         if core.0 >= self.core_count {
-            return Err(PlanError::CoreOutsideModule {
-                core,
-                cores: self.core_count,
-            });
+            return Err(PlanError::CoreOutsideModule { core, cores: self.core_count });
         }
         let on_core = self.threads_on(core);
         let mut table = CoreFrameTable::new(core, schedule, s.major_frame);
@@ -410,9 +324,7 @@ impl<'a> ModulePlan<'a> {
             table.push(CoreFrameEntry {
                 window: Some(i as u16),
                 window_owner: w.owner,
-                threads: w
-                    .owner
-                    .map_or(ThreadSet::EMPTY, |p| self.partition_threads(p, on_core)),
+                threads: w.owner.map_or(ThreadSet::EMPTY, |p| self.partition_threads(p, on_core)),
                 start: at,
                 end,
             });
@@ -440,11 +352,7 @@ impl<'a> ModulePlan<'a> {
             return Err(PlanError::EmptyAffinity { thread });
         }
         if !affinity.is_subset_of(CoreSet::first_n(self.core_count)) {
-            return Err(PlanError::AffinityOutsideModule {
-                thread,
-                affinity,
-                cores: self.core_count,
-            });
+            return Err(PlanError::AffinityOutsideModule { thread, affinity, cores: self.core_count });
         }
         let i = usize::from(thread.0);
         let from = self.placement[i];
@@ -473,20 +381,13 @@ impl<'a> ModulePlan<'a> {
     /// The core in `affinity` with the fewest threads of `thread`'s partition
     /// among `placed`; ties go to `prefer` (avoid a pointless move), then to
     /// the lowest core.
-    fn choose_core(
-        &self,
-        thread: ThreadId,
-        affinity: CoreSet,
-        prefer: Option<CoreId>,
-        placed: ThreadSet,
-    ) -> CoreId {
+    fn choose_core(&self, thread: ThreadId, affinity: CoreSet, prefer: Option<CoreId>, placed: ThreadSet) -> CoreId {
         let partition = self.threads[usize::from(thread.0)].partition;
         let load = |c: CoreId| {
             placed
                 .iter()
                 .filter(|t| {
-                    self.placement[usize::from(t.0)] == c
-                        && self.threads[usize::from(t.0)].partition == partition
+                    self.placement[usize::from(t.0)] == c && self.threads[usize::from(t.0)].partition == partition
                 })
                 .count()
         };
@@ -507,19 +408,12 @@ fn validate_schedule(id: ScheduleId, s: &Schedule<'_>) -> Result<(), PlanError> 
         return Err(PlanError::ZeroMajorFrame { schedule: id });
     }
     if s.windows.len() > MAX_WINDOWS {
-        return Err(PlanError::TooManyWindows {
-            schedule: id,
-            windows: s.windows.len(),
-            max: MAX_WINDOWS,
-        });
+        return Err(PlanError::TooManyWindows { schedule: id, windows: s.windows.len(), max: MAX_WINDOWS });
     }
     let mut end = Nanos(0);
     for (i, w) in s.windows.iter().enumerate() {
         if w.duration.0 == 0 {
-            return Err(PlanError::ZeroWindow {
-                schedule: id,
-                window: i as u16,
-            });
+            return Err(PlanError::ZeroWindow { schedule: id, window: i as u16 });
         }
         end = end.saturating_add(w.duration);
         if end > s.major_frame {

@@ -49,22 +49,9 @@ pub struct ModuleTimeline {
 
 impl ModuleTimeline {
     /// Start `schedule` with major frame 0 beginning at `epoch`.
-    pub fn new(
-        plan: &ModulePlan<'_>,
-        freq: Frequency,
-        schedule: ScheduleId,
-        epoch: Epoch,
-    ) -> Result<Self, PlanError> {
+    pub fn new(plan: &ModulePlan<'_>, freq: Frequency, schedule: ScheduleId, epoch: Epoch) -> Result<Self, PlanError> {
         let major_frame = plan.schedule(schedule)?.major_frame;
-        Ok(ModuleTimeline {
-            freq,
-            active: Activation {
-                schedule,
-                epoch,
-                major_frame,
-            },
-            pending: None,
-        })
+        Ok(ModuleTimeline { freq, active: Activation { schedule, epoch, major_frame }, pending: None })
     }
 
     pub fn frequency(&self) -> Frequency {
@@ -105,14 +92,8 @@ impl ModuleTimeline {
         self.active = self.active_at(now);
         self.pending = None;
         let cur = self.active;
-        let (_, at) = cur
-            .epoch
-            .next_boundary_after(self.freq, cur.major_frame, Nanos(0), now)?;
-        let act = Activation {
-            schedule: to,
-            epoch: Epoch::new(at),
-            major_frame,
-        };
+        let (_, at) = cur.epoch.next_boundary_after(self.freq, cur.major_frame, Nanos(0), now)?;
+        let act = Activation { schedule: to, epoch: Epoch::new(at), major_frame };
         self.pending = Some(act);
         Ok(act)
     }
@@ -162,15 +143,8 @@ pub enum ThreadOp {
 pub enum SchedError {
     Plan(PlanError),
     Time(TimeError),
-    ThreadNotOnCore {
-        thread: ThreadId,
-        core: CoreId,
-    },
-    InvalidState {
-        thread: ThreadId,
-        op: ThreadOp,
-        state: ThreadState,
-    },
+    ThreadNotOnCore { thread: ThreadId, core: CoreId },
+    InvalidState { thread: ThreadId, op: ThreadOp, state: ThreadState },
 }
 
 impl From<PlanError> for SchedError {
@@ -316,16 +290,9 @@ impl CoreScheduler {
     /// The scheduler for `core` following `timeline`, with every thread
     /// placed on the core Ready (the kernel stops those that must wait for
     /// their partition to start them).
-    pub fn new(
-        plan: &ModulePlan<'_>,
-        timeline: &ModuleTimeline,
-        core: CoreId,
-    ) -> Result<Self, SchedError> {
+    pub fn new(plan: &ModulePlan<'_>, timeline: &ModuleTimeline, core: CoreId) -> Result<Self, SchedError> {
         let build = |a: Activation| -> Result<CoreActivation, SchedError> {
-            Ok(CoreActivation {
-                activation: a,
-                table: plan.core_frame_table(a.schedule, core)?,
-            })
+            Ok(CoreActivation { activation: a, table: plan.core_frame_table(a.schedule, core)? })
         };
         let mut s = CoreScheduler {
             core,
@@ -386,10 +353,7 @@ impl CoreScheduler {
                     runs: None,
                     next_deadline: Ticks::MAX,
                     window: None,
-                    events: Events {
-                        time_overflow: true,
-                        ..Events::default()
-                    },
+                    events: Events { time_overflow: true, ..Events::default() },
                 }
             }
         }
@@ -421,12 +385,8 @@ impl CoreScheduler {
                 if let Some(base) = base {
                     let old = self.active.activation;
                     let len = self.entry_count();
-                    let switch_frame = old
-                        .epoch
-                        .position(self.freq, old.major_frame, switch_at)?
-                        .index;
-                    missed +=
-                        (u128::from(switch_frame) * len).saturating_sub(global_index(base, len));
+                    let switch_frame = old.epoch.position(self.freq, old.major_frame, switch_at)?.index;
+                    missed += (u128::from(switch_frame) * len).saturating_sub(global_index(base, len));
                 }
             }
             self.active = next;
@@ -443,12 +403,7 @@ impl CoreScheduler {
         if now < act.epoch.start() {
             self.cursor = None;
             self.wake_due(now);
-            return Ok(Decision {
-                runs: None,
-                next_deadline: act.epoch.start(),
-                window: None,
-                events,
-            });
+            return Ok(Decision { runs: None, next_deadline: act.epoch.start(), window: None, events });
         }
 
         let len = self.entry_count();
@@ -459,11 +414,8 @@ impl CoreScheduler {
                 // The normal switch: one step. Anything else (a late tick,
                 // or a zero-tick window right after c) goes through the epoch.
                 let stepped = self.step(c)?;
-                let (reached, punctual) = if now < stepped.end {
-                    (stepped, stepped)
-                } else {
-                    (self.locate(now)?, self.locate(c.end)?)
-                };
+                let (reached, punctual) =
+                    if now < stepped.end { (stepped, stepped) } else { (self.locate(now)?, self.locate(c.end)?) };
                 let base = anchor.unwrap_or(punctual);
                 missed += global_index(reached, len).saturating_sub(global_index(base, len));
                 reached
@@ -503,12 +455,7 @@ impl CoreScheduler {
             start: cur.start,
             end: cur.end,
         };
-        Ok(Decision {
-            runs,
-            next_deadline,
-            window: Some(window),
-            events,
-        })
+        Ok(Decision { runs, next_deadline, window: Some(window), events })
     }
 
     fn take_due_switch(&mut self, now: Ticks) -> Option<CoreActivation> {
@@ -561,10 +508,7 @@ impl CoreScheduler {
         loop {
             let mut first: Option<(Ticks, usize)> = None;
             for (i, r) in self.threads.iter().enumerate() {
-                if let Some(ThreadRecord {
-                    state: ThreadState::Waiting(w),
-                    ..
-                }) = r
+                if let Some(ThreadRecord { state: ThreadState::Waiting(w), .. }) = r
                     && let Some(at) = w.release()
                     && at <= now
                     && first.is_none_or(|f| at < f.0)
@@ -593,8 +537,7 @@ impl CoreScheduler {
             let better = match best {
                 None => true,
                 Some(b) => {
-                    r.priority > b.priority
-                        || (r.priority == b.priority && (r.ready_at, r.seq) < (b.ready_at, b.seq))
+                    r.priority > b.priority || (r.priority == b.priority && (r.ready_at, r.seq) < (b.ready_at, b.seq))
                 }
             };
             if better {
@@ -605,9 +548,7 @@ impl CoreScheduler {
     }
 
     fn record(&self, thread: ThreadId) -> Option<&ThreadRecord> {
-        self.threads
-            .get(usize::from(thread.0))
-            .and_then(Option::as_ref)
+        self.threads.get(usize::from(thread.0)).and_then(Option::as_ref)
     }
 
     fn record_mut(&mut self, thread: ThreadId) -> Result<&mut ThreadRecord, SchedError> {
@@ -627,34 +568,14 @@ impl CoreScheduler {
         Ok(())
     }
 
-    fn require(
-        &self,
-        thread: ThreadId,
-        op: ThreadOp,
-        ok: fn(ThreadState) -> bool,
-    ) -> Result<(), SchedError> {
-        let state = self
-            .record(thread)
-            .ok_or(SchedError::ThreadNotOnCore {
-                thread,
-                core: self.core,
-            })?
-            .state;
-        if ok(state) {
-            Ok(())
-        } else {
-            Err(SchedError::InvalidState { thread, op, state })
-        }
+    fn require(&self, thread: ThreadId, op: ThreadOp, ok: fn(ThreadState) -> bool) -> Result<(), SchedError> {
+        let state = self.record(thread).ok_or(SchedError::ThreadNotOnCore { thread, core: self.core })?.state;
+        if ok(state) { Ok(()) } else { Err(SchedError::InvalidState { thread, op, state }) }
     }
 
     /// Timed wait (ARINC 653 TIMED_WAIT). A deadline not after `now` is a
     /// yield: the thread stays Ready behind its equal-priority peers.
-    pub fn wait_until(
-        &mut self,
-        thread: ThreadId,
-        until: Ticks,
-        now: Ticks,
-    ) -> Result<(), SchedError> {
+    pub fn wait_until(&mut self, thread: ThreadId, until: Ticks, now: Ticks) -> Result<(), SchedError> {
         self.require(thread, ThreadOp::WaitUntil, |s| s == ThreadState::Ready)?;
         if until <= now {
             return self.make_ready(thread, now);
@@ -667,11 +588,7 @@ impl CoreScheduler {
     /// thread's partition strictly after `now` (in the pending schedule if
     /// that window would come after a requested switch). Returns that
     /// release instant; `None` if the schedule gives the partition no window.
-    pub fn periodic_wait(
-        &mut self,
-        thread: ThreadId,
-        now: Ticks,
-    ) -> Result<Option<Ticks>, SchedError> {
+    pub fn periodic_wait(&mut self, thread: ThreadId, now: Ticks) -> Result<Option<Ticks>, SchedError> {
         self.require(thread, ThreadOp::PeriodicWait, |s| s == ThreadState::Ready)?;
         let mut release = self.next_window_start(&self.active, thread, now)?;
         for p in self.pending.iter().flatten() {
@@ -686,9 +603,7 @@ impl CoreScheduler {
     /// SUSPEND: a Ready or Waiting thread stops competing until resumed
     /// (a pending wait is dropped).
     pub fn suspend(&mut self, thread: ThreadId) -> Result<(), SchedError> {
-        self.require(thread, ThreadOp::Suspend, |s| {
-            matches!(s, ThreadState::Ready | ThreadState::Waiting(_))
-        })?;
+        self.require(thread, ThreadOp::Suspend, |s| matches!(s, ThreadState::Ready | ThreadState::Waiting(_)))?;
         self.record_mut(thread)?.state = ThreadState::Suspended;
         Ok(())
     }
@@ -720,15 +635,8 @@ impl CoreScheduler {
     /// older than that is superseded for every instant this core can still
     /// decide at; dropping it loses only its boundaries from a
     /// `MissedBoundary` count.
-    pub fn install_switch(
-        &mut self,
-        plan: &ModulePlan<'_>,
-        next: Activation,
-    ) -> Result<(), SchedError> {
-        let pending = CoreActivation {
-            activation: next,
-            table: plan.core_frame_table(next.schedule, self.core)?,
-        };
+    pub fn install_switch(&mut self, plan: &ModulePlan<'_>, next: Activation) -> Result<(), SchedError> {
+        let pending = CoreActivation { activation: next, table: plan.core_frame_table(next.schedule, self.core)? };
         for i in 0..MAX_THREADS {
             let Some(r) = self.threads[i] else { continue };
             if let ThreadState::Waiting(Wait::NextWindow { release }) = r.state
@@ -742,10 +650,7 @@ impl CoreScheduler {
         }
         let at = next.epoch;
         let [a, b] = &mut self.pending;
-        match (
-            a.as_ref().map(|p| p.activation.epoch),
-            b.as_ref().map(|p| p.activation.epoch),
-        ) {
+        match (a.as_ref().map(|p| p.activation.epoch), b.as_ref().map(|p| p.activation.epoch)) {
             (None, _) => *a = Some(pending),
             (Some(ea), None) if ea == at => *a = Some(pending),
             (Some(ea), None) if ea < at => *b = Some(pending),
@@ -764,11 +669,7 @@ impl CoreScheduler {
 
     /// Hand a migrating thread's state to its new core. Call after
     /// [`ModulePlan::migrate`]; this core's tables are rebuilt without it.
-    pub fn release_thread(
-        &mut self,
-        plan: &ModulePlan<'_>,
-        thread: ThreadId,
-    ) -> Result<ThreadRecord, SchedError> {
+    pub fn release_thread(&mut self, plan: &ModulePlan<'_>, thread: ThreadId) -> Result<ThreadRecord, SchedError> {
         let core = self.core;
         let rec = self
             .threads
@@ -781,16 +682,9 @@ impl CoreScheduler {
 
     /// Take over a migrated thread's state; this core's tables are rebuilt
     /// with it. Refused unless the plan now places the thread on this core.
-    pub fn adopt_thread(
-        &mut self,
-        plan: &ModulePlan<'_>,
-        rec: ThreadRecord,
-    ) -> Result<(), SchedError> {
+    pub fn adopt_thread(&mut self, plan: &ModulePlan<'_>, rec: ThreadRecord) -> Result<(), SchedError> {
         if plan.thread_core(rec.id)? != self.core {
-            return Err(SchedError::ThreadNotOnCore {
-                thread: rec.id,
-                core: self.core,
-            });
+            return Err(SchedError::ThreadNotOnCore { thread: rec.id, core: self.core });
         }
         self.threads[usize::from(rec.id.0)] = Some(rec);
         self.rebuild(plan)
@@ -806,23 +700,11 @@ impl CoreScheduler {
         Ok(())
     }
 
-    fn next_window_start(
-        &self,
-        a: &CoreActivation,
-        thread: ThreadId,
-        now: Ticks,
-    ) -> Result<Option<Ticks>, TimeError> {
+    fn next_window_start(&self, a: &CoreActivation, thread: ThreadId, now: Ticks) -> Result<Option<Ticks>, TimeError> {
         let act = a.activation;
         let mut best: Option<Ticks> = None;
-        for e in a
-            .table
-            .entries()
-            .iter()
-            .filter(|e| e.threads.contains(thread))
-        {
-            let (_, at) =
-                act.epoch
-                    .next_boundary_after(self.freq, act.major_frame, e.start, now)?;
+        for e in a.table.entries().iter().filter(|e| e.threads.contains(thread)) {
+            let (_, at) = act.epoch.next_boundary_after(self.freq, act.major_frame, e.start, now)?;
             if best.is_none_or(|b| at < b) {
                 best = Some(at);
             }
@@ -830,24 +712,10 @@ impl CoreScheduler {
         Ok(best)
     }
 
-    fn first_window_start(
-        &self,
-        a: &CoreActivation,
-        thread: ThreadId,
-    ) -> Result<Option<Ticks>, TimeError> {
+    fn first_window_start(&self, a: &CoreActivation, thread: ThreadId) -> Result<Option<Ticks>, TimeError> {
         let act = a.activation;
-        match a
-            .table
-            .entries()
-            .iter()
-            .find(|e| e.threads.contains(thread))
-        {
-            Some(e) => Ok(Some(act.epoch.boundary(
-                self.freq,
-                act.major_frame,
-                0,
-                e.start,
-            )?)),
+        match a.table.entries().iter().find(|e| e.threads.contains(thread)) {
+            Some(e) => Ok(Some(act.epoch.boundary(self.freq, act.major_frame, 0, e.start)?)),
             None => Ok(None),
         }
     }

@@ -40,13 +40,8 @@ impl CoreFrameEntry {
     }
 }
 
-const BLANK: CoreFrameEntry = CoreFrameEntry {
-    window: None,
-    window_owner: None,
-    threads: ThreadSet::EMPTY,
-    start: Nanos(0),
-    end: Nanos(0),
-};
+const BLANK: CoreFrameEntry =
+    CoreFrameEntry { window: None, window_owner: None, threads: ThreadSet::EMPTY, start: Nanos(0), end: Nanos(0) };
 
 /// One core's entries for one schedule, covering `[0, major_frame)` exactly.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -60,13 +55,7 @@ pub struct CoreFrameTable {
 
 impl CoreFrameTable {
     pub(crate) fn new(core: CoreId, schedule: ScheduleId, major_frame: Nanos) -> Self {
-        CoreFrameTable {
-            core,
-            schedule,
-            major_frame,
-            entries: [BLANK; MAX_TABLE_ENTRIES],
-            len: 0,
-        }
+        CoreFrameTable { core, schedule, major_frame, entries: [BLANK; MAX_TABLE_ENTRIES], len: 0 }
     }
 
     /// Callers guarantee capacity: `ModulePlan` validated the window count.

@@ -42,10 +42,7 @@ fn exact_bounds(m: &Module, s: usize, epoch: u64, frame: u64, window: Option<usi
         }
         None => (ws.iter().map(|w| w.duration.0).sum(), major),
     };
-    (
-        exact_boundary(epoch, m.hz, major, frame, start),
-        exact_boundary(epoch, m.hz, major, frame, end),
-    )
+    (exact_boundary(epoch, m.hz, major, frame, start), exact_boundary(epoch, m.hz, major, frame, end))
 }
 
 struct Sim<'a> {
@@ -60,24 +57,10 @@ struct Sim<'a> {
 impl<'a> Sim<'a> {
     fn new(m: &'a Module, schedules: &'a [Schedule<'a>], epoch: u64) -> Self {
         let plan = ModulePlan::new(m.cores, &m.threads, schedules).unwrap();
-        let tl = ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch)))
-            .unwrap();
-        let mut cores: Vec<_> = plan
-            .cores()
-            .map(|c| CoreScheduler::new(&plan, &tl, c).unwrap())
-            .collect();
+        let tl = ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch))).unwrap();
+        let mut cores: Vec<_> = plan.cores().map(|c| CoreScheduler::new(&plan, &tl, c).unwrap()).collect();
         let decisions = cores.iter_mut().map(|c| c.on_tick(Ticks(epoch))).collect();
-        Sim {
-            m,
-            plan,
-            tl,
-            cores,
-            decisions,
-            eras: vec![Era {
-                from: epoch,
-                schedule: 0,
-            }],
-        }
+        Sim { m, plan, tl, cores, decisions, eras: vec![Era { from: epoch, schedule: 0 }] }
     }
 
     /// Check every invariant at instant `now`, with each core's latest
@@ -85,30 +68,18 @@ impl<'a> Sim<'a> {
     fn check(&self, case: usize, now: u64) {
         let m = self.m;
         let era = era_at(&self.eras, now);
-        let (frame, window) = exact_window(
-            era.from,
-            m.hz,
-            m.majors[era.schedule].0,
-            &m.windows[era.schedule],
-            now,
-        );
+        let (frame, window) = exact_window(era.from, m.hz, m.majors[era.schedule].0, &m.windows[era.schedule], now);
         let (start, end) = exact_bounds(m, era.schedule, era.from, frame, window);
         let owner = window.and_then(|i| m.windows[era.schedule][i].owner);
         let mut running_partition: Option<PartitionId> = None;
         for (c, d) in self.decisions.iter().enumerate() {
             let core = CoreId(c as u8);
-            let ctx = format!(
-                "case {case} core {c} now {now} era {era:?} window {window:?} decision {d:?}"
-            );
+            let ctx = format!("case {case} core {c} now {now} era {era:?} window {window:?} decision {d:?}");
             let win = d.window.unwrap_or_else(|| panic!("{ctx}: no window"));
             // Same instants on every core, and they are the exact ones.
             assert_eq!((win.start.0, win.end.0), (start, end), "{ctx}");
             assert_eq!(win.schedule, ScheduleId(era.schedule as u8), "{ctx}");
-            assert_eq!(
-                (win.frame, win.window.map(usize::from)),
-                (frame, window),
-                "{ctx}"
-            );
+            assert_eq!((win.frame, win.window.map(usize::from)), (frame, window), "{ctx}");
             assert_eq!(win.owner, owner, "{ctx}");
             // Deadline: the window end, or an earlier wake-up of a thread
             // that may run in this window on this core.
@@ -116,9 +87,7 @@ impl<'a> Sim<'a> {
                 let owned = Some(self.plan.thread(t).unwrap().partition) == owner;
                 match self.cores[c].thread_state(t) {
                     Some(ThreadState::Waiting(Wait::Until(u))) if owned => Some(u.0),
-                    Some(ThreadState::Waiting(Wait::NextWindow { release: Some(r) })) if owned => {
-                        Some(r.0)
-                    }
+                    Some(ThreadState::Waiting(Wait::NextWindow { release: Some(r) })) if owned => Some(r.0),
                     _ => None,
                 }
             });
@@ -128,34 +97,17 @@ impl<'a> Sim<'a> {
             // The runner: on its own core, of the window's owner, the best ready one.
             let best = self.plan.threads_on(core).iter().filter(|t| {
                 let spec = self.plan.thread(*t).unwrap();
-                Some(spec.partition) == owner
-                    && self.cores[c].thread_state(*t) == Some(ThreadState::Ready)
+                Some(spec.partition) == owner && self.cores[c].thread_state(*t) == Some(ThreadState::Ready)
             });
             let best_priority = best.map(|t| self.plan.thread(t).unwrap().priority).max();
             match d.runs {
                 None => assert_eq!(best_priority, None, "{ctx}: idles with a ready thread"),
                 Some(t) => {
                     let spec = self.plan.thread(t).unwrap();
-                    assert_eq!(
-                        self.plan.thread_core(t),
-                        Ok(core),
-                        "{ctx}: thread off its core"
-                    );
-                    assert_eq!(
-                        Some(spec.partition),
-                        owner,
-                        "{ctx}: thread outside its partition's window"
-                    );
-                    assert_eq!(
-                        self.cores[c].thread_state(t),
-                        Some(ThreadState::Ready),
-                        "{ctx}"
-                    );
-                    assert_eq!(
-                        Some(spec.priority),
-                        best_priority,
-                        "{ctx}: not the highest priority"
-                    );
+                    assert_eq!(self.plan.thread_core(t), Ok(core), "{ctx}: thread off its core");
+                    assert_eq!(Some(spec.partition), owner, "{ctx}: thread outside its partition's window");
+                    assert_eq!(self.cores[c].thread_state(t), Some(ThreadState::Ready), "{ctx}");
+                    assert_eq!(Some(spec.priority), best_priority, "{ctx}: not the highest priority");
                     if let Some(p) = running_partition {
                         assert_eq!(p, spec.partition, "{ctx}: two partitions at once");
                     }
@@ -167,10 +119,7 @@ impl<'a> Sim<'a> {
 
     fn tick(&mut self, c: usize, now: u64) {
         self.decisions[c] = self.cores[c].on_tick(Ticks(now));
-        assert_eq!(
-            self.decisions[c].events.missed_boundary, None,
-            "punctual simulation never misses"
-        );
+        assert_eq!(self.decisions[c].events.missed_boundary, None, "punctual simulation never misses");
     }
 }
 
@@ -185,12 +134,7 @@ fn random_modules_keep_the_partitioning_invariants() {
         let mut now = epoch;
         sim.check(case, now);
         for _ in 0..300 {
-            now = sim
-                .decisions
-                .iter()
-                .map(|d| d.next_deadline.0)
-                .min()
-                .unwrap();
+            now = sim.decisions.iter().map(|d| d.next_deadline.0).min().unwrap();
             for c in 0..sim.cores.len() {
                 if sim.decisions[c].next_deadline.0 <= now {
                     sim.tick(c, now);
@@ -205,9 +149,7 @@ fn random_modules_keep_the_partitioning_invariants() {
             if let Some(t) = sim.decisions[c].runs {
                 if roll < 15 {
                     let until = now + rng.range(0, 3 * m.hz / 1000);
-                    sim.cores[c]
-                        .wait_until(t, Ticks(until), Ticks(now))
-                        .unwrap();
+                    sim.cores[c].wait_until(t, Ticks(until), Ticks(now)).unwrap();
                 } else if roll < 25 {
                     let release = sim.cores[c].periodic_wait(t, Ticks(now)).unwrap();
                     assert!(release.is_none_or(|r| r.0 > now), "case {case}");
@@ -218,10 +160,7 @@ fn random_modules_keep_the_partitioning_invariants() {
                 }
             }
             if (30..40).contains(&roll) {
-                let ts: Vec<_> = sim.cores[c]
-                    .threads()
-                    .map(|r| (r.id(), r.state()))
-                    .collect();
+                let ts: Vec<_> = sim.cores[c].threads().map(|r| (r.id(), r.state())).collect();
                 for (t, s) in ts {
                     match s {
                         ThreadState::Suspended => sim.cores[c].resume(t, Ticks(now)).unwrap(),
@@ -233,19 +172,11 @@ fn random_modules_keep_the_partitioning_invariants() {
             if (40..43).contains(&roll) && !m.threads.is_empty() {
                 let t = ThreadId(rng.range(0, m.threads.len() as u64 - 1) as u16);
                 let bits = rng.range(1, 15) as u8 & CoreSet::first_n(m.cores).bits();
-                let affinity = if bits == 0 {
-                    CoreSet::single(CoreId(0))
-                } else {
-                    CoreSet::from_bits(bits)
-                };
+                let affinity = if bits == 0 { CoreSet::single(CoreId(0)) } else { CoreSet::from_bits(bits) };
                 let mv = sim.plan.migrate(t, affinity).unwrap();
                 if mv.moved() {
-                    let rec = sim.cores[usize::from(mv.from.0)]
-                        .release_thread(&sim.plan, t)
-                        .unwrap();
-                    sim.cores[usize::from(mv.to.0)]
-                        .adopt_thread(&sim.plan, rec)
-                        .unwrap();
+                    let rec = sim.cores[usize::from(mv.from.0)].release_thread(&sim.plan, t).unwrap();
+                    sim.cores[usize::from(mv.to.0)].adopt_thread(&sim.plan, rec).unwrap();
                 }
                 for k in mv.reschedule_cores().iter() {
                     sim.tick(usize::from(k.0), now);
@@ -253,38 +184,20 @@ fn random_modules_keep_the_partitioning_invariants() {
                 for k in 0..sim.cores.len() {
                     assert_eq!(
                         sim.cores[k].active_table(),
-                        &sim.plan
-                            .core_frame_table(sim.cores[k].active().schedule, CoreId(k as u8))
-                            .unwrap(),
+                        &sim.plan.core_frame_table(sim.cores[k].active().schedule, CoreId(k as u8)).unwrap(),
                         "case {case}: core {k} table stale after migration"
                     );
                 }
             }
             if (43..46).contains(&roll) {
                 let to = rng.range(0, m.majors.len() as u64 - 1) as usize;
-                let act = sim
-                    .tl
-                    .request_switch(&sim.plan, ScheduleId(to as u8), Ticks(now))
-                    .unwrap();
+                let act = sim.tl.request_switch(&sim.plan, ScheduleId(to as u8), Ticks(now)).unwrap();
                 let era = era_at(&sim.eras, now);
-                let (frame, _) = exact_window(
-                    era.from,
-                    m.hz,
-                    m.majors[era.schedule].0,
-                    &m.windows[era.schedule],
-                    now,
-                );
+                let (frame, _) = exact_window(era.from, m.hz, m.majors[era.schedule].0, &m.windows[era.schedule], now);
                 let at = exact_boundary(era.from, m.hz, m.majors[era.schedule].0, frame + 1, 0);
-                assert_eq!(
-                    act.epoch.start().0,
-                    at,
-                    "case {case}: switch not at the next major frame"
-                );
+                assert_eq!(act.epoch.start().0, at, "case {case}: switch not at the next major frame");
                 sim.eras.retain(|e| e.from <= now);
-                sim.eras.push(Era {
-                    from: at,
-                    schedule: to,
-                });
+                sim.eras.push(Era { from: at, schedule: to });
                 for core in sim.cores.iter_mut() {
                     core.install_switch(&sim.plan, act).unwrap();
                 }
@@ -303,15 +216,11 @@ fn boundaries_at_frame_one_million_match_exact_math() {
         let schedules = m.schedules();
         let epoch = rng.range(0, 1 << 40);
         let plan = ModulePlan::new(m.cores, &m.threads, &schedules).unwrap();
-        let tl = ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch)))
-            .unwrap();
+        let tl = ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch))).unwrap();
         let major = m.majors[0].0;
         let frame = 1_000_000 - rng.range(0, 2);
         let mut now = exact_boundary(epoch, m.hz, major, frame, 0);
-        let mut cores: Vec<_> = plan
-            .cores()
-            .map(|c| CoreScheduler::new(&plan, &tl, c).unwrap())
-            .collect();
+        let mut cores: Vec<_> = plan.cores().map(|c| CoreScheduler::new(&plan, &tl, c).unwrap()).collect();
         // Two frames of boundaries, each core ticked exactly at its deadline
         // (windows shorter than a tick share an instant with the next one).
         let stop = exact_boundary(epoch, m.hz, major, frame + 2, 0);
@@ -322,21 +231,10 @@ fn boundaries_at_frame_one_million_match_exact_math() {
             for core in cores.iter_mut() {
                 let d = core.on_tick(Ticks(now));
                 let w = d.window.unwrap();
-                assert_eq!(
-                    (w.frame, w.window.map(usize::from)),
-                    (f, window),
-                    "case {case} step {step}"
-                );
-                assert_eq!(
-                    (w.start.0, w.end.0),
-                    (start, end),
-                    "case {case} step {step}: drift"
-                );
+                assert_eq!((w.frame, w.window.map(usize::from)), (f, window), "case {case} step {step}");
+                assert_eq!((w.start.0, w.end.0), (start, end), "case {case} step {step}: drift");
                 assert_eq!(d.events.missed_boundary, None, "case {case} step {step}");
-                assert_eq!(
-                    d.next_deadline.0, end,
-                    "case {case} step {step}: all threads ready"
-                );
+                assert_eq!(d.next_deadline.0, end, "case {case} step {step}: all threads ready");
             }
             assert!(f >= frame && f <= frame + 1, "case {case}");
             now = end;
@@ -350,23 +248,12 @@ fn stepping_a_million_frames_one_boundary_at_a_time_does_not_drift() {
     // The O(1) path (step to the next entry) over 2e6 boundaries, at 54 MHz
     // with a period that is not a whole number of ticks (333_333 ns =
     // 17_999.982 ticks), against exact math at every boundary.
-    let threads = [ThreadSpec {
-        partition: PartitionId(0),
-        affinity: CoreSet::first_n(1),
-        priority: 1,
-    }];
-    let ws = [Window {
-        owner: Some(PartitionId(0)),
-        duration: Nanos(111_111),
-    }];
-    let s = [Schedule {
-        major_frame: Nanos(333_333),
-        windows: &ws,
-    }];
+    let threads = [ThreadSpec { partition: PartitionId(0), affinity: CoreSet::first_n(1), priority: 1 }];
+    let ws = [Window { owner: Some(PartitionId(0)), duration: Nanos(111_111) }];
+    let s = [Schedule { major_frame: Nanos(333_333), windows: &ws }];
     let plan = ModulePlan::new(1, &threads, &s).unwrap();
     let epoch = 12_345;
-    let tl =
-        ModuleTimeline::new(&plan, freq(PI4_HZ), ScheduleId(0), Epoch::new(Ticks(epoch))).unwrap();
+    let tl = ModuleTimeline::new(&plan, freq(PI4_HZ), ScheduleId(0), Epoch::new(Ticks(epoch))).unwrap();
     let mut core = CoreScheduler::new(&plan, &tl, CoreId(0)).unwrap();
     let mut now = epoch;
     for frame in 0..1_000_000u64 {
@@ -378,11 +265,7 @@ fn stepping_a_million_frames_one_boundary_at_a_time_does_not_drift() {
             now = end;
         }
     }
-    assert_eq!(
-        now,
-        epoch + 17_999_982_000,
-        "1e6 frames = 333.333 s = exactly 17_999_982_000 ticks"
-    );
+    assert_eq!(now, epoch + 17_999_982_000, "1e6 frames = 333.333 s = exactly 17_999_982_000 ticks");
 }
 
 #[test]
@@ -393,8 +276,7 @@ fn after_any_missed_span_the_decision_is_what_a_fresh_core_computes() {
         let schedules = m.schedules();
         let epoch = rng.range(0, 1 << 40);
         let plan = ModulePlan::new(m.cores, &m.threads, &schedules).unwrap();
-        let tl = ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch)))
-            .unwrap();
+        let tl = ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch))).unwrap();
         let major = m.majors[0].0;
         let n = entries(&m, 0) as u128;
         // The same time-independent disturbances for the long-lived and the
@@ -405,11 +287,7 @@ fn after_any_missed_span_the_decision_is_what_a_fresh_core_computes() {
             match rng.range(0, 5) {
                 0 => ops.push((t, 0u8, 0u64)),
                 1 => ops.push((t, 1, 0)),
-                2 => ops.push((
-                    t,
-                    2,
-                    epoch + rng.range(1, 20 * major.max(1) * m.hz / 1_000_000_000 + 1),
-                )),
+                2 => ops.push((t, 2, epoch + rng.range(1, 20 * major.max(1) * m.hz / 1_000_000_000 + 1))),
                 _ => {}
             }
         }
@@ -444,11 +322,7 @@ fn after_any_missed_span_the_decision_is_what_a_fresh_core_computes() {
                 apply(&mut fresh);
                 let f = fresh.on_tick(Ticks(now));
                 let ctx = format!("case {case} core {} jump {jump} now {now}", c.0);
-                assert_eq!(
-                    (d.runs, d.next_deadline, d.window),
-                    (f.runs, f.next_deadline, f.window),
-                    "{ctx}"
-                );
+                assert_eq!((d.runs, d.next_deadline, d.window), (f.runs, f.next_deadline, f.window), "{ctx}");
                 assert_eq!(f.events, Events::default(), "{ctx}");
                 // Missed count against exact global entry indices.
                 let at = |x: Decision| {
@@ -463,19 +337,8 @@ fn after_any_missed_span_the_decision_is_what_a_fresh_core_computes() {
                     u128::from(f) * n + w.map_or(n - 1, |i| i as u128)
                 };
                 let last_end = last.window.unwrap().end.0;
-                let expect_missed = if now >= last_end {
-                    exact_at(now) - exact_at(last_end)
-                } else {
-                    0
-                };
-                assert_eq!(
-                    (
-                        d.window.unwrap().frame,
-                        d.window.unwrap().window.map(usize::from)
-                    ),
-                    (ef, ew),
-                    "{ctx}"
-                );
+                let expect_missed = if now >= last_end { exact_at(now) - exact_at(last_end) } else { 0 };
+                assert_eq!((d.window.unwrap().frame, d.window.unwrap().window.map(usize::from)), (ef, ew), "{ctx}");
                 match d.events.missed_boundary {
                     None => assert_eq!(expect_missed, 0, "{ctx}: missed boundaries not reported"),
                     Some(mb) => {
@@ -499,17 +362,9 @@ fn across_schedule_switches_a_late_core_decides_like_a_fresh_one() {
         let schedules = m.schedules();
         let epoch = rng.range(0, 1 << 40);
         let plan = ModulePlan::new(m.cores, &m.threads, &schedules).unwrap();
-        let mut tl =
-            ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch)))
-                .unwrap();
-        let mut eras = vec![Era {
-            from: epoch,
-            schedule: 0,
-        }];
-        let mut cores: Vec<_> = plan
-            .cores()
-            .map(|c| CoreScheduler::new(&plan, &tl, c).unwrap())
-            .collect();
+        let mut tl = ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch))).unwrap();
+        let mut eras = vec![Era { from: epoch, schedule: 0 }];
+        let mut cores: Vec<_> = plan.cores().map(|c| CoreScheduler::new(&plan, &tl, c).unwrap()).collect();
         let mut last_tick = vec![epoch; cores.len()];
         let mut now = epoch;
         for c in cores.iter_mut() {
@@ -525,9 +380,7 @@ fn across_schedule_switches_a_late_core_decides_like_a_fresh_one() {
             };
             if rng.chance(40) {
                 let to = rng.range(0, m.majors.len() as u64 - 1) as usize;
-                let act = tl
-                    .request_switch(&plan, ScheduleId(to as u8), Ticks(now))
-                    .unwrap();
+                let act = tl.request_switch(&plan, ScheduleId(to as u8), Ticks(now)).unwrap();
                 let (frame, _) = exact_window(
                     era_at(&eras, now).from,
                     m.hz,
@@ -539,10 +392,7 @@ fn across_schedule_switches_a_late_core_decides_like_a_fresh_one() {
                 let at = exact_boundary(e.from, m.hz, m.majors[e.schedule].0, frame + 1, 0);
                 assert_eq!(act.epoch.start().0, at, "case {case}");
                 eras.retain(|x| x.from <= now);
-                eras.push(Era {
-                    from: at,
-                    schedule: to,
-                });
+                eras.push(Era { from: at, schedule: to });
                 for c in cores.iter_mut() {
                     c.install_switch(&plan, act).unwrap();
                 }
@@ -556,19 +406,9 @@ fn across_schedule_switches_a_late_core_decides_like_a_fresh_one() {
                 let d = core.on_tick(Ticks(now));
                 let mut fresh = CoreScheduler::new(&plan, &tl, CoreId(i as u8)).unwrap();
                 let f = fresh.on_tick(Ticks(now));
-                assert_eq!(
-                    (d.runs, d.next_deadline, d.window),
-                    (f.runs, f.next_deadline, f.window),
-                    "{ctx}"
-                );
+                assert_eq!((d.runs, d.next_deadline, d.window), (f.runs, f.next_deadline, f.window), "{ctx}");
                 let e = era_at(&eras, now);
-                let (frame, window) = exact_window(
-                    e.from,
-                    m.hz,
-                    m.majors[e.schedule].0,
-                    &m.windows[e.schedule],
-                    now,
-                );
+                let (frame, window) = exact_window(e.from, m.hz, m.majors[e.schedule].0, &m.windows[e.schedule], now);
                 let w = d.window.unwrap();
                 assert_eq!(
                     (w.schedule, w.frame, w.window.map(usize::from)),
@@ -577,15 +417,8 @@ fn across_schedule_switches_a_late_core_decides_like_a_fresh_one() {
                 );
                 let (start, end) = exact_bounds(&m, e.schedule, e.from, frame, window);
                 assert_eq!((w.start.0, w.end.0), (start, end), "{ctx}");
-                let crossed_switch = eras
-                    .iter()
-                    .skip(1)
-                    .any(|x| last_tick[i] < x.from && x.from <= now);
-                assert_eq!(
-                    d.events.schedule_switched.is_some(),
-                    crossed_switch,
-                    "{ctx}"
-                );
+                let crossed_switch = eras.iter().skip(1).any(|x| last_tick[i] < x.from && x.from <= now);
+                assert_eq!(d.events.schedule_switched.is_some(), crossed_switch, "{ctx}");
                 last_tick[i] = now;
             }
         }

@@ -21,10 +21,7 @@ fn p(i: u8) -> Option<PartitionId> {
 }
 
 fn w(owner: Option<PartitionId>, ms: u64) -> Window {
-    Window {
-        owner,
-        duration: Nanos::from_millis(ms).unwrap(),
-    }
+    Window { owner, duration: Nanos::from_millis(ms).unwrap() }
 }
 
 fn th(partition: u8, cores: &[u8], priority: u8) -> ThreadSpec {
@@ -32,33 +29,19 @@ fn th(partition: u8, cores: &[u8], priority: u8) -> ThreadSpec {
     for &c in cores {
         affinity = affinity.with(CoreId(c));
     }
-    ThreadSpec {
-        partition: PartitionId(partition),
-        affinity,
-        priority,
-    }
+    ThreadSpec { partition: PartitionId(partition), affinity, priority }
 }
 
 /// P0: t0 on 0, t1 on 1. P1: t2 (prio 1) and t3 (prio 9) on 0, t4 on {2,3}.
 /// P2: t5 on 1.
 fn threads() -> [ThreadSpec; 6] {
-    [
-        th(0, &[0], 5),
-        th(0, &[1], 5),
-        th(1, &[0], 1),
-        th(1, &[0], 9),
-        th(1, &[2, 3], 1),
-        th(2, &[1], 5),
-    ]
+    [th(0, &[0], 5), th(0, &[1], 5), th(1, &[0], 1), th(1, &[0], 9), th(1, &[2, 3], 1), th(2, &[1], 5)]
 }
 
 /// Schedule 0: 10 ms = P0 2 | P1 3 | spare 1 | P2 2 | (2 spare).
 /// Schedule 1: 4 ms = P1 1 | P0 1 | (2 spare).
 fn windows() -> (Vec<Window>, Vec<Window>) {
-    (
-        vec![w(p(0), 2), w(p(1), 3), w(None, 1), w(p(2), 2)],
-        vec![w(p(1), 1), w(p(0), 1)],
-    )
+    (vec![w(p(0), 2), w(p(1), 3), w(None, 1), w(p(2), 2)], vec![w(p(1), 1), w(p(0), 1)])
 }
 
 struct Fixture {
@@ -70,33 +53,19 @@ struct Fixture {
 impl Fixture {
     fn new() -> Self {
         let (w0, w1) = windows();
-        Fixture {
-            threads: threads(),
-            w0,
-            w1,
-        }
+        Fixture { threads: threads(), w0, w1 }
     }
     fn schedules(&self) -> [Schedule<'_>; 2] {
         [
-            Schedule {
-                major_frame: Nanos::from_millis(10).unwrap(),
-                windows: &self.w0,
-            },
-            Schedule {
-                major_frame: Nanos::from_millis(4).unwrap(),
-                windows: &self.w1,
-            },
+            Schedule { major_frame: Nanos::from_millis(10).unwrap(), windows: &self.w0 },
+            Schedule { major_frame: Nanos::from_millis(4).unwrap(), windows: &self.w1 },
         ]
     }
 }
 
 fn start<'a>(plan: &ModulePlan<'a>) -> (ModuleTimeline, Vec<CoreScheduler>) {
-    let tl =
-        ModuleTimeline::new(plan, freq(QEMU_HZ), ScheduleId(0), Epoch::new(Ticks(EPOCH))).unwrap();
-    let cores = plan
-        .cores()
-        .map(|c| CoreScheduler::new(plan, &tl, c).unwrap())
-        .collect();
+    let tl = ModuleTimeline::new(plan, freq(QEMU_HZ), ScheduleId(0), Epoch::new(Ticks(EPOCH))).unwrap();
+    let cores = plan.cores().map(|c| CoreScheduler::new(plan, &tl, c).unwrap()).collect();
     (tl, cores)
 }
 
@@ -109,10 +78,7 @@ fn core_tables_share_offsets_and_hold_only_local_threads() {
     let f = Fixture::new();
     let s = f.schedules();
     let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
-    let tables: Vec<_> = plan
-        .cores()
-        .map(|c| plan.core_frame_table(ScheduleId(0), c).unwrap())
-        .collect();
+    let tables: Vec<_> = plan.cores().map(|c| plan.core_frame_table(ScheduleId(0), c).unwrap()).collect();
     for tb in &tables {
         let offsets: Vec<_> = tb.entries().iter().map(|e| (e.start.0, e.end.0)).collect();
         assert_eq!(
@@ -128,27 +94,15 @@ fn core_tables_share_offsets_and_hold_only_local_threads() {
         assert_eq!(tb.entries()[4].window, None, "trailing spare entry");
         assert_eq!(tb.entries()[2].window_owner, None);
     }
-    let threads_of = |core: usize, entry: usize| {
-        tables[core].entries()[entry]
-            .threads
-            .iter()
-            .map(|t| t.0)
-            .collect::<Vec<_>>()
-    };
+    let threads_of =
+        |core: usize, entry: usize| tables[core].entries()[entry].threads.iter().map(|t| t.0).collect::<Vec<_>>();
     assert_eq!(threads_of(0, 0), [0]);
     assert_eq!(threads_of(1, 0), [1]);
     assert_eq!(threads_of(0, 1), [2, 3]);
-    assert_eq!(
-        threads_of(2, 1),
-        [4],
-        "t4 spreads to the first free core of {{2,3}}"
-    );
+    assert_eq!(threads_of(2, 1), [4], "t4 spreads to the first free core of {{2,3}}");
     assert_eq!(threads_of(3, 1), [] as [u16; 0]);
     assert_eq!(threads_of(1, 3), [5]);
-    assert!(
-        tables[0].entries()[3].is_idle(),
-        "P2 has no thread on core 0: idle, same window"
-    );
+    assert!(tables[0].entries()[3].is_idle(), "P2 has no thread on core 0: idle, same window");
 }
 
 #[test]
@@ -156,10 +110,7 @@ fn placement_spreads_a_partition_and_places_narrow_affinities_first() {
     // t0 may go anywhere in {0,1}; t1 insists on core 0. Narrow first: t1 -> 0, t0 -> 1.
     let threads = [th(0, &[0, 1], 1), th(0, &[0], 1)];
     let ws = [w(p(0), 1)];
-    let s = [Schedule {
-        major_frame: Nanos::from_millis(1).unwrap(),
-        windows: &ws,
-    }];
+    let s = [Schedule { major_frame: Nanos::from_millis(1).unwrap(), windows: &ws }];
     let plan = ModulePlan::new(2, &threads, &s).unwrap();
     assert_eq!(plan.thread_core(ThreadId(0)), Ok(CoreId(1)));
     assert_eq!(plan.thread_core(ThreadId(1)), Ok(CoreId(0)));
@@ -200,10 +151,7 @@ fn nothing_runs_before_the_epoch() {
     let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
     let (_, mut cores) = start(&plan);
     let d = cores[0].on_tick(Ticks(3));
-    assert_eq!(
-        (d.runs, d.next_deadline, d.window),
-        (None, Ticks(EPOCH), None)
-    );
+    assert_eq!((d.runs, d.next_deadline, d.window), (None, Ticks(EPOCH), None));
     assert_eq!(cores[0].on_tick(Ticks(EPOCH)).runs, tid(0));
 }
 
@@ -218,11 +166,7 @@ fn highest_priority_ready_thread_of_the_owner_runs_and_preempts_on_wake() {
     c0.wait_until(ThreadId(3), t(30), t(21)).unwrap();
     let d = c0.on_tick(t(21));
     assert_eq!(d.runs, tid(2));
-    assert_eq!(
-        d.next_deadline,
-        t(30),
-        "deadline is the wake-up inside the window"
-    );
+    assert_eq!(d.next_deadline, t(30), "deadline is the wake-up inside the window");
     let d = c0.on_tick(t(30));
     assert_eq!(d.runs, tid(3), "woken higher priority preempts");
     assert_eq!(d.next_deadline, t(50));
@@ -235,10 +179,7 @@ fn highest_priority_ready_thread_of_the_owner_runs_and_preempts_on_wake() {
 fn equal_priorities_are_served_in_the_order_they_became_ready() {
     let threads = [th(0, &[0], 4), th(0, &[0], 4)];
     let ws = [w(p(0), 10)];
-    let s = [Schedule {
-        major_frame: Nanos::from_millis(10).unwrap(),
-        windows: &ws,
-    }];
+    let s = [Schedule { major_frame: Nanos::from_millis(10).unwrap(), windows: &ws }];
     let plan = ModulePlan::new(2, &threads, &s).unwrap();
     let (_, mut cores) = start(&plan);
     let c = &mut cores[0];
@@ -263,12 +204,7 @@ fn periodic_wait_releases_at_the_partitions_next_window() {
     let c0 = &mut cores[0];
     assert_eq!(c0.on_tick(t(5)).runs, tid(0));
     assert_eq!(c0.periodic_wait(ThreadId(0), t(5)), Ok(Some(t(100))));
-    assert_eq!(
-        c0.thread_state(ThreadId(0)),
-        Some(ThreadState::Waiting(Wait::NextWindow {
-            release: Some(t(100))
-        }))
-    );
+    assert_eq!(c0.thread_state(ThreadId(0)), Some(ThreadState::Waiting(Wait::NextWindow { release: Some(t(100)) })));
     let d = c0.on_tick(t(5));
     assert_eq!((d.runs, d.next_deadline), (None, t(20)));
     assert_eq!(c0.on_tick(t(99)).runs, None);
@@ -288,72 +224,30 @@ fn suspend_resume_stop_start_follow_the_state_machine() {
     assert_eq!(c0.on_tick(t(1)).runs, None);
     assert_eq!(
         c0.suspend(t0),
-        Err(SchedError::InvalidState {
-            thread: t0,
-            op: ThreadOp::Suspend,
-            state: ThreadState::Suspended
-        })
+        Err(SchedError::InvalidState { thread: t0, op: ThreadOp::Suspend, state: ThreadState::Suspended })
     );
     c0.resume(t0, t(2)).unwrap();
     assert_eq!(c0.on_tick(t(2)).runs, tid(0));
     assert_eq!(
         c0.resume(t0, t(2)),
-        Err(SchedError::InvalidState {
-            thread: t0,
-            op: ThreadOp::Resume,
-            state: ThreadState::Ready
-        })
+        Err(SchedError::InvalidState { thread: t0, op: ThreadOp::Resume, state: ThreadState::Ready })
     );
     c0.stop(t0).unwrap();
     assert_eq!(c0.on_tick(t(3)).runs, None);
-    assert!(matches!(
-        c0.stop(t0),
-        Err(SchedError::InvalidState {
-            op: ThreadOp::Stop,
-            ..
-        })
-    ));
-    assert!(matches!(
-        c0.suspend(t0),
-        Err(SchedError::InvalidState {
-            op: ThreadOp::Suspend,
-            ..
-        })
-    ));
-    assert!(matches!(
-        c0.wait_until(t0, t(9), t(3)),
-        Err(SchedError::InvalidState {
-            op: ThreadOp::WaitUntil,
-            ..
-        })
-    ));
+    assert!(matches!(c0.stop(t0), Err(SchedError::InvalidState { op: ThreadOp::Stop, .. })));
+    assert!(matches!(c0.suspend(t0), Err(SchedError::InvalidState { op: ThreadOp::Suspend, .. })));
+    assert!(matches!(c0.wait_until(t0, t(9), t(3)), Err(SchedError::InvalidState { op: ThreadOp::WaitUntil, .. })));
     c0.start(t0, t(4)).unwrap();
     assert_eq!(c0.on_tick(t(4)).runs, tid(0));
-    assert!(matches!(
-        c0.start(t0, t(4)),
-        Err(SchedError::InvalidState {
-            op: ThreadOp::Start,
-            ..
-        })
-    ));
+    assert!(matches!(c0.start(t0, t(4)), Err(SchedError::InvalidState { op: ThreadOp::Start, .. })));
     // A waiting thread can be suspended; resuming makes it ready, not waiting.
     c0.wait_until(t0, t(15), t(5)).unwrap();
     c0.suspend(t0).unwrap();
-    assert_eq!(
-        c0.on_tick(t(16)).runs,
-        None,
-        "a suspended thread does not wake on its old timeout"
-    );
+    assert_eq!(c0.on_tick(t(16)).runs, None, "a suspended thread does not wake on its old timeout");
     c0.resume(t0, t(17)).unwrap();
     assert_eq!(c0.on_tick(t(17)).runs, tid(0));
     // Threads of other cores are not this core's business.
-    assert_eq!(
-        c0.stop(ThreadId(1)),
-        Err(SchedError::ThreadNotOnCore {
-            thread: ThreadId(1),
-            core: CoreId(0)
-        })
-    );
+    assert_eq!(c0.stop(ThreadId(1)), Err(SchedError::ThreadNotOnCore { thread: ThreadId(1), core: CoreId(0) }));
 }
 
 #[test]
@@ -369,23 +263,12 @@ fn a_missed_boundary_is_recovered_from_the_epoch_and_reported() {
     let d = cores[0].on_tick(now);
     assert_eq!(
         d.events.missed_boundary,
-        Some(MissedBoundary {
-            core: CoreId(0),
-            missed: 15,
-            late_by: Ticks(now.0 - t(20).0)
-        })
+        Some(MissedBoundary { core: CoreId(0), missed: 15, late_by: Ticks(now.0 - t(20).0) })
     );
     let mut fresh = CoreScheduler::new(&plan, &tl, CoreId(0)).unwrap();
     let f = fresh.on_tick(now);
-    assert_eq!(
-        (d.runs, d.next_deadline, d.window),
-        (f.runs, f.next_deadline, f.window)
-    );
-    assert_eq!(
-        f.events,
-        Events::default(),
-        "a fresh core synchronises silently"
-    );
+    assert_eq!((d.runs, d.next_deadline, d.window), (f.runs, f.next_deadline, f.window));
+    assert_eq!(f.events, Events::default(), "a fresh core synchronises silently");
     assert_eq!(d.window.unwrap().frame, 3);
     assert_eq!(d.runs, tid(3));
     // Crossing exactly one boundary late is not a miss.
@@ -426,26 +309,14 @@ fn schedule_switch_happens_at_the_next_major_frame_on_every_core() {
             d.runs
         })
         .collect();
-    assert_eq!(
-        runs,
-        [tid(3), None, tid(4), None],
-        "schedule 1 starts with P1"
-    );
+    assert_eq!(runs, [tid(3), None, tid(4), None], "schedule 1 starts with P1");
     for c in cores.iter_mut() {
         let d = c.on_tick(t(110));
         assert_eq!(d.next_deadline, t(120));
         assert_eq!(d.events, Events::default());
     }
-    assert_eq!(
-        cores[0].on_tick(t(120)).next_deadline,
-        t(140),
-        "spare to the end of the 4 ms frame"
-    );
-    assert_eq!(
-        cores[0].on_tick(t(140)).runs,
-        tid(3),
-        "frame 1 of schedule 1 at new epoch + 4 ms"
-    );
+    assert_eq!(cores[0].on_tick(t(120)).next_deadline, t(140), "spare to the end of the 4 ms frame");
+    assert_eq!(cores[0].on_tick(t(140)).runs, tid(3), "frame 1 of schedule 1 at new epoch + 4 ms");
 }
 
 #[test]
@@ -496,9 +367,7 @@ fn periodic_wait_across_a_requested_switch_uses_the_new_schedule() {
     // In schedule 1 P0's window starts 1 ms into the frame.
     assert_eq!(
         cores[0].thread_state(ThreadId(0)),
-        Some(ThreadState::Waiting(Wait::NextWindow {
-            release: Some(t(110))
-        }))
+        Some(ThreadState::Waiting(Wait::NextWindow { release: Some(t(110)) }))
     );
     assert_eq!(cores[0].on_tick(t(100)).runs, tid(3));
     assert_eq!(cores[0].on_tick(t(110)).runs, tid(0));
@@ -510,29 +379,11 @@ fn migration_rebuilds_only_the_two_cores_involved() {
     let s = f.schedules();
     let mut plan = ModulePlan::new(4, &f.threads, &s).unwrap();
     let (_, mut cores) = start(&plan);
-    let before: Vec<_> = plan
-        .cores()
-        .map(|c| plan.core_frame_table(ScheduleId(0), c).unwrap())
-        .collect();
-    let m = plan
-        .migrate(ThreadId(5), CoreSet::single(CoreId(3)))
-        .unwrap();
-    assert_eq!(
-        m,
-        Migration {
-            thread: ThreadId(5),
-            from: CoreId(1),
-            to: CoreId(3)
-        }
-    );
-    assert_eq!(
-        m.reschedule_cores(),
-        CoreSet::single(CoreId(1)).with(CoreId(3))
-    );
-    let after: Vec<_> = plan
-        .cores()
-        .map(|c| plan.core_frame_table(ScheduleId(0), c).unwrap())
-        .collect();
+    let before: Vec<_> = plan.cores().map(|c| plan.core_frame_table(ScheduleId(0), c).unwrap()).collect();
+    let m = plan.migrate(ThreadId(5), CoreSet::single(CoreId(3))).unwrap();
+    assert_eq!(m, Migration { thread: ThreadId(5), from: CoreId(1), to: CoreId(3) });
+    assert_eq!(m.reschedule_cores(), CoreSet::single(CoreId(1)).with(CoreId(3)));
+    let after: Vec<_> = plan.cores().map(|c| plan.core_frame_table(ScheduleId(0), c).unwrap()).collect();
     assert_eq!(before[0], after[0]);
     assert_eq!(before[2], after[2]);
     assert_ne!(before[1], after[1]);
@@ -541,10 +392,7 @@ fn migration_rebuilds_only_the_two_cores_involved() {
     let rec = cores[1].release_thread(&plan, ThreadId(5)).unwrap();
     assert_eq!(
         cores[0].adopt_thread(&plan, rec),
-        Err(SchedError::ThreadNotOnCore {
-            thread: ThreadId(5),
-            core: CoreId(0)
-        })
+        Err(SchedError::ThreadNotOnCore { thread: ThreadId(5), core: CoreId(0) })
     );
     cores[3].adopt_thread(&plan, rec).unwrap();
     assert_eq!(cores[1].on_tick(t(60)).runs, None);
@@ -552,88 +400,40 @@ fn migration_rebuilds_only_the_two_cores_involved() {
     assert_eq!(cores[1].active_table(), &after[1]);
 
     let stay = plan.migrate(ThreadId(5), CoreSet::first_n(4)).unwrap();
-    assert!(
-        !stay.moved(),
-        "already on a core of the new affinity with no better one"
-    );
+    assert!(!stay.moved(), "already on a core of the new affinity with no better one");
     assert_eq!(stay.reschedule_cores(), CoreSet::EMPTY);
     assert_eq!(
         plan.migrate(ThreadId(5), CoreSet::single(CoreId(4))),
-        Err(PlanError::AffinityOutsideModule {
-            thread: ThreadId(5),
-            affinity: CoreSet::single(CoreId(4)),
-            cores: 4
-        })
+        Err(PlanError::AffinityOutsideModule { thread: ThreadId(5), affinity: CoreSet::single(CoreId(4)), cores: 4 })
     );
     assert_eq!(
         plan.migrate(ThreadId(9), CoreSet::single(CoreId(0))),
-        Err(PlanError::UnknownThread {
-            thread: ThreadId(9),
-            threads: 6
-        })
+        Err(PlanError::UnknownThread { thread: ThreadId(9), threads: 6 })
     );
 }
 
 #[test]
 fn invalid_modules_are_refused_with_the_object_and_numbers() {
     let ok_w = [w(p(0), 1)];
-    let ok_s = [Schedule {
-        major_frame: Nanos::from_millis(1).unwrap(),
-        windows: &ok_w,
-    }];
+    let ok_s = [Schedule { major_frame: Nanos::from_millis(1).unwrap(), windows: &ok_w }];
     let ok_t = [th(0, &[0], 1)];
     let err = |cores: u8, threads: &[ThreadSpec], schedules: &[Schedule<'_>]| {
         ModulePlan::new(cores, threads, schedules).unwrap_err()
     };
 
-    assert_eq!(
-        err(0, &ok_t, &ok_s),
-        PlanError::CoreCount { cores: 0, max: 4 }
-    );
-    assert_eq!(
-        err(5, &ok_t, &ok_s),
-        PlanError::CoreCount { cores: 5, max: 4 }
-    );
+    assert_eq!(err(0, &ok_t, &ok_s), PlanError::CoreCount { cores: 0, max: 4 });
+    assert_eq!(err(5, &ok_t, &ok_s), PlanError::CoreCount { cores: 5, max: 4 });
     assert_eq!(err(1, &ok_t, &[]), PlanError::NoSchedules);
 
-    let zero_major = [Schedule {
-        major_frame: Nanos(0),
-        windows: &ok_w,
-    }];
-    assert_eq!(
-        err(1, &ok_t, &zero_major),
-        PlanError::ZeroMajorFrame {
-            schedule: ScheduleId(0)
-        }
-    );
+    let zero_major = [Schedule { major_frame: Nanos(0), windows: &ok_w }];
+    assert_eq!(err(1, &ok_t, &zero_major), PlanError::ZeroMajorFrame { schedule: ScheduleId(0) });
 
-    let zero_w = [
-        w(p(0), 1),
-        Window {
-            owner: p(0),
-            duration: Nanos(0),
-        },
-    ];
-    let s = [
-        ok_s[0],
-        Schedule {
-            major_frame: Nanos::from_millis(5).unwrap(),
-            windows: &zero_w,
-        },
-    ];
-    assert_eq!(
-        err(1, &ok_t, &s),
-        PlanError::ZeroWindow {
-            schedule: ScheduleId(1),
-            window: 1
-        }
-    );
+    let zero_w = [w(p(0), 1), Window { owner: p(0), duration: Nanos(0) }];
+    let s = [ok_s[0], Schedule { major_frame: Nanos::from_millis(5).unwrap(), windows: &zero_w }];
+    assert_eq!(err(1, &ok_t, &s), PlanError::ZeroWindow { schedule: ScheduleId(1), window: 1 });
 
     let long = [w(p(0), 2), w(None, 2), w(p(0), 2)];
-    let s = [Schedule {
-        major_frame: Nanos::from_millis(5).unwrap(),
-        windows: &long,
-    }];
+    let s = [Schedule { major_frame: Nanos::from_millis(5).unwrap(), windows: &long }];
     let e = err(1, &ok_t, &s);
     assert_eq!(
         e,
@@ -650,80 +450,36 @@ fn invalid_modules_are_refused_with_the_object_and_numbers() {
     );
 
     let many = vec![w(p(0), 1); MAX_WINDOWS + 1];
-    let s = [Schedule {
-        major_frame: Nanos::from_secs(1).unwrap(),
-        windows: &many,
-    }];
-    assert_eq!(
-        err(1, &ok_t, &s),
-        PlanError::TooManyWindows {
-            schedule: ScheduleId(0),
-            windows: 65,
-            max: 64
-        }
-    );
+    let s = [Schedule { major_frame: Nanos::from_secs(1).unwrap(), windows: &many }];
+    assert_eq!(err(1, &ok_t, &s), PlanError::TooManyWindows { schedule: ScheduleId(0), windows: 65, max: 64 });
 
     let crowd = vec![th(0, &[0], 1); MAX_THREADS + 1];
-    assert_eq!(
-        err(1, &crowd, &ok_s),
-        PlanError::TooManyThreads {
-            threads: 65,
-            max: 64
-        }
-    );
+    assert_eq!(err(1, &crowd, &ok_s), PlanError::TooManyThreads { threads: 65, max: 64 });
 
     let empty = [th(0, &[], 1)];
-    assert_eq!(
-        err(1, &empty, &ok_s),
-        PlanError::EmptyAffinity {
-            thread: ThreadId(0)
-        }
-    );
+    assert_eq!(err(1, &empty, &ok_s), PlanError::EmptyAffinity { thread: ThreadId(0) });
 
     let outside = [th(0, &[0], 1), th(1, &[1, 2], 1)];
     let e = err(2, &outside, &ok_s);
     assert_eq!(
         e,
-        PlanError::AffinityOutsideModule {
-            thread: ThreadId(1),
-            affinity: CoreSet::from_bits(0b110),
-            cores: 2
-        }
+        PlanError::AffinityOutsideModule { thread: ThreadId(1), affinity: CoreSet::from_bits(0b110), cores: 2 }
     );
-    assert_eq!(
-        e.to_string(),
-        "thread 1 has affinity {1,2}, but the module has cores 0..1; use cores below 2"
-    );
+    assert_eq!(e.to_string(), "thread 1 has affinity {1,2}, but the module has cores 0..1; use cores below 2");
 
     let wide = [th(3, &[0], 1), th(3, &[1], 1), th(3, &[0, 1], 1)];
     let e = err(2, &wide, &ok_s);
-    assert_eq!(
-        e,
-        PlanError::PartitionNeedsMoreCores {
-            partition: PartitionId(3),
-            threads: 3,
-            cores: 2
-        }
-    );
-    assert!(
-        e.to_string()
-            .contains("partition 3 has 3 threads but the module has only 2 cores")
-    );
+    assert_eq!(e, PlanError::PartitionNeedsMoreCores { partition: PartitionId(3), threads: 3, cores: 2 });
+    assert!(e.to_string().contains("partition 3 has 3 threads but the module has only 2 cores"));
 
     let plan = ModulePlan::new(1, &ok_t, &ok_s).unwrap();
     assert_eq!(
         plan.core_frame_table(ScheduleId(1), CoreId(0)),
-        Err(PlanError::UnknownSchedule {
-            schedule: ScheduleId(1),
-            schedules: 1
-        })
+        Err(PlanError::UnknownSchedule { schedule: ScheduleId(1), schedules: 1 })
     );
     assert_eq!(
         plan.core_frame_table(ScheduleId(0), CoreId(1)),
-        Err(PlanError::CoreOutsideModule {
-            core: CoreId(1),
-            cores: 1
-        })
+        Err(PlanError::CoreOutsideModule { core: CoreId(1), cores: 1 })
     );
 }
 
@@ -731,18 +487,9 @@ fn invalid_modules_are_refused_with_the_object_and_numbers() {
 fn far_future_overflow_idles_instead_of_panicking() {
     let threads = [th(0, &[0], 1)];
     let ws = [w(p(0), 1)];
-    let s = [Schedule {
-        major_frame: Nanos::from_millis(1).unwrap(),
-        windows: &ws,
-    }];
+    let s = [Schedule { major_frame: Nanos::from_millis(1).unwrap(), windows: &ws }];
     let plan = ModulePlan::new(1, &threads, &s).unwrap();
-    let tl = ModuleTimeline::new(
-        &plan,
-        freq(QEMU_HZ),
-        ScheduleId(0),
-        Epoch::new(Ticks(u64::MAX - 100_000)),
-    )
-    .unwrap();
+    let tl = ModuleTimeline::new(&plan, freq(QEMU_HZ), ScheduleId(0), Epoch::new(Ticks(u64::MAX - 100_000))).unwrap();
     let mut c = CoreScheduler::new(&plan, &tl, CoreId(0)).unwrap();
     assert_eq!(c.on_tick(Ticks(u64::MAX - 100_000)).runs, tid(0));
     // The end of frame 0 (62_500 ticks later) fits; frame 1's does not.
@@ -786,19 +533,13 @@ fn a_core_asleep_through_two_switches_follows_each_in_turn() {
     assert_eq!(d.events.missed_boundary.map(|m| m.missed), Some(5));
     assert_eq!(d.events.schedule_switched, Some(ScheduleId(1)));
     let d = cores[0].on_tick(t(140));
-    assert_eq!(
-        (d.runs, d.events.schedule_switched),
-        (tid(0), Some(ScheduleId(0)))
-    );
+    assert_eq!((d.runs, d.events.schedule_switched), (tid(0), Some(ScheduleId(0))));
     assert_eq!(d.events.missed_boundary, None);
 
     // Core 3 wakes after both: straight into schedule 0 from t(140).
     let d = cores[3].on_tick(t(150));
     let w = d.window.unwrap();
-    assert_eq!(
-        (w.schedule, w.frame, w.window, w.start),
-        (ScheduleId(0), 0, Some(0), t(140))
-    );
+    assert_eq!((w.schedule, w.frame, w.window, w.start), (ScheduleId(0), 0, Some(0), t(140)));
     assert_eq!(d.events.schedule_switched, Some(ScheduleId(0)));
     // 60, 80, 100 | 110, 120, 140
     assert_eq!(d.events.missed_boundary.map(|m| m.missed), Some(6));

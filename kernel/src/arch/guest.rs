@@ -204,9 +204,30 @@ macro_rules! el1_registers {
 }
 
 el1_registers!(
-    sctlr_el1, ttbr0_el1, ttbr1_el1, tcr_el1, mair_el1, amair_el1, vbar_el1, contextidr_el1, tpidr_el0,
-    tpidrro_el0, tpidr_el1, esr_el1, far_el1, afsr0_el1, afsr1_el1, par_el1, cpacr_el1, elr_el1, spsr_el1,
-    sp_el1, csselr_el1, cntkctl_el1, cntv_ctl_el0, cntv_cval_el0,
+    sctlr_el1,
+    ttbr0_el1,
+    ttbr1_el1,
+    tcr_el1,
+    mair_el1,
+    amair_el1,
+    vbar_el1,
+    contextidr_el1,
+    tpidr_el0,
+    tpidrro_el0,
+    tpidr_el1,
+    esr_el1,
+    far_el1,
+    afsr0_el1,
+    afsr1_el1,
+    par_el1,
+    cpacr_el1,
+    elr_el1,
+    spsr_el1,
+    sp_el1,
+    csselr_el1,
+    cntkctl_el1,
+    cntv_ctl_el0,
+    cntv_cval_el0,
 );
 
 impl El1State {

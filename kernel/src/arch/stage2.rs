@@ -46,7 +46,8 @@ struct Pool {
 // written only by the code that got it, during boot on core 0.
 unsafe impl Sync for Pool {}
 
-static POOL: Pool = Pool { tables: UnsafeCell::new([const { Table([0; ENTRIES]) }; POOL_TABLES]), used: AtomicUsize::new(0) };
+static POOL: Pool =
+    Pool { tables: UnsafeCell::new([const { Table([0; ENTRIES]) }; POOL_TABLES]), used: AtomicUsize::new(0) };
 
 /// Why a stage-2 map could not be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +70,10 @@ impl core::fmt::Display for Stage2Error {
                 write!(f, "IPA range {ipa:#x}+{size:#x} does not fit the 4 GiB stage-2 input range")
             }
             Stage2Error::PoolExhausted { tables } => {
-                write!(f, "all {tables} stage-2 page tables are in use (raise POOL_TABLES in kernel/src/arch/stage2.rs)")
+                write!(
+                    f,
+                    "all {tables} stage-2 page tables are in use (raise POOL_TABLES in kernel/src/arch/stage2.rs)"
+                )
             }
         }
     }

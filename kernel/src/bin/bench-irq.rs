@@ -118,11 +118,16 @@ fn main(core: usize) -> ! {
     }
 
     if core == 0 {
-        println!("bench | core | timer IRQ path, instructions (min/median/max) | SGI send->handler, ticks (min/median/max)");
+        println!(
+            "bench | core | timer IRQ path, instructions (min/median/max) | SGI send->handler, ticks (min/median/max)"
+        );
         for c in 0..CORES {
             let i = IRQ_PATH[c].each_ref().map(|a| a.load(Ordering::Relaxed));
             let s = SGI[c].each_ref().map(|a| a.load(Ordering::Relaxed));
-            println!("bench | {c:>4} | {:>16} / {:>6} / {:>6} | {:>12} / {:>6} / {:>6}", i[0], i[1], i[2], s[0], s[1], s[2]);
+            println!(
+                "bench | {c:>4} | {:>16} / {:>6} / {:>6} | {:>12} / {:>6} / {:>6}",
+                i[0], i[1], i[2], s[0], s[1], s[2]
+            );
         }
         semihosting_exit(0);
     }

@@ -9,7 +9,7 @@
 use bulkhead_board_rpi4::CORES;
 use bulkhead_kernel::time::{Epoch, Nanos, Ticks};
 use bulkhead_kernel::{arch, kernel_main, println, semihosting_exit, timer};
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 kernel_main!(main);
 
@@ -77,7 +77,9 @@ fn main(core: usize) -> ! {
         let disorder = OUT_OF_ORDER[c].load(Ordering::Relaxed);
         let late = MAX_LATE[c].load(Ordering::Relaxed);
         let lost = DEADLINES.saturating_sub(delivered);
-        println!("core {c}: {delivered}/{DEADLINES} deadlines, {early} early, {lost} lost, {disorder} out of order, max lateness {late} ticks");
+        println!(
+            "core {c}: {delivered}/{DEADLINES} deadlines, {early} early, {lost} lost, {disorder} out of order, max lateness {late} ticks"
+        );
         failed |= delivered != DEADLINES || early != 0 || disorder != 0;
     }
     println!("timer test: {}", if failed { "FAILED" } else { "passed" });

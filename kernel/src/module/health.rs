@@ -4,7 +4,9 @@
 //! for that kind of error is carried out on the partition alone. The kernel
 //! and every other partition go on, on time.
 use super::text::Line;
-use super::{CORE_SCHED, MODE_COLD_START, MODE_IDLE, MODE_NORMAL, MODULE, Module, NOT_RUNNING, PARTITIONS, RUNNING, thread_cores};
+use super::{
+    CORE_SCHED, MODE_COLD_START, MODE_IDLE, MODE_NORMAL, MODULE, Module, NOT_RUNNING, PARTITIONS, RUNNING, thread_cores,
+};
 use crate::ipi::{self, CoreSet, IpiReason};
 use crate::{arch, println, timer};
 use bulkhead_image::{ErrorKind, HealthAction};
@@ -81,7 +83,9 @@ pub fn restart_partition(module: &Module, partition: usize) -> bool {
     let start = arch::counter();
     while RUNNING.iter().any(|r| r.load(Ordering::SeqCst) == partition as u32) {
         if arch::counter() - start > limit {
-            println!("health: partition {name} still running on another core after 100 ms; restart abandoned, partition stays stopped");
+            println!(
+                "health: partition {name} still running on another core after 100 ms; restart abandoned, partition stays stopped"
+            );
             PARTITIONS[partition].mode.store(MODE_IDLE, Ordering::SeqCst);
             return false;
         }

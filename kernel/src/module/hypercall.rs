@@ -7,10 +7,10 @@ use super::health::Event;
 use super::text::Line;
 use super::{CORE_SCHED, EPOCH, MODULE, Module, PARTITIONS, PLAN, TIMELINE, ThreadContext, health, thread_cores};
 use crate::ipi::{self, IpiReason};
-use bulkhead_sched::ScheduleId;
 use crate::{console, timer};
 use bulkhead_abi::{ABI_VERSION_MAJOR, ABI_VERSION_MINOR, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, Status};
 use bulkhead_image::ErrorKind;
+use bulkhead_sched::ScheduleId;
 use bulkhead_sched::{Nanos, ThreadId, Ticks};
 use core::fmt::Write;
 use core::sync::atomic::Ordering;
@@ -59,13 +59,21 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
     };
     let now = timer::now();
     let epoch = Ticks(EPOCH.load(Ordering::Acquire));
-    let since_epoch = |t: Ticks| module.freq.ticks_to_nanos(Ticks(t.0.saturating_sub(epoch.0))).map_or(u64::MAX, |n| n.0);
+    let since_epoch =
+        |t: Ticks| module.freq.ticks_to_nanos(Ticks(t.0.saturating_sub(epoch.0))).map_or(u64::MAX, |n| n.0);
     match call {
         Call::AbiVersion => ok(ctx, [(u64::from(ABI_VERSION_MAJOR) << 16) | u64::from(ABI_VERSION_MINOR), 0, 0]),
         Call::MyIds => ok(ctx, [partition as u64, thread.index as u64, core as u64]),
         Call::PartitionStatus => {
             let rt = &PARTITIONS[partition];
-            ok(ctx, [u64::from(rt.mode.load(Ordering::Acquire)), u64::from(rt.restarts.load(Ordering::Acquire)), u64::from(module.partition(partition).system)]);
+            ok(
+                ctx,
+                [
+                    u64::from(rt.mode.load(Ordering::Acquire)),
+                    u64::from(rt.restarts.load(Ordering::Acquire)),
+                    u64::from(module.partition(partition).system),
+                ],
+            );
         }
         Call::GetTime => {
             let window_end = super::run::window_end(core);
@@ -169,18 +177,23 @@ const SWITCH_INSTALL_MARGIN_NS: u64 = 100_000;
 /// The services of a system partition (the caller is one).
 fn system_service(module: &Module, core: usize, call: Call, args: [u64; 3], now: Ticks) -> Result<[u64; 3], Status> {
     let epoch = EPOCH.load(Ordering::Acquire);
-    let ns_since_epoch = |t: Ticks| module.freq.ticks_to_nanos(Ticks(t.0.saturating_sub(epoch))).map_or(u64::MAX, |n| n.0);
+    let ns_since_epoch =
+        |t: Ticks| module.freq.ticks_to_nanos(Ticks(t.0.saturating_sub(epoch))).map_or(u64::MAX, |n| n.0);
     let cores_used = module.image.module().core_count as usize;
     let partition_arg = |id: u64| -> Result<usize, Status> {
         usize::try_from(id).ok().filter(|&p| p < module.partition_count).ok_or(Status::InvalidParameter)
     };
     match call {
         Call::SetSchedule => {
-            let index = u8::try_from(args[0]).ok().filter(|&i| usize::from(i) < module.image.schedules().len()).ok_or(Status::InvalidParameter)?;
+            let index = u8::try_from(args[0])
+                .ok()
+                .filter(|&i| usize::from(i) < module.image.schedules().len())
+                .ok_or(Status::InvalidParameter)?;
             let margin = module.freq.nanos_to_ticks_ceil(Nanos(SWITCH_INSTALL_MARGIN_NS)).unwrap_or(Ticks(0));
             // Lock order: every core's scheduler, in core order, then the
             // global plan and timeline; all cores get the same activation.
-            let mut scheds: [Option<spin::MutexGuard<'_, Option<bulkhead_sched::CoreScheduler>>>; 4] = [None, None, None, None];
+            let mut scheds: [Option<spin::MutexGuard<'_, Option<bulkhead_sched::CoreScheduler>>>; 4] =
+                [None, None, None, None];
             for (c, slot) in scheds.iter_mut().enumerate().take(cores_used) {
                 *slot = Some(CORE_SCHED[c].lock());
             }
@@ -219,26 +232,46 @@ fn system_service(module: &Module, core: usize, call: Call, args: [u64; 3], now:
         Call::SetThreadAffinity => {
             let target = partition_arg(args[0])?;
             let p = module.partition(target);
-            let index = usize::try_from(args[1]).ok().filter(|&i| i < p.thread_count).ok_or(Status::InvalidParameter)?;
-            let mask = u8::try_from(args[2]).ok().filter(|&m| m != 0 && usize::from(m) < (1 << cores_used)).ok_or(Status::InvalidParameter)?;
+            let index =
+                usize::try_from(args[1]).ok().filter(|&i| i < p.thread_count).ok_or(Status::InvalidParameter)?;
+            let mask = u8::try_from(args[2])
+                .ok()
+                .filter(|&m| m != 0 && usize::from(m) < (1 << cores_used))
+                .ok_or(Status::InvalidParameter)?;
             let thread = ThreadId((p.first_thread + index) as u16);
             let from = thread_cores()[usize::from(thread.0)];
             // Lock order: the cores' schedulers (all, in core order: the
             // destination is not known before the plan decides), then the plan.
-            let mut scheds: [Option<spin::MutexGuard<'_, Option<bulkhead_sched::CoreScheduler>>>; 4] = [None, None, None, None];
+            let mut scheds: [Option<spin::MutexGuard<'_, Option<bulkhead_sched::CoreScheduler>>>; 4] =
+                [None, None, None, None];
             for (c, slot) in scheds.iter_mut().enumerate().take(cores_used) {
                 *slot = Some(CORE_SCHED[c].lock());
             }
             let mut plan = PLAN.lock();
             let plan = plan.as_mut().ok_or(Status::InvalidParameter)?;
-            let migration = plan.migrate(thread, bulkhead_sched::CoreSet::from_bits(mask)).map_err(|_| Status::InvalidParameter)?;
+            let migration =
+                plan.migrate(thread, bulkhead_sched::CoreSet::from_bits(mask)).map_err(|_| Status::InvalidParameter)?;
             let to = usize::from(migration.to.0);
             if to != from {
-                let record = scheds[from].as_mut().and_then(|g| g.as_mut()).ok_or(Status::InvalidParameter)?.release_thread(plan, thread).map_err(|_| Status::InvalidParameter)?;
-                scheds[to].as_mut().and_then(|g| g.as_mut()).ok_or(Status::InvalidParameter)?.adopt_thread(plan, record).map_err(|_| Status::InvalidParameter)?;
+                let record = scheds[from]
+                    .as_mut()
+                    .and_then(|g| g.as_mut())
+                    .ok_or(Status::InvalidParameter)?
+                    .release_thread(plan, thread)
+                    .map_err(|_| Status::InvalidParameter)?;
+                scheds[to]
+                    .as_mut()
+                    .and_then(|g| g.as_mut())
+                    .ok_or(Status::InvalidParameter)?
+                    .adopt_thread(plan, record)
+                    .map_err(|_| Status::InvalidParameter)?;
             }
             drop(scheds);
-            crate::println!("sched: thread {} of partition {} moved from core {from} to core {to}", module.thread(usize::from(thread.0)).name, p.name);
+            crate::println!(
+                "sched: thread {} of partition {} moved from core {from} to core {to}",
+                module.thread(usize::from(thread.0)).name,
+                p.name
+            );
             let kick = ipi::CoreSet(migration.reschedule_cores().bits()).without(core);
             ipi::send(IpiReason::Reschedule, kick);
             if migration.reschedule_cores().contains(bulkhead_sched::CoreId(core as u8)) {

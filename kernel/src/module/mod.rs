@@ -62,7 +62,8 @@ impl PartitionInfo {
     /// lies in this partition's memory (its only stage-2 mapping).
     pub fn translate(&self, ipa: u64, len: u64) -> Option<u64> {
         let end = ipa.checked_add(len)?;
-        (ipa >= self.ipa_base && end <= self.ipa_base + self.memory_size).then(|| self.phys_base + (ipa - self.ipa_base))
+        (ipa >= self.ipa_base && end <= self.ipa_base + self.memory_size)
+            .then(|| self.phys_base + (ipa - self.ipa_base))
     }
 }
 
@@ -172,7 +173,10 @@ pub enum LoadError {
     NoImage,
     Image(ImageError),
     Rejected(Line),
-    Partition { name: &'static str, what: Line },
+    Partition {
+        name: &'static str,
+        what: Line,
+    },
     Plan(bulkhead_sched::PlanError),
     Sched(bulkhead_sched::SchedError),
 }
@@ -236,17 +240,28 @@ pub fn load() -> Result<&'static Module, LoadError> {
     let image = SystemImage::parse(bytes).map_err(LoadError::Image)?;
     let module_rec = image.module();
     if module_rec.core_count as usize > CORES {
-        return Err(rejected(format_args!("module.core_count: {} cores, but the board has {CORES}", module_rec.core_count)));
+        return Err(rejected(format_args!(
+            "module.core_count: {} cores, but the board has {CORES}",
+            module_rec.core_count
+        )));
     }
     let partition_total = image.partitions().len();
     if partition_total > MAX_PARTITIONS {
-        return Err(rejected(format_args!("partition table: {partition_total} partitions, the kernel supports {MAX_PARTITIONS}")));
+        return Err(rejected(format_args!(
+            "partition table: {partition_total} partitions, the kernel supports {MAX_PARTITIONS}"
+        )));
     }
     if image.threads().len() > MAX_THREADS {
-        return Err(rejected(format_args!("thread table: {} threads, the kernel supports {MAX_THREADS}", image.threads().len())));
+        return Err(rejected(format_args!(
+            "thread table: {} threads, the kernel supports {MAX_THREADS}",
+            image.threads().len()
+        )));
     }
     if image.schedules().len() > MAX_SCHEDULES {
-        return Err(rejected(format_args!("schedule table: {} schedules, the kernel supports {MAX_SCHEDULES}", image.schedules().len())));
+        return Err(rejected(format_args!(
+            "schedule table: {} schedules, the kernel supports {MAX_SCHEDULES}",
+            image.schedules().len()
+        )));
     }
 
     let kernel = (&raw const __kernel_start as u64)..(&raw const __kernel_end as u64);
@@ -258,10 +273,25 @@ pub fn load() -> Result<&'static Module, LoadError> {
         let phys = p.phys_base..p.phys_end();
         let overlaps = |r: &core::ops::Range<u64>| phys.start < r.end && r.start < phys.end;
         if phys.start < 0x1000 || phys.end > (memory::RAM_BASE + memory::RAM_SIZE) as u64 {
-            return Err(partition_error(p.name, format_args!("memory {:#x}..{:#x} is not inside RAM {:#x}..{:#x}", phys.start, phys.end, 0x1000, memory::RAM_SIZE)));
+            return Err(partition_error(
+                p.name,
+                format_args!(
+                    "memory {:#x}..{:#x} is not inside RAM {:#x}..{:#x}",
+                    phys.start,
+                    phys.end,
+                    0x1000,
+                    memory::RAM_SIZE
+                ),
+            ));
         }
         if overlaps(&kernel) || overlaps(&image_range) {
-            return Err(partition_error(p.name, format_args!("memory {:#x}..{:#x} overlaps the kernel ({:#x}..{:#x}) or the system image ({:#x}..{:#x})", phys.start, phys.end, kernel.start, kernel.end, image_range.start, image_range.end)));
+            return Err(partition_error(
+                p.name,
+                format_args!(
+                    "memory {:#x}..{:#x} overlaps the kernel ({:#x}..{:#x}) or the system image ({:#x}..{:#x})",
+                    phys.start, phys.end, kernel.start, kernel.end, image_range.start, image_range.end
+                ),
+            ));
         }
         let segments_end = p.segments().map(|s| s.load_offset + s.mem_size).max().unwrap_or(0);
         let first_thread = thread_count;
@@ -270,15 +300,29 @@ pub fn load() -> Result<&'static Module, LoadError> {
         for t in image.threads_of(p.id) {
             let size = if t.stack_size == 0 { DEFAULT_STACK_SIZE } else { t.stack_size };
             if size % 16 != 0 {
-                return Err(partition_error(p.name, format_args!("thread {}: stack size {size} is not a multiple of 16", t.name)));
+                return Err(partition_error(
+                    p.name,
+                    format_args!("thread {}: stack size {size} is not a multiple of 16", t.name),
+                ));
             }
-            threads[thread_count] = Some(ThreadInfo { name: t.name, partition: p.id as usize, index: thread_count - first_thread, stack_top });
+            threads[thread_count] = Some(ThreadInfo {
+                name: t.name,
+                partition: p.id as usize,
+                index: thread_count - first_thread,
+                stack_top,
+            });
             stack_top -= size.min(stack_top);
             stacks += size;
             thread_count += 1;
         }
         if segments_end + stacks > p.memory_size {
-            return Err(partition_error(p.name, format_args!("image ({segments_end:#x} bytes) and thread stacks ({stacks:#x} bytes) need more than its {:#x} bytes of memory", p.memory_size)));
+            return Err(partition_error(
+                p.name,
+                format_args!(
+                    "image ({segments_end:#x} bytes) and thread stacks ({stacks:#x} bytes) need more than its {:#x} bytes of memory",
+                    p.memory_size
+                ),
+            ));
         }
         let stage2 = Stage2::map_region(p.ipa_base, p.phys_base, p.memory_size)
             .map_err(|e| partition_error(p.name, format_args!("stage-2 map: {e}")))?;
@@ -298,7 +342,8 @@ pub fn load() -> Result<&'static Module, LoadError> {
 
     // The scheduling plan, in static storage it can borrow from.
     let specs = THREAD_SPECS.call_once(|| {
-        let mut specs = [ThreadSpec { partition: PartitionId(0), affinity: CoreSet::from_bits(0), priority: 0 }; MAX_THREADS];
+        let mut specs =
+            [ThreadSpec { partition: PartitionId(0), affinity: CoreSet::from_bits(0), priority: 0 }; MAX_THREADS];
         for t in image.threads() {
             specs[t.index as usize] = ThreadSpec {
                 partition: PartitionId(t.partition as u8),
@@ -321,18 +366,26 @@ pub fn load() -> Result<&'static Module, LoadError> {
         all
     });
     if let Some(s) = image.schedules().find(|s| s.window_count() > MAX_WINDOWS) {
-        return Err(rejected(format_args!("schedule {}: {} windows, the kernel supports {MAX_WINDOWS}", s.name, s.window_count())));
+        return Err(rejected(format_args!(
+            "schedule {}: {} windows, the kernel supports {MAX_WINDOWS}",
+            s.name,
+            s.window_count()
+        )));
     }
     let schedules = SCHEDULES.call_once(|| {
         let empty: &'static [Window] = &[];
         let mut all = [Schedule { major_frame: Nanos(1), windows: empty }; MAX_SCHEDULES];
         for s in image.schedules() {
-            all[s.index as usize] = Schedule { major_frame: Nanos(s.major_frame_ns), windows: &windows[s.index as usize][..s.window_count()] };
+            all[s.index as usize] = Schedule {
+                major_frame: Nanos(s.major_frame_ns),
+                windows: &windows[s.index as usize][..s.window_count()],
+            };
         }
         all
     });
-    let plan = ModulePlan::new(module_rec.core_count as u8, &specs[..thread_count], &schedules[..image.schedules().len()])
-        .map_err(LoadError::Plan)?;
+    let plan =
+        ModulePlan::new(module_rec.core_count as u8, &specs[..thread_count], &schedules[..image.schedules().len()])
+            .map_err(LoadError::Plan)?;
 
     // Load every partition's memory now that everything is known good.
     let module = MODULE.call_once(|| Module {
@@ -354,7 +407,8 @@ pub fn load() -> Result<&'static Module, LoadError> {
     // others are waiting for it when it comes.
     let epoch = Epoch::new(Ticks(timer::now().0 + module.freq.hz() / 100));
     let (initial, _) = module.image.initial_schedule();
-    let timeline = ModuleTimeline::new(&plan, module.freq, ScheduleId(initial as u8), epoch).map_err(LoadError::Plan)?;
+    let timeline =
+        ModuleTimeline::new(&plan, module.freq, ScheduleId(initial as u8), epoch).map_err(LoadError::Plan)?;
     for (core, slot) in CORE_SCHED.iter().enumerate().take(module_rec.core_count as usize) {
         let sched = CoreScheduler::new(&plan, &timeline, CoreId(core as u8)).map_err(LoadError::Sched)?;
         *slot.lock() = Some(sched);
@@ -405,7 +459,13 @@ pub fn thread_cores() -> [usize; MAX_THREADS] {
 /// Prints the loaded module: partitions, memory, threads and cores.
 pub fn report(module: &Module) {
     let placement = thread_cores();
-    println!("module {}: {} partitions, {} threads, {} stage-2 tables", module.name, module.partition_count, module.thread_count, arch::stage2::tables_used());
+    println!(
+        "module {}: {} partitions, {} threads, {} stage-2 tables",
+        module.name,
+        module.partition_count,
+        module.thread_count,
+        arch::stage2::tables_used()
+    );
     for id in 0..module.partition_count {
         let p = module.partition(id);
         println!(

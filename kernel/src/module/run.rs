@@ -4,14 +4,15 @@
 //! A pending interrupt ends the guest's run (it is routed to EL2), or wakes
 //! the idle WFI (WFI wakes on a pending IRQ even while it is masked), and is
 //! then dispatched from the loop. Nothing nests.
+use super::MAX_THREADS;
 use super::health::{self, Event};
 use super::hypercall::{self, Outcome};
+use super::stats;
 use super::text::Line;
 use super::trace::{self, Reason, Record};
 use super::{CONTEXTS, CORE_SCHED, MODULE, Module, NEED_RESCHED, ThreadContext};
 use crate::arch::guest::{self, El1State, Exit};
 use crate::arch::{percpu, sysreg};
-use super::stats;
 use crate::fault::exception_class_name;
 use crate::ipi::{self, IpiReason};
 use crate::{arch, irq, println, timer};
@@ -20,7 +21,6 @@ use bulkhead_image::ErrorKind;
 use bulkhead_sched::Ticks;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use super::MAX_THREADS;
 
 static WINDOW_END: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
 /// Threads whose trapped WFI / window overrun has been reported: each is
@@ -127,12 +127,10 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
                 Cause::Other => Reason::Resched,
             }
         };
-        trace::record(core, Record {
-            ticks: now.0,
-            window,
-            runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)),
-            reason,
-        });
+        trace::record(
+            core,
+            Record { ticks: now.0, window, runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)), reason },
+        );
     }
     (runs, window)
 }
@@ -140,10 +138,7 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
 /// A thread that was running when its window ended and is still Ready
 /// overran its window: the kernel took the core back at the boundary.
 fn report_overrun(module: &Module, core: usize, tid: usize) {
-    let ready = CORE_SCHED[core]
-        .lock()
-        .as_ref()
-        .and_then(|s| s.thread_state(bulkhead_sched::ThreadId(tid as u16)))
+    let ready = CORE_SCHED[core].lock().as_ref().and_then(|s| s.thread_state(bulkhead_sched::ThreadId(tid as u16)))
         == Some(bulkhead_sched::ThreadState::Ready);
     if ready && !REPORTED_OVERRUN[tid].swap(true, Ordering::Relaxed) {
         let thread = module.thread(tid);
@@ -260,8 +255,18 @@ fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> 
             Outcome::Continue
         }
         Exit::Sync => handle_sync(core, tid, &mut ctx),
-        Exit::SError => fault(core, tid, ErrorKind::Stage2Abort, format_args!("SError (asynchronous external abort) at PC {:#x}", ctx.frame.elr)),
-        Exit::Aarch32 => fault(core, tid, ErrorKind::TrappedOperation, format_args!("exception from AArch32 state at PC {:#x}: partitions must stay AArch64", ctx.frame.elr)),
+        Exit::SError => fault(
+            core,
+            tid,
+            ErrorKind::Stage2Abort,
+            format_args!("SError (asynchronous external abort) at PC {:#x}", ctx.frame.elr),
+        ),
+        Exit::Aarch32 => fault(
+            core,
+            tid,
+            ErrorKind::TrappedOperation,
+            format_args!("exception from AArch32 state at PC {:#x}: partitions must stay AArch64", ctx.frame.elr),
+        ),
     };
     // If the core may pick another thread now, the context becomes the
     // only copy of this thread's state: another core may run it next (a
@@ -330,11 +335,17 @@ fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
                 ctx.frame.x[rt] = 0;
             }
             ctx.frame.elr += 4;
-            let (op0, op1, crn, crm, op2) = ((esr >> 20) & 3, (esr >> 14) & 7, (esr >> 10) & 0xf, (esr >> 1) & 0xf, (esr >> 17) & 7);
-            fault(core, tid, ErrorKind::TrappedOperation, format_args!(
-                "trapped {} of system register S{op0}_{op1}_C{crn}_C{crm}_{op2} at PC {pc:#x}",
-                if is_read { "read" } else { "write" }
-            ))
+            let (op0, op1, crn, crm, op2) =
+                ((esr >> 20) & 3, (esr >> 14) & 7, (esr >> 10) & 0xf, (esr >> 1) & 0xf, (esr >> 17) & 7);
+            fault(
+                core,
+                tid,
+                ErrorKind::TrappedOperation,
+                format_args!(
+                    "trapped {} of system register S{op0}_{op1}_C{crn}_C{crm}_{op2} at PC {pc:#x}",
+                    if is_read { "read" } else { "write" }
+                ),
+            )
         }
         0x20 | 0x24 => {
             let ipa = ((hpfar >> 4) << 12) | (far & 0xfff);
@@ -345,29 +356,53 @@ fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
                 // jumped to is not in its memory: it cannot handle it.
                 let el1_ec = (el1.esr_el1 >> 26) & 0x3f;
                 let kind = if el1_ec == 0 { ErrorKind::UndefinedInstruction } else { ErrorKind::TrappedOperation };
-                return fault(core, tid, kind, format_args!(
-                    "EL1 exception it cannot take: {} (ESR_EL1 {:#x}) at PC {:#x}, no vector table at VBAR_EL1 {:#x}",
-                    exception_class_name(el1_ec), el1.esr_el1, el1.elr_el1, el1.vbar_el1
-                ));
+                return fault(
+                    core,
+                    tid,
+                    kind,
+                    format_args!(
+                        "EL1 exception it cannot take: {} (ESR_EL1 {:#x}) at PC {:#x}, no vector table at VBAR_EL1 {:#x}",
+                        exception_class_name(el1_ec),
+                        el1.esr_el1,
+                        el1.elr_el1,
+                        el1.vbar_el1
+                    ),
+                );
             }
-            let access = if ec == 0x20 { "instruction fetch" } else if esr & (1 << 6) != 0 { "write" } else { "read" };
+            let access = if ec == 0x20 {
+                "instruction fetch"
+            } else if esr & (1 << 6) != 0 {
+                "write"
+            } else {
+                "read"
+            };
             if ec == 0x24 {
                 ctx.frame.elr += 4; // if the action lets it go on, skip the access
             }
-            fault(core, tid, ErrorKind::Stage2Abort, format_args!(
-                "stage-2 {access} fault at IPA {ipa:#x} (outside its memory), PC {pc:#x}"
-            ))
+            fault(
+                core,
+                tid,
+                ErrorKind::Stage2Abort,
+                format_args!("stage-2 {access} fault at IPA {ipa:#x} (outside its memory), PC {pc:#x}"),
+            )
         }
         0x00 => {
             ctx.frame.elr += 4;
-            fault(core, tid, ErrorKind::UndefinedInstruction, format_args!("undefined instruction trapped at PC {pc:#x}"))
+            fault(
+                core,
+                tid,
+                ErrorKind::UndefinedInstruction,
+                format_args!("undefined instruction trapped at PC {pc:#x}"),
+            )
         }
         _ => {
             ctx.frame.elr += 4;
-            fault(core, tid, ErrorKind::TrappedOperation, format_args!(
-                "{} (EC {ec:#04x}, ESR_EL2 {esr:#x}) at PC {pc:#x}",
-                exception_class_name(ec)
-            ))
+            fault(
+                core,
+                tid,
+                ErrorKind::TrappedOperation,
+                format_args!("{} (EC {ec:#04x}, ESR_EL2 {esr:#x}) at PC {pc:#x}", exception_class_name(ec)),
+            )
         }
     }
 }

@@ -90,7 +90,9 @@ unsafe impl Sync for Ring {}
 
 // All zero, so the rings live in .bss rather than swell the image.
 const EMPTY: Record = Record { ticks: 0, window: None, runs: None, reason: Reason::Boundary };
-static RINGS: [Ring; CORES] = [const { Ring { records: UnsafeCell::new([EMPTY; RING]), written: AtomicU32::new(0), flushed: AtomicU32::new(0) } }; CORES];
+static RINGS: [Ring; CORES] = [const {
+    Ring { records: UnsafeCell::new([EMPTY; RING]), written: AtomicU32::new(0), flushed: AtomicU32::new(0) }
+}; CORES];
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
 /// Turns tracing on (before the cores start their loops).

@@ -56,19 +56,11 @@ impl Epoch {
     /// epoch, rounded up so it is never early. Computed from `n` directly:
     /// no drift however large `n` is. `offset` may equal or exceed `period`
     /// (the end of the last window is `boundary(n, period, period)`).
-    pub fn boundary(
-        self,
-        freq: Frequency,
-        period: Nanos,
-        n: u64,
-        offset: Nanos,
-    ) -> Result<Ticks, TimeError> {
+    pub fn boundary(self, freq: Frequency, period: Nanos, n: u64, offset: Nanos) -> Result<Ticks, TimeError> {
         if period.0 == 0 {
             return Err(TimeError::ZeroPeriod);
         }
-        let ns = (n as u128 * period.0 as u128)
-            .checked_add(offset.0 as u128)
-            .ok_or(TimeError::Overflow)?;
+        let ns = (n as u128 * period.0 as u128).checked_add(offset.0 as u128).ok_or(TimeError::Overflow)?;
         let ticks = nanos_u128_to_ticks_ceil(freq, ns).ok_or(TimeError::Overflow)?;
         let ticks = u64::try_from(ticks).map_err(|_| TimeError::Overflow)?;
         self.0.checked_add(Ticks(ticks)).ok_or(TimeError::Overflow)
@@ -78,12 +70,7 @@ impl Epoch {
     /// [`Epoch::boundary`]: `boundary(index, offset') <= now` exactly when
     /// `offset' <= offset`. A core that missed boundaries resynchronises from
     /// this instead of stepping through them one by one.
-    pub fn position(
-        self,
-        freq: Frequency,
-        period: Nanos,
-        now: Ticks,
-    ) -> Result<FramePosition, TimeError> {
+    pub fn position(self, freq: Frequency, period: Nanos, now: Ticks) -> Result<FramePosition, TimeError> {
         if period.0 == 0 {
             return Err(TimeError::ZeroPeriod);
         }
@@ -126,9 +113,7 @@ impl Epoch {
     }
 
     fn elapsed_u128(self, freq: Frequency, now: Ticks) -> Result<u128, TimeError> {
-        let d = now
-            .checked_sub(self.0)
-            .ok_or(TimeError::BeforeEpoch { now, epoch: self.0 })?;
+        let d = now.checked_sub(self.0).ok_or(TimeError::BeforeEpoch { now, epoch: self.0 })?;
         Ok(d.0 as u128 * NANOS_PER_SEC / freq.hz() as u128)
     }
 }
@@ -170,23 +155,11 @@ mod tests {
     fn next_boundary_is_strictly_after_now() {
         let e = Epoch::new(Ticks(100));
         let period = Nanos(1_000_000); // 54_000 ticks
-        assert_eq!(
-            e.next_boundary_after(pi4(), period, Nanos(0), Ticks(100)),
-            Ok((1, Ticks(54_100)))
-        );
-        assert_eq!(
-            e.next_boundary_after(pi4(), period, Nanos(0), Ticks(54_099)),
-            Ok((1, Ticks(54_100)))
-        );
-        assert_eq!(
-            e.next_boundary_after(pi4(), period, Nanos(0), Ticks(54_100)),
-            Ok((2, Ticks(108_100)))
-        );
+        assert_eq!(e.next_boundary_after(pi4(), period, Nanos(0), Ticks(100)), Ok((1, Ticks(54_100))));
+        assert_eq!(e.next_boundary_after(pi4(), period, Nanos(0), Ticks(54_099)), Ok((1, Ticks(54_100))));
+        assert_eq!(e.next_boundary_after(pi4(), period, Nanos(0), Ticks(54_100)), Ok((2, Ticks(108_100))));
         // Before the epoch, frame 0's own boundary is next.
-        assert_eq!(
-            e.next_boundary_after(pi4(), period, Nanos(500_000), Ticks(3)),
-            Ok((0, Ticks(27_100)))
-        );
+        assert_eq!(e.next_boundary_after(pi4(), period, Nanos(500_000), Ticks(3)), Ok((0, Ticks(27_100))));
     }
 
     #[test]
@@ -194,28 +167,13 @@ mod tests {
         let e = Epoch::new(Ticks(100));
         assert_eq!(
             e.position(pi4(), Nanos(10), Ticks(99)),
-            Err(TimeError::BeforeEpoch {
-                now: Ticks(99),
-                epoch: Ticks(100)
-            })
+            Err(TimeError::BeforeEpoch { now: Ticks(99), epoch: Ticks(100) })
         );
-        assert_eq!(
-            e.boundary(pi4(), Nanos(0), 1, Nanos(0)),
-            Err(TimeError::ZeroPeriod)
-        );
-        assert_eq!(
-            e.position(pi4(), Nanos(0), Ticks(100)),
-            Err(TimeError::ZeroPeriod)
-        );
-        assert_eq!(
-            e.boundary(pi4(), Nanos(u64::MAX), u64::MAX, Nanos(u64::MAX)),
-            Err(TimeError::Overflow)
-        );
+        assert_eq!(e.boundary(pi4(), Nanos(0), 1, Nanos(0)), Err(TimeError::ZeroPeriod));
+        assert_eq!(e.position(pi4(), Nanos(0), Ticks(100)), Err(TimeError::ZeroPeriod));
+        assert_eq!(e.boundary(pi4(), Nanos(u64::MAX), u64::MAX, Nanos(u64::MAX)), Err(TimeError::Overflow));
         let late = Epoch::new(Ticks(u64::MAX - 10));
-        assert_eq!(
-            late.boundary(pi4(), Nanos(1_000), 1, Nanos(0)),
-            Err(TimeError::Overflow)
-        );
+        assert_eq!(late.boundary(pi4(), Nanos(1_000), 1, Nanos(0)), Err(TimeError::Overflow));
         let slow = Frequency::from_hz(1).unwrap();
         assert_eq!(
             Epoch::new(Ticks(0)).position(slow, Nanos(1), Ticks(u64::MAX)),

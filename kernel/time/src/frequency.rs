@@ -76,11 +76,7 @@ const fn narrow_ticks(v: Option<u128>) -> Option<Ticks> {
 }
 
 const fn narrow_nanos(v: u128) -> Option<Nanos> {
-    if v <= u64::MAX as u128 {
-        Some(Nanos(v as u64))
-    } else {
-        None
-    }
+    if v <= u64::MAX as u128 { Some(Nanos(v as u64)) } else { None }
 }
 
 #[cfg(test)]
@@ -118,10 +114,7 @@ mod tests {
         assert_eq!(PI4.nanos_to_ticks_ceil(Nanos(19)), Some(Ticks(2)));
         assert_eq!(PI4.nanos_to_ticks_floor(Nanos(19)), Some(Ticks(1)));
         // 1 ms = 54_000 ticks exactly; 333 us = 17_982 ticks exactly.
-        assert_eq!(
-            PI4.nanos_to_ticks_ceil(Nanos(1_000_000)),
-            Some(Ticks(54_000))
-        );
+        assert_eq!(PI4.nanos_to_ticks_ceil(Nanos(1_000_000)), Some(Ticks(54_000)));
         assert_eq!(PI4.nanos_to_ticks_ceil(Nanos(333_000)), Some(Ticks(17_982)));
         // 7 ns = 0.378 ticks
         assert_eq!(PI4.nanos_to_ticks_ceil(Nanos(7)), Some(Ticks(1)));
@@ -135,15 +128,9 @@ mod tests {
         // At 1 Hz every nanosecond count fits in ticks; at 2^64-1 Hz it does not.
         let fast = Frequency::from_hz(u64::MAX).unwrap();
         assert_eq!(fast.nanos_to_ticks_ceil(Nanos::MAX), None);
-        assert_eq!(
-            fast.nanos_to_ticks_floor(Nanos(1_000_000_000)),
-            Some(Ticks(u64::MAX))
-        );
+        assert_eq!(fast.nanos_to_ticks_floor(Nanos(1_000_000_000)), Some(Ticks(u64::MAX)));
         let slow = Frequency::from_hz(1).unwrap();
-        assert_eq!(
-            slow.nanos_to_ticks_ceil(Nanos::MAX),
-            Some(Ticks(18_446_744_074))
-        );
+        assert_eq!(slow.nanos_to_ticks_ceil(Nanos::MAX), Some(Ticks(18_446_744_074)));
         assert_eq!(slow.ticks_to_nanos(Ticks::MAX), None);
     }
 }

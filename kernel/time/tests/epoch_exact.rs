@@ -29,16 +29,8 @@ impl SplitMix64 {
     fn range(&mut self, lo: u64, hi: u64) -> u64 {
         let span = hi - lo;
         let x = self.next();
-        let v = if x & 1 == 0 {
-            self.next() >> (self.next() % 64)
-        } else {
-            self.next()
-        };
-        if span == u64::MAX {
-            v
-        } else {
-            lo + v % (span + 1)
-        }
+        let v = if x & 1 == 0 { self.next() >> (self.next() % 64) } else { self.next() };
+        if span == u64::MAX { v } else { lo + v % (span + 1) }
     }
 }
 
@@ -64,32 +56,18 @@ fn split_ceil(n: u64, period: u64, offset: u64, hz: u64) -> u128 {
 
 #[test]
 fn no_drift_over_a_billion_periods() {
-    let periods = [
-        Nanos(1_000_000),
-        Nanos(333_000),
-        Nanos(7),
-        Nanos(333_333),
-        Nanos(1_000_001),
-    ];
+    let periods = [Nanos(1_000_000), Nanos(333_000), Nanos(7), Nanos(333_333), Nanos(1_000_001)];
     for hz in [PI4_HZ, QEMU_HZ] {
         let f = freq(hz);
         for epoch_at in [0u64, 123_456_789] {
             let epoch = Epoch::new(Ticks(epoch_at));
             for period in periods {
-                for n in [
-                    1_000_000_000u64 - 1,
-                    1_000_000_000,
-                    1_000_000_001,
-                    999_999_937,
-                ] {
+                for n in [1_000_000_000u64 - 1, 1_000_000_000, 1_000_000_001, 999_999_937] {
                     for offset in [Nanos(0), Nanos(1), Nanos(period.0 / 3), period] {
                         let b = epoch.boundary(f, period, n, offset).unwrap();
                         let d = b.0 - epoch_at;
                         let t = n as u128 * period.0 as u128 + offset.0 as u128;
-                        assert!(
-                            is_ceil(d, t, hz),
-                            "hz={hz} period={period:?} n={n} off={offset:?} d={d}"
-                        );
+                        assert!(is_ceil(d, t, hz), "hz={hz} period={period:?} n={n} off={offset:?} d={d}");
                         assert_eq!(d as u128, split_ceil(n, period.0, offset.0, hz));
                         let back = f.ticks_to_nanos(Ticks(d)).unwrap();
                         assert!(back.0 as u128 >= t, "boundary early: {back:?} < {t}ns");
@@ -144,11 +122,7 @@ fn random_boundaries_match_exact_math_and_are_never_early() {
 fn conversions_round_the_promised_way() {
     let mut rng = SplitMix64(42);
     for case in 0..20_000 {
-        let hz = if case % 3 == 0 {
-            PI4_HZ
-        } else {
-            rng.range(1, u64::MAX)
-        };
+        let hz = if case % 3 == 0 { PI4_HZ } else { rng.range(1, u64::MAX) };
         let f = freq(hz);
         let ns = rng.range(0, u64::MAX);
         let prod = ns as u128 * hz as u128;
@@ -168,15 +142,9 @@ fn conversions_round_the_promised_way() {
             Some(n) => {
                 let n = n.0 as u128;
                 let num = ticks as u128 * G;
-                assert!(
-                    n * hz as u128 <= num && (n + 1) * hz as u128 > num,
-                    "case {case}"
-                );
+                assert!(n * hz as u128 <= num && (n + 1) * hz as u128 > num, "case {case}");
             }
-            None => assert!(
-                ticks as u128 * G / hz as u128 > u64::MAX as u128,
-                "case {case}"
-            ),
+            None => assert!(ticks as u128 * G / hz as u128 > u64::MAX as u128, "case {case}"),
         }
     }
 }
@@ -201,13 +169,8 @@ fn position_and_next_boundary_invert_boundary() {
         let pos = epoch.position(f, period, now).unwrap();
         assert!(pos.offset < period, "case {case}");
         let at = epoch.boundary(f, period, pos.index, pos.offset).unwrap();
-        let after = epoch
-            .boundary(f, period, pos.index, Nanos(pos.offset.0 + 1))
-            .unwrap();
-        assert!(
-            at <= now && now < after,
-            "case {case}: {at:?} <= {now:?} < {after:?}"
-        );
+        let after = epoch.boundary(f, period, pos.index, Nanos(pos.offset.0 + 1)).unwrap();
+        assert!(at <= now && now < after, "case {case}: {at:?} <= {now:?} < {after:?}");
 
         let frame_start = epoch.boundary(f, period, pos.index, Nanos(0)).unwrap();
         let frame_end = epoch.boundary(f, period, pos.index + 1, Nanos(0)).unwrap();

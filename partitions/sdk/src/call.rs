@@ -202,9 +202,7 @@ pub fn console_write(bytes: &[u8]) -> Result<usize, Status> {
     for chunk in bytes.chunks(MAX_CONSOLE_WRITE) {
         // SAFETY: ConsoleWrite only reads `[ptr, ptr + len)`, which is
         // `chunk`, a live borrowed slice of our own memory.
-        let [x0, ..] = unsafe {
-            hvc(Call::ConsoleWrite.id(), [chunk.as_ptr() as u64, chunk.len() as u64, 0, 0, 0, 0])
-        };
+        let [x0, ..] = unsafe { hvc(Call::ConsoleWrite.id(), [chunk.as_ptr() as u64, chunk.len() as u64, 0, 0, 0, 0]) };
         check(x0)?;
     }
     Ok(bytes.len())
@@ -290,9 +288,8 @@ pub fn schedule_status() -> Result<ScheduleStatus, Status> {
 /// window. Returns the core it now runs on.
 pub fn set_thread_affinity(partition: u32, thread: u32, cores: u64) -> Result<u32, Status> {
     // SAFETY: SetThreadAffinity takes numbers, no pointer.
-    let [x0, x1, ..] = unsafe {
-        hvc(Call::SetThreadAffinity.id(), [u64::from(partition), u64::from(thread), cores, 0, 0, 0])
-    };
+    let [x0, x1, ..] =
+        unsafe { hvc(Call::SetThreadAffinity.id(), [u64::from(partition), u64::from(thread), cores, 0, 0, 0]) };
     check(x0).map(|()| x1 as u32)
 }
 

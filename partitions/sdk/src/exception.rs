@@ -159,11 +159,17 @@ mod tests {
         let e = Exception { vector: 4, esr: 0x0200_0000, elr: 0x4000_0104, far: 0, spsr: 0x3c5 };
         let mut m = MessageBuf::<256>::new();
         write!(m, "{}", e.short()).unwrap();
-        assert_eq!(m.as_str(), "EL1 exception (sync, current EL SPx): ESR_EL1 0x2000000 ELR_EL1 0x40000104 FAR_EL1 0x0");
+        assert_eq!(
+            m.as_str(),
+            "EL1 exception (sync, current EL SPx): ESR_EL1 0x2000000 ELR_EL1 0x40000104 FAR_EL1 0x0"
+        );
         let (headline, registers) = e.report();
         let mut m = MessageBuf::<256>::new();
         write!(m, "{headline}").unwrap();
-        assert_eq!(m.as_str(), "unexpected EL1 exception (sync, current EL SPx): unknown reason (undefined instruction) (EC 0x0)");
+        assert_eq!(
+            m.as_str(),
+            "unexpected EL1 exception (sync, current EL SPx): unknown reason (undefined instruction) (EC 0x0)"
+        );
         let mut m = MessageBuf::<256>::new();
         write!(m, "{registers}").unwrap();
         assert_eq!(m.as_str(), "ESR_EL1 0x2000000 ELR_EL1 0x40000104 FAR_EL1 0x0 SPSR_EL1 0x3c5");

@@ -72,18 +72,15 @@ mod panic;
 mod rt;
 
 pub use bulkhead_abi as abi;
-pub use bulkhead_abi::{
-    CONSOLE_LINE, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, PartitionMode, Status,
-};
+pub use bulkhead_abi::{CONSOLE_LINE, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, PartitionMode, Status};
 pub use call::{
-    AbiVersion, Ids, PartitionStatus, ScheduleStatus, Time, abi_version, console_write, hvc,
-    my_ids, partition_status, periodic_wait, raise_application_error, restart_partition,
-    schedule_status, set_schedule, set_thread_affinity, start_partition, status_name,
-    stop_partition, time, timed_wait, yield_now,
+    AbiVersion, Ids, PartitionStatus, ScheduleStatus, Time, abi_version, console_write, hvc, my_ids, partition_status,
+    periodic_wait, raise_application_error, restart_partition, schedule_status, set_schedule, set_thread_affinity,
+    start_partition, status_name, stop_partition, time, timed_wait, yield_now,
 };
-pub use console::Console;
 #[doc(hidden)]
 pub use console::_print as __print;
+pub use console::Console;
 pub use exception::{Exception, class_name, exception_class, vector_name};
 pub use message::{MessageBuf, TRUNCATED_MARK};
 

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use bulkhead_image::{
-    ChannelKind, ChannelSpec, ImageSpec, ModuleSpec, NAME_MAX_LEN, PartitionSpec, PortSpec,
-    ScheduleSpec, ThreadSpec, WindowSpec,
+    ChannelKind, ChannelSpec, ImageSpec, ModuleSpec, NAME_MAX_LEN, PartitionSpec, PortSpec, ScheduleSpec, ThreadSpec,
+    WindowSpec,
 };
 
 use crate::desc::{self, Description, Direction, Kind, S};
@@ -67,16 +67,9 @@ pub fn check(source: &str) -> Checked {
     if desc.syntax_errors > 0 {
         // What the parser recovered is partial; checking it would report
         // missing objects that are only hidden by the syntax error.
-        return Checked {
-            system: None,
-            diags,
-        };
+        return Checked { system: None, diags };
     }
-    let system = Checker {
-        desc: &desc,
-        diags: &mut diags,
-    }
-    .run();
+    let system = Checker { desc: &desc, diags: &mut diags }.run();
     let system = if diags.errors() == 0 { system } else { None };
     Checked { system, diags }
 }
@@ -89,27 +82,17 @@ struct Checker<'a> {
 fn check_name(name: &S<String>, what: &str, diags: &mut Diagnostics) {
     let n = &name.value;
     if n.is_empty() {
-        diags
-            .push(error(name.span.clone(), format!("{what} name is empty")).hint("give it a name"));
+        diags.push(error(name.span.clone(), format!("{what} name is empty")).hint("give it a name"));
     } else if n.len() > NAME_MAX_LEN {
         diags.push(
-            error(
-                name.span.clone(),
-                format!(
-                    "{what} name \"{n}\" is {} bytes, longer than {NAME_MAX_LEN}",
-                    n.len()
-                ),
-            )
-            .hint("shorten it: the system image stores names in 32-byte fields"),
+            error(name.span.clone(), format!("{what} name \"{n}\" is {} bytes, longer than {NAME_MAX_LEN}", n.len()))
+                .hint("shorten it: the system image stores names in 32-byte fields"),
         );
-    } else if let Some(c) = n
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
-    {
-        diags.push(
-            error(name.span.clone(), format!("{what} name \"{n}\" contains {c:?}"))
-                .hint("names use ASCII letters, digits, '_' and '-'; '.' separates partition and port in channel ends"),
-        );
+    } else if let Some(c) = n.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-')) {
+        diags
+            .push(error(name.span.clone(), format!("{what} name \"{n}\" contains {c:?}")).hint(
+                "names use ASCII letters, digits, '_' and '-'; '.' separates partition and port in channel ends",
+            ));
     }
 }
 
@@ -124,14 +107,9 @@ fn unique<'n>(
     for name in names {
         if let Some(first) = seen.get(name.value.as_str()) {
             diags.push(
-                error(
-                    name.span.clone(),
-                    format!("duplicate {what} name \"{}\"{scope}", name.value),
-                )
-                .note(first.clone(), "first defined here")
-                .hint(format!(
-                    "rename one of the two; {what} names are unique{scope}"
-                )),
+                error(name.span.clone(), format!("duplicate {what} name \"{}\"{scope}", name.value))
+                    .note(first.clone(), "first defined here")
+                    .hint(format!("rename one of the two; {what} names are unique{scope}")),
             );
         } else {
             seen.insert(&name.value, name.span.clone());
@@ -142,9 +120,7 @@ fn unique<'n>(
 
 fn check_duration(d: &S<u64>, what: &str, diags: &mut Diagnostics) -> bool {
     if d.value == 0 {
-        diags.push(
-            error(d.span.clone(), format!("{what} is zero")).hint("give it a length, e.g. \"1ms\""),
-        );
+        diags.push(error(d.span.clone(), format!("{what} is zero")).hint("give it a length, e.g. \"1ms\""));
         false
     } else if d.value < MIN_DURATION_NS {
         diags.push(
@@ -157,10 +133,7 @@ fn check_duration(d: &S<u64>, what: &str, diags: &mut Diagnostics) -> bool {
                     1e9 / TICK_HZ as f64
                 ),
             )
-            .hint(format!(
-                "the kernel cannot time it; use at least {}",
-                fmt_ns(MIN_DURATION_NS)
-            )),
+            .hint(format!("the kernel cannot time it; use at least {}", fmt_ns(MIN_DURATION_NS))),
         );
         false
     } else {
@@ -171,15 +144,11 @@ fn check_duration(d: &S<u64>, what: &str, diags: &mut Diagnostics) -> bool {
 /// Whether a thread's stack counts towards its partition's total (an
 /// invalid stack is reported on its own, not again in the total).
 fn stacks_ok_for(t: &desc::ThreadDesc) -> bool {
-    t.stack
-        .as_ref()
-        .is_none_or(|s| s.value != 0 && s.value.is_multiple_of(PAGE_SIZE))
+    t.stack.as_ref().is_none_or(|s| s.value != 0 && s.value.is_multiple_of(PAGE_SIZE))
 }
 
 fn mask_of(cores: &[u32]) -> u32 {
-    cores
-        .iter()
-        .fold(0, |m, c| m | 1u32.checked_shl(*c).unwrap_or(0))
+    cores.iter().fold(0, |m, c| m | 1u32.checked_shl(*c).unwrap_or(0))
 }
 
 impl Checker<'_> {
@@ -193,10 +162,7 @@ impl Checker<'_> {
 
         let d = self.desc;
         let mut spec = ImageSpec {
-            module: ModuleSpec {
-                name: module_name?,
-                core_count: cores,
-            },
+            module: ModuleSpec { name: module_name?, core_count: cores },
             schedules: schedules?,
             partitions: Vec::new(),
             threads: Vec::new(),
@@ -220,21 +186,12 @@ impl Checker<'_> {
             });
             images.push(p.image.as_ref()?.value.clone());
             for t in &p.threads {
-                let cores: Vec<u32> = t
-                    .cores
-                    .as_ref()?
-                    .value
-                    .iter()
-                    .map(|c| c.value as u32)
-                    .collect();
+                let cores: Vec<u32> = t.cores.as_ref()?.value.iter().map(|c| c.value as u32).collect();
                 spec.threads.push(ThreadSpec {
                     name: t.name.as_ref()?.value.clone(),
                     partition: id as u32,
                     affinity: mask_of(&cores),
-                    priority: t
-                        .priority
-                        .as_ref()
-                        .map_or(DEFAULT_PRIORITY, |p| p.value as u32),
+                    priority: t.priority.as_ref().map_or(DEFAULT_PRIORITY, |p| p.value as u32),
                     period_ns: t.period.as_ref().map(|p| p.value),
                     deadline_ns: t.deadline.as_ref().map(|p| p.value),
                     stack_size: t.stack.as_ref().map_or(DEFAULT_STACK, |s| s.value),
@@ -254,25 +211,12 @@ impl Checker<'_> {
         // Belt and braces: what the image parser would say about it. A
         // failure here is a gap in the checks above, reported rather than
         // hidden.
-        match spec
-            .to_bytes()
-            .map(|b| bulkhead_image::SystemImage::parse(&b).map(|_| ()))
-        {
+        match spec.to_bytes().map(|b| bulkhead_image::SystemImage::parse(&b).map(|_| ())) {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => self.diags.push(error(
-                0..0,
-                format!("internal: the image would be rejected: {e}"),
-            )),
-            Err(e) => self.diags.push(error(
-                0..0,
-                format!("internal: the image cannot be written: {e}"),
-            )),
+            Ok(Err(e)) => self.diags.push(error(0..0, format!("internal: the image would be rejected: {e}"))),
+            Err(e) => self.diags.push(error(0..0, format!("internal: the image cannot be written: {e}"))),
         }
-        Some(System {
-            spec,
-            board: board?,
-            images,
-        })
+        Some(System { spec, board: board?, images })
     }
 
     /// Design rule 4, with the kernel's own placement (`bulkhead-sched`):
@@ -287,20 +231,13 @@ impl Checker<'_> {
             .iter()
             .enumerate()
             .flat_map(|(pid, p)| {
-                p.threads.iter().map(move |t| {
-                    (
-                        t.cores.as_ref().map_or(t.span.clone(), |c| c.span.clone()),
-                        pid,
-                    )
-                })
+                p.threads.iter().map(move |t| (t.cores.as_ref().map_or(t.span.clone(), |c| c.span.clone()), pid))
             })
             .collect();
         let inputs = match crate::plan::PlanInputs::new(spec) {
             Ok(inputs) => inputs,
             Err(e) => {
-                self.diags.push(
-                    error(0..0, e).hint("the scheduler's limits are in kernel/sched/src/lib.rs"),
-                );
+                self.diags.push(error(0..0, e).hint("the scheduler's limits are in kernel/sched/src/lib.rs"));
                 return;
             }
         };
@@ -309,12 +246,8 @@ impl Checker<'_> {
             Ok(plan) => plan,
             Err(e) => {
                 use bulkhead_sched::PlanError as P;
-                let partition_span = |id: usize| {
-                    d.partitions
-                        .get(id)
-                        .and_then(|p| p.name.as_ref())
-                        .map_or(0..0, |n| n.span.clone())
-                };
+                let partition_span =
+                    |id: usize| d.partitions.get(id).and_then(|p| p.name.as_ref()).map_or(0..0, |n| n.span.clone());
                 let diag = match e {
                     P::PartitionNeedsMoreCores {
                         partition,
@@ -388,16 +321,9 @@ impl Checker<'_> {
                         ),
                     )
                     .note(spans[*first].0.clone(), format!("\"{}.{}\" is placed on core {core}", p.name, f.name));
-                    let all: u32 = spec
-                        .threads
-                        .iter()
-                        .filter(|u| u.partition as usize == pid)
-                        .fold(0, |m, u| m | u.affinity);
-                    let n = spec
-                        .threads
-                        .iter()
-                        .filter(|u| u.partition as usize == pid)
-                        .count();
+                    let all: u32 =
+                        spec.threads.iter().filter(|u| u.partition as usize == pid).fold(0, |m, u| m | u.affinity);
+                    let n = spec.threads.iter().filter(|u| u.partition as usize == pid).count();
                     diag = if (all.count_ones() as usize) < n {
                         diag.hint(format!(
                             "the {n} threads of \"{}\" may only use cores {}; give each thread a core of its own",
@@ -427,11 +353,8 @@ impl Checker<'_> {
                 None => {
                     let names: Vec<&str> = BOARDS.iter().map(|b| b.0).collect();
                     self.diags.push(
-                        error(
-                            board.span.clone(),
-                            format!("unknown board \"{}\"", board.value),
-                        )
-                        .hint(format!("supported boards: {}", names.join(", "))),
+                        error(board.span.clone(), format!("unknown board \"{}\"", board.value))
+                            .hint(format!("supported boards: {}", names.join(", "))),
                     );
                 }
             }
@@ -444,24 +367,14 @@ impl Checker<'_> {
             Some(c) => {
                 let board = m.board.as_ref().map_or("rpi4", |b| b.value.as_str());
                 self.diags.push(
-                    error(
-                        c.span.clone(),
-                        format!(
-                            "module has cores = {} but board {board} has {max} cores",
-                            c.value
-                        ),
-                    )
-                    .hint(format!("set cores to 1..={max}")),
+                    error(c.span.clone(), format!("module has cores = {} but board {board} has {max} cores", c.value))
+                        .hint(format!("set cores to 1..={max}")),
                 );
                 max
             }
             None => max,
         };
-        (
-            m.name.as_ref().map(|n| n.value.clone()),
-            m.board.as_ref().map(|b| b.value.clone()),
-            cores,
-        )
+        (m.name.as_ref().map(|n| n.value.clone()), m.board.as_ref().map(|b| b.value.clone()), cores)
     }
 
     /// Per-partition checks; returns the id of each partition name.
@@ -469,9 +382,8 @@ impl Checker<'_> {
         let d = self.desc;
         if d.partitions.is_empty() {
             self.diags.push(
-                error(0..0, "the description has no [[partition]]").hint(
-                    "add a [[partition]] with a name, memory, image and a [[partition.thread]]",
-                ),
+                error(0..0, "the description has no [[partition]]")
+                    .hint("add a [[partition]] with a name, memory, image and a [[partition.thread]]"),
             );
         }
         for p in &d.partitions {
@@ -479,12 +391,7 @@ impl Checker<'_> {
                 check_name(name, "partition", self.diags);
             }
         }
-        let first = unique(
-            d.partitions.iter().filter_map(|p| p.name.as_ref()),
-            "partition",
-            "",
-            self.diags,
-        );
+        let first = unique(d.partitions.iter().filter_map(|p| p.name.as_ref()), "partition", "", self.diags);
         let mut ids = HashMap::new();
         for (id, p) in d.partitions.iter().enumerate() {
             if let Some(name) = &p.name
@@ -499,13 +406,8 @@ impl Checker<'_> {
             if let Some(mem) = &p.memory {
                 if mem.value == 0 {
                     self.diags.push(
-                        error(
-                            mem.span.clone(),
-                            format!("partition \"{pname}\" has zero memory"),
-                        )
-                        .hint(
-                            "give it at least its image, stacks and data, e.g. memory = \"4MiB\"",
-                        ),
+                        error(mem.span.clone(), format!("partition \"{pname}\" has zero memory"))
+                            .hint("give it at least its image, stacks and data, e.g. memory = \"4MiB\""),
                     );
                 } else if mem.value % PAGE_SIZE != 0 {
                     self.diags.push(
@@ -516,7 +418,10 @@ impl Checker<'_> {
                                 fmt_size(mem.value)
                             ),
                         )
-                        .hint(format!("round it up to memory = \"{}\"", fmt_size(mem.value.next_multiple_of(PAGE_SIZE)))),
+                        .hint(format!(
+                            "round it up to memory = \"{}\"",
+                            fmt_size(mem.value.next_multiple_of(PAGE_SIZE))
+                        )),
                     );
                 }
             }
@@ -524,20 +429,14 @@ impl Checker<'_> {
                 && image.value.trim().is_empty()
             {
                 self.diags.push(
-                    error(
-                        image.span.clone(),
-                        format!("partition \"{pname}\" has an empty image"),
-                    )
-                    .hint("name a crate under partitions/ or a path to an ELF file"),
+                    error(image.span.clone(), format!("partition \"{pname}\" has an empty image"))
+                        .hint("name a crate under partitions/ or a path to an ELF file"),
                 );
             }
             if p.threads.is_empty() {
                 self.diags.push(
-                    error(
-                        p.span.clone(),
-                        format!("partition \"{pname}\" has no thread"),
-                    )
-                    .hint("add a [[partition.thread]] with a name and a core"),
+                    error(p.span.clone(), format!("partition \"{pname}\" has no thread"))
+                        .hint("add a [[partition.thread]] with a name and a core"),
                 );
             }
             for t in &p.threads {
@@ -553,21 +452,15 @@ impl Checker<'_> {
             );
             let mut stacks = 0u64;
             for t in &p.threads {
-                let tname = format!(
-                    "{pname}.{}",
-                    t.name.as_ref().map_or("?", |n| n.value.as_str())
-                );
+                let tname = format!("{pname}.{}", t.name.as_ref().map_or("?", |n| n.value.as_str()));
                 let mut mask = 0u32;
                 let mut cores_ok = true;
                 if let Some(list) = &t.cores {
                     if list.value.is_empty() {
                         cores_ok = false;
                         self.diags.push(
-                            error(
-                                list.span.clone(),
-                                format!("thread \"{tname}\" has an empty core list"),
-                            )
-                            .hint(format!("name at least one core of 0..={}", cores - 1)),
+                            error(list.span.clone(), format!("thread \"{tname}\" has an empty core list"))
+                                .hint(format!("name at least one core of 0..={}", cores - 1)),
                         );
                     }
                     for c in &list.value {
@@ -587,11 +480,8 @@ impl Checker<'_> {
                         } else if mask & (1 << c.value) != 0 {
                             cores_ok = false;
                             self.diags.push(
-                                error(
-                                    c.span.clone(),
-                                    format!("thread \"{tname}\" lists core {} twice", c.value),
-                                )
-                                .hint("list each core once"),
+                                error(c.span.clone(), format!("thread \"{tname}\" lists core {} twice", c.value))
+                                    .hint("list each core once"),
                             );
                         } else {
                             mask |= 1 << c.value;
@@ -605,22 +495,20 @@ impl Checker<'_> {
                     self.diags.push(
                         error(
                             prio.span.clone(),
-                            format!(
-                                "thread \"{tname}\" priority {} is outside 0..=255",
-                                prio.value
-                            ),
+                            format!("thread \"{tname}\" priority {} is outside 0..=255", prio.value),
                         )
                         .hint("priorities are 0 (lowest) to 255 (highest)"),
                     );
                 }
-                let period_ok = t.period.as_ref().is_some_and(|p| {
-                    check_duration(p, &format!("period of thread \"{tname}\""), self.diags)
-                });
-                let deadline_ok = t.deadline.as_ref().is_some_and(|d| {
-                    check_duration(d, &format!("deadline of thread \"{tname}\""), self.diags)
-                });
-                if let (Some(period), Some(deadline), true, true) =
-                    (&t.period, &t.deadline, period_ok, deadline_ok)
+                let period_ok = t
+                    .period
+                    .as_ref()
+                    .is_some_and(|p| check_duration(p, &format!("period of thread \"{tname}\""), self.diags));
+                let deadline_ok = t
+                    .deadline
+                    .as_ref()
+                    .is_some_and(|d| check_duration(d, &format!("deadline of thread \"{tname}\""), self.diags));
+                if let (Some(period), Some(deadline), true, true) = (&t.period, &t.deadline, period_ok, deadline_ok)
                     && deadline.value > period.value
                 {
                     self.diags.push(
@@ -633,10 +521,7 @@ impl Checker<'_> {
                             ),
                         )
                         .note(period.span.clone(), "period set here")
-                        .hint(format!(
-                            "set deadline to at most \"{}\"",
-                            fmt_ns(period.value)
-                        )),
+                        .hint(format!("set deadline to at most \"{}\"", fmt_ns(period.value))),
                     );
                 }
                 let stack = t.stack.as_ref().map_or(DEFAULT_STACK, |s| s.value);
@@ -721,30 +606,19 @@ impl Checker<'_> {
             let pinned = match &p.base {
                 Some(b) if b.value < 0 || !(b.value as u64).is_multiple_of(PAGE_SIZE) => {
                     self.diags.push(
-                        error(
-                            b.span.clone(),
-                            format!("partition base {:#x} is not 4KiB aligned", b.value),
-                        )
-                        .hint("use a multiple of 0x1000, or drop `base` and let the tool place it"),
+                        error(b.span.clone(), format!("partition base {:#x} is not 4KiB aligned", b.value))
+                            .hint("use a multiple of 0x1000, or drop `base` and let the tool place it"),
                     );
                     continue;
                 }
                 Some(b) => Some(b.value as u64),
                 None => None,
             };
-            requests.push(Request {
-                size: mem.value,
-                pinned,
-            });
+            requests.push(Request { size: mem.value, pinned });
             index_of.push(id);
         }
         let (bases, errors) = layout::place(&requests);
-        let name = |i: usize| {
-            d.partitions[index_of[i]]
-                .name
-                .as_ref()
-                .map_or("?", |n| n.value.as_str())
-        };
+        let name = |i: usize| d.partitions[index_of[i]].name.as_ref().map_or("?", |n| n.value.as_str());
         let span = |i: usize| {
             let p = &d.partitions[index_of[i]];
             p.base
@@ -758,11 +632,7 @@ impl Checker<'_> {
             let base = r.pinned.or(bases[i]).unwrap_or(0);
             format!("{base:#x}..{:#x}", base.saturating_add(r.size))
         };
-        let region = format!(
-            "{:#x}..{:#x}",
-            layout::PARTITION_RAM_BASE,
-            layout::PARTITION_RAM_END
-        );
+        let region = format!("{:#x}..{:#x}", layout::PARTITION_RAM_BASE, layout::PARTITION_RAM_END);
         for e in errors {
             let diag = match e {
                 PlaceError::OutsideRegion { index } => error(
@@ -784,10 +654,7 @@ impl Checker<'_> {
                         range(other)
                     ),
                 )
-                .note(
-                    span(other),
-                    format!("partition \"{}\" pinned here", name(other)),
-                )
+                .note(span(other), format!("partition \"{}\" pinned here", name(other)))
                 .hint("move one base, or drop `base` and let the tool place it"),
                 PlaceError::NoRoom { index, largest_gap } => {
                     let total: u64 = requests.iter().map(|r| r.size).sum();
@@ -816,44 +683,25 @@ impl Checker<'_> {
         out
     }
 
-    fn partition_ref(
-        &mut self,
-        name: &S<String>,
-        ids: &HashMap<String, usize>,
-        what: &str,
-    ) -> Option<usize> {
+    fn partition_ref(&mut self, name: &S<String>, ids: &HashMap<String, usize>, what: &str) -> Option<usize> {
         if let Some(&id) = ids.get(&name.value) {
             return Some(id);
         }
-        let names = self
-            .desc
-            .partitions
-            .iter()
-            .filter_map(|p| p.name.as_ref())
-            .map(|n| n.value.as_str());
+        let names = self.desc.partitions.iter().filter_map(|p| p.name.as_ref()).map(|n| n.value.as_str());
         let hint = match closest(&name.value, names.clone()) {
             Some(c) => format!("did you mean \"{c}\"?"),
             None => format!("partitions are: {}", names.collect::<Vec<_>>().join(", ")),
         };
         self.diags.push(
-            error(
-                name.span.clone(),
-                format!(
-                    "{what} names partition \"{}\", which does not exist",
-                    name.value
-                ),
-            )
-            .hint(hint),
+            error(name.span.clone(), format!("{what} names partition \"{}\", which does not exist", name.value))
+                .hint(hint),
         );
         None
     }
 
     /// Returns the resolved schedules (if every window resolved) and the
     /// index of the initial schedule.
-    fn schedules(
-        &mut self,
-        ids: &HashMap<String, usize>,
-    ) -> (Option<Vec<ScheduleSpec>>, Option<usize>) {
+    fn schedules(&mut self, ids: &HashMap<String, usize>) -> (Option<Vec<ScheduleSpec>>, Option<usize>) {
         let d = self.desc;
         if d.schedules.is_empty() {
             self.diags.push(
@@ -867,12 +715,7 @@ impl Checker<'_> {
                 check_name(name, "schedule", self.diags);
             }
         }
-        unique(
-            d.schedules.iter().filter_map(|s| s.name.as_ref()),
-            "schedule",
-            "",
-            self.diags,
-        );
+        unique(d.schedules.iter().filter_map(|s| s.name.as_ref()), "schedule", "", self.diags);
         let initial: Vec<usize> = d
             .schedules
             .iter()
@@ -886,10 +729,7 @@ impl Checker<'_> {
                 self.diags.push(
                     error(
                         d.schedules[0].span.clone(),
-                        format!(
-                            "none of the {} schedules is marked initial",
-                            d.schedules.len()
-                        ),
+                        format!("none of the {} schedules is marked initial", d.schedules.len()),
                     )
                     .hint("set `initial = true` on the schedule the module boots with"),
                 );
@@ -897,23 +737,21 @@ impl Checker<'_> {
             }
             [one] => Some(*one),
             [first, rest @ ..] => {
-                let span_of = |i: usize| {
-                    d.schedules[i]
-                        .initial
-                        .as_ref()
-                        .map_or(d.schedules[i].span.clone(), |s| s.span.clone())
-                };
-                let name_of = |i: usize| {
-                    d.schedules[i]
-                        .name
-                        .as_ref()
-                        .map_or("?".to_string(), |n| n.value.clone())
-                };
+                let span_of =
+                    |i: usize| d.schedules[i].initial.as_ref().map_or(d.schedules[i].span.clone(), |s| s.span.clone());
+                let name_of = |i: usize| d.schedules[i].name.as_ref().map_or("?".to_string(), |n| n.value.clone());
                 for &other in rest {
                     self.diags.push(
-                        error(span_of(other), format!("schedule \"{}\" is marked initial, but so is schedule \"{}\"", name_of(other), name_of(*first)))
-                            .note(span_of(*first), "first initial schedule")
-                            .hint("exactly one schedule is initial; the others are switched to at run time"),
+                        error(
+                            span_of(other),
+                            format!(
+                                "schedule \"{}\" is marked initial, but so is schedule \"{}\"",
+                                name_of(other),
+                                name_of(*first)
+                            ),
+                        )
+                        .note(span_of(*first), "first initial schedule")
+                        .hint("exactly one schedule is initial; the others are switched to at run time"),
                     );
                 }
                 Some(*first)
@@ -923,20 +761,15 @@ impl Checker<'_> {
         let mut out = Some(Vec::new());
         for (si, s) in d.schedules.iter().enumerate() {
             let sname = s.name.as_ref().map_or("?", |n| n.value.as_str());
-            let major_ok = s.major_frame.as_ref().is_some_and(|m| {
-                check_duration(
-                    m,
-                    &format!("major frame of schedule \"{sname}\""),
-                    self.diags,
-                )
-            });
+            let major_ok = s
+                .major_frame
+                .as_ref()
+                .is_some_and(|m| check_duration(m, &format!("major frame of schedule \"{sname}\""), self.diags));
             if s.windows.is_empty() {
                 self.diags.push(
                     warning(
                         s.span.clone(),
-                        format!(
-                            "schedule \"{sname}\" has no window: the whole major frame is spare"
-                        ),
+                        format!("schedule \"{sname}\" has no window: the whole major frame is spare"),
                     )
                     .hint("add [[schedule.window]]s"),
                 );
@@ -951,41 +784,30 @@ impl Checker<'_> {
                     (Some(p), None) => self.partition_ref(p, ids, &what).map(|id| Some(id as u32)),
                     (Some(p), Some(sp)) => {
                         self.diags.push(
-                            error(
-                                sp.span.clone(),
-                                format!("{what} has both `partition` and `spare`"),
-                            )
-                            .note(p.span.clone(), "partition set here")
-                            .hint("a window is owned by one partition or is spare time, not both"),
+                            error(sp.span.clone(), format!("{what} has both `partition` and `spare`"))
+                                .note(p.span.clone(), "partition set here")
+                                .hint("a window is owned by one partition or is spare time, not both"),
                         );
                         None
                     }
                     (None, Some(sp)) if sp.value => Some(None),
                     (None, Some(sp)) => {
                         self.diags.push(
-                            error(
-                                sp.span.clone(),
-                                format!("{what} has `spare = false` and no partition"),
-                            )
-                            .hint("set `partition = \"name\"`, or `spare = true` for idle time"),
+                            error(sp.span.clone(), format!("{what} has `spare = false` and no partition"))
+                                .hint("set `partition = \"name\"`, or `spare = true` for idle time"),
                         );
                         None
                     }
                     (None, None) => {
                         self.diags.push(
-                            error(
-                                w.span.clone(),
-                                format!("{what} has neither `partition` nor `spare`"),
-                            )
-                            .hint("set `partition = \"name\"`, or `spare = true` for idle time"),
+                            error(w.span.clone(), format!("{what} has neither `partition` nor `spare`"))
+                                .hint("set `partition = \"name\"`, or `spare = true` for idle time"),
                         );
                         None
                     }
                 };
-                let duration = w
-                    .duration
-                    .as_ref()
-                    .filter(|dur| check_duration(dur, &format!("duration of {what}"), self.diags));
+                let duration =
+                    w.duration.as_ref().filter(|dur| check_duration(dur, &format!("duration of {what}"), self.diags));
                 if let (Some(dur), Some(m), true) = (duration, &s.major_frame, major_ok)
                     && dur.value > m.value
                 {
@@ -1000,20 +822,14 @@ impl Checker<'_> {
                             ),
                         )
                         .note(m.span.clone(), "major frame set here")
-                        .hint(format!(
-                            "shorten the window to at most \"{}\" or lengthen major_frame",
-                            fmt_ns(m.value)
-                        )),
+                        .hint(format!("shorten the window to at most \"{}\" or lengthen major_frame", fmt_ns(m.value))),
                     );
                 }
                 match (owner, duration) {
                     (Some(owner), Some(dur)) => {
                         sum = sum.saturating_add(dur.value);
                         if let Some(ws) = windows.as_mut() {
-                            ws.push(WindowSpec {
-                                owner,
-                                duration_ns: dur.value,
-                            });
+                            ws.push(WindowSpec { owner, duration_ns: dur.value });
                         }
                     }
                     (_, d) => {
@@ -1022,8 +838,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            if let (Some(m), true, true, false) =
-                (&s.major_frame, major_ok, sum_ok, single_too_long)
+            if let (Some(m), true, true, false) = (&s.major_frame, major_ok, sum_ok, single_too_long)
                 && sum > m.value
             {
                 let excess = sum - m.value;
@@ -1042,9 +857,8 @@ impl Checker<'_> {
                     let start = end;
                     end = end.saturating_add(dur.value);
                     if end > m.value {
-                        let owner = w.partition.as_ref().map_or("spare".to_string(), |p| {
-                            format!("partition \"{}\"", p.value)
-                        });
+                        let owner =
+                            w.partition.as_ref().map_or("spare".to_string(), |p| format!("partition \"{}\"", p.value));
                         diag = diag.note(
                             w.span.clone(),
                             format!(
@@ -1085,10 +899,7 @@ impl Checker<'_> {
         let sname = s.name.as_ref().map_or("?", |n| n.value.as_str());
         for p in &d.partitions {
             let Some(name) = &p.name else { continue };
-            let owns = s
-                .windows
-                .iter()
-                .any(|w| w.partition.as_ref().is_some_and(|o| o.value == name.value));
+            let owns = s.windows.iter().any(|w| w.partition.as_ref().is_some_and(|o| o.value == name.value));
             if !owns {
                 self.diags.push(
                     warning(name.span.clone(), format!("partition \"{}\" has no window in the initial schedule \"{sname}\", so it does not run at boot", name.value))
@@ -1105,12 +916,7 @@ impl Checker<'_> {
                 check_name(name, "channel", self.diags);
             }
         }
-        unique(
-            d.channels.iter().filter_map(|c| c.name.as_ref()),
-            "channel",
-            "",
-            self.diags,
-        );
+        unique(d.channels.iter().filter_map(|c| c.name.as_ref()), "channel", "", self.diags);
         let mut ports: HashMap<(usize, &str), Port<'_>> = HashMap::new();
         for (pid, p) in d.partitions.iter().enumerate() {
             for port in &p.ports {
@@ -1138,10 +944,7 @@ impl Checker<'_> {
                 self.diags.push(
                     error(
                         size.span.clone(),
-                        format!(
-                            "{what} message_size {} is outside 1B..4GiB",
-                            fmt_size(size.value)
-                        ),
+                        format!("{what} message_size {} is outside 1B..4GiB", fmt_size(size.value)),
                     )
                     .hint("give the largest message in bytes, e.g. \"64B\""),
                 );
@@ -1157,30 +960,15 @@ impl Checker<'_> {
                         );
                     }
                     match &c.refresh_period {
-                        Some(r)
-                            if check_duration(
-                                r,
-                                &format!("refresh_period of {what}"),
-                                self.diags,
-                            ) =>
-                        {
-                            channel_kind = Some(ChannelKind::Sampling {
-                                refresh_period_ns: r.value,
-                            });
+                        Some(r) if check_duration(r, &format!("refresh_period of {what}"), self.diags) => {
+                            channel_kind = Some(ChannelKind::Sampling { refresh_period_ns: r.value });
                         }
                         Some(_) => ok = false,
                         None => {
                             ok = false;
                             self.diags.push(
-                                error(
-                                    c.span.clone(),
-                                    format!(
-                                        "{what} is a sampling channel without `refresh_period`"
-                                    ),
-                                )
-                                .hint(
-                                    "add refresh_period = \"40ms\": how long a message stays valid",
-                                ),
+                                error(c.span.clone(), format!("{what} is a sampling channel without `refresh_period`"))
+                                    .hint("add refresh_period = \"40ms\": how long a message stays valid"),
                             );
                         }
                     }
@@ -1195,19 +983,14 @@ impl Checker<'_> {
                     }
                     match &c.depth {
                         Some(depth) if depth.value >= 1 && depth.value <= i64::from(u32::MAX) => {
-                            channel_kind = Some(ChannelKind::Queuing {
-                                depth: depth.value as u32,
-                            });
+                            channel_kind = Some(ChannelKind::Queuing { depth: depth.value as u32 });
                         }
                         Some(depth) => {
                             ok = false;
                             self.diags.push(
                                 error(
                                     depth.span.clone(),
-                                    format!(
-                                        "{what} depth {} is not a positive number of messages",
-                                        depth.value
-                                    ),
+                                    format!("{what} depth {} is not a positive number of messages", depth.value),
                                 )
                                 .hint("set depth = 1 or more"),
                             );
@@ -1215,11 +998,8 @@ impl Checker<'_> {
                         None => {
                             ok = false;
                             self.diags.push(
-                                error(
-                                    c.span.clone(),
-                                    format!("{what} is a queuing channel without `depth`"),
-                                )
-                                .hint("add depth = 8: how many messages the queue holds"),
+                                error(c.span.clone(), format!("{what} is a queuing channel without `depth`"))
+                                    .hint("add depth = 8: how many messages the queue holds"),
                             );
                         }
                     }
@@ -1240,33 +1020,18 @@ impl Checker<'_> {
                 .map(|s| (s, Direction::Source))
                 .chain(c.destinations.iter().map(|s| (s, Direction::Destination)));
             for (end, direction) in ends {
-                let end_what = format!(
-                    "{} of {what}",
-                    if direction == Direction::Source {
-                        "source"
-                    } else {
-                        "destination"
-                    }
-                );
+                let end_what =
+                    format!("{} of {what}", if direction == Direction::Source { "source" } else { "destination" });
                 let Some((pname, portname)) = end.value.split_once('.') else {
                     ok = false;
                     unresolved = true;
                     self.diags.push(
-                        error(
-                            end.span.clone(),
-                            format!("{end_what} \"{}\" is not \"partition.port\"", end.value),
-                        )
-                        .hint(format!(
-                            "write \"{}.<port>\", naming a [[partition.port]]",
-                            end.value
-                        )),
+                        error(end.span.clone(), format!("{end_what} \"{}\" is not \"partition.port\"", end.value))
+                            .hint(format!("write \"{}.<port>\", naming a [[partition.port]]", end.value)),
                     );
                     continue;
                 };
-                let pref = S {
-                    value: pname.to_string(),
-                    span: end.span.clone(),
-                };
+                let pref = S { value: pname.to_string(), span: end.span.clone() };
                 let Some(pid) = self.partition_ref(&pref, ids, &end_what) else {
                     ok = false;
                     unresolved = true;
@@ -1291,7 +1056,16 @@ impl Checker<'_> {
                             declared.join(", ")
                         ),
                     };
-                    self.diags.push(error(end.span.clone(), format!("{end_what} names port \"{}\", which partition \"{pname}\" does not declare", end.value)).hint(hint));
+                    self.diags.push(
+                        error(
+                            end.span.clone(),
+                            format!(
+                                "{end_what} names port \"{}\", which partition \"{pname}\" does not declare",
+                                end.value
+                            ),
+                        )
+                        .hint(hint),
+                    );
                     continue;
                 };
                 let port_span = port.name.span.clone();
@@ -1328,15 +1102,21 @@ impl Checker<'_> {
                 {
                     ok = false;
                     self.diags.push(
-                        error(end.span.clone(), format!(
-                            "{end_what}: port \"{}\" has message_size {} but the channel has {}",
-                            end.value,
-                            fmt_size(ps.value),
-                            fmt_size(cs.value)
-                        ))
+                        error(
+                            end.span.clone(),
+                            format!(
+                                "{end_what}: port \"{}\" has message_size {} but the channel has {}",
+                                end.value,
+                                fmt_size(ps.value),
+                                fmt_size(cs.value)
+                            ),
+                        )
                         .note(ps.span.clone(), "port message_size declared here")
                         .note(cs.span.clone(), "channel message_size set here")
-                        .hint(format!("make them equal, e.g. message_size = \"{}\" on both", fmt_size(ps.value.max(cs.value)))),
+                        .hint(format!(
+                            "make them equal, e.g. message_size = \"{}\" on both",
+                            fmt_size(ps.value.max(cs.value))
+                        )),
                     );
                 }
                 if let Some(first) = &port.used_by {
@@ -1350,10 +1130,7 @@ impl Checker<'_> {
                     port.used_by = Some(end.span.clone());
                 }
                 let _ = port_span;
-                resolved.push(PortSpec {
-                    partition: port.partition as u32,
-                    name: portname.to_string(),
-                });
+                resolved.push(PortSpec { partition: port.partition as u32, name: portname.to_string() });
             }
             match (ok, channel_kind, &c.name, &c.message_size, out.as_mut()) {
                 (true, Some(kind), Some(name), Some(size), Some(list))
@@ -1371,23 +1148,14 @@ impl Checker<'_> {
         }
         // A channel end that did not resolve may have meant one of the
         // unconnected ports; warning about them then would only add noise.
-        let mut unused: Vec<&Port<'_>> = ports
-            .values()
-            .filter(|p| p.used_by.is_none() && !unresolved)
-            .collect();
+        let mut unused: Vec<&Port<'_>> = ports.values().filter(|p| p.used_by.is_none() && !unresolved).collect();
         unused.sort_by_key(|p| p.name.span.start);
         for p in unused {
-            let pname = d.partitions[p.partition]
-                .name
-                .as_ref()
-                .map_or("?", |n| n.value.as_str());
+            let pname = d.partitions[p.partition].name.as_ref().map_or("?", |n| n.value.as_str());
             self.diags.push(
                 warning(
                     p.name.span.clone(),
-                    format!(
-                        "port \"{pname}.{}\" is declared but no channel connects it",
-                        p.name.value
-                    ),
+                    format!("port \"{pname}.{}\" is declared but no channel connects it", p.name.value),
                 )
                 .hint("connect it with a [[channel]] or remove it"),
             );

@@ -241,10 +241,7 @@ impl<'a, 'i> Obj<'a, 'i> {
             if !allowed.contains(&key_str) {
                 let mut d = error(key.span(), format!("unknown field `{key_str}` in {header}"));
                 d = match closest(key_str, allowed.iter().copied()) {
-                    Some(c) => d.hint(format!(
-                        "did you mean `{c}`? {header} takes: {}",
-                        allowed.join(", ")
-                    )),
+                    Some(c) => d.hint(format!("did you mean `{c}`? {header} takes: {}", allowed.join(", "))),
                     None => d.hint(format!("{header} takes: {}", allowed.join(", "))),
                 };
                 diags.push(d);
@@ -263,29 +260,21 @@ impl<'a, 'i> Obj<'a, 'i> {
 
     fn missing(&self, key: &str, example: &str, diags: &mut Diagnostics) {
         diags.push(
-            error(self.span.clone(), format!("{} has no `{key}`", self.label))
-                .hint(format!("add `{key} = {example}`")),
+            error(self.span.clone(), format!("{} has no `{key}`", self.label)).hint(format!("add `{key} = {example}`")),
         );
     }
 
     fn wrong_type(&self, key: &str, v: &Value<'_>, want: &str, diags: &mut Diagnostics) {
         diags.push(error(
             v.span(),
-            format!(
-                "`{key}` of {} must be {want}, found {}",
-                self.label,
-                type_name(v.get_ref())
-            ),
+            format!("`{key}` of {} must be {want}, found {}", self.label, type_name(v.get_ref())),
         ));
     }
 
     fn string(&self, key: &str, diags: &mut Diagnostics) -> Option<S<String>> {
         let v = self.get(key)?;
         match v.get_ref() {
-            DeValue::String(s) => Some(S {
-                value: s.to_string(),
-                span: v.span(),
-            }),
+            DeValue::String(s) => Some(S { value: s.to_string(), span: v.span() }),
             _ => {
                 self.wrong_type(key, v, "a string", diags);
                 None
@@ -303,10 +292,7 @@ impl<'a, 'i> Obj<'a, 'i> {
     fn boolean(&self, key: &str, diags: &mut Diagnostics) -> Option<S<bool>> {
         let v = self.get(key)?;
         match v.get_ref() {
-            DeValue::Boolean(b) => Some(S {
-                value: *b,
-                span: v.span(),
-            }),
+            DeValue::Boolean(b) => Some(S { value: *b, span: v.span() }),
             _ => {
                 self.wrong_type(key, v, "true or false", diags);
                 None
@@ -332,18 +318,9 @@ impl<'a, 'i> Obj<'a, 'i> {
         let v = self.get(key)?;
         match v.get_ref() {
             DeValue::String(s) => match parse(s) {
-                Ok(value) => Some(S {
-                    value,
-                    span: v.span(),
-                }),
+                Ok(value) => Some(S { value, span: v.span() }),
                 Err(e) => {
-                    diags.push(
-                        error(
-                            v.span(),
-                            format!("`{key}` of {}: {}", self.label, e.message),
-                        )
-                        .hint(e.hint),
-                    );
+                    diags.push(error(v.span(), format!("`{key}` of {}: {}", self.label, e.message)).hint(e.hint));
                     None
                 }
             },
@@ -352,11 +329,7 @@ impl<'a, 'i> Obj<'a, 'i> {
                 diags.push(
                     error(
                         v.span(),
-                        format!(
-                            "`{key}` of {} is a bare number ({}) without a unit",
-                            self.label,
-                            i.as_str()
-                        ),
+                        format!("`{key}` of {} is a bare number ({}) without a unit", self.label, i.as_str()),
                     )
                     .hint(bare_hint(key, n)),
                 );
@@ -371,9 +344,7 @@ impl<'a, 'i> Obj<'a, 'i> {
 
     fn duration(&self, key: &str, diags: &mut Diagnostics) -> Option<S<u64>> {
         self.quantity(key, diags, parse_duration, |key, n| {
-            format!(
-                "write it as a string with a unit: {key} = \"{n}ms\" or \"{n}us\" (units: ns, us, ms, s)"
-            )
+            format!("write it as a string with a unit: {key} = \"{n}ms\" or \"{n}us\" (units: ns, us, ms, s)")
         })
     }
 
@@ -386,29 +357,16 @@ impl<'a, 'i> Obj<'a, 'i> {
         })
     }
 
-    fn choice<T: Copy>(
-        &self,
-        key: &str,
-        choices: &[(&str, T)],
-        diags: &mut Diagnostics,
-    ) -> Option<S<T>> {
+    fn choice<T: Copy>(&self, key: &str, choices: &[(&str, T)], diags: &mut Diagnostics) -> Option<S<T>> {
         let s = self.string(key, diags)?;
         match choices.iter().find(|c| c.0 == s.value) {
-            Some(&(_, value)) => Some(S {
-                value,
-                span: s.span,
-            }),
+            Some(&(_, value)) => Some(S { value, span: s.span }),
             None => {
                 let names: Vec<&str> = choices.iter().map(|c| c.0).collect();
                 diags.push(
                     error(
                         s.span.clone(),
-                        format!(
-                            "`{key}` of {} is \"{}\", not one of: {}",
-                            self.label,
-                            s.value,
-                            names.join(", ")
-                        ),
+                        format!("`{key}` of {} is \"{}\", not one of: {}", self.label, s.value, names.join(", ")),
                     )
                     .hint(match closest(&s.value, names.iter().copied()) {
                         Some(c) => format!("did you mean \"{c}\"?"),
@@ -428,12 +386,9 @@ impl<'a, 'i> Obj<'a, 'i> {
 
 fn integer_value(v: &Value<'_>) -> Option<S<i64>> {
     match v.get_ref() {
-        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-            .ok()
-            .map(|value| S {
-                value,
-                span: v.span(),
-            }),
+        DeValue::Integer(i) => {
+            i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok().map(|value| S { value, span: v.span() })
+        }
         _ => None,
     }
 }
@@ -466,13 +421,7 @@ fn tables_of<'a, 'i>(
             vec![(t, v.span())]
         }
         other => {
-            diags.push(error(
-                v.span(),
-                format!(
-                    "`{key}` must be an array of tables, found {}",
-                    type_name(other)
-                ),
-            ));
+            diags.push(error(v.span(), format!("`{key}` must be an array of tables, found {}", type_name(other))));
             Vec::new()
         }
     }
@@ -480,29 +429,14 @@ fn tables_of<'a, 'i>(
 
 const TOP: &[&str] = &["module", "partition", "schedule", "channel", "health"];
 const MODULE: &[&str] = &["name", "board", "cores"];
-const PARTITION: &[&str] = &[
-    "name", "memory", "image", "system", "base", "thread", "port",
-];
-const THREAD: &[&str] = &[
-    "name", "core", "cores", "priority", "period", "deadline", "stack",
-];
+const PARTITION: &[&str] = &["name", "memory", "image", "system", "base", "thread", "port"];
+const THREAD: &[&str] = &["name", "core", "cores", "priority", "period", "deadline", "stack"];
 const PORT: &[&str] = &["name", "direction", "kind", "message_size"];
 const SCHEDULE: &[&str] = &["name", "major_frame", "initial", "window"];
 const WINDOW: &[&str] = &["partition", "spare", "duration"];
-const CHANNEL: &[&str] = &[
-    "name",
-    "kind",
-    "message_size",
-    "refresh_period",
-    "depth",
-    "source",
-    "destinations",
-];
+const CHANNEL: &[&str] = &["name", "kind", "message_size", "refresh_period", "depth", "source", "destinations"];
 const KINDS: &[(&str, Kind)] = &[("sampling", Kind::Sampling), ("queuing", Kind::Queuing)];
-const DIRECTIONS: &[(&str, Direction)] = &[
-    ("source", Direction::Source),
-    ("destination", Direction::Destination),
-];
+const DIRECTIONS: &[(&str, Direction)] = &[("source", Direction::Source), ("destination", Direction::Destination)];
 
 /// Read a description. TOML syntax errors are reported (every one the
 /// parser recovers from) and reading goes on with what could be parsed.
@@ -511,30 +445,17 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
     for e in &errors {
         let span = e.span().unwrap_or(0..0);
         diags.push(
-            error(span, format!("TOML syntax: {}", e.message().trim_end()))
-                .hint("see https://toml.io for the syntax"),
+            error(span, format!("TOML syntax: {}", e.message().trim_end())).hint("see https://toml.io for the syntax"),
         );
     }
     if !errors.is_empty() {
         // What the parser recovered is partial; reading it would report
         // missing keys that are only hidden by the syntax error.
-        return Description {
-            syntax_errors: errors.len(),
-            ..Description::default()
-        };
+        return Description { syntax_errors: errors.len(), ..Description::default() };
     }
     let doc_span = doc.span();
-    let top = Obj::new(
-        doc.get_ref(),
-        doc_span.clone(),
-        "the description",
-        TOP,
-        diags,
-    );
-    let mut desc = Description {
-        syntax_errors: errors.len(),
-        ..Description::default()
-    };
+    let top = Obj::new(doc.get_ref(), doc_span.clone(), "the description", TOP, diags);
+    let mut desc = Description { syntax_errors: errors.len(), ..Description::default() };
 
     match top.get("module") {
         Some(v) => match v.get_ref() {
@@ -552,10 +473,7 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
                     },
                 });
             }
-            other => diags.push(error(
-                v.span(),
-                format!("`module` must be a table, found {}", type_name(other)),
-            )),
+            other => diags.push(error(v.span(), format!("`module` must be a table, found {}", type_name(other)))),
         },
         None => diags.push(
             error(0..0, "the description has no [module]")
@@ -662,10 +580,7 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
                 DeValue::Array(items) => {
                     for item in items {
                         match item.get_ref() {
-                            DeValue::String(s) => destinations.push(S {
-                                value: s.to_string(),
-                                span: item.span(),
-                            }),
+                            DeValue::String(s) => destinations.push(S { value: s.to_string(), span: item.span() }),
                             other => diags.push(error(
                                 item.span(),
                                 format!(
@@ -677,12 +592,7 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
                         }
                     }
                 }
-                _ => c.wrong_type(
-                    "destinations",
-                    v,
-                    "an array of \"partition.port\" strings",
-                    diags,
-                ),
+                _ => c.wrong_type("destinations", v, "an array of \"partition.port\" strings", diags),
             },
         }
         desc.channels.push(ChannelDesc {
@@ -703,10 +613,7 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
                 desc.health_span = Some(v.span());
                 read_health(t, &mut desc, diags);
             }
-            other => diags.push(error(
-                v.span(),
-                format!("`health` must be a table, found {}", type_name(other)),
-            )),
+            other => diags.push(error(v.span(), format!("`health` must be a table, found {}", type_name(other)))),
         }
     }
     desc
@@ -727,19 +634,13 @@ fn read_cores(th: &Obj<'_, '_>, diags: &mut Diagnostics) -> Option<S<Vec<S<i64>>
     match (th.get("core"), th.get("cores")) {
         (Some(one), Some(many)) => {
             diags.push(
-                error(
-                    many.span(),
-                    format!("{} has both `core` and `cores`", th.label),
-                )
-                .note(one.span(), "`core` is here")
-                .hint("keep one: `core = 0` for one core, `cores = [0, 1]` for a set"),
+                error(many.span(), format!("{} has both `core` and `cores`", th.label))
+                    .note(one.span(), "`core` is here")
+                    .hint("keep one: `core = 0` for one core, `cores = [0, 1]` for a set"),
             );
             None
         }
-        (Some(_), None) => th.integer("core", diags).map(|c| S {
-            span: c.span.clone(),
-            value: vec![c],
-        }),
+        (Some(_), None) => th.integer("core", diags).map(|c| S { span: c.span.clone(), value: vec![c] }),
         (None, Some(v)) => match v.get_ref() {
             DeValue::Array(items) => {
                 let mut cores = Vec::new();
@@ -756,10 +657,7 @@ fn read_cores(th: &Obj<'_, '_>, diags: &mut Diagnostics) -> Option<S<Vec<S<i64>>
                         )),
                     }
                 }
-                Some(S {
-                    value: cores,
-                    span: v.span(),
-                })
+                Some(S { value: cores, span: v.span() })
             }
             _ => {
                 th.wrong_type("cores", v, "an array of core numbers", diags);
@@ -779,15 +677,9 @@ fn read_health(t: &DeTable<'_>, desc: &mut Description, diags: &mut Diagnostics)
     for (key, v) in t.iter() {
         let key_str: &str = key.get_ref();
         let Some(kind) = ErrorKind::from_name(key_str) else {
-            let d = error(
-                key.span(),
-                format!("unknown error kind `{key_str}` in [health]"),
-            );
+            let d = error(key.span(), format!("unknown error kind `{key_str}` in [health]"));
             diags.push(match closest(key_str, kinds.iter().copied()) {
-                Some(c) => d.hint(format!(
-                    "did you mean `{c}`? error kinds: {}",
-                    kinds.join(", ")
-                )),
+                Some(c) => d.hint(format!("did you mean `{c}`? error kinds: {}", kinds.join(", "))),
                 None => d.hint(format!("error kinds: {}", kinds.join(", "))),
             });
             continue;
@@ -796,38 +688,20 @@ fn read_health(t: &DeTable<'_>, desc: &mut Description, diags: &mut Diagnostics)
             diags.push(
                 error(
                     v.span(),
-                    format!(
-                        "[health] `{key_str}` must be an action name, found {}",
-                        type_name(v.get_ref())
-                    ),
+                    format!("[health] `{key_str}` must be an action name, found {}", type_name(v.get_ref())),
                 )
                 .hint(format!("actions: {}", actions.join(", "))),
             );
             continue;
         };
         let Some(action) = HealthAction::from_name(name) else {
-            let d = error(
-                v.span(),
-                format!("[health] `{key_str}`: unknown action \"{name}\""),
-            );
+            let d = error(v.span(), format!("[health] `{key_str}`: unknown action \"{name}\""));
             diags.push(match closest(name, actions.iter().copied()) {
-                Some(c) => d.hint(format!(
-                    "did you mean \"{c}\"? actions: {}",
-                    actions.join(", ")
-                )),
+                Some(c) => d.hint(format!("did you mean \"{c}\"? actions: {}", actions.join(", "))),
                 None => d.hint(format!("actions: {}", actions.join(", "))),
             });
             continue;
         };
-        desc.health.push((
-            S {
-                value: kind,
-                span: key.span(),
-            },
-            S {
-                value: action,
-                span: v.span(),
-            },
-        ));
+        desc.health.push((S { value: kind, span: key.span() }, S { value: action, span: v.span() }));
     }
 }

@@ -53,21 +53,12 @@ pub struct Diagnostics {
 
 /// Build an error.
 pub fn error(span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        span,
-        message: message.into(),
-        hint: None,
-        notes: Vec::new(),
-    }
+    Diagnostic { severity: Severity::Error, span, message: message.into(), hint: None, notes: Vec::new() }
 }
 
 /// Build a warning.
 pub fn warning(span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Warning,
-        ..error(span, message)
-    }
+    Diagnostic { severity: Severity::Warning, ..error(span, message) }
 }
 
 impl Diagnostics {
@@ -78,10 +69,7 @@ impl Diagnostics {
 
     /// Number of errors.
     pub fn errors(&self) -> usize {
-        self.items
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count()
+        self.items.iter().filter(|d| d.severity == Severity::Error).count()
     }
 
     /// Number of warnings.

@@ -92,11 +92,7 @@ pub fn place(requests: &[Request]) -> (Vec<Option<u64>>, Vec<PlaceError>) {
         let mut candidate = PARTITION_RAM_BASE;
         let mut largest_gap = 0;
         let mut placed = None;
-        for &(s, e, _) in taken.iter().chain(std::iter::once(&(
-            PARTITION_RAM_END,
-            PARTITION_RAM_END,
-            usize::MAX,
-        ))) {
+        for &(s, e, _) in taken.iter().chain(std::iter::once(&(PARTITION_RAM_END, PARTITION_RAM_END, usize::MAX))) {
             let gap = s.saturating_sub(candidate);
             if gap >= r.size {
                 placed = Some(candidate);
@@ -132,24 +128,13 @@ mod tests {
         let r = |size| Request { size, pinned: None };
         let (bases, errors) = place(&[r(4 * MIB), r(MIB), r(8 * MIB)]);
         assert!(errors.is_empty());
-        assert_eq!(
-            bases,
-            vec![Some(0x2000_0000), Some(0x2040_0000), Some(0x2060_0000)]
-        );
+        assert_eq!(bases, vec![Some(0x2000_0000), Some(0x2040_0000), Some(0x2060_0000)]);
     }
 
     #[test]
     fn avoids_pinned_ranges() {
-        let (bases, errors) = place(&[
-            Request {
-                size: 4 * MIB,
-                pinned: None,
-            },
-            Request {
-                size: 2 * MIB,
-                pinned: Some(0x2000_0000),
-            },
-        ]);
+        let (bases, errors) =
+            place(&[Request { size: 4 * MIB, pinned: None }, Request { size: 2 * MIB, pinned: Some(0x2000_0000) }]);
         assert!(errors.is_empty());
         assert_eq!(bases, vec![Some(0x2020_0000), Some(0x2000_0000)]);
     }
@@ -157,32 +142,17 @@ mod tests {
     #[test]
     fn reports_overlap_region_and_room() {
         let (_, errors) = place(&[
-            Request {
-                size: 4 * MIB,
-                pinned: Some(0x2000_0000),
-            },
-            Request {
-                size: 4 * MIB,
-                pinned: Some(0x2020_0000),
-            },
-            Request {
-                size: 4 * MIB,
-                pinned: Some(0x3FF0_0000),
-            },
-            Request {
-                size: 600 * MIB,
-                pinned: None,
-            },
+            Request { size: 4 * MIB, pinned: Some(0x2000_0000) },
+            Request { size: 4 * MIB, pinned: Some(0x2020_0000) },
+            Request { size: 4 * MIB, pinned: Some(0x3FF0_0000) },
+            Request { size: 600 * MIB, pinned: None },
         ]);
         assert_eq!(
             errors,
             vec![
                 PlaceError::Overlap { index: 1, other: 0 },
                 PlaceError::OutsideRegion { index: 2 },
-                PlaceError::NoRoom {
-                    index: 3,
-                    largest_gap: 508 * MIB
-                },
+                PlaceError::NoRoom { index: 3, largest_gap: 508 * MIB },
             ]
         );
     }

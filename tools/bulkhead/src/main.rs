@@ -151,11 +151,7 @@ fn trace(args: TraceArgs) -> ExitCode {
     let mut code = ExitCode::SUCCESS;
     for (out, what) in [(&args.svg, "svg"), (&args.json, "json")] {
         let Some(out) = out else { continue };
-        let body = if what == "svg" {
-            render_trace_svg(&model, args.span)
-        } else {
-            render_json(&model)
-        };
+        let body = if what == "svg" { render_trace_svg(&model, args.span) } else { render_json(&model) };
         match std::fs::write(out, body) {
             Ok(()) => eprintln!("wrote {}", out.display()),
             Err(e) => {
@@ -195,25 +191,15 @@ fn main() -> ExitCode {
             svg,
             json,
             check,
-            span: Span {
-                start_frame,
-                frames: frames.max(1),
-            },
+            span: Span { start_frame, frames: frames.max(1) },
             every_boundary,
-            bounds: Bounds {
-                max_lateness_ticks,
-                max_skew_ticks,
-            },
+            bounds: Bounds { max_lateness_ticks, max_skew_ticks },
         }),
         Command::Check { file } => match load(&file, true) {
             Ok(_) => ExitCode::SUCCESS,
             Err(code) => code,
         },
-        Command::Show {
-            file,
-            svg,
-            schedule,
-        } => {
+        Command::Show { file, svg, schedule } => {
             let sys = match load(&file, false) {
                 Ok(sys) => sys,
                 Err(code) => return code,
@@ -227,21 +213,12 @@ fn main() -> ExitCode {
             }
             if let Some(out) = svg {
                 let index = match &schedule {
-                    None => sys
-                        .spec
-                        .schedules
-                        .iter()
-                        .position(|s| s.initial)
-                        .unwrap_or(0),
+                    None => sys.spec.schedules.iter().position(|s| s.initial).unwrap_or(0),
                     Some(name) => match sys.spec.schedules.iter().position(|s| &s.name == name) {
                         Some(i) => i,
                         None => {
-                            let names: Vec<&str> =
-                                sys.spec.schedules.iter().map(|s| s.name.as_str()).collect();
-                            eprintln!(
-                                "error: no schedule \"{name}\"; schedules: {}",
-                                names.join(", ")
-                            );
+                            let names: Vec<&str> = sys.spec.schedules.iter().map(|s| s.name.as_str()).collect();
+                            eprintln!("error: no schedule \"{name}\"; schedules: {}", names.join(", "));
                             return ExitCode::FAILURE;
                         }
                     },
@@ -260,22 +237,12 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Pack {
-            file,
-            out,
-            kernel,
-            elf_dir,
-        } => {
+        Command::Pack { file, out, kernel, elf_dir } => {
             let mut sys = match load(&file, false) {
                 Ok(sys) => sys,
                 Err(code) => return code,
             };
-            let opts = PackOptions {
-                description: file,
-                out,
-                kernel,
-                elf_dir,
-            };
+            let opts = PackOptions { description: file, out, kernel, elf_dir };
             match pack(&mut sys, &opts) {
                 Ok(p) => {
                     eprintln!(
@@ -292,11 +259,7 @@ fn main() -> ExitCode {
                     for e in &errors {
                         eprintln!("{e}");
                     }
-                    eprintln!(
-                        "{}: {} errors, image not written",
-                        opts.description.display(),
-                        errors.len()
-                    );
+                    eprintln!("{}: {} errors, image not written", opts.description.display(), errors.len());
                     ExitCode::FAILURE
                 }
             }

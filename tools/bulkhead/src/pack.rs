@@ -11,9 +11,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use bulkhead_image::{
-    ErrorKind, SegmentFlags, SegmentSpec, SystemImage, Table, kernel_image_offset,
-};
+use bulkhead_image::{ErrorKind, SegmentFlags, SegmentSpec, SystemImage, Table, kernel_image_offset};
 use object::elf::{EM_AARCH64, PF_R, PF_W, PF_X, PT_LOAD};
 use object::read::elf::{ElfFile64, FileHeader, ProgramHeader};
 use object::{Endianness, Object};
@@ -77,9 +75,7 @@ fn workspace_root(start: &Path) -> Option<PathBuf> {
     let start = start.canonicalize().ok()?;
     start
         .ancestors()
-        .find(|dir| {
-            std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"))
-        })
+        .find(|dir| std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]")))
         .map(Path::to_path_buf)
 }
 
@@ -88,28 +84,18 @@ fn workspace_root(start: &Path) -> Option<PathBuf> {
 /// built for `aarch64-unknown-none`.
 pub fn resolve_image(value: &str, opts: &PackOptions) -> PathBuf {
     let desc_dir = opts.description.parent().unwrap_or(Path::new("."));
-    let desc_dir = if desc_dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        desc_dir
-    };
+    let desc_dir = if desc_dir.as_os_str().is_empty() { Path::new(".") } else { desc_dir };
     if value.contains('/') || value.ends_with(".elf") {
         return desc_dir.join(value);
     }
     let dir = opts.elf_dir.clone().unwrap_or_else(|| {
-        workspace_root(desc_dir)
-            .unwrap_or_else(|| desc_dir.to_path_buf())
-            .join("target/aarch64-unknown-none/release")
+        workspace_root(desc_dir).unwrap_or_else(|| desc_dir.to_path_buf()).join("target/aarch64-unknown-none/release")
     });
     dir.join(value)
 }
 
 /// Read a partition's ELF file into segments and an entry point.
-pub fn load_elf(
-    partition: &str,
-    path: &Path,
-    memory_size: u64,
-) -> Result<(Vec<SegmentSpec>, u64), PackError> {
+pub fn load_elf(partition: &str, path: &Path, memory_size: u64) -> Result<(Vec<SegmentSpec>, u64), PackError> {
     let data = std::fs::read(path).map_err(|e| {
         err(
             format!("partition \"{partition}\": image {} is not built ({e})", path.display()),
@@ -118,25 +104,15 @@ pub fn load_elf(
             )),
         )
     })?;
-    let bad = |what: String| {
-        err(
-            format!("partition \"{partition}\": {}: {what}", path.display()),
-            None,
-        )
-    };
-    let elf = ElfFile64::<Endianness>::parse(&*data)
-        .map_err(|e| bad(format!("not a 64-bit ELF file ({e})")))?;
+    let bad = |what: String| err(format!("partition \"{partition}\": {}: {what}", path.display()), None);
+    let elf = ElfFile64::<Endianness>::parse(&*data).map_err(|e| bad(format!("not a 64-bit ELF file ({e})")))?;
     let endian = elf.endian();
     if !elf.is_little_endian() {
-        return Err(bad(
-            "big-endian ELF; partitions are little-endian AArch64".into()
-        ));
+        return Err(bad("big-endian ELF; partitions are little-endian AArch64".into()));
     }
     let machine = elf.elf_header().e_machine(endian);
     if machine != EM_AARCH64 {
-        return Err(bad(format!(
-            "ELF machine {machine}, not AArch64 ({EM_AARCH64})"
-        )));
+        return Err(bad(format!("ELF machine {machine}, not AArch64 ({EM_AARCH64})")));
     }
     let base = layout::PARTITION_IPA_BASE;
     let end = base + memory_size;
@@ -160,9 +136,8 @@ pub fn load_elf(
                 )),
             ));
         }
-        let bytes = ph
-            .data(endian, &*data)
-            .map_err(|_| bad("segment file bytes run past the end of the file".into()))?;
+        let bytes =
+            ph.data(endian, &*data).map_err(|_| bad("segment file bytes run past the end of the file".into()))?;
         let pf = ph.p_flags(endian);
         let mut flags = 0;
         if pf & PF_R != 0 {
@@ -174,12 +149,7 @@ pub fn load_elf(
         if pf & PF_X != 0 {
             flags |= SegmentFlags::EXECUTE;
         }
-        segments.push(SegmentSpec {
-            load_offset: vaddr - base,
-            mem_size: memsz,
-            flags,
-            data: bytes.to_vec(),
-        });
+        segments.push(SegmentSpec { load_offset: vaddr - base, mem_size: memsz, flags, data: bytes.to_vec() });
     }
     if segments.is_empty() {
         return Err(bad("no loadable (PT_LOAD) segment".into()));
@@ -207,13 +177,8 @@ pub fn build_image(sys: &mut System, opts: &PackOptions) -> Result<Vec<u8>, Vec<
         match load_elf(&p.name, &path, p.memory_size) {
             Ok((segments, entry)) => {
                 let image: u64 = segments.iter().map(|s| s.mem_size).sum();
-                let stacks: u64 = sys
-                    .spec
-                    .threads
-                    .iter()
-                    .filter(|t| t.partition as usize == id)
-                    .map(|t| t.stack_size)
-                    .sum();
+                let stacks: u64 =
+                    sys.spec.threads.iter().filter(|t| t.partition as usize == id).map(|t| t.stack_size).sum();
                 if image + stacks > p.memory_size {
                     errors.push(err(
                         format!(
@@ -239,10 +204,7 @@ pub fn build_image(sys: &mut System, opts: &PackOptions) -> Result<Vec<u8>, Vec<
     if !errors.is_empty() {
         return Err(errors);
     }
-    let bytes = sys
-        .spec
-        .to_bytes()
-        .map_err(|e| vec![err(format!("cannot write the system image: {e}"), None)])?;
+    let bytes = sys.spec.to_bytes().map_err(|e| vec![err(format!("cannot write the system image: {e}"), None)])?;
     if let Err(e) = SystemImage::parse(&bytes) {
         return Err(vec![err(
             format!("the kernel's parser rejects the image: {e}"),
@@ -271,27 +233,14 @@ pub fn pack(sys: &mut System, opts: &PackOptions) -> Result<Packed, Vec<PackErro
     }
     let image_offset = out.len();
     out.extend_from_slice(&image);
-    std::fs::write(&opts.out, &out).map_err(|e| {
-        vec![err(
-            format!("cannot write {}: {e}", opts.out.display()),
-            None,
-        )]
-    })?;
+    std::fs::write(&opts.out, &out)
+        .map_err(|e| vec![err(format!("cannot write {}: {e}", opts.out.display()), None)])?;
     let report_path = report_path(&opts.out);
     let report = report(sys, opts, &image, image_offset, kernel_len)
         .map_err(|e| vec![err(format!("cannot build the report: {e}"), None)])?;
-    std::fs::write(&report_path, report).map_err(|e| {
-        vec![err(
-            format!("cannot write {}: {e}", report_path.display()),
-            None,
-        )]
-    })?;
-    Ok(Packed {
-        image_len: image.len(),
-        image_offset,
-        total_len: out.len(),
-        report: report_path,
-    })
+    std::fs::write(&report_path, report)
+        .map_err(|e| vec![err(format!("cannot write {}: {e}", report_path.display()), None)])?;
+    Ok(Packed { image_len: image.len(), image_offset, total_len: out.len(), report: report_path })
 }
 
 /// `IMAGE.report.txt` beside `IMAGE`.
@@ -326,17 +275,8 @@ fn report(
             let _ = writeln!(r, "layout:      system image only, {} bytes", image.len());
         }
     }
-    let crc = u32::from_le_bytes(
-        image
-            .get(16..20)
-            .and_then(|s| s.try_into().ok())
-            .unwrap_or([0; 4]),
-    );
-    let _ = writeln!(
-        r,
-        "format:      version {}, CRC-32 {crc:#010x}",
-        bulkhead_image::FORMAT_VERSION
-    );
+    let crc = u32::from_le_bytes(image.get(16..20).and_then(|s| s.try_into().ok()).unwrap_or([0; 4]));
+    let _ = writeln!(r, "format:      version {}, CRC-32 {crc:#010x}", bulkhead_image::FORMAT_VERSION);
     let _ = writeln!(r);
     let _ = writeln!(r, "== sizes ==");
     let data_len = parsed.count(Table::Data) as usize;
@@ -367,20 +307,11 @@ fn report(
     for c in parsed.channels() {
         let ends: Vec<String> = c
             .ports()
-            .map(|p| {
-                format!(
-                    "{}.{}",
-                    parsed.partition(p.partition).map_or("?", |q| q.name),
-                    p.name
-                )
-            })
+            .map(|p| format!("{}.{}", parsed.partition(p.partition).map_or("?", |q| q.name), p.name))
             .collect();
         let kind = match c.kind {
             bulkhead_image::ChannelKind::Sampling { refresh_period_ns } => {
-                format!(
-                    "sampling, refresh {}",
-                    crate::units::fmt_ns(refresh_period_ns)
-                )
+                format!("sampling, refresh {}", crate::units::fmt_ns(refresh_period_ns))
             }
             bulkhead_image::ChannelKind::Queuing { depth } => format!("queuing, depth {depth}"),
         };
@@ -402,11 +333,7 @@ fn report(
             "  {:<22} {}{}",
             kind.as_str(),
             parsed.health_action(kind),
-            if configured.contains(&kind) {
-                ""
-            } else {
-                " (default)"
-            }
+            if configured.contains(&kind) { "" } else { " (default)" }
         );
     }
     Ok(r)

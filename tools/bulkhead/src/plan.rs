@@ -6,8 +6,8 @@
 
 use bulkhead_image::ImageSpec;
 use bulkhead_sched::{
-    CoreFrameTable, CoreId, CoreSet, ModulePlan, Nanos, PartitionId, PlanError, Schedule,
-    ScheduleId, ThreadSpec, Window,
+    CoreFrameTable, CoreId, CoreSet, ModulePlan, Nanos, PartitionId, PlanError, Schedule, ScheduleId, ThreadSpec,
+    Window,
 };
 
 /// Owned inputs for [`ModulePlan::new`] (which borrows them).
@@ -21,30 +21,21 @@ impl PlanInputs {
     /// Convert; fails only where the description exceeds the scheduler's
     /// id widths (partitions, cores, priorities).
     pub fn new(spec: &ImageSpec) -> Result<PlanInputs, String> {
-        let core_count = u8::try_from(spec.module.core_count).map_err(|_| {
-            format!(
-                "{} cores exceed the scheduler's limit",
-                spec.module.core_count
-            )
-        })?;
+        let core_count = u8::try_from(spec.module.core_count)
+            .map_err(|_| format!("{} cores exceed the scheduler's limit", spec.module.core_count))?;
         let threads = spec
             .threads
             .iter()
             .map(|t| {
                 Ok(ThreadSpec {
                     partition: PartitionId(u8::try_from(t.partition).map_err(|_| {
-                        format!(
-                            "{} partitions exceed the scheduler's limit of 256",
-                            spec.partitions.len()
-                        )
+                        format!("{} partitions exceed the scheduler's limit of 256", spec.partitions.len())
                     })?),
                     affinity: CoreSet::from_bits(
-                        u8::try_from(t.affinity)
-                            .map_err(|_| format!("thread \"{}\" names a core above 7", t.name))?,
+                        u8::try_from(t.affinity).map_err(|_| format!("thread \"{}\" names a core above 7", t.name))?,
                     ),
-                    priority: u8::try_from(t.priority).map_err(|_| {
-                        format!("thread \"{}\" priority {} exceeds 255", t.name, t.priority)
-                    })?,
+                    priority: u8::try_from(t.priority)
+                        .map_err(|_| format!("thread \"{}\" priority {} exceeds 255", t.name, t.priority))?,
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -65,22 +56,12 @@ impl PlanInputs {
                 (s.major_frame_ns, windows)
             })
             .collect();
-        Ok(PlanInputs {
-            core_count,
-            threads,
-            schedules,
-        })
+        Ok(PlanInputs { core_count, threads, schedules })
     }
 
     /// The schedules as the scheduler takes them (borrowing `self`).
     pub fn schedules(&self) -> Vec<Schedule<'_>> {
-        self.schedules
-            .iter()
-            .map(|(major, windows)| Schedule {
-                major_frame: Nanos(*major),
-                windows,
-            })
-            .collect()
+        self.schedules.iter().map(|(major, windows)| Schedule { major_frame: Nanos(*major), windows }).collect()
     }
 
     /// Validate and place, exactly as the kernel will at boot.
@@ -91,16 +72,11 @@ impl PlanInputs {
 
 /// Every core's frame table for schedule `index`.
 pub fn core_tables(plan: &ModulePlan<'_>, index: usize) -> Result<Vec<CoreFrameTable>, PlanError> {
-    plan.cores()
-        .map(|c| plan.core_frame_table(ScheduleId(index as u8), CoreId(c.0)))
-        .collect()
+    plan.cores().map(|c| plan.core_frame_table(ScheduleId(index as u8), CoreId(c.0))).collect()
 }
 
 /// `{0,1,3}` for a core mask.
 pub fn fmt_mask(mask: u32) -> String {
-    let cores: Vec<String> = (0..32)
-        .filter(|c| mask & (1 << c) != 0)
-        .map(|c| c.to_string())
-        .collect();
+    let cores: Vec<String> = (0..32).filter(|c| mask & (1 << c) != 0).map(|c| c.to_string()).collect();
     format!("{{{}}}", cores.join(","))
 }

@@ -32,9 +32,7 @@ fn fmt_offset(ns: u64) -> String {
 }
 
 fn owner_name(sys: &System, owner: Option<u32>) -> String {
-    owner
-        .and_then(|o| sys.spec.partitions.get(o as usize))
-        .map_or("spare".to_string(), |p| p.name.clone())
+    owner.and_then(|o| sys.spec.partitions.get(o as usize)).map_or("spare".to_string(), |p| p.name.clone())
 }
 
 /// Build the kernel's plan and run `f` with it.
@@ -49,11 +47,7 @@ fn with_plan<T>(sys: &System, f: impl FnOnce(&ModulePlan<'_>) -> T) -> Result<T,
 pub fn render_text(sys: &System) -> Result<String, String> {
     let spec = &sys.spec;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "module \"{}\": board {}, {} cores",
-        spec.module.name, sys.board, spec.module.core_count
-    );
+    let _ = writeln!(out, "module \"{}\": board {}, {} cores", spec.module.name, sys.board, spec.module.core_count);
     let _ = writeln!(out);
     let _ = writeln!(out, "partitions");
     let _ = writeln!(
@@ -64,11 +58,7 @@ pub fn render_text(sys: &System) -> Result<String, String> {
     // Where the kernel's placement puts each thread (bulkhead-sched).
     let placed: Vec<Option<u8>> = with_plan(sys, |plan| {
         (0..spec.threads.len())
-            .map(|t| {
-                plan.thread_core(bulkhead_sched::ThreadId(t as u16))
-                    .ok()
-                    .map(|c| c.0)
-            })
+            .map(|t| plan.thread_core(bulkhead_sched::ThreadId(t as u16)).ok().map(|c| c.0))
             .collect()
     })?;
     for (id, p) in spec.partitions.iter().enumerate() {
@@ -78,11 +68,7 @@ pub fn render_text(sys: &System) -> Result<String, String> {
             .enumerate()
             .filter(|(_, t)| t.partition as usize == id)
             .map(|(i, t)| {
-                let core = placed
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .map_or("?".into(), |c| c.to_string());
+                let core = placed.get(i).copied().flatten().map_or("?".into(), |c| c.to_string());
                 format!("{} {} -> {core}", t.name, fmt_mask(t.affinity))
             })
             .collect();
@@ -92,11 +78,7 @@ pub fn render_text(sys: &System) -> Result<String, String> {
             id,
             p.name,
             fmt_size(p.memory_size),
-            format!(
-                "{:#010x}..{:#010x}",
-                p.phys_base,
-                p.phys_base + p.memory_size
-            ),
+            format!("{:#010x}..{:#010x}", p.phys_base, p.phys_base + p.memory_size),
             if p.system { "yes" } else { "no" },
             threads.join(", ")
         );
@@ -111,11 +93,7 @@ pub fn render_text(sys: &System) -> Result<String, String> {
                 if s.initial { " (initial)" } else { "" },
                 fmt_ns(s.major_frame_ns)
             );
-            let _ = writeln!(
-                out,
-                "  {:<6} {:>10} {:>10} {:>10}  owner",
-                "window", "offset", "end", "duration"
-            );
+            let _ = writeln!(out, "  {:<6} {:>10} {:>10} {:>10}  owner", "window", "offset", "end", "duration");
             let mut at = 0u64;
             for (wi, w) in s.windows.iter().enumerate() {
                 let _ = writeln!(
@@ -164,10 +142,7 @@ fn write_core_table(out: &mut String, sys: &System, table: &CoreFrameTable) {
             Some(p) => {
                 let names = entry_threads(sys, e.threads);
                 if names.is_empty() {
-                    format!(
-                        "idle ({} has no thread here)",
-                        owner_name(sys, Some(u32::from(p.0)))
-                    )
+                    format!("idle ({} has no thread here)", owner_name(sys, Some(u32::from(p.0))))
                 } else {
                     names.join(", ")
                 }
@@ -179,10 +154,8 @@ fn write_core_table(out: &mut String, sys: &System, table: &CoreFrameTable) {
 
 /// Stable colours: partition `id` gets `PALETTE[id % len]` (Tableau 10),
 /// chosen for contrast with white labels and with each other.
-const PALETTE: &[&str] = &[
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#bab0ac",
-];
+const PALETTE: &[&str] =
+    &["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
 /// Colour of partition `id`.
 pub fn partition_colour(id: usize) -> &'static str {
@@ -190,10 +163,7 @@ pub fn partition_colour(id: usize) -> &'static str {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A "nice" axis step (1, 2 or 5 × 10^k ns) giving about `target` ticks.
@@ -279,9 +249,7 @@ pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
     }
     for &(a, b, owner) in &spans {
         let (x0, x1) = (x(a), x(b));
-        let fill = owner.map_or("url(#spare)".to_string(), |p| {
-            partition_colour(p as usize).to_string()
-        });
+        let fill = owner.map_or("url(#spare)".to_string(), |p| partition_colour(p as usize).to_string());
         let _ = writeln!(
             o,
             r##"<rect x="{x0:.2}" y="{band_y}" width="{:.2}" height="{windows_h}" fill="{fill}" fill-opacity="{}" stroke="#ffffff" stroke-width="1"><title>{} {}..{}</title></rect>"##,
@@ -291,15 +259,7 @@ pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
             fmt_ns(a),
             fmt_ns(b)
         );
-        label(
-            &mut o,
-            x0,
-            x1,
-            band_y + windows_h / 2.0 + 4.0,
-            &owner_name(sys, owner),
-            "#222",
-            12.0,
-        );
+        label(&mut o, x0, x1, band_y + windows_h / 2.0 + 4.0, &owner_name(sys, owner), "#222", 12.0);
     }
 
     // One lane per core.
@@ -357,19 +317,9 @@ pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
                     );
                     // Thread name (without the partition prefix, which the
                     // colour and the window band already say).
-                    let short: Vec<&str> = names
-                        .iter()
-                        .map(|n| n.split_once('.').map_or(n.as_str(), |(_, t)| t))
-                        .collect();
-                    label(
-                        &mut o,
-                        x0,
-                        x1,
-                        y + lane_h / 2.0 + 5.0,
-                        &short.join(", "),
-                        "#ffffff",
-                        13.0,
-                    );
+                    let short: Vec<&str> =
+                        names.iter().map(|n| n.split_once('.').map_or(n.as_str(), |(_, t)| t)).collect();
+                    label(&mut o, x0, x1, y + lane_h / 2.0 + 5.0, &short.join(", "), "#ffffff", 13.0);
                 }
             }
         }
@@ -386,20 +336,12 @@ pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
 
     // Time axis.
     let axis_y = plot_bottom + 8.0;
-    let _ = writeln!(
-        o,
-        r##"<line x1="{left}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="#333"/>"##,
-        left + plot_w
-    );
+    let _ = writeln!(o, r##"<line x1="{left}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="#333"/>"##, left + plot_w);
     let step = axis_step(major, 10);
     let mut t = 0u64;
     while t <= major {
         let tx = x(t);
-        let _ = writeln!(
-            o,
-            r##"<line x1="{tx:.2}" y1="{axis_y}" x2="{tx:.2}" y2="{}" stroke="#333"/>"##,
-            axis_y + 5.0
-        );
+        let _ = writeln!(o, r##"<line x1="{tx:.2}" y1="{axis_y}" x2="{tx:.2}" y2="{}" stroke="#333"/>"##, axis_y + 5.0);
         let _ = writeln!(
             o,
             r##"<text x="{tx:.2}" y="{}" font-size="11" text-anchor="middle" fill="#333">{}</text>"##,
@@ -413,11 +355,7 @@ pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
     }
     if major % step != 0 {
         let tx = x(major);
-        let _ = writeln!(
-            o,
-            r##"<line x1="{tx:.2}" y1="{axis_y}" x2="{tx:.2}" y2="{}" stroke="#333"/>"##,
-            axis_y + 5.0
-        );
+        let _ = writeln!(o, r##"<line x1="{tx:.2}" y1="{axis_y}" x2="{tx:.2}" y2="{}" stroke="#333"/>"##, axis_y + 5.0);
     }
     let _ = writeln!(
         o,
@@ -432,20 +370,12 @@ pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
         .iter()
         .enumerate()
         .map(|(id, p)| {
-            let tag = if p.system {
-                format!("{} (system)", p.name)
-            } else {
-                p.name.clone()
-            };
+            let tag = if p.system { format!("{} (system)", p.name) } else { p.name.clone() };
             (tag, partition_colour(id).to_string(), "1")
         })
         .collect();
     items.push(("spare".into(), "url(#spare)".into(), "1"));
-    items.push((
-        "idle (owner has no thread on the core)".into(),
-        "#bbbbbb".into(),
-        "0.25",
-    ));
+    items.push(("idle (owner has no thread on the core)".into(), "#bbbbbb".into(), "0.25"));
     let legend_y = axis_y + 48.0;
     for (i, (name, fill, opacity)) in items.iter().enumerate() {
         let col = (i % 4) as f64;
@@ -498,13 +428,7 @@ pub fn memory_map(sys: &System) -> String {
     let mut at = layout::PARTITION_RAM_BASE;
     for p in parts {
         if p.phys_base > at {
-            let _ = writeln!(
-                out,
-                "  {:#010x}..{:#010x} {:>8}  (free)",
-                at,
-                p.phys_base,
-                fmt_size(p.phys_base - at)
-            );
+            let _ = writeln!(out, "  {:#010x}..{:#010x} {:>8}  (free)", at, p.phys_base, fmt_size(p.phys_base - at));
         }
         let _ = writeln!(
             out,

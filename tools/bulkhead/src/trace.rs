@@ -124,8 +124,7 @@ pub struct Log {
     pub partial_line: Option<usize>,
 }
 
-const RECORD_FORMAT: &str =
-    "trace: <core> <ticks> <schedule>/<frame>/<entry> <partition|-> <thread|-> <reason>";
+const RECORD_FORMAT: &str = "trace: <core> <ticks> <schedule>/<frame>/<entry> <partition|-> <thread|-> <reason>";
 
 /// Decode `text` (the whole console log). Errors are `NAME:LINE: message`.
 pub fn parse_log(name: &str, text: &str) -> Result<Log, Vec<String>> {
@@ -170,49 +169,31 @@ pub fn parse_log(name: &str, text: &str) -> Result<Log, Vec<String>> {
             continue;
         }
         let Some(h) = &header else {
-            err(format!(
-                "trace record before the `trace: begin` line: {line:?}"
-            ));
+            err(format!("trace record before the `trace: begin` line: {line:?}"));
             continue;
         };
         let event = if fields.get(1) == Some(&"dropped") {
-            match (
-                fields.len(),
-                fields[0].parse::<usize>(),
-                fields.get(2).map(|c| c.parse::<u64>()),
-            ) {
+            match (fields.len(), fields[0].parse::<usize>(), fields.get(2).map(|c| c.parse::<u64>())) {
                 (3, Ok(core), Some(Ok(count))) => Ok((core, Event::Dropped { line: n, count })),
-                _ => Err(format!(
-                    "malformed trace line: expected `trace: <core> dropped <count>`, got {line:?}"
-                )),
+                _ => Err(format!("malformed trace line: expected `trace: <core> dropped <count>`, got {line:?}")),
             }
         } else {
             parse_record(n, &fields)
                 .map(|(core, r)| (core, Event::Record(r)))
-                .map_err(|m| {
-                    format!("malformed trace line: {m}; expected `{RECORD_FORMAT}`, got {line:?}")
-                })
+                .map_err(|m| format!("malformed trace line: {m}; expected `{RECORD_FORMAT}`, got {line:?}"))
         };
         match event {
             Ok((core, e)) if core < h.cores => cores[core].push(e),
-            Ok((core, _)) => err(format!(
-                "trace line for core {core}, but the header says the module has {} cores",
-                h.cores
-            )),
+            Ok((core, _)) => {
+                err(format!("trace line for core {core}, but the header says the module has {} cores", h.cores))
+            }
             Err(m) => err(m),
         }
     }
     match header {
         _ if !errors.is_empty() => Err(errors),
-        None => Err(vec![format!(
-            "{name}: no `trace: begin` line: was the traced kernel (bulkhead-traced) running?"
-        )]),
-        Some(header) => Ok(Log {
-            header,
-            cores,
-            lines: total,
-            partial_line,
-        }),
+        None => Err(vec![format!("{name}: no `trace: begin` line: was the traced kernel (bulkhead-traced) running?")]),
+        Some(header) => Ok(Log { header, cores, lines: total, partial_line }),
     }
 }
 
@@ -225,33 +206,19 @@ fn parse_header(line: usize, fields: &[&str]) -> Result<Header, String> {
             .iter()
             .find_map(|f| f.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
             .ok_or(format!("no {key}="))?;
-        v.parse::<u64>()
-            .map_err(|_| format!("{key}={v} is not a whole number"))
+        v.parse::<u64>().map_err(|_| format!("{key}={v} is not a whole number"))
     };
     let freq = Frequency::from_hz(get("freq")?).ok_or("freq=0")?;
     let epoch = Ticks(get("epoch")?);
     let cores = get("cores")? as usize;
     if cores == 0 || cores > bulkhead_sched::MAX_CORES {
-        return Err(format!(
-            "cores={cores}: a module has 1 to {} cores",
-            bulkhead_sched::MAX_CORES
-        ));
+        return Err(format!("cores={cores}: a module has 1 to {} cores", bulkhead_sched::MAX_CORES));
     }
     let schedule = get("schedule")? as usize;
     if rest.len() != 4 {
-        return Err(format!(
-            "{} fields after the module name, expected 4",
-            rest.len()
-        ));
+        return Err(format!("{} fields after the module name, expected 4", rest.len()));
     }
-    Ok(Header {
-        line,
-        module: (*module).to_string(),
-        freq,
-        epoch,
-        cores,
-        schedule,
-    })
+    Ok(Header { line, module: (*module).to_string(), freq, epoch, cores, schedule })
 }
 
 fn parse_record(line: usize, fields: &[&str]) -> Result<(usize, Record), String> {
@@ -259,8 +226,7 @@ fn parse_record(line: usize, fields: &[&str]) -> Result<(usize, Record), String>
         return Err(format!("{} fields, expected 6", fields.len()));
     };
     let num = |what: &str, s: &str| -> Result<u64, String> {
-        s.parse::<u64>()
-            .map_err(|_| format!("{what} {s:?} is not a whole number"))
+        s.parse::<u64>().map_err(|_| format!("{what} {s:?} is not a whole number"))
     };
     let core = num("core", core)? as usize;
     let ticks = num("ticks", ticks)?;
@@ -269,15 +235,9 @@ fn parse_record(line: usize, fields: &[&str]) -> Result<(usize, Record), String>
     } else {
         let parts: Vec<&str> = window.split('/').collect();
         let [s, f, e] = parts[..] else {
-            return Err(format!(
-                "window {window:?} is not <schedule>/<frame>/<entry>"
-            ));
+            return Err(format!("window {window:?} is not <schedule>/<frame>/<entry>"));
         };
-        Some((
-            num("schedule", s)? as usize,
-            num("frame", f)?,
-            num("entry", e)? as usize,
-        ))
+        Some((num("schedule", s)? as usize, num("frame", f)?, num("entry", e)? as usize))
     };
     let runs = match (*partition, *thread) {
         ("-", "-") => None,
@@ -286,19 +246,9 @@ fn parse_record(line: usize, fields: &[&str]) -> Result<(usize, Record), String>
         }
         (p, t) => Some((num("partition", p)? as usize, num("thread", t)? as usize)),
     };
-    let reason = Reason::parse(reason).ok_or(format!(
-        "unknown reason {reason:?} (boundary, missed, wait, wake, health, resched)"
-    ))?;
-    Ok((
-        core,
-        Record {
-            line,
-            ticks,
-            window,
-            runs,
-            reason,
-        },
-    ))
+    let reason = Reason::parse(reason)
+        .ok_or(format!("unknown reason {reason:?} (boundary, missed, wait, wake, health, resched)"))?;
+    Ok((core, Record { line, ticks, window, runs, reason }))
 }
 
 /// One window of a schedule as every core's table has it (the entry list is
@@ -405,18 +355,13 @@ impl<'s> Model<'s> {
     /// Absolute planned instant of `offset_ns` into `frame` of activation `act`.
     pub fn boundary(&self, act: usize, frame: u64, offset_ns: u64) -> u64 {
         let a = &self.acts[act];
-        a.epoch
-            .boundary(self.freq(), Nanos(a.major_ns), frame, Nanos(offset_ns))
-            .map_or(u64::MAX, |t| t.0)
+        a.epoch.boundary(self.freq(), Nanos(a.major_ns), frame, Nanos(offset_ns)).map_or(u64::MAX, |t| t.0)
     }
 
     /// Planned `[start, end)` of a window instance, ticks.
     pub fn planned(&self, key: Key) -> (u64, u64) {
         let e = self.entries[self.acts[key.act].schedule][key.entry];
-        (
-            self.boundary(key.act, key.frame, e.start_ns),
-            self.boundary(key.act, key.frame, e.end_ns),
-        )
+        (self.boundary(key.act, key.frame, e.start_ns), self.boundary(key.act, key.frame, e.end_ns))
     }
 
     pub fn entry(&self, key: Key) -> PlannedEntry {
@@ -425,10 +370,7 @@ impl<'s> Model<'s> {
 
     /// `schedule/frame/entry` as the kernel prints it.
     pub fn fmt_key(&self, key: Key) -> String {
-        format!(
-            "{}/{}/{}",
-            self.acts[key.act].schedule, key.frame, key.entry
-        )
+        format!("{}/{}/{}", self.acts[key.act].schedule, key.frame, key.entry)
     }
 
     pub fn partition_name(&self, p: usize) -> &str {
@@ -438,11 +380,7 @@ impl<'s> Model<'s> {
     /// `partition:thread`, or `idle`.
     pub fn runs_name(&self, runs: Option<(usize, usize)>) -> String {
         match runs {
-            Some((p, t)) => format!(
-                "{}:{}",
-                self.partition_name(p),
-                self.sys.spec.threads[t].name
-            ),
+            Some((p, t)) => format!("{}:{}", self.partition_name(p), self.sys.spec.threads[t].name),
             None => "idle".into(),
         }
     }
@@ -463,30 +401,19 @@ impl<'s> Model<'s> {
     pub fn planned_windows(&self, from: u64, to: u64) -> Vec<(u64, u64, Option<usize>, Key)> {
         let mut out = Vec::new();
         for (ai, a) in self.acts.iter().enumerate() {
-            let act_end = self
-                .acts
-                .get(ai + 1)
-                .map_or(u64::MAX, |n| n.epoch.start().0);
+            let act_end = self.acts.get(ai + 1).map_or(u64::MAX, |n| n.epoch.start().0);
             if act_end <= from || a.epoch.start().0 >= to {
                 continue;
             }
             let entries = &self.entries[a.schedule];
             let first = a
                 .epoch
-                .position(
-                    self.freq(),
-                    Nanos(a.major_ns),
-                    Ticks(from.max(a.epoch.start().0)),
-                )
+                .position(self.freq(), Nanos(a.major_ns), Ticks(from.max(a.epoch.start().0)))
                 .map_or(0, |p| p.index);
             let mut frame = first;
             'frames: loop {
                 for (ei, _) in entries.iter().enumerate() {
-                    let key = Key {
-                        act: ai,
-                        frame,
-                        entry: ei,
-                    };
+                    let key = Key { act: ai, frame, entry: ei };
                     let (s, e) = self.planned(key);
                     if s >= to || s >= act_end {
                         break 'frames;
@@ -531,12 +458,8 @@ pub fn build_model<'s>(sys: &'s System, log: Log, name: &str) -> Result<Model<'s
                 .collect::<Vec<_>>(),
         );
     }
-    let thread_core: Vec<usize> = (0..spec.threads.len())
-        .map(|t| {
-            plan.thread_core(ThreadId(t as u16))
-                .map_or(0, |c| usize::from(c.0))
-        })
-        .collect();
+    let thread_core: Vec<usize> =
+        (0..spec.threads.len()).map(|t| plan.thread_core(ThreadId(t as u16)).map_or(0, |c| usize::from(c.0))).collect();
 
     let h = &log.header;
     let mut errors = Vec::new();
@@ -566,10 +489,7 @@ pub fn build_model<'s>(sys: &'s System, log: Log, name: &str) -> Result<Model<'s
             let mut bad = |m: String| errors.push(format!("{name}:{}: {m}", r.line));
             if let Some((s, _, e)) = r.window {
                 match entries.get(s) {
-                    None => bad(format!(
-                        "schedule {s} does not exist (the description has {})",
-                        spec.schedules.len()
-                    )),
+                    None => bad(format!("schedule {s} does not exist (the description has {})", spec.schedules.len())),
                     Some(es) if e >= es.len() => bad(format!(
                         "entry {e} does not exist: schedule \"{}\" has {} entries",
                         spec.schedules[s].name,
@@ -580,15 +500,9 @@ pub fn build_model<'s>(sys: &'s System, log: Log, name: &str) -> Result<Model<'s
             }
             if let Some((p, t)) = r.runs {
                 if p >= spec.partitions.len() {
-                    bad(format!(
-                        "partition {p} does not exist (the description has {})",
-                        spec.partitions.len()
-                    ));
+                    bad(format!("partition {p} does not exist (the description has {})", spec.partitions.len()));
                 } else if t >= spec.threads.len() {
-                    bad(format!(
-                        "thread {t} does not exist (the description has {})",
-                        spec.threads.len()
-                    ));
+                    bad(format!("thread {t} does not exist (the description has {})", spec.threads.len()));
                 } else if spec.threads[t].partition as usize != p {
                     bad(format!(
                         "thread {t} (\"{}\") belongs to partition {}, not {p}",
@@ -652,20 +566,11 @@ pub fn build_model<'s>(sys: &'s System, log: Log, name: &str) -> Result<Model<'s
         for &(core, schedule, last_frame, line) in sw {
             let at = prev
                 .epoch
-                .boundary(
-                    freq,
-                    Nanos(prev.major_ns),
-                    last_frame.saturating_add(1),
-                    Nanos(0),
-                )
+                .boundary(freq, Nanos(prev.major_ns), last_frame.saturating_add(1), Nanos(0))
                 .map_or(u64::MAX, |t| t.0);
             candidates.push((core, schedule, at, line));
         }
-        let first = candidates
-            .iter()
-            .min_by_key(|c| (c.2, c.3))
-            .copied()
-            .unwrap_or((0, 0, 0, 0));
+        let first = candidates.iter().min_by_key(|c| (c.2, c.3)).copied().unwrap_or((0, 0, 0, 0));
         for c in &candidates {
             if c.1 != first.1 {
                 activation_problems.push(format!(
@@ -722,32 +627,14 @@ pub fn build_model<'s>(sys: &'s System, log: Log, name: &str) -> Result<Model<'s
                 // A core whose schedule index disagrees with the module-wide
                 // activation (reported by the check) is placed in its own.
                 let key = key.filter(|k| model.acts[k.act].schedule == r.window.map_or(0, |w| w.0));
-                Placed {
-                    core,
-                    record: r,
-                    key,
-                    planned: key.map(|k| model.planned(k)),
-                    after_gap: gap,
-                }
+                Placed { core, record: r, key, planned: key.map(|k| model.planned(k)), after_gap: gap }
             })
             .collect();
         placed_all.push(placed);
     }
     model.placed = placed_all;
-    model.last_tick = model
-        .placed
-        .iter()
-        .flat_map(|p| p.last())
-        .map(|p| p.record.ticks)
-        .max()
-        .unwrap_or(model.epoch());
-    model.horizon = model
-        .placed
-        .iter()
-        .filter_map(|p| p.last())
-        .map(|p| p.record.ticks)
-        .min()
-        .unwrap_or(model.epoch());
+    model.last_tick = model.placed.iter().flat_map(|p| p.last()).map(|p| p.record.ticks).max().unwrap_or(model.epoch());
+    model.horizon = model.placed.iter().filter_map(|p| p.last()).map(|p| p.record.ticks).min().unwrap_or(model.epoch());
     let last_tick = model.last_tick;
     model.intervals = model
         .placed
@@ -761,10 +648,7 @@ pub fn build_model<'s>(sys: &'s System, log: Log, name: &str) -> Result<Model<'s
                     let next = placed.get(i + 1);
                     let (end, open) = match next {
                         Some(n) => (n.record.ticks.max(p.record.ticks), false),
-                        None => (
-                            p.planned.map_or(last_tick, |(_, e)| e).max(p.record.ticks),
-                            true,
-                        ),
+                        None => (p.planned.map_or(last_tick, |(_, e)| e).max(p.record.ticks), true),
                     };
                     Interval {
                         core,
@@ -792,10 +676,7 @@ pub struct Span {
 impl Span {
     /// `[from, to)` in ticks.
     pub fn ticks(&self, m: &Model<'_>) -> (u64, u64) {
-        (
-            m.frame_start(self.start_frame),
-            m.frame_start(self.start_frame.saturating_add(self.frames.max(1))),
-        )
+        (m.frame_start(self.start_frame), m.frame_start(self.start_frame.saturating_add(self.frames.max(1))))
     }
 }
 
@@ -824,18 +705,9 @@ pub fn render_timelines(m: &Model<'_>, span: Span) -> String {
         h.epoch.0,
         spec.schedules[h.schedule].name
     );
-    let per_core: Vec<String> = m
-        .placed
-        .iter()
-        .enumerate()
-        .map(|(c, p)| format!("core {c}: {}", p.len()))
-        .collect();
-    let _ = writeln!(
-        o,
-        "log: {} lines, {records} trace records ({}), {dropped} dropped",
-        m.log.lines,
-        per_core.join(", ")
-    );
+    let per_core: Vec<String> = m.placed.iter().enumerate().map(|(c, p)| format!("core {c}: {}", p.len())).collect();
+    let _ =
+        writeln!(o, "log: {} lines, {records} trace records ({}), {dropped} dropped", m.log.lines, per_core.join(", "));
     for a in m.acts.iter().skip(1) {
         let _ = writeln!(
             o,

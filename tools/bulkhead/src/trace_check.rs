@@ -93,10 +93,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
     }
     for (core, placed) in m.placed.iter().enumerate() {
         if placed.is_empty() {
-            p.add(
-                "no-records",
-                format!("core {core} recorded nothing: the module uses it"),
-            );
+            p.add("no-records", format!("core {core} recorded nothing: the module uses it"));
         }
     }
 
@@ -105,11 +102,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
         .placed
         .iter()
         .enumerate()
-        .flat_map(|(c, ps)| {
-            ps.iter()
-                .enumerate()
-                .map(move |(i, r)| (r.record.ticks, c, i))
-        })
+        .flat_map(|(c, ps)| ps.iter().enumerate().map(move |(i, r)| (r.record.ticks, c, i)))
         .collect();
     order.sort_unstable();
     let mut expected_core = m.thread_core.clone();
@@ -125,8 +118,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
         if expected_core[t] != core {
             // A migration: the thread shows up on its new core after that
             // core was kicked with a reschedule, and then stays there.
-            let kicked =
-                last_resched[core].is_some_and(|k| last_seen[t].is_none_or(|seen| k >= seen));
+            let kicked = last_resched[core].is_some_and(|k| last_seen[t].is_none_or(|seen| k >= seen));
             if kicked {
                 migrations.push(format!(
                     "thread {} moved from core {} to core {core} at {ticks} ticks (line {})",
@@ -170,21 +162,10 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                 );
             }
             prev_ticks = Some((r.ticks, r.line));
-            let at = format!(
-                "at {} ticks (+{} us, line {})",
-                r.ticks,
-                m.us_since_epoch(r.ticks),
-                r.line
-            );
+            let at = format!("at {} ticks (+{} us, line {})", r.ticks, m.us_since_epoch(r.ticks), r.line);
             let Some(key) = pr.key else {
                 if r.runs.is_some() && r.window.is_none() {
-                    p.add(
-                        "before-epoch",
-                        format!(
-                            "core {core} ran {} {at}, before the epoch",
-                            m.runs_name(r.runs)
-                        ),
-                    );
+                    p.add("before-epoch", format!("core {core} ran {} {at}, before the epoch", m.runs_name(r.runs)));
                 }
                 continue;
             };
@@ -250,13 +231,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                     // boundary first, `wait` when the thread trapped WFI as
                     // the window ended: whatever the cause, this is when the
                     // core switched.
-                    _ => samples.push(Sample {
-                        core,
-                        key,
-                        planned: ps,
-                        ticks: r.ticks,
-                        line: r.line,
-                    }),
+                    _ => samples.push(Sample { core, key, planned: ps, ticks: r.ticks, line: r.line }),
                 }
                 if let Some(pk) = prev_key
                     && r.reason != Reason::Missed
@@ -293,11 +268,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
 
     let (overlaps, switch_overlaps) = overlaps(m);
     for o in overlaps {
-        let kind = if o.same_thread {
-            "thread-on-two-cores"
-        } else {
-            "overlap"
-        };
+        let kind = if o.same_thread { "thread-on-two-cores" } else { "overlap" };
         p.add(kind, o.message);
     }
 
@@ -340,10 +311,8 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
         if let Some(max) = bounds.max_skew_ticks
             && skew > i128::from(max)
         {
-            let who: Vec<String> = ss
-                .iter()
-                .map(|s| format!("core {} at {} (line {})", s.core, s.ticks, s.line))
-                .collect();
+            let who: Vec<String> =
+                ss.iter().map(|s| format!("core {} at {} (line {})", s.core, s.ticks, s.line)).collect();
             p.add(
                 "skew",
                 format!(
@@ -361,21 +330,15 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
     // Report.
     let mut o = String::new();
     let (from, to) = span.ticks(m);
-    let listed: Vec<(&Key, &Vec<Sample>)> = by_key
-        .iter()
-        .filter(|(_, ss)| every_boundary || (ss[0].planned >= from && ss[0].planned < to))
-        .collect();
+    let listed: Vec<(&Key, &Vec<Sample>)> =
+        by_key.iter().filter(|(_, ss)| every_boundary || (ss[0].planned >= from && ss[0].planned < to)).collect();
     let _ = writeln!(
         o,
         "boundaries{}: recorded switch minus planned boundary, ticks (+ is late)",
         if every_boundary {
             String::new()
         } else {
-            format!(
-                " in frames {}..{}",
-                span.start_frame,
-                span.start_frame.saturating_add(span.frames)
-            )
+            format!(" in frames {}..{}", span.start_frame, span.start_frame.saturating_add(span.frames))
         }
     );
     for (key, ss) in listed {
@@ -400,17 +363,12 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
     }
     for (k, a) in m.acts.iter().enumerate().skip(1) {
         let at = a.epoch.start().0;
-        let mut firsts: Vec<&Sample> = samples
-            .iter()
-            .filter(|s| s.key.act == k && s.key.frame == 0 && s.key.entry == 0)
-            .collect();
+        let mut firsts: Vec<&Sample> =
+            samples.iter().filter(|s| s.key.act == k && s.key.frame == 0 && s.key.entry == 0).collect();
         firsts.sort_by_key(|s| s.core);
-        let who: Vec<String> = firsts
-            .iter()
-            .map(|s| format!("core {} {:+}", s.core, lateness(s)))
-            .collect();
-        let skew = firsts.iter().map(|s| s.ticks).max().unwrap_or(0)
-            - firsts.iter().map(|s| s.ticks).min().unwrap_or(0);
+        let who: Vec<String> = firsts.iter().map(|s| format!("core {} {:+}", s.core, lateness(s))).collect();
+        let skew =
+            firsts.iter().map(|s| s.ticks).max().unwrap_or(0) - firsts.iter().map(|s| s.ticks).min().unwrap_or(0);
         let _ = writeln!(
             o,
             "schedule switch {k}: \"{}\" -> \"{}\" at {at} ticks (+{} us): {}; skew {skew} ticks ({} ns)",
@@ -440,10 +398,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
         }
     }
     if let Some(line) = m.log.partial_line {
-        let _ = writeln!(
-            o,
-            "note: ignored the unfinished last line {line} of the log"
-        );
+        let _ = writeln!(o, "note: ignored the unfinished last line {line} of the log");
     }
     for kind in &p.order {
         let msgs = &p.by_kind[kind];
@@ -451,19 +406,11 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
             let _ = writeln!(o, "FAIL {kind}: {msg}");
         }
         if msgs.len() > SHOWN_PER_KIND {
-            let _ = writeln!(
-                o,
-                "FAIL {kind}: ... and {} more",
-                msgs.len() - SHOWN_PER_KIND
-            );
+            let _ = writeln!(o, "FAIL {kind}: ... and {} more", msgs.len() - SHOWN_PER_KIND);
         }
     }
     for core in 0..cores {
-        let mut ls: Vec<i128> = samples
-            .iter()
-            .filter(|s| s.core == core)
-            .map(lateness)
-            .collect();
+        let mut ls: Vec<i128> = samples.iter().filter(|s| s.core == core).map(lateness).collect();
         let _ = writeln!(o, "lateness core {core}: {}", stats(m, &mut ls));
     }
     let _ = writeln!(o, "skew: {}", stats(m, &mut skews));
@@ -472,11 +419,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
     if problems == 0 {
         let _ = writeln!(o, "check: ok");
     } else {
-        let _ = writeln!(
-            o,
-            "check: FAILED, {problems} problem{}",
-            if problems == 1 { "" } else { "s" }
-        );
+        let _ = writeln!(o, "check: FAILED, {problems} problem{}", if problems == 1 { "" } else { "s" });
     }
     CheckReport { text: o, problems }
 }
@@ -520,16 +463,9 @@ fn skipped_windows(m: &Model<'_>, from: Key, to: Key) -> Option<Key> {
 
 fn successor(k: Key, len: usize) -> Key {
     if k.entry + 1 < len {
-        Key {
-            entry: k.entry + 1,
-            ..k
-        }
+        Key { entry: k.entry + 1, ..k }
     } else {
-        Key {
-            frame: k.frame.saturating_add(1),
-            entry: 0,
-            ..k
-        }
+        Key { frame: k.frame.saturating_add(1), entry: 0, ..k }
     }
 }
 
@@ -562,11 +498,7 @@ fn overlaps(m: &Model<'_>) -> (Vec<Overlap>, (usize, (u64, String))) {
             if iv.lost {
                 continue;
             }
-            let end = if iv.open {
-                iv.end.min(m.horizon)
-            } else {
-                iv.end
-            };
+            let end = if iv.open { iv.end.min(m.horizon) } else { iv.end };
             let pr = &m.placed[core][iv.record];
             let mut strict_end = end;
             if let (Some(key), Some((_, pe))) = (pr.key, pr.planned)
@@ -633,10 +565,7 @@ fn overlaps(m: &Model<'_>) -> (Vec<Overlap>, (usize, (u64, String))) {
             if strict.0 > strict.1 {
                 let (from, to) = (strict.1, strict.0);
                 let what = if same_thread {
-                    format!(
-                        "thread {} ran on two cores at once ",
-                        m.runs_name(Some((r.partition, r.thread)))
-                    )
+                    format!("thread {} ran on two cores at once ", m.runs_name(Some((r.partition, r.thread))))
                 } else {
                     format!(
                         "partitions \"{}\" and \"{}\" ran at the same time ",
@@ -644,10 +573,7 @@ fn overlaps(m: &Model<'_>) -> (Vec<Overlap>, (usize, (u64, String))) {
                         m.partition_name(r.partition)
                     )
                 };
-                failing.push(Overlap {
-                    same_thread,
-                    message: format!("{what}{}", describe(from, to)),
-                });
+                failing.push(Overlap { same_thread, message: format!("{what}{}", describe(from, to)) });
             } else {
                 let to = a.end.min(r.end);
                 let from = r.start.max(a.start);

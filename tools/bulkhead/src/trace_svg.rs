@@ -11,10 +11,7 @@ use crate::trace::{Model, Reason, Span};
 use crate::units::fmt_ns_short;
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A "nice" axis step (1, 2 or 5 × 10^k ns) giving about `target` ticks.
@@ -50,9 +47,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
     let (from, to) = span.ticks(m);
     let to = to.max(from + 1);
     let span_ns = m.ticks_to_ns(i128::from(to - from)).max(1) as u64;
-    let from_ns = m
-        .ticks_to_ns(i128::from(from) - i128::from(m.epoch()))
-        .max(0) as u64;
+    let from_ns = m.ticks_to_ns(i128::from(from) - i128::from(m.epoch())).max(0) as u64;
 
     let left = 96.0;
     let right = 24.0;
@@ -107,9 +102,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
     let windows = m.planned_windows(from, to);
     for &(a, b, owner, key) in &windows {
         let (x0, x1) = (x(a), x(b));
-        let fill = owner.map_or("url(#spare)".to_string(), |p| {
-            partition_colour(p).to_string()
-        });
+        let fill = owner.map_or("url(#spare)".to_string(), |p| partition_colour(p).to_string());
         let _ = writeln!(
             o,
             r##"<rect x="{x0:.2}" y="{band_y}" width="{:.2}" height="{windows_h}" fill="{fill}" fill-opacity="{}" stroke="#ffffff" stroke-width="1"><title>{} window {}: [{a}, {b}) ticks</title></rect>"##,
@@ -118,15 +111,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
             esc(&m.owner_name(owner)),
             m.fmt_key(key)
         );
-        label(
-            &mut o,
-            x0,
-            x1,
-            band_y + windows_h / 2.0 + 4.0,
-            &m.owner_name(owner),
-            "#222",
-            12.0,
-        );
+        label(&mut o, x0, x1, band_y + windows_h / 2.0 + 4.0, &m.owner_name(owner), "#222", 12.0);
     }
 
     // Lanes.
@@ -191,11 +176,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
                 // on first: outline it in red.
                 let outside = pr.key.is_none_or(|k| m.entry(k).owner != Some(p));
                 let (stroke, stroke_w, tip) = if outside {
-                    (
-                        "#d62728",
-                        2.5,
-                        format!("{tip}; OUTSIDE its partition's window"),
-                    )
+                    ("#d62728", 2.5, format!("{tip}; OUTSIDE its partition's window"))
                 } else if w < 6.0 {
                     // A white edge would hide a sliver's colour.
                     ("none", 0.0, tip)
@@ -210,15 +191,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
                     if w < 6.0 { 0 } else { 3 },
                     esc(&tip)
                 );
-                label(
-                    &mut o,
-                    x0,
-                    x1,
-                    y + lane_h / 2.0 + 5.0,
-                    &spec.threads[t].name,
-                    "#ffffff",
-                    13.0,
-                );
+                label(&mut o, x0, x1, y + lane_h / 2.0 + 5.0, &spec.threads[t].name, "#ffffff", 13.0);
             } else {
                 let _ = writeln!(
                     o,
@@ -259,11 +232,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
             band_y + windows_h,
             if frame_start { "0.6" } else { "0.35" },
             if frame_start { "1.2" } else { "0.8" },
-            if frame_start {
-                ""
-            } else {
-                r#" stroke-dasharray="2 3""#
-            }
+            if frame_start { "" } else { r#" stroke-dasharray="2 3""# }
         );
         let _ = writeln!(
             o,
@@ -285,21 +254,13 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
 
     // Time axis, since the epoch.
     let axis_y = plot_bottom + 8.0;
-    let _ = writeln!(
-        o,
-        r##"<line x1="{left}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="#333"/>"##,
-        left + plot_w
-    );
+    let _ = writeln!(o, r##"<line x1="{left}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="#333"/>"##, left + plot_w);
     let step = axis_step(span_ns, 10);
     let xn = |ns: u64| left + plot_w * ((ns - from_ns) as f64 / span_ns as f64);
     let mut t = from_ns.div_ceil(step) * step;
     while t <= from_ns + span_ns {
         let tx = xn(t);
-        let _ = writeln!(
-            o,
-            r##"<line x1="{tx:.2}" y1="{axis_y}" x2="{tx:.2}" y2="{}" stroke="#333"/>"##,
-            axis_y + 5.0
-        );
+        let _ = writeln!(o, r##"<line x1="{tx:.2}" y1="{axis_y}" x2="{tx:.2}" y2="{}" stroke="#333"/>"##, axis_y + 5.0);
         let _ = writeln!(
             o,
             r##"<text x="{tx:.2}" y="{}" font-size="11" text-anchor="middle" fill="#333">{}</text>"##,
@@ -321,11 +282,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
         .iter()
         .enumerate()
         .map(|(id, p)| {
-            let tag = if p.system {
-                format!("{} (system)", p.name)
-            } else {
-                p.name.clone()
-            };
+            let tag = if p.system { format!("{} (system)", p.name) } else { p.name.clone() };
             (tag, partition_colour(id).to_string(), "1")
         })
         .collect();
@@ -340,12 +297,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
         let lx = left + col * (plot_w / 4.0);
         let ly = legend_y + row * 24.0;
         if fill == "missed" {
-            let _ = writeln!(
-                o,
-                r##"<path d="M{},{} l-6,-10 h12 z" fill="#d62728"/>"##,
-                lx + 8.0,
-                ly + 13.0
-            );
+            let _ = writeln!(o, r##"<path d="M{},{} l-6,-10 h12 z" fill="#d62728"/>"##, lx + 8.0, ly + 13.0);
         } else {
             let _ = writeln!(
                 o,

@@ -15,36 +15,18 @@ pub struct UnitError {
     pub hint: String,
 }
 
-const DURATION_UNITS: &[(&str, u64)] = &[
-    ("ns", 1),
-    ("us", 1_000),
-    ("µs", 1_000),
-    ("ms", 1_000_000),
-    ("s", 1_000_000_000),
-];
+const DURATION_UNITS: &[(&str, u64)] =
+    &[("ns", 1), ("us", 1_000), ("µs", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000)];
 
-const SIZE_UNITS: &[(&str, u64)] = &[
-    ("B", 1),
-    ("KiB", 1 << 10),
-    ("MiB", 1 << 20),
-    ("GiB", 1 << 30),
-];
+const SIZE_UNITS: &[(&str, u64)] = &[("B", 1), ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)];
 
 fn split(text: &str) -> (&str, &str) {
     let text = text.trim();
-    let digits = text
-        .char_indices()
-        .find(|&(_, c)| !(c.is_ascii_digit() || c == '_'))
-        .map_or(text.len(), |(i, _)| i);
+    let digits = text.char_indices().find(|&(_, c)| !(c.is_ascii_digit() || c == '_')).map_or(text.len(), |(i, _)| i);
     (&text[..digits], text[digits..].trim_start())
 }
 
-fn parse_with(
-    text: &str,
-    what: &str,
-    units: &[(&str, u64)],
-    example: &str,
-) -> Result<u64, UnitError> {
+fn parse_with(text: &str, what: &str, units: &[(&str, u64)], example: &str) -> Result<u64, UnitError> {
     let (number, unit) = split(text);
     let names: Vec<&str> = units.iter().map(|u| u.0).filter(|u| *u != "µs").collect();
     if number.is_empty() || number.starts_with('_') {
@@ -60,20 +42,13 @@ fn parse_with(
     if unit.is_empty() {
         return Err(UnitError {
             message: format!("{what} {text:?} has no unit"),
-            hint: format!(
-                "write the unit, e.g. \"{number}{}\" ({})",
-                units[units.len() / 2].0,
-                names.join(", ")
-            ),
+            hint: format!("write the unit, e.g. \"{number}{}\" ({})", units[units.len() / 2].0, names.join(", ")),
         });
     }
     if unit.starts_with('.') {
         return Err(UnitError {
             message: format!("{what} {text:?} is not a whole number"),
-            hint: format!(
-                "use a smaller unit to write a whole number ({})",
-                names.join(", ")
-            ),
+            hint: format!("use a smaller unit to write a whole number ({})", names.join(", ")),
         });
     }
     let Some(&(_, scale)) = units.iter().find(|u| u.0 == unit) else {
@@ -89,16 +64,10 @@ fn parse_with(
             _ => None,
         };
         let hint = match suggestion {
-            Some(s) => format!(
-                "did you mean \"{number}{s}\"? units are {}",
-                names.join(", ")
-            ),
+            Some(s) => format!("did you mean \"{number}{s}\"? units are {}", names.join(", ")),
             None => format!("units are {}", names.join(", ")),
         };
-        return Err(UnitError {
-            message: format!("{what} {text:?} has unknown unit {unit:?}"),
-            hint,
-        });
+        return Err(UnitError { message: format!("{what} {text:?} has unknown unit {unit:?}"), hint });
     };
     value.checked_mul(scale).ok_or_else(|| UnitError {
         message: format!("{what} {text:?} overflows 64 bits"),
@@ -164,24 +133,9 @@ mod tests {
         assert_eq!(parse_duration("1s"), Ok(1_000_000_000));
         assert_eq!(parse_duration("1_000us"), Ok(1_000_000));
         assert_eq!(parse_duration("3 ms"), Ok(3_000_000));
-        assert!(
-            parse_duration("20")
-                .unwrap_err()
-                .message
-                .contains("no unit")
-        );
-        assert!(
-            parse_duration("1.5ms")
-                .unwrap_err()
-                .message
-                .contains("whole number")
-        );
-        assert!(
-            parse_duration("5min")
-                .unwrap_err()
-                .message
-                .contains("unknown unit")
-        );
+        assert!(parse_duration("20").unwrap_err().message.contains("no unit"));
+        assert!(parse_duration("1.5ms").unwrap_err().message.contains("whole number"));
+        assert!(parse_duration("5min").unwrap_err().message.contains("unknown unit"));
         assert!(parse_duration("ms").is_err());
         assert!(parse_duration("99999999999999999999s").is_err());
         assert!(parse_duration("99999999999s").is_err());

@@ -27,36 +27,24 @@ fn bad_descriptions_match_their_expected_messages() {
     let mut failures = Vec::new();
     for case in &cases {
         let name = case.file_name().unwrap().to_str().unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
-            .arg("check")
-            .arg(name)
-            .current_dir(&dir)
-            .output()
-            .unwrap();
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_bulkhead")).arg("check").arg(name).current_dir(&dir).output().unwrap();
         let stderr = String::from_utf8(out.stderr).unwrap();
         let expected_path = case.with_extension("expected");
         if bless {
             std::fs::write(&expected_path, &stderr).unwrap();
             continue;
         }
-        let expected = std::fs::read_to_string(&expected_path)
-            .unwrap_or_else(|_| panic!("{} has no .expected file", name));
+        let expected =
+            std::fs::read_to_string(&expected_path).unwrap_or_else(|_| panic!("{} has no .expected file", name));
         if stderr != expected {
-            failures.push(format!(
-                "{name}: output differs\n--- expected\n{expected}--- actual\n{stderr}"
-            ));
+            failures.push(format!("{name}: output differs\n--- expected\n{expected}--- actual\n{stderr}"));
             continue;
         }
-        let clean = expected
-            .lines()
-            .last()
-            .is_some_and(|l| l.contains(": 0 errors"));
+        let clean = expected.lines().last().is_some_and(|l| l.contains(": 0 errors"));
         let want = if clean { 0 } else { 1 };
         if out.status.code() != Some(want) {
-            failures.push(format!(
-                "{name}: exit status {:?}, expected {want}",
-                out.status.code()
-            ));
+            failures.push(format!("{name}: exit status {:?}, expected {want}", out.status.code()));
         }
         if !clean && !expected.contains(": error: ") {
             failures.push(format!("{name}: reports errors but shows none"));
@@ -70,11 +58,7 @@ fn every_expected_file_has_a_description() {
     for entry in std::fs::read_dir(bad_dir()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "expected") {
-            assert!(
-                path.with_extension("toml").exists(),
-                "{} is orphaned",
-                path.display()
-            );
+            assert!(path.with_extension("toml").exists(), "{} is orphaned", path.display());
         }
     }
 }

@@ -84,10 +84,7 @@ fn check_never_panics_on_mutated_descriptions() {
             total += 1;
             if checked.system.is_none() {
                 rejected += 1;
-                assert!(
-                    checked.diags.errors() > 0,
-                    "rejected without an error:\n{variant}"
-                );
+                assert!(checked.diags.errors() > 0, "rejected without an error:\n{variant}");
             }
             // Rendering must not panic either (line/column of every span),
             // and the checks must catch everything the kernel's parser
@@ -97,8 +94,5 @@ fn check_never_panics_on_mutated_descriptions() {
         }
     }
     // The mutations must actually exercise the error paths.
-    assert!(
-        rejected > total / 3,
-        "only {rejected} of {total} variants rejected"
-    );
+    assert!(rejected > total / 3, "only {rejected} of {total} variants rejected");
 }

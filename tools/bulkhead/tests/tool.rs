@@ -17,11 +17,7 @@ fn root() -> PathBuf {
 }
 
 fn bulkhead(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulkhead"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_bulkhead")).args(args).current_dir(dir).output().unwrap()
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -47,33 +43,15 @@ fn show_prints_windows_and_core_tables() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     // The kernel's placement of each thread.
-    assert!(
-        text.contains("lane_a {0} -> 0, lane_b {1} -> 1, voter {3} -> 3"),
-        "{text}"
-    );
+    assert!(text.contains("lane_a {0} -> 0, lane_b {1} -> 1, voter {3} -> 3"), "{text}");
     // Windows at absolute offsets.
-    assert!(
-        text.contains("schedule \"nominal\" (initial): major frame 10ms"),
-        "{text}"
-    );
-    assert!(
-        text.contains("  3          7500us        9ms     1500us  supervisor"),
-        "{text}"
-    );
+    assert!(text.contains("schedule \"nominal\" (initial): major frame 10ms"), "{text}");
+    assert!(text.contains("  3          7500us        9ms     1500us  supervisor"), "{text}");
     // Per-core tables from bulkhead-sched: the lockstep threads on 0, 1, 3;
     // core 2 idles in the lockstep window.
-    assert!(
-        text.contains("      0..5ms               lockstep.lane_b"),
-        "{text}"
-    );
-    assert!(
-        text.contains("      0..5ms               idle (lockstep has no thread here)"),
-        "{text}"
-    );
-    assert!(
-        text.contains("schedule \"degraded\": major frame 10ms"),
-        "{text}"
-    );
+    assert!(text.contains("      0..5ms               lockstep.lane_b"), "{text}");
+    assert!(text.contains("      0..5ms               idle (lockstep has no thread here)"), "{text}");
+    assert!(text.contains("schedule \"degraded\": major frame 10ms"), "{text}");
 }
 
 #[test]
@@ -81,46 +59,27 @@ fn show_svg_is_valid_xml_with_a_lane_per_core_and_a_legend() {
     let dir = scratch("svg");
     for (desc, schedule) in [("demo.toml", None), ("lockstep.toml", Some("degraded"))] {
         let svg = dir.join(desc.replace(".toml", ".svg"));
-        let mut args = vec![
-            "show".to_string(),
-            format!("partitions/{desc}"),
-            "--svg".into(),
-            svg.display().to_string(),
-        ];
+        let mut args =
+            vec!["show".to_string(), format!("partitions/{desc}"), "--svg".into(), svg.display().to_string()];
         if let Some(s) = schedule {
             args.extend(["--schedule".into(), s.into()]);
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = bulkhead(&args, &root());
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = std::fs::read_to_string(&svg).unwrap();
         let doc = roxmltree::Document::parse(&text).expect("show --svg writes well-formed XML");
         assert_eq!(doc.root_element().tag_name().name(), "svg");
-        let texts: Vec<&str> = doc
-            .descendants()
-            .filter(|n| n.has_tag_name("text"))
-            .filter_map(|n| n.text())
-            .collect();
+        let texts: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
         for core in 0..4 {
-            assert!(
-                texts.contains(&format!("core {core}").as_str()),
-                "no lane for core {core}"
-            );
+            assert!(texts.contains(&format!("core {core}").as_str()), "no lane for core {core}");
         }
         assert!(texts.contains(&"spare"));
         assert!(texts.iter().any(|t| t.contains("time in major frame")));
     }
     let demo = std::fs::read_to_string(dir.join("demo.svg")).unwrap();
     let doc = roxmltree::Document::parse(&demo).unwrap();
-    let texts: Vec<&str> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("text"))
-        .filter_map(|n| n.text())
-        .collect();
+    let texts: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
     for label in ["worker0", "worker3", "monitor (system)", "hello", "20ms"] {
         assert!(texts.contains(&label), "demo.svg lacks {label:?}");
     }
@@ -130,17 +89,8 @@ fn show_svg_is_valid_xml_with_a_lane_per_core_and_a_legend() {
 fn show_refuses_an_unknown_schedule() {
     let dir = scratch("svg-unknown");
     let svg = dir.join("x.svg");
-    let out = bulkhead(
-        &[
-            "show",
-            "partitions/demo.toml",
-            "--svg",
-            svg.to_str().unwrap(),
-            "--schedule",
-            "nope",
-        ],
-        &root(),
-    );
+    let out =
+        bulkhead(&["show", "partitions/demo.toml", "--svg", svg.to_str().unwrap(), "--schedule", "nope"], &root());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no schedule \"nope\"; schedules: main"));
 }
@@ -167,13 +117,7 @@ fn tiny_elf(vaddr: u64, code: &[u8], data: &[u8], bss: u64) -> Vec<u8> {
     let data_vaddr = vaddr + 0x1000;
     for (off, addr, len, mem, flags) in [
         (code_off, vaddr, code.len(), code.len() as u64, PF_R | PF_X),
-        (
-            data_off,
-            data_vaddr,
-            data.len(),
-            data.len() as u64 + bss,
-            PF_R | PF_W,
-        ),
+        (data_off, data_vaddr, data.len(), data.len() as u64 + bss, PF_R | PF_W),
     ] {
         w.write_program_header(&ProgramHeader {
             p_type: PT_LOAD,
@@ -204,12 +148,7 @@ fn demo_with_elves(dir: &Path) {
     std::fs::create_dir_all(dir.join("elf")).unwrap();
     for (i, name) in ["hello", "multicore", "monitor"].iter().enumerate() {
         let code: Vec<u8> = (0..(100 + i * 50)).map(|b| (b as u8) ^ (i as u8)).collect();
-        let elf = tiny_elf(
-            bulkhead::layout::PARTITION_IPA_BASE,
-            &code,
-            name.as_bytes(),
-            0x800,
-        );
+        let elf = tiny_elf(bulkhead::layout::PARTITION_IPA_BASE, &code, name.as_bytes(), 0x800);
         std::fs::write(dir.join("elf").join(format!("{name}.elf")), elf).unwrap();
     }
 }
@@ -219,11 +158,7 @@ fn pack_round_trips_through_the_kernel_parser() {
     let dir = scratch("pack");
     demo_with_elves(&dir);
     let out = bulkhead(&["pack", "demo.toml", "--out", "system.img"], &dir);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let bytes = std::fs::read(dir.join("system.img")).unwrap();
     let image = SystemImage::parse(&bytes).expect("the kernel's parser accepts pack's output");
 
@@ -240,21 +175,14 @@ fn pack_round_trips_through_the_kernel_parser() {
     assert_eq!(segments.len(), 2);
     assert_eq!(segments[0].load_offset, 0);
     assert_eq!(segments[0].data.len(), 200);
-    assert!(
-        segments[0]
-            .flags
-            .contains(SegmentFlags::READ | SegmentFlags::EXECUTE)
-    );
+    assert!(segments[0].flags.contains(SegmentFlags::READ | SegmentFlags::EXECUTE));
     assert_eq!(segments[1].load_offset, 0x1000);
     assert_eq!(segments[1].data, b"monitor");
     assert_eq!(segments[1].mem_size, 7 + 0x800);
     assert!(segments[1].flags.contains(SegmentFlags::WRITE));
 
     let (_, initial) = image.initial_schedule();
-    let windows: Vec<_> = initial
-        .windows()
-        .map(|w| (w.offset_ns, w.duration_ns, w.owner))
-        .collect();
+    let windows: Vec<_> = initial.windows().map(|w| (w.offset_ns, w.duration_ns, w.owner)).collect();
     assert_eq!(
         windows,
         [
@@ -268,10 +196,7 @@ fn pack_round_trips_through_the_kernel_parser() {
     assert_eq!(workers, [1, 2, 4, 8]);
     let results = image.channels().find(|c| c.name == "results").unwrap();
     assert_eq!(results.source().unwrap().name, "results");
-    assert_eq!(
-        image.health_action(ErrorKind::Stage2Abort),
-        HealthAction::RestartPartition
-    );
+    assert_eq!(image.health_action(ErrorKind::Stage2Abort), HealthAction::RestartPartition);
 
     let report = std::fs::read_to_string(dir.join("system.img.report.txt")).unwrap();
     for needle in [
@@ -282,10 +207,7 @@ fn pack_round_trips_through_the_kernel_parser() {
         "results: queuing, depth 16, 128B messages, multicore.results -> monitor.results",
         "stage2_abort           restart_partition",
     ] {
-        assert!(
-            report.contains(needle),
-            "report lacks {needle:?}:\n{report}"
-        );
+        assert!(report.contains(needle), "report lacks {needle:?}:\n{report}");
     }
 }
 
@@ -295,36 +217,15 @@ fn pack_with_kernel_pads_to_4k_and_appends_the_image() {
     demo_with_elves(&dir);
     let kernel: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(dir.join("kernel.bin"), &kernel).unwrap();
-    let out = bulkhead(
-        &[
-            "pack",
-            "demo.toml",
-            "--out",
-            "kernel8.img",
-            "--kernel",
-            "kernel.bin",
-        ],
-        &dir,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = bulkhead(&["pack", "demo.toml", "--out", "kernel8.img", "--kernel", "kernel.bin"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let bytes = std::fs::read(dir.join("kernel8.img")).unwrap();
     assert_eq!(&bytes[..kernel.len()], &kernel[..]);
-    assert!(
-        bytes[kernel.len()..KERNEL_ALIGN * 2]
-            .iter()
-            .all(|&b| b == 0)
-    );
+    assert!(bytes[kernel.len()..KERNEL_ALIGN * 2].iter().all(|&b| b == 0));
     let image = SystemImage::parse(&bytes[KERNEL_ALIGN * 2..]).unwrap();
     assert_eq!(image.bytes().len(), bytes.len() - KERNEL_ALIGN * 2);
     let report = std::fs::read_to_string(dir.join("kernel8.img.report.txt")).unwrap();
-    assert!(
-        report.contains("kernel 5000 bytes at 0, padding to 0x2000"),
-        "{report}"
-    );
+    assert!(report.contains("kernel 5000 bytes at 0, padding to 0x2000"), "{report}");
 }
 
 #[test]
@@ -333,18 +234,11 @@ fn pack_names_every_partition_whose_image_is_missing_or_misplaced() {
     demo_with_elves(&dir);
     std::fs::remove_file(dir.join("elf/hello.elf")).unwrap();
     // Linked for the wrong address: outside the partition's memory.
-    std::fs::write(
-        dir.join("elf/monitor.elf"),
-        tiny_elf(0x8_0000, &[0; 16], &[], 0),
-    )
-    .unwrap();
+    std::fs::write(dir.join("elf/monitor.elf"), tiny_elf(0x8_0000, &[0; 16], &[], 0)).unwrap();
     let out = bulkhead(&["pack", "demo.toml", "--out", "system.img"], &dir);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        stderr.contains("error: partition \"hello\": image ./elf/hello.elf is not built"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("error: partition \"hello\": image ./elf/hello.elf is not built"), "{stderr}");
     assert!(
         stderr.contains("error: partition \"monitor\": ./elf/monitor.elf has a segment at 0x80000..0x80010, outside its memory 0x40000000..0x40200000 (2MiB)"),
         "{stderr}"
@@ -359,9 +253,6 @@ fn pack_refuses_a_description_with_errors() {
     std::fs::write(dir.join("bad.toml"), "[module]\nname = \"x\"\n").unwrap();
     let out = bulkhead(&["pack", "bad.toml", "--out", "system.img"], &dir);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("bad.toml:1:1: error: module \"x\" has no `board`")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml:1:1: error: module \"x\" has no `board`"));
     assert!(!dir.join("system.img").exists());
 }

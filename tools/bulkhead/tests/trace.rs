@@ -19,11 +19,7 @@ fn root() -> PathBuf {
 }
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/trace")
-        .join(name)
-        .display()
-        .to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/trace").join(name).display().to_string()
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -34,11 +30,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn bulkhead(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulkhead"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_bulkhead")).args(args).current_dir(root()).output().unwrap()
 }
 
 /// One simulated run.
@@ -59,38 +51,18 @@ fn simulate(sim: &Sim, late: impl Fn(usize, u64, u16) -> u64) -> (String, Vec<Ve
     let schedules = inputs.schedules();
     let plan = inputs.plan(&schedules).unwrap();
     let freq = Frequency::from_hz(sim.hz).unwrap();
-    let initial = sys
-        .spec
-        .schedules
-        .iter()
-        .position(|s| s.initial)
-        .unwrap_or(0);
-    let mut timeline = ModuleTimeline::new(
-        &plan,
-        freq,
-        ScheduleId(initial as u8),
-        Epoch::new(Ticks(EPOCH)),
-    )
-    .unwrap();
+    let initial = sys.spec.schedules.iter().position(|s| s.initial).unwrap_or(0);
+    let mut timeline = ModuleTimeline::new(&plan, freq, ScheduleId(initial as u8), Epoch::new(Ticks(EPOCH))).unwrap();
     if let Some((to, frame)) = sim.switch {
         let major = sys.spec.schedules[initial].major_frame_ns;
         let at = Epoch::new(Ticks(EPOCH))
-            .boundary(
-                freq,
-                bulkhead_sched::Nanos(major),
-                frame,
-                bulkhead_sched::Nanos(major / 2),
-            )
+            .boundary(freq, bulkhead_sched::Nanos(major), frame, bulkhead_sched::Nanos(major / 2))
             .unwrap();
-        timeline
-            .request_switch(&plan, ScheduleId(to as u8), at)
-            .unwrap();
+        timeline.request_switch(&plan, ScheduleId(to as u8), at).unwrap();
     }
     let cores = sys.spec.module.core_count as usize;
-    let header = format!(
-        "trace: begin {} freq={} epoch={EPOCH} cores={cores} schedule={initial}",
-        sys.spec.module.name, sim.hz
-    );
+    let header =
+        format!("trace: begin {} freq={} epoch={EPOCH} cores={cores} schedule={initial}", sys.spec.module.name, sim.hz);
     let mut per_core = Vec::new();
     for c in 0..cores {
         let mut s = CoreScheduler::new(&plan, &timeline, CoreId(c as u8)).unwrap();
@@ -127,15 +99,8 @@ fn simulate(sim: &Sim, late: impl Fn(usize, u64, u16) -> u64) -> (String, Vec<Ve
                 }
                 None => "- -".into(),
             };
-            let reason = if d.events.missed_boundary.is_some() {
-                "missed"
-            } else {
-                "boundary"
-            };
-            lines.push(format!(
-                "trace: {c} {} {}/{}/{} {runs} {reason}",
-                at.0, w.schedule.0, w.frame, w.entry
-            ));
+            let reason = if d.events.missed_boundary.is_some() { "missed" } else { "boundary" };
+            lines.push(format!("trace: {c} {} {}/{}/{} {runs} {reason}", at.0, w.schedule.0, w.frame, w.entry));
             next = d.next_deadline;
         }
         per_core.push(lines);
@@ -146,9 +111,7 @@ fn simulate(sim: &Sim, late: impl Fn(usize, u64, u16) -> u64) -> (String, Vec<Ve
 /// Interleave the cores' lines in chunks (as each core flushes its ring in
 /// its idle time), with boot banner and partition output among them.
 fn interleave(header: &str, per_core: &[Vec<String>]) -> String {
-    let mut out = String::from(
-        "Bulkhead 0.1.0 (traced) on raspi4b, EL2\nmodule lockstep: 3 partitions, 5 threads\n",
-    );
+    let mut out = String::from("Bulkhead 0.1.0 (traced) on raspi4b, EL2\nmodule lockstep: 3 partitions, 5 threads\n");
     out.push_str(header);
     out.push('\n');
     let mut pos = vec![0usize; per_core.len()];
@@ -184,15 +147,7 @@ fn interleave(header: &str, per_core: &[Vec<String>]) -> String {
 }
 
 fn lockstep() -> Sim {
-    Sim {
-        desc: root()
-            .join("partitions/lockstep.toml")
-            .display()
-            .to_string(),
-        hz: QEMU_HZ,
-        frames: 1000,
-        switch: None,
-    }
+    Sim { desc: root().join("partitions/lockstep.toml").display().to_string(), hz: QEMU_HZ, frames: 1000, switch: None }
 }
 
 fn write_log(dir: &Path, text: &str) -> String {
@@ -205,11 +160,7 @@ fn run_check(log: &str, extra: &[&str]) -> (bool, String, String) {
     let mut args = vec!["trace", "partitions/lockstep.toml", log, "--check"];
     args.extend_from_slice(extra);
     let out = bulkhead(&args);
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    (out.status.success(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
 #[test]
@@ -217,10 +168,7 @@ fn perfect_lockstep_run_passes_with_exact_stats() {
     let dir = scratch("trace-perfect");
     let (header, per_core) = simulate(&lockstep(), |_, _, _| 0);
     let log = write_log(&dir, &interleave(&header, &per_core));
-    let (ok, out, err) = run_check(
-        &log,
-        &["--max-lateness-ticks", "0", "--max-skew-ticks", "0"],
-    );
+    let (ok, out, err) = run_check(&log, &["--max-lateness-ticks", "0", "--max-skew-ticks", "0"]);
     assert!(ok, "{out}\n{err}");
     // 1000 frames of 5 entries (4 windows and the trailing spare time).
     for core in 0..4 {
@@ -231,19 +179,11 @@ fn perfect_lockstep_run_passes_with_exact_stats() {
             "{out}"
         );
     }
-    assert!(
-        out.contains("\nskew: 5000 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)\n"),
-        "{out}"
-    );
+    assert!(out.contains("\nskew: 5000 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)\n"), "{out}");
     assert!(out.contains("\nmissed: 0 records\n"), "{out}");
     assert!(out.ends_with("\ncheck: ok\n"), "{out}");
     // The timelines: core 1 runs lane_b from the epoch for 5 ms, then idles.
-    assert!(
-        out.contains(
-            "[     1250000,      1562500)         0.000 ..     5000.000 us  lockstep:lane_b"
-        ),
-        "{out}"
-    );
+    assert!(out.contains("[     1250000,      1562500)         0.000 ..     5000.000 us  lockstep:lane_b"), "{out}");
     assert!(out.contains("log: "), "{out}");
     // Boundaries of the shown frames, with every core's lateness.
     assert!(
@@ -255,64 +195,42 @@ fn perfect_lockstep_run_passes_with_exact_stats() {
 #[test]
 fn a_late_boundary_is_measured_exactly_and_bounded() {
     let dir = scratch("trace-late");
-    let (header, per_core) = simulate(&lockstep(), |c, f, e| {
-        u64::from(c == 1 && f == 500 && e == 1) * 37
-    });
+    let (header, per_core) = simulate(&lockstep(), |c, f, e| u64::from(c == 1 && f == 500 && e == 1) * 37);
     let log = write_log(&dir, &interleave(&header, &per_core));
     let (ok, out, _) = run_check(&log, &[]);
-    assert!(
-        ok,
-        "without a bound, lateness is reported, not failed: {out}"
-    );
+    assert!(ok, "without a bound, lateness is reported, not failed: {out}");
+    assert!(out.contains("lateness core 1: 5000 boundaries, median 0 ticks (0 ns), max 37 ticks (592 ns)\n"), "{out}");
+    assert!(out.contains("lateness core 0: 5000 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)\n"));
+    assert!(out.contains("skew: 5000 boundaries, median 0 ticks (0 ns), max 37 ticks (592 ns)\n"), "{out}");
+    // The lane_b thread kept core 1 into control's window: a late-switch
+    // overlap, which is that lateness.
+    assert!(out.contains("late-switch overlaps: 1, longest 37 ticks (592 ns)"), "{out}");
+
+    let (ok, out, _) = run_check(&log, &["--max-lateness-ticks", "36", "--max-skew-ticks", "40"]);
+    assert!(!ok);
     assert!(
         out.contains(
-            "lateness core 1: 5000 boundaries, median 0 ticks (0 ns), max 37 ticks (592 ns)\n"
+            "FAIL lateness: core 1 switched to window 0/500/1 (control) at 314062537 ticks (+5005000.592 us, line "
         ),
         "{out}"
     );
-    assert!(
-        out.contains(
-            "lateness core 0: 5000 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)\n"
-        )
-    );
-    assert!(
-        out.contains("skew: 5000 boundaries, median 0 ticks (0 ns), max 37 ticks (592 ns)\n"),
-        "{out}"
-    );
-    // The lane_b thread kept core 1 into control's window: a late-switch
-    // overlap, which is that lateness.
-    assert!(
-        out.contains("late-switch overlaps: 1, longest 37 ticks (592 ns)"),
-        "{out}"
-    );
-
-    let (ok, out, _) = run_check(
-        &log,
-        &["--max-lateness-ticks", "36", "--max-skew-ticks", "40"],
-    );
-    assert!(!ok);
-    assert!(
-        out.contains("FAIL lateness: core 1 switched to window 0/500/1 (control) at 314062537 ticks (+5005000.592 us, line "),
-        "{out}"
-    );
-    assert!(
-        out.contains(", 37 ticks (592 ns) after the planned boundary 314062500; bound 36 ticks\n"),
-        "{out}"
-    );
+    assert!(out.contains(", 37 ticks (592 ns) after the planned boundary 314062500; bound 36 ticks\n"), "{out}");
     assert!(out.ends_with("check: FAILED, 1 problem\n"), "{out}");
 
     let (ok, out, _) = run_check(&log, &["--max-skew-ticks", "36"]);
     assert!(!ok);
-    assert!(out.contains("FAIL skew: boundary 0/500/1 (control, planned 314062500): cores switched 37 ticks (592 ns) apart"), "{out}");
+    assert!(
+        out.contains(
+            "FAIL skew: boundary 0/500/1 (control, planned 314062500): cores switched 37 ticks (592 ns) apart"
+        ),
+        "{out}"
+    );
 }
 
 /// Rewrite one core's record of `frame/entry`.
 fn edit(per_core: &mut [Vec<String>], core: usize, window: &str, f: impl Fn(&str) -> String) {
     let needle = format!(" {window} ");
-    let line = per_core[core]
-        .iter_mut()
-        .find(|l| l.contains(&needle))
-        .unwrap();
+    let line = per_core[core].iter_mut().find(|l| l.contains(&needle)).unwrap();
     *line = f(line);
 }
 
@@ -321,9 +239,7 @@ fn two_partitions_at_once_fail_naming_them() {
     let dir = scratch("trace-overlap");
     let (header, mut per_core) = simulate(&lockstep(), |_, _, _| 0);
     // Core 0 keeps running lane_a into control's window of frame 3.
-    edit(&mut per_core, 0, "0/3/1", |l| {
-        l.replace("- - boundary", "0 0 boundary")
-    });
+    edit(&mut per_core, 0, "0/3/1", |l| l.replace("- - boundary", "0 0 boundary"));
     let log = write_log(&dir, &interleave(&header, &per_core));
     let (ok, out, _) = run_check(&log, &[]);
     assert!(!ok, "{out}");
@@ -333,9 +249,7 @@ fn two_partitions_at_once_fail_naming_them() {
     );
     assert!(out.contains("and control:loop on core 2"), "{out}");
     assert!(
-        out.contains(
-            "FAIL outside-window: core 0 ran lockstep:lane_a at 3437500 ticks (+35000.000 us, line "
-        ),
+        out.contains("FAIL outside-window: core 0 ran lockstep:lane_a at 3437500 ticks (+35000.000 us, line "),
         "{out}"
     );
     assert!(out.contains("in window 0/3/1 owned by control"), "{out}");
@@ -346,9 +260,7 @@ fn a_thread_on_the_wrong_core_fails() {
     let dir = scratch("trace-wrong-core");
     let (header, mut per_core) = simulate(&lockstep(), |_, _, _| 0);
     // supervisor.main (thread 4) is placed on core 0; core 2 claims to run it.
-    edit(&mut per_core, 2, "0/7/2", |l| {
-        l.replace("- - boundary", "2 4 boundary")
-    });
+    edit(&mut per_core, 2, "0/7/2", |l| l.replace("- - boundary", "2 4 boundary"));
     let log = write_log(&dir, &interleave(&header, &per_core));
     let (ok, out, _) = run_check(&log, &[]);
     assert!(!ok, "{out}");
@@ -357,10 +269,7 @@ fn a_thread_on_the_wrong_core_fails() {
         "{out}"
     );
     assert!(out.contains("but the plan places it on core 0"), "{out}");
-    assert!(
-        out.contains("FAIL thread-on-two-cores: thread supervisor:main ran on two cores at once"),
-        "{out}"
-    );
+    assert!(out.contains("FAIL thread-on-two-cores: thread supervisor:main ran on two cores at once"), "{out}");
 }
 
 #[test]
@@ -383,18 +292,13 @@ fn a_migration_after_a_reschedule_is_allowed() {
             *l = l.replace("2 4 boundary", "- - boundary");
         }
     }
-    let i = per_core[2]
-        .iter()
-        .position(|l| l.contains(" 0/6/4 "))
-        .unwrap();
+    let i = per_core[2].iter().position(|l| l.contains(" 0/6/4 ")).unwrap();
     per_core[2].insert(i + 1, "trace: 2 5600000 0/6/4 - - resched".into());
     let log = write_log(&dir, &interleave(&header, &per_core));
     let (ok, out, _) = run_check(&log, &[]);
     assert!(ok, "{out}");
     assert!(
-        out.contains(
-            "migration: thread supervisor:main moved from core 0 to core 2 at 6093750 ticks (line "
-        ),
+        out.contains("migration: thread supervisor:main moved from core 0 to core 2 at 6093750 ticks (line "),
         "{out}"
     );
 }
@@ -403,19 +307,13 @@ fn a_migration_after_a_reschedule_is_allowed() {
 fn a_dropped_line_fails() {
     let dir = scratch("trace-dropped");
     let (header, mut per_core) = simulate(&lockstep(), |_, _, _| 0);
-    let i = per_core[1]
-        .iter()
-        .position(|l| l.contains(" 0/40/0 "))
-        .unwrap();
+    let i = per_core[1].iter().position(|l| l.contains(" 0/40/0 ")).unwrap();
     per_core[1].drain(i..i + 12);
     per_core[1].insert(i, "trace: 1 dropped 12".into());
     let log = write_log(&dir, &interleave(&header, &per_core));
     let (ok, out, _) = run_check(&log, &[]);
     assert!(!ok, "{out}");
-    assert!(
-        out.contains("FAIL dropped: core 1 dropped 12 records (line "),
-        "{out}"
-    );
+    assert!(out.contains("FAIL dropped: core 1 dropped 12 records (line "), "{out}");
     assert!(out.ends_with("check: FAILED, 1 problem\n"), "{out}");
     assert!(out.contains("lateness core 1: 4988 boundaries"), "{out}");
 }
@@ -429,10 +327,7 @@ fn a_truncated_last_line_is_ignored() {
     let log = write_log(&dir, &text);
     let (ok, out, err) = run_check(&log, &[]);
     assert!(ok, "{out}\n{err}");
-    assert!(
-        out.contains("note: ignored the unfinished last line"),
-        "{out}"
-    );
+    assert!(out.contains("note: ignored the unfinished last line"), "{out}");
     assert!(out.ends_with("check: ok\n"), "{out}");
 }
 
@@ -442,23 +337,18 @@ fn a_malformed_trace_line_is_an_error_with_its_line_number() {
     let (header, mut per_core) = simulate(&lockstep(), |_, _, _| 0);
     edit(&mut per_core, 3, "0/2/3", |l| l.replace(" 0/2/3 ", " 0/2 "));
     let text = interleave(&header, &per_core);
-    let n = text
-        .lines()
-        .position(|l| l.starts_with("trace: 3 ") && l.contains(" 0/2 "))
-        .unwrap()
-        + 1;
+    let n = text.lines().position(|l| l.starts_with("trace: 3 ") && l.contains(" 0/2 ")).unwrap() + 1;
     let log = write_log(&dir, &text);
     let (ok, out, err) = run_check(&log, &[]);
     assert!(!ok);
     assert!(out.is_empty(), "{out}");
     assert!(
-        err.contains(&format!("error: {log}:{n}: malformed trace line: window \"0/2\" is not <schedule>/<frame>/<entry>")),
+        err.contains(&format!(
+            "error: {log}:{n}: malformed trace line: window \"0/2\" is not <schedule>/<frame>/<entry>"
+        )),
         "{err}"
     );
-    assert!(
-        err.ends_with(&format!("{log}: 1 errors, trace not decoded\n")),
-        "{err}"
-    );
+    assert!(err.ends_with(&format!("{log}: 1 errors, trace not decoded\n")), "{err}");
 }
 
 #[test]
@@ -470,36 +360,15 @@ fn svg_and_json_describe_what_ran() {
     let log = write_log(&dir, &interleave(&header, &per_core));
     let svg = dir.join("run.svg").display().to_string();
     let json = dir.join("run.json").display().to_string();
-    let out = bulkhead(&[
-        "trace",
-        "partitions/lockstep.toml",
-        &log,
-        "--svg",
-        &svg,
-        "--json",
-        &json,
-        "--frames",
-        "3",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = bulkhead(&["trace", "partitions/lockstep.toml", &log, "--svg", &svg, "--json", &json, "--frames", "3"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let text = std::fs::read_to_string(&svg).unwrap();
     let doc = roxmltree::Document::parse(&text).expect("trace --svg writes well-formed XML");
     assert_eq!(doc.root_element().tag_name().name(), "svg");
-    let texts: Vec<&str> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("text"))
-        .filter_map(|n| n.text())
-        .collect();
+    let texts: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
     for core in 0..4 {
-        assert!(
-            texts.contains(&format!("core {core}").as_str()),
-            "{texts:?}"
-        );
+        assert!(texts.contains(&format!("core {core}").as_str()), "{texts:?}");
     }
     for name in ["lockstep", "control", "supervisor (system)"] {
         assert!(texts.contains(&name), "{texts:?}");
@@ -507,8 +376,7 @@ fn svg_and_json_describe_what_ran() {
     // Same colours as `show --svg`: lockstep (id 0) is the first of the palette.
     assert!(text.contains(r##"fill="#4e79a7""##));
 
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let events = v["traceEvents"].as_array().unwrap();
     let complete: Vec<&serde_json::Value> = events.iter().filter(|e| e["ph"] == "X").collect();
     // Per frame: lane_a and main on core 0, lane_b on 1, loop on 2, voter on 3.
@@ -518,11 +386,7 @@ fn svg_and_json_describe_what_ran() {
     assert_eq!(first["pid"], 1);
     assert_eq!(first["ts"].as_f64(), Some(0.016)); // core 1 one tick late at the epoch
     assert_eq!(first["dur"].as_f64(), Some(5000.016)); // and two ticks late at the next boundary
-    assert!(
-        events
-            .iter()
-            .any(|e| e["ph"] == "M" && e["args"]["name"] == "lockstep")
-    );
+    assert!(events.iter().any(|e| e["ph"] == "M" && e["args"]["name"] == "lockstep"));
 }
 
 #[test]
@@ -541,10 +405,7 @@ fn a_schedule_switch_takes_effect_at_a_major_frame_boundary_on_every_core() {
         "{out}"
     );
     // 10 frames of 5 entries, then 20 of 3.
-    assert!(
-        out.contains("lateness core 2: 110 boundaries, median 0 ticks"),
-        "{out}"
-    );
+    assert!(out.contains("lateness core 2: 110 boundaries, median 0 ticks"), "{out}");
 }
 
 #[test]
@@ -552,22 +413,14 @@ fn boundaries_round_up_as_the_kernel_does() {
     // 54 MHz and windows that are no whole number of ticks: a checker that
     // rounded differently would call the punctual switches early or late.
     let dir = scratch("trace-rounding");
-    let sim = Sim {
-        desc: fixture("odd.toml"),
-        hz: 54_000_000,
-        frames: 300,
-        switch: None,
-    };
+    let sim = Sim { desc: fixture("odd.toml"), hz: 54_000_000, frames: 300, switch: None };
     let (header, per_core) = simulate(&sim, |_, _, _| 0);
     let log = write_log(&dir, &interleave(&header, &per_core));
     let desc = fixture("odd.toml");
     let out = bulkhead(&["trace", &desc, &log, "--check", "--max-lateness-ticks", "0"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success(), "{text}");
-    assert!(
-        text.contains("lateness core 0: 900 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)"),
-        "{text}"
-    );
+    assert!(text.contains("lateness core 0: 900 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)"), "{text}");
 }
 
 #[test]
@@ -577,27 +430,14 @@ fn missed_boundaries_are_reported_not_failed_as_lateness() {
     sim.frames = 40;
     // Core 2 wakes 6 ms after frame 20 began: lockstep's and control's
     // boundaries are gone; it resumes in control's window.
-    let (header, per_core) = simulate(&sim, |c, f, e| {
-        u64::from(c == 2 && f == 20 && e == 0) * 375_000
-    });
+    let (header, per_core) = simulate(&sim, |c, f, e| u64::from(c == 2 && f == 20 && e == 0) * 375_000);
     let log = write_log(&dir, &interleave(&header, &per_core));
     let (ok, out, _) = run_check(&log, &["--max-lateness-ticks", "0"]);
     assert!(ok, "{out}");
-    assert!(
-        out.contains("missed: core 2 at 14125000 ticks (+206000.000 us, line "),
-        "{out}"
-    );
-    assert!(
-        out.contains(
-            "): resumed in window 0/20/1 (control), 62500 ticks (1000000 ns) after it began\n"
-        ),
-        "{out}"
-    );
+    assert!(out.contains("missed: core 2 at 14125000 ticks (+206000.000 us, line "), "{out}");
+    assert!(out.contains("): resumed in window 0/20/1 (control), 62500 ticks (1000000 ns) after it began\n"), "{out}");
     assert!(out.contains("\nmissed: 1 records\n"), "{out}");
-    assert!(
-        out.contains("lateness core 2: 198 boundaries, median 0 ticks"),
-        "{out}"
-    );
+    assert!(out.contains("lateness core 2: 198 boundaries, median 0 ticks"), "{out}");
 }
 
 #[test]
@@ -605,14 +445,8 @@ fn logs_that_do_not_decode_say_where() {
     let dir = scratch("trace-bad-logs");
     let cases: &[(&str, &str)] = &[
         ("boot\n", "no `trace: begin` line"),
-        (
-            "trace: 0 5 -/-/- - - resched\n",
-            ":1: trace record before the `trace: begin` line",
-        ),
-        (
-            "trace: begin lockstep freq=62500000 epoch=100 cores=4\n",
-            ":1: malformed trace header: no schedule=",
-        ),
+        ("trace: 0 5 -/-/- - - resched\n", ":1: trace record before the `trace: begin` line"),
+        ("trace: begin lockstep freq=62500000 epoch=100 cores=4\n", ":1: malformed trace header: no schedule="),
         (
             "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\nx\ntrace: 6 200 0/0/0 - - boundary\n",
             ":3: trace line for core 6, but the header says the module has 4 cores",
@@ -662,20 +496,17 @@ fn a_real_qemu_log_decodes_and_checks() {
         "missed: 0 records",
         "check: ok",
     ];
-    assert!(
-        out.ends_with(&format!("\n{}\n", expected.join("\n"))),
-        "{out}"
-    );
+    assert!(out.ends_with(&format!("\n{}\n", expected.join("\n"))), "{out}");
     // Threads wait early in their windows: core 0 runs lane_a for 49.760 us.
+    assert!(out.contains("[     4045611,      4048721)         0.112 ..       49.872 us  lockstep:lane_a"), "{out}");
+    let (ok, out, _) = run_check(&log, &["--max-skew-ticks", "1000"]);
+    assert!(!ok);
     assert!(
         out.contains(
-            "[     4045611,      4048721)         0.112 ..       49.872 us  lockstep:lane_a"
+            "FAIL skew: boundary 0/0/0 (lockstep, planned 4045604): cores switched 1481 ticks (23696 ns) apart: "
         ),
         "{out}"
     );
-    let (ok, out, _) = run_check(&log, &["--max-skew-ticks", "1000"]);
-    assert!(!ok);
-    assert!(out.contains("FAIL skew: boundary 0/0/0 (lockstep, planned 4045604): cores switched 1481 ticks (23696 ns) apart: "), "{out}");
 }
 
 #[test]
@@ -691,6 +522,9 @@ fn a_real_missed_boundary_is_reported_as_missed() {
         text.contains("\nmissed: core 2 at 9502910 ticks (+77005.888 us, line 147): resumed in window 0/3/3 (monitor), 187868 ticks (3005888 ns) after it began\n"),
         "{text}"
     );
-    assert!(text.contains("\nlateness core 2: 25 boundaries, median 401 ticks (6416 ns), max 1253 ticks (20048 ns)\n"), "{text}");
+    assert!(
+        text.contains("\nlateness core 2: 25 boundaries, median 401 ticks (6416 ns), max 1253 ticks (20048 ns)\n"),
+        "{text}"
+    );
     assert!(text.ends_with("\nmissed: 1 records\ncheck: ok\n"), "{text}");
 }

@@ -15,7 +15,12 @@ use std::time::Duration;
 
 fn boot(images: &[Image], name: &str, expect: &[Expect], ending: &Ending) -> Result<Captured, String> {
     let image = images.iter().find(|i| i.name == name).ok_or_else(|| format!("benchmark image {name} not built"))?;
-    let run = Run { image: &image.raw, semihosting: matches!(ending, Ending::Exit(_)), icount: true, timeout: Duration::from_secs(300) };
+    let run = Run {
+        image: &image.raw,
+        semihosting: matches!(ending, Ending::Exit(_)),
+        icount: true,
+        timeout: Duration::from_secs(300),
+    };
     qemu::run(&run, expect, ending)
 }
 
@@ -66,9 +71,14 @@ pub fn run() -> Result<(), String> {
                 table.push(("context save/restore floor (hand-written EL1 GPR/ELR/SPSR)".into(), v.to_string()));
             }
             ["switch path", "core 0", v, ratio] => {
-                table.push(("partition switch path, 1-core module, core 0 (timer interrupt to eret)".into(), format!("{v}; {ratio}")));
+                table.push((
+                    "partition switch path, 1-core module, core 0 (timer interrupt to eret)".into(),
+                    format!("{v}; {ratio}"),
+                ));
             }
-            ["null hypercall", v] => table.push(("null hypercall round trip (AbiVersion, from EL1)".into(), v.to_string())),
+            ["null hypercall", v] => {
+                table.push(("null hypercall round trip (AbiVersion, from EL1)".into(), v.to_string()))
+            }
             _ => {}
         }
     }
@@ -81,7 +91,12 @@ pub fn run() -> Result<(), String> {
     for row in rows(&four) {
         let cells: Vec<&str> = row.split(" | ").collect();
         if let ["switch path", core, v, ratio] = cells.as_slice() {
-            table.push((format!("partition switch path, 4-core lockstep module, {core} (includes other cores' concurrent work)"), format!("{v}; {ratio}")));
+            table.push((
+                format!(
+                    "partition switch path, 4-core lockstep module, {core} (includes other cores' concurrent work)"
+                ),
+                format!("{v}; {ratio}"),
+            ));
         }
     }
 
@@ -90,8 +105,14 @@ pub fn run() -> Result<(), String> {
     for row in rows(&irq).iter().skip(1) {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         if let [core, path, sgi] = cells.as_slice() {
-            table.push((format!("EL2 timer interrupt, vector to eret, core {core}, instructions (min / median / max)"), path.to_string()));
-            table.push((format!("reschedule SGI, send to handler, core {core}, ticks (min / median / max)"), sgi.to_string()));
+            table.push((
+                format!("EL2 timer interrupt, vector to eret, core {core}, instructions (min / median / max)"),
+                path.to_string(),
+            ));
+            table.push((
+                format!("reschedule SGI, send to handler, core {core}, ticks (min / median / max)"),
+                sgi.to_string(),
+            ));
         }
     }
 

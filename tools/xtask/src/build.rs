@@ -50,15 +50,15 @@ pub fn llvm_tool(name: &str) -> Result<PathBuf, String> {
     let root = workspace_root();
     let sysroot = run(Command::new("rustc").current_dir(&root).args(["--print", "sysroot"]))?;
     let version = run(Command::new("rustc").current_dir(&root).arg("-vV"))?;
-    let host = version
-        .lines()
-        .find_map(|l| l.strip_prefix("host: "))
-        .ok_or("rustc -vV printed no host line")?;
+    let host = version.lines().find_map(|l| l.strip_prefix("host: ")).ok_or("rustc -vV printed no host line")?;
     let path = Path::new(sysroot.trim()).join("lib/rustlib").join(host).join("bin").join(name);
     if path.exists() {
         Ok(path)
     } else {
-        Err(format!("{} not found: the llvm-tools component is missing (rustup component add llvm-tools)", path.display()))
+        Err(format!(
+            "{} not found: the llvm-tools component is missing (rustup component add llvm-tools)",
+            path.display()
+        ))
     }
 }
 
@@ -151,7 +151,11 @@ pub fn build_all() -> Result<Vec<Image>, String> {
     // Isolation tests run the product kernel, timing tests the traced one.
     for (dir, with) in [("partitions/tests", &kernel), ("partitions/timing", &traced)] {
         if let Ok(entries) = std::fs::read_dir(root.join(dir)) {
-            let mut found: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
+            let mut found: Vec<_> = entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect();
             found.sort();
             for path in found {
                 let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();

@@ -188,7 +188,10 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
                     lines.push(line);
                     if matches!(ending, Ending::Quiet(_)) {
                         stop(&mut child);
-                        return Err(fail(&lines, "output continued after the last expected line; expected silence".into()));
+                        return Err(fail(
+                            &lines,
+                            "output continued after the last expected line; expected silence".into(),
+                        ));
                     }
                 }
             }
@@ -210,7 +213,11 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
     };
     if step < expects.len() {
         let why = if open_streams == 0 {
-            format!("QEMU exited ({}) before printing {}", status.map(|s| s.to_string()).unwrap_or_default(), expects[step].describe())
+            format!(
+                "QEMU exited ({}) before printing {}",
+                status.map(|s| s.to_string()).unwrap_or_default(),
+                expects[step].describe()
+            )
         } else {
             format!("timed out after {} s waiting for {}", run.timeout.as_secs(), expects[step].describe())
         };
@@ -221,7 +228,10 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
             Some(c) if c == *code => Ok(Captured { lines }),
             Some(124) | Some(137) => Err(fail(&lines, "QEMU was killed by timeout before it exited".into())),
             Some(c) => Err(fail(&lines, format!("QEMU exited with status {c}, expected {code}"))),
-            None => Err(fail(&lines, format!("QEMU did not exit within {} s (expected status {code})", run.timeout.as_secs()))),
+            None => Err(fail(
+                &lines,
+                format!("QEMU did not exit within {} s (expected status {code})", run.timeout.as_secs()),
+            )),
         },
         Ending::Quiet(_) | Ending::Stop => Ok(Captured { lines }),
     }

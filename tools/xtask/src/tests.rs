@@ -25,7 +25,17 @@ impl QemuTest {
     /// A raw image, wall-clock time, no semihosting; QEMU is stopped as
     /// soon as every expectation has matched.
     fn new(name: &'static str, what: &'static str, image: &'static str, expect: fn() -> Vec<Expect>) -> Self {
-        QemuTest { name, what, image, format: Format::Raw, semihosting: false, icount: false, expect, ending: Ending::Stop, check: None }
+        QemuTest {
+            name,
+            what,
+            image,
+            format: Format::Raw,
+            semihosting: false,
+            icount: false,
+            expect,
+            ending: Ending::Stop,
+            check: None,
+        }
     }
     /// Boot the ELF instead (entered at EL3 on all cores).
     fn elf(mut self) -> Self {
@@ -84,8 +94,9 @@ fn boot_expectations() -> Vec<Expect> {
 /// Four boot lines, one per core, with four distinct MPIDRs whose Aff0 is
 /// the core index, all at EL2.
 fn four_distinct_cores(out: &Captured) -> Result<(), String> {
-    let re = regex::Regex::new(BOOT_LINE.replace("[0-3]", "([0-3])").replace("0x[0-9a-f]{8}", "(0x[0-9a-f]{8})").as_str())
-        .expect("valid regex");
+    let re =
+        regex::Regex::new(BOOT_LINE.replace("[0-3]", "([0-3])").replace("0x[0-9a-f]{8}", "(0x[0-9a-f]{8})").as_str())
+            .expect("valid regex");
     let mut cores = BTreeSet::new();
     let mut mpidrs = BTreeSet::new();
     for line in &out.lines {
@@ -106,7 +117,8 @@ fn four_distinct_cores(out: &Captured) -> Result<(), String> {
 }
 
 fn halt_lines(by: usize) -> Vec<Expect> {
-    let others: Vec<String> = (0..4).filter(|&c| c != by).map(|c| format!(r"^core {c}: halted by core {by}$")).collect();
+    let others: Vec<String> =
+        (0..4).filter(|&c| c != by).map(|c| format!(r"^core {c}: halted by core {by}$")).collect();
     let refs: Vec<&str> = others.iter().map(String::as_str).collect();
     vec![Expect::all_of(&refs), Expect::line(&format!(r"^core {by}: all cores halted$"))]
 }
@@ -123,7 +135,8 @@ const QUIET: Duration = Duration::from_millis(500);
 
 /// The windows of `partitions/demo.toml` (ms into its 20 ms major frame).
 const DEMO_FRAME_US: u64 = 20_000;
-const DEMO_WINDOWS: &[(&str, u64, u64)] = &[("hello", 0, 4_000), ("multicore", 4_000, 12_000), ("monitor", 14_000, 18_000)];
+const DEMO_WINDOWS: &[(&str, u64, u64)] =
+    &[("hello", 0, 4_000), ("multicore", 4_000, 12_000), ("monitor", 14_000, 18_000)];
 
 /// Every partition line that carries its time (`... at T us`, read with the
 /// GetTime hypercall while the thread ran) must fall inside one of that
@@ -222,35 +235,57 @@ fn then_ticker(mut e: Vec<Expect>) -> Vec<Expect> {
 
 fn hostile_tests() -> Vec<QemuTest> {
     vec![
-        hostile("hostile-write", "a partition writing outside its memory is restarted; the bystander stays on time", || {
-            then_ticker(vec![
-                Expect::line(r"^\[hostile-write:main@0\] hostile-write: writing past the end of my memory at IPA 0x40200000 \(restarts 0\)$"),
-                Expect::line(r"^health: partition hostile-write thread main core 0: stage2_abort: stage-2 write fault at IPA 0x40200000 \(outside its memory\), PC 0x[0-9a-f]+ -> restart_partition$"),
-                Expect::line(r"^health: partition hostile-write restarted \(restart 1\)$"),
-                Expect::line(r"^\[hostile-write:main@0\] hostile-write: writing past the end of my memory at IPA 0x40200000 \(restarts 1\)$"),
-            ])
-        }),
-        hostile("hostile-read-kernel", "a partition reading the kernel's memory faults in stage 2 and is stopped", || {
-            then_ticker(vec![
-                Expect::line(r"^health: partition hostile-read-kernel thread main core 0: stage2_abort: stage-2 read fault at IPA 0x80000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition$"),
-                Expect::line(r"^health: partition hostile-read-kernel stopped$"),
-            ])
-        }),
+        hostile(
+            "hostile-write",
+            "a partition writing outside its memory is restarted; the bystander stays on time",
+            || {
+                then_ticker(vec![
+                    Expect::line(
+                        r"^\[hostile-write:main@0\] hostile-write: writing past the end of my memory at IPA 0x40200000 \(restarts 0\)$",
+                    ),
+                    Expect::line(
+                        r"^health: partition hostile-write thread main core 0: stage2_abort: stage-2 write fault at IPA 0x40200000 \(outside its memory\), PC 0x[0-9a-f]+ -> restart_partition$",
+                    ),
+                    Expect::line(r"^health: partition hostile-write restarted \(restart 1\)$"),
+                    Expect::line(
+                        r"^\[hostile-write:main@0\] hostile-write: writing past the end of my memory at IPA 0x40200000 \(restarts 1\)$",
+                    ),
+                ])
+            },
+        ),
+        hostile(
+            "hostile-read-kernel",
+            "a partition reading the kernel's memory faults in stage 2 and is stopped",
+            || {
+                then_ticker(vec![
+                    Expect::line(
+                        r"^health: partition hostile-read-kernel thread main core 0: stage2_abort: stage-2 read fault at IPA 0x80000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition$",
+                    ),
+                    Expect::line(r"^health: partition hostile-read-kernel stopped$"),
+                ])
+            },
+        ),
         hostile("hostile-mmio", "a partition touching the GIC faults in stage 2 and is stopped", || {
             then_ticker(vec![
-                Expect::line(r"^health: partition hostile-mmio thread main core 0: stage2_abort: stage-2 read fault at IPA 0xff841000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition$"),
+                Expect::line(
+                    r"^health: partition hostile-mmio thread main core 0: stage2_abort: stage-2 read fault at IPA 0xff841000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition$",
+                ),
                 Expect::line(r"^health: partition hostile-mmio stopped$"),
             ])
         }),
         hostile("hostile-uart", "a partition writing the UART faults in stage 2 and is stopped", || {
             then_ticker(vec![
-                Expect::line(r"^health: partition hostile-uart thread main core 0: stage2_abort: stage-2 write fault at IPA 0xfe201000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition$"),
+                Expect::line(
+                    r"^health: partition hostile-uart thread main core 0: stage2_abort: stage-2 write fault at IPA 0xfe201000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition$",
+                ),
                 Expect::line(r"^health: partition hostile-uart stopped$"),
             ])
         }),
         hostile("hostile-smc", "SMC from a partition is trapped and the partition stopped", || {
             then_ticker(vec![
-                Expect::line(r"^health: partition hostile-smc thread main core 0: trapped_operation: SMC #0 at PC 0x[0-9a-f]+ -> stop_partition$"),
+                Expect::line(
+                    r"^health: partition hostile-smc thread main core 0: trapped_operation: SMC #0 at PC 0x[0-9a-f]+ -> stop_partition$",
+                ),
                 Expect::line(r"^health: partition hostile-smc stopped$"),
             ])
         }),
@@ -264,9 +299,14 @@ fn hostile_tests() -> Vec<QemuTest> {
                 r"^sched: partition hostile-spin thread main core 0: still running at the end of its window, preempted",
             )])
         }),
-        hostile("hostile-hypercalls", "hypercalls with bad ids, pointers and lengths get clear errors, nothing is read", || {
-            let case = |c: &str, status: &str| format!(r"^\[hostile-hypercalls:main@0\] hostile-hypercalls: {c}: status {status}$");
-            let cases = [
+        hostile(
+            "hostile-hypercalls",
+            "hypercalls with bad ids, pointers and lengths get clear errors, nothing is read",
+            || {
+                let case = |c: &str, status: &str| {
+                    format!(r"^\[hostile-hypercalls:main@0\] hostile-hypercalls: {c}: status {status}$")
+                };
+                let cases = [
                 case("unknown function id", r"-1 \(NotSupported\)"),
                 case("console null pointer", r"-3 \(InvalidAddress\)"),
                 r"^\[hostile-hypercalls:main@0\] hostile-hypercalls: this line came through an unaligned pointer$".to_string(),
@@ -280,32 +320,58 @@ fn hostile_tests() -> Vec<QemuTest> {
                 case("error message within limits", r"0 \(Success\)"),
                 r"^\[hostile-hypercalls:main@0\] hostile-hypercalls: done$".to_string(),
             ];
-            then_ticker(cases.iter().map(|c| Expect::line(c)).collect())
-        }),
-        hostile("hostile-novector", "an EL1 exception with no vector table is caught and the partition stopped", || {
-            then_ticker(vec![
-                Expect::line(r"^health: partition hostile-novector thread main core 0: undefined_instruction: EL1 exception it cannot take: Unknown reason \(ESR_EL1 0x2000000\) at PC 0x[0-9a-f]+, no vector table at VBAR_EL1 0x0 -> stop_partition$"),
-                Expect::line(r"^health: partition hostile-novector stopped$"),
-            ])
-        }),
-        hostile("hostile-udf", "an undefined instruction taken by the SDK's own vectors is reported as an application error; the partition is stopped", || {
-            then_ticker(vec![
-                Expect::line(r"^\[hostile-udf:main@0\] unexpected EL1 exception \(sync, current EL SPx\): unknown reason \(undefined instruction\) \(EC 0x0\)$"),
-                Expect::line(r#"^health: partition hostile-udf thread main core 0: application_error: application error 2: "EL1 exception \(sync, current EL SPx\): ESR_EL1 0x2000000 ELR_EL1 0x[0-9a-f]+ FAR_EL1 0x0" -> stop_partition$"#),
-                Expect::line(r"^health: partition hostile-udf stopped$"),
-            ])
-        }),
+                then_ticker(cases.iter().map(|c| Expect::line(c)).collect())
+            },
+        ),
+        hostile(
+            "hostile-novector",
+            "an EL1 exception with no vector table is caught and the partition stopped",
+            || {
+                then_ticker(vec![
+                    Expect::line(
+                        r"^health: partition hostile-novector thread main core 0: undefined_instruction: EL1 exception it cannot take: Unknown reason \(ESR_EL1 0x2000000\) at PC 0x[0-9a-f]+, no vector table at VBAR_EL1 0x0 -> stop_partition$",
+                    ),
+                    Expect::line(r"^health: partition hostile-novector stopped$"),
+                ])
+            },
+        ),
+        hostile(
+            "hostile-udf",
+            "an undefined instruction taken by the SDK's own vectors is reported as an application error; the partition is stopped",
+            || {
+                then_ticker(vec![
+                    Expect::line(
+                        r"^\[hostile-udf:main@0\] unexpected EL1 exception \(sync, current EL SPx\): unknown reason \(undefined instruction\) \(EC 0x0\)$",
+                    ),
+                    Expect::line(
+                        r#"^health: partition hostile-udf thread main core 0: application_error: application error 2: "EL1 exception \(sync, current EL SPx\): ESR_EL1 0x2000000 ELR_EL1 0x[0-9a-f]+ FAR_EL1 0x0" -> stop_partition$"#,
+                    ),
+                    Expect::line(r"^health: partition hostile-udf stopped$"),
+                ])
+            },
+        ),
         hostile("hostile-system", "a normal partition asking for system services is denied each one", || {
-            let mut e: Vec<Expect> = ["SetSchedule", "ScheduleStatus", "SetThreadAffinity", "StopPartition", "StartPartition", "RestartPartition"]
-                .iter()
-                .map(|call| Expect::line(&format!(r"^\[hostile-system:main@0\] hostile-system: {call}: status -4 \(Denied\)$")))
-                .collect();
+            let mut e: Vec<Expect> = [
+                "SetSchedule",
+                "ScheduleStatus",
+                "SetThreadAffinity",
+                "StopPartition",
+                "StartPartition",
+                "RestartPartition",
+            ]
+            .iter()
+            .map(|call| {
+                Expect::line(&format!(r"^\[hostile-system:main@0\] hostile-system: {call}: status -4 \(Denied\)$"))
+            })
+            .collect();
             e.push(Expect::line(r"^\[hostile-system:main@0\] hostile-system: done$"));
             then_ticker(e)
         }),
         hostile("hostile-panic", "a partition panic raises an application error and the partition restarts", || {
             then_ticker(vec![
-                Expect::line(r#"^health: partition hostile-panic thread main core 0: application_error: application error 1: "panicked at partitions/examples/src/bin/hostile-panic\.rs:\d+:\d+: hostile-panic: deliberate panic after 0 restarts" -> restart_partition$"#),
+                Expect::line(
+                    r#"^health: partition hostile-panic thread main core 0: application_error: application error 1: "panicked at partitions/examples/src/bin/hostile-panic\.rs:\d+:\d+: hostile-panic: deliberate panic after 0 restarts" -> restart_partition$"#,
+                ),
                 Expect::line(r"^health: partition hostile-panic restarted \(restart 1\)$"),
                 Expect::line(r"^\[hostile-panic:main@0\] hostile-panic: panicking \(restarts 1\)$"),
             ])
@@ -341,11 +407,27 @@ fn trace_check(description: &str, name: &str, out: &Captured) -> Result<String, 
         .current_dir(&root)
         .args(["run", "--release", "--quiet", "-p", "bulkhead", "--", "trace", description])
         .arg(&log)
-        .args(["--check", "--max-lateness-ticks", &MAX_LATENESS_TICKS.to_string(), "--max-skew-ticks", &MAX_SKEW_TICKS.to_string()])
+        .args([
+            "--check",
+            "--max-lateness-ticks",
+            &MAX_LATENESS_TICKS.to_string(),
+            "--max-skew-ticks",
+            &MAX_SKEW_TICKS.to_string(),
+        ])
         .output()
         .map_err(|e| format!("cannot run bulkhead trace: {e}"))?;
     let report = format!("{}{}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
-    let summary: String = report.lines().filter(|l| l.starts_with("lateness") || l.starts_with("skew") || l.starts_with("missed") || l.starts_with("check") || l.starts_with("FAIL")).collect::<Vec<_>>().join("\n");
+    let summary: String = report
+        .lines()
+        .filter(|l| {
+            l.starts_with("lateness")
+                || l.starts_with("skew")
+                || l.starts_with("missed")
+                || l.starts_with("check")
+                || l.starts_with("FAIL")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     if result.status.success() && report.lines().any(|l| l == "check: ok") {
         println!("    {}", summary.replace('\n', "\n    "));
         Ok(report)
@@ -378,23 +460,34 @@ fn switch_and_migrate(out: &Captured) -> Result<(), String> {
     trace_check("partitions/timing/director.toml", "switch-and-migrate", out)?;
     let text = out.text();
     // The switch: asked mid-frame, effective at the next major-frame boundary.
-    let re = regex::Regex::new(r"director: schedule 1 requested at (\d+) us, effective at (\d+) us").expect("valid regex");
+    let re =
+        regex::Regex::new(r"director: schedule 1 requested at (\d+) us, effective at (\d+) us").expect("valid regex");
     let c = re.captures(&text).ok_or("no schedule request line")?;
     let (asked, effective): (u64, u64) = (c[1].parse().expect("digits"), c[2].parse().expect("digits"));
     if effective % 10_000 != 0 || effective <= asked || effective - asked > 10_000 || asked % 10_000 == 0 {
-        return Err(format!("asked at {asked} us (mid-frame?), effective at {effective} us: not the next 10 ms boundary"));
+        return Err(format!(
+            "asked at {asked} us (mid-frame?), effective at {effective} us: not the next 10 ms boundary"
+        ));
     }
     // Every core's first record in the new schedule is its frame 0, entry 0,
     // at that instant (the trace check verified the instant and the skew).
     for core in 0..4 {
-        let first = out.lines.iter().find(|l| l.starts_with(&format!("trace: {core} ")) && l.split(' ').nth(3).is_some_and(|w| w.starts_with("1/")));
+        let first = out.lines.iter().find(|l| {
+            l.starts_with(&format!("trace: {core} ")) && l.split(' ').nth(3).is_some_and(|w| w.starts_with("1/"))
+        });
         match first.and_then(|l| l.split(' ').nth(3)) {
             Some("1/0/0") => {}
-            other => return Err(format!("core {core}: first record of schedule 1 is {other:?}, not its frame 0 entry 0")),
+            other => {
+                return Err(format!("core {core}: first record of schedule 1 is {other:?}, not its frame 0 entry 0"));
+            }
         }
     }
     // The migration: control.loop on core 2 before the move, on core 1 after, never on 2 again.
-    let moved = out.lines.iter().position(|l| l.contains("director: moved control.loop to core 1")).ok_or("no migration line")?;
+    let moved = out
+        .lines
+        .iter()
+        .position(|l| l.contains("director: moved control.loop to core 1"))
+        .ok_or("no migration line")?;
     if !out.lines[..moved].iter().any(|l| l.starts_with("[control:loop@2]")) {
         return Err("control.loop never ran on core 2 before the move".into());
     }
@@ -559,7 +652,12 @@ fn base_tests() -> Vec<QemuTest> {
 
 /// Writes `NAME.img`: `kernel8.img` with one byte of its system image
 /// changed, to check the kernel's refusal of a bad image.
-fn corrupted_image(images: &mut Vec<Image>, name: &str, offset_in_system_image: usize, value: u8) -> Result<(), String> {
+fn corrupted_image(
+    images: &mut Vec<Image>,
+    name: &str,
+    offset_in_system_image: usize,
+    value: u8,
+) -> Result<(), String> {
     let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("kernel image missing")?;
     let packed = images.iter().find(|i| i.name == "kernel8").ok_or("kernel8.img missing")?;
     let kernel_len = std::fs::metadata(&kernel.raw).map_err(|e| e.to_string())?.len() as usize;

@@ -5,42 +5,24 @@ use bulkhead_image::*;
 
 pub fn sample() -> ImageSpec {
     ImageSpec {
-        module: ModuleSpec {
-            name: "demo".into(),
-            core_count: 4,
-        },
+        module: ModuleSpec { name: "demo".into(), core_count: 4 },
         schedules: vec![
             ScheduleSpec {
                 name: "main".into(),
                 major_frame_ns: 20_000_000,
                 initial: true,
                 windows: vec![
-                    WindowSpec {
-                        owner: Some(0),
-                        duration_ns: 5_000_000,
-                    },
-                    WindowSpec {
-                        owner: Some(1),
-                        duration_ns: 8_000_000,
-                    },
-                    WindowSpec {
-                        owner: None,
-                        duration_ns: 2_000_000,
-                    },
-                    WindowSpec {
-                        owner: Some(2),
-                        duration_ns: 3_000_000,
-                    },
+                    WindowSpec { owner: Some(0), duration_ns: 5_000_000 },
+                    WindowSpec { owner: Some(1), duration_ns: 8_000_000 },
+                    WindowSpec { owner: None, duration_ns: 2_000_000 },
+                    WindowSpec { owner: Some(2), duration_ns: 3_000_000 },
                 ],
             },
             ScheduleSpec {
                 name: "safe".into(),
                 major_frame_ns: 10_000_000,
                 initial: false,
-                windows: vec![WindowSpec {
-                    owner: Some(2),
-                    duration_ns: 10_000_000,
-                }],
+                windows: vec![WindowSpec { owner: Some(2), duration_ns: 10_000_000 }],
             },
         ],
         partitions: vec![
@@ -52,18 +34,8 @@ pub fn sample() -> ImageSpec {
                 ipa_base: 0x4000_0000,
                 entry_ipa: 0x4000_0000,
                 segments: vec![
-                    SegmentSpec {
-                        load_offset: 0,
-                        mem_size: 0x2000,
-                        flags: 5,
-                        data: vec![0xAA; 100],
-                    },
-                    SegmentSpec {
-                        load_offset: 0x2000,
-                        mem_size: 0x3000,
-                        flags: 3,
-                        data: vec![1, 2, 3],
-                    },
+                    SegmentSpec { load_offset: 0, mem_size: 0x2000, flags: 5, data: vec![0xAA; 100] },
+                    SegmentSpec { load_offset: 0x2000, mem_size: 0x3000, flags: 3, data: vec![1, 2, 3] },
                 ],
             },
             PartitionSpec {
@@ -73,12 +45,7 @@ pub fn sample() -> ImageSpec {
                 memory_size: 0x20_0000,
                 ipa_base: 0x4000_0000,
                 entry_ipa: 0x4000_0100,
-                segments: vec![SegmentSpec {
-                    load_offset: 0,
-                    mem_size: 0x1000,
-                    flags: 5,
-                    data: vec![7; 17],
-                }],
+                segments: vec![SegmentSpec { load_offset: 0, mem_size: 0x1000, flags: 5, data: vec![7; 17] }],
             },
             PartitionSpec {
                 name: "monitor".into(),
@@ -96,32 +63,17 @@ pub fn sample() -> ImageSpec {
             thread("w1", 1, 0b0010),
             thread("w2", 1, 0b0100),
             thread("w3", 1, 0b1000),
-            ThreadSpec {
-                period_ns: Some(20_000_000),
-                deadline_ns: Some(10_000_000),
-                ..thread("main", 2, 0b1111)
-            },
+            ThreadSpec { period_ns: Some(20_000_000), deadline_ns: Some(10_000_000), ..thread("main", 2, 0b1111) },
         ],
         channels: vec![
             ChannelSpec {
                 name: "temps".into(),
-                kind: ChannelKind::Sampling {
-                    refresh_period_ns: 40_000_000,
-                },
+                kind: ChannelKind::Sampling { refresh_period_ns: 40_000_000 },
                 message_size: 64,
                 ports: vec![
-                    PortSpec {
-                        partition: 1,
-                        name: "out".into(),
-                    },
-                    PortSpec {
-                        partition: 2,
-                        name: "temps".into(),
-                    },
-                    PortSpec {
-                        partition: 0,
-                        name: "temps".into(),
-                    },
+                    PortSpec { partition: 1, name: "out".into() },
+                    PortSpec { partition: 2, name: "temps".into() },
+                    PortSpec { partition: 0, name: "temps".into() },
                 ],
             },
             ChannelSpec {
@@ -129,14 +81,8 @@ pub fn sample() -> ImageSpec {
                 kind: ChannelKind::Queuing { depth: 8 },
                 message_size: 128,
                 ports: vec![
-                    PortSpec {
-                        partition: 0,
-                        name: "log".into(),
-                    },
-                    PortSpec {
-                        partition: 2,
-                        name: "log".into(),
-                    },
+                    PortSpec { partition: 0, name: "log".into() },
+                    PortSpec { partition: 2, name: "log".into() },
                 ],
             },
         ],

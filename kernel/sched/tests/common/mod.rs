@@ -56,16 +56,11 @@ impl Module {
         let mut threads = Vec::new();
         for p in 0..partitions {
             for _ in 0..rng.range(0, u64::from(cores)) {
-                let mut affinity =
-                    CoreSet::from_bits(rng.range(1, 15) as u8 & CoreSet::first_n(cores).bits());
+                let mut affinity = CoreSet::from_bits(rng.range(1, 15) as u8 & CoreSet::first_n(cores).bits());
                 if affinity.is_empty() {
                     affinity = CoreSet::single(CoreId(rng.range(0, u64::from(cores) - 1) as u8));
                 }
-                threads.push(ThreadSpec {
-                    partition: PartitionId(p),
-                    affinity,
-                    priority: rng.range(0, 3) as u8,
-                });
+                threads.push(ThreadSpec { partition: PartitionId(p), affinity, priority: rng.range(0, 3) as u8 });
             }
         }
         let mut windows = Vec::new();
@@ -79,43 +74,20 @@ impl Module {
                     1 => rng.range(1, 5_000_000),
                     _ => rng.range(1, 20) * 333_333,
                 };
-                let owner = if rng.chance(20) {
-                    None
-                } else {
-                    Some(PartitionId(rng.range(0, u64::from(partitions)) as u8))
-                };
+                let owner =
+                    if rng.chance(20) { None } else { Some(PartitionId(rng.range(0, u64::from(partitions)) as u8)) };
                 total += duration;
-                ws.push(Window {
-                    owner,
-                    duration: Nanos(duration),
-                });
+                ws.push(Window { owner, duration: Nanos(duration) });
             }
-            let spare = if rng.chance(50) {
-                0
-            } else {
-                rng.range(1, 3_000_000)
-            };
+            let spare = if rng.chance(50) { 0 } else { rng.range(1, 3_000_000) };
             majors.push(Nanos(total + spare));
             windows.push(ws);
         }
-        Module {
-            cores,
-            hz,
-            threads,
-            windows,
-            majors,
-        }
+        Module { cores, hz, threads, windows, majors }
     }
 
     pub fn schedules(&self) -> Vec<Schedule<'_>> {
-        self.windows
-            .iter()
-            .zip(&self.majors)
-            .map(|(w, m)| Schedule {
-                major_frame: *m,
-                windows: w,
-            })
-            .collect()
+        self.windows.iter().zip(&self.majors).map(|(w, m)| Schedule { major_frame: *m, windows: w }).collect()
     }
 }
 
@@ -135,13 +107,7 @@ pub fn exact_boundary(epoch: u64, hz: u64, major: u64, n: u64, offset: u64) -> u
 /// The (frame, window index in the schedule, or None for trailing spare)
 /// containing counter value `now`, by exact arithmetic: the last boundary
 /// not after `now`.
-pub fn exact_window(
-    epoch: u64,
-    hz: u64,
-    major: u64,
-    windows: &[Window],
-    now: u64,
-) -> (u64, Option<usize>) {
+pub fn exact_window(epoch: u64, hz: u64, major: u64, windows: &[Window], now: u64) -> (u64, Option<usize>) {
     // elapsed ns, floor: boundary(x) <= now  <=>  x <= floor((now-epoch)*1e9/hz)
     let e = (now - epoch) as u128 * 1_000_000_000 / hz as u128;
     let frame = (e / major as u128) as u64;

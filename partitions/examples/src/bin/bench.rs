@@ -50,7 +50,9 @@ fn main(_thread: ThreadInfo) -> ! {
         best = best.min(ns / CALLS);
         batches += 1;
         if batches == 50 {
-            println!("bench | null hypercall | {best} ns = instructions per round trip (min over {batches} batches of {CALLS} calls)");
+            println!(
+                "bench | null hypercall | {best} ns = instructions per round trip (min over {batches} batches of {CALLS} calls)"
+            );
         }
     }
 }

@@ -44,12 +44,16 @@ fn main(_thread: ThreadInfo) -> ! {
         if window == 40 {
             let asked = now_us();
             match set_schedule(DEGRADED) {
-                Ok(at_ns) => println!("director: schedule {DEGRADED} requested at {asked} us, effective at {} us", at_ns / 1000),
+                Ok(at_ns) => {
+                    println!("director: schedule {DEGRADED} requested at {asked} us, effective at {} us", at_ns / 1000)
+                }
                 Err(e) => println!("director: SetSchedule failed: {e:?}"),
             }
             match schedule_status() {
                 Ok(s) => match s.pending {
-                    Some((next, at_ns)) => println!("director: status current {}, pending {next} at {} us", s.current, at_ns / 1000),
+                    Some((next, at_ns)) => {
+                        println!("director: status current {}, pending {next} at {} us", s.current, at_ns / 1000)
+                    }
                     None => println!("director: status current {}, nothing pending", s.current),
                 },
                 Err(e) => println!("director: ScheduleStatus failed: {e:?}"),

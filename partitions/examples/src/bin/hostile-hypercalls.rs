@@ -37,8 +37,7 @@
 use bulkhead_board_rpi4::memory::KERNEL_LOAD;
 use bulkhead_sdk::abi::FUNCTION_BASE;
 use bulkhead_sdk::{
-    Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, ThreadInfo, hvc, partition_status, println,
-    status_name,
+    Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, ThreadInfo, hvc, partition_status, println, status_name,
 };
 
 bulkhead_sdk::partition_main!(main);
@@ -76,8 +75,16 @@ fn main(thread: ThreadInfo) {
         ("console wrapping range", console, [u64::MAX - 15, 32, 0]),
         ("console kernel address", console, [KERNEL_LOAD as u64, 16, 0]),
         ("console huge length", console, [TOO_LONG_FOR_CONSOLE.as_ptr() as u64, TOO_LONG_FOR_CONSOLE.len() as u64, 0]),
-        ("error message too long", error, [APPLICATION_CODE, TOO_LONG_FOR_ERROR.as_ptr() as u64, TOO_LONG_FOR_ERROR.len() as u64]),
-        ("error message within limits", error, [APPLICATION_CODE, VALID_ERROR.as_ptr() as u64, VALID_ERROR.len() as u64]),
+        (
+            "error message too long",
+            error,
+            [APPLICATION_CODE, TOO_LONG_FOR_ERROR.as_ptr() as u64, TOO_LONG_FOR_ERROR.len() as u64],
+        ),
+        (
+            "error message within limits",
+            error,
+            [APPLICATION_CODE, VALID_ERROR.as_ptr() as u64, VALID_ERROR.len() as u64],
+        ),
     ];
     for (case, id, [a1, a2, a3]) in cases {
         // SAFETY: every call here only reads through its pointer argument

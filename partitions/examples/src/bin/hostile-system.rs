@@ -25,8 +25,8 @@
 #![forbid(unsafe_code)]
 
 use bulkhead_sdk::{
-    Status, ThreadInfo, partition_status, println, restart_partition, schedule_status,
-    set_schedule, set_thread_affinity, start_partition, status_name, stop_partition,
+    Status, ThreadInfo, partition_status, println, restart_partition, schedule_status, set_schedule,
+    set_thread_affinity, start_partition, status_name, stop_partition,
 };
 
 bulkhead_sdk::partition_main!(main);

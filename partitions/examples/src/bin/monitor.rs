@@ -35,7 +35,9 @@ fn main(_thread: ThreadInfo) -> ! {
                     status.system
                 );
             }
-            (ids, status) => println!("monitor: window {window} at {now_us} us: MyIds {ids:?}, PartitionStatus {status:?}"),
+            (ids, status) => {
+                println!("monitor: window {window} at {now_us} us: MyIds {ids:?}, PartitionStatus {status:?}")
+            }
         }
         window += 1;
         let _ = periodic_wait();

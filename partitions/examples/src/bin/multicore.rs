@@ -25,7 +25,9 @@ fn main(thread: ThreadInfo) -> ! {
     loop {
         let now_us = time().map_or(0, |t| t.now_ns / 1000);
         match my_ids() {
-            Ok(ids) => println!("multicore: thread {} on core {}, window {window} at {now_us} us", thread.index, ids.core),
+            Ok(ids) => {
+                println!("multicore: thread {} on core {}, window {window} at {now_us} us", thread.index, ids.core)
+            }
             Err(e) => println!("multicore: thread {}: MyIds failed: {e:?}", thread.index),
         }
         window += 1;

@@ -21,7 +21,9 @@ fn main(_thread: ThreadInfo) -> ! {
     loop {
         let now_us = time().map_or(0, |t| t.now_ns / 1000);
         match partition_status() {
-            Ok(s) => println!("supervisor: window {window} at {now_us} us, restarts {}, system {}", s.restarts, s.system),
+            Ok(s) => {
+                println!("supervisor: window {window} at {now_us} us, restarts {}, system {}", s.restarts, s.system)
+            }
             Err(e) => println!("supervisor: window {window} at {now_us} us, PartitionStatus failed: {e:?}"),
         }
         window += 1;
