@@ -24,7 +24,9 @@
 //!
 //! Every thread of a partition starts at the partition image's ELF entry
 //! point, at EL1h with interrupts masked (DAIF), stage-1 translation off
-//! (the kernel sets HCR_EL2.DC, so memory is normal write-back cacheable),
+//! (SCTLR_EL1 holds only its RES1 bits; the kernel sets HCR_EL2.DC, so
+//! memory is normal write-back cacheable), FP/SIMD enabled (CPACR_EL1.FPEN
+//! = 0b11), every other EL1 system register zero (TPIDR_EL1, VBAR_EL1, ...),
 //! and:
 //!
 //! | register | value |
@@ -103,7 +105,7 @@ calls! {
     /// window in ns since the epoch (the instant the caller loses the
     /// module)`.
     GetTime = 0x03,
-    /// `(x1 = ptr, x2 = len) -> x1 = bytes taken (always len)`. The kernel
+    /// `(x1 = ptr, x2 = len) -> x1 = bytes taken (always len; 0 is fine)`. The kernel
     /// prints each line as one console line `[partition:thread@core] text`;
     /// another partition's output never breaks into it.
     ConsoleWrite = 0x04,
@@ -155,7 +157,8 @@ pub enum Status {
     Success = 0,
     /// Unknown function ID (SMCCC NOT_SUPPORTED).
     NotSupported = -1,
-    /// An argument is out of range (a length over its limit, a bad code).
+    /// An argument is out of range: a length over its limit, a delay that
+    /// overflows the counter, an id of no partition, thread or schedule.
     InvalidParameter = -2,
     /// A pointer range lies outside the caller's memory, or wraps.
     InvalidAddress = -3,
