@@ -35,6 +35,17 @@ fn heartbeat(core: usize, _now: Ticks) {
     arm_heartbeat(core, n + 1);
 }
 
+/// Waits (at most a second) until every core has printed at least `n`
+/// heartbeats, so a test's next step comes after them whatever the host's
+/// load does to the vCPUs' pace.
+pub fn wait_for_heartbeats(n: u64) {
+    let limit = timer::frequency().hz();
+    let start = timer::now().0;
+    while HEARTBEAT_COUNT.iter().any(|c| c.load(Ordering::Relaxed) < n) && timer::now().0 - start < limit {
+        core::hint::spin_loop();
+    }
+}
+
 /// Busy-waits `ms` milliseconds (interrupts keep being taken).
 pub fn sleep_ms(ms: u32) {
     CounterDelay::new().expect("CNTFRQ is set").delay_ms(ms);

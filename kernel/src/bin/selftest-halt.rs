@@ -10,7 +10,7 @@ kernel_main!(main);
 fn main(core: usize) -> ! {
     selftest::start_heartbeat(core);
     if core == 2 {
-        selftest::sleep_ms(20);
+        selftest::wait_for_heartbeats(1);
         println!("core 2: sending Halt to all cores");
         ipi::halt_all();
     }
