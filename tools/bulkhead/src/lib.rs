@@ -18,6 +18,7 @@ pub mod layout;
 pub mod pack;
 pub mod plan;
 pub mod show;
+pub mod svg;
 pub mod trace;
 pub mod trace_check;
 pub mod trace_svg;

@@ -12,7 +12,8 @@ use bulkhead_sched::{CoreFrameTable, ModulePlan};
 use crate::check::System;
 use crate::layout;
 use crate::plan::{PlanInputs, core_tables, fmt_mask};
-use crate::units::{fmt_ns, fmt_ns_short, fmt_size};
+use crate::svg::{Layout, LegendItem, Swatch, esc, label, partition_colour, partition_legend};
+use crate::units::{fmt_ns, fmt_size};
 
 /// Names of the threads in a frame-table entry, `partition.thread`.
 fn entry_threads(sys: &System, threads: bulkhead_sched::ThreadSet) -> Vec<String> {
@@ -152,34 +153,6 @@ fn write_core_table(out: &mut String, sys: &System, table: &CoreFrameTable) {
     }
 }
 
-/// Stable colours: partition `id` gets `PALETTE[id % len]` (Tableau 10),
-/// chosen for contrast with white labels and with each other.
-const PALETTE: &[&str] =
-    &["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
-
-/// Colour of partition `id`.
-pub fn partition_colour(id: usize) -> &'static str {
-    PALETTE[id % PALETTE.len()]
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// A "nice" axis step (1, 2 or 5 × 10^k ns) giving about `target` ticks.
-fn axis_step(span_ns: u64, target: u64) -> u64 {
-    let raw = (span_ns / target.max(1)).max(1);
-    let mut step = 1u64;
-    loop {
-        for m in [1, 2, 5] {
-            if step.saturating_mul(m) >= raw {
-                return step.saturating_mul(m);
-            }
-        }
-        step = step.saturating_mul(10);
-    }
-}
-
 /// Draw one major frame of schedule `index` as SVG.
 pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
     let spec = &sys.spec;
@@ -187,54 +160,33 @@ pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
     let tables = with_plan(sys, |plan| core_tables(plan, index))?.map_err(|e| e.to_string())?;
     let major = s.major_frame_ns.max(1);
 
-    let left = 96.0;
-    let right = 24.0;
-    let width = 1100.0;
-    let plot_w: f64 = width - left - right;
-    let title_h = 56.0;
-    let lane_h = 46.0;
-    let lane_gap = 8.0;
-    let windows_h = 28.0;
-    let lanes = tables.len() as f64;
-    let top = title_h + windows_h + 14.0;
-    let plot_bottom = top + lanes * (lane_h + lane_gap) - lane_gap;
-    let axis_h = 40.0;
-    let legend_rows = (spec.partitions.len() + 2).div_ceil(4) as f64;
-    let height = plot_bottom + axis_h + 20.0 + legend_rows * 24.0 + 16.0;
-    let x = |ns: u64| left + plot_w * (ns as f64 / major as f64);
+    let mut legend = partition_legend(&spec.partitions);
+    legend.push(LegendItem::new("spare", Swatch::Fill("url(#spare)".into(), "1")));
+    legend.push(LegendItem::new("idle (owner has no thread on the core)", Swatch::Fill("#bbbbbb".into(), "0.25")));
+    let l = Layout::new(tables.len(), legend.len());
+    let (lane_h, plot_bottom) = (l.lane_h, l.plot_bottom);
+    let x = |ns: u64| l.left + l.plot_w * (ns as f64 / major as f64);
 
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">"#
-    );
-    let _ = writeln!(
-        o,
-        r##"<defs><pattern id="spare" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#f2f2f2"/><line x1="0" y1="0" x2="0" y2="8" stroke="#c8c8c8" stroke-width="3"/></pattern></defs>"##
-    );
-    let _ = writeln!(o, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    let _ = writeln!(
-        o,
-        r##"<text x="{left}" y="26" font-size="18" font-weight="bold" fill="#222">{} — schedule “{}”{}</text>"##,
-        esc(&spec.module.name),
-        esc(&s.name),
-        if s.initial { " (initial)" } else { "" }
-    );
-    let _ = writeln!(
-        o,
-        r##"<text x="{left}" y="46" font-size="12" fill="#555">major frame {} · {} cores · per-core frame tables from bulkhead-sched · one major frame shown</text>"##,
-        fmt_ns(s.major_frame_ns),
-        tables.len()
+    l.begin(
+        &mut o,
+        "",
+        &format!(
+            "{} — schedule “{}”{}",
+            esc(&spec.module.name),
+            esc(&s.name),
+            if s.initial { " (initial)" } else { "" }
+        ),
+        &format!(
+            "major frame {} · {} cores · per-core frame tables from bulkhead-sched · one major frame shown",
+            fmt_ns(s.major_frame_ns),
+            tables.len()
+        ),
     );
 
     // Window band: who owns the module when.
-    let band_y = title_h;
-    let _ = writeln!(
-        o,
-        r##"<text x="{}" y="{}" font-size="12" text-anchor="end" fill="#333">windows</text>"##,
-        left - 10.0,
-        band_y + 18.0
-    );
+    let band_y = l.band_y();
+    l.band_name(&mut o, "windows");
     let mut at = 0u64;
     let mut boundaries = vec![0u64];
     let mut spans: Vec<(u64, u64, Option<u32>)> = Vec::new();
@@ -248,34 +200,16 @@ pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
         boundaries.push(major);
     }
     for &(a, b, owner) in &spans {
-        let (x0, x1) = (x(a), x(b));
-        let fill = owner.map_or("url(#spare)".to_string(), |p| partition_colour(p as usize).to_string());
-        let _ = writeln!(
-            o,
-            r##"<rect x="{x0:.2}" y="{band_y}" width="{:.2}" height="{windows_h}" fill="{fill}" fill-opacity="{}" stroke="#ffffff" stroke-width="1"><title>{} {}..{}</title></rect>"##,
-            (x1 - x0).max(0.5),
-            if owner.is_some() { "0.55" } else { "1" },
-            esc(&owner_name(sys, owner)),
-            fmt_ns(a),
-            fmt_ns(b)
-        );
-        label(&mut o, x0, x1, band_y + windows_h / 2.0 + 4.0, &owner_name(sys, owner), "#222", 12.0);
+        let name = owner_name(sys, owner);
+        let tip = format!("{} {}..{}", esc(&name), fmt_ns(a), fmt_ns(b));
+        l.band_window(&mut o, x(a), x(b), owner.map(|p| p as usize), &tip, &name);
     }
 
     // One lane per core.
     for (lane, t) in tables.iter().enumerate() {
-        let y = top + lane as f64 * (lane_h + lane_gap);
-        let _ = writeln!(
-            o,
-            r##"<text x="{}" y="{:.1}" font-size="14" font-weight="bold" text-anchor="end" fill="#333">core {}</text>"##,
-            left - 10.0,
-            y + lane_h / 2.0 + 5.0,
-            t.core().0
-        );
-        let _ = writeln!(
-            o,
-            r##"<rect x="{left}" y="{y}" width="{plot_w}" height="{lane_h}" fill="#fafafa" stroke="#dddddd"/>"##
-        );
+        let y = l.lane_y(lane);
+        l.lane_name(&mut o, y, t.core().0);
+        l.lane_frame(&mut o, y, None);
         for e in t.entries() {
             let (x0, x1) = (x(e.start.0), x(e.end.0));
             let w = (x1 - x0).max(0.5);
@@ -305,16 +239,14 @@ pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
                 }
                 Some(p) => {
                     let colour = partition_colour(usize::from(p.0));
-                    let _ = writeln!(
-                        o,
-                        r##"<rect x="{x0:.2}" y="{:.1}" width="{w:.2}" height="{:.1}" rx="3" fill="{colour}" stroke="#ffffff" stroke-width="1.5"><title>{} on core {} ({}..{})</title></rect>"##,
-                        y + 1.0,
-                        lane_h - 2.0,
+                    let tip = format!(
+                        "{} on core {} ({}..{})",
                         esc(&names.join(", ")),
                         t.core().0,
                         fmt_ns(e.start.0),
                         fmt_ns(e.end.0)
                     );
+                    l.run(&mut o, x0, w, y, 3, colour, "#ffffff", 1.5, &tip);
                     // Thread name (without the partition prefix, which the
                     // colour and the window band already say).
                     let short: Vec<&str> =
@@ -334,82 +266,9 @@ pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
         );
     }
 
-    // Time axis.
-    let axis_y = plot_bottom + 8.0;
-    let _ = writeln!(o, r##"<line x1="{left}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="#333"/>"##, left + plot_w);
-    let step = axis_step(major, 10);
-    let mut t = 0u64;
-    while t <= major {
-        let tx = x(t);
-        let _ = writeln!(o, r##"<line x1="{tx:.2}" y1="{axis_y}" x2="{tx:.2}" y2="{}" stroke="#333"/>"##, axis_y + 5.0);
-        let _ = writeln!(
-            o,
-            r##"<text x="{tx:.2}" y="{}" font-size="11" text-anchor="middle" fill="#333">{}</text>"##,
-            axis_y + 18.0,
-            fmt_ns_short(t)
-        );
-        match t.checked_add(step) {
-            Some(next) => t = next,
-            None => break,
-        }
-    }
-    if major % step != 0 {
-        let tx = x(major);
-        let _ = writeln!(o, r##"<line x1="{tx:.2}" y1="{axis_y}" x2="{tx:.2}" y2="{}" stroke="#333"/>"##, axis_y + 5.0);
-    }
-    let _ = writeln!(
-        o,
-        r##"<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#555">time in major frame</text>"##,
-        left + plot_w,
-        axis_y + 34.0
-    );
-
-    // Legend.
-    let mut items: Vec<(String, String, &str)> = spec
-        .partitions
-        .iter()
-        .enumerate()
-        .map(|(id, p)| {
-            let tag = if p.system { format!("{} (system)", p.name) } else { p.name.clone() };
-            (tag, partition_colour(id).to_string(), "1")
-        })
-        .collect();
-    items.push(("spare".into(), "url(#spare)".into(), "1"));
-    items.push(("idle (owner has no thread on the core)".into(), "#bbbbbb".into(), "0.25"));
-    let legend_y = axis_y + 48.0;
-    for (i, (name, fill, opacity)) in items.iter().enumerate() {
-        let col = (i % 4) as f64;
-        let row = (i / 4) as f64;
-        let lx = left + col * (plot_w / 4.0);
-        let ly = legend_y + row * 24.0;
-        let _ = writeln!(
-            o,
-            r##"<rect x="{lx}" y="{ly}" width="16" height="16" rx="3" fill="{fill}" fill-opacity="{opacity}" stroke="#999999" stroke-width="0.5"/>"##
-        );
-        let _ = writeln!(
-            o,
-            r##"<text x="{}" y="{}" font-size="12" fill="#222">{}</text>"##,
-            lx + 22.0,
-            ly + 12.5,
-            esc(name)
-        );
-    }
-    let _ = writeln!(o, "</svg>");
+    l.time_axis(&mut o, 0, major, "time in major frame", true);
+    l.legend_and_end(&mut o, &legend);
     Ok(o)
-}
-
-/// A centred label, dropped if it would not fit between `x0` and `x1`.
-fn label(o: &mut String, x0: f64, x1: f64, y: f64, text: &str, colour: &str, size: f64) {
-    // Average glyph advance of a sans-serif face is about 0.6 em.
-    let need = text.chars().count() as f64 * size * 0.6 + 6.0;
-    if x1 - x0 >= need {
-        let _ = writeln!(
-            o,
-            r#"<text x="{:.2}" y="{y:.1}" font-size="{size}" text-anchor="middle" fill="{colour}">{}</text>"#,
-            (x0 + x1) / 2.0,
-            esc(text)
-        );
-    }
 }
 
 /// The memory map section of the pack report.

@@ -4,33 +4,21 @@
 //! with the partition segments of tiny AArch64 ELF files made here (no cross
 //! compiler needed), alone and after a kernel.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
 
 use bulkhead_image::{ErrorKind, HealthAction, KERNEL_ALIGN, SegmentFlags, SystemImage};
 use object::Endianness;
 use object::elf::{EM_AARCH64, ET_EXEC, PF_R, PF_W, PF_X, PT_LOAD};
 use object::write::elf::{FileHeader, ProgramHeader, Writer};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn bulkhead(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulkhead")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{assert_lane_per_core, bulkhead, bulkhead_in, parse_svg, root, scratch, svg_texts};
 
 #[test]
 fn examples_check_clean() {
     for name in ["demo.toml", "lockstep.toml"] {
-        let out = bulkhead(&["check", &format!("partitions/{name}")], &root());
+        let out = bulkhead(&["check", &format!("partitions/{name}")]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{name}: {stderr}");
         assert_eq!(stderr, format!("partitions/{name}: 0 errors, 0 warnings\n"));
@@ -39,7 +27,7 @@ fn examples_check_clean() {
 
 #[test]
 fn show_prints_windows_and_core_tables() {
-    let out = bulkhead(&["show", "partitions/lockstep.toml"], &root());
+    let out = bulkhead(&["show", "partitions/lockstep.toml"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     // The kernel's placement of each thread.
@@ -65,21 +53,18 @@ fn show_svg_is_valid_xml_with_a_lane_per_core_and_a_legend() {
             args.extend(["--schedule".into(), s.into()]);
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = bulkhead(&args, &root());
+        let out = bulkhead(&args);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = std::fs::read_to_string(&svg).unwrap();
-        let doc = roxmltree::Document::parse(&text).expect("show --svg writes well-formed XML");
-        assert_eq!(doc.root_element().tag_name().name(), "svg");
-        let texts: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
-        for core in 0..4 {
-            assert!(texts.contains(&format!("core {core}").as_str()), "no lane for core {core}");
-        }
+        let doc = parse_svg(&text, "show --svg");
+        let texts = svg_texts(&doc);
+        assert_lane_per_core(&texts, 4);
         assert!(texts.contains(&"spare"));
         assert!(texts.iter().any(|t| t.contains("time in major frame")));
     }
     let demo = std::fs::read_to_string(dir.join("demo.svg")).unwrap();
-    let doc = roxmltree::Document::parse(&demo).unwrap();
-    let texts: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
+    let doc = parse_svg(&demo, "show --svg");
+    let texts = svg_texts(&doc);
     for label in ["worker0", "worker3", "monitor (system)", "hello", "20ms"] {
         assert!(texts.contains(&label), "demo.svg lacks {label:?}");
     }
@@ -89,8 +74,7 @@ fn show_svg_is_valid_xml_with_a_lane_per_core_and_a_legend() {
 fn show_refuses_an_unknown_schedule() {
     let dir = scratch("svg-unknown");
     let svg = dir.join("x.svg");
-    let out =
-        bulkhead(&["show", "partitions/demo.toml", "--svg", svg.to_str().unwrap(), "--schedule", "nope"], &root());
+    let out = bulkhead(&["show", "partitions/demo.toml", "--svg", svg.to_str().unwrap(), "--schedule", "nope"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no schedule \"nope\"; schedules: main"));
 }
@@ -157,7 +141,7 @@ fn demo_with_elves(dir: &Path) {
 fn pack_round_trips_through_the_kernel_parser() {
     let dir = scratch("pack");
     demo_with_elves(&dir);
-    let out = bulkhead(&["pack", "demo.toml", "--out", "system.img"], &dir);
+    let out = bulkhead_in(&dir, &["pack", "demo.toml", "--out", "system.img"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let bytes = std::fs::read(dir.join("system.img")).unwrap();
     let image = SystemImage::parse(&bytes).expect("the kernel's parser accepts pack's output");
@@ -217,7 +201,7 @@ fn pack_with_kernel_pads_to_4k_and_appends_the_image() {
     demo_with_elves(&dir);
     let kernel: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(dir.join("kernel.bin"), &kernel).unwrap();
-    let out = bulkhead(&["pack", "demo.toml", "--out", "kernel8.img", "--kernel", "kernel.bin"], &dir);
+    let out = bulkhead_in(&dir, &["pack", "demo.toml", "--out", "kernel8.img", "--kernel", "kernel.bin"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let bytes = std::fs::read(dir.join("kernel8.img")).unwrap();
     assert_eq!(&bytes[..kernel.len()], &kernel[..]);
@@ -235,7 +219,7 @@ fn pack_names_every_partition_whose_image_is_missing_or_misplaced() {
     std::fs::remove_file(dir.join("elf/hello.elf")).unwrap();
     // Linked for the wrong address: outside the partition's memory.
     std::fs::write(dir.join("elf/monitor.elf"), tiny_elf(0x8_0000, &[0; 16], &[], 0)).unwrap();
-    let out = bulkhead(&["pack", "demo.toml", "--out", "system.img"], &dir);
+    let out = bulkhead_in(&dir, &["pack", "demo.toml", "--out", "system.img"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("error: partition \"hello\": image ./elf/hello.elf is not built"), "{stderr}");
@@ -251,7 +235,7 @@ fn pack_names_every_partition_whose_image_is_missing_or_misplaced() {
 fn pack_refuses_a_description_with_errors() {
     let dir = scratch("pack-bad");
     std::fs::write(dir.join("bad.toml"), "[module]\nname = \"x\"\n").unwrap();
-    let out = bulkhead(&["pack", "bad.toml", "--out", "system.img"], &dir);
+    let out = bulkhead_in(&dir, &["pack", "bad.toml", "--out", "system.img"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml:1:1: error: module \"x\" has no `board`"));
     assert!(!dir.join("system.img").exists());

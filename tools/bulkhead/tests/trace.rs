@@ -4,33 +4,20 @@
 //! lateness a test injects), printed in the kernel's trace format, flushed
 //! in chunks that interleave between cores and with other console lines.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
 
 use bulkhead::check::check;
 use bulkhead::plan::PlanInputs;
 use bulkhead_sched::{CoreId, CoreScheduler, Epoch, Frequency, ModuleTimeline, ScheduleId, Ticks};
+use common::{assert_lane_per_core, bulkhead, parse_svg, root, scratch, svg_texts};
 
 const QEMU_HZ: u64 = 62_500_000;
 const EPOCH: u64 = 1_250_000;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/trace").join(name).display().to_string()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn bulkhead(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulkhead")).args(args).current_dir(root()).output().unwrap()
 }
 
 /// One simulated run.
@@ -364,12 +351,9 @@ fn svg_and_json_describe_what_ran() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let text = std::fs::read_to_string(&svg).unwrap();
-    let doc = roxmltree::Document::parse(&text).expect("trace --svg writes well-formed XML");
-    assert_eq!(doc.root_element().tag_name().name(), "svg");
-    let texts: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
-    for core in 0..4 {
-        assert!(texts.contains(&format!("core {core}").as_str()), "{texts:?}");
-    }
+    let doc = parse_svg(&text, "trace --svg");
+    let texts = svg_texts(&doc);
+    assert_lane_per_core(&texts, 4);
     for name in ["lockstep", "control", "supervisor (system)"] {
         assert!(texts.contains(&name), "{texts:?}");
     }
