@@ -30,8 +30,11 @@ fn arm_heartbeat(core: usize, n: u64) {
 }
 
 fn heartbeat(core: usize, _now: Ticks) {
-    let n = HEARTBEAT_COUNT[core].fetch_add(1, Ordering::Relaxed) + 1;
+    // Counted after the line is out, so a core that waits for heartbeats
+    // (`wait_for_heartbeats`) prints after them.
+    let n = HEARTBEAT_COUNT[core].load(Ordering::Relaxed) + 1;
     println!("core {core}: heartbeat {n}");
+    HEARTBEAT_COUNT[core].store(n, Ordering::Release);
     arm_heartbeat(core, n + 1);
 }
 
@@ -41,7 +44,7 @@ fn heartbeat(core: usize, _now: Ticks) {
 pub fn wait_for_heartbeats(n: u64) {
     let limit = timer::frequency().hz();
     let start = timer::now().0;
-    while HEARTBEAT_COUNT.iter().any(|c| c.load(Ordering::Relaxed) < n) && timer::now().0 - start < limit {
+    while HEARTBEAT_COUNT.iter().any(|c| c.load(Ordering::Acquire) < n) && timer::now().0 - start < limit {
         core::hint::spin_loop();
     }
 }

@@ -176,9 +176,9 @@ pub fn run_core(core: usize) -> ! {
         let mut cause = Cause::Other;
         match entered {
             Some(tid) => {
-                let (outcome, exit) = run_thread(module, core, tid, &mut loaded);
+                let (outcome, exit, entry_cycles) = run_thread(module, core, tid, &mut loaded);
                 health::leave(core);
-                let (exit_cycles, entry_cycles) = percpu::guest_cycle_stamps();
+                let (exit_cycles, _) = percpu::guest_cycle_stamps();
                 if let Some(from) = measure.take() {
                     stats::record_switch(core, entry_cycles.wrapping_sub(from));
                 }
@@ -221,7 +221,9 @@ pub fn run_core(core: usize) -> ! {
 }
 
 /// Runs thread `tid` once, until it leaves EL1.
-fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> (Outcome, Exit) {
+/// Returns why it stopped, the last exit's kind, and the cycle stamp of
+/// its first entry (for the switch-path benchmark).
+fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> (Outcome, Exit, u64) {
     // Save the previous thread's live state, unless its partition was
     // restarted meanwhile (then the fresh context must win).
     if let Some((prev, generation)) = *loaded
@@ -243,30 +245,41 @@ fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> 
     let thread = module.thread(tid);
     let partition = module.partition(thread.partition);
     guest::load_vm(partition.vttbr, 0x8000_0000 | thread.index as u64);
-    // SAFETY: the partition's stage-2 table and VMID, the trap
-    // configuration of `arch::configure_el2` and this thread's EL1/FP state
-    // are loaded; the frame's SPSR was built by `ThreadContext::reset` as
-    // EL1h and is only ever rewritten by the exit path from a lower EL, so
-    // the eret goes to EL1 or EL0; IRQs are masked at EL2.
-    let exit = unsafe { guest::run_guest(&mut ctx.frame) };
-    let outcome = match exit {
-        Exit::Irq | Exit::Fiq => {
-            irq::dispatch();
-            Outcome::Continue
+    let mut first_entry = None;
+    let (outcome, exit) = loop {
+        // SAFETY: the partition's stage-2 table and VMID, the trap
+        // configuration of `arch::configure_el2` and this thread's EL1/FP state
+        // are loaded; the frame's SPSR was built by `ThreadContext::reset` as
+        // EL1h and is only ever rewritten by the exit path from a lower EL, so
+        // the eret goes to EL1 or EL0; IRQs are masked at EL2.
+        let exit = unsafe { guest::run_guest(&mut ctx.frame) };
+        first_entry.get_or_insert(percpu::guest_cycle_stamps().1);
+        let outcome = match exit {
+            Exit::Irq | Exit::Fiq => {
+                irq::dispatch();
+                Outcome::Continue
+            }
+            Exit::Sync => handle_sync(core, tid, &mut ctx),
+            Exit::SError => fault(
+                core,
+                tid,
+                ErrorKind::Stage2Abort,
+                format_args!("SError (asynchronous external abort) at PC {:#x}", ctx.frame.elr),
+            ),
+            Exit::Aarch32 => fault(
+                core,
+                tid,
+                ErrorKind::TrappedOperation,
+                format_args!("exception from AArch32 state at PC {:#x}: partitions must stay AArch64", ctx.frame.elr),
+            ),
+        };
+        // A hypercall or trap after which the thread simply goes on, with
+        // nothing new for this core: straight back into the guest, with its
+        // state, stage 2 and context lock still in place.
+        if exit == Exit::Sync && matches!(outcome, Outcome::Continue) && !NEED_RESCHED[core].load(Ordering::Acquire) {
+            continue;
         }
-        Exit::Sync => handle_sync(core, tid, &mut ctx),
-        Exit::SError => fault(
-            core,
-            tid,
-            ErrorKind::Stage2Abort,
-            format_args!("SError (asynchronous external abort) at PC {:#x}", ctx.frame.elr),
-        ),
-        Exit::Aarch32 => fault(
-            core,
-            tid,
-            ErrorKind::TrappedOperation,
-            format_args!("exception from AArch32 state at PC {:#x}: partitions must stay AArch64", ctx.frame.elr),
-        ),
+        break (outcome, exit);
     };
     // If the core may pick another thread now, the context becomes the
     // only copy of this thread's state: another core may run it next (a
@@ -276,7 +289,7 @@ fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> 
         ctx.fp.save();
         *loaded = None;
     }
-    (outcome, exit)
+    (outcome, exit, first_entry.unwrap_or(0))
 }
 
 fn fault(core: usize, tid: usize, kind: ErrorKind, args: core::fmt::Arguments) -> Outcome {
