@@ -36,7 +36,16 @@ if need_qemu; then
     fi
 fi
 
-# Make rustup fetch the pinned target and components now, so the first build
-# does not stall on a download halfway through.
+# The pinned toolchain with its bare-metal targets (the kernel is built
+# soft-float, partitions hard-float) and llvm-tools (llvm-objcopy makes the
+# raw kernel8.img). rustup installs what rust-toolchain.toml names when a
+# toolchain is first installed, but not into one that is already there, so
+# ask for each explicitly; each call is quick when it is present.
 cd "$(dirname "$0")/.."
-rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+if ! command -v rustup >/dev/null 2>&1; then
+    echo "setup: rustup is missing; install Rust through rustup (https://rustup.rs) first" >&2
+    exit 1
+fi
+rustup toolchain install --profile minimal >/dev/null 2>&1 || rustup toolchain install
+rustup target add aarch64-unknown-none aarch64-unknown-none-softfloat >/dev/null
+rustup component add llvm-tools clippy rustfmt >/dev/null
