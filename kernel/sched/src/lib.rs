@@ -94,6 +94,7 @@ mod ids;
 mod plan;
 mod scheduler;
 mod table;
+pub mod trace;
 
 pub use bulkhead_time::{Epoch, Frequency, Nanos, Ticks, TimeError};
 pub use ids::{CoreId, CoreSet, PartitionId, ScheduleId, ThreadId, ThreadSet};
@@ -103,6 +104,7 @@ pub use scheduler::{
     ThreadState, Wait, WindowInfo,
 };
 pub use table::{CoreFrameEntry, CoreFrameTable};
+pub use trace::TraceReason;
 
 /// Cores in a module (BCM2711: four Cortex-A72).
 pub const MAX_CORES: usize = 4;

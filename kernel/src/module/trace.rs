@@ -41,29 +41,8 @@ use core::cell::UnsafeCell;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-/// Why a core took a decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    Boundary,
-    Missed,
-    Wait,
-    Wake,
-    Health,
-    Resched,
-}
-
-impl Reason {
-    fn as_str(self) -> &'static str {
-        match self {
-            Reason::Boundary => "boundary",
-            Reason::Missed => "missed",
-            Reason::Wait => "wait",
-            Reason::Wake => "wake",
-            Reason::Health => "health",
-            Reason::Resched => "resched",
-        }
-    }
-}
+/// Why a core took a decision (shared with `bulkhead trace`).
+pub use bulkhead_sched::TraceReason as Reason;
 
 /// One decision.
 #[derive(Debug, Clone, Copy)]

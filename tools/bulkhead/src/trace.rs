@@ -35,47 +35,8 @@ use bulkhead_sched::{Epoch, Frequency, Nanos, ThreadId, Ticks};
 use crate::check::System;
 use crate::plan::{PlanInputs, core_tables};
 
-/// Why a core took a decision (`Reason` in the kernel's trace module).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Reason {
-    /// A new window began on time.
-    Boundary,
-    /// A new window began after one or more boundaries were missed.
-    Missed,
-    /// The running thread waited, yielded or trapped WFI.
-    Wait,
-    /// A thread became ready inside the window.
-    Wake,
-    /// A partition was stopped or restarted.
-    Health,
-    /// A schedule switch or migration kick.
-    Resched,
-}
-
-impl Reason {
-    fn parse(s: &str) -> Option<Reason> {
-        Some(match s {
-            "boundary" => Reason::Boundary,
-            "missed" => Reason::Missed,
-            "wait" => Reason::Wait,
-            "wake" => Reason::Wake,
-            "health" => Reason::Health,
-            "resched" => Reason::Resched,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Boundary => "boundary",
-            Reason::Missed => "missed",
-            Reason::Wait => "wait",
-            Reason::Wake => "wake",
-            Reason::Health => "health",
-            Reason::Resched => "resched",
-        }
-    }
-}
+/// Why a core took a decision: the kernel's and this reader's one definition.
+pub use bulkhead_sched::TraceReason as Reason;
 
 /// The `trace: begin` line.
 #[derive(Clone, Debug)]

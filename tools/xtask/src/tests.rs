@@ -228,6 +228,15 @@ fn hostile(name: &'static str, what: &'static str, expect: fn() -> Vec<Expect>) 
     QemuTest::new(name, what, name, expect).icount().check(ticker_on_schedule)
 }
 
+/// The health monitor's report of `partition` (its thread `main` on core 0,
+/// `report` a pattern for the cause) and the stop that follows it.
+fn stopped(partition: &str, report: &str) -> Vec<Expect> {
+    vec![
+        Expect::line(&format!(r"^health: partition {partition} thread main core 0: {report} -> stop_partition$")),
+        Expect::line(&format!(r"^health: partition {partition} stopped$")),
+    ]
+}
+
 fn then_ticker(mut e: Vec<Expect>) -> Vec<Expect> {
     e.push(Expect::line(r"^\[ticker:main@0\] ticker: tick 30 at \d+ us$"));
     with_boot(e)
@@ -257,37 +266,26 @@ fn hostile_tests() -> Vec<QemuTest> {
             "hostile-read-kernel",
             "a partition reading the kernel's memory faults in stage 2 and is stopped",
             || {
-                then_ticker(vec![
-                    Expect::line(
-                        r"^health: partition hostile-read-kernel thread main core 0: stage2_abort: stage-2 read fault at IPA 0x80000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition$",
-                    ),
-                    Expect::line(r"^health: partition hostile-read-kernel stopped$"),
-                ])
+                then_ticker(stopped(
+                    "hostile-read-kernel",
+                    r"stage2_abort: stage-2 read fault at IPA 0x80000 \(outside its memory\), PC 0x[0-9a-f]+",
+                ))
             },
         ),
         hostile("hostile-mmio", "a partition touching the GIC faults in stage 2 and is stopped", || {
-            then_ticker(vec![
-                Expect::line(
-                    r"^health: partition hostile-mmio thread main core 0: stage2_abort: stage-2 read fault at IPA 0xff841000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition$",
-                ),
-                Expect::line(r"^health: partition hostile-mmio stopped$"),
-            ])
+            then_ticker(stopped(
+                "hostile-mmio",
+                r"stage2_abort: stage-2 read fault at IPA 0xff841000 \(outside its memory\), PC 0x[0-9a-f]+",
+            ))
         }),
         hostile("hostile-uart", "a partition writing the UART faults in stage 2 and is stopped", || {
-            then_ticker(vec![
-                Expect::line(
-                    r"^health: partition hostile-uart thread main core 0: stage2_abort: stage-2 write fault at IPA 0xfe201000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition$",
-                ),
-                Expect::line(r"^health: partition hostile-uart stopped$"),
-            ])
+            then_ticker(stopped(
+                "hostile-uart",
+                r"stage2_abort: stage-2 write fault at IPA 0xfe201000 \(outside its memory\), PC 0x[0-9a-f]+",
+            ))
         }),
         hostile("hostile-smc", "SMC from a partition is trapped and the partition stopped", || {
-            then_ticker(vec![
-                Expect::line(
-                    r"^health: partition hostile-smc thread main core 0: trapped_operation: SMC #0 at PC 0x[0-9a-f]+ -> stop_partition$",
-                ),
-                Expect::line(r"^health: partition hostile-smc stopped$"),
-            ])
+            then_ticker(stopped("hostile-smc", r"trapped_operation: SMC #0 at PC 0x[0-9a-f]+"))
         }),
         hostile("hostile-wfi", "WFI forever does not stall the core: the thread waits for its next window", || {
             then_ticker(vec![Expect::line(
@@ -327,12 +325,10 @@ fn hostile_tests() -> Vec<QemuTest> {
             "hostile-novector",
             "an EL1 exception with no vector table is caught and the partition stopped",
             || {
-                then_ticker(vec![
-                    Expect::line(
-                        r"^health: partition hostile-novector thread main core 0: undefined_instruction: EL1 exception it cannot take: Unknown reason \(ESR_EL1 0x2000000\) at PC 0x[0-9a-f]+, no vector table at VBAR_EL1 0x0 -> stop_partition$",
-                    ),
-                    Expect::line(r"^health: partition hostile-novector stopped$"),
-                ])
+                then_ticker(stopped(
+                    "hostile-novector",
+                    r"undefined_instruction: EL1 exception it cannot take: Unknown reason \(ESR_EL1 0x2000000\) at PC 0x[0-9a-f]+, no vector table at VBAR_EL1 0x0",
+                ))
             },
         ),
         hostile(
