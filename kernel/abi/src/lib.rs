@@ -144,9 +144,12 @@ calls! {
     /// idle time).
     StopPartition = 0x13,
     /// `(x1 = partition id)`: start a stopped partition (cold start:
-    /// memory reloaded from the system image).
+    /// memory reloaded from the system image). Not the caller's own
+    /// partition, nor one that is running: `InvalidParameter`.
     StartPartition = 0x14,
-    /// `(x1 = partition id)`: restart a partition (cold start).
+    /// `(x1 = partition id)`: restart another partition (cold start). Not
+    /// the caller's own (`InvalidParameter`): a partition restarts itself by
+    /// raising an application error whose health action is a restart.
     RestartPartition = 0x15,
 }
 

@@ -153,7 +153,7 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
                 fail(ctx, Status::Denied);
                 return Outcome::Continue;
             }
-            return match system_service(module, core, call, [a1, a2, a3], now) {
+            return match system_service(module, core, partition, call, [a1, a2, a3], now) {
                 Ok(results) => {
                     ok(ctx, results);
                     Outcome::Continue
@@ -175,7 +175,14 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
 const SWITCH_INSTALL_MARGIN_NS: u64 = 100_000;
 
 /// The services of a system partition (the caller is one).
-fn system_service(module: &Module, core: usize, call: Call, args: [u64; 3], now: Ticks) -> Result<[u64; 3], Status> {
+fn system_service(
+    module: &Module,
+    core: usize,
+    caller: usize,
+    call: Call,
+    args: [u64; 3],
+    now: Ticks,
+) -> Result<[u64; 3], Status> {
     let epoch = EPOCH.load(Ordering::Acquire);
     let ns_since_epoch =
         |t: Ticks| module.freq.ticks_to_nanos(Ticks(t.0.saturating_sub(epoch))).map_or(u64::MAX, |n| n.0);
@@ -287,6 +294,12 @@ fn system_service(module: &Module, core: usize, call: Call, args: [u64; 3], now:
         }
         Call::StartPartition | Call::RestartPartition => {
             let target = partition_arg(args[0])?;
+            // A cold start resets the caller's own context, which this very
+            // call is using: a partition restarts itself through the health
+            // monitor (an application error with a restart action) instead.
+            if target == caller {
+                return Err(Status::InvalidParameter);
+            }
             if call == Call::StartPartition && PARTITIONS[target].mode.load(Ordering::Acquire) == super::MODE_NORMAL {
                 return Err(Status::InvalidParameter);
             }

@@ -516,10 +516,18 @@ fn timing_tests() -> Vec<QemuTest> {
                 let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
                 with_boot(vec![Expect::line(r"^trace: begin lockstep freq=62500000 epoch=\d+ cores=4 schedule=0$"), Expect::all_of(&refs)])
             }).icount().check(lockstep_1000),
-        QemuTest::new("switch-and-migrate", "a thread moved to another core runs there from its next window; a schedule switch asked mid-frame takes effect at the next major-frame boundary on all cores", "director", || {
+        QemuTest::new("switch-and-migrate", "system services refuse bad arguments; a thread moved to another core runs there from its next window; a schedule switch asked mid-frame takes effect at the next major-frame boundary on all cores", "director", || {
                 let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 1/20/0 ")).collect();
                 let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
                 with_boot(vec![
+                    Expect::line(r"^\[director:main@0\] director: bad SetSchedule of schedule 99: Err\(InvalidParameter\)$"),
+                    Expect::line(r"^\[director:main@0\] director: bad SetThreadAffinity of partition 99: Err\(InvalidParameter\)$"),
+                    Expect::line(r"^\[director:main@0\] director: bad SetThreadAffinity of thread 5 of control: Err\(InvalidParameter\)$"),
+                    Expect::line(r"^\[director:main@0\] director: bad SetThreadAffinity to no core: Err\(InvalidParameter\)$"),
+                    Expect::line(r"^\[director:main@0\] director: bad SetThreadAffinity to core 7: Err\(InvalidParameter\)$"),
+                    Expect::line(r"^\[director:main@0\] director: bad StopPartition of partition 99: Err\(InvalidParameter\)$"),
+                    Expect::line(r"^\[director:main@0\] director: bad StartPartition of a running partition: Err\(InvalidParameter\)$"),
+                    Expect::line(r"^\[director:main@0\] director: bad RestartPartition of itself: Err\(InvalidParameter\)$"),
                     Expect::line(r"^sched: thread loop of partition control moved from core 2 to core 1$"),
                     Expect::line(r"^\[director:main@0\] director: moved control\.loop to core 1 at \d+ us$"),
                     Expect::line(r"^\[control:loop@1\] control: cycle \d+ at \d+ us$"),
