@@ -110,6 +110,9 @@ impl ThreadSet {
     pub const fn with(self, t: ThreadId) -> ThreadSet {
         if t.0 < 64 { ThreadSet(self.0 | 1 << t.0) } else { self }
     }
+    pub(crate) const fn without(self, t: ThreadId) -> ThreadSet {
+        if t.0 < 64 { ThreadSet(self.0 & !(1 << t.0)) } else { self }
+    }
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }

@@ -283,6 +283,9 @@ pub struct CoreScheduler {
     /// `None` until the first decision at or after the epoch.
     cursor: Option<Cursor>,
     threads: [Option<ThreadRecord>; MAX_THREADS],
+    /// The slots of `threads` that hold a record, so the switch path visits
+    /// only this core's threads instead of all [`MAX_THREADS`] slots.
+    placed: ThreadSet,
     seq: u64,
 }
 
@@ -301,6 +304,7 @@ impl CoreScheduler {
             pending: [timeline.pending.map(build).transpose()?, None],
             cursor: None,
             threads: [None; MAX_THREADS],
+            placed: ThreadSet::EMPTY,
             seq: 0,
         };
         for t in plan.threads_on(core).iter() {
@@ -314,6 +318,7 @@ impl CoreScheduler {
                 ready_at: Ticks(0),
                 seq,
             });
+            s.placed = s.placed.with(t);
         }
         Ok(s)
     }
@@ -480,13 +485,35 @@ impl CoreScheduler {
     }
 
     /// The entry after `c`: the normal, O(1) switch.
+    ///
+    /// The next entry normally starts at the very offset where `c` ends (or,
+    /// after the last entry, frame `n + 1` starts at offset 0, the same
+    /// instant `n * major + major`), so its start is `c.end`, already
+    /// computed from the epoch by the same formula with the same operands;
+    /// only its end is computed. Otherwise both are computed as before.
     fn step(&self, c: Cursor) -> Result<Cursor, TimeError> {
-        let next = usize::from(c.entry) + 1;
-        if next < self.active.table.entries().len() {
-            self.cursor_at(c.frame, next)
+        let a = self.active.activation;
+        let entries = self.active.table.entries();
+        let cur = usize::from(c.entry);
+        let next = cur + 1;
+        let (frame, entry, continues) = if next < entries.len() {
+            let continues = match (entries.get(cur), entries.get(next)) {
+                (Some(e), Some(n)) => e.end == n.start,
+                _ => false,
+            };
+            (c.frame, next, continues)
         } else {
-            self.cursor_at(c.frame.checked_add(1).ok_or(TimeError::Overflow)?, 0)
+            let continues = match (entries.get(cur), entries.first()) {
+                (Some(e), Some(n)) => e.end == a.major_frame && n.start == Nanos(0),
+                _ => false,
+            };
+            (c.frame.checked_add(1).ok_or(TimeError::Overflow)?, 0, continues)
+        };
+        if !continues {
+            return self.cursor_at(frame, entry);
         }
+        let end = a.epoch.boundary(self.freq, a.major_frame, frame, entries[entry].end)?;
+        Ok(Cursor { frame, entry: entry as u16, start: c.end, end })
     }
 
     /// The entry containing `now`, from the epoch (missed-boundary recovery).
@@ -507,8 +534,11 @@ impl CoreScheduler {
     fn wake_due(&mut self, now: Ticks) {
         loop {
             let mut first: Option<(Ticks, usize)> = None;
-            for (i, r) in self.threads.iter().enumerate() {
-                if let Some(ThreadRecord { state: ThreadState::Waiting(w), .. }) = r
+            // Ascending slot order, as a scan of every slot would visit them.
+            for t in self.placed.iter() {
+                let i = usize::from(t.0);
+                if let Some(ThreadRecord { state: ThreadState::Waiting(w), .. }) =
+                    self.threads.get(i).and_then(Option::as_ref)
                     && let Some(at) = w.release()
                     && at <= now
                     && first.is_none_or(|f| at < f.0)
@@ -676,6 +706,7 @@ impl CoreScheduler {
             .get_mut(usize::from(thread.0))
             .and_then(Option::take)
             .ok_or(SchedError::ThreadNotOnCore { thread, core })?;
+        self.placed = self.placed.without(thread);
         self.rebuild(plan)?;
         Ok(rec)
     }
@@ -687,6 +718,7 @@ impl CoreScheduler {
             return Err(SchedError::ThreadNotOnCore { thread: rec.id, core: self.core });
         }
         self.threads[usize::from(rec.id.0)] = Some(rec);
+        self.placed = self.placed.with(rec.id);
         self.rebuild(plan)
     }
 
