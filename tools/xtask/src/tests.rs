@@ -380,12 +380,12 @@ fn hostile_tests() -> Vec<QemuTest> {
 /// clock and QEMU runs them in turn on one host thread: at a boundary all
 /// four timers fire at the same virtual instant and the cores take their
 /// switches one after another, so a core's lateness is the switch paths of
-/// the cores served before it (up to 3 x ~2,500 instructions = 7.5 us at
+/// the cores served before it (up to 3 x ~1,400 instructions = 4.2 us at
 /// 1 ns per instruction) plus whatever a core was doing with interrupts
 /// masked when the boundary came: at worst a trace flush or a console line
 /// it had started (up to ~25 us of console writes). 50 us = 3,125 ticks
-/// covers both with margin; observed over 6,000 frames: max lateness 1,625
-/// ticks, max skew 1,618. On a Pi 4 the cores run truly in parallel and
+/// covers both with margin; observed over 1,000 frames: max lateness 1,392
+/// ticks, max skew 1,365. On a Pi 4 the cores run truly in parallel and
 /// the bound is the interrupt latency plus one switch path.
 const MAX_LATENESS_TICKS: u64 = 3_125;
 const MAX_SKEW_TICKS: u64 = 3_125;
