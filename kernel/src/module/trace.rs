@@ -35,7 +35,7 @@
 //!   partition was stopped or restarted), `resched` (anything else: a
 //!   schedule switch or migration kick).
 use super::MODULE;
-use crate::{arch, console};
+use crate::console;
 use bulkhead_board_rpi4::CORES;
 use core::cell::UnsafeCell;
 use core::fmt::Write;
@@ -131,7 +131,6 @@ pub fn flush(core: usize) {
     }
     ring.flushed.store(next, Ordering::Relaxed);
     drop(out);
-    let _ = arch::core_id();
 }
 
 /// The header line, printed once by core 0 when tracing is on.
