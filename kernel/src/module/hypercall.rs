@@ -58,9 +58,7 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
         return Outcome::Continue;
     };
     let now = timer::now();
-    let epoch = Ticks(EPOCH.load(Ordering::Acquire));
-    let since_epoch =
-        |t: Ticks| module.freq.ticks_to_nanos(Ticks(t.0.saturating_sub(epoch.0))).map_or(u64::MAX, |n| n.0);
+    let since_epoch = |t: Ticks| ns_since_epoch(module, t);
     match call {
         Call::AbiVersion => ok(ctx, [(u64::from(ABI_VERSION_MAJOR) << 16) | u64::from(ABI_VERSION_MINOR), 0, 0]),
         Call::MyIds => ok(ctx, [partition as u64, thread.index as u64, core as u64]),
@@ -174,6 +172,24 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
 /// Reschedule IPI arrives.
 const SWITCH_INSTALL_MARGIN_NS: u64 = 100_000;
 
+/// `t` in ns since the module epoch (for results handed to partitions).
+fn ns_since_epoch(module: &Module, t: Ticks) -> u64 {
+    let epoch = EPOCH.load(Ordering::Acquire);
+    module.freq.ticks_to_nanos(Ticks(t.0.saturating_sub(epoch))).map_or(u64::MAX, |n| n.0)
+}
+
+type CoreSchedGuard = spin::MutexGuard<'static, Option<bulkhead_sched::CoreScheduler>>;
+
+/// Takes the schedulers of cores `0..cores` in core order, the first step
+/// of the documented lock order (per-core locks before the global ones).
+fn lock_core_schedulers(cores: usize) -> [Option<CoreSchedGuard>; 4] {
+    let mut guards = [None, None, None, None];
+    for (slot, sched) in guards.iter_mut().zip(CORE_SCHED.iter()).take(cores) {
+        *slot = Some(sched.lock());
+    }
+    guards
+}
+
 /// The services of a system partition (the caller is one).
 fn system_service(
     module: &Module,
@@ -183,9 +199,7 @@ fn system_service(
     args: [u64; 3],
     now: Ticks,
 ) -> Result<[u64; 3], Status> {
-    let epoch = EPOCH.load(Ordering::Acquire);
-    let ns_since_epoch =
-        |t: Ticks| module.freq.ticks_to_nanos(Ticks(t.0.saturating_sub(epoch))).map_or(u64::MAX, |n| n.0);
+    let ns_since_epoch = |t: Ticks| ns_since_epoch(module, t);
     let cores_used = module.image.module().core_count as usize;
     let partition_arg = |id: u64| -> Result<usize, Status> {
         usize::try_from(id).ok().filter(|&p| p < module.partition_count).ok_or(Status::InvalidParameter)
@@ -197,13 +211,9 @@ fn system_service(
                 .filter(|&i| usize::from(i) < module.image.schedules().len())
                 .ok_or(Status::InvalidParameter)?;
             let margin = module.freq.nanos_to_ticks_ceil(Nanos(SWITCH_INSTALL_MARGIN_NS)).unwrap_or(Ticks(0));
-            // Lock order: every core's scheduler, in core order, then the
-            // global plan and timeline; all cores get the same activation.
-            let mut scheds: [Option<spin::MutexGuard<'_, Option<bulkhead_sched::CoreScheduler>>>; 4] =
-                [None, None, None, None];
-            for (c, slot) in scheds.iter_mut().enumerate().take(cores_used) {
-                *slot = Some(CORE_SCHED[c].lock());
-            }
+            // All cores' schedulers, then the plan and timeline (the
+            // documented order); all cores get the same activation.
+            let mut scheds = lock_core_schedulers(cores_used);
             let plan = PLAN.lock();
             let plan = plan.as_ref().ok_or(Status::InvalidParameter)?;
             let mut timeline = TIMELINE.lock();
@@ -247,13 +257,9 @@ fn system_service(
                 .ok_or(Status::InvalidParameter)?;
             let thread = ThreadId((p.first_thread + index) as u16);
             let from = thread_cores()[usize::from(thread.0)];
-            // Lock order: the cores' schedulers (all, in core order: the
-            // destination is not known before the plan decides), then the plan.
-            let mut scheds: [Option<spin::MutexGuard<'_, Option<bulkhead_sched::CoreScheduler>>>; 4] =
-                [None, None, None, None];
-            for (c, slot) in scheds.iter_mut().enumerate().take(cores_used) {
-                *slot = Some(CORE_SCHED[c].lock());
-            }
+            // All cores' schedulers (the destination is not known before
+            // the plan decides), then the plan.
+            let mut scheds = lock_core_schedulers(cores_used);
             let mut plan = PLAN.lock();
             let plan = plan.as_mut().ok_or(Status::InvalidParameter)?;
             let migration =

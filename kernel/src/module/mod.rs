@@ -206,16 +206,19 @@ unsafe extern "C" {
     static __system_image_limit: u8;
 }
 
-fn rejected(args: fmt::Arguments) -> LoadError {
+/// The text of a refusal (its `Line` reports anything that did not fit).
+fn line(args: fmt::Arguments) -> Line {
     let mut what = Line::new();
     let _ = fmt::Write::write_fmt(&mut what, args);
-    LoadError::Rejected(what)
+    what
+}
+
+fn rejected(args: fmt::Arguments) -> LoadError {
+    LoadError::Rejected(line(args))
 }
 
 fn partition_error(name: &'static str, args: fmt::Arguments) -> LoadError {
-    let mut what = Line::new();
-    let _ = fmt::Write::write_fmt(&mut what, args);
-    LoadError::Partition { name, what }
+    LoadError::Partition { name, what: line(args) }
 }
 
 /// The bytes the firmware loaded after the kernel: the system image, if any.
