@@ -1,7 +1,7 @@
 # Bulkhead: short targets; the logic lives in tools/xtask (cargo xtask).
 # Every target first makes sure the machine has what it needs
 # (tools/setup-host.sh: QEMU >= 9 with raspi4b; rustup brings the pinned
-# toolchain, the aarch64-unknown-none target and llvm-tools).
+# toolchain and the bare-metal targets, or rust-src to build their library).
 
 .PHONY: all setup build run test bench check clean
 
@@ -13,8 +13,9 @@ setup:
 build: setup
 	cargo xtask build
 
+# `make run REALTIME=1`: the host's clock instead of virtual time (README).
 run: setup
-	cargo xtask run
+	cargo xtask run $(if $(REALTIME),--realtime)
 
 test: setup
 	cargo xtask test

@@ -4,8 +4,8 @@
 #
 # - qemu-system-aarch64 >= 9 with `-M raspi4b`: bookworm's own QEMU is 7.2 and
 #   lacks the machine, so the bookworm-backports suite is added when needed.
-# - The Rust target and llvm-tools come from rust-toolchain.toml: any cargo
-#   call in the tree installs them through rustup.
+# - The pinned Rust toolchain, its bare-metal targets where rustup has them,
+#   else rust-src to build their library from (see below).
 set -euo pipefail
 
 need_qemu() {
@@ -36,16 +36,57 @@ if need_qemu; then
     fi
 fi
 
-# The pinned toolchain with its bare-metal targets (the kernel is built
-# soft-float, partitions hard-float) and llvm-tools (llvm-objcopy makes the
-# raw kernel8.img). rustup installs what rust-toolchain.toml names when a
-# toolchain is first installed, but not into one that is already there, so
-# ask for each explicitly; each call is quick when it is present.
+# The pinned toolchain (rust-toolchain.toml: an exact release) and what it
+# needs for the bare-metal builds. rustup installs what the file names when
+# the toolchain is first installed, but not into one that is already there,
+# so each target and component is asked for explicitly (quick when present).
+#
+# The targets' prebuilt library (rust-std) is preferred. A mirror or an
+# offline toolchain may serve only the host toolchain and rust-src: then
+# `cargo xtask` builds core/alloc/compiler_builtins from rust-src instead
+# (tools/xtask/src/toolchain.rs), so rust-src is required only in that case.
+# llvm-tools, clippy and rustfmt are for developers (`make check`, objdump);
+# `make run` and `make test` need none of them.
 cd "$(dirname "$0")/.."
 if ! command -v rustup >/dev/null 2>&1; then
     echo "setup: rustup is missing; install Rust through rustup (https://rustup.rs) first" >&2
     exit 1
 fi
-rustup toolchain install --profile minimal >/dev/null 2>&1 || rustup toolchain install
-rustup target add aarch64-unknown-none aarch64-unknown-none-softfloat >/dev/null
-rustup component add llvm-tools clippy rustfmt >/dev/null
+toolchain=$(sed -n 's/^channel *= *"\([^"]*\)".*/\1/p' rust-toolchain.toml)
+if [ -z "$toolchain" ]; then
+    echo "setup: rust-toolchain.toml names no channel" >&2
+    exit 1
+fi
+if ! rustup run "$toolchain" rustc --version >/dev/null 2>&1; then
+    echo "setup: installing the pinned Rust toolchain $toolchain" >&2
+    # With everything the file names; where a mirror lacks a component, the
+    # bare toolchain, and the pieces one by one below.
+    rustup toolchain install >/dev/null 2>&1 ||
+        rustup toolchain install "$toolchain" --profile minimal ||
+        { echo "setup: cannot install Rust $toolchain (rust-toolchain.toml)" >&2; exit 1; }
+fi
+# The first error line rustup printed (it may add a backtrace after it).
+why() { grep -m 1 -i 'error' /tmp/bulkhead-setup.$$ || head -n 1 /tmp/bulkhead-setup.$$; }
+missing_std=""
+for target in aarch64-unknown-none aarch64-unknown-none-softfloat; do
+    if ! rustup target add --toolchain "$toolchain" "$target" >/dev/null 2>/tmp/bulkhead-setup.$$; then
+        missing_std="$missing_std $target"
+        echo "setup: no prebuilt standard library for $target from rustup ($(why))" >&2
+    fi
+done
+if ! rustup component add --toolchain "$toolchain" rust-src >/dev/null 2>/tmp/bulkhead-setup.$$; then
+    if [ -n "$missing_std" ]; then
+        echo "setup: rust-src is unavailable too ($(why)):" >&2
+        echo "setup: nothing to build the bare-metal library of$missing_std from" >&2
+        rm -f /tmp/bulkhead-setup.$$
+        exit 1
+    fi
+fi
+if [ -n "$missing_std" ]; then
+    echo "setup: building core/alloc for$missing_std from rust-src instead (cargo xtask does this by itself)" >&2
+fi
+for component in llvm-tools clippy rustfmt; do
+    rustup component add --toolchain "$toolchain" "$component" >/dev/null 2>&1 ||
+        echo "setup: optional component $component is unavailable for $toolchain (make check needs clippy and rustfmt)" >&2
+done
+rm -f /tmp/bulkhead-setup.$$

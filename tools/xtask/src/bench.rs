@@ -9,6 +9,7 @@
 //! path lengths come from a one-core module (`partitions/bench.toml`); the
 //! four-core numbers are given beside them, labelled as such.
 use crate::build::{self, Image};
+use crate::elf;
 use crate::qemu::{self, Captured, Ending, Expect, Run};
 use std::process::Command;
 use std::time::Duration;
@@ -38,21 +39,14 @@ fn rows(out: &Captured) -> Vec<String> {
 
 fn kernel_sizes(images: &[Image]) -> Result<String, String> {
     let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("kernel not built")?;
-    let size = build::llvm_tool("llvm-size")?;
-    let out = Command::new(size).arg("-A").arg(&kernel.elf).output().map_err(|e| format!("llvm-size: {e}"))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let get = |section: &str| -> u64 {
-        text.lines()
-            .filter(|l| l.split_whitespace().next() == Some(section))
-            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .sum()
-    };
+    let bytes = std::fs::read(&kernel.elf).map_err(|e| format!("cannot read {}: {e}", kernel.elf.display()))?;
+    let get = |section: &str| elf::section_size(&bytes, section);
     Ok(format!(
         ".text {} B, .rodata {} B, .data {} B, .bss {} B (the stage-2 table pool, thread contexts and trace rings are .bss)",
-        get(".text"),
-        get(".rodata"),
-        get(".data"),
-        get(".bss")
+        get(".text")?,
+        get(".rodata")?,
+        get(".data")?,
+        get(".bss")?
     ))
 }
 

@@ -2,14 +2,17 @@
 //!
 //! Every binary of `bulkhead-kernel` (the product, `bulkhead`, and the test
 //! and benchmark images under `kernel/src/bin`) is built for
-//! `aarch64-unknown-none` in release mode, then `llvm-objcopy -O binary`
-//! (from the rustup component `llvm-tools`, pinned in rust-toolchain.toml)
-//! writes `target/images/NAME.img`. [`build_all`] then builds the
-//! partitions and packs the system descriptions with the product kernel:
-//! `partitions/demo.toml` into `target/images/kernel8.img`, the name the Pi
-//! firmware boots.
+//! `aarch64-unknown-none-softfloat` in release mode, with the bare-metal
+//! standard library from wherever this machine has it (`toolchain.rs`:
+//! prebuilt, or built from `rust-src`); `elf::raw_image` then writes
+//! `target/images/NAME.img`, the bytes `objcopy -O binary` would. [`build_all`]
+//! then builds the partitions and packs the system descriptions with the
+//! product kernel: `partitions/demo.toml` into `target/images/kernel8.img`,
+//! the name the Pi firmware boots.
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use crate::{elf, toolchain};
 
 /// The kernel is built soft-float: it never touches the FP/SIMD registers,
 /// so a partition's FP state only needs saving when another thread takes
@@ -32,48 +35,16 @@ pub fn names(images: &[Image]) -> String {
     images.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-fn run(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd.output().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{cmd:?} failed with {}:\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// llvm-objcopy from the toolchain's llvm-tools component.
-pub fn llvm_tool(name: &str) -> Result<PathBuf, String> {
-    let root = workspace_root();
-    let sysroot = run(Command::new("rustc").current_dir(&root).args(["--print", "sysroot"]))?;
-    let version = run(Command::new("rustc").current_dir(&root).arg("-vV"))?;
-    let host = version.lines().find_map(|l| l.strip_prefix("host: ")).ok_or("rustc -vV printed no host line")?;
-    let path = Path::new(sysroot.trim()).join("lib/rustlib").join(host).join("bin").join(name);
-    if path.exists() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "{} not found: the llvm-tools component is missing (rustup component add llvm-tools)",
-            path.display()
-        ))
-    }
-}
-
 /// Builds every kernel binary and returns their images.
 pub fn build_images() -> Result<Vec<Image>, String> {
     let root = workspace_root();
-    let status = Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args(["build", "--release", "--target", TARGET, "-p", "bulkhead-kernel", "--bins"])
-        .status()
-        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    let status =
+        toolchain::bare_metal_cargo(&root, "build", TARGET, &["--release", "-p", "bulkhead-kernel", "--bins"])?
+            .status()
+            .map_err(|e| format!("cannot run cargo build: {e}"))?;
     if !status.success() {
         return Err("kernel build failed".into());
     }
-    let objcopy = llvm_tool("llvm-objcopy")?;
     let out_dir = root.join("target/images");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let bin_dir = root.join("target").join(TARGET).join("release");
@@ -81,7 +52,9 @@ pub fn build_images() -> Result<Vec<Image>, String> {
     for name in kernel_bin_names(&root)? {
         let elf = bin_dir.join(&name);
         let raw = out_dir.join(format!("{name}.img"));
-        run(Command::new(&objcopy).arg("-O").arg("binary").arg(&elf).arg(&raw))?;
+        let bytes = std::fs::read(&elf).map_err(|e| format!("cannot read {}: {e}", elf.display()))?;
+        let image = elf::raw_image(&bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
+        std::fs::write(&raw, image).map_err(|e| format!("cannot write {}: {e}", raw.display()))?;
         images.push(Image { name: name.clone(), elf: elf.clone(), raw: raw.clone() });
     }
     Ok(images)
@@ -94,11 +67,14 @@ pub const PARTITION_TARGET: &str = "aarch64-unknown-none";
 /// Builds every partition binary under `partitions/examples`.
 pub fn build_partitions() -> Result<PathBuf, String> {
     let root = workspace_root();
-    let status = Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args(["build", "--release", "--target", PARTITION_TARGET, "-p", "bulkhead-partitions", "--bins"])
-        .status()
-        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    let status = toolchain::bare_metal_cargo(
+        &root,
+        "build",
+        PARTITION_TARGET,
+        &["--release", "-p", "bulkhead-partitions", "--bins"],
+    )?
+    .status()
+    .map_err(|e| format!("cannot run cargo build: {e}"))?;
     if !status.success() {
         return Err("partition build failed".into());
     }
@@ -109,8 +85,8 @@ pub fn build_partitions() -> Result<PathBuf, String> {
 /// `out` (kernel, padding to 4 KiB, system image), with `bulkhead pack`.
 pub fn pack(description: &Path, kernel: &Path, elf_dir: &Path, out: &Path) -> Result<(), String> {
     let root = workspace_root();
-    run(Command::new(env!("CARGO"))
-        .current_dir(&root)
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(&root)
         .args(["run", "--release", "--quiet", "-p", "bulkhead", "--", "pack"])
         .arg(description)
         .arg("--kernel")
@@ -118,8 +94,18 @@ pub fn pack(description: &Path, kernel: &Path, elf_dir: &Path, out: &Path) -> Re
         .arg("--elf-dir")
         .arg(elf_dir)
         .arg("--out")
-        .arg(out))
-    .map(|_| ())
+        .arg(out);
+    let result = cmd.output().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if result.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed with {}:\n{}{}",
+            result.status,
+            String::from_utf8_lossy(&result.stdout),
+            String::from_utf8_lossy(&result.stderr)
+        ))
+    }
 }
 
 /// Builds the kernel, the partitions, and packs every system description:

@@ -2,15 +2,17 @@
 //!
 //! | command                   | what it does                                              |
 //! |---------------------------|-----------------------------------------------------------|
-//! | `build`                   | builds every kernel binary (`target/images/NAME.img`, raw, via llvm-objcopy), the partitions, and packs `partitions/demo.toml` into `target/images/kernel8.img` and each `partitions/tests/NAME.toml` into `NAME.img` |
-//! | `run [IMAGE]`             | builds, then boots IMAGE (default `kernel8`) in `qemu-system-aarch64 -M raspi4b` on this terminal |
+//! | `build`                   | builds every kernel binary (`target/images/NAME.img`, raw), the partitions, and packs `partitions/demo.toml` into `target/images/kernel8.img` and each `partitions/tests/NAME.toml` into `NAME.img` |
+//! | `run [--realtime] [IMAGE]` | builds, then boots IMAGE (default `kernel8`) in `qemu-system-aarch64 -M raspi4b` on this terminal, in virtual time (`-icount shift=0,sleep=off`) or, with `--realtime`, on the host's clock |
 //! | `test`                    | host tests (`cargo test` over the workspace), then every QEMU test |
 //! | `qemu-test [NAME...]`     | only the QEMU tests (all, or those named)                 |
 //! | `bench`                   | the benchmarks under `-icount shift=0,sleep=off`          |
 mod bench;
 mod build;
+mod elf;
 mod qemu;
 mod tests;
+mod toolchain;
 
 use std::process::ExitCode;
 
@@ -22,12 +24,16 @@ fn main() -> ExitCode {
                 println!("{}", image.raw.display());
             }
         }),
-        Some("run") => run(args.get(1).map(String::as_str).unwrap_or("kernel8")),
+        Some("run") => {
+            let realtime = args.iter().any(|a| a == "--realtime");
+            let image = args[1..].iter().find(|a| !a.starts_with("--")).map_or("kernel8", String::as_str);
+            run(image, realtime)
+        }
         Some("test") => test_all(),
         Some("qemu-test") => tests::run_qemu_tests(&args[1..]),
         Some("bench") => bench::run(),
         _ => Err(format!(
-            "usage: cargo xtask <build | run [IMAGE] | test | qemu-test [NAME...] | bench>\n\
+            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench>\n\
              (got: {})",
             if args.is_empty() { "no command".to_string() } else { args.join(" ") }
         )),
@@ -41,20 +47,27 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(image: &str) -> Result<(), String> {
+/// Boots `image` on this terminal. By default in virtual time
+/// ([`qemu::ICOUNT`]): four vCPUs emulated on a two-core laptop keep their
+/// lockstep, and the module runs as it would on the board (ahead of the
+/// wall clock while it idles). `--realtime` uses the host's clock instead,
+/// as the board would; on a loaded or small host QEMU then falls behind and
+/// the kernel reports the boundaries it missed.
+fn run(image: &str, realtime: bool) -> Result<(), String> {
     let images = build::build_all()?;
     let image = images
         .iter()
         .find(|i| i.name == image)
         .ok_or_else(|| format!("no image named {image}; built: {}", build::names(&images)))?;
-    println!("booting {} in QEMU raspi4b; quit with Ctrl-A X", image.raw.display());
-    let status = std::process::Command::new("qemu-system-aarch64")
-        .args(qemu::machine_args())
-        .arg("-kernel")
-        .arg(&image.raw)
-        .arg("-nographic")
-        .status()
-        .map_err(|e| format!("cannot start qemu-system-aarch64: {e} (run tools/setup-host.sh)"))?;
+    let clock = if realtime { "the host's clock" } else { "virtual time (-icount shift=0,sleep=off)" };
+    println!("booting {} in QEMU raspi4b, {clock}; quit with Ctrl-A X", image.raw.display());
+    let mut qemu = std::process::Command::new("qemu-system-aarch64");
+    qemu.args(qemu::machine_args()).arg("-kernel").arg(&image.raw).arg("-nographic");
+    if !realtime {
+        qemu.args(qemu::ICOUNT);
+    }
+    let status =
+        qemu.status().map_err(|e| format!("cannot start qemu-system-aarch64: {e} (run tools/setup-host.sh)"))?;
     if status.success() { Ok(()) } else { Err(format!("QEMU exited with {status}")) }
 }
 

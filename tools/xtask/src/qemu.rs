@@ -22,6 +22,15 @@ pub fn machine_args() -> Vec<String> {
     ["-M", "raspi4b"].iter().map(|s| s.to_string()).collect()
 }
 
+/// Deterministic virtual time: one instruction advances the clock by 1 ns
+/// (`shift=0`), and when every vCPU waits the clock jumps to the next timer
+/// deadline (`sleep=off`). The four vCPUs then share one clock and one host
+/// thread, so a busy host cannot make the module miss its boundaries, and
+/// a run repeats exactly. `sleep=on` is no substitute: it advances the
+/// clock by host time while the vCPUs sleep, and a host that wakes QEMU
+/// late carries the module past its boundaries.
+pub const ICOUNT: [&str; 2] = ["-icount", "shift=0,sleep=off"];
+
 /// One step of the expected console output.
 pub enum Expect {
     /// A line matching this pattern, after the previous step's match.
@@ -55,6 +64,9 @@ pub enum Ending {
     Quiet(Duration),
     /// QEMU is stopped at once.
     Stop,
+    /// QEMU runs this long from its start (wall clock), every line read,
+    /// then is stopped; an exit before then fails the run.
+    For(Duration),
 }
 
 pub struct Run<'a> {
@@ -100,7 +112,7 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
         cmd.arg("-semihosting");
     }
     if run.icount {
-        cmd.args(["-icount", "shift=0,sleep=off"]);
+        cmd.args(ICOUNT);
     }
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| format!("cannot start QEMU under timeout: {e}"))?;
@@ -124,7 +136,8 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
     }
     drop(tx);
 
-    let deadline = Instant::now() + run.timeout;
+    let started = Instant::now();
+    let deadline = started + run.timeout;
     let mut lines: Vec<String> = Vec::new();
     let mut step = 0;
     let mut pending: Vec<bool> = Vec::new(); // for AllOf: which patterns still wait
@@ -139,6 +152,7 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
         // What are we waiting for now?
         let wait_until = match (matched_at, ending) {
             (Some((t, _)), Ending::Quiet(q)) => (t + *q).min(deadline),
+            (_, Ending::For(d)) => (started + *d).min(deadline),
             _ => deadline,
         };
         let now = Instant::now();
@@ -233,6 +247,14 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
                 format!("QEMU did not exit within {} s (expected status {code})", run.timeout.as_secs()),
             )),
         },
-        Ending::Quiet(_) | Ending::Stop => Ok(Captured { lines }),
+        Ending::For(d) if open_streams == 0 => Err(fail(
+            &lines,
+            format!(
+                "QEMU exited ({}) before the {} s it should run",
+                status.map(|s| s.to_string()).unwrap_or_default(),
+                d.as_secs()
+            ),
+        )),
+        Ending::Quiet(_) | Ending::Stop | Ending::For(_) => Ok(Captured { lines }),
     }
 }

@@ -58,6 +58,11 @@ impl QemuTest {
         self.ending = Ending::Quiet(QUIET);
         self
     }
+    /// QEMU runs this long (wall clock), then is stopped.
+    fn runs_for(mut self, d: Duration) -> Self {
+        self.ending = Ending::For(d);
+        self
+    }
     fn check(mut self, check: Check) -> Self {
         self.check = Some(check);
         self
@@ -177,6 +182,17 @@ fn demo_lines_in_their_windows(out: &Captured) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// What `make run` shows a new user (the demo in virtual time, as
+/// `cargo xtask run` boots it) for its first 10 s of wall clock: no
+/// `health:` line at all (no missed boundary, no fault), and every
+/// partition's lines inside its windows.
+fn first_run_is_clean(out: &Captured) -> Result<(), String> {
+    if let Some(line) = out.lines.iter().find(|l| l.starts_with("health:")) {
+        return Err(format!("a health line in the first run: {line}"));
+    }
+    demo_lines_in_their_windows(out)
 }
 
 /// The bystander of every isolation test (`partitions/tests/*.toml`): the
@@ -586,6 +602,12 @@ fn base_tests() -> Vec<QemuTest> {
                     ]),
                 ])
             }).icount().check(demo_lines_in_their_windows),
+        QemuTest::new("first-run", "`make run`: the demo in virtual time for 10 s of wall clock, as a new user first sees it: no health line, every partition on time", "kernel8", || {
+                with_boot(vec![
+                    Expect::line(r"^module demo: 3 partitions, 6 threads"),
+                    Expect::line(r"^\[monitor:main@0\] monitor: window 0 at \d+ us"),
+                ])
+            }).icount().runs_for(Duration::from_secs(10)).check(first_run_is_clean),
         QemuTest::new("boot-el2", "raw kernel image entered at EL2: four cores online, distinct MPIDRs, banner; no system image is refused", "bulkhead", || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")])).check(four_distinct_cores),
         QemuTest::new("boot-el3-elf", "ELF entered at EL3 on all cores: every core drops to EL2", "bulkhead", || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")])).elf().check(four_distinct_cores),
         QemuTest::new("entry-at-el1", "entered at EL1, the kernel says why it cannot run there and halts", "selftest-el1", || {
