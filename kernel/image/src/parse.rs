@@ -394,7 +394,7 @@ impl<'a> SystemImage<'a> {
                 return Err(ImageError::DeadlineExceedsPeriod { thread: i, deadline_ns: deadline, period_ns: period });
             }
         }
-        // Rule 4 of the design: a partition's threads run in parallel in its
+        // Scheduling rule 4 (docs/DESIGN.md#scheduling-rule-4): a partition's threads run in parallel in its
         // window, one per core, so they need as many distinct cores.
         for p in 0..partitions {
             let mut count = 0u32;

@@ -2,7 +2,7 @@
 //! threads, cores, schedules.
 //!
 //! Follows ARINC 653 Part 1, Partition Management: a partition is named by a
-//! small stable identifier given by the tool (never a UUID, see DESIGN.md),
+//! small stable identifier given by the tool (never a UUID, see docs/DESIGN.md#vocabulary),
 //! and a module here has at most [`MAX_CORES`] cores (BCM2711: four
 //! Cortex-A72). Sets are bitmasks so they are `Copy` and need no heap.
 

@@ -3,7 +3,7 @@
 //!
 //! Follows ARINC 653 Part 1, Partition Scheduling (a major frame of windows,
 //! each owned by one partition or spare) with CAST-32A's multicore rule, and
-//! DESIGN.md scheduling rule 4: inconsistent input (a thread whose affinity
+//! scheduling rule 4 (docs/DESIGN.md#scheduling-rule-4): inconsistent input (a thread whose affinity
 //! names no core of the module, a partition with more threads than the module
 //! has cores, windows that do not fit the major frame) is refused here with a
 //! typed error naming the object and the numbers, so the tool rejects it at

@@ -181,7 +181,7 @@ fn ns_since_epoch(module: &Module, t: Ticks) -> u64 {
 type CoreSchedGuard = spin::MutexGuard<'static, Option<bulkhead_sched::CoreScheduler>>;
 
 /// Takes the schedulers of cores `0..cores` in core order, the first step
-/// of the documented lock order (per-core locks before the global ones).
+/// of the lock order (docs/DESIGN.md#lock-order) (per-core locks before the global ones).
 fn lock_core_schedulers(cores: usize) -> [Option<CoreSchedGuard>; 4] {
     let mut guards = [None, None, None, None];
     for (slot, sched) in guards.iter_mut().zip(CORE_SCHED.iter()).take(cores) {
@@ -212,7 +212,7 @@ fn system_service(
                 .ok_or(Status::InvalidParameter)?;
             let margin = module.freq.nanos_to_ticks_ceil(Nanos(SWITCH_INSTALL_MARGIN_NS)).unwrap_or(Ticks(0));
             // All cores' schedulers, then the plan and timeline (the
-            // documented order); all cores get the same activation.
+            // lock order, docs/DESIGN.md#lock-order); all cores get the same activation.
             let mut scheds = lock_core_schedulers(cores_used);
             let plan = PLAN.lock();
             let plan = plan.as_ref().ok_or(Status::InvalidParameter)?;

@@ -12,10 +12,12 @@
 //!
 //! Run (every core, [`run::run_core`]): the per-core loop of `run.rs`.
 //!
-//! Locks, in the only order they may nest: a thread's context, then a
-//! core's scheduler (`CORE_SCHED[c]`), then the console. Each core takes
-//! its own scheduler on the switch path; another core's only to stop or
-//! start a partition's threads there (health actions).
+//! Locks, in the only order they may nest (docs/DESIGN.md#lock-order): a
+//! thread's context, then the per-core schedulers (`CORE_SCHED[c]`, several
+//! only in ascending core order), then `PLAN`, then `TIMELINE`, then the
+//! console. Each core takes its own scheduler on the switch path; another
+//! core's only to stop or start a partition's threads there (health
+//! actions) and, all of them at once, for a schedule switch or migration.
 pub mod health;
 pub mod hypercall;
 pub mod run;
@@ -448,7 +450,7 @@ pub fn reset_threads(module: &Module, id: usize) {
 }
 
 /// The core each thread is placed on now (a snapshot under the global
-/// lock, so callers can then take per-core locks in the documented order).
+/// lock, so callers can then take per-core locks in the lock order, docs/DESIGN.md#lock-order).
 pub fn thread_cores() -> [usize; MAX_THREADS] {
     let mut cores = [0; MAX_THREADS];
     if let Some(plan) = PLAN.lock().as_ref() {

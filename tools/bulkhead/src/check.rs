@@ -3,10 +3,10 @@
 //! memory and channels, collecting every diagnostic, and on success resolves
 //! it to a [`System`]: the image contents minus the partition binaries.
 //!
-//! The rules follow DESIGN.md: a window's owner exists and windows fit the
+//! The rules follow docs/DESIGN.md#scheduling-rules: a window's owner exists and windows fit the
 //! major frame (ARINC 653 Part 1, partition scheduling); a partition's
 //! threads run in parallel during its window, one per core, so they need
-//! distinct cores they may use (design rule 4); memory is disjoint and inside
+//! distinct cores they may use (scheduling rule 4); memory is disjoint and inside
 //! the partition RAM region; a channel connects one source port to
 //! destination ports of the same kind and message size.
 
@@ -219,7 +219,7 @@ impl Checker<'_> {
         Some(System { spec, board: board?, images })
     }
 
-    /// Design rule 4, with the kernel's own placement (`bulkhead-sched`):
+    /// Scheduling rule 4 (docs/DESIGN.md#scheduling-rule-4), with the kernel's own placement (`bulkhead-sched`):
     /// the threads of one partition run at the same time in its window, so
     /// the placement must give each a core of its own. Checking the
     /// placement the kernel will compute, rather than an ideal matching,

@@ -3,7 +3,7 @@
 //! Measures, per core, the lateness of every boundary switch (recorded ticks
 //! minus the planned boundary, `Epoch::boundary` rounded up as the kernel
 //! rounds) and, per boundary, the skew between cores (max - min of their
-//! recorded ticks). Fails on what CAST-32A and DESIGN.md forbid: two
+//! recorded ticks). Fails on what CAST-32A and docs/DESIGN.md#scheduling-rule-1 forbid: two
 //! partitions running at once on different cores, a thread on a core the
 //! plan does not place it on, a thread outside its partition's windows, a
 //! schedule switch that is not at a major-frame boundary or not on every

@@ -1,5 +1,5 @@
 //! `multicore`: four threads, one per core (partitions/demo.toml), running
-//! in parallel in the partition's window (DESIGN.md, scheduling rule 1).
+//! in parallel in the partition's window (docs/DESIGN.md#scheduling-rule-1).
 //! Each thread prints one line per window and sleeps with ARINC 653
 //! PERIODIC_WAIT; the core comes from MyIds each time, so a migrated thread
 //! shows its new core.
