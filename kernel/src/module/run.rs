@@ -129,7 +129,13 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
         };
         trace::record(
             core,
-            Record { ticks: now.0, window, runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)), reason },
+            Record {
+                ticks: now.0,
+                window,
+                runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)),
+                reason,
+                entered: trace::last_entered(core),
+            },
         );
     }
     (runs, window)
@@ -200,6 +206,7 @@ pub fn run_core(core: usize) -> ! {
                 trace::flush(core);
                 stats::report_if_due(core);
                 arch::wait_for_interrupt();
+                trace::entered_el2(core);
                 // An idle core's "vector" is the return from WFI.
                 irq_exit = stats::enabled().then(sysreg::cycle_counter);
                 irq::dispatch();
@@ -253,6 +260,7 @@ fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> 
         // EL1h and is only ever rewritten by the exit path from a lower EL, so
         // the eret goes to EL1 or EL0; IRQs are masked at EL2.
         let exit = unsafe { guest::run_guest(&mut ctx.frame) };
+        trace::entered_el2(core);
         first_entry.get_or_insert(percpu::guest_cycle_stamps().1);
         let outcome = match exit {
             Exit::Irq | Exit::Fiq => {

@@ -13,13 +13,20 @@
 //!
 //! ```text
 //! trace: begin <module> freq=<counter Hz> epoch=<ticks> cores=<n> schedule=<initial index>
-//! trace: <core> <ticks> <schedule>/<frame>/<entry> <partition id|-> <thread id|-> <reason>
+//! trace: <core> <ticks> <schedule>/<frame>/<entry> <partition id|-> <thread id|-> <reason> <entered>
 //! trace: <core> dropped <count>
 //! ```
 //!
 //! - `<ticks>`: the physical count when the core took the decision (the
 //!   timer interrupt or the event that caused it); `epoch` is major frame 0
 //!   of the initial schedule.
+//! - `<entered>`: the physical count when the core last entered EL2 before
+//!   this decision: the first instructions after a guest exit, or the return
+//!   of the idle WFI (0 before the first). `<ticks> - max(<entered>, planned
+//!   boundary)` is the kernel's own part of a boundary's lateness; the time
+//!   before `<entered>` the core spent waiting to be served (under QEMU
+//!   icount, while the other vCPUs ran) or in its guest. `bulkhead trace`
+//!   reads logs without it too.
 //! - `<schedule>/<frame>/<entry>`: the window in force: schedule index, major
 //!   frame number since that schedule's activation, entry index in the core
 //!   frame table (one per window of the schedule, plus one for trailing
@@ -39,7 +46,7 @@ use crate::console;
 use bulkhead_board_rpi4::CORES;
 use core::cell::UnsafeCell;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// Why a core took a decision (shared with `bulkhead trace`).
 pub use bulkhead_sched::TraceReason as Reason;
@@ -53,6 +60,8 @@ pub struct Record {
     /// (partition, thread), `None` when idle.
     pub runs: Option<(u16, u16)>,
     pub reason: Reason,
+    /// When the core last entered EL2 before this decision (ticks).
+    pub entered: u64,
 }
 
 const RING: usize = 512;
@@ -68,7 +77,9 @@ struct Ring {
 unsafe impl Sync for Ring {}
 
 // All zero, so the rings live in .bss rather than swell the image.
-const EMPTY: Record = Record { ticks: 0, window: None, runs: None, reason: Reason::Boundary };
+const EMPTY: Record = Record { ticks: 0, window: None, runs: None, reason: Reason::Boundary, entered: 0 };
+/// Per core, the count at its last entry to EL2 (written by that core only).
+static ENTERED: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
 static RINGS: [Ring; CORES] = [const {
     Ring { records: UnsafeCell::new([EMPTY; RING]), written: AtomicU32::new(0), flushed: AtomicU32::new(0) }
 }; CORES];
@@ -81,6 +92,20 @@ pub fn enable() {
 
 pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
+}
+
+/// Notes that the calling core has just entered EL2 (a guest exit, or the
+/// return of the idle WFI): the `<entered>` of its next record.
+#[inline]
+pub fn entered_el2(core: usize) {
+    if enabled() {
+        ENTERED[core].store(crate::timer::now().0, Ordering::Relaxed);
+    }
+}
+
+/// When the calling core last entered EL2, for its next record.
+pub fn last_entered(core: usize) -> u64 {
+    ENTERED[core].load(Ordering::Relaxed)
 }
 
 /// Records a decision of the calling core.
@@ -126,7 +151,7 @@ pub fn flush(core: usize) {
             Some((p, t)) => write!(out, "{p} {t} "),
             None => write!(out, "- - "),
         };
-        let _ = writeln!(out, "{}", r.reason.as_str());
+        let _ = writeln!(out, "{} {}", r.reason.as_str(), r.entered);
         next = next.wrapping_add(1);
     }
     ring.flushed.store(next, Ordering::Relaxed);

@@ -90,6 +90,12 @@ enum Command {
         /// more than N ticks apart.
         #[arg(long, value_name = "N")]
         max_skew_ticks: Option<u64>,
+        /// With --check: bound the kernel's part of every boundary's
+        /// lateness (EL2 entry to decision, and the first core's entry after
+        /// the boundary) by the sum of the cores' median own paths measured
+        /// in this log; needs the traced kernel's `<entered>` stamps.
+        #[arg(long)]
+        derived_bounds: bool,
     },
 }
 
@@ -185,6 +191,7 @@ fn main() -> ExitCode {
             every_boundary,
             max_lateness_ticks,
             max_skew_ticks,
+            derived_bounds,
         } => trace(TraceArgs {
             file,
             log,
@@ -193,7 +200,7 @@ fn main() -> ExitCode {
             check,
             span: Span { start_frame, frames: frames.max(1) },
             every_boundary,
-            bounds: Bounds { max_lateness_ticks, max_skew_ticks },
+            bounds: Bounds { max_lateness_ticks, max_skew_ticks, derived: derived_bounds },
         }),
         Command::Check { file } => match load(&file, true) {
             Ok(_) => ExitCode::SUCCESS,

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! trace: begin <module> freq=<counter Hz> epoch=<ticks> cores=<n> schedule=<initial index>
-//! trace: <core> <ticks> <schedule>/<frame>/<entry> <partition id|-> <thread id|-> <reason>
+//! trace: <core> <ticks> <schedule>/<frame>/<entry> <partition id|-> <thread id|-> <reason> [<entered>]
 //! trace: <core> dropped <count>
 //! ```
 //!
@@ -60,6 +60,9 @@ pub struct Record {
     /// (partition, thread); `None` when idle.
     pub runs: Option<(usize, usize)>,
     pub reason: Reason,
+    /// When the core last entered EL2 before the decision (guest exit or
+    /// idle wake-up), if the kernel recorded it.
+    pub entered: Option<u64>,
 }
 
 /// What a core printed, in its order.
@@ -85,7 +88,8 @@ pub struct Log {
     pub partial_line: Option<usize>,
 }
 
-const RECORD_FORMAT: &str = "trace: <core> <ticks> <schedule>/<frame>/<entry> <partition|-> <thread|-> <reason>";
+const RECORD_FORMAT: &str =
+    "trace: <core> <ticks> <schedule>/<frame>/<entry> <partition|-> <thread|-> <reason> [<entered>]";
 
 /// Decode `text` (the whole console log). Errors are `NAME:LINE: message`.
 pub fn parse_log(name: &str, text: &str) -> Result<Log, Vec<String>> {
@@ -183,8 +187,10 @@ fn parse_header(line: usize, fields: &[&str]) -> Result<Header, String> {
 }
 
 fn parse_record(line: usize, fields: &[&str]) -> Result<(usize, Record), String> {
-    let [core, ticks, window, partition, thread, reason] = fields else {
-        return Err(format!("{} fields, expected 6", fields.len()));
+    let ([core, ticks, window, partition, thread, reason], entered) = match fields {
+        [a, b, c, d, e, f] => ([a, b, c, d, e, f], None),
+        [a, b, c, d, e, f, g] => ([a, b, c, d, e, f], Some(g)),
+        _ => return Err(format!("{} fields, expected 6 or 7", fields.len())),
     };
     let num = |what: &str, s: &str| -> Result<u64, String> {
         s.parse::<u64>().map_err(|_| format!("{what} {s:?} is not a whole number"))
@@ -209,7 +215,13 @@ fn parse_record(line: usize, fields: &[&str]) -> Result<(usize, Record), String>
     };
     let reason = Reason::parse(reason)
         .ok_or(format!("unknown reason {reason:?} (boundary, missed, wait, wake, health, resched)"))?;
-    Ok((core, Record { line, ticks, window, runs, reason }))
+    let entered = entered.map(|e| num("entered", e)).transpose()?;
+    if let Some(e) = entered
+        && e > ticks
+    {
+        return Err(format!("entered {e} is after the decision at {ticks}: a core decides after it enters EL2"));
+    }
+    Ok((core, Record { line, ticks, window, runs, reason, entered }))
 }
 
 /// One window of a schedule as every core's table has it (the entry list is

@@ -31,6 +31,9 @@ use crate::trace::{Event, Key, Model, Reason, Span};
 pub struct Bounds {
     pub max_lateness_ticks: Option<u64>,
     pub max_skew_ticks: Option<u64>,
+    /// Bound the kernel's part of every boundary's lateness by figures this
+    /// run measured ([`derived_bound`]); needs `<entered>` stamps.
+    pub derived: bool,
 }
 
 /// What `--check` prints, and how many problems it found.
@@ -68,6 +71,46 @@ struct Sample {
     planned: u64,
     ticks: u64,
     line: usize,
+    /// When the core entered EL2 before switching, if recorded.
+    entered: Option<u64>,
+}
+
+impl Sample {
+    /// The kernel's own part of the lateness: from the later of the
+    /// boundary and the core's entry to EL2, to its decision. A core that
+    /// was already in EL2 when the boundary came (`entered` earlier) owns
+    /// all of it: it was busy in the kernel with interrupts masked.
+    fn own(&self) -> Option<u64> {
+        self.entered.map(|e| self.ticks - e.max(self.planned).min(self.ticks))
+    }
+    /// The rest: from the boundary until the core entered EL2, the time it
+    /// waited to be served (under QEMU icount, while other vCPUs ran) with
+    /// its interrupt pending.
+    fn queued(&self) -> Option<u64> {
+        self.entered.map(|e| e.max(self.planned).min(self.ticks) - self.planned)
+    }
+}
+
+/// The bound `--derived-bounds` puts on the kernel's part of a boundary's
+/// lateness, from this run's own figures: the sum over the cores of each
+/// core's median own path (EL2 entry to decision), i.e. one core's path
+/// plus one path of every other core that QEMU may serve in between. The
+/// median, not the maximum, so that a one-off stall cannot raise the bound
+/// that judges it; a kernel or compiler that is uniformly slower moves the
+/// bound with it (speed is `make bench`'s business, not this check's).
+/// Returns the bound and its terms per core, or `None` when no sample
+/// carries an `<entered>` stamp.
+fn derived_bound(samples: &[Sample], cores: usize) -> Option<(u64, Vec<u64>)> {
+    let mut terms = Vec::new();
+    for core in 0..cores {
+        let mut own: Vec<u64> = samples.iter().filter(|s| s.core == core).filter_map(Sample::own).collect();
+        if own.is_empty() {
+            continue;
+        }
+        own.sort_unstable();
+        terms.push(own[(own.len() - 1) / 2]);
+    }
+    (!terms.is_empty()).then(|| (terms.iter().sum(), terms))
 }
 
 /// Check the model; `span` selects the boundaries listed one by one
@@ -231,7 +274,14 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                     // boundary first, `wait` when the thread trapped WFI as
                     // the window ended: whatever the cause, this is when the
                     // core switched.
-                    _ => samples.push(Sample { core, key, planned: ps, ticks: r.ticks, line: r.line }),
+                    _ => samples.push(Sample {
+                        core,
+                        key,
+                        planned: ps,
+                        ticks: r.ticks,
+                        line: r.line,
+                        entered: r.entered,
+                    }),
                 }
                 if let Some(pk) = prev_key
                     && r.reason != Reason::Missed
@@ -294,6 +344,60 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                         s.line,
                         m.ticks_to_ns(l),
                         s.planned
+                    ),
+                );
+            }
+        }
+    }
+    let derived = if bounds.derived { derived_bound(&samples, cores) } else { None };
+    if bounds.derived && derived.is_none() {
+        p.add(
+            "derived-bounds",
+            "no boundary record carries an <entered> stamp (7th field), so the derived bounds cannot be computed: was the log written by an older traced kernel?".into(),
+        );
+    }
+    if let Some((bound, _)) = &derived {
+        for s in &samples {
+            let (Some(own), Some(entered)) = (s.own(), s.entered) else { continue };
+            if own > *bound {
+                let since = if entered < s.planned {
+                    format!("the boundary (it had been in EL2 since {entered}, {} ticks before)", s.planned - entered)
+                } else {
+                    format!("entering EL2 at {entered}")
+                };
+                p.add(
+                    "own-path",
+                    format!(
+                        "core {} switched to window {} ({}) at {} ticks (+{} us, line {}), {own} ticks ({} ns) after {since}; derived bound {bound} ticks: the kernel did other work with interrupts masked before it switched",
+                        s.core,
+                        m.fmt_key(s.key),
+                        m.owner_name(m.entry(s.key).owner),
+                        s.ticks,
+                        m.us_since_epoch(s.ticks),
+                        s.line,
+                        m.ticks_to_ns(i128::from(own)),
+                    ),
+                );
+            }
+        }
+        // Only boundaries every core recorded: at the end of a log the cores
+        // served last may not have flushed theirs yet.
+        let recording = m.placed.iter().filter(|p| !p.is_empty()).count();
+        for (key, ss) in by_key.iter().filter(|(_, ss)| ss.len() == recording) {
+            let Some(first) = ss.iter().filter(|s| s.queued().is_some()).min_by_key(|s| s.queued()) else { continue };
+            let queued = first.queued().unwrap_or(0);
+            if queued > *bound {
+                p.add(
+                    "served-late",
+                    format!(
+                        "boundary {} ({}, planned {}): no core entered EL2 until {queued} ticks ({} ns) after it (first: core {} at {}, line {}); derived bound {bound} ticks: the timer fired late or every core was held elsewhere",
+                        m.fmt_key(*key),
+                        m.owner_name(m.entry(*key).owner),
+                        first.planned,
+                        m.ticks_to_ns(i128::from(queued)),
+                        first.core,
+                        first.entered.unwrap_or(0),
+                        first.line
                     ),
                 );
             }
@@ -412,6 +516,25 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
     for core in 0..cores {
         let mut ls: Vec<i128> = samples.iter().filter(|s| s.core == core).map(lateness).collect();
         let _ = writeln!(o, "lateness core {core}: {}", stats(m, &mut ls));
+    }
+    for core in 0..cores {
+        let mut own: Vec<i128> =
+            samples.iter().filter(|s| s.core == core).filter_map(Sample::own).map(i128::from).collect();
+        let mut queued: Vec<i128> =
+            samples.iter().filter(|s| s.core == core).filter_map(Sample::queued).map(i128::from).collect();
+        if !own.is_empty() {
+            let _ = writeln!(o, "own path core {core}: {}", stats(m, &mut own));
+            let _ = writeln!(o, "queued core {core}: {}", stats(m, &mut queued));
+        }
+    }
+    if let Some((bound, terms)) = &derived {
+        let sum: Vec<String> = terms.iter().map(u64::to_string).collect();
+        let _ = writeln!(
+            o,
+            "derived bound: {bound} ticks ({} ns) = {}, the run's median own path of each core: a core's own path plus one of every other core's served in between",
+            m.ticks_to_ns(i128::from(*bound)),
+            sum.join(" + ")
+        );
     }
     let _ = writeln!(o, "skew: {}", stats(m, &mut skews));
     let _ = writeln!(o, "missed: {} records", missed.len());

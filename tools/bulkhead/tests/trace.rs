@@ -512,3 +512,118 @@ fn a_real_missed_boundary_is_reported_as_missed() {
     );
     assert!(text.ends_with("\nmissed: 1 records\ncheck: ok\n"), "{text}");
 }
+
+/// Appends the `<entered>` stamp to every record: `entered(core, ticks,
+/// window)` for the record of `window` (`s/f/e`) decided at `ticks`.
+fn with_entered(per_core: &mut [Vec<String>], entered: impl Fn(usize, u64, &str) -> u64) {
+    for (core, lines) in per_core.iter_mut().enumerate() {
+        for l in lines.iter_mut() {
+            let w: Vec<&str> = l.split(' ').collect();
+            let ticks: u64 = w[2].parse().unwrap();
+            let e = entered(core, ticks, w[3]);
+            *l = format!("{l} {e}");
+        }
+    }
+}
+
+/// A run whose cores are 16 ticks late at every boundary (plus what `late`
+/// adds): each enters EL2 8 ticks after the boundary (queued) and decides 8
+/// ticks later (its own path).
+fn punctual_with_entered(late: impl Fn(usize, u64, u16) -> u64) -> (String, Vec<Vec<String>>) {
+    let (header, mut per_core) = simulate(&lockstep(), |c, f, e| 16 + late(c, f, e));
+    with_entered(&mut per_core, |_, t, _| t.saturating_sub(8));
+    (header, per_core)
+}
+
+#[test]
+fn derived_bounds_come_from_the_run_and_pass_a_punctual_one() {
+    let dir = scratch("trace-derived-ok");
+    let (header, per_core) = punctual_with_entered(|_, _, _| 0);
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, err) = run_check(&log, &["--derived-bounds"]);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("own path core 2: 5000 boundaries, median 8 ticks (128 ns), max 8 ticks (128 ns)\n"), "{out}");
+    assert!(out.contains("queued core 2: 5000 boundaries, median 8 ticks (128 ns), max 8 ticks (128 ns)\n"), "{out}");
+    assert!(out.contains("derived bound: 32 ticks (512 ns) = 8 + 8 + 8 + 8, the run's median own path"), "{out}");
+    assert!(out.ends_with("check: ok\n"), "{out}");
+}
+
+#[test]
+fn a_one_off_masked_delay_before_a_switch_fails_the_derived_bound() {
+    let dir = scratch("trace-derived-own");
+    // Core 3 switches 300 ticks late once, having entered EL2 at the
+    // boundary: 300 ticks of its own with interrupts masked.
+    let (header, mut per_core) = punctual_with_entered(|c, f, e| u64::from(c == 3 && f == 400 && e == 2) * 300);
+    edit(&mut per_core, 3, "0/400/2", |l| {
+        let w: Vec<&str> = l.split(' ').collect();
+        let ticks: u64 = w[2].parse().unwrap();
+        format!("{} {}", w[..w.len() - 1].join(" "), ticks - 300)
+    });
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &["--derived-bounds"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("FAIL own-path: core 3 switched to window 0/400/2 (supervisor) at "), "{out}");
+    assert!(out.contains(", 300 ticks (4800 ns) after entering EL2 at "), "{out}");
+    assert!(out.contains("; derived bound 32 ticks: the kernel did other work with interrupts masked"), "{out}");
+    assert!(out.ends_with("check: FAILED, 1 problem\n"), "{out}");
+}
+
+#[test]
+fn a_core_already_in_el2_at_the_boundary_owns_its_lateness() {
+    let dir = scratch("trace-derived-in-el2");
+    // Core 1 entered EL2 84 ticks before the boundary (a long hypercall,
+    // say) and decided 66 ticks after it: all 66 are the kernel's.
+    let (header, mut per_core) = punctual_with_entered(|c, f, e| u64::from(c == 1 && f == 9 && e == 0) * 50);
+    edit(&mut per_core, 1, "0/9/0", |l| {
+        let w: Vec<&str> = l.split(' ').collect();
+        let ticks: u64 = w[2].parse().unwrap();
+        format!("{} {}", w[..w.len() - 1].join(" "), ticks - 150)
+    });
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &["--derived-bounds"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains(", 66 ticks (1056 ns) after the boundary (it had been in EL2 since "), "{out}");
+    assert!(out.contains(", 84 ticks before); derived bound 32 ticks"), "{out}");
+}
+
+#[test]
+fn a_boundary_no_core_is_served_at_fails_the_derived_bound() {
+    let dir = scratch("trace-derived-served");
+    // At one boundary every core enters EL2 116 ticks late: a timer armed
+    // late, not QEMU serving another vCPU.
+    let (header, per_core) = punctual_with_entered(|_, f, e| u64::from(f == 700 && e == 3) * 108);
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &["--derived-bounds"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("FAIL served-late: boundary 0/700/3 (spare, planned "), "{out}");
+    assert!(out.contains("): no core entered EL2 until 116 ticks (1856 ns) after it (first: core "), "{out}");
+    assert!(out.ends_with("check: FAILED, 1 problem\n"), "{out}");
+}
+
+#[test]
+fn derived_bounds_need_the_entered_stamps() {
+    let dir = scratch("trace-derived-none");
+    let (header, per_core) = simulate(&lockstep(), |_, _, _| 0);
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &["--derived-bounds"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("FAIL derived-bounds: no boundary record carries an <entered> stamp (7th field)"), "{out}");
+    // Without the option the same log checks as before.
+    assert!(run_check(&log, &[]).0);
+}
+
+#[test]
+fn an_entered_stamp_after_its_decision_is_an_error() {
+    let dir = scratch("trace-derived-bad-stamp");
+    let (header, mut per_core) = punctual_with_entered(|_, _, _| 0);
+    edit(&mut per_core, 2, "0/3/3", |l| {
+        let w: Vec<&str> = l.split(' ').collect();
+        let ticks: u64 = w[2].parse().unwrap();
+        format!("{} {}", w[..w.len() - 1].join(" "), ticks + 1)
+    });
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, _, err) = run_check(&log, &[]);
+    assert!(!ok);
+    assert!(err.contains("malformed trace line: entered "), "{err}");
+    assert!(err.contains("is after the decision at "), "{err}");
+}
