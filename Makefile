@@ -24,10 +24,7 @@ bench: setup
 	cargo xtask bench
 
 check: setup
-	cargo fmt --all --check
-	cargo clippy --workspace --exclude bulkhead-kernel --all-targets -- -D warnings
-	cargo clippy -p bulkhead-kernel --release --target aarch64-unknown-none-softfloat --bins -- -D warnings
-	cargo clippy -p bulkhead-sdk -p bulkhead-partitions --release --target aarch64-unknown-none -- -D warnings
+	cargo xtask check
 
 clean:
 	cargo clean

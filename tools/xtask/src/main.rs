@@ -7,10 +7,12 @@
 //! | `test`                    | host tests (`cargo test` over the workspace), then every QEMU test |
 //! | `qemu-test [NAME...]`     | only the QEMU tests (all, or those named)                 |
 //! | `bench`                   | the benchmarks under `-icount shift=0,sleep=off`          |
+//! | `check`                   | rustfmt, and clippy on the host crates, the kernel and the partitions (`-D warnings`) |
 mod bench;
 mod build;
 mod elf;
 mod qemu;
+mod sdk;
 mod tests;
 mod toolchain;
 
@@ -32,8 +34,9 @@ fn main() -> ExitCode {
         Some("test") => test_all(),
         Some("qemu-test") => tests::run_qemu_tests(&args[1..]),
         Some("bench") => bench::run(),
+        Some("check") => check(),
         _ => Err(format!(
-            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench>\n\
+            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench | check>\n\
              (got: {})",
             if args.is_empty() { "no command".to_string() } else { args.join(" ") }
         )),
@@ -69,6 +72,40 @@ fn run(image: &str, realtime: bool) -> Result<(), String> {
     let status =
         qemu.status().map_err(|e| format!("cannot start qemu-system-aarch64: {e} (run tools/setup-host.sh)"))?;
     if status.success() { Ok(()) } else { Err(format!("QEMU exited with {status}")) }
+}
+
+/// `make check`: formatting and clippy, the bare-metal crates with the
+/// standard library from wherever this machine has it.
+fn check() -> Result<(), String> {
+    let root = build::workspace_root();
+    let cargo = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO"));
+        cmd.current_dir(&root).args(args);
+        cmd
+    };
+    let mut steps = vec![
+        cargo(&["fmt", "--all", "--check"]),
+        cargo(&["clippy", "--workspace", "--exclude", "bulkhead-kernel", "--all-targets", "--", "-D", "warnings"]),
+    ];
+    steps.push(toolchain::bare_metal_cargo(
+        &root,
+        "clippy",
+        build::TARGET,
+        &["-p", "bulkhead-kernel", "--release", "--bins", "--", "-D", "warnings"],
+    )?);
+    steps.push(toolchain::bare_metal_cargo(
+        &root,
+        "clippy",
+        build::PARTITION_TARGET,
+        &["-p", "bulkhead-sdk", "-p", "bulkhead-partitions", "--release", "--", "-D", "warnings"],
+    )?);
+    for mut step in steps {
+        let status = step.status().map_err(|e| format!("cannot run {step:?}: {e}"))?;
+        if !status.success() {
+            return Err(format!("{step:?} failed"));
+        }
+    }
+    Ok(())
 }
 
 fn test_all() -> Result<(), String> {

@@ -707,13 +707,17 @@ fn corrupted_image(
     Ok(())
 }
 
+/// The test of `sdk.rs`: a partition crate outside the workspace.
+const SDK_TEMPLATE: &str = "sdk-template";
+
 /// Runs the QEMU tests named in `only` (all when empty). Prints one line per
 /// test and closes with `N passed, M failed`.
 pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
     let tests = all_tests();
     for name in only {
-        if !tests.iter().any(|t| t.name == name) {
-            let known: Vec<&str> = tests.iter().map(|t| t.name).collect();
+        if !tests.iter().any(|t| t.name == name) && name != SDK_TEMPLATE {
+            let mut known: Vec<&str> = tests.iter().map(|t| t.name).collect();
+            known.push(SDK_TEMPLATE);
             return Err(format!("no QEMU test named {name}; known: {}", known.join(", ")));
         }
     }
@@ -735,6 +739,20 @@ pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
             Err(e) => {
                 failed += 1;
                 println!("qemu test {} ... FAILED ({secs:.1} s): {}\n{e}", test.name, test.what);
+            }
+        }
+    }
+    if only.is_empty() || only.iter().any(|n| n == SDK_TEMPLATE) {
+        let started = Instant::now();
+        let what = "the SDK template, built outside the workspace with the SDK README's command, packed and booted on two cores";
+        match crate::sdk::run(&images) {
+            Ok(()) => {
+                passed += 1;
+                println!("qemu test {SDK_TEMPLATE} ... ok ({:.1} s): {what}", started.elapsed().as_secs_f64());
+            }
+            Err(e) => {
+                failed += 1;
+                println!("qemu test {SDK_TEMPLATE} ... FAILED ({:.1} s): {what}\n{e}", started.elapsed().as_secs_f64());
             }
         }
     }
