@@ -22,7 +22,7 @@ fn boot(images: &[Image], name: &str, expect: &[Expect], ending: &Ending) -> Res
         icount: true,
         timeout: Duration::from_secs(300),
     };
-    qemu::run(&run, expect, ending)
+    qemu::run(&run, expect, ending, &qemu::Forbid::defaults(&[]))
 }
 
 /// The `bench | ...` lines of a run, without the prefix (and without a
@@ -113,7 +113,8 @@ pub fn run() -> Result<(), String> {
     // Lockstep: lateness and skew over 1,000 major frames.
     let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 0/1000/0 ")).collect();
     let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
-    let lockstep = boot(&images, "lockstep-traced", &[Expect::all_of(&refs)], &Ending::Stop)?;
+    let lockstep =
+        boot(&images, "lockstep-traced", &[Expect::all_of(&refs)], &Ending::Settle(std::time::Duration::ZERO))?;
     let root = build::workspace_root();
     let log = root.join("target/qemu-logs/bench-lockstep.log");
     std::fs::create_dir_all(log.parent().expect("has a parent")).map_err(|e| e.to_string())?;

@@ -2,6 +2,12 @@
 //! PL011, matches the expected lines in order, and fails with the captured
 //! output and the first expectation that did not match.
 //!
+//! Every line of the run is read and judged, not only up to the last
+//! match: a line no expectation consumed that matches a forbidden pattern
+//! ([`Forbid`]: by default any `health:` line, `ISOLATION FAILURE`, a kernel
+//! panic or an EL2 fatal dump) fails the run at once, and a QEMU that exits
+//! when the test did not ask it to fails it too.
+//!
 //! A test image may end QEMU itself with a status through semihosting
 //! (`-semihosting`, test images only); any other image runs without
 //! semihosting (a partition could otherwise end the emulator) and its test
@@ -62,11 +68,51 @@ pub enum Ending {
     Exit(i32),
     /// Nothing more may be printed for this long; then QEMU is stopped.
     Quiet(Duration),
-    /// QEMU is stopped at once.
-    Stop,
+    /// The run goes on this long (wall clock) after the last match, every
+    /// line read and judged against the forbidden patterns; then QEMU is
+    /// stopped. An exit before then fails the run.
+    Settle(Duration),
     /// QEMU runs this long from its start (wall clock), every line read,
     /// then is stopped; an exit before then fails the run.
     For(Duration),
+}
+
+/// How long a [`Ending::Settle`] run goes on after its last match by
+/// default: long enough for a fault, a health event or a stray line that
+/// follows the last expected one to show.
+pub const SETTLE: Duration = Duration::from_millis(500);
+
+/// Lines that must never appear unless an expectation consumes them (a
+/// test that expects a `health:` line names it) or the test allows them.
+pub struct Forbid {
+    pub forbid: Vec<Regex>,
+    pub allow: Vec<Regex>,
+}
+
+/// What no test may print unless it says so: a health event (a fault, a
+/// stop, a restart, a missed boundary), a hostile partition's proof that
+/// isolation failed, a kernel panic or an EL2 fatal dump.
+pub const FORBIDDEN_BY_DEFAULT: &[&str] = &[
+    r"^health:",
+    r"ISOLATION FAILURE",
+    r"^\*\*\* kernel panic",
+    r"^\*\*\* EL2 exception",
+    r"^core \d: halted by core",
+];
+
+impl Forbid {
+    /// The default set, less nothing, plus `allow` exceptions.
+    pub fn defaults(allow: &[&str]) -> Self {
+        let re = |p: &&str| Regex::new(p).expect("forbid pattern is a valid regex");
+        Forbid { forbid: FORBIDDEN_BY_DEFAULT.iter().map(re).collect(), allow: allow.iter().map(re).collect() }
+    }
+    /// The forbidden pattern `line` matches, if it is not allowed.
+    pub fn hit(&self, line: &str) -> Option<&Regex> {
+        if self.allow.iter().any(|a| a.is_match(line)) {
+            return None;
+        }
+        self.forbid.iter().find(|f| f.is_match(line))
+    }
 }
 
 pub struct Run<'a> {
@@ -78,6 +124,7 @@ pub struct Run<'a> {
 }
 
 /// What a finished run printed.
+#[derive(Debug)]
 pub struct Captured {
     pub lines: Vec<String>,
 }
@@ -100,7 +147,36 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
-pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, String> {
+/// Feeds `line` to the current step; true if the line was consumed by it.
+/// `pending` holds, for an [`Expect::AllOf`] step, which patterns still
+/// wait; the step is done when `step` advances.
+fn consume(expect: &Expect, line: &str, pending: &mut Vec<bool>, step: &mut usize) -> bool {
+    match expect {
+        Expect::Line(r) => {
+            let hit = r.is_match(line);
+            if hit {
+                *step += 1;
+            }
+            hit
+        }
+        Expect::AllOf(rs) => {
+            if pending.is_empty() {
+                *pending = vec![true; rs.len()];
+            }
+            let Some(i) = rs.iter().enumerate().position(|(i, r)| pending[i] && r.is_match(line)) else {
+                return false;
+            };
+            pending[i] = false;
+            if pending.iter().all(|p| !p) {
+                pending.clear();
+                *step += 1;
+            }
+            true
+        }
+    }
+}
+
+pub fn run(run: &Run, expects: &[Expect], ending: &Ending, forbid: &Forbid) -> Result<Captured, String> {
     let secs = run.timeout.as_secs().max(1);
     let mut cmd = Command::new("timeout");
     cmd.args(["--kill-after=5", &secs.to_string(), "qemu-system-aarch64"])
@@ -114,6 +190,18 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
     if run.icount {
         cmd.args(ICOUNT);
     }
+    watch(cmd, run.timeout, expects, ending, forbid)
+}
+
+/// Runs `cmd` (QEMU under `timeout`, or a stand-in in the runner's own
+/// tests) and judges its output as [`run`] describes.
+fn watch(
+    mut cmd: Command,
+    timeout: Duration,
+    expects: &[Expect],
+    ending: &Ending,
+    forbid: &Forbid,
+) -> Result<Captured, String> {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| format!("cannot start QEMU under timeout: {e}"))?;
 
@@ -137,12 +225,13 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
     drop(tx);
 
     let started = Instant::now();
-    let deadline = started + run.timeout;
+    let deadline = started + timeout;
     let mut lines: Vec<String> = Vec::new();
     let mut step = 0;
     let mut pending: Vec<bool> = Vec::new(); // for AllOf: which patterns still wait
     let mut open_streams = 2;
-    let mut matched_at: Option<(Instant, usize)> = None;
+    // With nothing to expect, the ending's clock starts at once.
+    let mut matched_at: Option<Instant> = expects.is_empty().then_some(started);
 
     let fail = |lines: &[String], why: String| -> String {
         format!("{why}\n--- captured output ({} lines) ---\n{}\n--- end ---", lines.len(), lines.join("\n"))
@@ -151,56 +240,27 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
     loop {
         // What are we waiting for now?
         let wait_until = match (matched_at, ending) {
-            (Some((t, _)), Ending::Quiet(q)) => (t + *q).min(deadline),
+            (Some(t), Ending::Quiet(d) | Ending::Settle(d)) => (t + *d).min(deadline),
             (_, Ending::For(d)) => (started + *d).min(deadline),
             _ => deadline,
         };
         let now = Instant::now();
-        let event = if open_streams == 0 || now >= wait_until {
-            None
-        } else {
-            match rx.recv_timeout(wait_until - now) {
-                Ok(e) => Some(e),
-                Err(mpsc::RecvTimeoutError::Timeout) => None,
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    open_streams = 0;
-                    None
+        if open_streams == 0 || now >= wait_until {
+            break;
+        }
+        match rx.recv_timeout(wait_until - now) {
+            Ok(Event::Line(line)) => {
+                let consumed = step < expects.len() && consume(&expects[step], &line, &mut pending, &mut step);
+                lines.push(line);
+                let line = lines.last().map(String::as_str).unwrap_or_default();
+                if !consumed && let Some(pattern) = forbid.hit(line) {
+                    stop(&mut child);
+                    return Err(fail(&lines, format!("a forbidden line (/{pattern}/): {line}")));
                 }
-            }
-        };
-        match event {
-            Some(Event::Line(line)) => {
-                if step < expects.len() {
-                    match &expects[step] {
-                        Expect::Line(r) => {
-                            if r.is_match(&line) {
-                                step += 1;
-                            }
-                        }
-                        Expect::AllOf(rs) => {
-                            if pending.is_empty() {
-                                pending = vec![true; rs.len()];
-                            }
-                            if let Some(i) = rs.iter().enumerate().position(|(i, r)| pending[i] && r.is_match(&line)) {
-                                pending[i] = false;
-                            }
-                            if pending.iter().all(|p| !p) {
-                                pending.clear();
-                                step += 1;
-                            }
-                        }
-                    }
-                    lines.push(line);
-                    if step == expects.len() {
-                        matched_at = Some((Instant::now(), lines.len()));
-                        if matches!(ending, Ending::Stop) {
-                            stop(&mut child);
-                            return Ok(Captured { lines });
-                        }
-                    }
-                } else {
-                    lines.push(line);
-                    if matches!(ending, Ending::Quiet(_)) {
+                if step == expects.len() {
+                    if matched_at.is_none() {
+                        matched_at = Some(Instant::now());
+                    } else if !consumed && matches!(ending, Ending::Quiet(_)) {
                         stop(&mut child);
                         return Err(fail(
                             &lines,
@@ -209,13 +269,9 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
                     }
                 }
             }
-            Some(Event::Eof) => open_streams -= 1,
-            None => {
-                // Timed out waiting, or QEMU closed its output.
-                if open_streams == 0 || Instant::now() >= wait_until {
-                    break;
-                }
-            }
+            Ok(Event::Eof) => open_streams -= 1,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => open_streams = 0,
         }
     }
 
@@ -225,15 +281,12 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
         stop(&mut child);
         None
     };
+    let status_text = || status.map(|s| s.to_string()).unwrap_or_default();
     if step < expects.len() {
         let why = if open_streams == 0 {
-            format!(
-                "QEMU exited ({}) before printing {}",
-                status.map(|s| s.to_string()).unwrap_or_default(),
-                expects[step].describe()
-            )
+            format!("QEMU exited ({}) before printing {}", status_text(), expects[step].describe())
         } else {
-            format!("timed out after {} s waiting for {}", run.timeout.as_secs(), expects[step].describe())
+            format!("timed out after {} s waiting for {}", timeout.as_secs(), expects[step].describe())
         };
         return Err(fail(&lines, why));
     }
@@ -242,19 +295,123 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending) -> Result<Captured, S
             Some(c) if c == *code => Ok(Captured { lines }),
             Some(124) | Some(137) => Err(fail(&lines, "QEMU was killed by timeout before it exited".into())),
             Some(c) => Err(fail(&lines, format!("QEMU exited with status {c}, expected {code}"))),
-            None => Err(fail(
-                &lines,
-                format!("QEMU did not exit within {} s (expected status {code})", run.timeout.as_secs()),
-            )),
+            None => {
+                Err(fail(&lines, format!("QEMU did not exit within {} s (expected status {code})", timeout.as_secs())))
+            }
         },
-        Ending::For(d) if open_streams == 0 => Err(fail(
+        Ending::Quiet(_) | Ending::Settle(_) | Ending::For(_) if open_streams == 0 => Err(fail(
             &lines,
-            format!(
-                "QEMU exited ({}) before the {} s it should run",
-                status.map(|s| s.to_string()).unwrap_or_default(),
-                d.as_secs()
-            ),
+            format!("QEMU exited ({}) by itself; the test expected it to keep running until stopped", status_text()),
         )),
-        Ending::Quiet(_) | Ending::Stop | Ending::For(_) => Ok(Captured { lines }),
+        Ending::Quiet(_) | Ending::Settle(_) | Ending::For(_) => Ok(Captured { lines }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The runner judged on stand-ins for QEMU: `sh` printing lines.
+    use super::*;
+
+    /// A "guest" that prints `lines` (one per `\n`), then sleeps `then`
+    /// seconds (or exits with status 0 if `then` is `None`).
+    fn guest(lines: &str, then: Option<u32>) -> Command {
+        let mut cmd = Command::new("sh");
+        let tail = then.map_or("exit 0".to_string(), |s| format!("exec sleep {s}"));
+        cmd.args(["-c", &format!("printf '{lines}'; {tail}")]);
+        cmd
+    }
+
+    fn judge(cmd: Command, expects: &[Expect], ending: &Ending, allow: &[&str]) -> Result<Captured, String> {
+        watch(cmd, Duration::from_secs(10), expects, ending, &Forbid::defaults(allow))
+    }
+
+    const SHORT: Duration = Duration::from_millis(300);
+
+    #[test]
+    fn expected_lines_in_order_pass_and_others_are_skipped() {
+        let out = judge(
+            guest("boot\\nnoise\\nready\\n", Some(5)),
+            &[Expect::line("^boot$"), Expect::line("^ready$")],
+            &Ending::Settle(SHORT),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(out.lines, ["boot", "noise", "ready"]);
+    }
+
+    #[test]
+    fn a_forbidden_line_fails_even_after_the_last_match() {
+        for bad in [
+            "health: core 1: missed 3 window boundaries",
+            "[p:t@0] p: ISOLATION FAILURE: read 0x1",
+            "*** kernel panic on core 0 at x.rs:1:1: boom",
+            "*** EL2 exception on core 2: Data Abort",
+        ] {
+            let e = judge(
+                guest(&format!("ready\\n{bad}\\n"), Some(5)),
+                &[Expect::line("^ready$")],
+                &Ending::Settle(Duration::from_secs(2)),
+                &[],
+            )
+            .unwrap_err();
+            assert!(e.starts_with("a forbidden line ("), "{e}");
+            assert!(e.contains(bad), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_expected_health_line_is_consumed_and_an_allowed_one_passes() {
+        let lines = "health: partition p stopped\\nhealth: partition p restarted (restart 2)\\n";
+        let e =
+            judge(guest(lines, Some(5)), &[Expect::line("^health: partition p stopped$")], &Ending::Settle(SHORT), &[])
+                .unwrap_err();
+        assert!(e.contains("a forbidden line (/^health:/): health: partition p restarted (restart 2)"), "{e}");
+        judge(
+            guest(lines, Some(5)),
+            &[Expect::line("^health: partition p stopped$")],
+            &Ending::Settle(SHORT),
+            &[r"^health: partition p restarted"],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn an_exit_nobody_asked_for_fails_every_ending_but_exit() {
+        for ending in [
+            Ending::Settle(Duration::from_secs(2)),
+            Ending::Quiet(Duration::from_secs(2)),
+            Ending::For(Duration::from_secs(2)),
+        ] {
+            let e = judge(guest("ready\\n", None), &[Expect::line("^ready$")], &ending, &[]).unwrap_err();
+            assert!(e.contains("by itself; the test expected it to keep running"), "{e}");
+        }
+        judge(guest("ready\\n", None), &[Expect::line("^ready$")], &Ending::Exit(0), &[]).unwrap();
+    }
+
+    #[test]
+    fn quiet_means_no_line_at_all_after_the_last_match() {
+        let e = judge(guest("halted\\nheartbeat\\n", Some(5)), &[Expect::line("^halted$")], &Ending::Quiet(SHORT), &[])
+            .unwrap_err();
+        assert!(e.contains("expected silence"), "{e}");
+        judge(guest("halted\\n", Some(5)), &[Expect::line("^halted$")], &Ending::Quiet(SHORT), &[]).unwrap();
+    }
+
+    #[test]
+    fn all_of_takes_its_lines_in_any_order() {
+        judge(
+            guest("b\\na\\nc\\n", Some(5)),
+            &[Expect::all_of(&["^a$", "^b$"]), Expect::line("^c$")],
+            &Ending::Settle(SHORT),
+            &[],
+        )
+        .unwrap();
+        let e = judge(
+            guest("a\\nc\\n", None),
+            &[Expect::all_of(&["^a$", "^b$"]), Expect::line("^c$")],
+            &Ending::Settle(SHORT),
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.contains("before printing lines matching all of /^a$/, /^b$/"), "{e}");
     }
 }
