@@ -3,6 +3,11 @@
 //! (what the kernel runs), driven at the planned boundaries (plus any
 //! lateness a test injects), printed in the kernel's trace format, flushed
 //! in chunks that interleave between cores and with other console lines.
+//!
+//! Then one negative test per rule of `--check`, each on a log of a few
+//! lines written out by hand against `tests/trace/pair.toml`, and a last
+//! test that finds every failure `trace_check.rs` can report in its source
+//! and insists each has its negative test here.
 
 mod common;
 
@@ -626,4 +631,442 @@ fn an_entered_stamp_after_its_decision_is_an_error() {
     assert!(!ok);
     assert!(err.contains("malformed trace line: entered "), "{err}");
     assert!(err.contains("is after the decision at "), "{err}");
+}
+
+// Negative tests on hand-made logs, one rule each, against tests/trace/pair.toml:
+// two cores; partition a runs `one` on core 0 and `two` on core 1, b runs
+// `main` on core 1. The logs say freq=1000000 and epoch=1000, so a tick is a
+// microsecond and frame 0 of "normal" is a [1000, 5000), b [5000, 9000),
+// spare [9000, 11000). Each log departs from this punctual frame 0 by the
+// line or two that break the rule:
+//
+//   trace: 0 1000 0/0/0 0 0 boundary     core 0 runs a:one
+//   trace: 1 1000 0/0/0 0 1 boundary     core 1 runs a:two
+//   trace: 0 5000 0/0/1 - - boundary     core 0 idles: b has no thread there
+//   trace: 1 5000 0/0/1 1 2 boundary     core 1 runs b:main
+//   trace: 0 9000 0/0/2 - - boundary     spare
+//   trace: 1 9000 0/0/2 - - boundary
+
+const PAIR_HEADER: &str = "trace: begin pair freq=1000000 epoch=1000 cores=2 schedule=0";
+
+const PUNCTUAL_FRAME_0: [&str; 6] = [
+    "trace: 0 1000 0/0/0 0 0 boundary",
+    "trace: 1 1000 0/0/0 0 1 boundary",
+    "trace: 0 5000 0/0/1 - - boundary",
+    "trace: 1 5000 0/0/1 1 2 boundary",
+    "trace: 0 9000 0/0/2 - - boundary",
+    "trace: 1 9000 0/0/2 - - boundary",
+];
+
+/// `bulkhead trace pair.toml LOG --check` on [`PAIR_HEADER`] and `records`:
+/// whether it passed, and its stdout. The header is line 1 of the log, so
+/// `records[i]` is line `i + 2`.
+fn check_pair(scratch_name: &str, records: &[&str]) -> (bool, String) {
+    let dir = scratch(scratch_name);
+    let mut text = format!("{PAIR_HEADER}\n");
+    for r in records {
+        text.push_str(r);
+        text.push('\n');
+    }
+    let log = write_log(&dir, &text);
+    let out = bulkhead(&["trace", &fixture("pair.toml"), &log, "--check"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.is_empty(), "the log decodes: {stderr}");
+    (out.status.success(), String::from_utf8(out.stdout).unwrap())
+}
+
+/// The `FAIL` lines of a check's output.
+fn failures(out: &str) -> Vec<&str> {
+    out.lines().filter(|l| l.starts_with("FAIL ")).collect()
+}
+
+/// The check failed on exactly one problem: `expected`, a whole `FAIL` line.
+#[track_caller]
+fn assert_only_failure(ok: bool, out: &str, expected: &str) {
+    assert!(!ok, "{out}");
+    assert_eq!(failures(out), [expected], "{out}");
+    assert!(out.ends_with("\ncheck: FAILED, 1 problem\n"), "{out}");
+}
+
+#[test]
+fn the_punctual_hand_made_frame_passes() {
+    let (ok, out) = check_pair("trace-pair-punctual", &PUNCTUAL_FRAME_0);
+    assert!(ok, "{out}");
+    assert!(out.contains("\nlateness core 1: 3 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)\n"), "{out}");
+    assert!(out.ends_with("\nmissed: 0 records\ncheck: ok\n"), "{out}");
+}
+
+/// A record before its window's planned start. Core 0 idles in b's window,
+/// so switching to it early overlaps nothing: only the rule on time is broken.
+#[test]
+fn a_record_before_its_window_begins_fails_early() {
+    let (ok, out) = check_pair(
+        "trace-pair-early",
+        &[
+            "trace: 0 1000 0/0/0 0 0 boundary",
+            "trace: 1 1000 0/0/0 0 1 boundary",
+            "trace: 0 4990 0/0/1 - - boundary",
+            "trace: 1 5000 0/0/1 1 2 boundary",
+            "trace: 0 9000 0/0/2 - - boundary",
+            "trace: 1 9000 0/0/2 - - boundary",
+        ],
+    );
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL early: core 0 recorded window 0/0/1 (b) at 4990 ticks (+3990.000 us, line 4), 10 ticks before it begins at 5000",
+    );
+}
+
+/// A record of a window at or after its planned end: here at the very tick
+/// a's window ends, core 0 still says 0/0/0 (idle, so nothing overlaps).
+#[test]
+fn a_record_at_its_window_end_fails_stale_window() {
+    let (ok, out) = check_pair(
+        "trace-pair-stale-window",
+        &[
+            "trace: 0 1000 0/0/0 0 0 boundary",
+            "trace: 1 1000 0/0/0 0 1 boundary",
+            "trace: 0 5000 0/0/0 - - wait",
+            "trace: 0 5000 0/0/1 - - boundary",
+            "trace: 1 5000 0/0/1 1 2 boundary",
+            "trace: 0 9000 0/0/2 - - boundary",
+            "trace: 1 9000 0/0/2 - - boundary",
+        ],
+    );
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL stale-window: core 0 recorded window 0/0/0 (a) at 5000 ticks (+4000.000 us, line 4), after it ended at 5000",
+    );
+}
+
+/// A core's records go back in time (both inside b's window, so no other
+/// rule notices).
+#[test]
+fn a_record_earlier_than_the_previous_one_fails_order() {
+    let (ok, out) = check_pair(
+        "trace-pair-order",
+        &[
+            "trace: 0 1000 0/0/0 0 0 boundary",
+            "trace: 1 1000 0/0/0 0 1 boundary",
+            "trace: 0 5000 0/0/1 - - boundary",
+            "trace: 1 5000 0/0/1 1 2 boundary",
+            "trace: 1 6000 0/0/1 - - wait",
+            "trace: 1 5500 0/0/1 1 2 wake",
+            "trace: 0 9000 0/0/2 - - boundary",
+            "trace: 1 9000 0/0/2 - - boundary",
+        ],
+    );
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL order: core 1's record on line 7 (5500 ticks) is earlier than its previous one on line 6 (6000 ticks): a core's counter never goes back",
+    );
+}
+
+/// Before the epoch a core may decide (`-/-/-`), but only to idle.
+#[test]
+fn a_thread_before_the_epoch_fails_before_epoch() {
+    let mut log = vec!["trace: 0 900 -/-/- 0 0 resched", "trace: 1 901 -/-/- - - resched"];
+    log.extend(PUNCTUAL_FRAME_0);
+    let (ok, out) = check_pair("trace-pair-before-epoch", &log);
+    assert!(!ok, "{out}");
+    let fails = failures(&out);
+    assert_eq!(fails.len(), 1, "{out}");
+    // The µs since the epoch is negative here; its format is not pinned.
+    assert!(fails[0].starts_with("FAIL before-epoch: core 0 ran a:one at 900 ticks ("), "{out}");
+    assert!(fails[0].ends_with(" us, line 2), before the epoch"), "{out}");
+    assert!(out.ends_with("\ncheck: FAILED, 1 problem\n"), "{out}");
+}
+
+/// Every core of the module records: silence is not a clean run.
+#[test]
+fn a_core_that_recorded_nothing_fails_no_records() {
+    let (ok, out) = check_pair(
+        "trace-pair-no-records",
+        &["trace: 0 1000 0/0/0 0 0 boundary", "trace: 0 5000 0/0/1 - - boundary", "trace: 0 9000 0/0/2 - - boundary"],
+    );
+    assert_only_failure(ok, &out, "FAIL no-records: core 1 recorded nothing: the module uses it");
+    assert!(out.contains("\nlateness core 1: 0 boundaries\n"), "{out}");
+}
+
+/// A core passes a window without recording it and without saying `missed`.
+/// Core 0's thread waits early in a's window and it sleeps through b's
+/// (where it would idle anyway, so nothing overlaps).
+#[test]
+fn a_window_passed_without_a_record_fails_skipped() {
+    let (ok, out) = check_pair(
+        "trace-pair-skipped",
+        &[
+            "trace: 0 1000 0/0/0 0 0 boundary",
+            "trace: 1 1000 0/0/0 0 1 boundary",
+            "trace: 0 2000 0/0/0 - - wait",
+            "trace: 1 5000 0/0/1 1 2 boundary",
+            "trace: 0 9000 0/0/2 - - boundary",
+            "trace: 1 9000 0/0/2 - - boundary",
+        ],
+    );
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL skipped: core 0 went from window 0/0/0 to 0/0/2 at 9000 ticks (+8000.000 us, line 6) without recording window 0/0/1 (b) and without a `missed` record",
+    );
+}
+
+/// A thread in a window its partition does not own: a:two in b's window.
+/// b:main does not run then, so no two partitions overlap.
+#[test]
+fn a_thread_in_another_partitions_window_fails_outside_window() {
+    let (ok, out) = check_pair(
+        "trace-pair-outside-window",
+        &[
+            "trace: 0 1000 0/0/0 0 0 boundary",
+            "trace: 1 1000 0/0/0 0 1 boundary",
+            "trace: 0 5000 0/0/1 - - boundary",
+            "trace: 1 5000 0/0/1 0 1 boundary",
+            "trace: 0 9000 0/0/2 - - boundary",
+            "trace: 1 9000 0/0/2 - - boundary",
+        ],
+    );
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL outside-window: core 1 ran a:two at 5000 ticks (+4000.000 us, line 5) in window 0/0/1 owned by b: partition \"a\" has no window then",
+    );
+}
+
+/// A thread on a core the plan does not place it on, with no reschedule
+/// that moved it: a:two (core 1) on core 0, while core 1 idles.
+#[test]
+fn a_thread_on_a_core_it_is_not_placed_on_fails_wrong_core() {
+    let (ok, out) = check_pair(
+        "trace-pair-wrong-core",
+        &[
+            "trace: 0 1000 0/0/0 0 1 boundary",
+            "trace: 1 1000 0/0/0 - - boundary",
+            "trace: 0 5000 0/0/1 - - boundary",
+            "trace: 1 5000 0/0/1 1 2 boundary",
+        ],
+    );
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL wrong-core: thread a:two ran on core 0 at 1000 ticks (+0.000 us, line 2), but the plan places it on core 1 (no reschedule on core 0 moved it there)",
+    );
+}
+
+/// A migration (a reschedule on the new core) moves a thread; it does not
+/// let it run on both cores: core 1 keeps running a:two after core 0 took it.
+#[test]
+fn a_thread_that_migrates_but_keeps_running_fails_thread_on_two_cores() {
+    let (ok, out) = check_pair(
+        "trace-pair-thread-on-two-cores",
+        &[
+            "trace: 0 1000 0/0/0 0 0 boundary",
+            "trace: 1 1000 0/0/0 0 1 boundary",
+            "trace: 0 2000 0/0/0 0 1 resched",
+            "trace: 0 5000 0/0/1 - - boundary",
+            "trace: 1 5000 0/0/1 1 2 boundary",
+        ],
+    );
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL thread-on-two-cores: thread a:two ran on two cores at once at 2000 ticks (+1000.000 us) for 3000 ticks (3000000 ns): a:two on core 1 (line 3, window 0/0/0) and a:two on core 0 (line 4, window 0/0/0)",
+    );
+    assert!(out.contains("\nmigration: thread a:two moved from core 1 to core 0 at 2000 ticks (line 4)\n"), "{out}");
+}
+
+/// Lost records fail by themselves; what follows the gap is not judged
+/// against what came before it (here core 1's 0/0/1 is gone: not `skipped`).
+#[test]
+fn a_dropped_line_fails_dropped_alone() {
+    let (ok, out) = check_pair(
+        "trace-pair-dropped",
+        &[
+            "trace: 0 1000 0/0/0 0 0 boundary",
+            "trace: 1 1000 0/0/0 0 1 boundary",
+            "trace: 0 5000 0/0/1 - - boundary",
+            "trace: 1 dropped 1",
+            "trace: 0 9000 0/0/2 - - boundary",
+            "trace: 1 9000 0/0/2 - - boundary",
+        ],
+    );
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL dropped: core 1 dropped 1 records (line 5): its ring overflowed before it was flushed, so what it ran there is unknown; flush more often or enlarge the ring",
+    );
+}
+
+// Schedule switches. "fallback" (1) is b [0, 6000), a [6000, 9000), spare
+// [9000, 10000) of each frame; "quiet" (2) is a for the whole frame. A
+// switch requested in frame 0 of "normal" takes effect at its end, 11000
+// ticks: frame 0 of the new schedule, entry 0, on every core.
+
+#[test]
+fn the_punctual_hand_made_switch_passes() {
+    let mut log = PUNCTUAL_FRAME_0.to_vec();
+    log.extend(["trace: 0 11000 1/0/0 - - boundary", "trace: 1 11000 1/0/0 1 2 boundary"]);
+    log.extend(["trace: 0 17000 1/0/1 0 0 boundary", "trace: 1 17000 1/0/1 0 1 boundary"]);
+    let (ok, out) = check_pair("trace-pair-switch", &log);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("\nschedule switch 1: \"normal\" -> \"fallback\" at 11000 ticks (+10000.000 us): core 0 +0, core 1 +0; skew 0 ticks (0 ns)\n"),
+        "{out}"
+    );
+}
+
+/// Every core switches to the same schedule.
+#[test]
+fn cores_switching_to_different_schedules_fail_schedule_switch() {
+    let mut log = PUNCTUAL_FRAME_0.to_vec();
+    log.extend(["trace: 0 11000 1/0/0 - - boundary", "trace: 1 11000 2/0/0 0 1 boundary"]);
+    let (ok, out) = check_pair("trace-pair-switch-schedules", &log);
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL schedule-switch: schedule switch 1: core 0 switched to schedule 1 (line 8) but core 1 to schedule 2 (line 9)",
+    );
+}
+
+/// Every core leaves the old schedule at the same major-frame boundary.
+/// Core 1 runs one more frame of "normal": its switch is a frame late, so
+/// its record of that frame comes after "fallback" took effect and it joins
+/// "fallback" in its frame 1; each is a failure of the same switch.
+#[test]
+fn cores_switching_at_different_frames_fail_schedule_switch() {
+    let mut log = PUNCTUAL_FRAME_0.to_vec();
+    log.extend([
+        "trace: 0 11000 1/0/0 - - boundary",
+        "trace: 1 11000 0/1/0 0 1 boundary",
+        "trace: 1 21000 1/1/0 1 2 boundary",
+    ]);
+    let (ok, out) = check_pair("trace-pair-switch-frames", &log);
+    assert!(!ok, "{out}");
+    assert_eq!(
+        failures(&out),
+        [
+            "FAIL schedule-switch: schedule switch 1 to \"fallback\": core 1 left the old schedule after frame 1 (switch at 21000 ticks, line 10) but core 0 at 11000 ticks (line 8)",
+            "FAIL schedule-switch: core 1 still followed schedule \"normal\" at 11000 ticks (+10000.000 us, line 9), after schedule \"fallback\" took effect at 11000 ticks",
+            "FAIL schedule-switch: core 1 entered schedule \"fallback\" in window 1/1/0 at 21000 ticks (+20000.000 us, line 10), not at a major-frame boundary (frame 0, entry 0)",
+        ],
+        "{out}"
+    );
+    assert!(out.ends_with("\ncheck: FAILED, 3 problems\n"), "{out}");
+}
+
+/// No core follows the old schedule once the new one took effect: core 1
+/// never switches (the log ends before it could say otherwise).
+#[test]
+fn a_core_still_on_the_old_schedule_fails_schedule_switch() {
+    let mut log = PUNCTUAL_FRAME_0.to_vec();
+    log.extend(["trace: 0 11000 1/0/0 - - boundary", "trace: 1 11000 0/1/0 0 1 boundary"]);
+    let (ok, out) = check_pair("trace-pair-switch-old", &log);
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL schedule-switch: core 1 still followed schedule \"normal\" at 11000 ticks (+10000.000 us, line 9), after schedule \"fallback\" took effect at 11000 ticks",
+    );
+}
+
+/// A core enters the new schedule at frame 0, entry 0: core 0 (idle in
+/// b's window anyway) first records "fallback" in a's window, 1/0/1.
+#[test]
+fn a_core_entering_a_schedule_mid_frame_fails_schedule_switch() {
+    let mut log = PUNCTUAL_FRAME_0.to_vec();
+    log.extend([
+        "trace: 1 11000 1/0/0 1 2 boundary",
+        "trace: 0 17000 1/0/1 0 0 boundary",
+        "trace: 1 17000 1/0/1 0 1 boundary",
+    ]);
+    let (ok, out) = check_pair("trace-pair-switch-mid-frame", &log);
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL schedule-switch: core 0 entered schedule \"fallback\" in window 1/0/1 at 17000 ticks (+16000.000 us, line 9), not at a major-frame boundary (frame 0, entry 0)",
+    );
+}
+
+/// Every message `--check` can fail with, one row per place the checker
+/// writes one: its kind, and a fragment of its text (as written in the
+/// source) that a negative test above asserts.
+const FAILURE_MESSAGES: &[(&str, &str)] = &[
+    ("dropped", "its ring overflowed before it was flushed"),
+    ("schedule-switch", " switched to schedule "),
+    ("schedule-switch", " left the old schedule after frame "),
+    ("schedule-switch", " still followed schedule "),
+    ("schedule-switch", ", not at a major-frame boundary (frame 0, entry 0)"),
+    ("no-records", " recorded nothing: the module uses it"),
+    ("wrong-core", ", but the plan places it on core "),
+    ("order", "a core's counter never goes back"),
+    ("before-epoch", ", before the epoch"),
+    ("early", " ticks before it begins at "),
+    ("stale-window", ", after it ended at "),
+    ("outside-window", " has no window then"),
+    ("skipped", " and without a `missed` record"),
+    ("thread-on-two-cores", " ran on two cores at once "),
+    ("overlap", " ran at the same time "),
+    ("lateness", " ns) after the planned boundary "),
+    ("derived-bounds", "no boundary record carries an <entered> stamp (7th field)"),
+    ("own-path", "the kernel did other work with interrupts masked"),
+    ("served-late", "): no core entered EL2 until "),
+    ("skew", "): cores switched "),
+];
+
+const CHECK_SOURCE: &str = include_str!("../src/trace_check.rs");
+const MODEL_SOURCE: &str = include_str!("../src/trace.rs");
+
+/// The kind of every message `trace_check.rs` can add, one per place a
+/// message is written, found in its source: `p.add("<kind>", <message>)`;
+/// `p.add(<variable>, ...)`, whose kinds are the literals of the variable's
+/// `let`; and `p.add("<kind>", msg)` relaying messages written elsewhere,
+/// one per `activation_problems.push(` in trace.rs.
+fn failure_sites() -> Vec<String> {
+    let mut kinds = Vec::new();
+    for call in CHECK_SOURCE.split("p.add(").skip(1) {
+        let call = call.trim_start();
+        if let Some(rest) = call.strip_prefix('"') {
+            let (kind, rest) = rest.split_once('"').unwrap();
+            let message = rest.trim_start().strip_prefix(',').unwrap().trim_start();
+            let sites = if message.starts_with("format!") || message.starts_with('"') {
+                1
+            } else {
+                MODEL_SOURCE.matches("activation_problems.push(").count()
+            };
+            kinds.extend(std::iter::repeat_n(kind.to_string(), sites));
+        } else {
+            let var = call.split(',').next().unwrap().trim();
+            let (_, decl) = CHECK_SOURCE
+                .split_once(&format!("let {var} = "))
+                .unwrap_or_else(|| panic!("p.add({var}, ...): no `let {var} = ` in trace_check.rs names its kinds"));
+            let decl = decl.split(';').next().unwrap();
+            kinds.extend(decl.split('"').skip(1).step_by(2).map(str::to_string));
+        }
+    }
+    kinds
+}
+
+#[test]
+fn every_failure_has_a_negative_test() {
+    let mut found = failure_sites();
+    found.sort();
+    let mut listed: Vec<String> = FAILURE_MESSAGES.iter().map(|(k, _)| k.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        found, listed,
+        "left: the kinds trace_check.rs fails with, one per message it writes; right: FAILURE_MESSAGES. A new kind or message needs a negative test above and its row in FAILURE_MESSAGES"
+    );
+
+    // The tests are this file up to the table.
+    let (tests, _) = include_str!("trace.rs").split_once("const FAILURE_MESSAGES").unwrap();
+    for (kind, fragment) in FAILURE_MESSAGES {
+        assert!(
+            CHECK_SOURCE.contains(fragment) || MODEL_SOURCE.contains(fragment),
+            "{kind}: {fragment:?} is in no message of the checker"
+        );
+        assert!(tests.contains(&format!("\"FAIL {kind}: ")), "no test asserts a `FAIL {kind}:` line");
+        assert!(tests.contains(fragment), "no test asserts the {kind} message with {fragment:?}");
+    }
 }
