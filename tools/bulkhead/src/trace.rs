@@ -325,6 +325,13 @@ impl<'s> Model<'s> {
         fmt_us(ns)
     }
 
+    /// [`Self::us_since_epoch`] with its sign always written: `+12.000` or
+    /// `-3.000` (a record before the epoch).
+    pub fn signed_us_since_epoch(&self, ticks: u64) -> String {
+        let us = self.us_since_epoch(ticks);
+        if us.starts_with('-') { us } else { format!("+{us}") }
+    }
+
     /// Absolute planned instant of `offset_ns` into `frame` of activation `act`.
     pub fn boundary(&self, act: usize, frame: u64, offset_ns: u64) -> u64 {
         let a = &self.acts[act];

@@ -73,6 +73,9 @@ struct Sample {
     line: usize,
     /// When the core entered EL2 before switching, if recorded.
     entered: Option<u64>,
+    /// A thread was running on the core (it left a guest to switch, saving
+    /// that thread's state), rather than the core waking from idle.
+    from_guest: bool,
 }
 
 impl Sample {
@@ -91,25 +94,32 @@ impl Sample {
     }
 }
 
+/// Samples a kind of own path needs before its median counts: with fewer,
+/// one odd sample would be its own median and raise the bound that judges
+/// it.
+const MIN_SAMPLES_PER_KIND: usize = 3;
+
 /// The bound `--derived-bounds` puts on the kernel's part of a boundary's
 /// lateness, from this run's own figures: the sum over the cores of each
 /// core's median own path (EL2 entry to decision), i.e. one core's path
-/// plus one path of every other core that QEMU may serve in between. The
-/// median, not the maximum, so that a one-off stall cannot raise the bound
-/// that judges it; a kernel or compiler that is uniformly slower moves the
-/// bound with it (speed is `make bench`'s business, not this check's).
-/// Returns the bound and its terms per core, or `None` when no sample
-/// carries an `<entered>` stamp.
+/// plus one path of every other core that QEMU may serve in between. A
+/// core's path differs by where the boundary found it: waking from idle,
+/// or leaving a running thread (whose state it saves first), so each core
+/// contributes the larger of its two medians (a kind with fewer than
+/// [`MIN_SAMPLES_PER_KIND`] samples does not count). Medians, not maxima,
+/// so that a one-off stall cannot raise the bound that judges it; a kernel
+/// or compiler that is uniformly slower moves the bound with it (speed is
+/// `make bench`'s business, not this check's). Returns the bound and its
+/// terms per core, or `None` when no sample carries an `<entered>` stamp.
 fn derived_bound(samples: &[Sample], cores: usize) -> Option<(u64, Vec<u64>)> {
-    let mut terms = Vec::new();
-    for core in 0..cores {
-        let mut own: Vec<u64> = samples.iter().filter(|s| s.core == core).filter_map(Sample::own).collect();
-        if own.is_empty() {
-            continue;
-        }
+    let median = |core: usize, from_guest: bool| -> Option<u64> {
+        let mut own: Vec<u64> =
+            samples.iter().filter(|s| s.core == core && s.from_guest == from_guest).filter_map(Sample::own).collect();
         own.sort_unstable();
-        terms.push(own[(own.len() - 1) / 2]);
-    }
+        (own.len() >= MIN_SAMPLES_PER_KIND).then(|| own[(own.len() - 1) / 2])
+    };
+    let terms: Vec<u64> =
+        (0..cores).filter_map(|core| median(core, false).into_iter().chain(median(core, true)).max()).collect();
     (!terms.is_empty()).then(|| (terms.iter().sum(), terms))
 }
 
@@ -174,9 +184,9 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                 p.add(
                     "wrong-core",
                     format!(
-                        "thread {} ran on core {core} at {ticks} ticks (+{} us, line {}), but the plan places it on core {} (no reschedule on core {core} moved it there)",
+                        "thread {} ran on core {core} at {ticks} ticks ({} us, line {}), but the plan places it on core {} (no reschedule on core {core} moved it there)",
                         m.runs_name(r.runs),
-                        m.us_since_epoch(ticks),
+                        m.signed_us_since_epoch(ticks),
                         r.line,
                         expected_core[t]
                     ),
@@ -191,8 +201,12 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
     for (core, placed) in m.placed.iter().enumerate() {
         let mut prev_key: Option<Key> = None;
         let mut prev_ticks: Option<(u64, usize)> = None;
+        let mut prev_runs = None;
         for pr in placed {
             let r = pr.record;
+            // Was a thread running on this core when it decided again?
+            let from_guest = prev_runs.is_some();
+            prev_runs = r.runs;
             if let Some((t, line)) = prev_ticks
                 && r.ticks < t
             {
@@ -205,7 +219,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                 );
             }
             prev_ticks = Some((r.ticks, r.line));
-            let at = format!("at {} ticks (+{} us, line {})", r.ticks, m.us_since_epoch(r.ticks), r.line);
+            let at = format!("at {} ticks ({} us, line {})", r.ticks, m.signed_us_since_epoch(r.ticks), r.line);
             let Some(key) = pr.key else {
                 if r.runs.is_some() && r.window.is_none() {
                     p.add("before-epoch", format!("core {core} ran {} {at}, before the epoch", m.runs_name(r.runs)));
@@ -281,6 +295,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                         ticks: r.ticks,
                         line: r.line,
                         entered: r.entered,
+                        from_guest,
                     }),
                 }
                 if let Some(pk) = prev_key
@@ -335,12 +350,12 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                 p.add(
                     "lateness",
                     format!(
-                        "core {} switched to window {} ({}) at {} ticks (+{} us, line {}), {l} ticks ({} ns) after the planned boundary {}; bound {max} ticks",
+                        "core {} switched to window {} ({}) at {} ticks ({} us, line {}), {l} ticks ({} ns) after the planned boundary {}; bound {max} ticks",
                         s.core,
                         m.fmt_key(s.key),
                         m.owner_name(m.entry(s.key).owner),
                         s.ticks,
-                        m.us_since_epoch(s.ticks),
+                        m.signed_us_since_epoch(s.ticks),
                         s.line,
                         m.ticks_to_ns(l),
                         s.planned
@@ -368,12 +383,12 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                 p.add(
                     "own-path",
                     format!(
-                        "core {} switched to window {} ({}) at {} ticks (+{} us, line {}), {own} ticks ({} ns) after {since}; derived bound {bound} ticks: the kernel did other work with interrupts masked before it switched",
+                        "core {} switched to window {} ({}) at {} ticks ({} us, line {}), {own} ticks ({} ns) after {since}; derived bound {bound} ticks: the kernel did other work with interrupts masked before it switched",
                         s.core,
                         m.fmt_key(s.key),
                         m.owner_name(m.entry(s.key).owner),
                         s.ticks,
-                        m.us_since_epoch(s.ticks),
+                        m.signed_us_since_epoch(s.ticks),
                         s.line,
                         m.ticks_to_ns(i128::from(own)),
                     ),
@@ -475,10 +490,10 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
             firsts.iter().map(|s| s.ticks).max().unwrap_or(0) - firsts.iter().map(|s| s.ticks).min().unwrap_or(0);
         let _ = writeln!(
             o,
-            "schedule switch {k}: \"{}\" -> \"{}\" at {at} ticks (+{} us): {}; skew {skew} ticks ({} ns)",
+            "schedule switch {k}: \"{}\" -> \"{}\" at {at} ticks ({} us): {}; skew {skew} ticks ({} ns)",
             m.sys.spec.schedules[m.acts[k - 1].schedule].name,
             m.sys.spec.schedules[a.schedule].name,
-            m.us_since_epoch(at),
+            m.signed_us_since_epoch(at),
             who.join(", "),
             m.ticks_to_ns(i128::from(skew))
         );
@@ -531,7 +546,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
         let sum: Vec<String> = terms.iter().map(u64::to_string).collect();
         let _ = writeln!(
             o,
-            "derived bound: {bound} ticks ({} ns) = {}, the run's median own path of each core: a core's own path plus one of every other core's served in between",
+            "derived bound: {bound} ticks ({} ns) = {}, each core's median own path (the larger of from idle and from a running thread): a core's own path plus one of every other core's served in between",
             m.ticks_to_ns(i128::from(*bound)),
             sum.join(" + ")
         );
@@ -671,8 +686,8 @@ fn overlaps(m: &Model<'_>) -> (Vec<Overlap>, (usize, (u64, String))) {
             let strict = (a.strict_end.min(r.strict_end), r.start.max(a.start));
             let describe = |from: u64, to: u64| {
                 format!(
-                    "at {from} ticks (+{} us) for {} ticks ({} ns): {} on core {} (line {}, window {}) and {} on core {} (line {}, window {})",
-                    m.us_since_epoch(from),
+                    "at {from} ticks ({} us) for {} ticks ({} ns): {} on core {} (line {}, window {}) and {} on core {} (line {}, window {})",
+                    m.signed_us_since_epoch(from),
                     to - from,
                     m.ticks_to_ns(i128::from(to - from)),
                     m.runs_name(Some((a.partition, a.thread))),

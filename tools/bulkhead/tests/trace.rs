@@ -549,7 +549,7 @@ fn derived_bounds_come_from_the_run_and_pass_a_punctual_one() {
     assert!(ok, "{out}\n{err}");
     assert!(out.contains("own path core 2: 5000 boundaries, median 8 ticks (128 ns), max 8 ticks (128 ns)\n"), "{out}");
     assert!(out.contains("queued core 2: 5000 boundaries, median 8 ticks (128 ns), max 8 ticks (128 ns)\n"), "{out}");
-    assert!(out.contains("derived bound: 32 ticks (512 ns) = 8 + 8 + 8 + 8, the run's median own path"), "{out}");
+    assert!(out.contains("derived bound: 32 ticks (512 ns) = 8 + 8 + 8 + 8, each core's median own path (the larger of from idle and from a running thread)"), "{out}");
     assert!(out.ends_with("check: ok\n"), "{out}");
 }
 
@@ -774,9 +774,11 @@ fn a_thread_before_the_epoch_fails_before_epoch() {
     assert!(!ok, "{out}");
     let fails = failures(&out);
     assert_eq!(fails.len(), 1, "{out}");
-    // The µs since the epoch is negative here; its format is not pinned.
-    assert!(fails[0].starts_with("FAIL before-epoch: core 0 ran a:one at 900 ticks ("), "{out}");
-    assert!(fails[0].ends_with(" us, line 2), before the epoch"), "{out}");
+    // 100 ticks of 1 us before the epoch: the sign is written once.
+    assert_eq!(
+        fails[0], "FAIL before-epoch: core 0 ran a:one at 900 ticks (-100.000 us, line 2), before the epoch",
+        "{out}"
+    );
     assert!(out.ends_with("\ncheck: FAILED, 1 problem\n"), "{out}");
 }
 
@@ -1069,4 +1071,22 @@ fn every_failure_has_a_negative_test() {
         assert!(tests.contains(&format!("\"FAIL {kind}: ")), "no test asserts a `FAIL {kind}:` line");
         assert!(tests.contains(fragment), "no test asserts the {kind} message with {fragment:?}");
     }
+}
+
+#[test]
+fn leaving_a_running_thread_is_judged_by_its_own_median_not_the_idle_one() {
+    let dir = scratch("trace-derived-kinds");
+    // Core 0 leaves a running thread (lane_a at every 0/F/1 boundary,
+    // supervisor at 0/F/3) with a 30-tick own path; every other switch
+    // wakes an idle core in 8. The bound takes core 0's larger median:
+    // 30 + 8 + 8 + 8.
+    let (header, mut per_core) = simulate(&lockstep(), |c, _, e| if c == 0 && (e == 1 || e == 3) { 40 } else { 16 });
+    with_entered(&mut per_core, |core, t, window| {
+        let leaves_a_thread = core == 0 && (window.ends_with("/1") || window.ends_with("/3"));
+        if leaves_a_thread { t - 30 } else { t - 8 }
+    });
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &["--derived-bounds"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("derived bound: 54 ticks (864 ns) = 30 + 8 + 8 + 8, "), "{out}");
 }
