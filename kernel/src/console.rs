@@ -73,7 +73,7 @@ pub fn lock() -> ConsoleGuard {
                 // Re-entered from a fault or panic raised while printing.
                 return ConsoleGuard { previous_owner: me, irqs_were_enabled };
             }
-            Err(_) => core::hint::spin_loop(),
+            Err(_) => arch::spin_hint(),
         }
     }
 }
@@ -87,7 +87,7 @@ pub fn lock_for_fatal() -> ConsoleGuard {
         match CONSOLE.owner.compare_exchange_weak(FREE, me, Ordering::Acquire, Ordering::Relaxed) {
             Ok(_) => return ConsoleGuard { previous_owner: FREE, irqs_were_enabled },
             Err(owner) if owner == me => break,
-            Err(_) => core::hint::spin_loop(),
+            Err(_) => arch::spin_hint(),
         }
     }
     CONSOLE.owner.store(me, Ordering::Release);

@@ -15,13 +15,13 @@
 //! | `Ping`       | liveness probe: the target answers with `Pong`                 |
 //! | `Pong`       | answer to `Ping`                                               |
 use crate::arch;
+use crate::arch::RwLock;
 use crate::console;
 use crate::gic;
 use aarch64_cpu::asm::barrier;
 use bulkhead_board_rpi4::CORES;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
-use spin::RwLock;
 
 /// The SGI that carries every kernel IPI.
 pub const IPI_SGI: u32 = 0;
@@ -147,7 +147,7 @@ pub fn halt_all() -> ! {
     let start = arch::counter();
     let limit = crate::timer::frequency().hz() / 2; // half a second
     while HALTED.load(Ordering::Acquire) & others.0 != others.0 && arch::counter() - start < limit {
-        core::hint::spin_loop();
+        crate::arch::spin_hint();
     }
     let missing = others.0 & !HALTED.load(Ordering::Acquire);
     let mut console = console::lock_for_fatal();

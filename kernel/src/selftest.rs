@@ -45,7 +45,7 @@ pub fn wait_for_heartbeats(n: u64) {
     let limit = timer::frequency().hz();
     let start = timer::now().0;
     while HEARTBEAT_COUNT.iter().any(|c| c.load(Ordering::Acquire) < n) && timer::now().0 - start < limit {
-        core::hint::spin_loop();
+        crate::arch::spin_hint();
     }
 }
 

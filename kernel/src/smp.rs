@@ -58,7 +58,7 @@ impl CoreBarrier {
                 }
                 // The timer is not running yet at boot: poll instead of WFE so
                 // the time-out cannot be slept through.
-                core::hint::spin_loop();
+                crate::arch::spin_hint();
             } else {
                 arch::wait_for_event();
             }

@@ -13,6 +13,37 @@ pub mod vectors;
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{CNTPCT_EL0, CurrentEL, DAIF, MPIDR_EL1, ReadWriteable, Readable, Writeable};
 
+/// The hint a core gives while it spins for something another core holds:
+/// `YIELD` (Arm ARM C6.2, "YIELD"), the instruction Arm recommends in
+/// spin-wait loops. On a Cortex-A72 it costs nothing. Under QEMU's
+/// single-threaded TCG (what `-icount` runs) it makes QEMU serve the next
+/// vCPU, so the core holding the lock gets to release it; with the
+/// `ISB` that `core::hint::spin_loop` emits, a spinning vCPU kept the host
+/// thread for its whole time slice, and the module's clock ran tens of
+/// milliseconds with every other core unserved.
+#[inline]
+pub fn spin_hint() {
+    // SAFETY: a hint; no memory, register or flag effect.
+    unsafe { core::arch::asm!("yield", options(nomem, nostack, preserves_flags)) };
+}
+
+/// The kernel's locks spin with [`spin_hint`].
+pub struct YieldRelax;
+
+impl spin::RelaxStrategy for YieldRelax {
+    #[inline]
+    fn relax() {
+        spin_hint();
+    }
+}
+
+/// A spinlock that spins with [`spin_hint`] (every kernel lock).
+pub type Mutex<T> = spin::mutex::Mutex<T, YieldRelax>;
+/// Its guard.
+pub type MutexGuard<'a, T> = spin::mutex::MutexGuard<'a, T, YieldRelax>;
+/// A reader-writer spinlock that spins with [`spin_hint`].
+pub type RwLock<T> = spin::rwlock::RwLock<T, YieldRelax>;
+
 /// Index of the calling core (MPIDR Aff0; 0..3 on BCM2711).
 #[inline]
 pub fn core_id() -> usize {
@@ -149,6 +180,16 @@ pub fn park() -> ! {
 /// on every core (Arm ARM D7.5.9): clean to the point of unification,
 /// invalidate all instruction caches, inner shareable.
 pub fn sync_instruction_cache(addr: usize, len: usize) {
+    clean_dcache_to_pou(addr, len);
+    invalidate_icache_all();
+}
+
+/// Writes back the data-cache lines covering `[addr, addr + len)` to the
+/// point of unification (`DC CVAU`, one per 64-byte line) and waits for it
+/// (`DSB ISH`): the first half of [`sync_instruction_cache`], for code
+/// written a slice at a time (a partition restart) before one
+/// [`invalidate_icache_all`] at the end.
+pub fn clean_dcache_to_pou(addr: usize, len: usize) {
     const LINE: usize = 64;
     let mut line = addr & !(LINE - 1);
     while line < addr + len {
@@ -156,8 +197,15 @@ pub fn sync_instruction_cache(addr: usize, len: usize) {
         unsafe { core::arch::asm!("dc cvau, {0}", in(reg) line, options(nostack, preserves_flags)) };
         line += LINE;
     }
+    // SAFETY: a barrier only.
+    unsafe { core::arch::asm!("dsb ish", options(nostack, preserves_flags)) };
+}
+
+/// Invalidates every core's instruction cache (`IC IALLUIS`), after the
+/// data cache was cleaned to the point of unification.
+pub fn invalidate_icache_all() {
     // SAFETY: cache maintenance and barriers only.
-    unsafe { core::arch::asm!("dsb ish", "ic ialluis", "dsb ish", "isb", options(nostack, preserves_flags)) };
+    unsafe { core::arch::asm!("ic ialluis", "dsb ish", "isb", options(nostack, preserves_flags)) };
 }
 
 /// Cleans and invalidates the data-cache lines covering `[addr, addr + len)`

@@ -16,7 +16,7 @@ fn main(core: usize) -> ! {
     if core == 2 {
         // The epoch is published before the cores start their loops.
         while module::EPOCH.load(Ordering::Acquire) == 0 {
-            core::hint::spin_loop();
+            bulkhead_kernel::arch::spin_hint();
         }
         let hz = timer::frequency().hz();
         let epoch = module::EPOCH.load(Ordering::Acquire);

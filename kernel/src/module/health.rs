@@ -5,13 +5,14 @@
 //! and every other partition go on, on time.
 use super::text::Line;
 use super::{
-    CORE_SCHED, MODE_COLD_START, MODE_IDLE, MODE_NORMAL, MODULE, Module, NOT_RUNNING, PARTITIONS, RUNNING, thread_cores,
+    CORE_SCHED, MAX_PARTITIONS, MODE_COLD_START, MODE_IDLE, MODE_NORMAL, MODULE, Module, NOT_RUNNING, PARTITIONS,
+    RUNNING, thread_cores,
 };
 use crate::ipi::{self, CoreSet, IpiReason};
 use crate::{arch, println, timer};
 use bulkhead_image::{ErrorKind, HealthAction};
-use bulkhead_sched::ThreadId;
-use core::sync::atomic::Ordering;
+use bulkhead_sched::{ThreadId, Ticks};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// One health event, as reported.
 pub struct Event {
@@ -70,28 +71,87 @@ pub fn stop_partition(module: &Module, partition: usize) {
     ipi::send(IpiReason::Reschedule, cores.without(arch::core_id()));
 }
 
-/// Cold start: stop the partition, wait until no core runs it, reload its
-/// memory from the system image, reset its threads and start them again.
-/// Returns false if a core did not let go of the partition in time.
+/// No restart of the partition is under way (see [`RESTART`]).
+const NO_RESTART: u64 = u64::MAX;
+
+/// Per partition, the cold restart under way: [`NO_RESTART`], or how many
+/// bytes of its memory have been reloaded so far. Whoever moves it from
+/// `NO_RESTART` to 0 (one atomic transition) owns the restart; a second
+/// fault of another of its threads, or a StartPartition / RestartPartition
+/// that races it, finds it taken and adds nothing: the partition restarts
+/// once.
+static RESTART: [AtomicU64; MAX_PARTITIONS] = [const { AtomicU64::new(NO_RESTART) }; MAX_PARTITIONS];
+/// The core loading a slice of the partition now: one at a time.
+static RESTART_WORKER: [AtomicBool; MAX_PARTITIONS] = [const { AtomicBool::new(false) }; MAX_PARTITIONS];
+/// The longest a slice has taken (ticks), per partition: the margin a core
+/// keeps before its window ends. Starts at a guess, then grows to what was
+/// measured.
+static SLICE_TICKS: [AtomicU64; MAX_PARTITIONS] = [const { AtomicU64::new(0) }; MAX_PARTITIONS];
+
+/// Bytes reloaded per slice: the longest the kernel keeps interrupts masked
+/// for a restart at once (zero 64 KiB, copy at most as much, clean 1,024
+/// lines: about 10,000 instructions, ~660 ticks under QEMU icount).
+pub const RESTART_SLICE: usize = 64 * 1024;
+
+/// Cold start: stop the partition and hand its reload to its own windows.
+/// The threads stop now; the memory is reloaded a slice at a time by the
+/// cores that idle in the partition's windows ([`restart_slice`]), never in
+/// another partition's time, and never by two cores at once; then its
+/// threads start again from their entry points and the restart is
+/// reported. Returns false, doing nothing, if a restart of the partition
+/// is already under way.
 pub fn restart_partition(module: &Module, partition: usize) -> bool {
-    let name = module.partition(partition).name;
+    if RESTART[partition].compare_exchange(NO_RESTART, 0, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        return false;
+    }
     stop_partition(module, partition);
     PARTITIONS[partition].mode.store(MODE_COLD_START, Ordering::SeqCst);
-    // Other cores leave the partition when the Reschedule IPI arrives; a
-    // core whose interrupts stay masked is given a bounded time.
-    let limit = timer::frequency().hz() / 10;
-    let start = arch::counter();
-    while RUNNING.iter().any(|r| r.load(Ordering::SeqCst) == partition as u32) {
-        if arch::counter() - start > limit {
-            println!(
-                "health: partition {name} still running on another core after 100 ms; restart abandoned, partition stays stopped"
-            );
-            PARTITIONS[partition].mode.store(MODE_IDLE, Ordering::SeqCst);
-            return false;
-        }
-        core::hint::spin_loop();
+    true
+}
+
+/// Called by a core about to idle in a window `owner` owns, until
+/// `window_end`: carries a restart of `owner` one slice further if one is
+/// under way, no core still runs the partition (the Reschedule IPI of the
+/// stop makes them leave), and a slice fits before the window ends with a
+/// slice to spare; finishes the restart after the last slice. True if it
+/// did a slice (the core then looks for interrupts and calls again instead
+/// of waiting): interrupts stay masked for one slice at a time.
+pub fn restart_slice(module: &Module, owner: usize, window_end: Ticks) -> bool {
+    let done = RESTART[owner].load(Ordering::Acquire);
+    if done == NO_RESTART || RUNNING.iter().any(|r| r.load(Ordering::SeqCst) == owner as u32) {
+        return false;
     }
-    super::load_partition_memory(module, partition);
+    let estimate = SLICE_TICKS[owner].load(Ordering::Relaxed).max(timer::frequency().hz() / 10_000);
+    let start = timer::now();
+    if start.0.saturating_add(2 * estimate) >= window_end.0 {
+        return false;
+    }
+    if RESTART_WORKER[owner].swap(true, Ordering::Acquire) {
+        return false;
+    }
+    // The worker flag makes this core the only one past here; re-read.
+    let done = RESTART[owner].load(Ordering::Acquire);
+    let size = module.partition(owner).memory_size;
+    if done != NO_RESTART {
+        if done < size {
+            super::load_partition_slice(module, owner, done as usize, RESTART_SLICE);
+            let took = timer::now().0 - start.0;
+            SLICE_TICKS[owner].fetch_max(took, Ordering::Relaxed);
+            RESTART[owner].store((done + RESTART_SLICE as u64).min(size), Ordering::Release);
+            // Between slices, as in any spin: under QEMU's single-threaded
+            // TCG this lets the other vCPUs be served.
+            arch::spin_hint();
+        } else {
+            finish_restart(module, owner);
+        }
+    }
+    RESTART_WORKER[owner].store(false, Ordering::Release);
+    true
+}
+
+/// The memory is reloaded: reset the threads, start them, report.
+fn finish_restart(module: &Module, partition: usize) {
+    arch::invalidate_icache_all();
     super::reset_threads(module, partition);
     let restarts = PARTITIONS[partition].restarts.fetch_add(1, Ordering::AcqRel) + 1;
     let placement = thread_cores();
@@ -105,16 +165,16 @@ pub fn restart_partition(module: &Module, partition: usize) -> bool {
         cores = cores.with(placement[t]);
     }
     PARTITIONS[partition].mode.store(MODE_NORMAL, Ordering::SeqCst);
-    println!("health: partition {name} restarted (restart {restarts})");
+    RESTART[partition].store(NO_RESTART, Ordering::Release);
+    println!("health: partition {} restarted (restart {restarts})", p.name);
     super::NEED_RESCHED[arch::core_id()].store(true, Ordering::Release);
     ipi::send(IpiReason::Reschedule, cores.without(arch::core_id()));
-    true
 }
 
 /// May a core enter a thread of `partition`? Publishes that it does first,
-/// so [`restart_partition`] (which sets the mode, then reads `RUNNING`)
-/// and this (which sets `RUNNING`, then reads the mode) cannot both miss
-/// each other.
+/// so [`restart_slice`] (after [`restart_partition`] set the mode, it reads
+/// `RUNNING`) and this (which sets `RUNNING`, then reads the mode) cannot
+/// both miss each other.
 pub fn enter(core: usize, partition: usize) -> bool {
     RUNNING[core].store(partition as u32, Ordering::SeqCst);
     if PARTITIONS[partition].mode.load(Ordering::SeqCst) == MODE_NORMAL {

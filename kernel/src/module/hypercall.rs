@@ -178,7 +178,7 @@ fn ns_since_epoch(module: &Module, t: Ticks) -> u64 {
     module.freq.ticks_to_nanos(Ticks(t.0.saturating_sub(epoch))).map_or(u64::MAX, |n| n.0)
 }
 
-type CoreSchedGuard = spin::MutexGuard<'static, Option<bulkhead_sched::CoreScheduler>>;
+type CoreSchedGuard = crate::arch::MutexGuard<'static, Option<bulkhead_sched::CoreScheduler>>;
 
 /// Takes the schedulers of cores `0..cores` in core order, the first step
 /// of the lock order (docs/DESIGN.md#lock-order) (per-core locks before the global ones).

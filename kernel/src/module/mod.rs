@@ -25,6 +25,7 @@ pub mod stats;
 pub mod text;
 pub mod trace;
 
+use crate::arch::Mutex;
 use crate::arch::guest::{El1State, FpState, GuestFrame};
 use crate::arch::stage2::Stage2;
 use crate::{arch, println, timer};
@@ -37,7 +38,7 @@ use bulkhead_sched::{
 };
 use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
-use spin::{Mutex, Once};
+use spin::Once;
 
 pub const MAX_PARTITIONS: usize = 16;
 pub const MAX_THREADS: usize = bulkhead_sched::MAX_THREADS;
@@ -426,19 +427,38 @@ pub fn load() -> Result<&'static Module, LoadError> {
 
 /// Copies a partition's segments into its memory and zeroes the rest.
 pub fn load_partition_memory(module: &Module, id: usize) {
+    load_partition_slice(module, id, 0, module.partition(id).memory_size as usize);
+    arch::invalidate_icache_all();
+}
+
+/// Loads bytes `offset..offset + len` of partition `id`'s memory as
+/// [`load_partition_memory`] loads all of it: zero, then the image's
+/// segment bytes that fall there, then cleaned to the point of unification.
+/// The caller invalidates the instruction caches once the whole memory is
+/// loaded ([`arch::invalidate_icache_all`]). A restart calls it a bounded
+/// slice at a time (`health::restart_slice`).
+pub fn load_partition_slice(module: &Module, id: usize, offset: usize, len: usize) {
     let p = module.partition(id);
     let record = module.image.partition(id as u32).expect("partition ids are dense");
+    let end = (offset + len).min(p.memory_size as usize);
+    if offset >= end {
+        return;
+    }
     // SAFETY: `phys_base..phys_base + memory_size` was checked at boot to be
     // RAM outside the kernel and the system image, identity mapped, and it
     // belongs to this partition alone; no thread of it runs while it is
-    // (re)loaded (boot, or a restart after every core has left it).
-    let memory = unsafe { core::slice::from_raw_parts_mut(p.phys_base as *mut u8, p.memory_size as usize) };
+    // (re)loaded (boot, or a restart once every core has left it), and only
+    // one core loads a partition at a time (`health::restart_slice`).
+    let memory = unsafe { core::slice::from_raw_parts_mut((p.phys_base as usize + offset) as *mut u8, end - offset) };
     memory.fill(0);
     for seg in record.segments() {
-        let start = seg.load_offset as usize;
-        memory[start..start + seg.data.len()].copy_from_slice(seg.data);
+        let (seg_start, seg_end) = (seg.load_offset as usize, seg.load_offset as usize + seg.data.len());
+        let (from, to) = (seg_start.max(offset), seg_end.min(end));
+        if from < to {
+            memory[from - offset..to - offset].copy_from_slice(&seg.data[from - seg_start..to - seg_start]);
+        }
     }
-    arch::sync_instruction_cache(p.phys_base as usize, p.memory_size as usize);
+    arch::clean_dcache_to_pou(p.phys_base as usize + offset, end - offset);
 }
 
 /// Puts every thread of a partition in its start state.

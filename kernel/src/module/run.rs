@@ -20,9 +20,13 @@ use bulkhead_board_rpi4::CORES;
 use bulkhead_image::ErrorKind;
 use bulkhead_sched::Ticks;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 static WINDOW_END: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
+/// The partition owning the window the core is in (`NO_OWNER`: spare time,
+/// or before the epoch).
+static WINDOW_OWNER: [AtomicU32; CORES] = [const { AtomicU32::new(NO_OWNER) }; CORES];
+const NO_OWNER: u32 = u32::MAX;
 /// Threads whose trapped WFI / window overrun has been reported: each is
 /// said once per thread, not once per window.
 static REPORTED_WFI: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
@@ -104,6 +108,8 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
         }
     };
     WINDOW_END[core].store(decision.window.map_or(decision.next_deadline, |w| w.end).0, Ordering::Relaxed);
+    let owner = decision.window.and_then(|w| w.owner).map_or(NO_OWNER, |p| u32::from(p.0));
+    WINDOW_OWNER[core].store(owner, Ordering::Relaxed);
     if let Some(missed) = decision.events.missed_boundary {
         println!(
             "health: core {core}: missed {} window boundaries (late by {} ticks), resynchronised from the epoch",
@@ -202,11 +208,20 @@ pub fn run_core(core: usize) -> ! {
                 }
             }
             None => {
-                // Idle: the time to print what the trace recorded.
-                trace::flush(core);
-                stats::report_if_due(core);
-                arch::wait_for_interrupt();
-                trace::entered_el2(core);
+                // Idle in a partition's window: first its restart, if one is
+                // under way, a slice at a time, interrupts looked at between
+                // slices. The core stays in EL2 meanwhile, so its trace keeps
+                // the entry from before: a slice that made it late counts as
+                // its own path.
+                let owner = WINDOW_OWNER[core].load(Ordering::Relaxed);
+                let sliced = owner != NO_OWNER && health::restart_slice(module, owner as usize, window_end(core));
+                if !sliced {
+                    // Otherwise the time to print what the trace recorded.
+                    trace::flush(core);
+                    stats::report_if_due(core);
+                    arch::wait_for_interrupt();
+                    trace::entered_el2(core);
+                }
                 // An idle core's "vector" is the return from WFI.
                 irq_exit = stats::enabled().then(sysreg::cycle_counter);
                 irq::dispatch();

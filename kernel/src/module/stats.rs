@@ -7,11 +7,11 @@
 //! WFI when the core was idle (with IRQs masked at EL2 the idle core takes
 //! no vector). Both include the scheduler's decision, the timer re-arm, the
 //! GIC acknowledge and end of interrupt, and the EL1/FP state switch.
+use crate::arch::Mutex;
 use crate::arch::sysreg;
 use crate::{println, semihosting_exit, timer};
 use bulkhead_board_rpi4::CORES;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use spin::Mutex;
 
 const SAMPLES: usize = 512;
 

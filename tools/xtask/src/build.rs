@@ -113,8 +113,9 @@ pub fn pack(description: &Path, kernel: &Path, elf_dir: &Path, out: &Path) -> Re
 /// becomes `lockstep-traced.img` (traced kernel) and `lockstep-missed.img`
 /// (traced, with a core stalled); `partitions/bench.toml` becomes
 /// `bench-module.img` (benchmark kernel); each `partitions/tests/NAME.toml`
-/// becomes `NAME.img` with the product kernel and each
-/// `partitions/timing/NAME.toml` `NAME.img` with the traced kernel.
+/// becomes `NAME.img` with the product kernel and `NAME-traced.img` with the
+/// traced one, and each `partitions/timing/NAME.toml` `NAME.img` with the
+/// traced kernel.
 pub fn build_all() -> Result<Vec<Image>, String> {
     let mut images = build_images()?;
     let elf_dir = build_partitions()?;
@@ -134,8 +135,13 @@ pub fn build_all() -> Result<Vec<Image>, String> {
         ("bench-module".to_string(), root.join("partitions/bench.toml"), bench.clone()),
         ("bench-lockstep".to_string(), root.join("partitions/lockstep.toml"), bench),
     ];
-    // Isolation tests run the product kernel, timing tests the traced one.
-    for (dir, with) in [("partitions/tests", &kernel), ("partitions/timing", &traced)] {
+    // Isolation tests run the product kernel (`NAME.img`) and the traced
+    // one (`NAME-traced.img`), timing tests the traced one.
+    for (dir, with, suffix) in [
+        ("partitions/tests", &kernel, ""),
+        ("partitions/tests", &traced, "-traced"),
+        ("partitions/timing", &traced, ""),
+    ] {
         if let Ok(entries) = std::fs::read_dir(root.join(dir)) {
             let mut found: Vec<_> = entries
                 .filter_map(|e| e.ok())
@@ -144,8 +150,8 @@ pub fn build_all() -> Result<Vec<Image>, String> {
                 .collect();
             found.sort();
             for path in found {
-                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-                systems.push((stem, path, with.clone()));
+                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                systems.push((format!("{stem}{suffix}"), path, with.clone()));
             }
         }
     }
