@@ -331,6 +331,28 @@ fn hostile_tests() -> Vec<QemuTest> {
         // It faults and restarts again and again: each time reported.
         .allow(&[r"^health: partition hostile-write (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))$"]),
         hostile(
+            "hostile-write-large",
+            "a 256 MiB partition writing outside its memory is reloaded a slice at a time in its own windows; the bystander's ticks do not move",
+            || {
+                with_boot(vec![
+                    Expect::line(
+                        r"^\[hostile-write:main@0\] hostile-write: writing past the end of my memory at IPA 0x50000000 \(restarts 0\)$",
+                    ),
+                    Expect::line(
+                        r"^health: partition hostile-write thread main core 0: stage2_abort: stage-2 write fault at IPA 0x50000000 \(outside its memory\), PC 0x[0-9a-f]+ -> restart_partition$",
+                    ),
+                    Expect::line(r"^health: partition hostile-write restarted \(restart 1\)$"),
+                    Expect::line(
+                        r"^\[hostile-write:main@0\] hostile-write: writing past the end of my memory at IPA 0x50000000 \(restarts 1\)$",
+                    ),
+                    // A restart of 256 MiB spans dozens of the partition's
+                    // windows: the ticker must tick through all of them.
+                    Expect::line(r"^\[ticker:main@0\] ticker: tick 100 at \d+ us$"),
+                ])
+            },
+        )
+        .allow(&[r"^health: partition hostile-write (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))$"]),
+        hostile(
             "hostile-read-kernel",
             "a partition reading the kernel's memory faults in stage 2 and is stopped",
             || {
