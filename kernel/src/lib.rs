@@ -125,6 +125,10 @@ fn banner() {
     console::with_console(|out| {
         use core::fmt::Write;
         let _ = writeln!(out, "Bulkhead {} separation kernel: EL2, {CORES} cores online", env!("CARGO_PKG_VERSION"));
+        let _ = match arch::boot::entry_el() {
+            3 => writeln!(out, "entered at EL3 (an ELF under QEMU): every core dropped to EL2"),
+            el => writeln!(out, "entered at EL{el}"),
+        };
         let _ = writeln!(out, "CNTFRQ {} Hz (tick {}.{:03} ns)", freq.hz(), tick_ps / 1000, tick_ps % 1000);
         let _ = writeln!(out, "memory map:");
         let rows: [(&str, usize, usize, &str); 6] = [

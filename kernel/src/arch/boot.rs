@@ -16,6 +16,18 @@
 //! in its [`PerCore`](super::percpu::PerCore) block, points TPIDR_EL2 at that
 //! block, installs the EL2 vectors and calls `kernel_entry(core)`.
 use core::arch::global_asm;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// The exception level core 0 entered `_start` at (2 for a raw image from
+/// the firmware or QEMU, 3 for an ELF under QEMU), stored by the boot code
+/// once .bss is zeroed.
+#[unsafe(no_mangle)]
+static BOOT_ENTRY_EL: AtomicU64 = AtomicU64::new(0);
+
+/// The exception level core 0 entered the kernel at.
+pub fn entry_el() -> u64 {
+    BOOT_ENTRY_EL.load(Ordering::Relaxed)
+}
 
 global_asm!(
     r#"
@@ -64,7 +76,9 @@ _start:
     b.hs    4f
     stp     xzr, xzr, [x0], #16
     b       3b
-4:  mov     x0, x20
+4:  ldr     x1, =BOOT_ENTRY_EL          // after .bss is zeroed: core 0's entry EL
+    str     x19, [x1]
+    mov     x0, x20
     b       common_entry
 
 // Cores 1-3 of an ELF boot: the firmware's protocol, by hand.

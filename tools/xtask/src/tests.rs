@@ -139,6 +139,15 @@ fn halt_lines(by: usize) -> Vec<Expect> {
     vec![Expect::all_of(&refs), Expect::line(&format!(r"^core {by}: all cores halted$"))]
 }
 
+/// The boot of the bare kernel (no system image), entered as `entry` says.
+fn entered_at(entry: &str) -> Vec<Expect> {
+    let mut e = boot_expectations();
+    e.insert(2, Expect::line(entry));
+    e.push(Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"));
+    e.push(Expect::line(r"^no partition started$"));
+    e
+}
+
 fn with_boot(mut rest: Vec<Expect>) -> Vec<Expect> {
     let mut all = boot_expectations();
     all.append(&mut rest);
@@ -544,7 +553,37 @@ fn boundaries_per_core(report: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Each thread's own count (`window N` / `cycle N`, after `prefix`) goes
+/// 0, 1, 2, ... with none missing or repeated, up to at least `last`.
+fn counts_without_gaps(out: &Captured, prefix: &str, word: &str, last: u64) -> Result<(), String> {
+    let mut next = 0u64;
+    for line in out.lines.iter().filter(|l| l.starts_with(prefix)) {
+        let Some(n) =
+            line.split(word).nth(1).and_then(|r| r.split([' ', ',']).next()).and_then(|n| n.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        if n != next {
+            return Err(format!("{prefix}: expected {word}{next}, got: {line}"));
+        }
+        next += 1;
+    }
+    if next <= last {
+        return Err(format!("{prefix}: counted only to {}, expected at least {last}", next.saturating_sub(1)));
+    }
+    Ok(())
+}
+
 fn lockstep_1000(out: &Captured) -> Result<(), String> {
+    for (prefix, word) in [
+        ("[lockstep:lane_a@0] ", "window "),
+        ("[lockstep:lane_b@1] ", "window "),
+        ("[lockstep:voter@3] ", "window "),
+        ("[control:loop@2] ", "cycle "),
+        ("[supervisor:main@0] ", "window "),
+    ] {
+        counts_without_gaps(out, prefix, word, 999)?;
+    }
     let report = trace_check("partitions/lockstep.toml", "lockstep-1000", out)?;
     let counts = boundaries_per_core(&report);
     // 1,000 frames of 5 windows (4 windows and trailing spare time).
@@ -555,8 +594,41 @@ fn lockstep_1000(out: &Captured) -> Result<(), String> {
 }
 
 fn switch_and_migrate(out: &Captured) -> Result<(), String> {
-    trace_check("partitions/timing/director.toml", "switch-and-migrate", out)?;
+    let report = trace_check("partitions/timing/director.toml", "switch-and-migrate", out)?;
     let text = out.text();
+    // The instant the kernel announced is the one every core switched at.
+    let announced: u64 = regex::Regex::new(r"sched: schedule degraded requested by core 0, effective at (\d+) ns")
+        .expect("valid regex")
+        .captures(&text)
+        .ok_or("no schedule switch announcement")?[1]
+        .parse()
+        .expect("digits");
+    let traced = regex::Regex::new(r"schedule switch 1: .* at \d+ ticks \(\+(\d+)\.(\d{3}) us\)")
+        .expect("valid regex")
+        .captures(&report)
+        .ok_or("the trace check reports no schedule switch")?;
+    let traced_ns: u64 = traced[1].parse::<u64>().expect("digits") * 1000 + traced[2].parse::<u64>().expect("digits");
+    // One counter tick (16 ns at 62.5 MHz) of rounding.
+    if traced_ns.abs_diff(announced) >= 16 {
+        return Err(format!("the kernel announced the switch at {announced} ns, the trace shows it at {traced_ns} ns"));
+    }
+    // The moved thread carries on its own count on its new core.
+    counts_without_gaps(out, "[control:loop@", "cycle ", 30)?;
+    let last_old =
+        out.lines.iter().rposition(|l| l.starts_with("[control:loop@2]")).ok_or("control.loop never ran on core 2")?;
+    let first_new =
+        out.lines.iter().position(|l| l.starts_with("[control:loop@1]")).ok_or("control.loop never ran on core 1")?;
+    let cycle_time = |i: usize| -> Option<(u64, u64)> {
+        let c = regex::Regex::new(r"cycle (\d+) at (\d+) us").ok()?.captures(&out.lines[i])?;
+        Some((c[1].parse().ok()?, c[2].parse().ok()?))
+    };
+    let ((old_cycle, old_us), (new_cycle, new_us)) =
+        (cycle_time(last_old).ok_or("unreadable cycle line")?, cycle_time(first_new).ok_or("unreadable cycle line")?);
+    if new_cycle != old_cycle + 1 || new_us / 10_000 != old_us / 10_000 + 1 {
+        return Err(format!(
+            "control.loop: cycle {old_cycle} at {old_us} us on core 2, then cycle {new_cycle} at {new_us} us on core 1: not the next cycle in the next frame"
+        ));
+    }
     // The switch: asked mid-frame, effective at the next major-frame boundary.
     let re =
         regex::Regex::new(r"director: schedule 1 requested at (\d+) us, effective at (\d+) us").expect("valid regex");
@@ -616,7 +688,18 @@ fn timing_tests() -> Vec<QemuTest> {
         QemuTest::new("lockstep-1000", "1,000 major frames, 3 partitions on 4 cores: no overlap, lockstep within the stated bound, threads on their cores and windows", "lockstep-traced", || {
                 let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 0/1000/0 ")).collect();
                 let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
-                with_boot(vec![Expect::line(r"^trace: begin lockstep freq=62500000 epoch=\d+ cores=4 schedule=0$"), Expect::all_of(&refs)])
+                with_boot(vec![
+                    Expect::line(r"^trace: begin lockstep freq=62500000 epoch=\d+ cores=4 schedule=0$"),
+                    // Every thread of every partition, in frame 999.
+                    Expect::all_of(&[
+                        r"^\[lockstep:lane_a@0\] lockstep: thread 0 on core 0, window 999$",
+                        r"^\[lockstep:lane_b@1\] lockstep: thread 1 on core 1, window 999$",
+                        r"^\[lockstep:voter@3\] lockstep: thread 2 on core 3, window 999$",
+                        r"^\[control:loop@2\] control: cycle 999 at \d+ us$",
+                        r"^\[supervisor:main@0\] supervisor: window 999 at \d+ us, restarts 0, system true$",
+                    ]),
+                    Expect::all_of(&refs),
+                ])
             }).icount().check(lockstep_1000),
         QemuTest::new("switch-and-migrate", "system services refuse bad arguments; a thread moved to another core runs there from its next window; a schedule switch asked mid-frame takes effect at the next major-frame boundary on all cores", "director", || {
                 let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 1/20/0 ")).collect();
@@ -686,6 +769,9 @@ fn base_tests() -> Vec<QemuTest> {
                     Expect::line(r"^\[monitor:main@0\] monitor: window 0 at \d+ us"),
                     Expect::all_of(&[
                         r"^\[hello:main@0\] hello: window 50 at",
+                        r"^\[multicore:worker0@0\] multicore: thread 0 on core 0, window 50",
+                        r"^\[multicore:worker1@1\] multicore: thread 1 on core 1, window 50",
+                        r"^\[multicore:worker2@2\] multicore: thread 2 on core 2, window 50",
                         r"^\[multicore:worker3@3\] multicore: thread 3 on core 3, window 50",
                         r"^\[monitor:main@0\] monitor: window 50 at",
                     ]),
@@ -697,8 +783,8 @@ fn base_tests() -> Vec<QemuTest> {
                     Expect::line(r"^\[monitor:main@0\] monitor: window 0 at \d+ us"),
                 ])
             }).icount().runs_for(Duration::from_secs(10)).check(first_run_is_clean),
-        QemuTest::new("boot-el2", "raw kernel image entered at EL2: four cores online, distinct MPIDRs, banner; no system image is refused", "bulkhead", || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")])).check(four_distinct_cores),
-        QemuTest::new("boot-el3-elf", "ELF entered at EL3 on all cores: every core drops to EL2", "bulkhead", || with_boot(vec![Expect::line(r"^no system image after the kernel \(no BULKHEAD magic"), Expect::line(r"^no partition started$")])).elf().check(four_distinct_cores),
+        QemuTest::new("boot-el2", "raw kernel image entered at EL2: four cores online, distinct MPIDRs, banner; no system image is refused", "bulkhead", || entered_at(r"^entered at EL2$")).check(four_distinct_cores),
+        QemuTest::new("boot-el3-elf", "ELF entered at EL3 on all cores: every core drops to EL2", "bulkhead", || entered_at(r"^entered at EL3 \(an ELF under QEMU\): every core dropped to EL2$")).elf().check(four_distinct_cores),
         QemuTest::new("entry-at-el1", "entered at EL1, the kernel says why it cannot run there and halts", "selftest-el1", || {
                 with_boot(vec![
                     Expect::line(r"^core 0: re-entering _start at EL1$"),
