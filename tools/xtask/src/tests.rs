@@ -36,8 +36,15 @@ impl QemuTest {
             expect,
             ending: Ending::Settle(qemu::SETTLE),
             check: None,
+            also: None,
             allow: &[],
         }
+    }
+    /// A second assertion over the whole output, kept by the traced twin of
+    /// an isolation test too.
+    fn also(mut self, also: fn(&Captured) -> Result<(), String>) -> Self {
+        self.also = Some(also);
+        self
     }
     /// Lines of the default forbidden set ([`qemu::FORBIDDEN_BY_DEFAULT`])
     /// this test may print beyond those its expectations consume: patterns
@@ -92,6 +99,7 @@ struct QemuTest {
     check: Option<Check>,
     /// Exceptions to the forbidden lines.
     allow: &'static [&'static str],
+    also: Option<fn(&Captured) -> Result<(), String>>,
 }
 
 const BOOT_LINE: &str = r"^core [0-3]: MPIDR 0x[0-9a-f]{8}, EL2, online$";
@@ -296,6 +304,7 @@ fn traced_twin(test: &QemuTest) -> QemuTest {
     let what: &'static str = Box::leak(format!("{}; traced, checked by bulkhead trace", test.what).into_boxed_str());
     let description = format!("partitions/tests/{}.toml", test.name);
     let mut twin = QemuTest::new(name, what, name, test.expect).icount().allow(test.allow);
+    twin.also = test.also;
     twin.check = Some(Box::new(move |out: &Captured| {
         ticker_on_schedule(out)?;
         trace_check(&description, name, out).map(|_| ())
@@ -315,6 +324,68 @@ fn stopped(partition: &str, report: &str) -> Vec<Expect> {
 fn then_ticker(mut e: Vec<Expect>) -> Vec<Expect> {
     e.push(Expect::line(r"^\[ticker:main@0\] ticker: tick 30 at \d+ us$"));
     with_boot(e)
+}
+
+/// No byte the kernel refused reached the console: every line of the
+/// hostile-hypercalls partition is one it prints itself (a case and its
+/// status, the unaligned line, the start and end), so a kernel that printed
+/// part of a buffer running past the partition's end, or anything it read
+/// from outside, fails. (The health log is held to the one expected entry
+/// by the runner's forbidden `health:` lines.)
+fn hypercalls_print_only_their_own_lines(out: &Captured) -> Result<(), String> {
+    let own = regex::Regex::new(
+        r"^\[hostile-hypercalls:main@0\] hostile-hypercalls: (calling the kernel with bad arguments \(restarts \d+\)|[a-z ]+: status -?\d+ \(\w+\)|this line came through an unaligned pointer|done)$",
+    )
+    .expect("valid regex");
+    match out.lines.iter().find(|l| l.starts_with("[hostile-hypercalls:") && !own.is_match(l)) {
+        Some(line) => Err(format!("a line hostile-hypercalls did not write: {line:?}")),
+        None => Ok(()),
+    }
+}
+
+/// The `trace:` records of `core` as (window, runs, reason).
+fn core_records(out: &Captured, core: usize) -> Vec<(String, String, String)> {
+    let prefix = format!("trace: {core} ");
+    out.lines
+        .iter()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .filter_map(|r| {
+            let f: Vec<&str> = r.split(' ').collect();
+            (f.len() >= 5 && f[1] != "dropped")
+                .then(|| (f[1].to_string(), format!("{} {}", f[2], f[3]), f[4].to_string()))
+        })
+        .collect()
+}
+
+/// On the traced twin: after hostile-wfi's thread (partition 0, thread 0,
+/// on core 0) traps WFI, the core records a `wait`, and the thread runs
+/// again only in a later window: WFI means "nothing to do until my next
+/// window", never a busy return.
+fn wfi_waits_for_the_next_window(out: &Captured) -> Result<(), String> {
+    let records = core_records(out, 0);
+    let mut waited_in: Option<String> = None;
+    let mut waits = 0;
+    for (i, (window, runs, reason)) in records.iter().enumerate() {
+        if reason == "wait" && i > 0 && records[i - 1].1 == "0 0" {
+            waited_in = Some(window.clone());
+            waits += 1;
+        } else if runs == "0 0" && waited_in.as_ref() == Some(window) {
+            return Err(format!("hostile-wfi's thread ran again in window {window}, the window it waited in"));
+        }
+    }
+    if out.lines.iter().any(|l| l.starts_with("trace: ")) && waits < 10 {
+        return Err(format!("only {waits} waits of hostile-wfi's thread in the trace; expected one per window"));
+    }
+    Ok(())
+}
+
+/// On the traced twin: the schedule never changed (SetSchedule was denied
+/// and did nothing): every record of every core is in schedule 0.
+fn schedule_never_changed(out: &Captured) -> Result<(), String> {
+    match (0..4).flat_map(|c| core_records(out, c)).find(|(w, _, _)| w != "-/-/-" && !w.starts_with("0/")) {
+        Some((w, _, _)) => Err(format!("a core recorded window {w}: the schedule changed")),
+        None => Ok(()),
+    }
 }
 
 fn hostile_tests() -> Vec<QemuTest> {
@@ -390,7 +461,8 @@ fn hostile_tests() -> Vec<QemuTest> {
             then_ticker(vec![Expect::line(
                 r"^sched: partition hostile-wfi thread main core 0: trapped WFI at PC 0x[0-9a-f]+: the thread waits for its next window",
             )])
-        }),
+        })
+        .also(wfi_waits_for_the_next_window),
         hostile("hostile-spin", "a tight infinite loop is preempted at the end of its window", || {
             then_ticker(vec![Expect::line(
                 r"^sched: partition hostile-spin thread main core 0: still running at the end of its window, preempted",
@@ -411,7 +483,12 @@ fn hostile_tests() -> Vec<QemuTest> {
                 case("console past end of memory", r"-3 \(InvalidAddress\)"),
                 case("console wrapping range", r"-3 \(InvalidAddress\)"),
                 case("console kernel address", r"-3 \(InvalidAddress\)"),
+                case("console across end of memory", r"-3 \(InvalidAddress\)"),
                 case("console huge length", r"-2 \(InvalidParameter\)"),
+                case("error message null pointer", r"-3 \(InvalidAddress\)"),
+                case("error message past end of memory", r"-3 \(InvalidAddress\)"),
+                case("error message across end of memory", r"-3 \(InvalidAddress\)"),
+                case("error message kernel address", r"-3 \(InvalidAddress\)"),
                 case("error message too long", r"-2 \(InvalidParameter\)"),
                 r#"^health: partition hostile-hypercalls thread main core 0: application_error: application error 4096: "hostile-hypercalls: a valid application error" -> log$"#.to_string(),
                 case("error message within limits", r"0 \(Success\)"),
@@ -419,7 +496,8 @@ fn hostile_tests() -> Vec<QemuTest> {
             ];
                 then_ticker(cases.iter().map(|c| Expect::line(c)).collect())
             },
-        ),
+        )
+        .also(hypercalls_print_only_their_own_lines),
         hostile(
             "hostile-novector",
             "an EL1 exception with no vector table is caught and the partition stopped",
@@ -461,7 +539,8 @@ fn hostile_tests() -> Vec<QemuTest> {
             .collect();
             e.push(Expect::line(r"^\[hostile-system:main@0\] hostile-system: done$"));
             then_ticker(e)
-        }),
+        })
+        .also(schedule_never_changed),
         hostile("hostile-panic", "a partition panic raises an application error and the partition restarts", || {
             then_ticker(vec![
                 Expect::line(
@@ -936,7 +1015,12 @@ fn run_one(test: &QemuTest, images: &[Image]) -> Result<(), String> {
     };
     let run = Run { image: path, semihosting: test.semihosting, icount: test.icount, timeout: Duration::from_secs(60) };
     let captured = qemu::run(&run, &(test.expect)(), &test.ending, &qemu::Forbid::defaults(test.allow))?;
-    if let Some(check) = &test.check {
+    for check in test
+        .check
+        .iter()
+        .map(|c| c.as_ref())
+        .chain(test.also.iter().map(|f| f as &dyn Fn(&Captured) -> Result<(), String>))
+    {
         check(&captured).map_err(|e| format!("{e}\n--- captured output ---\n{}", captured.text()))?;
     }
     Ok(())

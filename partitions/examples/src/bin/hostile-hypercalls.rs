@@ -21,11 +21,22 @@
 //! hostile-hypercalls: console past end of memory: status -3 (InvalidAddress)
 //! hostile-hypercalls: console wrapping range: status -3 (InvalidAddress)
 //! hostile-hypercalls: console kernel address: status -3 (InvalidAddress)
+//! hostile-hypercalls: console across end of memory: status -3 (InvalidAddress)
 //! hostile-hypercalls: console huge length: status -2 (InvalidParameter)
+//! hostile-hypercalls: error message null pointer: status -3 (InvalidAddress)
+//! hostile-hypercalls: error message past end of memory: status -3 (InvalidAddress)
+//! hostile-hypercalls: error message across end of memory: status -3 (InvalidAddress)
+//! hostile-hypercalls: error message kernel address: status -3 (InvalidAddress)
 //! hostile-hypercalls: error message too long: status -2 (InvalidParameter)
 //! hostile-hypercalls: error message within limits: status 0 (Success)
 //! hostile-hypercalls: done
 //! ```
+//!
+//! A buffer that starts inside memory and runs across its end must be
+//! refused whole: a kernel that printed the part inside (the top of this
+//! thread's stack) or read past the end would put bytes on the console or
+//! in the health log that are none of the lines above, which the test
+//! (tools/xtask/src/tests.rs) refuses.
 //!
 //! Then it parks in PeriodicWait. The last case is a valid
 //! RaiseApplicationError (code 0x1000, message
@@ -64,17 +75,24 @@ fn main(thread: ThreadInfo) {
     let console = Call::ConsoleWrite.id();
     let error = Call::RaiseApplicationError.id();
     let unaligned = UNALIGNED.0.as_ptr() as u64 + 1;
-    let cases: [(&str, u32, [u64; 3]); 9] = [
+    let end = thread.memory_end();
+    let cases: [(&str, u32, [u64; 3]); 14] = [
         // Within the vendor hypervisor range but never assigned.
         ("unknown function id", FUNCTION_BASE | 0xffff, [0; 3]),
         ("console null pointer", console, [0, 16, 0]),
         ("console unaligned pointer", console, [unaligned, UNALIGNED.0.len() as u64 - 1, 0]),
         // The first byte past partition memory; 16 bytes from there.
-        ("console past end of memory", console, [thread.memory_end(), 16, 0]),
+        ("console past end of memory", console, [end, 16, 0]),
         // 32 bytes starting 16 below 2^64: the end wraps to 16.
         ("console wrapping range", console, [u64::MAX - 15, 32, 0]),
         ("console kernel address", console, [KERNEL_LOAD as u64, 16, 0]),
+        // 8 bytes inside (the top of this thread's stack), 8 outside.
+        ("console across end of memory", console, [end - 8, 16, 0]),
         ("console huge length", console, [TOO_LONG_FOR_CONSOLE.as_ptr() as u64, TOO_LONG_FOR_CONSOLE.len() as u64, 0]),
+        ("error message null pointer", error, [APPLICATION_CODE, 0, 16]),
+        ("error message past end of memory", error, [APPLICATION_CODE, end, 16]),
+        ("error message across end of memory", error, [APPLICATION_CODE, end - 8, 16]),
+        ("error message kernel address", error, [APPLICATION_CODE, KERNEL_LOAD as u64, 16]),
         (
             "error message too long",
             error,
