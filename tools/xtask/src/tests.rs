@@ -20,6 +20,8 @@ enum Format {
 
 /// An assertion over the whole captured output, after the line matching.
 type Check = Box<dyn Fn(&Captured) -> Result<(), String>>;
+/// A plain assertion function, copied to a traced twin.
+type Also = fn(&Captured) -> Result<(), String>;
 
 impl QemuTest {
     /// A raw image, wall-clock time, no semihosting; QEMU runs on for
@@ -42,7 +44,7 @@ impl QemuTest {
     }
     /// A second assertion over the whole output, kept by the traced twin of
     /// an isolation test too.
-    fn also(mut self, also: fn(&Captured) -> Result<(), String>) -> Self {
+    fn also(mut self, also: Also) -> Self {
         self.also = Some(also);
         self
     }
@@ -99,7 +101,7 @@ struct QemuTest {
     check: Option<Check>,
     /// Exceptions to the forbidden lines.
     allow: &'static [&'static str],
-    also: Option<fn(&Captured) -> Result<(), String>>,
+    also: Option<Also>,
 }
 
 const BOOT_LINE: &str = r"^core [0-3]: MPIDR 0x[0-9a-f]{8}, EL2, online$";
