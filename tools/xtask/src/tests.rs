@@ -436,12 +436,31 @@ fn hostile_tests() -> Vec<QemuTest> {
         .allow(&[r"^health: partition hostile-write (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))$"]),
         hostile(
             "hostile-read-kernel",
-            "a partition reading the kernel's memory faults in stage 2 and is stopped",
+            "a partition reading the kernel, the system image and other partitions' memory through its IPAs faults in stage 2 at each",
             || {
-                then_ticker(stopped(
-                    "hostile-read-kernel",
-                    r"stage2_abort: stage-2 read fault at IPA 0x80000 \(outside its memory\), PC 0x[0-9a-f]+",
-                ))
+                let probe = |ipa: &str, what: &str| {
+                    [
+                        Expect::line(&format!(
+                            r"^health: partition hostile-read-kernel thread main core 0: stage2_abort: stage-2 read fault at IPA {ipa} \(outside its memory\), PC 0x[0-9a-f]+ -> log$"
+                        )),
+                        Expect::line(&format!(r"^\[hostile-read-kernel:main@0\] hostile-read-kernel: IPA {ipa} \({what}\): refused$")),
+                    ]
+                };
+                let mut e = vec![Expect::line(
+                    r"^\[hostile-read-kernel:main@0\] hostile-read-kernel: probing what I must not read \(restarts 0\)$",
+                )];
+                for (ipa, what) in [
+                    ("0x80000", "the kernel image"),
+                    ("0x1000000", "the system image"),
+                    ("0x20000000", "my own memory, by its physical address"),
+                    ("0x20200000", "the ticker's memory"),
+                    ("0x3ffffff8", "just below my memory"),
+                    ("0x40200000", "just past my memory"),
+                ] {
+                    e.extend(probe(ipa, what));
+                }
+                e.push(Expect::line(r"^\[hostile-read-kernel:main@0\] hostile-read-kernel: done$"));
+                then_ticker(e)
             },
         ),
         hostile("hostile-mmio", "a partition touching the GIC faults in stage 2 and is stopped", || {
