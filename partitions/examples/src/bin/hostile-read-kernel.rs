@@ -37,17 +37,23 @@ const SENTINEL: u64 = 0x5e47_1e1e_5e47_1e1e;
 /// Loads the word at `ipa`, or returns [`SENTINEL`] if the kernel refused
 /// the load (stage-2 abort, `log` action: the load is skipped).
 fn probe(ipa: u64) -> u64 {
-    let mut value = SENTINEL;
     #[cfg(target_os = "none")]
-    // SAFETY: deliberately not sound: `ipa` is outside the partition's
-    // memory, and the point of this image is that the kernel refuses the
-    // load (stage-2 data abort) and skips it, leaving `value` untouched.
-    unsafe {
-        core::arch::asm!("ldr {v}, [{a}]", a = in(reg) ipa, v = inout(reg) value, options(nostack, readonly))
-    };
+    {
+        let mut value = SENTINEL;
+        // SAFETY: deliberately not sound: `ipa` is outside the partition's
+        // memory, and the point of this image is that the kernel refuses
+        // the load (stage-2 data abort) and skips it, leaving `value`
+        // untouched.
+        unsafe {
+            core::arch::asm!("ldr {v}, [{a}]", a = in(reg) ipa, v = inout(reg) value, options(nostack, readonly))
+        };
+        value
+    }
     #[cfg(not(target_os = "none"))]
-    let _ = ipa;
-    value
+    {
+        let _ = ipa;
+        SENTINEL
+    }
 }
 
 fn main(thread: ThreadInfo) -> ! {
