@@ -2,9 +2,9 @@
 //! (`linker/partition.ld`: IPA 0x4000_0000, `.text.start` first), whose path
 //! the SDK's build script passes as `DEP_BULKHEAD_SDK_PARTITION_LD`, when
 //! building for a bare-metal AArch64 target; a host build (`cargo clippy
-//! --workspace`) only type-checks them and is left alone. The same build.rs
-//! serves a partition crate outside this workspace
-//! (`partitions/sdk/template`).
+//! --workspace`) only type-checks them and is left alone. A partition crate
+//! outside this workspace copies it with the template; `partitions/examples`
+//! builds with this very file (`build = ...` in its Cargo.toml).
 fn main() {
     let target = std::env::var("TARGET").unwrap_or_default();
     if target.starts_with("aarch64") && target.ends_with("-none") {

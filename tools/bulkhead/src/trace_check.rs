@@ -79,6 +79,19 @@ struct Sample {
 }
 
 impl Sample {
+    /// `core C switched to window K (owner) at T ticks (+U us, line L)`.
+    fn switched(&self, m: &Model<'_>) -> String {
+        format!(
+            "core {} switched to window {} ({}) at {} ticks ({} us, line {})",
+            self.core,
+            m.fmt_key(self.key),
+            m.owner_name(m.entry(self.key).owner),
+            self.ticks,
+            m.signed_us_since_epoch(self.ticks),
+            self.line
+        )
+    }
+
     /// The kernel's own part of the lateness: from the later of the
     /// boundary and the core's entry to EL2, to its decision. A core that
     /// was already in EL2 when the boundary came (`entered` earlier) owns
@@ -350,13 +363,8 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                 p.add(
                     "lateness",
                     format!(
-                        "core {} switched to window {} ({}) at {} ticks ({} us, line {}), {l} ticks ({} ns) after the planned boundary {}; bound {max} ticks",
-                        s.core,
-                        m.fmt_key(s.key),
-                        m.owner_name(m.entry(s.key).owner),
-                        s.ticks,
-                        m.signed_us_since_epoch(s.ticks),
-                        s.line,
+                        "{}, {l} ticks ({} ns) after the planned boundary {}; bound {max} ticks",
+                        s.switched(m),
                         m.ticks_to_ns(l),
                         s.planned
                     ),
@@ -383,13 +391,8 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                 p.add(
                     "own-path",
                     format!(
-                        "core {} switched to window {} ({}) at {} ticks ({} us, line {}), {own} ticks ({} ns) after {since}; derived bound {bound} ticks: the kernel did other work with interrupts masked before it switched",
-                        s.core,
-                        m.fmt_key(s.key),
-                        m.owner_name(m.entry(s.key).owner),
-                        s.ticks,
-                        m.signed_us_since_epoch(s.ticks),
-                        s.line,
+                        "{}, {own} ticks ({} ns) after {since}; derived bound {bound} ticks: the kernel did other work with interrupts masked before it switched",
+                        s.switched(m),
                         m.ticks_to_ns(i128::from(own)),
                     ),
                 );

@@ -531,6 +531,16 @@ fn with_entered(per_core: &mut [Vec<String>], entered: impl Fn(usize, u64, &str)
     }
 }
 
+/// Rewrites the `<entered>` stamp of `core`'s record of `window`: the core
+/// entered EL2 `before` ticks before it decided.
+fn restamp(per_core: &mut [Vec<String>], core: usize, window: &str, before: u64) {
+    edit(per_core, core, window, |l| {
+        let w: Vec<&str> = l.split(' ').collect();
+        let ticks: u64 = w[2].parse().unwrap();
+        format!("{} {}", w[..w.len() - 1].join(" "), ticks - before)
+    });
+}
+
 /// A run whose cores are 16 ticks late at every boundary (plus what `late`
 /// adds): each enters EL2 8 ticks after the boundary (queued) and decides 8
 /// ticks later (its own path).
@@ -559,11 +569,7 @@ fn a_one_off_masked_delay_before_a_switch_fails_the_derived_bound() {
     // Core 3 switches 300 ticks late once, having entered EL2 at the
     // boundary: 300 ticks of its own with interrupts masked.
     let (header, mut per_core) = punctual_with_entered(|c, f, e| u64::from(c == 3 && f == 400 && e == 2) * 300);
-    edit(&mut per_core, 3, "0/400/2", |l| {
-        let w: Vec<&str> = l.split(' ').collect();
-        let ticks: u64 = w[2].parse().unwrap();
-        format!("{} {}", w[..w.len() - 1].join(" "), ticks - 300)
-    });
+    restamp(&mut per_core, 3, "0/400/2", 300);
     let log = write_log(&dir, &interleave(&header, &per_core));
     let (ok, out, _) = run_check(&log, &["--derived-bounds"]);
     assert!(!ok, "{out}");
@@ -579,11 +585,7 @@ fn a_core_already_in_el2_at_the_boundary_owns_its_lateness() {
     // Core 1 entered EL2 84 ticks before the boundary (a long hypercall,
     // say) and decided 66 ticks after it: all 66 are the kernel's.
     let (header, mut per_core) = punctual_with_entered(|c, f, e| u64::from(c == 1 && f == 9 && e == 0) * 50);
-    edit(&mut per_core, 1, "0/9/0", |l| {
-        let w: Vec<&str> = l.split(' ').collect();
-        let ticks: u64 = w[2].parse().unwrap();
-        format!("{} {}", w[..w.len() - 1].join(" "), ticks - 150)
-    });
+    restamp(&mut per_core, 1, "0/9/0", 150);
     let log = write_log(&dir, &interleave(&header, &per_core));
     let (ok, out, _) = run_check(&log, &["--derived-bounds"]);
     assert!(!ok, "{out}");
