@@ -233,4 +233,11 @@ mod tests {
         assert_eq!(Status::from_raw(-99), None);
         assert_eq!(Status::NotSupported.raw(), -1, "SMCCC fixes NOT_SUPPORTED at -1");
     }
+
+    #[test]
+    fn a_thread_without_a_stack_size_gets_16_kib() {
+        // Partitions built against this ABI size their memory for it: a
+        // different default would overflow or waste their stacks silently.
+        assert_eq!(DEFAULT_STACK_SIZE, 16_384);
+    }
 }

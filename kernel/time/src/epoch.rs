@@ -163,6 +163,18 @@ mod tests {
     }
 
     #[test]
+    fn elapsed_time_rounds_down_and_starts_at_the_epoch() {
+        let e = Epoch::new(Ticks(100));
+        assert_eq!(e.elapsed(pi4(), Ticks(100)), Ok(Nanos(0)));
+        // One tick is 18.518.. ns: never claim more time has passed.
+        assert_eq!(e.elapsed(pi4(), Ticks(101)), Ok(Nanos(18)));
+        assert_eq!(e.elapsed(pi4(), Ticks(100 + 54_000_000)), Ok(Nanos(1_000_000_000)));
+        assert_eq!(e.elapsed(pi4(), Ticks(99)), Err(TimeError::BeforeEpoch { now: Ticks(99), epoch: Ticks(100) }));
+        let slow = Frequency::from_hz(1).unwrap();
+        assert_eq!(Epoch::new(Ticks(0)).elapsed(slow, Ticks(u64::MAX)), Err(TimeError::Overflow));
+    }
+
+    #[test]
     fn errors_are_values() {
         let e = Epoch::new(Ticks(100));
         assert_eq!(

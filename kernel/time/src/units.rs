@@ -129,4 +129,22 @@ mod tests {
         assert_eq!(Nanos::from_micros(333), Some(Nanos(333_000)));
         assert_eq!(Nanos::from_secs(u64::MAX), None);
     }
+
+    #[test]
+    fn nanosecond_arithmetic_gives_the_sum_and_difference() {
+        assert_eq!(Nanos::from_secs(2).map(Nanos::get), Some(2_000_000_000));
+        assert_eq!(Nanos(5).checked_add(Nanos(6)), Some(Nanos(11)));
+        assert_eq!(Nanos(6).checked_sub(Nanos(6)), Some(Nanos::ZERO));
+        assert_eq!(Ticks(54_000_000).get(), 54_000_000);
+    }
+
+    #[test]
+    fn values_print_with_their_unit() {
+        extern crate std;
+        use std::format;
+        // A count and a duration must not read alike in a message or a
+        // failed assertion.
+        assert_eq!(format!("{} / {}", Ticks(7), Nanos(7)), "7 ticks / 7 ns");
+        assert_eq!(format!("{:?} / {:?}", Ticks(7), Nanos(7)), "7t / 7ns");
+    }
 }
