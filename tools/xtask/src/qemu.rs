@@ -17,9 +17,11 @@
 //! own deadline, and coreutils `timeout`, which kills QEMU even if the
 //! runner itself dies.
 use regex::Regex;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -177,26 +179,74 @@ fn consume(expect: &Expect, line: &str, pending: &mut Vec<bool>, step: &mut usiz
 }
 
 pub fn run(run: &Run, expects: &[Expect], ending: &Ending, forbid: &Forbid) -> Result<Captured, String> {
+    // The PL011 goes to a file, not a pipe: QEMU's PL011 holds its TX FIFO
+    // full while a pipe's reader lags, and under -icount the guest would
+    // then spin for it in virtual time, so a loaded host would change what
+    // the module does. A file always takes the bytes at once.
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let console = std::env::temp_dir().join(format!(
+        "bulkhead-console-{}-{}.log",
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_file(&console);
     let secs = run.timeout.as_secs().max(1);
     let mut cmd = Command::new("timeout");
     cmd.args(["--kill-after=5", &secs.to_string(), "qemu-system-aarch64"])
         .args(machine_args())
         .arg("-kernel")
         .arg(run.image)
-        .args(["-display", "none", "-monitor", "none", "-serial", "stdio"]);
+        .args(["-display", "none", "-monitor", "none", "-serial"])
+        .arg(format!("file:{}", console.display()));
     if run.semihosting {
         cmd.arg("-semihosting");
     }
     if run.icount {
         cmd.args(ICOUNT);
     }
-    watch(cmd, run.timeout, expects, ending, forbid)
+    let result = watch(cmd, Some(&console), run.timeout, expects, ending, forbid);
+    let _ = std::fs::remove_file(&console);
+    result
+}
+
+/// Sends the lines written to `path` as they come, until `exited` says the
+/// writer is gone; then the rest, and `Eof`.
+fn tail(path: PathBuf, exited: Arc<AtomicBool>, tx: mpsc::Sender<Event>) {
+    let mut file = None;
+    let mut pending: Vec<u8> = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let done = exited.load(Ordering::Acquire);
+        if file.is_none() {
+            file = std::fs::File::open(&path).ok();
+        }
+        let n = file.as_mut().map_or(0, |f| f.read(&mut chunk).unwrap_or(0));
+        pending.extend_from_slice(&chunk[..n]);
+        while let Some(i) = pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=i).collect();
+            let line = String::from_utf8_lossy(&line[..i]).trim_end_matches('\r').to_string();
+            if tx.send(Event::Line(line)).is_err() {
+                return;
+            }
+        }
+        if n == 0 {
+            if done {
+                if !pending.is_empty() {
+                    let _ = tx.send(Event::Line(String::from_utf8_lossy(&pending).trim_end_matches('\r').to_string()));
+                }
+                let _ = tx.send(Event::Eof);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
 }
 
 /// Runs `cmd` (QEMU under `timeout`, or a stand-in in the runner's own
 /// tests) and judges its output as [`run`] describes.
 fn watch(
     mut cmd: Command,
+    console: Option<&Path>,
     timeout: Duration,
     expects: &[Expect],
     ending: &Ending,
@@ -206,21 +256,33 @@ fn watch(
     let mut child = cmd.spawn().map_err(|e| format!("cannot start QEMU under timeout: {e}"))?;
 
     let (tx, rx) = mpsc::channel();
+    // Both pipes at EOF: the process (and QEMU under `timeout`) is gone.
+    let closed = Arc::new(AtomicUsize::new(0));
+    let exited = Arc::new(AtomicBool::new(false));
     for stream in [
         Box::new(child.stdout.take().expect("piped")) as Box<dyn std::io::Read + Send>,
         Box::new(child.stderr.take().expect("piped")),
     ] {
-        let tx = tx.clone();
+        let (tx, closed, exited) = (tx.clone(), closed.clone(), exited.clone());
         std::thread::spawn(move || {
             for line in BufReader::new(stream).lines() {
                 let Ok(line) = line else { break };
                 let line = line.trim_end_matches('\r').to_string();
                 if tx.send(Event::Line(line)).is_err() {
-                    return;
+                    break;
                 }
+            }
+            if closed.fetch_add(1, Ordering::AcqRel) + 1 == 2 {
+                exited.store(true, Ordering::Release);
             }
             let _ = tx.send(Event::Eof);
         });
+    }
+    let mut open_streams = 2;
+    if let Some(path) = console {
+        let (tx, path, exited) = (tx.clone(), path.to_path_buf(), exited.clone());
+        std::thread::spawn(move || tail(path, exited, tx));
+        open_streams += 1;
     }
     drop(tx);
 
@@ -229,7 +291,6 @@ fn watch(
     let mut lines: Vec<String> = Vec::new();
     let mut step = 0;
     let mut pending: Vec<bool> = Vec::new(); // for AllOf: which patterns still wait
-    let mut open_streams = 2;
     // With nothing to expect, the ending's clock starts at once.
     let mut matched_at: Option<Instant> = expects.is_empty().then_some(started);
 
@@ -322,7 +383,7 @@ mod tests {
     }
 
     fn judge(cmd: Command, expects: &[Expect], ending: &Ending, allow: &[&str]) -> Result<Captured, String> {
-        watch(cmd, Duration::from_secs(10), expects, ending, &Forbid::defaults(allow))
+        watch(cmd, None, Duration::from_secs(10), expects, ending, &Forbid::defaults(allow))
     }
 
     const SHORT: Duration = Duration::from_millis(300);
@@ -394,6 +455,42 @@ mod tests {
             .unwrap_err();
         assert!(e.contains("expected silence"), "{e}");
         judge(guest("halted\\n", Some(5)), &[Expect::line("^halted$")], &Ending::Quiet(SHORT), &[]).unwrap();
+    }
+
+    #[test]
+    fn console_lines_are_read_from_the_file_the_guest_writes() {
+        let path = std::env::temp_dir().join(format!("xtask-console-test-{}.log", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(format!(
+            "printf 'boot\\n' > {p}; sleep 0.2; printf 'ready\\nhealth: core 0: missed 1' >> {p}; exec sleep 5",
+            p = path.display()
+        ));
+        let e = watch(
+            cmd,
+            Some(&path),
+            Duration::from_secs(10),
+            &[Expect::line("^boot$"), Expect::line("^ready$")],
+            &Ending::Settle(Duration::from_millis(300)),
+            &Forbid::defaults(&[]),
+        );
+        // The unfinished last line is judged only once the guest is gone;
+        // here the run settles and stops first.
+        assert_eq!(e.unwrap().lines, ["boot", "ready"]);
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("printf 'ready\\nhealth: core 0: missed 1\\n' > {p}; exec sleep 5", p = path.display()));
+        let e = watch(
+            cmd,
+            Some(&path),
+            Duration::from_secs(10),
+            &[Expect::line("^ready$")],
+            &Ending::Settle(Duration::from_secs(2)),
+            &Forbid::defaults(&[]),
+        )
+        .unwrap_err();
+        assert!(e.starts_with("a forbidden line (/^health:/)"), "{e}");
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]
