@@ -477,6 +477,8 @@ mod tests {
         // The unfinished last line is judged only once the guest is gone;
         // here the run settles and stops first.
         assert_eq!(e.unwrap().lines, ["boot", "ready"]);
+        // A fresh file, as `run` starts every QEMU with.
+        let _ = std::fs::remove_file(&path);
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(format!("printf 'ready\\nhealth: core 0: missed 1\\n' > {p}; exec sleep 5", p = path.display()));
