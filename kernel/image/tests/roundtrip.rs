@@ -262,3 +262,35 @@ fn parse_after_kernel_finds_the_image_at_the_next_4k_boundary() {
     assert!(matches!(SystemImage::parse_after_kernel(&loaded, 9000), Err(ImageError::Truncated { .. })));
     assert!(matches!(SystemImage::parse_after_kernel(&loaded, 100), Err(ImageError::BadMagic { .. })));
 }
+
+#[test]
+fn counts_ends_and_directions_are_what_the_kernel_loads_by() {
+    let bytes = sample().to_bytes().unwrap();
+    let image = SystemImage::parse(&bytes).unwrap();
+    let (_, main) = image.initial_schedule();
+    assert_eq!(main.window_count(), 4);
+    assert_eq!(main.windows().len(), 4);
+    let hello = image.partition(0).unwrap();
+    assert_eq!(hello.phys_end(), 0x2040_0000, "phys_base + memory_size");
+    assert_eq!(hello.segments().len(), 2);
+    assert_eq!(image.partition(2).unwrap().segments().len(), 0);
+    let temps = image.channel(0).unwrap();
+    assert_eq!(temps.ports().len(), 3);
+    assert_eq!(temps.destinations().len(), 2);
+    assert_eq!(temps.source().unwrap().direction, PortDirection::Source);
+    assert!(temps.destinations().all(|p| p.direction == PortDirection::Destination));
+}
+
+#[test]
+fn a_bad_name_is_refused_saying_what_is_wrong_with_it() {
+    let at = RecordRef { table: Table::Partition, index: 1 };
+    let refusal = |problem| ImageError::BadName { at, problem }.to_string();
+    assert_eq!(refusal(NameProblem::Empty), "partition[1].name: empty name");
+    assert_eq!(
+        refusal(NameProblem::TooLong { len: 40 }),
+        format!("partition[1].name: length 40 exceeds {NAME_MAX_LEN}")
+    );
+    assert_eq!(refusal(NameProblem::NonZeroPadding), "partition[1].name: non-zero bytes after the name");
+    assert_eq!(refusal(NameProblem::NotUtf8 { valid_up_to: 3 }), "partition[1].name: not UTF-8 (valid up to byte 3)");
+    assert_eq!(refusal(NameProblem::Missing), "partition[1].name: record too short for a name");
+}

@@ -153,6 +153,9 @@ mod tests {
         assert!(!CoreSet::single(CoreId(4)).is_subset_of(CoreSet::first_n(4)));
         assert_eq!(CoreSet::single(CoreId(9)), CoreSet::EMPTY);
         assert!(!CoreSet::from_bits(0xff).contains(CoreId(200)));
+        assert!(!CoreSet::from_bits(0xff).contains(CoreId(8)), "core 8 is past the set, not a panic");
+        assert_eq!(s.with(CoreId(1)), s, "adding a member again keeps it");
+        assert_eq!(CoreSet::first_n(4).bits(), 0b1111);
     }
 
     #[test]
@@ -164,5 +167,16 @@ mod tests {
         assert_eq!(it.next(), Some(ThreadId(63)));
         assert_eq!(it.next(), None);
         assert_eq!(ThreadSet::EMPTY.with(ThreadId(64)), ThreadSet::EMPTY);
+    }
+
+    #[test]
+    fn thread_set_membership() {
+        let s = ThreadSet::EMPTY.with(ThreadId(3)).with(ThreadId(40));
+        assert!(s.contains(ThreadId(3)) && s.contains(ThreadId(40)) && !s.contains(ThreadId(4)));
+        assert_eq!(s.with(ThreadId(3)), s, "adding a member again keeps it");
+        let rest = s.without(ThreadId(3));
+        assert!(!rest.contains(ThreadId(3)) && rest.contains(ThreadId(40)));
+        assert_eq!(rest.len(), 1);
+        assert_eq!(s.without(ThreadId(64)), s);
     }
 }

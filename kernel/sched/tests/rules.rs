@@ -544,3 +544,83 @@ fn a_core_asleep_through_two_switches_follows_each_in_turn() {
     // 60, 80, 100 | 110, 120, 140
     assert_eq!(d.events.missed_boundary.map(|m| m.missed), Some(6));
 }
+
+#[test]
+fn equal_priorities_made_ready_at_the_same_instant_keep_that_order() {
+    let threads = [th(0, &[0], 4), th(0, &[0], 4)];
+    let ws = [w(p(0), 10)];
+    let s = [Schedule { major_frame: Nanos::from_millis(10).unwrap(), windows: &ws }];
+    let plan = ModulePlan::new(2, &threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c = &mut cores[0];
+    c.suspend(ThreadId(0)).unwrap();
+    c.suspend(ThreadId(1)).unwrap();
+    // Resumed in the same tick, t1 first: t1 is first in line.
+    c.resume(ThreadId(1), t(1)).unwrap();
+    c.resume(ThreadId(0), t(1)).unwrap();
+    assert_eq!(c.on_tick(t(1)).runs, tid(1));
+    // Timeouts expiring at the same instant are released in thread order,
+    // whichever thread started waiting first.
+    c.wait_until(ThreadId(1), t(5), t(2)).unwrap();
+    c.wait_until(ThreadId(0), t(5), t(2)).unwrap();
+    assert_eq!(c.on_tick(t(2)).runs, None);
+    assert_eq!(c.on_tick(t(5)).runs, tid(0));
+}
+
+#[test]
+fn periodic_wait_releases_at_the_nearest_of_the_partitions_windows() {
+    // P0 owns two windows per frame: [0, 2) and [4, 6) ms.
+    let threads = [th(1, &[0], 1), th(0, &[0], 1)];
+    let ws = [w(p(0), 2), w(p(1), 2), w(p(0), 2), w(p(1), 4)];
+    let s = [Schedule { major_frame: Nanos::from_millis(10).unwrap(), windows: &ws }];
+    let plan = ModulePlan::new(1, &threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c = &mut cores[0];
+    assert_eq!(c.on_tick(t(5)).runs, tid(1));
+    assert_eq!(c.periodic_wait(ThreadId(1), t(5)), Ok(Some(t(40))), "this frame's second window, not the next frame");
+    assert_eq!(c.on_tick(t(40)).runs, tid(1));
+    assert_eq!(c.periodic_wait(ThreadId(1), t(45)), Ok(Some(t(100))));
+}
+
+#[test]
+fn a_tick_earlier_than_the_last_is_placed_from_the_epoch() {
+    // Only misuse sends time backwards; the core must still not run the
+    // window it saw last.
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c0 = &mut cores[0];
+    assert_eq!(c0.on_tick(t(30)).runs, tid(3));
+    let d = c0.on_tick(t(5));
+    assert_eq!((d.runs, d.window.map(|w| w.window), d.next_deadline), (tid(0), Some(Some(0)), t(20)));
+    assert_eq!(d.events.missed_boundary, None);
+}
+
+#[test]
+fn the_largest_schedule_fits_a_core_table_with_its_spare_time() {
+    let threads = [th(0, &[0], 1), th(1, &[0], 1)];
+    let ws: Vec<Window> = (0..MAX_WINDOWS as u8).map(|i| w(p(i % 2), 1)).collect();
+    let major = Nanos::from_millis(MAX_WINDOWS as u64 + 1).unwrap();
+    let s = [Schedule { major_frame: major, windows: &ws }];
+    let plan = ModulePlan::new(1, &threads, &s).unwrap();
+    let table = plan.core_frame_table(ScheduleId(0), CoreId(0)).unwrap();
+    assert_eq!(table.entries().len(), MAX_WINDOWS + 1);
+    assert_eq!(table.entries()[MAX_WINDOWS].window, None, "trailing spare entry");
+}
+
+#[test]
+fn every_core_table_covers_its_major_frame_exactly() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    assert_eq!(plan.core_count(), 4);
+    for (id, schedule) in s.iter().enumerate() {
+        for core in plan.cores() {
+            let table = plan.core_frame_table(ScheduleId(id as u8), core).unwrap();
+            assert_eq!(table.major_frame(), schedule.major_frame);
+            let covered: u64 = table.entries().iter().map(|e| e.duration().0).sum();
+            assert_eq!(Nanos(covered), schedule.major_frame, "schedule {id} core {}", core.0);
+        }
+    }
+}
