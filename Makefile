@@ -3,7 +3,7 @@
 # (tools/setup-host.sh: QEMU >= 9 with raspi4b; rustup brings the pinned
 # toolchain and the bare-metal targets, or rust-src to build their library).
 
-.PHONY: all setup build run test bench check clean
+.PHONY: all setup build run test bench check mutants clean
 
 all: build
 
@@ -25,6 +25,11 @@ bench: setup
 
 check: setup
 	cargo xtask check
+
+# Mutation testing of the pure crates and the trace checker; slow, so not in
+# `make test`. `make mutants MUTANTS_SHARD=0/4` samples (docs/mutants.md).
+mutants:
+	MUTANTS_SHARD=$(MUTANTS_SHARD) tools/mutants.sh
 
 clean:
 	cargo clean
