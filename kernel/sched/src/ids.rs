@@ -179,4 +179,16 @@ mod tests {
         assert_eq!(rest.len(), 1);
         assert_eq!(s.without(ThreadId(64)), s);
     }
+
+    #[test]
+    fn thread_set_counts_its_members() {
+        let s = ThreadSet::EMPTY.with(ThreadId(0)).with(ThreadId(5)).with(ThreadId(63));
+        assert_eq!(s.bits(), 1 | 1 << 5 | 1 << 63);
+        assert_eq!(s.len(), 3);
+        assert!(!s.is_empty());
+        assert!(ThreadSet::EMPTY.is_empty());
+        assert_eq!(ThreadSet::EMPTY.len(), 0);
+        assert_eq!(ThreadSet::EMPTY.bits(), 0);
+        assert!(!ThreadSet::EMPTY.with(ThreadId(63)).contains(ThreadId(64)), "thread 64 is past the set, not a panic");
+    }
 }

@@ -103,6 +103,7 @@ fn core_tables_share_offsets_and_hold_only_local_threads() {
     assert_eq!(threads_of(3, 1), [] as [u16; 0]);
     assert_eq!(threads_of(1, 3), [5]);
     assert!(tables[0].entries()[3].is_idle(), "P2 has no thread on core 0: idle, same window");
+    assert!(!tables[1].entries()[3].is_idle(), "t5 runs there on core 1");
 }
 
 #[test]
@@ -623,4 +624,108 @@ fn every_core_table_covers_its_major_frame_exactly() {
             assert_eq!(Nanos(covered), schedule.major_frame, "schedule {id} core {}", core.0);
         }
     }
+}
+
+#[test]
+fn a_thread_keeps_its_configured_priority_and_affinity() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let mut plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (_, cores) = start(&plan);
+    let priorities: Vec<(u16, u8)> = cores[0].threads().map(|r| (r.id().0, r.priority())).collect();
+    assert_eq!(priorities, [(0, 5), (2, 1), (3, 9)]);
+    assert_eq!(plan.thread_affinity(ThreadId(4)), Ok(CoreSet::single(CoreId(2)).with(CoreId(3))));
+    plan.migrate(ThreadId(4), CoreSet::single(CoreId(1))).unwrap();
+    assert_eq!(plan.thread_affinity(ThreadId(4)), Ok(CoreSet::single(CoreId(1))));
+    assert_eq!(
+        plan.thread_affinity(ThreadId(6)),
+        Err(PlanError::UnknownThread { thread: ThreadId(6), threads: 6 })
+    );
+}
+
+#[test]
+fn refusals_say_which_thread_core_and_state() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (mut tl, mut cores) = start(&plan);
+    let e = cores[0].suspend(ThreadId(1)).unwrap_err();
+    assert_eq!(e.to_string(), "thread 1 is not placed on core 0");
+    let e = cores[0].resume(ThreadId(0), t(1)).unwrap_err();
+    assert_eq!(e.to_string(), "thread 0 cannot Resume while Ready");
+    let e = tl.request_switch(&plan, ScheduleId(7), t(1)).unwrap_err();
+    assert_eq!(e.to_string(), "schedule 7 does not exist (module has 2)");
+    assert_eq!(SchedError::Time(TimeError::Overflow).to_string(), "time arithmetic failed: Overflow");
+}
+
+#[test]
+fn threads_ready_since_the_same_instant_run_in_id_order_after_a_migration() {
+    // Each core numbers its own threads' readiness, so t0 (from core 1) and
+    // t1 (on core 0) arrive with the same stamp: the lower id goes first.
+    let threads = [th(0, &[1], 5), th(0, &[0], 5)];
+    let ws = [w(p(0), 10)];
+    let s = [Schedule { major_frame: Nanos::from_millis(10).unwrap(), windows: &ws }];
+    let mut plan = ModulePlan::new(2, &threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    assert_eq!(cores[0].on_tick(t(1)).runs, tid(1));
+    let m = plan.migrate(ThreadId(0), CoreSet::single(CoreId(0))).unwrap();
+    assert_eq!((m.from, m.to), (CoreId(1), CoreId(0)));
+    let rec = cores[1].release_thread(&plan, ThreadId(0)).unwrap();
+    cores[0].adopt_thread(&plan, rec).unwrap();
+    assert_eq!(cores[0].on_tick(t(2)).runs, tid(0));
+}
+
+#[test]
+fn periodic_wait_after_a_switch_is_installed_picks_the_schedule_of_its_release() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (mut tl, mut cores) = start(&plan);
+    cores[0].on_tick(t(5));
+    cores[1].on_tick(t(5));
+    let act = tl.request_switch(&plan, ScheduleId(1), t(5)).unwrap();
+    assert_eq!(act.epoch, Epoch::new(t(100)));
+    cores[0].install_switch(&plan, act).unwrap();
+    cores[1].install_switch(&plan, act).unwrap();
+    // P0's next window in schedule 0 would start at the switch: schedule 1's
+    // P0 window (1 ms into its frame) releases it instead.
+    assert_eq!(cores[0].periodic_wait(ThreadId(0), t(5)), Ok(Some(t(110))));
+    // P2's window [6, 8) ms comes before the switch: schedule 0 still rules
+    // it (schedule 1 gives P2 no window at all).
+    assert_eq!(cores[1].periodic_wait(ThreadId(5), t(5)), Ok(Some(t(60))));
+}
+
+#[test]
+fn a_switch_earlier_than_the_pending_ones_replaces_them_all() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let at = |schedule: u8, epoch: Ticks| Activation {
+        schedule: ScheduleId(schedule),
+        epoch: Epoch::new(epoch),
+        major_frame: s[usize::from(schedule)].major_frame,
+    };
+    // One pending switch, then an earlier one: only the earlier is followed.
+    let c = &mut cores[0];
+    c.on_tick(t(5));
+    c.install_switch(&plan, at(1, t(200))).unwrap();
+    c.install_switch(&plan, at(1, t(100))).unwrap();
+    assert_eq!(c.pending(), Some(at(1, t(100))));
+    let d = c.on_tick(t(100));
+    assert_eq!(d.events.schedule_switched, Some(ScheduleId(1)));
+    assert_eq!(d.window.map(|w| (w.schedule, w.start)), Some((ScheduleId(1), t(100))));
+
+    // Two pending switches, then one earlier than the second.
+    let c = &mut cores[1];
+    c.on_tick(t(5));
+    c.install_switch(&plan, at(1, t(100))).unwrap();
+    c.install_switch(&plan, at(0, t(200))).unwrap();
+    c.install_switch(&plan, at(1, t(150))).unwrap();
+    assert_eq!(c.pending(), Some(at(1, t(150))));
+    let d = c.on_tick(t(120));
+    assert_eq!((d.events.schedule_switched, d.window.map(|w| w.schedule)), (None, Some(ScheduleId(0))));
+    let d = c.on_tick(t(150));
+    assert_eq!(d.events.schedule_switched, Some(ScheduleId(1)));
+    assert_eq!(d.window.map(|w| (w.schedule, w.start)), Some((ScheduleId(1), t(150))));
 }
