@@ -52,6 +52,8 @@ fn copy_template(root: &Path, to: &Path) -> Result<(), String> {
     for file in ["build.rs", "src/main.rs"] {
         std::fs::copy(from.join(file), to.join(file)).map_err(io)?;
     }
+    // The release the SDK is built and tested with, as the README says.
+    std::fs::copy(root.join("rust-toolchain.toml"), to.join("rust-toolchain.toml")).map_err(io)?;
     let manifest = std::fs::read_to_string(from.join("Cargo.toml")).map_err(io)?;
     let sdk = root.join("partitions/sdk");
     let path_line = "bulkhead-sdk = { path = \"../../sdk\" }";
