@@ -10,6 +10,7 @@
 //! and insists each has its negative test here.
 
 mod common;
+mod pair;
 
 use std::path::Path;
 
@@ -17,6 +18,7 @@ use bulkhead::check::check;
 use bulkhead::plan::PlanInputs;
 use bulkhead_sched::{CoreId, CoreScheduler, Epoch, Frequency, ModuleTimeline, ScheduleId, Ticks};
 use common::{assert_lane_per_core, bulkhead, parse_svg, root, scratch, svg_texts};
+use pair::{PUNCTUAL_FRAME_0, check_pair};
 
 const QEMU_HZ: u64 = 62_500_000;
 const EPOCH: u64 = 1_250_000;
@@ -648,34 +650,6 @@ fn an_entered_stamp_after_its_decision_is_an_error() {
 //   trace: 1 5000 0/0/1 1 2 boundary     core 1 runs b:main
 //   trace: 0 9000 0/0/2 - - boundary     spare
 //   trace: 1 9000 0/0/2 - - boundary
-
-const PAIR_HEADER: &str = "trace: begin pair freq=1000000 epoch=1000 cores=2 schedule=0";
-
-const PUNCTUAL_FRAME_0: [&str; 6] = [
-    "trace: 0 1000 0/0/0 0 0 boundary",
-    "trace: 1 1000 0/0/0 0 1 boundary",
-    "trace: 0 5000 0/0/1 - - boundary",
-    "trace: 1 5000 0/0/1 1 2 boundary",
-    "trace: 0 9000 0/0/2 - - boundary",
-    "trace: 1 9000 0/0/2 - - boundary",
-];
-
-/// `bulkhead trace pair.toml LOG --check` on [`PAIR_HEADER`] and `records`:
-/// whether it passed, and its stdout. The header is line 1 of the log, so
-/// `records[i]` is line `i + 2`.
-fn check_pair(scratch_name: &str, records: &[&str]) -> (bool, String) {
-    let dir = scratch(scratch_name);
-    let mut text = format!("{PAIR_HEADER}\n");
-    for r in records {
-        text.push_str(r);
-        text.push('\n');
-    }
-    let log = write_log(&dir, &text);
-    let out = bulkhead(&["trace", &fixture("pair.toml"), &log, "--check"]);
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.is_empty(), "the log decodes: {stderr}");
-    (out.status.success(), String::from_utf8(out.stdout).unwrap())
-}
 
 /// The `FAIL` lines of a check's output.
 fn failures(out: &str) -> Vec<&str> {

@@ -5,41 +5,12 @@
 //! b [5000, 9000), spare [9000, 11000)). tests/trace.rs has one negative
 //! test per failure; these are about what a passing check reports.
 
-// Only `bulkhead` and `scratch` of the shared helpers are used here.
+// Only `bulkhead` and `scratch` of the shared helpers are used (by `pair`).
 #[allow(dead_code)]
 mod common;
+mod pair;
 
-use std::path::Path;
-
-use common::{bulkhead, scratch};
-
-const PAIR_HEADER: &str = "trace: begin pair freq=1000000 epoch=1000 cores=2 schedule=0";
-
-const PUNCTUAL_FRAME_0: [&str; 6] = [
-    "trace: 0 1000 0/0/0 0 0 boundary",
-    "trace: 1 1000 0/0/0 0 1 boundary",
-    "trace: 0 5000 0/0/1 - - boundary",
-    "trace: 1 5000 0/0/1 1 2 boundary",
-    "trace: 0 9000 0/0/2 - - boundary",
-    "trace: 1 9000 0/0/2 - - boundary",
-];
-
-/// `bulkhead trace pair.toml LOG --check`: whether it passed, and its stdout.
-fn check_pair(scratch_name: &str, records: &[&str]) -> (bool, String) {
-    let dir = scratch(scratch_name);
-    let mut text = format!("{PAIR_HEADER}\n");
-    for r in records {
-        text.push_str(r);
-        text.push('\n');
-    }
-    let log = dir.join("console.log");
-    std::fs::write(&log, text).unwrap();
-    let pair = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/trace/pair.toml");
-    let out = bulkhead(&["trace", &pair.display().to_string(), &log.display().to_string(), "--check"]);
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.is_empty(), "the log decodes: {stderr}");
-    (out.status.success(), String::from_utf8(out.stdout).unwrap())
-}
+use pair::{PUNCTUAL_FRAME_0, check_pair};
 
 /// The schedule-switch line reports each core's lateness at the switch
 /// (frame 0, entry 0 of the new schedule), not at the module's first
