@@ -55,6 +55,33 @@ fn trailing_bytes_after_the_image_are_ignored() {
     assert!(SystemImage::parse(&bytes).is_ok());
 }
 
+/// Format version 1 as the crate doc lays it out: 24 bytes of fields
+/// (magic, version, length, CRC, table count, reserved) and a directory of
+/// 10 entries of 8 bytes, so the first table starts at byte 104. A writer
+/// and parser that agreed on another size would still round-trip, but read
+/// no image written before.
+#[test]
+fn the_header_is_104_bytes_and_the_first_table_follows_it() {
+    assert_eq!(HEADER_SIZE, 104);
+    assert_eq!(TABLE_COUNT, 10);
+    let bytes = sample().to_bytes().unwrap();
+    let first_table = u32::from_le_bytes(bytes[24..28].try_into().unwrap());
+    assert_eq!(first_table, 104, "directory entry 0's offset");
+}
+
+/// A length of exactly the header is not refused as too short: such an
+/// image gets past the length check (and fails later, on what it lacks).
+#[test]
+fn a_header_only_length_passes_the_length_check() {
+    let mut b = sample().to_bytes().unwrap();
+    b.truncate(HEADER_SIZE);
+    b[12..16].copy_from_slice(&(HEADER_SIZE as u32).to_le_bytes());
+    let crc = crc32(&b[20..]);
+    b[16..20].copy_from_slice(&crc.to_le_bytes());
+    let e = SystemImage::parse(&b).unwrap_err();
+    assert!(!matches!(e, ImageError::BadTotalLength { .. } | ImageError::Truncated { .. }), "{e:?}");
+}
+
 #[test]
 fn header_errors() {
     let bytes = sample().to_bytes().unwrap();
