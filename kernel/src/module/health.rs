@@ -109,6 +109,12 @@ pub fn restart_partition(module: &Module, partition: usize) -> bool {
     true
 }
 
+/// Is a restart of `partition` under way (stopped, memory not yet all
+/// reloaded)?
+pub fn restart_under_way(partition: usize) -> bool {
+    RESTART[partition].load(Ordering::Acquire) != NO_RESTART
+}
+
 /// Called by a core about to idle in a window `owner` owns, until
 /// `window_end`: carries a restart of `owner` one slice further if one is
 /// under way, no core still runs the partition (the Reschedule IPI of the

@@ -294,6 +294,12 @@ fn system_service(
         }
         Call::StopPartition => {
             let target = partition_arg(args[0])?;
+            // A restart under way finishes in the target's own windows and
+            // starts its threads again: stopping it meanwhile would be
+            // undone, so it is refused (ask again once it has restarted).
+            if health::restart_under_way(target) {
+                return Err(Status::InvalidParameter);
+            }
             health::stop_partition(module, target);
             crate::println!("sched: partition {} stopped by a system partition", module.partition(target).name);
             Ok([0; 3])
