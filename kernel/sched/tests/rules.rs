@@ -637,10 +637,7 @@ fn a_thread_keeps_its_configured_priority_and_affinity() {
     assert_eq!(plan.thread_affinity(ThreadId(4)), Ok(CoreSet::single(CoreId(2)).with(CoreId(3))));
     plan.migrate(ThreadId(4), CoreSet::single(CoreId(1))).unwrap();
     assert_eq!(plan.thread_affinity(ThreadId(4)), Ok(CoreSet::single(CoreId(1))));
-    assert_eq!(
-        plan.thread_affinity(ThreadId(6)),
-        Err(PlanError::UnknownThread { thread: ThreadId(6), threads: 6 })
-    );
+    assert_eq!(plan.thread_affinity(ThreadId(6)), Err(PlanError::UnknownThread { thread: ThreadId(6), threads: 6 }));
 }
 
 #[test]
