@@ -813,6 +813,8 @@ fn timing_tests() -> Vec<QemuTest> {
                     Expect::line(r"^\[director:main@0\] director: bad StopPartition of partition 99: Err\(InvalidParameter\)$"),
                     Expect::line(r"^\[director:main@0\] director: bad StartPartition of a running partition: Err\(InvalidParameter\)$"),
                     Expect::line(r"^\[director:main@0\] director: bad RestartPartition of itself: Err\(InvalidParameter\)$"),
+                    Expect::line(r"^\[director:main@0\] director: RestartPartition of lockstep: Ok\(\(\)\), then StopPartition while it restarts: Err\(InvalidParameter\)$"),
+                    Expect::line(r"^health: partition lockstep restarted \(restart 1\)$"),
                     Expect::line(r"^sched: thread loop of partition control moved from core 2 to core 1$"),
                     Expect::line(r"^\[director:main@0\] director: moved control\.loop to core 1 at \d+ us$"),
                     Expect::line(r"^\[control:loop@1\] control: cycle \d+ at \d+ us$"),

@@ -14,6 +14,7 @@
 //! ```text
 //! director: window N at T us
 //! director: bad <case>: <status>
+//! director: RestartPartition of lockstep: Ok(()), then StopPartition while it restarts: Err(InvalidParameter)
 //! director: moved control.loop to core C at T us
 //! director: schedule 1 requested at T us, effective at E us
 //! director: status current S, pending P at E us
@@ -29,6 +30,7 @@ use bulkhead_sdk::{
 
 bulkhead_sdk::partition_main!(main);
 
+const LOCKSTEP: u32 = 0;
 const CONTROL: u32 = 1;
 const CONTROL_LOOP: u32 = 0;
 const DEGRADED: u32 = 1;
@@ -56,6 +58,13 @@ fn main(_thread: ThreadInfo) -> ! {
             for (case, result) in cases {
                 println!("director: bad {case}: {result:?}");
             }
+            // A restart under way finishes in lockstep's own windows and
+            // starts its threads again, so it cannot be stopped meanwhile.
+            let restart = restart_partition(LOCKSTEP);
+            let stop = stop_partition(LOCKSTEP);
+            println!(
+                "director: RestartPartition of lockstep: {restart:?}, then StopPartition while it restarts: {stop:?}"
+            );
         }
         if window == 20 {
             match set_thread_affinity(CONTROL, CONTROL_LOOP, 1 << 1) {
