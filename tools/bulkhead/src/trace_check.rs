@@ -408,10 +408,8 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                 p.add(
                     "served-late",
                     format!(
-                        "boundary {} ({}, planned {}): no core entered EL2 until {queued} ticks ({} ns) after it (first: core {} at {}, line {}); derived bound {bound} ticks: the timer fired late or every core was held elsewhere",
-                        m.fmt_key(*key),
-                        m.owner_name(m.entry(*key).owner),
-                        first.planned,
+                        "{}: no core entered EL2 until {queued} ticks ({} ns) after it (first: core {} at {}, line {}); derived bound {bound} ticks: the timer fired late or every core was held elsewhere",
+                        boundary(m, *key, first.planned),
                         m.ticks_to_ns(i128::from(queued)),
                         first.core,
                         first.entered.unwrap_or(0),
@@ -438,10 +436,8 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
             p.add(
                 "skew",
                 format!(
-                    "boundary {} ({}, planned {}): cores switched {skew} ticks ({} ns) apart: {}; bound {max} ticks",
-                    m.fmt_key(*key),
-                    m.owner_name(m.entry(*key).owner),
-                    ss[0].planned,
+                    "{}: cores switched {skew} ticks ({} ns) apart: {}; bound {max} ticks",
+                    boundary(m, *key, ss[0].planned),
                     m.ticks_to_ns(skew),
                     who.join(", ")
                 ),
@@ -563,6 +559,11 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
         let _ = writeln!(o, "check: FAILED, {problems} problem{}", if problems == 1 { "" } else { "s" });
     }
     CheckReport { text: o, problems }
+}
+
+/// `boundary K (owner, planned P)`, as the per-boundary failures name one.
+fn boundary(m: &Model<'_>, key: Key, planned: u64) -> String {
+    format!("boundary {} ({}, planned {planned})", m.fmt_key(key), m.owner_name(m.entry(key).owner))
 }
 
 /// `N boundaries, median M ticks (X ns), max K ticks (Y ns)`; the median of

@@ -989,8 +989,8 @@ const FAILURE_MESSAGES: &[(&str, &str)] = &[
     ("lateness", " ns) after the planned boundary "),
     ("derived-bounds", "no boundary record carries an <entered> stamp (7th field)"),
     ("own-path", "the kernel did other work with interrupts masked"),
-    ("served-late", "): no core entered EL2 until "),
-    ("skew", "): cores switched "),
+    ("served-late", ": no core entered EL2 until "),
+    ("skew", ": cores switched "),
 ];
 
 const CHECK_SOURCE: &str = include_str!("../src/trace_check.rs");
