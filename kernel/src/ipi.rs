@@ -1,12 +1,14 @@
 //! Inter-processor interrupts: typed messages on one SGI (GICv2 IHI 0048B
 //! 3.2, "Software-generated interrupts"), after Bao's IPI design.
 //!
-//! `send(reason, cores)` first sets the bit `(reason, sender)` in each
-//! target's pending word with release ordering, then (after a DSB) writes
-//! GICD_SGIR. The target's handler swaps its word to zero with acquire
-//! ordering, so whatever the sender stored before sending is visible to the
-//! handler of that reason. Several messages may arrive on one SGI; none is
-//! lost, because bits are only cleared by the target that handles them.
+//! `send(reason, cores)` first posts `(reason, sender)` in each target's
+//! pending word ([`bulkhead_protocol::Mailbox`]: a bit, set with release
+//! ordering), then (after a DSB) writes GICD_SGIR. The target's handler,
+//! after acknowledging the SGI, takes its word (swap to zero, acquire), so
+//! whatever the sender stored before sending is visible to the handler of
+//! that reason. Several messages may arrive on one SGI; none is lost and
+//! none is handled twice: the protocol is pure code in `kernel/protocol`,
+//! model-checked with loom over every interleaving of the cores.
 //!
 //! | reason       | meaning                                                       |
 //! |--------------|---------------------------------------------------------------|
@@ -21,7 +23,8 @@ use crate::gic;
 use aarch64_cpu::asm::barrier;
 use bulkhead_board_rpi4::CORES;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
+use bulkhead_protocol::Mailbox;
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// The SGI that carries every kernel IPI.
 pub const IPI_SGI: u32 = 0;
@@ -66,17 +69,13 @@ impl CoreSet {
 /// A handler for one reason: `(this core, sending core)`.
 pub type IpiHandler = fn(core: usize, from: usize);
 
-static PENDING: [AtomicU32; CORES] = [const { AtomicU32::new(0) }; CORES];
+static MAILBOX: Mailbox<CORES> = Mailbox::new();
 static HANDLERS: RwLock<[Option<IpiHandler>; 4]> = RwLock::new([None; 4]);
 
 /// Cores that have finished boot and take interrupts.
 pub(crate) static ONLINE: AtomicU8 = AtomicU8::new(0);
 static HALTING: AtomicBool = AtomicBool::new(false);
 static HALTED: AtomicU8 = AtomicU8::new(0);
-
-fn bit(reason: IpiReason, from: usize) -> u32 {
-    1 << (reason as u32 * CORES as u32 + from as u32)
-}
 
 /// Installs the handler for `Reschedule`, `Ping` or `Pong` (a `Ping` with no
 /// handler is answered with `Pong` by the kernel). `Halt` is the kernel's own.
@@ -94,30 +93,26 @@ pub fn init_core() {
 pub fn send(reason: IpiReason, cores: CoreSet) {
     let me = arch::core_id();
     for core in cores.iter() {
-        PENDING[core].fetch_or(bit(reason, me), Ordering::Release);
+        MAILBOX.post(core, reason as usize, me);
     }
     // The pending words must be visible to the targets before the SGI is.
     barrier::dsb(barrier::ISHST);
     gic::send_sgi(IPI_SGI, cores.0);
 }
 
-/// SGI handler: runs every message pending for this core.
+/// SGI handler (the SGI already acknowledged): runs every message pending
+/// for this core.
 pub(crate) fn handle_interrupt(core: usize) {
-    let pending = PENDING[core].swap(0, Ordering::Acquire);
-    for reason in REASONS {
-        for from in 0..CORES {
-            if pending & bit(reason, from) == 0 {
-                continue;
-            }
-            match reason {
-                IpiReason::Halt => halted_by(core, from),
-                _ => {
-                    let handler = HANDLERS.read()[reason as usize];
-                    match (handler, reason) {
-                        (Some(handler), _) => handler(core, from),
-                        (None, IpiReason::Ping) => send(IpiReason::Pong, CoreSet::single(from)),
-                        (None, _) => {}
-                    }
+    for (reason, from) in Mailbox::<CORES>::messages(MAILBOX.take(core)) {
+        let Some(&reason) = REASONS.get(reason) else { continue };
+        match reason {
+            IpiReason::Halt => halted_by(core, from),
+            _ => {
+                let handler = HANDLERS.read()[reason as usize];
+                match (handler, reason) {
+                    (Some(handler), _) => handler(core, from),
+                    (None, IpiReason::Ping) => send(IpiReason::Pong, CoreSet::single(from)),
+                    (None, _) => {}
                 }
             }
         }

@@ -67,6 +67,15 @@ pub fn counter() -> u64 {
     CNTPCT_EL0.get()
 }
 
+/// The physical count, read only after every earlier memory access of this
+/// core is complete (DSB, then [`counter`]'s ISB): a time stamp that cannot
+/// be earlier than a store or load before it (the partition gate's clock).
+#[inline]
+pub fn counter_after_accesses() -> u64 {
+    barrier::dsb(barrier::ISH);
+    counter()
+}
+
 /// The EL2 controls every partition runs under (Arm ARM D13.2.47 HCR_EL2,
 /// D13.3.x MDCR_EL2, CNTHCTL_EL2, CPTR_EL2), set once per core at boot:
 ///
@@ -81,7 +90,8 @@ pub fn counter() -> u64 {
 ///   (FB/BSU) so a thread that moves cores finds coherent state.
 /// - MDCR_EL2: PMU (TPM/TPMCR) and debug registers (TDA/TDOSA/TDRA) trapped.
 /// - CNTHCTL_EL2: EL1 may read the physical count but not use the physical
-///   timer (EL1PCEN clear): that timer is denied, the virtual one is theirs.
+///   timer (EL1PCEN clear): that timer is denied, the virtual one is theirs;
+///   the timer event stream bounds every WFE.
 /// - CPTR_EL2: FP/SIMD not trapped (the kernel switches it), trace trapped.
 pub fn configure_el2() {
     const VM: u64 = 1 << 0;
@@ -103,7 +113,11 @@ pub fn configure_el2() {
     // MDCR_EL2: TPMCR(5) TPM(6) TDA(9) TDOSA(10) TDRA(11); HPMN keeps every
     // event counter in the EL1 range (all accesses trap anyway).
     let mdcr_traps: u64 = (1 << 5) | (1 << 6) | (1 << 9) | (1 << 10) | (1 << 11);
-    let cnthctl: u64 = 1; // EL1PCTEN
+    // EL1PCTEN, and the event stream: EVNTEN (bit 2) with EVNTI = 5 (bits
+    // 7:4), an event each time bit 5 of the count rises (every 64 ticks,
+    // about 1 us at 54 MHz), so a WFE that no SEV answers still returns and
+    // a wait at the partition gate notices its window end (Arm ARM D12.2.3).
+    let cnthctl: u64 = 1 | (1 << 2) | (5 << 4);
     let cptr: u64 = 0x33ff | (1 << 20); // RES1 bits, TTA
     // SAFETY: these registers configure how EL1/EL0 run and where their
     // exceptions go; the kernel at EL2 is unaffected except for interrupt

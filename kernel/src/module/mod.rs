@@ -20,6 +20,7 @@
 //! actions) and, all of them at once, for a schedule switch or migration.
 pub mod health;
 pub mod hypercall;
+pub mod rendezvous;
 pub mod run;
 pub mod stats;
 pub mod text;

@@ -10,6 +10,7 @@ use super::hypercall::{self, Outcome};
 use super::stats;
 use super::text::Line;
 use super::trace::{self, Reason, Record};
+use super::rendezvous;
 use super::{CONTEXTS, CORE_SCHED, MODULE, Module, NEED_RESCHED, ThreadContext};
 use crate::arch::guest::{self, El1State, Exit};
 use crate::arch::{percpu, sysreg};
@@ -96,15 +97,17 @@ fn maybe_stall(core: usize) {
     }
 }
 
-/// Asks the core's scheduler what runs now, arms the timer for the next
-/// decision, and records the decision in the trace.
-fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, WindowKey) {
+/// Asks the core's scheduler what runs now and arms the timer for the
+/// next decision. Returns the decision's trace record (when tracing), for
+/// the caller to write once the partition gate has said when the thread
+/// may start.
+fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, WindowKey, Option<Record>) {
     let now = timer::now();
     let decision = {
         let mut guard = CORE_SCHED[core].lock();
         match guard.as_mut() {
             Some(sched) => sched.on_tick(now),
-            None => return (None, None),
+            None => return (None, None, None),
         }
     };
     WINDOW_END[core].store(decision.window.map_or(decision.next_deadline, |w| w.end).0, Ordering::Relaxed);
@@ -119,6 +122,7 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
     timer::arm_at(decision.next_deadline);
     let runs = decision.runs.map(|t| usize::from(t.0));
     let window = decision.window.map(|w| (w.schedule.0, w.frame, w.entry));
+    let mut record = None;
     if trace::enabled() {
         let module = MODULE.get().expect("running");
         let reason = if decision.events.missed_boundary.is_some() {
@@ -133,18 +137,58 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
                 Cause::Other => Reason::Resched,
             }
         };
-        trace::record(
-            core,
-            Record {
-                ticks: now.0,
-                window,
-                runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)),
-                reason,
-                entered: trace::last_entered(core),
-            },
-        );
+        record = Some(Record {
+            ticks: now.0,
+            window,
+            runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)),
+            reason,
+            entered: trace::last_entered(core),
+            admitted: None,
+        });
     }
-    (runs, window)
+    (runs, window, record)
+}
+
+/// How the core went on from a decision to run a thread.
+enum Entry {
+    /// Into the thread, admitted by the gate at this count.
+    Thread(usize, u64),
+    /// Nowhere: its partition is stopped or restarting; the core idles.
+    Idle,
+    /// Nowhere: the window ended at the gate; decide again.
+    WindowOver,
+}
+
+/// Takes the core into thread `tid`'s partition: first says it runs it (a
+/// restart waits for that), then passes the partition gate, the
+/// rendezvous at a change of partition (docs/DESIGN.md#rendezvous).
+fn enter(module: &Module, core: usize, tid: usize) -> Entry {
+    let partition = module.thread(tid).partition;
+    if !health::enter(core, partition) {
+        return Entry::Idle;
+    }
+    match rendezvous::admit(core, partition, window_end(core).0) {
+        Some(at) => Entry::Thread(tid, at),
+        None => {
+            health::leave(core);
+            Entry::WindowOver
+        }
+    }
+}
+
+/// One slice of `owner`'s restart, if one is under way, holding the
+/// partition at the gate while its memory is written. True if it did one.
+fn restart_slice(module: &Module, core: usize, owner: usize) -> bool {
+    if !health::restart_under_way(owner) {
+        return false;
+    }
+    let end = window_end(core);
+    if rendezvous::admit(core, owner, end.0).is_none() {
+        return false;
+    }
+    let sliced = health::restart_slice(module, owner, end);
+    rendezvous::release(core);
+    sliced
 }
 
 /// A thread that was running when its window ended and is still Ready
@@ -176,19 +220,28 @@ pub fn run_core(core: usize) -> ! {
         }
     }
     let mut loaded: Loaded = None;
-    let (mut runs, mut window) = decide(core, None, Cause::Other);
+    let (mut runs, mut window, mut record) = decide(core, None, Cause::Other);
     // Cycle stamp of the last guest exit if it was an interrupt, and of the
     // exit whose switch path is being measured.
     let mut irq_exit: Option<u64>;
     let mut measure: Option<u64> = None;
     loop {
-        let entered = runs.filter(|&t| health::enter(core, module.thread(t).partition));
+        let entry = runs.map_or(Entry::Idle, |t| enter(module, core, t));
+        if let Some(mut r) = record.take() {
+            match entry {
+                Entry::Thread(_, at) => r.admitted = Some(at),
+                Entry::Idle | Entry::WindowOver => r.runs = None,
+            }
+            trace::record(core, r);
+        }
         // The thread that was running when the core was interrupted, if any.
         let mut interrupted = None;
         let mut cause = Cause::Other;
-        match entered {
-            Some(tid) => {
+        match entry {
+            Entry::Thread(tid, _) => {
                 let (outcome, exit, entry_cycles) = run_thread(module, core, tid, &mut loaded);
+                // The thread is off the core: let the others into theirs.
+                rendezvous::release(core);
                 health::leave(core);
                 let (exit_cycles, _) = percpu::guest_cycle_stamps();
                 if let Some(from) = measure.take() {
@@ -207,14 +260,18 @@ pub fn run_core(core: usize) -> ! {
                     }
                 }
             }
-            None => {
+            Entry::WindowOver => {
+                irq_exit = None;
+                NEED_RESCHED[core].store(true, Ordering::Relaxed);
+            }
+            Entry::Idle => {
                 // Idle in a partition's window: first its restart, if one is
                 // under way, a slice at a time, interrupts looked at between
                 // slices. The core stays in EL2 meanwhile, so its trace keeps
                 // the entry from before: a slice that made it late counts as
                 // its own path.
                 let owner = WINDOW_OWNER[core].load(Ordering::Relaxed);
-                let sliced = owner != NO_OWNER && health::restart_slice(module, owner as usize, window_end(core));
+                let sliced = owner != NO_OWNER && restart_slice(module, core, owner as usize);
                 if !sliced {
                     // Otherwise the time to print what the trace recorded.
                     trace::flush(core);
@@ -231,7 +288,7 @@ pub fn run_core(core: usize) -> ! {
         if NEED_RESCHED[core].swap(false, Ordering::AcqRel) {
             let previous_window = window;
             let previous_runs = runs;
-            (runs, window) = decide(core, previous_window, cause);
+            (runs, window, record) = decide(core, previous_window, cause);
             // A timer interrupt that took the core from one thread (or from
             // idle) to another thread: measure the path to the next eret.
             measure = irq_exit.filter(|_| stats::enabled() && runs.is_some() && runs != previous_runs);

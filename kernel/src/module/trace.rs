@@ -13,7 +13,7 @@
 //!
 //! ```text
 //! trace: begin <module> freq=<counter Hz> epoch=<ticks> cores=<n> schedule=<initial index>
-//! trace: <core> <ticks> <schedule>/<frame>/<entry> <partition id|-> <thread id|-> <reason> <entered>
+//! trace: <core> <ticks> <schedule>/<frame>/<entry> <partition id|-> <thread id|-> <reason> <entered> <admitted|->
 //! trace: <core> dropped <count>
 //! ```
 //!
@@ -27,6 +27,12 @@
 //!   before `<entered>` the core spent waiting to be served (under QEMU
 //!   icount, while the other vCPUs ran) or in its guest. `bulkhead trace`
 //!   reads logs without it too.
+//! - `<admitted>`: on a record that runs a thread, the physical count at
+//!   which the partition gate let the core into the thread's partition
+//!   (`rendezvous.rs`): the thread runs from then until the core's next
+//!   guest exit (the next record's `<entered>`); from `<ticks>` to it the
+//!   core waited at the rendezvous. `-` when the core idles, also when its
+//!   window ended before the gate let it in.
 //! - `<schedule>/<frame>/<entry>`: the window in force: schedule index, major
 //!   frame number since that schedule's activation, entry index in the core
 //!   frame table (one per window of the schedule, plus one for trailing
@@ -62,6 +68,8 @@ pub struct Record {
     pub reason: Reason,
     /// When the core last entered EL2 before this decision (ticks).
     pub entered: u64,
+    /// When the gate admitted the core into the partition of `runs`.
+    pub admitted: Option<u64>,
 }
 
 const RING: usize = 512;
@@ -77,7 +85,8 @@ struct Ring {
 unsafe impl Sync for Ring {}
 
 // All zero, so the rings live in .bss rather than swell the image.
-const EMPTY: Record = Record { ticks: 0, window: None, runs: None, reason: Reason::Boundary, entered: 0 };
+const EMPTY: Record =
+    Record { ticks: 0, window: None, runs: None, reason: Reason::Boundary, entered: 0, admitted: None };
 /// Per core, the count at its last entry to EL2 (written by that core only).
 static ENTERED: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
 static RINGS: [Ring; CORES] = [const {
@@ -151,7 +160,10 @@ pub fn flush(core: usize) {
             Some((p, t)) => write!(out, "{p} {t} "),
             None => write!(out, "- - "),
         };
-        let _ = writeln!(out, "{} {}", r.reason.as_str(), r.entered);
+        let _ = match r.admitted {
+            Some(at) => writeln!(out, "{} {} {at}", r.reason.as_str(), r.entered),
+            None => writeln!(out, "{} {} -", r.reason.as_str(), r.entered),
+        };
         next = next.wrapping_add(1);
     }
     ring.flushed.store(next, Ordering::Relaxed);
