@@ -40,7 +40,14 @@ impl QemuTest {
             check: None,
             also: None,
             allow: &[],
+            timeout: DEFAULT_TIMEOUT,
         }
+    }
+    /// A long run: QEMU is stopped and the test failed after `limit` (wall
+    /// clock) instead of [`DEFAULT_TIMEOUT`].
+    fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = limit;
+        self
     }
     /// A second assertion over the whole output, kept by the traced twin of
     /// an isolation test too.
@@ -87,6 +94,9 @@ impl QemuTest {
     }
 }
 
+/// Wall-clock limit of a QEMU test unless it says otherwise.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
 struct QemuTest {
     name: &'static str,
     what: &'static str,
@@ -102,6 +112,8 @@ struct QemuTest {
     /// Exceptions to the forbidden lines.
     allow: &'static [&'static str],
     also: Option<Also>,
+    /// Wall-clock limit of the whole run.
+    timeout: Duration,
 }
 
 const BOOT_LINE: &str = r"^core [0-3]: MPIDR 0x[0-9a-f]{8}, EL2, online$";
@@ -759,6 +771,38 @@ fn switch_and_migrate(out: &Captured) -> Result<(), String> {
     Ok(())
 }
 
+/// Every spinner thread (the CPU-bound ones) was taken back at the end
+/// of its window, the well-behaved threads counted every window, and the
+/// trace shows 10,000 frames of five boundaries on every core with no
+/// overlap (the check fails on any).
+fn cast32a_10000(out: &Captured) -> Result<(), String> {
+    for (partition, threads) in [("spin_all", &["s0", "s1", "s2", "s3"][..]), ("spin_pair", &["p1", "p3"][..])] {
+        for thread in threads {
+            let said = format!("sched: partition {partition} thread {thread} core ");
+            if !out.lines.iter().any(|l| l.starts_with(&said) && l.contains("still running at the end of its window")) {
+                return Err(format!("{partition}.{thread} was never preempted at a window end: not CPU-bound?"));
+            }
+        }
+    }
+    for (prefix, word) in [
+        ("[lockstep:lane_a@0] ", "window "),
+        ("[lockstep:lane_b@1] ", "window "),
+        ("[lockstep:voter@3] ", "window "),
+        ("[ticker:main@2] ", "tick "),
+    ] {
+        counts_without_gaps(out, prefix, word, 9_999)?;
+    }
+    let report = trace_check("partitions/timing/cast32a.toml", "cast32a-10000", out)?;
+    if !report.lines().any(|l| l == "overlaps: 0") {
+        return Err(format!("the check did not report `overlaps: 0`:\n{report}"));
+    }
+    let counts = boundaries_per_core(&report);
+    if counts.len() != 4 || counts.iter().any(|&n| n < 50_000) {
+        return Err(format!("expected at least 50,000 boundaries on each of 4 cores, the check saw {counts:?}"));
+    }
+    Ok(())
+}
+
 fn missed_boundary(out: &Captured) -> Result<(), String> {
     let report = trace_check("partitions/lockstep.toml", "missed-boundary", out)?;
     let missed: u64 = report
@@ -813,6 +857,14 @@ fn timing_tests() -> Vec<QemuTest> {
                     Expect::all_of(&refs),
                 ])
             }).icount().check(switch_and_migrate),
+        QemuTest::new("cast32a-10000", "10,000 frames, CPU-bound partitions on all four cores beside well-behaved ones: no instant at which two partitions run, every well-behaved window on time", "cast32a", || {
+                let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 0/10000/0 ")).collect();
+                let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
+                with_boot(vec![
+                    Expect::line(r"^trace: begin cast32a freq=62500000 epoch=\d+ cores=4 schedule=0$"),
+                    Expect::all_of(&refs),
+                ])
+            }).icount().timeout(Duration::from_secs(600)).check(cast32a_10000),
         QemuTest::new("missed-boundary", "a core held with interrupts masked across boundaries recovers its window from the epoch and logs it", "lockstep-missed", || {
                 with_boot(vec![
                     Expect::line(r"^core 2: test stall: interrupts masked for 1562500 ticks from \d+$"),
@@ -1028,7 +1080,7 @@ fn run_one(test: &QemuTest, images: &[Image]) -> Result<(), String> {
         Format::Raw => &image.raw,
         Format::Elf => &image.elf,
     };
-    let run = Run { image: path, semihosting: test.semihosting, icount: test.icount, timeout: Duration::from_secs(60) };
+    let run = Run { image: path, semihosting: test.semihosting, icount: test.icount, timeout: test.timeout };
     let captured = qemu::run(&run, &(test.expect)(), &test.ending, &qemu::Forbid::defaults(test.allow))?;
     for check in test
         .check
