@@ -65,21 +65,38 @@ enum Cause {
     Other,
 }
 
-/// A test hook: the core that stalls with interrupts masked, when, and for
-/// how long (ticks). Set only by the `selftest-missed` kernel.
-static STALL: [AtomicU64; 3] = [const { AtomicU64::new(u64::MAX) }; 3];
+/// A test hook: the core that stalls with interrupts masked, when, for
+/// how long (ticks), and whether it still holds its partition meanwhile
+/// (1) or not (0). Set only by the `selftest-missed` and
+/// `selftest-holdover` kernels.
+static STALL: [AtomicU64; 4] = [const { AtomicU64::new(u64::MAX) }; 4];
 
 /// Makes `core` spin with interrupts masked for `ticks` once the count
 /// passes `at`, as a debugger stop or a runaway driver would: its next
-/// boundaries are missed and must be recovered from the epoch.
+/// boundaries are missed and must be recovered from the epoch. It holds
+/// no partition meanwhile: the other cores go on.
 pub fn stall_core_for_test(core: usize, at: Ticks, ticks: u64) {
+    set_stall(core, at, ticks, false);
+}
+
+/// As [`stall_core_for_test`], but the core stalls right after a thread
+/// left EL1, before it lets go of the thread's partition: as a kernel path
+/// too long in a partition's exception would. A core that needs another
+/// partition must wait for it, and reports it after the patience
+/// (`rendezvous.rs`).
+pub fn stall_core_holding_for_test(core: usize, at: Ticks, ticks: u64) {
+    set_stall(core, at, ticks, true);
+}
+
+fn set_stall(core: usize, at: Ticks, ticks: u64, holding: bool) {
     STALL[1].store(at.0, Ordering::Relaxed);
     STALL[2].store(ticks, Ordering::Relaxed);
+    STALL[3].store(u64::from(holding), Ordering::Relaxed);
     STALL[0].store(core as u64, Ordering::Release);
 }
 
-fn maybe_stall(core: usize) {
-    if STALL[0].load(Ordering::Acquire) != core as u64 {
+fn maybe_stall(core: usize, holding: bool) {
+    if STALL[0].load(Ordering::Acquire) != core as u64 || STALL[3].load(Ordering::Relaxed) != u64::from(holding) {
         return;
     }
     let at = STALL[1].load(Ordering::Relaxed);
@@ -87,7 +104,8 @@ fn maybe_stall(core: usize) {
     if now >= at {
         STALL[0].store(u64::MAX, Ordering::Relaxed);
         let ticks = STALL[2].load(Ordering::Relaxed);
-        println!("core {core}: test stall: interrupts masked for {ticks} ticks from {now}");
+        let what = if holding { ", holding its partition" } else { "" };
+        println!("core {core}: test stall: interrupts masked for {ticks} ticks from {now}{what}");
         // WFE, not a busy loop: under QEMU's single-threaded icount a
         // spinning vCPU would also hold up the other cores' timers, which a
         // real stalled core does not.
@@ -240,6 +258,7 @@ pub fn run_core(core: usize) -> ! {
         match entry {
             Entry::Thread(tid, _) => {
                 let (outcome, exit, entry_cycles) = run_thread(module, core, tid, &mut loaded);
+                maybe_stall(core, true);
                 // The thread is off the core: let the others into theirs.
                 rendezvous::release(core);
                 health::leave(core);
@@ -284,7 +303,7 @@ pub fn run_core(core: usize) -> ! {
                 irq::dispatch();
             }
         }
-        maybe_stall(core);
+        maybe_stall(core, false);
         if NEED_RESCHED[core].swap(false, Ordering::AcqRel) {
             let previous_window = window;
             let previous_runs = runs;

@@ -111,7 +111,8 @@ pub fn pack(description: &Path, kernel: &Path, elf_dir: &Path, out: &Path) -> Re
 /// Builds the kernel, the partitions, and packs every system description:
 /// `partitions/demo.toml` becomes `kernel8.img`; `partitions/lockstep.toml`
 /// becomes `lockstep-traced.img` (traced kernel) and `lockstep-missed.img`
-/// (traced, with a core stalled); `partitions/bench.toml` becomes
+/// (traced, with a core stalled) and `lockstep-holdover.img` (traced, with a
+/// core stalled while it holds a partition); `partitions/bench.toml` becomes
 /// `bench-module.img` (benchmark kernel); each `partitions/tests/NAME.toml`
 /// becomes `NAME.img` with the product kernel and `NAME-traced.img` with the
 /// traced one, and each `partitions/timing/NAME.toml` `NAME.img` with the
@@ -127,11 +128,13 @@ pub fn build_all() -> Result<Vec<Image>, String> {
     };
     let traced = kernel_named("bulkhead-traced")?;
     let missed = kernel_named("selftest-missed")?;
+    let holdover = kernel_named("selftest-holdover")?;
     let bench = kernel_named("bench-switch")?;
     let mut systems = vec![
         ("kernel8".to_string(), root.join("partitions/demo.toml"), kernel.clone()),
         ("lockstep-traced".to_string(), root.join("partitions/lockstep.toml"), traced.clone()),
         ("lockstep-missed".to_string(), root.join("partitions/lockstep.toml"), missed),
+        ("lockstep-holdover".to_string(), root.join("partitions/lockstep.toml"), holdover),
         ("bench-module".to_string(), root.join("partitions/bench.toml"), bench.clone()),
         ("bench-lockstep".to_string(), root.join("partitions/lockstep.toml"), bench),
     ];

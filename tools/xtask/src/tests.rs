@@ -803,6 +803,32 @@ fn cast32a_10000(out: &Captured) -> Result<(), String> {
     Ok(())
 }
 
+/// Core 2 entered control in frame 5 only after core 0 let go of the
+/// spinner, a stall later: its record of that window was admitted at
+/// least the patience after its decision; and the trace shows no overlap.
+fn rendezvous_holdover(out: &Captured) -> Result<(), String> {
+    let report = trace_check("partitions/lockstep.toml", "rendezvous-holdover", out)?;
+    if !report.lines().any(|l| l == "overlaps: 0") {
+        return Err(format!("the check did not report `overlaps: 0`:\n{report}"));
+    }
+    // trace: 2 <ticks> 0/5/2 <p> <t> <reason> <entered> <admitted>
+    let record = out
+        .lines
+        .iter()
+        .find(|l| l.starts_with("trace: 2 ") && l.split(' ').nth(3) == Some("0/5/2"))
+        .ok_or("core 2 recorded no decision in frame 5's control window")?;
+    let fields: Vec<&str> = record.split(' ').collect();
+    let (ticks, admitted) = match (fields.get(2).and_then(|t| t.parse::<u64>().ok()), fields.get(8).and_then(|t| t.parse::<u64>().ok())) {
+        (Some(t), Some(a)) => (t, a),
+        _ => return Err(format!("core 2 did not enter control in frame 5: {record}")),
+    };
+    // 200 us of patience at 62.5 MHz.
+    if admitted.saturating_sub(ticks) < 12_500 {
+        return Err(format!("core 2 entered control {} ticks after its decision, not kept out while core 0 held the spinner: {record}", admitted.saturating_sub(ticks)));
+    }
+    Ok(())
+}
+
 fn missed_boundary(out: &Captured) -> Result<(), String> {
     let report = trace_check("partitions/lockstep.toml", "missed-boundary", out)?;
     let missed: u64 = report
@@ -865,6 +891,13 @@ fn timing_tests() -> Vec<QemuTest> {
                     Expect::all_of(&refs),
                 ])
             }).icount().timeout(Duration::from_secs(600)).check(cast32a_10000),
+        QemuTest::new("rendezvous-holdover", "a core held in the kernel with its partition past the window end: the next partition is kept out of the module until it lets go, the wait is reported as a health event naming the core, and nothing overlaps", "lockstep-holdover", || {
+                with_boot(vec![
+                    Expect::line(r"^core 0: test stall: interrupts masked for 62500 ticks from \d+, holding its partition$"),
+                    Expect::line(r"^health: core 0: still in partition spinner \d+ us after core 2 reached partition control's window \(at \d+ ticks\): control kept out of the module until it leaves$"),
+                    Expect::line(r"^trace: 2 \d+ 0/10/2 "),
+                ])
+            }).icount().allow(&[r"^health: core 0: still in partition spinner "]).check(rendezvous_holdover),
         QemuTest::new("missed-boundary", "a core held with interrupts masked across boundaries recovers its window from the epoch and logs it", "lockstep-missed", || {
                 with_boot(vec![
                     Expect::line(r"^core 2: test stall: interrupts masked for 1562500 ticks from \d+$"),
