@@ -135,6 +135,11 @@ pub fn run() -> Result<(), String> {
         }
     }
 
+    // The rendezvous under load: CPU-bound partitions on all four cores.
+    for (what, v) in rendezvous_under_load(&images)? {
+        table.push((what, v));
+    }
+
     table.push(("kernel size (product kernel)".into(), kernel_sizes(&images)?));
 
     println!("\nBulkhead benchmarks: QEMU raspi4b, -icount shift=0,sleep=off (1 instruction = 1 ns, 1 tick = 16 ns)\n");
@@ -145,4 +150,51 @@ pub fn run() -> Result<(), String> {
         println!("| {k:<width$} | {v}");
     }
     Ok(())
+}
+
+/// 1,000 frames of `partitions/timing/cast32a.toml` (CPU-bound partitions
+/// on all four cores, five boundaries a frame): per core, from the trace
+/// check, the time from each boundary to entering the next partition
+/// (admitted minus the planned boundary) and the rendezvous itself
+/// (admitted minus the core's decision: the wait for the slowest core to
+/// leave the outgoing partition, plus, under icount, QEMU serving the
+/// other vCPUs meanwhile).
+fn rendezvous_under_load(images: &[Image]) -> Result<Vec<(String, String)>, String> {
+    let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 0/1000/0 ")).collect();
+    let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
+    let run = boot(images, "cast32a", &[Expect::all_of(&refs)], &Ending::Settle(Duration::ZERO))?;
+    let root = build::workspace_root();
+    let log = root.join("target/qemu-logs/bench-cast32a.log");
+    std::fs::write(&log, run.text()).map_err(|e| e.to_string())?;
+    let check = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["run", "--release", "--quiet", "-p", "bulkhead", "--", "trace", "partitions/timing/cast32a.toml"])
+        .arg(&log)
+        .arg("--check")
+        .output()
+        .map_err(|e| format!("bulkhead trace: {e}"))?;
+    let report = String::from_utf8_lossy(&check.stdout);
+    let mut rows = Vec::new();
+    for line in report.lines() {
+        if let Some(rest) = line.strip_prefix("entry core ") {
+            let (core, v) = rest.split_once(": ").unwrap_or((rest, ""));
+            rows.push((
+                format!("boundary to entering the next partition, core {core}, 1,000 frames CPU-bound on all cores"),
+                v.to_string(),
+            ));
+        } else if let Some(rest) = line.strip_prefix("rendezvous core ") {
+            let (core, v) = rest.split_once(": ").unwrap_or((rest, ""));
+            rows.push((format!("rendezvous wait (decision to admission), core {core}, same run"), v.to_string()));
+        } else if let Some(v) = line.strip_prefix("overlaps: ") {
+            rows.push(("instants two partitions ran at once, same run".into(), v.to_string()));
+        }
+    }
+    if rows.is_empty() || !check.status.success() {
+        return Err(format!(
+            "bulkhead trace --check on {}:\n{report}{}",
+            log.display(),
+            String::from_utf8_lossy(&check.stderr)
+        ));
+    }
+    Ok(rows)
 }

@@ -740,6 +740,7 @@ fn switch_and_migrate(out: &Captured) -> Result<(), String> {
             "asked at {asked} us (mid-frame?), effective at {effective} us: not the next 10 ms boundary"
         ));
     }
+    switch_boundary_no_later(out)?;
     // Every core's first record in the new schedule is its frame 0, entry 0,
     // at that instant (the trace check verified the instant and the skew).
     for core in 0..4 {
@@ -818,13 +819,78 @@ fn rendezvous_holdover(out: &Captured) -> Result<(), String> {
         .find(|l| l.starts_with("trace: 2 ") && l.split(' ').nth(3) == Some("0/5/2"))
         .ok_or("core 2 recorded no decision in frame 5's control window")?;
     let fields: Vec<&str> = record.split(' ').collect();
-    let (ticks, admitted) = match (fields.get(2).and_then(|t| t.parse::<u64>().ok()), fields.get(8).and_then(|t| t.parse::<u64>().ok())) {
-        (Some(t), Some(a)) => (t, a),
-        _ => return Err(format!("core 2 did not enter control in frame 5: {record}")),
-    };
+    let (ticks, admitted) =
+        match (fields.get(2).and_then(|t| t.parse::<u64>().ok()), fields.get(8).and_then(|t| t.parse::<u64>().ok())) {
+            (Some(t), Some(a)) => (t, a),
+            _ => return Err(format!("core 2 did not enter control in frame 5: {record}")),
+        };
     // 200 us of patience at 62.5 MHz.
     if admitted.saturating_sub(ticks) < 12_500 {
-        return Err(format!("core 2 entered control {} ticks after its decision, not kept out while core 0 held the spinner: {record}", admitted.saturating_sub(ticks)));
+        return Err(format!(
+            "core 2 entered control {} ticks after its decision, not kept out while core 0 held the spinner: {record}",
+            admitted.saturating_sub(ticks)
+        ));
+    }
+    Ok(())
+}
+
+/// The boundary that switches schedule costs no more than any other: on
+/// every core, its lateness (decision minus planned instant) is no more
+/// than the largest lateness of the core's other major-frame boundaries in
+/// the same run (both schedules have 10 ms frames; the switch instant is
+/// schedule 1's epoch).
+fn switch_boundary_no_later(out: &Captured) -> Result<(), String> {
+    const FRAME: u64 = 625_000; // 10 ms at 62.5 MHz
+    let epoch: u64 = out
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("trace: begin ")?.split(" epoch=").nth(1)?.split(' ').next()?.parse().ok())
+        .ok_or("no trace header with the epoch")?;
+    // (core, schedule, frame, ticks) of every frame-start boundary record.
+    let starts: Vec<(usize, u8, u64, u64)> = out
+        .lines
+        .iter()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.strip_prefix("trace: ")?.split(' ').collect();
+            let (core, ticks, window, reason) = (f.first()?, f.get(1)?, f.get(2)?, f.get(5)?);
+            let mut w = window.split('/');
+            let (schedule, frame, entry) = (w.next()?.parse().ok()?, w.next()?.parse().ok()?, w.next()?);
+            (entry == "0" && *reason == "boundary").then_some((
+                core.parse().ok()?,
+                schedule,
+                frame,
+                ticks.parse().ok()?,
+            ))
+        })
+        .collect();
+    let switch_at = starts
+        .iter()
+        .filter(|s| s.1 == 0)
+        .map(|s| s.2)
+        .max()
+        .map(|last| epoch + (last + 1) * FRAME)
+        .ok_or("no frame boundary of schedule 0 in the trace")?;
+    for core in 0..4 {
+        let lateness = |&(_, schedule, frame, ticks): &(usize, u8, u64, u64)| {
+            let planned = if schedule == 0 { epoch + frame * FRAME } else { switch_at + frame * FRAME };
+            ticks.saturating_sub(planned)
+        };
+        let mine = || starts.iter().filter(|s| s.0 == core);
+        let switch = mine()
+            .find(|s| s.1 == 1 && s.2 == 0)
+            .map(lateness)
+            .ok_or(format!("core {core}: no record of the switch boundary"))?;
+        let ordinary = mine()
+            .filter(|s| !(s.1 == 1 && s.2 == 0) && !(s.1 == 0 && s.2 == 0))
+            .map(lateness)
+            .max()
+            .ok_or(format!("core {core}: no ordinary frame boundary"))?;
+        if switch > ordinary {
+            return Err(format!(
+                "core {core}: the schedule switch boundary was {switch} ticks late, the latest ordinary frame boundary {ordinary} ticks"
+            ));
+        }
+        println!("    core {core}: switch boundary {switch} ticks late, ordinary frame boundaries at most {ordinary}");
     }
     Ok(())
 }
