@@ -22,8 +22,8 @@ use crate::console;
 use crate::gic;
 use aarch64_cpu::asm::barrier;
 use bulkhead_board_rpi4::CORES;
-use core::fmt::Write;
 use bulkhead_protocol::Mailbox;
+use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// The SGI that carries every kernel IPI.

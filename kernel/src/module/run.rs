@@ -7,10 +7,10 @@
 use super::MAX_THREADS;
 use super::health::{self, Event};
 use super::hypercall::{self, Outcome};
+use super::rendezvous;
 use super::stats;
 use super::text::Line;
 use super::trace::{self, Reason, Record};
-use super::rendezvous;
 use super::{CONTEXTS, CORE_SCHED, MODULE, Module, NEED_RESCHED, ThreadContext};
 use crate::arch::guest::{self, El1State, Exit};
 use crate::arch::{percpu, sysreg};
