@@ -20,8 +20,13 @@
 //! - Every boundary is computed from the epoch and the frame index, never
 //!   accumulated; every core's table has the same offsets, so every core
 //!   switches at the same instants.
-//! - The switch path reads only the core's own [`CoreScheduler`]; the global
-//!   [`ModulePlan`] / [`ModuleTimeline`] are read only to rebuild tables.
+//! - The switch path reads only the core's own [`CoreScheduler`]. Its frame
+//!   tables are prepared at load time, one for every schedule of the plan
+//!   (at most [`MAX_SCHEDULES`]); a schedule switch chooses one by index and
+//!   starts at its frame 0, entry 0, so the boundary that changes schedule
+//!   builds and copies no table and costs no more than any other. The
+//!   global [`ModulePlan`] is read again only to rebuild those tables on
+//!   migration, in the migrating call, never at a boundary.
 //! - Bad input is a typed error naming the object and numbers; nothing panics.
 //!
 //! # API (stable; the tool and the kernel call exactly this)
@@ -43,22 +48,27 @@
 //! ModuleTimeline::request_switch(&mut self, &ModulePlan, ScheduleId, now: Ticks) -> Result<Activation, SchedError>
 //!
 //! // Kernel, per core (under that core's lock).
+//! // Prepares the core's table of every schedule (~19 KB by value, see CoreScheduler).
 //! CoreScheduler::new(&ModulePlan, &ModuleTimeline, CoreId) -> Result<CoreScheduler, SchedError>
 //! CoreScheduler::on_tick(&mut self, now: Ticks) -> Decision
 //!     Decision { runs: Option<ThreadId>, next_deadline: Ticks, window: Option<WindowInfo>, events: Events }
 //! CoreScheduler::{wait_until, periodic_wait, suspend, resume, stop, start}(...)
+//! // Stores the Activation (no table is built); the plan is not read.
 //! CoreScheduler::install_switch(&mut self, &ModulePlan, Activation) -> Result<(), SchedError>
-//! CoreScheduler::{release_thread, adopt_thread}(...)   // migration
+//! CoreScheduler::{release_thread, adopt_thread}(...)   // migration: rebuilds every prepared table
+//! CoreScheduler::{active_table, prepared_table(ScheduleId)}(&self)   // inspection
 //! ```
 //!
 //! Schedule switch: `request_switch` returns an [`Activation`] whose epoch is
 //! the next major-frame boundary; pass it to `install_switch` on every core
-//! and send each the reschedule SGI. Each core changes tables when its
-//! `on_tick` first sees `now >= epoch`, i.e. all at the same instant.
+//! and send each the reschedule SGI. Each core moves to its prepared table of
+//! the new schedule, at frame 0, entry 0, when its `on_tick` first sees
+//! `now >= epoch`, i.e. all at the same instant.
 //!
 //! Migration: `plan.migrate(t, cores)`, then `release_thread` on
-//! `migration.from` and `adopt_thread` on `migration.to`, then the reschedule
-//! SGI to `migration.reschedule_cores()`.
+//! `migration.from` and `adopt_thread` on `migration.to` (each rebuilds that
+//! core's tables of every schedule), then the reschedule SGI to
+//! `migration.reschedule_cores()`.
 
 //! # Example: one core, one partition
 //!
@@ -114,3 +124,6 @@ pub const MAX_THREADS: usize = 64;
 pub const MAX_WINDOWS: usize = 64;
 /// Entries in a core frame table: one per window plus trailing spare time.
 pub const MAX_TABLE_ENTRIES: usize = MAX_WINDOWS + 1;
+/// Schedules in a module. Every [`CoreScheduler`] holds its core's table of
+/// each one, prepared at load time, so this bounds its size (see there).
+pub const MAX_SCHEDULES: usize = 8;

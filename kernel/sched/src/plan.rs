@@ -21,7 +21,7 @@ use bulkhead_time::Nanos;
 
 use crate::ids::{CoreId, CoreSet, PartitionId, ScheduleId, ThreadId, ThreadSet};
 use crate::table::{CoreFrameEntry, CoreFrameTable};
-use crate::{MAX_CORES, MAX_THREADS, MAX_WINDOWS};
+use crate::{MAX_CORES, MAX_SCHEDULES, MAX_THREADS, MAX_WINDOWS};
 
 /// A slice of the major frame owned by a partition, or spare time (`None`).
 /// Offsets are implied: windows follow each other from offset 0.
@@ -214,8 +214,8 @@ impl<'a> ModulePlan<'a> {
         if schedules.is_empty() {
             return Err(PlanError::NoSchedules);
         }
-        if schedules.len() > usize::from(u8::MAX) + 1 {
-            return Err(PlanError::TooManySchedules { schedules: schedules.len(), max: 256 });
+        if schedules.len() > MAX_SCHEDULES {
+            return Err(PlanError::TooManySchedules { schedules: schedules.len(), max: MAX_SCHEDULES });
         }
         for (i, s) in schedules.iter().enumerate() {
             validate_schedule(ScheduleId(i as u8), s)?;
@@ -311,12 +311,26 @@ impl<'a> ModulePlan<'a> {
     /// end before the major frame. Entry offsets are the same on every core;
     /// only `threads` differs. This is the API `bulkhead show` prints.
     pub fn core_frame_table(&self, schedule: ScheduleId, core: CoreId) -> Result<CoreFrameTable, PlanError> {
+        let mut table = CoreFrameTable::new(core, schedule, Nanos(0));
+        self.fill_core_frame_table(schedule, core, &mut table)?;
+        Ok(table)
+    }
+
+    /// [`ModulePlan::core_frame_table`] written into `table` in place (a
+    /// `CoreScheduler` prepares one per schedule without a copy each).
+    /// On error `table` is unchanged.
+    pub(crate) fn fill_core_frame_table(
+        &self,
+        schedule: ScheduleId,
+        core: CoreId,
+        table: &mut CoreFrameTable,
+    ) -> Result<(), PlanError> {
         let s = self.schedule(schedule)?;
         if core.0 >= self.core_count {
             return Err(PlanError::CoreOutsideModule { core, cores: self.core_count });
         }
         let on_core = self.threads_on(core);
-        let mut table = CoreFrameTable::new(core, schedule, s.major_frame);
+        table.reset(core, schedule, s.major_frame);
         let mut at = Nanos(0);
         for (i, w) in s.windows.iter().enumerate() {
             // Cannot overflow: validation bounded every end by the major frame.
@@ -339,7 +353,7 @@ impl<'a> ModulePlan<'a> {
                 end: s.major_frame,
             });
         }
-        Ok(table)
+        Ok(())
     }
 
     /// Give `thread` a new affinity and re-place it. Only the thread's old

@@ -10,9 +10,12 @@
 //! Ownership: a [`CoreScheduler`] holds everything its core needs on the
 //! switch path (its own frame tables, cursor and the states of the threads
 //! placed on it), so the kernel wraps each in that core's lock and never
-//! takes the global lock to switch. The global [`ModulePlan`] and
-//! [`ModuleTimeline`] are consulted only to rebuild tables (schedule switch,
-//! migration).
+//! takes the global lock to switch. Its frame tables are prepared at load
+//! time, one for every schedule of the plan; a schedule switch only chooses
+//! another one (by schedule index), so the boundary that changes schedule
+//! builds and copies no table and costs no more than any other. The global
+//! [`ModulePlan`] is read again only to rebuild those tables on migration
+//! (in the migrating system call, never at a boundary).
 //!
 //! Time: every boundary is `Epoch::boundary(n, offset)` from bulkhead-time,
 //! computed from the frame index, never accumulated, so all cores compute the
@@ -24,10 +27,10 @@ use core::fmt;
 
 use bulkhead_time::{Epoch, Frequency, Nanos, Ticks, TimeError};
 
-use crate::MAX_THREADS;
 use crate::ids::{CoreId, PartitionId, ScheduleId, ThreadId, ThreadSet};
 use crate::plan::{ModulePlan, PlanError};
 use crate::table::CoreFrameTable;
+use crate::{MAX_SCHEDULES, MAX_THREADS};
 
 /// A schedule in force from `epoch` on: major frame `n` starts at
 /// `epoch + n * major_frame`.
@@ -254,12 +257,6 @@ pub struct Decision {
     pub events: Events,
 }
 
-#[derive(Clone, Debug)]
-struct CoreActivation {
-    activation: Activation,
-    table: CoreFrameTable,
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Cursor {
     frame: u64,
@@ -269,17 +266,30 @@ struct Cursor {
 }
 
 /// One core's scheduler. See the module docs for what it owns.
+///
+/// Size: 19,488 bytes on aarch64 and x86-64: 8 prepared tables of 2,096
+/// bytes (65 entries of 32 bytes) and 64 thread slots of 40 bytes, against
+/// 8,992 when it held only the active table and two pending ones. The kernel
+/// builds one per core on its 64 KiB stack at load time and moves it into a
+/// static, so it must stay within [`CoreScheduler::SIZE_BUDGET`] (24 KiB):
+/// asserted at compile time on every target, and by a host test that also
+/// pins the figure above.
 #[derive(Clone, Debug)]
 pub struct CoreScheduler {
     core: CoreId,
     freq: Frequency,
-    active: CoreActivation,
+    /// This core's table of every schedule of the plan, indexed by schedule:
+    /// `tables[..schedules]` are prepared, the rest blank. Every activation
+    /// held below names a prepared one (checked when it is taken in).
+    tables: [CoreFrameTable; MAX_SCHEDULES],
+    schedules: u8,
+    active: Activation,
     /// Requested switches not yet reached by this core, earliest first. Two
     /// slots suffice: the timeline only returns an epoch later than its
     /// current pending one once module time has passed that one, so of any
     /// older switches only the latest can still decide what runs when this
     /// core next looks (see `install_switch`).
-    pending: [Option<CoreActivation>; 2],
+    pending: [Option<Activation>; 2],
     /// `None` until the first decision at or after the epoch.
     cursor: Option<Cursor>,
     threads: [Option<ThreadRecord>; MAX_THREADS],
@@ -290,23 +300,30 @@ pub struct CoreScheduler {
 }
 
 impl CoreScheduler {
+    /// Upper bound on `size_of::<CoreScheduler>()`, which is built on a
+    /// 64 KiB kernel stack: a change that needs more must say why.
+    pub const SIZE_BUDGET: usize = 24 * 1024;
+
     /// The scheduler for `core` following `timeline`, with every thread
     /// placed on the core Ready (the kernel stops those that must wait for
-    /// their partition to start them).
+    /// their partition to start them). Prepares the core's frame table of
+    /// every schedule of `plan` now, so no later switch builds one.
     pub fn new(plan: &ModulePlan<'_>, timeline: &ModuleTimeline, core: CoreId) -> Result<Self, SchedError> {
-        let build = |a: Activation| -> Result<CoreActivation, SchedError> {
-            Ok(CoreActivation { activation: a, table: plan.core_frame_table(a.schedule, core)? })
-        };
+        const BLANK: CoreFrameTable = CoreFrameTable::new(CoreId(0), ScheduleId(0), Nanos(0));
         let mut s = CoreScheduler {
             core,
             freq: timeline.freq,
-            active: build(timeline.active)?,
-            pending: [timeline.pending.map(build).transpose()?, None],
+            tables: [BLANK; MAX_SCHEDULES],
+            schedules: 0,
+            active: timeline.active,
+            pending: [timeline.pending, None],
             cursor: None,
             threads: [None; MAX_THREADS],
             placed: ThreadSet::EMPTY,
             seq: 0,
         };
+        // Also refuses a timeline naming a schedule the plan lacks.
+        s.rebuild(plan)?;
         for t in plan.threads_on(core).iter() {
             let spec = plan.thread(t)?;
             let seq = s.next_seq();
@@ -327,14 +344,19 @@ impl CoreScheduler {
         self.core
     }
     pub fn active(&self) -> Activation {
-        self.active.activation
+        self.active
     }
     pub fn active_table(&self) -> &CoreFrameTable {
-        &self.active.table
+        self.table(self.active.schedule)
+    }
+    /// This core's prepared table of `schedule` (`None` if the plan has no
+    /// such schedule).
+    pub fn prepared_table(&self, schedule: ScheduleId) -> Option<&CoreFrameTable> {
+        self.tables[..usize::from(self.schedules)].get(usize::from(schedule.0))
     }
     /// The latest requested switch this core has not reached yet.
     pub fn pending(&self) -> Option<Activation> {
-        self.pending.iter().flatten().last().map(|p| p.activation)
+        self.pending.iter().flatten().last().copied()
     }
     pub fn threads(&self) -> impl Iterator<Item = &ThreadRecord> {
         self.threads.iter().flatten()
@@ -347,8 +369,11 @@ impl CoreScheduler {
     /// and after any thread operation. Idempotent for a given `now`.
     ///
     /// Normal case: O(1) in the number of windows (step to the next entry,
-    /// one 128-bit boundary computation). Missed boundaries: one division
-    /// and a binary search over the table, plus a `MissedBoundary` event.
+    /// one 128-bit boundary computation). A schedule switch costs the same:
+    /// the prepared table of the new schedule is chosen and the core starts
+    /// at its frame 0, entry 0 (one boundary computation, no division, no
+    /// table copied). Missed boundaries: one division and a binary search
+    /// over the table, plus a `MissedBoundary` event.
     pub fn on_tick(&mut self, now: Ticks) -> Decision {
         match self.decide(now) {
             Ok(d) => d,
@@ -378,7 +403,7 @@ impl CoreScheduler {
         let mut anchor: Option<Cursor> = None;
 
         while let Some(next) = self.take_due_switch(now) {
-            let switch_at = next.activation.epoch.start();
+            let switch_at = next.epoch.start();
             let had_cursor = self.cursor;
             if let Some(c) = had_cursor {
                 first.get_or_insert(c.end);
@@ -388,23 +413,29 @@ impl CoreScheduler {
                     None => None,
                 };
                 if let Some(base) = base {
-                    let old = self.active.activation;
+                    let old = self.active;
                     let len = self.entry_count();
                     let switch_frame = old.epoch.position(self.freq, old.major_frame, switch_at)?.index;
                     missed += (u128::from(switch_frame) * len).saturating_sub(global_index(base, len));
                 }
             }
+            // Choose the prepared table: nothing is built or copied.
             self.active = next;
             self.cursor = None;
             if had_cursor.is_some() {
-                let q = self.locate(switch_at)?;
+                // The switch instant is the new schedule's epoch: frame 0,
+                // offset 0, its first entry, placed without a division. A
+                // decision inside that entry uses it as is; a later one steps
+                // from it or, past more boundaries, locates from the epoch
+                // below, counting what it missed from here.
+                let q = self.first_cursor()?;
                 self.cursor = Some(q);
                 anchor = Some(q);
             }
-            events.schedule_switched = Some(self.active.activation.schedule);
+            events.schedule_switched = Some(next.schedule);
         }
 
-        let act = self.active.activation;
+        let act = self.active;
         if now < act.epoch.start() {
             self.cursor = None;
             self.wake_due(now);
@@ -439,7 +470,7 @@ impl CoreScheduler {
         }
 
         self.wake_due(now);
-        let entry = self.active.table.entries()[usize::from(cur.entry)];
+        let entry = self.active_table().entries()[usize::from(cur.entry)];
         let runs = self.pick(entry.threads);
         let mut next_deadline = cur.end;
         for t in entry.threads.iter() {
@@ -463,24 +494,51 @@ impl CoreScheduler {
         Ok(Decision { runs, next_deadline, window: Some(window), events })
     }
 
-    fn take_due_switch(&mut self, now: Ticks) -> Option<CoreActivation> {
-        let due = self.pending[0].take_if(|p| now >= p.activation.epoch.start())?;
+    fn take_due_switch(&mut self, now: Ticks) -> Option<Activation> {
+        let due = self.pending[0].take_if(|p| now >= p.epoch.start())?;
         self.pending[0] = self.pending[1].take();
         Some(due)
     }
 
+    /// The prepared table of `schedule`. Every activation this core holds
+    /// names a prepared one (see [`CoreScheduler::prepared`]).
+    fn table(&self, schedule: ScheduleId) -> &CoreFrameTable {
+        &self.tables[usize::from(schedule.0)]
+    }
+
+    /// Refuse a schedule this core has no prepared table of.
+    fn prepared(&self, schedule: ScheduleId) -> Result<&CoreFrameTable, PlanError> {
+        self.prepared_table(schedule)
+            .ok_or(PlanError::UnknownSchedule { schedule, schedules: usize::from(self.schedules) })
+    }
+
     fn entry_count(&self) -> u128 {
-        self.active.table.entries().len() as u128
+        self.active_table().entries().len() as u128
     }
 
     fn cursor_at(&self, frame: u64, entry: usize) -> Result<Cursor, TimeError> {
-        let a = self.active.activation;
-        let e = self.active.table.entries()[entry];
+        let a = self.active;
+        let e = self.active_table().entries()[entry];
         Ok(Cursor {
             frame,
             entry: entry as u16,
             start: a.epoch.boundary(self.freq, a.major_frame, frame, e.start)?,
             end: a.epoch.boundary(self.freq, a.major_frame, frame, e.end)?,
+        })
+    }
+
+    /// Frame 0, entry 0 of the active schedule: `cursor_at(0, 0)`, whose
+    /// start is the epoch itself (0 ns after it is 0 ticks), so only the end
+    /// is computed. Where a schedule switch places the core.
+    fn first_cursor(&self) -> Result<Cursor, TimeError> {
+        let a = self.active;
+        // A prepared table is never empty: it covers a major frame > 0.
+        let end = self.active_table().entries().first().map_or(a.major_frame, |e| e.end);
+        Ok(Cursor {
+            frame: 0,
+            entry: 0,
+            start: a.epoch.start(),
+            end: a.epoch.boundary(self.freq, a.major_frame, 0, end)?,
         })
     }
 
@@ -492,8 +550,8 @@ impl CoreScheduler {
     /// computed from the epoch by the same formula with the same operands;
     /// only its end is computed. Otherwise both are computed as before.
     fn step(&self, c: Cursor) -> Result<Cursor, TimeError> {
-        let a = self.active.activation;
-        let entries = self.active.table.entries();
+        let a = self.active;
+        let entries = self.active_table().entries();
         let cur = usize::from(c.entry);
         let next = cur + 1;
         let (frame, entry, continues) = if next < entries.len() {
@@ -518,9 +576,9 @@ impl CoreScheduler {
 
     /// The entry containing `now`, from the epoch (missed-boundary recovery).
     fn locate(&self, now: Ticks) -> Result<Cursor, TimeError> {
-        let a = self.active.activation;
+        let a = self.active;
         let pos = a.epoch.position(self.freq, a.major_frame, now)?;
-        self.cursor_at(pos.index, self.active.table.entry_at(pos.offset))
+        self.cursor_at(pos.index, self.active_table().entry_at(pos.offset))
     }
 
     fn next_seq(&mut self) -> u64 {
@@ -620,9 +678,9 @@ impl CoreScheduler {
     /// release instant; `None` if the schedule gives the partition no window.
     pub fn periodic_wait(&mut self, thread: ThreadId, now: Ticks) -> Result<Option<Ticks>, SchedError> {
         self.require(thread, ThreadOp::PeriodicWait, |s| s == ThreadState::Ready)?;
-        let mut release = self.next_window_start(&self.active, thread, now)?;
-        for p in self.pending.iter().flatten() {
-            if release.is_none_or(|r| r >= p.activation.epoch.start()) {
+        let mut release = self.next_window_start(self.active, thread, now)?;
+        for &p in self.pending.iter().flatten() {
+            if release.is_none_or(|r| r >= p.epoch.start()) {
                 release = self.next_window_start(p, thread, now)?;
             }
         }
@@ -658,6 +716,10 @@ impl CoreScheduler {
     /// Periodic waits that would have been released at or after the switch
     /// are re-aimed at the partition's first window in the new schedule.
     ///
+    /// Builds no table: `next` refers to this core's table of its schedule,
+    /// prepared at load time (and kept current by migration). `_plan` is not
+    /// read; a schedule the core has no table of is refused as unknown.
+    ///
     /// A pending switch at the same instant is replaced. One at an earlier
     /// instant is kept: module time has already passed it (the timeline
     /// settled it before computing `next`), so a core that has not looked
@@ -665,14 +727,15 @@ impl CoreScheduler {
     /// older than that is superseded for every instant this core can still
     /// decide at; dropping it loses only its boundaries from a
     /// `MissedBoundary` count.
-    pub fn install_switch(&mut self, plan: &ModulePlan<'_>, next: Activation) -> Result<(), SchedError> {
-        let pending = CoreActivation { activation: next, table: plan.core_frame_table(next.schedule, self.core)? };
-        for i in 0..MAX_THREADS {
+    pub fn install_switch(&mut self, _plan: &ModulePlan<'_>, next: Activation) -> Result<(), SchedError> {
+        self.prepared(next.schedule)?;
+        for t in self.placed.iter() {
+            let i = usize::from(t.0);
             let Some(r) = self.threads[i] else { continue };
             if let ThreadState::Waiting(Wait::NextWindow { release }) = r.state
                 && release.is_none_or(|t| t >= next.epoch.start())
             {
-                let release = self.first_window_start(&pending, r.id)?;
+                let release = self.first_window_start(next, r.id)?;
                 if let Some(r) = self.threads[i].as_mut() {
                     r.state = ThreadState::Waiting(Wait::NextWindow { release });
                 }
@@ -680,25 +743,26 @@ impl CoreScheduler {
         }
         let at = next.epoch;
         let [a, b] = &mut self.pending;
-        match (a.as_ref().map(|p| p.activation.epoch), b.as_ref().map(|p| p.activation.epoch)) {
-            (None, _) => *a = Some(pending),
-            (Some(ea), None) if ea == at => *a = Some(pending),
-            (Some(ea), None) if ea < at => *b = Some(pending),
-            (Some(_), Some(eb)) if eb == at => *b = Some(pending),
+        match (a.map(|p| p.epoch), b.map(|p| p.epoch)) {
+            (None, _) => *a = Some(next),
+            (Some(ea), None) if ea == at => *a = Some(next),
+            (Some(ea), None) if ea < at => *b = Some(next),
+            (Some(_), Some(eb)) if eb == at => *b = Some(next),
             (Some(_), Some(eb)) if eb < at => {
                 *a = b.take();
-                *b = Some(pending);
+                *b = Some(next);
             }
             // Earlier than what this core already holds: only a timeline
             // other than the one that produced the pending switches can say
             // that. Follow the newest word and drop the rest.
-            _ => self.pending = [Some(pending), None],
+            _ => self.pending = [Some(next), None],
         }
         Ok(())
     }
 
     /// Hand a migrating thread's state to its new core. Call after
-    /// [`ModulePlan::migrate`]; this core's tables are rebuilt without it.
+    /// [`ModulePlan::migrate`]; this core's tables (of every schedule) are
+    /// rebuilt without it.
     pub fn release_thread(&mut self, plan: &ModulePlan<'_>, thread: ThreadId) -> Result<ThreadRecord, SchedError> {
         let core = self.core;
         let rec = self
@@ -711,8 +775,9 @@ impl CoreScheduler {
         Ok(rec)
     }
 
-    /// Take over a migrated thread's state; this core's tables are rebuilt
-    /// with it. Refused unless the plan now places the thread on this core.
+    /// Take over a migrated thread's state; this core's tables (of every
+    /// schedule) are rebuilt with it. Refused unless the plan now places the
+    /// thread on this core.
     pub fn adopt_thread(&mut self, plan: &ModulePlan<'_>, rec: ThreadRecord) -> Result<(), SchedError> {
         if plan.thread_core(rec.id)? != self.core {
             return Err(SchedError::ThreadNotOnCore { thread: rec.id, core: self.core });
@@ -722,20 +787,28 @@ impl CoreScheduler {
         self.rebuild(plan)
     }
 
-    /// Re-derive this core's tables from the plan (offsets are unchanged, so
-    /// the cursor stays valid).
+    /// Re-derive this core's prepared table of every schedule of the plan
+    /// (offsets are unchanged, so the cursor stays valid): at load time and
+    /// on migration, never at a boundary. Refused, with nothing changed, if
+    /// the plan lacks a schedule this core follows or will follow.
     pub fn rebuild(&mut self, plan: &ModulePlan<'_>) -> Result<(), SchedError> {
-        self.active.table = plan.core_frame_table(self.active.activation.schedule, self.core)?;
-        for p in self.pending.iter_mut().flatten() {
-            p.table = plan.core_frame_table(p.activation.schedule, self.core)?;
+        let schedules = plan.schedules().len();
+        if schedules > MAX_SCHEDULES {
+            return Err(PlanError::TooManySchedules { schedules, max: MAX_SCHEDULES }.into());
         }
+        for a in [Some(self.active), self.pending[0], self.pending[1]].into_iter().flatten() {
+            plan.schedule(a.schedule)?;
+        }
+        for (i, table) in self.tables.iter_mut().enumerate().take(schedules) {
+            plan.fill_core_frame_table(ScheduleId(i as u8), self.core, table)?;
+        }
+        self.schedules = schedules as u8;
         Ok(())
     }
 
-    fn next_window_start(&self, a: &CoreActivation, thread: ThreadId, now: Ticks) -> Result<Option<Ticks>, TimeError> {
-        let act = a.activation;
+    fn next_window_start(&self, act: Activation, thread: ThreadId, now: Ticks) -> Result<Option<Ticks>, TimeError> {
         let mut best: Option<Ticks> = None;
-        for e in a.table.entries().iter().filter(|e| e.threads.contains(thread)) {
+        for e in self.table(act.schedule).entries().iter().filter(|e| e.threads.contains(thread)) {
             let (_, at) = act.epoch.next_boundary_after(self.freq, act.major_frame, e.start, now)?;
             if best.is_none_or(|b| at < b) {
                 best = Some(at);
@@ -744,9 +817,8 @@ impl CoreScheduler {
         Ok(best)
     }
 
-    fn first_window_start(&self, a: &CoreActivation, thread: ThreadId) -> Result<Option<Ticks>, TimeError> {
-        let act = a.activation;
-        match a.table.entries().iter().find(|e| e.threads.contains(thread)) {
+    fn first_window_start(&self, act: Activation, thread: ThreadId) -> Result<Option<Ticks>, TimeError> {
+        match self.table(act.schedule).entries().iter().find(|e| e.threads.contains(thread)) {
             Some(e) => Ok(Some(act.epoch.boundary(self.freq, act.major_frame, 0, e.start)?)),
             None => Ok(None),
         }
@@ -755,4 +827,48 @@ impl CoreScheduler {
 
 fn global_index(c: Cursor, entries: u128) -> u128 {
     u128::from(c.frame) * entries + u128::from(c.entry)
+}
+
+const _: () = assert!(
+    core::mem::size_of::<CoreScheduler>() <= CoreScheduler::SIZE_BUDGET,
+    "CoreScheduler outgrew its budget: the kernel builds one on a 64 KiB stack"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::CoreSet;
+    use crate::plan::{Schedule, ThreadSpec, Window};
+
+    #[test]
+    fn a_core_scheduler_stays_within_its_stack_budget() {
+        // The kernel builds one on a 64 KiB stack (see the type's docs).
+        let size = core::mem::size_of::<CoreScheduler>();
+        assert!(size <= CoreScheduler::SIZE_BUDGET, "CoreScheduler is {size} bytes");
+        assert_eq!(size, 19_488, "update the figure in CoreScheduler's docs");
+    }
+
+    #[test]
+    fn the_first_cursor_is_cursor_at_frame_0_entry_0() {
+        let threads = [ThreadSpec { partition: PartitionId(0), affinity: CoreSet::first_n(1), priority: 1 }];
+        // A first window of 1 ns (shorter than a tick) and of 333,333 ns
+        // (not a whole number of ticks), at 54 and 62.5 MHz, odd epochs.
+        for first in [1, 333_333, 2_000_000] {
+            let ws = [
+                Window { owner: Some(PartitionId(0)), duration: Nanos(first) },
+                Window { owner: None, duration: Nanos(7) },
+            ];
+            let s = [Schedule { major_frame: Nanos(5_000_000), windows: &ws }];
+            let plan = ModulePlan::new(1, &threads, &s).unwrap();
+            for hz in [54_000_000, 62_500_000, 1_000] {
+                for epoch in [0, 1, 12_345_677, u64::MAX / 2] {
+                    let freq = Frequency::from_hz(hz).unwrap();
+                    let tl = ModuleTimeline::new(&plan, freq, ScheduleId(0), Epoch::new(Ticks(epoch))).unwrap();
+                    let c = CoreScheduler::new(&plan, &tl, CoreId(0)).unwrap();
+                    assert_eq!(c.first_cursor(), c.cursor_at(0, 0), "first {first} hz {hz} epoch {epoch}");
+                    assert_eq!(c.first_cursor(), c.locate(Ticks(epoch)), "first {first} hz {hz} epoch {epoch}");
+                }
+            }
+        }
+    }
 }

@@ -54,8 +54,18 @@ pub struct CoreFrameTable {
 }
 
 impl CoreFrameTable {
-    pub(crate) fn new(core: CoreId, schedule: ScheduleId, major_frame: Nanos) -> Self {
+    pub(crate) const fn new(core: CoreId, schedule: ScheduleId, major_frame: Nanos) -> Self {
         CoreFrameTable { core, schedule, major_frame, entries: [BLANK; MAX_TABLE_ENTRIES], len: 0 }
+    }
+
+    /// Empty the table in place for `schedule` on `core`, as `new` would make
+    /// it (blank entries too, so equal tables compare equal).
+    pub(crate) fn reset(&mut self, core: CoreId, schedule: ScheduleId, major_frame: Nanos) {
+        self.core = core;
+        self.schedule = schedule;
+        self.major_frame = major_frame;
+        self.entries.fill(BLANK);
+        self.len = 0;
     }
 
     /// Callers guarantee capacity: `ModulePlan` validated the window count.

@@ -187,6 +187,15 @@ fn random_modules_keep_the_partitioning_invariants() {
                         &sim.plan.core_frame_table(sim.cores[k].active().schedule, CoreId(k as u8)).unwrap(),
                         "case {case}: core {k} table stale after migration"
                     );
+                    // The tables prepared for the other schedules too.
+                    for i in 0..m.majors.len() {
+                        let id = ScheduleId(i as u8);
+                        assert_eq!(
+                            sim.cores[k].prepared_table(id),
+                            Some(&sim.plan.core_frame_table(id, CoreId(k as u8)).unwrap()),
+                            "case {case}: core {k} schedule {i} prepared table stale after migration"
+                        );
+                    }
                 }
             }
             if (43..46).contains(&roll) {

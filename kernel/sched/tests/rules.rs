@@ -726,3 +726,237 @@ fn a_switch_earlier_than_the_pending_ones_replaces_them_all() {
     assert_eq!(d.events.schedule_switched, Some(ScheduleId(1)));
     assert_eq!(d.window.map(|w| (w.schedule, w.start)), Some((ScheduleId(1), t(150))));
 }
+
+/// What a core should decide at the first instant of `act`, computed from the
+/// plan and exact arithmetic only: frame 0, entry 0 of the new schedule's
+/// table, from the switch instant to the end of that entry, the best Ready
+/// thread of the core's entry (all threads Ready here).
+fn expected_at_switch(plan: &ModulePlan<'_>, hz: u64, act: Activation, core: CoreId) -> (Option<ThreadId>, WindowInfo) {
+    let table = plan.core_frame_table(act.schedule, core).unwrap();
+    let e0 = table.entries()[0];
+    assert_eq!(e0.start, Nanos(0));
+    let at = act.epoch.start().0;
+    let end = exact_boundary(at, hz, act.major_frame.0, 0, e0.end.0);
+    let mut best: Option<ThreadId> = None;
+    for t in e0.threads.iter() {
+        // Ties keep the lower id: they all became ready at the same instant.
+        if best.is_none_or(|b| plan.thread(t).unwrap().priority > plan.thread(b).unwrap().priority) {
+            best = Some(t);
+        }
+    }
+    let window = WindowInfo {
+        schedule: act.schedule,
+        frame: 0,
+        entry: 0,
+        window: e0.window,
+        owner: e0.window_owner,
+        start: Ticks(at),
+        end: Ticks(end),
+    };
+    (best, window)
+}
+
+#[test]
+fn a_switch_decided_at_its_instant_starts_frame_0_entry_0_of_the_new_schedule() {
+    // 62.5 MHz (exact ticks) and 54 MHz with an odd epoch (boundaries rounded
+    // up), switching each way.
+    for (hz, epoch) in [(QEMU_HZ, EPOCH), (PI4_HZ, 12_345_677)] {
+        let f = Fixture::new();
+        let s = f.schedules();
+        let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+        let mut tl = ModuleTimeline::new(&plan, freq(hz), ScheduleId(0), Epoch::new(Ticks(epoch))).unwrap();
+        let mut cores: Vec<_> = plan.cores().map(|c| CoreScheduler::new(&plan, &tl, c).unwrap()).collect();
+        let mut decisions: Vec<_> = cores.iter_mut().map(|c| c.on_tick(Ticks(epoch))).collect();
+        let mut now = epoch;
+        for (to, ask_after) in [(1u8, 3), (0, 2), (1, 0)] {
+            // A few punctual boundaries, then ask for the switch.
+            for _ in 0..ask_after {
+                now = decisions.iter().map(|d| d.next_deadline.0).min().unwrap();
+                for (c, d) in cores.iter_mut().zip(decisions.iter_mut()) {
+                    if d.next_deadline.0 <= now {
+                        *d = c.on_tick(Ticks(now));
+                    }
+                }
+            }
+            let act = tl.request_switch(&plan, ScheduleId(to), Ticks(now)).unwrap();
+            for c in cores.iter_mut() {
+                c.install_switch(&plan, act).unwrap();
+            }
+            // Punctual up to the switch instant (the end of the old frame).
+            while now < act.epoch.start().0 {
+                now = decisions.iter().map(|d| d.next_deadline.0).min().unwrap();
+                for (c, d) in cores.iter_mut().zip(decisions.iter_mut()) {
+                    if d.next_deadline.0 <= now {
+                        *d = c.on_tick(Ticks(now));
+                    }
+                }
+            }
+            assert_eq!(now, act.epoch.start().0, "the switch instant is an old frame boundary");
+            for (i, d) in decisions.iter().enumerate() {
+                let core = CoreId(i as u8);
+                let ctx = format!("hz {hz} switch to {to} core {i}");
+                let (runs, window) = expected_at_switch(&plan, hz, act, core);
+                assert_eq!(d.window, Some(window), "{ctx}");
+                assert_eq!(d.runs, runs, "{ctx}");
+                assert_eq!(d.next_deadline, window.end, "{ctx}: all threads ready, the entry's end");
+                assert_eq!(d.events, Events { schedule_switched: Some(ScheduleId(to)), ..Events::default() }, "{ctx}");
+                // And what a core started on the new schedule at that epoch
+                // places itself at (from the epoch, by division).
+                let fresh_tl = ModuleTimeline::new(&plan, freq(hz), act.schedule, act.epoch).unwrap();
+                let mut fresh = CoreScheduler::new(&plan, &fresh_tl, core).unwrap();
+                let f = fresh.on_tick(act.epoch.start());
+                assert_eq!((d.runs, d.next_deadline, d.window), (f.runs, f.next_deadline, f.window), "{ctx}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_late_core_across_a_switch_counts_the_boundaries_it_missed() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (mut tl, mut cores) = start(&plan);
+    for c in cores.iter_mut() {
+        c.on_tick(t(25)); // frame 0, P1 window [20, 50)
+    }
+    let act = tl.request_switch(&plan, ScheduleId(1), t(25)).unwrap();
+    assert_eq!(act.epoch, Epoch::new(t(100)));
+    for c in cores.iter_mut() {
+        c.install_switch(&plan, act).unwrap();
+    }
+    // Core 1 keeps up to the last old boundary; cores 0, 2 and 3 sleep.
+    for now in [t(50), t(60), t(80)] {
+        cores[1].on_tick(now);
+    }
+    // Core 0: late for 50; 60, 80 | 100 (the switch), 110, 120 missed.
+    let d = cores[0].on_tick(t(125));
+    assert_eq!(
+        d.events.missed_boundary,
+        Some(MissedBoundary { core: CoreId(0), missed: 5, late_by: Ticks(t(125).0 - t(50).0) })
+    );
+    assert_eq!(d.events.schedule_switched, Some(ScheduleId(1)));
+    let w = d.window.unwrap();
+    assert_eq!((w.schedule, w.frame, w.entry, w.start, w.end), (ScheduleId(1), 0, 2, t(120), t(140)));
+    assert_eq!((d.runs, d.next_deadline), (None, t(140)));
+    // Core 1: late for the switch at 100; 110, 120, 140, 150 missed.
+    let d = cores[1].on_tick(t(155));
+    assert_eq!(
+        d.events.missed_boundary,
+        Some(MissedBoundary { core: CoreId(1), missed: 4, late_by: Ticks(t(155).0 - t(100).0) })
+    );
+    let w = d.window.unwrap();
+    assert_eq!((w.schedule, w.frame, w.entry, w.start, w.end), (ScheduleId(1), 1, 1, t(150), t(160)));
+    assert_eq!((d.runs, d.next_deadline), (tid(1), t(160)));
+    // Core 2: exactly at the end of the new schedule's first entry, late for
+    // 50: 60, 80, 100, 110 missed.
+    let d = cores[2].on_tick(t(110));
+    assert_eq!(
+        d.events.missed_boundary,
+        Some(MissedBoundary { core: CoreId(2), missed: 4, late_by: Ticks(t(110).0 - t(50).0) })
+    );
+    let w = d.window.unwrap();
+    assert_eq!((w.schedule, w.frame, w.entry, w.start, w.end), (ScheduleId(1), 0, 1, t(110), t(120)));
+    // Core 3: inside the new schedule's first entry, late for 50: 60, 80,
+    // 100 missed; the new schedule's first entry from its first instant.
+    let d = cores[3].on_tick(t(105));
+    assert_eq!(
+        d.events.missed_boundary,
+        Some(MissedBoundary { core: CoreId(3), missed: 3, late_by: Ticks(t(105).0 - t(50).0) })
+    );
+    let w = d.window.unwrap();
+    assert_eq!((w.schedule, w.frame, w.entry, w.start, w.end), (ScheduleId(1), 0, 0, t(100), t(110)));
+}
+
+#[test]
+fn a_switch_installed_after_a_migration_uses_the_migrated_placement() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let mut plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (mut tl, mut cores) = start(&plan);
+    for c in cores.iter_mut() {
+        c.on_tick(t(5));
+    }
+    // t0 (P0) moves from core 0 to core 2 while schedule 0 runs.
+    let m = plan.migrate(ThreadId(0), CoreSet::single(CoreId(2))).unwrap();
+    assert_eq!((m.from, m.to), (CoreId(0), CoreId(2)));
+    let rec = cores[0].release_thread(&plan, ThreadId(0)).unwrap();
+    cores[2].adopt_thread(&plan, rec).unwrap();
+    assert_eq!(cores[0].on_tick(t(5)).runs, None);
+    assert_eq!(cores[2].on_tick(t(5)).runs, tid(0));
+    // It waits for P0's next window, then schedule 1 is installed: the
+    // release is re-aimed with core 2's table of schedule 1, which lists t0.
+    assert_eq!(cores[2].periodic_wait(ThreadId(0), t(5)), Ok(Some(t(100))));
+    let act = tl.request_switch(&plan, ScheduleId(1), t(5)).unwrap();
+    for c in cores.iter_mut() {
+        c.install_switch(&plan, act).unwrap();
+    }
+    assert_eq!(
+        cores[2].thread_state(ThreadId(0)),
+        Some(ThreadState::Waiting(Wait::NextWindow { release: Some(t(110)) }))
+    );
+    // Every prepared table of both cores follows the migration, not only the
+    // active one's.
+    for core in [0, 2] {
+        for schedule in [ScheduleId(0), ScheduleId(1)] {
+            assert_eq!(
+                cores[core].prepared_table(schedule),
+                Some(&plan.core_frame_table(schedule, CoreId(core as u8)).unwrap()),
+                "core {core} schedule {schedule:?}"
+            );
+        }
+    }
+    for now in [t(20), t(50), t(60), t(80), t(100)] {
+        for c in cores.iter_mut() {
+            c.on_tick(now);
+        }
+    }
+    // Schedule 1's P0 window [1, 2) ms: t0 on core 2, nothing on core 0.
+    assert_eq!(cores[0].on_tick(t(110)).runs, None);
+    let d = cores[2].on_tick(t(110));
+    assert_eq!((d.runs, d.events.missed_boundary), (tid(0), None));
+    assert_eq!(cores[1].on_tick(t(110)).runs, tid(1));
+}
+
+#[test]
+fn more_schedules_than_a_core_prepares_tables_for_are_refused() {
+    let ws = [w(p(0), 1)];
+    let threads = [th(0, &[0], 1)];
+    let one = Schedule { major_frame: Nanos::from_millis(1).unwrap(), windows: &ws };
+    let most = vec![one; MAX_SCHEDULES];
+    let plan = ModulePlan::new(1, &threads, &most).unwrap();
+    let tl = ModuleTimeline::new(&plan, freq(QEMU_HZ), ScheduleId(7), Epoch::new(Ticks(EPOCH))).unwrap();
+    let c = CoreScheduler::new(&plan, &tl, CoreId(0)).unwrap();
+    for i in 0..MAX_SCHEDULES as u8 {
+        assert_eq!(c.prepared_table(ScheduleId(i)), Some(&plan.core_frame_table(ScheduleId(i), CoreId(0)).unwrap()));
+    }
+    assert_eq!(c.prepared_table(ScheduleId(MAX_SCHEDULES as u8)), None);
+
+    let too_many = vec![one; MAX_SCHEDULES + 1];
+    let e = ModulePlan::new(1, &threads, &too_many).unwrap_err();
+    assert_eq!(e, PlanError::TooManySchedules { schedules: 9, max: 8 });
+    assert_eq!(e.to_string(), "module declares 9 schedules; at most 8 are supported");
+}
+
+#[test]
+fn a_switch_to_a_schedule_without_a_prepared_table_is_refused() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let bogus = Activation { schedule: ScheduleId(2), epoch: Epoch::new(t(100)), major_frame: Nanos(1_000_000) };
+    assert_eq!(
+        cores[0].install_switch(&plan, bogus),
+        Err(SchedError::Plan(PlanError::UnknownSchedule { schedule: ScheduleId(2), schedules: 2 }))
+    );
+    assert_eq!(cores[0].pending(), None);
+    // A timeline naming a schedule the plan lacks is refused too.
+    let other_ws = [w(p(0), 1)];
+    let more = [s[0], s[1], Schedule { major_frame: Nanos::from_millis(1).unwrap(), windows: &other_ws }];
+    let bigger = ModulePlan::new(4, &f.threads, &more).unwrap();
+    let tl = ModuleTimeline::new(&bigger, freq(QEMU_HZ), ScheduleId(2), Epoch::new(Ticks(EPOCH))).unwrap();
+    assert_eq!(
+        CoreScheduler::new(&plan, &tl, CoreId(0)).unwrap_err(),
+        SchedError::Plan(PlanError::UnknownSchedule { schedule: ScheduleId(2), schedules: 2 })
+    );
+}
