@@ -43,7 +43,7 @@ use spin::Once;
 
 pub const MAX_PARTITIONS: usize = 16;
 pub const MAX_THREADS: usize = bulkhead_sched::MAX_THREADS;
-pub const MAX_SCHEDULES: usize = 8;
+pub const MAX_SCHEDULES: usize = bulkhead_sched::MAX_SCHEDULES;
 const MAX_WINDOWS: usize = bulkhead_sched::MAX_WINDOWS;
 
 /// What the kernel keeps of a partition after boot (immutable).
