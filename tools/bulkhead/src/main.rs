@@ -69,8 +69,9 @@ enum Command {
         /// Write Chrome / Perfetto trace JSON of the whole run.
         #[arg(long, value_name = "OUT")]
         json: Option<PathBuf>,
-        /// Compare with the plan: lateness, skew, and the isolation rules;
-        /// exit status 1 on any failure.
+        /// Compare with the plan: lateness, skew, the rendezvous, and the
+        /// isolation rules (any overlap of two partitions fails); exit
+        /// status 1 on any failure.
         #[arg(long)]
         check: bool,
         /// Major frames (of the initial schedule) to print and draw.

@@ -6,9 +6,12 @@
 //!
 //! ```text
 //! trace: begin <module> freq=<counter Hz> epoch=<ticks> cores=<n> schedule=<initial index>
-//! trace: <core> <ticks> <schedule>/<frame>/<entry> <partition id|-> <thread id|-> <reason> [<entered>]
+//! trace: <core> <ticks> <schedule>/<frame>/<entry> <partition id|-> <thread id|-> <reason> [<entered> [<admitted|->]]
 //! trace: <core> dropped <count>
 //! ```
+//!
+//! Older kernels printed six fields (no `<entered>`) or seven (no
+//! `<admitted>`); their logs decode as before.
 //!
 //! Each core flushes its own ring, so a core's lines are in its order but
 //! cores interleave arbitrarily, among unrelated console lines (ignored: only
@@ -24,6 +27,17 @@
 //! activation after the last frame the core recorded in it
 //! (`old epoch + (old frame + 1) * old major`, the instant
 //! `ModuleTimeline::request_switch` picks); frame numbers restart there.
+//!
+//! What a core ran: a record that runs a thread says when the core decided
+//! (`<ticks>`); the thread itself runs from `<admitted>`, when the partition
+//! gate let the core in (docs/DESIGN.md#rendezvous), until the core's exit
+//! from the guest, which is the next record's `<entered>`. Without those
+//! fields (older logs), or with an `<entered>` earlier than the run's start
+//! (no exit recorded), the run spans the record's ticks to the next
+//! record's, as it always did. So the model splits a running record into
+//! the rendezvous (decision to admission, nothing runs), the run, and the
+//! core back in EL2 (exit to the next decision, nothing runs): see
+//! [`Stretch`].
 //!
 //! This module decodes and builds the model; `trace_check` judges it,
 //! `trace_svg` draws it.
@@ -63,6 +77,10 @@ pub struct Record {
     /// When the core last entered EL2 before the decision (guest exit or
     /// idle wake-up), if the kernel recorded it.
     pub entered: Option<u64>,
+    /// When the partition gate admitted the core into the partition of
+    /// `runs` (never before `ticks`): the thread runs from then. `None`
+    /// when the core idles, or the kernel did not print the field.
+    pub admitted: Option<u64>,
 }
 
 /// What a core printed, in its order.
@@ -86,10 +104,13 @@ pub struct Log {
     pub lines: usize,
     /// The line number of an ignored partial last line.
     pub partial_line: Option<usize>,
+    /// Some record has the 8th field, `<admitted>`: the kernel that wrote
+    /// the log passes the partition gate, so there are rendezvous to report.
+    pub gate: bool,
 }
 
 const RECORD_FORMAT: &str =
-    "trace: <core> <ticks> <schedule>/<frame>/<entry> <partition|-> <thread|-> <reason> [<entered>]";
+    "trace: <core> <ticks> <schedule>/<frame>/<entry> <partition|-> <thread|-> <reason> [<entered> [<admitted|->]]";
 
 /// Decode `text` (the whole console log). Errors are `NAME:LINE: message`.
 pub fn parse_log(name: &str, text: &str) -> Result<Log, Vec<String>> {
@@ -98,6 +119,7 @@ pub fn parse_log(name: &str, text: &str) -> Result<Log, Vec<String>> {
     let mut cores: Vec<Vec<Event>> = Vec::new();
     let mut lines: Vec<&str> = text.split('\n').collect();
     let mut partial_line = None;
+    let mut gate = false;
     // `split` yields "" after a final newline; anything else there is a
     // line QEMU never finished.
     if let Some(last) = lines.pop()
@@ -144,7 +166,10 @@ pub fn parse_log(name: &str, text: &str) -> Result<Log, Vec<String>> {
             }
         } else {
             parse_record(n, &fields)
-                .map(|(core, r)| (core, Event::Record(r)))
+                .map(|(core, r)| {
+                    gate |= fields.len() == 8;
+                    (core, Event::Record(r))
+                })
                 .map_err(|m| format!("malformed trace line: {m}; expected `{RECORD_FORMAT}`, got {line:?}"))
         };
         match event {
@@ -158,7 +183,7 @@ pub fn parse_log(name: &str, text: &str) -> Result<Log, Vec<String>> {
     match header {
         _ if !errors.is_empty() => Err(errors),
         None => Err(vec![format!("{name}: no `trace: begin` line: was the traced kernel (bulkhead-traced) running?")]),
-        Some(header) => Ok(Log { header, cores, lines: total, partial_line }),
+        Some(header) => Ok(Log { header, cores, lines: total, partial_line, gate }),
     }
 }
 
@@ -187,10 +212,11 @@ fn parse_header(line: usize, fields: &[&str]) -> Result<Header, String> {
 }
 
 fn parse_record(line: usize, fields: &[&str]) -> Result<(usize, Record), String> {
-    let ([core, ticks, window, partition, thread, reason], entered) = match fields {
-        [a, b, c, d, e, f] => ([a, b, c, d, e, f], None),
-        [a, b, c, d, e, f, g] => ([a, b, c, d, e, f], Some(g)),
-        _ => return Err(format!("{} fields, expected 6 or 7", fields.len())),
+    let ([core, ticks, window, partition, thread, reason], entered, admitted) = match fields {
+        [a, b, c, d, e, f] => ([a, b, c, d, e, f], None, None),
+        [a, b, c, d, e, f, g] => ([a, b, c, d, e, f], Some(g), None),
+        [a, b, c, d, e, f, g, h] => ([a, b, c, d, e, f], Some(g), Some(h)),
+        _ => return Err(format!("{} fields, expected 6, 7 or 8", fields.len())),
     };
     let num = |what: &str, s: &str| -> Result<u64, String> {
         s.parse::<u64>().map_err(|_| format!("{what} {s:?} is not a whole number"))
@@ -221,7 +247,33 @@ fn parse_record(line: usize, fields: &[&str]) -> Result<(usize, Record), String>
     {
         return Err(format!("entered {e} is after the decision at {ticks}: a core decides after it enters EL2"));
     }
-    Ok((core, Record { line, ticks, window, runs, reason, entered }))
+    let admitted = match admitted {
+        Some(a) => parse_admitted(a, ticks, runs.is_some())?,
+        None => None,
+    };
+    Ok((core, Record { line, ticks, window, runs, reason, entered, admitted }))
+}
+
+/// The 8th field: the count at which the gate admitted the core into the
+/// thread it decided to run (`runs`), or `-` when it runs nothing. The
+/// kernel writes one exactly when the record runs a thread, and never
+/// before its decision: anything else is not a log it wrote.
+fn parse_admitted(field: &str, ticks: u64, runs: bool) -> Result<Option<u64>, String> {
+    if field == "-" {
+        return if runs {
+            Err("admitted `-` on a record that runs a thread: the kernel records when the gate let it in".into())
+        } else {
+            Ok(None)
+        };
+    }
+    let a = field.parse::<u64>().map_err(|_| format!("admitted {field:?} is not a whole number or `-`"))?;
+    if !runs {
+        return Err(format!("admitted {a} on a record where the core idles: only a thread is admitted"));
+    }
+    if a < ticks {
+        return Err(format!("admitted {a} before the decision at {ticks}: a core reaches the gate after it decides"));
+    }
+    Ok(Some(a))
 }
 
 /// One window of a schedule as every core's table has it (the entry list is
@@ -266,14 +318,31 @@ pub struct Placed {
     pub after_gap: bool,
 }
 
+/// Which part of its record's stretch (from its ticks to the next
+/// record's) an interval is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Stretch {
+    /// What the record decided: its thread's run (from its admission to
+    /// the core's exit from the guest), or idling.
+    Decided,
+    /// From the decision to the admission: the core waited at the
+    /// partition gate, running nothing.
+    Rendezvous,
+    /// From the thread's exit from the guest to the core's next decision:
+    /// the core in EL2, running nothing.
+    Exited,
+}
+
 /// What one core ran from `start` to `end` (ticks).
 #[derive(Clone, Copy, Debug)]
 pub struct Interval {
     pub core: usize,
     pub start: u64,
     pub end: u64,
-    /// (partition, thread); `None` = idle.
+    /// (partition, thread); `None` = idle. Only a `Decided` stretch runs
+    /// anything.
     pub runs: Option<(usize, usize)>,
+    pub stretch: Stretch,
     /// Index into `Model::placed[core]` of the record that began it.
     pub record: usize,
     /// Records were lost after it: what ran until `end` is unknown.
@@ -294,7 +363,8 @@ pub struct Model<'s> {
     pub thread_core: Vec<usize>,
     /// Per core, its records placed in time.
     pub placed: Vec<Vec<Placed>>,
-    /// Per core, its intervals.
+    /// Per core, its intervals, in order, contiguous: one per record, or
+    /// up to three for a record that runs a thread ([`Stretch`]).
     pub intervals: Vec<Vec<Interval>>,
     /// Problems found while resolving the activations (cores that disagree
     /// on a schedule switch); `trace_check` reports them.
@@ -363,6 +433,24 @@ impl<'s> Model<'s> {
             Some((p, t)) => format!("{}:{}", self.partition_name(p), self.sys.spec.threads[t].name),
             None => "idle".into(),
         }
+    }
+
+    /// What an interval shows: `partition:thread`, `idle`, or idle with
+    /// why (`idle (rendezvous)`, `idle (in EL2)`).
+    pub fn interval_name(&self, iv: &Interval) -> String {
+        match iv.stretch {
+            Stretch::Decided => self.runs_name(iv.runs),
+            Stretch::Rendezvous => "idle (rendezvous)".into(),
+            Stretch::Exited => "idle (in EL2)".into(),
+        }
+    }
+
+    /// The planned end of the window of a run that the gate admitted at or
+    /// after that end (its decision was in time, its thread was not).
+    pub fn admitted_after_window(&self, iv: &Interval) -> Option<u64> {
+        let p = &self.placed[iv.core][iv.record];
+        let (ps, pe) = p.planned?;
+        (iv.runs.is_some() && iv.stretch == Stretch::Decided && pe > ps && iv.start >= pe).then_some(pe)
     }
 
     /// Owner name of a window, or `spare`.
@@ -616,34 +704,61 @@ pub fn build_model<'s>(sys: &'s System, log: Log, name: &str) -> Result<Model<'s
     model.last_tick = model.placed.iter().flat_map(|p| p.last()).map(|p| p.record.ticks).max().unwrap_or(model.epoch());
     model.horizon = model.placed.iter().filter_map(|p| p.last()).map(|p| p.record.ticks).min().unwrap_or(model.epoch());
     let last_tick = model.last_tick;
-    model.intervals = model
-        .placed
-        .iter()
-        .enumerate()
-        .map(|(core, placed)| {
-            placed
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    let next = placed.get(i + 1);
-                    let (end, open) = match next {
-                        Some(n) => (n.record.ticks.max(p.record.ticks), false),
-                        None => (p.planned.map_or(last_tick, |(_, e)| e).max(p.record.ticks), true),
-                    };
-                    Interval {
-                        core,
-                        start: p.record.ticks,
-                        end,
-                        runs: p.record.runs,
-                        record: i,
-                        lost: next.is_some_and(|n| n.after_gap),
-                        open,
-                    }
-                })
-                .collect()
-        })
-        .collect();
+    model.intervals =
+        model.placed.iter().enumerate().map(|(core, placed)| core_intervals(core, placed, last_tick)).collect();
     Ok(model)
+}
+
+/// One core's intervals. A record covers its ticks to the next record's
+/// (the last one, to its window's planned end: a guess). One that runs a
+/// thread splits there into the rendezvous (to `<admitted>`), the run, and
+/// the core back in EL2 after the run's exit from the guest (the next
+/// record's `<entered>`, when it is not before the run's start: then it is
+/// that exit, as `<entered>` is stamped at every guest exit). Records lost
+/// after it leave the run's end unknown: it runs to the next record.
+fn core_intervals(core: usize, placed: &[Placed], last_tick: u64) -> Vec<Interval> {
+    let mut out = Vec::new();
+    for (i, p) in placed.iter().enumerate() {
+        let r = &p.record;
+        let next = placed.get(i + 1);
+        let lost = next.is_some_and(|n| n.after_gap);
+        let (end, open) = match next {
+            Some(n) => (n.record.ticks.max(r.ticks), false),
+            None => (p.planned.map_or(last_tick, |(_, e)| e).max(r.ticks), true),
+        };
+        let piece = |start: u64, end: u64, stretch: Stretch, last: bool| Interval {
+            core,
+            start,
+            end,
+            runs: if stretch == Stretch::Decided { r.runs } else { None },
+            stretch,
+            record: i,
+            lost: lost && last,
+            open: open && last,
+        };
+        if r.runs.is_none() {
+            out.push(piece(r.ticks, end, Stretch::Decided, true));
+            continue;
+        }
+        // An admission after the next decision is reported by the check
+        // (`order`); the last record's guessed end gives way to it.
+        let start = match r.admitted {
+            Some(a) if open => a,
+            Some(a) => a.min(end),
+            None => r.ticks,
+        };
+        let end = end.max(start);
+        let exit =
+            next.filter(|_| !lost).and_then(|n| n.record.entered).filter(|&e| e >= start).map_or(end, |e| e.min(end));
+        if start > r.ticks {
+            out.push(piece(r.ticks, start, Stretch::Rendezvous, false));
+        }
+        out.push(piece(start, exit, Stretch::Decided, exit == end));
+        if exit < end {
+            out.push(piece(exit, end, Stretch::Exited, true));
+        }
+    }
+    out
 }
 
 /// Options of the text and drawings: which frames of the initial schedule.
@@ -727,7 +842,7 @@ pub fn render_timelines(m: &Model<'_>, span: Span) -> String {
                 iv.end,
                 m.us_since_epoch(iv.start),
                 m.us_since_epoch(iv.end),
-                m.runs_name(iv.runs)
+                m.interval_name(iv)
             );
         }
     }
@@ -735,8 +850,9 @@ pub fn render_timelines(m: &Model<'_>, span: Span) -> String {
 }
 
 /// Chrome / Perfetto trace JSON of every interval a core ran a thread after
-/// the epoch: `X` events, pid 1 (named after the module), tid = core,
-/// ts and dur in µs since the epoch.
+/// the epoch (from its admission by the gate: the rendezvous before it is
+/// idle time, which has no event): `X` events, pid 1 (named after the
+/// module), tid = core, ts and dur in µs since the epoch.
 pub fn render_json(m: &Model<'_>) -> String {
     let mut o = String::new();
     o.push_str("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
@@ -763,7 +879,7 @@ pub fn render_json(m: &Model<'_>) -> String {
         let rec = &m.placed[iv.core][iv.record];
         let _ = write!(
             o,
-            ",\n{{\"name\":{},\"cat\":{},\"ph\":\"X\",\"pid\":1,\"tid\":{},\"ts\":{},\"dur\":{},\"args\":{{\"window\":\"{}\",\"reason\":\"{}\",\"start_ticks\":{},\"end_ticks\":{},\"line\":{}}}}}",
+            ",\n{{\"name\":{},\"cat\":{},\"ph\":\"X\",\"pid\":1,\"tid\":{},\"ts\":{},\"dur\":{},\"args\":{{\"window\":\"{}\",\"reason\":\"{}\",\"start_ticks\":{},\"end_ticks\":{},\"decided_ticks\":{},\"admitted\":{},\"line\":{}}}}}",
             json_str(&m.runs_name(iv.runs)),
             json_str(m.partition_name(p)),
             iv.core,
@@ -773,6 +889,8 @@ pub fn render_json(m: &Model<'_>) -> String {
             rec.record.reason.as_str(),
             iv.start,
             iv.end,
+            rec.record.ticks,
+            rec.record.admitted.map_or("null".into(), |a| a.to_string()),
             rec.record.line
         );
     }

@@ -9,22 +9,26 @@
 //! schedule switch that is not at a major-frame boundary or not on every
 //! core, lost records; and on the optional lateness / skew bounds.
 //!
-//! The overlap rule. At a boundary the outgoing partition keeps a core until
-//! that core takes its timer interrupt, so on real hardware every switch
-//! between partitions overlaps by up to the skew. That part, from the
-//! planned end of a window to the core's own first record of the next
-//! window (its boundary switch, whatever the record's reason), is
-//! the core's lateness: it is measured (and bounded by
-//! `--max-lateness-ticks`), and counted as a "late-switch overlap", not
-//! failed. Any other overlap fails: a record earlier than its window, a
-//! partition outside its window, a window a core skipped without saying
-//! `missed`. A `missed` record (a core that recovered from the epoch) is
-//! reported as such, never as lateness.
+//! The overlap rule: none. A thread runs from its admission by the
+//! partition gate (`<admitted>`) to its exit from the guest (the core's
+//! next `<entered>`; `trace::Stretch`), and the kernel's rendezvous lets no
+//! core into a partition while another core is still in a different one
+//! (docs/DESIGN.md#rendezvous). So any instant at which two partitions run
+//! fails (`overlap`), a late switch included: a core late out of A keeps
+//! the others out of B, it does not run beside them. In a log without
+//! `<admitted>` (older kernels, no gate) each run starts at its decision,
+//! and the log fails wherever a late core's thread overlapped the next
+//! partition on another core.
+//! Lateness and skew are still measured from the decisions (`<ticks>`);
+//! a `missed` record (a core that recovered from the epoch) is reported as
+//! such, never as lateness. The rendezvous itself is reported per core:
+//! the wait at the gate (admitted minus decision) and the entry into the
+//! next partition (admitted minus the planned boundary).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::trace::{Event, Key, Model, Reason, Span};
+use crate::trace::{Event, Key, Model, Reason, Span, Stretch};
 
 /// Optional failure bounds.
 #[derive(Clone, Copy, Debug, Default)]
@@ -76,6 +80,9 @@ struct Sample {
     /// A thread was running on the core (it left a guest to switch, saving
     /// that thread's state), rather than the core waking from idle.
     from_guest: bool,
+    /// When the gate let the core into the thread it switched to, if it
+    /// runs one and the log says.
+    admitted: Option<u64>,
 }
 
 impl Sample {
@@ -211,12 +218,25 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
 
     let mut samples: Vec<Sample> = Vec::new();
     let mut missed = Vec::new();
+    // Per core, the rendezvous at its boundaries: admitted minus decision.
+    let mut waits: Vec<Vec<i128>> = vec![Vec::new(); cores];
     for (core, placed) in m.placed.iter().enumerate() {
         let mut prev_key: Option<Key> = None;
         let mut prev_ticks: Option<(u64, usize)> = None;
         let mut prev_runs = None;
-        for pr in placed {
+        for (i, pr) in placed.iter().enumerate() {
             let r = pr.record;
+            if let (Some(a), Some(next)) = (r.admitted, placed.get(i + 1))
+                && a > next.record.ticks
+            {
+                p.add(
+                    "order",
+                    format!(
+                        "core {core}'s record on line {} was admitted at {a} ticks, after its next decision on line {} ({} ticks): a core decides again only after its thread ran",
+                        r.line, next.record.line, next.record.ticks
+                    ),
+                );
+            }
             // Was a thread running on this core when it decided again?
             let from_guest = prev_runs.is_some();
             prev_runs = r.runs;
@@ -261,20 +281,6 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                     ),
                 );
             }
-            if let Some((part, _)) = r.runs
-                && entry.owner != Some(part)
-            {
-                p.add(
-                    "outside-window",
-                    format!(
-                        "core {core} ran {} {at} in window {} owned by {}: partition \"{}\" has no window then",
-                        m.runs_name(r.runs),
-                        m.fmt_key(key),
-                        m.owner_name(entry.owner),
-                        m.partition_name(part)
-                    ),
-                );
-            }
             if let Some(next) = m.acts.get(key.act + 1)
                 && r.ticks >= next.epoch.start().0
             {
@@ -289,6 +295,11 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                 );
             }
             if prev_key != Some(key) {
+                if let Some(a) = r.admitted
+                    && a > r.ticks
+                {
+                    waits[core].push(i128::from(a - r.ticks));
+                }
                 match r.reason {
                     Reason::Missed => missed.push(format!(
                         "missed: core {core} {at}: resumed in window {} ({}), {} ticks ({} ns) after it began",
@@ -309,6 +320,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
                         line: r.line,
                         entered: r.entered,
                         from_guest,
+                        admitted: r.admitted,
                     }),
                 }
                 if let Some(pk) = prev_key
@@ -344,7 +356,9 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
         }
     }
 
-    let (overlaps, switch_overlaps) = overlaps(m);
+    outside_windows(m, &mut p);
+    let overlaps = overlaps(m);
+    let overlap_count = overlaps.iter().filter(|o| !o.same_thread).count();
     for o in overlaps {
         let kind = if o.same_thread { "thread-on-two-cores" } else { "overlap" };
         p.add(kind, o.message);
@@ -503,18 +517,6 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
     for line in &missed {
         let _ = writeln!(o, "{line}");
     }
-    match switch_overlaps {
-        (0, _) => {
-            let _ = writeln!(o, "late-switch overlaps: 0");
-        }
-        (n, (len, msg)) => {
-            let _ = writeln!(
-                o,
-                "late-switch overlaps: {n}, longest {len} ticks ({} ns): {msg}",
-                m.ticks_to_ns(i128::from(len))
-            );
-        }
-    }
     if let Some(line) = m.log.partial_line {
         let _ = writeln!(o, "note: ignored the unfinished last line {line} of the log");
     }
@@ -541,6 +543,19 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
             let _ = writeln!(o, "queued core {core}: {}", stats(m, &mut queued));
         }
     }
+    if m.log.gate {
+        for (core, waits) in waits.iter_mut().enumerate() {
+            let _ = writeln!(o, "rendezvous core {core}: {}", stats_of(m, waits, "waits"));
+        }
+        for core in 0..cores {
+            let mut entry: Vec<i128> = samples
+                .iter()
+                .filter(|s| s.core == core)
+                .filter_map(|s| s.admitted.map(|a| i128::from(a) - i128::from(s.planned)))
+                .collect();
+            let _ = writeln!(o, "entry core {core}: {}", stats(m, &mut entry));
+        }
+    }
     if let Some((bound, terms)) = &derived {
         let sum: Vec<String> = terms.iter().map(u64::to_string).collect();
         let _ = writeln!(
@@ -551,6 +566,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
         );
     }
     let _ = writeln!(o, "skew: {}", stats(m, &mut skews));
+    let _ = writeln!(o, "overlaps: {overlap_count}");
     let _ = writeln!(o, "missed: {} records", missed.len());
     let problems = p.count();
     if problems == 0 {
@@ -569,14 +585,19 @@ fn boundary(m: &Model<'_>, key: Key, planned: u64) -> String {
 /// `N boundaries, median M ticks (X ns), max K ticks (Y ns)`; the median of
 /// an even count is the lower middle value (always a recorded value).
 fn stats(m: &Model<'_>, v: &mut [i128]) -> String {
+    stats_of(m, v, "boundaries")
+}
+
+/// [`stats`] of samples counted as `what` (`N what, median ...`, or `0 what`).
+fn stats_of(m: &Model<'_>, v: &mut [i128], what: &str) -> String {
     if v.is_empty() {
-        return "0 boundaries".into();
+        return format!("0 {what}");
     }
     v.sort_unstable();
     let med = v[(v.len() - 1) / 2];
     let max = v[v.len() - 1];
     format!(
-        "{} boundaries, median {med} ticks ({} ns), max {max} ticks ({} ns)",
+        "{} {what}, median {med} ticks ({} ns), max {max} ticks ({} ns)",
         v.len(),
         m.ticks_to_ns(med),
         m.ticks_to_ns(max)
@@ -611,72 +632,89 @@ fn successor(k: Key, len: usize) -> Key {
     }
 }
 
+/// A thread run in a window its partition does not own, or let in by the
+/// gate only after its window ended: judged on the run (from its admission),
+/// not on the decision. A run that goes on past its window's end, until the
+/// core's exit at the boundary, is that core's lateness (its next record
+/// says how late); the rendezvous keeps the next partition out meanwhile.
+fn outside_windows(m: &Model<'_>, p: &mut Problems) {
+    for (core, ivs) in m.intervals.iter().enumerate() {
+        for iv in ivs.iter().filter(|iv| iv.stretch == Stretch::Decided) {
+            let Some((part, _)) = iv.runs else { continue };
+            let pr = &m.placed[core][iv.record];
+            let Some(key) = pr.key else { continue };
+            let owner = m.entry(key).owner;
+            let at =
+                format!("at {} ticks ({} us, line {})", iv.start, m.signed_us_since_epoch(iv.start), pr.record.line);
+            if owner != Some(part) {
+                p.add(
+                    "outside-window",
+                    format!(
+                        "core {core} ran {} {at} in window {} owned by {}: partition \"{}\" has no window then",
+                        m.runs_name(iv.runs),
+                        m.fmt_key(key),
+                        m.owner_name(owner),
+                        m.partition_name(part)
+                    ),
+                );
+            } else if let Some(end) = m.admitted_after_window(iv) {
+                p.add(
+                    "outside-window",
+                    format!(
+                        "core {core} ran {} {at}, admitted by the gate after its window {} ({}) ended at {end}: its decision at {} ticks was in time, its thread was not",
+                        m.runs_name(iv.runs),
+                        m.fmt_key(key),
+                        m.owner_name(owner),
+                        pr.record.ticks
+                    ),
+                );
+            }
+        }
+    }
+}
+
 struct Overlap {
     same_thread: bool,
     message: String,
 }
 
-/// Failing overlaps, and (count, (longest ticks, description)) of the
-/// late-switch overlaps that are lateness, not failures.
-fn overlaps(m: &Model<'_>) -> (Vec<Overlap>, (usize, (u64, String))) {
+/// Every two runs on different cores that share an instant: of different
+/// partitions (CAST-32A's interference, whatever caused it), or of one
+/// thread. A run is a thread's `Decided` interval: admission to exit.
+/// Runs are judged up to the horizon (beyond it some core's activity is
+/// unknown), and not across records lost to a `dropped` line.
+fn overlaps(m: &Model<'_>) -> Vec<Overlap> {
     struct Run {
         core: usize,
         start: u64,
-        /// What really ran until (the next record), clipped to the horizon.
         end: u64,
-        /// `end`, less an overrun that is the core's switch lateness.
-        strict_end: u64,
         partition: usize,
         thread: usize,
         line: usize,
         key: Option<Key>,
     }
     let mut runs = Vec::new();
-    for (core, ivs) in m.intervals.iter().enumerate() {
-        for iv in ivs {
-            let Some((partition, thread)) = iv.runs else {
-                continue;
-            };
-            if iv.lost {
-                continue;
-            }
-            let end = if iv.open { iv.end.min(m.horizon) } else { iv.end };
-            let pr = &m.placed[core][iv.record];
-            let mut strict_end = end;
-            if let (Some(key), Some((_, pe))) = (pr.key, pr.planned)
-                && end > pe
-                && let Some(next) = m.placed[core].get(iv.record + 1)
-                && !next.after_gap
-            {
-                // The core's own switch to the next window (windows empty
-                // in ticks may be crossed in the same decision).
-                let follows = next.key.is_some_and(|nk| {
-                    (nk.act == key.act && nk > key && skipped_windows(m, key, nk).is_none())
-                        || (nk.act == key.act + 1 && nk.frame == 0 && nk.entry == 0)
-                });
-                let excused = next.record.reason == Reason::Missed || follows;
-                if excused {
-                    strict_end = pe.max(iv.start);
-                }
-            }
-            if end > iv.start {
-                runs.push(Run {
-                    core,
-                    start: iv.start,
-                    end,
-                    strict_end,
-                    partition,
-                    thread,
-                    line: pr.record.line,
-                    key: pr.key,
-                });
-            }
+    for iv in m.intervals.iter().flatten() {
+        let Some((partition, thread)) = iv.runs else { continue };
+        if iv.lost {
+            continue;
+        }
+        let end = if iv.open { iv.end.min(m.horizon) } else { iv.end };
+        let pr = &m.placed[iv.core][iv.record];
+        if end > iv.start {
+            runs.push(Run {
+                core: iv.core,
+                start: iv.start,
+                end,
+                partition,
+                thread,
+                line: pr.record.line,
+                key: pr.key,
+            });
         }
     }
     runs.sort_by_key(|r| (r.start, r.core));
-    let mut failing = Vec::new();
-    let mut switch_count = 0usize;
-    let mut longest: (u64, String) = (0, String::new());
+    let mut found = Vec::new();
     let mut active: Vec<usize> = Vec::new();
     for i in 0..runs.len() {
         let r = &runs[i];
@@ -686,48 +724,37 @@ fn overlaps(m: &Model<'_>) -> (Vec<Overlap>, (usize, (u64, String))) {
             if a.core == r.core || (a.partition == r.partition && a.thread != r.thread) {
                 continue;
             }
+            let (from, to) = (r.start.max(a.start), a.end.min(r.end));
+            if to <= from {
+                continue;
+            }
             let same_thread = a.thread == r.thread;
-            let strict = (a.strict_end.min(r.strict_end), r.start.max(a.start));
-            let describe = |from: u64, to: u64| {
+            let what = if same_thread {
+                format!("thread {} ran on two cores at once ", m.runs_name(Some((r.partition, r.thread))))
+            } else {
                 format!(
-                    "at {from} ticks ({} us) for {} ticks ({} ns): {} on core {} (line {}, window {}) and {} on core {} (line {}, window {})",
-                    m.signed_us_since_epoch(from),
-                    to - from,
-                    m.ticks_to_ns(i128::from(to - from)),
-                    m.runs_name(Some((a.partition, a.thread))),
-                    a.core,
-                    a.line,
-                    a.key.map_or("-/-/-".into(), |k| m.fmt_key(k)),
-                    m.runs_name(Some((r.partition, r.thread))),
-                    r.core,
-                    r.line,
-                    r.key.map_or("-/-/-".into(), |k| m.fmt_key(k)),
+                    "partitions \"{}\" and \"{}\" ran at the same time ",
+                    m.partition_name(a.partition),
+                    m.partition_name(r.partition)
                 )
             };
-            if strict.0 > strict.1 {
-                let (from, to) = (strict.1, strict.0);
-                let what = if same_thread {
-                    format!("thread {} ran on two cores at once ", m.runs_name(Some((r.partition, r.thread))))
-                } else {
-                    format!(
-                        "partitions \"{}\" and \"{}\" ran at the same time ",
-                        m.partition_name(a.partition),
-                        m.partition_name(r.partition)
-                    )
-                };
-                failing.push(Overlap { same_thread, message: format!("{what}{}", describe(from, to)) });
-            } else {
-                let to = a.end.min(r.end);
-                let from = r.start.max(a.start);
-                if to > from {
-                    switch_count += 1;
-                    if to - from > longest.0 {
-                        longest = (to - from, describe(from, to));
-                    }
-                }
-            }
+            let message = format!(
+                "{what}at {from} ticks ({} us) for {} ticks ({} ns): {} on core {} (line {}, window {}) and {} on core {} (line {}, window {})",
+                m.signed_us_since_epoch(from),
+                to - from,
+                m.ticks_to_ns(i128::from(to - from)),
+                m.runs_name(Some((a.partition, a.thread))),
+                a.core,
+                a.line,
+                a.key.map_or("-/-/-".into(), |k| m.fmt_key(k)),
+                m.runs_name(Some((r.partition, r.thread))),
+                r.core,
+                r.line,
+                r.key.map_or("-/-/-".into(), |k| m.fmt_key(k)),
+            );
+            found.push(Overlap { same_thread, message });
         }
         active.push(i);
     }
-    (failing, (switch_count, longest))
+    found
 }

@@ -3,11 +3,13 @@
 //! partition colours) so the plan and the run can be laid side by side.
 //! The planned windows form the band on top; their boundaries are thin
 //! lines through every lane, so a late switch shows as colour past a line.
+//! A thread is drawn from its admission by the partition gate to its exit
+//! from the guest; the rendezvous before it is idle, as it is on the core.
 
 use std::fmt::Write as _;
 
 use crate::svg::{Layout, LegendItem, Swatch, esc, label, partition_colour, partition_legend};
-use crate::trace::{Model, Reason, Span};
+use crate::trace::{Model, Reason, Span, Stretch};
 
 /// Draw the span as SVG.
 pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
@@ -92,9 +94,15 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
             let w = (x1 - x0).max(if iv.runs.is_some() { 2.0 } else { 0.5 });
             let pr = &m.placed[core][iv.record];
             let window = pr.key.map_or("-/-/-".into(), |k| m.fmt_key(k));
+            let what = match iv.stretch {
+                Stretch::Decided => m.runs_name(iv.runs),
+                Stretch::Rendezvous => {
+                    format!("waiting at the rendezvous to run {}", m.runs_name(pr.record.runs))
+                }
+                Stretch::Exited => format!("in EL2 after {} left the guest", m.runs_name(pr.record.runs)),
+            };
             let tip = format!(
-                "{} on core {core}: [{}, {}) ticks, +{} .. +{} us; window {window}, {} (line {})",
-                m.runs_name(iv.runs),
+                "{what} on core {core}: [{}, {}) ticks, +{} .. +{} us; window {window}, {} (line {})",
                 iv.start,
                 iv.end,
                 m.us_since_epoch(iv.start),
@@ -104,9 +112,10 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
             );
             if let Some((p, t)) = iv.runs {
                 let colour = partition_colour(p);
-                // A partition outside its own window is what --check fails
-                // on first: outline it in red.
-                let outside = pr.key.is_none_or(|k| m.entry(k).owner != Some(p));
+                // A partition outside its own window (or let in after it
+                // ended) is what --check fails on first: outline it in red.
+                let outside =
+                    pr.key.is_none_or(|k| m.entry(k).owner != Some(p)) || m.admitted_after_window(iv).is_some();
                 let (stroke, stroke_w, tip) = if outside {
                     ("#d62728", 2.5, format!("{tip}; OUTSIDE its partition's window"))
                 } else if w < 6.0 {
@@ -132,7 +141,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
                     r##"<rect x="{x0:.2}" y="{y}" width="{w:.2}" height="{lane_h}" fill="url(#lost)" fill-opacity="0.8"><title>records lost (dropped): what core {core} ran here is unknown</title></rect>"##
                 );
             }
-            if pr.record.reason == Reason::Missed && iv.start >= from {
+            if pr.record.reason == Reason::Missed && iv.start == pr.record.ticks && iv.start >= from {
                 let _ = writeln!(
                     o,
                     r##"<path d="M{x0:.2},{:.1} l-5,-8 h10 z" fill="#d62728"><title>missed boundaries: core {core} resumed in window {window} at {} ticks (line {})</title></path>"##,

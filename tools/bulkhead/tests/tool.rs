@@ -34,11 +34,11 @@ fn show_prints_windows_and_core_tables() {
     assert!(text.contains("lane_a {0} -> 0, lane_b {1} -> 1, voter {3} -> 3"), "{text}");
     // Windows at absolute offsets.
     assert!(text.contains("schedule \"nominal\" (initial): major frame 10ms"), "{text}");
-    assert!(text.contains("  3          7500us        9ms     1500us  supervisor"), "{text}");
+    assert!(text.contains("  4             8ms     9500us     1500us  supervisor"), "{text}");
     // Per-core tables from bulkhead-sched: the lockstep threads on 0, 1, 3;
     // core 2 idles in the lockstep window.
-    assert!(text.contains("      0..5ms               lockstep.lane_b"), "{text}");
-    assert!(text.contains("      0..5ms               idle (lockstep has no thread here)"), "{text}");
+    assert!(text.contains("      0..4500us            lockstep.lane_b"), "{text}");
+    assert!(text.contains("      0..4500us            idle (lockstep has no thread here)"), "{text}");
     assert!(text.contains("schedule \"degraded\": major frame 10ms"), "{text}");
 }
 

@@ -17,8 +17,8 @@ use std::path::Path;
 use bulkhead::check::check;
 use bulkhead::plan::PlanInputs;
 use bulkhead_sched::{CoreId, CoreScheduler, Epoch, Frequency, ModuleTimeline, ScheduleId, Ticks};
-use common::{assert_lane_per_core, bulkhead, parse_svg, root, scratch, svg_texts};
-use pair::{PUNCTUAL_FRAME_0, check_pair};
+use common::{assert_lane_per_core, bulkhead, parse_svg, scratch, svg_texts};
+use pair::{PAIR_HEADER, PUNCTUAL_FRAME_0, check_pair};
 
 const QEMU_HZ: u64 = 62_500_000;
 const EPOCH: u64 = 1_250_000;
@@ -141,7 +141,7 @@ fn interleave(header: &str, per_core: &[Vec<String>]) -> String {
 }
 
 fn lockstep() -> Sim {
-    Sim { desc: root().join("partitions/lockstep.toml").display().to_string(), hz: QEMU_HZ, frames: 1000, switch: None }
+    Sim { desc: fixture("lockstep.toml"), hz: QEMU_HZ, frames: 1000, switch: None }
 }
 
 fn write_log(dir: &Path, text: &str) -> String {
@@ -151,7 +151,8 @@ fn write_log(dir: &Path, text: &str) -> String {
 }
 
 fn run_check(log: &str, extra: &[&str]) -> (bool, String, String) {
-    let mut args = vec!["trace", "partitions/lockstep.toml", log, "--check"];
+    let desc = fixture("lockstep.toml");
+    let mut args = vec!["trace", &desc, log, "--check"];
     args.extend_from_slice(extra);
     let out = bulkhead(&args);
     (out.status.success(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
@@ -186,19 +187,27 @@ fn perfect_lockstep_run_passes_with_exact_stats() {
     );
 }
 
+/// Core 1 leaves lane_b 37 ticks into control's window. Its lateness is
+/// measured; in a log without `<admitted>` (no partition gate) its thread
+/// also ran beside control:loop for those 37 ticks: an overlap, which
+/// fails whatever its cause.
 #[test]
 fn a_late_boundary_is_measured_exactly_and_bounded() {
     let dir = scratch("trace-late");
     let (header, per_core) = simulate(&lockstep(), |c, f, e| u64::from(c == 1 && f == 500 && e == 1) * 37);
     let log = write_log(&dir, &interleave(&header, &per_core));
     let (ok, out, _) = run_check(&log, &[]);
-    assert!(ok, "without a bound, lateness is reported, not failed: {out}");
+    assert!(!ok, "{out}");
     assert!(out.contains("lateness core 1: 5000 boundaries, median 0 ticks (0 ns), max 37 ticks (592 ns)\n"), "{out}");
     assert!(out.contains("lateness core 0: 5000 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)\n"));
     assert!(out.contains("skew: 5000 boundaries, median 0 ticks (0 ns), max 37 ticks (592 ns)\n"), "{out}");
-    // The lane_b thread kept core 1 into control's window: a late-switch
-    // overlap, which is that lateness.
-    assert!(out.contains("late-switch overlaps: 1, longest 37 ticks (592 ns)"), "{out}");
+    assert!(
+        out.contains("\nFAIL overlap: partitions \"lockstep\" and \"control\" ran at the same time at 314062500 ticks (+5005000.000 us) for 37 ticks (592 ns): lockstep:lane_b on core 1 (line "),
+        "{out}"
+    );
+    assert!(out.contains(", window 0/500/0) and control:loop on core 2 (line "), "{out}");
+    assert!(out.contains("\noverlaps: 1\n"), "{out}");
+    assert!(out.ends_with("check: FAILED, 1 problem\n"), "{out}");
 
     let (ok, out, _) = run_check(&log, &["--max-lateness-ticks", "36", "--max-skew-ticks", "40"]);
     assert!(!ok);
@@ -209,7 +218,7 @@ fn a_late_boundary_is_measured_exactly_and_bounded() {
         "{out}"
     );
     assert!(out.contains(", 37 ticks (592 ns) after the planned boundary 314062500; bound 36 ticks\n"), "{out}");
-    assert!(out.ends_with("check: FAILED, 1 problem\n"), "{out}");
+    assert!(out.ends_with("check: FAILED, 2 problems\n"), "{out}");
 
     let (ok, out, _) = run_check(&log, &["--max-skew-ticks", "36"]);
     assert!(!ok);
@@ -354,7 +363,8 @@ fn svg_and_json_describe_what_ran() {
     let log = write_log(&dir, &interleave(&header, &per_core));
     let svg = dir.join("run.svg").display().to_string();
     let json = dir.join("run.json").display().to_string();
-    let out = bulkhead(&["trace", "partitions/lockstep.toml", &log, "--svg", &svg, "--json", &json, "--frames", "3"]);
+    let desc = fixture("lockstep.toml");
+    let out = bulkhead(&["trace", &desc, &log, "--svg", &svg, "--json", &json, "--frames", "3"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let text = std::fs::read_to_string(&svg).unwrap();
@@ -377,6 +387,9 @@ fn svg_and_json_describe_what_ran() {
     assert_eq!(first["pid"], 1);
     assert_eq!(first["ts"].as_f64(), Some(0.016)); // core 1 one tick late at the epoch
     assert_eq!(first["dur"].as_f64(), Some(5000.016)); // and two ticks late at the next boundary
+    // A log without `<admitted>`: the run starts at the decision.
+    assert_eq!(first["args"]["admitted"], serde_json::Value::Null);
+    assert_eq!(first["args"]["decided_ticks"], first["args"]["start_ticks"]);
     assert!(events.iter().any(|e| e["ph"] == "M" && e["args"]["name"] == "lockstep"));
 }
 
@@ -458,6 +471,26 @@ fn logs_that_do_not_decode_say_where() {
             "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 1 200 0/0/0 - - late\n",
             ":2: malformed trace line: unknown reason \"late\"",
         ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 1 200 0/0/0 0 1 boundary 150 199\n",
+            ":2: malformed trace line: admitted 199 before the decision at 200: a core reaches the gate after it decides",
+        ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 1 200 0/0/0 0 1 boundary 150 soon\n",
+            ":2: malformed trace line: admitted \"soon\" is not a whole number or `-`",
+        ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 1 200 0/0/0 - - boundary 150 201\n",
+            ":2: malformed trace line: admitted 201 on a record where the core idles",
+        ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 1 200 0/0/0 0 1 boundary 150 -\n",
+            ":2: malformed trace line: admitted `-` on a record that runs a thread",
+        ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 1 200 0/0/0 0 1 boundary 150 201 7\n",
+            ":2: malformed trace line: 9 fields, expected 6, 7 or 8",
+        ),
     ];
     for (text, expected) in cases {
         let log = write_log(&dir, text);
@@ -477,13 +510,13 @@ fn a_real_qemu_log_decodes_and_checks() {
     let (ok, out, err) = run_check(&log, &[]);
     assert!(ok, "{out}\n{err}");
     let expected = [
-        "late-switch overlaps: 0",
         "note: ignored the unfinished last line 480 of the log",
         "lateness core 0: 75 boundaries, median 7 ticks (112 ns), max 7 ticks (112 ns)",
         "lateness core 1: 76 boundaries, median 70 ticks (1120 ns), max 102 ticks (1632 ns)",
         "lateness core 2: 75 boundaries, median 376 ticks (6016 ns), max 1254 ticks (20064 ns)",
         "lateness core 3: 75 boundaries, median 697 ticks (11152 ns), max 1561 ticks (24976 ns)",
         "skew: 75 boundaries, median 690 ticks (11040 ns), max 1554 ticks (24864 ns)",
+        "overlaps: 0",
         "missed: 0 records",
         "check: ok",
     ];
@@ -593,6 +626,52 @@ fn a_core_already_in_el2_at_the_boundary_owns_its_lateness() {
     assert!(!ok, "{out}");
     assert!(out.contains(", 66 ticks (1056 ns) after the boundary (it had been in EL2 since "), "{out}");
     assert!(out.contains(", 84 ticks before); derived bound 32 ticks"), "{out}");
+}
+
+/// Appends the `<admitted>` field to every record that has its `<entered>`:
+/// the decision's ticks when it runs a thread (no wait), `-` when it idles.
+fn with_admitted(per_core: &mut [Vec<String>]) {
+    for l in per_core.iter_mut().flatten() {
+        let w: Vec<&str> = l.split(' ').collect();
+        let admitted = if w[4] == "-" { "-" } else { w[2] };
+        *l = format!("{l} {admitted}");
+    }
+}
+
+/// The late boundary of `a_late_boundary_is_measured_exactly_and_bounded`
+/// with the partition gate: core 1 leaves lane_b 37 ticks late, and core 2,
+/// which decided on time, enters control only after that exit. Lateness is
+/// the same; nothing overlaps; core 2's wait is reported.
+#[test]
+fn a_late_boundary_behind_the_gate_overlaps_nothing() {
+    let dir = scratch("trace-late-gate");
+    let (header, mut per_core) = punctual_with_entered(|c, f, e| u64::from(c == 1 && f == 500 && e == 1) * 37);
+    with_admitted(&mut per_core);
+    // Core 1's exit: 16 + 37 - 8 ticks after the boundary at 314062500.
+    edit(&mut per_core, 2, "0/500/1", |l| l.replace(" 314062508 314062516", " 314062508 314062546"));
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &[]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("lateness core 1: 5000 boundaries, median 16 ticks (256 ns), max 53 ticks (848 ns)\n"),
+        "{out}"
+    );
+    assert!(out.contains("\nrendezvous core 1: 0 waits\n"), "{out}");
+    assert!(out.contains("\nrendezvous core 2: 1 waits, median 30 ticks (480 ns), max 30 ticks (480 ns)\n"), "{out}");
+    // Core 2 enters control 16 ticks after each boundary, and once 46.
+    assert!(
+        out.contains("\nentry core 2: 1000 boundaries, median 16 ticks (256 ns), max 46 ticks (736 ns)\n"),
+        "{out}"
+    );
+    assert!(out.contains("\noverlaps: 0\n"), "{out}");
+
+    // The same log, core 2 admitted one tick before core 1's exit.
+    let text = std::fs::read_to_string(&log).unwrap().replace(" 314062508 314062546", " 314062508 314062544");
+    let log = write_log(&dir, &text);
+    let (ok, out, _) = run_check(&log, &[]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("\nFAIL overlap: partitions \"lockstep\" and \"control\" ran at the same time at 314062544 ticks (+5005000.704 us) for 1 ticks (16 ns): lockstep:lane_b on core 1 (line "), "{out}");
+    assert!(out.ends_with("\noverlaps: 1\nmissed: 0 records\ncheck: FAILED, 1 problem\n"), "{out}");
 }
 
 #[test]
@@ -967,6 +1046,226 @@ fn a_core_entering_a_schedule_mid_frame_fails_schedule_switch() {
     );
 }
 
+// The partition gate (8-field logs): a thread runs from `<admitted>` until
+// the core's next `<entered>` (its exit from the guest). At the boundary
+// from a to b (5000) below, core 0 leaves a:one late, at 5006, and decides
+// only at 5008; core 1 left a:two at 5001 and decided at 5002, before core
+// 0 did, but waited at the gate for core 0 to leave a.
+
+/// Frame 0 of the pair with the gate: core 1 admitted into b at
+/// `admitted_b` (core 0 exits a at 5006).
+fn gated_frame_0(admitted_b: &str) -> Vec<String> {
+    vec![
+        "trace: 0 1000 0/0/0 0 0 boundary 990 1000".into(),
+        "trace: 1 1000 0/0/0 0 1 boundary 995 1001".into(),
+        format!("trace: 1 5002 0/0/1 1 2 boundary 5001 {admitted_b}"),
+        "trace: 0 5008 0/0/1 - - boundary 5006 -".into(),
+        "trace: 0 9000 0/0/2 - - boundary 8990 -".into(),
+        "trace: 1 9003 0/0/2 - - boundary 9001 -".into(),
+    ]
+}
+
+/// `bulkhead trace pair.toml LOG ARGS` on [`PAIR_HEADER`] and `records`:
+/// whether it passed, and its stdout.
+fn run_pair(scratch_name: &str, records: &[String], args: &[&str]) -> (bool, String) {
+    let dir = scratch(scratch_name);
+    let log = write_log(&dir, &format!("{PAIR_HEADER}\n{}\n", records.join("\n")));
+    let desc = fixture("pair.toml");
+    let mut all = vec!["trace", &desc, &log];
+    all.extend_from_slice(args);
+    let out = bulkhead(&all);
+    // The log decodes: stderr says only which files were written.
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.lines().all(|l| l.starts_with("wrote ")), "{stderr}");
+    (out.status.success(), String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn a_core_admitted_after_the_other_left_passes_with_no_overlap() {
+    let (ok, out) = run_pair("trace-gate-after-exit", &gated_frame_0("5007"), &["--check"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("\noverlaps: 0\n"), "{out}");
+    // Lateness is still the decision's: core 0 decided 8 ticks late.
+    assert!(out.contains("\nlateness core 0: 3 boundaries, median 0 ticks (0 ns), max 8 ticks (8000 ns)\n"), "{out}");
+    assert!(out.contains("\nrendezvous core 0: 0 waits\n"), "{out}");
+    assert!(out.contains("\nrendezvous core 1: 2 waits, median 1 ticks (1000 ns), max 5 ticks (5000 ns)\n"), "{out}");
+    assert!(out.contains("\nentry core 1: 2 boundaries, median 1 ticks (1000 ns), max 7 ticks (7000 ns)\n"), "{out}");
+    assert!(out.ends_with("\ncheck: ok\n"), "{out}");
+    // The timelines: a:one until core 0's exit; core 1 at the gate, then b.
+    assert!(
+        out.contains("\n  [        1000,         5006)         0.000 ..     4006.000 us  a:one                    (0/0/0 boundary)\n  [        5006,         5008)      4006.000 ..     4008.000 us  idle (in EL2)            (0/0/0 boundary)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n  [        5002,         5007)      4002.000 ..     4007.000 us  idle (rendezvous)        (0/0/1 boundary)\n  [        5007,         9001)      4007.000 ..     8001.000 us  b:main                   (0/0/1 boundary)\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_core_admitted_before_the_other_left_fails_overlap() {
+    let (ok, out) = run_pair("trace-gate-before-exit", &gated_frame_0("5004"), &["--check"]);
+    assert!(!ok, "{out}");
+    assert_eq!(
+        failures(&out),
+        [
+            "FAIL overlap: partitions \"a\" and \"b\" ran at the same time at 5004 ticks (+4004.000 us) for 2 ticks (2000 ns): a:one on core 0 (line 2, window 0/0/0) and b:main on core 1 (line 4, window 0/0/1)"
+        ],
+        "{out}"
+    );
+    assert!(out.contains("\noverlaps: 1\n"), "{out}");
+    assert!(out.ends_with("\ncheck: FAILED, 1 problem\n"), "{out}");
+}
+
+/// Without `<admitted>` (a kernel without the gate) b:main runs from core
+/// 1's decision; a:one still ends at core 0's exit (`<entered>`), not at its
+/// decision: 4 ticks of overlap, not 6.
+#[test]
+fn a_late_core_without_the_gate_fails_overlap() {
+    let records: Vec<String> = gated_frame_0("-")
+        .iter()
+        .map(|l| l.rsplit_once(' ').map_or(l.as_str(), |(head, _)| head).to_string())
+        .collect();
+    let (ok, out) = run_pair("trace-gate-none", &records, &["--check"]);
+    assert!(!ok, "{out}");
+    assert_eq!(
+        failures(&out),
+        [
+            "FAIL overlap: partitions \"a\" and \"b\" ran at the same time at 5002 ticks (+4002.000 us) for 4 ticks (4000 ns): a:one on core 0 (line 2, window 0/0/0) and b:main on core 1 (line 4, window 0/0/1)"
+        ],
+        "{out}"
+    );
+    // No gate, no rendezvous to report.
+    assert!(!out.contains("rendezvous core"), "{out}");
+    assert!(!out.contains("entry core"), "{out}");
+}
+
+/// A decision in time does not excuse a thread let in after its window:
+/// core 1 decided b:main at 5000 but the gate admitted it at 9000, when b's
+/// window ended.
+#[test]
+fn a_thread_admitted_after_its_window_ended_fails_outside_window() {
+    let (ok, out) = check_pair(
+        "trace-gate-after-window",
+        &[
+            "trace: 0 1000 0/0/0 0 0 boundary 990 1000",
+            "trace: 1 1000 0/0/0 0 1 boundary 990 1000",
+            "trace: 0 5000 0/0/1 - - boundary 4990 -",
+            "trace: 1 5000 0/0/1 1 2 boundary 4990 9000",
+            "trace: 0 9000 0/0/2 - - boundary 8990 -",
+            "trace: 1 9004 0/0/2 - - boundary 9002 -",
+        ],
+    );
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL outside-window: core 1 ran b:main at 9000 ticks (+8000.000 us, line 5), admitted by the gate after its window 0/0/1 (b) ended at 9000: its decision at 5000 ticks was in time, its thread was not",
+    );
+}
+
+/// A core runs its thread before it decides again: an admission after the
+/// core's next decision is a counter gone back.
+#[test]
+fn an_admission_after_the_next_decision_fails_order() {
+    let (ok, out) = check_pair(
+        "trace-gate-order",
+        &[
+            "trace: 0 1000 0/0/0 0 0 boundary 990 1000",
+            "trace: 1 1000 0/0/0 0 1 boundary 990 1600",
+            "trace: 1 1500 0/0/0 - - wait 1400 -",
+            "trace: 0 5000 0/0/1 - - boundary 4990 -",
+            "trace: 1 5000 0/0/1 1 2 boundary 4990 5000",
+            "trace: 0 9000 0/0/2 - - boundary 8990 -",
+            "trace: 1 9000 0/0/2 - - boundary 8990 -",
+        ],
+    );
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL order: core 1's record on line 3 was admitted at 1600 ticks, after its next decision on line 4 (1500 ticks): a core decides again only after its thread ran",
+    );
+}
+
+/// The rendezvous lines, per core: the wait at the gate (admitted minus
+/// decision, boundaries where the core waited at all) and the entry into
+/// the next partition (admitted minus the planned boundary, every boundary
+/// switch into a thread). Two frames; one tick is 1000 ns.
+#[test]
+fn the_rendezvous_is_reported_per_core() {
+    let records: Vec<String> = [
+        "trace: 0 1000 0/0/0 0 0 boundary 990 1000",  // wait 0, entry 0
+        "trace: 1 1001 0/0/0 0 1 boundary 995 1001",  // wait 0, entry 1
+        "trace: 1 5001 0/0/1 1 2 boundary 5000 5004", // wait 3, entry 4
+        "trace: 0 5003 0/0/1 - - boundary 5002 -",    // core 0 left a at 5002
+        "trace: 0 9000 0/0/2 - - boundary 8990 -",
+        "trace: 1 9002 0/0/2 - - boundary 9001 -",
+        "trace: 0 11000 0/1/0 0 0 boundary 10990 11002", // wait 2, entry 2
+        "trace: 1 11001 0/1/0 0 1 boundary 10995 11001", // wait 0, entry 1
+        "trace: 1 15001 0/1/1 1 2 boundary 15000 15009", // wait 8, entry 9
+        "trace: 0 15010 0/1/1 - - boundary 15008 -",     // core 0 left a at 15008
+        "trace: 0 19000 0/1/2 - - boundary 18990 -",
+        "trace: 1 19001 0/1/2 - - boundary 19000 -",
+    ]
+    .map(String::from)
+    .to_vec();
+    let (ok, out) = run_pair("trace-gate-report", &records, &["--check"]);
+    assert!(ok, "{out}");
+    let expected = [
+        "rendezvous core 0: 1 waits, median 2 ticks (2000 ns), max 2 ticks (2000 ns)",
+        "rendezvous core 1: 2 waits, median 3 ticks (3000 ns), max 8 ticks (8000 ns)",
+        "entry core 0: 2 boundaries, median 0 ticks (0 ns), max 2 ticks (2000 ns)",
+        "entry core 1: 4 boundaries, median 1 ticks (1000 ns), max 9 ticks (9000 ns)",
+        "skew: 6 boundaries, median 1 ticks (1000 ns), max 9 ticks (9000 ns)",
+        "overlaps: 0",
+        "missed: 0 records",
+        "check: ok",
+    ];
+    assert!(out.ends_with(&format!("\n{}\n", expected.join("\n"))), "{out}");
+}
+
+/// `--json` and `--svg` draw a run from its admission to its exit; the
+/// rendezvous before it is idle.
+#[test]
+fn json_and_svg_draw_runs_from_the_admission() {
+    let dir = scratch("trace-gate-drawings");
+    let svg = dir.join("run.svg").display().to_string();
+    let json = dir.join("run.json").display().to_string();
+    let (ok, _) = run_pair("trace-gate-drawings-log", &gated_frame_0("5007"), &["--svg", &svg, "--json", &json]);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let events = v["traceEvents"].as_array().unwrap();
+    let b = events.iter().find(|e| e["ph"] == "X" && e["name"] == "b:main").unwrap();
+    assert_eq!(b["ts"].as_f64(), Some(4007.0));
+    assert_eq!(b["dur"].as_f64(), Some(3994.0));
+    assert_eq!(b["args"]["start_ticks"], 5007);
+    assert_eq!(b["args"]["end_ticks"], 9001);
+    assert_eq!(b["args"]["decided_ticks"], 5002);
+    assert_eq!(b["args"]["admitted"], 5007);
+    // Idle time, the rendezvous included, has no event: one run per thread.
+    assert_eq!(events.iter().filter(|e| e["ph"] == "X").count(), 3);
+
+    let text = std::fs::read_to_string(&svg).unwrap();
+    parse_svg(&text, "trace --svg");
+    assert!(text.contains("waiting at the rendezvous to run b:main on core 1: [5002, 5007) ticks"), "{text}");
+    assert!(text.contains("b:main on core 1: [5007, 9001) ticks"), "{text}");
+}
+
+/// The `--check` example in the README is what the tool prints for
+/// `tests/trace/pair-gate.log`, from the boundary listing to the verdict.
+#[test]
+fn the_readme_check_example_is_what_the_tool_prints() {
+    let readme = include_str!("../README.md");
+    let (_, section) = readme.split_once("### `--check`").unwrap();
+    let (_, block) = section.split_once("```text\n").unwrap();
+    let (example, _) = block.split_once("```").unwrap();
+    let (desc, log) = (fixture("pair.toml"), fixture("pair-gate.log"));
+    let out = bulkhead(&["trace", &desc, &log, "--check"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (_, report) = text.split_once("\nboundaries in frames").unwrap();
+    assert_eq!(format!("boundaries in frames{report}"), example);
+}
+
 /// Every message `--check` can fail with, one row per place the checker
 /// writes one: its kind, and a fragment of its text (as written in the
 /// source) that a negative test above asserts.
@@ -979,10 +1278,12 @@ const FAILURE_MESSAGES: &[(&str, &str)] = &[
     ("no-records", " recorded nothing: the module uses it"),
     ("wrong-core", ", but the plan places it on core "),
     ("order", "a core's counter never goes back"),
+    ("order", "a core decides again only after its thread ran"),
     ("before-epoch", ", before the epoch"),
     ("early", " ticks before it begins at "),
     ("stale-window", ", after it ended at "),
     ("outside-window", " has no window then"),
+    ("outside-window", "admitted by the gate after its window "),
     ("skipped", " and without a `missed` record"),
     ("thread-on-two-cores", " ran on two cores at once "),
     ("overlap", " ran at the same time "),
