@@ -610,6 +610,11 @@ fn hostile_tests() -> Vec<QemuTest> {
 /// `bulkhead trace DESCRIPTION LOG --check --derived-bounds` (above);
 /// returns its report, or the report as the error if the check failed.
 fn trace_check(description: &str, name: &str, out: &Captured) -> Result<String, String> {
+    trace_check_with(description, name, out, true)
+}
+
+/// [`trace_check`], with or without `--derived-bounds`.
+fn trace_check_with(description: &str, name: &str, out: &Captured, derived: bool) -> Result<String, String> {
     let root = build::workspace_root();
     let dir = root.join("target/qemu-logs");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -619,7 +624,8 @@ fn trace_check(description: &str, name: &str, out: &Captured) -> Result<String, 
         .current_dir(&root)
         .args(["run", "--release", "--quiet", "-p", "bulkhead", "--", "trace", description])
         .arg(&log)
-        .args(["--check", "--derived-bounds"])
+        .arg("--check")
+        .args(derived.then_some("--derived-bounds"))
         .output()
         .map_err(|e| format!("cannot run bulkhead trace: {e}"))?;
     let report = format!("{}{}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
@@ -633,6 +639,9 @@ fn trace_check(description: &str, name: &str, out: &Captured) -> Result<String, 
                 || l.starts_with("missed")
                 || l.starts_with("check")
                 || l.starts_with("FAIL")
+                || l.starts_with("overlaps")
+                || l.starts_with("rendezvous")
+                || l.starts_with("entry")
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -740,7 +749,7 @@ fn switch_and_migrate(out: &Captured) -> Result<(), String> {
             "asked at {asked} us (mid-frame?), effective at {effective} us: not the next 10 ms boundary"
         ));
     }
-    switch_boundary_no_later(out)?;
+    switch_boundary_no_later(out, &report)?;
     // Every core's first record in the new schedule is its frame 0, entry 0,
     // at that instant (the trace check verified the instant and the skew).
     for core in 0..4 {
@@ -808,7 +817,10 @@ fn cast32a_10000(out: &Captured) -> Result<(), String> {
 /// spinner, a stall later: its record of that window was admitted at
 /// least the patience after its decision; and the trace shows no overlap.
 fn rendezvous_holdover(out: &Captured) -> Result<(), String> {
-    let report = trace_check("partitions/lockstep.toml", "rendezvous-holdover", out)?;
+    // The stall is kernel work with interrupts masked by design: no own-path
+    // bound can hold at that boundary, so this run is checked without
+    // --derived-bounds; every other rule (no overlap first) still applies.
+    let report = trace_check_with("partitions/lockstep.toml", "rendezvous-holdover", out, false)?;
     if !report.lines().any(|l| l == "overlaps: 0") {
         return Err(format!("the check did not report `overlaps: 0`:\n{report}"));
     }
@@ -837,9 +849,17 @@ fn rendezvous_holdover(out: &Captured) -> Result<(), String> {
 /// The boundary that switches schedule costs no more than any other: on
 /// every core, its lateness (decision minus planned instant) is no more
 /// than the largest lateness of the core's other major-frame boundaries in
-/// the same run (both schedules have 10 ms frames; the switch instant is
-/// schedule 1's epoch).
-fn switch_boundary_no_later(out: &Captured) -> Result<(), String> {
+/// the same run, give or take the run's derived bound (one median own path
+/// of every core: under icount a core's lateness includes the paths of the
+/// cores QEMU served before it, which differ by a few instructions from
+/// boundary to boundary). Both schedules have 10 ms frames; the switch
+/// instant is schedule 1's epoch. Tables built at the switch made it
+/// thousands of ticks later than any other.
+fn switch_boundary_no_later(out: &Captured, report: &str) -> Result<(), String> {
+    let slack: u64 = report
+        .lines()
+        .find_map(|l| l.strip_prefix("derived bound: ")?.split(' ').next()?.parse().ok())
+        .ok_or("the check printed no derived bound")?;
     const FRAME: u64 = 625_000; // 10 ms at 62.5 MHz
     let epoch: u64 = out
         .lines
@@ -885,12 +905,14 @@ fn switch_boundary_no_later(out: &Captured) -> Result<(), String> {
             .map(lateness)
             .max()
             .ok_or(format!("core {core}: no ordinary frame boundary"))?;
-        if switch > ordinary {
+        if switch > ordinary + slack {
             return Err(format!(
-                "core {core}: the schedule switch boundary was {switch} ticks late, the latest ordinary frame boundary {ordinary} ticks"
+                "core {core}: the schedule switch boundary was {switch} ticks late, the latest ordinary frame boundary {ordinary} ticks (+ {slack} derived bound)"
             ));
         }
-        println!("    core {core}: switch boundary {switch} ticks late, ordinary frame boundaries at most {ordinary}");
+        println!(
+            "    core {core}: switch boundary {switch} ticks late, ordinary frame boundaries at most {ordinary} (+ {slack} derived bound)"
+        );
     }
     Ok(())
 }
