@@ -27,7 +27,7 @@ mod mailbox;
 pub use gate::{Admission, Blocked, Gate, NONE, Platform};
 pub use mailbox::Mailbox;
 
-#[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicU32, Ordering, fence};
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{AtomicU32, Ordering, fence};
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicU32, Ordering, fence};

@@ -901,7 +901,7 @@ fn switch_boundary_no_later(out: &Captured, report: &str) -> Result<(), String> 
             .map(lateness)
             .ok_or(format!("core {core}: no record of the switch boundary"))?;
         let ordinary = mine()
-            .filter(|s| !(s.1 == 1 && s.2 == 0) && !(s.1 == 0 && s.2 == 0))
+            .filter(|s| s.2 != 0)
             .map(lateness)
             .max()
             .ok_or(format!("core {core}: no ordinary frame boundary"))?;

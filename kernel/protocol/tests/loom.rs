@@ -1,0 +1,852 @@
+//! Model checks of `bulkhead-protocol` with loom: every interleaving of three
+//! cores and the clock (up to a preemption bound), with loom's model of
+//! weak memory.
+//!
+//! Run: `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p
+//! bulkhead-protocol --release --test loom` (`cargo xtask test` does). Each
+//! model prints its number of executions and its time (`--nocapture`).
+//!
+//! # The machine
+//!
+//! - **Cores** are loom threads (three, plus the timer, plus the main thread
+//!   that sets up and checks: loom's limit is five).
+//! - **The count** (`CNTPCT_EL0`) is an `AtomicU64` only the timer thread
+//!   writes, with `SeqCst`, and the cores read with `SeqCst`
+//!   ([`Platform::now`]). The kernel reads the count after `DSB ISH; ISB`,
+//!   so a read returns the one global count of that moment; in loom a
+//!   `SeqCst` load never returns a `SeqCst` store older than the newest one,
+//!   so every read returns the count "now" in the interleaving. The load
+//!   also acquires the timer's stores, but the timer stores nothing else in
+//!   the gate models except the schedule switch (model 4, where that edge
+//!   stands for the director's store having completed before the boundary).
+//!   Cores never move the count.
+//! - **WFE** ([`Platform::wait`]) is `loom::thread::yield_now()`: it may
+//!   return at once (spurious returns are allowed), and after it loom stops
+//!   offering the values the core already saw, which is what the generic
+//!   timer's event stream guarantees (a waiting core looks again within
+//!   about a microsecond). **SEV** ([`Platform::wake`]) is a no-op: with
+//!   WFE a yield no wake-up can be lost, so the models check that waiting
+//!   ends because the protocol says so, not because a wake-up arrived.
+//! - **"Partition running"** is ghost state: one `AtomicU64` with an 8-bit
+//!   count per partition, updated with *relaxed* read-modify-writes when a
+//!   core enters or leaves a partition's thread. Relaxed RMWs on one
+//!   location are totally ordered (each reads the newest value) and create
+//!   no happens-before edge, so the ghost sees the cores' entries and exits
+//!   in the order they happen without adding a barrier the kernel lacks
+//!   (which could hide one the protocol is missing). Entering asserts that
+//!   no other partition's count is non-zero: "two partitions at once".
+//!
+//! # Gate models (3 cores + timer; windows A = [0, 10), then [10, 20))
+//!
+//! 1. `boundary_*`: three cores in A, each leaves A when it sees the count
+//!    reach 10 (its timer interrupt) and acquires B (end 20). With the
+//!    timer stopping at 10, B's window never ends: every core must be
+//!    admitted (no deadlock, no livelock).
+//! 2. `late_core_*`: one core stays in A for two more steps after it sees
+//!    the boundary, one leaves on time, one idled in A's window (held
+//!    nothing) and enters B at the boundary; then all go to B.
+//! 3. `stale_reentry`: a core that decided "A" on a stale view calls
+//!    `acquire(A, end 10)` right at the boundary, racing a core leaving A
+//!    for B and an idle core entering B.
+//! 4. `switch_*`: a schedule switch at the boundary. The director (the timer
+//!    thread) stores the new owner of [10, 20) (C instead of B, `Release`)
+//!    before moving the count to 10; each core reads it (`Acquire`) after it
+//!    sees the boundary: all admitted cores enter C. Racing variant: the
+//!    switch is stored after the count reaches 10, so cores may disagree (B
+//!    and C both wanted for [10, 20)): still never two at once, and all end.
+//! 5. `back_to_back_*`: A then A again: nobody ever waits (`waited_from` is
+//!    `None`, as no other partition exists), and no core is refused while
+//!    its window is open (`WindowOver` only with `at >= 20`).
+//!
+//! Every gate model also checks the gate's contract: `WindowOver { at }`
+//! only with `at >= end`, `late` called at most once and naming another
+//! core holding another partition. Termination: every model must end;
+//! loom fails on a deadlock (every thread blocked) and on an execution
+//! longer than `MAX_BRANCHES` scheduling points (a livelock).
+//!
+//! # Mailbox model (target + 2 senders)
+//!
+//! Sender 1 posts (reason 0) twice, rewriting a relaxed atomic payload
+//! before each post; sender 2 posts (reason 1) once after writing a loom
+//! `UnsafeCell` (a data race on it fails the model). After each post the
+//! sender sets the target's SGI pending bit in the GIC, an `AtomicBool`
+//! stored *relaxed*: the GIC is modelled as adding no ordering, so the
+//! payload's visibility rests on the mailbox's own release / acquire (the
+//! kernel's `DSB` before `GICD_SGIR` is margin the model does not use). The
+//! target acknowledges (swaps the bit to false), then takes its word and
+//! handles each message: the payload written before the post is visible.
+//! At the end (senders joined, target drained while the GIC bit is set):
+//! nothing is left in the word (none lost), each (reason, sender) was
+//! handled at least once and at most as often as posted (merges allowed,
+//! never a message without a post), and the last handling of sender 1 saw
+//! its last payload.
+//!
+//! # Mutants (`#[should_panic]`: the models can fail)
+//!
+//! - gate, **no barrier**: announce with a relaxed store, no fence, relaxed
+//!   loads: loom finds the core re-entering A and the core entering B each
+//!   missing the other's announcement (model 3).
+//! - gate, **check before announcing**: caught by interleaving alone
+//!   (model 3).
+//! - mailbox, **take before acknowledge**: a post between the take and the
+//!   acknowledge loses its SGI: a message left in the word.
+//! - mailbox, **relaxed post**: the handler can miss the payload.
+//!
+//! # Runtime
+//!
+//! Preemption bound 3 (`LOOM_MAX_PREEMPTIONS` overrides). Measured on the
+//! 2-core development machine, release build, with other work running:
+//! see `RUNTIMES` below (the whole file: about RUNTIME_TOTAL).
+#![cfg(loom)]
+
+use bulkhead_protocol::{Admission, Blocked, Gate, Mailbox, NONE, Platform};
+use loom::cell::UnsafeCell;
+use loom::model::Builder;
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
+use loom::thread;
+
+const CORES: usize = 3;
+/// The partitions (gate words).
+const A: u32 = 0;
+const B: u32 = 1;
+const C: u32 = 2;
+/// The boundary: A's window is [0, BOUNDARY), the next one [BOUNDARY, NEXT_END).
+const BOUNDARY: u64 = 10;
+const NEXT_END: u64 = 20;
+/// Report a blocking core at the first wait: exercises the `late` path.
+const PATIENCE: u64 = 0;
+
+const PREEMPTIONS: usize = 3;
+/// Waits in a row explored in every interleaving (see [`waited`]).
+const FAIR_AFTER: usize = 1;
+/// Scheduling points in one execution before loom calls it a livelock; the
+/// longest legitimate execution here has a few hundred.
+const MAX_BRANCHES: usize = 20_000;
+
+/// [`FAIR_AFTER`], or `LOOM_FAIR_AFTER` for a deeper run.
+fn fair_after() -> usize {
+    static FAIR: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *FAIR.get_or_init(|| {
+        std::env::var("LOOM_FAIR_AFTER").map_or(FAIR_AFTER, |v| v.parse().expect("LOOM_FAIR_AFTER: a number"))
+    })
+}
+
+/// Runs `f` under loom and prints how many executions it took and how long.
+fn check(name: &str, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(PREEMPTIONS);
+    }
+    builder.max_branches = MAX_BRANCHES;
+    let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = executions.clone();
+    let start = std::time::Instant::now();
+    builder.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f();
+    });
+    println!(
+        "loom {name}: {} executions in {:.1?} (preemption bound {:?})",
+        executions.load(std::sync::atomic::Ordering::Relaxed),
+        start.elapsed(),
+        builder.preemption_bound
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The machine
+
+loom::thread_local! {
+    /// This core's fruitless waits in a row (in one wait loop).
+    static WAITS: std::cell::Cell<usize> = std::cell::Cell::new(0);
+}
+
+/// A core found it must wait (WFE, or its timer interrupt not yet due):
+/// yields. Loom has no fairness: two cores waiting at once could take
+/// turns forever while the core they wait for never runs again, and
+/// switching between them after a yield costs no preemption, so the
+/// preemption bound does not cut those schedules. After `FAIR_AFTER` waits
+/// in a row, this execution stops branching (`skip_branch`) and runs to its
+/// end on loom's default schedule, which runs the thread that has yielded
+/// least, i.e. fairly; every assertion is still checked on the way, a
+/// deadlock still fails, and so does a real livelock (`MAX_BRANCHES`).
+fn waited() {
+    WAITS.with(|w| {
+        w.set(w.get() + 1);
+        if w.get() > fair_after() {
+            loom::skip_branch();
+        }
+    });
+    thread::yield_now();
+}
+
+/// The count and the event register, as [`Platform`] needs them.
+struct Machine {
+    count: AtomicU64,
+}
+
+impl Platform for Machine {
+    fn now(&self) -> u64 {
+        // CNTPCT_EL0 after DSB ISH; ISB: the global count now.
+        self.count.load(Ordering::SeqCst)
+    }
+    fn wait(&self) {
+        // WFE: may return at once; the event stream bounds it.
+        waited();
+    }
+    fn wake(&self) {
+        // DSB ISH; SEV: nothing to model, WFE being a yield.
+    }
+}
+
+/// The gate under test, or a mutant of it.
+trait Protocol: Send + Sync + 'static {
+    fn new() -> Self;
+    fn acquire(&self, core: usize, partition: u32, end: u64, m: &Machine, late: &mut dyn FnMut(Blocked)) -> Admission;
+    fn release(&self, core: usize, m: &Machine);
+}
+
+impl Protocol for Gate<CORES> {
+    fn new() -> Self {
+        Gate::new()
+    }
+    fn acquire(&self, core: usize, partition: u32, end: u64, m: &Machine, late: &mut dyn FnMut(Blocked)) -> Admission {
+        Gate::acquire(self, core, partition, end, PATIENCE, m, late)
+    }
+    fn release(&self, core: usize, m: &Machine) {
+        Gate::release(self, core, m);
+    }
+}
+
+/// The module: gate, clock, ghost state.
+struct World<G> {
+    gate: G,
+    machine: Machine,
+    /// Ghost: per partition, an 8-bit count of the cores running it.
+    running: AtomicU64,
+    /// The partition owning [BOUNDARY, NEXT_END) (model 4's switch word).
+    owner: AtomicU32,
+    /// Keep the ghost state (off where a single partition exists: it could
+    /// not fail, and its accesses, all on one location, multiply the
+    /// interleavings loom explores).
+    ghost: bool,
+}
+
+fn unit(p: u32) -> u64 {
+    1 << (8 * p)
+}
+
+fn others(counts: u64, p: u32) -> u64 {
+    counts & !(0xff << (8 * p))
+}
+
+impl<G: Protocol> World<G> {
+    /// Count 0; the cores in `holding` were admitted to A at its start and
+    /// run it (long before the boundary: set up before any thread starts).
+    fn new(holding: &[usize], ghost: bool) -> Arc<Self> {
+        let w = World {
+            gate: G::new(),
+            machine: Machine { count: AtomicU64::new(0) },
+            running: AtomicU64::new(0),
+            owner: AtomicU32::new(B),
+            ghost,
+        };
+        for &core in holding {
+            let a = w.admit(core, A, BOUNDARY);
+            assert!(matches!(a, Admission::Admitted { waited_from: None, .. }), "{a:?}");
+            w.enter(core, A);
+        }
+        Arc::new(w)
+    }
+
+    fn now(&self) -> u64 {
+        self.machine.now()
+    }
+
+    /// The core runs (a partition's thread, or idles) until its timer
+    /// interrupt: it sees the count reach `t`. Not a polling loop: the core
+    /// sleeps (`park`) until the timer thread's tick wakes it ([`World::tick`]).
+    fn until(&self, t: u64) {
+        while self.now() < t {
+            thread::park();
+        }
+    }
+
+    /// Ghost: `core` enters a thread of `p`.
+    fn enter(&self, core: usize, p: u32) {
+        if !self.ghost {
+            return;
+        }
+        let before = self.running.fetch_add(unit(p), Ordering::Relaxed);
+        assert_eq!(others(before, p), 0, "two partitions at once: core {core} entered {p} beside counts {before:#x}");
+    }
+
+    /// Ghost: `core` is still running `p`.
+    fn step(&self, core: usize, p: u32) {
+        if !self.ghost {
+            return;
+        }
+        let counts = self.running.fetch_add(0, Ordering::Relaxed);
+        assert_eq!(others(counts, p), 0, "two partitions at once: core {core} runs {p} beside counts {counts:#x}");
+    }
+
+    /// Ghost: a thread of `p` is off the core.
+    fn leave(&self, p: u32) {
+        if !self.ghost {
+            return;
+        }
+        self.running.fetch_sub(unit(p), Ordering::Relaxed);
+    }
+
+    /// `Gate::acquire`, checking its contract.
+    fn admit(&self, core: usize, p: u32, end: u64) -> Admission {
+        let mut reports = 0;
+        let a = self.gate.acquire(core, p, end, &self.machine, &mut |b: Blocked| {
+            reports += 1;
+            assert!(b.core != core && b.partition != p && b.partition != NONE, "late report {b:?} for core {core}");
+            assert!(b.since <= b.now, "{b:?}");
+        });
+        WAITS.with(|w| w.set(0));
+        assert!(reports <= 1, "core {core}: {reports} late reports in one wait");
+        match a {
+            Admission::WindowOver { at } => {
+                assert!(at >= end, "core {core}: refused {p} at {at}, window ends at {end}")
+            }
+            Admission::Admitted { at, waited_from } => assert!(waited_from.is_none_or(|s| s <= at), "{a:?}"),
+        }
+        a
+    }
+
+    /// Acquires `p` for the window ending at `end`; if admitted, runs a
+    /// thread of it (one step), takes it off and releases.
+    fn run(&self, core: usize, p: u32, end: u64) -> Admission {
+        let a = self.admit(core, p, end);
+        if let Admission::Admitted { .. } = a {
+            self.enter(core, p);
+            self.leave(p);
+            self.gate.release(core, &self.machine);
+        }
+        a
+    }
+
+    /// A core running `p`: its timer interrupt at the boundary (it may see
+    /// it late, then it runs `extra` more steps), then it takes the thread
+    /// off the core and releases the gate.
+    fn leave_at_boundary(&self, core: usize, p: u32, extra: usize) {
+        self.until(BOUNDARY);
+        for _ in 0..extra {
+            self.step(core, p);
+            thread::yield_now();
+        }
+        self.leave(p);
+        self.gate.release(core, &self.machine);
+    }
+
+    /// The timer: the count moves to `t`, and every core's timer interrupt
+    /// (and the WFE event stream) is delivered: `unpark`. In loom an unpark
+    /// carries the timer thread's history to the core, which is only the
+    /// count (and, in model 4, the switch word, which a read of the count
+    /// carries anyway): no edge between cores.
+    fn tick<T>(&self, t: u64, cores: &[thread::JoinHandle<T>]) {
+        self.machine.count.store(t, Ordering::SeqCst);
+        for core in cores {
+            core.thread().unpark();
+        }
+    }
+
+    /// The timer: the count moves through `ticks`. Between ticks time
+    /// passes: the timer thread yields, so the cores act within each window
+    /// on loom's default schedule instead of only by a preemption of the
+    /// timer (which would spend the preemption bound on the clock). With
+    /// `a_window`, also before the first tick (cores act in A's window;
+    /// otherwise they only wait for the boundary there, and loom still
+    /// explores them doing so by preempting the timer).
+    fn timer<T>(&self, ticks: &[u64], cores: &[thread::JoinHandle<T>], a_window: bool) {
+        for (i, &t) in ticks.iter().enumerate() {
+            if i > 0 || a_window {
+                thread::yield_now();
+            }
+            self.tick(t, cores);
+        }
+    }
+}
+
+fn join_all(handles: Vec<thread::JoinHandle<Admission>>) -> Vec<Admission> {
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Model 1: three cores, A to B.
+
+fn boundary_model<G: Protocol>(ticks: &'static [u64]) {
+    let w = World::<G>::new(&[0, 1, 2], true);
+    let cores: Vec<_> = (0..CORES)
+        .map(|core| {
+            let w = w.clone();
+            thread::spawn(move || {
+                w.leave_at_boundary(core, A, 0);
+                w.run(core, B, NEXT_END)
+            })
+        })
+        .collect();
+    w.timer(ticks, &cores, false);
+    let got = join_all(cores);
+    if !ticks.contains(&NEXT_END) {
+        assert!(got.iter().all(|a| matches!(a, Admission::Admitted { .. })), "B's window never ends, yet {got:?}");
+    }
+}
+
+#[test]
+fn boundary_a_to_b() {
+    check("boundary_a_to_b", || boundary_model::<Gate<CORES>>(&[BOUNDARY, NEXT_END]));
+}
+
+#[test]
+fn boundary_a_to_b_window_never_ends() {
+    check("boundary_a_to_b_window_never_ends", || boundary_model::<Gate<CORES>>(&[BOUNDARY]));
+}
+
+// ---------------------------------------------------------------------------
+// Model 2: a late core, an on-time core, an idle core.
+
+fn late_core_model<G: Protocol>(ticks: &'static [u64]) {
+    let w = World::<G>::new(&[0, 1], true);
+    let late = {
+        let w = w.clone();
+        thread::spawn(move || {
+            w.leave_at_boundary(0, A, 2);
+            w.run(0, B, NEXT_END)
+        })
+    };
+    let on_time = {
+        let w = w.clone();
+        thread::spawn(move || {
+            w.leave_at_boundary(1, A, 0);
+            w.run(1, B, NEXT_END)
+        })
+    };
+    let idle = {
+        let w = w.clone();
+        thread::spawn(move || {
+            w.until(BOUNDARY);
+            w.run(2, B, NEXT_END)
+        })
+    };
+    let cores = vec![late, on_time, idle];
+    w.timer(ticks, &cores, false);
+    let got = join_all(cores);
+    if !ticks.contains(&NEXT_END) {
+        assert!(got.iter().all(|a| matches!(a, Admission::Admitted { .. })), "B's window never ends, yet {got:?}");
+    }
+}
+
+#[test]
+fn late_core() {
+    check("late_core", || late_core_model::<Gate<CORES>>(&[BOUNDARY, NEXT_END]));
+}
+
+#[test]
+fn late_core_window_never_ends() {
+    check("late_core_window_never_ends", || late_core_model::<Gate<CORES>>(&[BOUNDARY]));
+}
+
+// ---------------------------------------------------------------------------
+// Model 3: a core re-entering A on a stale view, racing cores entering B.
+
+fn stale_reentry_model<G: Protocol>(ticks: &'static [u64]) {
+    let w = World::<G>::new(&[1], true);
+    let stale = {
+        let w = w.clone();
+        thread::spawn(move || {
+            // Decided "A's window" earlier: the count may be 10 by now.
+            let a = w.admit(0, A, BOUNDARY);
+            if let Admission::Admitted { .. } = a {
+                w.enter(0, A);
+                w.leave_at_boundary(0, A, 0);
+            }
+            a
+        })
+    };
+    let leaving = {
+        let w = w.clone();
+        thread::spawn(move || {
+            w.leave_at_boundary(1, A, 0);
+            w.run(1, B, NEXT_END)
+        })
+    };
+    let idle = {
+        let w = w.clone();
+        thread::spawn(move || {
+            w.until(BOUNDARY);
+            w.run(2, B, NEXT_END)
+        })
+    };
+    let cores = vec![stale, leaving, idle];
+    w.timer(ticks, &cores, true);
+    join_all(cores);
+}
+
+#[test]
+fn stale_reentry() {
+    check("stale_reentry", || stale_reentry_model::<Gate<CORES>>(&[BOUNDARY, NEXT_END]));
+}
+
+// ---------------------------------------------------------------------------
+// Model 4: a schedule switch at the boundary.
+
+/// `racing`: the director stores the switch after the count reaches the
+/// boundary instead of before.
+fn switch_model<G: Protocol>(racing: bool) {
+    let w = World::<G>::new(&[0, 1, 2], true);
+    let cores: Vec<_> = (0..CORES)
+        .map(|core| {
+            let w = w.clone();
+            thread::spawn(move || {
+                w.leave_at_boundary(core, A, 0);
+                let owner = w.owner.load(Ordering::Acquire);
+                (owner, w.run(core, owner, NEXT_END))
+            })
+        })
+        .collect();
+    if !racing {
+        w.owner.store(C, Ordering::Release);
+    }
+    w.tick(BOUNDARY, &cores);
+    if racing {
+        w.owner.store(C, Ordering::Release);
+    }
+    thread::yield_now();
+    w.tick(NEXT_END, &cores);
+    let got: Vec<_> = cores.into_iter().map(|h| h.join().unwrap()).collect();
+    if !racing {
+        // Every core chose the new owner, so every admitted one entered it.
+        assert!(got.iter().all(|&(owner, _)| owner == C), "{got:?}");
+    }
+}
+
+#[test]
+fn switch_before_the_boundary() {
+    check("switch_before_the_boundary", || switch_model::<Gate<CORES>>(false));
+}
+
+#[test]
+fn switch_racing_the_boundary() {
+    check("switch_racing_the_boundary", || switch_model::<Gate<CORES>>(true));
+}
+
+// ---------------------------------------------------------------------------
+// Model 5: back-to-back windows of one partition.
+
+fn back_to_back_model<G: Protocol>(ticks: &'static [u64]) {
+    let w = World::<G>::new(&[0, 1, 2], false);
+    let cores: Vec<_> = (0..CORES)
+        .map(|core| {
+            let w = w.clone();
+            thread::spawn(move || {
+                w.leave_at_boundary(core, A, 0);
+                w.run(core, A, NEXT_END)
+            })
+        })
+        .collect();
+    w.timer(ticks, &cores, false);
+    for a in join_all(cores) {
+        match a {
+            Admission::Admitted { waited_from: None, .. } => {}
+            Admission::WindowOver { at } if at >= NEXT_END => {}
+            other => panic!("A after A: {other:?}"),
+        }
+        if !ticks.contains(&NEXT_END) {
+            assert!(matches!(a, Admission::Admitted { .. }), "{a:?}");
+        }
+    }
+}
+
+#[test]
+fn back_to_back() {
+    check("back_to_back", || back_to_back_model::<Gate<CORES>>(&[BOUNDARY, NEXT_END]));
+}
+
+#[test]
+fn back_to_back_window_never_ends() {
+    check("back_to_back_window_never_ends", || back_to_back_model::<Gate<CORES>>(&[BOUNDARY]));
+}
+
+// ---------------------------------------------------------------------------
+// Gate mutants: local copies of `Gate::acquire` with one thing wrong.
+
+/// `NO_BARRIER`: announce relaxed, no fence, relaxed loads.
+/// `CHECK_FIRST`: look at the other cores before announcing.
+const NO_BARRIER: u8 = 0;
+const CHECK_FIRST: u8 = 1;
+
+struct Mutant<const KIND: u8> {
+    holders: [AtomicU32; CORES],
+}
+
+impl<const KIND: u8> Mutant<KIND> {
+    fn blocker(&self, core: usize, partition: u32, order: Ordering) -> Option<(usize, u32)> {
+        (0..CORES).filter(|&c| c != core).find_map(|c| {
+            let held = self.holders[c].load(order);
+            (held != NONE && held != partition).then_some((c, held))
+        })
+    }
+}
+
+impl<const KIND: u8> Protocol for Mutant<KIND> {
+    fn new() -> Self {
+        Mutant { holders: core::array::from_fn(|_| AtomicU32::new(NONE)) }
+    }
+
+    fn acquire(&self, core: usize, partition: u32, end: u64, m: &Machine, _late: &mut dyn FnMut(Blocked)) -> Admission {
+        match KIND {
+            NO_BARRIER => {
+                self.holders[core].store(partition, Ordering::Relaxed);
+                loop {
+                    let now = m.now();
+                    if now >= end {
+                        self.release(core, m);
+                        return Admission::WindowOver { at: now };
+                    }
+                    if self.blocker(core, partition, Ordering::Relaxed).is_none() {
+                        return Admission::Admitted { at: m.now(), waited_from: None };
+                    }
+                    m.wait();
+                }
+            }
+            _ => loop {
+                fence(Ordering::SeqCst);
+                let now = m.now();
+                if now >= end {
+                    return Admission::WindowOver { at: now };
+                }
+                if self.blocker(core, partition, Ordering::SeqCst).is_none() {
+                    self.holders[core].store(partition, Ordering::SeqCst);
+                    return Admission::Admitted { at: m.now(), waited_from: None };
+                }
+                m.wait();
+            },
+        }
+    }
+
+    fn release(&self, core: usize, _m: &Machine) {
+        self.holders[core].store(NONE, Ordering::Release);
+    }
+}
+
+#[test]
+#[should_panic(expected = "two partitions at once")]
+fn mutant_gate_without_barrier() {
+    check("mutant_gate_without_barrier", || stale_reentry_model::<Mutant<NO_BARRIER>>(&[BOUNDARY, NEXT_END]));
+}
+
+#[test]
+#[should_panic(expected = "two partitions at once")]
+fn mutant_gate_checking_before_announcing() {
+    check("mutant_gate_checking_before_announcing", || {
+        stale_reentry_model::<Mutant<CHECK_FIRST>>(&[BOUNDARY, NEXT_END])
+    });
+}
+
+/// Mutant: the real gate, but `release` forgets to clear the core's word
+/// (a core that leaves a partition and goes idle without releasing).
+struct NoRelease(Gate<CORES>);
+
+impl Protocol for NoRelease {
+    fn new() -> Self {
+        NoRelease(Gate::new())
+    }
+    fn acquire(&self, core: usize, partition: u32, end: u64, m: &Machine, late: &mut dyn FnMut(Blocked)) -> Admission {
+        self.0.acquire(core, partition, end, PATIENCE, m, late)
+    }
+    fn release(&self, _core: usize, _m: &Machine) {}
+}
+
+/// The liveness check can fail: with B's window never ending, the cores
+/// waiting for B behind a core that never released A wait forever, and
+/// loom reports it (an execution longer than `MAX_BRANCHES`).
+#[test]
+#[should_panic(expected = "maximum number of branches")]
+fn mutant_gate_never_releasing() {
+    check("mutant_gate_never_releasing", || stale_reentry_model::<NoRelease>(&[BOUNDARY]));
+}
+
+// ---------------------------------------------------------------------------
+// The mailbox.
+
+const TARGET: usize = 0;
+/// Sender 1's reason (posted twice) and sender 2's (posted once).
+const R1: usize = 0;
+const R2: usize = 1;
+
+/// The mailbox under test, or a mutant of it.
+trait Mail: Send + Sync + 'static {
+    fn new() -> Self;
+    fn post(&self, to: usize, reason: usize, from: usize);
+    fn take(&self, core: usize) -> u32;
+}
+
+impl Mail for Mailbox<CORES> {
+    fn new() -> Self {
+        Mailbox::new()
+    }
+    fn post(&self, to: usize, reason: usize, from: usize) {
+        Mailbox::post(self, to, reason, from);
+    }
+    fn take(&self, core: usize) -> u32 {
+        Mailbox::take(self, core)
+    }
+}
+
+/// Mutant: `post` with a relaxed `fetch_or`.
+struct RelaxedPost {
+    words: [AtomicU32; CORES],
+}
+
+impl Mail for RelaxedPost {
+    fn new() -> Self {
+        RelaxedPost { words: core::array::from_fn(|_| AtomicU32::new(0)) }
+    }
+    fn post(&self, to: usize, reason: usize, from: usize) {
+        self.words[to].fetch_or(Mailbox::<CORES>::bit(reason, from), Ordering::Relaxed);
+    }
+    fn take(&self, core: usize) -> u32 {
+        self.words[core].swap(0, Ordering::Acquire)
+    }
+}
+
+struct Bus<M> {
+    mail: M,
+    /// The GIC's pending bit for the SGI at the target.
+    sgi: AtomicBool,
+    /// Sender 1's payload: `k` before its `k`th post.
+    note: AtomicU32,
+    /// Sender 2's payload, written once before its post.
+    data: UnsafeCell<u32>,
+    /// Senders finished (relaxed: only ends the target's concurrent phase).
+    done: AtomicU32,
+}
+
+// SAFETY: `data` is written by sender 2 before its post and read by the
+// target after taking that post; loom checks that exactly this is ordered.
+unsafe impl<M: Mail> Sync for Bus<M> {}
+
+impl<M: Mail> Bus<M> {
+    /// Posts, then sends the SGI (the GIC holds it pending): `DSB ISHST`
+    /// then the write to `GICD_SGIR` is a release store of the pending
+    /// bit (`dsb: false`, the mutant, stores it relaxed).
+    fn send(&self, reason: usize, from: usize, dsb: bool) {
+        self.mail.post(TARGET, reason, from);
+        // An RMW, not a store: setting the GIC's pending state is atomic,
+        // and a plain store racing the target's acknowledging swap hits
+        // loom 0.7's RMW-atomicity bug (tokio-rs/loom#254, #389).
+        self.sgi.fetch_or(true, if dsb { Ordering::Release } else { Ordering::Relaxed });
+    }
+}
+
+/// What the target handled.
+#[derive(Default)]
+struct Handled {
+    count: [[u32; CORES]; 2],
+    last_note: u32,
+}
+
+impl Handled {
+    fn handle<M: Mail>(&mut self, bus: &Bus<M>, word: u32) {
+        for (reason, from) in Mailbox::<CORES>::messages(word) {
+            match (reason, from) {
+                (R1, 1) => {
+                    let note = bus.note.load(Ordering::Relaxed);
+                    assert!(note >= 1, "payload of a post not visible to its handler");
+                    self.last_note = note;
+                }
+                (R2, 2) => bus.data.with(|d| {
+                    // SAFETY: loom checks the write happened before.
+                    assert_eq!(unsafe { *d }, 42, "payload of a post not visible to its handler");
+                }),
+                _ => panic!("a message nobody posted: reason {reason} from {from}"),
+            }
+            self.count[reason][from] += 1;
+        }
+    }
+}
+
+/// `ack_first`: the kernel's order (acknowledge the SGI, then take the
+/// word); otherwise the mutant order (take, then acknowledge). `dsb`: the
+/// kernel's barrier between the post and the SGI.
+fn mailbox<M: Mail>(ack_first: bool, dsb: bool) {
+    let bus = Arc::new(Bus {
+        mail: M::new(),
+        sgi: AtomicBool::new(false),
+        note: AtomicU32::new(0),
+        data: UnsafeCell::new(0),
+        done: AtomicU32::new(0),
+    });
+    let one = {
+        let bus = bus.clone();
+        thread::spawn(move || {
+            for k in 1..=2 {
+                bus.note.store(k, Ordering::Relaxed);
+                bus.send(R1, 1, dsb);
+            }
+            bus.done.fetch_add(1, Ordering::Relaxed);
+        })
+    };
+    let two = {
+        let bus = bus.clone();
+        thread::spawn(move || {
+            // SAFETY: loom checks nobody reads it before the post.
+            bus.data.with_mut(|d| unsafe { *d = 42 });
+            bus.send(R2, 2, dsb);
+            bus.done.fetch_add(1, Ordering::Relaxed);
+        })
+    };
+    // The target's SGI handler, entered whenever the GIC holds the SGI.
+    let mut handled = Handled::default();
+    let interrupt = |handled: &mut Handled| -> bool {
+        if ack_first {
+            if !bus.sgi.swap(false, Ordering::Acquire) {
+                return false;
+            }
+            let word = bus.mail.take(TARGET);
+            handled.handle(&bus, word);
+        } else {
+            if !bus.sgi.load(Ordering::Acquire) {
+                return false;
+            }
+            let word = bus.mail.take(TARGET);
+            bus.sgi.swap(false, Ordering::Acquire);
+            handled.handle(&bus, word);
+        }
+        true
+    };
+    while bus.done.load(Ordering::Relaxed) < 2 {
+        if !interrupt(&mut handled) {
+            thread::yield_now();
+        }
+    }
+    one.join().unwrap();
+    two.join().unwrap();
+    while interrupt(&mut handled) {}
+    assert_eq!(bus.mail.take(TARGET), 0, "a message lost: posted, no SGI pending, never handled");
+    assert!((1..=2).contains(&handled.count[R1][1]), "sender 1: 2 posts, handled {}", handled.count[R1][1]);
+    assert_eq!(handled.count[R2][2], 1, "sender 2: 1 post");
+    assert_eq!(handled.last_note, 2, "the last post's payload never seen");
+}
+
+#[test]
+fn mailbox_none_lost_none_twice_payload_visible() {
+    check("mailbox", || mailbox::<Mailbox<CORES>>(true, true));
+}
+
+#[test]
+#[should_panic(expected = "a message lost")]
+fn mutant_mailbox_take_before_acknowledge() {
+    check("mutant_mailbox_take_before_acknowledge", || mailbox::<Mailbox<CORES>>(false, true));
+}
+
+#[test]
+#[should_panic(expected = "Causality violation")]
+fn mutant_mailbox_relaxed_post() {
+    check("mutant_mailbox_relaxed_post", || mailbox::<RelaxedPost>(true, true));
+}
