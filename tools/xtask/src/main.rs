@@ -4,7 +4,7 @@
 //! |---------------------------|-----------------------------------------------------------|
 //! | `build`                   | builds every kernel binary (`target/images/NAME.img`, raw), the partitions, and packs `partitions/demo.toml` into `target/images/kernel8.img` and each `partitions/tests/NAME.toml` into `NAME.img` |
 //! | `run [--realtime] [IMAGE]` | builds, then boots IMAGE (default `kernel8`) in `qemu-system-aarch64 -M raspi4b` on this terminal, in virtual time (`-icount shift=0,sleep=off`) or, with `--realtime`, on the host's clock |
-//! | `test`                    | host tests (`cargo test` over the workspace), then every QEMU test |
+//! | `test`                    | host tests (`cargo test` over the workspace), the loom models of `bulkhead-protocol`, then every QEMU test |
 //! | `qemu-test [NAME...]`     | only the QEMU tests (all, or those named)                 |
 //! | `bench`                   | the benchmarks under `-icount shift=0,sleep=off`          |
 //! | `check`                   | rustfmt, and clippy on the host crates, the kernel and the partitions (`-D warnings`) |
@@ -116,6 +116,21 @@ fn test_all() -> Result<(), String> {
         .map_err(|e| format!("cannot run cargo test: {e}"))?;
     if !status.success() {
         return Err("host tests failed".into());
+    }
+    // The cross-core protocols model-checked with loom: its own target
+    // directory, as `--cfg loom` rebuilds everything it touches.
+    println!("== loom: bulkhead-protocol");
+    let root = build::workspace_root();
+    let status = std::process::Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["test", "-p", "bulkhead-protocol", "--release", "--test", "loom"])
+        .env("RUSTFLAGS", "--cfg loom")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env("CARGO_TARGET_DIR", root.join("target/loom"))
+        .status()
+        .map_err(|e| format!("cannot run cargo test (loom): {e}"))?;
+    if !status.success() {
+        return Err("loom models of bulkhead-protocol failed".into());
     }
     println!("== QEMU tests");
     tests::run_qemu_tests(&[])
