@@ -72,11 +72,13 @@ enum Cause {
 static STALL: [AtomicU64; 4] = [const { AtomicU64::new(u64::MAX) }; 4];
 
 /// Makes `core` spin with interrupts masked for `ticks` once the count
-/// passes `at`, as a debugger stop or a runaway driver would: its next
-/// boundaries are missed and must be recovered from the epoch. It holds
-/// no partition meanwhile: the other cores go on.
-pub fn stall_core_for_test(core: usize, at: Ticks, ticks: u64) {
-    set_stall(core, at, ticks, false);
+/// passes the epoch plus `from_epoch`, as a debugger stop or a runaway
+/// driver would: its next boundaries are missed and must be recovered from
+/// the epoch. It holds no partition meanwhile: the other cores go on.
+/// Waits for the epoch: call it on a core other than the one that loads
+/// the module (core 0).
+pub fn stall_core_for_test(core: usize, from_epoch: u64, ticks: u64) {
+    set_stall(core, from_epoch, ticks, false);
 }
 
 /// As [`stall_core_for_test`], but the core stalls right after a thread
@@ -84,12 +86,19 @@ pub fn stall_core_for_test(core: usize, at: Ticks, ticks: u64) {
 /// too long in a partition's exception would. A core that needs another
 /// partition must wait for it, and reports it after the patience
 /// (`rendezvous.rs`).
-pub fn stall_core_holding_for_test(core: usize, at: Ticks, ticks: u64) {
-    set_stall(core, at, ticks, true);
+pub fn stall_core_holding_for_test(core: usize, from_epoch: u64, ticks: u64) {
+    set_stall(core, from_epoch, ticks, true);
 }
 
-fn set_stall(core: usize, at: Ticks, ticks: u64, holding: bool) {
-    STALL[1].store(at.0, Ordering::Relaxed);
+fn set_stall(core: usize, from_epoch: u64, ticks: u64, holding: bool) {
+    // The epoch is fixed before the cores start their loops.
+    let epoch = loop {
+        match super::EPOCH.load(Ordering::Acquire) {
+            0 => arch::spin_hint(),
+            epoch => break epoch,
+        }
+    };
+    STALL[1].store(epoch + from_epoch, Ordering::Relaxed);
     STALL[2].store(ticks, Ordering::Relaxed);
     STALL[3].store(u64::from(holding), Ordering::Relaxed);
     STALL[0].store(core as u64, Ordering::Release);
