@@ -15,6 +15,7 @@
 
 pub mod delay;
 mod divisor;
+pub mod trace_port;
 pub mod uart;
 
 /// Physical memory map (BCM2711 low-peripheral mode, identical under QEMU).

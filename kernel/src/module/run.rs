@@ -225,7 +225,8 @@ fn report_overrun(module: &Module, core: usize, tid: usize) {
         == Some(bulkhead_sched::ThreadState::Ready);
     if ready && !REPORTED_OVERRUN[tid].swap(true, Ordering::Relaxed) {
         let thread = module.thread(tid);
-        println!(
+        crate::partition_println!(
+            thread.partition,
             "sched: partition {} thread {} core {core}: still running at the end of its window, preempted (reported once per thread)",
             module.partition(thread.partition).name,
             thread.name
@@ -242,7 +243,9 @@ pub fn run_core(core: usize) -> ! {
     let module = MODULE.get().expect("run_core after a successful load");
     if core >= module.image.module().core_count as usize {
         loop {
+            crate::console::idle();
             arch::wait_for_interrupt();
+            crate::console::awake();
             irq::dispatch();
         }
     }
@@ -304,8 +307,11 @@ pub fn run_core(core: usize) -> ! {
                     // Otherwise the time to print what the trace recorded.
                     trace::flush(core);
                     stats::report_if_due(core);
+                    // And to feed the console, waking for it only here.
+                    crate::console::idle();
                     arch::wait_for_interrupt();
                     trace::entered_el2(core);
+                    crate::console::awake();
                 }
                 // An idle core's "vector" is the return from WFI.
                 irq_exit = stats::enabled().then(sysreg::cycle_counter);
@@ -431,7 +437,8 @@ fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
             if !REPORTED_WFI[tid].swap(true, Ordering::Relaxed) {
                 let module = MODULE.get().expect("running");
                 let thread = module.thread(tid);
-                println!(
+                crate::partition_println!(
+                    thread.partition,
                     "sched: partition {} thread {} core {core}: trapped {} at PC {pc:#x}: the thread waits for its next window (reported once per thread)",
                     module.partition(thread.partition).name,
                     thread.name,
