@@ -84,7 +84,8 @@
 //! The `*_window_never_ends` variants stop the clock at 10: B's window never
 //! ends, so giving up is impossible and every core going to B must be
 //! admitted (no deadlock, no livelock). Every gate model also checks the
-//! gate's contract: `WindowOver { at }` only with `at >= end`, `late`
+//! gate's contract: `WindowOver { at }` only with `at >= end`, `Admitted
+//! { at }` only with `at < end`, `late`
 //! (patience 0) called at most once per wait, naming another core that
 //! holds another partition.
 //!
@@ -378,7 +379,10 @@ impl<G: Protocol> World<G> {
             Admission::WindowOver { at } => {
                 assert!(at >= end, "core {core}: refused {p} at {at}, window ends at {end}")
             }
-            Admission::Admitted { at, waited_from } => assert!(waited_from.is_none_or(|s| s <= at), "{a:?}"),
+            Admission::Admitted { at, waited_from } => {
+                assert!(at < end, "core {core}: admitted to {p} at {at}, window ends at {end}");
+                assert!(waited_from.is_none_or(|s| s <= at), "{a:?}")
+            }
         }
         a
     }
@@ -438,8 +442,51 @@ impl<G: Protocol> World<G> {
     }
 }
 
+/// A core of the model: a loom thread running `f` on the world `w`.
+fn spawn_core<G: Protocol, T: 'static>(
+    w: &Arc<World<G>>,
+    f: impl FnOnce(&World<G>) -> T + 'static,
+) -> thread::JoinHandle<T> {
+    let w = w.clone();
+    thread::spawn(move || f(&w))
+}
+
 fn join_all(handles: Vec<thread::JoinHandle<Admission>>) -> Vec<Admission> {
     handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+/// Liveness: when the clock stops before B's window ends (`ticks` without
+/// `NEXT_END`), every core going to B must have been admitted.
+fn all_admitted_if_endless(ticks: &[u64], going_to_b: &[Admission]) {
+    if !ticks.contains(&NEXT_END) {
+        assert!(
+            going_to_b.iter().all(|a| matches!(a, Admission::Admitted { .. })),
+            "B's window never ends, yet {going_to_b:?}"
+        );
+    }
+}
+
+/// The real gate in a model, once with B's window ending at `NEXT_END`
+/// and once (`$endless`) with the clock stopped at the boundary.
+macro_rules! gate_models {
+    ($($model:ident: $name:ident, $endless:ident;)*) => {$(
+        #[test]
+        fn $name() {
+            check(stringify!($name), || $model::<Gate<CORES>>(&[BOUNDARY, NEXT_END]));
+        }
+
+        #[test]
+        fn $endless() {
+            check(stringify!($endless), || $model::<Gate<CORES>>(&[BOUNDARY]));
+        }
+    )*};
+}
+
+gate_models! {
+    boundary_model: boundary_a_to_b, boundary_a_to_b_window_never_ends;
+    late_core_model: late_core, late_core_window_never_ends;
+    stale_reentry_model: stale_reentry, stale_reentry_window_never_ends;
+    back_to_back_model: back_to_back, back_to_back_window_never_ends;
 }
 
 // ---------------------------------------------------------------------------
@@ -449,28 +496,14 @@ fn boundary_model<G: Protocol>(ticks: &'static [u64]) {
     let w = World::<G>::new(&[0, 1, 2], true);
     let cores: Vec<_> = (0..CORES)
         .map(|core| {
-            let w = w.clone();
-            thread::spawn(move || {
+            spawn_core(&w, move |w| {
                 w.leave_at_boundary(core, A, 0);
                 w.run(core, B, NEXT_END)
             })
         })
         .collect();
     w.timer(ticks, &cores, false);
-    let got = join_all(cores);
-    if !ticks.contains(&NEXT_END) {
-        assert!(got.iter().all(|a| matches!(a, Admission::Admitted { .. })), "B's window never ends, yet {got:?}");
-    }
-}
-
-#[test]
-fn boundary_a_to_b() {
-    check("boundary_a_to_b", || boundary_model::<Gate<CORES>>(&[BOUNDARY, NEXT_END]));
-}
-
-#[test]
-fn boundary_a_to_b_window_never_ends() {
-    check("boundary_a_to_b_window_never_ends", || boundary_model::<Gate<CORES>>(&[BOUNDARY]));
+    all_admitted_if_endless(ticks, &join_all(cores));
 }
 
 // ---------------------------------------------------------------------------
@@ -478,43 +511,21 @@ fn boundary_a_to_b_window_never_ends() {
 
 fn late_core_model<G: Protocol>(ticks: &'static [u64]) {
     let w = World::<G>::new(&[0, 1], true);
-    let late = {
-        let w = w.clone();
-        thread::spawn(move || {
-            w.leave_at_boundary(0, A, 2);
-            w.run(0, B, NEXT_END)
-        })
-    };
-    let on_time = {
-        let w = w.clone();
-        thread::spawn(move || {
-            w.leave_at_boundary(1, A, 0);
-            w.run(1, B, NEXT_END)
-        })
-    };
-    let idle = {
-        let w = w.clone();
-        thread::spawn(move || {
-            w.until(BOUNDARY);
-            w.run(2, B, NEXT_END)
-        })
-    };
+    let late = spawn_core(&w, |w| {
+        w.leave_at_boundary(0, A, 2);
+        w.run(0, B, NEXT_END)
+    });
+    let on_time = spawn_core(&w, |w| {
+        w.leave_at_boundary(1, A, 0);
+        w.run(1, B, NEXT_END)
+    });
+    let idle = spawn_core(&w, |w| {
+        w.until(BOUNDARY);
+        w.run(2, B, NEXT_END)
+    });
     let cores = vec![late, on_time, idle];
     w.timer(ticks, &cores, false);
-    let got = join_all(cores);
-    if !ticks.contains(&NEXT_END) {
-        assert!(got.iter().all(|a| matches!(a, Admission::Admitted { .. })), "B's window never ends, yet {got:?}");
-    }
-}
-
-#[test]
-fn late_core() {
-    check("late_core", || late_core_model::<Gate<CORES>>(&[BOUNDARY, NEXT_END]));
-}
-
-#[test]
-fn late_core_window_never_ends() {
-    check("late_core_window_never_ends", || late_core_model::<Gate<CORES>>(&[BOUNDARY]));
+    all_admitted_if_endless(ticks, &join_all(cores));
 }
 
 // ---------------------------------------------------------------------------
@@ -522,48 +533,26 @@ fn late_core_window_never_ends() {
 
 fn stale_reentry_model<G: Protocol>(ticks: &'static [u64]) {
     let w = World::<G>::new(&[1], true);
-    let stale = {
-        let w = w.clone();
-        thread::spawn(move || {
-            // Decided "A's window" earlier: the count may be 10 by now.
-            let a = w.admit(0, A, BOUNDARY);
-            if let Admission::Admitted { .. } = a {
-                w.enter(0, A);
-                w.leave_at_boundary(0, A, 0);
-            }
-            a
-        })
-    };
-    let leaving = {
-        let w = w.clone();
-        thread::spawn(move || {
-            w.leave_at_boundary(1, A, 0);
-            w.run(1, B, NEXT_END)
-        })
-    };
-    let idle = {
-        let w = w.clone();
-        thread::spawn(move || {
-            w.until(BOUNDARY);
-            w.run(2, B, NEXT_END)
-        })
-    };
+    let stale = spawn_core(&w, |w| {
+        // Decided "A's window" earlier: the count may be 10 by now.
+        let a = w.admit(0, A, BOUNDARY);
+        if let Admission::Admitted { .. } = a {
+            w.enter(0, A);
+            w.leave_at_boundary(0, A, 0);
+        }
+        a
+    });
+    let leaving = spawn_core(&w, |w| {
+        w.leave_at_boundary(1, A, 0);
+        w.run(1, B, NEXT_END)
+    });
+    let idle = spawn_core(&w, |w| {
+        w.until(BOUNDARY);
+        w.run(2, B, NEXT_END)
+    });
     let cores = vec![stale, leaving, idle];
     w.timer(ticks, &cores, true);
-    let got = join_all(cores);
-    if !ticks.contains(&NEXT_END) {
-        assert!(got[1..].iter().all(|a| matches!(a, Admission::Admitted { .. })), "B's window never ends, yet {got:?}");
-    }
-}
-
-#[test]
-fn stale_reentry() {
-    check("stale_reentry", || stale_reentry_model::<Gate<CORES>>(&[BOUNDARY, NEXT_END]));
-}
-
-#[test]
-fn stale_reentry_window_never_ends() {
-    check("stale_reentry_window_never_ends", || stale_reentry_model::<Gate<CORES>>(&[BOUNDARY]));
+    all_admitted_if_endless(ticks, &join_all(cores)[1..]);
 }
 
 // ---------------------------------------------------------------------------
@@ -575,8 +564,7 @@ fn switch_model<G: Protocol>(racing: bool) {
     let w = World::<G>::new(&[0, 1, 2], true);
     let cores: Vec<_> = (0..CORES)
         .map(|core| {
-            let w = w.clone();
-            thread::spawn(move || {
+            spawn_core(&w, move |w| {
                 w.leave_at_boundary(core, A, 0);
                 let owner = w.owner.load(Ordering::Acquire);
                 (owner, w.run(core, owner, NEXT_END))
@@ -616,34 +604,22 @@ fn back_to_back_model<G: Protocol>(ticks: &'static [u64]) {
     let w = World::<G>::new(&[0, 1, 2], false);
     let cores: Vec<_> = (0..CORES)
         .map(|core| {
-            let w = w.clone();
-            thread::spawn(move || {
+            spawn_core(&w, move |w| {
                 w.leave_at_boundary(core, A, 0);
                 w.run(core, A, NEXT_END)
             })
         })
         .collect();
     w.timer(ticks, &cores, false);
-    for a in join_all(cores) {
+    let got = join_all(cores);
+    for a in &got {
         match a {
             Admission::Admitted { waited_from: None, .. } => {}
-            Admission::WindowOver { at } if at >= NEXT_END => {}
+            Admission::WindowOver { at } if *at >= NEXT_END => {}
             other => panic!("A after A: {other:?}"),
         }
-        if !ticks.contains(&NEXT_END) {
-            assert!(matches!(a, Admission::Admitted { .. }), "{a:?}");
-        }
     }
-}
-
-#[test]
-fn back_to_back() {
-    check("back_to_back", || back_to_back_model::<Gate<CORES>>(&[BOUNDARY, NEXT_END]));
-}
-
-#[test]
-fn back_to_back_window_never_ends() {
-    check("back_to_back_window_never_ends", || back_to_back_model::<Gate<CORES>>(&[BOUNDARY]));
+    all_admitted_if_endless(ticks, &got);
 }
 
 // ---------------------------------------------------------------------------
@@ -683,7 +659,7 @@ impl<const KIND: u8> Protocol for Mutant<KIND> {
                         return Admission::WindowOver { at: now };
                     }
                     if self.blocker(core, partition, Ordering::Relaxed).is_none() {
-                        return Admission::Admitted { at: m.now(), waited_from: None };
+                        return Admission::Admitted { at: now, waited_from: None };
                     }
                     m.wait();
                 }
@@ -696,7 +672,7 @@ impl<const KIND: u8> Protocol for Mutant<KIND> {
                 }
                 if self.blocker(core, partition, Ordering::SeqCst).is_none() {
                     self.holders[core].store(partition, Ordering::SeqCst);
-                    return Admission::Admitted { at: m.now(), waited_from: None };
+                    return Admission::Admitted { at: now, waited_from: None };
                 }
                 m.wait();
             },
