@@ -8,20 +8,25 @@
 //! room is dropped whole and counted, and the count is printed when there
 //! is room again (`[console] hello: 312 bytes dropped`).
 //!
-//! The **pump** moves bytes from the rings to the UART: one whole line at
-//! a time, taking the sources in turn (round robin by line), so a chatty
-//! partition gets one line in as many as there are sources with output and
-//! cannot silence the others. It writes only what the transmit FIFO has
-//! room for *by the line's clock* ([`Fifo`]: 16 bytes, one character time
-//! each at the console's baud rate): under QEMU, whose PL011 takes bytes
-//! instantly, the console is exactly as slow as the Pi's, and on the Pi the
-//! FIFO's own full flag agrees. The pump runs on core 0 only, from the
-//! **console tick**: the EL1 physical timer (CNTP, INTID 30; partitions are
-//! denied it), every 8 character times (694 µs at 115200 baud), whatever
-//! the partitions print. One tick writes at most 16 bytes and takes at most
-//! a few lines out of rings whose lock it can take at once (`try_lock`):
-//! the bound on what the console takes from whatever runs on core 0
-//! (measured in `make bench`).
+//! The **pump** moves bytes from the rings to the UART, one whole line at
+//! a time: the kernel's own lines first (in the order written across
+//! cores), then the partitions in turns by deficit round robin (a quantum
+//! of bytes a turn), so a chatty partition fills its own ring, loses its
+//! own lines and delays another's by at most a turn. What the kernel says
+//! about a partition (health events, restarts, reports) goes into that
+//! partition's ring, in order with its own lines. The pump writes only
+//! what the transmit FIFO has room for *by the line's clock* ([`Fifo`]: 16
+//! bytes, one character time each at `console_baud`): under QEMU, whose
+//! PL011 takes bytes instantly, the console is exactly as slow as the Pi's,
+//! and on the Pi the FIFO's own full flag agrees.
+//!
+//! **Who pumps**: `ConsoleWrite`, at the end of the call, in the writer's
+//! own time; and every idle core before it sleeps, which then arms its
+//! console tick (the EL1 physical timer, CNTP, INTID 30, denied to
+//! partitions) to wake 8 character times later while output is pending,
+//! and disarms it on waking: the tick never interrupts a partition. One
+//! feed writes at most 16 bytes and takes lines only from rings whose lock
+//! it gets at once (`try_lock`); a core that finds the pump busy skips it.
 //!
 //! Fatal reports (panic, fatal exception, halt) stay synchronous: the fatal
 //! writer finishes the line on the wire, writes out everything buffered,
@@ -58,7 +63,6 @@ const KERNEL_LINE: usize = 320;
 const WIRE_LINE: usize = KERNEL_LINE + 64;
 /// Character times an idle core sleeps between feeds (half the FIFO).
 const TICK_BYTES: u64 = 8;
-
 
 static KERNEL_RINGS: [Mutex<Ring<[u8; KERNEL_RING]>>; CORES] =
     [const { Mutex::new(Ring::new([0; KERNEL_RING])) }; CORES];
@@ -342,7 +346,14 @@ pub fn idle() {
     let Some(mut guard) = PUMP.try_lock() else { return };
     let Some(pump) = guard.as_mut() else { return };
     if pump.run(now) {
-        crate::timer::arm_console_tick(now + pump.fifo.byte_ticks() * TICK_BYTES);
+        // Not in the last character time before the core's next boundary:
+        // the boundary wakes the core anyway, and a tick just before it
+        // would only lengthen the boundary's path.
+        let tick = now + pump.fifo.byte_ticks() * TICK_BYTES;
+        let boundary = crate::timer::armed_deadline().0;
+        if boundary <= now || tick + pump.fifo.byte_ticks() < boundary {
+            crate::timer::arm_console_tick(tick);
+        }
     }
 }
 

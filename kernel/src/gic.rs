@@ -20,6 +20,8 @@ pub const SPURIOUS: u32 = 1023;
 /// Priority given to every interrupt the kernel uses. All equal: handlers do
 /// not nest, so there is nothing to preempt.
 const PRIORITY: u8 = 0xa0;
+/// The EL2 timer's priority: above every other interrupt's.
+const TIMER_PRIORITY: u8 = 0x90;
 
 mod gicd {
     pub const CTLR: usize = 0x000;
@@ -93,6 +95,9 @@ pub fn init_cpu_interface() {
     for intid in 0..32 {
         GICD.write8(gicd::IPRIORITYR + intid, PRIORITY);
     }
+    // The scheduler's timer before anything else pending with it: a
+    // boundary is decided first (irq.rs).
+    GICD.write8(gicd::IPRIORITYR + bulkhead_board_rpi4::irq::HYP_TIMER as usize, TIMER_PRIORITY);
     GICC.write32(gicc::PMR, 0xff);
     GICC.write32(gicc::BPR, 0);
     GICC.write32(gicc::CTLR, 1);

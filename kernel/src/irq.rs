@@ -1,8 +1,11 @@
 //! IRQ dispatch at EL2: acknowledge, route by INTID, end of interrupt.
 //!
 //! Entered from `irq_current_el` (vectors.rs), or called by the partition
-//! loop (module/run.rs), always with IRQs masked; handlers do not nest. Every interrupt pending at entry is handled before returning,
-//! which saves an exception round trip when a deadline and an IPI coincide.
+//! loop (module/run.rs), always with IRQs masked; handlers do not nest.
+//! Every interrupt pending at entry is handled before returning, except
+//! after the EL2 timer (highest priority, so acknowledged first): a
+//! boundary is decided at once, and what else was pending is taken after,
+//! so a boundary's path never includes an IPI that came with it.
 //! The spurious INTID 1023 ends the loop and is never acknowledged.
 use crate::{arch, gic, ipi, println, timer};
 use bulkhead_board_rpi4::irq::{HYP_TIMER, PHYS_TIMER};
@@ -19,7 +22,15 @@ pub fn dispatch() {
     while let Some(ack) = gic::acknowledge() {
         match ack.intid() {
             ipi::IPI_SGI => ipi::handle_interrupt(core),
-            HYP_TIMER => timer::handle_interrupt(core),
+            HYP_TIMER => {
+                // A boundary (the timer has the highest priority, so it
+                // comes first): decide it now; whatever else is pending
+                // is taken after the decision, as its own exception, so
+                // the boundary's path does not include it.
+                timer::handle_interrupt(core);
+                gic::end_of_interrupt(ack);
+                return;
+            }
             PHYS_TIMER => timer::handle_console_tick(),
             other => {
                 // Nothing else is enabled; if it fires anyway, say so once and

