@@ -418,7 +418,9 @@ impl Prefix {
 /// `console_buffer` is its share of the line's time. `false` if it was
 /// dropped (counted).
 pub fn push_partition_line(ring: &mut Ring<&'static mut [u8]>, prefix: &Prefix, text: &[u8]) -> bool {
-    let header = Header { seq: SEQ.fetch_add(1, Ordering::Relaxed), thread: prefix.thread, core: prefix.core };
+    // No sequence number: a partition's lines are ordered by its ring alone
+    // (only the kernel's rings are merged by it).
+    let header = Header { seq: 0, thread: prefix.thread, core: prefix.core };
     ring.push_parts(header, &[&prefix.text.buf[..prefix.text.len], text])
 }
 
@@ -426,7 +428,7 @@ pub fn push_partition_line(ring: &mut Ring<&'static mut [u8]>, prefix: &Prefix, 
 /// prefix (a `ConsoleFrame` line, which names its source in its own
 /// format). `false` if it was dropped (counted).
 pub fn push_raw_line(ring: &mut Ring<&'static mut [u8]>, thread: usize, core: usize, text: &[u8]) -> bool {
-    let header = Header { seq: SEQ.fetch_add(1, Ordering::Relaxed), thread: thread as u16, core: core as u8 };
+    let header = Header { seq: 0, thread: thread as u16, core: core as u8 };
     ring.push(header, text)
 }
 

@@ -192,7 +192,8 @@ pub fn time() -> Result<Time, Status> {
 }
 
 /// `ConsoleWrite` (`0xC600_0004`): write `bytes` to the module console.
-/// The kernel prints whole lines, prefixed `[partition:thread@core]`.
+/// The kernel queues whole lines, prefixed `[partition:thread@core]`, in
+/// the partition's console buffer (never waiting for the UART).
 ///
 /// Slices longer than [`MAX_CONSOLE_WRITE`] are written in several calls
 /// (the kernel would refuse them whole). Returns the number of bytes

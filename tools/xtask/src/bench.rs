@@ -22,8 +22,9 @@ fn boot(images: &[Image], name: &str, expect: &[Expect], ending: &Ending) -> Res
         icount: true,
         timeout: Duration::from_secs(300),
     };
-    // The console-write benchmark floods its own console buffer on purpose.
-    qemu::run(&run, expect, ending, &qemu::Forbid::defaults(&[r"^\[console\] bench: \d+ bytes dropped"]))
+    // The console-write benchmark floods its own console buffer on purpose,
+    // and the CPU-bound module prints more than 115200 baud carries.
+    qemu::run(&run, expect, ending, &qemu::Forbid::defaults(&[r"^\[console\] \S+: \d+ bytes dropped"]))
 }
 
 /// The `bench | ...` lines of a run, without the prefix (and without a
@@ -79,10 +80,9 @@ pub fn run() -> Result<(), String> {
             ["null hypercall", v] => {
                 table.push(("null hypercall round trip (AbiVersion, from EL1)".into(), v.to_string()))
             }
-            ["console write", v] => table.push((
-                "ConsoleWrite, worst call (into a 16 KiB console buffer; interrupts masked throughout)".into(),
-                v.to_string(),
-            )),
+            ["console write", v] => {
+                table.push(("ConsoleWrite, longest call (interrupts masked throughout)".into(), v.to_string()))
+            }
             _ => {}
         }
     }
