@@ -1023,7 +1023,7 @@ fn base_tests() -> Vec<QemuTest> {
         QemuTest::new("demo", "the demo module: three partitions across four cores, each line inside its partition's window", "kernel8", || {
                 with_boot(vec![
                     Expect::line(r"^module demo: 3 partitions, 6 threads"),
-                    Expect::line(r"^\[hello:main@0\] hello: partition 0 thread 0 of 1 on core 0, ABI 1\.0"),
+                    Expect::line(r"^\[hello:main@0\] hello: partition 0 thread 0 of 1 on core 0, ABI 1\.1"),
                     Expect::all_of(&[
                         r"^\[multicore:worker0@0\] multicore: thread 0 on core 0, window 0",
                         r"^\[multicore:worker1@1\] multicore: thread 1 on core 1, window 0",
