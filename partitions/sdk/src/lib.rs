@@ -81,9 +81,9 @@ pub use bulkhead_abi::{
     CONSOLE_LINE, Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, PartitionMode, Status,
 };
 pub use call::{
-    AbiVersion, Ids, PartitionStatus, ScheduleStatus, Time, abi_version, console_frame, console_write, hvc, my_ids, partition_status,
-    periodic_wait, raise_application_error, restart_partition, schedule_status, set_schedule, set_thread_affinity,
-    start_partition, status_name, stop_partition, time, timed_wait, yield_now,
+    AbiVersion, Ids, PartitionStatus, ScheduleStatus, Time, abi_version, console_frame, console_write, hvc, my_ids,
+    partition_status, periodic_wait, raise_application_error, restart_partition, schedule_status, set_schedule,
+    set_thread_affinity, start_partition, status_name, stop_partition, time, timed_wait, yield_now,
 };
 #[doc(hidden)]
 pub use console::_print as __print;

@@ -79,7 +79,8 @@ struct Slot {
 unsafe impl Sync for Slot {}
 
 static SLOTS_IN_USE: [Slot; SLOTS] =
-    [const { Slot { owner: AtomicU64::new(0), frame: UnsafeCell::new((defmt::Encoder::new(), FrameBuf::new())) } }; SLOTS];
+    [const { Slot { owner: AtomicU64::new(0), frame: UnsafeCell::new((defmt::Encoder::new(), FrameBuf::new())) } };
+        SLOTS];
 
 /// The calling thread's key: its stack top (non-zero, 16-aligned; bit 0 is
 /// the vectors' "reporting" flag, masked off).

@@ -55,7 +55,10 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
     }
     let bytes = text.as_bytes();
     if bytes.len() % 4 == 1 {
-        return Err(format!("base64 of {} characters: a length of 1 mod 4 is not a whole number of bytes", bytes.len()));
+        return Err(format!(
+            "base64 of {} characters: a length of 1 mod 4 is not a whole number of bytes",
+            bytes.len()
+        ));
     }
     let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
     for group in bytes.chunks(4) {
@@ -106,9 +109,7 @@ fn parse_after_marker(rest: &str) -> Result<FrameLine, String> {
     let [partition, thread, core] = ids[..] else {
         return Err(format!("expected <partition>.<thread>.<core>, got {:?}", ids.join(".")));
     };
-    let number = |what: &str, s: &str| {
-        s.parse::<usize>().map_err(|_| format!("{what} {s:?} is not a decimal number"))
-    };
+    let number = |what: &str, s: &str| s.parse::<usize>().map_err(|_| format!("{what} {s:?} is not a decimal number"));
     let payload = decode_base64(text)?;
     let (time_ns, used) = read_varint(&payload)?;
     let frame = payload[used..].to_vec();
@@ -188,7 +189,11 @@ impl<'s> Tables<'s> {
     pub fn decode(&mut self, line: &FrameLine) -> Result<String, String> {
         let sys = self.sys;
         let partition = sys.spec.partitions.get(line.partition).ok_or_else(|| {
-            format!("partition id {} is not in the description ({} partitions)", line.partition, sys.spec.partitions.len())
+            format!(
+                "partition id {} is not in the description ({} partitions)",
+                line.partition,
+                sys.spec.partitions.len()
+            )
         })?;
         let thread = sys.spec.threads.get(line.thread).ok_or_else(|| {
             format!("thread index {} is not in the description ({} threads)", line.thread, sys.spec.threads.len())
@@ -263,9 +268,15 @@ mod tests {
 
     #[test]
     fn rfc4648_vectors_without_padding() {
-        for (text, bytes) in
-            [("", ""), ("Zg", "f"), ("Zm8", "fo"), ("Zm9v", "foo"), ("Zm9vYg", "foob"), ("Zm9vYmE", "fooba"), ("Zm9vYmFy", "foobar")]
-        {
+        for (text, bytes) in [
+            ("", ""),
+            ("Zg", "f"),
+            ("Zm8", "fo"),
+            ("Zm9v", "foo"),
+            ("Zm9vYg", "foob"),
+            ("Zm9vYmE", "fooba"),
+            ("Zm9vYmFy", "foobar"),
+        ] {
             assert_eq!(decode_base64(text).as_deref(), Ok(bytes.as_bytes()), "{text:?}");
         }
         assert_eq!(decode_base64("+/+/"), Ok(vec![0xfb, 0xff, 0xbf]));
@@ -381,8 +392,16 @@ major_frame = "10ms"
         // Every @ line is kept and reported with its number.
         assert_eq!(lines.len(), 6);
         assert_eq!(decoded.errors.len(), 4, "{:#?}", decoded.errors);
-        assert!(decoded.errors[0].starts_with("run.log:3: partition \"logger\": cannot read its image"), "{}", decoded.errors[0]);
-        assert!(decoded.errors[1].starts_with("run.log:4: partition id 9 is not in the description"), "{}", decoded.errors[1]);
+        assert!(
+            decoded.errors[0].starts_with("run.log:3: partition \"logger\": cannot read its image"),
+            "{}",
+            decoded.errors[0]
+        );
+        assert!(
+            decoded.errors[1].starts_with("run.log:4: partition id 9 is not in the description"),
+            "{}",
+            decoded.errors[1]
+        );
         assert!(
             decoded.errors[2].starts_with("run.log:5: thread index 0 (main) belongs to partition 0, not to 1 (logger)"),
             "{}",

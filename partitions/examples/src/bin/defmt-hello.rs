@@ -27,7 +27,7 @@ fn main(thread: ThreadInfo) -> ! {
     loop {
         let left_us = time().map_or(0, |t| t.window_remaining_ns() / 1000);
         defmt::info!("thread {=u32} tick {=u32}, {=u64} us left in the window", thread.index, tick, left_us);
-        if tick % 4 == 0 {
+        if tick.is_multiple_of(4) {
             defmt::warn!(
                 "thread {=u32}: tick {=u32} is a multiple of 4 (load {=f32})",
                 thread.index,
