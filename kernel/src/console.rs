@@ -1,140 +1,628 @@
-//! The kernel console: the PL011 behind one lock, so a line printed by one
-//! core is never broken by another core's output.
+//! The kernel console: bounded line buffers, fed to the PL011 at the line's
+//! own pace, so no output ever holds a core.
 //!
-//! `println!` formats straight into the UART while the lock is held; a
-//! multi-line report (`with_console`) holds it for all its lines. The lock
-//! records its owner core: a core that faults or panics while printing takes
-//! it over instead of deadlocking against itself, and the fatal path steals
-//! it after a bounded wait, because a report that never prints is worse than
-//! one that interleaves with a dying core.
+//! Every line goes into its source's ring (`bulkhead-console`): one per
+//! core for the kernel's own lines, one per partition (its
+//! `console_buffer`, written by `ConsoleWrite`). Putting a line there is a
+//! copy under the ring's lock, never a wait for the UART; a line without
+//! room is dropped whole and counted, and the count is printed when there
+//! is room again (`[console] hello: 312 bytes dropped`).
+//!
+//! The **pump** moves bytes from the rings to the UART: one whole line at
+//! a time, taking the sources in turn (round robin by line), so a chatty
+//! partition gets one line in as many as there are sources with output and
+//! cannot silence the others. It writes only what the transmit FIFO has
+//! room for *by the line's clock* ([`Fifo`]: 16 bytes, one character time
+//! each at the console's baud rate): under QEMU, whose PL011 takes bytes
+//! instantly, the console is exactly as slow as the Pi's, and on the Pi the
+//! FIFO's own full flag agrees. The pump runs on core 0 only, from the
+//! **console tick**: the EL1 physical timer (CNTP, INTID 30; partitions are
+//! denied it), every 8 character times (694 µs at 115200 baud), whatever
+//! the partitions print. One tick writes at most 16 bytes and takes at most
+//! a few lines out of rings whose lock it can take at once (`try_lock`):
+//! the bound on what the console takes from whatever runs on core 0
+//! (measured in `make bench`).
+//!
+//! Fatal reports (panic, fatal exception, halt) stay synchronous: the fatal
+//! writer finishes the line on the wire, writes out everything buffered,
+//! then its report, at the UART's speed, holding the core; nothing runs
+//! after it anyway. A test kernel ending through semihosting drains the
+//! same way first ([`drain`]).
 use crate::arch;
+use bulkhead_board_rpi4::CORES;
+use bulkhead_board_rpi4::console::BAUD;
 use bulkhead_board_rpi4::uart::{self, Pl011};
-use core::cell::UnsafeCell;
-use core::fmt;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use bulkhead_console::{Fifo, Header, Ring};
+use core::fmt::{self, Write as _};
+use core::sync::atomic::{AtomicU32, Ordering};
+use spin::Mutex;
 
-const FREE: usize = usize::MAX;
+/// Every line's place in the order all sources wrote them (wrapping), so
+/// the pump can merge the rings.
+static SEQ: AtomicU32 = AtomicU32::new(0);
 
-struct Console {
-    owner: AtomicUsize,
-    uart: UnsafeCell<Option<Pl011<'static>>>,
+fn kernel_header() -> Header {
+    Header { seq: SEQ.fetch_add(1, Ordering::Relaxed), thread: 0, core: arch::core_id() as u8 }
 }
 
-// SAFETY: `uart` is only reached through `ConsoleGuard`, which exists only
-// while `owner` names the calling core.
-unsafe impl Sync for Console {}
+/// Bytes of one core's kernel ring.
+const KERNEL_RING: usize = 8 * 1024;
+/// All partitions' rings together (the description's `console_buffer`s).
+pub const PARTITION_POOL: usize = 64 * 1024;
+/// The most partitions with a ring.
+const MAX_PARTITIONS: usize = 16;
+/// The longest text of one kernel line; longer ones end in `... (N more
+/// bytes)`.
+const KERNEL_LINE: usize = 320;
+/// The pump's line: prefix, text, `\r\n`.
+const WIRE_LINE: usize = KERNEL_LINE + 64;
+/// Character times an idle core sleeps between feeds (half the FIFO).
+const TICK_BYTES: u64 = 8;
 
-static CONSOLE: Console = Console { owner: AtomicUsize::new(FREE), uart: UnsafeCell::new(None) };
 
-/// Exclusive access to the console for the life of the guard.
-pub struct ConsoleGuard {
-    previous_owner: usize,
-    irqs_were_enabled: bool,
+static KERNEL_RINGS: [Mutex<Ring<[u8; KERNEL_RING]>>; CORES] =
+    [const { Mutex::new(Ring::new([0; KERNEL_RING])) }; CORES];
+
+static PARTITION_RINGS: [Mutex<Option<Ring<&'static mut [u8]>>>; MAX_PARTITIONS] =
+    [const { Mutex::new(None) }; MAX_PARTITIONS];
+
+/// Names of the partitions, for the line prefix.
+static NAMES: spin::Once<Names> = spin::Once::new();
+
+/// A partition's name and its threads' names, by module-wide thread index.
+pub struct Names {
+    pub partition: fn(usize) -> &'static str,
+    pub thread: fn(usize) -> &'static str,
 }
 
-impl ConsoleGuard {
-    fn uart(&mut self) -> Option<&mut Pl011<'static>> {
-        // SAFETY: the guard exists only while this core owns the lock.
-        unsafe { (*CONSOLE.uart.get()).as_mut() }
+/// The pump: the UART, the FIFO model, the line on the wire.
+struct Pump {
+    /// The partition whose turn it is, the bytes each may still send in
+    /// its turns (deficit round robin), when each last had a drop report,
+    /// and the counter's frequency.
+    next: usize,
+    deficit: [u32; MAX_PARTITIONS],
+    reported: [u64; MAX_PARTITIONS],
+    hz: u64,
+    uart: Pl011<'static>,
+    fifo: Fifo,
+    line: [u8; WIRE_LINE],
+    len: usize,
+    sent: usize,
+}
+
+static PUMP: Mutex<Option<Pump>> = Mutex::new(None);
+
+/// Bytes a partition may send per turn (deficit round robin).
+const QUANTUM: u32 = 128;
+/// Turns a partition may need to afford its longest line.
+const TURNS_PER_LINE: usize = (WIRE_LINE / QUANTUM as usize) + 2;
+
+enum Turn {
+    Sent,
+    Next,
+}
+
+/// How long ago (in lines written since) the ring's oldest line was
+/// written; a pending drop report counts as oldest of all.
+fn age_of<S: AsRef<[u8]> + AsMut<[u8]>>(ring: &Ring<S>, now: u32) -> Option<i32> {
+    if ring.dropped_lines > 0 {
+        return Some(i32::MIN);
+    }
+    ring.peek().map(|h| h.seq.wrapping_sub(now) as i32)
+}
+
+impl Pump {
+    /// Writes what the FIFO has room for at `now` (at most 16 bytes),
+    /// starting lines as needed (each at least `\r\n`: at most 9).
+    /// `true` if output is still pending.
+    fn run(&mut self, now: u64) -> bool {
+        let mut room = self.fifo.room(now);
+        while room > 0 {
+            if self.sent == self.len && !self.next_line() {
+                return false;
+            }
+            if self.uart.is_tx_fifo_full() {
+                return true;
+            }
+            self.uart.write_word(self.line[self.sent]);
+            self.fifo.push(now);
+            self.sent += 1;
+            room -= 1;
+        }
+        true
+    }
+
+    /// Loads the next line into `line`: the kernel's own lines first, in
+    /// the order written across cores (few: boot, reports of the module
+    /// as a whole); then the partitions in turn, one line each. A
+    /// partition's lines include what the kernel says about it (its health
+    /// events, restarts, reports), in the order written, so a partition
+    /// reads as a story; a partition that floods delays another's line by
+    /// at most one of its own.
+    fn next_line(&mut self) -> bool {
+        let now = SEQ.load(Ordering::Relaxed);
+        let mut oldest: Option<(usize, i32)> = None;
+        for (core, ring) in KERNEL_RINGS.iter().enumerate() {
+            let Some(ring) = ring.try_lock() else { continue };
+            if let Some(age) = age_of(&ring, now)
+                && oldest.is_none_or(|(_, a)| age < a)
+            {
+                oldest = Some((core, age));
+            }
+        }
+        if let Some((core, _)) = oldest
+            && self.load_from(core, true)
+        {
+            return true;
+        }
+        // Partitions: deficit round robin, a quantum of bytes a turn, so
+        // each partition with output gets an equal share of the line
+        // whatever its lines' lengths.
+        for _ in 0..MAX_PARTITIONS * TURNS_PER_LINE {
+            let p = self.next;
+            match self.partition_turn(p) {
+                Turn::Sent => return true,
+                Turn::Next => self.next = (p + 1) % MAX_PARTITIONS,
+            }
+        }
+        false
+    }
+
+    /// Partition `p`'s turn: its drop report if one is due, else its next
+    /// line if its deficit covers it.
+    fn partition_turn(&mut self, p: usize) -> Turn {
+        let Some(slot) = PARTITION_RINGS[p].try_lock() else { return Turn::Next };
+        let Some(ring) = slot.as_ref() else { return Turn::Next };
+        let now = arch::counter();
+        // A drop report once the partition has caught up, or once a second
+        // while it goes on losing lines: the reports cost little of the line.
+        let report_due = ring.dropped_lines > 0 && (ring.is_empty() || now.saturating_sub(self.reported[p]) >= self.hz);
+        let line = ring.peek_len();
+        drop(slot);
+        if report_due {
+            self.reported[p] = now;
+            return if self.load_from(CORES + p, true) { Turn::Sent } else { Turn::Next };
+        }
+        let Some(len) = line else {
+            self.deficit[p] = 0;
+            return Turn::Next;
+        };
+        let cost = len as u32 + 2;
+        if self.deficit[p] >= cost {
+            if self.load_from(CORES + p, false) {
+                self.deficit[p] -= cost;
+                return Turn::Sent;
+            }
+            return Turn::Next;
+        }
+        self.deficit[p] += QUANTUM;
+        Turn::Next
+    }
+
+    /// Loads `source`'s drop report (if `report` and one is pending) or
+    /// else its next line.
+    fn load_from(&mut self, source: usize, report: bool) -> bool {
+        let mut text = [0u8; KERNEL_LINE];
+        let mut w = Wire { buf: &mut self.line, len: 0 };
+        if source < CORES {
+            let Some(mut ring) = KERNEL_RINGS[source].try_lock() else { return false };
+            if let Some((lines, bytes)) = ring.take_dropped().filter(|_| report) {
+                let _ = write!(w, "[console] kernel core {source}: {bytes} bytes dropped ({lines} lines)");
+            } else if let Some((_, len)) = ring.pop(&mut text) {
+                drop(ring);
+                w.put(&text[..len.min(KERNEL_LINE)]);
+            } else {
+                return false;
+            }
+        } else {
+            let p = source - CORES;
+            let Some(mut slot) = PARTITION_RINGS[p].try_lock() else { return false };
+            let Some(ring) = slot.as_mut() else { return false };
+            let names = NAMES.get();
+            let name = names.map_or("?", |n| (n.partition)(p));
+            let dropped = if report { ring.take_dropped() } else { None };
+            if let Some((lines, bytes)) = dropped {
+                let _ = write!(w, "[console] {name}: {bytes} bytes dropped ({lines} lines)");
+            } else if let Some((_, len)) = ring.pop(&mut text) {
+                // The prefix went into the ring with the text.
+                drop(slot);
+                w.put(&text[..len.min(KERNEL_LINE)]);
+            } else {
+                return false;
+            }
+        }
+        // Room for `\r\n` is kept by `Wire`.
+        let len = w.len;
+        self.line[len..len + 2].copy_from_slice(b"\r\n");
+        self.len = len + 2;
+        self.sent = 0;
+        true
+    }
+
+    /// Everything buffered, and the line under way, at the UART's own
+    /// speed (fatal reports, the end of a test run).
+    fn drain(&mut self) {
+        loop {
+            if self.sent == self.len && !self.next_line() {
+                break;
+            }
+            while self.uart.is_tx_fifo_full() {}
+            self.uart.write_word(self.line[self.sent]);
+            self.sent += 1;
+        }
     }
 }
 
-impl fmt::Write for ConsoleGuard {
+/// A line being built on the wire: never past the room for `\r\n`.
+struct Wire<'a> {
+    buf: &'a mut [u8; WIRE_LINE],
+    len: usize,
+}
+
+impl Wire<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(WIRE_LINE - 2 - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+    }
+}
+
+impl fmt::Write for Wire<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        if let Some(uart) = self.uart() {
-            for b in s.bytes() {
-                if b == b'\n' {
-                    embedded_io::Write::write_all(uart, b"\r").map_err(|_| fmt::Error)?;
-                }
-                embedded_io::Write::write_all(uart, &[b]).map_err(|_| fmt::Error)?;
-            }
-        }
+        self.put(s.as_bytes());
         Ok(())
     }
 }
 
-impl Drop for ConsoleGuard {
-    fn drop(&mut self) {
-        CONSOLE.owner.store(self.previous_owner, Ordering::Release);
-        arch::restore_irqs(self.irqs_were_enabled);
-    }
-}
-
-/// Takes the console lock. Interrupts stay masked while it is held, so an
-/// interrupt handler on this core that prints cannot deadlock against the
-/// code it interrupted.
-pub fn lock() -> ConsoleGuard {
-    let irqs_were_enabled = arch::disable_irqs();
-    let me = arch::core_id();
-    loop {
-        match CONSOLE.owner.compare_exchange_weak(FREE, me, Ordering::Acquire, Ordering::Relaxed) {
-            Ok(_) => return ConsoleGuard { previous_owner: FREE, irqs_were_enabled },
-            Err(owner) if owner == me => {
-                // Re-entered from a fault or panic raised while printing.
-                return ConsoleGuard { previous_owner: me, irqs_were_enabled };
-            }
-            Err(_) => arch::spin_hint(),
-        }
-    }
-}
-
-/// Takes the console for a fatal report: waits a bounded time for the
-/// owner, then takes it regardless.
-pub fn lock_for_fatal() -> ConsoleGuard {
-    let irqs_were_enabled = arch::disable_irqs();
-    let me = arch::core_id();
-    for _ in 0..10_000_000 {
-        match CONSOLE.owner.compare_exchange_weak(FREE, me, Ordering::Acquire, Ordering::Relaxed) {
-            Ok(_) => return ConsoleGuard { previous_owner: FREE, irqs_were_enabled },
-            Err(owner) if owner == me => break,
-            Err(_) => arch::spin_hint(),
-        }
-    }
-    CONSOLE.owner.store(me, Ordering::Release);
-    ConsoleGuard { previous_owner: FREE, irqs_were_enabled }
-}
-
-/// Runs `f` with the console held, for reports of several lines.
-pub fn with_console<R>(f: impl FnOnce(&mut ConsoleGuard) -> R) -> R {
-    let mut guard = lock();
-    f(&mut guard)
-}
-
-/// Brings up the PL011. Core 0, once, with the MMU on, before any print.
+/// Brings up the PL011. Core 0, once, with the MMU on, before any print
+/// reaches the wire (earlier lines wait in the rings).
 pub fn init() {
-    let guard = lock();
-    // SAFETY: the device window is mapped by the EL2 stage-1 map; we hold the
-    // console lock, so this is the only code touching the UART and GPIO, and
-    // the handle is stored in the lock-protected cell.
-    unsafe {
+    // SAFETY: the device window is mapped by the EL2 stage-1 map; this runs
+    // once on core 0 before the pump exists, so nothing else touches the
+    // UART or GPIO 14/15, and the handle goes into the pump's lock.
+    let uart = unsafe {
         uart::route_pins();
-        *CONSOLE.uart.get() = Some(uart::console());
-    }
-    drop(guard);
+        uart::console()
+    };
+    let fifo = Fifo::new(BAUD, crate::timer::frequency().hz());
+    *PUMP.lock() = Some(Pump {
+        next: 0,
+        deficit: [0; MAX_PARTITIONS],
+        reported: [0; MAX_PARTITIONS],
+        hz: crate::timer::frequency().hz(),
+        uart,
+        fifo,
+        line: [0; WIRE_LINE],
+        len: 0,
+        sent: 0,
+    });
 }
 
+/// Switches the line to `baud` (the description's `console_baud`, checked
+/// by the host tool): once what is in the FIFO has gone out at the old
+/// rate (at most 16 character times, at load). A rate the PL011 cannot
+/// make keeps the old one and says so.
+pub fn set_baud(baud: u32) {
+    let mut guard = PUMP.lock();
+    let Some(pump) = guard.as_mut() else { return };
+    if pump.fifo.baud() == baud {
+        return;
+    }
+    while arch::counter() < pump.fifo.drained_at() || pump.uart.is_busy() {
+        arch::spin_hint();
+    }
+    match uart::set_baud(&mut pump.uart, baud) {
+        Ok(()) => pump.fifo = Fifo::new(baud, crate::timer::frequency().hz()),
+        Err(_) => {
+            drop(guard);
+            crate::println!("console: the PL011 cannot run at {baud} baud; staying at {}", BAUD);
+        }
+    }
+}
+
+/// Feeds the UART what the FIFO has room for now, if no other core is at
+/// it (never waits): from `ConsoleWrite`, in the writer's own time.
+pub fn pump() {
+    if let Some(mut guard) = PUMP.try_lock()
+        && let Some(pump) = guard.as_mut()
+    {
+        pump.run(arch::counter());
+    }
+}
+
+/// An idle core, just before it sleeps: feeds the UART and, while output
+/// is pending, arms its console tick (CNTP) to wake it when the FIFO has
+/// room again. [`awake`] disarms it, so the tick only ever ends a sleep and
+/// never interrupts a partition.
+pub fn idle() {
+    let now = arch::counter();
+    // Another core is feeding the line: it keeps its own tick; this core
+    // sleeps on (waking idle cores for nothing would only add queueing).
+    let Some(mut guard) = PUMP.try_lock() else { return };
+    let Some(pump) = guard.as_mut() else { return };
+    if pump.run(now) {
+        crate::timer::arm_console_tick(now + pump.fifo.byte_ticks() * TICK_BYTES);
+    }
+}
+
+/// The core woke from its idle sleep: its console tick is off.
+pub fn awake() {
+    crate::timer::disarm_console_tick();
+}
+
+/// Gives each partition its ring: `sizes[p]` bytes of the pool (their sum
+/// at most [`PARTITION_POOL`], checked by the host tool and the loader),
+/// and the names for the prefix. Core 0, once, at load.
+pub fn attach_partitions(sizes: &[usize], names: Names) -> Result<(), usize> {
+    static POOL: Mutex<Option<&'static mut [u8; PARTITION_POOL]>> = Mutex::new(None);
+    static mut STORAGE: [u8; PARTITION_POOL] = [0; PARTITION_POOL];
+    let total: usize = sizes.iter().sum();
+    if total > PARTITION_POOL || sizes.len() > MAX_PARTITIONS {
+        return Err(total);
+    }
+    let mut pool = POOL.lock();
+    if pool.is_none() {
+        // SAFETY: the only reference to STORAGE ever made, under POOL's lock
+        // and kept there; `attach_partitions` runs once.
+        *pool = Some(unsafe { &mut *(&raw mut STORAGE).cast::<[u8; PARTITION_POOL]>() });
+    }
+    let Some(storage) = pool.take() else { return Err(total) };
+    let mut rest: &'static mut [u8] = storage;
+    for (p, &size) in sizes.iter().enumerate() {
+        let (mine, more) = rest.split_at_mut(size);
+        rest = more;
+        *PARTITION_RINGS[p].lock() = Some(Ring::new(mine));
+    }
+    NAMES.call_once(|| names);
+    Ok(())
+}
+
+/// The partition's console ring, for `ConsoleWrite` (its lock, held for the
+/// copy of one call's lines).
+pub fn partition_ring(partition: usize) -> spin::MutexGuard<'static, Option<Ring<&'static mut [u8]>>> {
+    PARTITION_RINGS[partition].lock()
+}
+
+/// The prefix of a partition thread's lines, `[partition:thread@core] `,
+/// built once per `ConsoleWrite`.
+pub struct Prefix {
+    text: Text,
+    thread: u16,
+    core: u8,
+}
+
+impl Prefix {
+    pub fn new(partition: usize, thread: usize, core: usize) -> Self {
+        let mut text = Text { buf: [0; KERNEL_LINE], len: 0, overflow: 0 };
+        if let Some(names) = NAMES.get() {
+            let _ = write!(text, "[{}:{}@{core}] ", (names.partition)(partition), (names.thread)(thread));
+        }
+        Prefix { text, thread: thread as u16, core: core as u8 }
+    }
+}
+
+/// Appends one line of a partition's thread to `ring`, with its prefix:
+/// the ring holds what the line will take on the wire, so a partition's
+/// `console_buffer` is its share of the line's time. `false` if it was
+/// dropped (counted).
+pub fn push_partition_line(ring: &mut Ring<&'static mut [u8]>, prefix: &Prefix, text: &[u8]) -> bool {
+    let header = Header { seq: SEQ.fetch_add(1, Ordering::Relaxed), thread: prefix.thread, core: prefix.core };
+    ring.push_parts(header, &[&prefix.text.buf[..prefix.text.len], text])
+}
+
+/// Appends a line the partition's thread made whole itself, without the
+/// prefix (a `ConsoleFrame` line, which names its source in its own
+/// format). `false` if it was dropped (counted).
+pub fn push_raw_line(ring: &mut Ring<&'static mut [u8]>, thread: usize, core: usize, text: &[u8]) -> bool {
+    let header = Header { seq: SEQ.fetch_add(1, Ordering::Relaxed), thread: thread as u16, core: core as u8 };
+    ring.push(header, text)
+}
+
+/// A kernel line about partition `partition` (a health event, a restart,
+/// a report): into the partition's ring, in order with its own lines and
+/// charged to its share. Never waits for the UART.
+#[doc(hidden)]
+pub fn _print_partition_line(partition: usize, args: fmt::Arguments) {
+    let mut line = Text { buf: [0; KERNEL_LINE], len: 0, overflow: 0 };
+    let _ = line.write_fmt(args);
+    let text = line.finish();
+    let irqs = arch::disable_irqs();
+    match PARTITION_RINGS.get(partition).map(|r| r.lock()) {
+        Some(mut slot) if slot.is_some() => {
+            if let Some(ring) = slot.as_mut() {
+                ring.push(kernel_header(), text);
+            }
+        }
+        _ => {
+            KERNEL_RINGS[arch::core_id()].lock().push(kernel_header(), text);
+        }
+    }
+    arch::restore_irqs(irqs);
+}
+
+/// Prints one whole line about partition `p` into its console share.
+#[macro_export]
+macro_rules! partition_println {
+    ($p:expr, $($arg:tt)*) => { $crate::console::_print_partition_line($p, format_args!($($arg)*)) };
+}
+
+/// A kernel line: formatted on the stack, then copied into this core's
+/// ring. Never waits for the UART.
 #[doc(hidden)]
 pub fn _print_line(args: fmt::Arguments) {
-    let mut guard = lock();
-    let _ = fmt::Write::write_fmt(&mut guard, args);
-    let _ = fmt::Write::write_str(&mut guard, "\n");
+    let mut line = Text { buf: [0; KERNEL_LINE], len: 0, overflow: 0 };
+    let _ = line.write_fmt(args);
+    let text = line.finish();
+    let irqs = arch::disable_irqs();
+    KERNEL_RINGS[arch::core_id()].lock().push(kernel_header(), text);
+    arch::restore_irqs(irqs);
 }
 
-/// Prints one whole line on the kernel console.
+/// A kernel line's text: `KERNEL_LINE` bytes, then a count of the rest.
+struct Text {
+    buf: [u8; KERNEL_LINE],
+    len: usize,
+    overflow: usize,
+}
+
+impl Text {
+    fn finish(&mut self) -> &[u8] {
+        if self.overflow > 0 {
+            let mut tail = Text { buf: [0; KERNEL_LINE], len: 0, overflow: 0 };
+            let _ = write!(tail, "... ({} more bytes)", self.overflow);
+            let keep = KERNEL_LINE - tail.len;
+            // Cut on a character boundary.
+            let mut cut = keep.min(self.len);
+            while cut > 0 && (self.buf[cut] & 0xc0) == 0x80 {
+                cut -= 1;
+            }
+            self.buf[cut..cut + tail.len].copy_from_slice(&tail.buf[..tail.len]);
+            self.len = cut + tail.len;
+        }
+        &self.buf[..self.len]
+    }
+}
+
+impl fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let n = s.len().min(KERNEL_LINE - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        self.overflow += s.len() - n;
+        Ok(())
+    }
+}
+
+/// Prints one whole line on the kernel console (buffered, never waits).
 #[macro_export]
 macro_rules! println {
     () => { $crate::console::_print_line(format_args!("")) };
     ($($arg:tt)*) => { $crate::console::_print_line(format_args!($($arg)*)) };
 }
 
-/// Brings up the PL011 with the MMU off (the wrong-EL report only). The
-/// console lock's atomics are not used: one core, nothing to race with.
-pub fn init_without_mmu() {
-    // SAFETY: with the MMU off every access is device-nGnRnE, so the UART and
-    // GPIO registers are reachable; only core 0 runs this, before anything
-    // else uses the console.
-    unsafe {
-        uart::route_pins();
-        *CONSOLE.uart.get() = Some(uart::console());
+/// Writes a report of several lines, each a kernel line of this core, kept
+/// together in its ring.
+pub fn with_console<R>(f: impl FnOnce(&mut Lines) -> R) -> R {
+    let mut lines = Lines { line: Text { buf: [0; KERNEL_LINE], len: 0, overflow: 0 } };
+    let r = f(&mut lines);
+    if lines.line.len > 0 || lines.line.overflow > 0 {
+        lines.emit();
     }
+    r
+}
+
+/// A multi-line kernel report: each `\n` ends a line.
+pub struct Lines {
+    line: Text,
+}
+
+impl Lines {
+    fn emit(&mut self) {
+        let text = self.line.finish();
+        let irqs = arch::disable_irqs();
+        KERNEL_RINGS[arch::core_id()].lock().push(kernel_header(), text);
+        arch::restore_irqs(irqs);
+        self.line.len = 0;
+        self.line.overflow = 0;
+    }
+}
+
+impl fmt::Write for Lines {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut parts = s.split('\n');
+        if let Some(first) = parts.next() {
+            self.line.write_str(first)?;
+        }
+        for part in parts {
+            self.emit();
+            self.line.write_str(part)?;
+        }
+        Ok(())
+    }
+}
+
+/// The console held for a fatal report: synchronous writes to the UART.
+pub struct FatalConsole {
+    guard: Option<spin::MutexGuard<'static, Option<Pump>>>,
+    irqs_were_enabled: bool,
+}
+
+impl fmt::Write for FatalConsole {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if let Some(pump) = self.guard.as_mut().and_then(|g| g.as_mut()) {
+            for b in s.bytes() {
+                if b == b'\n' {
+                    while pump.uart.is_tx_fifo_full() {}
+                    pump.uart.write_word(b'\r');
+                }
+                while pump.uart.is_tx_fifo_full() {}
+                pump.uart.write_word(b);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for FatalConsole {
+    fn drop(&mut self) {
+        self.guard = None;
+        arch::restore_irqs(self.irqs_were_enabled);
+    }
+}
+
+/// Takes the console for a fatal report: waits a bounded time for the pump
+/// (another core in a tick), then takes it regardless; writes out the line
+/// under way and everything buffered, so the report comes after them.
+pub fn lock_for_fatal() -> FatalConsole {
+    let irqs_were_enabled = arch::disable_irqs();
+    let mut guard = None;
+    for _ in 0..10_000_000 {
+        if let Some(g) = PUMP.try_lock() {
+            guard = Some(g);
+            break;
+        }
+        arch::spin_hint();
+    }
+    let guard = guard.unwrap_or_else(|| {
+        // SAFETY: the holder is a core that stopped for good inside a tick
+        // (it was halted, or faulted there): nothing will touch the pump
+        // again from it, and a report that never prints is worse.
+        unsafe { PUMP.force_unlock() };
+        PUMP.lock()
+    });
+    let mut console = FatalConsole { guard: Some(guard), irqs_were_enabled };
+    if let Some(pump) = console.guard.as_mut().and_then(|g| g.as_mut()) {
+        pump.drain();
+    }
+    console
+}
+
+/// Writes out everything buffered, at the UART's speed: before a test
+/// kernel ends the run (semihosting exit), or the module halts.
+pub fn drain() {
+    drop(lock_for_fatal());
+}
+
+/// Brings up the PL011 with the MMU off and prints `args` on it at once
+/// (the wrong-EL report only: no atomics, no rings).
+pub fn print_without_mmu(args: fmt::Arguments) {
+    // SAFETY: with the MMU off every access is device-nGnRnE, so the UART
+    // and GPIO registers are reachable; only core 0 runs this, and nothing
+    // else uses the console afterwards (the core parks).
+    let mut uart = unsafe {
+        uart::route_pins();
+        uart::console()
+    };
+    struct Raw<'a>(&'a mut Pl011<'static>);
+    impl fmt::Write for Raw<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            for b in s.bytes() {
+                while self.0.is_tx_fifo_full() {}
+                self.0.write_word(b);
+            }
+            Ok(())
+        }
+    }
+    let _ = writeln!(Raw(&mut uart), "{args}\r");
 }

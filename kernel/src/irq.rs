@@ -5,7 +5,7 @@
 //! which saves an exception round trip when a deadline and an IPI coincide.
 //! The spurious INTID 1023 ends the loop and is never acknowledged.
 use crate::{arch, gic, ipi, println, timer};
-use bulkhead_board_rpi4::irq::HYP_TIMER;
+use bulkhead_board_rpi4::irq::{HYP_TIMER, PHYS_TIMER};
 
 #[unsafe(no_mangle)]
 extern "C" fn irq_entry() {
@@ -20,6 +20,7 @@ pub fn dispatch() {
         match ack.intid() {
             ipi::IPI_SGI => ipi::handle_interrupt(core),
             HYP_TIMER => timer::handle_interrupt(core),
+            PHYS_TIMER => timer::handle_console_tick(),
             other => {
                 // Nothing else is enabled; if it fires anyway, say so once and
                 // switch it off rather than loop on it.

@@ -154,14 +154,13 @@ fn banner() {
 /// separation kernel can work there, so say so on the raw UART and stop.
 #[unsafe(no_mangle)]
 extern "C" fn wrong_el_entry() -> ! {
-    console::init_without_mmu();
-    println!(
+    console::print_without_mmu(format_args!(
         "Bulkhead needs EL2 but was entered at EL{}: a separation kernel isolates partitions with \
          stage-2 translation and traps from HCR_EL2, which only EL2 controls. Boot kernel8.img \
          directly from the Raspberry Pi firmware (arm_64bit=1, no armstub that drops to EL1) or \
          give QEMU the raw image. Halting.",
         arch::current_el()
-    );
+    ));
     arch::park()
 }
 
@@ -170,5 +169,6 @@ extern "C" fn wrong_el_entry() -> ! {
 /// module runs until power-off.
 pub fn semihosting_exit(code: u32) -> ! {
     use qemu_exit::QEMUExit;
+    console::drain();
     qemu_exit::AArch64::new().exit(code)
 }

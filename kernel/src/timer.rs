@@ -7,8 +7,8 @@
 //! before calling the registered callback, which re-arms it if it wants.
 use crate::arch::{self, sysreg};
 use crate::gic;
-use aarch64_cpu::registers::{CNTFRQ_EL0, CNTHP_CTL_EL2, Readable, Writeable};
-use bulkhead_board_rpi4::irq::HYP_TIMER;
+use aarch64_cpu::registers::{CNTFRQ_EL0, CNTHP_CTL_EL2, CNTP_CTL_EL0, CNTP_CVAL_EL0, Readable, Writeable};
+use bulkhead_board_rpi4::irq::{HYP_TIMER, PHYS_TIMER};
 use bulkhead_time::{Frequency, Ticks};
 use spin::Once;
 
@@ -33,10 +33,12 @@ pub fn set_handler(handler: DeadlineHandler) {
     HANDLER.call_once(|| handler);
 }
 
-/// Enables INTID 26 on the calling core with the timer disarmed.
+/// Enables INTIDs 26 and 30 on the calling core with both timers disarmed.
 pub fn init_core() {
     CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::CLEAR + CNTHP_CTL_EL2::IMASK::SET);
     gic::enable(HYP_TIMER);
+    disarm_console_tick();
+    gic::enable(PHYS_TIMER);
 }
 
 /// Arms the calling core's timer to fire when the count reaches `deadline`.
@@ -64,4 +66,23 @@ pub(crate) fn handle_interrupt(core: usize) {
     if let Some(handler) = HANDLER.get() {
         handler(core, now);
     }
+}
+
+/// Arms the calling core's console tick (`console.rs`): the EL1 physical
+/// timer, CNTP, which partitions are denied (CNTHCTL_EL2 EL1PCEN clear),
+/// so the kernel owns it; INTID 30. Armed only while the core sleeps idle.
+pub fn arm_console_tick(deadline: u64) {
+    CNTP_CVAL_EL0.set(deadline);
+    CNTP_CTL_EL0.write(CNTP_CTL_EL0::ENABLE::SET + CNTP_CTL_EL0::IMASK::CLEAR);
+}
+
+/// Disarms the calling core's console tick.
+pub fn disarm_console_tick() {
+    CNTP_CTL_EL0.write(CNTP_CTL_EL0::ENABLE::CLEAR + CNTP_CTL_EL0::IMASK::SET);
+}
+
+/// INTID 30 handler: the console tick woke an idle core; the core's loop
+/// feeds the UART when it looks at being idle again.
+pub(crate) fn handle_console_tick() {
+    disarm_console_tick();
 }

@@ -8,10 +8,14 @@
 //!
 //! Besides constants it holds the two drivers the boot path needs before
 //! anything else: the PL011 console (through the `arm-pl011-uart` crate) and
-//! an `embedded-hal` delay on the generic timer.
+//! an `embedded-hal` delay on the generic timer. The PL011 divisor
+//! arithmetic (`console::pl011_divisor`) is pure and host-tested; the host
+//! tool checks a description's `console_baud` with it.
 #![no_std]
 
 pub mod delay;
+mod divisor;
+pub mod trace_port;
 pub mod uart;
 
 /// Physical memory map (BCM2711 low-peripheral mode, identical under QEMU).
@@ -63,11 +67,14 @@ pub mod irq {
 
 /// The PL011 console.
 pub mod console {
+    pub use crate::divisor::{Divisor, DivisorError, MAX_ERROR_PERMILLE, pl011_divisor};
+
     /// PL011 UART0; QEMU's `serial0`.
     pub const PL011_BASE: usize = 0xFE20_1000;
     /// UART reference clock; the firmware sets it from `init_uart_clock`
     /// in config.txt, which must say 48000000.
     pub const PL011_CLOCK_HZ: u32 = 48_000_000;
+    /// Console speed when the system description sets no `console_baud`.
     pub const BAUD: u32 = 115_200;
     /// GPIO function select for pins 10-19 (GPIO14/15 carry TXD0/RXD0 in ALT0).
     pub const GPFSEL1: usize = 0xFE20_0004;

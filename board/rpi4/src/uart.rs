@@ -45,3 +45,11 @@ pub unsafe fn console() -> Uart<'static> {
     uart.enable(line, BAUD, PL011_CLOCK_HZ).expect("PL011 divisor for the board constants");
     uart
 }
+
+/// Re-enables the console UART at `baud`, 8N1 (the divisor from
+/// [`PL011_CLOCK_HZ`]; `crate::console::pl011_divisor` says beforehand
+/// whether the rate can be made). The transmitter must be idle.
+pub fn set_baud(uart: &mut Uart<'static>, baud: u32) -> Result<(), arm_pl011_uart::Error> {
+    let line = LineConfig { data_bits: DataBits::Bits8, parity: Parity::None, stop_bits: StopBits::One };
+    uart.enable(line, baud, PL011_CLOCK_HZ)
+}

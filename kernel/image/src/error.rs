@@ -368,6 +368,20 @@ pub enum ImageError {
         /// The channel.
         channel: u32,
     },
+    /// A partition's console buffer is outside
+    /// [`crate::CONSOLE_BUFFER_MIN`]..=[`crate::CONSOLE_BUFFER_MAX`].
+    ConsoleBufferOutOfRange {
+        /// The partition.
+        partition: u32,
+        /// Its `console_buffer`, bytes.
+        size: u32,
+    },
+    /// The partitions' console buffers sum to more than
+    /// [`crate::CONSOLE_BUFFER_TOTAL_MAX`].
+    ConsoleBuffersExceedTotal {
+        /// The sum, bytes.
+        total: u64,
+    },
     /// Two health records configure the same error kind.
     DuplicateHealthKind {
         /// First record.
@@ -488,6 +502,17 @@ impl fmt::Display for ImageError {
             E::BadPortDirection { port, channel } => write!(
                 f,
                 "port[{port}].direction: wrong for its place in channel[{channel}] (first port is the source, the rest destinations)"
+            ),
+            E::ConsoleBufferOutOfRange { partition, size } => write!(
+                f,
+                "partition[{partition}].console_buffer: {size} bytes, must be {}..={}",
+                crate::CONSOLE_BUFFER_MIN,
+                crate::CONSOLE_BUFFER_MAX
+            ),
+            E::ConsoleBuffersExceedTotal { total } => write!(
+                f,
+                "partition: console_buffer sums to {total} bytes over all partitions, more than {}",
+                crate::CONSOLE_BUFFER_TOTAL_MAX
             ),
             E::DuplicateHealthKind { first, second } => {
                 write!(f, "health[{second}].error_kind: already configured by health[{first}]")

@@ -1,11 +1,14 @@
-//! Constants of format version 1: header size, table order, record sizes.
+//! Constants of format version 2: header size, table order, record sizes,
+//! and the bounds of the console settings.
 //! The byte-level layout is documented in the crate doc; this module is the
 //! one place the numbers live.
 
 /// First eight bytes of every system image.
 pub const MAGIC: [u8; 8] = *b"BULKHEAD";
 /// The format version this parser reads and the writer writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 added the console settings (module `console_baud`, partition
+/// `console_buffer`, which grew the partition record from 80 to 88 bytes).
+pub const FORMAT_VERSION: u32 = 2;
 /// Number of entries in the table directory.
 pub const TABLE_COUNT: usize = 10;
 /// Bytes before the first table: magic, version, length, CRC, table count,
@@ -22,6 +25,14 @@ pub const MAX_CORES: u32 = 32;
 /// Granule of partition memory: bases and sizes are multiples of it, since
 /// stage-2 tables map 4 KiB pages at the finest.
 pub const PAGE_SIZE: u64 = 4096;
+/// Smallest share of the console a partition may have: its output buffer
+/// in the kernel, bytes.
+pub const CONSOLE_BUFFER_MIN: u32 = 256;
+/// Largest console buffer of one partition, bytes.
+pub const CONSOLE_BUFFER_MAX: u32 = 16 << 10;
+/// Largest sum of the console buffers of all partitions, bytes: the pool
+/// the kernel sets aside for partition console output.
+pub const CONSOLE_BUFFER_TOTAL_MAX: u64 = 64 << 10;
 /// Alignment of the system image after the kernel in `kernel8.img`.
 pub const KERNEL_ALIGN: usize = 4096;
 
@@ -80,7 +91,7 @@ impl Table {
             Table::Module => 48,
             Table::Schedule => 56,
             Table::Window => 16,
-            Table::Partition => 80,
+            Table::Partition => 88,
             Table::Segment => 32,
             Table::Thread => 72,
             Table::Channel => 64,
@@ -116,8 +127,8 @@ impl core::fmt::Display for Table {
 // Record field offsets, shared by the parser and the writer.
 pub(crate) mod off {
     pub const MODULE_CORES: usize = 32;
-    pub const MODULE_RESERVED0: usize = 36;
-    pub const MODULE_RESERVED1: usize = 40;
+    pub const MODULE_BAUD: usize = 36;
+    pub const MODULE_RESERVED: usize = 40;
 
     pub const SCHED_MAJOR: usize = 32;
     pub const SCHED_WSTART: usize = 40;
@@ -138,6 +149,8 @@ pub(crate) mod off {
     pub const PART_ENTRY: usize = 64;
     pub const PART_SSTART: usize = 72;
     pub const PART_SCOUNT: usize = 76;
+    pub const PART_CONSOLE: usize = 80;
+    pub const PART_RESERVED: usize = 84;
     pub const PART_FLAG_SYSTEM: u32 = 1;
 
     pub const SEG_LOAD: usize = 0;

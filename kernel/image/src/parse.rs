@@ -8,7 +8,10 @@
 //! for.
 
 use crate::error::{ImageError, RecordRef};
-use crate::layout::{FORMAT_VERSION, HEADER_SIZE, MAGIC, MAX_CORES, PAGE_SIZE, SPARE, TABLE_COUNT, Table, off};
+use crate::layout::{
+    CONSOLE_BUFFER_MAX, CONSOLE_BUFFER_MIN, CONSOLE_BUFFER_TOTAL_MAX, FORMAT_VERSION, HEADER_SIZE, MAGIC, MAX_CORES,
+    PAGE_SIZE, SPARE, TABLE_COUNT, Table, off,
+};
 use crate::records::{
     Channel, ChannelKind, ErrorKind, HealthAction, Module, Partition, Schedule, SegmentFlags, Thread, name_at, u32_at,
     u64_at,
@@ -106,7 +109,7 @@ impl<'a> SystemImage<'a> {
             let entry = 24 + 8 * i;
             let offset = u32_at(header, entry);
             let count = u32_at(header, entry + 4);
-            // u64 arithmetic: u32 * record size (<= 80) + u32 cannot overflow.
+            // u64 arithmetic: u32 * record size (<= 88) + u32 cannot overflow.
             let start = u64::from(offset);
             let end = start + u64::from(count) * table.record_size() as u64;
             if start < HEADER_SIZE as u64 || end > u64::from(total_len) {
@@ -200,8 +203,8 @@ impl<'a> SystemImage<'a> {
             return Err(ImageError::BadCoreCount { count: cores });
         }
         let me = at(Table::Module, 0);
-        reserved(me, "reserved", u64::from(u32_at(rec, off::MODULE_RESERVED0)))?;
-        reserved(me, "reserved", u64_at(rec, off::MODULE_RESERVED1))
+        non_zero(me, "console_baud", u64::from(u32_at(rec, off::MODULE_BAUD)))?;
+        reserved(me, "reserved", u64_at(rec, off::MODULE_RESERVED))
     }
 
     fn validate_schedules(&self) -> Result<()> {
@@ -265,6 +268,8 @@ impl<'a> SystemImage<'a> {
         let segments = self.count(Table::Segment);
         let data_len = self.count(Table::Data);
         let mut next_segment = 0u32;
+        // u64: at most 2^32 records of at most CONSOLE_BUFFER_MAX each.
+        let mut console_total = 0u64;
         for i in 0..self.count(Table::Partition) {
             let me = at(Table::Partition, i);
             let rec = self.record(Table::Partition, i).unwrap_or(&[]);
@@ -282,6 +287,12 @@ impl<'a> SystemImage<'a> {
             let ipa = u64_at(rec, off::PART_IPA);
             let entry = u64_at(rec, off::PART_ENTRY);
             non_zero(me, "memory_size", size)?;
+            let console_buffer = u32_at(rec, off::PART_CONSOLE);
+            if !(CONSOLE_BUFFER_MIN..=CONSOLE_BUFFER_MAX).contains(&console_buffer) {
+                return Err(ImageError::ConsoleBufferOutOfRange { partition: i, size: console_buffer });
+            }
+            console_total += u64::from(console_buffer);
+            reserved(me, "reserved", u64::from(u32_at(rec, off::PART_RESERVED)))?;
             page_aligned(me, "phys_base", phys)?;
             page_aligned(me, "memory_size", size)?;
             page_aligned(me, "ipa_base", ipa)?;
@@ -358,6 +369,9 @@ impl<'a> SystemImage<'a> {
         }
         if next_segment != segments {
             return Err(ImageError::UnownedRecords { table: Table::Segment, owned: next_segment, count: segments });
+        }
+        if console_total > CONSOLE_BUFFER_TOTAL_MAX {
+            return Err(ImageError::ConsoleBuffersExceedTotal { total: console_total });
         }
         Ok(())
     }

@@ -49,11 +49,18 @@ pub struct Module<'a> {
     pub name: &'a str,
     /// Cores the module uses (1..=[`crate::MAX_CORES`]); affinities name only these.
     pub core_count: u32,
+    /// Console speed, baud (never 0). Whether the board's UART clock can
+    /// make it is the board's word (`bulkhead_board_rpi4::console::pl011_divisor`).
+    pub console_baud: u32,
 }
 
 impl<'a> Module<'a> {
     pub(crate) fn decode(rec: &'a [u8]) -> Self {
-        Module { name: name_or_empty(rec), core_count: u32_at(rec, off::MODULE_CORES) }
+        Module {
+            name: name_or_empty(rec),
+            core_count: u32_at(rec, off::MODULE_CORES),
+            console_baud: u32_at(rec, off::MODULE_BAUD),
+        }
     }
 }
 
@@ -182,6 +189,10 @@ pub struct Partition<'a> {
     pub ipa_base: u64,
     /// Entry point of its threads, an address inside `ipa_base..ipa_base + memory_size`.
     pub entry_ipa: u64,
+    /// Its share of the console: bytes of its output buffer in the kernel,
+    /// [`crate::CONSOLE_BUFFER_MIN`]..=[`crate::CONSOLE_BUFFER_MAX`]; all
+    /// partitions' together at most [`crate::CONSOLE_BUFFER_TOTAL_MAX`].
+    pub console_buffer: u32,
     pub(crate) segment_records: &'a [u8],
     pub(crate) data: &'a [u8],
 }
@@ -204,6 +215,7 @@ impl<'a> Partition<'a> {
             memory_size: u64_at(rec, off::PART_SIZE),
             ipa_base: u64_at(rec, off::PART_IPA),
             entry_ipa: u64_at(rec, off::PART_ENTRY),
+            console_buffer: u32_at(rec, off::PART_CONSOLE),
             segment_records,
             data,
         }

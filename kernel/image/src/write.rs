@@ -22,6 +22,8 @@ pub struct ModuleSpec {
     pub name: String,
     /// Cores used.
     pub core_count: u32,
+    /// Console speed, baud.
+    pub console_baud: u32,
 }
 
 /// A window: its owner (`None` = spare) and length.
@@ -74,6 +76,8 @@ pub struct PartitionSpec {
     pub ipa_base: u64,
     /// Entry point (IPA).
     pub entry_ipa: u64,
+    /// Console output buffer, bytes.
+    pub console_buffer: u32,
     /// Loadable segments.
     pub segments: Vec<SegmentSpec>,
 }
@@ -213,7 +217,7 @@ impl TableBuf {
 }
 
 impl ImageSpec {
-    /// Serialise to a format-version-1 system image (header, directory,
+    /// Serialise to a system image of [`FORMAT_VERSION`] (header, directory,
     /// tables in directory order each 8-byte aligned, CRC filled in).
     pub fn to_bytes(&self) -> Result<Vec<u8>, WriteError> {
         let mut module = TableBuf::new(Table::Module);
@@ -230,6 +234,7 @@ impl ImageSpec {
         let rec = module.push();
         put_name(rec, "module", &self.module.name)?;
         put_u32(rec, off::MODULE_CORES, self.module.core_count);
+        put_u32(rec, off::MODULE_BAUD, self.module.console_baud);
 
         for s in &self.schedules {
             let start = u32_of(windows.count())?;
@@ -270,6 +275,7 @@ impl ImageSpec {
             put_u64(rec, off::PART_SIZE, p.memory_size);
             put_u64(rec, off::PART_IPA, p.ipa_base);
             put_u64(rec, off::PART_ENTRY, p.entry_ipa);
+            put_u32(rec, off::PART_CONSOLE, p.console_buffer);
             put_u32(rec, off::PART_SSTART, start);
             put_u32(rec, off::PART_SCOUNT, u32_of(p.segments.len())?);
         }
@@ -341,7 +347,11 @@ impl ImageSpec {
     pub fn from_image(image: &SystemImage<'_>) -> ImageSpec {
         let module = image.module();
         ImageSpec {
-            module: ModuleSpec { name: module.name.into(), core_count: module.core_count },
+            module: ModuleSpec {
+                name: module.name.into(),
+                core_count: module.core_count,
+                console_baud: module.console_baud,
+            },
             schedules: image
                 .schedules()
                 .map(|s| ScheduleSpec {
@@ -360,6 +370,7 @@ impl ImageSpec {
                     memory_size: p.memory_size,
                     ipa_base: p.ipa_base,
                     entry_ipa: p.entry_ipa,
+                    console_buffer: p.console_buffer,
                     segments: p
                         .segments()
                         .map(|s| SegmentSpec {

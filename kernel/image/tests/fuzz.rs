@@ -4,8 +4,8 @@
 //! Random bytes almost never carry the magic, and a valid image with random
 //! bytes flipped almost always stops at the checksum or the first bound, so
 //! most inputs here are *structurally valid images* with targeted damage.
-//! [`image`] draws an [`ImageSpec`] the parser accepts (one to four
-//! partitions with segments and threads, one to four schedules of windows,
+//! [`image`] draws an [`ImageSpec`] the parser accepts (one to five
+//! partitions with segments, threads and console buffers, one to four schedules of windows,
 //! channels of both kinds, health actions), the crate's writer lays it out,
 //! and [`mutate`] damages it knowing the layout: a header field, a table's
 //! offset or count in the directory, a numeric record field, a name, one
@@ -184,7 +184,16 @@ fn image(c: &mut Choices) -> ImageSpec {
     let style = |i: usize| names + i;
     let first_core = c.below(cores);
 
-    let partition_count = c.between(1, 4) as usize;
+    // One time in two, five partitions whose console buffers fill the
+    // console exactly (13108 + 4 x 13107 bytes, each well inside its bound),
+    // so that a few bytes more on any one, a set bit, or the first's size
+    // copied to another meets the total rather than the per-partition
+    // bound. Otherwise one to five partitions with any shares that keep
+    // within the total.
+    let fill = c.one_in(2);
+    let partition_count = if fill { 5 } else { c.between(1, 5) as usize };
+    let share = (CONSOLE_BUFFER_TOTAL_MAX / partition_count as u64).min(u64::from(CONSOLE_BUFFER_MAX)) as u32;
+    let remainder = (CONSOLE_BUFFER_TOTAL_MAX - u64::from(share) * partition_count as u64) as u32;
     let mut partitions = Vec::new();
     let mut threads = Vec::new();
     let mut phys = 0x2000_0000u64;
@@ -209,6 +218,11 @@ fn image(c: &mut Choices) -> ImageSpec {
             memory_size,
             ipa_base,
             entry_ipa: ipa_base + c.below(memory_size as usize) as u64,
+            console_buffer: match (fill, i) {
+                (true, 0) => share + remainder,
+                (true, _) => share,
+                (false, _) => c.between(u64::from(CONSOLE_BUFFER_MIN), u64::from(share)) as u32,
+            },
             segments,
         });
         phys += memory_size;
@@ -288,7 +302,7 @@ fn image(c: &mut Choices) -> ImageSpec {
     health.rotate_left(c.below(configured));
 
     ImageSpec {
-        module: ModuleSpec { name: name("m", 0, names), core_count },
+        module: ModuleSpec { name: name("m", 0, names), core_count, console_baud: c.between(1, 4_000_000) as u32 },
         schedules,
         partitions,
         threads,
@@ -328,7 +342,7 @@ const DIRECTORY_FIELDS: &[Field] = &[field("offset", 0, 4), field("count", 4, 4)
 /// The numeric fields of each table's records, from the format table in the
 /// crate doc; names (offset 0 of the named tables) are damaged apart.
 const RECORD_FIELDS: &[(Table, &[Field])] = &[
-    (Table::Module, &[field("core_count", 32, 4), field("reserved", 36, 4), field("reserved", 40, 8)]),
+    (Table::Module, &[field("core_count", 32, 4), field("console_baud", 36, 4), field("reserved", 40, 8)]),
     (
         Table::Schedule,
         &[
@@ -351,6 +365,8 @@ const RECORD_FIELDS: &[(Table, &[Field])] = &[
             field("entry_ipa", 64, 8),
             field("segment_start", 72, 4),
             field("segment_count", 76, 4),
+            field("console_buffer", 80, 4),
+            field("reserved", 84, 4),
         ],
     ),
     (
@@ -688,7 +704,7 @@ variants!(ImageError, IMAGE_ERRORS, image_error_name:
     Misaligned, AddressOverflow, PartitionsOverlap, SegmentFileExceedsMemory, SegmentOutsidePartition,
     SegmentsOverlap, SegmentDataOutOfBounds, EntryOutsidePartition, BadAffinity, DeadlineExceedsPeriod,
     TooManyThreads, NoThreads, ChannelFieldForOtherKind, TooFewPorts, BadPortDirection,
-    DuplicateHealthKind,
+    ConsoleBufferOutOfRange, ConsoleBuffersExceedTotal, DuplicateHealthKind,
 );
 
 variants!(NameProblem, NAME_PROBLEMS, name_problem_name: Missing, Empty, TooLong, NonZeroPadding, NotUtf8);

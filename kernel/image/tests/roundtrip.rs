@@ -27,7 +27,7 @@ fn sample_round_trips() {
 fn accessors_read_what_the_writer_wrote() {
     let bytes = sample().to_bytes().unwrap();
     let image = SystemImage::parse(&bytes).unwrap();
-    assert_eq!(image.module(), Module { name: "demo", core_count: 4 });
+    assert_eq!(image.module(), Module { name: "demo", core_count: 4, console_baud: 115_200 });
     let (index, initial) = image.initial_schedule();
     assert_eq!((index, initial.name), (0, "main"));
     let windows: Vec<_> = initial.windows().collect();
@@ -40,6 +40,8 @@ fn accessors_read_what_the_writer_wrote() {
     assert_eq!(segs[1].load_offset, 0x2000);
     assert!(segs[0].flags.contains(SegmentFlags::READ | SegmentFlags::EXECUTE));
     assert_eq!(image.threads_of(1).count(), 4);
+    let console_buffers: Vec<u32> = image.partitions().map(|p| p.console_buffer).collect();
+    assert_eq!(console_buffers, [2048, 256, 16384]);
     let temps = image.channel(0).unwrap();
     assert_eq!(temps.source().unwrap().name, "out");
     assert_eq!(temps.destinations().count(), 2);
@@ -55,7 +57,7 @@ fn trailing_bytes_after_the_image_are_ignored() {
     assert!(SystemImage::parse(&bytes).is_ok());
 }
 
-/// Format version 1 as the crate doc lays it out: 24 bytes of fields
+/// The header as the crate doc lays it out (unchanged since version 1): 24 bytes of fields
 /// (magic, version, length, CRC, table count, reserved) and a directory of
 /// 10 entries of 8 bytes, so the first table starts at byte 104. A writer
 /// and parser that agreed on another size would still round-trip, but read
@@ -90,9 +92,13 @@ fn header_errors() {
     let mut b = bytes.clone();
     b[0] = b'X';
     assert!(matches!(SystemImage::parse(&b), Err(ImageError::BadMagic { .. })));
-    let mut b = bytes.clone();
-    b[8] = 2;
-    assert_eq!(SystemImage::parse(&b).unwrap_err(), ImageError::UnsupportedVersion { found: 2 });
+    // The version is outside the CRC: a changed version byte alone meets the
+    // version check. Version 1 is the format before the console settings.
+    for other in [1, FORMAT_VERSION + 1] {
+        let mut b = bytes.clone();
+        b[8..12].copy_from_slice(&other.to_le_bytes());
+        assert_eq!(SystemImage::parse(&b).unwrap_err(), ImageError::UnsupportedVersion { found: other });
+    }
     let mut b = bytes.clone();
     let last = b.len() - 1;
     b[last] ^= 1;
@@ -254,6 +260,62 @@ fn channel_rules() {
     let mut spec = sample();
     spec.channels[1].ports[1].name = "temps".into();
     assert!(matches!(rejects(spec), ImageError::DuplicateName { .. }));
+}
+
+#[test]
+fn console_baud_must_be_set() {
+    let mut spec = sample();
+    spec.module.console_baud = 0;
+    assert_eq!(
+        rejects(spec),
+        ImageError::Zero { at: RecordRef { table: Table::Module, index: 0 }, field: "console_baud" }
+    );
+}
+
+#[test]
+fn console_buffer_bounds_are_inclusive() {
+    let mut spec = sample();
+    spec.partitions[0].console_buffer = CONSOLE_BUFFER_MIN;
+    spec.partitions[1].console_buffer = CONSOLE_BUFFER_MAX;
+    assert!(parse_spec(&spec).is_ok());
+    for size in [0, CONSOLE_BUFFER_MIN - 1, CONSOLE_BUFFER_MAX + 1, u32::MAX] {
+        let mut spec = sample();
+        spec.partitions[1].console_buffer = size;
+        assert_eq!(rejects(spec), ImageError::ConsoleBufferOutOfRange { partition: 1, size });
+    }
+}
+
+#[test]
+fn console_buffers_sum_to_at_most_the_total() {
+    // Four partitions of 16 KiB fill the 64 KiB exactly; one byte more is refused.
+    let mut spec = sample();
+    let mut fourth = spec.partitions[2].clone();
+    fourth.name = "fourth".into();
+    fourth.phys_base = 0x2070_0000;
+    spec.partitions.push(fourth);
+    spec.threads.push(thread("main", 3, 0b0001));
+    for p in &mut spec.partitions {
+        p.console_buffer = CONSOLE_BUFFER_MAX;
+    }
+    assert_eq!(CONSOLE_BUFFER_TOTAL_MAX, 4 * u64::from(CONSOLE_BUFFER_MAX));
+    assert!(parse_spec(&spec).is_ok());
+    // A fifth of the smallest share, with the fourth shrunk to make room
+    // for all but one byte of it.
+    spec.partitions[3].console_buffer = CONSOLE_BUFFER_MAX - CONSOLE_BUFFER_MIN + 1;
+    spec.partitions.push(PartitionSpec {
+        name: "fifth".into(),
+        phys_base: 0x2080_0000,
+        console_buffer: CONSOLE_BUFFER_MIN,
+        ..spec.partitions[3].clone()
+    });
+    spec.threads.push(thread("main", 4, 0b0001));
+    let err = rejects(spec);
+    assert_eq!(err, ImageError::ConsoleBuffersExceedTotal { total: 65_537 });
+    assert_eq!(err.to_string(), "partition: console_buffer sums to 65537 bytes over all partitions, more than 65536");
+    assert_eq!(
+        ImageError::ConsoleBufferOutOfRange { partition: 2, size: 100 }.to_string(),
+        "partition[2].console_buffer: 100 bytes, must be 256..=16384"
+    );
 }
 
 #[test]

@@ -62,7 +62,7 @@ pub trait Platform {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Admission {
     /// The core holds the partition. `at`: the count read after the last
-    /// check, when the thread may start. `waited_from`: when the core first
+    /// check, when the thread may start; always before the window's end. `waited_from`: when the core first
     /// found another partition held, if it had to wait.
     Admitted { at: u64, waited_from: Option<u64> },
     /// The window ended (`now >= end`) before the core was admitted: it
@@ -131,15 +131,20 @@ impl<const CORES: usize> Gate<CORES> {
         let mut reported = false;
         loop {
             // The store above (or a peer's release seen by the last loop)
-            // before the clock and the peers' words.
+            // before the peers' words.
             fence(Ordering::SeqCst);
+            let blocker = self.blocker(core, partition);
+            // The count after the check (the kernel's clock read waits for
+            // the loads above): if the core is admitted, no other partition
+            // ran on the module from `now` on; and the one read both
+            // decides and dates the admission, so `at < end` always.
             let now = platform.now();
             if now >= end {
                 self.release(core, platform);
                 return Admission::WindowOver { at: now };
             }
-            match self.blocker(core, partition) {
-                None => return Admission::Admitted { at: platform.now(), waited_from },
+            match blocker {
+                None => return Admission::Admitted { at: now, waited_from },
                 Some((other, held)) => {
                     let since = *waited_from.get_or_insert(now);
                     if !reported && now.saturating_sub(since) >= patience {
@@ -208,7 +213,7 @@ mod tests {
         let gate = Gate::<4>::new();
         let clock = Clock::new(100, 1);
         let a = gate.acquire(1, 7, 1_000, 10, &clock, |_| panic!("nobody to wait for"));
-        assert_eq!(a, Admission::Admitted { at: 101, waited_from: None });
+        assert_eq!(a, Admission::Admitted { at: 100, waited_from: None });
         assert_eq!(gate.holder(1), 7);
         assert_eq!(clock.waits.get(), 0);
     }

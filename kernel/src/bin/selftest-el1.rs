@@ -6,7 +6,7 @@
 #![no_std]
 #![no_main]
 
-use bulkhead_kernel::{arch, kernel_main, println};
+use bulkhead_kernel::{arch, console, kernel_main, println};
 
 kernel_main!(main);
 
@@ -21,6 +21,8 @@ fn main(core: usize) -> ! {
         arch::park();
     }
     println!("core 0: re-entering _start at EL1");
+    // Out on the wire before the kernel it came from is gone.
+    console::drain();
     arch::disable_irqs();
     let start = &raw const __kernel_start as usize;
     let end = &raw const __kernel_end as usize;

@@ -11,25 +11,17 @@
 #![no_std]
 #![no_main]
 
-use bulkhead_kernel::time::Ticks;
 use bulkhead_kernel::{kernel_main, module, timer};
-use core::sync::atomic::Ordering;
 
 kernel_main!(main);
 
 fn main(core: usize) -> ! {
     // Core 1 sets the hook for core 0 (core 0 itself loads the module and
-    // fixes the epoch, so it cannot wait for it here).
+    // fixes the epoch, so it cannot wait for it).
     if core == 1 {
-        // The epoch is fixed before the cores start their loops.
-        while module::EPOCH.load(Ordering::Acquire) == 0 {
-            bulkhead_kernel::arch::spin_hint();
-        }
         let hz = timer::frequency().hz();
-        let epoch = module::EPOCH.load(Ordering::Acquire);
         // Frame 5 starts at 50 ms; the spinner's window is 4.5..5.5 ms into it.
-        let at = epoch + hz / 20 + hz * 5 / 1000;
-        module::run::stall_core_holding_for_test(0, Ticks(at), hz / 1000);
+        module::run::stall_core_holding_for_test(0, hz / 20 + hz * 5 / 1000, hz / 1000);
     }
     module::kernel_main(core, true)
 }

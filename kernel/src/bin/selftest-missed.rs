@@ -6,21 +6,14 @@
 #![no_std]
 #![no_main]
 
-use bulkhead_kernel::time::Ticks;
 use bulkhead_kernel::{kernel_main, module, timer};
-use core::sync::atomic::Ordering;
 
 kernel_main!(main);
 
 fn main(core: usize) -> ! {
     if core == 2 {
-        // The epoch is published before the cores start their loops.
-        while module::EPOCH.load(Ordering::Acquire) == 0 {
-            bulkhead_kernel::arch::spin_hint();
-        }
         let hz = timer::frequency().hz();
-        let epoch = module::EPOCH.load(Ordering::Acquire);
-        module::run::stall_core_for_test(2, Ticks(epoch + hz / 20), hz / 40);
+        module::run::stall_core_for_test(2, hz / 20, hz / 40);
     }
     module::kernel_main(core, true)
 }

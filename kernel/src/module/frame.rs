@@ -27,7 +27,8 @@ const LINE_CAPACITY: usize = 1 + 3 * 5 + 3 + MAX_BASE64;
 
 /// Handles ConsoleFrame `(x1 = ptr, x2 = len)`: checks the length, reads
 /// the frame through `user_bytes` (the caller's memory only, range checked
-/// before a byte is read), prints its line. Returns the length taken.
+/// before a byte is read), puts its line into the partition's console
+/// buffer. Returns the length taken.
 pub fn console_frame(
     caller: &Caller,
     ptr: u64,
@@ -47,8 +48,11 @@ pub fn console_frame(
     let _ = write!(line, "{MARKER}{}.{}.{} ", caller.partition, caller.tid, caller.core);
     // Base64 is ASCII by construction.
     let _ = line.write_str(core::str::from_utf8(&text[..chars]).unwrap_or(""));
-    // console seam: the console rework replaces this one call with the
-    // partition's console buffer.
-    crate::println!("{}", line);
+    // Into the partition's console buffer, as its own lines go (no
+    // prefix: the line names its source), then fed in the caller's time.
+    if let Some(ring) = crate::console::partition_ring(caller.partition).as_mut() {
+        crate::console::push_raw_line(ring, caller.tid, caller.core, line.as_str().as_bytes());
+    }
+    crate::console::pump();
     Ok(len)
 }

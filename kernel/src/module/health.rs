@@ -10,9 +10,28 @@ use super::{
 };
 use crate::ipi::{self, CoreSet, IpiReason};
 use crate::{arch, println, timer};
+use bulkhead_console::RateLimit;
 use bulkhead_image::{ErrorKind, HealthAction};
 use bulkhead_sched::{ThreadId, Ticks};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Health lines of one partition and kind let through at once, then one
+/// per period.
+const REPORT_BURST: u32 = 8;
+const REPORT_PERIOD_MS: u64 = 100;
+const KINDS: usize = 16;
+
+static REPORT_LIMITS: [[spin::Mutex<RateLimit>; KINDS]; MAX_PARTITIONS] =
+    [const { [const { spin::Mutex::new(RateLimit::new(REPORT_BURST)) }; KINDS] }; MAX_PARTITIONS];
+
+/// ` (N more like it not shown)`, or nothing.
+struct Suppressed(u32);
+
+impl core::fmt::Display for Suppressed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.0 > 0 { write!(f, " ({} more like it not shown)", self.0) } else { Ok(()) }
+    }
+}
 
 /// One health event, as reported.
 pub struct Event {
@@ -29,20 +48,30 @@ pub fn handle(event: &Event) {
     let thread = module.thread(event.thread);
     let partition = thread.partition;
     let action = module.image.health_action(event.kind);
-    println!(
-        "health: partition {} thread {} core {}: {}: {} -> {}",
-        module.partition(partition).name,
-        thread.name,
-        event.core,
-        event.kind,
-        event.detail,
-        action
-    );
+    // Rate-limited per partition and kind: a partition that faults in a
+    // loop gets a burst of lines, then one per REPORT_PERIOD_MS, each
+    // saying how many like it were not shown; the actions all happen.
+    let now = timer::now().0;
+    let period = module.freq.hz() * REPORT_PERIOD_MS / 1000;
+    let slot = &REPORT_LIMITS[partition][event.kind.code() as usize % KINDS];
+    if let Some(suppressed) = slot.lock().allow(now, REPORT_BURST, period) {
+        let more = Suppressed(suppressed);
+        crate::partition_println!(
+            partition,
+            "health: partition {} thread {} core {}: {}: {} -> {}{more}",
+            module.partition(partition).name,
+            thread.name,
+            event.core,
+            event.kind,
+            event.detail,
+            action
+        );
+    }
     match action {
         HealthAction::Log => {}
         HealthAction::StopPartition => {
             stop_partition(module, partition);
-            println!("health: partition {} stopped", module.partition(partition).name);
+            crate::partition_println!(partition, "health: partition {} stopped", module.partition(partition).name);
         }
         HealthAction::RestartPartition => {
             restart_partition(module, partition);
@@ -172,7 +201,16 @@ fn finish_restart(module: &Module, partition: usize) {
     }
     PARTITIONS[partition].mode.store(MODE_NORMAL, Ordering::SeqCst);
     RESTART[partition].store(NO_RESTART, Ordering::Release);
-    println!("health: partition {} restarted (restart {restarts})", p.name);
+    // Rate-limited as the events are (the slot after the error kinds).
+    let period = module.freq.hz() * REPORT_PERIOD_MS / 1000;
+    if let Some(suppressed) = REPORT_LIMITS[partition][KINDS - 1].lock().allow(timer::now().0, REPORT_BURST, period) {
+        crate::partition_println!(
+            partition,
+            "health: partition {} restarted (restart {restarts}){}",
+            p.name,
+            Suppressed(suppressed)
+        );
+    }
     super::NEED_RESCHED[arch::core_id()].store(true, Ordering::Release);
     ipi::send(IpiReason::Reschedule, cores.without(arch::core_id()));
 }

@@ -9,6 +9,7 @@ use super::{CORE_SCHED, EPOCH, MODULE, Module, PARTITIONS, PLAN, TIMELINE, Threa
 use crate::ipi::{self, IpiReason};
 use crate::{console, timer};
 use bulkhead_abi::{ABI_VERSION_MAJOR, ABI_VERSION_MINOR, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, Status};
+use bulkhead_console::Ring;
 use bulkhead_image::ErrorKind;
 use bulkhead_sched::ScheduleId;
 use bulkhead_sched::{Nanos, ThreadId, Ticks};
@@ -84,16 +85,24 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
             }
             match user_bytes(module, partition, a1, a2) {
                 Ok(bytes) => {
+                    // One lock for the whole call: a copy into the
+                    // partition's console ring, never a wait for the UART;
+                    // lines without room are dropped and counted there.
+                    let prefix = console::Prefix::new(partition, tid, core);
+                    let mut ring = console::partition_ring(partition);
                     for &b in bytes {
                         if b == b'\n' {
-                            flush_line(module, partition, thread.name, core, ctx);
+                            flush_line(ring.as_mut(), &prefix, ctx);
                         } else {
                             ctx.line.push_sanitized(b);
                             if ctx.line.is_full() {
-                                flush_line(module, partition, thread.name, core, ctx);
+                                flush_line(ring.as_mut(), &prefix, ctx);
                             }
                         }
                     }
+                    drop(ring);
+                    // Feed the line in the writer's own time.
+                    console::pump();
                     ok(ctx, [a2, 0, 0]);
                 }
                 Err(status) => fail(ctx, status),
@@ -234,7 +243,9 @@ fn system_service(
                 }
             }
             drop(scheds);
-            crate::println!(
+            // In the caller's console share, in order with its own lines.
+            crate::partition_println!(
+                caller,
                 "sched: schedule {} requested by core {core}, effective at {} ns",
                 module.image.schedule(u32::from(index)).map_or("?", |s| s.name),
                 ns_since_epoch(activation.epoch.start())
@@ -287,7 +298,8 @@ fn system_service(
                     .map_err(|_| Status::InvalidParameter)?;
             }
             drop(scheds);
-            crate::println!(
+            crate::partition_println!(
+                caller,
                 "sched: thread {} of partition {} moved from core {from} to core {to}",
                 module.thread(usize::from(thread.0)).name,
                 p.name
@@ -308,7 +320,11 @@ fn system_service(
                 return Err(Status::InvalidParameter);
             }
             health::stop_partition(module, target);
-            crate::println!("sched: partition {} stopped by a system partition", module.partition(target).name);
+            crate::partition_println!(
+                target,
+                "sched: partition {} stopped by a system partition",
+                module.partition(target).name
+            );
             Ok([0; 3])
         }
         Call::StartPartition | Call::RestartPartition => {
@@ -328,11 +344,11 @@ fn system_service(
     }
 }
 
-/// Prints the thread's buffered console line as one whole line.
-fn flush_line(module: &Module, partition: usize, thread: &str, core: usize, ctx: &mut ThreadContext) {
-    let name = module.partition(partition).name;
-    let mut out = console::lock();
-    let _ = writeln!(out, "[{name}:{thread}@{core}] {}", ctx.line);
-    drop(out);
+/// Puts the thread's buffered console line into its partition's ring as
+/// one whole line (the pump prefixes it `[partition:thread@core]`).
+fn flush_line(ring: Option<&mut Ring<&'static mut [u8]>>, prefix: &console::Prefix, ctx: &mut ThreadContext) {
+    if let Some(ring) = ring {
+        console::push_partition_line(ring, prefix, ctx.line.as_str().as_bytes());
+    }
     ctx.line.clear();
 }

@@ -405,6 +405,23 @@ pub fn load() -> Result<&'static Module, LoadError> {
         thread_count,
         freq: timer::frequency(),
     });
+    // Each partition's console ring, from the description's
+    // `console_buffer` (the host tool checks the sizes and their sum).
+    let mut sizes = [0usize; MAX_PARTITIONS];
+    for (size, p) in sizes.iter_mut().zip(module.image.partitions()) {
+        *size = p.console_buffer as usize;
+    }
+    crate::console::set_baud(module_rec.console_baud);
+    crate::console::attach_partitions(
+        &sizes[..module.partition_count],
+        crate::console::Names { partition: partition_name, thread: thread_name },
+    )
+    .map_err(|total| {
+        rejected(format_args!(
+            "partition console buffers: {total} bytes in all, the kernel has {} for them",
+            crate::console::PARTITION_POOL
+        ))
+    })?;
     for (id, runtime) in PARTITIONS.iter().enumerate().take(module.partition_count) {
         load_partition_memory(module, id);
         reset_threads(module, id);
@@ -544,7 +561,9 @@ pub fn kernel_main(core: usize, trace: bool) -> ! {
         run::run_core(core)
     }
     loop {
+        crate::console::idle();
         arch::wait_for_interrupt();
+        crate::console::awake();
         crate::irq::dispatch();
     }
 }
@@ -564,4 +583,12 @@ pub fn wait_for_module() -> bool {
             _ => arch::wait_for_event(),
         }
     }
+}
+
+fn partition_name(id: usize) -> &'static str {
+    MODULE.get().map_or("?", |m| m.partition(id).name)
+}
+
+fn thread_name(tid: usize) -> &'static str {
+    MODULE.get().filter(|m| tid < m.thread_count).map_or("?", |m| m.thread(tid).name)
 }

@@ -19,7 +19,7 @@
 //! interrupt, can do that, and letting B in beside it would be the very
 //! interference CAST-32A forbids.
 use super::MODULE;
-use crate::{arch, println, timer};
+use crate::{arch, timer};
 use bulkhead_board_rpi4::CORES;
 use bulkhead_protocol::{Admission, Blocked, Gate, Platform};
 use bulkhead_sched::Nanos;
@@ -69,7 +69,8 @@ fn report(core: usize, partition: usize, b: Blocked) {
     let module = MODULE.get().expect("running");
     let name = |p: u32| module.partitions.get(p as usize).and_then(Option::as_ref).map_or("?", |p| p.name);
     let ns = module.freq.ticks_to_nanos(bulkhead_sched::Ticks(b.now - b.since)).map_or(u64::MAX, |n| n.0);
-    println!(
+    crate::partition_println!(
+        b.partition as usize,
         "health: core {}: still in partition {} {} us after core {core} reached partition {}'s window (at {} ticks): {} kept out of the module until it leaves",
         b.core,
         name(b.partition),

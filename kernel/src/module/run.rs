@@ -72,11 +72,13 @@ enum Cause {
 static STALL: [AtomicU64; 4] = [const { AtomicU64::new(u64::MAX) }; 4];
 
 /// Makes `core` spin with interrupts masked for `ticks` once the count
-/// passes `at`, as a debugger stop or a runaway driver would: its next
-/// boundaries are missed and must be recovered from the epoch. It holds
-/// no partition meanwhile: the other cores go on.
-pub fn stall_core_for_test(core: usize, at: Ticks, ticks: u64) {
-    set_stall(core, at, ticks, false);
+/// passes the epoch plus `from_epoch`, as a debugger stop or a runaway
+/// driver would: its next boundaries are missed and must be recovered from
+/// the epoch. It holds no partition meanwhile: the other cores go on.
+/// Waits for the epoch: call it on a core other than the one that loads
+/// the module (core 0).
+pub fn stall_core_for_test(core: usize, from_epoch: u64, ticks: u64) {
+    set_stall(core, from_epoch, ticks, false);
 }
 
 /// As [`stall_core_for_test`], but the core stalls right after a thread
@@ -84,12 +86,19 @@ pub fn stall_core_for_test(core: usize, at: Ticks, ticks: u64) {
 /// too long in a partition's exception would. A core that needs another
 /// partition must wait for it, and reports it after the patience
 /// (`rendezvous.rs`).
-pub fn stall_core_holding_for_test(core: usize, at: Ticks, ticks: u64) {
-    set_stall(core, at, ticks, true);
+pub fn stall_core_holding_for_test(core: usize, from_epoch: u64, ticks: u64) {
+    set_stall(core, from_epoch, ticks, true);
 }
 
-fn set_stall(core: usize, at: Ticks, ticks: u64, holding: bool) {
-    STALL[1].store(at.0, Ordering::Relaxed);
+fn set_stall(core: usize, from_epoch: u64, ticks: u64, holding: bool) {
+    // The epoch is fixed before the cores start their loops.
+    let epoch = loop {
+        match super::EPOCH.load(Ordering::Acquire) {
+            0 => arch::spin_hint(),
+            epoch => break epoch,
+        }
+    };
+    STALL[1].store(epoch + from_epoch, Ordering::Relaxed);
     STALL[2].store(ticks, Ordering::Relaxed);
     STALL[3].store(u64::from(holding), Ordering::Relaxed);
     STALL[0].store(core as u64, Ordering::Release);
@@ -216,7 +225,8 @@ fn report_overrun(module: &Module, core: usize, tid: usize) {
         == Some(bulkhead_sched::ThreadState::Ready);
     if ready && !REPORTED_OVERRUN[tid].swap(true, Ordering::Relaxed) {
         let thread = module.thread(tid);
-        println!(
+        crate::partition_println!(
+            thread.partition,
             "sched: partition {} thread {} core {core}: still running at the end of its window, preempted (reported once per thread)",
             module.partition(thread.partition).name,
             thread.name
@@ -233,7 +243,9 @@ pub fn run_core(core: usize) -> ! {
     let module = MODULE.get().expect("run_core after a successful load");
     if core >= module.image.module().core_count as usize {
         loop {
+            crate::console::idle();
             arch::wait_for_interrupt();
+            crate::console::awake();
             irq::dispatch();
         }
     }
@@ -295,8 +307,11 @@ pub fn run_core(core: usize) -> ! {
                     // Otherwise the time to print what the trace recorded.
                     trace::flush(core);
                     stats::report_if_due(core);
+                    // And to feed the console, waking for it only here.
+                    crate::console::idle();
                     arch::wait_for_interrupt();
                     trace::entered_el2(core);
+                    crate::console::awake();
                 }
                 // An idle core's "vector" is the return from WFI.
                 irq_exit = stats::enabled().then(sysreg::cycle_counter);
@@ -422,7 +437,8 @@ fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
             if !REPORTED_WFI[tid].swap(true, Ordering::Relaxed) {
                 let module = MODULE.get().expect("running");
                 let thread = module.thread(tid);
-                println!(
+                crate::partition_println!(
+                    thread.partition,
                     "sched: partition {} thread {} core {core}: trapped {} at PC {pc:#x}: the thread waits for its next window (reported once per thread)",
                     module.partition(thread.partition).name,
                     thread.name,

@@ -48,7 +48,6 @@
 //!   partition was stopped or restarted), `resched` (anything else: a
 //!   schedule switch or migration kick).
 use super::MODULE;
-use crate::console;
 use bulkhead_board_rpi4::CORES;
 use core::cell::UnsafeCell;
 use core::fmt::Write;
@@ -96,7 +95,25 @@ static ENABLED: AtomicBool = AtomicBool::new(false);
 
 /// Turns tracing on (before the cores start their loops).
 pub fn enable() {
+    // SAFETY: the device window is mapped; only the trace port code below
+    // touches the mini UART, under PORT.
+    unsafe { bulkhead_board_rpi4::trace_port::init() };
     ENABLED.store(true, Ordering::Release);
+}
+
+/// The trace port (the mini UART, QEMU's `serial1`): trace lines go there,
+/// not to the console, whose pace is the Pi's 115200 baud; one core's
+/// lines at a time.
+static PORT: spin::Mutex<()> = spin::Mutex::new(());
+
+struct Port;
+
+impl core::fmt::Write for Port {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        // SAFETY: `enable` set the port up; callers hold PORT.
+        unsafe { bulkhead_board_rpi4::trace_port::write(s.as_bytes()) };
+        Ok(())
+    }
 }
 
 pub fn enabled() -> bool {
@@ -141,7 +158,8 @@ pub fn flush(core: usize) {
     if written == next {
         return;
     }
-    let mut out = console::lock();
+    let _port = PORT.lock();
+    let mut out = Port;
     let pending = written.wrapping_sub(next);
     if pending as usize > RING {
         let lost = pending as usize - RING;
@@ -167,7 +185,6 @@ pub fn flush(core: usize) {
         next = next.wrapping_add(1);
     }
     ring.flushed.store(next, Ordering::Relaxed);
-    drop(out);
 }
 
 /// The header line, printed once by core 0 when tracing is on.
@@ -176,7 +193,9 @@ pub fn begin(epoch: u64, initial_schedule: u32) {
         return;
     }
     let module = MODULE.get().expect("trace begins after load");
-    crate::println!(
+    let _port = PORT.lock();
+    let _ = writeln!(
+        Port,
         "trace: begin {} freq={} epoch={epoch} cores={} schedule={initial_schedule}",
         module.name,
         module.freq.hz(),

@@ -13,9 +13,11 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use bulkhead_board_rpi4 as rpi4;
+use bulkhead_board_rpi4::console::{DivisorError, MAX_ERROR_PERMILLE, pl011_divisor};
 use bulkhead_image::{
-    ChannelKind, ChannelSpec, ImageSpec, ModuleSpec, NAME_MAX_LEN, PartitionSpec, PortSpec, ScheduleSpec, ThreadSpec,
-    WindowSpec,
+    CONSOLE_BUFFER_MAX, CONSOLE_BUFFER_MIN, CONSOLE_BUFFER_TOTAL_MAX, ChannelKind, ChannelSpec, ImageSpec, ModuleSpec,
+    NAME_MAX_LEN, PartitionSpec, PortSpec, ScheduleSpec, ThreadSpec, WindowSpec,
 };
 
 use crate::desc::{self, Description, Direction, Kind, S};
@@ -23,8 +25,28 @@ use crate::diag::{Diagnostics, closest, error, warning};
 use crate::layout::{self, MIN_DURATION_NS, PAGE_SIZE, PlaceError, Request, TICK_HZ};
 use crate::units::{fmt_ns, fmt_size};
 
-/// Boards the tool knows, with their core count.
-pub const BOARDS: &[(&str, u32)] = &[("rpi4", 4)];
+/// What `check` needs to know of a board.
+#[derive(Clone, Copy, Debug)]
+pub struct Board {
+    /// The description's name for it (`board = "rpi4"`).
+    pub name: &'static str,
+    /// Cores it has.
+    pub cores: u32,
+    /// Clock of its PL011 console UART, Hz (every board so far has a PL011).
+    pub console_clock_hz: u32,
+    /// Console speed when the description sets no `console_baud`.
+    pub console_baud: u32,
+}
+
+/// Boards the tool knows; their facts come from the board crates.
+pub const BOARDS: &[Board] = &[Board {
+    name: "rpi4",
+    cores: rpi4::CORES as u32,
+    console_clock_hz: rpi4::console::PL011_CLOCK_HZ,
+    console_baud: rpi4::console::BAUD,
+}];
+/// A partition's share of the console when it does not set `console_buffer`.
+pub const DEFAULT_CONSOLE_BUFFER: u64 = 2 << 10;
 /// Stack of a thread that does not set `stack`.
 pub const DEFAULT_STACK: u64 = 16 << 10;
 /// Priority of a thread that does not set `priority`.
@@ -153,7 +175,7 @@ fn mask_of(cores: &[u32]) -> u32 {
 
 impl Checker<'_> {
     fn run(&mut self) -> Option<System> {
-        let (module_name, board, cores) = self.module();
+        let (module_name, board, cores, console_baud) = self.module();
         let partition_ids = self.partitions(cores);
         let bases = self.memory();
         let (schedules, initial_index) = self.schedules(&partition_ids);
@@ -162,7 +184,7 @@ impl Checker<'_> {
 
         let d = self.desc;
         let mut spec = ImageSpec {
-            module: ModuleSpec { name: module_name?, core_count: cores },
+            module: ModuleSpec { name: module_name?, core_count: cores, console_baud },
             schedules: schedules?,
             partitions: Vec::new(),
             threads: Vec::new(),
@@ -182,6 +204,7 @@ impl Checker<'_> {
                 memory_size: p.memory.as_ref()?.value,
                 ipa_base: layout::PARTITION_IPA_BASE,
                 entry_ipa: layout::PARTITION_IPA_BASE,
+                console_buffer: p.console_buffer.as_ref().map_or(DEFAULT_CONSOLE_BUFFER, |c| c.value) as u32,
                 segments: Vec::new(),
             });
             images.push(p.image.as_ref()?.value.clone());
@@ -339,19 +362,19 @@ impl Checker<'_> {
         }
     }
 
-    fn module(&mut self) -> (Option<String>, Option<String>, u32) {
+    fn module(&mut self) -> (Option<String>, Option<String>, u32, u32) {
         let Some(m) = &self.desc.module else {
-            return (None, None, 4);
+            return (None, None, 4, rpi4::console::BAUD);
         };
         if let Some(name) = &m.name {
             check_name(name, "module", self.diags);
         }
-        let mut board_cores = None;
+        let mut known_board = None;
         if let Some(board) = &m.board {
-            match BOARDS.iter().find(|b| b.0 == board.value) {
-                Some(b) => board_cores = Some(b.1),
+            match BOARDS.iter().find(|b| b.name == board.value) {
+                Some(b) => known_board = Some(*b),
                 None => {
-                    let names: Vec<&str> = BOARDS.iter().map(|b| b.0).collect();
+                    let names: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
                     self.diags.push(
                         error(board.span.clone(), format!("unknown board \"{}\"", board.value))
                             .hint(format!("supported boards: {}", names.join(", "))),
@@ -359,6 +382,7 @@ impl Checker<'_> {
                 }
             }
         }
+        let board_cores = known_board.map(|b| b.cores);
         let max = board_cores.unwrap_or(4);
         let cores = match &m.cores {
             Some(c) if c.value >= 1 && c.value <= i64::from(max) => c.value as u32,
@@ -374,7 +398,47 @@ impl Checker<'_> {
             }
             None => max,
         };
-        (m.name.as_ref().map(|n| n.value.clone()), m.board.as_ref().map(|b| b.value.clone()), cores)
+        let console_baud = self.console_baud(m, known_board);
+        (m.name.as_ref().map(|n| n.value.clone()), m.board.as_ref().map(|b| b.value.clone()), cores, console_baud)
+    }
+
+    /// `console_baud`: a rate the board's PL011 makes from its clock, with
+    /// the divisor the kernel will program (`rpi4::console::pl011_divisor`).
+    fn console_baud(&mut self, m: &desc::ModuleDesc, board: Option<Board>) -> u32 {
+        let default = board.map_or(rpi4::console::BAUD, |b| b.console_baud);
+        let Some(baud) = &m.console_baud else { return default };
+        let hint = format!("console_baud is the console speed in baud; leave it out for {default}, or use e.g. 921600");
+        let Some(rate) = u32::try_from(baud.value).ok().filter(|&r| r > 0) else {
+            self.diags.push(
+                error(baud.span.clone(), format!("module.console_baud = {}: not a baud rate", baud.value)).hint(hint),
+            );
+            return default;
+        };
+        // An unknown board was reported above; its UART clock is unknown.
+        let Some(board) = board else { return rate };
+        let clock = board.console_clock_hz;
+        let mhz = if clock % 1_000_000 == 0 { format!("{} MHz", clock / 1_000_000) } else { format!("{clock} Hz") };
+        let why = match pl011_divisor(clock, rate) {
+            Ok(_) => return rate,
+            Err(DivisorError::Zero { .. }) => "the clock or the rate is zero".to_string(),
+            Err(DivisorError::TooFast { max_baud, .. }) => format!("at most {max_baud} baud, the clock / 16"),
+            Err(DivisorError::TooSlow { min_baud, .. }) => {
+                format!("at least {min_baud} baud, the clock / (16 x 65535)")
+            }
+            Err(DivisorError::Inexact { actual_baud, .. }) => format!(
+                "its nearest divisor makes {actual_baud} baud, more than {}.{} % off",
+                MAX_ERROR_PERMILLE / 10,
+                MAX_ERROR_PERMILLE % 10
+            ),
+        };
+        self.diags.push(
+            error(
+                baud.span.clone(),
+                format!("module.console_baud = {rate}: the PL011 at {mhz} cannot make it ({why})"),
+            )
+            .hint(hint),
+        );
+        default
     }
 
     /// Per-partition checks; returns the id of each partition name.
@@ -591,7 +655,68 @@ impl Checker<'_> {
                 self.diags,
             );
         }
+        self.console_buffers();
         ids
+    }
+
+    /// Each partition's `console_buffer` within the kernel's bounds, and all
+    /// of them together within the console pool the kernel sets aside.
+    fn console_buffers(&mut self) {
+        let d = self.desc;
+        let (min, max) = (u64::from(CONSOLE_BUFFER_MIN), u64::from(CONSOLE_BUFFER_MAX));
+        let mut total = 0u64;
+        let mut crossing = None;
+        for p in &d.partitions {
+            let pname = p.name.as_ref().map_or("?", |n| n.value.as_str());
+            let (size, span) = match &p.console_buffer {
+                Some(c) if (min..=max).contains(&c.value) => (c.value, c.span.clone()),
+                Some(c) => {
+                    self.diags.push(
+                        error(
+                            c.span.clone(),
+                            format!(
+                                "partition \"{pname}\" console_buffer {} is outside {}..={}",
+                                fmt_size(c.value),
+                                fmt_size(min),
+                                fmt_size(max)
+                            ),
+                        )
+                        .hint(format!(
+                            "set console_buffer = \"{}\": the bytes of console output the kernel holds for the partition",
+                            fmt_size(c.value.clamp(min, max))
+                        )),
+                    );
+                    continue;
+                }
+                None => (DEFAULT_CONSOLE_BUFFER, p.name.as_ref().map_or(p.span.clone(), |n| n.span.clone())),
+            };
+            total += size;
+            if total > CONSOLE_BUFFER_TOTAL_MAX && crossing.is_none() {
+                crossing = Some((pname, size, span, p.console_buffer.is_none()));
+            }
+        }
+        if let Some((pname, size, span, default)) = crossing {
+            self.diags.push(
+                error(
+                    span,
+                    format!(
+                        "partition \"{pname}\" console_buffer {}{} takes the console buffers of all partitions to {}, {} more than the {} the kernel holds",
+                        fmt_size(size),
+                        if default { " (the default)" } else { "" },
+                        fmt_size(total),
+                        fmt_size(total - CONSOLE_BUFFER_TOTAL_MAX),
+                        fmt_size(CONSOLE_BUFFER_TOTAL_MAX)
+                    ),
+                )
+                .hint(format!(
+                    "shrink console_buffer of some partitions by {} in all (each {}..={}, default {})",
+                    fmt_size(total - CONSOLE_BUFFER_TOTAL_MAX),
+                    fmt_size(min),
+                    fmt_size(max),
+                    fmt_size(DEFAULT_CONSOLE_BUFFER)
+                )),
+            );
+        }
     }
 
     fn memory(&mut self) -> Vec<Option<u64>> {

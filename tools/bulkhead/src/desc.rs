@@ -78,6 +78,8 @@ pub struct ModuleDesc {
     pub board: Option<S<String>>,
     /// `cores`.
     pub cores: Option<S<i64>>,
+    /// `console_baud`: the console's speed.
+    pub console_baud: Option<S<i64>>,
 }
 
 /// `[[partition.thread]]`.
@@ -129,6 +131,8 @@ pub struct PartitionDesc {
     pub system: Option<S<bool>>,
     /// `base`: pinned physical base, normally left to the tool.
     pub base: Option<S<i64>>,
+    /// `console_buffer`, bytes: the partition's share of the console.
+    pub console_buffer: Option<S<u64>>,
     /// Threads.
     pub threads: Vec<ThreadDesc>,
     /// Ports.
@@ -428,8 +432,8 @@ fn tables_of<'a, 'i>(
 }
 
 const TOP: &[&str] = &["module", "partition", "schedule", "channel", "health"];
-const MODULE: &[&str] = &["name", "board", "cores"];
-const PARTITION: &[&str] = &["name", "memory", "image", "system", "base", "thread", "port"];
+const MODULE: &[&str] = &["name", "board", "cores", "console_baud"];
+const PARTITION: &[&str] = &["name", "memory", "image", "system", "base", "console_buffer", "thread", "port"];
 const THREAD: &[&str] = &["name", "core", "cores", "priority", "period", "deadline", "stack"];
 const PORT: &[&str] = &["name", "direction", "kind", "message_size"];
 const SCHEDULE: &[&str] = &["name", "major_frame", "initial", "window"];
@@ -471,6 +475,7 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
                         }
                         m.integer("cores", diags)
                     },
+                    console_baud: m.integer("console_baud", diags),
                 });
             }
             other => diags.push(error(v.span(), format!("`module` must be a table, found {}", type_name(other)))),
@@ -495,6 +500,7 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
             image: p.req_string("image", "\"<crate under partitions/>\"", diags),
             system: p.boolean("system", diags),
             base: p.integer("base", diags),
+            console_buffer: p.size("console_buffer", diags),
             threads: Vec::new(),
             ports: Vec::new(),
         };

@@ -48,13 +48,17 @@ fn with_plan<T>(sys: &System, f: impl FnOnce(&ModulePlan<'_>) -> T) -> Result<T,
 pub fn render_text(sys: &System) -> Result<String, String> {
     let spec = &sys.spec;
     let mut out = String::new();
-    let _ = writeln!(out, "module \"{}\": board {}, {} cores", spec.module.name, sys.board, spec.module.core_count);
+    let _ = writeln!(
+        out,
+        "module \"{}\": board {}, {} cores, console {} baud",
+        spec.module.name, sys.board, spec.module.core_count, spec.module.console_baud
+    );
     let _ = writeln!(out);
     let _ = writeln!(out, "partitions");
     let _ = writeln!(
         out,
-        "  {:<3} {:<16} {:>8}  {:<25} {:<6} threads: may use cores -> placed on core",
-        "id", "name", "memory", "physical range", "system"
+        "  {:<3} {:<16} {:>8}  {:<25} {:<6} {:>7}  threads: may use cores -> placed on core",
+        "id", "name", "memory", "physical range", "system", "console"
     );
     // Where the kernel's placement puts each thread (bulkhead-sched).
     let placed: Vec<Option<u8>> = with_plan(sys, |plan| {
@@ -75,12 +79,13 @@ pub fn render_text(sys: &System) -> Result<String, String> {
             .collect();
         let _ = writeln!(
             out,
-            "  {:<3} {:<16} {:>8}  {:<25} {:<6} {}",
+            "  {:<3} {:<16} {:>8}  {:<25} {:<6} {:>7}  {}",
             id,
             p.name,
             fmt_size(p.memory_size),
             format!("{:#010x}..{:#010x}", p.phys_base, p.phys_base + p.memory_size),
             if p.system { "yes" } else { "no" },
+            fmt_size(u64::from(p.console_buffer)),
             threads.join(", ")
         );
     }

@@ -240,3 +240,36 @@ fn pack_refuses_a_description_with_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml:1:1: error: module \"x\" has no `board`"));
     assert!(!dir.join("system.img").exists());
 }
+
+/// The console settings go from the description into the image the kernel
+/// parses: `console_baud` on the module, `console_buffer` per partition,
+/// each defaulted when left out.
+#[test]
+fn console_settings_reach_the_image() {
+    let desc = |baud: &str, buffer: &str| {
+        format!(
+            "[module]\nname = \"m\"\nboard = \"rpi4\"\ncores = 1\n{baud}\n\
+             [[partition]]\nname = \"a\"\nmemory = \"1MiB\"\nimage = \"a\"\n{buffer}\n\
+             [[partition.thread]]\nname = \"main\"\ncore = 0\n\
+             [[partition]]\nname = \"b\"\nmemory = \"1MiB\"\nimage = \"b\"\n\
+             [[partition.thread]]\nname = \"main\"\ncore = 0\n\
+             [[schedule]]\nname = \"main\"\nmajor_frame = \"10ms\"\n\
+             [[schedule.window]]\npartition = \"a\"\nduration = \"5ms\"\n\
+             [[schedule.window]]\npartition = \"b\"\nduration = \"5ms\"\n"
+        )
+    };
+    let image_of = |source: &str| {
+        let checked = bulkhead::check::check(source);
+        let system = checked.system.unwrap_or_else(|| panic!("{:?}", checked.diags));
+        system.spec.to_bytes().unwrap()
+    };
+    let bytes = image_of(&desc("console_baud = 921_600", "console_buffer = \"16KiB\""));
+    let image = SystemImage::parse(&bytes).unwrap();
+    assert_eq!(image.module().console_baud, 921_600);
+    let buffers: Vec<u32> = image.partitions().map(|p| p.console_buffer).collect();
+    assert_eq!(buffers, [16 << 10, 2 << 10], "b takes the default");
+    let bytes = image_of(&desc("", ""));
+    let image = SystemImage::parse(&bytes).unwrap();
+    assert_eq!(image.module().console_baud, 115_200, "the board's default");
+    assert!(image.partitions().all(|p| p.console_buffer == 2048));
+}

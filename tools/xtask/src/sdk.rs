@@ -69,6 +69,8 @@ const DESCRIPTION: &str = r#"# The SDK template, built outside the workspace, on
 name = "sdk-template"
 board = "rpi4"
 cores = 4
+# Two lines every 10 ms (15 KB/s) are more than 115200 baud carries.
+console_baud = 921600
 
 [[partition]]
 name = "mine"

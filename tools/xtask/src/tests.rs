@@ -59,7 +59,9 @@ impl QemuTest {
     /// this test may print beyond those its expectations consume: patterns
     /// as narrow as the test allows (one partition's health lines, say).
     fn allow(mut self, patterns: &'static [&'static str]) -> Self {
-        self.allow = patterns;
+        let mut all = self.allow.to_vec();
+        all.extend_from_slice(patterns);
+        self.allow = Box::leak(all.into_boxed_slice());
         self
     }
     /// Boot the ELF instead (entered at EL3 on all cores).
@@ -292,7 +294,12 @@ fn ticker_on_schedule(out: &Captured) -> Result<(), String> {
 
 /// An isolation test: the hostile image's lines, then the bystander goes on.
 fn hostile(name: &'static str, what: &'static str, expect: fn() -> Vec<Expect>) -> QemuTest {
-    QemuTest::new(name, what, name, expect).icount().check(ticker_on_schedule)
+    // The hostile partition may print more than the 115200-baud console
+    // carries (a line per restart, say): its own lines may be dropped, and
+    // counted; the bystander's never.
+    let own_drops: &'static str =
+        Box::leak(format!(r"^\[console\] {name}: \d+ bytes dropped \(\d+ lines\)$").into_boxed_str());
+    QemuTest::new(name, what, name, expect).icount().allow(Box::leak(Box::new([own_drops]))).check(ticker_on_schedule)
 }
 
 /// The same isolation test on the traced kernel (`NAME-traced.img`), its
@@ -325,7 +332,9 @@ fn stopped(partition: &str, report: &str) -> Vec<Expect> {
 }
 
 fn then_ticker(mut e: Vec<Expect>) -> Vec<Expect> {
-    e.push(Expect::line(r"^\[ticker:main@0\] ticker: tick 30 at \d+ us$"));
+    // Tick 30 or any later one: the partitions' lines come out in turns,
+    // so the ticker's may overtake a hostile partition's backlog.
+    e.push(Expect::line(r"^\[ticker:main@0\] ticker: tick ([3-9]\d|\d{3,}) at \d+ us$"));
     with_boot(e)
 }
 
@@ -412,7 +421,7 @@ fn hostile_tests() -> Vec<QemuTest> {
             },
         )
         // It faults and restarts again and again: each time reported.
-        .allow(&[r"^health: partition hostile-write (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))$"]),
+        .allow(&[r"^health: partition hostile-write (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"]),
         hostile(
             "hostile-write-large",
             "a 256 MiB partition writing outside its memory is reloaded a slice at a time in its own windows; the bystander's ticks do not move",
@@ -430,11 +439,11 @@ fn hostile_tests() -> Vec<QemuTest> {
                     ),
                     // A restart of 256 MiB spans dozens of the partition's
                     // windows: the ticker must tick through all of them.
-                    Expect::line(r"^\[ticker:main@0\] ticker: tick 100 at \d+ us$"),
+                    Expect::line(r"^\[ticker:main@0\] ticker: tick (\d{3,}) at \d+ us$"),
                 ])
             },
         )
-        .allow(&[r"^health: partition hostile-write (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))$"]),
+        .allow(&[r"^health: partition hostile-write (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"]),
         hostile(
             "hostile-read-kernel",
             "a partition reading the kernel, the system image and other partitions' memory through its IPAs faults in stage 2 at each",
@@ -490,6 +499,17 @@ fn hostile_tests() -> Vec<QemuTest> {
                 r"^sched: partition hostile-spin thread main core 0: still running at the end of its window, preempted",
             )])
         }),
+        hostile(
+            "hostile-flood",
+            "a partition flooding the 115200-baud console loses its own lines, counted, and takes no one's time",
+            || {
+                then_ticker(vec![
+                    Expect::line(r"^\[hostile-flood:main@0\] hostile-flood: flooding the console \(restarts 0\)$"),
+                    Expect::line(r"^\[console\] hostile-flood: \d+ bytes dropped \(\d+ lines\)$"),
+                ])
+            },
+        )
+        .allow(&[r"^\[console\] hostile-flood: \d+ bytes dropped \(\d+ lines\)$"]),
         hostile(
             "hostile-hypercalls",
             "hypercalls with bad ids, pointers and lengths get clear errors, nothing is read",
@@ -573,7 +593,7 @@ fn hostile_tests() -> Vec<QemuTest> {
             ])
         })
         // It panics after every restart: each time reported.
-        .allow(&[r#"^health: partition hostile-panic (thread main core 0: application_error: application error 1: "panicked at .* -> restart_partition|restarted \(restart \d+\))$"#]),
+        .allow(&[r#"^health: partition hostile-panic (thread main core 0: application_error: application error 1: "panicked at .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"#]),
     ]
 }
 
@@ -664,6 +684,36 @@ fn boundaries_per_core(report: &str) -> Vec<u64> {
 }
 
 /// Each thread's own count (`window N` / `cycle N`, after `prefix`) goes
+/// up, none repeated or out of order (lines dropped whole by a console too
+/// slow for them leave gaps), to at least `last`; and the console said it
+/// dropped lines of that partition if there are gaps.
+fn counts_increasing(out: &Captured, prefix: &str, word: &str, last: u64) -> Result<(), String> {
+    let mut previous: Option<u64> = None;
+    let mut gaps = false;
+    for line in out.lines.iter().filter(|l| l.starts_with(prefix)) {
+        let Some(n) =
+            line.split(word).nth(1).and_then(|r| r.split([' ', ',']).next()).and_then(|n| n.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        if previous.is_some_and(|p| n <= p) {
+            return Err(format!("{prefix}: {word}{n} after {word}{}: repeated or out of order", previous.unwrap_or(0)));
+        }
+        gaps |= n != previous.map_or(0, |p| p + 1);
+        previous = Some(n);
+    }
+    if previous.is_none_or(|p| p < last) {
+        return Err(format!("{prefix}: counted only to {previous:?}, expected at least {last}"));
+    }
+    let partition = prefix.trim_start_matches('[').split(':').next().unwrap_or_default();
+    let reported = format!("[console] {partition}: ");
+    if gaps && !out.lines.iter().any(|l| l.starts_with(&reported) && l.contains("bytes dropped")) {
+        return Err(format!("{prefix}: counts have gaps but the console reported no dropped lines of {partition}"));
+    }
+    Ok(())
+}
+
+/// Each thread's own count (`window N` / `cycle N`, after `prefix`) goes
 /// 0, 1, 2, ... with none missing or repeated, up to at least `last`.
 fn counts_without_gaps(out: &Captured, prefix: &str, word: &str, last: u64) -> Result<(), String> {
     let mut next = 0u64;
@@ -704,6 +754,9 @@ fn lockstep_1000(out: &Captured) -> Result<(), String> {
 }
 
 fn switch_and_migrate(out: &Captured) -> Result<(), String> {
+    if !out.lines.iter().any(|l| l == "health: partition lockstep restarted (restart 1)") {
+        return Err("the restart the director asked for was never reported".into());
+    }
     let report = trace_check("partitions/timing/director.toml", "switch-and-migrate", out)?;
     let text = out.text();
     // The instant the kernel announced is the one every core switched at.
@@ -800,7 +853,10 @@ fn cast32a_10000(out: &Captured) -> Result<(), String> {
         ("[lockstep:voter@3] ", "window "),
         ("[ticker:main@2] ", "tick "),
     ] {
-        counts_without_gaps(out, prefix, word, 9_999)?;
+        // The partitions print more than 115200 baud carries (a line per
+        // 1 ms window): lines are dropped whole and counted, so the counts
+        // that get through only need to go up, to near the end.
+        counts_increasing(out, prefix, word, 9_000)?;
     }
     let report = trace_check("partitions/timing/cast32a.toml", "cast32a-10000", out)?;
     if !report.lines().any(|l| l == "overlaps: 0") {
@@ -936,7 +992,6 @@ fn timing_tests() -> Vec<QemuTest> {
                 let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 0/1000/0 ")).collect();
                 let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
                 with_boot(vec![
-                    Expect::line(r"^trace: begin lockstep freq=62500000 epoch=\d+ cores=4 schedule=0$"),
                     // Every thread of every partition, in frame 999.
                     Expect::all_of(&[
                         r"^\[lockstep:lane_a@0\] lockstep: thread 0 on core 0, window 999$",
@@ -944,8 +999,7 @@ fn timing_tests() -> Vec<QemuTest> {
                         r"^\[lockstep:voter@3\] lockstep: thread 2 on core 3, window 999$",
                         r"^\[control:loop@2\] control: cycle 999 at \d+ us$",
                         r"^\[supervisor:main@0\] supervisor: window 999 at \d+ us, restarts 0, system true$",
-                    ]),
-                    Expect::all_of(&refs),
+                    ].iter().copied().chain(refs.iter().copied()).collect::<Vec<_>>()),
                 ])
             }).icount().check(lockstep_1000),
         QemuTest::new("switch-and-migrate", "system services refuse bad arguments; a thread moved to another core runs there from its next window; a schedule switch asked mid-frame takes effect at the next major-frame boundary on all cores", "director", || {
@@ -960,25 +1014,30 @@ fn timing_tests() -> Vec<QemuTest> {
                     Expect::line(r"^\[director:main@0\] director: bad StopPartition of partition 99: Err\(InvalidParameter\)$"),
                     Expect::line(r"^\[director:main@0\] director: bad StartPartition of a running partition: Err\(InvalidParameter\)$"),
                     Expect::line(r"^\[director:main@0\] director: bad RestartPartition of itself: Err\(InvalidParameter\)$"),
+                    // Lines of different partitions (and what the kernel
+                    // says of each) come out in turns, not in one order.
+                    // (The restart's own line is lockstep's: it may come
+                    // before these; switch_and_migrate looks for it.)
                     Expect::line(r"^\[director:main@0\] director: RestartPartition of lockstep: Ok\(\(\)\), then StopPartition while it restarts: Err\(InvalidParameter\)$"),
-                    Expect::line(r"^health: partition lockstep restarted \(restart 1\)$"),
                     Expect::line(r"^sched: thread loop of partition control moved from core 2 to core 1$"),
                     Expect::line(r"^\[director:main@0\] director: moved control\.loop to core 1 at \d+ us$"),
                     Expect::line(r"^\[control:loop@1\] control: cycle \d+ at \d+ us$"),
                     Expect::line(r"^sched: schedule degraded requested by core 0, effective at \d+0000000 ns$"),
                     Expect::line(r"^\[director:main@0\] director: schedule 1 requested at \d+ us, effective at \d+ us$"),
-                    Expect::line(r"^\[director:main@0\] director: status current 0, pending 1 at \d+ us$"),
-                    Expect::all_of(&refs),
+                    // The trace port is not paced: its lines may come first.
+                    Expect::all_of(&[&[r"^\[director:main@0\] director: status current 0, pending 1 at \d+ us$"][..], &refs[..]].concat()),
                 ])
-            }).icount().check(switch_and_migrate),
+            }).icount().allow(&[r"^health: partition lockstep restarted \(restart 1\)$"]).check(switch_and_migrate),
         QemuTest::new("cast32a-10000", "10,000 frames, CPU-bound partitions on all four cores beside well-behaved ones: no instant at which two partitions run, every well-behaved window on time", "cast32a", || {
                 let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 0/10000/0 ")).collect();
                 let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
                 with_boot(vec![
-                    Expect::line(r"^trace: begin cast32a freq=62500000 epoch=\d+ cores=4 schedule=0$"),
                     Expect::all_of(&refs),
                 ])
-            }).icount().timeout(Duration::from_secs(600)).check(cast32a_10000),
+            }).icount().timeout(Duration::from_secs(600))
+            // More output than 115200 baud carries, by design: dropped, counted.
+            .allow(&[r"^\[console\] \S+: \d+ bytes dropped \(\d+ lines\)$"])
+            .check(cast32a_10000),
         QemuTest::new("rendezvous-holdover", "a core held in the kernel with its partition past the window end: the next partition is kept out of the module until it lets go, the wait is reported as a health event naming the core, and nothing overlaps", "lockstep-holdover", || {
                 with_boot(vec![
                     Expect::line(r"^core 0: test stall: interrupts masked for 62500 ticks from \d+, holding its partition$"),
@@ -1132,7 +1191,7 @@ fn base_tests() -> Vec<QemuTest> {
     vec![
         QemuTest::new("bad-image-version", "a system image of another format version is refused, naming the field; no partition starts", "bad-version", || {
                 with_boot(vec![
-                    Expect::line(r"^system image rejected: header\.version: format version 2, this kernel reads version 1$"),
+                    Expect::line(r"^system image rejected: header\.version: format version 1, this kernel reads version 2$"),
                     Expect::line(r"^no partition started$"),
                 ])
             }).then_silent(),
@@ -1283,9 +1342,10 @@ pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
         }
     }
     let mut images = build::build_all()?;
-    // Header byte 8 is the format version; byte 200 lies in the tables,
-    // covered by the CRC.
-    corrupted_image(&mut images, "bad-version", 8, 2)?;
+    // Header byte 8 is the format version: 1, the format before the console
+    // settings, is what an image from an older tool says. Byte 200 lies in
+    // the tables, covered by the CRC.
+    corrupted_image(&mut images, "bad-version", 8, 1)?;
     corrupted_image(&mut images, "bad-crc", 200, 0xa5)?;
     let (mut passed, mut failed) = (0, 0);
     for test in tests.iter().filter(|t| only.is_empty() || only.iter().any(|n| n == t.name)) {

@@ -5,7 +5,7 @@ use bulkhead_image::*;
 
 pub fn sample() -> ImageSpec {
     ImageSpec {
-        module: ModuleSpec { name: "demo".into(), core_count: 4 },
+        module: ModuleSpec { name: "demo".into(), core_count: 4, console_baud: 115_200 },
         schedules: vec![
             ScheduleSpec {
                 name: "main".into(),
@@ -33,6 +33,7 @@ pub fn sample() -> ImageSpec {
                 memory_size: 0x40_0000,
                 ipa_base: 0x4000_0000,
                 entry_ipa: 0x4000_0000,
+                console_buffer: 2048,
                 segments: vec![
                     SegmentSpec { load_offset: 0, mem_size: 0x2000, flags: 5, data: vec![0xAA; 100] },
                     SegmentSpec { load_offset: 0x2000, mem_size: 0x3000, flags: 3, data: vec![1, 2, 3] },
@@ -45,6 +46,7 @@ pub fn sample() -> ImageSpec {
                 memory_size: 0x20_0000,
                 ipa_base: 0x4000_0000,
                 entry_ipa: 0x4000_0100,
+                console_buffer: 256,
                 segments: vec![SegmentSpec { load_offset: 0, mem_size: 0x1000, flags: 5, data: vec![7; 17] }],
             },
             PartitionSpec {
@@ -54,6 +56,7 @@ pub fn sample() -> ImageSpec {
                 memory_size: 0x10_0000,
                 ipa_base: 0x4000_0000,
                 entry_ipa: 0x4000_0000,
+                console_buffer: 16384,
                 segments: vec![],
             },
         ],

@@ -5,15 +5,19 @@
 //! core back at the end of each of its windows: the thread-to-thread switch
 //! the kernel's benchmark statistics measure.
 //!
-//! After 50 batches it prints, once:
+//! After 50 batches it prints, once, then times `ConsoleWrite` at its
+//! worst (1,024 newlines: 1,024 lines, each a copy with its prefix into the
+//! console buffer, 16 KiB here, until it is full; and 1,024 bytes of text),
+//! waits for the console to drain and prints, once:
 //!
 //! ```text
 //! bench | null hypercall | N ns = instructions per round trip (min over B batches of 1000 calls)
+//! bench | console write | 1024 newlines: max N ns, 1024 text bytes: max M ns (over K calls each, from EL1)
 //! ```
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 
-use bulkhead_sdk::{ThreadInfo, abi_version, println};
+use bulkhead_sdk::{MAX_CONSOLE_WRITE, ThreadInfo, abi_version, console_write, println, timed_wait};
 
 bulkhead_sdk::partition_main!(main);
 
@@ -53,6 +57,37 @@ fn main(_thread: ThreadInfo) -> ! {
             println!(
                 "bench | null hypercall | {best} ns = instructions per round trip (min over {batches} batches of {CALLS} calls)"
             );
+            console_writes();
         }
     }
+}
+
+/// The longest `ConsoleWrite` of 1,024 newlines and of 1,024 bytes of text
+/// (lines of 100), over `K` calls each: the time the call holds the core in
+/// EL2 with interrupts masked, plus one round trip.
+fn console_writes() {
+    const K: u32 = 8;
+    let newlines = [b'\n'; MAX_CONSOLE_WRITE];
+    let mut text = [b'x'; MAX_CONSOLE_WRITE];
+    for line in text.chunks_mut(100) {
+        *line.last_mut().expect("100 bytes") = b'\n';
+    }
+    let time = |bytes: &[u8]| {
+        let mut worst = 0;
+        for _ in 0..K {
+            let (start, freq) = counter();
+            let _ = core::hint::black_box(console_write(bytes));
+            let (end, _) = counter();
+            worst = worst.max((end - start) * 1_000_000_000 / freq);
+        }
+        worst
+    };
+    let empty_lines = time(&newlines);
+    // Let the console drain (16 KiB at 921600 baud: under 0.2 s).
+    let _ = timed_wait(400_000_000);
+    let text_lines = time(&text);
+    let _ = timed_wait(400_000_000);
+    println!(
+        "bench | console write | 1024 newlines: max {empty_lines} ns, 1024 text bytes: max {text_lines} ns (over {K} calls each, from EL1)"
+    );
 }
