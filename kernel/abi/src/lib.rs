@@ -42,12 +42,17 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod frame_line;
+
 /// ABI version: major (incompatible changes) and minor (additions).
 pub const ABI_VERSION_MAJOR: u16 = 1;
-pub const ABI_VERSION_MINOR: u16 = 0;
+pub const ABI_VERSION_MINOR: u16 = 1;
 
 /// Largest `len` accepted by [`Call::ConsoleWrite`].
 pub const MAX_CONSOLE_WRITE: usize = 1024;
+/// Largest frame accepted by [`Call::ConsoleFrame`]: a defmt frame of a
+/// log call with a handful of arguments is a few dozen bytes.
+pub const MAX_CONSOLE_FRAME: usize = 192;
 /// Largest message accepted by [`Call::RaiseApplicationError`].
 pub const MAX_ERROR_MESSAGE: usize = 128;
 /// Console line length: the kernel prints a partition's line when it sees
@@ -123,6 +128,14 @@ calls! {
     /// RAISE_APPLICATION_ERROR); the configured action follows. If the
     /// action lets the partition go on, the call returns 0.
     RaiseApplicationError = 0x08,
+    /// `(x1 = ptr, x2 = len, 1..=MAX_CONSOLE_FRAME) -> x1 = len`: print one
+    /// binary log frame (a defmt frame) as one console line
+    /// `@<partition id>.<thread>.<core> <base64>`, the base64 (standard
+    /// alphabet, no padding) of the kernel time in ns since the epoch as an
+    /// unsigned LEB128 varint followed by the frame's bytes ([`frame_line`]).
+    /// `<thread>` is the module-wide thread index (declaration order over
+    /// all partitions), as in the kernel's trace records.
+    ConsoleFrame = 0x09,
 
     // System-partition services: a partition not marked `system` gets
     // `Denied` from every call below.

@@ -108,6 +108,13 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
                 Err(status) => fail(ctx, status),
             }
         }
+        Call::ConsoleFrame => {
+            let caller = super::frame::Caller { partition, tid, core, now_ns: since_epoch(now) };
+            match super::frame::console_frame(&caller, a1, a2, |ptr, len| user_bytes(module, partition, ptr, len)) {
+                Ok(len) => ok(ctx, [len, 0, 0]),
+                Err(status) => fail(ctx, status),
+            }
+        }
         Call::PeriodicWait => {
             ok(ctx, [0; 3]);
             if let Some(sched) = CORE_SCHED[core].lock().as_mut() {

@@ -18,6 +18,7 @@
 //! console. Each core takes its own scheduler on the switch path; another
 //! core's only to stop or start a partition's threads there (health
 //! actions) and, all of them at once, for a schedule switch or migration.
+pub mod frame;
 pub mod health;
 pub mod hypercall;
 pub mod rendezvous;

@@ -8,7 +8,7 @@
 //! Part 1 APEX (GET_PARTITION_STATUS, GET_TIME, PERIODIC_WAIT, TIMED_WAIT,
 //! RAISE_APPLICATION_ERROR) where they fit.
 
-use bulkhead_abi::{Call, MAX_CONSOLE_WRITE, PartitionMode, Status};
+use bulkhead_abi::{Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, PartitionMode, Status};
 
 /// Issues `HVC #0` with function ID `id` in `w0` and `args` in `x1..x6`;
 /// returns `x0..x3` as the kernel left them.
@@ -248,6 +248,23 @@ pub fn raise_application_error(code: u64, message: &[u8]) -> Result<(), Status> 
     check(x0)
 }
 
+/// `ConsoleFrame` (`0xC600_0009`): print one binary log frame (1 to
+/// [`MAX_CONSOLE_FRAME`] bytes) as one console line
+/// `@<partition>.<thread>.<core> <base64>`, stamped with the kernel's time
+/// (`bulkhead_abi::frame_line`). The SDK's `defmt` feature sends every
+/// defmt frame through it; `bulkhead log` decodes the lines on the host.
+/// Returns the length; an empty or longer frame is refused
+/// (`InvalidParameter`), never cut.
+pub fn console_frame(frame: &[u8]) -> Result<usize, Status> {
+    if frame.is_empty() || frame.len() > MAX_CONSOLE_FRAME {
+        return Err(Status::InvalidParameter);
+    }
+    // SAFETY: ConsoleFrame only reads `[ptr, ptr + len)`, which is `frame`,
+    // a live borrowed slice of our own memory.
+    let [x0, x1, ..] = unsafe { hvc(Call::ConsoleFrame.id(), [frame.as_ptr() as u64, frame.len() as u64, 0, 0, 0, 0]) };
+    check(x0).map(|()| x1 as usize)
+}
+
 // System-partition services (ARINC 653 Part 1 module schedules and
 // partition control; Part 2 for SET_MODULE_SCHEDULE and its status). A
 // partition not marked `system = true` in the description gets `Denied`
@@ -351,6 +368,10 @@ mod tests {
         assert_eq!(console_write(b"x"), Err(Status::NotSupported));
         // An empty write makes no call at all.
         assert_eq!(console_write(b""), Ok(0));
+        assert_eq!(console_frame(b"\x01"), Err(Status::NotSupported));
+        // Refused before any call, as the kernel would.
+        assert_eq!(console_frame(b""), Err(Status::InvalidParameter));
+        assert_eq!(console_frame(&[0; MAX_CONSOLE_FRAME + 1]), Err(Status::InvalidParameter));
     }
 
     #[test]
@@ -375,6 +396,7 @@ mod tests {
             Call::TimedWait,
             Call::Yield,
             Call::RaiseApplicationError,
+            Call::ConsoleFrame,
             Call::SetSchedule,
             Call::ScheduleStatus,
             Call::SetThreadAffinity,

@@ -40,13 +40,16 @@
 //! - safe wrappers for every hypercall of `bulkhead-abi` ([`abi_version`],
 //!   [`my_ids`], [`partition_status`], [`time`], [`console_write`],
 //!   [`periodic_wait`], [`timed_wait`], [`yield_now`],
-//!   [`raise_application_error`]; for system partitions [`set_schedule`],
+//!   [`raise_application_error`], [`console_frame`]; for system partitions [`set_schedule`],
 //!   [`schedule_status`], [`set_thread_affinity`], [`stop_partition`],
 //!   [`start_partition`], [`restart_partition`]) returning
 //!   `Result<_, Status>`, and the raw [`hvc`] for tests that pass bad
 //!   arguments on purpose;
 //! - [`Console`], a `core::fmt::Write` over ConsoleWrite, with [`print!`]
 //!   and [`println!`];
+//! - with the `defmt` feature, a `#[defmt::global_logger]` that sends each
+//!   defmt frame as one ConsoleFrame hypercall ([`console_frame`]), for
+//!   `bulkhead log` to decode on the host;
 //! - a `#[panic_handler]` that prints the panic, raises an application error
 //!   with its location and message, and parks the thread.
 //!
@@ -65,6 +68,8 @@ extern crate std;
 mod call;
 mod console;
 mod exception;
+#[cfg(feature = "defmt")]
+mod log;
 mod message;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 mod panic;
@@ -72,11 +77,13 @@ mod panic;
 mod rt;
 
 pub use bulkhead_abi as abi;
-pub use bulkhead_abi::{CONSOLE_LINE, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, PartitionMode, Status};
+pub use bulkhead_abi::{
+    CONSOLE_LINE, Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, PartitionMode, Status,
+};
 pub use call::{
-    AbiVersion, Ids, PartitionStatus, ScheduleStatus, Time, abi_version, console_write, hvc, my_ids, partition_status,
-    periodic_wait, raise_application_error, restart_partition, schedule_status, set_schedule, set_thread_affinity,
-    start_partition, status_name, stop_partition, time, timed_wait, yield_now,
+    AbiVersion, Ids, PartitionStatus, ScheduleStatus, Time, abi_version, console_frame, console_write, hvc, my_ids,
+    partition_status, periodic_wait, raise_application_error, restart_partition, schedule_status, set_schedule,
+    set_thread_affinity, start_partition, status_name, stop_partition, time, timed_wait, yield_now,
 };
 #[doc(hidden)]
 pub use console::_print as __print;

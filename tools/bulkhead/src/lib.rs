@@ -3,7 +3,8 @@
 //! problem with file, line, objects and numbers; `show` prints (and draws)
 //! the schedules and per-core frame tables; `pack` builds the binary image
 //! (`bulkhead-image` format) and a report beside it; `trace` decodes the
-//! kernel's switch trace from a console log and checks it against the plan.
+//! kernel's switch trace from a console log and checks it against the plan;
+//! `log` decodes the partitions' defmt frames in a console log.
 //!
 //! Where it sits: `tools/bulkhead`, host only. It shares the image format
 //! with the kernel (`kernel/image`) and the scheduling rules (`kernel/sched`),
@@ -15,6 +16,7 @@ pub mod check;
 pub mod desc;
 pub mod diag;
 pub mod layout;
+pub mod log;
 pub mod pack;
 pub mod plan;
 pub mod show;

@@ -1,10 +1,11 @@
-//! The `bulkhead` command line: `check`, `show`, `pack` and `trace` over a
+//! The `bulkhead` command line: `check`, `show`, `pack`, `trace` and `log` over a
 //! system description. See `tools/bulkhead/README.md` for the description format.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bulkhead::check::{Checked, System, check};
+use bulkhead::log::{Tables, decode_log};
 use bulkhead::pack::{PackOptions, pack};
 use bulkhead::show::{render_svg, render_text};
 use bulkhead::trace::{Span, build_model, parse_log, render_json, render_timelines};
@@ -16,7 +17,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "bulkhead",
     version,
-    about = "Check, show and pack a Bulkhead system description; decode and check a switch trace"
+    about = "Check, show and pack a Bulkhead system description; decode and check a switch trace; decode defmt logs"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -98,6 +99,18 @@ enum Command {
         #[arg(long)]
         derived_bounds: bool,
     },
+    /// Decode the partitions' defmt frames (`@` lines) in a console log
+    /// with their ELF files; every other line passes through unchanged.
+    Log {
+        /// The system description (TOML) the image was packed from.
+        file: PathBuf,
+        /// The console log.
+        log: PathBuf,
+        /// Folder of the partition ELF files the image was packed with
+        /// (default: the workspace's target/aarch64-unknown-none/release).
+        #[arg(long, value_name = "DIR")]
+        elf_dir: Option<PathBuf>,
+    },
 }
 
 /// Read and check `file`, print its diagnostics to stderr; the system if
@@ -178,9 +191,40 @@ fn trace(args: TraceArgs) -> ExitCode {
     code
 }
 
+/// `bulkhead log`: the decoded log on stdout; each malformed `@` line on
+/// stderr with its line number (kept as it was on stdout); status 1 if any.
+fn log(file: PathBuf, log: PathBuf, elf_dir: Option<PathBuf>) -> ExitCode {
+    let sys = match load(&file, false) {
+        Ok(sys) => sys,
+        Err(code) => return code,
+    };
+    let name = log.display().to_string();
+    let text = match std::fs::read(&log) {
+        // Stray bytes cannot be in a well-formed `@` line; keep the rest.
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            eprintln!("error: cannot read {name}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut tables = Tables::new(&sys, file, elf_dir);
+    let decoded = decode_log(&mut tables, &name, &text);
+    print!("{}", decoded.text);
+    for e in &decoded.errors {
+        eprintln!("error: {e}");
+    }
+    if decoded.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{name}: {} frames decoded, {} malformed", decoded.frames, decoded.errors.len());
+        ExitCode::FAILURE
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Log { file, log: path, elf_dir } => log(file, path, elf_dir),
         Command::Trace {
             file,
             log,

@@ -1058,6 +1058,128 @@ fn timing_tests() -> Vec<QemuTest> {
     ]
 }
 
+/// The windows of `partitions/tests/defmt-hello.toml`: defmt-hello runs
+/// from 2 ms to 6 ms of every 10 ms major frame.
+const DEFMT_FRAME_NS: u64 = 10_000_000;
+const DEFMT_WINDOW_NS: (u64, u64) = (2_000_000, 6_000_000);
+
+/// `defmt-log`: the console as `bulkhead log` decodes it, which is what a
+/// user reads. Every `@` line decodes (the tool exits 0 and reports none
+/// malformed); the ticker's text lines pass through unchanged; per thread
+/// (`main` on core 0, `helper` on core 1, module threads 1 and 2 of
+/// partition 1) the INFO lines count 0, 1, 2, ... with no gap, carry
+/// increasing times inside the partition's window and a plausible time
+/// left, and every fourth tick has its WARN line with the load N / 16.
+/// Prints the console bytes per line of the defmt lines against the same
+/// messages as `println!` text lines.
+fn defmt_log_decoded(out: &Captured) -> Result<(), String> {
+    let root = build::workspace_root();
+    let dir = root.join("target/qemu-logs");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let log = dir.join("defmt-log.log");
+    std::fs::write(&log, out.text()).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+    let elf_dir = root.join("target").join(build::PARTITION_TARGET).join("release");
+    let result = std::process::Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["run", "--release", "--quiet", "-p", "bulkhead", "--", "log", "partitions/tests/defmt-hello.toml"])
+        .arg(&log)
+        .arg("--elf-dir")
+        .arg(&elf_dir)
+        .output()
+        .map_err(|e| format!("cannot run bulkhead log: {e}"))?;
+    let decoded = String::from_utf8_lossy(&result.stdout).into_owned();
+    if !result.status.success() {
+        return Err(format!(
+            "bulkhead log failed on {} ({}):\n{}",
+            log.display(),
+            result.status,
+            String::from_utf8_lossy(&result.stderr)
+        ));
+    }
+    let decoded: Vec<&str> = decoded.lines().collect();
+    if decoded.len() != out.lines.len() {
+        return Err(format!("{} lines in, {} decoded lines out", out.lines.len(), decoded.len()));
+    }
+    let info = regex::Regex::new(
+        r"^\[defmt-hello:(main|helper)@(\d)\] (\d+)\.(\d{6}) INFO  thread (\d) tick (\d+), (\d+) us left in the window$",
+    )
+    .expect("valid regex");
+    let warn = regex::Regex::new(
+        r"^\[defmt-hello:(main|helper)@(\d)\] (\d+)\.(\d{6}) WARN  thread (\d): tick (\d+) is a multiple of 4 \(load ([0-9.]+)\)$",
+    )
+    .expect("valid regex");
+    // Per thread: next tick expected, last time seen (us).
+    let mut next_tick = [0u64; 2];
+    let mut last_us = [0u64; 2];
+    let mut warns = [0u64; 2];
+    let (mut frames, mut frame_bytes, mut text_bytes) = (0usize, 0usize, 0usize);
+    for (raw, line) in out.lines.iter().zip(&decoded) {
+        if !raw.starts_with('@') {
+            if raw != line {
+                return Err(format!("a text line changed in decoding: {raw:?} became {line:?}"));
+            }
+            continue;
+        }
+        frames += 1;
+        frame_bytes += raw.len() + 1;
+        // What `println!` of the same message would put on the console:
+        // the kernel's `[partition:thread@core] ` prefix and the text.
+        let (prefix, rest) = line.split_once("] ").ok_or_else(|| format!("no prefix: {line}"))?;
+        let message = rest.splitn(3, ' ').nth(2).unwrap_or_default().trim_start();
+        text_bytes += prefix.len() + 2 + message.len() + 1;
+        let (caps, is_warn) = match (info.captures(line), warn.captures(line)) {
+            (Some(c), _) => (c, false),
+            (None, Some(c)) => (c, true),
+            _ => return Err(format!("a decoded line of an unexpected form: {line} (from {raw})")),
+        };
+        let (thread, core) = (&caps[1], &caps[2]);
+        let index: usize = caps[5].parse().map_err(|_| format!("bad thread in {line}"))?;
+        let expected = if thread == "main" { (0, "0") } else { (1, "1") };
+        if (index, core) != expected {
+            return Err(format!("thread {thread} should be index {} on core {}: {line}", expected.0, expected.1));
+        }
+        let us: u64 = caps[3].parse::<u64>().unwrap_or(0) * 1_000_000 + caps[4].parse::<u64>().unwrap_or(0);
+        let in_frame_ns = (us * 1000) % DEFMT_FRAME_NS;
+        if in_frame_ns < DEFMT_WINDOW_NS.0 || in_frame_ns >= DEFMT_WINDOW_NS.1 {
+            return Err(format!("logged at {us} us, outside defmt-hello's window (2..6 ms of each 10 ms): {line}"));
+        }
+        // A tick's WARN follows its INFO within microseconds; each INFO is
+        // a window (10 ms) after the last.
+        if us < last_us[index] || (!is_warn && next_tick[index] > 0 && us <= last_us[index]) {
+            return Err(format!("time does not increase ({} us, then {us} us): {line}", last_us[index]));
+        }
+        last_us[index] = us;
+        let tick: u64 = caps[6].parse().map_err(|_| format!("bad tick in {line}"))?;
+        if is_warn {
+            let load: f64 = caps[7].parse().map_err(|_| format!("bad load in {line}"))?;
+            if tick + 1 != next_tick[index] || !tick.is_multiple_of(4) || (load - tick as f64 / 16.0).abs() > 1e-6 {
+                return Err(format!("expected the WARN of tick {} with load {}: {line}", tick, tick as f64 / 16.0));
+            }
+            warns[index] += 1;
+        } else {
+            let left: u64 = caps[7].parse().map_err(|_| format!("bad time left in {line}"))?;
+            if tick != next_tick[index] || left > 4_000 {
+                return Err(format!("expected tick {} with at most 4000 us left: {line}", next_tick[index]));
+            }
+            next_tick[index] += 1;
+        }
+    }
+    for (index, name) in ["main", "helper"].iter().enumerate() {
+        if next_tick[index] < 20 || warns[index] != next_tick[index].div_ceil(4) {
+            return Err(format!(
+                "thread {name}: {} ticks and {} warnings decoded, expected at least 20 ticks and a warning every fourth",
+                next_tick[index], warns[index]
+            ));
+        }
+    }
+    println!(
+        "    {frames} defmt lines: {:.1} bytes per line on the console; the same messages as println! text lines: {:.1}",
+        frame_bytes as f64 / frames as f64,
+        text_bytes as f64 / frames as f64
+    );
+    Ok(())
+}
+
 fn all_tests() -> Vec<QemuTest> {
     let mut tests = base_tests();
     let hostile = hostile_tests();
@@ -1085,7 +1207,7 @@ fn base_tests() -> Vec<QemuTest> {
         QemuTest::new("demo", "the demo module: three partitions across four cores, each line inside its partition's window", "kernel8", || {
                 with_boot(vec![
                     Expect::line(r"^module demo: 3 partitions, 6 threads"),
-                    Expect::line(r"^\[hello:main@0\] hello: partition 0 thread 0 of 1 on core 0, ABI 1\.0"),
+                    Expect::line(r"^\[hello:main@0\] hello: partition 0 thread 0 of 1 on core 0, ABI 1\.1"),
                     Expect::all_of(&[
                         r"^\[multicore:worker0@0\] multicore: thread 0 on core 0, window 0",
                         r"^\[multicore:worker1@1\] multicore: thread 1 on core 1, window 0",
@@ -1103,6 +1225,13 @@ fn base_tests() -> Vec<QemuTest> {
                     ]),
                 ])
             }).icount().check(demo_lines_in_their_windows),
+        QemuTest::new("defmt-log", "a partition logs with defmt from two cores; `bulkhead log` decodes every frame with its ELF: the messages with their values, increasing times inside the window, partition and thread names; text lines pass through", "defmt-hello", || {
+                with_boot(vec![
+                    Expect::line(r"^module defmt-hello: 2 partitions, 3 threads"),
+                    Expect::all_of(&[r"^@1\.1\.0 [A-Za-z0-9+/]+$", r"^@1\.2\.1 [A-Za-z0-9+/]+$"]),
+                    Expect::line(r"^\[ticker:main@0\] ticker: tick 25 at \d+ us$"),
+                ])
+            }).icount().check(defmt_log_decoded),
         QemuTest::new("first-run", "`make run`: the demo in virtual time for 10 s of wall clock, as a new user first sees it: no health line, every partition on time", "kernel8", || {
                 with_boot(vec![
                     Expect::line(r"^module demo: 3 partitions, 6 threads"),
