@@ -139,11 +139,11 @@ impl Pump {
 
     /// Loads the next line into `line`: the kernel's own lines first, in
     /// the order written across cores (few: boot, reports of the module
-    /// as a whole); then the partitions in turn, one line each. A
+    /// as a whole); then the partitions by deficit round robin. A
     /// partition's lines include what the kernel says about it (its health
     /// events, restarts, reports), in the order written, so a partition
     /// reads as a story; a partition that floods delays another's line by
-    /// at most one of its own.
+    /// at most a turn.
     fn next_line(&mut self) -> bool {
         let now = SEQ.load(Ordering::Relaxed);
         let mut oldest: Option<(usize, i32)> = None;
