@@ -342,6 +342,17 @@ pub enum ImageError {
         /// Distinct cores they may use.
         cores: u32,
     },
+    /// A thread comes after a thread of a later partition: the thread
+    /// table must hold each partition's threads together, partitions in
+    /// order (the kernel numbers threads partition by partition).
+    ThreadsNotGrouped {
+        /// The thread.
+        thread: u32,
+        /// Its partition.
+        partition: u32,
+        /// The partition of the thread before it.
+        previous: u32,
+    },
     /// A partition has no thread.
     NoThreads {
         /// The partition.
@@ -492,6 +503,10 @@ impl fmt::Display for ImageError {
             E::TooManyThreads { partition, threads, cores } => {
                 write!(f, "partition[{partition}]: {threads} threads but their affinities cover only {cores} cores")
             }
+            E::ThreadsNotGrouped { thread, partition, previous } => write!(
+                f,
+                "thread[{thread}].partition: {partition} after a thread of partition {previous}: threads must be grouped by partition, in partition order"
+            ),
             E::NoThreads { partition } => write!(f, "partition[{partition}]: no thread"),
             E::ChannelFieldForOtherKind { channel, field } => {
                 write!(f, "channel[{channel}].{field}: set, but belongs to the other channel kind")

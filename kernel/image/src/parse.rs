@@ -395,6 +395,9 @@ impl<'a> SystemImage<'a> {
                     limit: partitions,
                 });
             }
+            if i > 0 && partition < partition_of(i - 1) {
+                return Err(ImageError::ThreadsNotGrouped { thread: i, partition, previous: partition_of(i - 1) });
+            }
             self.unique_name(Table::Thread, i, |t| partition_of(t) == partition)?;
             let affinity = u32_at(rec, off::THR_AFF);
             if affinity == 0 || affinity & !module_mask != 0 {

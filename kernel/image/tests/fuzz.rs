@@ -244,12 +244,8 @@ fn image(c: &mut Choices) -> ImageSpec {
             });
         }
     }
-    // Mostly grouped by partition, as the tool writes them, so that a
-    // neighbour's field is often a sibling's.
-    if c.one_in(4) {
-        let thread_count = threads.len();
-        threads.rotate_left(c.below(thread_count));
-    }
+    // Grouped by partition, in partition order, as the tool writes them
+    // and the parser requires (mutations reach `ThreadsNotGrouped`).
 
     let schedule_count = c.between(1, 4) as usize;
     let initial = c.below(schedule_count);
@@ -703,7 +699,7 @@ variants!(ImageError, IMAGE_ERRORS, image_error_name:
     RangeOutOfBounds, UnownedRecords, WindowsExceedMajorFrame, IndexOutOfRange, PartitionIdMismatch,
     Misaligned, AddressOverflow, PartitionsOverlap, SegmentFileExceedsMemory, SegmentOutsidePartition,
     SegmentsOverlap, SegmentDataOutOfBounds, EntryOutsidePartition, BadAffinity, DeadlineExceedsPeriod,
-    TooManyThreads, NoThreads, ChannelFieldForOtherKind, TooFewPorts, BadPortDirection,
+    TooManyThreads, ThreadsNotGrouped, NoThreads, ChannelFieldForOtherKind, TooFewPorts, BadPortDirection,
     ConsoleBufferOutOfRange, ConsoleBuffersExceedTotal, DuplicateHealthKind,
 );
 

@@ -211,8 +211,21 @@ fn affinity_outside_module() {
 #[test]
 fn more_threads_than_cores() {
     let mut spec = sample();
-    spec.threads.push(thread("w4", 1, 0b1000));
+    let after = spec.threads.iter().rposition(|t| t.partition == 1).expect("partition 1 has threads");
+    spec.threads.insert(after + 1, thread("w4", 1, 0b1000));
     assert_eq!(rejects(spec), ImageError::TooManyThreads { partition: 1, threads: 5, cores: 4 });
+}
+
+#[test]
+fn threads_out_of_partition_order() {
+    // A thread of partition 1 after partition 2's: the kernel would number
+    // it as partition 2's and run it with partition 2's stage 2.
+    let mut spec = sample();
+    let moved = spec.threads.iter().position(|t| t.partition == 1).expect("partition 1 has threads");
+    let t = spec.threads.remove(moved);
+    spec.threads.push(t);
+    let last = spec.threads.len() as u32 - 1;
+    assert_eq!(rejects(spec), ImageError::ThreadsNotGrouped { thread: last, partition: 1, previous: 2 });
 }
 
 #[test]

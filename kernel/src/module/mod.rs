@@ -320,10 +320,12 @@ pub fn load() -> Result<&'static Module, LoadError> {
                 stack_top,
             });
             stack_top -= size.min(stack_top);
-            stacks += size;
+            // Checked: sizes come from the image, and a sum that wrapped
+            // would pass the memory check below.
+            stacks = stacks.saturating_add(size);
             thread_count += 1;
         }
-        if segments_end + stacks > p.memory_size {
+        if segments_end.saturating_add(stacks) > p.memory_size {
             return Err(partition_error(
                 p.name,
                 format_args!(
