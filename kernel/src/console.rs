@@ -34,6 +34,8 @@
 //! after it anyway. A test kernel ending through semihosting drains the
 //! same way first ([`drain`]).
 use crate::arch;
+use crate::module::MAX_PARTITIONS;
+use crate::module::text::Line;
 use bulkhead_board_rpi4::CORES;
 use bulkhead_board_rpi4::console::BAUD;
 use bulkhead_board_rpi4::uart::{self, Pl011};
@@ -52,15 +54,20 @@ fn kernel_header() -> Header {
 
 /// Bytes of one core's kernel ring.
 const KERNEL_RING: usize = 8 * 1024;
-/// All partitions' rings together (the description's `console_buffer`s).
-pub const PARTITION_POOL: usize = 64 * 1024;
-/// The most partitions with a ring.
-const MAX_PARTITIONS: usize = 16;
+/// All partitions' rings together (the description's `console_buffer`s,
+/// whose sum the image format bounds).
+pub const PARTITION_POOL: usize = bulkhead_image::CONSOLE_BUFFER_TOTAL_MAX as usize;
 /// The longest text of one kernel line; longer ones end in `... (N more
 /// bytes)`.
 const KERNEL_LINE: usize = 320;
-/// The pump's line: prefix, text, `\r\n`.
-const WIRE_LINE: usize = KERNEL_LINE + 64;
+/// The longest line in a ring: a kernel line with that note, or a
+/// partition's line with its prefix (well under it).
+const STORED_LINE: usize = KERNEL_LINE + 40;
+/// The pump's line: a stored line and `\r\n`.
+const WIRE_LINE: usize = STORED_LINE + 2;
+/// A partition line's prefix, `[partition:thread@core] ` (names of at most
+/// 31 bytes).
+const PREFIX_LINE: usize = 80;
 /// Character times an idle core sleeps between feeds (half the FIFO).
 const TICK_BYTES: u64 = 8;
 
@@ -207,15 +214,16 @@ impl Pump {
     /// Loads `source`'s drop report (if `report` and one is pending) or
     /// else its next line.
     fn load_from(&mut self, source: usize, report: bool) -> bool {
-        let mut text = [0u8; KERNEL_LINE];
+        let mut text = [0u8; STORED_LINE];
         let mut w = Wire { buf: &mut self.line, len: 0 };
         if source < CORES {
             let Some(mut ring) = KERNEL_RINGS[source].try_lock() else { return false };
-            if let Some((lines, bytes)) = ring.take_dropped().filter(|_| report) {
+            let dropped = if report { ring.take_dropped() } else { None };
+            if let Some((lines, bytes)) = dropped {
                 let _ = write!(w, "[console] kernel core {source}: {bytes} bytes dropped ({lines} lines)");
             } else if let Some((_, len)) = ring.pop(&mut text) {
                 drop(ring);
-                w.put(&text[..len.min(KERNEL_LINE)]);
+                w.put(&text[..len.min(STORED_LINE)]);
             } else {
                 return false;
             }
@@ -231,7 +239,7 @@ impl Pump {
             } else if let Some((_, len)) = ring.pop(&mut text) {
                 // The prefix went into the ring with the text.
                 drop(slot);
-                w.put(&text[..len.min(KERNEL_LINE)]);
+                w.put(&text[..len.min(STORED_LINE)]);
             } else {
                 return false;
             }
@@ -251,11 +259,17 @@ impl Pump {
             if self.sent == self.len && !self.next_line() {
                 break;
             }
-            while self.uart.is_tx_fifo_full() {}
-            self.uart.write_word(self.line[self.sent]);
+            write_blocking(&mut self.uart, self.line[self.sent]);
             self.sent += 1;
         }
     }
+}
+
+/// Writes `byte`, waiting while the transmit FIFO is full (fatal reports
+/// and drains only).
+fn write_blocking(uart: &mut Pl011<'static>, byte: u8) {
+    while uart.is_tx_fifo_full() {}
+    uart.write_word(byte);
 }
 
 /// A line being built on the wire: never past the room for `\r\n`.
@@ -289,14 +303,14 @@ pub fn init() {
         uart::route_pins();
         uart::console()
     };
-    let fifo = Fifo::new(BAUD, crate::timer::frequency().hz());
+    let hz = crate::timer::frequency().hz();
     *PUMP.lock() = Some(Pump {
         next: 0,
         deficit: [0; MAX_PARTITIONS],
         reported: [0; MAX_PARTITIONS],
-        hz: crate::timer::frequency().hz(),
+        hz,
         uart,
-        fifo,
+        fifo: Fifo::new(BAUD, hz),
         line: [0; WIRE_LINE],
         len: 0,
         sent: 0,
@@ -317,7 +331,7 @@ pub fn set_baud(baud: u32) {
         arch::spin_hint();
     }
     match uart::set_baud(&mut pump.uart, baud) {
-        Ok(()) => pump.fifo = Fifo::new(baud, crate::timer::frequency().hz()),
+        Ok(()) => pump.fifo = Fifo::new(baud, pump.hz),
         Err(_) => {
             drop(guard);
             crate::println!("console: the PL011 cannot run at {baud} baud; staying at {}", BAUD);
@@ -337,9 +351,9 @@ pub fn pump() {
 
 /// An idle core, just before it sleeps: feeds the UART and, while output
 /// is pending, arms its console tick (CNTP) to wake it when the FIFO has
-/// room again. [`awake`] disarms it, so the tick only ever ends a sleep and
-/// never interrupts a partition.
-pub fn idle() {
+/// room again. [`sleep`] disarms it on waking, so the tick only ever ends a
+/// sleep and never interrupts a partition.
+fn idle() {
     let now = arch::counter();
     // Another core is feeding the line: it keeps its own tick; this core
     // sleeps on (waking idle cores for nothing would only add queueing).
@@ -357,8 +371,11 @@ pub fn idle() {
     }
 }
 
-/// The core woke from its idle sleep: its console tick is off.
-pub fn awake() {
+/// An idle core's sleep: [`idle`], WFI until an interrupt is pending
+/// (its boundary, an IPI, or its console tick), then the tick disarmed.
+pub fn sleep() {
+    idle();
+    arch::wait_for_interrupt();
     crate::timer::disarm_console_tick();
 }
 
@@ -398,14 +415,14 @@ pub fn partition_ring(partition: usize) -> spin::MutexGuard<'static, Option<Ring
 /// The prefix of a partition thread's lines, `[partition:thread@core] `,
 /// built once per `ConsoleWrite`.
 pub struct Prefix {
-    text: Text,
+    text: Line<PREFIX_LINE>,
     thread: u16,
     core: u8,
 }
 
 impl Prefix {
     pub fn new(partition: usize, thread: usize, core: usize) -> Self {
-        let mut text = Text { buf: [0; KERNEL_LINE], len: 0, overflow: 0 };
+        let mut text = Line::new();
         if let Some(names) = NAMES.get() {
             let _ = write!(text, "[{}:{}@{core}] ", (names.partition)(partition), (names.thread)(thread));
         }
@@ -421,7 +438,7 @@ pub fn push_partition_line(ring: &mut Ring<&'static mut [u8]>, prefix: &Prefix, 
     // No sequence number: a partition's lines are ordered by its ring alone
     // (only the kernel's rings are merged by it).
     let header = Header { seq: 0, thread: prefix.thread, core: prefix.core };
-    ring.push_parts(header, &[&prefix.text.buf[..prefix.text.len], text])
+    ring.push_parts(header, &[prefix.text.as_str().as_bytes(), text])
 }
 
 /// Appends a line the partition's thread made whole itself, without the
@@ -437,21 +454,9 @@ pub fn push_raw_line(ring: &mut Ring<&'static mut [u8]>, thread: usize, core: us
 /// charged to its share. Never waits for the UART.
 #[doc(hidden)]
 pub fn _print_partition_line(partition: usize, args: fmt::Arguments) {
-    let mut line = Text { buf: [0; KERNEL_LINE], len: 0, overflow: 0 };
+    let mut line = Line::new();
     let _ = line.write_fmt(args);
-    let text = line.finish();
-    let irqs = arch::disable_irqs();
-    match PARTITION_RINGS.get(partition).map(|r| r.lock()) {
-        Some(mut slot) if slot.is_some() => {
-            if let Some(ring) = slot.as_mut() {
-                ring.push(kernel_header(), text);
-            }
-        }
-        _ => {
-            KERNEL_RINGS[arch::core_id()].lock().push(kernel_header(), text);
-        }
-    }
-    arch::restore_irqs(irqs);
+    push_kernel_line(&line, Some(partition));
 }
 
 /// Prints one whole line about partition `p` into its console share.
@@ -464,47 +469,29 @@ macro_rules! partition_println {
 /// ring. Never waits for the UART.
 #[doc(hidden)]
 pub fn _print_line(args: fmt::Arguments) {
-    let mut line = Text { buf: [0; KERNEL_LINE], len: 0, overflow: 0 };
+    let mut line = Line::new();
     let _ = line.write_fmt(args);
-    let text = line.finish();
+    push_kernel_line(&line, None);
+}
+
+/// Copies a kernel line (ending `... (N more bytes)` if it overflowed)
+/// into `partition`'s ring if it has one, else into this core's ring.
+fn push_kernel_line(line: &Line<KERNEL_LINE>, partition: Option<usize>) {
+    let mut noted = Line::<STORED_LINE>::new();
+    let text = if line.overflow == 0 {
+        line.as_str()
+    } else {
+        let _ = write!(noted, "{line}");
+        noted.as_str()
+    };
     let irqs = arch::disable_irqs();
-    KERNEL_RINGS[arch::core_id()].lock().push(kernel_header(), text);
+    let into_partition = partition
+        .and_then(|p| PARTITION_RINGS.get(p))
+        .is_some_and(|slot| slot.lock().as_mut().map(|ring| ring.push(kernel_header(), text.as_bytes())).is_some());
+    if !into_partition {
+        KERNEL_RINGS[arch::core_id()].lock().push(kernel_header(), text.as_bytes());
+    }
     arch::restore_irqs(irqs);
-}
-
-/// A kernel line's text: `KERNEL_LINE` bytes, then a count of the rest.
-struct Text {
-    buf: [u8; KERNEL_LINE],
-    len: usize,
-    overflow: usize,
-}
-
-impl Text {
-    fn finish(&mut self) -> &[u8] {
-        if self.overflow > 0 {
-            let mut tail = Text { buf: [0; KERNEL_LINE], len: 0, overflow: 0 };
-            let _ = write!(tail, "... ({} more bytes)", self.overflow);
-            let keep = KERNEL_LINE - tail.len;
-            // Cut on a character boundary.
-            let mut cut = keep.min(self.len);
-            while cut > 0 && (self.buf[cut] & 0xc0) == 0x80 {
-                cut -= 1;
-            }
-            self.buf[cut..cut + tail.len].copy_from_slice(&tail.buf[..tail.len]);
-            self.len = cut + tail.len;
-        }
-        &self.buf[..self.len]
-    }
-}
-
-impl fmt::Write for Text {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let n = s.len().min(KERNEL_LINE - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len += n;
-        self.overflow += s.len() - n;
-        Ok(())
-    }
 }
 
 /// Prints one whole line on the kernel console (buffered, never waits).
@@ -517,9 +504,9 @@ macro_rules! println {
 /// Writes a report of several lines, each a kernel line of this core, kept
 /// together in its ring.
 pub fn with_console<R>(f: impl FnOnce(&mut Lines) -> R) -> R {
-    let mut lines = Lines { line: Text { buf: [0; KERNEL_LINE], len: 0, overflow: 0 } };
+    let mut lines = Lines { line: Line::new() };
     let r = f(&mut lines);
-    if lines.line.len > 0 || lines.line.overflow > 0 {
+    if !lines.line.is_empty() || lines.line.overflow > 0 {
         lines.emit();
     }
     r
@@ -527,17 +514,13 @@ pub fn with_console<R>(f: impl FnOnce(&mut Lines) -> R) -> R {
 
 /// A multi-line kernel report: each `\n` ends a line.
 pub struct Lines {
-    line: Text,
+    line: Line<KERNEL_LINE>,
 }
 
 impl Lines {
     fn emit(&mut self) {
-        let text = self.line.finish();
-        let irqs = arch::disable_irqs();
-        KERNEL_RINGS[arch::core_id()].lock().push(kernel_header(), text);
-        arch::restore_irqs(irqs);
-        self.line.len = 0;
-        self.line.overflow = 0;
+        push_kernel_line(&self.line, None);
+        self.line.clear();
     }
 }
 
@@ -566,11 +549,9 @@ impl fmt::Write for FatalConsole {
         if let Some(pump) = self.guard.as_mut().and_then(|g| g.as_mut()) {
             for b in s.bytes() {
                 if b == b'\n' {
-                    while pump.uart.is_tx_fifo_full() {}
-                    pump.uart.write_word(b'\r');
+                    write_blocking(&mut pump.uart, b'\r');
                 }
-                while pump.uart.is_tx_fifo_full() {}
-                pump.uart.write_word(b);
+                write_blocking(&mut pump.uart, b);
             }
         }
         Ok(())
@@ -631,8 +612,7 @@ pub fn print_without_mmu(args: fmt::Arguments) {
     impl fmt::Write for Raw<'_> {
         fn write_str(&mut self, s: &str) -> fmt::Result {
             for b in s.bytes() {
-                while self.0.is_tx_fifo_full() {}
-                self.0.write_word(b);
+                write_blocking(self.0, b);
             }
             Ok(())
         }

@@ -563,9 +563,7 @@ pub fn kernel_main(core: usize, trace: bool) -> ! {
         run::run_core(core)
     }
     loop {
-        crate::console::idle();
-        arch::wait_for_interrupt();
-        crate::console::awake();
+        crate::console::sleep();
         crate::irq::dispatch();
     }
 }

@@ -243,9 +243,7 @@ pub fn run_core(core: usize) -> ! {
     let module = MODULE.get().expect("run_core after a successful load");
     if core >= module.image.module().core_count as usize {
         loop {
-            crate::console::idle();
-            arch::wait_for_interrupt();
-            crate::console::awake();
+            crate::console::sleep();
             irq::dispatch();
         }
     }
@@ -308,10 +306,8 @@ pub fn run_core(core: usize) -> ! {
                     trace::flush(core);
                     stats::report_if_due(core);
                     // And to feed the console, waking for it only here.
-                    crate::console::idle();
-                    arch::wait_for_interrupt();
+                    crate::console::sleep();
                     trace::entered_el2(core);
-                    crate::console::awake();
                 }
                 // An idle core's "vector" is the return from WFI.
                 irq_exit = stats::enabled().then(sysreg::cycle_counter);
