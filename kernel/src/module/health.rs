@@ -19,10 +19,19 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// per period.
 const REPORT_BURST: u32 = 8;
 const REPORT_PERIOD_MS: u64 = 100;
+/// A slot per error kind (by code), and the last for restarts.
 const KINDS: usize = 16;
+const RESTART_SLOT: usize = KINDS - 1;
 
 static REPORT_LIMITS: [[spin::Mutex<RateLimit>; KINDS]; MAX_PARTITIONS] =
     [const { [const { spin::Mutex::new(RateLimit::new(REPORT_BURST)) }; KINDS] }; MAX_PARTITIONS];
+
+/// May a report line of `partition` in rate-limit `slot` be printed now?
+/// `Some`: yes, with the count of those not shown since the last one.
+fn report_allowed(module: &Module, partition: usize, slot: usize) -> Option<Suppressed> {
+    let period = module.freq.hz() * REPORT_PERIOD_MS / 1000;
+    REPORT_LIMITS[partition][slot].lock().allow(timer::now().0, REPORT_BURST, period).map(Suppressed)
+}
 
 /// ` (N more like it not shown)`, or nothing.
 struct Suppressed(u32);
@@ -51,11 +60,7 @@ pub fn handle(event: &Event) {
     // Rate-limited per partition and kind: a partition that faults in a
     // loop gets a burst of lines, then one per REPORT_PERIOD_MS, each
     // saying how many like it were not shown; the actions all happen.
-    let now = timer::now().0;
-    let period = module.freq.hz() * REPORT_PERIOD_MS / 1000;
-    let slot = &REPORT_LIMITS[partition][event.kind.code() as usize % KINDS];
-    if let Some(suppressed) = slot.lock().allow(now, REPORT_BURST, period) {
-        let more = Suppressed(suppressed);
+    if let Some(more) = report_allowed(module, partition, event.kind.code() as usize % RESTART_SLOT) {
         crate::partition_println!(
             partition,
             "health: partition {} thread {} core {}: {}: {} -> {}{more}",
@@ -201,15 +206,9 @@ fn finish_restart(module: &Module, partition: usize) {
     }
     PARTITIONS[partition].mode.store(MODE_NORMAL, Ordering::SeqCst);
     RESTART[partition].store(NO_RESTART, Ordering::Release);
-    // Rate-limited as the events are (the slot after the error kinds).
-    let period = module.freq.hz() * REPORT_PERIOD_MS / 1000;
-    if let Some(suppressed) = REPORT_LIMITS[partition][KINDS - 1].lock().allow(timer::now().0, REPORT_BURST, period) {
-        crate::partition_println!(
-            partition,
-            "health: partition {} restarted (restart {restarts}){}",
-            p.name,
-            Suppressed(suppressed)
-        );
+    // Rate-limited as the events are.
+    if let Some(more) = report_allowed(module, partition, RESTART_SLOT) {
+        crate::partition_println!(partition, "health: partition {} restarted (restart {restarts}){more}", p.name);
     }
     super::NEED_RESCHED[arch::core_id()].store(true, Ordering::Release);
     ipi::send(IpiReason::Reschedule, cores.without(arch::core_id()));
