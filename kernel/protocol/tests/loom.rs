@@ -451,6 +451,19 @@ fn spawn_core<G: Protocol, T: 'static>(
     thread::spawn(move || f(&w))
 }
 
+/// Every core runs A until the boundary, then goes to `next` for the
+/// window ending at `NEXT_END`.
+fn every_core_leaves_a_for<G: Protocol>(w: &Arc<World<G>>, next: u32) -> Vec<thread::JoinHandle<Admission>> {
+    (0..CORES)
+        .map(|core| {
+            spawn_core(w, move |w| {
+                w.leave_at_boundary(core, A, 0);
+                w.run(core, next, NEXT_END)
+            })
+        })
+        .collect()
+}
+
 fn join_all(handles: Vec<thread::JoinHandle<Admission>>) -> Vec<Admission> {
     handles.into_iter().map(|h| h.join().unwrap()).collect()
 }
@@ -494,14 +507,7 @@ gate_models! {
 
 fn boundary_model<G: Protocol>(ticks: &'static [u64]) {
     let w = World::<G>::new(&[0, 1, 2], true);
-    let cores: Vec<_> = (0..CORES)
-        .map(|core| {
-            spawn_core(&w, move |w| {
-                w.leave_at_boundary(core, A, 0);
-                w.run(core, B, NEXT_END)
-            })
-        })
-        .collect();
+    let cores = every_core_leaves_a_for(&w, B);
     w.timer(ticks, &cores, false);
     all_admitted_if_endless(ticks, &join_all(cores));
 }
@@ -602,14 +608,7 @@ fn switch_racing_the_boundary() {
 
 fn back_to_back_model<G: Protocol>(ticks: &'static [u64]) {
     let w = World::<G>::new(&[0, 1, 2], false);
-    let cores: Vec<_> = (0..CORES)
-        .map(|core| {
-            spawn_core(&w, move |w| {
-                w.leave_at_boundary(core, A, 0);
-                w.run(core, A, NEXT_END)
-            })
-        })
-        .collect();
+    let cores = every_core_leaves_a_for(&w, A);
     w.timer(ticks, &cores, false);
     let got = join_all(cores);
     for a in &got {
