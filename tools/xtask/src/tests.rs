@@ -683,6 +683,15 @@ fn boundaries_per_core(report: &str) -> Vec<u64> {
         .collect()
 }
 
+/// The count (`window N` / `cycle N`) of each line that starts with
+/// `prefix`, and the line.
+fn counts<'a>(out: &'a Captured, prefix: &'a str, word: &'a str) -> impl Iterator<Item = (u64, &'a str)> {
+    out.lines.iter().filter(move |l| l.starts_with(prefix)).filter_map(move |line| {
+        let n = line.split(word).nth(1)?.split([' ', ',']).next()?.parse::<u64>().ok()?;
+        Some((n, line.as_str()))
+    })
+}
+
 /// Each thread's own count (`window N` / `cycle N`, after `prefix`) goes
 /// up, none repeated or out of order (lines dropped whole by a console too
 /// slow for them leave gaps), to at least `last`; and the console said it
@@ -690,12 +699,7 @@ fn boundaries_per_core(report: &str) -> Vec<u64> {
 fn counts_increasing(out: &Captured, prefix: &str, word: &str, last: u64) -> Result<(), String> {
     let mut previous: Option<u64> = None;
     let mut gaps = false;
-    for line in out.lines.iter().filter(|l| l.starts_with(prefix)) {
-        let Some(n) =
-            line.split(word).nth(1).and_then(|r| r.split([' ', ',']).next()).and_then(|n| n.parse::<u64>().ok())
-        else {
-            continue;
-        };
+    for (n, _) in counts(out, prefix, word) {
         if previous.is_some_and(|p| n <= p) {
             return Err(format!("{prefix}: {word}{n} after {word}{}: repeated or out of order", previous.unwrap_or(0)));
         }
@@ -717,12 +721,7 @@ fn counts_increasing(out: &Captured, prefix: &str, word: &str, last: u64) -> Res
 /// 0, 1, 2, ... with none missing or repeated, up to at least `last`.
 fn counts_without_gaps(out: &Captured, prefix: &str, word: &str, last: u64) -> Result<(), String> {
     let mut next = 0u64;
-    for line in out.lines.iter().filter(|l| l.starts_with(prefix)) {
-        let Some(n) =
-            line.split(word).nth(1).and_then(|r| r.split([' ', ',']).next()).and_then(|n| n.parse::<u64>().ok())
-        else {
-            continue;
-        };
+    for (n, line) in counts(out, prefix, word) {
         if n != next {
             return Err(format!("{prefix}: expected {word}{next}, got: {line}"));
         }
