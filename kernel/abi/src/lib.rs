@@ -112,7 +112,11 @@ calls! {
     GetTime = 0x03,
     /// `(x1 = ptr, x2 = len) -> x1 = bytes taken (always len; 0 is fine)`. The kernel
     /// prints each line as one console line `[partition:thread@core] text`;
-    /// another partition's output never breaks into it.
+    /// another partition's output never breaks into it. A call still
+    /// copying when an interrupt comes for its core (its window's end) is
+    /// continued: the kernel leaves with x1/x2 advanced past the bytes
+    /// taken and the PC back on the HVC, so the thread re-issues it for the
+    /// rest when it next runs; the final x1 counts the whole call.
     ConsoleWrite = 0x04,
     /// `()`: wait for the caller's next release point: the start of its
     /// partition's next window (ARINC 653 PERIODIC_WAIT).

@@ -176,6 +176,17 @@ pub fn send_event() {
     aarch64_cpu::asm::sev();
 }
 
+/// Whether a physical IRQ is pending for this core while it runs masked at
+/// EL2 (ISR_EL1.I; at EL2 it shows the physical IRQ, Arm ARM D19.2.73).
+/// Read by hand: aarch64-cpu has no ISR_EL1.
+#[inline]
+pub fn irq_pending() -> bool {
+    let isr: u64;
+    // SAFETY: a read of a status register, no side effect.
+    unsafe { core::arch::asm!("mrs {}, isr_el1", out(reg) isr, options(nomem, nostack, preserves_flags)) };
+    isr & (1 << 7) != 0
+}
+
 /// Wait for an interrupt.
 #[inline]
 pub fn wait_for_interrupt() {

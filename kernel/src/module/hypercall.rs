@@ -5,7 +5,9 @@
 //! length against its limit.
 use super::health::Event;
 use super::text::Line;
-use super::{CORE_SCHED, EPOCH, MODULE, Module, PARTITIONS, PLAN, TIMELINE, ThreadContext, health, thread_cores};
+use super::{
+    CORE_SCHED, ConsoleResume, EPOCH, MODULE, Module, PARTITIONS, PLAN, TIMELINE, ThreadContext, health, thread_cores,
+};
 use crate::ipi::{self, IpiReason};
 use crate::{console, timer};
 use bulkhead_abi::{ABI_VERSION_MAJOR, ABI_VERSION_MINOR, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, Status};
@@ -85,25 +87,31 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
             }
             match user_bytes(module, partition, a1, a2) {
                 Ok(bytes) => {
-                    // One lock for the whole call: a copy into the
-                    // partition's console ring, never a wait for the UART;
-                    // lines without room are dropped and counted there.
-                    let prefix = console::Prefix::new(partition, tid, core);
-                    let mut ring = console::partition_ring(partition);
-                    for &b in bytes {
-                        if b == b'\n' {
-                            flush_line(ring.as_mut(), &prefix, ctx);
-                        } else {
-                            ctx.line.push_sanitized(b);
-                            if ctx.line.is_full() {
-                                flush_line(ring.as_mut(), &prefix, ctx);
-                            }
-                        }
-                    }
-                    drop(ring);
+                    // The bytes earlier parts of this call took, if this is
+                    // a continuation (below); a fresh call starts at 0.
+                    let hvc = ctx.frame.elr - 4;
+                    let resume = core::mem::replace(&mut ctx.console_resume, ConsoleResume::NONE);
+                    let before = if resume.hvc == hvc && resume.ptr == a1 { resume.taken } else { 0 };
+                    let taken = console_copy(partition, tid, core, ctx, bytes) as u64;
                     // Feed the line in the writer's own time.
                     console::pump();
-                    ok(ctx, [a2, 0, 0]);
+                    if taken < a2 {
+                        // An interrupt is pending for this core (its window
+                        // may have ended): the call continues where it
+                        // stopped when the thread next runs. As Xen's
+                        // hypercall continuations: the arguments are
+                        // advanced past the bytes taken and the thread's
+                        // PC set back onto its HVC (always 4 bytes), so it
+                        // re-issues the call for the rest. x0 still holds
+                        // the function ID; x1 and x2 are result registers
+                        // the caller gives up anyway.
+                        ctx.frame.x[1] = a1 + taken;
+                        ctx.frame.x[2] = a2 - taken;
+                        ctx.frame.elr = hvc;
+                        ctx.console_resume = ConsoleResume { hvc, ptr: a1 + taken, taken: before + taken };
+                    } else {
+                        ok(ctx, [before + a2, 0, 0]);
+                    }
                 }
                 Err(status) => fail(ctx, status),
             }
@@ -346,6 +354,31 @@ fn system_service(
 
 /// Puts the thread's buffered console line into its partition's ring as
 /// one whole line (the pump prefixes it `[partition:thread@core]`).
+/// Copies a `ConsoleWrite`'s bytes into the thread's line and the
+/// partition's console ring (one lock for the call, never a wait for the
+/// UART; lines without room are dropped and counted there). Stops early,
+/// after at least one byte, as soon as an interrupt is pending for this
+/// core, so a call made at the end of the window holds the core's boundary
+/// by one byte's work and one line's copy at most. Returns the bytes taken.
+fn console_copy(partition: usize, tid: usize, core: usize, ctx: &mut ThreadContext, bytes: &[u8]) -> usize {
+    let prefix = console::Prefix::new(partition, tid, core);
+    let mut ring = console::partition_ring(partition);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            flush_line(ring.as_mut(), &prefix, ctx);
+        } else {
+            ctx.line.push_sanitized(b);
+            if ctx.line.is_full() {
+                flush_line(ring.as_mut(), &prefix, ctx);
+            }
+        }
+        if crate::arch::irq_pending() {
+            return i + 1;
+        }
+    }
+    bytes.len()
+}
+
 fn flush_line(ring: Option<&mut Ring<&'static mut [u8]>>, prefix: &console::Prefix, ctx: &mut ThreadContext) {
     if let Some(ring) = ring {
         console::push_partition_line(ring, prefix, ctx.line.as_str().as_bytes());

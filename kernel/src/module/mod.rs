@@ -120,6 +120,23 @@ pub struct ThreadContext {
     pub fp: FpState,
     pub generation: u32,
     pub line: text::Line<{ bulkhead_abi::CONSOLE_LINE }>,
+    /// A `ConsoleWrite` the kernel stopped early and set up to continue
+    /// (`hypercall.rs`): where it resumes, so the finished call reports
+    /// every byte the thread asked for.
+    pub console_resume: ConsoleResume,
+}
+
+/// The continuation of a `ConsoleWrite`: the HVC's address, the pointer
+/// the continued call starts at, and the bytes taken before it.
+#[derive(Clone, Copy)]
+pub struct ConsoleResume {
+    pub hvc: u64,
+    pub ptr: u64,
+    pub taken: u64,
+}
+
+impl ConsoleResume {
+    pub const NONE: ConsoleResume = ConsoleResume { hvc: u64::MAX, ptr: 0, taken: 0 };
 }
 
 impl ThreadContext {
@@ -129,6 +146,7 @@ impl ThreadContext {
         fp: FpState { q: [0; 32], fpcr: 0, fpsr: 0 },
         generation: 0,
         line: text::Line::new(),
+        console_resume: ConsoleResume::NONE,
     };
 
     /// The state a thread starts (or restarts) in; see bulkhead-abi.
@@ -145,6 +163,7 @@ impl ThreadContext {
         self.fp = FpState::default();
         self.generation = self.generation.wrapping_add(1);
         self.line.clear();
+        self.console_resume = ConsoleResume::NONE;
     }
 }
 

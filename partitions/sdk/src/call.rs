@@ -196,17 +196,21 @@ pub fn time() -> Result<Time, Status> {
 /// the partition's console buffer (never waiting for the UART).
 ///
 /// Slices longer than [`MAX_CONSOLE_WRITE`] are written in several calls
-/// (the kernel would refuse them whole). Returns the number of bytes
-/// written: all of them, or the error of the first call that failed (the
-/// chunks before it are written).
+/// (the kernel would refuse them whole). Returns the number of bytes the
+/// kernel reports taken (all of them; a call the kernel cut at the end of
+/// the window is continued by the kernel itself), or the error of the
+/// first call that failed (the chunks before it are written).
 pub fn console_write(bytes: &[u8]) -> Result<usize, Status> {
+    let mut taken = 0;
     for chunk in bytes.chunks(MAX_CONSOLE_WRITE) {
         // SAFETY: ConsoleWrite only reads `[ptr, ptr + len)`, which is
         // `chunk`, a live borrowed slice of our own memory.
-        let [x0, ..] = unsafe { hvc(Call::ConsoleWrite.id(), [chunk.as_ptr() as u64, chunk.len() as u64, 0, 0, 0, 0]) };
+        let [x0, x1, ..] =
+            unsafe { hvc(Call::ConsoleWrite.id(), [chunk.as_ptr() as u64, chunk.len() as u64, 0, 0, 0, 0]) };
         check(x0)?;
+        taken += x1 as usize;
     }
-    Ok(bytes.len())
+    Ok(taken)
 }
 
 /// `PeriodicWait` (`0xC600_0005`): sleep until the start of the partition's

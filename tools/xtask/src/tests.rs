@@ -355,6 +355,39 @@ fn hypercalls_print_only_their_own_lines(out: &Captured) -> Result<(), String> {
     }
 }
 
+/// console-span's calls came out whole: lines (call, line) for calls 0..=12
+/// and lines 0..16 of each, every one once and in order, and no other line
+/// of the partition but its first and last. A kernel that lost the rest of
+/// a cut call, or repeated its start, fails here.
+fn console_span_lines_whole(out: &Captured) -> Result<(), String> {
+    let re =
+        regex::Regex::new(r"^\[console-span:main@0\] console-span: call (\d+) line (\d+) \.+$").expect("valid regex");
+    let other =
+        regex::Regex::new(r"^\[console-span:main@0\] console-span: (writing across|12 calls of)").expect("valid regex");
+    let mut want = (0u32, 0u32);
+    for line in out.lines.iter().filter(|l| l.starts_with("[console-span:")) {
+        if other.is_match(line) {
+            continue;
+        }
+        let c = re.captures(line).ok_or_else(|| format!("a console-span line not whole: {line:?}"))?;
+        let got: (u32, u32) = (c[1].parse().expect("digits"), c[2].parse().expect("digits"));
+        if line.len() - line.find("console-span: call").expect("matched") != 63 {
+            return Err(format!("call {} line {} is not 63 characters: {line:?}", got.0, got.1));
+        }
+        if got != want {
+            return Err(format!(
+                "expected call {} line {}, got call {} line {}: {line:?}",
+                want.0, want.1, got.0, got.1
+            ));
+        }
+        want = if got.1 == 15 { (got.0 + 1, 0) } else { (got.0, got.1 + 1) };
+    }
+    if want != (13, 0) {
+        return Err(format!("console-span's lines stop before call {} line {}", want.0, want.1));
+    }
+    Ok(())
+}
+
 /// The `trace:` records of `core` as (window, runs, reason).
 fn core_records(out: &Captured, core: usize) -> Vec<(String, String, String)> {
     let prefix = format!("trace: {core} ");
@@ -510,6 +543,19 @@ fn hostile_tests() -> Vec<QemuTest> {
             },
         )
         .allow(&[r"^\[console\] hostile-flood: \d+ bytes dropped \(\d+ lines\)$"]),
+        hostile(
+            "console-span",
+            "a ConsoleWrite cut at its window's end is continued in the next window, every line once, in order",
+            || {
+                then_ticker(vec![
+                    Expect::line(r"^\[console-span:main@0\] console-span: writing across window ends \(restarts 0\)$"),
+                    Expect::line(
+                        r"^\[console-span:main@0\] console-span: 12 calls of 1024 bytes: 12 reported whole, ([1-9]|1[0-2]) continued past the end of their window$",
+                    ),
+                ])
+            },
+        )
+        .also(console_span_lines_whole),
         hostile(
             "hostile-hypercalls",
             "hypercalls with bad ids, pointers and lengths get clear errors, nothing is read",
