@@ -41,7 +41,7 @@ use bulkhead_board_rpi4::console::BAUD;
 use bulkhead_board_rpi4::uart::{self, Pl011};
 use bulkhead_console::{Fifo, Header, Ring};
 use core::fmt::{self, Write as _};
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use spin::Mutex;
 
 /// Every line's place in the order all sources wrote them (wrapping), so
@@ -339,13 +339,25 @@ pub fn set_baud(baud: u32) {
     }
 }
 
+/// Ticks between an idle core's feeds while output is pending (8
+/// character times), 0 when the last feed left nothing: written by whoever
+/// feeds, read by idle cores that find another at the pump.
+static FEED_PERIOD: AtomicU64 = AtomicU64::new(0);
+
+/// Feeds what the FIFO has room for and notes whether output is left.
+fn feed(pump: &mut Pump, now: u64) -> u64 {
+    let period = if pump.run(now) { pump.fifo.byte_ticks() * TICK_BYTES } else { 0 };
+    FEED_PERIOD.store(period, Ordering::Relaxed);
+    period
+}
+
 /// Feeds the UART what the FIFO has room for now, if no other core is at
 /// it (never waits): from `ConsoleWrite`, in the writer's own time.
 pub fn pump() {
     if let Some(mut guard) = PUMP.try_lock()
         && let Some(pump) = guard.as_mut()
     {
-        pump.run(arch::counter());
+        feed(pump, arch::counter());
     }
 }
 
@@ -353,19 +365,28 @@ pub fn pump() {
 /// is pending, arms its console tick (CNTP) to wake it when the FIFO has
 /// room again. [`sleep`] disarms it on waking, so the tick only ever ends a
 /// sleep and never interrupts a partition.
+///
+/// A core that finds another at the pump arms its tick too: the tick of
+/// the core feeding now ends with that core's sleep (its boundary may take
+/// it back to a partition at any moment), and the line must not then wait
+/// for some core's next boundary. At most one feed per period happens;
+/// the others find the FIFO full or the pump taken and sleep on.
 fn idle() {
     let now = arch::counter();
-    // Another core is feeding the line: it keeps its own tick; this core
-    // sleeps on (waking idle cores for nothing would only add queueing).
-    let Some(mut guard) = PUMP.try_lock() else { return };
-    let Some(pump) = guard.as_mut() else { return };
-    if pump.run(now) {
+    let period = match PUMP.try_lock() {
+        Some(mut guard) => match guard.as_mut() {
+            Some(pump) => feed(pump, now),
+            None => return,
+        },
+        None => FEED_PERIOD.load(Ordering::Relaxed),
+    };
+    if period > 0 {
         // Not in the last character time before the core's next boundary:
         // the boundary wakes the core anyway, and a tick just before it
         // would only lengthen the boundary's path.
-        let tick = now + pump.fifo.byte_ticks() * TICK_BYTES;
+        let tick = now + period;
         let boundary = crate::timer::armed_deadline().0;
-        if boundary <= now || tick + pump.fifo.byte_ticks() < boundary {
+        if boundary <= now || tick + period / TICK_BYTES < boundary {
             crate::timer::arm_console_tick(tick);
         }
     }

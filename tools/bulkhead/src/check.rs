@@ -38,6 +38,31 @@ pub struct Board {
     pub console_baud: u32,
 }
 
+impl Board {
+    /// Whether the board's PL011 makes `rate` baud from its clock, with the
+    /// divisor the kernel will program (`rpi4::console::pl011_divisor`);
+    /// the error says why not.
+    pub fn console_rate(&self, rate: u32) -> Result<(), String> {
+        let clock = self.console_clock_hz;
+        let mhz =
+            if clock.is_multiple_of(1_000_000) { format!("{} MHz", clock / 1_000_000) } else { format!("{clock} Hz") };
+        let why = match pl011_divisor(clock, rate) {
+            Ok(_) => return Ok(()),
+            Err(DivisorError::Zero { .. }) => "the clock or the rate is zero".to_string(),
+            Err(DivisorError::TooFast { max_baud, .. }) => format!("at most {max_baud} baud, the clock / 16"),
+            Err(DivisorError::TooSlow { min_baud, .. }) => {
+                format!("at least {min_baud} baud, the clock / (16 x 65535)")
+            }
+            Err(DivisorError::Inexact { actual_baud, .. }) => format!(
+                "its nearest divisor makes {actual_baud} baud, more than {}.{} % off",
+                MAX_ERROR_PERMILLE / 10,
+                MAX_ERROR_PERMILLE % 10
+            ),
+        };
+        Err(format!("the PL011 at {mhz} cannot make it ({why})"))
+    }
+}
+
 /// Boards the tool knows; their facts come from the board crates.
 pub const BOARDS: &[Board] = &[Board {
     name: "rpi4",
@@ -416,29 +441,13 @@ impl Checker<'_> {
         };
         // An unknown board was reported above; its UART clock is unknown.
         let Some(board) = board else { return rate };
-        let clock = board.console_clock_hz;
-        let mhz = if clock % 1_000_000 == 0 { format!("{} MHz", clock / 1_000_000) } else { format!("{clock} Hz") };
-        let why = match pl011_divisor(clock, rate) {
-            Ok(_) => return rate,
-            Err(DivisorError::Zero { .. }) => "the clock or the rate is zero".to_string(),
-            Err(DivisorError::TooFast { max_baud, .. }) => format!("at most {max_baud} baud, the clock / 16"),
-            Err(DivisorError::TooSlow { min_baud, .. }) => {
-                format!("at least {min_baud} baud, the clock / (16 x 65535)")
+        match board.console_rate(rate) {
+            Ok(()) => rate,
+            Err(why) => {
+                self.diags.push(error(baud.span.clone(), format!("module.console_baud = {rate}: {why}")).hint(hint));
+                default
             }
-            Err(DivisorError::Inexact { actual_baud, .. }) => format!(
-                "its nearest divisor makes {actual_baud} baud, more than {}.{} % off",
-                MAX_ERROR_PERMILLE / 10,
-                MAX_ERROR_PERMILLE % 10
-            ),
-        };
-        self.diags.push(
-            error(
-                baud.span.clone(),
-                format!("module.console_baud = {rate}: the PL011 at {mhz} cannot make it ({why})"),
-            )
-            .hint(hint),
-        );
-        default
+        }
     }
 
     /// Per-partition checks; returns the id of each partition name.

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bulkhead::check::{Checked, System, check};
+use bulkhead::check::{BOARDS, Checked, System, check};
 use bulkhead::log::{Tables, decode_log};
 use bulkhead::pack::{PackOptions, pack};
 use bulkhead::show::{render_svg, render_text};
@@ -56,6 +56,11 @@ enum Command {
         /// target/aarch64-unknown-none/release).
         #[arg(long, value_name = "DIR")]
         elf_dir: Option<PathBuf>,
+        /// Console speed for this image instead of the description's
+        /// `console_baud` (checked as that is): the same system with a
+        /// faster or slower console, without editing the description.
+        #[arg(long, value_name = "BAUD")]
+        console_baud: Option<u32>,
     },
     /// Decode the kernel's switch trace from a console log: per-core
     /// timelines, SVG, Perfetto JSON, and a timing check against the plan.
@@ -289,11 +294,19 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Pack { file, out, kernel, elf_dir } => {
+        Command::Pack { file, out, kernel, elf_dir, console_baud } => {
             let mut sys = match load(&file, false) {
                 Ok(sys) => sys,
                 Err(code) => return code,
             };
+            if let Some(rate) = console_baud {
+                let board = BOARDS.iter().find(|b| b.name == sys.board).expect("a checked system's board is known");
+                if let Err(why) = board.console_rate(rate) {
+                    eprintln!("error: --console-baud {rate}: {why}");
+                    return ExitCode::from(2);
+                }
+                sys.spec.module.console_baud = rate;
+            }
             let opts = PackOptions { description: file, out, kernel, elf_dir };
             match pack(&mut sys, &opts) {
                 Ok(p) => {

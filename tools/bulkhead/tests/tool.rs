@@ -273,3 +273,22 @@ fn console_settings_reach_the_image() {
     assert_eq!(image.module().console_baud, 115_200, "the board's default");
     assert!(image.partitions().all(|p| p.console_buffer == 2048));
 }
+
+/// `pack --console-baud` sets the image's console speed over the
+/// description's, checked as `console_baud` is: a rate the PL011 cannot make
+/// is refused, naming the flag, and no image is written.
+#[test]
+fn pack_console_baud_overrides_the_description() {
+    let dir = scratch("pack-baud");
+    demo_with_elves(&dir);
+    let out = bulkhead_in(&dir, &["pack", "demo.toml", "--out", "slow.img", "--console-baud", "115200"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(dir.join("slow.img")).unwrap();
+    assert_eq!(SystemImage::parse(&bytes).unwrap().module().console_baud, 115_200);
+
+    let out = bulkhead_in(&dir, &["pack", "demo.toml", "--out", "bad.img", "--console-baud", "50000000"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error: --console-baud 50000000: the PL011 at 48 MHz cannot make it (at most"), "{stderr}");
+    assert!(!dir.join("bad.img").exists());
+}

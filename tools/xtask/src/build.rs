@@ -83,7 +83,13 @@ pub fn build_partitions() -> Result<PathBuf, String> {
 
 /// Packs `description` with the product kernel into a bootable image at
 /// `out` (kernel, padding to 4 KiB, system image), with `bulkhead pack`.
-pub fn pack(description: &Path, kernel: &Path, elf_dir: &Path, out: &Path) -> Result<(), String> {
+pub fn pack(
+    description: &Path,
+    kernel: &Path,
+    elf_dir: &Path,
+    out: &Path,
+    console_baud: Option<u32>,
+) -> Result<(), String> {
     let root = workspace_root();
     let mut cmd = Command::new(env!("CARGO"));
     cmd.current_dir(&root)
@@ -95,6 +101,9 @@ pub fn pack(description: &Path, kernel: &Path, elf_dir: &Path, out: &Path) -> Re
         .arg(elf_dir)
         .arg("--out")
         .arg(out);
+    if let Some(rate) = console_baud {
+        cmd.arg("--console-baud").arg(rate.to_string());
+    }
     let result = cmd.output().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
     if result.status.success() {
         Ok(())
@@ -112,7 +121,9 @@ pub fn pack(description: &Path, kernel: &Path, elf_dir: &Path, out: &Path) -> Re
 /// `partitions/demo.toml` becomes `kernel8.img`; `partitions/lockstep.toml`
 /// becomes `lockstep-traced.img` (traced kernel) and `lockstep-missed.img`
 /// (traced, with a core stalled) and `lockstep-holdover.img` (traced, with a
-/// core stalled while it holds a partition); `partitions/bench.toml` becomes
+/// core stalled while it holds a partition) and `lockstep-115200.img`
+/// (traced, its console at the Pi's default 115200 baud, which its output
+/// overruns); `partitions/bench.toml` becomes
 /// `bench-module.img` (benchmark kernel); each `partitions/tests/NAME.toml`
 /// becomes `NAME.img` with the product kernel and `NAME-traced.img` with the
 /// traced one, and each `partitions/timing/NAME.toml` `NAME.img` with the
@@ -130,13 +141,15 @@ pub fn build_all() -> Result<Vec<Image>, String> {
     let missed = kernel_named("selftest-missed")?;
     let holdover = kernel_named("selftest-holdover")?;
     let bench = kernel_named("bench-switch")?;
+    let lockstep = root.join("partitions/lockstep.toml");
     let mut systems = vec![
-        ("kernel8".to_string(), root.join("partitions/demo.toml"), kernel.clone()),
-        ("lockstep-traced".to_string(), root.join("partitions/lockstep.toml"), traced.clone()),
-        ("lockstep-missed".to_string(), root.join("partitions/lockstep.toml"), missed),
-        ("lockstep-holdover".to_string(), root.join("partitions/lockstep.toml"), holdover),
-        ("bench-module".to_string(), root.join("partitions/bench.toml"), bench.clone()),
-        ("bench-lockstep".to_string(), root.join("partitions/lockstep.toml"), bench),
+        ("kernel8".to_string(), root.join("partitions/demo.toml"), kernel.clone(), None),
+        ("lockstep-traced".to_string(), lockstep.clone(), traced.clone(), None),
+        ("lockstep-115200".to_string(), lockstep.clone(), traced.clone(), Some(115_200)),
+        ("lockstep-missed".to_string(), lockstep.clone(), missed, None),
+        ("lockstep-holdover".to_string(), lockstep.clone(), holdover, None),
+        ("bench-module".to_string(), root.join("partitions/bench.toml"), bench.clone(), None),
+        ("bench-lockstep".to_string(), lockstep, bench, None),
     ];
     // Isolation tests run the product kernel (`NAME.img`) and the traced
     // one (`NAME-traced.img`), timing tests the traced one.
@@ -154,13 +167,14 @@ pub fn build_all() -> Result<Vec<Image>, String> {
             found.sort();
             for path in found {
                 let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-                systems.push((format!("{stem}{suffix}"), path, with.clone()));
+                systems.push((format!("{stem}{suffix}"), path, with.clone(), None));
             }
         }
     }
-    for (name, description, with) in systems {
+    for (name, description, with, console_baud) in systems {
         let out = out_dir.join(format!("{name}.img"));
-        pack(&description, &with.raw, &elf_dir, &out).map_err(|e| format!("packing {}: {e}", description.display()))?;
+        pack(&description, &with.raw, &elf_dir, &out, console_baud)
+            .map_err(|e| format!("packing {}: {e}", description.display()))?;
         images.retain(|i| i.name != name);
         images.push(Image { name, elf: with.elf.clone(), raw: out });
     }

@@ -127,7 +127,7 @@ pub fn run(images: &[Image]) -> Result<(), String> {
     std::fs::write(&description, DESCRIPTION).map_err(|e| format!("{}: {e}", description.display()))?;
     let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("the kernel image was not built")?;
     let packed = dir.join("kernel8.img");
-    build::pack(&description, &kernel.raw, &dir, &packed)?;
+    build::pack(&description, &kernel.raw, &dir, &packed, None)?;
     let expect = [
         Expect::line(r"^module sdk-template: 1 partitions, 2 threads"),
         Expect::all_of(&[
