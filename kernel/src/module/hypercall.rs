@@ -93,8 +93,6 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
                     let resume = core::mem::replace(&mut ctx.console_resume, ConsoleResume::NONE);
                     let before = if resume.hvc == hvc && resume.ptr == a1 { resume.taken } else { 0 };
                     let taken = console_copy(partition, tid, core, ctx, bytes) as u64;
-                    // Feed the line in the writer's own time.
-                    console::pump();
                     if taken < a2 {
                         // An interrupt is pending for this core (its window
                         // may have ended): the call continues where it
@@ -110,6 +108,9 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
                         ctx.frame.elr = hvc;
                         ctx.console_resume = ConsoleResume { hvc, ptr: a1 + taken, taken: before + taken };
                     } else {
+                        // Feed the line in the writer's own time (not when
+                        // cut: the interrupt waits for nothing optional).
+                        console::pump();
                         ok(ctx, [before + a2, 0, 0]);
                     }
                 }

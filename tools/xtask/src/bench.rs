@@ -134,19 +134,27 @@ pub fn run() -> Result<(), String> {
         }
     }
 
-    // A ConsoleWrite cut at its window's end: console-span starts its calls
-    // just before the end, so the boundaries of its core come while the
-    // kernel copies; the kernel's own path there is the masked time a
-    // pending boundary waits for (one byte's copy, one line, one feed).
-    let report =
-        traced_report(&images, "console-span-traced", "partitions/tests/console-span.toml", "bench-console-span")?;
-    let own = report
-        .lines()
-        .find_map(|l| l.strip_prefix("own path core 0: "))
-        .ok_or("console-span: no own path in the trace report")?;
+    // A console flood beside the bystander, against a CPU-bound partition
+    // in its place (the same windows on the same core): the latest
+    // boundary of core 0 in 1,000 frames of each. The flood's ConsoleWrites
+    // are cut when the boundary comes; one that ran on would show here.
+    let mut latest = Vec::new();
+    for (image, description) in [("hostile-flood-traced", "hostile-flood"), ("hostile-spin-traced", "hostile-spin")] {
+        let report = traced_report(
+            &images,
+            image,
+            &format!("partitions/tests/{description}.toml"),
+            &format!("bench-{description}"),
+        )?;
+        let v = report
+            .lines()
+            .find_map(|l| l.strip_prefix("lateness core 0: "))
+            .ok_or(format!("{description}: no lateness in the trace report"))?;
+        latest.push(format!("{description} {v}"));
+    }
     table.push((
-        "kernel's own path at a boundary on a core whose ConsoleWrites are cut at the window's end (console-span, 1,000 frames)".into(),
-        own.to_string(),
+        "boundary lateness, core 0, 1,000 frames: a console flood vs a CPU-bound partition in its place".into(),
+        latest.join("; "),
     ));
 
     // The rendezvous under load: CPU-bound partitions on all four cores.
