@@ -134,29 +134,6 @@ pub fn run() -> Result<(), String> {
         }
     }
 
-    // A console flood beside the bystander, against a CPU-bound partition
-    // in its place (the same windows on the same core): the latest
-    // boundary of core 0 in 1,000 frames of each. The flood's ConsoleWrites
-    // are cut when the boundary comes; one that ran on would show here.
-    let mut latest = Vec::new();
-    for (image, description) in [("hostile-flood-traced", "hostile-flood"), ("hostile-spin-traced", "hostile-spin")] {
-        let report = traced_report(
-            &images,
-            image,
-            &format!("partitions/tests/{description}.toml"),
-            &format!("bench-{description}"),
-        )?;
-        let v = report
-            .lines()
-            .find_map(|l| l.strip_prefix("lateness core 0: "))
-            .ok_or(format!("{description}: no lateness in the trace report"))?;
-        latest.push(format!("{description} {v}"));
-    }
-    table.push((
-        "boundary lateness, core 0, 1,000 frames: a console flood vs a CPU-bound partition in its place".into(),
-        latest.join("; "),
-    ));
-
     // The rendezvous under load: CPU-bound partitions on all four cores.
     for (what, v) in rendezvous_under_load(&images)? {
         table.push((what, v));
