@@ -338,8 +338,8 @@ fn then_ticker(mut e: Vec<Expect>) -> Vec<Expect> {
     with_boot(e)
 }
 
-/// No byte the kernel refused reached the console: every line of the
-/// hostile-hypercalls partition is one it prints itself (a case and its
+/// No byte the kernel refused reached the console: no defmt frame line,
+/// and every line of the hostile-hypercalls partition is one it prints itself (a case and its
 /// status, the unaligned line, the start and end), so a kernel that printed
 /// part of a buffer running past the partition's end, or anything it read
 /// from outside, fails. (The health log is held to the one expected entry
@@ -349,6 +349,11 @@ fn hypercalls_print_only_their_own_lines(out: &Captured) -> Result<(), String> {
         r"^\[hostile-hypercalls:main@0\] hostile-hypercalls: (calling the kernel with bad arguments \(restarts \d+\)|[a-z ]+: status -?\d+ \(\w+\)|this line came through an unaligned pointer|done)$",
     )
     .expect("valid regex");
+    // Nor a defmt frame line (`@partition.thread.core base64`): every
+    // ConsoleFrame it makes is refused.
+    if let Some(line) = out.lines.iter().find(|l| l.starts_with('@')) {
+        return Err(format!("a defmt frame line from a refused ConsoleFrame: {line:?}"));
+    }
     match out.lines.iter().find(|l| l.starts_with("[hostile-hypercalls:") && !own.is_match(l)) {
         Some(line) => Err(format!("a line hostile-hypercalls did not write: {line:?}")),
         None => Ok(()),
@@ -573,6 +578,11 @@ fn hostile_tests() -> Vec<QemuTest> {
                 case("console kernel address", r"-3 \(InvalidAddress\)"),
                 case("console across end of memory", r"-3 \(InvalidAddress\)"),
                 case("console huge length", r"-2 \(InvalidParameter\)"),
+                case("defmt frame null pointer", r"-3 \(InvalidAddress\)"),
+                case("defmt frame empty", r"-2 \(InvalidParameter\)"),
+                case("defmt frame too long", r"-2 \(InvalidParameter\)"),
+                case("defmt frame across end of memory", r"-3 \(InvalidAddress\)"),
+                case("defmt frame kernel address", r"-3 \(InvalidAddress\)"),
                 case("error message null pointer", r"-3 \(InvalidAddress\)"),
                 case("error message past end of memory", r"-3 \(InvalidAddress\)"),
                 case("error message across end of memory", r"-3 \(InvalidAddress\)"),

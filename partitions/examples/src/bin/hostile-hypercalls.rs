@@ -23,6 +23,11 @@
 //! hostile-hypercalls: console kernel address: status -3 (InvalidAddress)
 //! hostile-hypercalls: console across end of memory: status -3 (InvalidAddress)
 //! hostile-hypercalls: console huge length: status -2 (InvalidParameter)
+//! hostile-hypercalls: defmt frame null pointer: status -3 (InvalidAddress)
+//! hostile-hypercalls: defmt frame empty: status -2 (InvalidParameter)
+//! hostile-hypercalls: defmt frame too long: status -2 (InvalidParameter)
+//! hostile-hypercalls: defmt frame across end of memory: status -3 (InvalidAddress)
+//! hostile-hypercalls: defmt frame kernel address: status -3 (InvalidAddress)
 //! hostile-hypercalls: error message null pointer: status -3 (InvalidAddress)
 //! hostile-hypercalls: error message past end of memory: status -3 (InvalidAddress)
 //! hostile-hypercalls: error message across end of memory: status -3 (InvalidAddress)
@@ -48,7 +53,8 @@
 use bulkhead_board_rpi4::memory::KERNEL_LOAD;
 use bulkhead_sdk::abi::FUNCTION_BASE;
 use bulkhead_sdk::{
-    Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, ThreadInfo, hvc, partition_status, println, status_name,
+    Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, ThreadInfo, hvc, partition_status, println,
+    status_name,
 };
 
 bulkhead_sdk::partition_main!(main);
@@ -62,6 +68,8 @@ static UNALIGNED: Unaligned = Unaligned(*b"#hostile-hypercalls: this line came t
 /// More than a ConsoleWrite may carry, all printable, so that a kernel that
 /// wrongly took it would print dashes rather than garbage.
 static TOO_LONG_FOR_CONSOLE: [u8; MAX_CONSOLE_WRITE + 1] = [b'-'; MAX_CONSOLE_WRITE + 1];
+/// Likewise for ConsoleFrame (a frame one byte longer than it takes).
+static TOO_LONG_FOR_FRAME: [u8; MAX_CONSOLE_FRAME + 1] = [b'-'; MAX_CONSOLE_FRAME + 1];
 /// Likewise for RaiseApplicationError.
 static TOO_LONG_FOR_ERROR: [u8; MAX_ERROR_MESSAGE + 1] = [b'-'; MAX_ERROR_MESSAGE + 1];
 const VALID_ERROR: &[u8] = b"hostile-hypercalls: a valid application error";
@@ -74,9 +82,10 @@ fn main(thread: ThreadInfo) {
     println!("hostile-hypercalls: calling the kernel with bad arguments (restarts {restarts})");
     let console = Call::ConsoleWrite.id();
     let error = Call::RaiseApplicationError.id();
+    let frame = Call::ConsoleFrame.id();
     let unaligned = UNALIGNED.0.as_ptr() as u64 + 1;
     let end = thread.memory_end();
-    let cases: [(&str, u32, [u64; 3]); 14] = [
+    let cases: [(&str, u32, [u64; 3]); 19] = [
         // Within the vendor hypervisor range but never assigned.
         ("unknown function id", FUNCTION_BASE | 0xffff, [0; 3]),
         ("console null pointer", console, [0, 16, 0]),
@@ -89,6 +98,11 @@ fn main(thread: ThreadInfo) {
         // 8 bytes inside (the top of this thread's stack), 8 outside.
         ("console across end of memory", console, [end - 8, 16, 0]),
         ("console huge length", console, [TOO_LONG_FOR_CONSOLE.as_ptr() as u64, TOO_LONG_FOR_CONSOLE.len() as u64, 0]),
+        ("defmt frame null pointer", frame, [0, 8, 0]),
+        ("defmt frame empty", frame, [TOO_LONG_FOR_FRAME.as_ptr() as u64, 0, 0]),
+        ("defmt frame too long", frame, [TOO_LONG_FOR_FRAME.as_ptr() as u64, TOO_LONG_FOR_FRAME.len() as u64, 0]),
+        ("defmt frame across end of memory", frame, [end - 8, 16, 0]),
+        ("defmt frame kernel address", frame, [KERNEL_LOAD as u64, 16, 0]),
         ("error message null pointer", error, [APPLICATION_CODE, 0, 16]),
         ("error message past end of memory", error, [APPLICATION_CODE, end, 16]),
         ("error message across end of memory", error, [APPLICATION_CODE, end - 8, 16]),
@@ -106,7 +120,7 @@ fn main(thread: ThreadInfo) {
     ];
     for (case, id, [a1, a2, a3]) in cases {
         // SAFETY: every call here only reads through its pointer argument
-        // (ConsoleWrite, RaiseApplicationError) or takes none; the bad
+        // (ConsoleWrite, ConsoleFrame, RaiseApplicationError) or takes none; the bad
         // pointers are the test, and the kernel must refuse them before it
         // reads a byte. With the `log` action RaiseApplicationError returns.
         let [x0, ..] = unsafe { hvc(id, [a1, a2, a3, 0, 0, 0]) };
