@@ -13,5 +13,5 @@ use bulkhead_kernel::{kernel_main, module};
 kernel_main!(main);
 
 fn main(core: usize) -> ! {
-    module::kernel_main(core, false)
+    module::kernel_main(core, None)
 }

@@ -17,5 +17,5 @@ fn main(core: usize) -> ! {
         let report_at = timer::now().0 + timer::frequency().hz() * 2;
         module::stats::enable(report_at);
     }
-    module::kernel_main(core, true)
+    module::kernel_main(core, Some(&module::trace::TRACE_PORT))
 }

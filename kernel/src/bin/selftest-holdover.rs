@@ -23,5 +23,5 @@ fn main(core: usize) -> ! {
         // Frame 5 starts at 50 ms; the spinner's window is 4.5..5.5 ms into it.
         module::run::stall_core_holding_for_test(0, hz / 20 + hz * 5 / 1000, hz / 1000);
     }
-    module::kernel_main(core, true)
+    module::kernel_main(core, Some(&module::trace::TRACE_PORT))
 }

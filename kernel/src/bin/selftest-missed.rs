@@ -15,5 +15,5 @@ fn main(core: usize) -> ! {
         let hz = timer::frequency().hz();
         module::run::stall_core_for_test(2, hz / 20, hz / 40);
     }
-    module::kernel_main(core, true)
+    module::kernel_main(core, Some(&module::trace::TRACE_PORT))
 }

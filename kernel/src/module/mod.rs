@@ -549,9 +549,10 @@ pub fn report(module: &Module) {
 }
 
 /// The kernel's `main` on every core: core 0 loads the module and reports
-/// it, every core then runs the partition loop. With `trace`, every
-/// scheduling decision is recorded and printed (see `trace.rs`).
-pub fn kernel_main(core: usize, trace: bool) -> ! {
+/// it, every core then runs the partition loop. With a `trace` sender
+/// (`Some(&trace::TRACE_PORT)`), every scheduling decision is recorded and
+/// sent (see `trace.rs`).
+pub fn kernel_main(core: usize, trace: Option<&'static trace::Sender>) -> ! {
     // From here on the kernel takes no interrupt in its own code: the loop
     // dispatches pending interrupts itself. An interrupt taken between the
     // loop's last look at NEED_RESCHED and its WFI would otherwise consume
@@ -559,8 +560,8 @@ pub fn kernel_main(core: usize, trace: bool) -> ! {
     arch::disable_irqs();
     let loaded = if core == 0 {
         run::install_handlers();
-        if trace {
-            trace::enable();
+        if let Some(sender) = trace {
+            trace::enable(sender);
         }
         let result = load();
         match &result {

@@ -2,12 +2,14 @@
 //!
 //! Every scheduling decision a core takes is recorded in that core's own
 //! ring buffer: one producer (the core), no locks, no atomics beyond the
-//! index. The core prints its pending records to the console when it next
-//! has nothing to run (idle time, where printing cannot delay a partition),
-//! so tracing perturbs the schedule as little as a console can. A ring that
-//! fills before it is flushed says how many records it lost: nothing is
-//! dropped silently. Only the traced kernel (`bulkhead-traced`, used by the
-//! timing tests) records; the product kernel's console stays quiet.
+//! index. The core sends its pending records to the trace port (the mini
+//! UART, apart from the console) when it next has nothing to run (idle
+//! time, where sending cannot delay a partition), so tracing perturbs the
+//! schedule as little as it can. A ring that fills before it is flushed
+//! says how many records it lost: nothing is dropped silently. Only the
+//! traced kernels (`bulkhead-traced`, used by the timing tests, and the
+//! test and benchmark kernels built on it) record; the product kernel
+//! records nothing and holds none of the sending code ([`Sender`]).
 //!
 //! # Line format (read by `bulkhead trace`)
 //!
@@ -47,11 +49,38 @@
 //!   `wake` (a thread became ready inside the window), `health` (a
 //!   partition was stopped or restarted), `resched` (anything else: a
 //!   schedule switch or migration kick).
+//!
+//! # On the wire: defmt frames (decoded by the host into the lines above)
+//!
+//! The port does not carry the lines as text. Each line is one defmt frame
+//! (`defmt::println!`, no level, no timestamp) whose format string is the
+//! line itself: the host, with the `.defmt` table of this kernel's ELF,
+//! decodes each frame into exactly the text above. The frames are
+//! rzcobs-encoded, defmt's stream encoding (feature `encoding-rzcobs`,
+//! `kernel/Cargo.toml`): each ends in a 0x00 and holds none, so a reader
+//! finds them in the raw byte stream and can start anywhere. The strings
+//! (`trace: `, `boundary`, ...) stay in the ELF and travel as 2-byte
+//! indices; numbers as fixed-width little-endian integers whose zero bytes
+//! rzcobs squeezes out: 21.2 bytes a record on `lockstep-1000` against
+//! 53.1 as text lines (README, "Logging with defmt").
+//!
+//! Reading it: the QEMU test runner decodes the port as it captures it and
+//! merges the lines into the console's (`tools/xtask/src/qemu.rs`); an
+//! undecodable frame fails the test. A capture of the port taken by hand
+//! (QEMU's second `-serial`, e.g. `-serial file:trace.bin`) is read by
+//! `bulkhead trace DESCRIPTION CAPTURE --elf KERNEL_ELF`, with the ELF of
+//! the kernel that ran
+//! (`target/aarch64-unknown-none-softfloat/release/bulkhead-traced`); text
+//! logs of the lines above are read as before, without `--elf`.
+//!
+//! The port is shared by the cores: [`TraceLogger`] hands it to one core
+//! for one whole frame at a time, so frames never interleave, while the
+//! frames of two cores' flushes may alternate (each names its core).
 use super::MODULE;
+use crate::arch;
 use bulkhead_board_rpi4::CORES;
 use core::cell::UnsafeCell;
-use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// Why a core took a decision (shared with `bulkhead trace`).
 pub use bulkhead_sched::TraceReason as Reason;
@@ -93,26 +122,218 @@ static RINGS: [Ring; CORES] = [const {
 }; CORES];
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
+/// How a traced kernel sends what it recorded. There is one,
+/// [`TRACE_PORT`]; a binary that traces passes it to `module::kernel_main`
+/// (`src/bin/bulkhead-traced.rs`). Only such a binary references the code
+/// that formats and sends the frames, so the product kernel's linker drops
+/// it, and defmt's encoder with it: what stays there is the logger below
+/// (defmt's linker script asks for it), which never runs.
+pub struct Sender {
+    begin: fn(u64, u32),
+    flush: fn(usize),
+}
+
+/// The trace port: defmt frames on the mini UART.
+pub static TRACE_PORT: Sender = Sender { begin: send_begin, flush: send_pending };
+
+static SENDER: spin::Once<&'static Sender> = spin::Once::new();
+
 /// Turns tracing on (before the cores start their loops).
-pub fn enable() {
+pub fn enable(sender: &'static Sender) {
     // SAFETY: the device window is mapped; only the trace port code below
-    // touches the mini UART, under PORT.
+    // touches the mini UART, by the core that holds PORT.
     unsafe { bulkhead_board_rpi4::trace_port::init() };
+    SENDER.call_once(|| sender);
     ENABLED.store(true, Ordering::Release);
 }
 
-/// The trace port (the mini UART, QEMU's `serial1`): trace lines go there,
-/// not to the console, whose pace is the Pi's 115200 baud; one core's
-/// lines at a time.
-static PORT: spin::Mutex<()> = spin::Mutex::new(());
+/// The trace port (the mini UART, QEMU's `serial1`): the frames go there,
+/// not to the console, whose pace is the Pi's 115200 baud.
+struct Port {
+    /// The core sending a frame, as its index + 1; 0 when none is.
+    sender: AtomicUsize,
+    /// defmt's rzcobs state (the run of bytes since the last group byte):
+    /// one frame's, so only the sender touches it.
+    encoder: UnsafeCell<defmt::Encoder>,
+}
 
-struct Port;
+// SAFETY: `encoder` is touched only by the core that holds `sender`,
+// taken with Acquire and given back with Release (`TraceLogger`).
+unsafe impl Sync for Port {}
 
-impl core::fmt::Write for Port {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        // SAFETY: `enable` set the port up; callers hold PORT.
-        unsafe { bulkhead_board_rpi4::trace_port::write(s.as_bytes()) };
-        Ok(())
+static PORT: Port = Port { sender: AtomicUsize::new(0), encoder: UnsafeCell::new(defmt::Encoder::new()) };
+
+/// Writes encoded bytes to the mini UART.
+fn send(bytes: &[u8]) {
+    // SAFETY: `enable` set the port up before anything was recorded, and
+    // only the core holding PORT calls this (from `TraceLogger`).
+    unsafe { bulkhead_board_rpi4::trace_port::write(bytes) };
+}
+
+/// defmt's global logger: the trace port, one frame at a time.
+///
+/// In every kernel binary (defmt's linker script, which every kernel
+/// binary is linked with, asks for it); only [`TRACE_PORT`]'s functions
+/// log, so in a kernel that does not trace it is a few hundred bytes of
+/// code that never runs.
+#[defmt::global_logger]
+struct TraceLogger;
+
+// SAFETY: an execution context is a core: the kernel takes no interrupt in
+// its own code (`kernel_main` masks them for good), so nothing on a core
+// can log between its `acquire` and its `release` but that frame. `acquire`
+// gives the port to one core at a time (panicking if the calling core holds
+// it already, as the trait asks); `write` and `release` touch the encoder
+// only on that core, between the two.
+unsafe impl defmt::Logger for TraceLogger {
+    fn acquire() {
+        let me = arch::core_id() + 1;
+        if PORT.sender.load(Ordering::Relaxed) == me {
+            panic!("trace: a defmt frame begun inside another on the same core");
+        }
+        while PORT.sender.compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            arch::spin_hint();
+        }
+        // SAFETY: this core holds the port since the exchange.
+        unsafe { (*PORT.encoder.get()).start_frame(send) };
+    }
+
+    unsafe fn flush() {
+        // The port is written by polling: every byte is out when `write`
+        // returns.
+    }
+
+    unsafe fn release() {
+        // SAFETY: the caller acquired the port on this core (the trait's
+        // contract), so this core holds it.
+        unsafe { (*PORT.encoder.get()).end_frame(send) };
+        PORT.sender.store(0, Ordering::Release);
+    }
+
+    unsafe fn write(bytes: &[u8]) {
+        // SAFETY: as in `release`.
+        unsafe { (*PORT.encoder.get()).write(bytes, send) };
+    }
+}
+
+/// `a == b`, usable in a constant.
+const fn same_word(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `reason_word`: a reason's word as an interned string, 2 bytes on the
+/// wire. defmt interns only literals, so the words are written again here;
+/// the constant below checks at compile time that each is
+/// `Reason::as_str`'s, the word `bulkhead trace` parses, and the match
+/// that every reason has one.
+macro_rules! interned_reason_words {
+    ($($reason:ident => $word:literal),* $(,)?) => {
+        const _: () = { $(assert!(same_word(Reason::$reason.as_str(), $word));)* };
+
+        fn reason_word(reason: Reason) -> defmt::Str {
+            match reason {
+                $(Reason::$reason => defmt::intern!($word),)*
+            }
+        }
+    };
+}
+
+interned_reason_words! {
+    Boundary => "boundary",
+    Missed => "missed",
+    Wait => "wait",
+    Wake => "wake",
+    Health => "health",
+    Resched => "resched",
+}
+
+/// `<schedule>/<frame>/<entry>` or `-/-/-`.
+struct WindowField(Option<(u8, u64, u16)>);
+/// `<partition> <thread>` or `- -`.
+struct RunsField(Option<(u16, u16)>);
+/// `<admitted>` or `-`.
+struct AdmittedField(Option<u64>);
+
+impl defmt::Format for WindowField {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self.0 {
+            Some((s, frame, e)) => defmt::write!(f, "{=u8}/{=u64}/{=u16}", s, frame, e),
+            None => defmt::write!(f, "-/-/-"),
+        }
+    }
+}
+
+impl defmt::Format for RunsField {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self.0 {
+            Some((p, t)) => defmt::write!(f, "{=u16} {=u16}", p, t),
+            None => defmt::write!(f, "- -"),
+        }
+    }
+}
+
+impl defmt::Format for AdmittedField {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self.0 {
+            Some(at) => defmt::write!(f, "{=u64}", at),
+            None => defmt::write!(f, "-"),
+        }
+    }
+}
+
+/// Sends one record as its frame.
+fn send_record(core: u8, r: &Record) {
+    let reason = reason_word(r.reason);
+    match (r.window, r.runs, r.admitted) {
+        // The two forms nearly every record takes (a thread entered, or
+        // the core idle, in a window) have format strings of their own;
+        // in the general form each optional field is a nested format
+        // sequence (its tag, its string's index and a terminator: 6 bytes
+        // before rzcobs).
+        (Some((s, f, e)), Some((p, t)), Some(at)) => defmt::println!(
+            "trace: {=u8} {=u64} {=u8}/{=u64}/{=u16} {=u16} {=u16} {=istr} {=u64} {=u64}",
+            core,
+            r.ticks,
+            s,
+            f,
+            e,
+            p,
+            t,
+            reason,
+            r.entered,
+            at
+        ),
+        (Some((s, f, e)), None, None) => defmt::println!(
+            "trace: {=u8} {=u64} {=u8}/{=u64}/{=u16} - - {=istr} {=u64} -",
+            core,
+            r.ticks,
+            s,
+            f,
+            e,
+            reason,
+            r.entered
+        ),
+        (window, runs, admitted) => defmt::println!(
+            "trace: {=u8} {=u64} {} {} {=istr} {=u64} {}",
+            core,
+            r.ticks,
+            WindowField(window),
+            RunsField(runs),
+            reason,
+            r.entered,
+            AdmittedField(admitted)
+        ),
     }
 }
 
@@ -147,58 +368,52 @@ pub fn record(core: usize, record: Record) {
     ring.written.store(n.wrapping_add(1), Ordering::Release);
 }
 
-/// Prints the calling core's pending records (idle time only).
+/// Sends the calling core's pending records (idle time only).
 pub fn flush(core: usize) {
-    if !enabled() {
-        return;
+    if let Some(sender) = SENDER.get() {
+        (sender.flush)(core);
     }
+}
+
+/// The header line, sent once by core 0 when tracing is on.
+pub fn begin(epoch: u64, initial_schedule: u32) {
+    if let Some(sender) = SENDER.get() {
+        (sender.begin)(epoch, initial_schedule);
+    }
+}
+
+fn send_pending(core: usize) {
     let ring = &RINGS[core];
     let written = ring.written.load(Ordering::Acquire);
     let mut next = ring.flushed.load(Ordering::Relaxed);
     if written == next {
         return;
     }
-    let _port = PORT.lock();
-    let mut out = Port;
+    // CORES is 4: a core index fits the frame's one byte.
+    let core_byte = core as u8;
     let pending = written.wrapping_sub(next);
     if pending as usize > RING {
-        let lost = pending as usize - RING;
-        let _ = writeln!(out, "trace: {core} dropped {lost}");
+        let lost = pending - RING as u32;
+        defmt::println!("trace: {=u8} dropped {=u32}", core_byte, lost);
         next = written.wrapping_sub(RING as u32);
     }
     while next != written {
         // SAFETY: as in `record`: this core is the ring's only user.
         let r = unsafe { (*ring.records.get())[next as usize % RING] };
-        let _ = write!(out, "trace: {core} {} ", r.ticks);
-        let _ = match r.window {
-            Some((s, f, e)) => write!(out, "{s}/{f}/{e} "),
-            None => write!(out, "-/-/- "),
-        };
-        let _ = match r.runs {
-            Some((p, t)) => write!(out, "{p} {t} "),
-            None => write!(out, "- - "),
-        };
-        let _ = match r.admitted {
-            Some(at) => writeln!(out, "{} {} {at}", r.reason.as_str(), r.entered),
-            None => writeln!(out, "{} {} -", r.reason.as_str(), r.entered),
-        };
+        send_record(core_byte, &r);
         next = next.wrapping_add(1);
     }
     ring.flushed.store(next, Ordering::Relaxed);
 }
 
-/// The header line, printed once by core 0 when tracing is on.
-pub fn begin(epoch: u64, initial_schedule: u32) {
-    if !enabled() {
-        return;
-    }
+fn send_begin(epoch: u64, initial_schedule: u32) {
     let module = MODULE.get().expect("trace begins after load");
-    let _port = PORT.lock();
-    let _ = writeln!(
-        Port,
-        "trace: begin {} freq={} epoch={epoch} cores={} schedule={initial_schedule}",
+    defmt::println!(
+        "trace: begin {=str} freq={=u64} epoch={=u64} cores={=u32} schedule={=u32}",
         module.name,
         module.freq.hz(),
-        module.image.module().core_count
+        epoch,
+        module.image.module().core_count,
+        initial_schedule
     );
 }

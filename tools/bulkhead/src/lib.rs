@@ -3,7 +3,8 @@
 //! problem with file, line, objects and numbers; `show` prints (and draws)
 //! the schedules and per-core frame tables; `pack` builds the binary image
 //! (`bulkhead-image` format) and a report beside it; `trace` decodes the
-//! kernel's switch trace from a console log and checks it against the plan;
+//! kernel's switch trace from a console log or a capture of the trace port
+//! (`trace_port`) and checks it against the plan;
 //! `log` decodes the partitions' defmt frames in a console log.
 //!
 //! Where it sits: `tools/bulkhead`, host only. It shares the image format
@@ -23,5 +24,6 @@ pub mod show;
 pub mod svg;
 pub mod trace;
 pub mod trace_check;
+pub mod trace_port;
 pub mod trace_svg;
 pub mod units;

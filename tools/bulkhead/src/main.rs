@@ -10,6 +10,7 @@ use bulkhead::pack::{PackOptions, pack};
 use bulkhead::show::{render_svg, render_text};
 use bulkhead::trace::{Span, build_model, parse_log, render_json, render_timelines};
 use bulkhead::trace_check::{Bounds, check_trace};
+use bulkhead::trace_port::{PortDecoder, decode_capture};
 use bulkhead::trace_svg::render_trace_svg;
 use clap::{Parser, Subcommand};
 
@@ -62,13 +63,21 @@ enum Command {
         #[arg(long, value_name = "BAUD")]
         console_baud: Option<u32>,
     },
-    /// Decode the kernel's switch trace from a console log: per-core
-    /// timelines, SVG, Perfetto JSON, and a timing check against the plan.
+    /// Decode the kernel's switch trace from a log of its `trace:` lines or
+    /// a capture of its trace port: per-core timelines, SVG, Perfetto JSON,
+    /// and a timing check against the plan.
     Trace {
         /// The system description (TOML) the traced image was packed from.
         file: PathBuf,
-        /// The console log (`trace:` lines among any others).
+        /// A text log holding the `trace:` lines among any others (what the
+        /// QEMU test runner keeps), or, with --elf, a capture of the trace
+        /// port (the mini UART, QEMU's second -serial).
         log: PathBuf,
+        /// LOG is a capture of the trace port: the kernel's defmt frames,
+        /// decoded with the `.defmt` table of this ELF, the traced kernel
+        /// that ran (e.g. target/aarch64-unknown-none-softfloat/release/bulkhead-traced).
+        #[arg(long, value_name = "KERNEL_ELF")]
+        elf: Option<PathBuf>,
         /// Write an SVG of what really ran over the span.
         #[arg(long, value_name = "OUT")]
         svg: Option<PathBuf>,
@@ -139,6 +148,7 @@ fn load(file: &PathBuf, always_summarise: bool) -> Result<System, ExitCode> {
 struct TraceArgs {
     file: PathBuf,
     log: PathBuf,
+    elf: Option<PathBuf>,
     svg: Option<PathBuf>,
     json: Option<PathBuf>,
     check: bool,
@@ -152,15 +162,32 @@ fn trace(args: TraceArgs) -> ExitCode {
         Ok(sys) => sys,
         Err(code) => return code,
     };
-    let name = args.log.display().to_string();
-    let text = match std::fs::read(&args.log) {
-        // A console log may hold stray bytes (a partition's garbage, a cut
-        // UTF-8 sequence): they cannot be in a `trace:` line we accept.
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+    let mut name = args.log.display().to_string();
+    let bytes = match std::fs::read(&args.log) {
+        Ok(bytes) => bytes,
         Err(e) => {
             eprintln!("error: cannot read {name}: {e}");
             return ExitCode::from(2);
         }
+    };
+    let text = match &args.elf {
+        Some(elf) => match decode_port(&name, &bytes, elf) {
+            Ok(text) => {
+                // parse_log's errors then name the frame: `LOG frame:N`.
+                name.push_str(" frame");
+                text
+            }
+            Err(code) => return code,
+        },
+        None if bytes.contains(&0) && !bytes.windows(12).any(|w| w == b"trace: begin") => {
+            eprintln!(
+                "error: {name} holds 0x00 bytes and no `trace: begin` line: a capture of the trace port (defmt frames)? Decode it with --elf KERNEL_ELF, the traced kernel that ran"
+            );
+            return ExitCode::FAILURE;
+        }
+        // A console log may hold stray bytes (a partition's garbage, a cut
+        // UTF-8 sequence): they cannot be in a `trace:` line we accept.
+        None => String::from_utf8_lossy(&bytes).into_owned(),
     };
     let model = match parse_log(&name, &text).and_then(|log| build_model(&sys, log, &name)) {
         Ok(m) => m,
@@ -194,6 +221,40 @@ fn trace(args: TraceArgs) -> ExitCode {
         }
     }
     code
+}
+
+/// A capture of the trace port, decoded with the kernel ELF `elf`: the
+/// `trace:` lines, one per frame. Every frame that does not decode is
+/// reported (with its byte offset) and fails the run; a frame cut short at
+/// the end of the capture is noted and ignored.
+fn decode_port(name: &str, bytes: &[u8], elf: &std::path::Path) -> Result<String, ExitCode> {
+    let elf_name = elf.display().to_string();
+    let mut decoder = match std::fs::read(elf) {
+        Ok(elf) => PortDecoder::from_elf(&elf_name, &elf),
+        Err(e) => Err(format!("cannot read {elf_name}: {e}")),
+    }
+    .map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    let capture = decode_capture(&mut decoder, name, bytes);
+    for e in &capture.errors {
+        eprintln!("error: {e}");
+    }
+    if !capture.errors.is_empty() {
+        eprintln!(
+            "{name}: {} frames decoded, {} do not decode with {elf_name}; trace not decoded",
+            capture.frames,
+            capture.errors.len()
+        );
+        return Err(ExitCode::FAILURE);
+    }
+    if let Some((len, at)) = capture.unfinished {
+        eprintln!(
+            "note: {name} ends inside a frame ({len} bytes from byte {at}; the writer stopped mid-frame): ignored"
+        );
+    }
+    Ok(capture.text)
 }
 
 /// `bulkhead log`: the decoded log on stdout; each malformed `@` line on
@@ -233,6 +294,7 @@ fn main() -> ExitCode {
         Command::Trace {
             file,
             log,
+            elf,
             svg,
             json,
             check,
@@ -245,6 +307,7 @@ fn main() -> ExitCode {
         } => trace(TraceArgs {
             file,
             log,
+            elf,
             svg,
             json,
             check,

@@ -18,6 +18,7 @@ fn boot(images: &[Image], name: &str, expect: &[Expect], ending: &Ending) -> Res
     let image = images.iter().find(|i| i.name == name).ok_or_else(|| format!("benchmark image {name} not built"))?;
     let run = Run {
         image: &image.raw,
+        kernel_elf: &image.elf,
         semihosting: matches!(ending, Ending::Exit(_)),
         icount: true,
         timeout: Duration::from_secs(300),

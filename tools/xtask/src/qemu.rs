@@ -16,6 +16,14 @@
 //! nothing). Two bounds keep a hung guest from hanging CI: the runner's
 //! own deadline, and coreutils `timeout`, which kills QEMU even if the
 //! runner itself dies.
+//!
+//! The trace port (the mini UART, QEMU's `serial1`) is captured to a second
+//! file. The traced kernels send their switch records there as defmt
+//! frames; the runner decodes them as they come, with the `.defmt` table
+//! of the image's kernel ELF, into the same `trace:` lines a text trace
+//! would hold, and merges them into the captured output. A frame that
+//! does not decode becomes a line `*** trace port: ...` saying where and
+//! why, which is forbidden: the test fails, nothing is skipped.
 use regex::Regex;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -24,6 +32,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use bulkhead::trace_port::PortDecoder;
 
 /// The machine every test and `make run` use.
 pub fn machine_args() -> Vec<String> {
@@ -104,6 +114,9 @@ pub const FORBIDDEN_BY_DEFAULT: &[&str] = &[
     // Console output dropped for want of buffer room: unexpected anywhere
     // but in a test that floods the console on purpose.
     r"^\[console\] ",
+    // A trace port frame that did not decode (or a kernel ELF without the
+    // table to decode it with).
+    r"^\*\*\* trace port: ",
 ];
 
 impl Forbid {
@@ -123,6 +136,9 @@ impl Forbid {
 
 pub struct Run<'a> {
     pub image: &'a Path,
+    /// The ELF of the kernel in `image`: its defmt table decodes the
+    /// trace port.
+    pub kernel_elf: &'a Path,
     pub semihosting: bool,
     /// `-icount shift=0,sleep=off`: one instruction = 1 ns, deterministic.
     pub icount: bool,
@@ -133,6 +149,16 @@ pub struct Run<'a> {
 #[derive(Debug)]
 pub struct Captured {
     pub lines: Vec<String>,
+    /// The trace port frames among `lines`, and the bytes they took on the
+    /// port.
+    pub trace_port: PortCount,
+}
+
+/// Frames decoded from the trace port and their bytes on the wire.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PortCount {
+    pub frames: usize,
+    pub bytes: usize,
 }
 
 impl Captured {
@@ -143,7 +169,17 @@ impl Captured {
 
 enum Event {
     Line(String),
+    /// A decoded trace port frame and the bytes it took.
+    Frame(String, usize),
     Eof,
+}
+
+/// What a captured file holds, and how it becomes lines.
+pub enum Stream {
+    /// Text, one line per `\n`.
+    Text,
+    /// The trace port: defmt frames, decoded with this kernel ELF's table.
+    TracePort(PathBuf),
 }
 
 /// Stops QEMU. The child is `timeout`, which passes SIGTERM on to QEMU; a
@@ -214,38 +250,124 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending, forbid: &Forbid) -> R
     if run.icount {
         cmd.args(ICOUNT);
     }
-    let result = watch(cmd, &[&console, &trace], run.timeout, expects, ending, forbid);
+    let files = [(console.clone(), Stream::Text), (trace.clone(), Stream::TracePort(run.kernel_elf.to_path_buf()))];
+    let result = watch(cmd, &files, run.timeout, expects, ending, forbid);
     let _ = std::fs::remove_file(&console);
     let _ = std::fs::remove_file(&trace);
     result
 }
 
-/// Sends the lines written to `path` as they come, until `exited` says the
-/// writer is gone; then the rest, and `Eof`.
-fn tail(path: PathBuf, exited: Arc<AtomicBool>, tx: mpsc::Sender<Event>) {
+/// Turns a captured file's bytes into events, as they come.
+trait Reader: Send {
+    /// The events for `bytes`, the next ones of the file.
+    fn read(&mut self, bytes: &[u8], out: &mut Vec<Event>);
+    /// The events for what is left once the writer is gone.
+    fn end(&mut self, out: &mut Vec<Event>);
+}
+
+/// Lines of text; a last line without its newline is sent at the end.
+#[derive(Default)]
+struct TextReader {
+    pending: Vec<u8>,
+}
+
+fn text_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).trim_end_matches('\r').to_string()
+}
+
+impl Reader for TextReader {
+    fn read(&mut self, bytes: &[u8], out: &mut Vec<Event>) {
+        self.pending.extend_from_slice(bytes);
+        while let Some(i) = self.pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=i).collect();
+            out.push(Event::Line(text_line(&line[..i])));
+        }
+    }
+
+    fn end(&mut self, out: &mut Vec<Event>) {
+        if !self.pending.is_empty() {
+            out.push(Event::Line(text_line(&self.pending)));
+        }
+    }
+}
+
+/// The trace port: defmt frames decoded with the kernel ELF's table
+/// (`bulkhead::trace_port`), loaded when the first byte arrives (most
+/// images never write the port). Whatever cannot be decoded becomes a
+/// `*** trace port: ` line, which [`FORBIDDEN_BY_DEFAULT`] fails.
+struct PortReader {
+    kernel_elf: PathBuf,
+    decoder: Option<Result<PortDecoder, ()>>,
+}
+
+impl PortReader {
+    fn new(kernel_elf: PathBuf) -> Self {
+        PortReader { kernel_elf, decoder: None }
+    }
+}
+
+impl Reader for PortReader {
+    fn read(&mut self, bytes: &[u8], out: &mut Vec<Event>) {
+        if bytes.is_empty() {
+            return;
+        }
+        let elf = &self.kernel_elf;
+        let decoder = self.decoder.get_or_insert_with(|| {
+            let name = elf.display().to_string();
+            let decoder = std::fs::read(elf)
+                .map_err(|e| format!("cannot read the kernel ELF {name}: {e}"))
+                .and_then(|bytes| PortDecoder::from_elf(&name, &bytes));
+            decoder.map_err(|e| out.push(Event::Line(format!("*** trace port: {e}"))))
+        });
+        let Ok(decoder) = decoder else { return };
+        decoder.push(bytes);
+        while let Some(frame) = decoder.next_frame() {
+            out.push(match frame {
+                Ok(frame) => Event::Frame(frame.line, frame.wire_bytes),
+                Err(e) => Event::Line(format!("*** trace port: {e}")),
+            });
+        }
+    }
+
+    fn end(&mut self, out: &mut Vec<Event>) {
+        if let Some(Ok(decoder)) = &self.decoder
+            && decoder.unfinished() > 0
+        {
+            // QEMU stopped while the kernel was sending: not an error, as a
+            // console's unfinished last line is not.
+            out.push(Event::Line(format!(
+                "trace port: ends inside a frame ({} bytes from byte {}), not decoded",
+                decoder.unfinished(),
+                decoder.offset()
+            )));
+        }
+    }
+}
+
+/// Sends the events of what is written to `path` as it comes, until
+/// `exited` says the writer is gone; then the rest, and `Eof`.
+fn tail(path: PathBuf, mut reader: Box<dyn Reader>, exited: Arc<AtomicBool>, tx: mpsc::Sender<Event>) {
     let mut file = None;
-    let mut pending: Vec<u8> = Vec::new();
     let mut chunk = [0u8; 8192];
+    let mut events = Vec::new();
     loop {
         let done = exited.load(Ordering::Acquire);
         if file.is_none() {
             file = std::fs::File::open(&path).ok();
         }
         let n = file.as_mut().map_or(0, |f| f.read(&mut chunk).unwrap_or(0));
-        pending.extend_from_slice(&chunk[..n]);
-        while let Some(i) = pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=i).collect();
-            let line = String::from_utf8_lossy(&line[..i]).trim_end_matches('\r').to_string();
-            if tx.send(Event::Line(line)).is_err() {
+        reader.read(&chunk[..n], &mut events);
+        if n == 0 && done {
+            reader.end(&mut events);
+            events.push(Event::Eof);
+        }
+        for event in events.drain(..) {
+            if tx.send(event).is_err() {
                 return;
             }
         }
         if n == 0 {
             if done {
-                if !pending.is_empty() {
-                    let _ = tx.send(Event::Line(String::from_utf8_lossy(&pending).trim_end_matches('\r').to_string()));
-                }
-                let _ = tx.send(Event::Eof);
                 return;
             }
             std::thread::sleep(Duration::from_millis(2));
@@ -257,7 +379,7 @@ fn tail(path: PathBuf, exited: Arc<AtomicBool>, tx: mpsc::Sender<Event>) {
 /// tests) and judges its output as [`run`] describes.
 fn watch(
     mut cmd: Command,
-    files: &[&Path],
+    files: &[(PathBuf, Stream)],
     timeout: Duration,
     expects: &[Expect],
     ending: &Ending,
@@ -290,9 +412,13 @@ fn watch(
         });
     }
     let mut open_streams = 2;
-    for path in files {
-        let (tx, path, exited) = (tx.clone(), path.to_path_buf(), exited.clone());
-        std::thread::spawn(move || tail(path, exited, tx));
+    for (path, stream) in files {
+        let reader: Box<dyn Reader> = match stream {
+            Stream::Text => Box::new(TextReader::default()),
+            Stream::TracePort(elf) => Box::new(PortReader::new(elf.clone())),
+        };
+        let (tx, path, exited) = (tx.clone(), path.clone(), exited.clone());
+        std::thread::spawn(move || tail(path, reader, exited, tx));
         open_streams += 1;
     }
     drop(tx);
@@ -300,6 +426,7 @@ fn watch(
     let started = Instant::now();
     let deadline = started + timeout;
     let mut lines: Vec<String> = Vec::new();
+    let mut trace_port = PortCount::default();
     let mut step = 0;
     let mut pending: Vec<bool> = Vec::new(); // for AllOf: which patterns still wait
     // With nothing to expect, the ending's clock starts at once.
@@ -320,30 +447,37 @@ fn watch(
         if open_streams == 0 || now >= wait_until {
             break;
         }
-        match rx.recv_timeout(wait_until - now) {
-            Ok(Event::Line(line)) => {
-                let consumed = step < expects.len() && consume(&expects[step], &line, &mut pending, &mut step);
-                lines.push(line);
-                let line = lines.last().map(String::as_str).unwrap_or_default();
-                if !consumed && let Some(pattern) = forbid.hit(line) {
-                    stop(&mut child);
-                    return Err(fail(&lines, format!("a forbidden line (/{pattern}/): {line}")));
-                }
-                if step == expects.len() {
-                    if matched_at.is_none() {
-                        matched_at = Some(Instant::now());
-                    } else if !consumed && matches!(ending, Ending::Quiet(_)) {
-                        stop(&mut child);
-                        return Err(fail(
-                            &lines,
-                            "output continued after the last expected line; expected silence".into(),
-                        ));
-                    }
-                }
+        let line = match rx.recv_timeout(wait_until - now) {
+            Ok(Event::Line(line)) => line,
+            Ok(Event::Frame(line, bytes)) => {
+                trace_port.frames += 1;
+                trace_port.bytes += bytes;
+                line
             }
-            Ok(Event::Eof) => open_streams -= 1,
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => open_streams = 0,
+            Ok(Event::Eof) => {
+                open_streams -= 1;
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                open_streams = 0;
+                continue;
+            }
+        };
+        let consumed = step < expects.len() && consume(&expects[step], &line, &mut pending, &mut step);
+        lines.push(line);
+        let line = lines.last().map(String::as_str).unwrap_or_default();
+        if !consumed && let Some(pattern) = forbid.hit(line) {
+            stop(&mut child);
+            return Err(fail(&lines, format!("a forbidden line (/{pattern}/): {line}")));
+        }
+        if step == expects.len() {
+            if matched_at.is_none() {
+                matched_at = Some(Instant::now());
+            } else if !consumed && matches!(ending, Ending::Quiet(_)) {
+                stop(&mut child);
+                return Err(fail(&lines, "output continued after the last expected line; expected silence".into()));
+            }
         }
     }
 
@@ -364,7 +498,7 @@ fn watch(
     }
     match ending {
         Ending::Exit(code) => match status.and_then(|s| s.code()) {
-            Some(c) if c == *code => Ok(Captured { lines }),
+            Some(c) if c == *code => Ok(Captured { lines, trace_port }),
             Some(124) | Some(137) => Err(fail(&lines, "QEMU was killed by timeout before it exited".into())),
             Some(c) => Err(fail(&lines, format!("QEMU exited with status {c}, expected {code}"))),
             None => {
@@ -375,7 +509,7 @@ fn watch(
             &lines,
             format!("QEMU exited ({}) by itself; the test expected it to keep running until stopped", status_text()),
         )),
-        Ending::Quiet(_) | Ending::Settle(_) | Ending::For(_) => Ok(Captured { lines }),
+        Ending::Quiet(_) | Ending::Settle(_) | Ending::For(_) => Ok(Captured { lines, trace_port }),
     }
 }
 
@@ -479,7 +613,7 @@ mod tests {
         ));
         let e = watch(
             cmd,
-            &[&path],
+            &[(path.clone(), Stream::Text)],
             Duration::from_secs(10),
             &[Expect::line("^boot$"), Expect::line("^ready$")],
             &Ending::Settle(Duration::from_millis(300)),
@@ -495,7 +629,7 @@ mod tests {
             .arg(format!("printf 'ready\\nhealth: core 0: missed 1\\n' > {p}; exec sleep 5", p = path.display()));
         let e = watch(
             cmd,
-            &[&path],
+            &[(path.clone(), Stream::Text)],
             Duration::from_secs(10),
             &[Expect::line("^ready$")],
             &Ending::Settle(Duration::from_secs(2)),
@@ -504,6 +638,56 @@ mod tests {
         .unwrap_err();
         assert!(e.starts_with("a forbidden line (/^health:/)"), "{e}");
         let _ = std::fs::remove_file(&path);
+    }
+
+    /// A guest that writes `bytes` to `trace` (the trace port's file), then
+    /// prints `ready` and sleeps; the runner decodes the port with the
+    /// fixture table written to `elf`.
+    fn port_run(name: &str, bytes: &[u8]) -> Result<Captured, String> {
+        use bulkhead::trace_port::fixture::{KERNEL_STRINGS, table_elf};
+        let dir = std::env::temp_dir().join(format!("xtask-port-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (trace, elf, written) = (dir.join("trace"), dir.join("kernel.elf"), dir.join("frames"));
+        std::fs::write(&elf, table_elf(KERNEL_STRINGS, "rzcobs")).unwrap();
+        std::fs::write(&written, bytes).unwrap();
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(format!(
+            "cat {} > {}; sleep 0.2; printf 'ready\\n'; exec sleep 5",
+            written.display(),
+            trace.display()
+        ));
+        let result = watch(
+            cmd,
+            &[(trace.clone(), Stream::TracePort(elf.clone()))],
+            Duration::from_secs(10),
+            &[Expect::line(r"^trace: 1 5 0/0/0 0 0 boundary 4 6$"), Expect::line("^ready$")],
+            &Ending::Settle(SHORT),
+            &Forbid::defaults(&[]),
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        result
+    }
+
+    #[test]
+    fn trace_port_frames_become_trace_lines_and_are_counted() {
+        use bulkhead::trace_port::fixture::{record, rzcobs_frame};
+        let frame = rzcobs_frame(&record(1, 5, (0, 0, 0), (0, 0), 10, 4, 6));
+        let stream = [vec![0], frame.clone(), frame.clone()].concat();
+        let out = port_run("good", &stream).unwrap();
+        let traced: Vec<&String> = out.lines.iter().filter(|l| l.starts_with("trace: ")).collect();
+        assert_eq!(traced, ["trace: 1 5 0/0/0 0 0 boundary 4 6"; 2]);
+        assert_eq!((out.trace_port.frames, out.trace_port.bytes), (2, stream.len()));
+    }
+
+    #[test]
+    fn an_undecodable_trace_port_frame_fails_the_run() {
+        use bulkhead::trace_port::fixture::{record, rzcobs_frame};
+        let good = rzcobs_frame(&record(1, 5, (0, 0, 0), (0, 0), 10, 4, 6));
+        // A frame naming message 0x99, which the table does not have.
+        let stream = [good.clone(), rzcobs_frame(&[0x99, 0x00, 1, 2]), good].concat();
+        let e = port_run("corrupt", &stream).unwrap_err();
+        assert!(e.starts_with("a forbidden line (/^\\*\\*\\* trace port: /): *** trace port: the frame at byte 14 (4 bytes) does not decode: message index 153 is not in the kernel's defmt table"), "{e}");
     }
 
     #[test]

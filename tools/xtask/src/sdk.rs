@@ -139,7 +139,13 @@ pub fn run(images: &[Image]) -> Result<(), String> {
             r"^\[mine:second@1\] my-partition: thread 1 of 2 on core 1, window 20 at \d+ us$",
         ]),
     ];
-    let run = Run { image: &packed, semihosting: false, icount: true, timeout: Duration::from_secs(60) };
+    let run = Run {
+        image: &packed,
+        kernel_elf: &kernel.elf,
+        semihosting: false,
+        icount: true,
+        timeout: Duration::from_secs(60),
+    };
     qemu::run(&run, &expect, &Ending::Settle(qemu::SETTLE), &Forbid::defaults(&[]))?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

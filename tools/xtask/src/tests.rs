@@ -883,6 +883,26 @@ fn lockstep_1000(out: &Captured) -> Result<(), String> {
     if counts.len() != 4 || counts.iter().any(|&n| n < 5_000) {
         return Err(format!("expected at least 5,000 boundaries on each of 4 cores, the check saw {counts:?}"));
     }
+    print_trace_port_bytes(out)
+}
+
+/// Prints the bytes per trace record on the trace port (defmt frames)
+/// against the same records as text lines, each with its newline (what
+/// the kernel sent before it sent defmt). Every `trace:` line of the run
+/// is a decoded frame.
+fn print_trace_port_bytes(out: &Captured) -> Result<(), String> {
+    let port = out.trace_port;
+    let text_bytes: usize = out.lines.iter().filter(|l| l.starts_with("trace: ")).map(|l| l.len() + 1).sum();
+    if port.frames == 0 {
+        return Err("no trace port frame was decoded".into());
+    }
+    println!(
+        "    trace port: {} frames in {} bytes, {:.1} bytes per record; the same records as text lines: {text_bytes} bytes, {:.1} per record",
+        port.frames,
+        port.bytes,
+        port.bytes as f64 / port.frames as f64,
+        text_bytes as f64 / port.frames as f64
+    );
     Ok(())
 }
 
@@ -1587,7 +1607,13 @@ fn run_one(test: &QemuTest, images: &[Image]) -> Result<(), String> {
         Format::Raw => &image.raw,
         Format::Elf => &image.elf,
     };
-    let run = Run { image: path, semihosting: test.semihosting, icount: test.icount, timeout: test.timeout };
+    let run = Run {
+        image: path,
+        kernel_elf: &image.elf,
+        semihosting: test.semihosting,
+        icount: test.icount,
+        timeout: test.timeout,
+    };
     let captured = qemu::run(&run, &(test.expect)(), &test.ending, &qemu::Forbid::defaults(test.allow))?;
     for check in test
         .check
