@@ -708,8 +708,11 @@ fn core_0_lateness(description: &str, name: &str, out: &Captured) -> Result<(Vec
 /// ticks); feeding the UART before leaving a cut call cost 90 (405 ticks).
 fn flood_no_later(flood: &Captured) -> Result<(), String> {
     let (with, bound) = core_0_lateness("partitions/tests/hostile-flood.toml", "hostile-flood-no-later", flood)?;
-    let spin_image = build::workspace_root().join("target/images/hostile-spin-traced.img");
-    let run = Run { image: &spin_image, semihosting: false, icount: true, timeout: DEFAULT_TIMEOUT };
+    let root = build::workspace_root();
+    let spin_image = root.join("target/images/hostile-spin-traced.img");
+    let traced_elf = root.join("target").join(build::TARGET).join("release/bulkhead-traced");
+    let run =
+        Run { image: &spin_image, kernel_elf: &traced_elf, semihosting: false, icount: true, timeout: DEFAULT_TIMEOUT };
     let spin = qemu::run(
         &run,
         &frame_reached(COMPARED_FRAMES),
