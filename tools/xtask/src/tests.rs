@@ -1421,6 +1421,12 @@ fn base_tests() -> Vec<QemuTest> {
                     Expect::line(r"^no partition started$"),
                 ])
             }).then_silent(),
+        QemuTest::new("bad-image-threads", "a system image whose threads are not grouped by partition (crafted: the tool never writes one) is refused, naming the thread; no partition starts", "bad-threads", || {
+                with_boot(vec![
+                    Expect::line(r"^system image rejected: thread\[1\]\.partition: 0 after a thread of partition 2: threads must be grouped by partition, in partition order$"),
+                    Expect::line(r"^no partition started$"),
+                ])
+            }).then_silent(),
         QemuTest::new("demo", "the demo module: three partitions across four cores, each line inside its partition's window", "kernel8", || {
                 with_boot(vec![
                     Expect::line(r"^module demo: 3 partitions, 6 threads"),
@@ -1547,6 +1553,33 @@ fn corrupted_image(
     Ok(())
 }
 
+/// `kernel8.img` with its thread table reordered: the last thread (the
+/// monitor partition's) first, so the threads are no longer grouped by
+/// partition. The host tool never writes such an image and the parser
+/// refuses it (`ThreadsNotGrouped`); the kernel, which numbers threads
+/// partition by partition, must refuse it too rather than run one
+/// partition's thread with another's stage 2. Written with the image
+/// crate's own writer, so the checksum is right and only the order is bad.
+fn threads_out_of_order_image(images: &mut Vec<Image>, name: &str) -> Result<(), String> {
+    use bulkhead_image::{ImageSpec, KERNEL_ALIGN, SystemImage};
+    let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("kernel image missing")?;
+    let packed = images.iter().find(|i| i.name == "kernel8").ok_or("kernel8.img missing")?;
+    let kernel_len = std::fs::metadata(&kernel.raw).map_err(|e| e.to_string())?.len() as usize;
+    let bytes = std::fs::read(&packed.raw).map_err(|e| format!("cannot read {}: {e}", packed.raw.display()))?;
+    let at = kernel_len.next_multiple_of(KERNEL_ALIGN);
+    let image = SystemImage::parse(&bytes[at..]).map_err(|e| format!("kernel8.img's system image: {e}"))?;
+    let mut spec = ImageSpec::from_image(&image);
+    let last = spec.threads.pop().ok_or("kernel8.img has no thread")?;
+    spec.threads.insert(0, last);
+    let crafted = spec.to_bytes().map_err(|e| format!("cannot write the reordered image: {e:?}"))?;
+    let mut out = bytes[..at].to_vec();
+    out.extend_from_slice(&crafted);
+    let raw = packed.raw.with_file_name(format!("{name}.img"));
+    std::fs::write(&raw, &out).map_err(|e| format!("cannot write {}: {e}", raw.display()))?;
+    images.push(Image { name: name.to_string(), elf: packed.elf.clone(), raw });
+    Ok(())
+}
+
 /// The test of `sdk.rs`: a partition crate outside the workspace.
 const SDK_TEMPLATE: &str = "sdk-template";
 
@@ -1567,6 +1600,7 @@ pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
     // the tables, covered by the CRC.
     corrupted_image(&mut images, "bad-version", 8, 1)?;
     corrupted_image(&mut images, "bad-crc", 200, 0xa5)?;
+    threads_out_of_order_image(&mut images, "bad-threads")?;
     let (mut passed, mut failed) = (0, 0);
     for test in tests.iter().filter(|t| only.is_empty() || only.iter().any(|n| n == t.name)) {
         let started = Instant::now();
