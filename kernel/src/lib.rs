@@ -69,8 +69,10 @@ extern "C" fn kernel_entry(core: usize) -> ! {
     if core == 0 {
         console::init();
         gic::init_distributor();
-        arch::sysreg::zero_cntvoff();
     }
+    // Every core: CNTVOFF_EL2 is per core, and its reset value is unknown
+    // (QEMU zeroes it; a Pi's firmware need not, on cores 1-3 too).
+    arch::sysreg::zero_cntvoff();
     arch::configure_el2();
     arch::stage2::configure_el2_for_guests();
     gic::init_cpu_interface();
