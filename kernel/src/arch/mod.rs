@@ -83,8 +83,11 @@ pub fn counter_after_accesses() -> u64 {
 ///   without IMO a physical IRQ targets EL1 and is never taken while the core
 ///   runs at EL2, so the kernel's own timer and IPIs would not arrive either);
 ///   EL1 is AArch64 (RW); memory normal cacheable while a partition's MMU is
-///   off (DC); WFI/WFE trapped (TWI/TWE) so a thread cannot sleep through its
-///   window; SMC trapped (TSC); set/way cache maintenance trapped (TSW) and
+///   off (DC); WFI trapped (TWI): a thread with nothing to do gives its core
+///   up until its next window; WFE not trapped (TWE clear): a partition's
+///   spinlocks wait on it for a release by another of its cores (SEV), and
+///   a pending interrupt, the window's end included, or the event stream
+///   below ends it anyway; SMC trapped (TSC); set/way cache maintenance trapped (TSW) and
 ///   upgraded (SWIO); implementation-defined registers and ACTLR trapped
 ///   (TIDCP/TACR); barriers and TLB maintenance broadcast inner shareable
 ///   (FB/BSU) so a thread that moves cores finds coherent state.
@@ -103,13 +106,12 @@ pub fn configure_el2() {
     const BSU_INNER: u64 = 0b01 << 10;
     const DC: u64 = 1 << 12;
     const TWI: u64 = 1 << 13;
-    const TWE: u64 = 1 << 14;
     const TSC: u64 = 1 << 19;
     const TIDCP: u64 = 1 << 20;
     const TACR: u64 = 1 << 21;
     const TSW: u64 = 1 << 22;
     const RW: u64 = 1 << 31;
-    let hcr = VM | SWIO | FMO | IMO | AMO | FB | BSU_INNER | DC | TWI | TWE | TSC | TIDCP | TACR | TSW | RW;
+    let hcr = VM | SWIO | FMO | IMO | AMO | FB | BSU_INNER | DC | TWI | TSC | TIDCP | TACR | TSW | RW;
     // MDCR_EL2: TPMCR(5) TPM(6) TDA(9) TDOSA(10) TDRA(11); HPMN keeps every
     // event counter in the EL1 range (all accesses trap anyway).
     let mdcr_traps: u64 = (1 << 5) | (1 << 6) | (1 << 9) | (1 << 10) | (1 << 11);

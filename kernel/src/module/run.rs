@@ -424,8 +424,9 @@ fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
     match ec {
         0x16 => hypercall::dispatch(core, tid, ctx, esr),
         0x01 => {
-            // A trapped WFI/WFE: "nothing to do until my next event", which
+            // A trapped WFI: "nothing to do until my next interrupt", which
             // for a thread without interrupts is its partition's next window.
+            // (WFE is not trapped: `arch::configure_el2`.)
             ctx.frame.elr += 4;
             if let Some(sched) = CORE_SCHED[core].lock().as_mut() {
                 let _ = sched.periodic_wait(bulkhead_sched::ThreadId(tid as u16), timer::now());
@@ -435,10 +436,9 @@ fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
                 let thread = module.thread(tid);
                 crate::partition_println!(
                     thread.partition,
-                    "sched: partition {} thread {} core {core}: trapped {} at PC {pc:#x}: the thread waits for its next window (reported once per thread)",
+                    "sched: partition {} thread {} core {core}: trapped WFI at PC {pc:#x}: the thread waits for its next window (reported once per thread)",
                     module.partition(thread.partition).name,
                     thread.name,
-                    if esr & 1 == 1 { "WFE" } else { "WFI" }
                 );
             }
             Outcome::Reschedule

@@ -67,6 +67,7 @@ extern crate std;
 
 mod call;
 mod console;
+mod event;
 mod exception;
 #[cfg(feature = "defmt")]
 mod log;
@@ -88,6 +89,7 @@ pub use call::{
 #[doc(hidden)]
 pub use console::_print as __print;
 pub use console::Console;
+pub use event::{send_event, wait_for_event};
 pub use exception::{Exception, class_name, exception_class, vector_name};
 pub use message::{MessageBuf, TRUNCATED_MARK};
 

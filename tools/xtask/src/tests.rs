@@ -393,6 +393,29 @@ fn console_span_lines_whole(out: &Captured) -> Result<(), String> {
     Ok(())
 }
 
+/// wfe-lock's waiter got the lock in each of its 20 windows, in that
+/// window, after finding it held (at least one WFE: it really waited for
+/// the holder's release, it did not find the lock free).
+fn wfe_lock_every_window(out: &Captured) -> Result<(), String> {
+    let re = regex::Regex::new(
+        r"^\[wfe-lock:waiter@1\] wfe-lock: window (\d+): thread 1 waited \d+ us \((\d+) WFE\) for the lock, (.*)$",
+    )
+    .expect("valid regex");
+    let mut next = 1;
+    for line in &out.lines {
+        let Some(c) = re.captures(line) else { continue };
+        let (w, waits): (u32, u64) = (c[1].parse().expect("digits"), c[2].parse().expect("digits"));
+        if w != next || &c[3] != "in the same window" || waits == 0 {
+            return Err(format!("window {next}: expected the lock in the same window, after at least one WFE: {line}"));
+        }
+        next += 1;
+    }
+    if next != 21 {
+        return Err(format!("the waiter reported {} windows of 20", next - 1));
+    }
+    Ok(())
+}
+
 /// The `trace:` records of `core` as (window, runs, reason).
 fn core_records(out: &Captured, core: usize) -> Vec<(String, String, String)> {
     let prefix = format!("trace: {core} ");
@@ -561,6 +584,17 @@ fn hostile_tests() -> Vec<QemuTest> {
             },
         )
         .also(console_span_lines_whole),
+        hostile(
+            "wfe-lock",
+            "a partition's spinlock waiter sleeps in WFE until the holder's SEV and gets the lock in the same window",
+            || {
+                then_ticker(vec![
+                    Expect::line(r"^\[wfe-lock:waiter@1\] wfe-lock: window 1: thread 1 waited \d+ us \(\d+ WFE\) for the lock, in the same window$"),
+                    Expect::line(r"^\[wfe-lock:waiter@1\] wfe-lock: done$"),
+                ])
+            },
+        )
+        .also(wfe_lock_every_window),
         hostile(
             "hostile-hypercalls",
             "hypercalls with bad ids, pointers and lengths get clear errors, nothing is read",
