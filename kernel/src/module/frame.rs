@@ -7,6 +7,7 @@
 //! Sits beside `hypercall.rs`, which only dispatches here. The kernel adds
 //! the time stamp, so a partition cannot forge one, and the ids come from
 //! the kernel's own view of the caller, never from the frame.
+use super::hypercall::UserBytes;
 use super::text::Line;
 use bulkhead_abi::frame_line::{self, MARKER, MAX_BASE64};
 use bulkhead_abi::{MAX_CONSOLE_FRAME, Status};
@@ -33,15 +34,16 @@ pub fn console_frame(
     caller: &Caller,
     ptr: u64,
     len: u64,
-    user_bytes: impl FnOnce(u64, u64) -> Result<&'static [u8], Status>,
+    user_bytes: impl FnOnce(u64, u64) -> Result<UserBytes, Status>,
 ) -> Result<u64, Status> {
     if len == 0 || len > MAX_CONSOLE_FRAME as u64 {
         return Err(Status::InvalidParameter);
     }
-    let frame = user_bytes(ptr, len)?;
     // Copied first: the partition may change its memory from another core
     // while we encode, and the line must be what one snapshot says.
-    let (payload, used) = frame_line::payload(caller.now_ns, frame).ok_or(Status::InvalidParameter)?;
+    let mut frame = [0u8; MAX_CONSOLE_FRAME];
+    let n = user_bytes(ptr, len)?.copy_into(&mut frame);
+    let (payload, used) = frame_line::payload(caller.now_ns, &frame[..n]).ok_or(Status::InvalidParameter)?;
     let mut text = [0u8; MAX_BASE64];
     let chars = frame_line::write_base64(&payload[..used], &mut text).ok_or(Status::InvalidParameter)?;
     let mut line = Line::<LINE_CAPACITY>::new();

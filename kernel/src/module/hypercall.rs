@@ -38,13 +38,44 @@ fn fail(ctx: &mut ThreadContext, status: Status) {
 }
 
 /// The caller's bytes `[ptr, ptr + len)`, if they are all its own.
-fn user_bytes(module: &Module, partition: usize, ptr: u64, len: u64) -> Result<&'static [u8], Status> {
+fn user_bytes(module: &Module, partition: usize, ptr: u64, len: u64) -> Result<UserBytes, Status> {
     let phys = module.partition(partition).translate(ptr, len).ok_or(Status::InvalidAddress)?;
-    // SAFETY: `translate` returned a physical range entirely inside the
-    // calling partition's memory, which is identity-mapped RAM that the
-    // kernel itself never frees or remaps. The partition may change it
-    // concurrently from another core; the bytes are only copied out.
-    Ok(unsafe { core::slice::from_raw_parts(phys as *const u8, len as usize) })
+    Ok(UserBytes { at: phys as *const u8, len: len as usize })
+}
+
+/// A range of a partition's memory, checked to be all its own, that the
+/// kernel reads a byte at a time with volatile loads: the partition may
+/// write it from another core meanwhile, so it is never a Rust `&[u8]`
+/// (whose bytes the compiler may assume do not change); each byte is read
+/// once, and whatever it was then is what the kernel uses.
+pub struct UserBytes {
+    at: *const u8,
+    len: usize,
+}
+
+impl UserBytes {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The bytes, each read once.
+    pub fn iter(&self) -> impl Iterator<Item = u8> + '_ {
+        // SAFETY: `user_bytes` checked that `[at, at + len)` lies entirely
+        // inside the calling partition's memory, identity-mapped RAM the
+        // kernel never frees or remaps; a volatile load of a byte there is
+        // sound whatever another core stores to it meanwhile.
+        (0..self.len).map(|i| unsafe { self.at.add(i).read_volatile() })
+    }
+
+    /// Copies the bytes into the start of `out` (at most its length);
+    /// returns how many.
+    pub fn copy_into(&self, out: &mut [u8]) -> usize {
+        let n = self.len.min(out.len());
+        for (o, b) in out[..n].iter_mut().zip(self.iter()) {
+            *o = b;
+        }
+        n
+    }
 }
 
 /// Handles the hypercall the thread `tid` on `core` just made.
@@ -92,7 +123,7 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
                     let hvc = ctx.frame.elr - 4;
                     let resume = core::mem::replace(&mut ctx.console_resume, ConsoleResume::NONE);
                     let before = if resume.hvc == hvc && resume.ptr == a1 { resume.taken } else { 0 };
-                    let taken = console_copy(partition, tid, core, ctx, bytes) as u64;
+                    let taken = console_copy(partition, tid, core, ctx, &bytes) as u64;
                     if taken < a2 {
                         // An interrupt is pending for this core (its window
                         // may have ended): the call continues where it
@@ -156,7 +187,7 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
                 Ok(bytes) => {
                     let mut detail = Line::new();
                     let _ = write!(detail, "application error {a1}: \"");
-                    for &b in bytes {
+                    for b in bytes.iter() {
                         detail.push_sanitized(b);
                     }
                     let _ = write!(detail, "\"");
@@ -361,10 +392,10 @@ fn system_service(
 /// after at least one byte, as soon as an interrupt is pending for this
 /// core, so a call made at the end of the window holds the core's boundary
 /// by one byte's work and one line's copy at most. Returns the bytes taken.
-fn console_copy(partition: usize, tid: usize, core: usize, ctx: &mut ThreadContext, bytes: &[u8]) -> usize {
+fn console_copy(partition: usize, tid: usize, core: usize, ctx: &mut ThreadContext, bytes: &UserBytes) -> usize {
     let prefix = console::Prefix::new(partition, tid, core);
     let mut ring = console::partition_ring(partition);
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, b) in bytes.iter().enumerate() {
         if b == b'\n' {
             flush_line(ring.as_mut(), &prefix, ctx);
         } else {
