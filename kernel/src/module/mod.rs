@@ -112,13 +112,13 @@ pub const MODE_IDLE: u8 = 0;
 pub const MODE_COLD_START: u8 = 1;
 pub const MODE_NORMAL: u8 = 3;
 
-/// A thread's saved state. `generation` changes when the partition is
-/// restarted, so a core never writes a stale live state over a fresh one.
+/// A thread's saved state: the only copy whenever its lock is free (a
+/// core holds the live state in its registers only inside `run_thread`,
+/// under the lock), so a restart's reset always wins.
 pub struct ThreadContext {
     pub frame: GuestFrame,
     pub el1: El1State,
     pub fp: FpState,
-    pub generation: u32,
     pub line: text::Line<{ bulkhead_abi::CONSOLE_LINE }>,
     /// A `ConsoleWrite` the kernel stopped early and set up to continue
     /// (`hypercall.rs`): where it resumes, so the finished call reports
@@ -144,7 +144,6 @@ impl ThreadContext {
         frame: GuestFrame { x: [0; 31], sp_el0: 0, elr: 0, spsr: 0 },
         el1: El1State::ZERO,
         fp: FpState { q: [0; 32], fpcr: 0, fpsr: 0 },
-        generation: 0,
         line: text::Line::new(),
         console_resume: ConsoleResume::NONE,
     };
@@ -161,7 +160,6 @@ impl ThreadContext {
         self.frame.spsr = 0x3c5; // EL1h, D, A, I, F masked
         self.el1 = El1State::initial(thread.stack_top);
         self.fp = FpState::default();
-        self.generation = self.generation.wrapping_add(1);
         self.line.clear();
         self.console_resume = ConsoleResume::NONE;
     }

@@ -234,10 +234,6 @@ fn report_overrun(module: &Module, core: usize, tid: usize) {
     }
 }
 
-/// The thread whose EL1 and FP state is live in this core's registers, and
-/// the context generation it was loaded from.
-type Loaded = Option<(usize, u32)>;
-
 /// Every core, forever.
 pub fn run_core(core: usize) -> ! {
     let module = MODULE.get().expect("run_core after a successful load");
@@ -247,7 +243,6 @@ pub fn run_core(core: usize) -> ! {
             irq::dispatch();
         }
     }
-    let mut loaded: Loaded = None;
     let (mut runs, mut window, mut record) = decide(core, None, Cause::Other);
     // Cycle stamp of the last guest exit if it was an interrupt, and of the
     // exit whose switch path is being measured.
@@ -267,7 +262,7 @@ pub fn run_core(core: usize) -> ! {
         let mut cause = Cause::Other;
         match entry {
             Entry::Thread(tid, _) => {
-                let (outcome, exit, entry_cycles) = run_thread(module, core, tid, &mut loaded);
+                let (outcome, exit, entry_cycles) = run_thread(module, core, tid);
                 maybe_stall(core, true);
                 // The thread is off the core: let the others into theirs.
                 rendezvous::release(core);
@@ -332,25 +327,16 @@ pub fn run_core(core: usize) -> ! {
 /// Runs thread `tid` once, until it leaves EL1.
 /// Returns why it stopped, the last exit's kind, and the cycle stamp of
 /// its first entry (for the switch-path benchmark).
-fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> (Outcome, Exit, u64) {
-    // Save the previous thread's live state, unless its partition was
-    // restarted meanwhile (then the fresh context must win).
-    if let Some((prev, generation)) = *loaded
-        && prev != tid
-    {
-        let mut ctx = CONTEXTS[prev].lock();
-        if ctx.generation == generation {
-            ctx.el1 = El1State::save();
-            ctx.fp.save();
-        }
-        *loaded = None;
-    }
+///
+/// The thread's EL1 and FP state is live in this core's registers only
+/// while its context lock is held here: restored on entry, saved before the
+/// lock goes. Between two calls the context is the only copy, so another
+/// core may run the thread next (a migration) or a restart reset it, even
+/// after an interrupt that changed nothing for this core.
+fn run_thread(module: &Module, core: usize, tid: usize) -> (Outcome, Exit, u64) {
     let mut ctx = CONTEXTS[tid].lock();
-    if *loaded != Some((tid, ctx.generation)) {
-        ctx.el1.restore();
-        ctx.fp.restore();
-        *loaded = Some((tid, ctx.generation));
-    }
+    ctx.el1.restore();
+    ctx.fp.restore();
     let thread = module.thread(tid);
     let partition = module.partition(thread.partition);
     guest::load_vm(partition.vttbr, 0x8000_0000 | thread.index as u64);
@@ -391,14 +377,8 @@ fn run_thread(module: &Module, core: usize, tid: usize, loaded: &mut Loaded) -> 
         }
         break (outcome, exit);
     };
-    // If the core may pick another thread now, the context becomes the
-    // only copy of this thread's state: another core may run it next (a
-    // migration), and takes this lock first.
-    if !matches!(outcome, Outcome::Continue) || NEED_RESCHED[core].load(Ordering::Acquire) {
-        ctx.el1 = El1State::save();
-        ctx.fp.save();
-        *loaded = None;
-    }
+    ctx.el1 = El1State::save();
+    ctx.fp.save();
     (outcome, exit, first_entry.unwrap_or(0))
 }
 
