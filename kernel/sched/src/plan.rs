@@ -382,6 +382,18 @@ impl<'a> ModulePlan<'a> {
         Ok(Migration { thread, from, to })
     }
 
+    /// Undo `m`, which [`ModulePlan::migrate`] returned and nothing has
+    /// changed since: the thread back on `m.from` with `affinity`, its
+    /// affinity before. For the kernel, when moving the thread's state
+    /// between the two cores failed after the plan had changed.
+    pub fn undo_migration(&mut self, m: Migration, affinity: CoreSet) -> Result<(), PlanError> {
+        self.thread(m.thread)?;
+        let i = usize::from(m.thread.0);
+        self.affinity[i] = affinity;
+        self.placement[i] = m.from;
+        Ok(())
+    }
+
     fn partition_threads(&self, partition: PartitionId, among: ThreadSet) -> ThreadSet {
         let mut set = ThreadSet::EMPTY;
         for t in among.iter() {

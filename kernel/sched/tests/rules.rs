@@ -400,6 +400,16 @@ fn migration_rebuilds_only_the_two_cores_involved() {
     assert_eq!(cores[3].on_tick(t(60)).runs, tid(5));
     assert_eq!(cores[1].active_table(), &after[1]);
 
+    // Undone: the plan as before the migration, tables included.
+    let mut undone = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let affinity = undone.thread_affinity(ThreadId(5)).unwrap();
+    let m2 = undone.migrate(ThreadId(5), CoreSet::single(CoreId(3))).unwrap();
+    undone.undo_migration(m2, affinity).unwrap();
+    assert_eq!(undone.thread_core(ThreadId(5)), Ok(CoreId(1)));
+    assert_eq!(undone.thread_affinity(ThreadId(5)), Ok(affinity));
+    let restored: Vec<_> = undone.cores().map(|c| undone.core_frame_table(ScheduleId(0), c).unwrap()).collect();
+    assert_eq!(restored, before);
+
     let stay = plan.migrate(ThreadId(5), CoreSet::first_n(4)).unwrap();
     assert!(!stay.moved(), "already on a core of the new affinity with no better one");
     assert_eq!(stay.reschedule_cores(), CoreSet::EMPTY);

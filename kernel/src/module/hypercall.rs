@@ -5,9 +5,7 @@
 //! length against its limit.
 use super::health::Event;
 use super::text::Line;
-use super::{
-    CORE_SCHED, ConsoleResume, EPOCH, MODULE, Module, PARTITIONS, PLAN, TIMELINE, ThreadContext, health, thread_cores,
-};
+use super::{CORE_SCHED, ConsoleResume, EPOCH, MODULE, Module, PARTITIONS, PLAN, TIMELINE, ThreadContext, health};
 use crate::ipi::{self, IpiReason};
 use crate::{console, timer};
 use bulkhead_abi::{ABI_VERSION_MAJOR, ABI_VERSION_MINOR, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, Status};
@@ -246,6 +244,14 @@ fn lock_core_schedulers(cores: usize) -> [Option<CoreSchedGuard>; 4] {
     guards
 }
 
+/// Core `c`'s scheduler among those [`lock_core_schedulers`] took.
+fn core_sched(
+    scheds: &mut [Option<CoreSchedGuard>; 4],
+    c: usize,
+) -> Result<&mut bulkhead_sched::CoreScheduler, Status> {
+    scheds.get_mut(c).and_then(|g| g.as_mut()).and_then(|g| g.as_mut()).ok_or(Status::InvalidParameter)
+}
+
 /// The services of a system partition (the caller is one).
 fn system_service(
     module: &Module,
@@ -314,28 +320,37 @@ fn system_service(
                 .filter(|&m| m != 0 && usize::from(m) < (1 << cores_used))
                 .ok_or(Status::InvalidParameter)?;
             let thread = ThreadId((p.first_thread + index) as u16);
-            let from = thread_cores()[usize::from(thread.0)];
             // All cores' schedulers (the destination is not known before
-            // the plan decides), then the plan.
+            // the plan decides), then the plan; the thread's core read under
+            // them, so a concurrent migration cannot make it stale.
             let mut scheds = lock_core_schedulers(cores_used);
             let mut plan = PLAN.lock();
             let plan = plan.as_mut().ok_or(Status::InvalidParameter)?;
+            let affinity_before = plan.thread_affinity(thread).map_err(|_| Status::InvalidParameter)?;
             let migration =
                 plan.migrate(thread, bulkhead_sched::CoreSet::from_bits(mask)).map_err(|_| Status::InvalidParameter)?;
-            let to = usize::from(migration.to.0);
-            if to != from {
-                let record = scheds[from]
-                    .as_mut()
-                    .and_then(|g| g.as_mut())
-                    .ok_or(Status::InvalidParameter)?
-                    .release_thread(plan, thread)
-                    .map_err(|_| Status::InvalidParameter)?;
-                scheds[to]
-                    .as_mut()
-                    .and_then(|g| g.as_mut())
-                    .ok_or(Status::InvalidParameter)?
-                    .adopt_thread(plan, record)
-                    .map_err(|_| Status::InvalidParameter)?;
+            let (from, to) = (usize::from(migration.from.0), usize::from(migration.to.0));
+            if migration.moved() {
+                // All or nothing: if the state cannot move, the plan and the
+                // thread go back where they were.
+                let record = match core_sched(&mut scheds, from)
+                    .and_then(|s| s.release_thread(plan, thread).map_err(|_| Status::InvalidParameter))
+                {
+                    Ok(record) => record,
+                    Err(status) => {
+                        let _ = plan.undo_migration(migration, affinity_before);
+                        return Err(status);
+                    }
+                };
+                if let Err(status) = core_sched(&mut scheds, to)
+                    .and_then(|s| s.adopt_thread(plan, record).map_err(|_| Status::InvalidParameter))
+                {
+                    let _ = plan.undo_migration(migration, affinity_before);
+                    if let Ok(s) = core_sched(&mut scheds, from) {
+                        let _ = s.adopt_thread(plan, record);
+                    }
+                    return Err(status);
+                }
             }
             drop(scheds);
             crate::partition_println!(
