@@ -988,6 +988,10 @@ fn switch_and_migrate(out: &Captured) -> Result<(), String> {
     if !out.lines.iter().any(|l| l == "health: partition lockstep restarted (restart 1)") {
         return Err("the restart the director asked for was never reported".into());
     }
+    // Asked twice while the first was under way: restarted once.
+    if let Some(l) = out.lines.iter().find(|l| l.starts_with("health: partition lockstep restarted (restart 2")) {
+        return Err(format!("lockstep restarted a second time: {l}"));
+    }
     let report = trace_check("partitions/timing/director.toml", "switch-and-migrate", out)?;
     let text = out.text();
     // The instant the kernel announced is the one every core switched at.
@@ -1269,6 +1273,7 @@ fn timing_tests() -> Vec<QemuTest> {
                     // (The restart's own line is lockstep's: it may come
                     // before these; switch_and_migrate looks for it.)
                     Expect::line(r"^\[director:main@0\] director: RestartPartition of lockstep: Ok\(\(\)\), then StopPartition while it restarts: Err\(InvalidParameter\)$"),
+                    Expect::line(r"^\[director:main@0\] director: RestartPartition of lockstep again while it restarts: Err\(InvalidParameter\)$"),
                     Expect::line(r"^sched: thread loop of partition control moved from core 2 to core 1$"),
                     Expect::line(r"^\[director:main@0\] director: moved control\.loop to core 1 at \d+ us$"),
                     Expect::line(r"^\[control:loop@1\] control: cycle \d+ at \d+ us$"),

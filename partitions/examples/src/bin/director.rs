@@ -15,6 +15,7 @@
 //! director: window N at T us
 //! director: bad <case>: <status>
 //! director: RestartPartition of lockstep: Ok(()), then StopPartition while it restarts: Err(InvalidParameter)
+//! director: RestartPartition of lockstep again while it restarts: Err(InvalidParameter)
 //! director: moved control.loop to core C at T us
 //! director: schedule 1 requested at T us, effective at E us
 //! director: status current S, pending P at E us
@@ -60,11 +61,15 @@ fn main(_thread: ThreadInfo) -> ! {
             }
             // A restart under way finishes in lockstep's own windows and
             // starts its threads again, so it cannot be stopped meanwhile.
+            // Nor restarted a second time over itself: the partition
+            // restarts once.
             let restart = restart_partition(LOCKSTEP);
             let stop = stop_partition(LOCKSTEP);
+            let again = restart_partition(LOCKSTEP);
             println!(
                 "director: RestartPartition of lockstep: {restart:?}, then StopPartition while it restarts: {stop:?}"
             );
+            println!("director: RestartPartition of lockstep again while it restarts: {again:?}");
         }
         if window == 20 {
             match set_thread_affinity(CONTROL, CONTROL_LOOP, 1 << 1) {
