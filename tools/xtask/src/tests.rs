@@ -854,6 +854,19 @@ fn boundaries_per_core(report: &str) -> Vec<u64> {
         .collect()
 }
 
+/// The trace check reported no overlap and at least `at_least` boundaries
+/// on each of the 4 cores.
+fn no_overlap_and_every_boundary(report: &str, at_least: u64) -> Result<(), String> {
+    if !report.lines().any(|l| l == "overlaps: 0") {
+        return Err(format!("the check did not report `overlaps: 0`:\n{report}"));
+    }
+    let counts = boundaries_per_core(report);
+    if counts.len() != 4 || counts.iter().any(|&n| n < at_least) {
+        return Err(format!("expected at least {at_least} boundaries on each of 4 cores, the check saw {counts:?}"));
+    }
+    Ok(())
+}
+
 /// The count (`window N` / `cycle N`) of each line that starts with
 /// `prefix`, and the line.
 fn counts<'a>(out: &'a Captured, prefix: &'a str, word: &'a str) -> impl Iterator<Item = (u64, &'a str)> {
@@ -915,11 +928,8 @@ fn lockstep_1000(out: &Captured) -> Result<(), String> {
         counts_without_gaps(out, prefix, word, 999)?;
     }
     let report = trace_check("partitions/lockstep.toml", "lockstep-1000", out)?;
-    let counts = boundaries_per_core(&report);
     // 1,000 frames of 5 windows (4 windows and trailing spare time).
-    if counts.len() != 4 || counts.iter().any(|&n| n < 5_000) {
-        return Err(format!("expected at least 5,000 boundaries on each of 4 cores, the check saw {counts:?}"));
-    }
+    no_overlap_and_every_boundary(&report, 5_000)?;
     print_trace_port_bytes(out)
 }
 
@@ -974,14 +984,7 @@ fn lockstep_1000_at_115200(out: &Captured) -> Result<(), String> {
         }
     }
     let report = trace_check("partitions/lockstep.toml", "lockstep-1000-115200", out)?;
-    if !report.lines().any(|l| l == "overlaps: 0") {
-        return Err(format!("the check did not report `overlaps: 0`:\n{report}"));
-    }
-    let counts = boundaries_per_core(&report);
-    if counts.len() != 4 || counts.iter().any(|&n| n < 5_000) {
-        return Err(format!("expected at least 5,000 boundaries on each of 4 cores, the check saw {counts:?}"));
-    }
-    Ok(())
+    no_overlap_and_every_boundary(&report, 5_000)
 }
 
 fn switch_and_migrate(out: &Captured) -> Result<(), String> {
@@ -1097,14 +1100,7 @@ fn cast32a_10000(out: &Captured) -> Result<(), String> {
         counts_increasing(out, prefix, word, 1)?;
     }
     let report = trace_check("partitions/timing/cast32a.toml", "cast32a-10000", out)?;
-    if !report.lines().any(|l| l == "overlaps: 0") {
-        return Err(format!("the check did not report `overlaps: 0`:\n{report}"));
-    }
-    let counts = boundaries_per_core(&report);
-    if counts.len() != 4 || counts.iter().any(|&n| n < 50_000) {
-        return Err(format!("expected at least 50,000 boundaries on each of 4 cores, the check saw {counts:?}"));
-    }
-    Ok(())
+    no_overlap_and_every_boundary(&report, 50_000)
 }
 
 /// Core 2 entered control in frame 5 only after core 0 let go of the
