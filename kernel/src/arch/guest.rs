@@ -152,6 +152,38 @@ GUEST_EXIT 14
 GUEST_EXIT 15
 
 guest_exit_common:
+    // Spectre hardening on every exit from a partition (issue 13), before
+    // the first indirect branch (the `ret` below):
+    // - the branch history the guest trained is overwritten by 8 taken
+    //   branches, then a barrier (Spectre-BHB; 8 is the count Arm gives
+    //   for the Cortex-A72);
+    // - the guest's values are cleared from every register the kernel does
+    //   not restore itself (x1-x18; x19-x30 come back from the stack
+    //   below), so no Rust code runs with guest-chosen values in them.
+    mov     x1, #8
+1:  b       2f
+2:  subs    x1, x1, #1
+    b.ne    1b
+    dsb     nsh
+    isb
+    mov     x1, xzr
+    mov     x2, xzr
+    mov     x3, xzr
+    mov     x4, xzr
+    mov     x5, xzr
+    mov     x6, xzr
+    mov     x7, xzr
+    mov     x8, xzr
+    mov     x9, xzr
+    mov     x10, xzr
+    mov     x11, xzr
+    mov     x12, xzr
+    mov     x13, xzr
+    mov     x14, xzr
+    mov     x15, xzr
+    mov     x16, xzr
+    mov     x17, xzr
+    mov     x18, xzr
     ldp     x19, x20, [sp, #16]
     ldp     x21, x22, [sp, #32]
     ldp     x23, x24, [sp, #48]
