@@ -56,14 +56,21 @@ pub fn handle(event: &Event) {
     let module = MODULE.get().expect("health events only come from running partitions");
     let thread = module.thread(event.thread);
     let partition = thread.partition;
-    let action = module.image.health_action(event.kind);
+    // `halt_module` is a system partition's to take: a normal partition's
+    // error stops that partition (the tool warns of it), so no partition
+    // can take the others down through a module-wide setting.
+    let configured = module.image.health_action(event.kind);
+    let system = module.partition(partition).system;
+    let action =
+        if configured == HealthAction::HaltModule && !system { HealthAction::StopPartition } else { configured };
+    let instead = if action == configured { "" } else { " (halt_module is for system partitions)" };
     // Rate-limited per partition and kind: a partition that faults in a
     // loop gets a burst of lines, then one per REPORT_PERIOD_MS, each
     // saying how many like it were not shown; the actions all happen.
     if let Some(more) = report_allowed(module, partition, event.kind.code() as usize % RESTART_SLOT) {
         crate::partition_println!(
             partition,
-            "health: partition {} thread {} core {}: {}: {} -> {}{more}",
+            "health: partition {} thread {} core {}: {}: {} -> {}{instead}{more}",
             module.partition(partition).name,
             thread.name,
             event.core,

@@ -484,6 +484,21 @@ fn hostile_tests() -> Vec<QemuTest> {
         // It faults and restarts again and again: each time reported.
         .allow(&[r"^health: partition hostile-write (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"]),
         hostile(
+            "hostile-halt",
+            "a normal partition cannot halt the module through a module-wide halt_module: it is stopped instead",
+            || {
+                then_ticker(vec![
+                    Expect::line(
+                        r"^\[hostile-halt:main@0\] hostile-write: writing past the end of my memory at IPA 0x40200000 \(restarts 0\)$",
+                    ),
+                    Expect::line(
+                        r"^health: partition hostile-halt thread main core 0: stage2_abort: stage-2 write fault at IPA 0x40200000 \(outside its memory\), PC 0x[0-9a-f]+ -> stop_partition \(halt_module is for system partitions\)$",
+                    ),
+                    Expect::line(r"^health: partition hostile-halt stopped$"),
+                ])
+            },
+        ),
+        hostile(
             "hostile-write-large",
             "a 256 MiB partition writing outside its memory is reloaded a slice at a time in its own windows; the bystander's ticks do not move",
             || {
