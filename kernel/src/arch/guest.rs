@@ -152,6 +152,20 @@ GUEST_EXIT 14
 GUEST_EXIT 15
 
 guest_exit_common:
+    // An SError the guest caused must be charged to it, not to whoever runs
+    // next: complete its outstanding accesses (dsb sy), then let a pending
+    // SError in (EL2 runs with PSTATE.A set) for the length of an isb. One
+    // taken here comes to `serror_current_el` (vectors.rs), which turns
+    // this exit into an SError exit (x0 = 11) and returns past the window
+    // with SErrors masked again.
+    dsb     sy
+.global guest_serror_window_start
+guest_serror_window_start:
+    msr     daifclr, #4
+    isb
+    msr     daifset, #4
+.global guest_serror_window_end
+guest_serror_window_end:
     // Spectre hardening on every exit from a partition (issue 13), before
     // the first indirect branch (the `ret` below):
     // - the branch history the guest trained is overwritten by 8 taken

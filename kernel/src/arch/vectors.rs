@@ -8,6 +8,8 @@
 //! - Anything from a lower EL (a partition thread) goes to the guest exit
 //!   stubs of `guest.rs`, which save the thread's registers and return into
 //!   the kernel's per-core loop: a partition cannot crash the kernel.
+//! - An SError at EL2 inside the window the guest exit path opens for it
+//!   is the guest's (`serror_current_el`); the exit becomes an SError exit.
 //! - Everything else taken at EL2 is a kernel bug and fatal: the stub moves to this core's fatal stack (its top is the first
 //!   word of the PerCore block TPIDR_EL2 points at) before it saves anything, so even a kernel stack overflow into
 //!   a guard page gets its register dump; then `fatal_exception(frame, kind)`.
@@ -101,7 +103,7 @@ el2_vectors:
     VECTOR fatal_stub_4
     VECTOR irq_current_el
     VECTOR fatal_stub_6
-    VECTOR fatal_stub_7
+    VECTOR serror_current_el
     VECTOR guest_exit_8
     VECTOR guest_exit_9
     VECTOR guest_exit_10
@@ -110,6 +112,34 @@ el2_vectors:
     VECTOR guest_exit_13
     VECTOR guest_exit_14
     VECTOR guest_exit_15
+
+// SError at EL2: the guest's, synchronised on its exit (guest.rs,
+// `guest_serror_window_start..end`): the exit becomes an SError exit and
+// returns past the window with PSTATE.A set; anywhere else it is the
+// kernel's and fatal. x1-x3 are the exit path's scratch registers (the
+// guest's values are saved), but are kept anyway for the fatal dump.
+.balign 0x80
+serror_current_el:
+    stp     x1, x2, [sp, #-32]!
+    str     x3, [sp, #16]
+    mrs     x1, elr_el2
+    adr     x2, guest_serror_window_start
+    adr     x3, guest_serror_window_end
+    cmp     x1, x2
+    b.lo    1f
+    cmp     x1, x3
+    b.hi    1f
+    mov     x0, #11                     // the exit kind of an SError
+    msr     elr_el2, x3
+    mrs     x1, spsr_el2
+    orr     x1, x1, #(1 << 8)           // PSTATE.A: masked again
+    msr     spsr_el2, x1
+    ldr     x3, [sp, #16]
+    ldp     x1, x2, [sp], #32
+    eret
+1:  ldr     x3, [sp, #16]
+    ldp     x1, x2, [sp], #32
+    b       fatal_stub_7
 
 .balign 0x80
 .global irq_current_el
