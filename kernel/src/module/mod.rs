@@ -67,8 +67,14 @@ impl PartitionInfo {
     /// lies in this partition's memory (its only stage-2 mapping).
     pub fn translate(&self, ipa: u64, len: u64) -> Option<u64> {
         let end = ipa.checked_add(len)?;
-        (ipa >= self.ipa_base && end <= self.ipa_base + self.memory_size)
-            .then(|| self.phys_base + (ipa - self.ipa_base))
+        let inside = ipa >= self.ipa_base && end <= self.ipa_base + self.memory_size;
+        // Spectre v1: even on a mispredicted path the address used is
+        // inside the partition's memory. The offset is masked to 0 unless
+        // the check held, with a conditional select the core does not
+        // predict, then a speculation barrier (CSDB) orders it before any
+        // use.
+        let offset = crate::arch::select_or_zero(inside, ipa.wrapping_sub(self.ipa_base));
+        inside.then_some(self.phys_base + offset)
     }
 }
 
