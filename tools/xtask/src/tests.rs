@@ -125,9 +125,13 @@ fn boot_expectations() -> Vec<Expect> {
         Expect::all_of(&[BOOT_LINE, BOOT_LINE, BOOT_LINE, BOOT_LINE]),
         Expect::line(r"^Bulkhead \S+ separation kernel: EL2, 4 cores online$"),
         Expect::line(r"^CNTFRQ 62500000 Hz \(tick 16\.000 ns\)$"),
-        Expect::line(r"^memory map:$"),
-        Expect::line(r"^  kernel image "),
-        Expect::line(r"^  devices +0x0fc000000\.\.0x100000000 .*device-nGnRE"),
+        Expect::line(r"^memory map \(EL2, SCTLR_EL2\.WXN: nothing both writable and executable\):$"),
+        Expect::line(r"^  kernel text +0x000080000\.\.0x[0-9a-f]{9} +\d+ KiB  normal WB, read-only, executable$"),
+        Expect::line(
+            r"^  kernel rodata +0x[0-9a-f]{9}\.\.0x[0-9a-f]{9} +\d+ KiB  normal WB, read-only, execute-never$",
+        ),
+        Expect::line(r"^  kernel data +0x[0-9a-f]{9}\.\.0x[0-9a-f]{9} +\d+ KiB  normal WB, read/write, execute-never$"),
+        Expect::line(r"^  devices +0x0fc000000\.\.0x100000000 .*device-nGnRE, read/write, execute-never$"),
     ]
 }
 
