@@ -1,8 +1,8 @@
 //! Hypercall dispatch: `HVC #0` from a partition thread, after the Arm SMC
 //! Calling Convention (DEN 0028). The function IDs, status codes and limits
 //! are `bulkhead-abi`'s; every pointer is checked against the caller's own
-//! memory (its only stage-2 mapping) before one byte is read, and every
-//! length against its limit.
+//! memory map (what its stage 2 lets it read) before one byte is read, and
+//! every length against its limit.
 use super::health::Event;
 use super::text::Line;
 use super::{
@@ -37,10 +37,11 @@ fn fail(ctx: &mut ThreadContext, status: Status) {
     ctx.frame.x[0] = status.raw() as u64;
 }
 
-/// The caller's bytes `[ptr, ptr + len)`, if they are all its own.
+/// The caller's bytes `[ptr, ptr + len)`, if they are all its own and it
+/// may read them (no guard page, no page without read access).
 fn user_bytes(module: &Module, partition: usize, ptr: u64, len: u64) -> Result<&'static [u8], Status> {
-    let phys = module.partition(partition).translate(ptr, len).ok_or(Status::InvalidAddress)?;
-    // SAFETY: `translate` returned a physical range entirely inside the
+    let phys = module.readable(partition, ptr, len).ok_or(Status::InvalidAddress)?;
+    // SAFETY: `readable` returned a physical range entirely inside the
     // calling partition's memory, which is identity-mapped RAM that the
     // kernel itself never frees or remaps. The partition may change it
     // concurrently from another core; the bytes are only copied out.
