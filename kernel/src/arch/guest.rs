@@ -339,7 +339,7 @@ pub fn load_vm(vttbr: u64, vmpidr: u64) {
 }
 
 /// Why the last synchronous exception from a guest was taken (Arm ARM
-/// D13.2.39 ESR_EL2, D13.2.41 FAR_EL2, D13.2.55 HPFAR_EL2).
+/// DDI 0487, the ESR_EL2, FAR_EL2 and HPFAR_EL2 register descriptions).
 #[derive(Debug, Clone, Copy)]
 pub struct Syndrome {
     pub esr: u64,
@@ -369,9 +369,9 @@ pub fn syndrome() -> Syndrome {
 ///
 /// HPFAR_EL2 holds it for translation, access flag and address size faults
 /// and for any fault on a stage-1 table walk (ESR.S1PTW), but is UNKNOWN for
-/// a stage-2 permission fault on the access itself (Arm ARM D13.2.55; Linux
+/// a stage-2 permission fault on the access itself (Arm ARM, HPFAR_EL2; Linux
 /// KVM's `__get_fault_info` reads it the same way). Then the guest's own
-/// stage-1 translation of FAR is asked for with `AT S1E1R` (C5.5.8), which
+/// stage-1 translation of FAR is asked for with `AT S1E1R` (Arm ARM, AT S1E1R), which
 /// uses the guest's EL1 translation registers, still live in the core. The
 /// instruction writes PAR_EL1, which belongs to the guest: it is put back.
 /// `None` if the walk fails now (the guest changed its tables meanwhile).

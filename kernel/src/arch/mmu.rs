@@ -273,7 +273,8 @@ pub unsafe fn enable() {
     // (Arm ARM D8.14, "TLB maintenance") invalidates stale EL2 TLB entries
     // before translation starts, and the ISBs order the register writes.
     // WXN (SCTLR_EL2 bit 19) may be cached in the TLB, so it is set in the
-    // same write that turns translation on (D8.4.3).
+    // same write that turns translation on (the SCTLR_EL2 description:
+    // WXN "is permitted to be cached in a TLB").
     unsafe {
         core::arch::asm!(
             "msr mair_el2, {mair}",

@@ -6,7 +6,7 @@
 //! 4 KiB granule). Only its memory, `ipa_base..ipa_base + size`, is mapped,
 //! onto its physical region, normal write-back, a range at a time with the
 //! rights the caller gives ([`Rights`]: S2AP for read and write, XN for
-//! execute, D8.4.2): the kernel maps each stretch of the partition's
+//! execute, D8.4 "Memory access control"): the kernel maps each stretch of the partition's
 //! memory map (`bulkhead_image::MemoryMap`: segments with their ELF
 //! rights, stacks and free memory read/write and never executable, guard
 //! pages left out). Nothing else exists for it: not the kernel, not the

@@ -1,7 +1,7 @@
 //! What a partition's stage-2 abort was, in words: the health monitor's
 //! detail line for the `stage2_abort` error kind (docs/DESIGN.md#health-monitor).
 //!
-//! The fault status code of ESR_EL2 (Arm ARM D13.2.39, ISS of a data or
+//! The fault status code of ESR_EL2 (Arm ARM, ESR_EL2: the ISS of a data or
 //! instruction abort: DFSC/IFSC, WnR, S1PTW) says whether stage 2 had no
 //! entry (a translation fault: outside the partition's memory, or a stack
 //! guard page) or refused the access (a permission fault: a write to a
