@@ -51,6 +51,11 @@ extern "C" fn fatal_exception(frame: &FatalFrame, kind: u64) -> ! {
     if matches!(ec, 0x24 | 0x25) && mmu::is_guard_page(frame.far as usize) {
         let _ = writeln!(out, "    FAR is in a stack guard page: kernel stack overflow");
     }
+    // A permission fault at EL2 (FSC 0b0011xx): the kernel broke its own
+    // W^X map, e.g. a write to its text or a jump into its data.
+    if matches!(ec, 0x21 | 0x25) && frame.esr & 0x3c == 0x0c {
+        let _ = writeln!(out, "    permission fault: FAR is in {}", mmu::describe(frame.far as usize));
+    }
     for row in 0..8 {
         let _ = write!(out, "   ");
         for reg in row * 4..(row * 4 + 4).min(31) {

@@ -61,7 +61,14 @@ static BOOT_BARRIER: smp::CoreBarrier = smp::CoreBarrier::new();
 extern "C" fn kernel_entry(core: usize) -> ! {
     if core == 0 {
         // SAFETY: core 0, once, MMU off, before any other core is released.
-        unsafe { arch::mmu::build() };
+        if let Err(e) = unsafe { arch::mmu::build() } {
+            console::print_without_mmu(format_args!(
+                "EL2 map: {} blocks of 2 MiB need 4 KiB pages, the kernel has {} level-3 tables for them \
+                 (raise L3_TABLES in kernel/src/arch/mmu.rs). Halting.",
+                e.mixed, e.tables
+            ));
+            arch::park()
+        }
     }
     // SAFETY: the tables are complete: core 0 built them just above, and the
     // other cores only run after core 0 released them, later still.
@@ -104,6 +111,8 @@ extern "C" fn kernel_entry(core: usize) -> ! {
 
 unsafe extern "C" {
     static __kernel_start: u8;
+    static __text_end: u8;
+    static __rodata_end: u8;
     static __kernel_image_end: u8;
     static __system_image_start: u8;
     static __system_image_limit: u8;
@@ -132,19 +141,31 @@ fn banner() {
             el => writeln!(out, "entered at EL{el}"),
         };
         let _ = writeln!(out, "CNTFRQ {} Hz (tick {}.{:03} ns)", freq.hz(), tick_ps / 1000, tick_ps % 1000);
-        let _ = writeln!(out, "memory map:");
-        let rows: [(&str, usize, usize, &str); 6] = [
-            ("kernel image", sym!(__kernel_start), sym!(__kernel_image_end), "normal WB, text+rodata+data"),
+        let _ = writeln!(out, "memory map (EL2, SCTLR_EL2.WXN: nothing both writable and executable):");
+        let rows: [(&str, usize, usize, &str); 8] = [
+            ("kernel text", sym!(__kernel_start), sym!(__text_end), "normal WB, read-only, executable"),
+            ("kernel rodata", sym!(__text_end), sym!(__rodata_end), "normal WB, read-only, execute-never"),
+            ("kernel data", sym!(__rodata_end), sym!(__kernel_image_end), "normal WB, read/write, execute-never"),
             (
                 "system image",
                 sym!(__system_image_start),
                 sym!(__system_image_limit),
-                "normal WB, reserved for the packed image",
+                "normal WB, read-only, execute-never, reserved for the packed image",
             ),
-            ("kernel bss", sym!(__bss_start), sym!(__bss_end), "normal WB"),
-            ("kernel stacks", sym!(__stacks_start), sym!(__stacks_end), "normal WB, 4 KiB guard below each stack"),
-            ("RAM", memory::RAM_BASE, memory::RAM_BASE + memory::RAM_SIZE, "normal WB, identity mapped"),
-            ("devices", memory::DEVICE_BASE, memory::DEVICE_END, "device-nGnRE, execute-never"),
+            ("kernel bss", sym!(__bss_start), sym!(__bss_end), "normal WB, read/write, execute-never"),
+            (
+                "kernel stacks",
+                sym!(__stacks_start),
+                sym!(__stacks_end),
+                "normal WB, read/write, execute-never, 4 KiB guard below each stack",
+            ),
+            (
+                "RAM",
+                memory::RAM_BASE,
+                memory::RAM_BASE + memory::RAM_SIZE,
+                "normal WB, read/write, execute-never outside the kernel's rows above",
+            ),
+            ("devices", memory::DEVICE_BASE, memory::DEVICE_END, "device-nGnRE, read/write, execute-never"),
         ];
         for (name, start, end, attrs) in rows {
             let _ = writeln!(out, "  {name:<14} {start:#011x}..{end:#011x} {:>8} KiB  {attrs}", (end - start) / 1024);

@@ -15,8 +15,9 @@
 //!
 //! A pointer argument is an address in the caller's own address space
 //! (its IPA). The kernel checks `[ptr, ptr + len)` against the caller's
-//! memory map before it reads one byte; a range outside it, or one that
-//! wraps, returns [`Status::InvalidAddress`]. Lengths are bounded by the
+//! memory map before it reads one byte; a range outside it, one that
+//! touches a stack guard page or a page the caller cannot read, or one
+//! that wraps, returns [`Status::InvalidAddress`]. Lengths are bounded by the
 //! limits below; a longer one returns [`Status::InvalidParameter`], nothing
 //! is truncated.
 //!
@@ -35,10 +36,23 @@
 //! | `x1` | the number of threads of the partition |
 //! | `x2` | the partition's memory base (IPA) |
 //! | `x3` | the partition's memory size in bytes |
-//! | `sp` (SP_EL1) | the top of the thread's stack: stacks are carved from the top of partition memory downwards, thread 0 first, each of the size the description gives (`stack`, default [`DEFAULT_STACK_SIZE`]) |
+//! | `sp` (SP_EL1) | the top of the thread's stack: stacks are carved from the top of partition memory downwards, thread 0 first, each of the size the description gives (`stack`, whole pages, default [`DEFAULT_STACK_SIZE`]) and each above an unmapped guard page of [`STACK_GUARD_SIZE`] bytes |
 //!
 //! Partition memory not filled by the image's file bytes is zero at every
 //! start and restart, so `.bss` needs no clearing.
+//!
+//! # Memory rights (W^X)
+//!
+//! Stage 2 maps each segment of the partition's image with its ELF flags
+//! (text read and execute, rodata read, data and `.bss` read and write),
+//! the stacks and the rest of the memory read and write, never executable,
+//! and leaves each stack's guard page unmapped. A write to the text, a
+//! jump into data or a stack, and a push past the bottom of a stack are
+//! stage-2 faults: the health monitor's `stage2_abort`. No page is both
+//! writable and executable unless the system description allows it for
+//! the partition (`allow_write_execute`), and then only the image's
+//! segments that ask for it. A pointer argument must lie in memory the
+//! partition may read.
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -60,6 +74,8 @@ pub const MAX_ERROR_MESSAGE: usize = 128;
 pub const CONSOLE_LINE: usize = 120;
 /// Stack size of a thread whose description gives none.
 pub const DEFAULT_STACK_SIZE: u64 = 16 * 1024;
+/// Bytes of the unmapped guard page below every thread stack.
+pub const STACK_GUARD_SIZE: u64 = 4096;
 
 /// Base of the vendor-specific hypervisor service range, SMC64 fast calls.
 pub const FUNCTION_BASE: u32 = 0xC600_0000;
@@ -180,7 +196,8 @@ pub enum Status {
     /// An argument is out of range: a length over its limit, a delay that
     /// overflows the counter, an id of no partition, thread or schedule.
     InvalidParameter = -2,
-    /// A pointer range lies outside the caller's memory, or wraps.
+    /// A pointer range lies outside the caller's memory, touches a stack
+    /// guard page or a page the caller cannot read, or wraps.
     InvalidAddress = -3,
     /// The caller may not do this (a system-partition service from a
     /// normal partition).

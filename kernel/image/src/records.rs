@@ -181,6 +181,10 @@ pub struct Partition<'a> {
     pub name: &'a str,
     /// A system partition may switch schedules, move threads, restart others.
     pub system: bool,
+    /// The description allows its memory to be writable and executable at
+    /// once (`allow_write_execute`): only then may a page of it be both
+    /// ([`crate::MemoryMap`]).
+    pub write_execute: bool,
     /// Physical base of its memory, assigned by the tool, page aligned.
     pub phys_base: u64,
     /// Bytes of memory, page multiple, never 0.
@@ -211,6 +215,7 @@ impl<'a> Partition<'a> {
             id: index,
             name: name_or_empty(rec),
             system: u32_at(rec, off::PART_FLAGS) & off::PART_FLAG_SYSTEM != 0,
+            write_execute: u32_at(rec, off::PART_FLAGS) & off::PART_FLAG_WRITE_EXECUTE != 0,
             phys_base: u64_at(rec, off::PART_PHYS),
             memory_size: u64_at(rec, off::PART_SIZE),
             ipa_base: u64_at(rec, off::PART_IPA),

@@ -68,6 +68,8 @@ pub struct PartitionSpec {
     pub name: String,
     /// System partition.
     pub system: bool,
+    /// Pages may be writable and executable at once (W^X off).
+    pub write_execute: bool,
     /// Physical base.
     pub phys_base: u64,
     /// Memory bytes.
@@ -270,7 +272,9 @@ impl ImageSpec {
             let rec = partitions.push();
             put_name(rec, "partition", &p.name)?;
             put_u32(rec, off::PART_ID, u32_of(id)?);
-            put_u32(rec, off::PART_FLAGS, if p.system { off::PART_FLAG_SYSTEM } else { 0 });
+            let flags = if p.system { off::PART_FLAG_SYSTEM } else { 0 }
+                | if p.write_execute { off::PART_FLAG_WRITE_EXECUTE } else { 0 };
+            put_u32(rec, off::PART_FLAGS, flags);
             put_u64(rec, off::PART_PHYS, p.phys_base);
             put_u64(rec, off::PART_SIZE, p.memory_size);
             put_u64(rec, off::PART_IPA, p.ipa_base);
@@ -366,6 +370,7 @@ impl ImageSpec {
                 .map(|p| PartitionSpec {
                     name: p.name.into(),
                     system: p.system,
+                    write_execute: p.write_execute,
                     phys_base: p.phys_base,
                     memory_size: p.memory_size,
                     ipa_base: p.ipa_base,

@@ -214,6 +214,7 @@ fn image(c: &mut Choices) -> ImageSpec {
         partitions.push(PartitionSpec {
             name: name("p", i, style(i)),
             system: c.one_in(2),
+            write_execute: c.one_in(4),
             phys_base: phys,
             memory_size,
             ipa_base,

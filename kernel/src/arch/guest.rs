@@ -383,3 +383,68 @@ pub fn load_vm(vttbr: u64, vmpidr: u64) {
         )
     };
 }
+
+/// Why the last synchronous exception from a guest was taken (Arm ARM
+/// DDI 0487, the ESR_EL2, FAR_EL2 and HPFAR_EL2 register descriptions).
+#[derive(Debug, Clone, Copy)]
+pub struct Syndrome {
+    pub esr: u64,
+    /// The faulting virtual address of an abort (the guest's VA).
+    pub far: u64,
+    /// IPA bits [51:12] of the faulting address, in bits [43:4]; valid for
+    /// a stage-2 translation or access flag fault, or any fault on a
+    /// stage-1 table walk, not for a permission fault ([`ipa_of`]).
+    pub hpfar: u64,
+}
+
+/// Reads the syndrome of the exception just taken from the guest.
+pub fn syndrome() -> Syndrome {
+    let (esr, far, hpfar): (u64, u64, u64);
+    // SAFETY: reads of the EL2 syndrome registers, no side effect.
+    unsafe {
+        asm!(
+            "mrs {e}, esr_el2", "mrs {f}, far_el2", "mrs {h}, hpfar_el2",
+            e = out(reg) esr, f = out(reg) far, h = out(reg) hpfar,
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+    Syndrome { esr, far, hpfar }
+}
+
+/// The IPA of a stage-2 abort the guest just took, if it can be known.
+///
+/// HPFAR_EL2 holds it for translation, access flag and address size faults
+/// and for any fault on a stage-1 table walk (ESR.S1PTW), but is UNKNOWN for
+/// a stage-2 permission fault on the access itself (Arm ARM, HPFAR_EL2; Linux
+/// KVM's `__get_fault_info` reads it the same way). Then the guest's own
+/// stage-1 translation of FAR is asked for with `AT S1E1R` (Arm ARM, AT S1E1R), which
+/// uses the guest's EL1 translation registers, still live in the core. The
+/// instruction writes PAR_EL1, which belongs to the guest: it is put back.
+/// `None` if the walk fails now (the guest changed its tables meanwhile).
+pub fn ipa_of(s: &Syndrome) -> Option<u64> {
+    let fsc = s.esr & 0x3f;
+    let permission = fsc & 0x3c == 0x0c;
+    let s1ptw = s.esr & (1 << 7) != 0;
+    if !permission || s1ptw {
+        return Some(((s.hpfar >> 4) << 12) | (s.far & 0xfff));
+    }
+    let par: u64;
+    // SAFETY: AT S1E1R translates an address with the current EL1 regime
+    // (the guest's, with its stage 2) and only writes PAR_EL1, which is
+    // saved before and restored after; nothing is accessed.
+    unsafe {
+        asm!(
+            "mrs {saved}, par_el1",
+            "at s1e1r, {va}",
+            "isb",
+            "mrs {par}, par_el1",
+            "msr par_el1, {saved}",
+            va = in(reg) s.far,
+            saved = out(reg) _,
+            par = out(reg) par,
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+    // PAR_EL1.F (bit 0): the translation failed; else PA in bits [47:12].
+    (par & 1 == 0).then_some((par & 0x0000_ffff_ffff_f000) | (s.far & 0xfff))
+}

@@ -1,12 +1,31 @@
 //! The EL2 stage-1 identity map (Arm ARM DDI 0487 D8, VMSAv8-64 translation;
-//! 4 KiB granule, 32-bit input addresses, lookup starting at level 1).
+//! 4 KiB granule, 32-bit input addresses, lookup starting at level 1), with
+//! W^X: no page the kernel can write is one it can execute.
 //!
-//! | range                         | attributes                            |
-//! |-------------------------------|---------------------------------------|
-//! | 0 .. 1 GiB                    | normal write-back, 2 MiB blocks; the 2 MiB block of the stacks in 4 KiB pages with every guard page left out |
-//! | 1 GiB .. 2 GiB                | normal write-back, one 1 GiB block    |
-//! | 0xFC00_0000 .. 4 GiB          | device-nGnRE, execute-never           |
-//! | everything else               | unmapped                              |
+//! | range                                  | attributes                                         |
+//! |----------------------------------------|----------------------------------------------------|
+//! | kernel `.text` (`__kernel_start..__text_end`) | normal write-back, read-only, executable     |
+//! | kernel `.rodata` (`..__rodata_end`)    | normal write-back, read-only, execute-never        |
+//! | kernel `.data` (`..__kernel_image_end`) | normal write-back, read/write, execute-never     |
+//! | system image gap (`__system_image_start..__system_image_limit`) | normal write-back, read-only, execute-never: the kernel only parses and copies from it |
+//! | `.bss`, `.stacks`                      | normal write-back, read/write, execute-never; every stack guard page unmapped |
+//! | the rest of RAM, 0 .. 2 GiB            | normal write-back, read/write, execute-never: partition memory (loaded and zeroed at start and restart), the firmware's spin table |
+//! | 0xFC00_0000 .. 4 GiB                   | device-nGnRE, execute-never                        |
+//! | everything else                        | unmapped                                           |
+//!
+//! The EL2 regime has one privilege level: AP[2] alone says read-only, AP[1]
+//! is RES1, and bit 54 is XN (D8.4, "Memory access control"; PXN is RES0).
+//! SCTLR_EL2.WXN is set as well, so even a page mapped writable and
+//! executable by mistake would not execute. Partition memory is never
+//! executable at EL2: the kernel runs no partition code, it only loads it.
+//!
+//! Granularity: 2 MiB blocks where a whole block has one set of
+//! attributes, 4 KiB pages (a level-3 table) in the few blocks where the
+//! attributes change inside: the kernel's first block (the low memory
+//! below 0x80000, then text, rodata and data), the blocks holding the end
+//! of the raw image and the end of the image gap, and the stacks' block
+//! with its guard holes. `linker/kernel.ld` puts every such boundary on a
+//! 4 KiB page.
 //!
 //! The caches must be on before the first lock or atomic: on a real Pi 4,
 //! exclusives only work on normal cacheable memory. Core 0 builds the tables
@@ -19,28 +38,60 @@ const ENTRIES: usize = 512;
 const BLOCK_2M: usize = 2 << 20;
 const BLOCK_1G: usize = 1 << 30;
 const PAGE: usize = 4096;
+/// Level-3 tables for the 2 MiB blocks whose attributes change inside: at
+/// most one per boundary of `linker/kernel.ld` that need not fall on a
+/// 2 MiB line (`__kernel_start`, `__text_end`, `__rodata_end`,
+/// `__kernel_image_end`, `__system_image_limit`), plus the stacks' block.
+const L3_TABLES: usize = 6;
 
 // Descriptor bits (D8.3).
 const VALID: u64 = 1;
 const TABLE_OR_PAGE: u64 = 1 << 1;
 const ATTR_NORMAL: u64 = 0 << 2; // MAIR index 0
 const ATTR_DEVICE: u64 = 1 << 2; // MAIR index 1
-const AP_RW: u64 = 1 << 6; // AP[1] is RES1 in a single-EL regime; AP[2] = 0: read/write
+const AP_RW: u64 = 0b01 << 6; // AP[1] is RES1 in a single-EL regime; AP[2] = 0: read/write
+const AP_RO: u64 = 0b11 << 6; // AP[2] = 1: read-only
 const SH_INNER: u64 = 3 << 8;
 const AF: u64 = 1 << 10;
 const XN: u64 = 1 << 54;
 
-const NORMAL: u64 = ATTR_NORMAL | AP_RW | SH_INNER | AF;
-const DEVICE: u64 = ATTR_DEVICE | AP_RW | AF | XN;
+/// What EL2 may do with a page.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Rights {
+    /// Kernel text: read and execute.
+    Text,
+    /// Kernel rodata and the system image: read only.
+    ReadOnly,
+    /// Data, .bss, stacks, the rest of RAM: read and write, never execute.
+    ReadWrite,
+    /// Peripherals: device memory, read and write, never execute.
+    Device,
+    /// Not mapped: stack guard pages, and the holes in the address space.
+    Unmapped,
+}
+
+impl Rights {
+    /// Leaf descriptor attributes (without the address and the type bits).
+    const fn attributes(self) -> Option<u64> {
+        match self {
+            Rights::Text => Some(ATTR_NORMAL | AP_RO | SH_INNER | AF),
+            Rights::ReadOnly => Some(ATTR_NORMAL | AP_RO | SH_INNER | AF | XN),
+            Rights::ReadWrite => Some(ATTR_NORMAL | AP_RW | SH_INNER | AF | XN),
+            Rights::Device => Some(ATTR_DEVICE | AP_RW | AF | XN),
+            Rights::Unmapped => None,
+        }
+    }
+}
 
 #[repr(C, align(4096))]
 struct Table([u64; ENTRIES]);
 
+#[repr(C)]
 struct Tables {
     l1: Table,
     l2_low: Table,
     l2_high: Table,
-    l3_stacks: Table,
+    l3: [Table; L3_TABLES],
 }
 
 struct TableCell(UnsafeCell<Tables>);
@@ -53,32 +104,112 @@ static TABLES: TableCell = TableCell(UnsafeCell::new(Tables {
     l1: Table([0; ENTRIES]),
     l2_low: Table([0; ENTRIES]),
     l2_high: Table([0; ENTRIES]),
-    l3_stacks: Table([0; ENTRIES]),
+    l3: [const { Table([0; ENTRIES]) }; L3_TABLES],
 }));
 
 unsafe extern "C" {
+    static __kernel_start: u8;
+    static __text_end: u8;
+    static __rodata_end: u8;
+    static __kernel_image_end: u8;
+    static __system_image_limit: u8;
     static __stacks_start: u8;
     static __stacks_end: u8;
     static __stack_slot_size: u8;
     static __guard_size: u8;
 }
 
-/// Linker-provided layout of the stack region: (start, end, slot, guard).
-fn stack_layout() -> (usize, usize, usize, usize) {
-    // Only the symbols' addresses are taken (safe for extern statics); for
-    // the two absolute symbols the address *is* the value.
-    (
-        &raw const __stacks_start as usize,
-        &raw const __stacks_end as usize,
-        &raw const __stack_slot_size as usize,
-        &raw const __guard_size as usize,
-    )
+/// The page boundaries of `linker/kernel.ld` that the map follows.
+struct Layout {
+    kernel_start: usize,
+    text_end: usize,
+    rodata_end: usize,
+    image_end: usize,
+    image_limit: usize,
+    stacks_start: usize,
+    stacks_end: usize,
+    slot: usize,
+    guard: usize,
+}
+
+impl Layout {
+    fn of_kernel() -> Layout {
+        // Only the symbols' addresses are taken (safe for extern statics);
+        // for the two absolute symbols the address *is* the value.
+        Layout {
+            kernel_start: &raw const __kernel_start as usize,
+            text_end: &raw const __text_end as usize,
+            rodata_end: &raw const __rodata_end as usize,
+            image_end: &raw const __kernel_image_end as usize,
+            image_limit: &raw const __system_image_limit as usize,
+            stacks_start: &raw const __stacks_start as usize,
+            stacks_end: &raw const __stacks_end as usize,
+            slot: &raw const __stack_slot_size as usize,
+            guard: &raw const __guard_size as usize,
+        }
+    }
+
+    fn in_guard_page(&self, addr: usize) -> bool {
+        (self.stacks_start..self.stacks_end).contains(&addr) && (addr - self.stacks_start) % self.slot < self.guard
+    }
+
+    /// The rights of the page at `addr` (page aligned).
+    fn rights_at(&self, addr: usize) -> Rights {
+        if (self.kernel_start..self.text_end).contains(&addr) {
+            Rights::Text
+        } else if (self.text_end..self.rodata_end).contains(&addr) || (self.image_end..self.image_limit).contains(&addr)
+        {
+            // .rodata, and the system image gap: rodata by another name.
+            Rights::ReadOnly
+        } else if self.in_guard_page(addr) {
+            Rights::Unmapped
+        } else if (RAM_BASE..RAM_BASE + RAM_SIZE).contains(&addr) {
+            Rights::ReadWrite
+        } else if (DEVICE_BASE..DEVICE_END).contains(&addr) {
+            Rights::Device
+        } else {
+            Rights::Unmapped
+        }
+    }
+
+    /// Whether the rights change inside the 2 MiB block at `block`.
+    fn mixed(&self, block: usize) -> bool {
+        let inside = |edge: usize| edge > block && edge < block + BLOCK_2M;
+        let edges = [self.kernel_start, self.text_end, self.rodata_end, self.image_end, self.image_limit];
+        edges.into_iter().any(inside) || (self.stacks_start < block + BLOCK_2M && block < self.stacks_end)
+    }
 }
 
 /// Is `addr` inside one of the stack guard pages?
 pub fn is_guard_page(addr: usize) -> bool {
-    let (start, end, slot, guard) = stack_layout();
-    (start..end).contains(&addr) && (addr - start) % slot < guard
+    Layout::of_kernel().in_guard_page(addr)
+}
+
+/// What the EL2 map says of `addr`, for the fatal-exception dump: the
+/// kernel section or region it lies in and its rights there.
+pub fn describe(addr: usize) -> &'static str {
+    let layout = Layout::of_kernel();
+    let page = addr & !(PAGE - 1);
+    match layout.rights_at(page) {
+        Rights::Text => "kernel text: read-only, executable",
+        Rights::ReadOnly if page < layout.rodata_end => "kernel rodata: read-only, execute-never",
+        Rights::ReadOnly => "the system image: read-only, execute-never",
+        Rights::ReadWrite => "read/write, execute-never",
+        Rights::Device => "device memory: read/write, execute-never",
+        Rights::Unmapped if layout.in_guard_page(page) => "a stack guard page: unmapped",
+        Rights::Unmapped => "unmapped",
+    }
+}
+
+/// The 2 MiB blocks of the first GiB that need 4 KiB pages are more than
+/// the level-3 tables set aside for them ([`L3_TABLES`]): a change to
+/// `linker/kernel.ld` that added a boundary without raising it.
+#[derive(Debug, Clone, Copy)]
+pub struct TooManyBlocks {
+    /// Blocks that need pages.
+    pub mixed: usize,
+    /// Level-3 tables there are.
+    pub tables: usize,
 }
 
 /// Fills the translation tables.
@@ -86,42 +217,53 @@ pub fn is_guard_page(addr: usize) -> bool {
 /// # Safety
 /// Core 0 only, once, with the MMU off and before any other core is
 /// released; nothing else may access the tables concurrently.
-pub unsafe fn build() {
-    let (stacks_start, stacks_end, slot, _) = stack_layout();
-    debug_assert!(stacks_start % BLOCK_2M == 0 && stacks_end - stacks_start <= BLOCK_2M);
+pub unsafe fn build() -> Result<(), TooManyBlocks> {
+    let layout = Layout::of_kernel();
+    let blocks = || (0..ENTRIES).map(|i| RAM_BASE + i * BLOCK_2M);
+    let mixed = blocks().filter(|&b| layout.mixed(b)).count();
+    if mixed > L3_TABLES {
+        return Err(TooManyBlocks { mixed, tables: L3_TABLES });
+    }
     // SAFETY: the caller guarantees exclusive access (single core, MMU off).
     let t = unsafe { &mut *TABLES.0.get() };
 
-    for (i, e) in t.l3_stacks.0.iter_mut().enumerate() {
-        let addr = stacks_start + i * PAGE;
-        let in_guard = addr < stacks_end && (addr - stacks_start) % slot < PAGE;
-        *e = if in_guard { 0 } else { addr as u64 | NORMAL | TABLE_OR_PAGE | VALID };
-    }
-    for (i, e) in t.l2_low.0.iter_mut().enumerate() {
-        let addr = RAM_BASE + i * BLOCK_2M;
-        *e = if addr == stacks_start {
-            &raw const t.l3_stacks as u64 | TABLE_OR_PAGE | VALID
+    let mut l3_used = 0;
+    for (e, block) in t.l2_low.0.iter_mut().zip(blocks()) {
+        *e = if layout.mixed(block) {
+            let l3 = &mut t.l3[l3_used];
+            l3_used += 1;
+            for (j, pe) in l3.0.iter_mut().enumerate() {
+                let addr = block + j * PAGE;
+                *pe = layout.rights_at(addr).attributes().map_or(0, |a| addr as u64 | a | TABLE_OR_PAGE | VALID);
+            }
+            &raw const *l3 as u64 | TABLE_OR_PAGE | VALID
         } else {
-            addr as u64 | NORMAL | VALID
+            layout.rights_at(block).attributes().map_or(0, |a| block as u64 | a | VALID)
         };
     }
     for (i, e) in t.l2_high.0.iter_mut().enumerate() {
-        let addr = 3 * BLOCK_1G + i * BLOCK_2M;
-        *e = if (DEVICE_BASE..DEVICE_END).contains(&addr) { addr as u64 | DEVICE | VALID } else { 0 };
+        let block = 3 * BLOCK_1G + i * BLOCK_2M;
+        *e = layout.rights_at(block).attributes().map_or(0, |a| block as u64 | a | VALID);
     }
     t.l1.0[0] = &raw const t.l2_low as u64 | TABLE_OR_PAGE | VALID;
-    t.l1.0[1] = if RAM_SIZE > BLOCK_1G { BLOCK_1G as u64 | NORMAL | VALID } else { 0 };
+    // RAM above the first GiB holds nothing of the kernel (kernel.ld
+    // asserts it): one block, read/write, execute-never.
+    t.l1.0[1] =
+        if RAM_SIZE > BLOCK_1G { BLOCK_1G as u64 | Rights::ReadWrite.attributes().unwrap_or(0) | VALID } else { 0 };
     t.l1.0[3] = &raw const t.l2_high as u64 | TABLE_OR_PAGE | VALID;
     super::clean_dcache_range(t as *const Tables as usize, core::mem::size_of::<Tables>());
+    Ok(())
 }
 
-/// Loads the tables and turns on the MMU, data and instruction caches.
+/// Loads the tables and turns on the MMU, data and instruction caches, and
+/// WXN.
 ///
 /// # Safety
 /// [`build`] must have completed (on core 0, or on this core); the map is an
 /// identity map, so execution continues at the same addresses.
 pub unsafe fn enable() {
-    let ttbr = TABLES.0.get() as u64; // l1 is the first field
+    // SAFETY: only the field's address is taken; nothing is read.
+    let ttbr = unsafe { &raw const (*TABLES.0.get()).l1 } as u64;
     // MAIR: attr0 normal inner/outer write-back RW-allocate, attr1 device-nGnRE.
     let mair: u64 = 0xff | (0x04 << 8);
     // TCR_EL2: T0SZ=32 (4 GiB), IRGN0/ORGN0 write-back, inner shareable,
@@ -130,6 +272,9 @@ pub unsafe fn enable() {
     // SAFETY: the caller guarantees the tables are complete; the sequence
     // (Arm ARM D8.14, "TLB maintenance") invalidates stale EL2 TLB entries
     // before translation starts, and the ISBs order the register writes.
+    // WXN (SCTLR_EL2 bit 19) may be cached in the TLB, so it is set in the
+    // same write that turns translation on (the SCTLR_EL2 description:
+    // WXN "is permitted to be cached in a TLB").
     unsafe {
         core::arch::asm!(
             "msr mair_el2, {mair}",
@@ -144,6 +289,7 @@ pub unsafe fn enable() {
             "orr {t}, {t}, #(1 << 0)",  // M
             "orr {t}, {t}, #(1 << 2)",  // C
             "orr {t}, {t}, #(1 << 12)", // I
+            "orr {t}, {t}, #(1 << 19)", // WXN: writable implies execute-never
             "msr sctlr_el2, {t}",
             "isb",
             mair = in(reg) mair,

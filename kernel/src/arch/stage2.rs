@@ -3,11 +3,16 @@
 //! VTTBR_EL2).
 //!
 //! A partition's IPA space is 4 GiB (VTCR_EL2.T0SZ = 32, lookup from level 1,
-//! 4 KiB granule). Exactly one range is mapped: its memory,
-//! `ipa_base..ipa_base + size`, onto its physical region, normal write-back,
-//! read/write/execute. Nothing else exists for it: not the kernel, not the
-//! GIC, not the UART, not another partition. 2 MiB blocks are used where IPA
-//! and physical address are both 2 MiB aligned, 4 KiB pages elsewhere.
+//! 4 KiB granule). Only its memory, `ipa_base..ipa_base + size`, is mapped,
+//! onto its physical region, normal write-back, a range at a time with the
+//! rights the caller gives ([`Rights`]: S2AP for read and write, XN for
+//! execute, D8.4 "Memory access control"): the kernel maps each stretch of the partition's
+//! memory map (`bulkhead_image::MemoryMap`: segments with their ELF
+//! rights, stacks and free memory read/write and never executable, guard
+//! pages left out). Nothing else exists for it: not the kernel, not the
+//! GIC, not the UART, not another partition. 2 MiB blocks are used where a
+//! range covers a whole block whose IPA and physical address are both
+//! 2 MiB aligned, 4 KiB pages elsewhere.
 //!
 //! Tables come from a fixed pool in .bss, so the kernel needs no heap; a
 //! module that needs more tables than the pool holds is refused at boot with
@@ -28,11 +33,39 @@ const VALID: u64 = 1;
 const TABLE_OR_PAGE: u64 = 1 << 1;
 /// MemAttr[5:2] = 0b1111: normal, inner and outer write-back (D8.5.5).
 const MEMATTR_NORMAL_WB: u64 = 0b1111 << 2;
-/// S2AP[7:6] = 0b11: read and write.
-const S2AP_RW: u64 = 0b11 << 6;
+/// S2AP[0] (bit 6): the partition may read; S2AP[1] (bit 7): write.
+const S2AP_READ: u64 = 1 << 6;
+const S2AP_WRITE: u64 = 1 << 7;
 const SH_INNER: u64 = 0b11 << 8;
 const AF: u64 = 1 << 10;
-const LEAF: u64 = MEMATTR_NORMAL_WB | S2AP_RW | SH_INNER | AF;
+/// XN (bit 54; XN[0], bit 53, is RES0 without FEAT_XNX, as on the
+/// Cortex-A72): no instruction fetch from EL1 or EL0.
+const XN: u64 = 1 << 54;
+
+/// What a partition may do with a mapped range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rights {
+    pub read: bool,
+    pub write: bool,
+    pub execute: bool,
+}
+
+impl Rights {
+    /// Leaf descriptor attributes (without the address and the type bits).
+    fn attributes(self) -> u64 {
+        let mut bits = MEMATTR_NORMAL_WB | SH_INNER | AF;
+        if self.read {
+            bits |= S2AP_READ;
+        }
+        if self.write {
+            bits |= S2AP_WRITE;
+        }
+        if !self.execute {
+            bits |= XN;
+        }
+        bits
+    }
+}
 
 #[repr(C, align(4096))]
 struct Table([u64; ENTRIES]);
@@ -58,6 +91,8 @@ pub enum Stage2Error {
     OutOfRange { ipa: u64, size: u64 },
     /// The table pool is used up.
     PoolExhausted { tables: usize },
+    /// The range overlaps one mapped before as a 2 MiB block.
+    Overlap { ipa: u64 },
 }
 
 impl core::fmt::Display for Stage2Error {
@@ -75,6 +110,7 @@ impl core::fmt::Display for Stage2Error {
                     "all {tables} stage-2 page tables are in use (raise POOL_TABLES in kernel/src/arch/stage2.rs)"
                 )
             }
+            Stage2Error::Overlap { ipa } => write!(f, "IPA {ipa:#x} is mapped twice"),
         }
     }
 }
@@ -91,11 +127,16 @@ fn alloc_table() -> Result<&'static mut [u64; ENTRIES], Stage2Error> {
     Ok(table)
 }
 
-fn next_table(entry: &mut u64) -> Result<&'static mut [u64; ENTRIES], Stage2Error> {
+/// The table an entry of a level-1 or level-2 table points to, allocated
+/// if the entry is empty. An entry that maps a block is refused: the
+/// caller would be mapping part of it again.
+fn next_table(entry: &mut u64, ipa: u64) -> Result<&'static mut [u64; ENTRIES], Stage2Error> {
     if *entry & VALID == 0 {
         let table = alloc_table()?;
         *entry = table.as_ptr() as u64 | TABLE_OR_PAGE | VALID;
         Ok(table)
+    } else if *entry & TABLE_OR_PAGE == 0 {
+        Err(Stage2Error::Overlap { ipa })
     } else {
         let addr = *entry & 0x0000_ffff_ffff_f000;
         // SAFETY: a valid table descriptor here always points at a pool
@@ -112,33 +153,48 @@ pub struct Stage2 {
 }
 
 impl Stage2 {
-    /// Builds a table mapping `ipa..ipa + size` to `phys..phys + size`.
-    pub fn map_region(ipa: u64, phys: u64, size: u64) -> Result<Stage2, Stage2Error> {
+    /// An empty translation: nothing mapped yet.
+    pub fn new() -> Result<Stage2, Stage2Error> {
+        Ok(Stage2 { root: alloc_table()?.as_ptr() as u64 })
+    }
+
+    /// Maps `ipa..ipa + size` to `phys..phys + size` with `rights`. Ranges
+    /// mapped into one table must not overlap.
+    pub fn map(&mut self, ipa: u64, phys: u64, size: u64, rights: Rights) -> Result<(), Stage2Error> {
         if !ipa.is_multiple_of(PAGE) || !phys.is_multiple_of(PAGE) || !size.is_multiple_of(PAGE) {
             return Err(Stage2Error::Unaligned { ipa, phys, size });
         }
         if ipa.checked_add(size).is_none_or(|end| end > IPA_LIMIT) {
             return Err(Stage2Error::OutOfRange { ipa, size });
         }
-        let l1 = alloc_table()?;
-        let root = l1.as_ptr() as u64;
+        // SAFETY: `root` is a pool table `new` allocated for this
+        // translation alone; only the single boot-time builder writes it.
+        let l1 = unsafe { &mut *(self.root as *mut [u64; ENTRIES]) };
+        let leaf = rights.attributes();
         let mut offset = 0;
         while offset < size {
             let (va, pa, left) = (ipa + offset, phys + offset, size - offset);
-            let l2 = next_table(&mut l1[(va / BLOCK_1G) as usize])?;
+            let l2 = next_table(&mut l1[(va / BLOCK_1G) as usize], va)?;
             let l2_index = ((va % BLOCK_1G) / BLOCK_2M) as usize;
             if va % BLOCK_2M == 0 && pa % BLOCK_2M == 0 && left >= BLOCK_2M {
-                l2[l2_index] = pa | LEAF | VALID;
+                if l2[l2_index] & VALID != 0 {
+                    return Err(Stage2Error::Overlap { ipa: va });
+                }
+                l2[l2_index] = pa | leaf | VALID;
                 offset += BLOCK_2M;
             } else {
-                let l3 = next_table(&mut l2[l2_index])?;
-                l3[((va % BLOCK_2M) / PAGE) as usize] = pa | LEAF | TABLE_OR_PAGE | VALID;
+                let l3 = next_table(&mut l2[l2_index], va)?;
+                let l3_index = ((va % BLOCK_2M) / PAGE) as usize;
+                if l3[l3_index] & VALID != 0 {
+                    return Err(Stage2Error::Overlap { ipa: va });
+                }
+                l3[l3_index] = pa | leaf | TABLE_OR_PAGE | VALID;
                 offset += PAGE;
             }
         }
         // Walks are cacheable and coherent: a DSB makes the entries visible.
         aarch64_cpu::asm::barrier::dsb(aarch64_cpu::asm::barrier::ISHST);
-        Ok(Stage2 { root })
+        Ok(())
     }
 
     /// VTTBR_EL2 for this table and `vmid` (VMID in bits 55:48).

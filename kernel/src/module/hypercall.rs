@@ -1,8 +1,8 @@
 //! Hypercall dispatch: `HVC #0` from a partition thread, after the Arm SMC
 //! Calling Convention (DEN 0028). The function IDs, status codes and limits
 //! are `bulkhead-abi`'s; every pointer is checked against the caller's own
-//! memory (its only stage-2 mapping) before one byte is read, and every
-//! length against its limit.
+//! memory map (what its stage 2 lets it read) before one byte is read, and
+//! every length against its limit.
 use super::health::Event;
 use super::text::Line;
 use super::{CORE_SCHED, ConsoleResume, EPOCH, MODULE, Module, PARTITIONS, PLAN, TIMELINE, ThreadContext, health};
@@ -35,9 +35,10 @@ fn fail(ctx: &mut ThreadContext, status: Status) {
     ctx.frame.x[0] = status.raw() as u64;
 }
 
-/// The caller's bytes `[ptr, ptr + len)`, if they are all its own.
+/// The caller's bytes `[ptr, ptr + len)`, if they are all its own and it
+/// may read them (no guard page, no page without read access).
 fn user_bytes(module: &Module, partition: usize, ptr: u64, len: u64) -> Result<UserBytes, Status> {
-    let phys = module.partition(partition).translate(ptr, len).ok_or(Status::InvalidAddress)?;
+    let phys = module.readable(partition, ptr, len).ok_or(Status::InvalidAddress)?;
     Ok(UserBytes { at: phys as *const u8, len: len as usize })
 }
 
@@ -59,7 +60,7 @@ impl UserBytes {
     /// The bytes, each read once.
     pub fn iter(&self) -> impl Iterator<Item = u8> + '_ {
         // SAFETY: `user_bytes` checked that `[at, at + len)` lies entirely
-        // inside the calling partition's memory, identity-mapped RAM the
+        // inside the calling partition's readable memory, identity-mapped RAM the
         // kernel never frees or remaps; a volatile load of a byte there is
         // sound whatever another core stores to it meanwhile.
         (0..self.len).map(|i| unsafe { self.at.add(i).read_volatile() })

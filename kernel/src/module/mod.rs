@@ -4,9 +4,10 @@
 //! Boot (core 0, [`load`]): the packed system image that follows the kernel
 //! is validated with the shared parser (`bulkhead-image`) before anything is
 //! touched; then the kernel checks what only it can know (a partition's
-//! physical memory must be RAM outside the kernel and the image, its stacks
-//! must fit), loads each partition's segments into its own region (zeroing
-//! the rest), builds its stage-2 table, and derives the scheduling plan with
+//! physical memory must be RAM outside the kernel and the image, its memory
+//! map must be one it can build: `bulkhead_image::MemoryMap`), loads each
+//! partition's segments into its own region (zeroing the rest), builds its
+//! stage-2 table from that map, and derives the scheduling plan with
 //! `bulkhead-sched`. Any refusal prints what and where, and no partition
 //! starts.
 //!
@@ -18,6 +19,7 @@
 //! console. Each core takes its own scheduler on the switch path; another
 //! core's only to stop or start a partition's threads there (health
 //! actions) and, all of them at once, for a schedule switch or migration.
+pub mod abort;
 pub mod frame;
 pub mod health;
 pub mod hypercall;
@@ -29,11 +31,10 @@ pub mod trace;
 
 use crate::arch::Mutex;
 use crate::arch::guest::{El1State, FpState, GuestFrame};
-use crate::arch::stage2::Stage2;
+use crate::arch::stage2::{Rights, Stage2};
 use crate::{arch, println, timer};
-use bulkhead_abi::DEFAULT_STACK_SIZE;
 use bulkhead_board_rpi4::{CORES, memory};
-use bulkhead_image::{ImageError, SystemImage};
+use bulkhead_image::{ImageError, MemoryMap, SystemImage};
 use bulkhead_sched::{
     CoreId, CoreScheduler, CoreSet, Epoch, ModulePlan, ModuleTimeline, Nanos, PartitionId, Schedule, ScheduleId,
     ThreadId, ThreadSpec, Ticks, Window,
@@ -102,6 +103,20 @@ pub struct Module {
 impl Module {
     pub fn partition(&self, id: usize) -> &PartitionInfo {
         self.partitions[id].as_ref().expect("partition ids are dense and checked at boot")
+    }
+    /// Partition `id`'s memory map: what lies where in its memory, with
+    /// which rights (checked at boot by [`load`]).
+    pub fn memory_map(&self, id: usize) -> MemoryMap<'static> {
+        MemoryMap::of(&self.image, id as u32).expect("partition ids are dense and checked at boot")
+    }
+    /// The physical address behind the caller's buffer `[ipa, ipa + len)`
+    /// if partition `id` may read all of it: inside its memory, no byte in
+    /// a guard page or a page it cannot read (a hypercall reads only what
+    /// the partition itself could).
+    pub fn readable(&self, id: usize, ipa: u64, len: u64) -> Option<u64> {
+        let p = self.partition(id);
+        let phys = p.translate(ipa, len)?;
+        self.memory_map(id).readable(ipa - p.ipa_base, len).then_some(phys)
     }
     pub fn thread(&self, id: usize) -> &ThreadInfo {
         self.threads[id].as_ref().expect("thread ids are dense and checked at boot")
@@ -324,41 +339,32 @@ pub fn load() -> Result<&'static Module, LoadError> {
                 ),
             ));
         }
-        let segments_end = p.segments().map(|s| s.load_offset + s.mem_size).max().unwrap_or(0);
+        // Where each segment, stack and guard page lies, and the rights
+        // of each (docs/DESIGN.md#traps): refused here if the stacks are
+        // not whole pages, do not fit above the image with their guard
+        // pages, or a page would be writable and executable unasked.
+        let map = MemoryMap::of(&image, p.id).expect("partition ids are dense");
+        map.validate().map_err(|e| partition_error(p.name, format_args!("{e}")))?;
         let first_thread = thread_count;
-        let mut stack_top = p.ipa_base + p.memory_size;
-        let mut stacks = 0u64;
-        for t in image.threads_of(p.id) {
-            let size = if t.stack_size == 0 { DEFAULT_STACK_SIZE } else { t.stack_size };
-            if size % 16 != 0 {
-                return Err(partition_error(
-                    p.name,
-                    format_args!("thread {}: stack size {size} is not a multiple of 16", t.name),
-                ));
-            }
+        for (t, stack) in map.stacks() {
             threads[thread_count] = Some(ThreadInfo {
                 name: t.name,
                 partition: p.id as usize,
                 index: thread_count - first_thread,
-                stack_top,
+                stack_top: p.ipa_base + stack.end,
             });
-            stack_top -= size.min(stack_top);
-            // Checked: sizes come from the image, and a sum that wrapped
-            // would pass the memory check below.
-            stacks = stacks.saturating_add(size);
             thread_count += 1;
         }
-        if segments_end.saturating_add(stacks) > p.memory_size {
-            return Err(partition_error(
-                p.name,
-                format_args!(
-                    "image ({segments_end:#x} bytes) and thread stacks ({stacks:#x} bytes) need more than its {:#x} bytes of memory",
-                    p.memory_size
-                ),
-            ));
+        let stage2_error = |e: arch::stage2::Stage2Error| partition_error(p.name, format_args!("stage-2 map: {e}"));
+        let mut stage2 = Stage2::new().map_err(stage2_error)?;
+        for run in map.runs() {
+            if let Some(access) = run.access {
+                let rights = Rights { read: access.read(), write: access.write(), execute: access.execute() };
+                stage2
+                    .map(p.ipa_base + run.start, p.phys_base + run.start, run.end - run.start, rights)
+                    .map_err(stage2_error)?;
+            }
         }
-        let stage2 = Stage2::map_region(p.ipa_base, p.phys_base, p.memory_size)
-            .map_err(|e| partition_error(p.name, format_args!("stage-2 map: {e}")))?;
         let vmid = u8::try_from(p.id + 1).expect("at most 16 partitions");
         partitions[p.id as usize] = Some(PartitionInfo {
             name: p.name,

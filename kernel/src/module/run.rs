@@ -5,6 +5,7 @@
 //! the idle WFI (WFI wakes on a pending IRQ even while it is masked), and is
 //! then dispatched from the loop. Nothing nests.
 use super::MAX_THREADS;
+use super::abort;
 use super::health::{self, Event};
 use super::hypercall::{self, Outcome};
 use super::rendezvous;
@@ -390,15 +391,8 @@ fn fault(core: usize, tid: usize, kind: ErrorKind, args: core::fmt::Arguments) -
 
 /// A synchronous exception from the thread: a hypercall, a trap or a fault.
 fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
-    let (esr, far, hpfar): (u64, u64, u64);
-    // SAFETY: reads of the EL2 syndrome registers, no side effect.
-    unsafe {
-        core::arch::asm!(
-            "mrs {e}, esr_el2", "mrs {f}, far_el2", "mrs {h}, hpfar_el2",
-            e = out(reg) esr, f = out(reg) far, h = out(reg) hpfar,
-            options(nomem, nostack, preserves_flags)
-        )
-    };
+    let syndrome = guest::syndrome();
+    let esr = syndrome.esr;
     let ec = (esr >> 26) & 0x3f;
     let pc = ctx.frame.elr;
     match ec {
@@ -452,7 +446,6 @@ fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
             )
         }
         0x20 | 0x24 => {
-            let ipa = ((hpfar >> 4) << 12) | (far & 0xfff);
             let el1 = El1State::save();
             let in_vectors = pc >= el1.vbar_el1 && pc < el1.vbar_el1.wrapping_add(0x800);
             if ec == 0x20 && in_vectors {
@@ -473,22 +466,13 @@ fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
                     ),
                 );
             }
-            let access = if ec == 0x20 {
-                "instruction fetch"
-            } else if esr & (1 << 6) != 0 {
-                "write"
-            } else {
-                "read"
-            };
+            // Outside its memory, a stack guard page, or a page whose
+            // rights forbid the access (W^X): `abort.rs` says which.
+            let detail = abort::describe(MODULE.get().expect("running"), tid, &syndrome, pc);
             if ec == 0x24 {
                 ctx.frame.elr += 4; // if the action lets it go on, skip the access
             }
-            fault(
-                core,
-                tid,
-                ErrorKind::Stage2Abort,
-                format_args!("stage-2 {access} fault at IPA {ipa:#x} (outside its memory), PC {pc:#x}"),
-            )
+            Outcome::Health(Event { kind: ErrorKind::Stage2Abort, thread: tid, core, detail })
         }
         0x00 => {
             ctx.frame.elr += 4;

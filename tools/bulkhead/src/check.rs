@@ -17,7 +17,8 @@ use bulkhead_board_rpi4 as rpi4;
 use bulkhead_board_rpi4::console::{DivisorError, MAX_ERROR_PERMILLE, pl011_divisor};
 use bulkhead_image::{
     CONSOLE_BUFFER_MAX, CONSOLE_BUFFER_MIN, CONSOLE_BUFFER_TOTAL_MAX, ChannelKind, ChannelSpec, HealthAction,
-    ImageSpec, ModuleSpec, NAME_MAX_LEN, PartitionSpec, PortSpec, ScheduleSpec, ThreadSpec, WindowSpec,
+    ImageSpec, ModuleSpec, NAME_MAX_LEN, PartitionSpec, PortSpec, STACK_GUARD_SIZE, ScheduleSpec, ThreadSpec,
+    WindowSpec,
 };
 
 use crate::desc::{self, Description, Direction, Kind, S};
@@ -74,6 +75,9 @@ pub const BOARDS: &[Board] = &[Board {
 pub const DEFAULT_CONSOLE_BUFFER: u64 = 2 << 10;
 /// Stack of a thread that does not set `stack`.
 pub const DEFAULT_STACK: u64 = 16 << 10;
+// The ABI the partitions read and the map the kernel builds agree.
+const _: () = assert!(DEFAULT_STACK == bulkhead_abi::DEFAULT_STACK_SIZE);
+const _: () = assert!(STACK_GUARD_SIZE == bulkhead_abi::STACK_GUARD_SIZE);
 /// Priority of a thread that does not set `priority`.
 pub const DEFAULT_PRIORITY: u32 = 1;
 
@@ -226,6 +230,7 @@ impl Checker<'_> {
             spec.partitions.push(PartitionSpec {
                 name: p.name.as_ref()?.value.clone(),
                 system: p.system.as_ref().is_some_and(|s| s.value),
+                write_execute: p.allow_write_execute.as_ref().is_some_and(|w| w.value),
                 phys_base: (*bases.get(id)?)?,
                 memory_size: p.memory.as_ref()?.value,
                 ipa_base: layout::PARTITION_IPA_BASE,
@@ -499,6 +504,19 @@ impl Checker<'_> {
                     );
                 }
             }
+            if let Some(allow) = &p.allow_write_execute
+                && allow.value
+            {
+                self.diags.push(
+                    warning(
+                        allow.span.clone(),
+                        format!(
+                            "partition \"{pname}\" allows writable and executable memory: W^X is off for its image's segments, so a stray write can become code"
+                        ),
+                    )
+                    .hint("leave allow_write_execute out unless the partition writes its own code; linker/partition.ld keeps text and data on separate pages"),
+                );
+            }
             if let Some(image) = &p.image
                 && image.value.trim().is_empty()
             {
@@ -524,6 +542,8 @@ impl Checker<'_> {
                 &format!(" in partition \"{pname}\""),
                 self.diags,
             );
+            // Every stack sits above an unmapped guard page of its own
+            // (bulkhead_image::MemoryMap): both count.
             let mut stacks = 0u64;
             for t in &p.threads {
                 let tname = format!("{pname}.{}", t.name.as_ref().map_or("?", |n| n.value.as_str()));
@@ -617,7 +637,7 @@ impl Checker<'_> {
                     );
                 }
                 if stacks_ok_for(t) {
-                    stacks = stacks.saturating_add(stack);
+                    stacks = stacks.saturating_add(stack).saturating_add(STACK_GUARD_SIZE);
                 }
             }
             if let Some(mem) = &p.memory
@@ -629,7 +649,7 @@ impl Checker<'_> {
                     error(
                         mem.span.clone(),
                         format!(
-                            "partition \"{pname}\" memory {} cannot hold its thread stacks ({} in total)",
+                            "partition \"{pname}\" memory {} cannot hold its thread stacks and their guard pages ({} in total)",
                             fmt_size(mem.value),
                             fmt_size(stacks)
                         ),

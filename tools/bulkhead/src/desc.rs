@@ -129,6 +129,9 @@ pub struct PartitionDesc {
     pub image: Option<S<String>>,
     /// `system`.
     pub system: Option<S<bool>>,
+    /// `allow_write_execute`: pages of its memory may be writable and
+    /// executable at once (W^X off for it).
+    pub allow_write_execute: Option<S<bool>>,
     /// `base`: pinned physical base, normally left to the tool.
     pub base: Option<S<i64>>,
     /// `console_buffer`, bytes: the partition's share of the console.
@@ -433,7 +436,8 @@ fn tables_of<'a, 'i>(
 
 const TOP: &[&str] = &["module", "partition", "schedule", "channel", "health"];
 const MODULE: &[&str] = &["name", "board", "cores", "console_baud"];
-const PARTITION: &[&str] = &["name", "memory", "image", "system", "base", "console_buffer", "thread", "port"];
+const PARTITION: &[&str] =
+    &["name", "memory", "image", "system", "allow_write_execute", "base", "console_buffer", "thread", "port"];
 const THREAD: &[&str] = &["name", "core", "cores", "priority", "period", "deadline", "stack"];
 const PORT: &[&str] = &["name", "direction", "kind", "message_size"];
 const SCHEDULE: &[&str] = &["name", "major_frame", "initial", "window"];
@@ -499,6 +503,7 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
             },
             image: p.req_string("image", "\"<crate under partitions/>\"", diags),
             system: p.boolean("system", diags),
+            allow_write_execute: p.boolean("allow_write_execute", diags),
             base: p.integer("base", diags),
             console_buffer: p.size("console_buffer", diags),
             threads: Vec::new(),

@@ -5,13 +5,18 @@
 //! Partition ELF files are linked for [`layout::PARTITION_IPA_BASE`]: every
 //! loadable segment must lie in `IPA_BASE..IPA_BASE + memory`, and the tool
 //! stores it at that offset in the partition's physical memory. The image is
-//! parsed back with the kernel's own parser before it is written, so a file
-//! `pack` produces is one the kernel accepts.
+//! parsed back with the kernel's own parser before it is written, and each
+//! partition's memory map checked as the kernel checks it at boot
+//! (`bulkhead_image::MemoryMap`: stacks and their guard pages above the
+//! image, no page writable and executable unless the description allows
+//! it), so a file `pack` produces is one the kernel accepts.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use bulkhead_image::{ErrorKind, SegmentFlags, SegmentSpec, SystemImage, Table, kernel_image_offset};
+use bulkhead_image::{
+    Access, Area, ErrorKind, MapError, MemoryMap, SegmentFlags, SegmentSpec, SystemImage, Table, kernel_image_offset,
+};
 use object::elf::{EM_AARCH64, PF_R, PF_W, PF_X, PT_LOAD};
 use object::read::elf::{ElfFile64, FileHeader, ProgramHeader};
 use object::{Endianness, Object};
@@ -176,25 +181,6 @@ pub fn build_image(sys: &mut System, opts: &PackOptions) -> Result<Vec<u8>, Vec<
         let path = resolve_image(&sys.images[id], opts);
         match load_elf(&p.name, &path, p.memory_size) {
             Ok((segments, entry)) => {
-                let image: u64 = segments.iter().map(|s| s.mem_size).sum();
-                let stacks: u64 =
-                    sys.spec.threads.iter().filter(|t| t.partition as usize == id).map(|t| t.stack_size).sum();
-                if image + stacks > p.memory_size {
-                    errors.push(err(
-                        format!(
-                            "partition \"{}\": image ({}) and thread stacks ({}) need {}, more than its memory {}",
-                            p.name,
-                            fmt_size(image),
-                            fmt_size(stacks),
-                            fmt_size(image + stacks),
-                            fmt_size(p.memory_size)
-                        ),
-                        Some(format!(
-                            "raise memory to at least \"{}\"",
-                            fmt_size((image + stacks).next_multiple_of(layout::PAGE_SIZE))
-                        )),
-                    ));
-                }
                 p.segments = segments;
                 p.entry_ipa = entry;
             }
@@ -205,13 +191,82 @@ pub fn build_image(sys: &mut System, opts: &PackOptions) -> Result<Vec<u8>, Vec<
         return Err(errors);
     }
     let bytes = sys.spec.to_bytes().map_err(|e| vec![err(format!("cannot write the system image: {e}"), None)])?;
-    if let Err(e) = SystemImage::parse(&bytes) {
-        return Err(vec![err(
-            format!("the kernel's parser rejects the image: {e}"),
-            Some("this is a bug in `bulkhead check`; please report it with the description".into()),
-        )]);
+    let image = match SystemImage::parse(&bytes) {
+        Ok(image) => image,
+        Err(e) => {
+            return Err(vec![err(
+                format!("the kernel's parser rejects the image: {e}"),
+                Some("this is a bug in `bulkhead check`; please report it with the description".into()),
+            )]);
+        }
+    };
+    // The memory map the kernel will build for each partition, refused
+    // here in the kernel's own terms (bulkhead_image::MemoryMap).
+    let errors: Vec<PackError> = image
+        .partitions()
+        .filter_map(|p| {
+            let map = MemoryMap::of(&image, p.id)?;
+            let e = map.validate().err()?;
+            Some(map_error(sys, p.id as usize, e, opts))
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
     }
     Ok(bytes)
+}
+
+/// `rwx` and the IPA range of segment `index` of partition `id`.
+fn segment_text(sys: &System, id: usize, index: u32) -> String {
+    let p = &sys.spec.partitions[id];
+    p.segments.get(index as usize).map_or_else(String::new, |s| {
+        let start = p.ipa_base + s.load_offset;
+        format!("{} at IPA {start:#x}..{:#x}", Access(s.flags), start + s.mem_size)
+    })
+}
+
+/// A partition's memory map the kernel would refuse, as a pack error with
+/// the numbers and the fix.
+fn map_error(sys: &System, id: usize, e: MapError<'_>, opts: &PackOptions) -> PackError {
+    let name = &sys.spec.partitions[id].name;
+    let path = resolve_image(&sys.images[id], opts);
+    match e {
+        MapError::StacksDoNotFit { image_end, stacks, memory_size } => err(
+            format!(
+                "partition \"{name}\": image ({}, to the end of its last segment's page) and thread stacks with their guard pages ({}) need {}, more than its memory {}",
+                fmt_size(image_end),
+                fmt_size(stacks),
+                fmt_size(image_end + stacks),
+                fmt_size(memory_size)
+            ),
+            Some(format!(
+                "raise memory to at least \"{}\"",
+                fmt_size((image_end + stacks).next_multiple_of(layout::PAGE_SIZE))
+            )),
+        ),
+        MapError::WriteExecute { page_ipa, writable, executable } if writable == executable => err(
+            format!(
+                "partition \"{name}\": {}: segment {writable} ({}) is writable and executable",
+                path.display(),
+                segment_text(sys, id, writable)
+            ),
+            Some(format!(
+                "link it with linker/partition.ld, which gives text r-x and data rw- segments of their own; or, if it must write its own code, set allow_write_execute = true for partition \"{name}\" (page at IPA {page_ipa:#x})"
+            )),
+        ),
+        MapError::WriteExecute { page_ipa, writable, executable } => err(
+            format!(
+                "partition \"{name}\": {}: segments {executable} ({}) and {writable} ({}) share the page at IPA {page_ipa:#x}, which would be writable and executable",
+                path.display(),
+                segment_text(sys, id, executable),
+                segment_text(sys, id, writable)
+            ),
+            Some(format!(
+                "start each segment on a page of its own (linker/partition.ld does: `. = ALIGN(4096)` before .rodata and .data); or set allow_write_execute = true for partition \"{name}\""
+            )),
+        ),
+        MapError::StackNotWholePages { .. } => err(format!("partition \"{name}\": {e}"), None),
+    }
 }
 
 /// `pack`: build, write the image (after the kernel if given) and the report.
@@ -297,6 +352,9 @@ fn report(
     let _ = writeln!(r, "== memory map ==");
     r.push_str(&show::memory_map(sys));
     let _ = writeln!(r);
+    let _ = writeln!(r, "== stage-2 maps ==");
+    r.push_str(&stage2_maps(&parsed));
+    let _ = writeln!(r);
     let _ = writeln!(r, "== partitions and schedules ==");
     r.push_str(&show::render_text(sys)?);
     let _ = writeln!(r);
@@ -337,4 +395,42 @@ fn report(
         );
     }
     Ok(r)
+}
+
+/// Each partition's memory as the kernel maps it in stage 2 (IPA ranges,
+/// rights, what lies there): `bulkhead_image::MemoryMap`, the map the
+/// kernel builds from the same image.
+fn stage2_maps(image: &SystemImage<'_>) -> String {
+    let mut out = String::new();
+    for p in image.partitions() {
+        let Some(map) = MemoryMap::of(image, p.id) else { continue };
+        let wx = if p.write_execute { "W^X off (allow_write_execute)" } else { "W^X" };
+        let _ = writeln!(
+            out,
+            "  partition \"{}\": IPA {:#010x}..{:#010x}, {wx}",
+            p.name,
+            p.ipa_base,
+            p.ipa_base + p.memory_size
+        );
+        let threads: Vec<&str> = image.threads_of(p.id).map(|t| t.name).collect();
+        let thread = |i: u32| threads.get(i as usize).copied().unwrap_or("?");
+        for (range, area, access) in map.areas() {
+            let what = match area {
+                Area::Segment(i) => format!("segment {i}"),
+                Area::Stack(t) => format!("thread {}'s stack", thread(t)),
+                Area::Guard(t) => format!("guard page below thread {}'s stack (unmapped)", thread(t)),
+                Area::Free => "free memory".to_string(),
+                Area::Outside => continue,
+            };
+            let _ = writeln!(
+                out,
+                "    {:#010x}..{:#010x} {:>8}  {}  {what}",
+                p.ipa_base + range.start,
+                p.ipa_base + range.end,
+                fmt_size(range.end - range.start),
+                access.map_or_else(|| "---".to_string(), |a| a.to_string())
+            );
+        }
+    }
+    out
 }

@@ -80,44 +80,48 @@ fn show_refuses_an_unknown_schedule() {
 }
 
 /// A minimal AArch64 executable: one RX segment (`code`) at `vaddr` and one
-/// RW segment with `bss` extra zero bytes after `data`.
+/// RW segment with `bss` extra zero bytes after `data`, a page above.
 fn tiny_elf(vaddr: u64, code: &[u8], data: &[u8], bss: u64) -> Vec<u8> {
+    elf_with(
+        vaddr,
+        &[(vaddr, code, code.len() as u64, PF_R | PF_X), (vaddr + 0x1000, data, data.len() as u64 + bss, PF_R | PF_W)],
+    )
+}
+
+/// An AArch64 executable entered at `entry`, one PT_LOAD per
+/// `(vaddr, file bytes, memory size, flags)`.
+fn elf_with(entry: u64, segments: &[(u64, &[u8], u64, u32)]) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut w = Writer::new(Endianness::Little, true, &mut buf);
     w.reserve_file_header();
-    w.reserve_program_headers(2);
-    let code_off = w.reserve(code.len(), 16);
-    let data_off = w.reserve(data.len(), 16);
+    w.reserve_program_headers(segments.len() as u32);
+    let offsets: Vec<usize> = segments.iter().map(|s| w.reserve(s.1.len(), 16)).collect();
     w.write_file_header(&FileHeader {
         os_abi: 0,
         abi_version: 0,
         e_type: ET_EXEC,
         e_machine: EM_AARCH64,
-        e_entry: vaddr,
+        e_entry: entry,
         e_flags: 0,
     })
     .unwrap();
     w.write_align_program_headers();
-    let data_vaddr = vaddr + 0x1000;
-    for (off, addr, len, mem, flags) in [
-        (code_off, vaddr, code.len(), code.len() as u64, PF_R | PF_X),
-        (data_off, data_vaddr, data.len(), data.len() as u64 + bss, PF_R | PF_W),
-    ] {
+    for (&(addr, bytes, mem, flags), &off) in segments.iter().zip(&offsets) {
         w.write_program_header(&ProgramHeader {
             p_type: PT_LOAD,
             p_flags: flags,
             p_offset: off as u64,
             p_vaddr: addr,
             p_paddr: addr,
-            p_filesz: len as u64,
+            p_filesz: bytes.len() as u64,
             p_memsz: mem,
             p_align: 0x1000,
         });
     }
-    w.pad_until(code_off);
-    w.write(code);
-    w.pad_until(data_off);
-    w.write(data);
+    for (&(_, bytes, _, _), &off) in segments.iter().zip(&offsets) {
+        w.pad_until(off);
+        w.write(bytes);
+    }
     buf
 }
 
@@ -229,6 +233,63 @@ fn pack_names_every_partition_whose_image_is_missing_or_misplaced() {
     );
     assert!(stderr.contains("2 errors, image not written"), "{stderr}");
     assert!(!dir.join("system.img").exists());
+}
+
+/// W^X: an image whose text and data share a page, or with a segment that
+/// is writable and executable, is refused (the kernel would refuse it at
+/// boot), unless the description allows it for the partition; the report
+/// shows the stage-2 map the kernel will build.
+#[test]
+fn pack_refuses_writable_executable_pages_unless_allowed() {
+    let base = bulkhead::layout::PARTITION_IPA_BASE;
+    let dir = scratch("pack-wx");
+    demo_with_elves(&dir);
+    // hello: text and data on one page (no alignment between them).
+    let shared = elf_with(base, &[(base, &[0; 0x100], 0x100, PF_R | PF_X), (base + 0x100, &[1; 8], 0x80, PF_R | PF_W)]);
+    std::fs::write(dir.join("elf/hello.elf"), shared).unwrap();
+    // monitor: one segment that is both.
+    let rwx = elf_with(base, &[(base, &[0; 0x100], 0x2000, PF_R | PF_W | PF_X)]);
+    std::fs::write(dir.join("elf/monitor.elf"), rwx).unwrap();
+    let out = bulkhead_in(&dir, &["pack", "demo.toml", "--out", "system.img"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("error: partition \"hello\": ./elf/hello.elf: segments 0 (r-x at IPA 0x40000000..0x40000100) and 1 (rw- at IPA 0x40000100..0x40000180) share the page at IPA 0x40000000, which would be writable and executable"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: partition \"monitor\": ./elf/monitor.elf: segment 0 (rwx at IPA 0x40000000..0x40002000) is writable and executable"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("set allow_write_execute = true for partition \"monitor\""), "{stderr}");
+    assert!(stderr.contains("2 errors, image not written"), "{stderr}");
+    assert!(!dir.join("system.img").exists());
+
+    // Allowed for both: packed, with the rights the ELF files ask for.
+    let desc = std::fs::read_to_string(dir.join("demo.toml")).unwrap();
+    let desc = desc
+        .replace("image = \"elf/hello.elf\"", "image = \"elf/hello.elf\"\nallow_write_execute = true")
+        .replace("image = \"elf/monitor.elf\"", "image = \"elf/monitor.elf\"\nallow_write_execute = true");
+    std::fs::write(dir.join("demo.toml"), desc).unwrap();
+    let out = bulkhead_in(&dir, &["pack", "demo.toml", "--out", "system.img"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(dir.join("system.img")).unwrap();
+    let image = SystemImage::parse(&bytes).unwrap();
+    assert!(image.partition(0).unwrap().write_execute && !image.partition(1).unwrap().write_execute);
+    let report = std::fs::read_to_string(dir.join("system.img.report.txt")).unwrap();
+    for needle in [
+        "== stage-2 maps ==",
+        "  partition \"hello\": IPA 0x40000000..0x40400000, W^X off (allow_write_execute)",
+        "    0x40000000..0x40001000     4KiB  rwx  segment 0",
+        "  partition \"multicore\": IPA 0x40000000..0x40800000, W^X\n",
+        "    0x40000000..0x40001000     4KiB  r-x  segment 0",
+        "    0x40001000..0x40002000     4KiB  rw-  segment 1",
+        "    0x407ec000..0x407ed000     4KiB  ---  guard page below thread worker3's stack (unmapped)",
+        "    0x407fb000..0x407fc000     4KiB  ---  guard page below thread worker0's stack (unmapped)",
+        "    0x407fc000..0x40800000    16KiB  rw-  thread worker0's stack",
+    ] {
+        assert!(report.contains(needle), "report lacks {needle:?}:\n{report}");
+    }
 }
 
 #[test]

@@ -125,9 +125,13 @@ fn boot_expectations() -> Vec<Expect> {
         Expect::all_of(&[BOOT_LINE, BOOT_LINE, BOOT_LINE, BOOT_LINE]),
         Expect::line(r"^Bulkhead \S+ separation kernel: EL2, 4 cores online$"),
         Expect::line(r"^CNTFRQ 62500000 Hz \(tick 16\.000 ns\)$"),
-        Expect::line(r"^memory map:$"),
-        Expect::line(r"^  kernel image "),
-        Expect::line(r"^  devices +0x0fc000000\.\.0x100000000 .*device-nGnRE"),
+        Expect::line(r"^memory map \(EL2, SCTLR_EL2\.WXN: nothing both writable and executable\):$"),
+        Expect::line(r"^  kernel text +0x000080000\.\.0x[0-9a-f]{9} +\d+ KiB  normal WB, read-only, executable$"),
+        Expect::line(
+            r"^  kernel rodata +0x[0-9a-f]{9}\.\.0x[0-9a-f]{9} +\d+ KiB  normal WB, read-only, execute-never$",
+        ),
+        Expect::line(r"^  kernel data +0x[0-9a-f]{9}\.\.0x[0-9a-f]{9} +\d+ KiB  normal WB, read/write, execute-never$"),
+        Expect::line(r"^  devices +0x0fc000000\.\.0x100000000 .*device-nGnRE, read/write, execute-never$"),
     ]
 }
 
@@ -452,6 +456,38 @@ fn wfi_waits_for_the_next_window(out: &Captured) -> Result<(), String> {
     Ok(())
 }
 
+/// hostile-exec-stack's fault is the fetch of the code it copied: every
+/// health report names, as the faulting IPA and as the PC, the address the
+/// partition said it jumped to just before (the copy lives in the stack
+/// frame of `main`, so the same address after every restart).
+fn fetch_fault_at_the_copied_code(out: &Captured) -> Result<(), String> {
+    let jumped = regex::Regex::new(r"jumping to code I wrote on my stack at IPA (0x[0-9a-f]+) ").expect("valid regex");
+    let fault = regex::Regex::new(r"instruction fetch from non-executable IPA (0x[0-9a-f]+) .*, PC (0x[0-9a-f]+) ")
+        .expect("valid regex");
+    let mut copied: Option<String> = None;
+    let mut faults = 0;
+    for line in &out.lines {
+        if let Some(c) = jumped.captures(line) {
+            copied = Some(c[1].to_string());
+        } else if let Some(c) = fault.captures(line) {
+            let Some(at) = &copied else {
+                return Err(format!("a fetch fault before any jump was announced: {line}"));
+            };
+            if &c[1] != at || &c[2] != at {
+                return Err(format!(
+                    "the partition jumped to {at}, but the fault names IPA {} and PC {}: {line}",
+                    &c[1], &c[2]
+                ));
+            }
+            faults += 1;
+        }
+    }
+    if faults == 0 {
+        return Err("no instruction fetch fault was reported".into());
+    }
+    Ok(())
+}
+
 /// On the traced twin: the schedule never changed (SetSchedule was denied
 /// and did nothing): every record of every core is in schedule 0.
 fn schedule_never_changed(out: &Captured) -> Result<(), String> {
@@ -520,6 +556,64 @@ fn hostile_tests() -> Vec<QemuTest> {
             },
         )
         .allow(&[r"^health: partition hostile-write (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"]),
+        hostile(
+            "hostile-write-text",
+            "a partition writing over its own code takes a stage-2 permission fault and is restarted; the bystander stays on time",
+            || {
+                then_ticker(vec![
+                    Expect::line(
+                        r"^\[hostile-write-text:main@0\] hostile-write-text: writing over my own code at IPA 0x40000000 \(restarts 0\)$",
+                    ),
+                    Expect::line(
+                        r"^health: partition hostile-write-text thread main core 0: stage2_abort: stage-2 permission fault: write to read-only IPA 0x40000000 \(segment 0, r-x\), PC 0x4000[0-9a-f]{4} -> restart_partition$",
+                    ),
+                    Expect::line(r"^health: partition hostile-write-text restarted \(restart 1\)$"),
+                    Expect::line(
+                        r"^\[hostile-write-text:main@0\] hostile-write-text: writing over my own code at IPA 0x40000000 \(restarts 1\)$",
+                    ),
+                ])
+            },
+        )
+        .allow(&[r"^health: partition hostile-write-text (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"]),
+        hostile(
+            "hostile-exec-stack",
+            "a partition jumping to code it wrote on its stack takes a stage-2 permission fault on the fetch and is restarted; the bystander stays on time",
+            || {
+                then_ticker(vec![
+                    Expect::line(
+                        r"^\[hostile-exec-stack:main@0\] hostile-exec-stack: jumping to code I wrote on my stack at IPA 0x401f[c-f][0-9a-f]{3} \(restarts 0\)$",
+                    ),
+                    Expect::line(
+                        r"^health: partition hostile-exec-stack thread main core 0: stage2_abort: stage-2 permission fault: instruction fetch from non-executable IPA 0x401f[c-f][0-9a-f]{3} \(thread main's stack, rw-\), PC 0x401f[c-f][0-9a-f]{3} -> restart_partition$",
+                    ),
+                    Expect::line(r"^health: partition hostile-exec-stack restarted \(restart 1\)$"),
+                    Expect::line(
+                        r"^\[hostile-exec-stack:main@0\] hostile-exec-stack: jumping to code I wrote on my stack at IPA 0x401f[c-f][0-9a-f]{3} \(restarts 1\)$",
+                    ),
+                ])
+            },
+        )
+        .allow(&[r"^health: partition hostile-exec-stack (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"])
+        .also(fetch_fault_at_the_copied_code),
+        hostile(
+            "hostile-stack-overflow",
+            "a partition running off the bottom of its stack hits the unmapped guard page, reported as a stack overflow, and is restarted; the bystander stays on time",
+            || {
+                then_ticker(vec![
+                    Expect::line(
+                        r"^\[hostile-stack-overflow:main@0\] hostile-stack-overflow: pushing past the bottom of my stack at IPA 0x401fc000 \(restarts 0\)$",
+                    ),
+                    Expect::line(
+                        r"^health: partition hostile-stack-overflow thread main core 0: stage2_abort: stage-2 write fault at IPA 0x401fbff0 \(the guard page below thread main's stack: a stack overflow\), PC 0x4000[0-9a-f]{4} -> restart_partition$",
+                    ),
+                    Expect::line(r"^health: partition hostile-stack-overflow restarted \(restart 1\)$"),
+                    Expect::line(
+                        r"^\[hostile-stack-overflow:main@0\] hostile-stack-overflow: pushing past the bottom of my stack at IPA 0x401fc000 \(restarts 1\)$",
+                    ),
+                ])
+            },
+        )
+        .allow(&[r"^health: partition hostile-stack-overflow (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"]),
         hostile(
             "hostile-read-kernel",
             "a partition reading the kernel, the system image and other partitions' memory through its IPAs faults in stage 2 at each",
@@ -626,6 +720,7 @@ fn hostile_tests() -> Vec<QemuTest> {
                 case("console wrapping range", r"-3 \(InvalidAddress\)"),
                 case("console kernel address", r"-3 \(InvalidAddress\)"),
                 case("console across end of memory", r"-3 \(InvalidAddress\)"),
+                case("console across a stack guard page", r"-3 \(InvalidAddress\)"),
                 case("console huge length", r"-2 \(InvalidParameter\)"),
                 case("defmt frame null pointer", r"-3 \(InvalidAddress\)"),
                 case("defmt frame empty", r"-2 \(InvalidParameter\)"),

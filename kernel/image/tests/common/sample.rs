@@ -29,6 +29,7 @@ pub fn sample() -> ImageSpec {
             PartitionSpec {
                 name: "hello".into(),
                 system: false,
+                write_execute: false,
                 phys_base: 0x2000_0000,
                 memory_size: 0x40_0000,
                 ipa_base: 0x4000_0000,
@@ -42,6 +43,7 @@ pub fn sample() -> ImageSpec {
             PartitionSpec {
                 name: "multicore".into(),
                 system: false,
+                write_execute: false,
                 phys_base: 0x2040_0000,
                 memory_size: 0x20_0000,
                 ipa_base: 0x4000_0000,
@@ -52,6 +54,7 @@ pub fn sample() -> ImageSpec {
             PartitionSpec {
                 name: "monitor".into(),
                 system: true,
+                write_execute: false,
                 phys_base: 0x2060_0000,
                 memory_size: 0x10_0000,
                 ipa_base: 0x4000_0000,

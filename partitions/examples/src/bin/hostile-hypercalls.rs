@@ -22,6 +22,7 @@
 //! hostile-hypercalls: console wrapping range: status -3 (InvalidAddress)
 //! hostile-hypercalls: console kernel address: status -3 (InvalidAddress)
 //! hostile-hypercalls: console across end of memory: status -3 (InvalidAddress)
+//! hostile-hypercalls: console across a stack guard page: status -3 (InvalidAddress)
 //! hostile-hypercalls: console huge length: status -2 (InvalidParameter)
 //! hostile-hypercalls: defmt frame null pointer: status -3 (InvalidAddress)
 //! hostile-hypercalls: defmt frame empty: status -2 (InvalidParameter)
@@ -41,7 +42,9 @@
 //! refused whole: a kernel that printed the part inside (the top of this
 //! thread's stack) or read past the end would put bytes on the console or
 //! in the health log that are none of the lines above, which the test
-//! (tools/xtask/src/tests.rs) refuses.
+//! (tools/xtask/src/tests.rs) refuses. So must a buffer that runs from the
+//! unmapped guard page below this thread's stack into the stack: the
+//! kernel reads only what the partition itself could.
 //!
 //! Then it parks in PeriodicWait. The last case is a valid
 //! RaiseApplicationError (code 0x1000, message
@@ -51,7 +54,7 @@
 #![no_main]
 
 use bulkhead_board_rpi4::memory::KERNEL_LOAD;
-use bulkhead_sdk::abi::FUNCTION_BASE;
+use bulkhead_sdk::abi::{DEFAULT_STACK_SIZE, FUNCTION_BASE};
 use bulkhead_sdk::{
     Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, ThreadInfo, hvc, partition_status, println,
     status_name,
@@ -85,7 +88,9 @@ fn main(thread: ThreadInfo) {
     let frame = Call::ConsoleFrame.id();
     let unaligned = UNALIGNED.0.as_ptr() as u64 + 1;
     let end = thread.memory_end();
-    let cases: [(&str, u32, [u64; 3]); 19] = [
+    // The bottom of this thread's stack (thread 0's is the highest).
+    let stack_bottom = end - DEFAULT_STACK_SIZE;
+    let cases: [(&str, u32, [u64; 3]); 20] = [
         // Within the vendor hypervisor range but never assigned.
         ("unknown function id", FUNCTION_BASE | 0xffff, [0; 3]),
         ("console null pointer", console, [0, 16, 0]),
@@ -97,6 +102,8 @@ fn main(thread: ThreadInfo) {
         ("console kernel address", console, [KERNEL_LOAD as u64, 16, 0]),
         // 8 bytes inside (the top of this thread's stack), 8 outside.
         ("console across end of memory", console, [end - 8, 16, 0]),
+        // 8 bytes in the guard page below the stack, 8 in the stack.
+        ("console across a stack guard page", console, [stack_bottom - 8, 16, 0]),
         ("console huge length", console, [TOO_LONG_FOR_CONSOLE.as_ptr() as u64, TOO_LONG_FOR_CONSOLE.len() as u64, 0]),
         ("defmt frame null pointer", frame, [0, 8, 0]),
         ("defmt frame empty", frame, [TOO_LONG_FOR_FRAME.as_ptr() as u64, 0, 0]),
