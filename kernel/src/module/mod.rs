@@ -61,7 +61,17 @@ pub struct PartitionInfo {
     /// Module thread ids of this partition, in declaration order.
     pub first_thread: usize,
     pub thread_count: usize,
+    /// The parts of its memory it cannot read (guard pages, pages without
+    /// read access), as offsets, from its memory map at load: what a
+    /// hypercall buffer must not touch, looked up in a few comparisons
+    /// rather than by walking the image's tables on every call. `None` if
+    /// there are more than [`HOLES`] (then the map is walked).
+    pub holes: Option<([(u64, u64); HOLES], usize)>,
 }
+
+/// Unreadable runs a partition's [`PartitionInfo::holes`] keeps: a guard
+/// page per thread, and the rare unreadable segment page.
+pub const HOLES: usize = 16;
 
 impl PartitionInfo {
     /// The physical address behind `[ipa, ipa + len)`, if the whole range
@@ -116,7 +126,12 @@ impl Module {
     pub fn readable(&self, id: usize, ipa: u64, len: u64) -> Option<u64> {
         let p = self.partition(id);
         let phys = p.translate(ipa, len)?;
-        self.memory_map(id).readable(ipa - p.ipa_base, len).then_some(phys)
+        let (start, end) = (ipa - p.ipa_base, ipa - p.ipa_base + len);
+        let readable = match &p.holes {
+            Some((holes, n)) => len == 0 || !holes[..*n].iter().any(|&(from, to)| start < to && from < end),
+            None => self.memory_map(id).readable(start, len),
+        };
+        readable.then_some(phys)
     }
     pub fn thread(&self, id: usize) -> &ThreadInfo {
         self.threads[id].as_ref().expect("thread ids are dense and checked at boot")
@@ -365,6 +380,16 @@ pub fn load() -> Result<&'static Module, LoadError> {
                     .map_err(stage2_error)?;
             }
         }
+        let mut holes = [(0, 0); HOLES];
+        let mut n = 0;
+        let mut complete = true;
+        for run in map.runs().filter(|r| !r.access.is_some_and(|a| a.read())) {
+            match holes.get_mut(n) {
+                Some(h) => *h = (run.start, run.end),
+                None => complete = false,
+            }
+            n += 1;
+        }
         let vmid = u8::try_from(p.id + 1).expect("at most 16 partitions");
         partitions[p.id as usize] = Some(PartitionInfo {
             name: p.name,
@@ -376,6 +401,7 @@ pub fn load() -> Result<&'static Module, LoadError> {
             vttbr: stage2.vttbr(vmid),
             first_thread,
             thread_count: thread_count - first_thread,
+            holes: complete.then_some((holes, n)),
         });
     }
 
