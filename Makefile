@@ -3,7 +3,7 @@
 # (tools/setup-host.sh: QEMU >= 9 with raspi4b; rustup brings the pinned
 # toolchain and the bare-metal targets, or rust-src to build their library).
 
-.PHONY: all setup build run test bench check mutants clean
+.PHONY: all setup build run test bench fuzz check mutants clean
 
 all: build
 
@@ -22,6 +22,11 @@ test: setup
 
 bench: setup
 	cargo xtask bench
+
+# The long hypercall fuzzer run (10^6 random calls on four cores, product
+# and traced kernel); `make test` runs it at a tenth of the size.
+fuzz: setup
+	cargo xtask fuzz
 
 check: setup
 	cargo xtask check

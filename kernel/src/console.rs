@@ -42,7 +42,11 @@ use bulkhead_board_rpi4::uart::{self, Pl011};
 use bulkhead_console::{Fifo, Header, Ring};
 use core::fmt::{self, Write as _};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use spin::Mutex;
+// The kernel's spinlock, which waits with YIELD: a core spinning on a ring
+// with the default ISB kept QEMU's single-threaded icount emulator (one
+// host thread for all vCPUs) from running the core holding it, for as long
+// as a time slice (tens of ms: every core missed its boundaries).
+use crate::arch::{Mutex, MutexGuard};
 
 /// Every line's place in the order all sources wrote them (wrapping), so
 /// the pump can merge the rings.
@@ -429,7 +433,7 @@ pub fn attach_partitions(sizes: &[usize], names: Names) -> Result<(), usize> {
 
 /// The partition's console ring, for `ConsoleWrite` (its lock, held for the
 /// copy of one call's lines).
-pub fn partition_ring(partition: usize) -> spin::MutexGuard<'static, Option<Ring<&'static mut [u8]>>> {
+pub fn partition_ring(partition: usize) -> MutexGuard<'static, Option<Ring<&'static mut [u8]>>> {
     PARTITION_RINGS[partition].lock()
 }
 
@@ -561,7 +565,7 @@ impl fmt::Write for Lines {
 
 /// The console held for a fatal report: synchronous writes to the UART.
 pub struct FatalConsole {
-    guard: Option<spin::MutexGuard<'static, Option<Pump>>>,
+    guard: Option<MutexGuard<'static, Option<Pump>>>,
     irqs_were_enabled: bool,
 }
 

@@ -7,6 +7,7 @@
 //! | `test`                    | host tests (`cargo test` over the workspace), the loom models of `bulkhead-protocol`, then every QEMU test |
 //! | `qemu-test [NAME...]`     | only the QEMU tests (all, or those named)                 |
 //! | `bench`                   | the benchmarks under `-icount shift=0,sleep=off`          |
+//! | `fuzz`                    | the long hypercall fuzzer runs (`hostile-fuzz-long`, 10^6 calls, and its traced twin); not part of `test` |
 //! | `check`                   | rustfmt, and clippy on the host crates, the kernel and the partitions (`-D warnings`) |
 mod bench;
 mod build;
@@ -34,9 +35,10 @@ fn main() -> ExitCode {
         Some("test") => test_all(),
         Some("qemu-test") => tests::run_qemu_tests(&args[1..]),
         Some("bench") => bench::run(),
+        Some("fuzz") => tests::run_fuzz(),
         Some("check") => check(),
         _ => Err(format!(
-            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench | check>\n\
+            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench | fuzz | check>\n\
              (got: {})",
             if args.is_empty() { "no command".to_string() } else { args.join(" ") }
         )),

@@ -317,7 +317,7 @@ fn traced_twin(test: &QemuTest) -> QemuTest {
     let name: &'static str = Box::leak(format!("{}-traced", test.name).into_boxed_str());
     let what: &'static str = Box::leak(format!("{}; traced, checked by bulkhead trace", test.what).into_boxed_str());
     let description = format!("partitions/tests/{}.toml", test.name);
-    let mut twin = QemuTest::new(name, what, name, test.expect).icount().allow(test.allow);
+    let mut twin = QemuTest::new(name, what, name, test.expect).icount().allow(test.allow).timeout(test.timeout);
     twin.also = test.also;
     twin.check = Some(Box::new(move |out: &Captured| {
         ticker_on_schedule(out)?;
@@ -496,6 +496,111 @@ fn schedule_never_changed(out: &Captured) -> Result<(), String> {
         None => Ok(()),
     }
 }
+
+/// The health monitor's lines for the valid application errors the
+/// fuzzer raises (`log`: the call returns): its own partition and threads,
+/// the application_error kind and the `log` action only. The message is
+/// the fuzzer's bytes, sanitised; a long one with a long code ends
+/// `... (N more bytes)` instead of its closing quote.
+const FUZZ_APPLICATION_ERRORS: &str = r#"^health: partition hostile-fuzz(-long)? thread fuzz[0-3] core [0-3]: application_error: application error \d+: ".*(" |\.\.\. \(\d+ more bytes\) )-> log( \(\d+ more like it not shown\))?$"#;
+
+/// Each of the fuzzer's four threads (`fuzz<T>` on core T) made its `calls`
+/// and printed its count; then the ticker is past tick 30. How many of
+/// them were undocumented is [`fuzz_verdict`]'s to judge, so that a kernel
+/// bug fails at once with the calls that found it rather than by timeout.
+fn fuzz_expectations(partition: &str, calls: u64) -> Vec<Expect> {
+    let finals: Vec<String> = (0..4)
+        .map(|t| {
+            format!(
+                r"^\[{partition}:fuzz{t}@{t}\] hostile-fuzz: thread {t} on core {t}: {calls} calls, \d+ refused, \d+ undocumented$"
+            )
+        })
+        .collect();
+    let refs: Vec<&str> = finals.iter().map(String::as_str).collect();
+    then_ticker(vec![Expect::all_of(&refs)])
+}
+
+/// The fuzzer's verdict: no thread counted an undocumented result (if one
+/// did, its report lines are the error), and over all threads every status
+/// of the ABI came back at least once (a fuzzer that only ever reached one
+/// path of the kernel would pass vacuously). Prints the run's figures: the
+/// calls, how they were answered, and the virtual time the last thread
+/// finished at.
+fn fuzz_verdict(out: &Captured) -> Result<(), String> {
+    let summary = regex::Regex::new(
+        r"^\[[\w-]+:fuzz\d@\d\] hostile-fuzz: thread \d on core \d: (\d+) calls, (\d+) refused, (\d+) undocumented$",
+    )
+    .expect("valid regex");
+    let statuses = regex::Regex::new(
+        r"^\[[\w-]+:fuzz\d@\d\] hostile-fuzz: thread \d statuses 0:(\d+) -1:(\d+) -2:(\d+) -3:(\d+) -4:(\d+), done at (\d+) us$",
+    )
+    .expect("valid regex");
+    let report = regex::Regex::new(r"^\[[\w-]+:fuzz\d@\d\] hostile-fuzz: (UNDOCUMENTED |  args |  results )")
+        .expect("valid regex");
+    let number = |c: &regex::Captures, i: usize| c[i].parse::<u64>().expect("digits");
+    let (mut calls, mut refused, mut undocumented, mut threads) = (0, 0, 0, 0);
+    for c in out.lines.iter().filter_map(|l| summary.captures(l)) {
+        calls += number(&c, 1);
+        refused += number(&c, 2);
+        undocumented += number(&c, 3);
+        threads += 1;
+    }
+    let reports: Vec<&str> = out.lines.iter().filter(|l| report.is_match(l)).map(String::as_str).collect();
+    if undocumented > 0 || !reports.is_empty() {
+        return Err(format!(
+            "the fuzzer counted {undocumented} undocumented results in {calls} calls; its reports (the first 3 of each thread):\n{}",
+            reports.join("\n")
+        ));
+    }
+    let mut by_status = [0u64; 5];
+    let mut done_us = 0;
+    let mut status_lines = 0;
+    for c in out.lines.iter().filter_map(|l| statuses.captures(l)) {
+        for (i, n) in by_status.iter_mut().enumerate() {
+            *n += number(&c, i + 1);
+        }
+        done_us = done_us.max(number(&c, 6));
+        status_lines += 1;
+    }
+    if threads != 4 || status_lines != 4 {
+        return Err(format!(
+            "{threads} count lines and {status_lines} status lines from the fuzzer; expected 4 of each"
+        ));
+    }
+    let names = ["Success", "NotSupported", "InvalidParameter", "InvalidAddress", "Denied"];
+    if let Some(i) = by_status.iter().position(|&n| n == 0) {
+        return Err(format!("no call of the fuzzer's {calls} returned {}: the draws miss a path", names[i]));
+    }
+    if by_status.iter().sum::<u64>() != calls {
+        return Err(format!("the status counts add up to {}, not the {calls} calls", by_status.iter().sum::<u64>()));
+    }
+    let answered: Vec<String> = names.iter().zip(by_status).map(|(n, c)| format!("{n} {c}")).collect();
+    println!(
+        "    {calls} calls on 4 cores, {refused} refused, 0 undocumented ({}); the last made at {:.3} s of virtual time",
+        answered.join(", "),
+        done_us as f64 / 1e6
+    );
+    Ok(())
+}
+
+/// `make fuzz`: the long fuzzer run, on the product kernel and traced, by
+/// name only (not in `make test`).
+fn fuzz_tests() -> Vec<QemuTest> {
+    let long = hostile(
+        "hostile-fuzz-long",
+        "1,000,000 random hypercalls on four cores beside the ticker: every result documented, the kernel up, the ticker on time",
+        || fuzz_expectations("hostile-fuzz-long", 250_000),
+    )
+    .allow(&[FUZZ_APPLICATION_ERRORS])
+    .also(fuzz_verdict)
+    .timeout(FUZZ_TIMEOUT);
+    let twin = traced_twin(&long);
+    vec![long, twin]
+}
+
+/// Wall-clock limit of each long fuzzer run (about 16 s on the product
+/// kernel and 20 s traced when this was written).
+const FUZZ_TIMEOUT: Duration = Duration::from_secs(180);
 
 fn hostile_tests() -> Vec<QemuTest> {
     vec![
@@ -740,6 +845,14 @@ fn hostile_tests() -> Vec<QemuTest> {
             },
         )
         .also(hypercalls_print_only_their_own_lines),
+        hostile(
+            "hostile-fuzz",
+            "100,000 random hypercalls on four cores (ids, arguments, pointers at the memory edges): every result documented, the kernel up, the ticker on time",
+            || fuzz_expectations("hostile-fuzz", 25_000),
+        )
+        // Its valid application errors, logged: nothing else.
+        .allow(&[FUZZ_APPLICATION_ERRORS])
+        .also(fuzz_verdict),
         hostile(
             "hostile-novector",
             "an EL1 exception with no vector table is caught and the partition stopped",
@@ -1731,7 +1844,11 @@ const SDK_TEMPLATE: &str = "sdk-template";
 /// Runs the QEMU tests named in `only` (all when empty). Prints one line per
 /// test and closes with `N passed, M failed`.
 pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
-    let tests = all_tests();
+    let mut tests = all_tests();
+    // The long fuzzer runs are not part of a full run, but may be named.
+    if !only.is_empty() {
+        tests.extend(fuzz_tests());
+    }
     for name in only {
         if !tests.iter().any(|t| t.name == name) && name != SDK_TEMPLATE {
             let mut known: Vec<&str> = tests.iter().map(|t| t.name).collect();
@@ -1778,6 +1895,12 @@ pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
     }
     println!("{passed} passed, {failed} failed");
     if failed == 0 { Ok(()) } else { Err(format!("{failed} QEMU test(s) failed")) }
+}
+
+/// `make fuzz`: the long fuzzer runs ([`fuzz_tests`]).
+pub fn run_fuzz() -> Result<(), String> {
+    let names: Vec<String> = fuzz_tests().iter().map(|t| t.name.to_string()).collect();
+    run_qemu_tests(&names)
 }
 
 fn run_one(test: &QemuTest, images: &[Image]) -> Result<(), String> {
