@@ -97,7 +97,7 @@
 use bulkhead_board_rpi4::console::PL011_BASE;
 use bulkhead_board_rpi4::gic::GICD_BASE;
 use bulkhead_board_rpi4::memory::KERNEL_LOAD;
-use bulkhead_sdk::abi::{ABI_VERSION_MAJOR, ABI_VERSION_MINOR, FUNCTION_BASE};
+use bulkhead_sdk::abi::{ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, STACK_GUARD_SIZE};
 use bulkhead_sdk::{
     Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, PartitionMode, Status, ThreadInfo, console_write,
     my_ids, periodic_wait, println, time,
@@ -201,12 +201,28 @@ struct Me {
     core: u64,
     base: u64,
     end: u64,
+    /// Threads of the partition: each stack has a guard page below it.
+    threads: u64,
 }
 
 impl Me {
-    /// `[ptr, ptr + len)` lies in the partition's memory, without wrapping.
+    /// `[ptr, ptr + len)` lies in the partition's memory, without wrapping,
+    /// and a non-empty one touches no stack guard page: the stacks, of the
+    /// default size (the fuzzer's descriptions set no `stack`), are carved
+    /// from the top of memory, thread 0 highest, each above an unmapped
+    /// guard page (the ABI's thread entry state), which a hypercall may not
+    /// read either.
     fn owns(&self, ptr: u64, len: u64) -> bool {
-        ptr >= self.base && ptr.checked_add(len).is_some_and(|e| e <= self.end)
+        let Some(end) = ptr.checked_add(len) else { return false };
+        if ptr < self.base || end > self.end {
+            return false;
+        }
+        let step = DEFAULT_STACK_SIZE + STACK_GUARD_SIZE;
+        let in_guard = (0..self.threads).any(|i| {
+            let guard_top = self.end - DEFAULT_STACK_SIZE - i * step;
+            ptr < guard_top && guard_top - STACK_GUARD_SIZE < end
+        });
+        len == 0 || !in_guard
     }
 }
 
@@ -633,6 +649,7 @@ pub fn run(thread: ThreadInfo, plan: &Plan) -> ! {
         core: u64::from(ids.core),
         base: thread.memory_base,
         end: thread.memory_end(),
+        threads: u64::from(thread.count),
     };
     let mut rng = Rng::for_thread(plan.seed, thread.index);
     println!(
