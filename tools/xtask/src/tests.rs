@@ -602,28 +602,44 @@ fn fuzz_tests() -> Vec<QemuTest> {
 /// kernel and 20 s traced when this was written).
 const FUZZ_TIMEOUT: Duration = Duration::from_secs(180);
 
+/// A partition that faults and is restarted, as its test sees it: its
+/// first line (`first`, a pattern, then ` (restarts 0)`), the stage-2 fault
+/// (`fault`, the detail pattern) with the restart action, the restart, and
+/// its first line again one restart later.
+fn restarted_once(partition: &str, first: &str, fault: &str) -> Vec<Expect> {
+    vec![
+        Expect::line(&format!(r"^\[{partition}:main@0\] {first} \(restarts 0\)$")),
+        Expect::line(&format!(
+            r"^health: partition {partition} thread main core 0: stage2_abort: {fault} -> restart_partition$"
+        )),
+        Expect::line(&format!(r"^health: partition {partition} restarted \(restart 1\)$")),
+        Expect::line(&format!(r"^\[{partition}:main@0\] {first} \(restarts 1\)$")),
+    ]
+}
+
+/// The health lines of a partition that faults and restarts again and
+/// again, each time reported (rate-limited, with counts).
+fn restarting(partition: &str) -> &'static [&'static str] {
+    let pattern = format!(
+        r"^health: partition {partition} (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"
+    );
+    Box::leak(vec![&*Box::leak(pattern.into_boxed_str())].into_boxed_slice())
+}
+
 fn hostile_tests() -> Vec<QemuTest> {
     vec![
         hostile(
             "hostile-write",
             "a partition writing outside its memory is restarted; the bystander stays on time",
             || {
-                then_ticker(vec![
-                    Expect::line(
-                        r"^\[hostile-write:main@0\] hostile-write: writing past the end of my memory at IPA 0x40200000 \(restarts 0\)$",
-                    ),
-                    Expect::line(
-                        r"^health: partition hostile-write thread main core 0: stage2_abort: stage-2 write fault at IPA 0x40200000 \(outside its memory\), PC 0x[0-9a-f]+ -> restart_partition$",
-                    ),
-                    Expect::line(r"^health: partition hostile-write restarted \(restart 1\)$"),
-                    Expect::line(
-                        r"^\[hostile-write:main@0\] hostile-write: writing past the end of my memory at IPA 0x40200000 \(restarts 1\)$",
-                    ),
-                ])
+                then_ticker(restarted_once(
+                    "hostile-write",
+                    r"hostile-write: writing past the end of my memory at IPA 0x40200000",
+                    r"stage-2 write fault at IPA 0x40200000 \(outside its memory\), PC 0x[0-9a-f]+",
+                ))
             },
         )
-        // It faults and restarts again and again: each time reported.
-        .allow(&[r"^health: partition hostile-write (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"]),
+        .allow(restarting("hostile-write")),
         hostile(
             "hostile-halt",
             "a normal partition cannot halt the module through a module-wide halt_module: it is stopped instead",
@@ -643,82 +659,55 @@ fn hostile_tests() -> Vec<QemuTest> {
             "hostile-write-large",
             "a 256 MiB partition writing outside its memory is reloaded a slice at a time in its own windows; the bystander's ticks do not move",
             || {
-                with_boot(vec![
-                    Expect::line(
-                        r"^\[hostile-write:main@0\] hostile-write: writing past the end of my memory at IPA 0x50000000 \(restarts 0\)$",
-                    ),
-                    Expect::line(
-                        r"^health: partition hostile-write thread main core 0: stage2_abort: stage-2 write fault at IPA 0x50000000 \(outside its memory\), PC 0x[0-9a-f]+ -> restart_partition$",
-                    ),
-                    Expect::line(r"^health: partition hostile-write restarted \(restart 1\)$"),
-                    Expect::line(
-                        r"^\[hostile-write:main@0\] hostile-write: writing past the end of my memory at IPA 0x50000000 \(restarts 1\)$",
-                    ),
-                    // A restart of 256 MiB spans dozens of the partition's
-                    // windows: the ticker must tick through all of them.
-                    Expect::line(r"^\[ticker:main@0\] ticker: tick (\d{3,}) at \d+ us$"),
-                ])
+                let mut e = restarted_once(
+                    "hostile-write",
+                    r"hostile-write: writing past the end of my memory at IPA 0x50000000",
+                    r"stage-2 write fault at IPA 0x50000000 \(outside its memory\), PC 0x[0-9a-f]+",
+                );
+                // A restart of 256 MiB spans dozens of the partition's
+                // windows: the ticker must tick through all of them.
+                e.push(Expect::line(r"^\[ticker:main@0\] ticker: tick (\d{3,}) at \d+ us$"));
+                with_boot(e)
             },
         )
-        .allow(&[r"^health: partition hostile-write (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"]),
+        .allow(restarting("hostile-write")),
         hostile(
             "hostile-write-text",
             "a partition writing over its own code takes a stage-2 permission fault and is restarted; the bystander stays on time",
             || {
-                then_ticker(vec![
-                    Expect::line(
-                        r"^\[hostile-write-text:main@0\] hostile-write-text: writing over my own code at IPA 0x40000000 \(restarts 0\)$",
-                    ),
-                    Expect::line(
-                        r"^health: partition hostile-write-text thread main core 0: stage2_abort: stage-2 permission fault: write to read-only IPA 0x40000000 \(segment 0, r-x\), PC 0x4000[0-9a-f]{4} -> restart_partition$",
-                    ),
-                    Expect::line(r"^health: partition hostile-write-text restarted \(restart 1\)$"),
-                    Expect::line(
-                        r"^\[hostile-write-text:main@0\] hostile-write-text: writing over my own code at IPA 0x40000000 \(restarts 1\)$",
-                    ),
-                ])
+                then_ticker(restarted_once(
+                    "hostile-write-text",
+                    r"hostile-write-text: writing over my own code at IPA 0x40000000",
+                    r"stage-2 permission fault: write to read-only IPA 0x40000000 \(segment 0, r-x\), PC 0x4000[0-9a-f]{4}",
+                ))
             },
         )
-        .allow(&[r"^health: partition hostile-write-text (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"]),
+        .allow(restarting("hostile-write-text")),
         hostile(
             "hostile-exec-stack",
             "a partition jumping to code it wrote on its stack takes a stage-2 permission fault on the fetch and is restarted; the bystander stays on time",
             || {
-                then_ticker(vec![
-                    Expect::line(
-                        r"^\[hostile-exec-stack:main@0\] hostile-exec-stack: jumping to code I wrote on my stack at IPA 0x401f[c-f][0-9a-f]{3} \(restarts 0\)$",
-                    ),
-                    Expect::line(
-                        r"^health: partition hostile-exec-stack thread main core 0: stage2_abort: stage-2 permission fault: instruction fetch from non-executable IPA 0x401f[c-f][0-9a-f]{3} \(thread main's stack, rw-\), PC 0x401f[c-f][0-9a-f]{3} -> restart_partition$",
-                    ),
-                    Expect::line(r"^health: partition hostile-exec-stack restarted \(restart 1\)$"),
-                    Expect::line(
-                        r"^\[hostile-exec-stack:main@0\] hostile-exec-stack: jumping to code I wrote on my stack at IPA 0x401f[c-f][0-9a-f]{3} \(restarts 1\)$",
-                    ),
-                ])
+                then_ticker(restarted_once(
+                    "hostile-exec-stack",
+                    r"hostile-exec-stack: jumping to code I wrote on my stack at IPA 0x401f[c-f][0-9a-f]{3}",
+                    r"stage-2 permission fault: instruction fetch from non-executable IPA 0x401f[c-f][0-9a-f]{3} \(thread main's stack, rw-\), PC 0x401f[c-f][0-9a-f]{3}",
+                ))
             },
         )
-        .allow(&[r"^health: partition hostile-exec-stack (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"])
+        .allow(restarting("hostile-exec-stack"))
         .also(fetch_fault_at_the_copied_code),
         hostile(
             "hostile-stack-overflow",
             "a partition running off the bottom of its stack hits the unmapped guard page, reported as a stack overflow, and is restarted; the bystander stays on time",
             || {
-                then_ticker(vec![
-                    Expect::line(
-                        r"^\[hostile-stack-overflow:main@0\] hostile-stack-overflow: pushing past the bottom of my stack at IPA 0x401fc000 \(restarts 0\)$",
-                    ),
-                    Expect::line(
-                        r"^health: partition hostile-stack-overflow thread main core 0: stage2_abort: stage-2 write fault at IPA 0x401fbff0 \(the guard page below thread main's stack: a stack overflow\), PC 0x4000[0-9a-f]{4} -> restart_partition$",
-                    ),
-                    Expect::line(r"^health: partition hostile-stack-overflow restarted \(restart 1\)$"),
-                    Expect::line(
-                        r"^\[hostile-stack-overflow:main@0\] hostile-stack-overflow: pushing past the bottom of my stack at IPA 0x401fc000 \(restarts 1\)$",
-                    ),
-                ])
+                then_ticker(restarted_once(
+                    "hostile-stack-overflow",
+                    r"hostile-stack-overflow: pushing past the bottom of my stack at IPA 0x401fc000",
+                    r"stage-2 write fault at IPA 0x401fbff0 \(the guard page below thread main's stack: a stack overflow\), PC 0x4000[0-9a-f]{4}",
+                ))
             },
         )
-        .allow(&[r"^health: partition hostile-stack-overflow (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"]),
+        .allow(restarting("hostile-stack-overflow")),
         hostile(
             "hostile-read-kernel",
             "a partition reading the kernel, the system image and other partitions' memory through its IPAs faults in stage 2 at each",
