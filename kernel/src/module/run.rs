@@ -220,19 +220,40 @@ fn restart_slice(module: &Module, core: usize, owner: usize) -> bool {
 }
 
 /// A thread that was running when its window ended and is still Ready
-/// overran its window: the kernel took the core back at the boundary.
-fn report_overrun(module: &Module, core: usize, tid: usize) {
+/// overran its window: the kernel took the core back at the boundary. The
+/// report is only noted here, in the next window's time; the line is
+/// written when the core next idles ([`write_overrun_report`]).
+fn report_overrun(core: usize, tid: usize) {
     let ready = CORE_SCHED[core].lock().as_ref().and_then(|s| s.thread_state(bulkhead_sched::ThreadId(tid as u16)))
         == Some(bulkhead_sched::ThreadState::Ready);
     if ready && !REPORTED_OVERRUN[tid].swap(true, Ordering::Relaxed) {
-        let thread = module.thread(tid);
-        crate::partition_println!(
-            thread.partition,
-            "sched: partition {} thread {} core {core}: still running at the end of its window, preempted (reported once per thread)",
-            module.partition(thread.partition).name,
-            thread.name
-        );
+        // One pending report per core: a second thread overrunning on this
+        // core before it idles is reported with the next (once per thread
+        // still holds: REPORTED_OVERRUN is set for it only when written).
+        if OVERRUN_PENDING[core].compare_exchange(NONE_PENDING, tid as u32, Ordering::Relaxed, Ordering::Relaxed).is_err()
+        {
+            REPORTED_OVERRUN[tid].store(false, Ordering::Relaxed);
+        }
     }
+}
+
+/// Per core, the thread whose overrun report waits for idle time.
+static OVERRUN_PENDING: [AtomicU32; CORES] = [const { AtomicU32::new(NONE_PENDING) }; CORES];
+const NONE_PENDING: u32 = u32::MAX;
+
+/// Writes this core's pending overrun report (idle time only).
+fn write_overrun_report(module: &Module, core: usize) {
+    let tid = OVERRUN_PENDING[core].swap(NONE_PENDING, Ordering::Relaxed);
+    if tid == NONE_PENDING {
+        return;
+    }
+    let thread = module.thread(tid as usize);
+    crate::partition_println!(
+        thread.partition,
+        "sched: partition {} thread {} core {core}: still running at the end of its window, preempted (reported once per thread)",
+        module.partition(thread.partition).name,
+        thread.name
+    );
 }
 
 /// Every core, forever.
@@ -298,7 +319,9 @@ pub fn run_core(core: usize) -> ! {
                 let owner = WINDOW_OWNER[core].load(Ordering::Relaxed);
                 let sliced = owner != NO_OWNER && restart_slice(module, core, owner as usize);
                 if !sliced {
-                    // Otherwise the time to print what the trace recorded.
+                    // Otherwise the time to write what waited for it: an
+                    // overrun report, what the trace recorded.
+                    write_overrun_report(module, core);
                     trace::flush(core);
                     stats::report_if_due(core);
                     // And to feed the console, waking for it only here.
@@ -319,7 +342,7 @@ pub fn run_core(core: usize) -> ! {
             // idle) to another thread: measure the path to the next eret.
             measure = irq_exit.filter(|_| stats::enabled() && runs.is_some() && runs != previous_runs);
             if let Some(tid) = interrupted.filter(|_| window != previous_window) {
-                report_overrun(module, core, tid);
+                report_overrun(core, tid);
             }
         }
     }
