@@ -230,7 +230,9 @@ fn report_overrun(core: usize, tid: usize) {
         // One pending report per core: a second thread overrunning on this
         // core before it idles is reported with the next (once per thread
         // still holds: REPORTED_OVERRUN is set for it only when written).
-        if OVERRUN_PENDING[core].compare_exchange(NONE_PENDING, tid as u32, Ordering::Relaxed, Ordering::Relaxed).is_err()
+        if OVERRUN_PENDING[core]
+            .compare_exchange(NONE_PENDING, tid as u32, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
         {
             REPORTED_OVERRUN[tid].store(false, Ordering::Relaxed);
         }

@@ -11,7 +11,8 @@
 use crate::build::{self, Image};
 use crate::elf;
 use crate::qemu::{self, Captured, Ending, Expect, Run};
-use std::process::Command;
+use crate::tests;
+use std::ffi::OsStr;
 use std::time::Duration;
 
 fn boot(images: &[Image], name: &str, expect: &[Expect], ending: &Ending) -> Result<Captured, String> {
@@ -190,17 +191,7 @@ fn traced_report(images: &[Image], image: &str, description: &str, log_name: &st
     let frames: Vec<String> = (0..4).map(|c| format!(r"^trace: {c} \d+ 0/1000/0 ")).collect();
     let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
     let run = boot(images, image, &[Expect::all_of(&refs)], &Ending::Settle(Duration::ZERO))?;
-    let root = build::workspace_root();
-    let log = root.join(format!("target/qemu-logs/{log_name}.log"));
-    std::fs::create_dir_all(log.parent().expect("has a parent")).map_err(|e| e.to_string())?;
-    std::fs::write(&log, run.text()).map_err(|e| e.to_string())?;
-    let check = Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args(["run", "--release", "--quiet", "-p", "bulkhead", "--", "trace", description])
-        .arg(&log)
-        .arg("--check")
-        .output()
-        .map_err(|e| format!("bulkhead trace: {e}"))?;
+    let (log, check) = tests::bulkhead_on_log("trace", description, log_name, &run, &[OsStr::new("--check")])?;
     let report = String::from_utf8_lossy(&check.stdout).into_owned();
     if !check.status.success() {
         return Err(format!(

@@ -7,6 +7,9 @@
 use crate::build::{self, Image};
 use crate::qemu::{self, Captured, Ending, Expect, Run};
 use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::path::PathBuf;
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 /// How the image is handed to QEMU.
@@ -1015,9 +1018,16 @@ fn trace_check(description: &str, name: &str, out: &Captured) -> Result<String, 
     trace_check_with(description, name, out, &["--derived-bounds"])
 }
 
-/// [`trace_check`] with other options of `bulkhead trace` than
-/// `--derived-bounds`.
-fn trace_check_with(description: &str, name: &str, out: &Captured, options: &[&str]) -> Result<String, String> {
+/// Keeps `out` as `target/qemu-logs/NAME.log` and runs the host tool on
+/// it: `bulkhead SUBCOMMAND DESCRIPTION LOG OPTIONS...`. Returns the log's
+/// path and what the tool printed.
+pub fn bulkhead_on_log(
+    subcommand: &str,
+    description: &str,
+    name: &str,
+    out: &Captured,
+    options: &[&OsStr],
+) -> Result<(PathBuf, Output), String> {
     let root = build::workspace_root();
     let dir = root.join("target/qemu-logs");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -1025,12 +1035,19 @@ fn trace_check_with(description: &str, name: &str, out: &Captured, options: &[&s
     std::fs::write(&log, out.text()).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
     let result = std::process::Command::new(env!("CARGO"))
         .current_dir(&root)
-        .args(["run", "--release", "--quiet", "-p", "bulkhead", "--", "trace", description])
+        .args(["run", "--release", "--quiet", "-p", "bulkhead", "--", subcommand, description])
         .arg(&log)
-        .arg("--check")
         .args(options)
         .output()
-        .map_err(|e| format!("cannot run bulkhead trace: {e}"))?;
+        .map_err(|e| format!("cannot run bulkhead {subcommand}: {e}"))?;
+    Ok((log, result))
+}
+
+/// [`trace_check`] with other options of `bulkhead trace` than
+/// `--derived-bounds`.
+fn trace_check_with(description: &str, name: &str, out: &Captured, options: &[&str]) -> Result<String, String> {
+    let options: Vec<&OsStr> = ["--check"].iter().chain(options).map(OsStr::new).collect();
+    let (log, result) = bulkhead_on_log("trace", description, name, out, &options)?;
     let report = format!("{}{}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
     let summary: String = report
         .lines()
@@ -1533,20 +1550,14 @@ const DEFMT_WINDOW_NS: (u64, u64) = (2_000_000, 6_000_000);
 /// Prints the console bytes per line of the defmt lines against the same
 /// messages as `println!` text lines.
 fn defmt_log_decoded(out: &Captured) -> Result<(), String> {
-    let root = build::workspace_root();
-    let dir = root.join("target/qemu-logs");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let log = dir.join("defmt-log.log");
-    std::fs::write(&log, out.text()).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
-    let elf_dir = root.join("target").join(build::PARTITION_TARGET).join("release");
-    let result = std::process::Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args(["run", "--release", "--quiet", "-p", "bulkhead", "--", "log", "partitions/tests/defmt-hello.toml"])
-        .arg(&log)
-        .arg("--elf-dir")
-        .arg(&elf_dir)
-        .output()
-        .map_err(|e| format!("cannot run bulkhead log: {e}"))?;
+    let elf_dir = build::workspace_root().join("target").join(build::PARTITION_TARGET).join("release");
+    let (log, result) = bulkhead_on_log(
+        "log",
+        "partitions/tests/defmt-hello.toml",
+        "defmt-log",
+        out,
+        &[OsStr::new("--elf-dir"), elf_dir.as_os_str()],
+    )?;
     let decoded = String::from_utf8_lossy(&result.stdout).into_owned();
     if !result.status.success() {
         return Err(format!(
