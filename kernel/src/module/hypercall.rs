@@ -400,8 +400,6 @@ fn system_service(
     }
 }
 
-/// Puts the thread's buffered console line into its partition's ring as
-/// one whole line (the pump prefixes it `[partition:thread@core]`).
 /// Copies a `ConsoleWrite`'s bytes into the thread's line and the
 /// partition's console ring (one lock for the call, never a wait for the
 /// UART; lines without room are dropped and counted there). Stops early,
@@ -427,6 +425,8 @@ fn console_copy(partition: usize, tid: usize, core: usize, ctx: &mut ThreadConte
     bytes.len()
 }
 
+/// Puts the thread's buffered console line into its partition's ring as
+/// one whole line (the pump prefixes it `[partition:thread@core]`).
 fn flush_line(ring: Option<&mut Ring<&'static mut [u8]>>, prefix: &console::Prefix, ctx: &mut ThreadContext) {
     if let Some(ring) = ring {
         console::push_partition_line(ring, prefix, ctx.line.as_str().as_bytes());
