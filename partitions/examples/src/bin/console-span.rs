@@ -22,7 +22,11 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use bulkhead_sdk::{MAX_CONSOLE_WRITE, ThreadInfo, console_write, partition_status, periodic_wait, println, time};
+use core::fmt::Write;
+
+use bulkhead_sdk::{
+    MAX_CONSOLE_WRITE, MessageBuf, ThreadInfo, console_write, partition_status, periodic_wait, println, time,
+};
 
 bulkhead_sdk::partition_main!(main);
 
@@ -33,38 +37,12 @@ const LINE: usize = 64;
 /// Call `call`'s 16 lines: "console-span: call C line L " and dots, `\n`.
 fn fill(buf: &mut [u8; MAX_CONSOLE_WRITE], call: u32) {
     for (l, slot) in buf.chunks_mut(LINE).enumerate() {
+        let mut head = MessageBuf::<LINE>::new();
+        let _ = write!(head, "console-span: call {call} line {l} ");
         slot.fill(b'.');
-        let mut at = 0;
-        for part in
-            [b"console-span: call ".as_slice(), digits(call).as_slice(), b" line ", digits(l as u32).as_slice(), b" "]
-        {
-            let part = part.iter().take_while(|&&b| b != 0);
-            for &b in part {
-                slot[at] = b;
-                at += 1;
-            }
-        }
+        slot[..head.as_bytes().len()].copy_from_slice(head.as_bytes());
         slot[LINE - 1] = b'\n';
     }
-}
-
-/// `n` in decimal, NUL-padded.
-fn digits(mut n: u32) -> [u8; 10] {
-    let mut out = [0u8; 10];
-    let mut rev = [0u8; 10];
-    let mut len = 0;
-    loop {
-        rev[len] = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for i in 0..len {
-        out[i] = rev[len - 1 - i];
-    }
-    out
 }
 
 fn main(_thread: ThreadInfo) -> ! {
