@@ -60,7 +60,7 @@ pub mod frame_line;
 
 /// ABI version: major (incompatible changes) and minor (additions).
 pub const ABI_VERSION_MAJOR: u16 = 1;
-pub const ABI_VERSION_MINOR: u16 = 1;
+pub const ABI_VERSION_MINOR: u16 = 2;
 
 /// Largest `len` accepted by [`Call::ConsoleWrite`].
 pub const MAX_CONSOLE_WRITE: usize = 1024;
@@ -157,6 +157,54 @@ calls! {
     /// all partitions), as in the kernel's trace records.
     ConsoleFrame = 0x09,
 
+    // Interpartition communication (ARINC 653 Part 1 ports). A port is
+    // named `port` below: its handle from `PortByName`, an index into
+    // the module's port table. A handle of a port the caller does not own
+    // is `InvalidParameter`; a call of the wrong kind or direction for the
+    // port (`WriteSamplingMessage` on a destination, `SendQueuingMessage`
+    // on a sampling port, ...) is `InvalidMode`. A message longer than the
+    // port's `message_size` is `InvalidParameter`, never truncated; a
+    // receive buffer must hold the port's `message_size`. A timeout is in
+    // ns: 0 polls, [`INFINITE`] waits for ever; a wait ends early only by
+    // its event, and a waiter whose window ends keeps waiting into its
+    // partition's next window. A call copies at most one message
+    // ([`MAX_MESSAGE_SIZE`] bytes) with interrupts masked.
+
+    /// `(x1 = name ptr, x2 = name len) -> x1 = port, x2 = kind (0 sampling,
+    /// 1 queuing) | direction << 8 (0 source, 1 destination), x3 =
+    /// message size`: the caller's port of this name (the
+    /// `[[partition.port]]` name in the system description;
+    /// ARINC 653 GET_*_PORT_ID). A name the caller has no port of is
+    /// `InvalidParameter`.
+    PortByName = 0x20,
+    /// `(x1 = port, x2 = ptr, x3 = len)`: replace the message of a
+    /// sampling source port (ARINC 653 WRITE_SAMPLING_MESSAGE). Every
+    /// destination reads it from now on.
+    WriteSamplingMessage = 0x21,
+    /// `(x1 = port, x2 = ptr, x3 = buffer len) -> x1 = message len, x2 =
+    /// its age in ns, x3 = 1 if valid (age within the channel's refresh
+    /// period) else 0`: copy the latest message of a sampling destination
+    /// port (ARINC 653 READ_SAMPLING_MESSAGE). Never blocks; `Empty` if
+    /// no message was ever written.
+    ReadSamplingMessage = 0x22,
+    /// `(x1 = port, x2 = ptr, x3 = len, x4 = timeout)`: append a message
+    /// to a queuing source port (ARINC 653 SEND_QUEUING_MESSAGE). A full
+    /// queue: `Full` at once with timeout 0 (counted as an overflow), else
+    /// the caller waits for room, `TimedOut` if none comes in time.
+    SendQueuingMessage = 0x23,
+    /// `(x1 = port, x2 = ptr, x3 = buffer len, x4 = timeout) -> x1 = message
+    /// len`: take the oldest message of a queuing destination port (ARINC
+    /// 653 RECEIVE_QUEUING_MESSAGE). An empty queue: `Empty` at once with
+    /// timeout 0, else the caller waits for a message, `TimedOut` if none
+    /// comes in time. A waiting receiver is made ready when the message is
+    /// sent and runs in its partition's next window (the sender's time is
+    /// never the receiver's).
+    ReceiveQueuingMessage = 0x24,
+    /// `(x1 = port, x2 = ptr, x3 = len = PORT_STATUS_SIZE)`: write the
+    /// port's [`PortStatus`] record at `ptr` (ARINC 653
+    /// GET_SAMPLING_PORT_STATUS / GET_QUEUING_PORT_STATUS).
+    PortStatus = 0x25,
+
     // System-partition services: a partition not marked `system` gets
     // `Denied` from every call below.
 
@@ -202,6 +250,17 @@ pub enum Status {
     /// The caller may not do this (a system-partition service from a
     /// normal partition).
     Denied = -4,
+    /// Nothing to read: a sampling port never written, an empty queue
+    /// polled (ARINC 653 NO_ACTION / NOT_AVAILABLE).
+    Empty = -5,
+    /// A queue is full and the sender did not wait (ARINC 653
+    /// NOT_AVAILABLE); counted in the port's overflows.
+    Full = -6,
+    /// A wait ended at its timeout (ARINC 653 TIMED_OUT).
+    TimedOut = -7,
+    /// The call does not fit the port: the wrong direction or kind
+    /// (ARINC 653 INVALID_MODE).
+    InvalidMode = -8,
 }
 
 impl Status {
@@ -213,6 +272,10 @@ impl Status {
             -2 => Some(Status::InvalidParameter),
             -3 => Some(Status::InvalidAddress),
             -4 => Some(Status::Denied),
+            -5 => Some(Status::Empty),
+            -6 => Some(Status::Full),
+            -7 => Some(Status::TimedOut),
+            -8 => Some(Status::InvalidMode),
             _ => None,
         }
     }
@@ -220,6 +283,85 @@ impl Status {
     /// The raw `x0` value.
     pub const fn raw(self) -> i64 {
         self as i64
+    }
+}
+
+/// A port timeout that never expires.
+pub const INFINITE: u64 = u64::MAX;
+/// Largest message of any channel, bytes (the host tool refuses larger).
+pub const MAX_MESSAGE_SIZE: usize = 8192;
+/// Bytes of the [`PortStatus`] record.
+pub const PORT_STATUS_SIZE: usize = 48;
+
+/// A port's status, as [`Call::PortStatus`] writes it: little-endian, at
+/// the offsets of this `repr(C)` layout ([`PORT_STATUS_SIZE`] bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct PortStatus {
+    /// The channel's message size, bytes (ARINC MAX_MESSAGE_SIZE).
+    pub max_message_size: u32,
+    /// 0 sampling, 1 queuing.
+    pub kind: u8,
+    /// 0 source, 1 destination (ARINC PORT_DIRECTION).
+    pub direction: u8,
+    /// Sampling: 1 if the latest message is within the refresh period
+    /// (ARINC LAST_MSG_VALIDITY); queuing: 0.
+    pub validity: u8,
+    pub reserved: u8,
+    /// Queuing: the queue's depth (ARINC MAX_NB_MESSAGE); sampling: 0.
+    pub depth: u32,
+    /// Messages held: a queue's count (ARINC NB_MESSAGE); sampling: 1 once
+    /// written, else 0.
+    pub messages: u32,
+    /// Sampling: the refresh period in ns (ARINC REFRESH_PERIOD); queuing: 0.
+    pub refresh_period_ns: u64,
+    /// Sampling: age of the latest message in ns, [`INFINITE`] if none.
+    pub last_message_age_ns: u64,
+    /// Queuing: sends refused because the queue was full, since boot.
+    pub overflows: u64,
+    /// Threads of the module waiting on the channel (ARINC
+    /// WAITING_PROCESSES).
+    pub waiting: u32,
+    pub reserved2: u32,
+}
+
+impl PortStatus {
+    /// The record from its bytes, as the kernel writes them.
+    pub fn from_bytes(b: &[u8; PORT_STATUS_SIZE]) -> PortStatus {
+        let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+        let u64_at = |o: usize| u64::from(u32_at(o)) | (u64::from(u32_at(o + 4)) << 32);
+        PortStatus {
+            max_message_size: u32_at(0),
+            kind: b[4],
+            direction: b[5],
+            validity: b[6],
+            reserved: b[7],
+            depth: u32_at(8),
+            messages: u32_at(12),
+            refresh_period_ns: u64_at(16),
+            last_message_age_ns: u64_at(24),
+            overflows: u64_at(32),
+            waiting: u32_at(40),
+            reserved2: u32_at(44),
+        }
+    }
+
+    /// Its bytes.
+    pub fn to_bytes(&self) -> [u8; PORT_STATUS_SIZE] {
+        let mut b = [0u8; PORT_STATUS_SIZE];
+        b[0..4].copy_from_slice(&self.max_message_size.to_le_bytes());
+        b[4] = self.kind;
+        b[5] = self.direction;
+        b[6] = self.validity;
+        b[7] = self.reserved;
+        b[8..12].copy_from_slice(&self.depth.to_le_bytes());
+        b[12..16].copy_from_slice(&self.messages.to_le_bytes());
+        b[16..24].copy_from_slice(&self.refresh_period_ns.to_le_bytes());
+        b[24..32].copy_from_slice(&self.last_message_age_ns.to_le_bytes());
+        b[32..40].copy_from_slice(&self.overflows.to_le_bytes());
+        b[40..44].copy_from_slice(&self.waiting.to_le_bytes());
+        b[44..48].copy_from_slice(&self.reserved2.to_le_bytes());
+        b
     }
 }
 
@@ -259,13 +401,44 @@ mod tests {
 
     #[test]
     fn status_round_trips() {
-        for s in
-            [Status::Success, Status::NotSupported, Status::InvalidParameter, Status::InvalidAddress, Status::Denied]
-        {
+        for s in [
+            Status::Success,
+            Status::NotSupported,
+            Status::InvalidParameter,
+            Status::InvalidAddress,
+            Status::Denied,
+            Status::Empty,
+            Status::Full,
+            Status::TimedOut,
+            Status::InvalidMode,
+        ] {
             assert_eq!(Status::from_raw(s.raw()), Some(s));
         }
         assert_eq!(Status::from_raw(-99), None);
         assert_eq!(Status::NotSupported.raw(), -1, "SMCCC fixes NOT_SUPPORTED at -1");
+    }
+
+    #[test]
+    fn port_status_bytes_follow_its_repr_c_layout() {
+        assert_eq!(core::mem::size_of::<PortStatus>(), PORT_STATUS_SIZE);
+        let s = PortStatus {
+            max_message_size: 0x0102_0304,
+            kind: 1,
+            direction: 1,
+            validity: 0,
+            reserved: 0,
+            depth: 16,
+            messages: 3,
+            refresh_period_ns: 7,
+            last_message_age_ns: u64::MAX - 1,
+            overflows: 0x1_0000_0002,
+            waiting: 2,
+            reserved2: 0,
+        };
+        let b = s.to_bytes();
+        assert_eq!(&b[0..4], &[4, 3, 2, 1]);
+        assert_eq!(b[36], 1, "the overflow count's high word");
+        assert_eq!(PortStatus::from_bytes(&b), s);
     }
 
     #[test]

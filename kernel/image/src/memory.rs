@@ -351,13 +351,24 @@ impl<'a> MemoryMap<'a> {
     /// or a page without read access. An empty range is readable if its
     /// start lies inside the memory or at its end.
     pub fn readable(&self, offset: u64, len: u64) -> bool {
+        self.allows(offset, len, Access::read)
+    }
+
+    /// Whether the partition may write every byte of `[offset, offset +
+    /// len)` (a buffer the kernel fills for it): as [`MemoryMap::readable`],
+    /// with write access instead of read.
+    pub fn writable(&self, offset: u64, len: u64) -> bool {
+        self.allows(offset, len, Access::write)
+    }
+
+    fn allows(&self, offset: u64, len: u64, right: fn(Access) -> bool) -> bool {
         let Some(end) = offset.checked_add(len) else { return false };
         if end > self.partition.memory_size {
             return false;
         }
         let mut at = offset;
         while at < end {
-            if !self.access_at(at).is_some_and(Access::read) {
+            if !self.access_at(at).is_some_and(right) {
                 return false;
             }
             at = self.next_boundary(at);

@@ -119,6 +119,20 @@ fn readable_ranges_stop_at_guard_pages_and_the_end() {
 }
 
 #[test]
+fn writable_ranges_stop_at_text_rodata_guard_pages_and_the_end() {
+    check(&laid_out(), |map, _| {
+        assert!(map.writable(0x3000, 0x5000), "data, bss and free memory");
+        assert!(map.writable(0xc000, 0x4000), "thread 0's whole stack");
+        assert!(!map.writable(0x1ff0, 0x20), "from the text");
+        assert!(!map.writable(0x2ff8, 0x10), "from the rodata");
+        assert!(!map.writable(0x7ff0, 0x20), "into thread 1's guard page");
+        assert!(!map.writable(0xfff0, 0x20), "past the end");
+        assert!(!map.writable(u64::MAX - 4, 8), "wraps");
+        assert!(map.readable(0x2000, 0x10) && !map.writable(0x2000, 0x10), "rodata: read, not write");
+    });
+}
+
+#[test]
 fn a_page_shared_by_text_and_data_is_refused_unless_allowed() {
     // Text and data on one page (no page alignment between them).
     let segments = || vec![seg(0, 0x1100, R | X), seg(0x1100, 0x200, R | W)];

@@ -110,6 +110,9 @@ pub enum Wait {
     /// Periodic wait: ready again when its partition's next window starts;
     /// `None` while the schedule gives the partition no window.
     NextWindow { release: Option<Ticks> },
+    /// Waiting for an event another thread signals ([`CoreScheduler::wake`]:
+    /// a message on a port, room in a queue), or until `until` if given.
+    Event { until: Option<Ticks> },
 }
 
 impl Wait {
@@ -117,6 +120,7 @@ impl Wait {
         match self {
             Wait::Until(t) => Some(t),
             Wait::NextWindow { release } => release,
+            Wait::Event { until } => until,
         }
     }
 }
@@ -134,6 +138,7 @@ pub enum ThreadState {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ThreadOp {
     WaitUntil,
+    WaitEvent,
     PeriodicWait,
     Suspend,
     Resume,
@@ -670,6 +675,30 @@ impl CoreScheduler {
         }
         self.record_mut(thread)?.state = ThreadState::Waiting(Wait::Until(until));
         Ok(())
+    }
+
+    /// Wait for an event ([`CoreScheduler::wake`]) or until `until`, if
+    /// given; a deadline not after `now` is a yield, as for
+    /// [`CoreScheduler::wait_until`].
+    pub fn wait_event(&mut self, thread: ThreadId, until: Option<Ticks>, now: Ticks) -> Result<(), SchedError> {
+        self.require(thread, ThreadOp::WaitEvent, |s| s == ThreadState::Ready)?;
+        if until.is_some_and(|u| u <= now) {
+            return self.make_ready(thread, now);
+        }
+        self.record_mut(thread)?.state = ThreadState::Waiting(Wait::Event { until });
+        Ok(())
+    }
+
+    /// The event a thread waits for with [`CoreScheduler::wait_event`] has
+    /// come: it is Ready from `now`. Returns whether it was waiting for
+    /// one; any other state is left alone (a wake that finds the thread
+    /// already woken by its timeout, suspended or stopped is no error).
+    pub fn wake(&mut self, thread: ThreadId, now: Ticks) -> Result<bool, SchedError> {
+        if let ThreadState::Waiting(Wait::Event { .. }) = self.record_mut(thread)?.state {
+            self.make_ready(thread, now)?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// Periodic wait: sleep until the start of the next window of the

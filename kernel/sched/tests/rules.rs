@@ -197,6 +197,43 @@ fn equal_priorities_are_served_in_the_order_they_became_ready() {
 }
 
 #[test]
+fn an_event_wait_ends_at_the_wake_or_at_its_timeout_whichever_first() {
+    let f = Fixture::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(4, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c0 = &mut cores[0];
+    assert_eq!(c0.on_tick(t(20)).runs, tid(3));
+    // Woken before its timeout: Ready from the wake, preempting prio 1.
+    c0.wait_event(ThreadId(3), Some(t(40)), t(21)).unwrap();
+    let d = c0.on_tick(t(21));
+    assert_eq!((d.runs, d.next_deadline), (tid(2), t(40)), "the timeout bounds the core's sleep");
+    assert_eq!(c0.wake(ThreadId(3), t(25)), Ok(true));
+    assert_eq!(c0.on_tick(t(25)).runs, tid(3));
+    assert_eq!(c0.wake(ThreadId(3), t(26)), Ok(false), "a Ready thread is left alone");
+    // Not woken: Ready at its timeout.
+    c0.wait_event(ThreadId(3), Some(t(30)), t(26)).unwrap();
+    assert_eq!(c0.on_tick(t(29)).runs, tid(2));
+    assert_eq!(c0.on_tick(t(30)).runs, tid(3));
+    // No timeout: only a wake ends it; the window's end bounds the sleep.
+    c0.wait_event(ThreadId(3), None, t(31)).unwrap();
+    let d = c0.on_tick(t(31));
+    assert_eq!((d.runs, d.next_deadline), (tid(2), t(50)));
+    assert_eq!(c0.on_tick(t(45)).runs, tid(2));
+    // A wake outside the partition's window makes it Ready for the next.
+    assert_eq!(c0.wake(ThreadId(3), t(60)), Ok(true));
+    assert_eq!(c0.thread_state(ThreadId(3)), Some(ThreadState::Ready));
+    // A timed wait is not ended by a wake (only event waits are).
+    c0.wait_until(ThreadId(3), t(130), t(121)).unwrap();
+    assert_eq!(c0.wake(ThreadId(3), t(122)), Ok(false));
+    assert_eq!(c0.thread_state(ThreadId(3)), Some(ThreadState::Waiting(Wait::Until(t(130)))));
+    // A timeout already passed is a yield.
+    c0.wait_event(ThreadId(2), Some(t(121)), t(122)).unwrap();
+    assert_eq!(c0.thread_state(ThreadId(2)), Some(ThreadState::Ready));
+    assert!(c0.wake(ThreadId(5), t(122)).is_err(), "thread 5 is not on core 0");
+}
+
+#[test]
 fn periodic_wait_releases_at_the_partitions_next_window() {
     let f = Fixture::new();
     let s = f.schedules();

@@ -37,7 +37,7 @@ fn fail(ctx: &mut ThreadContext, status: Status) {
 
 /// The caller's bytes `[ptr, ptr + len)`, if they are all its own and it
 /// may read them (no guard page, no page without read access).
-fn user_bytes(module: &Module, partition: usize, ptr: u64, len: u64) -> Result<UserBytes, Status> {
+pub(super) fn user_bytes(module: &Module, partition: usize, ptr: u64, len: u64) -> Result<UserBytes, Status> {
     let phys = module.readable(partition, ptr, len).ok_or(Status::InvalidAddress)?;
     Ok(UserBytes { at: phys as *const u8, len: len as usize })
 }
@@ -53,7 +53,7 @@ pub struct UserBytes {
 }
 
 impl UserBytes {
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.len
     }
 
@@ -196,6 +196,15 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
                 Err(status) => fail(ctx, status),
             }
         }
+        Call::PortByName
+        | Call::WriteSamplingMessage
+        | Call::ReadSamplingMessage
+        | Call::SendQueuingMessage
+        | Call::ReceiveQueuingMessage
+        | Call::PortStatus => {
+            let caller = super::ports::Caller { core, tid, partition, now };
+            return super::ports::dispatch(module, &caller, ctx, call);
+        }
         Call::SetSchedule
         | Call::ScheduleStatus
         | Call::SetThreadAffinity
@@ -237,7 +246,7 @@ type CoreSchedGuard = crate::arch::MutexGuard<'static, Option<bulkhead_sched::Co
 
 /// Takes the schedulers of cores `0..cores` in core order, the first step
 /// of the lock order (docs/DESIGN.md#lock-order) (per-core locks before the global ones).
-fn lock_core_schedulers(cores: usize) -> [Option<CoreSchedGuard>; 4] {
+pub(super) fn lock_core_schedulers(cores: usize) -> [Option<CoreSchedGuard>; 4] {
     let mut guards = [None, None, None, None];
     for (slot, sched) in guards.iter_mut().zip(CORE_SCHED.iter()).take(cores) {
         *slot = Some(sched.lock());

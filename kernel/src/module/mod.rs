@@ -23,6 +23,7 @@ pub mod abort;
 pub mod frame;
 pub mod health;
 pub mod hypercall;
+pub mod ports;
 pub mod rendezvous;
 pub mod run;
 pub mod stats;
@@ -67,6 +68,10 @@ pub struct PartitionInfo {
     /// rather than by walking the image's tables on every call. `None` if
     /// there are more than [`HOLES`] (then the map is walked).
     pub holes: Option<([(u64, u64); HOLES], usize)>,
+    /// The same for the parts it cannot write (text, read-only data and
+    /// the unreadable parts): what a buffer the kernel fills for it (a
+    /// port read) must not touch.
+    pub read_only: Option<([(u64, u64); HOLES], usize)>,
 }
 
 /// Unreadable runs a partition's [`PartitionInfo::holes`] keeps: a guard
@@ -125,13 +130,32 @@ impl Module {
     /// the partition itself could).
     pub fn readable(&self, id: usize, ipa: u64, len: u64) -> Option<u64> {
         let p = self.partition(id);
+        self.allows(id, ipa, len, &p.holes, |map, start, len| map.readable(start, len))
+    }
+    /// The same for a buffer the kernel writes for the partition: it must
+    /// be able to write all of it itself (no text, no read-only data, no
+    /// guard page), so a hypercall never writes where the partition could
+    /// not.
+    pub fn writable(&self, id: usize, ipa: u64, len: u64) -> Option<u64> {
+        let p = self.partition(id);
+        self.allows(id, ipa, len, &p.read_only, |map, start, len| map.writable(start, len))
+    }
+    fn allows(
+        &self,
+        id: usize,
+        ipa: u64,
+        len: u64,
+        holes: &Option<([(u64, u64); HOLES], usize)>,
+        walk: fn(&MemoryMap<'static>, u64, u64) -> bool,
+    ) -> Option<u64> {
+        let p = self.partition(id);
         let phys = p.translate(ipa, len)?;
         let (start, end) = (ipa - p.ipa_base, ipa - p.ipa_base + len);
-        let readable = match &p.holes {
+        let allowed = match holes {
             Some((holes, n)) => len == 0 || !holes[..*n].iter().any(|&(from, to)| start < to && from < end),
-            None => self.memory_map(id).readable(start, len),
+            None => walk(&self.memory_map(id), start, len),
         };
-        readable.then_some(phys)
+        allowed.then_some(phys)
     }
     pub fn thread(&self, id: usize) -> &ThreadInfo {
         self.threads[id].as_ref().expect("thread ids are dense and checked at boot")
@@ -160,6 +184,9 @@ pub struct ThreadContext {
     /// (`hypercall.rs`): where it resumes, so the finished call reports
     /// every byte the thread asked for.
     pub console_resume: ConsoleResume,
+    /// A port call waiting for a message or for room (`ports.rs`): the
+    /// deadline its re-issue keeps.
+    pub port_wait: ports::PortWait,
 }
 
 /// The continuation of a `ConsoleWrite`: the HVC's address, the pointer
@@ -182,6 +209,7 @@ impl ThreadContext {
         fp: FpState { q: [0; 32], fpcr: 0, fpsr: 0 },
         line: text::Line::new(),
         console_resume: ConsoleResume::NONE,
+        port_wait: ports::PortWait::NONE,
     };
 
     /// The state a thread starts (or restarts) in; see bulkhead-abi.
@@ -198,6 +226,7 @@ impl ThreadContext {
         self.fp = FpState::default();
         self.line.clear();
         self.console_resume = ConsoleResume::NONE;
+        self.port_wait = ports::PortWait::NONE;
     }
 }
 
@@ -380,16 +409,8 @@ pub fn load() -> Result<&'static Module, LoadError> {
                     .map_err(stage2_error)?;
             }
         }
-        let mut holes = [(0, 0); HOLES];
-        let mut n = 0;
-        let mut complete = true;
-        for run in map.runs().filter(|r| !r.access.is_some_and(|a| a.read())) {
-            match holes.get_mut(n) {
-                Some(h) => *h = (run.start, run.end),
-                None => complete = false,
-            }
-            n += 1;
-        }
+        let holes = runs_without(&map, bulkhead_image::Access::read);
+        let read_only = runs_without(&map, bulkhead_image::Access::write);
         let vmid = u8::try_from(p.id + 1).expect("at most 16 partitions");
         partitions[p.id as usize] = Some(PartitionInfo {
             name: p.name,
@@ -401,7 +422,8 @@ pub fn load() -> Result<&'static Module, LoadError> {
             vttbr: stage2.vttbr(vmid),
             first_thread,
             thread_count: thread_count - first_thread,
-            holes: complete.then_some((holes, n)),
+            holes,
+            read_only,
         });
     }
 
@@ -479,6 +501,7 @@ pub fn load() -> Result<&'static Module, LoadError> {
             crate::console::PARTITION_POOL
         ))
     })?;
+    ports::attach(&module.image).map_err(|e| rejected(format_args!("{e}")))?;
     for (id, runtime) in PARTITIONS.iter().enumerate().take(module.partition_count) {
         load_partition_memory(module, id);
         reset_threads(module, id);
@@ -499,6 +522,18 @@ pub fn load() -> Result<&'static Module, LoadError> {
     *PLAN.lock() = Some(plan);
     EPOCH.store(epoch.start().0, Ordering::Release);
     Ok(module)
+}
+
+/// The runs of `map` without the `right`, as offsets, if at most
+/// [`HOLES`] (else `None`: the map is walked for each buffer instead).
+fn runs_without(map: &MemoryMap<'_>, right: fn(bulkhead_image::Access) -> bool) -> Option<([(u64, u64); HOLES], usize)> {
+    let mut runs = [(0, 0); HOLES];
+    let mut n = 0;
+    for run in map.runs().filter(|r| !r.access.is_some_and(right)) {
+        *runs.get_mut(n)? = (run.start, run.end);
+        n += 1;
+    }
+    Some((runs, n))
 }
 
 /// Copies a partition's segments into its memory and zeroes the rest.
@@ -543,6 +578,9 @@ pub fn reset_threads(module: &Module, id: usize) {
     for (t, context) in CONTEXTS.iter().enumerate().skip(p.first_thread).take(p.thread_count) {
         context.lock().reset(module, module.thread(t));
     }
+    // Its threads wait on no channel any more.
+    let threads = (p.first_thread..p.first_thread + p.thread_count).fold(0u64, |m, t| m | 1 << t);
+    ports::forget(threads);
 }
 
 /// The core each thread is placed on now (a snapshot under the global

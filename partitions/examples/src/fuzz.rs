@@ -103,7 +103,11 @@
 use bulkhead_board_rpi4::console::PL011_BASE;
 use bulkhead_board_rpi4::gic::GICD_BASE;
 use bulkhead_board_rpi4::memory::KERNEL_LOAD;
-use bulkhead_sdk::abi::{ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, STACK_GUARD_SIZE};
+use bulkhead_sdk::abi::{
+    ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, MAX_MESSAGE_SIZE, STACK_GUARD_SIZE,
+};
+/// Longest port name (the image's name field).
+const NAME_MAX_LEN: u64 = 31;
 use bulkhead_sdk::{
     Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, PartitionMode, Status, ThreadInfo, console_write,
     my_ids, periodic_wait, println, time,
@@ -250,17 +254,17 @@ impl Draw {
 
 /// Statuses a call may return, one bit per status (bit `-raw`).
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct Allowed(u8);
+struct Allowed(u16);
 
 impl Allowed {
     const fn of(status: Status) -> Allowed {
-        Allowed(1 << (-status.raw()) as u8)
+        Allowed(1 << (-status.raw()) as u16)
     }
     const fn or(self, status: Status) -> Allowed {
         Allowed(self.0 | Allowed::of(status).0)
     }
     fn admits(self, raw: i64) -> bool {
-        (-4..=0).contains(&raw) && self.0 & (1 << -raw) != 0
+        (-8..=0).contains(&raw) && self.0 & (1 << -raw) != 0
     }
 }
 
@@ -297,6 +301,15 @@ fn allowed(me: &Me, draw: &Draw) -> Allowed {
         Call::ConsoleWrite => buffer(a1, a2, 0, MAX_CONSOLE_WRITE as u64),
         Call::ConsoleFrame => buffer(a1, a2, 1, MAX_CONSOLE_FRAME as u64),
         Call::RaiseApplicationError => buffer(a2, a3, 0, MAX_ERROR_MESSAGE as u64),
+        // The fuzz partitions have no ports: a name is never found, a
+        // handle never theirs; only a name outside memory says so first.
+        Call::PortByName if a2 <= NAME_MAX_LEN && me.owns(a1, a2) => Allowed::of(InvalidParameter),
+        Call::PortByName => Allowed::of(InvalidParameter).or(InvalidAddress),
+        Call::WriteSamplingMessage
+        | Call::ReadSamplingMessage
+        | Call::SendQueuingMessage
+        | Call::ReceiveQueuingMessage
+        | Call::PortStatus => Allowed::of(InvalidParameter),
         Call::SetSchedule
         | Call::ScheduleStatus
         | Call::SetThreadAffinity
@@ -446,6 +459,16 @@ fn shaped_args(rng: &mut Rng, me: &Me, call: Call) -> [u64; 6] {
             (args[1], args[2]) = buffer(rng, me, MAX_ERROR_MESSAGE as u64);
         }
         Call::TimedWait => args[0] = delay(rng),
+        Call::PortByName => (args[0], args[1]) = buffer(rng, me, NAME_MAX_LEN),
+        Call::WriteSamplingMessage
+        | Call::ReadSamplingMessage
+        | Call::SendQueuingMessage
+        | Call::ReceiveQueuingMessage
+        | Call::PortStatus => {
+            args[0] = small_id(rng);
+            (args[1], args[2]) = buffer(rng, me, MAX_MESSAGE_SIZE as u64);
+            args[3] = delay(rng);
+        }
         Call::SetSchedule | Call::StopPartition | Call::StartPartition | Call::RestartPartition => {
             args[0] = small_id(rng);
         }

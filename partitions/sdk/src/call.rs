@@ -22,7 +22,7 @@ use bulkhead_abi::{Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, PartitionMode, St
 /// # Safety
 ///
 /// The caller answers for what the call does with its arguments: a pointer
-/// argument of a call that writes (none yet; future port reads will) must
+/// argument of a call that writes (a port read or status) must
 /// point at memory the caller owns and may have overwritten, and a call that
 /// stops or restarts the partition (RaiseApplicationError, with a health
 /// action that does) never returns, so no destructor after it runs.
@@ -60,7 +60,7 @@ pub unsafe fn hvc(id: u32, args: [u64; 6]) -> [u64; 4] {
 
 /// `x0` as a status: `Ok(())` for 0, the error otherwise. A value the ABI
 /// does not define (a kernel bug) reads as [`Status::NotSupported`].
-fn check(x0: u64) -> Result<(), Status> {
+pub(crate) fn check(x0: u64) -> Result<(), Status> {
     match Status::from_raw(x0 as i64) {
         Some(Status::Success) => Ok(()),
         Some(err) => Err(err),
@@ -85,6 +85,10 @@ pub fn status_name(raw: i64) -> &'static str {
         Some(Status::InvalidParameter) => "InvalidParameter",
         Some(Status::InvalidAddress) => "InvalidAddress",
         Some(Status::Denied) => "Denied",
+        Some(Status::Empty) => "Empty",
+        Some(Status::Full) => "Full",
+        Some(Status::TimedOut) => "TimedOut",
+        Some(Status::InvalidMode) => "InvalidMode",
         None => "unknown",
     }
 }
@@ -355,7 +359,9 @@ mod tests {
         assert_eq!(status_name(-2), "InvalidParameter");
         assert_eq!(status_name(-3), "InvalidAddress");
         assert_eq!(status_name(-4), "Denied");
-        assert_eq!(status_name(-5), "unknown");
+        assert_eq!(status_name(-5), "Empty");
+        assert_eq!(status_name(-8), "InvalidMode");
+        assert_eq!(status_name(-9), "unknown");
         assert_eq!(status_name(7), "unknown");
     }
 
@@ -401,6 +407,12 @@ mod tests {
             Call::Yield,
             Call::RaiseApplicationError,
             Call::ConsoleFrame,
+            Call::PortByName,
+            Call::WriteSamplingMessage,
+            Call::ReadSamplingMessage,
+            Call::SendQueuingMessage,
+            Call::ReceiveQueuingMessage,
+            Call::PortStatus,
             Call::SetSchedule,
             Call::ScheduleStatus,
             Call::SetThreadAffinity,

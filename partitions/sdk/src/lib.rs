@@ -40,7 +40,10 @@
 //! - safe wrappers for every hypercall of `bulkhead-abi` ([`abi_version`],
 //!   [`my_ids`], [`partition_status`], [`time`], [`console_write`],
 //!   [`periodic_wait`], [`timed_wait`], [`yield_now`],
-//!   [`raise_application_error`], [`console_frame`]; for system partitions [`set_schedule`],
+//!   [`raise_application_error`], [`console_frame`]; the ports of the
+//!   description's channels, [`SamplingSource`], [`SamplingDestination`],
+//!   [`QueuingSource`], [`QueuingDestination`], [`port_by_name`],
+//!   [`port_status`] (module [`port`]); for system partitions [`set_schedule`],
 //!   [`schedule_status`], [`set_thread_affinity`], [`stop_partition`],
 //!   [`start_partition`], [`restart_partition`]) returning
 //!   `Result<_, Status>`, and the raw [`hvc`] for tests that pass bad
@@ -72,6 +75,7 @@ mod exception;
 #[cfg(feature = "defmt")]
 mod log;
 mod message;
+pub mod port;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 mod panic;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
@@ -92,6 +96,10 @@ pub use console::Console;
 pub use event::{send_event, wait_for_event};
 pub use exception::{Exception, class_name, exception_class, vector_name};
 pub use message::{MessageBuf, TRUNCATED_MARK};
+pub use port::{
+    INFINITE, PortInfo, QueuingDestination, QueuingSource, Sample, SamplingDestination, SamplingSource, port_by_name,
+    port_status,
+};
 
 /// Error codes the SDK itself passes to [`raise_application_error`].
 ///

@@ -1096,6 +1096,49 @@ impl Checker<'_> {
         }
     }
 
+    /// What the kernel can hold of the channels: their count, their
+    /// ports' count, and their messages' storage in its pool.
+    fn channel_limits(&mut self, channels: &[ChannelSpec]) {
+        let span = self.desc.channels.first().map_or(0..0, |c| c.span.clone());
+        if channels.len() > bulkhead_ports::MAX_CHANNELS {
+            self.diags.push(
+                error(span.clone(), format!("{} channels, the kernel supports {}", channels.len(), bulkhead_ports::MAX_CHANNELS))
+                    .hint("join channels that carry the same kind of data"),
+            );
+        }
+        let ports: usize = channels.iter().map(|c| c.ports.len()).sum();
+        if ports > bulkhead_ports::MAX_PORTS {
+            self.diags.push(
+                error(span.clone(), format!("{ports} channel ends, the kernel supports {}", bulkhead_ports::MAX_PORTS))
+                    .hint("use fewer channels or fewer destinations"),
+            );
+        }
+        let storage = |c: &ChannelSpec| {
+            let kind = match c.kind {
+                ChannelKind::Sampling { refresh_period_ns } => bulkhead_ports::Kind::Sampling { refresh_period: refresh_period_ns },
+                ChannelKind::Queuing { depth } => bulkhead_ports::Kind::Queuing { depth },
+            };
+            bulkhead_ports::storage_bytes(kind, c.message_size).unwrap_or(0)
+        };
+        let total: usize = channels.iter().map(storage).sum();
+        if total > bulkhead_ports::POOL_SIZE {
+            let largest = channels.iter().rev().max_by_key(|c| storage(c)).map_or(String::new(), |c| {
+                format!("; the largest is \"{}\" with {}", c.name, fmt_size(storage(c) as u64))
+            });
+            self.diags.push(
+                error(
+                    span,
+                    format!(
+                        "the channels' messages need {} of kernel memory, the kernel has {}{largest}",
+                        fmt_size(total as u64),
+                        fmt_size(bulkhead_ports::POOL_SIZE as u64)
+                    ),
+                )
+                .hint("each queue takes depth x (message_size + 4 bytes, to 8-byte multiples), each sampling channel one such slot; shrink depths or message sizes"),
+            );
+        }
+    }
+
     fn channels(&mut self, ids: &HashMap<String, usize>) -> Option<Vec<ChannelSpec>> {
         let d = self.desc;
         for c in &d.channels {
@@ -1125,15 +1168,19 @@ impl Checker<'_> {
             let kind = c.kind.as_ref().map(|k| k.value);
             let mut ok = kind.is_some() && c.message_size.is_some();
             if let Some(size) = &c.message_size
-                && (size.value == 0 || size.value > u64::from(u32::MAX))
+                && (size.value == 0 || size.value > u64::from(bulkhead_ports::MAX_MESSAGE_SIZE))
             {
                 ok = false;
                 self.diags.push(
                     error(
                         size.span.clone(),
-                        format!("{what} message_size {} is outside 1B..4GiB", fmt_size(size.value)),
+                        format!(
+                            "{what} message_size {} is outside 1B..{} (the kernel's largest message)",
+                            fmt_size(size.value),
+                            fmt_size(u64::from(bulkhead_ports::MAX_MESSAGE_SIZE))
+                        ),
                     )
-                    .hint("give the largest message in bytes, e.g. \"64B\""),
+                    .hint("a port call copies a whole message with interrupts masked; send larger data in parts, or share it in a memory region"),
                 );
             }
             let mut channel_kind = None;
@@ -1169,8 +1216,22 @@ impl Checker<'_> {
                         );
                     }
                     match &c.depth {
-                        Some(depth) if depth.value >= 1 && depth.value <= i64::from(u32::MAX) => {
+                        Some(depth) if depth.value >= 1 && depth.value <= i64::from(bulkhead_ports::MAX_QUEUE_DEPTH) => {
                             channel_kind = Some(ChannelKind::Queuing { depth: depth.value as u32 });
+                        }
+                        Some(depth) if depth.value >= 1 => {
+                            ok = false;
+                            self.diags.push(
+                                error(
+                                    depth.span.clone(),
+                                    format!(
+                                        "{what} depth {} is over the kernel's deepest queue, {} messages",
+                                        depth.value,
+                                        bulkhead_ports::MAX_QUEUE_DEPTH
+                                    ),
+                                )
+                                .hint(format!("set depth = {} or less", bulkhead_ports::MAX_QUEUE_DEPTH)),
+                            );
                         }
                         Some(depth) => {
                             ok = false;
@@ -1192,6 +1253,16 @@ impl Checker<'_> {
                     }
                 }
                 None => {}
+            }
+            if kind == Some(Kind::Queuing) && c.destinations.len() > 1 {
+                ok = false;
+                self.diags.push(
+                    error(
+                        c.span.clone(),
+                        format!("{what} is a queuing channel with {} destinations", c.destinations.len()),
+                    )
+                    .hint("a queuing channel has one destination (each message is received once); use one channel per destination, or a sampling channel to multicast"),
+                );
             }
             if c.destinations.is_empty() && c.source.is_some() {
                 ok = false;
@@ -1332,6 +1403,9 @@ impl Checker<'_> {
                 }
                 _ => out = None,
             }
+        }
+        if let Some(list) = &out {
+            self.channel_limits(list);
         }
         // A channel end that did not resolve may have meant one of the
         // unconnected ports; warning about them then would only add noise.

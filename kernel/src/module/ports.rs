@@ -1,0 +1,460 @@
+//! Interpartition communication: the channels of the system description
+//! (ARINC 653 Part 1 sampling and queuing ports) and their hypercalls.
+//!
+//! Each channel's state (`bulkhead_ports::Channel`) and its storage, carved
+//! at boot from one static pool, are kept under the channel's own lock. A
+//! call copies at most one message between the caller's memory and that
+//! storage, under the lock, with interrupts masked: the whole of the
+//! kernel's work for it, bounded by `MAX_MESSAGE_SIZE`. Nothing is ever
+//! done in another partition's window: a send only stores the message and
+//! marks waiting receivers Ready; each receiver copies its message out
+//! itself, in its own partition's window.
+//!
+//! A call that must wait (a receive on an empty queue, a send to a full
+//! one, with a timeout other than 0) is continued as `ConsoleWrite` is: the
+//! thread waits for an event (`CoreScheduler::wait_event`) until its
+//! deadline, with its PC back on its HVC and the deadline kept in its
+//! context (`PortWait`), so when it is woken (by the message, by room, or
+//! by its deadline) it re-issues the same call, which finds the message
+//! or reports the timeout. A wake that finds nothing (another receiver
+//! took the message first) waits again, to the same deadline.
+use super::hypercall::{Outcome, lock_core_schedulers, user_bytes};
+use super::{EPOCH, Module, NEED_RESCHED, ThreadContext};
+use crate::arch::Mutex;
+use crate::ipi::{self, IpiReason};
+use bulkhead_abi::{Call, INFINITE, PORT_STATUS_SIZE, PortStatus, Status};
+use bulkhead_image::{ChannelKind, NAME_MAX_LEN, PortDirection, SystemImage};
+use bulkhead_ports::{Channel, Kind, LimitError, MAX_CHANNELS, MAX_PORTS, POOL_SIZE, SendError, storage_bytes};
+use bulkhead_sched::{Nanos, ThreadId, Ticks};
+use core::fmt;
+use core::sync::atomic::Ordering;
+use spin::Once;
+
+
+/// One end of a channel, as the kernel keeps it.
+#[derive(Clone, Copy)]
+struct PortInfo {
+    name: &'static str,
+    partition: usize,
+    channel: usize,
+    direction: PortDirection,
+    queuing: bool,
+    message_size: u32,
+}
+
+struct ChannelRuntime {
+    state: Channel,
+    storage: &'static mut [u8],
+    /// Threads (bit n = module thread n) waiting on the channel: for a
+    /// message, or for room in the queue. A bit may outlive its wait (a
+    /// thread woken by its timeout, a restarted partition): a wake it
+    /// causes is spurious and harmless, the woken call looks again.
+    waiting: u64,
+}
+
+static PORTS: Once<([Option<PortInfo>; MAX_PORTS], usize)> = Once::new();
+static CHANNELS: [Mutex<Option<ChannelRuntime>>; MAX_CHANNELS] = [const { Mutex::new(None) }; MAX_CHANNELS];
+
+/// The continuation of a port call that waits: the HVC's address, the
+/// port, and the deadline (`None`: for ever), so the re-issued call keeps
+/// the deadline of the first.
+#[derive(Clone, Copy)]
+pub struct PortWait {
+    pub hvc: u64,
+    pub port: u64,
+    pub deadline: Option<Ticks>,
+}
+
+impl PortWait {
+    pub const NONE: PortWait = PortWait { hvc: u64::MAX, port: 0, deadline: None };
+}
+
+/// Why the image's channels cannot be set up.
+pub enum AttachError {
+    TooMany { what: &'static str, count: usize, max: usize },
+    Limit { channel: &'static str, error: LimitError },
+    QueuingMulticast { channel: &'static str, destinations: usize },
+    Pool { needed: usize },
+}
+
+impl fmt::Display for AttachError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttachError::TooMany { what, count, max } => write!(f, "{count} {what}, the kernel supports {max}"),
+            AttachError::Limit { channel, error: LimitError::MessageSize(s) } => write!(
+                f,
+                "channel {channel}: message_size {s} is outside 1..={}",
+                bulkhead_ports::MAX_MESSAGE_SIZE
+            ),
+            AttachError::Limit { channel, error: LimitError::Depth(d) } => {
+                write!(f, "channel {channel}: depth {d} is outside 1..={}", bulkhead_ports::MAX_QUEUE_DEPTH)
+            }
+            AttachError::QueuingMulticast { channel, destinations } => {
+                write!(f, "channel {channel}: a queuing channel has one destination, this one has {destinations}")
+            }
+            AttachError::Pool { needed } => {
+                write!(f, "channels: their messages need {needed} bytes, the kernel has {POOL_SIZE} for them")
+            }
+        }
+    }
+}
+
+fn kind_of(kind: ChannelKind) -> Kind {
+    match kind {
+        ChannelKind::Sampling { refresh_period_ns } => Kind::Sampling { refresh_period: refresh_period_ns },
+        ChannelKind::Queuing { depth } => Kind::Queuing { depth },
+    }
+}
+
+/// Sets up every channel of the image, empty, with its storage from the
+/// pool. Core 0, once, at load, before any partition runs.
+pub fn attach(image: &SystemImage<'static>) -> Result<(), AttachError> {
+    static mut STORAGE: [u8; POOL_SIZE] = [0; POOL_SIZE];
+    static TAKEN: Once<()> = Once::new();
+    let channels = image.channels().len();
+    if channels > MAX_CHANNELS {
+        return Err(AttachError::TooMany { what: "channels", count: channels, max: MAX_CHANNELS });
+    }
+    let ports: usize = image.channels().map(|c| c.ports().len()).sum();
+    if ports > MAX_PORTS {
+        return Err(AttachError::TooMany { what: "ports", count: ports, max: MAX_PORTS });
+    }
+    let mut needed = 0usize;
+    for c in image.channels() {
+        let kind = kind_of(c.kind);
+        needed += storage_bytes(kind, c.message_size).map_err(|error| AttachError::Limit { channel: c.name, error })?;
+        if matches!(kind, Kind::Queuing { .. }) && c.destinations().len() != 1 {
+            return Err(AttachError::QueuingMulticast { channel: c.name, destinations: c.destinations().len() });
+        }
+    }
+    if needed > POOL_SIZE {
+        return Err(AttachError::Pool { needed });
+    }
+    let mut first = false;
+    TAKEN.call_once(|| first = true);
+    if !first {
+        return Err(AttachError::Pool { needed });
+    }
+    // SAFETY: the only reference to STORAGE ever made: `TAKEN` lets this
+    // line run once, and the slices carved from it below are disjoint and
+    // each kept under its channel's lock from then on.
+    let mut rest: &'static mut [u8] = unsafe { &mut *(&raw mut STORAGE) };
+    let mut table = [None; MAX_PORTS];
+    let mut n = 0;
+    for c in image.channels() {
+        let kind = kind_of(c.kind);
+        let bytes = storage_bytes(kind, c.message_size).map_err(|error| AttachError::Limit { channel: c.name, error })?;
+        let (mine, more) = rest.split_at_mut(bytes);
+        rest = more;
+        let state = Channel::new(kind, c.message_size).map_err(|error| AttachError::Limit { channel: c.name, error })?;
+        *CHANNELS[c.index as usize].lock() = Some(ChannelRuntime { state, storage: mine, waiting: 0 });
+        for p in c.ports() {
+            table[n] = Some(PortInfo {
+                name: p.name,
+                partition: p.partition as usize,
+                channel: c.index as usize,
+                direction: p.direction,
+                queuing: matches!(kind, Kind::Queuing { .. }),
+                message_size: c.message_size,
+            });
+            n += 1;
+        }
+    }
+    PORTS.call_once(|| (table, n));
+    Ok(())
+}
+
+/// Forgets the waits of threads `mask` (a partition being restarted).
+pub fn forget(mask: u64) {
+    for channel in CHANNELS.iter() {
+        if let Some(c) = channel.lock().as_mut() {
+            c.waiting &= !mask;
+        }
+    }
+}
+
+/// The caller's port `handle`, if it owns one by that handle.
+fn port(handle: u64, partition: usize) -> Result<PortInfo, Status> {
+    let (table, n) = PORTS.get().ok_or(Status::InvalidParameter)?;
+    let inside = handle < *n as u64;
+    // Spectre v1: the index used is 0 unless the check held.
+    let index = crate::arch::select_or_zero(inside, handle) as usize;
+    match table[index] {
+        Some(p) if inside && p.partition == partition => Ok(p),
+        _ => Err(Status::InvalidParameter),
+    }
+}
+
+fn ok(ctx: &mut ThreadContext, results: [u64; 3]) {
+    ctx.frame.x[0] = 0;
+    ctx.frame.x[1..4].copy_from_slice(&results);
+}
+
+fn fail(ctx: &mut ThreadContext, status: Status) {
+    ctx.frame.x[0] = status.raw() as u64;
+}
+
+fn now_ns(module: &Module, now: Ticks) -> u64 {
+    let epoch = EPOCH.load(Ordering::Acquire);
+    module.freq.ticks_to_nanos(Ticks(now.0.saturating_sub(epoch))).map_or(u64::MAX, |n| n.0)
+}
+
+/// Writes `bytes` to the caller's memory at physical `to`, which
+/// `Module::writable` approved for at least `bytes.len()` bytes.
+fn copy_out(to: u64, bytes: &[u8]) {
+    for (i, &b) in bytes.iter().enumerate() {
+        // SAFETY: `Module::writable` checked `[to, to + len)` lies in the
+        // caller's own writable memory, identity-mapped RAM the kernel
+        // never frees; volatile, as the partition may read it meanwhile
+        // from another core.
+        unsafe { (to as *mut u8).add(i).write_volatile(b) };
+    }
+}
+
+/// Who is calling, from where.
+pub struct Caller {
+    pub core: usize,
+    pub tid: usize,
+    pub partition: usize,
+    pub now: Ticks,
+}
+
+/// Handles a port hypercall.
+pub fn dispatch(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call: Call) -> Outcome {
+    let args = [ctx.frame.x[1], ctx.frame.x[2], ctx.frame.x[3], ctx.frame.x[4]];
+    let result = match call {
+        Call::PortByName => by_name(module, caller, args),
+        Call::WriteSamplingMessage => write_sampling(module, caller, args),
+        Call::ReadSamplingMessage => read_sampling(module, caller, args),
+        Call::PortStatus => status(module, caller, args),
+        Call::SendQueuingMessage | Call::ReceiveQueuingMessage => {
+            return queuing(module, caller, ctx, call, args);
+        }
+        _ => Err(Status::NotSupported),
+    };
+    match result {
+        Ok(results) => ok(ctx, results),
+        Err(status) => fail(ctx, status),
+    }
+    Outcome::Continue
+}
+
+fn by_name(module: &Module, caller: &Caller, [ptr, len, _, _]: [u64; 4]) -> Result<[u64; 3], Status> {
+    if len > NAME_MAX_LEN as u64 {
+        return Err(Status::InvalidParameter);
+    }
+    let name = user_bytes(module, caller.partition, ptr, len)?;
+    let mut buf = [0u8; NAME_MAX_LEN];
+    let n = name.copy_into(&mut buf);
+    let (table, count) = PORTS.get().ok_or(Status::InvalidParameter)?;
+    table[..*count]
+        .iter()
+        .enumerate()
+        .find_map(|(handle, p)| {
+            let p = p.as_ref()?;
+            (p.partition == caller.partition && p.name.as_bytes() == &buf[..n]).then(|| {
+                let direction = u64::from(p.direction == PortDirection::Destination);
+                [handle as u64, u64::from(p.queuing) | direction << 8, u64::from(p.message_size)]
+            })
+        })
+        .ok_or(Status::InvalidParameter)
+}
+
+/// The caller's port `handle` if it is of this kind and direction.
+fn port_for(handle: u64, caller: &Caller, queuing: bool, direction: PortDirection) -> Result<PortInfo, Status> {
+    let p = port(handle, caller.partition)?;
+    if p.queuing != queuing || p.direction != direction {
+        return Err(Status::InvalidMode);
+    }
+    Ok(p)
+}
+
+fn write_sampling(module: &Module, caller: &Caller, [handle, ptr, len, _]: [u64; 4]) -> Result<[u64; 3], Status> {
+    let p = port_for(handle, caller, false, PortDirection::Source)?;
+    if len > u64::from(p.message_size) {
+        return Err(Status::InvalidParameter);
+    }
+    let bytes = user_bytes(module, caller.partition, ptr, len)?;
+    let now = now_ns(module, caller.now);
+    let mut guard = CHANNELS[p.channel].lock();
+    let c = guard.as_mut().ok_or(Status::InvalidParameter)?;
+    c.state
+        .put(c.storage, len as usize, now, true, |out| {
+            bytes.copy_into(out);
+        })
+        .map_err(|_| Status::InvalidParameter)?;
+    Ok([0; 3])
+}
+
+fn read_sampling(module: &Module, caller: &Caller, [handle, ptr, len, _]: [u64; 4]) -> Result<[u64; 3], Status> {
+    let p = port_for(handle, caller, false, PortDirection::Destination)?;
+    if len < u64::from(p.message_size) {
+        return Err(Status::InvalidParameter);
+    }
+    let to = module.writable(caller.partition, ptr, len).ok_or(Status::InvalidAddress)?;
+    let now = now_ns(module, caller.now);
+    let mut guard = CHANNELS[p.channel].lock();
+    let c = guard.as_mut().ok_or(Status::InvalidParameter)?;
+    let sample = c.state.peek(c.storage, now, |bytes, sample| {
+        copy_out(to, bytes);
+        sample
+    });
+    let sample = sample.ok_or(Status::Empty)?;
+    Ok([sample.len as u64, sample.age, u64::from(sample.valid)])
+}
+
+fn status(module: &Module, caller: &Caller, [handle, ptr, len, _]: [u64; 4]) -> Result<[u64; 3], Status> {
+    let p = port(handle, caller.partition)?;
+    if len != PORT_STATUS_SIZE as u64 {
+        return Err(Status::InvalidParameter);
+    }
+    let to = module.writable(caller.partition, ptr, len).ok_or(Status::InvalidAddress)?;
+    let now = now_ns(module, caller.now);
+    let record = {
+        let mut guard = CHANNELS[p.channel].lock();
+        let c = guard.as_mut().ok_or(Status::InvalidParameter)?;
+        let mut s = PortStatus {
+            max_message_size: p.message_size,
+            kind: u8::from(p.queuing),
+            direction: u8::from(p.direction == PortDirection::Destination),
+            messages: c.state.messages(),
+            overflows: c.state.overflows(),
+            waiting: c.waiting.count_ones(),
+            last_message_age_ns: INFINITE,
+            ..PortStatus::default()
+        };
+        match c.state.kind() {
+            Kind::Sampling { refresh_period } => {
+                s.refresh_period_ns = refresh_period;
+                if let Some(sample) = c.state.peek(c.storage, now, |_, sample| sample) {
+                    s.last_message_age_ns = sample.age;
+                    s.validity = u8::from(sample.valid);
+                }
+            }
+            Kind::Queuing { depth } => s.depth = depth,
+        }
+        s
+    };
+    copy_out(to, &record.to_bytes());
+    Ok([0; 3])
+}
+
+/// `SendQueuingMessage` and `ReceiveQueuingMessage`, which may wait.
+fn queuing(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call: Call, args: [u64; 4]) -> Outcome {
+    let [handle, ptr, len, timeout] = args;
+    let hvc = ctx.frame.elr - 4;
+    // The deadline of the call this continues, if it does; else from x4.
+    let resume = core::mem::replace(&mut ctx.port_wait, PortWait::NONE);
+    let deadline = if resume.hvc == hvc && resume.port == handle {
+        Ok(resume.deadline)
+    } else if timeout == INFINITE {
+        Ok(None)
+    } else {
+        module
+            .freq
+            .nanos_to_ticks_ceil(Nanos(timeout))
+            .and_then(|t| caller.now.checked_add(t))
+            .map(Some)
+            .ok_or(Status::InvalidParameter)
+    };
+    let send = call == Call::SendQueuingMessage;
+    let result = deadline.and_then(|deadline| {
+        let direction = if send { PortDirection::Source } else { PortDirection::Destination };
+        let p = port_for(handle, caller, true, direction)?;
+        let message_size = u64::from(p.message_size);
+        if (send && len > message_size) || (!send && len < message_size) {
+            return Err(Status::InvalidParameter);
+        }
+        let expired = timeout == 0 || deadline.is_some_and(|d| caller.now >= d);
+        let me = 1u64 << caller.tid;
+        let mut guard = CHANNELS[p.channel].lock();
+        let c = guard.as_mut().ok_or(Status::InvalidParameter)?;
+        let done = if send {
+            let bytes = user_bytes(module, caller.partition, ptr, len)?;
+            let now = now_ns(module, caller.now);
+            match c.state.put(c.storage, len as usize, now, expired, |out| {
+                bytes.copy_into(out);
+            }) {
+                Ok(()) => Some(0),
+                Err(SendError::TooLong) => return Err(Status::InvalidParameter),
+                Err(SendError::Full) => None,
+            }
+        } else {
+            let to = module.writable(caller.partition, ptr, len).ok_or(Status::InvalidAddress)?;
+            let got = c.state.peek(c.storage, 0, |bytes, _| {
+                copy_out(to, bytes);
+                bytes.len() as u64
+            });
+            if got.is_some() {
+                c.state.pop();
+            }
+            got
+        };
+        if let Some(len) = done {
+            // The other side's waiters may go on: a message or room came.
+            c.waiting &= !me;
+            let wake = core::mem::take(&mut c.waiting);
+            drop(guard);
+            wake_threads(module, caller, wake);
+            return Ok(Some(len));
+        }
+        if expired {
+            c.waiting &= !me;
+            return Err(if timeout == 0 { if send { Status::Full } else { Status::Empty } } else { Status::TimedOut });
+        }
+        // Wait, under the channel's lock, so a message or room that comes
+        // after this look finds the thread waiting and wakes it.
+        c.waiting |= me;
+        if let Some(sched) = super::CORE_SCHED[caller.core].lock().as_mut() {
+            let _ = sched.wait_event(ThreadId(caller.tid as u16), deadline, caller.now);
+        }
+        Ok(None)
+    });
+    match result {
+        Ok(Some(len)) => ok(ctx, [len, 0, 0]),
+        Ok(None) => {
+            // Re-issued when woken; x0..x4 still hold the call.
+            ctx.frame.elr = hvc;
+            ctx.port_wait =
+                PortWait { hvc, port: handle, deadline: deadline.ok().flatten() };
+            return Outcome::Reschedule;
+        }
+        Err(status) => fail(ctx, status),
+    }
+    Outcome::Continue
+}
+
+/// Makes the threads of `mask` that wait for an event Ready. A woken
+/// thread of the caller's own partition may be able to run now: its core
+/// is told to decide again. Another partition's thread runs in its own
+/// partition's next window, whatever core it is on, and nobody is
+/// disturbed now.
+fn wake_threads(module: &Module, caller: &Caller, mask: u64) {
+    if mask == 0 {
+        return;
+    }
+    let cores = module.image.module().core_count as usize;
+    let mut kick = ipi::CoreSet(0);
+    {
+        let mut scheds = lock_core_schedulers(cores);
+        for t in (0..64).filter(|t| mask & (1 << t) != 0) {
+            let tid = ThreadId(t as u16);
+            for (c, sched) in scheds.iter_mut().enumerate() {
+                let Some(sched) = sched.as_mut().and_then(|g| g.as_mut()) else { continue };
+                if sched.thread_state(tid).is_none() {
+                    continue;
+                }
+                if sched.wake(tid, caller.now).unwrap_or(false) && module.thread(t).partition == caller.partition {
+                    kick = kick.with(c);
+                }
+            }
+        }
+    }
+    if kick.contains(caller.core) {
+        NEED_RESCHED[caller.core].store(true, Ordering::Release);
+    }
+    let others = kick.without(caller.core);
+    if others.0 != 0 {
+        ipi::send(IpiReason::Reschedule, others);
+    }
+}
