@@ -632,6 +632,59 @@ fn restarting(partition: &str) -> &'static [&'static str] {
 fn hostile_tests() -> Vec<QemuTest> {
     vec![
         hostile(
+            "ports-queue",
+            "100,000 messages over a queuing port from core 0 to core 2: none lost or duplicated, in order; waiting receivers get theirs in their next window; refusals of a full queue counted exactly; timed receives end at their deadline",
+            || {
+                then_ticker(vec![
+                    Expect::line(r"^\[producer:main@0\] port-producer: sending 100000 messages over tx \(depth 512\)$"),
+                    Expect::line(r"^\[producer:main@0\] port-producer: sent 100000 messages, waiting for room when full$"),
+                    Expect::all_of(&[
+                        r"^\[producer:main@0\] port-producer: then \d+ more before 100 sends were refused; the port counts \d+ overflows$",
+                        r"^\[producer:main@0\] port-producer: end marker sent$",
+                        r"^\[consumer:main@2\] port-consumer: \d+ messages in order, none lost or duplicated, then the end marker$",
+                    ]),
+                ])
+            },
+        )
+        .also(queue_delivered_exactly),
+        hostile(
+            "hostile-ports",
+            "a partition misusing its ports gets the documented statuses, its flood of a full queue is refused and counted, and takes no one's time",
+            || {
+                let case = |what: &str, status: &str| format!(r"^\[hostile-ports:main@0\] hostile-ports: {what}: status {status}$");
+                let mut e = vec![Expect::line(r"^\[hostile-ports:main@0\] hostile-ports: misusing its ports \(restarts 0\)$")];
+                for (what, status) in [
+                    ("unknown port name", r"-2 \(InvalidParameter\)"),
+                    ("port name too long", r"-2 \(InvalidParameter\)"),
+                    ("port name in kernel memory", r"-3 \(InvalidAddress\)"),
+                    ("another partition's port", r"-2 \(InvalidParameter\)"),
+                    ("handle out of range", r"-2 \(InvalidParameter\)"),
+                    ("queuing send on a sampling port", r"-8 \(InvalidMode\)"),
+                    ("receive on a source port", r"-8 \(InvalidMode\)"),
+                    ("sampling read on a queuing port", r"-8 \(InvalidMode\)"),
+                    ("sampling write on a destination port", r"-8 \(InvalidMode\)"),
+                    ("message over its size", r"-2 \(InvalidParameter\)"),
+                    ("message across end of memory", r"-3 \(InvalidAddress\)"),
+                    ("receive buffer under the message size", r"-2 \(InvalidParameter\)"),
+                    ("receive into its own text", r"-3 \(InvalidAddress\)"),
+                    ("receive into its read-only data", r"-3 \(InvalidAddress\)"),
+                    ("status into its own text", r"-3 \(InvalidAddress\)"),
+                    ("status record of the wrong size", r"-2 \(InvalidParameter\)"),
+                    ("empty queue polled", r"-5 \(Empty\)"),
+                    (r"receive buffer of 2\^64 - 1 bytes", r"-3 \(InvalidAddress\)"),
+                    ("sampling write within limits", r"0 \(Success\)"),
+                ] {
+                    e.push(Expect::line(&case(what, status)));
+                }
+                e.push(Expect::line(
+                    r"^\[hostile-ports:main@0\] hostile-ports: flood: 4 sent, then 1000 refused \(Full\); the port counts 1000 overflows$",
+                ));
+                e.push(Expect::line(r"^\[hostile-ports:main@0\] hostile-ports: flooding the full queue$"));
+                then_ticker(e)
+            },
+        )
+        .also(no_line_says_failed),
+        hostile(
             "hostile-write",
             "a partition writing outside its memory is restarted; the bystander stays on time",
             || {
@@ -1654,7 +1707,166 @@ fn all_tests() -> Vec<QemuTest> {
     tests.extend(hostile);
     tests.extend(twins);
     tests.extend(timing_tests());
+    tests.extend(port_tests());
     tests
+}
+
+/// Interpartition communication (issue 14): sampling ports between
+/// partitions on different cores, under icount (the queuing-port test,
+/// with its bystander, is among the isolation tests, traced twin and all).
+fn port_tests() -> Vec<QemuTest> {
+    vec![
+        QemuTest::new(
+            "ports-sampling",
+            "a sampling port multicast to two readers: Empty before the first write, the same message for both in every frame, valid exactly while younger than the refresh period",
+            "ports-sampling",
+            || {
+                with_boot(vec![Expect::all_of(&[
+                    r"^\[reader-a:main@1\] port-reader: status: 1 message, refresh period 18000000 ns, last age \d+ ns, validity 0$",
+                    r"^\[reader-b:main@2\] port-reader: status: 1 message, refresh period 18000000 ns, last age \d+ ns, validity 0$",
+                    r"^\[sampler:main@0\] port-sampler: wrote 20 messages, now silent$",
+                ])])
+            },
+        )
+        .icount()
+        .check(samples_seen_alike),
+    ]
+}
+
+/// No partition reported a failure of its own (`FAILED:`): the port
+/// partitions say so when a call returns what it must not (hostile-ports'
+/// blocked sender, if its send into a queue nobody drains ever returns).
+fn no_line_says_failed(out: &Captured) -> Result<(), String> {
+    match out.lines.iter().find(|l| l.contains("FAILED")) {
+        Some(l) => Err(format!("a partition failed: {l}")),
+        None => Ok(()),
+    }
+}
+
+/// ports-queue: the consumer counted every message the producer's queue
+/// took (100,000, then those taken before the refusals), the refusals
+/// equal the port's overflow count; each reported wake-up came inside the
+/// consumer's window; each timed receive returned TimedOut no earlier than
+/// its deadline, within its window if the deadline was in it, else in the
+/// consumer's next window (one major frame later).
+fn queue_delivered_exactly(out: &Captured) -> Result<(), String> {
+    const FRAME_NS: u64 = 10_000_000;
+    const WINDOW_NS: u64 = 2_000_000;
+    let caps = |re: &str| -> Vec<Vec<u64>> {
+        let re = regex::Regex::new(re).expect("valid regex");
+        out.lines
+            .iter()
+            .filter_map(|l| re.captures(l))
+            .map(|c| c.iter().skip(1).map(|m| m.map_or(0, |m| m.as_str().parse().expect("digits"))).collect())
+            .collect()
+    };
+    no_line_says_failed(out)?;
+    let extra = caps(r"port-producer: then (\d+) more before (\d+) sends were refused; the port counts (\d+) overflows$");
+    let [extra, refused, overflows] = extra.first().map(|v| [v[0], v[1], v[2]]).ok_or("no overflow line")?;
+    if refused != overflows {
+        return Err(format!("the producer had {refused} sends refused, the port counts {overflows} overflows"));
+    }
+    let got = caps(r"port-consumer: (\d+) messages in order")
+        .first()
+        .map(|v| v[0])
+        .ok_or("no consumer total")?;
+    if got != 100_000 + extra {
+        return Err(format!("the consumer got {got} messages, the queue took {}", 100_000 + extra));
+    }
+    let wakes = caps(r"port-consumer: woken with message (\d+) at (\d+), window end (\d+)$");
+    if wakes.len() != 5 {
+        return Err(format!("{} wake-ups reported, 5 expected", wakes.len()));
+    }
+    for w in &wakes {
+        let (at, end) = (w[1], w[2]);
+        if at >= end || at + WINDOW_NS < end {
+            return Err(format!("message {} reached the waiting consumer at {at} ns, outside its window ending {end}", w[0]));
+        }
+    }
+    let timeouts = caps(r"port-consumer: timeout of (\d+) ns from (\d+) \(window end (\d+)\): TimedOut at (\d+)$");
+    if timeouts.len() != 6 {
+        return Err(format!("{} timed receives ended TimedOut, 6 expected", timeouts.len()));
+    }
+    let (mut inside, mut outside) = (0, 0);
+    for t in &timeouts {
+        let (timeout, t0, end, t1) = (t[0], t[1], t[2], t[3]);
+        let deadline = t0 + timeout;
+        let window = if deadline < end {
+            inside += 1;
+            end
+        } else {
+            outside += 1;
+            end + FRAME_NS
+        };
+        if t1 < deadline || t1 >= window || t1 + WINDOW_NS < window {
+            return Err(format!(
+                "a receive with deadline {deadline} (window end {end}) returned at {t1}: expected at or after the deadline, in the window ending {window}"
+            ));
+        }
+    }
+    if inside != 3 || outside != 3 {
+        return Err(format!("{inside} deadlines inside their window and {outside} past it, 3 and 3 expected"));
+    }
+    println!("    {got} messages; {refused} refusals = overflows; wake-ups and 6 timeouts in the right windows");
+    Ok(())
+}
+
+/// ports-sampling: each reader's reads, in order: Empty until the first
+/// write, then messages 0..=19 one per frame, then 19 again; the two
+/// readers saw the same message at each read; validity is exactly
+/// `age <= 18 ms`, and the last message was seen both valid and invalid.
+fn samples_seen_alike(out: &Captured) -> Result<(), String> {
+    const REFRESH_NS: u64 = 18_000_000;
+    let read = |who: &str| -> Result<Vec<Option<(u64, u64, u64)>>, String> {
+        let re = regex::Regex::new(&format!(
+            r"^\[{who}:main@\d\] port-reader: read (\d+): (Empty|message (\d+), age (\d+) ns, valid ([01]))$"
+        ))
+        .expect("valid regex");
+        let mut reads = Vec::new();
+        for c in out.lines.iter().filter_map(|l| re.captures(l)) {
+            if c[1].parse::<usize>().expect("digits") != reads.len() {
+                return Err(format!("{who}: read {} out of order", &c[1]));
+            }
+            let n = |i: usize| c.get(i).map_or(0, |m| m.as_str().parse::<u64>().expect("digits"));
+            reads.push(c.get(3).map(|_| (n(3), n(4), n(5))));
+        }
+        Ok(reads)
+    };
+    let (a, b) = (read("reader-a")?, read("reader-b")?);
+    if a.len() != 26 || b.len() != 26 {
+        return Err(format!("reader-a made {} reads, reader-b {}; 26 each expected", a.len(), b.len()));
+    }
+    let first = a.iter().position(Option::is_some).ok_or("reader-a never saw a message")?;
+    if first == 0 {
+        return Err("reader-a's first read, before any write, found a message".into());
+    }
+    let (mut seen_valid, mut seen_invalid) = (false, false);
+    for (k, (x, y)) in a.iter().zip(&b).enumerate() {
+        let (mx, my) = (x.map(|s| s.0), y.map(|s| s.0));
+        if mx != my {
+            return Err(format!("read {k}: reader-a saw {mx:?}, reader-b {my:?}"));
+        }
+        let want = if k < first { None } else { Some(((k - first) as u64).min(19)) };
+        if mx != want {
+            return Err(format!("read {k}: message {mx:?}, expected {want:?} (one new message per frame, 20 in all)"));
+        }
+        for (who, s) in [("reader-a", x), ("reader-b", y)] {
+            if let Some((m, age, valid)) = *s {
+                if (valid == 1) != (age <= REFRESH_NS) {
+                    return Err(format!("{who} read {k}: message {m} aged {age} ns reported valid {valid}"));
+                }
+                if m == 19 {
+                    seen_valid |= valid == 1;
+                    seen_invalid |= valid == 0;
+                }
+            }
+        }
+    }
+    if !(seen_valid && seen_invalid) {
+        return Err("the last message was not seen both valid and, after the refresh period, invalid".into());
+    }
+    println!("    26 reads each, Empty before the first write, the same message for both, validity = age <= 18 ms");
+    Ok(())
 }
 
 fn base_tests() -> Vec<QemuTest> {
