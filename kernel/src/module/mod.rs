@@ -526,7 +526,10 @@ pub fn load() -> Result<&'static Module, LoadError> {
 
 /// The runs of `map` without the `right`, as offsets, if at most
 /// [`HOLES`] (else `None`: the map is walked for each buffer instead).
-fn runs_without(map: &MemoryMap<'_>, right: fn(bulkhead_image::Access) -> bool) -> Option<([(u64, u64); HOLES], usize)> {
+fn runs_without(
+    map: &MemoryMap<'_>,
+    right: fn(bulkhead_image::Access) -> bool,
+) -> Option<([(u64, u64); HOLES], usize)> {
     let mut runs = [(0, 0); HOLES];
     let mut n = 0;
     for run in map.runs().filter(|r| !r.access.is_some_and(right)) {

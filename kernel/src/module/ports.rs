@@ -30,7 +30,6 @@ use core::fmt;
 use core::sync::atomic::Ordering;
 use spin::Once;
 
-
 /// One end of a channel, as the kernel keeps it.
 #[derive(Clone, Copy)]
 struct PortInfo {
@@ -81,11 +80,9 @@ impl fmt::Display for AttachError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AttachError::TooMany { what, count, max } => write!(f, "{count} {what}, the kernel supports {max}"),
-            AttachError::Limit { channel, error: LimitError::MessageSize(s) } => write!(
-                f,
-                "channel {channel}: message_size {s} is outside 1..={}",
-                bulkhead_ports::MAX_MESSAGE_SIZE
-            ),
+            AttachError::Limit { channel, error: LimitError::MessageSize(s) } => {
+                write!(f, "channel {channel}: message_size {s} is outside 1..={}", bulkhead_ports::MAX_MESSAGE_SIZE)
+            }
             AttachError::Limit { channel, error: LimitError::Depth(d) } => {
                 write!(f, "channel {channel}: depth {d} is outside 1..={}", bulkhead_ports::MAX_QUEUE_DEPTH)
             }
@@ -143,10 +140,12 @@ pub fn attach(image: &SystemImage<'static>) -> Result<(), AttachError> {
     let mut n = 0;
     for c in image.channels() {
         let kind = kind_of(c.kind);
-        let bytes = storage_bytes(kind, c.message_size).map_err(|error| AttachError::Limit { channel: c.name, error })?;
+        let bytes =
+            storage_bytes(kind, c.message_size).map_err(|error| AttachError::Limit { channel: c.name, error })?;
         let (mine, more) = rest.split_at_mut(bytes);
         rest = more;
-        let state = Channel::new(kind, c.message_size).map_err(|error| AttachError::Limit { channel: c.name, error })?;
+        let state =
+            Channel::new(kind, c.message_size).map_err(|error| AttachError::Limit { channel: c.name, error })?;
         *CHANNELS[c.index as usize].lock() = Some(ChannelRuntime { state, storage: mine, waiting: 0 });
         for p in c.ports() {
             table[n] = Some(PortInfo {
@@ -415,8 +414,7 @@ fn queuing(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call: Call
         Ok(None) => {
             // Re-issued when woken; x0..x4 still hold the call.
             ctx.frame.elr = hvc;
-            ctx.port_wait =
-                PortWait { hvc, port: handle, deadline: deadline.ok().flatten() };
+            ctx.port_wait = PortWait { hvc, port: handle, deadline: deadline.ok().flatten() };
             return Outcome::Reschedule;
         }
         Err(status) => fail(ctx, status),

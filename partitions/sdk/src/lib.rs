@@ -75,9 +75,9 @@ mod exception;
 #[cfg(feature = "defmt")]
 mod log;
 mod message;
-pub mod port;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 mod panic;
+pub mod port;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 mod rt;
 

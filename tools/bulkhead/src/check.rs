@@ -1102,8 +1102,11 @@ impl Checker<'_> {
         let span = self.desc.channels.first().map_or(0..0, |c| c.span.clone());
         if channels.len() > bulkhead_ports::MAX_CHANNELS {
             self.diags.push(
-                error(span.clone(), format!("{} channels, the kernel supports {}", channels.len(), bulkhead_ports::MAX_CHANNELS))
-                    .hint("join channels that carry the same kind of data"),
+                error(
+                    span.clone(),
+                    format!("{} channels, the kernel supports {}", channels.len(), bulkhead_ports::MAX_CHANNELS),
+                )
+                .hint("join channels that carry the same kind of data"),
             );
         }
         let ports: usize = channels.iter().map(|c| c.ports.len()).sum();
@@ -1115,7 +1118,9 @@ impl Checker<'_> {
         }
         let storage = |c: &ChannelSpec| {
             let kind = match c.kind {
-                ChannelKind::Sampling { refresh_period_ns } => bulkhead_ports::Kind::Sampling { refresh_period: refresh_period_ns },
+                ChannelKind::Sampling { refresh_period_ns } => {
+                    bulkhead_ports::Kind::Sampling { refresh_period: refresh_period_ns }
+                }
                 ChannelKind::Queuing { depth } => bulkhead_ports::Kind::Queuing { depth },
             };
             bulkhead_ports::storage_bytes(kind, c.message_size).unwrap_or(0)
@@ -1216,7 +1221,9 @@ impl Checker<'_> {
                         );
                     }
                     match &c.depth {
-                        Some(depth) if depth.value >= 1 && depth.value <= i64::from(bulkhead_ports::MAX_QUEUE_DEPTH) => {
+                        Some(depth)
+                            if depth.value >= 1 && depth.value <= i64::from(bulkhead_ports::MAX_QUEUE_DEPTH) =>
+                        {
                             channel_kind = Some(ChannelKind::Queuing { depth: depth.value as u32 });
                         }
                         Some(depth) if depth.value >= 1 => {

@@ -96,6 +96,37 @@ pub fn run() -> Result<(), String> {
         return Err(format!("the one-core benchmark printed no table:\n{}", one.text()));
     }
 
+    // Ports: round trips and a waiting receiver's wake-up (product kernel).
+    let ports = boot(
+        &images,
+        "bench-ports",
+        &[Expect::all_of(&[
+            r"bench \| port wake \|",
+            r"bench \| port round trip \| queuing",
+            r"bench \| port round trip \| sampling",
+        ])],
+        &Ending::Settle(Duration::from_millis(100)),
+    )?;
+    for row in rows(&ports) {
+        match row.split(" | ").collect::<Vec<_>>().as_slice() {
+            ["port round trip", v] => {
+                for part in v.split(", ") {
+                    if let Some((what, ns)) = part.rsplit_once(' ').and_then(|(a, _)| a.rsplit_once(' ')) {
+                        table.push((
+                            format!("port round trip, {what} (send+receive or write+read, from EL1), instructions"),
+                            ns.to_string(),
+                        ));
+                    }
+                }
+            }
+            ["port wake", v] => table.push((
+                "waiting receiver: its window's start to its first instruction with the message (ns, incl. one GetTime)".into(),
+                v.to_string(),
+            )),
+            _ => {}
+        }
+    }
+
     // Four cores: the same path while the other cores switch too.
     let four = boot(&images, "bench-lockstep", &[Expect::line(r"^bench \| switch path \| core 3")], &Ending::Exit(0))?;
     for row in rows(&four) {

@@ -124,7 +124,8 @@ pub fn pack(
 /// core stalled while it holds a partition) and `lockstep-115200.img`
 /// (traced, its console at the Pi's default 115200 baud, which its output
 /// overruns); `partitions/bench.toml` becomes
-/// `bench-module.img` (benchmark kernel); each `partitions/tests/NAME.toml`
+/// `bench-module.img` (benchmark kernel) and `partitions/bench-ports.toml`
+/// `bench-ports.img` (product kernel); each `partitions/tests/NAME.toml`
 /// becomes `NAME.img` with the product kernel and `NAME-traced.img` with the
 /// traced one, and each `partitions/timing/NAME.toml` `NAME.img` with the
 /// traced kernel.
@@ -149,6 +150,7 @@ pub fn build_all() -> Result<Vec<Image>, String> {
         ("lockstep-missed".to_string(), lockstep.clone(), missed, None),
         ("lockstep-holdover".to_string(), lockstep.clone(), holdover, None),
         ("bench-module".to_string(), root.join("partitions/bench.toml"), bench.clone(), None),
+        ("bench-ports".to_string(), root.join("partitions/bench-ports.toml"), kernel.clone(), None),
         ("bench-lockstep".to_string(), lockstep, bench, None),
     ];
     // Isolation tests run the product kernel (`NAME.img`) and the traced

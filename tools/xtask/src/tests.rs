@@ -1761,15 +1761,13 @@ fn queue_delivered_exactly(out: &Captured) -> Result<(), String> {
             .collect()
     };
     no_line_says_failed(out)?;
-    let extra = caps(r"port-producer: then (\d+) more before (\d+) sends were refused; the port counts (\d+) overflows$");
+    let extra =
+        caps(r"port-producer: then (\d+) more before (\d+) sends were refused; the port counts (\d+) overflows$");
     let [extra, refused, overflows] = extra.first().map(|v| [v[0], v[1], v[2]]).ok_or("no overflow line")?;
     if refused != overflows {
         return Err(format!("the producer had {refused} sends refused, the port counts {overflows} overflows"));
     }
-    let got = caps(r"port-consumer: (\d+) messages in order")
-        .first()
-        .map(|v| v[0])
-        .ok_or("no consumer total")?;
+    let got = caps(r"port-consumer: (\d+) messages in order").first().map(|v| v[0]).ok_or("no consumer total")?;
     if got != 100_000 + extra {
         return Err(format!("the consumer got {got} messages, the queue took {}", 100_000 + extra));
     }
@@ -1780,7 +1778,10 @@ fn queue_delivered_exactly(out: &Captured) -> Result<(), String> {
     for w in &wakes {
         let (at, end) = (w[1], w[2]);
         if at >= end || at + WINDOW_NS < end {
-            return Err(format!("message {} reached the waiting consumer at {at} ns, outside its window ending {end}", w[0]));
+            return Err(format!(
+                "message {} reached the waiting consumer at {at} ns, outside its window ending {end}",
+                w[0]
+            ));
         }
     }
     let timeouts = caps(r"port-consumer: timeout of (\d+) ns from (\d+) \(window end (\d+)\): TimedOut at (\d+)$");

@@ -27,7 +27,9 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use bulkhead_sdk::{INFINITE, QueuingDestination, Status, ThreadInfo, periodic_wait, println, status_name, time, timed_wait};
+use bulkhead_sdk::{
+    INFINITE, QueuingDestination, Status, ThreadInfo, periodic_wait, println, status_name, time, timed_wait,
+};
 
 bulkhead_sdk::partition_main!(main);
 
