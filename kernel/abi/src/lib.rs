@@ -76,6 +76,13 @@ pub const CONSOLE_LINE: usize = 120;
 pub const DEFAULT_STACK_SIZE: u64 = 16 * 1024;
 /// Bytes of the unmapped guard page below every thread stack.
 pub const STACK_GUARD_SIZE: u64 = 4096;
+/// Shared memory regions one partition may map (`[[partition.memory_region]]`):
+/// the kernel keeps each partition's list inline, and `bulkhead check`
+/// refuses more.
+pub const MAX_MEMORY_REGIONS: usize = 8;
+/// Longest region name [`Call::MemoryRegion`] takes, in bytes (the system
+/// image's name fields hold 31).
+pub const MAX_REGION_NAME: usize = 31;
 
 /// Base of the vendor-specific hypervisor service range, SMC64 fast calls.
 pub const FUNCTION_BASE: u32 = 0xC600_0000;
