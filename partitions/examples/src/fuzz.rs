@@ -36,7 +36,9 @@
 //! call *and these arguments* (a range inside memory is `Success`, one
 //! byte across its end is `InvalidAddress`, a length one over its limit is
 //! `InvalidParameter`, a system service from this normal partition is
-//! `Denied`, an unknown ID or a non-zero immediate is `NotSupported`; where
+//! `Denied`, a MemoryRegion name this partition, which maps no region,
+//! cannot have is `InvalidParameter`, an unknown ID or a non-zero
+//! immediate is `NotSupported`; where
 //! the documentation leaves the order of two errors open, either); the
 //! results the ABI defines must hold (AbiVersion's version, MyIds' own
 //! ids, PartitionStatus Normal with no restart and not system, GetTime
@@ -103,7 +105,9 @@
 use bulkhead_board_rpi4::console::PL011_BASE;
 use bulkhead_board_rpi4::gic::GICD_BASE;
 use bulkhead_board_rpi4::memory::KERNEL_LOAD;
-use bulkhead_sdk::abi::{ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, STACK_GUARD_SIZE};
+use bulkhead_sdk::abi::{
+    ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, MAX_REGION_NAME, STACK_GUARD_SIZE,
+};
 use bulkhead_sdk::{
     Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, PartitionMode, Status, ThreadInfo, console_write,
     my_ids, periodic_wait, println, time,
@@ -297,6 +301,12 @@ fn allowed(me: &Me, draw: &Draw) -> Allowed {
         Call::ConsoleWrite => buffer(a1, a2, 0, MAX_CONSOLE_WRITE as u64),
         Call::ConsoleFrame => buffer(a1, a2, 1, MAX_CONSOLE_FRAME as u64),
         Call::RaiseApplicationError => buffer(a2, a3, 0, MAX_ERROR_MESSAGE as u64),
+        // The fuzzed partition maps no shared memory region: a name the
+        // kernel reads names none of its regions.
+        Call::MemoryRegion => match buffer(a1, a2, 1, MAX_REGION_NAME as u64) {
+            readable if readable == Allowed::of(Success) => Allowed::of(InvalidParameter),
+            other => other,
+        },
         Call::SetSchedule
         | Call::ScheduleStatus
         | Call::SetThreadAffinity
@@ -446,6 +456,7 @@ fn shaped_args(rng: &mut Rng, me: &Me, call: Call) -> [u64; 6] {
             (args[1], args[2]) = buffer(rng, me, MAX_ERROR_MESSAGE as u64);
         }
         Call::TimedWait => args[0] = delay(rng),
+        Call::MemoryRegion => (args[0], args[1]) = buffer(rng, me, MAX_REGION_NAME as u64),
         Call::SetSchedule | Call::StopPartition | Call::StartPartition | Call::RestartPartition => {
             args[0] = small_id(rng);
         }

@@ -60,7 +60,7 @@ pub unsafe fn hvc(id: u32, args: [u64; 6]) -> [u64; 4] {
 
 /// `x0` as a status: `Ok(())` for 0, the error otherwise. A value the ABI
 /// does not define (a kernel bug) reads as [`Status::NotSupported`].
-fn check(x0: u64) -> Result<(), Status> {
+pub(crate) fn check(x0: u64) -> Result<(), Status> {
     match Status::from_raw(x0 as i64) {
         Some(Status::Success) => Ok(()),
         Some(err) => Err(err),
@@ -407,6 +407,7 @@ mod tests {
             Call::StopPartition,
             Call::StartPartition,
             Call::RestartPartition,
+            Call::MemoryRegion,
         ];
         assert_eq!(Call::ALL, &wrapped[..]);
         let readme = include_str!("../README.md");
