@@ -52,7 +52,17 @@
 //! writable and executable unless the system description allows it for
 //! the partition (`allow_write_execute`), and then only the image's
 //! segments that ask for it. A pointer argument must lie in memory the
-//! partition may read.
+//! partition may read: its own, or a shared memory region it maps.
+//!
+//! # Shared memory regions
+//!
+//! A partition may map shared memory regions (`[[memory_region]]` in the
+//! system description) outside its own memory, each at an IPA the system
+//! description fixes, read-only or read/write, never executable. It asks
+//! for a region's IPA, size and access by name with
+//! [`Call::MemoryRegion`]. A store to a read-only region is a stage-2
+//! permission fault (`stage2_abort`). Regions are zeroed once, at module
+//! start, not at a partition's restart.
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -76,6 +86,13 @@ pub const CONSOLE_LINE: usize = 120;
 pub const DEFAULT_STACK_SIZE: u64 = 16 * 1024;
 /// Bytes of the unmapped guard page below every thread stack.
 pub const STACK_GUARD_SIZE: u64 = 4096;
+/// Shared memory regions one partition may map (`[[partition.memory_region]]`):
+/// the kernel keeps each partition's list inline, and `bulkhead check`
+/// refuses more.
+pub const MAX_MEMORY_REGIONS: usize = 8;
+/// Longest region name [`Call::MemoryRegion`] takes, in bytes (the system
+/// image's name fields hold 31).
+pub const MAX_REGION_NAME: usize = 31;
 
 /// Base of the vendor-specific hypervisor service range, SMC64 fast calls.
 pub const FUNCTION_BASE: u32 = 0xC600_0000;
@@ -232,6 +249,45 @@ calls! {
     /// the caller's own (`InvalidParameter`): a partition restarts itself by
     /// raising an application error whose health action is a restart.
     RestartPartition = 0x15,
+
+    // Shared memory (0x30..): open to every partition.
+
+    /// `(x1 = name ptr, x2 = name len, 1..=MAX_REGION_NAME) -> x1 = IPA,
+    /// x2 = size in bytes, x3 = access (`RegionAccess`: 0 read-only, 1
+    /// read/write)`: where the shared memory region of that name lies in the
+    /// caller's address space, if the caller maps it
+    /// (`[[partition.memory_region]]` in the system description). A name
+    /// the caller does not map, or one of no region, is
+    /// `InvalidParameter`; a length outside 1..=[`MAX_REGION_NAME`] is
+    /// `InvalidParameter`, a name pointer the caller cannot read
+    /// `InvalidAddress`. The region is mapped for the partition's whole
+    /// life, never executable, at the same IPA in every partition that maps
+    /// it; it is zero at module start and keeps its contents across a
+    /// partition restart. The kernel guarantees the mapping only: what is
+    /// in the region, and who writes it when, is the partitions' business.
+    MemoryRegion = 0x30,
+}
+
+/// How a partition maps a shared memory region ([`Call::MemoryRegion`]'s
+/// `x3`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+pub enum RegionAccess {
+    /// Loads only; a store is a stage-2 fault, handled by the health monitor.
+    ReadOnly = 0,
+    /// Loads and stores.
+    ReadWrite = 1,
+}
+
+impl RegionAccess {
+    /// The access for a raw `x3`, if it is one.
+    pub const fn from_raw(raw: u64) -> Option<RegionAccess> {
+        match raw {
+            0 => Some(RegionAccess::ReadOnly),
+            1 => Some(RegionAccess::ReadWrite),
+            _ => None,
+        }
+    }
 }
 
 /// Status codes returned in `x0`.

@@ -400,6 +400,46 @@ pub enum ImageError {
         /// Second record.
         second: u32,
     },
+    /// A region's physical memory overlaps a partition's.
+    RegionOverlapsPartition {
+        /// The region.
+        region: u32,
+        /// The partition.
+        partition: u32,
+        /// Start of the shared range.
+        start: u64,
+        /// End of the shared range (exclusive).
+        end: u64,
+    },
+    /// Two regions' physical memory overlaps.
+    RegionsOverlap {
+        /// The earlier region.
+        first: u32,
+        /// The later region.
+        second: u32,
+        /// Start of the shared range.
+        start: u64,
+        /// End of the shared range (exclusive).
+        end: u64,
+    },
+    /// A region's IPA range, in a partition that maps it, overlaps the
+    /// partition's own memory or another region it maps.
+    RegionIpaOverlap {
+        /// The region.
+        region: u32,
+        /// The partition.
+        partition: u32,
+        /// The earlier region it overlaps there, or `None` for the
+        /// partition's own memory.
+        other: Option<u32>,
+    },
+    /// A region maps into one partition twice.
+    RegionMappedTwice {
+        /// The region.
+        region: u32,
+        /// The partition.
+        partition: u32,
+    },
 }
 
 impl fmt::Display for ImageError {
@@ -531,6 +571,22 @@ impl fmt::Display for ImageError {
             ),
             E::DuplicateHealthKind { first, second } => {
                 write!(f, "health[{second}].error_kind: already configured by health[{first}]")
+            }
+            E::RegionOverlapsPartition { region, partition, start, end } => {
+                write!(f, "region[{region}].phys_base: memory overlaps partition[{partition}] at {start:#x}..{end:#x}")
+            }
+            E::RegionsOverlap { first, second, start, end } => {
+                write!(f, "region[{second}].phys_base: memory overlaps region[{first}] at {start:#x}..{end:#x}")
+            }
+            E::RegionIpaOverlap { region, partition, other: None } => {
+                write!(f, "region[{region}].ipa_base: overlaps the memory of partition[{partition}], which maps it")
+            }
+            E::RegionIpaOverlap { region, partition, other: Some(other) } => write!(
+                f,
+                "region[{region}].ipa_base: overlaps region[{other}] in partition[{partition}], which maps both"
+            ),
+            E::RegionMappedTwice { region, partition } => {
+                write!(f, "region[{region}]: mapped into partition[{partition}] twice")
             }
         }
     }

@@ -1,4 +1,4 @@
-//! Constants of format version 2: header size, table order, record sizes,
+//! Constants of format version 3: header size, table order, record sizes,
 //! and the bounds of the console settings.
 //! The byte-level layout is documented in the crate doc; this module is the
 //! one place the numbers live.
@@ -7,10 +7,12 @@
 pub const MAGIC: [u8; 8] = *b"BULKHEAD";
 /// The format version this parser reads and the writer writes.
 /// Version 2 added the console settings (module `console_baud`, partition
-/// `console_buffer`, which grew the partition record from 80 to 88 bytes).
-pub const FORMAT_VERSION: u32 = 2;
+/// `console_buffer`, which grew the partition record from 80 to 88 bytes);
+/// version 3 the shared memory regions (the region and mapping tables,
+/// which grew the directory from 10 to 12 entries).
+pub const FORMAT_VERSION: u32 = 3;
 /// Number of entries in the table directory.
-pub const TABLE_COUNT: usize = 10;
+pub const TABLE_COUNT: usize = 12;
 /// Bytes before the first table: magic, version, length, CRC, table count,
 /// and the directory.
 pub const HEADER_SIZE: usize = 24 + 8 * TABLE_COUNT;
@@ -68,6 +70,10 @@ pub enum Table {
     Health = 8,
     /// Segment file bytes.
     Data = 9,
+    /// Shared memory regions.
+    Region = 10,
+    /// Which partitions map each region and how, region by region.
+    Mapping = 11,
 }
 
 impl Table {
@@ -83,6 +89,8 @@ impl Table {
         Table::Port,
         Table::Health,
         Table::Data,
+        Table::Region,
+        Table::Mapping,
     ];
 
     /// Size in bytes of one record of this table.
@@ -98,6 +106,8 @@ impl Table {
             Table::Port => 40,
             Table::Health => 8,
             Table::Data => 1,
+            Table::Region => 64,
+            Table::Mapping => 8,
         }
     }
 
@@ -114,6 +124,8 @@ impl Table {
             Table::Port => "port",
             Table::Health => "health",
             Table::Data => "data",
+            Table::Region => "region",
+            Table::Mapping => "mapping",
         }
     }
 }
@@ -182,4 +194,13 @@ pub(crate) mod off {
 
     pub const HEALTH_KIND: usize = 0;
     pub const HEALTH_ACTION: usize = 4;
+
+    pub const REGION_PHYS: usize = 32;
+    pub const REGION_SIZE: usize = 40;
+    pub const REGION_IPA: usize = 48;
+    pub const REGION_MSTART: usize = 56;
+    pub const REGION_MCOUNT: usize = 60;
+
+    pub const MAP_PART: usize = 0;
+    pub const MAP_ACCESS: usize = 4;
 }

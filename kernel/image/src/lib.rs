@@ -38,7 +38,7 @@
 //! ([`SystemImage::parse_after_kernel`]). Without `--kernel`, the output file
 //! is the system image alone.
 //!
-//! # System image format, version 2
+//! # System image format, version 3
 //!
 //! All integers are little-endian. Offsets are in bytes from the start of the
 //! system image. The header is [`HEADER_SIZE`] bytes:
@@ -50,7 +50,7 @@
 //! | 12 | 4 | `total_len`: bytes of the system image, header included |
 //! | 16 | 4 | CRC-32 (IEEE 802.3, as zlib) over bytes `20..total_len` |
 //! | 20 | 4 | table count, [`TABLE_COUNT`] |
-//! | 24 | 8 × 10 | table directory: per [`Table`], in order, `offset: u32, count: u32` |
+//! | 24 | 8 × 12 | table directory: per [`Table`], in order, `offset: u32, count: u32` |
 //!
 //! Each table holds `count` records of the fixed size given by
 //! [`Table::record_size`]; tables lie after the header, inside `total_len`,
@@ -69,15 +69,25 @@
 //! | port | 40 | 0: name, 32: partition u32, 36: direction u32 (0 source, 1 destination) |
 //! | health | 8 | 0: error kind u32 ([`ErrorKind`]), 4: action u32 ([`HealthAction`]) |
 //! | data | 1 | segment file bytes |
+//! | region | 64 | 0: name, 32: phys_base u64, 40: size u64, 48: ipa_base u64 (the same in every partition that maps it), 56: mapping_start u32, 60: mapping_count u32 |
+//! | mapping | 8 | 0: partition u32, 4: access u32 ([`RegionAccess`]: 0 read-only, 1 read/write) |
 //!
 //! Windows and segments are owned by ranges: schedule `i` owns windows
 //! `window_start..window_start + window_count`, the ranges follow one another
 //! in order and cover the whole window table (likewise partitions and
 //! segments, channels and ports). A channel's first port is its source, the
-//! others its destinations. A window's offset in the major frame is the sum
+//! others its destinations; likewise regions and mappings. A window's offset in the major frame is the sum
 //! of the durations before it. Partition memory is mapped for the partition
 //! at `ipa_base..ipa_base + memory_size`, backed by
 //! `phys_base..phys_base + memory_size`; both are page aligned.
+//!
+//! A shared memory region is `size` bytes of physical memory of its own,
+//! `phys_base..phys_base + size`, disjoint from every partition's and every
+//! other region's, mapped at `ipa_base..ipa_base + size` into each partition
+//! its mappings name, at most once each, read-only or read/write and never
+//! executable; in each of those partitions that IPA range is clear of the
+//! partition's memory and of every other region it maps. A region may have
+//! no mapping (it is still placed, and zeroed at boot).
 //!
 //! How a partition's memory is mapped (segments with their ELF rights,
 //! thread stacks from the top down, each above an unmapped guard page) is
@@ -85,8 +95,11 @@
 //!
 //! Versions: 1 had no console settings (module offset 36 was reserved, the
 //! partition record 80 bytes). 2 adds the module's `console_baud` and each
-//! partition's `console_buffer`. A parser reads its own version only, so a
-//! version-1 image is refused by name (`header.version`), never misread.
+//! partition's `console_buffer`. 3 adds the region and mapping tables (the
+//! directory grows from 10 to 12 entries, the header from 104 to 120
+//! bytes; every other table is as in 2). A parser reads its own version
+//! only, so an older image is refused by name (`header.version`), never
+//! misread.
 //! The partition flag `write_execute` (bit 1) came later within version 2:
 //! a parser from before it refuses an image that sets it (an unknown flag
 //! bit, `partition[i].flags`) rather than half-understand it, and an image
@@ -136,11 +149,11 @@ pub use layout::{
 pub use memory::{Access, Area, MapError, MemoryMap, Run, Runs, STACK_GUARD_SIZE};
 pub use parse::SystemImage;
 pub use records::{
-    Channel, ChannelKind, ErrorKind, HealthAction, Module, Partition, Port, PortDirection, Ports, Schedule, Segment,
-    SegmentFlags, Segments, Thread, Window, Windows,
+    Channel, ChannelKind, ErrorKind, HealthAction, Mappings, MemoryRegion, Module, Partition, Port, PortDirection,
+    Ports, RegionAccess, RegionMapping, Schedule, Segment, SegmentFlags, Segments, Thread, Window, Windows,
 };
 #[cfg(feature = "alloc")]
 pub use write::{
-    ChannelSpec, ImageSpec, ModuleSpec, PartitionSpec, PortSpec, ScheduleSpec, SegmentSpec, ThreadSpec, WindowSpec,
-    WriteError,
+    ChannelSpec, ImageSpec, MappingSpec, ModuleSpec, PartitionSpec, PortSpec, RegionSpec, ScheduleSpec, SegmentSpec,
+    ThreadSpec, WindowSpec, WriteError,
 };

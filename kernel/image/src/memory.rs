@@ -35,6 +35,12 @@
 //! faults, and so does a pop past the top of thread 0's (the end of the
 //! partition's memory).
 //!
+//! Shared memory regions lie outside that memory, each at its own IPA
+//! ([`MemoryMap::regions`]): read-only or read/write as the partition's
+//! mapping says, never executable, backed by the region's own physical
+//! memory. The parser has checked that none overlaps the partition's
+//! memory or another region the partition maps.
+//!
 //! Nothing here needs the heap: every question walks the partition's
 //! segments and threads (a handful each), and a walk over the whole memory
 //! moves from one boundary to the next, never a page at a time.
@@ -44,7 +50,7 @@ use core::ops::Range;
 
 use crate::layout::PAGE_SIZE;
 use crate::parse::SystemImage;
-use crate::records::{Partition, SegmentFlags, Thread};
+use crate::records::{MemoryRegion, Partition, RegionAccess, SegmentFlags, Thread};
 
 /// Bytes of the unmapped guard page below every thread stack.
 pub const STACK_GUARD_SIZE: u64 = PAGE_SIZE;
@@ -57,6 +63,16 @@ pub struct Access(pub u32);
 impl Access {
     /// Read/write, never executable: stacks and free memory.
     pub const READ_WRITE: Access = Access(SegmentFlags::READ | SegmentFlags::WRITE);
+    /// Read-only, never executable.
+    pub const READ_ONLY: Access = Access(SegmentFlags::READ);
+
+    /// The stage-2 rights of a region mapped with `access`: never executable.
+    pub const fn of_region(access: RegionAccess) -> Access {
+        match access {
+            RegionAccess::ReadOnly => Access::READ_ONLY,
+            RegionAccess::ReadWrite => Access::READ_WRITE,
+        }
+    }
 
     /// The partition may load from it.
     pub const fn read(self) -> bool {
@@ -344,6 +360,17 @@ impl<'a> MemoryMap<'a> {
             at = end;
             Some((start..end, area, access))
         })
+    }
+
+    /// The shared memory regions the partition maps, each with its access
+    /// there, in region table order.
+    pub fn regions(&self) -> impl Iterator<Item = (MemoryRegion<'a>, RegionAccess)> + use<'a> {
+        self.image.regions_of(self.partition.id)
+    }
+
+    /// The region the partition maps at `ipa`, if any, with its access.
+    pub fn region_at(&self, ipa: u64) -> Option<(MemoryRegion<'a>, RegionAccess)> {
+        self.regions().find(|(r, _)| r.ipa_base <= ipa && ipa < r.ipa_end())
     }
 
     /// Whether the partition may read every byte of `[offset, offset + len)`

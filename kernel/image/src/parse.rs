@@ -13,8 +13,8 @@ use crate::layout::{
     PAGE_SIZE, SPARE, TABLE_COUNT, Table, off,
 };
 use crate::records::{
-    Channel, ChannelKind, ErrorKind, HealthAction, Module, Partition, Schedule, SegmentFlags, Thread, name_at, u32_at,
-    u64_at,
+    Channel, ChannelKind, ErrorKind, HealthAction, MemoryRegion, Module, Partition, RegionAccess, Schedule,
+    SegmentFlags, Thread, name_at, u32_at, u64_at,
 };
 
 /// A validated system image, borrowing the bytes it was parsed from.
@@ -136,6 +136,7 @@ impl<'a> SystemImage<'a> {
         image.validate_threads()?;
         image.validate_channels()?;
         image.validate_health()?;
+        image.validate_regions()?;
         Ok(image)
     }
 
@@ -522,6 +523,89 @@ impl<'a> SystemImage<'a> {
         Ok(())
     }
 
+    fn validate_regions(&self) -> Result<()> {
+        let partitions = self.count(Table::Partition);
+        let mappings = self.count(Table::Mapping);
+        let partition_range = |p: u32, field: usize| {
+            let rec = self.record(Table::Partition, p).unwrap_or(&[]);
+            let base = u64_at(rec, field);
+            (base, base.saturating_add(u64_at(rec, off::PART_SIZE)))
+        };
+        let region_range = |r: u32, field: usize| {
+            let rec = self.record(Table::Region, r).unwrap_or(&[]);
+            let base = u64_at(rec, field);
+            (base, base.saturating_add(u64_at(rec, off::REGION_SIZE)))
+        };
+        let mapping_range = |r: u32| {
+            let rec = self.record(Table::Region, r).unwrap_or(&[]);
+            let start = u32_at(rec, off::REGION_MSTART);
+            start..start.saturating_add(u32_at(rec, off::REGION_MCOUNT))
+        };
+        let partition_of = |m: u32| u32_at(self.record(Table::Mapping, m).unwrap_or(&[]), off::MAP_PART);
+        let mut next_mapping = 0u32;
+        for i in 0..self.count(Table::Region) {
+            let me = at(Table::Region, i);
+            let rec = self.record(Table::Region, i).unwrap_or(&[]);
+            self.unique_name(Table::Region, i, |_| true)?;
+            let phys = u64_at(rec, off::REGION_PHYS);
+            let size = u64_at(rec, off::REGION_SIZE);
+            let ipa = u64_at(rec, off::REGION_IPA);
+            non_zero(me, "size", size)?;
+            page_aligned(me, "phys_base", phys)?;
+            page_aligned(me, "size", size)?;
+            page_aligned(me, "ipa_base", ipa)?;
+            let phys_end = phys.checked_add(size).ok_or(ImageError::AddressOverflow { at: me, field: "phys_base" })?;
+            let ipa_end = ipa.checked_add(size).ok_or(ImageError::AddressOverflow { at: me, field: "ipa_base" })?;
+            for p in 0..partitions {
+                if let Some((start, end)) = overlaps((phys, phys_end), partition_range(p, off::PART_PHYS)) {
+                    return Err(ImageError::RegionOverlapsPartition { region: i, partition: p, start, end });
+                }
+            }
+            for j in 0..i {
+                if let Some((start, end)) = overlaps((phys, phys_end), region_range(j, off::REGION_PHYS)) {
+                    return Err(ImageError::RegionsOverlap { first: j, second: i, start, end });
+                }
+            }
+            let start = u32_at(rec, off::REGION_MSTART);
+            let count = u32_at(rec, off::REGION_MCOUNT);
+            let end = owned_range(me, "mapping_start", start, count, next_mapping, mappings)?;
+            for m in start..end {
+                let mat = at(Table::Mapping, m);
+                let mrec = self.record(Table::Mapping, m).unwrap_or(&[]);
+                let partition = u32_at(mrec, off::MAP_PART);
+                if partition >= partitions {
+                    return Err(ImageError::IndexOutOfRange {
+                        at: mat,
+                        field: "partition",
+                        value: partition,
+                        limit: partitions,
+                    });
+                }
+                let access = u32_at(mrec, off::MAP_ACCESS);
+                if RegionAccess::from_code(access).is_none() {
+                    return Err(ImageError::UnknownValue { at: mat, field: "access", value: access });
+                }
+                if (start..m).any(|earlier| partition_of(earlier) == partition) {
+                    return Err(ImageError::RegionMappedTwice { region: i, partition });
+                }
+                if overlaps((ipa, ipa_end), partition_range(partition, off::PART_IPA)).is_some() {
+                    return Err(ImageError::RegionIpaOverlap { region: i, partition, other: None });
+                }
+                for j in 0..i {
+                    let shares = mapping_range(j).any(|n| partition_of(n) == partition);
+                    if shares && overlaps((ipa, ipa_end), region_range(j, off::REGION_IPA)).is_some() {
+                        return Err(ImageError::RegionIpaOverlap { region: i, partition, other: Some(j) });
+                    }
+                }
+            }
+            next_mapping = end;
+        }
+        if next_mapping != mappings {
+            return Err(ImageError::UnownedRecords { table: Table::Mapping, owned: next_mapping, count: mappings });
+        }
+        Ok(())
+    }
+
     /// The module record.
     pub fn module(&self) -> Module<'a> {
         Module::decode(self.record(Table::Module, 0).unwrap_or(&[]))
@@ -589,6 +673,25 @@ impl<'a> SystemImage<'a> {
         let this = *self;
         (0..this.count(Table::Channel) as usize)
             .map(move |i| this.channel(i as u32).unwrap_or(Channel::decode(i as u32, &[], &[])))
+    }
+
+    /// Region `index`, if it exists.
+    pub fn region(&self, index: u32) -> Option<MemoryRegion<'a>> {
+        let rec = self.record(Table::Region, index)?;
+        Some(MemoryRegion::decode(index, rec, self.table_bytes(Table::Mapping)))
+    }
+
+    /// All shared memory regions, in table order.
+    pub fn regions(&self) -> impl ExactSizeIterator<Item = MemoryRegion<'a>> + use<'a> {
+        let this = *self;
+        (0..this.count(Table::Region) as usize)
+            .map(move |i| this.region(i as u32).unwrap_or(MemoryRegion::decode(i as u32, &[], &[])))
+    }
+
+    /// The regions partition `id` maps, each with its access there, in
+    /// table order.
+    pub fn regions_of(&self, id: u32) -> impl Iterator<Item = (MemoryRegion<'a>, RegionAccess)> + use<'a> {
+        self.regions().filter_map(move |r| Some((r, r.access_of(id)?)))
     }
 
     /// The action configured for `kind`, or its default.

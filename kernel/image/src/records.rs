@@ -439,6 +439,100 @@ impl<'a> Iterator for Ports<'a> {
 
 impl ExactSizeIterator for Ports<'_> {}
 
+/// A shared memory region: physical memory of its own, mapped at one IPA
+/// into each partition its mappings name, with the access each gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryRegion<'a> {
+    /// Index in the region table.
+    pub index: u32,
+    /// Region name, unique among regions.
+    pub name: &'a str,
+    /// Physical base, assigned by the tool, page aligned.
+    pub phys_base: u64,
+    /// Bytes, a page multiple, never 0.
+    pub size: u64,
+    /// Where it appears in every partition that maps it, page aligned.
+    pub ipa_base: u64,
+    pub(crate) mapping_records: &'a [u8],
+}
+
+impl<'a> MemoryRegion<'a> {
+    pub(crate) fn decode(index: u32, rec: &'a [u8], mappings: &'a [u8]) -> Self {
+        let start = u32_at(rec, off::REGION_MSTART) as usize;
+        let count = u32_at(rec, off::REGION_MCOUNT) as usize;
+        let size = Table::Mapping.record_size();
+        let mapping_records = start
+            .checked_mul(size)
+            .zip(count.checked_mul(size))
+            .and_then(|(a, n)| mappings.get(a..a.checked_add(n)?))
+            .unwrap_or(&[]);
+        MemoryRegion {
+            index,
+            name: name_or_empty(rec),
+            phys_base: u64_at(rec, off::REGION_PHYS),
+            size: u64_at(rec, off::REGION_SIZE),
+            ipa_base: u64_at(rec, off::REGION_IPA),
+            mapping_records,
+        }
+    }
+
+    /// The partitions that map it, each with its access, in table order.
+    pub fn mappings(&self) -> Mappings<'a> {
+        Mappings { records: self.mapping_records.chunks_exact(Table::Mapping.record_size()) }
+    }
+
+    /// The access partition `id` has, if it maps the region.
+    pub fn access_of(&self, id: u32) -> Option<RegionAccess> {
+        self.mappings().find(|m| m.partition == id).map(|m| m.access)
+    }
+
+    /// One past the last physical byte.
+    pub fn phys_end(&self) -> u64 {
+        self.phys_base.saturating_add(self.size)
+    }
+
+    /// One past the last byte of its IPA range.
+    pub fn ipa_end(&self) -> u64 {
+        self.ipa_base.saturating_add(self.size)
+    }
+}
+
+/// One partition's view of a region: who maps it and how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegionMapping {
+    /// Id of the partition that maps the region.
+    pub partition: u32,
+    /// What it may do there.
+    pub access: RegionAccess,
+}
+
+impl RegionMapping {
+    pub(crate) fn decode(rec: &[u8]) -> Self {
+        RegionMapping {
+            partition: u32_at(rec, off::MAP_PART),
+            access: RegionAccess::from_code(u32_at(rec, off::MAP_ACCESS)).unwrap_or(RegionAccess::ReadOnly),
+        }
+    }
+}
+
+/// Iterator over a region's mappings.
+#[derive(Clone, Debug)]
+pub struct Mappings<'a> {
+    records: core::slice::ChunksExact<'a, u8>,
+}
+
+impl Iterator for Mappings<'_> {
+    type Item = RegionMapping;
+    fn next(&mut self) -> Option<RegionMapping> {
+        self.records.next().map(RegionMapping::decode)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.records.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Mappings<'_> {}
+
 macro_rules! coded_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal, $text:literal;)* }) => {
         $(#[$m])*
@@ -517,5 +611,23 @@ impl ErrorKind {
             }
             ErrorKind::DeadlineMiss | ErrorKind::ApplicationError => HealthAction::Log,
         }
+    }
+}
+
+coded_enum! {
+    /// What a partition may do in a shared memory region it maps. Never
+    /// execute: a region is data only.
+    RegionAccess {
+        /// Loads only; a store is a stage-2 permission fault.
+        ReadOnly = 0, "read_only";
+        /// Loads and stores.
+        ReadWrite = 1, "read_write";
+    }
+}
+
+impl RegionAccess {
+    /// Whether the partition may store to the region.
+    pub const fn writable(self) -> bool {
+        matches!(self, RegionAccess::ReadWrite)
     }
 }

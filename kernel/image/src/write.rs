@@ -13,7 +13,7 @@ use core::fmt;
 
 use crate::layout::{FORMAT_VERSION, HEADER_SIZE, MAGIC, NAME_MAX_LEN, NAME_SIZE, SPARE, Table, off};
 use crate::parse::SystemImage;
-use crate::records::{ChannelKind, ErrorKind, HealthAction};
+use crate::records::{ChannelKind, ErrorKind, HealthAction, RegionAccess};
 
 /// The module.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,6 +125,30 @@ pub struct ChannelSpec {
     pub ports: Vec<PortSpec>,
 }
 
+/// One partition's mapping of a region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MappingSpec {
+    /// Partition id.
+    pub partition: u32,
+    /// Read-only or read/write.
+    pub access: RegionAccess,
+}
+
+/// A shared memory region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionSpec {
+    /// Name.
+    pub name: String,
+    /// Physical base.
+    pub phys_base: u64,
+    /// Bytes.
+    pub size: u64,
+    /// IPA in every partition that maps it.
+    pub ipa_base: u64,
+    /// The partitions that map it.
+    pub mappings: Vec<MappingSpec>,
+}
+
 /// Everything a system image holds, owned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageSpec {
@@ -140,6 +164,8 @@ pub struct ImageSpec {
     pub channels: Vec<ChannelSpec>,
     /// Health-monitor actions configured.
     pub health: Vec<(ErrorKind, HealthAction)>,
+    /// Shared memory regions.
+    pub regions: Vec<RegionSpec>,
 }
 
 /// Why [`ImageSpec::to_bytes`] could not lay an image out.
@@ -232,6 +258,8 @@ impl ImageSpec {
         let mut ports = TableBuf::new(Table::Port);
         let mut health = TableBuf::new(Table::Health);
         let mut data = TableBuf::new(Table::Data);
+        let mut regions = TableBuf::new(Table::Region);
+        let mut mappings = TableBuf::new(Table::Mapping);
 
         let rec = module.push();
         put_name(rec, "module", &self.module.name)?;
@@ -326,7 +354,25 @@ impl ImageSpec {
             put_u32(rec, off::HEALTH_ACTION, action.code());
         }
 
-        let tables = [module, schedules, windows, partitions, segments, threads, channels, ports, health, data];
+        for r in &self.regions {
+            let start = u32_of(mappings.count())?;
+            for m in &r.mappings {
+                let rec = mappings.push();
+                put_u32(rec, off::MAP_PART, m.partition);
+                put_u32(rec, off::MAP_ACCESS, m.access.code());
+            }
+            let rec = regions.push();
+            put_name(rec, "region", &r.name)?;
+            put_u64(rec, off::REGION_PHYS, r.phys_base);
+            put_u64(rec, off::REGION_SIZE, r.size);
+            put_u64(rec, off::REGION_IPA, r.ipa_base);
+            put_u32(rec, off::REGION_MSTART, start);
+            put_u32(rec, off::REGION_MCOUNT, u32_of(r.mappings.len())?);
+        }
+
+        let tables = [
+            module, schedules, windows, partitions, segments, threads, channels, ports, health, data, regions, mappings,
+        ];
         let mut out = alloc::vec![0u8; HEADER_SIZE];
         out[..8].copy_from_slice(&MAGIC);
         put_u32(&mut out, 8, FORMAT_VERSION);
@@ -409,6 +455,16 @@ impl ImageSpec {
                 })
                 .collect(),
             health: image.configured_health_actions().collect(),
+            regions: image
+                .regions()
+                .map(|r| RegionSpec {
+                    name: r.name.into(),
+                    phys_base: r.phys_base,
+                    size: r.size,
+                    ipa_base: r.ipa_base,
+                    mappings: r.mappings().map(|m| MappingSpec { partition: m.partition, access: m.access }).collect(),
+                })
+                .collect(),
         }
     }
 }

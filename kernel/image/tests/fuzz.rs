@@ -6,7 +6,7 @@
 //! most inputs here are *structurally valid images* with targeted damage.
 //! [`image`] draws an [`ImageSpec`] the parser accepts (one to five
 //! partitions with segments, threads and console buffers, one to four schedules of windows,
-//! channels of both kinds, health actions), the crate's writer lays it out,
+//! channels of both kinds, health actions, up to three shared memory regions), the crate's writer lays it out,
 //! and [`mutate`] damages it knowing the layout: a header field, a table's
 //! offset or count in the directory, a numeric record field, a name, one
 //! byte, or a cut. The CRC, and `total_len` after a cut, are then fixed
@@ -51,6 +51,12 @@ fn walk(image: &SystemImage<'_>) -> usize {
     n += image.threads().count();
     for c in image.channels() {
         n += c.ports().count();
+    }
+    for r in image.regions() {
+        n += r.mappings().count();
+    }
+    for p in image.partitions() {
+        n += image.regions_of(p.id).count();
     }
     n + image.configured_health_actions().count()
 }
@@ -298,6 +304,43 @@ fn image(c: &mut Choices) -> ImageSpec {
     let configured = health.len();
     health.rotate_left(c.below(configured));
 
+    // Regions after the partitions' physical memory. Each maps a random
+    // subset of the partitions; its IPA is a fresh one above every
+    // partition's memory and every region, or, when that is allowed, the
+    // memory base of a partition that does not map it or the IPA of an
+    // earlier region it shares no partition with, so that one mutated
+    // mapping meets the IPA checks.
+    let ipa_top = partitions.iter().map(|p| p.ipa_base + p.memory_size).max().unwrap_or(0);
+    let mut regions: Vec<RegionSpec> = Vec::new();
+    for i in 0..c.below(4) {
+        let size = c.between(1, 16) * PAGE_SIZE;
+        phys += c.below(4) as u64 * PAGE_SIZE;
+        let mut mappings = Vec::new();
+        for p in 0..partition_count {
+            if !c.one_in(3) {
+                mappings.push(MappingSpec { partition: p as u32, access: c.pick(RegionAccess::ALL) });
+            }
+        }
+        let maps = |p: u32| mappings.iter().any(|m| m.partition == p);
+        let fits = |ipa: u64| {
+            let clear_of_memory = |p: &PartitionSpec| ipa + size <= p.ipa_base || p.ipa_base + p.memory_size <= ipa;
+            let clear_of_region = |r: &RegionSpec| {
+                ipa + size <= r.ipa_base || r.ipa_base + r.size <= ipa || !r.mappings.iter().any(|m| maps(m.partition))
+            };
+            partitions.iter().enumerate().all(|(id, p)| !maps(id as u32) || clear_of_memory(p))
+                && regions.iter().all(clear_of_region)
+        };
+        let fresh = regions.iter().map(|r| r.ipa_base + r.size).fold(ipa_top, u64::max).next_multiple_of(PAGE_SIZE);
+        let candidate = match c.below(3) {
+            0 => partitions.get(c.below(partition_count)).map(|p| p.ipa_base),
+            1 => regions.last().map(|r| r.ipa_base),
+            _ => None,
+        };
+        let ipa_base = candidate.filter(|&ipa| fits(ipa)).unwrap_or(fresh);
+        regions.push(RegionSpec { name: name("r", i, style(i)), phys_base: phys, size, ipa_base, mappings });
+        phys += size;
+    }
+
     ImageSpec {
         module: ModuleSpec { name: name("m", 0, names), core_count, console_baud: c.between(1, 4_000_000) as u32 },
         schedules,
@@ -305,6 +348,7 @@ fn image(c: &mut Choices) -> ImageSpec {
         threads,
         channels,
         health,
+        regions,
     }
 }
 
@@ -403,6 +447,17 @@ const RECORD_FIELDS: &[(Table, &[Field])] = &[
     ),
     (Table::Port, &[field("partition", 32, 4), field("direction", 36, 4)]),
     (Table::Health, &[field("error_kind", 0, 4), field("action", 4, 4)]),
+    (
+        Table::Region,
+        &[
+            field("phys_base", 32, 8),
+            field("size", 40, 8),
+            field("ipa_base", 48, 8),
+            field("mapping_start", 56, 4),
+            field("mapping_count", 60, 4),
+        ],
+    ),
+    (Table::Mapping, &[field("partition", 0, 4), field("access", 4, 4)]),
 ];
 
 const SEGMENT_DATA_OFFSET: Field = field("data_offset", 16, 4);
@@ -410,7 +465,7 @@ const SEGMENT_FILE_SIZE: Field = field("file_size", 20, 4);
 
 /// The tables whose records start with a name.
 const NAMED_TABLES: &[Table] =
-    &[Table::Module, Table::Schedule, Table::Partition, Table::Thread, Table::Channel, Table::Port];
+    &[Table::Module, Table::Schedule, Table::Partition, Table::Thread, Table::Channel, Table::Port, Table::Region];
 
 fn read(bytes: &[u8], at: usize, width: usize) -> Option<u64> {
     let mut le = [0u8; 8];
@@ -701,7 +756,8 @@ variants!(ImageError, IMAGE_ERRORS, image_error_name:
     Misaligned, AddressOverflow, PartitionsOverlap, SegmentFileExceedsMemory, SegmentOutsidePartition,
     SegmentsOverlap, SegmentDataOutOfBounds, EntryOutsidePartition, BadAffinity, DeadlineExceedsPeriod,
     TooManyThreads, ThreadsNotGrouped, NoThreads, ChannelFieldForOtherKind, TooFewPorts, BadPortDirection,
-    ConsoleBufferOutOfRange, ConsoleBuffersExceedTotal, DuplicateHealthKind,
+    ConsoleBufferOutOfRange, ConsoleBuffersExceedTotal, DuplicateHealthKind, RegionOverlapsPartition,
+    RegionsOverlap, RegionIpaOverlap, RegionMappedTwice,
 );
 
 variants!(NameProblem, NAME_PROBLEMS, name_problem_name: Missing, Empty, TooLong, NonZeroPadding, NotUtf8);

@@ -57,18 +57,19 @@ fn trailing_bytes_after_the_image_are_ignored() {
     assert!(SystemImage::parse(&bytes).is_ok());
 }
 
-/// The header as the crate doc lays it out (unchanged since version 1): 24 bytes of fields
-/// (magic, version, length, CRC, table count, reserved) and a directory of
-/// 10 entries of 8 bytes, so the first table starts at byte 104. A writer
-/// and parser that agreed on another size would still round-trip, but read
-/// no image written before.
+/// The header as the crate doc lays it out: 24 bytes of fields (magic,
+/// version, length, CRC, table count, reserved) and a directory of 12
+/// entries of 8 bytes (10 before version 3 added regions and mappings), so
+/// the first table starts at byte 120. A writer and parser that agreed on
+/// another size would still round-trip, but read no image written before.
 #[test]
-fn the_header_is_104_bytes_and_the_first_table_follows_it() {
-    assert_eq!(HEADER_SIZE, 104);
-    assert_eq!(TABLE_COUNT, 10);
+fn the_header_is_120_bytes_and_the_first_table_follows_it() {
+    assert_eq!(HEADER_SIZE, 120);
+    assert_eq!(TABLE_COUNT, 12);
+    assert_eq!(FORMAT_VERSION, 3);
     let bytes = sample().to_bytes().unwrap();
     let first_table = u32::from_le_bytes(bytes[24..28].try_into().unwrap());
-    assert_eq!(first_table, 104, "directory entry 0's offset");
+    assert_eq!(first_table, 120, "directory entry 0's offset");
 }
 
 /// A length of exactly the header is not refused as too short: such an
@@ -93,8 +94,9 @@ fn header_errors() {
     b[0] = b'X';
     assert!(matches!(SystemImage::parse(&b), Err(ImageError::BadMagic { .. })));
     // The version is outside the CRC: a changed version byte alone meets the
-    // version check. Version 1 is the format before the console settings.
-    for other in [1, FORMAT_VERSION + 1] {
+    // version check. Version 1 is the format before the console settings,
+    // 2 the one before regions.
+    for other in [1, 2, FORMAT_VERSION + 1] {
         let mut b = bytes.clone();
         b[8..12].copy_from_slice(&other.to_le_bytes());
         assert_eq!(SystemImage::parse(&b).unwrap_err(), ImageError::UnsupportedVersion { found: other });
@@ -395,4 +397,108 @@ fn a_bad_name_is_refused_saying_what_is_wrong_with_it() {
     assert_eq!(refusal(NameProblem::NonZeroPadding), "partition[1].name: non-zero bytes after the name");
     assert_eq!(refusal(NameProblem::NotUtf8 { valid_up_to: 3 }), "partition[1].name: not UTF-8 (valid up to byte 3)");
     assert_eq!(refusal(NameProblem::Missing), "partition[1].name: record too short for a name");
+}
+
+#[test]
+fn regions_read_back_with_their_mappings() {
+    let bytes = sample().to_bytes().unwrap();
+    let image = SystemImage::parse(&bytes).unwrap();
+    assert_eq!(image.regions().len(), 2);
+    let telemetry = image.region(0).unwrap();
+    assert_eq!((telemetry.name, telemetry.phys_base, telemetry.size), ("telemetry", 0x2080_0000, 0x1_0000));
+    assert_eq!(
+        (telemetry.ipa_base, telemetry.ipa_end(), telemetry.phys_end()),
+        (0x6000_0000, 0x6001_0000, 0x2081_0000)
+    );
+    assert_eq!(telemetry.access_of(0), Some(RegionAccess::ReadWrite));
+    assert_eq!(telemetry.access_of(1), None);
+    assert_eq!(telemetry.access_of(2), Some(RegionAccess::ReadOnly));
+    let of_monitor: Vec<_> = image.regions_of(2).map(|(r, a)| (r.name, a)).collect();
+    assert_eq!(of_monitor, [("telemetry", RegionAccess::ReadOnly)]);
+    let map = MemoryMap::of(&image, 1).unwrap();
+    assert_eq!(map.region_at(0x6000_0fff).map(|(r, a)| (r.name, a)), Some(("scratch", RegionAccess::ReadWrite)));
+    assert_eq!(map.region_at(0x6000_1000), None, "scratch is one page");
+    assert!(image.region(2).is_none());
+    assert_eq!(Access::of_region(RegionAccess::ReadOnly).to_string(), "r--");
+    assert_eq!(Access::of_region(RegionAccess::ReadWrite).to_string(), "rw-");
+}
+
+#[test]
+fn region_memory_is_its_own() {
+    // Physical memory: clear of every partition and every other region.
+    let mut spec = sample();
+    spec.regions[0].phys_base = 0x203F_0000;
+    assert_eq!(
+        rejects(spec),
+        ImageError::RegionOverlapsPartition { region: 0, partition: 0, start: 0x203F_0000, end: 0x2040_0000 }
+    );
+    let mut spec = sample();
+    spec.regions[1].phys_base = 0x2080_F000;
+    let err = rejects(spec);
+    assert_eq!(err, ImageError::RegionsOverlap { first: 0, second: 1, start: 0x2080_F000, end: 0x2081_0000 });
+    assert_eq!(err.to_string(), "region[1].phys_base: memory overlaps region[0] at 0x2080f000..0x20810000");
+    // Page granular, non-empty, no wrap.
+    let mut spec = sample();
+    spec.regions[0].size = 0x1800;
+    assert!(matches!(rejects(spec), ImageError::Misaligned { field: "size", .. }));
+    let mut spec = sample();
+    spec.regions[0].size = 0;
+    assert!(matches!(rejects(spec), ImageError::Zero { field: "size", .. }));
+    let mut spec = sample();
+    spec.regions[1].ipa_base = 0x6000_0800;
+    assert!(matches!(rejects(spec), ImageError::Misaligned { field: "ipa_base", .. }));
+    let mut spec = sample();
+    spec.regions[1].ipa_base = u64::MAX - 0xFFF;
+    assert!(matches!(rejects(spec), ImageError::AddressOverflow { field: "ipa_base", .. }));
+    let mut spec = sample();
+    spec.regions[1].name = "telemetry".into();
+    assert!(matches!(rejects(spec), ImageError::DuplicateName { .. }));
+}
+
+#[test]
+fn a_region_ipa_is_clear_of_what_each_partition_that_maps_it_has() {
+    // Inside the memory of a partition that maps it.
+    let mut spec = sample();
+    spec.regions[0].ipa_base = 0x4030_0000;
+    let err = rejects(spec);
+    assert_eq!(err, ImageError::RegionIpaOverlap { region: 0, partition: 0, other: None });
+    assert_eq!(err.to_string(), "region[0].ipa_base: overlaps the memory of partition[0], which maps it");
+    // Inside the memory of the other partition that maps one.
+    let mut spec = sample();
+    spec.regions[1].ipa_base = 0x4000_0000;
+    assert_eq!(rejects(spec), ImageError::RegionIpaOverlap { region: 1, partition: 1, other: None });
+    // Two regions at one IPA in a partition that maps both.
+    let mut spec = sample();
+    spec.regions[1].mappings.push(MappingSpec { partition: 0, access: RegionAccess::ReadOnly });
+    let err = rejects(spec);
+    assert_eq!(err, ImageError::RegionIpaOverlap { region: 1, partition: 0, other: Some(0) });
+    assert_eq!(err.to_string(), "region[1].ipa_base: overlaps region[0] in partition[0], which maps both");
+    // Moved clear, it is fine.
+    let mut spec = sample();
+    spec.regions[1].mappings.push(MappingSpec { partition: 0, access: RegionAccess::ReadOnly });
+    spec.regions[1].ipa_base = 0x6001_0000;
+    assert!(parse_spec(&spec).is_ok());
+}
+
+#[test]
+fn mappings_name_a_partition_once_with_a_known_access() {
+    let mut spec = sample();
+    spec.regions[0].mappings[1].partition = 0;
+    let err = rejects(spec);
+    assert_eq!(err, ImageError::RegionMappedTwice { region: 0, partition: 0 });
+    assert_eq!(err.to_string(), "region[0]: mapped into partition[0] twice");
+    let mut spec = sample();
+    spec.regions[0].mappings[1].partition = 3;
+    assert_eq!(rejects(spec).to_string(), "mapping[1].partition: 3 names no record (there are 3)");
+    // A region nobody maps is still a region.
+    let mut spec = sample();
+    spec.regions[1].mappings.clear();
+    assert_eq!(parse_spec(&spec).unwrap(), spec);
+    // An unknown access code: patched in the bytes (the writer only writes known ones).
+    let mut bytes = sample().to_bytes().unwrap();
+    let mappings = u32::from_le_bytes(bytes[24 + 8 * 11..][..4].try_into().unwrap()) as usize;
+    bytes[mappings + 4..mappings + 8].copy_from_slice(&2u32.to_le_bytes());
+    let crc = crc32(&bytes[20..]);
+    bytes[16..20].copy_from_slice(&crc.to_le_bytes());
+    assert_eq!(SystemImage::parse(&bytes).unwrap_err().to_string(), "mapping[0].access: unknown value 0x2");
 }

@@ -7,7 +7,8 @@
 //! guard page) or refused the access (a permission fault: a write to a
 //! read-only page, a fetch from a non-executable one). The partition's
 //! memory map (`bulkhead_image::MemoryMap`) names the place: a segment, a
-//! thread's stack, free memory, a guard page.
+//! thread's stack, free memory, a guard page, a shared memory region it
+//! maps (a write to a read-only one: docs/DESIGN.md#memory-regions).
 use super::Module;
 use super::text::Line;
 use crate::arch::guest::{self, Syndrome};
@@ -48,6 +49,24 @@ fn write_detail(out: &mut Line<160>, module: &Module, tid: usize, s: &Syndrome, 
     };
     let area = ipa.checked_sub(p.ipa_base).map_or(Area::Outside, |offset| map.area_at(offset));
     let thread_name = |i: u32| module.thread(p.first_thread + i as usize).name;
+    // A shared memory region it maps: mapped whole, so only a permission
+    // fault (a store to a read-only one, a fetch from any) lands here.
+    if area == Area::Outside
+        && let Some(region) = p.region_at(ipa)
+    {
+        let name = module.image.region(region.index).map_or("?", |r| r.name);
+        let rights = if region.writable { Access::READ_WRITE } else { Access::READ_ONLY };
+        let what = match (walk, fetch, write) {
+            (true, _, _) => "its page-table walk read",
+            (_, true, _) => "instruction fetch from non-executable",
+            (_, _, true) if !region.writable => "write to read-only",
+            _ => access,
+        };
+        return write!(
+            out,
+            "stage-2 permission fault: {what} IPA {ipa:#x} (memory region {name}, {rights}), PC {pc:#x}"
+        );
+    }
     match fsc & 0x3c {
         // Translation fault: nothing mapped there.
         0x04 => match area {

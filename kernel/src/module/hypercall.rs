@@ -8,7 +8,10 @@ use super::text::Line;
 use super::{CORE_SCHED, ConsoleResume, EPOCH, MODULE, Module, PARTITIONS, PLAN, TIMELINE, ThreadContext, health};
 use crate::ipi::{self, IpiReason};
 use crate::{console, timer};
-use bulkhead_abi::{ABI_VERSION_MAJOR, ABI_VERSION_MINOR, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, Status};
+use bulkhead_abi::{
+    ABI_VERSION_MAJOR, ABI_VERSION_MINOR, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, MAX_REGION_NAME, RegionAccess,
+    Status,
+};
 use bulkhead_console::Ring;
 use bulkhead_image::ErrorKind;
 use bulkhead_sched::ScheduleId;
@@ -60,8 +63,9 @@ impl UserBytes {
     /// The bytes, each read once.
     pub fn iter(&self) -> impl Iterator<Item = u8> + '_ {
         // SAFETY: `user_bytes` checked that `[at, at + len)` lies entirely
-        // inside the calling partition's readable memory, identity-mapped RAM the
-        // kernel never frees or remaps; a volatile load of a byte there is
+        // inside the calling partition's readable memory or one shared
+        // region it maps, identity-mapped RAM the kernel never frees or
+        // remaps; a volatile load of a byte there is
         // sound whatever another core stores to it meanwhile.
         (0..self.len).map(|i| unsafe { self.at.add(i).read_volatile() })
     }
@@ -205,6 +209,10 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
             let caller = super::ports::Caller { core, tid, partition, now };
             return super::ports::dispatch(module, &caller, ctx, call);
         }
+        Call::MemoryRegion => match memory_region(module, partition, a1, a2) {
+            Ok(results) => ok(ctx, results),
+            Err(status) => fail(ctx, status),
+        },
         Call::SetSchedule
         | Call::ScheduleStatus
         | Call::SetThreadAffinity
@@ -228,6 +236,28 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
         }
     }
     Outcome::Continue
+}
+
+/// `MemoryRegion`: the IPA, size and access of the region named by the
+/// caller's bytes `[name_ptr, name_ptr + name_len)`, among those its
+/// partition maps (a region it does not map is as unknown to it as one
+/// that does not exist).
+fn memory_region(module: &Module, partition: usize, name_ptr: u64, name_len: u64) -> Result<[u64; 3], Status> {
+    if !(1..=MAX_REGION_NAME as u64).contains(&name_len) {
+        return Err(Status::InvalidParameter);
+    }
+    let name = user_bytes(module, partition, name_ptr, name_len)?;
+    let mut bytes = [0u8; MAX_REGION_NAME];
+    let len = name.copy_into(&mut bytes);
+    let wanted = &bytes[..len];
+    let region = module
+        .partition(partition)
+        .regions()
+        .iter()
+        .find(|r| module.image.region(r.index).is_some_and(|record| record.name.as_bytes() == wanted))
+        .ok_or(Status::InvalidParameter)?;
+    let access = if region.writable { RegionAccess::ReadWrite } else { RegionAccess::ReadOnly };
+    Ok([region.ipa_base, region.size, access as u64])
 }
 
 /// How long a schedule-switch request leaves the cores to install it

@@ -7,8 +7,9 @@
 //! physical memory must be RAM outside the kernel and the image, its memory
 //! map must be one it can build: `bulkhead_image::MemoryMap`), loads each
 //! partition's segments into its own region (zeroing the rest), builds its
-//! stage-2 table from that map, and derives the scheduling plan with
-//! `bulkhead-sched`. Any refusal prints what and where, and no partition
+//! stage-2 table from that map and the shared memory regions it maps
+//! (zeroed once, here: docs/DESIGN.md#memory-regions), and derives the
+//! scheduling plan with `bulkhead-sched`. Any refusal prints what and where, and no partition
 //! starts.
 //!
 //! Run (every core, [`run::run_core`]): the per-core loop of `run.rs`.
@@ -34,6 +35,7 @@ use crate::arch::Mutex;
 use crate::arch::guest::{El1State, FpState, GuestFrame};
 use crate::arch::stage2::{Rights, Stage2};
 use crate::{arch, println, timer};
+use bulkhead_abi::MAX_MEMORY_REGIONS;
 use bulkhead_board_rpi4::{CORES, memory};
 use bulkhead_image::{ImageError, MemoryMap, SystemImage};
 use bulkhead_sched::{
@@ -72,6 +74,36 @@ pub struct PartitionInfo {
     /// the unreadable parts): what a buffer the kernel fills for it (a
     /// port read) must not touch.
     pub read_only: Option<([(u64, u64); HOLES], usize)>,
+    /// The shared memory regions it maps (the first `region_count`), from
+    /// the image at load: stage 2 maps each at its IPA, and a hypercall
+    /// buffer may lie in one.
+    pub regions: [MappedRegion; MAX_MEMORY_REGIONS],
+    pub region_count: usize,
+}
+
+/// A shared memory region as one partition maps it.
+#[derive(Debug, Clone, Copy)]
+pub struct MappedRegion {
+    /// Index in the image's region table (its name: `Module::image`).
+    pub index: u32,
+    pub ipa_base: u64,
+    pub phys_base: u64,
+    pub size: u64,
+    pub writable: bool,
+}
+
+impl MappedRegion {
+    const NONE: MappedRegion = MappedRegion { index: 0, ipa_base: 0, phys_base: 0, size: 0, writable: false };
+
+    /// The physical address behind `[ipa, ipa + len)` if the whole range
+    /// lies in this region; masked against Spectre v1 as
+    /// [`PartitionInfo::translate`] is.
+    fn translate(&self, ipa: u64, len: u64) -> Option<u64> {
+        let end = ipa.checked_add(len)?;
+        let inside = ipa >= self.ipa_base && end <= self.ipa_base + self.size;
+        let offset = crate::arch::select_or_zero(inside, ipa.wrapping_sub(self.ipa_base));
+        inside.then_some(self.phys_base + offset)
+    }
 }
 
 /// Unreadable runs a partition's [`PartitionInfo::holes`] keeps: a guard
@@ -91,6 +123,16 @@ impl PartitionInfo {
         // use.
         let offset = crate::arch::select_or_zero(inside, ipa.wrapping_sub(self.ipa_base));
         inside.then_some(self.phys_base + offset)
+    }
+
+    /// The regions it maps.
+    pub fn regions(&self) -> &[MappedRegion] {
+        &self.regions[..self.region_count]
+    }
+
+    /// The region it maps at `ipa`, if any.
+    pub fn region_at(&self, ipa: u64) -> Option<&MappedRegion> {
+        self.regions().iter().find(|r| r.ipa_base <= ipa && ipa - r.ipa_base < r.size)
     }
 }
 
@@ -126,19 +168,21 @@ impl Module {
     }
     /// The physical address behind the caller's buffer `[ipa, ipa + len)`
     /// if partition `id` may read all of it: inside its memory, no byte in
-    /// a guard page or a page it cannot read (a hypercall reads only what
-    /// the partition itself could).
+    /// a guard page or a page it cannot read, or inside one shared memory
+    /// region it maps (every region a partition maps is readable; a buffer
+    /// never spans two pieces, which are not contiguous in physical memory).
+    /// A hypercall reads only what the partition itself could.
     pub fn readable(&self, id: usize, ipa: u64, len: u64) -> Option<u64> {
         let p = self.partition(id);
-        self.allows(id, ipa, len, &p.holes, |map, start, len| map.readable(start, len))
+        self.allows(id, ipa, len, &p.holes, false, |map, start, len| map.readable(start, len))
     }
     /// The same for a buffer the kernel writes for the partition: it must
     /// be able to write all of it itself (no text, no read-only data, no
-    /// guard page), so a hypercall never writes where the partition could
-    /// not.
+    /// guard page, no region it maps read-only), so a hypercall never
+    /// writes where the partition could not.
     pub fn writable(&self, id: usize, ipa: u64, len: u64) -> Option<u64> {
         let p = self.partition(id);
-        self.allows(id, ipa, len, &p.read_only, |map, start, len| map.writable(start, len))
+        self.allows(id, ipa, len, &p.read_only, true, |map, start, len| map.writable(start, len))
     }
     fn allows(
         &self,
@@ -146,10 +190,13 @@ impl Module {
         ipa: u64,
         len: u64,
         holes: &Option<([(u64, u64); HOLES], usize)>,
+        write: bool,
         walk: fn(&MemoryMap<'static>, u64, u64) -> bool,
     ) -> Option<u64> {
         let p = self.partition(id);
-        let phys = p.translate(ipa, len)?;
+        let Some(phys) = p.translate(ipa, len) else {
+            return p.regions().iter().filter(|r| r.writable || !write).find_map(|r| r.translate(ipa, len));
+        };
         let (start, end) = (ipa - p.ipa_base, ipa - p.ipa_base + len);
         let allowed = match holes {
             Some((holes, n)) => len == 0 || !holes[..*n].iter().any(|&(from, to)| start < to && from < end),
@@ -300,6 +347,36 @@ fn line(args: fmt::Arguments) -> Line {
     what
 }
 
+/// Physical memory of a partition or region the kernel cannot give it.
+struct Misplaced {
+    phys: core::ops::Range<u64>,
+    outside_ram: bool,
+    kernel: core::ops::Range<u64>,
+    image: core::ops::Range<u64>,
+}
+
+impl fmt::Display for Misplaced {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Misplaced { phys, kernel, image, .. } = self;
+        if self.outside_ram {
+            write!(
+                f,
+                "memory {:#x}..{:#x} is not inside RAM {:#x}..{:#x}",
+                phys.start,
+                phys.end,
+                0x1000,
+                memory::RAM_SIZE
+            )
+        } else {
+            write!(
+                f,
+                "memory {:#x}..{:#x} overlaps the kernel ({:#x}..{:#x}) or the system image ({:#x}..{:#x})",
+                phys.start, phys.end, kernel.start, kernel.end, image.start, image.end
+            )
+        }
+    }
+}
+
 fn rejected(args: fmt::Arguments) -> LoadError {
     LoadError::Rejected(line(args))
 }
@@ -356,32 +433,29 @@ pub fn load() -> Result<&'static Module, LoadError> {
 
     let kernel = (&raw const __kernel_start as u64)..(&raw const __kernel_end as u64);
     let image_range = (bytes.as_ptr() as u64)..(bytes.as_ptr() as u64 + image.bytes().len() as u64);
+    // Where partition or region memory may lie: RAM above the first page
+    // (the spin table), below 2 GiB, clear of the kernel and the image.
+    let misplaced = |phys: core::ops::Range<u64>| {
+        let overlaps = |r: &core::ops::Range<u64>| phys.start < r.end && r.start < phys.end;
+        let outside_ram = phys.start < 0x1000 || phys.end > (memory::RAM_BASE + memory::RAM_SIZE) as u64;
+        (outside_ram || overlaps(&kernel) || overlaps(&image_range)).then(|| Misplaced {
+            phys: phys.clone(),
+            outside_ram,
+            kernel: kernel.clone(),
+            image: image_range.clone(),
+        })
+    };
+    for r in image.regions() {
+        if let Some(why) = misplaced(r.phys_base..r.phys_end()) {
+            return Err(rejected(format_args!("memory region {}: {why}", r.name)));
+        }
+    }
     let mut partitions = [None; MAX_PARTITIONS];
     let mut threads = [None; MAX_THREADS];
     let mut thread_count = 0;
     for p in image.partitions() {
-        let phys = p.phys_base..p.phys_end();
-        let overlaps = |r: &core::ops::Range<u64>| phys.start < r.end && r.start < phys.end;
-        if phys.start < 0x1000 || phys.end > (memory::RAM_BASE + memory::RAM_SIZE) as u64 {
-            return Err(partition_error(
-                p.name,
-                format_args!(
-                    "memory {:#x}..{:#x} is not inside RAM {:#x}..{:#x}",
-                    phys.start,
-                    phys.end,
-                    0x1000,
-                    memory::RAM_SIZE
-                ),
-            ));
-        }
-        if overlaps(&kernel) || overlaps(&image_range) {
-            return Err(partition_error(
-                p.name,
-                format_args!(
-                    "memory {:#x}..{:#x} overlaps the kernel ({:#x}..{:#x}) or the system image ({:#x}..{:#x})",
-                    phys.start, phys.end, kernel.start, kernel.end, image_range.start, image_range.end
-                ),
-            ));
+        if let Some(why) = misplaced(p.phys_base..p.phys_end()) {
+            return Err(partition_error(p.name, format_args!("{why}")));
         }
         // Where each segment, stack and guard page lies, and the rights
         // of each (docs/DESIGN.md#traps): refused here if the stacks are
@@ -409,6 +483,32 @@ pub fn load() -> Result<&'static Module, LoadError> {
                     .map_err(stage2_error)?;
             }
         }
+        // The shared memory regions it maps: at their IPA, read-only or
+        // read/write, never executable (the parser has checked that each
+        // is clear of the partition's memory and of the others).
+        let mut regions = [MappedRegion::NONE; MAX_MEMORY_REGIONS];
+        let mut region_count = 0;
+        for (r, access) in map.regions() {
+            let Some(slot) = regions.get_mut(region_count) else {
+                return Err(partition_error(
+                    p.name,
+                    format_args!(
+                        "maps {} memory regions, the kernel supports {MAX_MEMORY_REGIONS}",
+                        map.regions().count()
+                    ),
+                ));
+            };
+            let rights = Rights { read: true, write: access.writable(), execute: false };
+            stage2.map(r.ipa_base, r.phys_base, r.size, rights).map_err(stage2_error)?;
+            *slot = MappedRegion {
+                index: r.index,
+                ipa_base: r.ipa_base,
+                phys_base: r.phys_base,
+                size: r.size,
+                writable: access.writable(),
+            };
+            region_count += 1;
+        }
         let holes = runs_without(&map, bulkhead_image::Access::read);
         let read_only = runs_without(&map, bulkhead_image::Access::write);
         let vmid = u8::try_from(p.id + 1).expect("at most 16 partitions");
@@ -424,6 +524,8 @@ pub fn load() -> Result<&'static Module, LoadError> {
             thread_count: thread_count - first_thread,
             holes,
             read_only,
+            regions,
+            region_count,
         });
     }
 
@@ -507,6 +609,12 @@ pub fn load() -> Result<&'static Module, LoadError> {
         reset_threads(module, id);
         runtime.mode.store(MODE_NORMAL, Ordering::Release);
     }
+    // Shared memory regions start zeroed, once: a partition restart
+    // reloads the partition's own memory only, and leaves every region and
+    // its mapping as they are (docs/DESIGN.md#memory-regions).
+    for r in module.image.regions() {
+        zero_region(r.phys_base, r.size);
+    }
 
     // Every core starts at the same epoch, a little in the future so the
     // others are waiting for it when it comes.
@@ -575,6 +683,16 @@ pub fn load_partition_slice(module: &Module, id: usize, offset: usize, len: usiz
     arch::clean_dcache_to_pou(p.phys_base as usize + offset, end - offset);
 }
 
+/// Zeroes a shared memory region's physical memory, at load.
+fn zero_region(phys_base: u64, size: u64) {
+    // SAFETY: `phys_base..phys_base + size` was checked at load to be RAM
+    // outside the kernel and the system image, and (by the image parser)
+    // clear of every partition's memory and every other region; it is
+    // identity mapped at EL2, and no partition runs yet.
+    let memory = unsafe { core::slice::from_raw_parts_mut(phys_base as usize as *mut u8, size as usize) };
+    memory.fill(0);
+}
+
 /// Puts every thread of a partition in its start state.
 pub fn reset_threads(module: &Module, id: usize) {
     let p = module.partition(id);
@@ -621,6 +739,16 @@ pub fn report(module: &Module) {
         );
         for (t, core) in placement.iter().enumerate().skip(p.first_thread).take(p.thread_count) {
             println!("    thread {} on core {core}", module.thread(t).name);
+        }
+        for r in p.regions() {
+            println!(
+                "    memory region {}: {} KiB at {:#x} (IPA {:#x}), {}",
+                module.image.region(r.index).map_or("?", |r| r.name),
+                r.size / 1024,
+                r.phys_base,
+                r.ipa_base,
+                if r.writable { "read/write" } else { "read-only" }
+            );
         }
     }
 }

@@ -36,7 +36,9 @@
 //! call *and these arguments* (a range inside memory is `Success`, one
 //! byte across its end is `InvalidAddress`, a length one over its limit is
 //! `InvalidParameter`, a system service from this normal partition is
-//! `Denied`, an unknown ID or a non-zero immediate is `NotSupported`; where
+//! `Denied`, a MemoryRegion name this partition, which maps no region,
+//! cannot have is `InvalidParameter`, an unknown ID or a non-zero
+//! immediate is `NotSupported`; where
 //! the documentation leaves the order of two errors open, either); the
 //! results the ABI defines must hold (AbiVersion's version, MyIds' own
 //! ids, PartitionStatus Normal with no restart and not system, GetTime
@@ -104,7 +106,8 @@ use bulkhead_board_rpi4::console::PL011_BASE;
 use bulkhead_board_rpi4::gic::GICD_BASE;
 use bulkhead_board_rpi4::memory::KERNEL_LOAD;
 use bulkhead_sdk::abi::{
-    ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, MAX_MESSAGE_SIZE, STACK_GUARD_SIZE,
+    ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, MAX_MESSAGE_SIZE, MAX_REGION_NAME,
+    STACK_GUARD_SIZE,
 };
 /// Longest port name (the image's name field).
 const NAME_MAX_LEN: u64 = 31;
@@ -310,6 +313,12 @@ fn allowed(me: &Me, draw: &Draw) -> Allowed {
         | Call::SendQueuingMessage
         | Call::ReceiveQueuingMessage
         | Call::PortStatus => Allowed::of(InvalidParameter),
+        // The fuzzed partition maps no shared memory region: a name the
+        // kernel reads names none of its regions.
+        Call::MemoryRegion => match buffer(a1, a2, 1, MAX_REGION_NAME as u64) {
+            readable if readable == Allowed::of(Success) => Allowed::of(InvalidParameter),
+            other => other,
+        },
         Call::SetSchedule
         | Call::ScheduleStatus
         | Call::SetThreadAffinity
@@ -469,6 +478,7 @@ fn shaped_args(rng: &mut Rng, me: &Me, call: Call) -> [u64; 6] {
             (args[1], args[2]) = buffer(rng, me, MAX_MESSAGE_SIZE as u64);
             args[3] = delay(rng);
         }
+        Call::MemoryRegion => (args[0], args[1]) = buffer(rng, me, MAX_REGION_NAME as u64),
         Call::SetSchedule | Call::StopPartition | Call::StartPartition | Call::RestartPartition => {
             args[0] = small_id(rng);
         }

@@ -419,6 +419,7 @@ mod tests {
             Call::StopPartition,
             Call::StartPartition,
             Call::RestartPartition,
+            Call::MemoryRegion,
         ];
         assert_eq!(Call::ALL, &wrapped[..]);
         let readme = include_str!("../README.md");

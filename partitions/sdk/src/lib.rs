@@ -40,16 +40,19 @@
 //! - safe wrappers for every hypercall of `bulkhead-abi` ([`abi_version`],
 //!   [`my_ids`], [`partition_status`], [`time`], [`console_write`],
 //!   [`periodic_wait`], [`timed_wait`], [`yield_now`],
-//!   [`raise_application_error`], [`console_frame`]; the ports of the
-//!   description's channels, [`SamplingSource`], [`SamplingDestination`],
-//!   [`QueuingSource`], [`QueuingDestination`], [`port_by_name`],
-//!   [`port_status`] (module [`port`]); for system partitions [`set_schedule`],
+//!   [`raise_application_error`], [`console_frame`], [`memory_region`];
+//!   the ports of the description's channels, [`SamplingSource`],
+//!   [`SamplingDestination`], [`QueuingSource`], [`QueuingDestination`],
+//!   [`port_by_name`], [`port_status`] (module [`port`]); for system
+//!   partitions [`set_schedule`],
 //!   [`schedule_status`], [`set_thread_affinity`], [`stop_partition`],
 //!   [`start_partition`], [`restart_partition`]) returning
 //!   `Result<_, Status>`, and the raw [`hvc`] for tests that pass bad
 //!   arguments on purpose;
 //! - [`Console`], a `core::fmt::Write` over ConsoleWrite, with [`print!`]
 //!   and [`println!`];
+//! - [`Region`], volatile reads and writes of a shared memory region the
+//!   partition maps ([`memory_region`]);
 //! - with the `defmt` feature, a `#[defmt::global_logger]` that sends each
 //!   defmt frame as one ConsoleFrame hypercall ([`console_frame`]), for
 //!   `bulkhead log` to decode on the host;
@@ -78,12 +81,14 @@ mod message;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 mod panic;
 pub mod port;
+mod region;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 mod rt;
 
 pub use bulkhead_abi as abi;
 pub use bulkhead_abi::{
-    CONSOLE_LINE, Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, PartitionMode, Status,
+    CONSOLE_LINE, Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, MAX_REGION_NAME, PartitionMode,
+    RegionAccess, Status,
 };
 pub use call::{
     AbiVersion, Ids, PartitionStatus, ScheduleStatus, Time, abi_version, console_frame, console_write, hvc, my_ids,
@@ -100,6 +105,7 @@ pub use port::{
     INFINITE, PortInfo, QueuingDestination, QueuingSource, Sample, SamplingDestination, SamplingSource, port_by_name,
     port_status,
 };
+pub use region::{Region, memory_region};
 
 /// Error codes the SDK itself passes to [`raise_application_error`].
 ///

@@ -1,6 +1,7 @@
 //! `bulkhead check`: the relations between objects of a description. Reads
 //! the description (`desc.rs`), then checks names, references, time, cores,
-//! memory and channels, collecting every diagnostic, and on success resolves
+//! memory and channels (shared memory regions: `regions.rs`), collecting
+//! every diagnostic, and on success resolves
 //! it to a [`System`]: the image contents minus the partition binaries.
 //!
 //! The rules follow docs/DESIGN.md#scheduling-rules: a window's owner exists and windows fit the
@@ -125,12 +126,12 @@ pub fn check(source: &str) -> Checked {
     Checked { system, diags }
 }
 
-struct Checker<'a> {
-    desc: &'a Description,
-    diags: &'a mut Diagnostics,
+pub(crate) struct Checker<'a> {
+    pub(crate) desc: &'a Description,
+    pub(crate) diags: &'a mut Diagnostics,
 }
 
-fn check_name(name: &S<String>, what: &str, diags: &mut Diagnostics) {
+pub(crate) fn check_name(name: &S<String>, what: &str, diags: &mut Diagnostics) {
     let n = &name.value;
     if n.is_empty() {
         diags.push(error(name.span.clone(), format!("{what} name is empty")).hint("give it a name"));
@@ -148,7 +149,7 @@ fn check_name(name: &S<String>, what: &str, diags: &mut Diagnostics) {
 }
 
 /// Report names that repeat (within one scope); returns first spans by name.
-fn unique<'n>(
+pub(crate) fn unique<'n>(
     names: impl Iterator<Item = &'n S<String>>,
     what: &str,
     scope: &str,
@@ -206,7 +207,8 @@ impl Checker<'_> {
     fn run(&mut self) -> Option<System> {
         let (module_name, board, cores, console_baud) = self.module();
         let partition_ids = self.partitions(cores);
-        let bases = self.memory();
+        let (bases, region_bases) = self.memory();
+        let regions = self.regions(&region_bases);
         let (schedules, initial_index) = self.schedules(&partition_ids);
         self.initial_coverage(initial_index);
         self.health_halts();
@@ -224,6 +226,7 @@ impl Checker<'_> {
                 h.sort();
                 h
             },
+            regions: regions?,
         };
         let mut images = Vec::new();
         for (id, p) in d.partitions.iter().enumerate() {
@@ -749,19 +752,32 @@ impl Checker<'_> {
         }
     }
 
-    fn memory(&mut self) -> Vec<Option<u64>> {
+    /// Physical placement: every partition's memory, then every shared
+    /// memory region's, in declaration order (so a region never moves a
+    /// partition), pinned ones where `base` says. Returns the bases of the
+    /// partitions and of the regions.
+    fn memory(&mut self) -> (Vec<Option<u64>>, Vec<Option<u64>>) {
         let d = self.desc;
+        // What asks for memory: a partition (by index) or a region.
+        #[derive(Clone, Copy)]
+        enum Owner {
+            Partition(usize),
+            Region(usize),
+        }
         let mut requests = Vec::new();
-        let mut index_of = Vec::new();
-        for (id, p) in d.partitions.iter().enumerate() {
-            let Some(mem) = &p.memory else { continue };
-            if mem.value == 0 || mem.value % PAGE_SIZE != 0 {
+        let mut owners = Vec::new();
+        let partitions = d.partitions.iter().enumerate().map(|(i, p)| (Owner::Partition(i), &p.memory, &p.base));
+        let regions = d.regions.iter().enumerate().map(|(i, r)| (Owner::Region(i), &r.size, &r.base));
+        for (owner, size, base) in partitions.chain(regions) {
+            let Some(size) = size else { continue };
+            if size.value == 0 || size.value % PAGE_SIZE != 0 {
                 continue;
             }
-            let pinned = match &p.base {
+            let pinned = match base {
                 Some(b) if b.value < 0 || !(b.value as u64).is_multiple_of(PAGE_SIZE) => {
+                    let what = if matches!(owner, Owner::Partition(_)) { "partition" } else { "memory region" };
                     self.diags.push(
-                        error(b.span.clone(), format!("partition base {:#x} is not 4KiB aligned", b.value))
+                        error(b.span.clone(), format!("{what} base {:#x} is not 4KiB aligned", b.value))
                             .hint("use a multiple of 0x1000, or drop `base` and let the tool place it"),
                     );
                     continue;
@@ -769,18 +785,30 @@ impl Checker<'_> {
                 Some(b) => Some(b.value as u64),
                 None => None,
             };
-            requests.push(Request { size: mem.value, pinned });
-            index_of.push(id);
+            requests.push(Request { size: size.value, pinned });
+            owners.push(owner);
         }
         let (bases, errors) = layout::place(&requests);
-        let name = |i: usize| d.partitions[index_of[i]].name.as_ref().map_or("?", |n| n.value.as_str());
+        // `partition "a"` / `memory region "t"`, and the subject of a
+        // sentence about its memory.
+        let name = |i: usize| match owners[i] {
+            Owner::Partition(p) => {
+                format!("partition \"{}\"", d.partitions[p].name.as_ref().map_or("?", |n| n.value.as_str()))
+            }
+            Owner::Region(r) => {
+                format!("memory region \"{}\"", d.regions[r].name.as_ref().map_or("?", |n| n.value.as_str()))
+            }
+        };
+        let subject = |i: usize| match owners[i] {
+            Owner::Partition(_) => format!("{} memory", name(i)),
+            Owner::Region(_) => name(i),
+        };
         let span = |i: usize| {
-            let p = &d.partitions[index_of[i]];
-            p.base
-                .as_ref()
-                .map(|b| b.span.clone())
-                .or(p.memory.as_ref().map(|m| m.span.clone()))
-                .unwrap_or(p.span.clone())
+            let (base, size, whole) = match owners[i] {
+                Owner::Partition(p) => (&d.partitions[p].base, &d.partitions[p].memory, &d.partitions[p].span),
+                Owner::Region(r) => (&d.regions[r].base, &d.regions[r].size, &d.regions[r].span),
+            };
+            base.as_ref().map(|b| b.span.clone()).or(size.as_ref().map(|m| m.span.clone())).unwrap_or(whole.clone())
         };
         let range = |i: usize| {
             let r = requests[i];
@@ -792,50 +820,48 @@ impl Checker<'_> {
             let diag = match e {
                 PlaceError::OutsideRegion { index } => error(
                     span(index),
-                    format!(
-                        "partition \"{}\" memory {} is outside the partition RAM region {region}",
-                        name(index),
-                        range(index)
-                    ),
+                    format!("{} {} is outside the partition RAM region {region}", subject(index), range(index)),
                 )
                 .hint("pick a base inside the region, or drop `base` and let the tool place it"),
                 PlaceError::Overlap { index, other } => error(
                     span(index),
-                    format!(
-                        "partition \"{}\" memory {} overlaps partition \"{}\" at {}",
-                        name(index),
-                        range(index),
-                        name(other),
-                        range(other)
-                    ),
+                    format!("{} {} overlaps {} at {}", subject(index), range(index), name(other), range(other)),
                 )
-                .note(span(other), format!("partition \"{}\" pinned here", name(other)))
+                .note(span(other), format!("{} pinned here", name(other)))
                 .hint("move one base, or drop `base` and let the tool place it"),
                 PlaceError::NoRoom { index, largest_gap } => {
                     let total: u64 = requests.iter().map(|r| r.size).sum();
+                    let shrink = match owners[index] {
+                        Owner::Partition(_) => "partitions",
+                        Owner::Region(_) => "partitions or memory regions",
+                    };
                     error(
                         span(index),
                         format!(
-                            "partition \"{}\" memory {} does not fit in the partition RAM region {region} ({} in total requested, largest free gap {})",
-                            name(index),
+                            "{} {} does not fit in the partition RAM region {region} ({} in total requested, largest free gap {})",
+                            subject(index),
                             fmt_size(requests[index].size),
                             fmt_size(total),
                             fmt_size(largest_gap)
                         ),
                     )
                     .hint(format!(
-                        "the region holds {}; shrink partitions (placement aligns each to 2MiB)",
+                        "the region holds {}; shrink {shrink} (placement aligns each to 2MiB)",
                         fmt_size(layout::PARTITION_RAM_END - layout::PARTITION_RAM_BASE)
                     ))
                 }
             };
             self.diags.push(diag);
         }
-        let mut out = vec![None; d.partitions.len()];
+        let mut partition_bases = vec![None; d.partitions.len()];
+        let mut region_bases = vec![None; d.regions.len()];
         for (i, base) in bases.into_iter().enumerate() {
-            out[index_of[i]] = base;
+            match owners[i] {
+                Owner::Partition(p) => partition_bases[p] = base,
+                Owner::Region(r) => region_bases[r] = base,
+            }
         }
-        out
+        (partition_bases, region_bases)
     }
 
     fn partition_ref(&mut self, name: &S<String>, ids: &HashMap<String, usize>, what: &str) -> Option<usize> {

@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use bulkhead_image::{ErrorKind, HealthAction};
+use bulkhead_image::{ErrorKind, HealthAction, RegionAccess};
 use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
@@ -116,6 +116,32 @@ pub struct PortDesc {
     pub message_size: Option<S<u64>>,
 }
 
+/// `[[partition.memory_region]]`: a partition's use of a shared region.
+#[derive(Clone, Debug, Default)]
+pub struct RegionUseDesc {
+    /// Span of the table.
+    pub span: Range<usize>,
+    /// `name`: the `[[memory_region]]` it maps.
+    pub name: Option<S<String>>,
+    /// `access`.
+    pub access: Option<S<RegionAccess>>,
+}
+
+/// `[[memory_region]]`: shared memory mapped into the partitions that list it.
+#[derive(Clone, Debug, Default)]
+pub struct RegionDesc {
+    /// Span of the table.
+    pub span: Range<usize>,
+    /// `name`.
+    pub name: Option<S<String>>,
+    /// `size`, bytes.
+    pub size: Option<S<u64>>,
+    /// `ipa`: pinned IPA in every partition that maps it, normally left to the tool.
+    pub ipa: Option<S<i64>>,
+    /// `base`: pinned physical base, normally left to the tool.
+    pub base: Option<S<i64>>,
+}
+
 /// `[[partition]]`.
 #[derive(Clone, Debug, Default)]
 pub struct PartitionDesc {
@@ -140,6 +166,8 @@ pub struct PartitionDesc {
     pub threads: Vec<ThreadDesc>,
     /// Ports.
     pub ports: Vec<PortDesc>,
+    /// The shared memory regions it maps.
+    pub regions: Vec<RegionUseDesc>,
 }
 
 /// `[[schedule.window]]`.
@@ -202,6 +230,8 @@ pub struct Description {
     pub schedules: Vec<ScheduleDesc>,
     /// `[[channel]]`s in order.
     pub channels: Vec<ChannelDesc>,
+    /// `[[memory_region]]`s in order.
+    pub regions: Vec<RegionDesc>,
     /// `[health]` entries, in order.
     pub health: Vec<(S<ErrorKind>, S<HealthAction>)>,
     /// Span of `[health]`, if present.
@@ -434,15 +464,29 @@ fn tables_of<'a, 'i>(
     }
 }
 
-const TOP: &[&str] = &["module", "partition", "schedule", "channel", "health"];
+const TOP: &[&str] = &["module", "partition", "schedule", "channel", "memory_region", "health"];
 const MODULE: &[&str] = &["name", "board", "cores", "console_baud"];
-const PARTITION: &[&str] =
-    &["name", "memory", "image", "system", "allow_write_execute", "base", "console_buffer", "thread", "port"];
+const PARTITION: &[&str] = &[
+    "name",
+    "memory",
+    "image",
+    "system",
+    "allow_write_execute",
+    "base",
+    "console_buffer",
+    "thread",
+    "port",
+    "memory_region",
+];
 const THREAD: &[&str] = &["name", "core", "cores", "priority", "period", "deadline", "stack"];
 const PORT: &[&str] = &["name", "direction", "kind", "message_size"];
 const SCHEDULE: &[&str] = &["name", "major_frame", "initial", "window"];
 const WINDOW: &[&str] = &["partition", "spare", "duration"];
 const CHANNEL: &[&str] = &["name", "kind", "message_size", "refresh_period", "depth", "source", "destinations"];
+const REGION: &[&str] = &["name", "size", "ipa", "base"];
+const REGION_USE: &[&str] = &["name", "access"];
+const ACCESSES: &[(&str, RegionAccess)] =
+    &[("read_only", RegionAccess::ReadOnly), ("read_write", RegionAccess::ReadWrite)];
 const KINDS: &[(&str, Kind)] = &[("sampling", Kind::Sampling), ("queuing", Kind::Queuing)];
 const DIRECTIONS: &[(&str, Direction)] = &[("source", Direction::Source), ("destination", Direction::Destination)];
 
@@ -508,6 +552,7 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
             console_buffer: p.size("console_buffer", diags),
             threads: Vec::new(),
             ports: Vec::new(),
+            regions: Vec::new(),
         };
         for (t, span) in p.tables("thread", diags) {
             let mut th = Obj::new(t, span.clone(), "[[partition.thread]]", THREAD, diags);
@@ -541,6 +586,18 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
                 direction: po.choice("direction", DIRECTIONS, diags),
                 kind: po.choice("kind", KINDS, diags),
                 message_size: po.size("message_size", diags),
+            });
+        }
+        for (t, span) in p.tables("memory_region", diags) {
+            let mut r = Obj::new(t, span.clone(), "[[partition.memory_region]]", REGION_USE, diags);
+            r.label = member_label("memory region", &part.name, t);
+            if r.get("access").is_none() {
+                r.missing("access", "\"read_only\"` or `access = \"read_write\"", diags);
+            }
+            part.regions.push(RegionUseDesc {
+                span,
+                name: r.req_string("name", "\"telemetry\"", diags),
+                access: r.choice("access", ACCESSES, diags),
             });
         }
         desc.partitions.push(part);
@@ -618,6 +675,20 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
         });
     }
 
+    for (t, span) in top.tables("memory_region", diags) {
+        let r = Obj::new(t, span.clone(), "[[memory_region]]", REGION, diags);
+        if r.get("size").is_none() {
+            r.missing("size", "\"64KiB\"", diags);
+        }
+        desc.regions.push(RegionDesc {
+            span,
+            name: r.req_string("name", "\"telemetry\"", diags),
+            size: r.size("size", diags),
+            ipa: r.integer("ipa", diags),
+            base: r.integer("base", diags),
+        });
+    }
+
     if let Some(v) = top.get("health") {
         match v.get_ref() {
             DeValue::Table(t) => {
@@ -637,7 +708,7 @@ fn member_label(what: &str, partition: &Option<S<String>>, t: &DeTable<'_>) -> S
         (Some(p), Some(m)) => format!("{what} \"{}.{m}\"", p.value),
         (None, Some(m)) => format!("{what} \"{m}\""),
         (Some(p), None) => format!("a {what} of partition \"{}\"", p.value),
-        (None, None) => format!("[[partition.{what}]]"),
+        (None, None) => format!("[[partition.{}]]", what.replace(' ', "_")),
     }
 }
 

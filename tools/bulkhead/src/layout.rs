@@ -21,6 +21,18 @@ pub const PAGE_SIZE: u64 = bulkhead_image::PAGE_SIZE;
 /// partition ELF files are linked for it (the SDK linker script must agree).
 pub const PARTITION_IPA_BASE: u64 = 0x4000_0000;
 
+/// Where the tool puts shared memory regions that do not pin an `ipa`:
+/// the first at this IPA, the next above it. Every partition's memory lies
+/// below it (a partition is at most the whole partition RAM region, seen
+/// from [`PARTITION_IPA_BASE`]), so a region placed here is clear of the
+/// memory of any partition that maps it, and in the same 1 GiB as that
+/// memory (one stage-2 level-2 table serves both).
+pub const REGION_IPA_BASE: u64 = 0x6000_0000;
+const _: () = assert!(PARTITION_IPA_BASE + (PARTITION_RAM_END - PARTITION_RAM_BASE) <= REGION_IPA_BASE);
+/// The IPA space a partition's stage 2 translates: 4 GiB
+/// (`kernel/src/arch/stage2.rs`, VTCR_EL2.T0SZ = 32).
+pub const IPA_LIMIT: u64 = 1 << 32;
+
 /// The Raspberry Pi 4 system counter frequency (54 MHz crystal). The worst
 /// (coarsest) tick of the supported targets: QEMU's raspi4b counter is
 /// faster, so a duration that is a whole tick here is one there too.

@@ -20,6 +20,7 @@ pub mod layout;
 pub mod log;
 pub mod pack;
 pub mod plan;
+pub mod regions;
 pub mod show;
 pub mod svg;
 pub mod trace;

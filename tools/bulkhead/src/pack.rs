@@ -383,6 +383,31 @@ fn report(
         );
     }
     let _ = writeln!(r);
+    let _ = writeln!(r, "== memory regions ==");
+    if parsed.regions().len() == 0 {
+        let _ = writeln!(r, "  (none)");
+    }
+    for region in parsed.regions() {
+        let users: Vec<String> = region
+            .mappings()
+            .map(|m| {
+                let name = parsed.partition(m.partition).map_or("?", |p| p.name);
+                format!("{name} {}", m.access)
+            })
+            .collect();
+        let _ = writeln!(
+            r,
+            "  {}: {}, physical {:#010x}..{:#010x}, IPA {:#010x}..{:#010x}, zeroed at module start; {}",
+            region.name,
+            fmt_size(region.size),
+            region.phys_base,
+            region.phys_end(),
+            region.ipa_base,
+            region.ipa_end(),
+            if users.is_empty() { "mapped by no partition".to_string() } else { users.join(", ") }
+        );
+    }
+    let _ = writeln!(r);
     let _ = writeln!(r, "== health monitor ==");
     let configured: Vec<ErrorKind> = parsed.configured_health_actions().map(|(k, _)| k).collect();
     for &kind in ErrorKind::ALL {
@@ -429,6 +454,17 @@ fn stage2_maps(image: &SystemImage<'_>) -> String {
                 p.ipa_base + range.end,
                 fmt_size(range.end - range.start),
                 access.map_or_else(|| "---".to_string(), |a| a.to_string())
+            );
+        }
+        for (region, access) in map.regions() {
+            let _ = writeln!(
+                out,
+                "    {:#010x}..{:#010x} {:>8}  {}  memory region \"{}\"",
+                region.ipa_base,
+                region.ipa_end(),
+                fmt_size(region.size),
+                Access::of_region(access),
+                region.name
             );
         }
     }

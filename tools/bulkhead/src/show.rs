@@ -287,13 +287,40 @@ pub fn memory_map(sys: &System) -> String {
         fmt_size(layout::PARTITION_RAM_END - layout::PARTITION_RAM_BASE),
         layout::PARTITION_IPA_BASE
     );
-    let mut parts: Vec<_> = sys.spec.partitions.iter().collect();
-    parts.sort_by_key(|p| p.phys_base);
+    // Partitions and shared memory regions, in address order.
+    enum Piece<'s> {
+        Partition(&'s bulkhead_image::PartitionSpec),
+        Region(&'s bulkhead_image::RegionSpec),
+    }
+    let mut pieces: Vec<(u64, u64, Piece<'_>)> = sys
+        .spec
+        .partitions
+        .iter()
+        .map(|p| (p.phys_base, p.memory_size, Piece::Partition(p)))
+        .chain(sys.spec.regions.iter().map(|r| (r.phys_base, r.size, Piece::Region(r))))
+        .collect();
+    pieces.sort_by_key(|&(base, _, _)| base);
     let mut at = layout::PARTITION_RAM_BASE;
-    for p in parts {
-        if p.phys_base > at {
-            let _ = writeln!(out, "  {:#010x}..{:#010x} {:>8}  (free)", at, p.phys_base, fmt_size(p.phys_base - at));
+    for (base, size, piece) in pieces {
+        if base > at {
+            let _ = writeln!(out, "  {:#010x}..{:#010x} {:>8}  (free)", at, base, fmt_size(base - at));
         }
+        let p = match piece {
+            Piece::Partition(p) => p,
+            Piece::Region(r) => {
+                let _ = writeln!(
+                    out,
+                    "  {:#010x}..{:#010x} {:>8}  memory region \"{}\", IPA {:#x}",
+                    base,
+                    base + size,
+                    fmt_size(size),
+                    r.name,
+                    r.ipa_base
+                );
+                at = base + size;
+                continue;
+            }
+        };
         let _ = writeln!(
             out,
             "  {:#010x}..{:#010x} {:>8}  partition \"{}\"",

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use bulkhead_image::{ErrorKind, HealthAction, KERNEL_ALIGN, SegmentFlags, SystemImage};
+use bulkhead_image::{ErrorKind, HealthAction, KERNEL_ALIGN, RegionAccess, SegmentFlags, SystemImage};
 use object::Endianness;
 use object::elf::{EM_AARCH64, ET_EXEC, PF_R, PF_W, PF_X, PT_LOAD};
 use object::write::elf::{FileHeader, ProgramHeader, Writer};
@@ -352,4 +352,62 @@ fn pack_console_baud_overrides_the_description() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("error: --console-baud 50000000: the PL011 at 48 MHz cannot make it (at most"), "{stderr}");
     assert!(!dir.join("bad.img").exists());
+}
+
+/// Shared memory regions go from the description into the image: placed
+/// in physical memory after the partitions, at the pinned IPA or one the
+/// tool picks (the same in every partition, clear of their memory), with
+/// each partition's access; and `pack`'s report shows where they are.
+#[test]
+fn memory_regions_reach_the_image_and_the_report() {
+    let dir = scratch("pack-regions");
+    let desc = "[module]\nname = \"m\"\nboard = \"rpi4\"\ncores = 2\n\
+         [[memory_region]]\nname = \"telemetry\"\nsize = \"64KiB\"\n\
+         [[memory_region]]\nname = \"commands\"\nsize = \"4KiB\"\nipa = 0x5000_0000\n\
+         [[partition]]\nname = \"sensor\"\nmemory = \"1MiB\"\nimage = \"elf/a.elf\"\n\
+         [[partition.thread]]\nname = \"main\"\ncore = 0\n\
+         [[partition.memory_region]]\nname = \"telemetry\"\naccess = \"read_write\"\n\
+         [[partition.memory_region]]\nname = \"commands\"\naccess = \"read_only\"\n\
+         [[partition]]\nname = \"display\"\nmemory = \"1MiB\"\nimage = \"elf/a.elf\"\n\
+         [[partition.thread]]\nname = \"main\"\ncore = 1\n\
+         [[partition.memory_region]]\nname = \"telemetry\"\naccess = \"read_only\"\n\
+         [[partition.memory_region]]\nname = \"commands\"\naccess = \"read_write\"\n\
+         [[schedule]]\nname = \"main\"\nmajor_frame = \"10ms\"\n\
+         [[schedule.window]]\npartition = \"sensor\"\nduration = \"5ms\"\n\
+         [[schedule.window]]\npartition = \"display\"\nduration = \"5ms\"\n";
+    std::fs::write(dir.join("regions.toml"), desc).unwrap();
+    std::fs::create_dir_all(dir.join("elf")).unwrap();
+    let elf = tiny_elf(bulkhead::layout::PARTITION_IPA_BASE, &[0; 64], b"data", 0);
+    std::fs::write(dir.join("elf/a.elf"), elf).unwrap();
+    let out = bulkhead_in(&dir, &["check", "regions.toml"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "regions.toml: 0 errors, 0 warnings\n");
+    let out = bulkhead_in(&dir, &["pack", "regions.toml", "--out", "system.img"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(dir.join("system.img")).unwrap();
+    let image = SystemImage::parse(&bytes).unwrap();
+    let regions: Vec<_> = image.regions().map(|r| (r.name, r.phys_base, r.size, r.ipa_base)).collect();
+    assert_eq!(
+        regions,
+        [
+            ("telemetry", 0x2040_0000, 0x1_0000, bulkhead::layout::REGION_IPA_BASE),
+            ("commands", 0x2060_0000, 0x1000, 0x5000_0000)
+        ],
+        "after the two partitions (2 MiB apart), at the tool's IPA and the pinned one"
+    );
+    let access = |region: u32, partition: u32| image.region(region).unwrap().access_of(partition);
+    assert_eq!(access(0, 0), Some(RegionAccess::ReadWrite));
+    assert_eq!(access(0, 1), Some(RegionAccess::ReadOnly));
+    assert_eq!(access(1, 0), Some(RegionAccess::ReadOnly));
+    assert_eq!(access(1, 1), Some(RegionAccess::ReadWrite));
+    let report = std::fs::read_to_string(dir.join("system.img.report.txt")).unwrap();
+    for needle in [
+        "  0x20400000..0x20410000    64KiB  memory region \"telemetry\", IPA 0x60000000",
+        "    0x60000000..0x60010000    64KiB  rw-  memory region \"telemetry\"",
+        "    0x60000000..0x60010000    64KiB  r--  memory region \"telemetry\"",
+        "== memory regions ==",
+        "  telemetry: 64KiB, physical 0x20400000..0x20410000, IPA 0x60000000..0x60010000, zeroed at module start; sensor read_write, display read_only",
+        "  commands: 4KiB, physical 0x20600000..0x20601000, IPA 0x50000000..0x50001000, zeroed at module start; sensor read_only, display read_write",
+    ] {
+        assert!(report.contains(needle), "report lacks {needle:?}:\n{report}");
+    }
 }

@@ -952,7 +952,87 @@ fn hostile_tests() -> Vec<QemuTest> {
         })
         // It panics after every restart: each time reported.
         .allow(&[r#"^health: partition hostile-panic (thread main core 0: application_error: application error 1: "panicked at .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"#]),
+        hostile(
+            "shared-region",
+            "a shared memory region: zero at start, the writer's values seen by the read-only reader, whose store faults in stage 2 and restarts it with the region kept; the bystander stays on time",
+            shared_region_expectations,
+        )
+        .also(shared_region_lines),
     ]
+}
+
+/// `shared-region` (partitions/tests/shared-region.toml): the module
+/// report's mappings, then what the reader sees window by window (the
+/// writer's own lines are `shared_region_lines`'s to judge: they
+/// interleave with the reader's), its fault naming the region, its restart
+/// and its look at the region afterwards.
+fn shared_region_expectations() -> Vec<Expect> {
+    let reader = |rest: &str| format!(r"^\[region-reader:main@0\] region-reader: {rest}$");
+    let writer = |rest: &str| format!(r"^\[region-writer:main@0\] region-writer: {rest}$");
+    let mut e = vec![
+        Expect::line(r"^    memory region telemetry: 64 KiB at 0x[0-9a-f]+ \(IPA 0x60000000\), read-only$"),
+        Expect::line(r"^    memory region telemetry: 64 KiB at 0x[0-9a-f]+ \(IPA 0x60000000\), read/write$"),
+        Expect::line(r"^    memory region commands: 4 KiB at 0x[0-9a-f]+ \(IPA 0x60200000\), read/write$"),
+        Expect::all_of(&[
+            &reader(r"telemetry at IPA 0x60000000, 65536 bytes, read-only \(restarts 0\)"),
+            &reader(r#"memory_region\("commands"\): InvalidParameter"#),
+            &reader("the region is zero before the writer's first window"),
+            &reader(r"write_u64 through the SDK: Err\(Denied\)"),
+            &writer(r"telemetry at IPA 0x60000000, 65536 bytes, read/write \(restarts 0\)"),
+            &writer("commands at IPA 0x60200000, 4096 bytes, read/write"),
+        ]),
+    ];
+    for sequence in 1..=5 {
+        e.push(Expect::line(&reader(&format!("sequence {sequence}, pattern intact"))));
+    }
+    e.extend([
+        Expect::line(&reader("text in the region: region-writer was here, sequence 5")),
+        Expect::line(&reader("storing to the read-only region at IPA 0x60000000")),
+        Expect::line(
+            r"^health: partition region-reader thread main core 0: stage2_abort: stage-2 permission fault: write to read-only IPA 0x60000000 \(memory region telemetry, r--\), PC 0x4000[0-9a-f]{4} -> restart_partition$",
+        ),
+        Expect::line(r"^health: partition region-reader restarted \(restart 1\)$"),
+        Expect::line(&reader(r"telemetry at IPA 0x60000000, 65536 bytes, read-only \(restarts 1\)")),
+        Expect::line(&reader("sequence 5, pattern intact")),
+    ]);
+    then_ticker(e)
+}
+
+/// Every line of the two region partitions is one they print when all is
+/// well (no `BROKEN` pattern, no `NOT ZERO`, no failed call), the writer
+/// wrote sequences 1 to 5 in order and then stopped, and the reader said
+/// each sequence once before its restart and the last one once after.
+fn shared_region_lines(out: &Captured) -> Result<(), String> {
+    let ours =
+        regex::Regex::new(r"^\[region-(reader|writer):main@0\] region-(reader|writer): (.*)$").expect("valid regex");
+    let good = regex::Regex::new(
+        r#"^(telemetry at IPA 0x60000000, 65536 bytes, read(-only|/write) \(restarts [01]\)|commands at IPA 0x60200000, 4096 bytes, read/write|memory_region\("commands"\): InvalidParameter|the region is zero before the writer's first window|write_u64 through the SDK: Err\(Denied\)|sequence [1-5], pattern intact|wrote sequence [1-5]|done, the region keeps sequence 5|text in the region: region-writer was here, sequence 5|storing to the read-only region at IPA 0x60000000)$"#,
+    )
+    .expect("valid regex");
+    let mut wrote = Vec::new();
+    let mut seen = Vec::new();
+    for line in &out.lines {
+        let Some(c) = ours.captures(line) else { continue };
+        if !good.is_match(&c[3]) {
+            return Err(format!("a region partition printed what it prints only when something is wrong: {line}"));
+        }
+        if let Some(n) = c[3].strip_prefix("wrote sequence ") {
+            wrote.push(n.to_string());
+        }
+        if let Some(n) = c[3].strip_prefix("sequence ") {
+            seen.push(n[..1].to_string());
+        }
+    }
+    if wrote != ["1", "2", "3", "4", "5"] {
+        return Err(format!("the writer wrote sequences {wrote:?}, not 1 to 5 once each"));
+    }
+    if seen != ["1", "2", "3", "4", "5", "5"] {
+        return Err(format!("the reader saw sequences {seen:?}, not 1 to 5 and then 5 after its restart"));
+    }
+    if !out.lines.iter().any(|l| l == "[region-writer:main@0] region-writer: done, the region keeps sequence 5") {
+        return Err("the writer never said it was done".into());
+    }
+    Ok(())
 }
 
 /// The frames the flood comparison runs: both modules stopped once every
@@ -1874,7 +1954,7 @@ fn base_tests() -> Vec<QemuTest> {
     vec![
         QemuTest::new("bad-image-version", "a system image of another format version is refused, naming the field; no partition starts", "bad-version", || {
                 with_boot(vec![
-                    Expect::line(r"^system image rejected: header\.version: format version 1, this kernel reads version 2$"),
+                    Expect::line(r"^system image rejected: header\.version: format version 1, this kernel reads version 3$"),
                     Expect::line(r"^no partition started$"),
                 ])
             }).then_silent(),
@@ -1893,7 +1973,7 @@ fn base_tests() -> Vec<QemuTest> {
         QemuTest::new("demo", "the demo module: three partitions across four cores, each line inside its partition's window", "kernel8", || {
                 with_boot(vec![
                     Expect::line(r"^module demo: 3 partitions, 6 threads"),
-                    Expect::line(r"^\[hello:main@0\] hello: partition 0 thread 0 of 1 on core 0, ABI 1\.1"),
+                    Expect::line(r"^\[hello:main@0\] hello: partition 0 thread 0 of 1 on core 0, ABI 1\.2"),
                     Expect::all_of(&[
                         r"^\[multicore:worker0@0\] multicore: thread 0 on core 0, window 0",
                         r"^\[multicore:worker1@1\] multicore: thread 1 on core 1, window 0",

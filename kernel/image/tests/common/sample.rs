@@ -1,5 +1,6 @@
 //! A valid sample image shared by the integration tests (included with
-//! `#[path]`): three partitions, two schedules, a channel of each kind.
+//! `#[path]`): three partitions, two schedules, a channel of each kind, two
+//! shared memory regions at one IPA (no partition maps both).
 
 use bulkhead_image::*;
 
@@ -95,6 +96,25 @@ pub fn sample() -> ImageSpec {
         health: vec![
             (ErrorKind::Stage2Abort, HealthAction::RestartPartition),
             (ErrorKind::DeadlineMiss, HealthAction::Log),
+        ],
+        regions: vec![
+            RegionSpec {
+                name: "telemetry".into(),
+                phys_base: 0x2080_0000,
+                size: 0x1_0000,
+                ipa_base: 0x6000_0000,
+                mappings: vec![
+                    MappingSpec { partition: 0, access: RegionAccess::ReadWrite },
+                    MappingSpec { partition: 2, access: RegionAccess::ReadOnly },
+                ],
+            },
+            RegionSpec {
+                name: "scratch".into(),
+                phys_base: 0x2081_0000,
+                size: 0x1000,
+                ipa_base: 0x6000_0000,
+                mappings: vec![MappingSpec { partition: 1, access: RegionAccess::ReadWrite }],
+            },
         ],
     }
 }
