@@ -189,6 +189,58 @@ fn with_boot(mut rest: Vec<Expect>) -> Vec<Expect> {
 /// (their 5 ms heartbeats would otherwise show up at once).
 const QUIET: Duration = Duration::from_millis(500);
 
+/// The demo's ports carry what was sent: each window the monitor reads
+/// hello's status of that frame (valid, the window and time hello wrote,
+/// younger than a frame) and exactly one multicore result, the sum of
+/// `1..=1000 + W` computed in window W by four cores, for that frame.
+fn demo_data_flows(out: &Captured) -> Result<(), String> {
+    let monitor = regex::Regex::new(r"^\[monitor:main@0\] monitor: window (\d+) at").expect("valid regex");
+    let status = regex::Regex::new(
+        r#"^\[monitor:main@0\] monitor: hello's status "window (\d+), (\d+) us", age (\d+) us, valid$"#,
+    )
+    .expect("valid regex");
+    let hello = regex::Regex::new(r"^\[hello:main@0\] hello: window (\d+) at (\d+) us$").expect("valid regex");
+    let result = regex::Regex::new(
+        r#"^\[monitor:main@0\] monitor: 1 results from multicore, latest "window (\d+): sum (\d+) from 4 cores"$"#,
+    )
+    .expect("valid regex");
+    let num = |c: &regex::Captures, i: usize| c[i].parse::<u64>().expect("digits");
+    let hello_at: std::collections::HashMap<u64, u64> =
+        out.lines.iter().filter_map(|l| hello.captures(l)).map(|c| (num(&c, 1), num(&c, 2))).collect();
+    let (mut window, mut statuses, mut results) = (None, 0, 0);
+    for line in &out.lines {
+        if let Some(c) = monitor.captures(line) {
+            window = Some(num(&c, 1));
+        } else if let Some(c) = status.captures(line) {
+            let (w, at, age) = (num(&c, 1), num(&c, 2), num(&c, 3));
+            if Some(w) != window || hello_at.get(&w).is_some_and(|&t| t != at) || age >= DEMO_FRAME_US {
+                return Err(format!(
+                    "monitor window {window:?} read hello's status of window {w} ({at} us, age {age} us): {line}"
+                ));
+            }
+            statuses += 1;
+        } else if let Some(c) = result.captures(line) {
+            let (w, sum) = (num(&c, 1), num(&c, 2));
+            let top = 1000 + w;
+            if Some(w) != window || sum != top * (top + 1) / 2 {
+                return Err(format!(
+                    "monitor window {window:?} got multicore's result of window {w}, sum {sum} (1..={top} is {}): {line}",
+                    top * (top + 1) / 2
+                ));
+            }
+            results += 1;
+        } else if line.contains("monitor: no ") || line.contains("monitor: reading") {
+            return Err(format!("the monitor missed a message: {line}"));
+        }
+    }
+    if statuses < 10 || results < 10 {
+        return Err(format!(
+            "the monitor read {statuses} statuses and {results} results; at least 10 of each expected"
+        ));
+    }
+    Ok(())
+}
+
 /// The windows of `partitions/demo.toml` (ms into its 20 ms major frame).
 const DEMO_FRAME_US: u64 = 20_000;
 const DEMO_WINDOWS: &[(&str, u64, u64)] =
@@ -1287,7 +1339,7 @@ fn lockstep_1000(out: &Captured) -> Result<(), String> {
         ("[lockstep:lane_b@1] ", "window "),
         ("[lockstep:voter@3] ", "window "),
         ("[control:loop@2] ", "cycle "),
-        ("[supervisor:main@0] ", "window "),
+        ("[supervisor:main@0] ", "supervisor: window "),
     ] {
         counts_without_gaps(out, prefix, word, 999)?;
     }
@@ -1337,7 +1389,7 @@ fn lockstep_1000_at_115200(out: &Captured) -> Result<(), String> {
         ("[lockstep:lane_b@1] ", "window "),
         ("[lockstep:voter@3] ", "window "),
         ("[control:loop@2] ", "cycle "),
-        ("[supervisor:main@0] ", "window "),
+        ("[supervisor:main@0] ", "supervisor: window "),
     ] {
         counts_increasing(out, prefix, word, 0)?;
     }
@@ -1597,6 +1649,10 @@ fn timing_tests() -> Vec<QemuTest> {
                         r"^\[lockstep:voter@3\] lockstep: thread 2 on core 3, window 999$",
                         r"^\[control:loop@2\] control: cycle 999 at \d+ us$",
                         r"^\[supervisor:main@0\] supervisor: window 999 at \d+ us, restarts 0, system true$",
+                        // The voter's commands reach control over the
+                        // sampling port, control's summary the supervisor
+                        // over the queuing one.
+                        r"^\[supervisor:main@0\] supervisor: from control: cycle 999: 100 of 100 commands valid, latest from window 999, value 0x[0-9a-f]+, age \d+ us$",
                     ].iter().copied().chain(refs.iter().copied()).collect::<Vec<_>>()),
                 ])
             }).icount().check(lockstep_1000),
@@ -1898,7 +1954,9 @@ fn queue_delivered_exactly(out: &Captured) -> Result<(), String> {
 /// `age <= 18 ms`, and the last message was seen both valid and invalid.
 fn samples_seen_alike(out: &Captured) -> Result<(), String> {
     const REFRESH_NS: u64 = 18_000_000;
-    let read = |who: &str| -> Result<Vec<Option<(u64, u64, u64)>>, String> {
+    /// A read: `None` for Empty, else (message, age ns, valid).
+    type Read = Option<(u64, u64, u64)>;
+    let read = |who: &str| -> Result<Vec<Read>, String> {
         let re = regex::Regex::new(&format!(
             r"^\[{who}:main@\d\] port-reader: read (\d+): (Empty|message (\d+), age (\d+) ns, valid ([01]))$"
         ))
@@ -1988,9 +2046,14 @@ fn base_tests() -> Vec<QemuTest> {
                         r"^\[multicore:worker2@2\] multicore: thread 2 on core 2, window 50",
                         r"^\[multicore:worker3@3\] multicore: thread 3 on core 3, window 50",
                         r"^\[monitor:main@0\] monitor: window 50 at",
+                        r#"^\[monitor:main@0\] monitor: hello's status "window 50, \d+ us", age \d+ us, valid$"#,
+                        r#"^\[monitor:main@0\] monitor: 1 results from multicore, latest "window 50: sum \d+ from 4 cores"$"#,
                     ]),
                 ])
-            }).icount().check(demo_lines_in_their_windows),
+            }).icount().check(|out| {
+                demo_lines_in_their_windows(out)?;
+                demo_data_flows(out)
+            }),
         QemuTest::new("defmt-log", "a partition logs with defmt from two cores; `bulkhead log` decodes every frame with its ELF: the messages with their values, increasing times inside the window, partition and thread names; text lines pass through", "defmt-hello", || {
                 with_boot(vec![
                     Expect::line(r"^module defmt-hello: 2 partitions, 3 threads"),
