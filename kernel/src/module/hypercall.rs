@@ -56,7 +56,7 @@ pub struct UserBytes {
 }
 
 impl UserBytes {
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.len
     }
 

@@ -132,10 +132,11 @@ pub fn attach(image: &SystemImage<'static>) -> Result<(), AttachError> {
     if !first {
         return Err(AttachError::Pool { needed });
     }
+    let storage: *mut [u8; POOL_SIZE] = &raw mut STORAGE;
     // SAFETY: the only reference to STORAGE ever made: `TAKEN` lets this
     // line run once, and the slices carved from it below are disjoint and
     // each kept under its channel's lock from then on.
-    let mut rest: &'static mut [u8] = unsafe { &mut *(&raw mut STORAGE) };
+    let mut rest: &'static mut [u8] = unsafe { &mut *storage };
     let mut table = [None; MAX_PORTS];
     let mut n = 0;
     for c in image.channels() {
