@@ -56,6 +56,11 @@ extern "C" fn fatal_exception(frame: &FatalFrame, kind: u64) -> ! {
     if matches!(ec, 0x21 | 0x25) && frame.esr & 0x3c == 0x0c {
         let _ = writeln!(out, "    permission fault: FAR is in {}", mmu::describe(frame.far as usize));
     }
+    // A translation fault (FSC 0b0001xx) on RAM the map took out after the
+    // load: the kernel touched memory that belongs to no partition.
+    if matches!(ec, 0x21 | 0x25) && frame.esr & 0x3c == 0x04 {
+        let _ = writeln!(out, "    translation fault: FAR is in {}", mmu::describe(frame.far as usize));
+    }
     for row in 0..8 {
         let _ = write!(out, "   ");
         for reg in row * 4..(row * 4 + 4).min(31) {

@@ -9,7 +9,7 @@
 //! | kernel `.data` (`..__kernel_image_end`) | normal write-back, read/write, execute-never     |
 //! | system image gap (`__system_image_start..__system_image_limit`) | normal write-back, read-only, execute-never: the kernel only parses and copies from it |
 //! | `.bss`, `.stacks`                      | normal write-back, read/write, execute-never; every stack guard page unmapped |
-//! | the rest of RAM, 0 .. 2 GiB            | normal write-back, read/write, execute-never: partition memory (loaded and zeroed at start and restart), the firmware's spin table |
+//! | the rest of RAM, 0 .. 2 GiB            | normal write-back, read/write, execute-never: partition memory (loaded and zeroed at start and restart), the firmware's spin table; once the module is loaded, only the 2 MiB blocks that hold kernel, image, partition memory or shared regions ([`unmap_unused_ram`]) |
 //! | 0xFC00_0000 .. 4 GiB                   | device-nGnRE, execute-never                        |
 //! | everything else                        | unmapped                                           |
 //!
@@ -90,6 +90,8 @@ struct Table([u64; ENTRIES]);
 struct Tables {
     l1: Table,
     l2_low: Table,
+    /// The second GiB of RAM, in 2 MiB blocks (so blocks can be unmapped).
+    l2_ram: Table,
     l2_high: Table,
     l3: [Table; L3_TABLES],
 }
@@ -103,6 +105,7 @@ unsafe impl Sync for TableCell {}
 static TABLES: TableCell = TableCell(UnsafeCell::new(Tables {
     l1: Table([0; ENTRIES]),
     l2_low: Table([0; ENTRIES]),
+    l2_ram: Table([0; ENTRIES]),
     l2_high: Table([0; ENTRIES]),
     l3: [const { Table([0; ENTRIES]) }; L3_TABLES],
 }));
@@ -185,6 +188,63 @@ pub fn is_guard_page(addr: usize) -> bool {
     Layout::of_kernel().in_guard_page(addr)
 }
 
+/// The 2 MiB block descriptors of RAM, first and second GiB in order, and
+/// the address of the block each maps.
+fn ram_blocks(t: &mut Tables) -> impl Iterator<Item = (usize, &mut u64)> {
+    let low = t.l2_low.0.iter_mut().enumerate().map(|(i, e)| (RAM_BASE + i * BLOCK_2M, e));
+    let high = t.l2_ram.0.iter_mut().enumerate().map(|(i, e)| (BLOCK_1G + i * BLOCK_2M, e));
+    low.chain(high).filter(|(block, _)| *block < RAM_BASE + RAM_SIZE)
+}
+
+/// Whether the live map leaves the 2 MiB block holding `addr` unmapped
+/// although it is RAM ([`unmap_unused_ram`] took it out).
+fn ram_block_unmapped(addr: usize) -> bool {
+    let i = addr / BLOCK_2M;
+    // SAFETY: a plain read of a descriptor; the tables are static and
+    // only core 0 writes them, once before and once after the load.
+    let t = unsafe { &*TABLES.0.get() };
+    let e = match i {
+        0..ENTRIES => t.l2_low.0[i],
+        _ if (BLOCK_1G..RAM_BASE + RAM_SIZE).contains(&addr) => t.l2_ram.0[i - ENTRIES],
+        _ => return false,
+    };
+    (RAM_BASE..RAM_BASE + RAM_SIZE).contains(&addr) && e & VALID == 0
+}
+
+/// Takes out of the EL2 map every 2 MiB block of RAM that `keep` does not
+/// want and that holds nothing of the kernel (no page of another kind:
+/// text, rodata, image gap, stacks, the low memory of the first block):
+/// once the module is loaded, EL2 maps only what it must touch, the kernel
+/// and the partitions' memory and regions (which hypercalls read from, and
+/// restarts reload), so no gadget, speculative or not, reaches the rest.
+/// Returns the blocks kept and taken out.
+///
+/// # Safety
+/// Core 0, once, after [`build`] and [`enable`] on every core, with nothing
+/// in the blocks `keep` refuses that any core will touch again.
+pub unsafe fn unmap_unused_ram(keep: impl Fn(usize) -> bool) -> (usize, usize) {
+    let layout = Layout::of_kernel();
+    // SAFETY: core 0 alone writes the tables, per the caller.
+    let t = unsafe { &mut *TABLES.0.get() };
+    let (mut kept, mut out) = (0, 0);
+    for (block, e) in ram_blocks(t) {
+        let plain_ram = !layout.mixed(block) && layout.rights_at(block) == Rights::ReadWrite;
+        if plain_ram && !keep(block) {
+            // SAFETY: a descriptor of our own static table; the MMU reads
+            // it, so the store is volatile and made visible below.
+            unsafe { core::ptr::write_volatile(e, 0) };
+            out += 1;
+        } else {
+            kept += 1;
+        }
+    }
+    // Removing a mapping needs no break-before-make; the broadcast TLB
+    // invalidation drops every core's cached translation of the blocks.
+    // SAFETY: barriers and EL2 TLB maintenance only.
+    unsafe { core::arch::asm!("dsb ishst", "tlbi alle2is", "dsb ish", "isb", options(nostack)) };
+    (kept, out)
+}
+
 /// What the EL2 map says of `addr`, for the fatal-exception dump: the
 /// kernel section or region it lies in and its rights there.
 pub fn describe(addr: usize) -> &'static str {
@@ -194,6 +254,9 @@ pub fn describe(addr: usize) -> &'static str {
         Rights::Text => "kernel text: read-only, executable",
         Rights::ReadOnly if page < layout.rodata_end => "kernel rodata: read-only, execute-never",
         Rights::ReadOnly => "the system image: read-only, execute-never",
+        Rights::ReadWrite if ram_block_unmapped(page) => {
+            "RAM the EL2 map leaves out: no kernel, image, partition memory or region there"
+        }
         Rights::ReadWrite => "read/write, execute-never",
         Rights::Device => "device memory: read/write, execute-never",
         Rights::Unmapped if layout.in_guard_page(page) => "a stack guard page: unmapped",
@@ -247,9 +310,16 @@ pub unsafe fn build() -> Result<(), TooManyBlocks> {
     }
     t.l1.0[0] = &raw const t.l2_low as u64 | TABLE_OR_PAGE | VALID;
     // RAM above the first GiB holds nothing of the kernel (kernel.ld
-    // asserts it): one block, read/write, execute-never.
-    t.l1.0[1] =
-        if RAM_SIZE > BLOCK_1G { BLOCK_1G as u64 | Rights::ReadWrite.attributes().unwrap_or(0) | VALID } else { 0 };
+    // asserts it): 2 MiB blocks, read/write, execute-never.
+    for (i, e) in t.l2_ram.0.iter_mut().enumerate() {
+        let block = BLOCK_1G + i * BLOCK_2M;
+        *e = if block < RAM_BASE + RAM_SIZE {
+            block as u64 | Rights::ReadWrite.attributes().unwrap_or(0) | VALID
+        } else {
+            0
+        };
+    }
+    t.l1.0[1] = if RAM_SIZE > BLOCK_1G { &raw const t.l2_ram as u64 | TABLE_OR_PAGE | VALID } else { 0 };
     t.l1.0[3] = &raw const t.l2_high as u64 | TABLE_OR_PAGE | VALID;
     super::clean_dcache_range(t as *const Tables as usize, core::mem::size_of::<Tables>());
     Ok(())

@@ -629,8 +629,28 @@ pub fn load() -> Result<&'static Module, LoadError> {
     *TIMELINE.lock() = Some(timeline);
     *PLAN.lock() = Some(plan);
     EPOCH.store(epoch.start().0, Ordering::Release);
+    // From now on EL2 touches only the kernel and the partitions' memory
+    // and regions: the rest of RAM leaves its map.
+    let block = 2 << 20;
+    let keep = |at: usize| {
+        let (from, to) = (at as u64, (at + block) as u64);
+        let meets = |r: core::ops::Range<u64>| r.start < to && from < r.end;
+        meets(kernel.clone())
+            || module.partitions.iter().flatten().any(|p| {
+                meets(p.phys_base..p.phys_base + p.memory_size)
+                    || p.regions().iter().any(|r| meets(r.phys_base..r.phys_base + r.size))
+            })
+    };
+    // SAFETY: core 0, once, after every core enabled its MMU (they wait
+    // for the module); every block `keep` refuses holds nothing anyone
+    // reads: no kernel section, no partition memory, no region.
+    let (kept, out) = unsafe { arch::mmu::unmap_unused_ram(keep) };
+    EL2_RAM_BLOCKS.store((kept as u64) << 32 | out as u64, Ordering::Relaxed);
     Ok(module)
 }
+
+/// RAM blocks the EL2 map kept and took out after the load, for the report.
+static EL2_RAM_BLOCKS: AtomicU64 = AtomicU64::new(0);
 
 /// The runs of `map` without the `right`, as offsets, if at most
 /// [`HOLES`] (else `None`: the map is walked for each buffer instead).
@@ -751,6 +771,12 @@ pub fn report(module: &Module) {
             );
         }
     }
+    let blocks = EL2_RAM_BLOCKS.load(Ordering::Relaxed);
+    println!(
+        "EL2 map: {} of {} RAM blocks (2 MiB) kept, the kernel's and the partitions' (memory, regions); the rest unmapped",
+        blocks >> 32,
+        (blocks >> 32) + (blocks & 0xffff_ffff)
+    );
 }
 
 /// The kernel's `main` on every core: core 0 loads the module and reports

@@ -123,7 +123,8 @@ pub fn pack(
 /// (traced, with a core stalled) and `lockstep-holdover.img` (traced, with a
 /// core stalled while it holds a partition) and `lockstep-115200.img`
 /// (traced, its console at the Pi's default 115200 baud, which its output
-/// overruns); `partitions/bench.toml` becomes
+/// overruns); `partitions/demo.toml` also becomes `unmapped-ram.img`
+/// (product kernel, core 1 reading RAM no partition owns); `partitions/bench.toml` becomes
 /// `bench-module.img` (benchmark kernel) and `partitions/bench-ports.toml`
 /// `bench-ports.img` (product kernel); each `partitions/tests/NAME.toml`
 /// becomes `NAME.img` with the product kernel and `NAME-traced.img` with the
@@ -142,6 +143,7 @@ pub fn build_all() -> Result<Vec<Image>, String> {
     let missed = kernel_named("selftest-missed")?;
     let holdover = kernel_named("selftest-holdover")?;
     let bench = kernel_named("bench-switch")?;
+    let unmapped = kernel_named("selftest-unmapped")?;
     let lockstep = root.join("partitions/lockstep.toml");
     let mut systems = vec![
         ("kernel8".to_string(), root.join("partitions/demo.toml"), kernel.clone(), None),
@@ -152,6 +154,7 @@ pub fn build_all() -> Result<Vec<Image>, String> {
         ("bench-module".to_string(), root.join("partitions/bench.toml"), bench.clone(), None),
         ("bench-ports".to_string(), root.join("partitions/bench-ports.toml"), kernel.clone(), None),
         ("bench-lockstep".to_string(), lockstep, bench, None),
+        ("unmapped-ram".to_string(), root.join("partitions/demo.toml"), unmapped, None),
     ];
     // Isolation tests run the product kernel (`NAME.img`) and the traced
     // one (`NAME-traced.img`), timing tests the traced one.

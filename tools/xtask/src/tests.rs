@@ -2089,6 +2089,22 @@ fn base_tests() -> Vec<QemuTest> {
                 e.extend(halt_lines(2));
                 e
             }).then_silent(),
+        QemuTest::new("unmapped-ram", "once the module is loaded, RAM that holds no kernel, partition memory or region is out of the EL2 map: a kernel read of it faults, named in the dump", "unmapped-ram", || {
+                let mut e = with_boot(vec![
+                    Expect::line(r"^module demo: 3 partitions, 6 threads"),
+                    Expect::line(r"^EL2 map: \d+ of 1024 RAM blocks \(2 MiB\) kept, the kernel's and the partitions' \(memory, regions\); the rest unmapped$"),
+                    Expect::line(r"^core 1: reading RAM at 0x70000000, outside the kernel and every partition$"),
+                    Expect::line(r"^\*\*\* EL2 exception on core 1: Data Abort taken without a change in EL \(EC 0x25\)"),
+                    Expect::line(r"^    ESR_EL2 0x0000000096\w{6}  ELR_EL2 0x[0-9a-f]{16}  FAR_EL2 0x0000000070000000  SPSR_EL2 0x[0-9a-f]{16}$"),
+                    Expect::line(r"^    translation fault: FAR is in RAM the EL2 map leaves out: no kernel, image, partition memory or region there$"),
+                ]);
+                e.extend(halt_lines(1));
+                e
+            })
+            // The dump is written synchronously, at the console's pace: the
+            // other cores may miss a boundary meanwhile and say so.
+            .allow(&[r"^health: core [0-3]: "])
+            .then_silent(),
         QemuTest::new("stack-overflow", "a kernel stack overflow hits the guard page and is reported from the fatal stack", "selftest-overflow", || {
                 let mut e = with_boot(vec![
                     Expect::line(r"^core 1: recursing without end$"),
