@@ -90,7 +90,14 @@ pub fn counter_after_accesses() -> u64 {
 ///   below ends it anyway; SMC trapped (TSC); set/way cache maintenance trapped (TSW) and
 ///   upgraded (SWIO); implementation-defined registers and ACTLR trapped
 ///   (TIDCP/TACR); barriers and TLB maintenance broadcast inner shareable
-///   (FB/BSU) so a thread that moves cores finds coherent state.
+///   (FB/BSU) so a thread that moves cores finds coherent state. Cache
+///   maintenance by VA and instruction-cache invalidation are not trapped
+///   (TPU/TPC/TPCP clear): by VA they go through the partition's own stage
+///   2 (an EL1 `DC IVAC` under stage 2 cleans as well), `IC IALLU(IS)` and
+///   EL1 `TLBI`s reach only instruction caches and the partition's own
+///   VMID, so none touches another partition's memory or translations;
+///   what they can leave the next partition is colder caches, as any code
+///   can (test `hostile-maintenance`), and code loaders pay no trap.
 /// - MDCR_EL2: PMU (TPM/TPMCR) and debug registers (TDA/TDOSA/TDRA) trapped.
 /// - CNTHCTL_EL2: EL1 may read the physical count but not use the physical
 ///   timer (EL1PCEN clear): that timer is denied, the virtual one is theirs;

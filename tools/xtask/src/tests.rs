@@ -866,6 +866,17 @@ fn hostile_tests() -> Vec<QemuTest> {
             )])
         })
         .also(wfi_waits_for_the_next_window),
+        hostile(
+            "hostile-maintenance",
+            "a partition cleaning and invalidating caches and TLBs in a loop on two cores (untrapped: by VA through its own stage 2, TLBs of its own VMID) takes no one's time",
+            || {
+                then_ticker(vec![Expect::all_of(&[
+                    r"^\[hostile-maintenance:main@0\] hostile-maintenance: thread 0 maintaining caches and TLBs forever \(restarts 0\)$",
+                    r"^\[hostile-maintenance:second@1\] hostile-maintenance: thread 1 maintaining caches and TLBs forever \(restarts 0\)$",
+                ])])
+            },
+        )
+        .allow(&[r"^sched: partition hostile-maintenance thread \w+ core [01]: still running at the end of its window, preempted"]),
         hostile("hostile-spin", "a tight infinite loop is preempted at the end of its window", || {
             then_ticker(vec![Expect::line(
                 r"^sched: partition hostile-spin thread main core 0: still running at the end of its window, preempted",
