@@ -29,12 +29,12 @@ pub enum Outcome {
     Health(Event),
 }
 
-fn ok(ctx: &mut ThreadContext, results: [u64; 3]) {
+pub(super) fn ok(ctx: &mut ThreadContext, results: [u64; 3]) {
     ctx.frame.x[0] = 0;
     ctx.frame.x[1..4].copy_from_slice(&results);
 }
 
-fn fail(ctx: &mut ThreadContext, status: Status) {
+pub(super) fn fail(ctx: &mut ThreadContext, status: Status) {
     ctx.frame.x[0] = status.raw() as u64;
 }
 
@@ -267,7 +267,7 @@ fn memory_region(module: &Module, partition: usize, name_ptr: u64, name_len: u64
 const SWITCH_INSTALL_MARGIN_NS: u64 = 100_000;
 
 /// `t` in ns since the module epoch (for results handed to partitions).
-fn ns_since_epoch(module: &Module, t: Ticks) -> u64 {
+pub(super) fn ns_since_epoch(module: &Module, t: Ticks) -> u64 {
     let epoch = EPOCH.load(Ordering::Acquire);
     module.freq.ticks_to_nanos(Ticks(t.0.saturating_sub(epoch))).map_or(u64::MAX, |n| n.0)
 }

@@ -18,8 +18,8 @@
 //! by its deadline) it re-issues the same call, which finds the message
 //! or reports the timeout. A wake that finds nothing (another receiver
 //! took the message first) waits again, to the same deadline.
-use super::hypercall::{Outcome, lock_core_schedulers, user_bytes};
-use super::{EPOCH, Module, NEED_RESCHED, ThreadContext};
+use super::hypercall::{Outcome, fail, lock_core_schedulers, ns_since_epoch as now_ns, ok, user_bytes};
+use super::{Module, NEED_RESCHED, ThreadContext};
 use crate::arch::Mutex;
 use crate::ipi::{self, IpiReason};
 use bulkhead_abi::{Call, INFINITE, PORT_STATUS_SIZE, PortStatus, Status};
@@ -183,20 +183,6 @@ fn port(handle: u64, partition: usize) -> Result<PortInfo, Status> {
         Some(p) if inside && p.partition == partition => Ok(p),
         _ => Err(Status::InvalidParameter),
     }
-}
-
-fn ok(ctx: &mut ThreadContext, results: [u64; 3]) {
-    ctx.frame.x[0] = 0;
-    ctx.frame.x[1..4].copy_from_slice(&results);
-}
-
-fn fail(ctx: &mut ThreadContext, status: Status) {
-    ctx.frame.x[0] = status.raw() as u64;
-}
-
-fn now_ns(module: &Module, now: Ticks) -> u64 {
-    let epoch = EPOCH.load(Ordering::Acquire);
-    module.freq.ticks_to_nanos(Ticks(now.0.saturating_sub(epoch))).map_or(u64::MAX, |n| n.0)
 }
 
 /// Writes `bytes` to the caller's memory at physical `to`, which
