@@ -30,20 +30,33 @@
 //!   16,384 calls, and an ID drawn at random that happens to be its number
 //!   is issued as Yield instead; TimedWait's delay is at most 100 us (at
 //!   62.5 MHz no delay is out of range, so a random one could put the
-//!   thread to sleep for centuries).
+//!   thread to sleep for centuries). A port send or receive that would
+//!   wait gets such a delay as its timeout too.
+//! - **Ports**: the partition owns three (a sampling source, a queuing
+//!   source whose queue nobody drains, a sampling destination nobody
+//!   writes: handles 0, 2 and 5, see [`S_OUT`]); the draws name them, the
+//!   ticker's ends, and handles out of range, by their real names and by
+//!   random ones. A read or status record that would land in its own
+//!   memory is written to a scratch area per thread ([`SCRATCH`]), so the
+//!   kernel cannot overwrite the fuzzer's state through a random pointer;
+//!   pointers elsewhere go to the kernel as drawn, to be refused.
 //!
 //! The oracle, per call: the status must be one the ABI documents for this
 //! call *and these arguments* (a range inside memory is `Success`, one
 //! byte across its end is `InvalidAddress`, a length one over its limit is
 //! `InvalidParameter`, a system service from this normal partition is
 //! `Denied`, a MemoryRegion name this partition, which maps no region,
-//! cannot have is `InvalidParameter`, an unknown ID or a non-zero
+//! cannot have is `InvalidParameter`, another partition's port handle is
+//! `InvalidParameter` and the wrong kind or direction `InvalidMode`, a
+//! send to the full queue `Full` or `TimedOut`, a read of the silent
+//! channel `Empty`, an unknown ID or a non-zero
 //! immediate is `NotSupported`; where
 //! the documentation leaves the order of two errors open, either); the
 //! results the ABI defines must hold (AbiVersion's version, MyIds' own
 //! ids, PartitionStatus Normal with no restart and not system, GetTime
 //! never going backwards on a thread, ConsoleWrite and ConsoleFrame taking
-//! the whole length); and `x4..x17` must come back as they went in.
+//! the whole length, PortByName's handle, kind and size, PortStatus's
+//! record); and `x4..x17` must come back as they went in.
 //! Anything else is counted, and the first [`REPORTS_PER_THREAD`] of each
 //! thread are kept and printed with its counts (below):
 //!
@@ -89,7 +102,8 @@
 //!
 //! ```text
 //! hostile-fuzz: thread T on core C: seed S, N calls to make
-//! hostile-fuzz: thread T statuses 0:A -1:B -2:C -3:D -4:E, done at U us
+//! hostile-fuzz: thread T statuses 0:A -1:B -2:C -3:D -4:E
+//! hostile-fuzz: thread T statuses -5:F -6:G -7:H -8:I, done at U us
 //! hostile-fuzz: thread T on core C: N calls, M refused, 0 undocumented
 //! ```
 //!
@@ -107,10 +121,33 @@ use bulkhead_board_rpi4::gic::GICD_BASE;
 use bulkhead_board_rpi4::memory::KERNEL_LOAD;
 use bulkhead_sdk::abi::{
     ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, MAX_MESSAGE_SIZE, MAX_REGION_NAME,
-    STACK_GUARD_SIZE,
+    PORT_STATUS_SIZE, PortStatus, STACK_GUARD_SIZE,
 };
 /// Longest port name (the image's name field).
 const NAME_MAX_LEN: u64 = 31;
+
+/// The fuzz partition's ports (partitions/tests/hostile-fuzz*.toml), by
+/// handle: the module's port table lists the channels' ends channel by
+/// channel, source first: 0 its sampling source `s_out` (to the ticker's
+/// `s_in`, 1), 2 its queuing source `q_out` (depth 4, to the ticker's
+/// `q_in`, 3, which the ticker never drains: the queue fills, a send that
+/// waits ends TimedOut), 5 its sampling destination `s_in` (from the
+/// ticker's `s_out`, 4, which the ticker never writes: a read finds
+/// nothing). Every message is 16 bytes at most.
+const S_OUT: u64 = 0;
+const Q_OUT: u64 = 2;
+const S_IN: u64 = 5;
+const PORT_MESSAGE: u64 = 16;
+const PORT_DEPTH: u32 = 4;
+/// Its port names, with their handles.
+const PORT_NAMES: [(&str, u64); 3] = [("s_out", S_OUT), ("q_out", Q_OUT), ("s_in", S_IN)];
+/// Where a call that writes into the caller's memory (ReadSamplingMessage,
+/// PortStatus) writes when the draw points into the fuzz partition's own
+/// memory: one per thread, so that the kernel never writes over the
+/// fuzzer's own state (a random pointer could name a stack); a pointer
+/// outside its memory still goes to the kernel as drawn, to be refused.
+static mut SCRATCH: [[u8; SCRATCH_SIZE]; 4] = [[0; SCRATCH_SIZE]; 4];
+const SCRATCH_SIZE: usize = 64;
 use bulkhead_sdk::{
     Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, PartitionMode, Status, ThreadInfo, console_write,
     my_ids, periodic_wait, println, time,
@@ -274,7 +311,7 @@ impl Allowed {
 /// What the ABI lets this call return. Exhaustive over `Call`: a new call
 /// does not compile here until its documented statuses are written down.
 fn allowed(me: &Me, draw: &Draw) -> Allowed {
-    use Status::{Denied, InvalidAddress, InvalidParameter, NotSupported, Success};
+    use Status::{Denied, Empty, Full, InvalidAddress, InvalidMode, InvalidParameter, NotSupported, Success, TimedOut};
     let Some(call) = draw.call() else { return Allowed::of(NotSupported) };
     let [a1, a2, a3, ..] = draw.args;
     // A buffer `(ptr, len)` with a length limit: the length is checked
@@ -304,15 +341,58 @@ fn allowed(me: &Me, draw: &Draw) -> Allowed {
         Call::ConsoleWrite => buffer(a1, a2, 0, MAX_CONSOLE_WRITE as u64),
         Call::ConsoleFrame => buffer(a1, a2, 1, MAX_CONSOLE_FRAME as u64),
         Call::RaiseApplicationError => buffer(a2, a3, 0, MAX_ERROR_MESSAGE as u64),
-        // The fuzz partitions have no ports: a name is never found, a
-        // handle never theirs; only a name outside memory says so first.
-        Call::PortByName if a2 <= NAME_MAX_LEN && me.owns(a1, a2) => Allowed::of(InvalidParameter),
+        // A name of its own ports is found; any other name, or one over
+        // 31 bytes, is not; a name outside its memory says so first.
+        Call::PortByName if a2 <= NAME_MAX_LEN && me.owns(a1, a2) => {
+            if port_named(a1, a2).is_some() {
+                Allowed::of(Success)
+            } else {
+                Allowed::of(InvalidParameter)
+            }
+        }
         Call::PortByName => Allowed::of(InvalidParameter).or(InvalidAddress),
+        // Another partition's handle, or none: refused before anything.
         Call::WriteSamplingMessage
         | Call::ReadSamplingMessage
         | Call::SendQueuingMessage
         | Call::ReceiveQueuingMessage
-        | Call::PortStatus => Allowed::of(InvalidParameter),
+        | Call::PortStatus
+            if ![S_OUT, Q_OUT, S_IN].contains(&a1) =>
+        {
+            Allowed::of(InvalidParameter)
+        }
+        Call::WriteSamplingMessage if a1 == S_OUT => buffer(a2, a3, 0, PORT_MESSAGE),
+        // The queue fills (nobody drains it): a send that does not wait is
+        // refused as Full, one that waits (at most MAX_DELAY_NS: `draw`
+        // bounds it) ends TimedOut.
+        Call::SendQueuingMessage if a1 == Q_OUT => match buffer(a2, a3, 0, PORT_MESSAGE) {
+            ok if ok == Allowed::of(Success) => ok.or(Full).or(TimedOut),
+            other => other,
+        },
+        // Its sampling source is never written by the ticker: nothing to
+        // read. A buffer in its own memory was moved to its scratch area.
+        Call::ReadSamplingMessage if a1 == S_IN => {
+            if a3 < PORT_MESSAGE {
+                Allowed::of(InvalidParameter)
+            } else if is_scratch(a2) {
+                Allowed::of(Empty)
+            } else if me.owns(a2, a3) {
+                // Too long for the scratch area, left where it points: the
+                // kernel checks it is writable (data, stack: Empty) or not
+                // (text, rodata: InvalidAddress), and writes nothing.
+                Allowed::of(Empty).or(InvalidAddress)
+            } else {
+                Allowed::of(InvalidAddress)
+            }
+        }
+        Call::PortStatus if a3 != PORT_STATUS_SIZE as u64 => Allowed::of(InvalidParameter),
+        Call::PortStatus if is_scratch(a2) => Allowed::of(Success),
+        Call::PortStatus => Allowed::of(InvalidAddress),
+        // The rest: a call of the wrong kind or direction for the port.
+        Call::WriteSamplingMessage
+        | Call::ReadSamplingMessage
+        | Call::SendQueuingMessage
+        | Call::ReceiveQueuingMessage => Allowed::of(InvalidMode),
         // The fuzzed partition maps no shared memory region: a name the
         // kernel reads names none of its regions.
         Call::MemoryRegion => match buffer(a1, a2, 1, MAX_REGION_NAME as u64) {
@@ -347,8 +427,63 @@ fn wrong_results(me: &Me, draw: &Draw, results: [u64; 3], last_time_ns: &mut u64
             backwards.then_some("time not going back")
         }
         Call::ConsoleWrite | Call::ConsoleFrame => (x1 != draw.args[1]).then_some("x1 = the length"),
+        Call::PortByName => {
+            let handle = port_named(draw.args[0], draw.args[1]);
+            let kind = u64::from(handle == Some(Q_OUT)) | u64::from(handle == Some(S_IN)) << 8;
+            (Some(x1) != handle || x2 != kind || x3 != PORT_MESSAGE).then_some("its port's handle, kind, size")
+        }
+        Call::PortStatus => {
+            let s = scratch_status(me);
+            let queuing = draw.args[0] == Q_OUT;
+            let want_depth = if queuing { PORT_DEPTH } else { 0 };
+            (u64::from(s.max_message_size) != PORT_MESSAGE
+                || s.kind != u8::from(queuing)
+                || s.direction != u8::from(draw.args[0] == S_IN)
+                || s.depth != want_depth
+                || s.messages > want_depth.max(1))
+            .then_some("its port's status record")
+        }
         _ => None,
     }
+}
+
+/// The handle of the port whose name is `[ptr, ptr + len)`, if it is one
+/// of the fuzz partition's (read here the way the kernel does, a byte at a
+/// time; the range lies in its own memory).
+fn port_named(ptr: u64, len: u64) -> Option<u64> {
+    PORT_NAMES.iter().find_map(|&(name, handle)| {
+        let same = name.len() as u64 == len
+            && name.bytes().enumerate().all(|(i, b)| {
+                // SAFETY: `[ptr, ptr + len)` lies in the caller's own
+                // memory, touching no guard page (`Me::owns`, checked by
+                // the caller): a byte read there is sound.
+                unsafe { ((ptr + i as u64) as *const u8).read_volatile() == b }
+            });
+        same.then_some(handle)
+    })
+}
+
+/// This thread's scratch area.
+fn scratch(me: &Me) -> u64 {
+    // Only the address is taken.
+    (&raw const SCRATCH) as u64 + me.thread.min(3) * SCRATCH_SIZE as u64
+}
+
+/// Whether `ptr` is some thread's scratch area.
+fn is_scratch(ptr: u64) -> bool {
+    let base = (&raw const SCRATCH) as u64;
+    (base..base + 4 * SCRATCH_SIZE as u64).contains(&ptr) && (ptr - base) % SCRATCH_SIZE as u64 == 0
+}
+
+/// The PortStatus record the kernel wrote into this thread's scratch area.
+fn scratch_status(me: &Me) -> PortStatus {
+    let mut b = [0u8; PORT_STATUS_SIZE];
+    for (i, out) in b.iter_mut().enumerate() {
+        // SAFETY: this thread's own scratch area, which only it (and the
+        // kernel, in its own calls) writes.
+        *out = unsafe { ((scratch(me) + i as u64) as *const u8).read_volatile() };
+    }
+    PortStatus::from_bytes(&b)
 }
 
 /// The calls that read a buffer `(ptr, len)` from the caller.
@@ -419,6 +554,19 @@ fn draw(rng: &mut Rng, me: &Me) -> Draw {
     match d.call() {
         Some(Call::PeriodicWait) => d.id = Call::Yield.id(),
         Some(Call::TimedWait) => d.args[0] = delay(rng),
+        // A port wait is bounded like a TimedWait (INFINITE and other
+        // long ones would park the thread: the queue is never drained).
+        Some(Call::SendQueuingMessage | Call::ReceiveQueuingMessage) if d.args[3] > MAX_DELAY_NS => {
+            d.args[3] = delay(rng)
+        }
+        // A call that writes into the caller's memory writes into the
+        // thread's scratch area instead of wherever in its own memory the
+        // draw pointed (its stacks, its state); see [`SCRATCH`].
+        Some(Call::ReadSamplingMessage | Call::PortStatus)
+            if d.args[2] <= SCRATCH_SIZE as u64 && me.owns(d.args[1], d.args[2].max(1)) =>
+        {
+            d.args[1] = scratch(me)
+        }
         _ => {}
     }
     d
@@ -468,6 +616,10 @@ fn shaped_args(rng: &mut Rng, me: &Me, call: Call) -> [u64; 6] {
             (args[1], args[2]) = buffer(rng, me, MAX_ERROR_MESSAGE as u64);
         }
         Call::TimedWait => args[0] = delay(rng),
+        Call::PortByName if rng.one_in(2) => {
+            let (name, _) = rng.pick(&PORT_NAMES);
+            (args[0], args[1]) = (name.as_ptr() as u64, name.len() as u64);
+        }
         Call::PortByName => (args[0], args[1]) = buffer(rng, me, NAME_MAX_LEN),
         Call::WriteSamplingMessage
         | Call::ReadSamplingMessage
@@ -475,7 +627,11 @@ fn shaped_args(rng: &mut Rng, me: &Me, call: Call) -> [u64; 6] {
         | Call::ReceiveQueuingMessage
         | Call::PortStatus => {
             args[0] = small_id(rng);
-            (args[1], args[2]) = buffer(rng, me, MAX_MESSAGE_SIZE as u64);
+            let limit = if rng.one_in(2) { PORT_MESSAGE } else { MAX_MESSAGE_SIZE as u64 };
+            (args[1], args[2]) = buffer(rng, me, limit);
+            if call == Call::PortStatus && !rng.one_in(4) {
+                args[2] = PORT_STATUS_SIZE as u64;
+            }
             args[3] = delay(rng);
         }
         Call::MemoryRegion => (args[0], args[1]) = buffer(rng, me, MAX_REGION_NAME as u64),
@@ -675,7 +831,7 @@ struct Tally {
     refused: u64,
     undocumented: u64,
     /// By status, `Success` first (index `-raw`).
-    by_status: [u64; 5],
+    by_status: [u64; 9],
     /// The first few failures.
     failures: [Option<Failure>; REPORTS_PER_THREAD],
 }
@@ -748,9 +904,15 @@ pub fn run(thread: ThreadInfo, plan: &Plan) -> ! {
     for failure in tally.failures.iter().flatten() {
         report(failure);
     }
-    let [ok, not_supported, invalid_parameter, invalid_address, denied] = tally.by_status;
+    let [ok, not_supported, invalid_parameter, invalid_address, denied, empty, full, timed_out, invalid_mode] =
+        tally.by_status;
+    // Two lines: a console line holds 120 bytes.
     println!(
-        "hostile-fuzz: thread {} statuses 0:{ok} -1:{not_supported} -2:{invalid_parameter} -3:{invalid_address} -4:{denied}, done at {done_us} us",
+        "hostile-fuzz: thread {} statuses 0:{ok} -1:{not_supported} -2:{invalid_parameter} -3:{invalid_address} -4:{denied}",
+        me.thread
+    );
+    println!(
+        "hostile-fuzz: thread {} statuses -5:{empty} -6:{full} -7:{timed_out} -8:{invalid_mode}, done at {done_us} us",
         me.thread
     );
     println!(

@@ -587,7 +587,11 @@ fn fuzz_verdict(out: &Captured) -> Result<(), String> {
     )
     .expect("valid regex");
     let statuses = regex::Regex::new(
-        r"^\[[\w-]+:fuzz\d@\d\] hostile-fuzz: thread \d statuses 0:(\d+) -1:(\d+) -2:(\d+) -3:(\d+) -4:(\d+), done at (\d+) us$",
+        r"^\[[\w-]+:fuzz\d@\d\] hostile-fuzz: thread \d statuses 0:(\d+) -1:(\d+) -2:(\d+) -3:(\d+) -4:(\d+)$",
+    )
+    .expect("valid regex");
+    let port_statuses = regex::Regex::new(
+        r"^\[[\w-]+:fuzz\d@\d\] hostile-fuzz: thread \d statuses -5:(\d+) -6:(\d+) -7:(\d+) -8:(\d+), done at (\d+) us$",
     )
     .expect("valid regex");
     let report = regex::Regex::new(r"^\[[\w-]+:fuzz\d@\d\] hostile-fuzz: (UNDOCUMENTED |  args |  results )")
@@ -607,22 +611,38 @@ fn fuzz_verdict(out: &Captured) -> Result<(), String> {
             reports.join("\n")
         ));
     }
-    let mut by_status = [0u64; 5];
+    let mut by_status = [0u64; 9];
     let mut done_us = 0;
-    let mut status_lines = 0;
+    let (mut status_lines, mut port_lines) = (0, 0);
     for c in out.lines.iter().filter_map(|l| statuses.captures(l)) {
-        for (i, n) in by_status.iter_mut().enumerate() {
+        for (i, n) in by_status[..5].iter_mut().enumerate() {
             *n += number(&c, i + 1);
         }
-        done_us = done_us.max(number(&c, 6));
         status_lines += 1;
     }
-    if threads != 4 || status_lines != 4 {
+    for c in out.lines.iter().filter_map(|l| port_statuses.captures(l)) {
+        for (i, n) in by_status[5..].iter_mut().enumerate() {
+            *n += number(&c, i + 1);
+        }
+        done_us = done_us.max(number(&c, 5));
+        port_lines += 1;
+    }
+    if threads != 4 || status_lines != 4 || port_lines != 4 {
         return Err(format!(
-            "{threads} count lines and {status_lines} status lines from the fuzzer; expected 4 of each"
+            "{threads} count lines and {status_lines} + {port_lines} status lines from the fuzzer; expected 4 of each"
         ));
     }
-    let names = ["Success", "NotSupported", "InvalidParameter", "InvalidAddress", "Denied"];
+    let names = [
+        "Success",
+        "NotSupported",
+        "InvalidParameter",
+        "InvalidAddress",
+        "Denied",
+        "Empty",
+        "Full",
+        "TimedOut",
+        "InvalidMode",
+    ];
     if let Some(i) = by_status.iter().position(|&n| n == 0) {
         return Err(format!("no call of the fuzzer's {calls} returned {}: the draws miss a path", names[i]));
     }
