@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 command -v cargo-mutants >/dev/null 2>&1 || cargo install cargo-mutants --locked
 
 crates=("$@")
-[ ${#crates[@]} -gt 0 ] || crates=(bulkhead-abi bulkhead-time bulkhead-sched bulkhead-image trace_check)
+[ ${#crates[@]} -gt 0 ] || crates=(bulkhead-abi bulkhead-time bulkhead-sched bulkhead-image bulkhead-ports trace_check)
 
 mkdir -p target/mutants
 status=0
