@@ -830,7 +830,7 @@ impl Checker<'_> {
                 .note(span(other), format!("{} pinned here", name(other)))
                 .hint("move one base, or drop `base` and let the tool place it"),
                 PlaceError::NoRoom { index, largest_gap } => {
-                    let total: u64 = requests.iter().map(|r| r.size).sum();
+                    let total = requests.iter().fold(0u64, |t, r| t.saturating_add(r.size));
                     let shrink = match owners[index] {
                         Owner::Partition(_) => "partitions",
                         Owner::Region(_) => "partitions or memory regions",
@@ -957,6 +957,9 @@ impl Checker<'_> {
             }
             let mut windows = Some(Vec::new());
             let mut sum = 0u64;
+            // A sum past u64 (windows of centuries) saturates `sum`; it
+            // exceeds any major frame the image can hold.
+            let mut sum_overflows = false;
             let mut sum_ok = true;
             let mut single_too_long = false;
             for (wi, w) in s.windows.iter().enumerate() {
@@ -1008,7 +1011,10 @@ impl Checker<'_> {
                 }
                 match (owner, duration) {
                     (Some(owner), Some(dur)) => {
-                        sum = sum.saturating_add(dur.value);
+                        sum = sum.checked_add(dur.value).unwrap_or_else(|| {
+                            sum_overflows = true;
+                            u64::MAX
+                        });
                         if let Some(ws) = windows.as_mut() {
                             ws.push(WindowSpec { owner, duration_ns: dur.value });
                         }
@@ -1020,15 +1026,18 @@ impl Checker<'_> {
                 }
             }
             if let (Some(m), true, true, false) = (&s.major_frame, major_ok, sum_ok, single_too_long)
-                && sum > m.value
+                && (sum > m.value || sum_overflows)
             {
                 let excess = sum - m.value;
+                let (total, more) = if sum_overflows {
+                    (format!("more than {}", fmt_ns(u64::MAX)), "more".to_string())
+                } else {
+                    (fmt_ns(sum), format!("{} more", fmt_ns(excess)))
+                };
                 let mut diag = error(
                     m.span.clone(),
                     format!(
-                        "windows of schedule \"{sname}\" sum to {}, {} more than the major frame {}",
-                        fmt_ns(sum),
-                        fmt_ns(excess),
+                        "windows of schedule \"{sname}\" sum to {total}, {more} than the major frame {}",
                         fmt_ns(m.value)
                     ),
                 );
@@ -1052,11 +1061,11 @@ impl Checker<'_> {
                         break;
                     }
                 }
-                self.diags.push(diag.hint(format!(
-                    "shorten the windows by {} or set major_frame = \"{}\"",
-                    fmt_ns(excess),
-                    fmt_ns(sum)
-                )));
+                self.diags.push(diag.hint(if sum_overflows {
+                    "shorten the windows: they must sum to at most the major frame".to_string()
+                } else {
+                    format!("shorten the windows by {} or set major_frame = \"{}\"", fmt_ns(excess), fmt_ns(sum))
+                }));
             }
             match (windows, &s.name, &s.major_frame, major_ok, out.as_mut()) {
                 (Some(windows), Some(name), Some(m), true, Some(list)) => list.push(ScheduleSpec {

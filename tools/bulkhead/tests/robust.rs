@@ -96,3 +96,87 @@ fn check_never_panics_on_mutated_descriptions() {
     // The mutations must actually exercise the error paths.
     assert!(rejected > total / 3, "only {rejected} of {total} variants rejected");
 }
+
+// ---------------------------------------------------------------------------
+// Inputs that broke `check` or what it feeds, kept as tests with their fix
+// (`make fuzz`'s cargo-fuzz target `check`, tools/bulkhead/fuzz, and the
+// probes of its numeric edges).
+
+/// Two partitions with one thread each on core 0, `memory` for both and
+/// the one schedule's three windows (`spare` last) and major frame.
+fn two_partitions(memory: &str, major_frame: &str, windows: [&str; 3]) -> String {
+    format!(
+        r#"
+[module]
+name = "edge"
+board = "rpi4"
+cores = 4
+
+[[partition]]
+name = "a"
+memory = "{memory}"
+image = "a"
+  [[partition.thread]]
+  name = "main"
+  core = 0
+
+[[partition]]
+name = "b"
+memory = "{memory}"
+image = "b"
+  [[partition.thread]]
+  name = "main"
+  core = 0
+
+[[schedule]]
+name = "main"
+major_frame = "{major_frame}"
+  [[schedule.window]]
+  partition = "a"
+  duration = "{}"
+  [[schedule.window]]
+  partition = "b"
+  duration = "{}"
+  [[schedule.window]]
+  spare = true
+  duration = "{}"
+"#,
+        windows[0], windows[1], windows[2]
+    )
+}
+
+/// Windows of 2^63 ns, 2^63 ns and 2 ms in a major frame of 2^64 - 1 ns:
+/// their sum saturated at the major frame, so `check` accepted the
+/// schedule and `show` (and the fuzz target's render) panicked adding the
+/// windows' ends ("attempt to add with overflow", show.rs). Refused now.
+#[test]
+fn windows_summing_past_u64_are_refused() {
+    let half = "9223372036854775808ns";
+    let source = two_partitions("2MiB", "18446744073709551615ns", [half, half, "2ms"]);
+    let checked = check(&source);
+    let text = checked.diags.render("edge.toml", &source);
+    assert!(checked.system.is_none(), "accepted:\n{text}");
+    assert!(
+        text.contains(
+            "error: windows of schedule \"main\" sum to more than 18446744073709551615ns, more than the major frame 18446744073709551615ns"
+        ),
+        "{text}"
+    );
+    // Windows that sum to exactly 2^64 - 1 ns fit, and `show` renders them.
+    let source = two_partitions("2MiB", "18446744073709551615ns", [half, "9223372036854775788ns", "19ns"]);
+    let checked = check(&source);
+    let sys = checked.system.unwrap_or_else(|| panic!("{}", checked.diags.render("edge.toml", &source)));
+    bulkhead::show::render_text(&sys).unwrap();
+}
+
+/// Two partitions of 2^64 - 4 KiB each: the "does not fit" diagnostic
+/// summed the requested sizes and overflowed ("attempt to add with
+/// overflow" in `Checker::memory`), a panic in `check` itself.
+#[test]
+fn memory_requests_summing_past_u64_are_reported() {
+    let source = two_partitions("18446744073709547520B", "10ms", ["4ms", "4ms", "2ms"]);
+    let checked = check(&source);
+    let text = checked.diags.render("edge.toml", &source);
+    assert!(checked.system.is_none());
+    assert_eq!(text.matches("does not fit in the partition RAM region").count(), 2, "{text}");
+}
