@@ -24,7 +24,9 @@ bench: setup
 	cargo xtask bench
 
 # The long hypercall fuzzer run (10^6 random calls on four cores, product
-# and traced kernel); `make test` runs it at a tenth of the size.
+# and traced kernel; `make test` runs it at a tenth of the size), then the
+# cargo-fuzz targets for the image parser and the description checker,
+# BULKHEAD_FUZZ_SECONDS (default 60) each; cargo-fuzz is installed if missing.
 fuzz: setup
 	cargo xtask fuzz
 

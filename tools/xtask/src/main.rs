@@ -7,11 +7,13 @@
 //! | `test`                    | host tests (`cargo test` over the workspace), the loom models of `bulkhead-protocol`, then every QEMU test |
 //! | `qemu-test [NAME...]`     | only the QEMU tests (all, or those named)                 |
 //! | `bench`                   | the benchmarks under `-icount shift=0,sleep=off`          |
-//! | `fuzz`                    | the long hypercall fuzzer runs (`hostile-fuzz-long`, 10^6 calls, and its traced twin); not part of `test` |
+//! | `fuzz`                    | the long hypercall fuzzer runs (`hostile-fuzz-long`, 10^6 calls, and its traced twin), then `fuzz-targets`; not part of `test` |
+//! | `fuzz-targets [NAME...]`  | only the cargo-fuzz targets (`parse`: the system image parser, `check`: the description checker), each for `BULKHEAD_FUZZ_SECONDS` (60) from seeds made from the repository (`fuzz_targets.rs`) |
 //! | `check`                   | rustfmt, and clippy on the host crates, the kernel and the partitions (`-D warnings`) |
 mod bench;
 mod build;
 mod elf;
+mod fuzz_targets;
 mod qemu;
 mod sdk;
 mod tests;
@@ -35,10 +37,11 @@ fn main() -> ExitCode {
         Some("test") => test_all(),
         Some("qemu-test") => tests::run_qemu_tests(&args[1..]),
         Some("bench") => bench::run(),
-        Some("fuzz") => tests::run_fuzz(),
+        Some("fuzz") => fuzz(),
+        Some("fuzz-targets") => fuzz_targets::run(&args[1..]),
         Some("check") => check(),
         _ => Err(format!(
-            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench | fuzz | check>\n\
+            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench | fuzz | fuzz-targets [NAME...] | check>\n\
              (got: {})",
             if args.is_empty() { "no command".to_string() } else { args.join(" ") }
         )),
@@ -74,6 +77,22 @@ fn run(image: &str, realtime: bool) -> Result<(), String> {
     let status =
         qemu.status().map_err(|e| format!("cannot start qemu-system-aarch64: {e} (run tools/setup-host.sh)"))?;
     if status.success() { Ok(()) } else { Err(format!("QEMU exited with {status}")) }
+}
+
+/// `make fuzz`: the long hypercall fuzzer runs in QEMU, then the cargo-fuzz
+/// targets (after the QEMU runs, which build and pack the images whose
+/// system images seed the image parser's target). Both run whatever the
+/// other's outcome; the command fails if either found something.
+fn fuzz() -> Result<(), String> {
+    println!("== QEMU: the long hypercall fuzzer runs");
+    let qemu = tests::run_fuzz();
+    println!("== cargo-fuzz targets");
+    let targets = fuzz_targets::run(&[]);
+    match (qemu, targets) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+        (Err(q), Err(t)) => Err(format!("{q}; {t}")),
+    }
 }
 
 /// `make check`: formatting and clippy, the bare-metal crates with the
