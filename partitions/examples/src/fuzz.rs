@@ -472,7 +472,7 @@ fn scratch(me: &Me) -> u64 {
 /// Whether `ptr` is some thread's scratch area.
 fn is_scratch(ptr: u64) -> bool {
     let base = (&raw const SCRATCH) as u64;
-    (base..base + 4 * SCRATCH_SIZE as u64).contains(&ptr) && (ptr - base) % SCRATCH_SIZE as u64 == 0
+    (base..base + 4 * SCRATCH_SIZE as u64).contains(&ptr) && (ptr - base).is_multiple_of(SCRATCH_SIZE as u64)
 }
 
 /// The PortStatus record the kernel wrote into this thread's scratch area.

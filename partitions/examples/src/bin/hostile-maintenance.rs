@@ -33,25 +33,30 @@ fn main(thread: ThreadInfo) -> ! {
     let base = &raw mut BUFFER as usize;
     loop {
         for line in (0..64 * 1024).step_by(64) {
-            #[cfg(target_os = "none")]
-            // SAFETY: maintenance by VA of this partition's own buffer
-            // (it changes no byte: clean, or clean and invalidate), and
-            // invalidations of instruction caches and of this VMID's TLB
-            // entries, which only cost refills.
-            unsafe {
-                core::arch::asm!(
-                    "dc civac, {a}",
-                    "dc cvau, {a}",
-                    "dc ivac, {a}",
-                    a = in(reg) base + line,
-                    options(nostack)
-                )
-            };
+            by_va(base + line);
         }
-        #[cfg(target_os = "none")]
-        // SAFETY: as above.
-        unsafe {
-            core::arch::asm!("dsb ish", "ic ialluis", "ic iallu", "tlbi vmalle1is", "dsb ish", "isb", options(nostack))
-        };
+        invalidate_all();
     }
+}
+
+/// Clean, clean-to-PoU and (performed as clean and) invalidate the line at `addr`.
+fn by_va(addr: usize) {
+    #[cfg(target_os = "none")]
+    // SAFETY: maintenance by VA of this partition's own buffer: it changes
+    // no byte (clean, or clean and invalidate).
+    unsafe {
+        core::arch::asm!("dc civac, {a}", "dc cvau, {a}", "dc ivac, {a}", a = in(reg) addr, options(nostack))
+    };
+    #[cfg(not(target_os = "none"))]
+    let _ = addr;
+}
+
+/// Invalidate every instruction cache and this VMID's TLB entries.
+fn invalidate_all() {
+    #[cfg(target_os = "none")]
+    // SAFETY: invalidations of instruction caches and of this VMID's TLB
+    // entries, which only cost refills.
+    unsafe {
+        core::arch::asm!("dsb ish", "ic ialluis", "ic iallu", "tlbi vmalle1is", "dsb ish", "isb", options(nostack))
+    };
 }
