@@ -28,6 +28,25 @@ fn limits_are_refused_with_the_value() {
     // The largest channel fits the pool.
     let largest = storage_bytes(Kind::Queuing { depth: MAX_QUEUE_DEPTH }, 8).unwrap();
     assert!(largest <= POOL_SIZE);
+    // The limits themselves are allowed.
+    assert_eq!(storage_bytes(Kind::Sampling { refresh_period: 1 }, MAX_MESSAGE_SIZE), Ok(8200));
+    let c = Channel::new(Kind::Queuing { depth: 1 }, MAX_MESSAGE_SIZE).unwrap();
+    assert_eq!(c.message_size(), MAX_MESSAGE_SIZE);
+    assert_eq!(Channel::new(Kind::Queuing { depth: 1 }, 7).unwrap().message_size(), 7);
+}
+
+#[test]
+fn a_corrupted_length_in_storage_reads_no_further_than_the_slot() {
+    // The storage is the kernel's, written only by `put`; even so a length
+    // header that says more than the slot holds is clamped, never a read
+    // past it (which would be a panic in the kernel).
+    let kind = Kind::Queuing { depth: 2 };
+    let mut s = storage(kind, 12);
+    let mut c = Channel::new(kind, 12).unwrap();
+    put(&mut c, &mut s, b"abc", 0).unwrap();
+    s[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+    let (m, sample) = read(&c, &mut s, 0).unwrap();
+    assert_eq!((m.len(), sample.len), (12, 12), "a 16-byte slot holds 12 bytes after its length");
 }
 
 #[test]
