@@ -441,8 +441,11 @@ fn validate_schedule(id: ScheduleId, s: &Schedule<'_>) -> Result<(), PlanError> 
         if w.duration.0 == 0 {
             return Err(PlanError::ZeroWindow { schedule: id, window: i as u16 });
         }
-        end = end.saturating_add(w.duration);
-        if end > s.major_frame {
+        // Past 2^64 ns ends after any major frame (saturating to a frame
+        // of u64::MAX would accept it).
+        let past = end.checked_add(w.duration);
+        end = past.unwrap_or(Nanos(u64::MAX));
+        if past.is_none() || end > s.major_frame {
             return Err(PlanError::WindowsExceedMajorFrame {
                 schedule: id,
                 window: i as u16,

@@ -365,8 +365,11 @@ fn allowed(me: &Me, draw: &Draw) -> Allowed {
         // The queue fills (nobody drains it): a send that does not wait is
         // refused as Full, one that waits (at most MAX_DELAY_NS: `draw`
         // bounds it) ends TimedOut.
+        // Wherever a message would be taken (Success, alone or beside
+        // another answer the ABI leaves open, as for an empty message at
+        // the end of memory), a full queue answers instead.
         Call::SendQueuingMessage if a1 == Q_OUT => match buffer(a2, a3, 0, PORT_MESSAGE) {
-            ok if ok == Allowed::of(Success) => ok.or(Full).or(TimedOut),
+            taken if taken.admits(0) => taken.or(Full).or(TimedOut),
             other => other,
         },
         // Its sampling source is never written by the ticker: nothing to
