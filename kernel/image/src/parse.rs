@@ -233,7 +233,7 @@ impl<'a> SystemImage<'a> {
             let start = u32_at(rec, off::SCHED_WSTART);
             let count = u32_at(rec, off::SCHED_WCOUNT);
             let end = owned_range(me, "window_start", start, count, next_window, windows)?;
-            let mut sum_ns = 0u64;
+            let (mut sum_ns, mut overflowed) = (0u64, false);
             for w in start..end {
                 let wat = at(Table::Window, w);
                 let wrec = self.record(Table::Window, w).unwrap_or(&[]);
@@ -249,9 +249,13 @@ impl<'a> SystemImage<'a> {
                         limit: partitions,
                     });
                 }
-                sum_ns = sum_ns.saturating_add(duration);
+                // A sum past 2^64 ns exceeds any major frame: it must not
+                // saturate to one that equals it.
+                let (sum, wrapped) = sum_ns.overflowing_add(duration);
+                overflowed |= wrapped;
+                sum_ns = if wrapped { u64::MAX } else { sum };
             }
-            if sum_ns > major {
+            if overflowed || sum_ns > major {
                 return Err(ImageError::WindowsExceedMajorFrame { schedule: i, sum_ns, major_frame_ns: major });
             }
             next_window = end;

@@ -123,6 +123,24 @@ fn window_owner_out_of_range() {
 }
 
 #[test]
+fn windows_summing_past_2_pow_64_are_refused_not_saturated() {
+    // 2^63 + 2^63 + 2 ms wraps; saturated, the sum would equal a major
+    // frame of 2^64 - 1 ns and pass (found by `bulkhead check`'s fuzzing of
+    // the same case in the tool).
+    let mut spec = sample();
+    spec.schedules[1].major_frame_ns = u64::MAX;
+    let w = spec.schedules[1].windows[0].clone();
+    spec.schedules[1].windows = vec![w.clone(), w.clone(), w];
+    spec.schedules[1].windows[0].duration_ns = 1 << 63;
+    spec.schedules[1].windows[1].duration_ns = 1 << 63;
+    spec.schedules[1].windows[2].duration_ns = 2_000_000;
+    assert_eq!(
+        rejects(spec),
+        ImageError::WindowsExceedMajorFrame { schedule: 1, sum_ns: u64::MAX, major_frame_ns: u64::MAX }
+    );
+}
+
+#[test]
 fn windows_longer_than_major_frame() {
     let mut spec = sample();
     spec.schedules[1].windows[0].duration_ns = 10_000_001;

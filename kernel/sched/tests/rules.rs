@@ -497,6 +497,17 @@ fn invalid_modules_are_refused_with_the_object_and_numbers() {
         "schedule 0 window 2 ends at 6000000 ns, past the major frame of 5000000 ns; shorten the windows or lengthen the major frame"
     );
 
+    // Windows whose ends pass 2^64 ns end after any major frame, even one
+    // of u64::MAX (a saturating sum would equal it).
+    let huge = [
+        Window { owner: p(0), duration: Nanos(1 << 63) },
+        Window { owner: None, duration: Nanos(1 << 63) },
+        Window { owner: p(0), duration: Nanos(2_000_000) },
+    ];
+    let s = [Schedule { major_frame: Nanos(u64::MAX), windows: &huge }];
+    let e = err(1, &ok_t, &s);
+    assert!(matches!(e, PlanError::WindowsExceedMajorFrame { window: 1, ends_at: Nanos(u64::MAX), .. }), "{e:?}");
+
     let many = vec![w(p(0), 1); MAX_WINDOWS + 1];
     let s = [Schedule { major_frame: Nanos::from_secs(1).unwrap(), windows: &many }];
     assert_eq!(err(1, &ok_t, &s), PlanError::TooManyWindows { schedule: ScheduleId(0), windows: 65, max: 64 });
