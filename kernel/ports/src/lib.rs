@@ -44,6 +44,18 @@ pub enum Kind {
     Queuing { depth: u32 },
 }
 
+impl From<bulkhead_image::ChannelKind> for Kind {
+    /// A channel's kind as the system image gives it.
+    fn from(kind: bulkhead_image::ChannelKind) -> Kind {
+        match kind {
+            bulkhead_image::ChannelKind::Sampling { refresh_period_ns } => {
+                Kind::Sampling { refresh_period: refresh_period_ns }
+            }
+            bulkhead_image::ChannelKind::Queuing { depth } => Kind::Queuing { depth },
+        }
+    }
+}
+
 /// Why a channel's parameters are refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LimitError {
@@ -135,10 +147,11 @@ impl Channel {
         matches!(self.kind, Kind::Queuing { depth } if self.count == depth)
     }
 
-    fn slot<'s>(&self, storage: &'s mut [u8], index: u32) -> &'s mut [u8] {
+    /// Where slot `index` lies in the storage.
+    fn slot(&self, index: u32) -> core::ops::Range<usize> {
         let size = slot_bytes(self.message_size);
         let at = index as usize * size;
-        &mut storage[at..at + size]
+        at..at + size
     }
 
     /// Puts a message of `len` bytes, whose bytes `fill` writes into the
@@ -170,7 +183,7 @@ impl Channel {
                 (self.head + self.count) % depth
             }
         };
-        let slot = self.slot(storage, index);
+        let slot = &mut storage[self.slot(index)];
         slot[..LEN_BYTES].copy_from_slice(&(len as u32).to_le_bytes());
         fill(&mut slot[LEN_BYTES..LEN_BYTES + len]);
         match self.kind {
@@ -183,7 +196,7 @@ impl Channel {
     /// The message a read would take: a sampling channel's latest (with
     /// its age and validity at `now`), or a queue's oldest; `None` if
     /// there is none. `take` gets its bytes.
-    pub fn peek<R>(&self, storage: &mut [u8], now: u64, take: impl FnOnce(&[u8], Sample) -> R) -> Option<R> {
+    pub fn peek<R>(&self, storage: &[u8], now: u64, take: impl FnOnce(&[u8], Sample) -> R) -> Option<R> {
         let (index, age, valid) = match self.kind {
             Kind::Sampling { refresh_period } => {
                 let written = self.written_at?;
@@ -193,7 +206,7 @@ impl Channel {
             Kind::Queuing { .. } if self.count == 0 => return None,
             Kind::Queuing { .. } => (self.head, 0, true),
         };
-        let slot = self.slot(storage, index);
+        let slot = &storage[self.slot(index)];
         let len = (u32::from_le_bytes([slot[0], slot[1], slot[2], slot[3]]) as usize).min(slot.len() - LEN_BYTES);
         Some(take(&slot[LEN_BYTES..LEN_BYTES + len], Sample { len, age, valid }))
     }

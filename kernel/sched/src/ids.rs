@@ -110,7 +110,7 @@ impl ThreadSet {
     pub const fn with(self, t: ThreadId) -> ThreadSet {
         if t.0 < 64 { ThreadSet(self.0 | 1 << t.0) } else { self }
     }
-    pub(crate) const fn without(self, t: ThreadId) -> ThreadSet {
+    pub const fn without(self, t: ThreadId) -> ThreadSet {
         if t.0 < 64 { ThreadSet(self.0 & !(1 << t.0)) } else { self }
     }
     pub const fn is_empty(self) -> bool {

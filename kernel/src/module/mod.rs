@@ -720,8 +720,7 @@ pub fn reset_threads(module: &Module, id: usize) {
         context.lock().reset(module, module.thread(t));
     }
     // Its threads wait on no channel any more.
-    let threads = (p.first_thread..p.first_thread + p.thread_count).fold(0u64, |m, t| m | 1 << t);
-    ports::forget(threads);
+    ports::forget(p.first_thread..p.first_thread + p.thread_count);
 }
 
 /// The core each thread is placed on now (a snapshot under the global

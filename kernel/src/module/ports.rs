@@ -23,9 +23,9 @@ use super::{Module, NEED_RESCHED, ThreadContext};
 use crate::arch::Mutex;
 use crate::ipi::{self, IpiReason};
 use bulkhead_abi::{Call, INFINITE, PORT_STATUS_SIZE, PortStatus, Status};
-use bulkhead_image::{ChannelKind, NAME_MAX_LEN, PortDirection, SystemImage};
+use bulkhead_image::{NAME_MAX_LEN, PortDirection, SystemImage};
 use bulkhead_ports::{Channel, Kind, LimitError, MAX_CHANNELS, MAX_PORTS, POOL_SIZE, SendError, storage_bytes};
-use bulkhead_sched::{Nanos, ThreadId, Ticks};
+use bulkhead_sched::{Nanos, ThreadId, ThreadSet, Ticks};
 use core::fmt;
 use core::sync::atomic::Ordering;
 use spin::Once;
@@ -44,11 +44,11 @@ struct PortInfo {
 struct ChannelRuntime {
     state: Channel,
     storage: &'static mut [u8],
-    /// Threads (bit n = module thread n) waiting on the channel: for a
+    /// Threads waiting on the channel: for a
     /// message, or for room in the queue. A bit may outlive its wait (a
     /// thread woken by its timeout, a restarted partition): a wake it
     /// causes is spurious and harmless, the woken call looks again.
-    waiting: u64,
+    waiting: ThreadSet,
 }
 
 static PORTS: Once<([Option<PortInfo>; MAX_PORTS], usize)> = Once::new();
@@ -96,13 +96,6 @@ impl fmt::Display for AttachError {
     }
 }
 
-fn kind_of(kind: ChannelKind) -> Kind {
-    match kind {
-        ChannelKind::Sampling { refresh_period_ns } => Kind::Sampling { refresh_period: refresh_period_ns },
-        ChannelKind::Queuing { depth } => Kind::Queuing { depth },
-    }
-}
-
 /// Sets up every channel of the image, empty, with its storage from the
 /// pool. Core 0, once, at load, before any partition runs.
 pub fn attach(image: &SystemImage<'static>) -> Result<(), AttachError> {
@@ -118,7 +111,7 @@ pub fn attach(image: &SystemImage<'static>) -> Result<(), AttachError> {
     }
     let mut needed = 0usize;
     for c in image.channels() {
-        let kind = kind_of(c.kind);
+        let kind = Kind::from(c.kind);
         needed += storage_bytes(kind, c.message_size).map_err(|error| AttachError::Limit { channel: c.name, error })?;
         if matches!(kind, Kind::Queuing { .. }) && c.destinations().len() != 1 {
             return Err(AttachError::QueuingMulticast { channel: c.name, destinations: c.destinations().len() });
@@ -140,14 +133,14 @@ pub fn attach(image: &SystemImage<'static>) -> Result<(), AttachError> {
     let mut table = [None; MAX_PORTS];
     let mut n = 0;
     for c in image.channels() {
-        let kind = kind_of(c.kind);
+        let kind = Kind::from(c.kind);
         let bytes =
             storage_bytes(kind, c.message_size).map_err(|error| AttachError::Limit { channel: c.name, error })?;
         let (mine, more) = rest.split_at_mut(bytes);
         rest = more;
         let state =
             Channel::new(kind, c.message_size).map_err(|error| AttachError::Limit { channel: c.name, error })?;
-        *CHANNELS[c.index as usize].lock() = Some(ChannelRuntime { state, storage: mine, waiting: 0 });
+        *CHANNELS[c.index as usize].lock() = Some(ChannelRuntime { state, storage: mine, waiting: ThreadSet::EMPTY });
         for p in c.ports() {
             table[n] = Some(PortInfo {
                 name: p.name,
@@ -165,10 +158,12 @@ pub fn attach(image: &SystemImage<'static>) -> Result<(), AttachError> {
 }
 
 /// Forgets the waits of threads `mask` (a partition being restarted).
-pub fn forget(mask: u64) {
+pub fn forget(threads: core::ops::Range<usize>) {
     for channel in CHANNELS.iter() {
         if let Some(c) = channel.lock().as_mut() {
-            c.waiting &= !mask;
+            for t in threads.clone() {
+                c.waiting = c.waiting.without(ThreadId(t as u16));
+            }
         }
     }
 }
@@ -305,7 +300,7 @@ fn status(module: &Module, caller: &Caller, [handle, ptr, len, _]: [u64; 4]) -> 
             direction: u8::from(p.direction == PortDirection::Destination),
             messages: c.state.messages(),
             overflows: c.state.overflows(),
-            waiting: c.waiting.count_ones(),
+            waiting: c.waiting.len(),
             last_message_age_ns: INFINITE,
             ..PortStatus::default()
         };
@@ -352,7 +347,7 @@ fn queuing(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call: Call
             return Err(Status::InvalidParameter);
         }
         let expired = timeout == 0 || deadline.is_some_and(|d| caller.now >= d);
-        let me = 1u64 << caller.tid;
+        let me = ThreadId(caller.tid as u16);
         let mut guard = CHANNELS[p.channel].lock();
         let c = guard.as_mut().ok_or(Status::InvalidParameter)?;
         let done = if send {
@@ -378,19 +373,18 @@ fn queuing(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call: Call
         };
         if let Some(len) = done {
             // The other side's waiters may go on: a message or room came.
-            c.waiting &= !me;
-            let wake = core::mem::take(&mut c.waiting);
+            let wake = core::mem::take(&mut c.waiting).without(me);
             drop(guard);
             wake_threads(module, caller, wake);
             return Ok(Some(len));
         }
         if expired {
-            c.waiting &= !me;
+            c.waiting = c.waiting.without(me);
             return Err(if timeout == 0 { if send { Status::Full } else { Status::Empty } } else { Status::TimedOut });
         }
         // Wait, under the channel's lock, so a message or room that comes
         // after this look finds the thread waiting and wakes it.
-        c.waiting |= me;
+        c.waiting = c.waiting.with(me);
         if let Some(sched) = super::CORE_SCHED[caller.core].lock().as_mut() {
             let _ = sched.wait_event(ThreadId(caller.tid as u16), deadline, caller.now);
         }
@@ -414,24 +408,25 @@ fn queuing(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call: Call
 /// is told to decide again. Another partition's thread runs in its own
 /// partition's next window, whatever core it is on, and nobody is
 /// disturbed now.
-fn wake_threads(module: &Module, caller: &Caller, mask: u64) {
-    if mask == 0 {
+fn wake_threads(module: &Module, caller: &Caller, threads: ThreadSet) {
+    if threads.is_empty() {
         return;
     }
     let cores = module.image.module().core_count as usize;
     let mut kick = ipi::CoreSet(0);
     {
         let mut scheds = lock_core_schedulers(cores);
-        for t in (0..64).filter(|t| mask & (1 << t) != 0) {
-            let tid = ThreadId(t as u16);
-            for (c, sched) in scheds.iter_mut().enumerate() {
-                let Some(sched) = sched.as_mut().and_then(|g| g.as_mut()) else { continue };
-                if sched.thread_state(tid).is_none() {
-                    continue;
-                }
-                if sched.wake(tid, caller.now).unwrap_or(false) && module.thread(t).partition == caller.partition {
-                    kick = kick.with(c);
-                }
+        for tid in threads.iter() {
+            // The one core whose scheduler holds the thread.
+            let held = scheds.iter_mut().enumerate().find_map(|(c, sched)| {
+                let sched = sched.as_mut().and_then(|g| g.as_mut())?;
+                sched.thread_state(tid).is_some().then_some((c, sched))
+            });
+            if let Some((c, sched)) = held
+                && sched.wake(tid, caller.now).unwrap_or(false)
+                && module.thread(usize::from(tid.0)).partition == caller.partition
+            {
+                kick = kick.with(c);
             }
         }
     }

@@ -1151,15 +1151,7 @@ impl Checker<'_> {
                     .hint("use fewer channels or fewer destinations"),
             );
         }
-        let storage = |c: &ChannelSpec| {
-            let kind = match c.kind {
-                ChannelKind::Sampling { refresh_period_ns } => {
-                    bulkhead_ports::Kind::Sampling { refresh_period: refresh_period_ns }
-                }
-                ChannelKind::Queuing { depth } => bulkhead_ports::Kind::Queuing { depth },
-            };
-            bulkhead_ports::storage_bytes(kind, c.message_size).unwrap_or(0)
-        };
+        let storage = |c: &ChannelSpec| bulkhead_ports::storage_bytes(c.kind.into(), c.message_size).unwrap_or(0);
         let total: usize = channels.iter().map(storage).sum();
         if total > bulkhead_ports::POOL_SIZE {
             let largest = channels.iter().rev().max_by_key(|c| storage(c)).map_or(String::new(), |c| {
