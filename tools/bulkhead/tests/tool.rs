@@ -411,3 +411,10 @@ fn memory_regions_reach_the_image_and_the_report() {
         assert!(report.contains(needle), "report lacks {needle:?}:\n{report}");
     }
 }
+
+#[test]
+fn the_abi_states_the_message_limit_the_checker_and_kernel_enforce() {
+    // Partition authors read the limit in bulkhead-abi; `check` and the
+    // kernel enforce bulkhead-ports' (the kernel's storage of a message).
+    assert_eq!(bulkhead_abi::MAX_MESSAGE_SIZE, bulkhead_ports::MAX_MESSAGE_SIZE as usize);
+}
