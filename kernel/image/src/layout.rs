@@ -165,6 +165,7 @@ pub(crate) mod off {
     pub const PART_RESERVED: usize = 84;
     pub const PART_FLAG_SYSTEM: u32 = 1;
     pub const PART_FLAG_WRITE_EXECUTE: u32 = 2;
+    pub const PART_FLAG_INITIALIZATION: u32 = 4;
 
     pub const SEG_LOAD: usize = 0;
     pub const SEG_MEM: usize = 8;

@@ -284,7 +284,7 @@ impl<'a> SystemImage<'a> {
                 return Err(ImageError::PartitionIdMismatch { index: i, id });
             }
             let flags = u32_at(rec, off::PART_FLAGS);
-            if flags & !(off::PART_FLAG_SYSTEM | off::PART_FLAG_WRITE_EXECUTE) != 0 {
+            if flags & !(off::PART_FLAG_SYSTEM | off::PART_FLAG_WRITE_EXECUTE | off::PART_FLAG_INITIALIZATION) != 0 {
                 return Err(ImageError::UnknownValue { at: me, field: "flags", value: flags });
             }
             let phys = u64_at(rec, off::PART_PHYS);

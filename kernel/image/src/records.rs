@@ -185,6 +185,11 @@ pub struct Partition<'a> {
     /// once (`allow_write_execute`): only then may a page of it be both
     /// ([`crate::MemoryMap`]).
     pub write_execute: bool,
+    /// The partition initialises itself (`initialization`): it starts in
+    /// COLD_START with only its first thread running, and enters NORMAL
+    /// with `SetPartitionMode`. Without it the kernel starts it in NORMAL
+    /// with every thread running.
+    pub initialization: bool,
     /// Physical base of its memory, assigned by the tool, page aligned.
     pub phys_base: u64,
     /// Bytes of memory, page multiple, never 0.
@@ -216,6 +221,7 @@ impl<'a> Partition<'a> {
             name: name_or_empty(rec),
             system: u32_at(rec, off::PART_FLAGS) & off::PART_FLAG_SYSTEM != 0,
             write_execute: u32_at(rec, off::PART_FLAGS) & off::PART_FLAG_WRITE_EXECUTE != 0,
+            initialization: u32_at(rec, off::PART_FLAGS) & off::PART_FLAG_INITIALIZATION != 0,
             phys_base: u64_at(rec, off::PART_PHYS),
             memory_size: u64_at(rec, off::PART_SIZE),
             ipa_base: u64_at(rec, off::PART_IPA),

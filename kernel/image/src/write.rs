@@ -70,6 +70,8 @@ pub struct PartitionSpec {
     pub system: bool,
     /// Pages may be writable and executable at once (W^X off).
     pub write_execute: bool,
+    /// Starts in COLD_START and initialises itself (`initialization`).
+    pub initialization: bool,
     /// Physical base.
     pub phys_base: u64,
     /// Memory bytes.
@@ -301,7 +303,8 @@ impl ImageSpec {
             put_name(rec, "partition", &p.name)?;
             put_u32(rec, off::PART_ID, u32_of(id)?);
             let flags = if p.system { off::PART_FLAG_SYSTEM } else { 0 }
-                | if p.write_execute { off::PART_FLAG_WRITE_EXECUTE } else { 0 };
+                | if p.write_execute { off::PART_FLAG_WRITE_EXECUTE } else { 0 }
+                | if p.initialization { off::PART_FLAG_INITIALIZATION } else { 0 };
             put_u32(rec, off::PART_FLAGS, flags);
             put_u64(rec, off::PART_PHYS, p.phys_base);
             put_u64(rec, off::PART_SIZE, p.memory_size);
@@ -417,6 +420,7 @@ impl ImageSpec {
                     name: p.name.into(),
                     system: p.system,
                     write_execute: p.write_execute,
+                    initialization: p.initialization,
                     phys_base: p.phys_base,
                     memory_size: p.memory_size,
                     ipa_base: p.ipa_base,

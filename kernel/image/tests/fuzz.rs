@@ -221,6 +221,9 @@ fn image(c: &mut Choices) -> ImageSpec {
             name: name("p", i, style(i)),
             system: c.one_in(2),
             write_execute: c.one_in(4),
+            // From the index, not the stream, so the draws after it (and what
+            // the fuzzer reaches) are as before the flag.
+            initialization: i % 3 == 1,
             phys_base: phys,
             memory_size,
             ipa_base,

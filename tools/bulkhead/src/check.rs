@@ -234,6 +234,7 @@ impl Checker<'_> {
                 name: p.name.as_ref()?.value.clone(),
                 system: p.system.as_ref().is_some_and(|s| s.value),
                 write_execute: p.allow_write_execute.as_ref().is_some_and(|w| w.value),
+                initialization: p.initialization.as_ref().is_some_and(|w| w.value),
                 phys_base: (*bases.get(id)?)?,
                 memory_size: p.memory.as_ref()?.value,
                 ipa_base: layout::PARTITION_IPA_BASE,

@@ -158,6 +158,9 @@ pub struct PartitionDesc {
     /// `allow_write_execute`: pages of its memory may be writable and
     /// executable at once (W^X off for it).
     pub allow_write_execute: Option<S<bool>>,
+    /// `initialization`: the partition starts in COLD_START, only its first
+    /// thread runs, and it enters NORMAL itself (SetPartitionMode).
+    pub initialization: Option<S<bool>>,
     /// `base`: pinned physical base, normally left to the tool.
     pub base: Option<S<i64>>,
     /// `console_buffer`, bytes: the partition's share of the console.
@@ -472,6 +475,7 @@ const PARTITION: &[&str] = &[
     "image",
     "system",
     "allow_write_execute",
+    "initialization",
     "base",
     "console_buffer",
     "thread",
@@ -548,6 +552,7 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
             image: p.req_string("image", "\"<crate under partitions/>\"", diags),
             system: p.boolean("system", diags),
             allow_write_execute: p.boolean("allow_write_execute", diags),
+            initialization: p.boolean("initialization", diags),
             base: p.integer("base", diags),
             console_buffer: p.size("console_buffer", diags),
             threads: Vec::new(),
