@@ -70,7 +70,7 @@ pub mod frame_line;
 
 /// ABI version: major (incompatible changes) and minor (additions).
 pub const ABI_VERSION_MAJOR: u16 = 1;
-pub const ABI_VERSION_MINOR: u16 = 2;
+pub const ABI_VERSION_MINOR: u16 = 3;
 
 /// Largest `len` accepted by [`Call::ConsoleWrite`].
 pub const MAX_CONSOLE_WRITE: usize = 1024;
@@ -173,6 +173,81 @@ calls! {
     /// `<thread>` is the module-wide thread index (declaration order over
     /// all partitions), as in the kernel's trace records.
     ConsoleFrame = 0x09,
+
+    // Partition and process management (ARINC 653 Part 1), open to every
+    // partition, acting on the caller's own partition only. A process is
+    // named by its index in the partition (declaration order: `x0` at
+    // its entry). An index of no thread of the caller is
+    // `InvalidParameter`; an operation the target's state does not allow
+    // (starting a running process, resuming one not suspended) is
+    // `InvalidMode`.
+
+    /// `(x1 = mode, PartitionMode)`: ARINC 653 SET_PARTITION_MODE for the
+    /// caller's partition. `Normal` from ColdStart or WarmStart ends the
+    /// initialisation: the processes started meanwhile become ready
+    /// (delayed ones count their delay from now), and the caller goes on
+    /// as a process at its priority. `Normal` again is `NoAction`.
+    /// `ColdStart` restarts the partition with its memory reloaded from
+    /// the image, `WarmStart` with its memory kept (not from ColdStart:
+    /// `InvalidMode`); `Idle` stops it until a system partition starts it.
+    /// After a restart or Idle the call does not return.
+    SetPartitionMode = 0x0A,
+    /// `(x1 = ptr, x2 = len = PARTITION_STATUS_SIZE)`: write the caller's
+    /// [`PartitionStatusRecord`] at `ptr` (ARINC 653 GET_PARTITION_STATUS,
+    /// every field; [`Call::PartitionStatus`] gives three of them in
+    /// registers).
+    GetPartitionStatus = 0x0B,
+
+    /// `(x1 = name ptr, x2 = name len) -> x1 = process index`: the
+    /// caller's thread of this name (`[[partition.thread]]` name; ARINC
+    /// 653 GET_PROCESS_ID). An unknown name is `InvalidParameter`.
+    ProcessIdByName = 0x40,
+    /// `(x1 = process, x2 = ptr, x3 = len = PROCESS_STATUS_SIZE)`: write the
+    /// process's [`ProcessStatusRecord`] at `ptr` (ARINC 653
+    /// GET_PROCESS_STATUS).
+    ProcessStatus = 0x41,
+    /// `(x1 = process)`: start a dormant process from its entry (ARINC 653
+    /// START): a fresh context, its base priority, its first release
+    /// point. During initialisation it becomes ready when the partition
+    /// enters Normal.
+    StartProcess = 0x42,
+    /// `(x1 = process, x2 = delay in ns)`: as StartProcess, ready `delay`
+    /// after the call (after Normal, during initialisation) (ARINC 653
+    /// DELAYED_START).
+    DelayedStartProcess = 0x43,
+    /// `(x1 = process)`: make a process dormant (ARINC 653 STOP; the
+    /// caller's own index is STOP_SELF, which does not return).
+    StopProcess = 0x44,
+    /// `(x1 = process)`: suspend another process of the partition (ARINC
+    /// 653 SUSPEND) until resumed; a wait it was in is dropped. The
+    /// caller's own index is `InvalidParameter` (use SuspendSelf).
+    SuspendProcess = 0x45,
+    /// `(x1 = timeout in ns, INFINITE for none)`: suspend the caller (ARINC
+    /// 653 SUSPEND_SELF) until another process resumes it (returns 0) or
+    /// the timeout expires (`TimedOut`). 0 returns at once.
+    SuspendSelf = 0x46,
+    /// `(x1 = process)`: resume a process suspended by SuspendProcess or
+    /// SuspendSelf (ARINC 653 RESUME).
+    ResumeProcess = 0x47,
+    /// `(x1 = process, x2 = priority 0..=255)`: set its current priority
+    /// (ARINC 653 SET_PRIORITY); a ready process goes behind the ready
+    /// processes of its new priority.
+    SetProcessPriority = 0x48,
+    /// `() -> x1 = lock level`: hold off preemption on the caller's core by
+    /// the partition's other processes there (ARINC 653 LOCK_PREEMPTION;
+    /// the level counts nested locks, at most 16). While the level is
+    /// above 0 the caller may not wait (`InvalidMode`). Window boundaries
+    /// still preempt it.
+    LockPreemption = 0x49,
+    /// `() -> x1 = lock level`: undo one LockPreemption (ARINC 653
+    /// UNLOCK_PREEMPTION); at 0, a higher-priority ready process runs.
+    /// `NoAction` if the caller holds no lock.
+    UnlockPreemption = 0x4A,
+    /// `(x1 = budget in ns) -> x1 = the new deadline, ns since the epoch`:
+    /// move the caller's deadline to now + budget (ARINC 653 REPLENISH).
+    /// A periodic process's deadline may not pass its next release point
+    /// (`InvalidMode`).
+    Replenish = 0x4B,
 
     // Interpartition communication (ARINC 653 Part 1 ports). A port is
     // named `port` below: its handle from `PortByName`, an index into
@@ -317,6 +392,9 @@ pub enum Status {
     /// The call does not fit the port: the wrong direction or kind
     /// (ARINC 653 INVALID_MODE).
     InvalidMode = -8,
+    /// The request changes nothing: the partition is already in the
+    /// requested mode, no preemption lock to undo (ARINC 653 NO_ACTION).
+    NoAction = -9,
 }
 
 impl Status {
@@ -332,6 +410,7 @@ impl Status {
             -6 => Some(Status::Full),
             -7 => Some(Status::TimedOut),
             -8 => Some(Status::InvalidMode),
+            -9 => Some(Status::NoAction),
             _ => None,
         }
     }
@@ -432,6 +511,141 @@ pub enum PartitionMode {
     Normal = 3,
 }
 
+/// Why a partition last (re)started, as [`PartitionStatusRecord`] reports
+/// it (ARINC 653 START_CONDITION_TYPE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum StartCondition {
+    /// Started with the module.
+    NormalStart = 0,
+    /// Restarted by itself (SetPartitionMode) or by a system partition.
+    PartitionRestart = 1,
+    /// The module was restarted by the health monitor.
+    HmModuleRestart = 2,
+    /// Restarted by the health monitor (a `restart_partition` action).
+    HmPartitionRestart = 3,
+}
+
+/// Bytes of the [`PartitionStatusRecord`].
+pub const PARTITION_STATUS_SIZE: usize = 48;
+
+/// The caller's partition, as [`Call::GetPartitionStatus`] writes it:
+/// little-endian, at the offsets of this `repr(C)` layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct PartitionStatusRecord {
+    /// ARINC PERIOD: the major frame of the schedule in force, ns.
+    pub period_ns: u64,
+    /// ARINC DURATION: the partition's window time per major frame, ns.
+    pub duration_ns: u64,
+    /// ARINC IDENTIFIER: the partition id.
+    pub id: u32,
+    /// ARINC OPERATING_MODE ([`PartitionMode`]).
+    pub mode: u32,
+    /// ARINC START_CONDITION ([`StartCondition`]).
+    pub start_condition: u32,
+    /// ARINC LOCK_LEVEL: the preemption lock level on the caller's core.
+    pub lock_level: u32,
+    /// ARINC ASSIGNED_CORES: bit n set if a thread of the partition is
+    /// placed on core n.
+    pub cores: u32,
+    /// Restarts since the module started.
+    pub restarts: u32,
+    /// Threads (processes) of the partition.
+    pub threads: u32,
+    /// Bit 0: a system partition.
+    pub flags: u32,
+}
+
+/// Bytes of the [`ProcessStatusRecord`].
+pub const PROCESS_STATUS_SIZE: usize = 64;
+
+/// ARINC 653 process state, as [`ProcessStatusRecord`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum ProcessState {
+    Dormant = 0,
+    Ready = 1,
+    Running = 2,
+    Waiting = 3,
+    Suspended = 4,
+}
+
+/// A process, as [`Call::ProcessStatus`] writes it: little-endian, at the
+/// offsets of this `repr(C)` layout. Times are ns since the module epoch,
+/// [`INFINITE`] for none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct ProcessStatusRecord {
+    /// ARINC DEADLINE_TIME.
+    pub deadline_ns: u64,
+    /// Its current release point (periodic processes).
+    pub release_ns: u64,
+    /// ARINC PERIOD ([`INFINITE`]: aperiodic).
+    pub period_ns: u64,
+    /// ARINC TIME_CAPACITY ([`INFINITE`]: none).
+    pub time_capacity_ns: u64,
+    /// ARINC BASE_PRIORITY.
+    pub base_priority: u32,
+    /// ARINC CURRENT_PRIORITY.
+    pub current_priority: u32,
+    /// ARINC PROCESS_STATE ([`ProcessState`]).
+    pub state: u32,
+    /// The core it is placed on.
+    pub core: u32,
+    /// Its index in the partition.
+    pub index: u32,
+    pub reserved: u32,
+    pub reserved2: u64,
+}
+
+/// Little-endian bytes of a record made only of `u32` and `u64` fields,
+/// in declaration order with no padding (the records above).
+macro_rules! record_bytes {
+    ($ty:ty, $size:expr, $($field:ident: $t:ty),*) => {
+        impl $ty {
+            /// The record from its bytes, as the kernel writes them.
+            pub fn from_bytes(b: &[u8; $size]) -> $ty {
+                let mut at = 0usize;
+                $(
+                    let n = core::mem::size_of::<$t>();
+                    let mut raw = [0u8; 8];
+                    raw[..n].copy_from_slice(&b[at..at + n]);
+                    let $field = u64::from_le_bytes(raw) as $t;
+                    at += n;
+                )*
+                let _ = at;
+                <$ty>::new_from_fields($($field),*)
+            }
+
+            /// Its bytes.
+            pub fn to_bytes(&self) -> [u8; $size] {
+                let mut b = [0u8; $size];
+                let mut at = 0usize;
+                $(
+                    let v = self.$field.to_le_bytes();
+                    b[at..at + v.len()].copy_from_slice(&v);
+                    at += v.len();
+                )*
+                let _ = at;
+                b
+            }
+
+            #[allow(clippy::too_many_arguments)]
+            const fn new_from_fields($($field: $t),*) -> $ty {
+                Self { $($field),* }
+            }
+        }
+    };
+}
+
+record_bytes!(PartitionStatusRecord, PARTITION_STATUS_SIZE,
+    period_ns: u64, duration_ns: u64, id: u32, mode: u32, start_condition: u32, lock_level: u32,
+    cores: u32, restarts: u32, threads: u32, flags: u32);
+record_bytes!(ProcessStatusRecord, PROCESS_STATUS_SIZE,
+    deadline_ns: u64, release_ns: u64, period_ns: u64, time_capacity_ns: u64, base_priority: u32,
+    current_priority: u32, state: u32, core: u32, index: u32, reserved: u32, reserved2: u64);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,6 +681,7 @@ mod tests {
             Status::Full,
             Status::TimedOut,
             Status::InvalidMode,
+            Status::NoAction,
         ] {
             assert_eq!(Status::from_raw(s.raw()), Some(s));
         }
@@ -495,6 +710,44 @@ mod tests {
         assert_eq!(&b[0..4], &[4, 3, 2, 1]);
         assert_eq!(b[36], 1, "the overflow count's high word");
         assert_eq!(PortStatus::from_bytes(&b), s);
+    }
+
+    #[test]
+    fn status_records_bytes_follow_their_repr_c_layout() {
+        assert_eq!(core::mem::size_of::<PartitionStatusRecord>(), PARTITION_STATUS_SIZE);
+        assert_eq!(core::mem::size_of::<ProcessStatusRecord>(), PROCESS_STATUS_SIZE);
+        let p = PartitionStatusRecord {
+            period_ns: 0x0102_0304_0506_0708,
+            duration_ns: 2,
+            id: 3,
+            mode: 4,
+            start_condition: 5,
+            lock_level: 6,
+            cores: 7,
+            restarts: 8,
+            threads: 9,
+            flags: 10,
+        };
+        let b = p.to_bytes();
+        assert_eq!(&b[0..8], &[8, 7, 6, 5, 4, 3, 2, 1]);
+        assert_eq!((b[16], b[20], b[24], b[28], b[32], b[36], b[40], b[44]), (3, 4, 5, 6, 7, 8, 9, 10));
+        assert_eq!(PartitionStatusRecord::from_bytes(&b), p);
+        let s = ProcessStatusRecord {
+            deadline_ns: u64::MAX - 1,
+            release_ns: 1,
+            period_ns: 2,
+            time_capacity_ns: 3,
+            base_priority: 4,
+            current_priority: 5,
+            state: 6,
+            core: 7,
+            index: 8,
+            reserved: 0,
+            reserved2: 9,
+        };
+        let b = s.to_bytes();
+        assert_eq!((b[0], b[7], b[8], b[32], b[36], b[40], b[44], b[48], b[56]), (0xfe, 0xff, 1, 4, 5, 6, 7, 8, 9));
+        assert_eq!(ProcessStatusRecord::from_bytes(&b), s);
     }
 
     #[test]

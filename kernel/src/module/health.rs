@@ -5,15 +5,16 @@
 //! and every other partition go on, on time.
 use super::text::Line;
 use super::{
-    CORE_SCHED, MAX_PARTITIONS, MODE_COLD_START, MODE_IDLE, MODE_NORMAL, MODULE, Module, NOT_RUNNING, PARTITIONS,
+    CORE_SCHED, MAX_PARTITIONS, MODE_IDLE, MODULE, Module, NOT_RUNNING, PARTITIONS,
     RUNNING, thread_cores,
 };
 use crate::ipi::{self, CoreSet, IpiReason};
 use crate::{arch, println, timer};
 use bulkhead_console::RateLimit;
+use bulkhead_abi::StartCondition;
 use bulkhead_image::{ErrorKind, HealthAction};
 use bulkhead_sched::{ThreadId, Ticks};
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 /// Health lines of one partition and kind let through at once, then one
 /// per period.
@@ -86,7 +87,7 @@ pub fn handle(event: &Event) {
             crate::partition_println!(partition, "health: partition {} stopped", module.partition(partition).name);
         }
         HealthAction::RestartPartition => {
-            restart_partition(module, partition);
+            restart_partition(module, partition, Restart::Cold, StartCondition::HmPartitionRestart);
         }
         HealthAction::HaltModule => {
             println!("health: halting the module");
@@ -141,14 +142,33 @@ pub const RESTART_SLICE: usize = 64 * 1024;
 /// threads start again from their entry points and the restart is
 /// reported. Returns false, doing nothing, if a restart of the partition
 /// is already under way.
-pub fn restart_partition(module: &Module, partition: usize) -> bool {
+///
+/// A warm restart keeps the partition's memory: it only waits, as a cold
+/// one does, for no core to run the partition, then resets its threads.
+/// The mode stays IDLE (no core enters it) until its threads start.
+pub fn restart_partition(module: &Module, partition: usize, kind: Restart, condition: StartCondition) -> bool {
     if RESTART[partition].compare_exchange(NO_RESTART, 0, Ordering::AcqRel, Ordering::Acquire).is_err() {
         return false;
     }
     stop_partition(module, partition);
-    PARTITIONS[partition].mode.store(MODE_COLD_START, Ordering::SeqCst);
+    RESTART_HOW[partition].store((kind == Restart::Warm) as u8 | (condition as u8) << 1, Ordering::Relaxed);
+    if kind == Restart::Warm {
+        // Nothing to reload: the next slice finishes it.
+        RESTART[partition].store(module.partition(partition).memory_size, Ordering::Release);
+    }
     true
 }
+
+/// A partition restart: memory reloaded from the image, or kept.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    Cold,
+    Warm,
+}
+
+/// Per partition, the restart under way: bit 0 warm, bits 1.. its start
+/// condition (`StartCondition`), read when it finishes.
+static RESTART_HOW: [AtomicU8; MAX_PARTITIONS] = [const { AtomicU8::new(0) }; MAX_PARTITIONS];
 
 /// Is a restart of `partition` under way (stopped, memory not yet all
 /// reloaded)?
@@ -196,26 +216,32 @@ pub fn restart_slice(module: &Module, owner: usize, window_end: Ticks) -> bool {
     true
 }
 
-/// The memory is reloaded: reset the threads, start them, report.
+/// The memory is reloaded (or kept, warm): reset the threads, start them
+/// (the first only, if the partition initialises itself), report.
 fn finish_restart(module: &Module, partition: usize) {
+    let how = RESTART_HOW[partition].load(Ordering::Relaxed);
+    let warm = how & 1 != 0;
     arch::invalidate_icache_all();
     super::reset_threads(module, partition);
+    PARTITIONS[partition].start_condition.store(how >> 1, Ordering::Release);
     let restarts = PARTITIONS[partition].restarts.fetch_add(1, Ordering::AcqRel) + 1;
     let placement = thread_cores();
     let now = timer::now();
     let p = module.partition(partition);
     let mut cores = CoreSet(0);
-    for t in p.first_thread..p.first_thread + p.thread_count {
+    let started = if p.initialization { 1 } else { p.thread_count };
+    for t in p.first_thread..p.first_thread + started {
         if let Some(sched) = CORE_SCHED[placement[t]].lock().as_mut() {
             let _ = sched.start(ThreadId(t as u16), now);
         }
         cores = cores.with(placement[t]);
     }
-    PARTITIONS[partition].mode.store(MODE_NORMAL, Ordering::SeqCst);
+    PARTITIONS[partition].mode.store(super::start_mode(module, partition, warm), Ordering::SeqCst);
     RESTART[partition].store(NO_RESTART, Ordering::Release);
     // Rate-limited as the events are.
     if let Some(more) = report_allowed(module, partition, RESTART_SLOT) {
-        crate::partition_println!(partition, "health: partition {} restarted (restart {restarts}){more}", p.name);
+        let how = if warm { "warm" } else { "cold" };
+        crate::partition_println!(partition, "health: partition {} restarted (restart {restarts}, {how}){more}", p.name);
     }
     super::NEED_RESCHED[arch::core_id()].store(true, Ordering::Release);
     ipi::send(IpiReason::Reschedule, cores.without(arch::core_id()));
@@ -227,7 +253,9 @@ fn finish_restart(module: &Module, partition: usize) {
 /// both miss each other.
 pub fn enter(core: usize, partition: usize) -> bool {
     RUNNING[core].store(partition as u32, Ordering::SeqCst);
-    if PARTITIONS[partition].mode.load(Ordering::SeqCst) == MODE_NORMAL {
+    // Any mode but IDLE: a partition initialising itself runs too (only
+    // its first thread is Ready then); a restart holds it in IDLE.
+    if PARTITIONS[partition].mode.load(Ordering::SeqCst) != MODE_IDLE {
         true
     } else {
         RUNNING[core].store(NOT_RUNNING, Ordering::SeqCst);

@@ -209,6 +209,23 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
             let caller = super::ports::Caller { core, tid, partition, now };
             return super::ports::dispatch(module, &caller, ctx, call);
         }
+        Call::SetPartitionMode
+        | Call::GetPartitionStatus
+        | Call::ProcessIdByName
+        | Call::ProcessStatus
+        | Call::StartProcess
+        | Call::DelayedStartProcess
+        | Call::StopProcess
+        | Call::SuspendProcess
+        | Call::SuspendSelf
+        | Call::ResumeProcess
+        | Call::SetProcessPriority
+        | Call::LockPreemption
+        | Call::UnlockPreemption
+        | Call::Replenish => {
+            let caller = super::process::Caller { core, tid, partition, now };
+            return super::process::dispatch(module, &caller, ctx, call);
+        }
         Call::MemoryRegion => match memory_region(module, partition, a1, a2) {
             Ok(results) => ok(ctx, results),
             Err(status) => fail(ctx, status),
@@ -430,10 +447,19 @@ fn system_service(
             if target == caller {
                 return Err(Status::InvalidParameter);
             }
-            if call == Call::StartPartition && PARTITIONS[target].mode.load(Ordering::Acquire) == super::MODE_NORMAL {
+            if call == Call::StartPartition && PARTITIONS[target].mode.load(Ordering::Acquire) != super::MODE_IDLE {
                 return Err(Status::InvalidParameter);
             }
-            if health::restart_partition(module, target) { Ok([0; 3]) } else { Err(Status::InvalidParameter) }
+            let condition = if call == Call::StartPartition {
+                bulkhead_abi::StartCondition::NormalStart
+            } else {
+                bulkhead_abi::StartCondition::PartitionRestart
+            };
+            if health::restart_partition(module, target, health::Restart::Cold, condition) {
+                Ok([0; 3])
+            } else {
+                Err(Status::InvalidParameter)
+            }
         }
         _ => Err(Status::NotSupported),
     }

@@ -25,6 +25,7 @@ pub mod frame;
 pub mod health;
 pub mod hypercall;
 pub mod ports;
+pub mod process;
 pub mod rendezvous;
 pub mod run;
 pub mod stats;
@@ -56,6 +57,9 @@ const MAX_WINDOWS: usize = bulkhead_sched::MAX_WINDOWS;
 pub struct PartitionInfo {
     pub name: &'static str,
     pub system: bool,
+    /// It initialises itself: starts in COLD_START with its first thread
+    /// only (`process.rs`).
+    pub initialization: bool,
     pub phys_base: u64,
     pub memory_size: u64,
     pub ipa_base: u64,
@@ -213,10 +217,16 @@ impl Module {
 pub struct PartitionRuntime {
     pub mode: AtomicU8,
     pub restarts: AtomicU32,
+    /// Why it last started (`bulkhead_abi::StartCondition`).
+    pub start_condition: AtomicU8,
+    /// Processes (bit = index in the partition) started during its
+    /// initialisation, made Ready when it enters NORMAL (`process.rs`).
+    pub pending_start: AtomicU64,
 }
 
 pub const MODE_IDLE: u8 = 0;
 pub const MODE_COLD_START: u8 = 1;
+pub const MODE_WARM_START: u8 = 2;
 pub const MODE_NORMAL: u8 = 3;
 
 /// A thread's saved state: the only copy whenever its lock is free (a
@@ -293,8 +303,14 @@ const READY_FAILED: u8 = 2;
 
 pub static CONTEXTS: [Mutex<ThreadContext>; MAX_THREADS] = [const { Mutex::new(ThreadContext::EMPTY) }; MAX_THREADS];
 pub static CORE_SCHED: [Mutex<Option<CoreScheduler>>; CORES] = [const { Mutex::new(None) }; CORES];
-pub static PARTITIONS: [PartitionRuntime; MAX_PARTITIONS] =
-    [const { PartitionRuntime { mode: AtomicU8::new(MODE_IDLE), restarts: AtomicU32::new(0) } }; MAX_PARTITIONS];
+pub static PARTITIONS: [PartitionRuntime; MAX_PARTITIONS] = [const {
+    PartitionRuntime {
+        mode: AtomicU8::new(MODE_IDLE),
+        restarts: AtomicU32::new(0),
+        start_condition: AtomicU8::new(0),
+        pending_start: AtomicU64::new(0),
+    }
+}; MAX_PARTITIONS];
 /// The partition each core is running a thread of right now (`NOT_RUNNING`
 /// in the kernel or idle), so a restart can wait until nobody runs it.
 pub static RUNNING: [AtomicU32; CORES] = [const { AtomicU32::new(NOT_RUNNING) }; CORES];
@@ -515,6 +531,7 @@ pub fn load() -> Result<&'static Module, LoadError> {
         partitions[p.id as usize] = Some(PartitionInfo {
             name: p.name,
             system: p.system,
+            initialization: p.initialization,
             phys_base: p.phys_base,
             memory_size: p.memory_size,
             ipa_base: p.ipa_base,
@@ -607,7 +624,7 @@ pub fn load() -> Result<&'static Module, LoadError> {
     for (id, runtime) in PARTITIONS.iter().enumerate().take(module.partition_count) {
         load_partition_memory(module, id);
         reset_threads(module, id);
-        runtime.mode.store(MODE_NORMAL, Ordering::Release);
+        runtime.mode.store(start_mode(module, id, false), Ordering::Release);
     }
     // Shared memory regions start zeroed, once: a partition restart
     // reloads the partition's own memory only, and leaves every region and
@@ -623,7 +640,15 @@ pub fn load() -> Result<&'static Module, LoadError> {
     let timeline =
         ModuleTimeline::new(&plan, module.freq, ScheduleId(initial as u8), epoch).map_err(LoadError::Plan)?;
     for (core, slot) in CORE_SCHED.iter().enumerate().take(module_rec.core_count as usize) {
-        let sched = CoreScheduler::new(&plan, &timeline, CoreId(core as u8)).map_err(LoadError::Sched)?;
+        let mut sched = CoreScheduler::new(&plan, &timeline, CoreId(core as u8)).map_err(LoadError::Sched)?;
+        // A partition that initialises itself runs its first thread only;
+        // the others are dormant until it starts them.
+        for t in plan.threads_on(CoreId(core as u8)).iter() {
+            let thread = module.thread(usize::from(t.0));
+            if thread.index != 0 && module.partition(thread.partition).initialization {
+                sched.stop(t).map_err(LoadError::Sched)?;
+            }
+        }
         *slot.lock() = Some(sched);
     }
     *TIMELINE.lock() = Some(timeline);
@@ -713,14 +738,26 @@ fn zero_region(phys_base: u64, size: u64) {
     memory.fill(0);
 }
 
+/// The mode a partition starts in: COLD_START (WARM_START after a warm
+/// restart) if it initialises itself, else NORMAL.
+pub fn start_mode(module: &Module, id: usize, warm: bool) -> u8 {
+    match (module.partition(id).initialization, warm) {
+        (false, _) => MODE_NORMAL,
+        (true, false) => MODE_COLD_START,
+        (true, true) => MODE_WARM_START,
+    }
+}
+
 /// Puts every thread of a partition in its start state.
 pub fn reset_threads(module: &Module, id: usize) {
     let p = module.partition(id);
     for (t, context) in CONTEXTS.iter().enumerate().skip(p.first_thread).take(p.thread_count) {
         context.lock().reset(module, module.thread(t));
     }
-    // Its threads wait on no channel any more.
+    // Its threads wait on no channel any more, and nothing is pending.
     ports::forget(p.first_thread..p.first_thread + p.thread_count);
+    process::forget(p.first_thread..p.first_thread + p.thread_count);
+    PARTITIONS[id].pending_start.store(0, Ordering::Release);
 }
 
 /// The core each thread is placed on now (a snapshot under the global

@@ -196,12 +196,25 @@ fn enter(module: &Module, core: usize, tid: usize) -> Entry {
         return Entry::Idle;
     }
     match rendezvous::admit(core, partition, window_end(core).0) {
-        Some(at) => Entry::Thread(tid, at),
+        Some(at) => {
+            CURRENT[core].store(tid as u32, Ordering::Relaxed);
+            Entry::Thread(tid, at)
+        }
         None => {
             health::leave(core);
             Entry::WindowOver
         }
     }
+}
+
+/// The thread each core is in (or about to enter), `NONE_PENDING` if none:
+/// what GET_PROCESS_STATUS reports as RUNNING.
+static CURRENT: [AtomicU32; CORES] = [const { AtomicU32::new(NONE_PENDING) }; CORES];
+
+/// The thread `core` runs now, if any.
+pub fn running_thread(core: usize) -> Option<usize> {
+    let t = CURRENT.get(core)?.load(Ordering::Relaxed);
+    (t != NONE_PENDING).then_some(t as usize)
 }
 
 /// One slice of `owner`'s restart, if one is under way, holding the
@@ -289,6 +302,7 @@ pub fn run_core(core: usize) -> ! {
                 let (outcome, exit, entry_cycles) = run_thread(module, core, tid);
                 maybe_stall(core, true);
                 // The thread is off the core: let the others into theirs.
+                CURRENT[core].store(NONE_PENDING, Ordering::Relaxed);
                 rendezvous::release(core);
                 health::leave(core);
                 let (exit_cycles, _) = percpu::guest_cycle_stamps();
@@ -361,6 +375,9 @@ pub fn run_core(core: usize) -> ! {
 /// after an interrupt that changed nothing for this core.
 fn run_thread(module: &Module, core: usize, tid: usize) -> (Outcome, Exit, u64) {
     let mut ctx = CONTEXTS[tid].lock();
+    // A START since it last ran gives it a fresh context; a RESUME ends
+    // its SuspendSelf with success.
+    super::process::take_pending(module, tid, &mut ctx);
     ctx.el1.restore();
     ctx.fp.restore();
     let thread = module.thread(tid);

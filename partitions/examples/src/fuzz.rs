@@ -102,7 +102,7 @@
 //!
 //! ```text
 //! hostile-fuzz: thread T on core C: seed S, N calls to make
-//! hostile-fuzz: thread T statuses 0:A -1:B -2:C -3:D -4:E
+//! hostile-fuzz: thread T statuses 0:A -1:B -2:C -3:D -4:E -9:J
 //! hostile-fuzz: thread T statuses -5:F -6:G -7:H -8:I, done at U us
 //! hostile-fuzz: thread T on core C: N calls, M refused, 0 undocumented
 //! ```
@@ -121,7 +121,7 @@ use bulkhead_board_rpi4::gic::GICD_BASE;
 use bulkhead_board_rpi4::memory::KERNEL_LOAD;
 use bulkhead_sdk::abi::{
     ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, MAX_MESSAGE_SIZE, MAX_REGION_NAME,
-    PORT_STATUS_SIZE, PortStatus, STACK_GUARD_SIZE,
+    PARTITION_STATUS_SIZE, PORT_STATUS_SIZE, PROCESS_STATUS_SIZE, PortStatus, STACK_GUARD_SIZE,
 };
 /// Longest port name (the image's name field).
 const NAME_MAX_LEN: u64 = 31;
@@ -304,14 +304,16 @@ impl Allowed {
         Allowed(self.0 | Allowed::of(status).0)
     }
     fn admits(self, raw: i64) -> bool {
-        (-8..=0).contains(&raw) && self.0 & (1 << -raw) != 0
+        (-9..=0).contains(&raw) && self.0 & (1 << -raw) != 0
     }
 }
 
 /// What the ABI lets this call return. Exhaustive over `Call`: a new call
 /// does not compile here until its documented statuses are written down.
 fn allowed(me: &Me, draw: &Draw) -> Allowed {
-    use Status::{Denied, Empty, Full, InvalidAddress, InvalidMode, InvalidParameter, NotSupported, Success, TimedOut};
+    use Status::{
+        Denied, Empty, Full, InvalidAddress, InvalidMode, InvalidParameter, NoAction, NotSupported, Success, TimedOut,
+    };
     let Some(call) = draw.call() else { return Allowed::of(NotSupported) };
     let [a1, a2, a3, ..] = draw.args;
     // A buffer `(ptr, len)` with a length limit: the length is checked
@@ -408,6 +410,51 @@ fn allowed(me: &Me, draw: &Draw) -> Allowed {
         | Call::StopPartition
         | Call::StartPartition
         | Call::RestartPartition => Allowed::of(Denied),
+        // Its own partition: `draw` never asks for a restart or Idle, so
+        // the mode asked is Normal, where it is, or none at all.
+        Call::SetPartitionMode if a1 == PartitionMode::Normal as u64 => Allowed::of(NoAction),
+        Call::SetPartitionMode => Allowed::of(InvalidParameter),
+        Call::GetPartitionStatus if a2 != PARTITION_STATUS_SIZE as u64 => Allowed::of(InvalidParameter),
+        Call::GetPartitionStatus if is_scratch(a1) => Allowed::of(Success),
+        Call::GetPartitionStatus => Allowed::of(InvalidAddress),
+        // A name of one of its threads is found, any other is not.
+        Call::ProcessIdByName => match buffer(a1, a2, 1, NAME_MAX_LEN) {
+            readable if readable == Allowed::of(Success) => readable.or(InvalidParameter),
+            other => other,
+        },
+        // An index past its threads names none (`draw` makes every stop
+        // and suspend one: the fuzzer keeps its threads).
+        Call::ProcessStatus
+        | Call::StartProcess
+        | Call::DelayedStartProcess
+        | Call::StopProcess
+        | Call::SuspendProcess
+        | Call::ResumeProcess
+        | Call::SetProcessPriority
+            if a1 >= me.threads =>
+        {
+            Allowed::of(InvalidParameter)
+        }
+        Call::ProcessStatus if a3 != PROCESS_STATUS_SIZE as u64 => Allowed::of(InvalidParameter),
+        Call::ProcessStatus if is_scratch(a2) => Allowed::of(Success),
+        Call::ProcessStatus => Allowed::of(InvalidAddress),
+        // Every thread of it runs: none is dormant. A delay past the
+        // counter's range is refused first.
+        Call::StartProcess => Allowed::of(InvalidMode),
+        Call::DelayedStartProcess => Allowed::of(InvalidMode).or(InvalidParameter),
+        // Resumed only if another thread of it waits in SuspendSelf.
+        Call::ResumeProcess => Allowed::of(InvalidMode).or(Success),
+        Call::SetProcessPriority if a2 > 255 => Allowed::of(InvalidParameter),
+        Call::SetProcessPriority => Allowed::of(Success),
+        // Bounded by `draw`: the timeout, or a resume by another thread.
+        Call::SuspendSelf => Allowed::of(Success).or(TimedOut),
+        // `draw` turns every lock into an unlock: a thread holding the
+        // lock could not wait, and the waits' oracle says they succeed.
+        Call::LockPreemption | Call::UnlockPreemption => Allowed::of(NoAction),
+        // Its threads have no period: a budget the counter can hold moves
+        // the deadline.
+        Call::Replenish => Allowed::of(Success).or(InvalidParameter),
+        Call::StopProcess | Call::SuspendProcess => Allowed::of(InvalidParameter),
     }
 }
 
@@ -565,11 +612,23 @@ fn draw(rng: &mut Rng, me: &Me) -> Draw {
         // A call that writes into the caller's memory writes into the
         // thread's scratch area instead of wherever in its own memory the
         // draw pointed (its stacks, its state); see [`SCRATCH`].
-        Some(Call::ReadSamplingMessage | Call::PortStatus)
+        Some(Call::ReadSamplingMessage | Call::PortStatus | Call::ProcessStatus)
             if d.args[2] <= SCRATCH_SIZE as u64 && me.owns(d.args[1], d.args[2].max(1)) =>
         {
             d.args[1] = scratch(me)
         }
+        Some(Call::GetPartitionStatus) if d.args[1] <= SCRATCH_SIZE as u64 && me.owns(d.args[0], d.args[1].max(1)) => {
+            d.args[0] = scratch(me)
+        }
+        // The fuzzer keeps its partition and its threads: no restart, no
+        // Idle, no stop or suspension of a thread (an index past them),
+        // no preemption lock (see `allowed`), a bounded SuspendSelf.
+        Some(Call::SetPartitionMode) if d.args[0] <= PartitionMode::WarmStart as u64 => {
+            d.args[0] = PartitionMode::Normal as u64
+        }
+        Some(Call::StopProcess | Call::SuspendProcess) => d.args[0] = d.args[0].max(me.threads),
+        Some(Call::LockPreemption) => d.id = Call::UnlockPreemption.id(),
+        Some(Call::SuspendSelf) if d.args[0] > MAX_DELAY_NS => d.args[0] = delay(rng),
         _ => {}
     }
     d
@@ -646,13 +705,37 @@ fn shaped_args(rng: &mut Rng, me: &Me, call: Call) -> [u64; 6] {
             args[1] = small_id(rng);
             args[2] = if rng.one_in(2) { rng.below(0x20) } else { integer(rng) };
         }
+        Call::SetPartitionMode => args[0] = rng.below(6),
+        Call::GetPartitionStatus => {
+            (args[0], args[1]) = buffer(rng, me, PARTITION_STATUS_SIZE as u64);
+            if !rng.one_in(4) {
+                args[1] = PARTITION_STATUS_SIZE as u64;
+            }
+        }
+        Call::ProcessIdByName => (args[0], args[1]) = buffer(rng, me, NAME_MAX_LEN),
+        Call::ProcessStatus => {
+            args[0] = small_id(rng);
+            (args[1], args[2]) = buffer(rng, me, PROCESS_STATUS_SIZE as u64);
+            if !rng.one_in(4) {
+                args[2] = PROCESS_STATUS_SIZE as u64;
+            }
+        }
+        Call::StartProcess | Call::StopProcess | Call::SuspendProcess | Call::ResumeProcess => {
+            args[0] = small_id(rng)
+        }
+        Call::DelayedStartProcess => (args[0], args[1]) = (small_id(rng), integer(rng)),
+        Call::SetProcessPriority => (args[0], args[1]) = (small_id(rng), rng.below(300)),
+        Call::SuspendSelf => args[0] = delay(rng),
+        Call::Replenish => args[0] = integer(rng),
         Call::AbiVersion
         | Call::MyIds
         | Call::PartitionStatus
         | Call::GetTime
         | Call::PeriodicWait
         | Call::Yield
-        | Call::ScheduleStatus => {}
+        | Call::ScheduleStatus
+        | Call::LockPreemption
+        | Call::UnlockPreemption => {}
     }
     args
 }
@@ -834,7 +917,7 @@ struct Tally {
     refused: u64,
     undocumented: u64,
     /// By status, `Success` first (index `-raw`).
-    by_status: [u64; 9],
+    by_status: [u64; 10],
     /// The first few failures.
     failures: [Option<Failure>; REPORTS_PER_THREAD],
 }
@@ -907,11 +990,11 @@ pub fn run(thread: ThreadInfo, plan: &Plan) -> ! {
     for failure in tally.failures.iter().flatten() {
         report(failure);
     }
-    let [ok, not_supported, invalid_parameter, invalid_address, denied, empty, full, timed_out, invalid_mode] =
+    let [ok, not_supported, invalid_parameter, invalid_address, denied, empty, full, timed_out, invalid_mode, no_action] =
         tally.by_status;
     // Two lines: a console line holds 120 bytes.
     println!(
-        "hostile-fuzz: thread {} statuses 0:{ok} -1:{not_supported} -2:{invalid_parameter} -3:{invalid_address} -4:{denied}",
+        "hostile-fuzz: thread {} statuses 0:{ok} -1:{not_supported} -2:{invalid_parameter} -3:{invalid_address} -4:{denied} -9:{no_action}",
         me.thread
     );
     println!(

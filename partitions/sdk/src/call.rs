@@ -89,6 +89,7 @@ pub fn status_name(raw: i64) -> &'static str {
         Some(Status::Full) => "Full",
         Some(Status::TimedOut) => "TimedOut",
         Some(Status::InvalidMode) => "InvalidMode",
+        Some(Status::NoAction) => "NoAction",
         None => "unknown",
     }
 }

@@ -81,6 +81,7 @@ mod message;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 mod panic;
 pub mod port;
+pub mod process;
 mod region;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 mod rt;
@@ -88,7 +89,7 @@ mod rt;
 pub use bulkhead_abi as abi;
 pub use bulkhead_abi::{
     CONSOLE_LINE, Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, MAX_REGION_NAME, PartitionMode,
-    RegionAccess, Status,
+    PartitionStatusRecord, ProcessState, ProcessStatusRecord, RegionAccess, StartCondition, Status,
 };
 pub use call::{
     AbiVersion, Ids, PartitionStatus, ScheduleStatus, Time, abi_version, console_frame, console_write, hvc, my_ids,

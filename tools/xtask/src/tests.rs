@@ -587,7 +587,7 @@ fn fuzz_verdict(out: &Captured) -> Result<(), String> {
     )
     .expect("valid regex");
     let statuses = regex::Regex::new(
-        r"^\[[\w-]+:fuzz\d@\d\] hostile-fuzz: thread \d statuses 0:(\d+) -1:(\d+) -2:(\d+) -3:(\d+) -4:(\d+)$",
+        r"^\[[\w-]+:fuzz\d@\d\] hostile-fuzz: thread \d statuses 0:(\d+) -1:(\d+) -2:(\d+) -3:(\d+) -4:(\d+) -9:(\d+)$",
     )
     .expect("valid regex");
     let port_statuses = regex::Regex::new(
@@ -611,17 +611,18 @@ fn fuzz_verdict(out: &Captured) -> Result<(), String> {
             reports.join("\n")
         ));
     }
-    let mut by_status = [0u64; 9];
+    let mut by_status = [0u64; 10];
     let mut done_us = 0;
     let (mut status_lines, mut port_lines) = (0, 0);
     for c in out.lines.iter().filter_map(|l| statuses.captures(l)) {
         for (i, n) in by_status[..5].iter_mut().enumerate() {
             *n += number(&c, i + 1);
         }
+        by_status[9] += number(&c, 6);
         status_lines += 1;
     }
     for c in out.lines.iter().filter_map(|l| port_statuses.captures(l)) {
-        for (i, n) in by_status[5..].iter_mut().enumerate() {
+        for (i, n) in by_status[5..9].iter_mut().enumerate() {
             *n += number(&c, i + 1);
         }
         done_us = done_us.max(number(&c, 5));
@@ -642,6 +643,7 @@ fn fuzz_verdict(out: &Captured) -> Result<(), String> {
         "Full",
         "TimedOut",
         "InvalidMode",
+        "NoAction",
     ];
     if let Some(i) = by_status.iter().position(|&n| n == 0) {
         return Err(format!("no call of the fuzzer's {calls} returned {}: the draws miss a path", names[i]));

@@ -1,0 +1,393 @@
+//! Partition and process management (ARINC 653 Part 1): operating modes,
+//! and the processes of a partition (its threads) as the partition itself
+//! starts, stops, suspends and resumes them.
+//!
+//! **Modes.** A partition described with `initialization = true` starts in
+//! COLD_START (WARM_START after a warm restart) with only its first thread
+//! (index 0, the ARINC main process) Ready; the others are dormant. What
+//! it starts meanwhile is noted in [`PartitionRuntime::pending_start`] and
+//! made Ready when it calls `SetPartitionMode(Normal)`. A partition without
+//! the flag is put in NORMAL by the kernel with every thread Ready. A core
+//! enters a partition's thread in any mode but IDLE (`health::enter`); a
+//! restart under way holds the partition in IDLE until its threads start.
+//!
+//! **Processes.** Every operation acts on a thread of the caller's own
+//! partition, under the one scheduler lock that holds it (found with all
+//! the per-core locks taken in core order, as a port's wake does: a
+//! migration cannot move it meanwhile). The caller runs, so its partition
+//! owns the window: the core holding the target is told to decide again
+//! (a Reschedule IPI, or this core's own flag), and a higher-priority
+//! process made Ready preempts at once. A START gives the thread a fresh
+//! context: the reset is done by the core that next enters it
+//! ([`take_pending`]), under its context lock, never by the caller, which
+//! holds only its own context.
+use super::hypercall::{Outcome, fail, lock_core_schedulers, ok, user_bytes};
+use super::{MODE_COLD_START, MODE_NORMAL, Module, NEED_RESCHED, PARTITIONS, ThreadContext};
+use super::{MAX_THREADS, TIMELINE, health, thread_cores};
+use crate::ipi::{self, IpiReason};
+use bulkhead_abi::{
+    Call, INFINITE, PARTITION_STATUS_SIZE, PROCESS_STATUS_SIZE, PartitionMode, PartitionStatusRecord, ProcessState,
+    ProcessStatusRecord, StartCondition, Status,
+};
+use bulkhead_sched::{CoreScheduler, Nanos, ThreadId, ThreadState, Ticks, Wait};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Per thread: the next entry resets its context (a START).
+static RESET_PENDING: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+/// Per thread: it waits in SuspendSelf (an event wait RESUME ends).
+static SUSPENDED_SELF: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+/// Per thread: a RESUME ended its SuspendSelf: the call returns 0.
+static RESUMED: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+/// Per thread: the delay (ns) of a DELAYED_START made during
+/// initialisation, counted from the partition's entry into NORMAL.
+static START_DELAY: [AtomicU64; MAX_THREADS] = [const { AtomicU64::new(0) }; MAX_THREADS];
+
+/// Who is calling, from where.
+pub struct Caller {
+    pub core: usize,
+    pub tid: usize,
+    pub partition: usize,
+    pub now: Ticks,
+}
+
+/// What the entering core must do to a thread's context first: called
+/// under its context lock, before its state is restored (`run_thread`).
+pub fn take_pending(module: &Module, tid: usize, ctx: &mut ThreadContext) {
+    if RESET_PENDING[tid].swap(false, Ordering::AcqRel) {
+        ctx.reset(module, module.thread(tid));
+    }
+    if SUSPENDED_SELF[tid].swap(false, Ordering::AcqRel) && RESUMED[tid].swap(false, Ordering::AcqRel) {
+        ctx.frame.x[0] = 0;
+    }
+}
+
+/// Forgets what was pending for the threads of a partition that restarts.
+pub fn forget(threads: core::ops::Range<usize>) {
+    for t in threads {
+        RESET_PENDING[t].store(false, Ordering::Release);
+        SUSPENDED_SELF[t].store(false, Ordering::Release);
+        RESUMED[t].store(false, Ordering::Release);
+        START_DELAY[t].store(0, Ordering::Release);
+    }
+}
+
+/// Handles a partition or process management call.
+pub fn dispatch(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call: Call) -> Outcome {
+    let (a1, a2, a3) = (ctx.frame.x[1], ctx.frame.x[2], ctx.frame.x[3]);
+    let result = match call {
+        Call::SetPartitionMode => return set_partition_mode(module, caller, ctx, a1),
+        Call::GetPartitionStatus => partition_status(module, caller, a1, a2).map(|()| [0; 3]),
+        Call::ProcessIdByName => process_by_name(module, caller, a1, a2).map(|i| [i as u64, 0, 0]),
+        Call::ProcessStatus => process(module, caller, a1)
+            .and_then(|t| process_status(module, caller, t, a2, a3))
+            .map(|()| [0; 3]),
+        Call::StartProcess | Call::DelayedStartProcess => {
+            let delay = if call == Call::DelayedStartProcess { a2 } else { 0 };
+            process(module, caller, a1).and_then(|t| start(module, caller, t, delay)).map(|()| [0; 3])
+        }
+        Call::StopProcess => match process(module, caller, a1) {
+            Ok(t) if t == caller.tid => {
+                // STOP_SELF: dormant from now; nobody sees a result.
+                with_thread(module, caller, t, |s, _| s.stop(ThreadId(t as u16)).map_err(|_| Status::InvalidMode))
+                    .ok();
+                return Outcome::Reschedule;
+            }
+            Ok(t) => stop(module, caller, t).map(|()| [0; 3]),
+            Err(status) => Err(status),
+        },
+        Call::SuspendProcess => process(module, caller, a1)
+            .and_then(|t| if t == caller.tid { Err(Status::InvalidParameter) } else { Ok(t) })
+            .and_then(|t| {
+                with_thread(module, caller, t, |s, tid| s.suspend(tid).map_err(|_| Status::InvalidMode))
+            })
+            .map(|()| [0; 3]),
+        Call::SuspendSelf => return suspend_self(module, caller, ctx, a1),
+        Call::ResumeProcess => process(module, caller, a1).and_then(|t| resume(module, caller, t)).map(|()| [0; 3]),
+        _ => Err(Status::NotSupported),
+    };
+    match result {
+        Ok(results) => ok(ctx, results),
+        Err(status) => fail(ctx, status),
+    }
+    Outcome::Continue
+}
+
+/// The module thread id of process `index` of the caller's partition.
+fn process(module: &Module, caller: &Caller, index: u64) -> Result<usize, Status> {
+    let p = module.partition(caller.partition);
+    let index = usize::try_from(index).ok().filter(|&i| i < p.thread_count).ok_or(Status::InvalidParameter)?;
+    Ok(p.first_thread + index)
+}
+
+/// Runs `f` on the scheduler holding thread `tid`, with every core's
+/// scheduler lock held (core order), then tells that core to decide again
+/// if `f` succeeded.
+fn with_thread<R>(
+    module: &Module,
+    caller: &Caller,
+    tid: usize,
+    f: impl FnOnce(&mut CoreScheduler, ThreadId) -> Result<R, Status>,
+) -> Result<R, Status> {
+    let cores = module.image.module().core_count as usize;
+    let thread = ThreadId(tid as u16);
+    let (result, core) = {
+        let mut scheds = lock_core_schedulers(cores);
+        let held = scheds.iter_mut().enumerate().find_map(|(c, sched)| {
+            let sched = sched.as_mut().and_then(|g| g.as_mut())?;
+            sched.thread_state(thread).is_some().then_some((c, sched))
+        });
+        let Some((core, sched)) = held else { return Err(Status::InvalidParameter) };
+        (f(sched, thread), core)
+    };
+    if result.is_ok() {
+        kick(caller.core, core);
+    }
+    result
+}
+
+/// Makes `core` decide again: this core by its flag, another by an IPI.
+/// The caller's partition owns the window, so the other core is in it.
+fn kick(own: usize, core: usize) {
+    if core == own {
+        NEED_RESCHED[own].store(true, Ordering::Release);
+    } else {
+        ipi::send(IpiReason::Reschedule, ipi::CoreSet(0).with(core));
+    }
+}
+
+fn mode(partition: usize) -> u8 {
+    PARTITIONS[partition].mode.load(Ordering::Acquire)
+}
+
+/// START and DELAYED_START.
+fn start(module: &Module, caller: &Caller, tid: usize, delay_ns: u64) -> Result<(), Status> {
+    let delay = module.freq.nanos_to_ticks_ceil(Nanos(delay_ns)).ok_or(Status::InvalidParameter)?;
+    let until = caller.now.checked_add(delay).ok_or(Status::InvalidParameter)?;
+    let index = tid - module.partition(caller.partition).first_thread;
+    let rt = &PARTITIONS[caller.partition];
+    if mode(caller.partition) != MODE_NORMAL {
+        // Initialisation: it becomes Ready when the partition enters
+        // NORMAL. It must be dormant, and not already started.
+        let dormant = with_thread(module, caller, tid, |s, t| Ok(s.thread_state(t) == Some(ThreadState::Stopped)))?;
+        if !dormant {
+            return Err(Status::InvalidMode);
+        }
+        if rt.pending_start.fetch_or(1 << index, Ordering::AcqRel) & (1 << index) != 0 {
+            return Err(Status::NoAction);
+        }
+        START_DELAY[tid].store(delay_ns, Ordering::Release);
+        return Ok(());
+    }
+    with_thread(module, caller, tid, |s, t| {
+        if s.thread_state(t) != Some(ThreadState::Stopped) {
+            return Err(Status::InvalidMode);
+        }
+        // Before it can be picked: whoever enters it resets it first.
+        RESET_PENDING[tid].store(true, Ordering::Release);
+        s.start(t, caller.now).map_err(|_| Status::InvalidMode)?;
+        if until > caller.now {
+            s.wait_until(t, until, caller.now).map_err(|_| Status::InvalidMode)?;
+        }
+        Ok(())
+    })
+}
+
+/// STOP of another process.
+fn stop(module: &Module, caller: &Caller, tid: usize) -> Result<(), Status> {
+    let index = tid - module.partition(caller.partition).first_thread;
+    // A process started during initialisation is dormant again.
+    let pending = PARTITIONS[caller.partition].pending_start.fetch_and(!(1 << index), Ordering::AcqRel);
+    if pending & (1 << index) != 0 {
+        return Ok(());
+    }
+    with_thread(module, caller, tid, |s, t| match s.thread_state(t) {
+        Some(ThreadState::Stopped) => Err(Status::NoAction),
+        _ => {
+            SUSPENDED_SELF[tid].store(false, Ordering::Release);
+            s.stop(t).map_err(|_| Status::InvalidMode)
+        }
+    })
+}
+
+/// RESUME: ends a SUSPEND, or a SuspendSelf (which then returns 0).
+fn resume(module: &Module, caller: &Caller, tid: usize) -> Result<(), Status> {
+    with_thread(module, caller, tid, |s, t| match s.thread_state(t) {
+        Some(ThreadState::Suspended) => s.resume(t, caller.now).map_err(|_| Status::InvalidMode),
+        Some(ThreadState::Waiting(Wait::Event { .. })) if SUSPENDED_SELF[tid].load(Ordering::Acquire) => {
+            // Under the lock of the scheduler holding it: no core enters
+            // it before this is visible.
+            RESUMED[tid].store(true, Ordering::Release);
+            s.wake(t, caller.now).map(|_| ()).map_err(|_| Status::InvalidMode)
+        }
+        _ => Err(Status::InvalidMode),
+    })
+}
+
+/// SUSPEND_SELF: an event wait that RESUME ends early.
+fn suspend_self(module: &Module, caller: &Caller, ctx: &mut ThreadContext, timeout_ns: u64) -> Outcome {
+    if timeout_ns == 0 {
+        ok(ctx, [0; 3]);
+        return Outcome::Continue;
+    }
+    let until = if timeout_ns == INFINITE {
+        None
+    } else {
+        match module.freq.nanos_to_ticks_ceil(Nanos(timeout_ns)).and_then(|d| caller.now.checked_add(d)) {
+            Some(t) => Some(t),
+            None => {
+                fail(ctx, Status::InvalidParameter);
+                return Outcome::Continue;
+            }
+        }
+    };
+    // What it returns unless a RESUME comes first (`take_pending`).
+    fail(ctx, Status::TimedOut);
+    RESUMED[caller.tid].store(false, Ordering::Release);
+    SUSPENDED_SELF[caller.tid].store(true, Ordering::Release);
+    let waited = with_thread(module, caller, caller.tid, |s, t| {
+        s.wait_event(t, until, caller.now).map_err(|_| Status::InvalidMode)
+    });
+    if let Err(status) = waited {
+        SUSPENDED_SELF[caller.tid].store(false, Ordering::Release);
+        fail(ctx, status);
+        return Outcome::Continue;
+    }
+    Outcome::Reschedule
+}
+
+/// SET_PARTITION_MODE for the caller's own partition.
+fn set_partition_mode(module: &Module, caller: &Caller, ctx: &mut ThreadContext, raw: u64) -> Outcome {
+    let partition = caller.partition;
+    let current = mode(partition);
+    let result = match raw {
+        x if x == PartitionMode::Normal as u64 => {
+            if current == MODE_NORMAL {
+                Err(Status::NoAction)
+            } else {
+                enter_normal(module, caller);
+                Ok(())
+            }
+        }
+        x if x == PartitionMode::WarmStart as u64 && current == MODE_COLD_START => Err(Status::InvalidMode),
+        x if x == PartitionMode::ColdStart as u64 || x == PartitionMode::WarmStart as u64 => {
+            let warm = x == PartitionMode::WarmStart as u64;
+            ok(ctx, [0; 3]);
+            let kind = if warm { health::Restart::Warm } else { health::Restart::Cold };
+            health::restart_partition(module, partition, kind, StartCondition::PartitionRestart);
+            return Outcome::Reschedule;
+        }
+        x if x == PartitionMode::Idle as u64 => {
+            ok(ctx, [0; 3]);
+            health::stop_partition(module, partition);
+            crate::partition_println!(partition, "health: partition {} set itself idle", module.partition(partition).name);
+            return Outcome::Reschedule;
+        }
+        _ => Err(Status::InvalidParameter),
+    };
+    match result {
+        Ok(()) => ok(ctx, [0; 3]),
+        Err(status) => fail(ctx, status),
+    }
+    Outcome::Continue
+}
+
+/// The end of initialisation: what was started meanwhile becomes Ready
+/// (delays counted from now), then the mode is NORMAL.
+fn enter_normal(module: &Module, caller: &Caller) {
+    let p = module.partition(caller.partition);
+    PARTITIONS[caller.partition].mode.store(MODE_NORMAL, Ordering::SeqCst);
+    let pending = PARTITIONS[caller.partition].pending_start.swap(0, Ordering::AcqRel);
+    for index in (0..p.thread_count).filter(|i| pending & (1 << i) != 0) {
+        let tid = p.first_thread + index;
+        let delay = START_DELAY[tid].swap(0, Ordering::AcqRel);
+        // The mode is NORMAL now, so this starts it. It was dormant when
+        // started during initialisation and only the caller runs
+        // meanwhile: it cannot fail.
+        let _ = start(module, caller, tid, delay);
+    }
+}
+
+/// GET_PARTITION_STATUS into the caller's record at `ptr`.
+fn partition_status(module: &Module, caller: &Caller, ptr: u64, len: u64) -> Result<(), Status> {
+    if len != PARTITION_STATUS_SIZE as u64 {
+        return Err(Status::InvalidParameter);
+    }
+    let to = module.writable(caller.partition, ptr, len).ok_or(Status::InvalidAddress)?;
+    let p = module.partition(caller.partition);
+    let schedule = TIMELINE.lock().as_ref().map_or(0, |t| t.active_at(caller.now).schedule.0);
+    let (period_ns, duration_ns) = module.image.schedule(u32::from(schedule)).map_or((0, 0), |s| {
+        let mine = s.windows().filter(|w| w.owner == Some(caller.partition as u32)).map(|w| w.duration_ns).sum();
+        (s.major_frame_ns, mine)
+    });
+    let placement = thread_cores();
+    let cores = (p.first_thread..p.first_thread + p.thread_count).fold(0u32, |m, t| m | 1 << placement[t]);
+    let rt = &PARTITIONS[caller.partition];
+    let record = PartitionStatusRecord {
+        period_ns,
+        duration_ns,
+        id: caller.partition as u32,
+        mode: u32::from(rt.mode.load(Ordering::Acquire)),
+        start_condition: u32::from(rt.start_condition.load(Ordering::Acquire)),
+        lock_level: 0,
+        cores,
+        restarts: rt.restarts.load(Ordering::Acquire),
+        threads: p.thread_count as u32,
+        flags: u32::from(p.system),
+    };
+    super::ports::copy_out(to, &record.to_bytes());
+    Ok(())
+}
+
+/// GET_PROCESS_ID: the caller's thread named by its bytes.
+fn process_by_name(module: &Module, caller: &Caller, ptr: u64, len: u64) -> Result<usize, Status> {
+    if !(1..=bulkhead_image::NAME_MAX_LEN as u64).contains(&len) {
+        return Err(Status::InvalidParameter);
+    }
+    let name = user_bytes(module, caller.partition, ptr, len)?;
+    let mut bytes = [0u8; bulkhead_image::NAME_MAX_LEN];
+    let n = name.copy_into(&mut bytes);
+    let p = module.partition(caller.partition);
+    (0..p.thread_count)
+        .find(|&i| module.thread(p.first_thread + i).name.as_bytes() == &bytes[..n])
+        .ok_or(Status::InvalidParameter)
+}
+
+/// GET_PROCESS_STATUS of thread `tid` into the caller's record at `ptr`.
+fn process_status(module: &Module, caller: &Caller, tid: usize, ptr: u64, len: u64) -> Result<(), Status> {
+    if len != PROCESS_STATUS_SIZE as u64 {
+        return Err(Status::InvalidParameter);
+    }
+    let to = module.writable(caller.partition, ptr, len).ok_or(Status::InvalidAddress)?;
+    let spec = module.image.threads().nth(tid).ok_or(Status::InvalidParameter)?;
+    let index = tid - module.partition(caller.partition).first_thread;
+    let pending = PARTITIONS[caller.partition].pending_start.load(Ordering::Acquire) & (1 << index) != 0;
+    let (state, core, priority) = with_thread(module, caller, tid, |s, t| {
+        let r = s.threads().find(|r| r.id() == t).ok_or(Status::InvalidParameter)?;
+        Ok((r.state(), s.core().0, r.priority()))
+    })?;
+    let state = match state {
+        _ if tid == caller.tid => ProcessState::Running,
+        ThreadState::Stopped if pending => ProcessState::Ready,
+        ThreadState::Stopped => ProcessState::Dormant,
+        ThreadState::Ready if super::run::running_thread(usize::from(core)) == Some(tid) => ProcessState::Running,
+        ThreadState::Ready => ProcessState::Ready,
+        ThreadState::Suspended => ProcessState::Suspended,
+        ThreadState::Waiting(_) if SUSPENDED_SELF[tid].load(Ordering::Acquire) => ProcessState::Suspended,
+        ThreadState::Waiting(_) => ProcessState::Waiting,
+    };
+    let record = ProcessStatusRecord {
+        deadline_ns: INFINITE,
+        release_ns: INFINITE,
+        period_ns: spec.period_ns.unwrap_or(INFINITE),
+        time_capacity_ns: spec.deadline_ns.unwrap_or(INFINITE),
+        base_priority: spec.priority,
+        current_priority: u32::from(priority),
+        state: state as u32,
+        core: u32::from(core),
+        index: index as u32,
+        reserved: 0,
+        reserved2: 0,
+    };
+    super::ports::copy_out(to, &record.to_bytes());
+    Ok(())
+}
