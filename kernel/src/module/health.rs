@@ -4,14 +4,11 @@
 //! for that kind of error is carried out on the partition alone. The kernel
 //! and every other partition go on, on time.
 use super::text::Line;
-use super::{
-    CORE_SCHED, MAX_PARTITIONS, MODE_IDLE, MODULE, Module, NOT_RUNNING, PARTITIONS,
-    RUNNING, thread_cores,
-};
+use super::{CORE_SCHED, MAX_PARTITIONS, MODE_IDLE, MODULE, Module, NOT_RUNNING, PARTITIONS, RUNNING, thread_cores};
 use crate::ipi::{self, CoreSet, IpiReason};
 use crate::{arch, println, timer};
-use bulkhead_console::RateLimit;
 use bulkhead_abi::StartCondition;
+use bulkhead_console::RateLimit;
 use bulkhead_image::{ErrorKind, HealthAction};
 use bulkhead_sched::{ThreadId, Ticks};
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
@@ -240,8 +237,8 @@ fn finish_restart(module: &Module, partition: usize) {
     RESTART[partition].store(NO_RESTART, Ordering::Release);
     // Rate-limited as the events are.
     if let Some(more) = report_allowed(module, partition, RESTART_SLOT) {
-        let how = if warm { "warm" } else { "cold" };
-        crate::partition_println!(partition, "health: partition {} restarted (restart {restarts}, {how}){more}", p.name);
+        let how = if warm { ", warm" } else { "" };
+        crate::partition_println!(partition, "health: partition {} restarted (restart {restarts}{how}){more}", p.name);
     }
     super::NEED_RESCHED[arch::core_id()].store(true, Ordering::Release);
     ipi::send(IpiReason::Reschedule, cores.without(arch::core_id()));

@@ -22,8 +22,8 @@
 //! ([`take_pending`]), under its context lock, never by the caller, which
 //! holds only its own context.
 use super::hypercall::{Outcome, fail, lock_core_schedulers, ok, user_bytes};
-use super::{MODE_COLD_START, MODE_NORMAL, Module, NEED_RESCHED, PARTITIONS, ThreadContext};
 use super::{MAX_THREADS, TIMELINE, health, thread_cores};
+use super::{MODE_COLD_START, MODE_NORMAL, Module, NEED_RESCHED, PARTITIONS, ThreadContext};
 use crate::ipi::{self, IpiReason};
 use bulkhead_abi::{
     Call, INFINITE, PARTITION_STATUS_SIZE, PROCESS_STATUS_SIZE, PartitionMode, PartitionStatusRecord, ProcessState,
@@ -78,9 +78,9 @@ pub fn dispatch(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call:
         Call::SetPartitionMode => return set_partition_mode(module, caller, ctx, a1),
         Call::GetPartitionStatus => partition_status(module, caller, a1, a2).map(|()| [0; 3]),
         Call::ProcessIdByName => process_by_name(module, caller, a1, a2).map(|i| [i as u64, 0, 0]),
-        Call::ProcessStatus => process(module, caller, a1)
-            .and_then(|t| process_status(module, caller, t, a2, a3))
-            .map(|()| [0; 3]),
+        Call::ProcessStatus => {
+            process(module, caller, a1).and_then(|t| process_status(module, caller, t, a2, a3)).map(|()| [0; 3])
+        }
         Call::StartProcess | Call::DelayedStartProcess => {
             let delay = if call == Call::DelayedStartProcess { a2 } else { 0 };
             process(module, caller, a1).and_then(|t| start(module, caller, t, delay)).map(|()| [0; 3])
@@ -88,8 +88,7 @@ pub fn dispatch(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call:
         Call::StopProcess => match process(module, caller, a1) {
             Ok(t) if t == caller.tid => {
                 // STOP_SELF: dormant from now; nobody sees a result.
-                with_thread(module, caller, t, |s, _| s.stop(ThreadId(t as u16)).map_err(|_| Status::InvalidMode))
-                    .ok();
+                with_thread(module, caller, t, |s, _| s.stop(ThreadId(t as u16)).map_err(|_| Status::InvalidMode)).ok();
                 return Outcome::Reschedule;
             }
             Ok(t) => stop(module, caller, t).map(|()| [0; 3]),
@@ -97,9 +96,7 @@ pub fn dispatch(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call:
         },
         Call::SuspendProcess => process(module, caller, a1)
             .and_then(|t| if t == caller.tid { Err(Status::InvalidParameter) } else { Ok(t) })
-            .and_then(|t| {
-                with_thread(module, caller, t, |s, tid| s.suspend(tid).map_err(|_| Status::InvalidMode))
-            })
+            .and_then(|t| with_thread(module, caller, t, |s, tid| s.suspend(tid).map_err(|_| Status::InvalidMode)))
             .map(|()| [0; 3]),
         Call::SuspendSelf => return suspend_self(module, caller, ctx, a1),
         Call::ResumeProcess => process(module, caller, a1).and_then(|t| resume(module, caller, t)).map(|()| [0; 3]),
@@ -279,7 +276,11 @@ fn set_partition_mode(module: &Module, caller: &Caller, ctx: &mut ThreadContext,
         x if x == PartitionMode::Idle as u64 => {
             ok(ctx, [0; 3]);
             health::stop_partition(module, partition);
-            crate::partition_println!(partition, "health: partition {} set itself idle", module.partition(partition).name);
+            crate::partition_println!(
+                partition,
+                "health: partition {} set itself idle",
+                module.partition(partition).name
+            );
             return Outcome::Reschedule;
         }
         _ => Err(Status::InvalidParameter),

@@ -720,9 +720,7 @@ fn shaped_args(rng: &mut Rng, me: &Me, call: Call) -> [u64; 6] {
                 args[2] = PROCESS_STATUS_SIZE as u64;
             }
         }
-        Call::StartProcess | Call::StopProcess | Call::SuspendProcess | Call::ResumeProcess => {
-            args[0] = small_id(rng)
-        }
+        Call::StartProcess | Call::StopProcess | Call::SuspendProcess | Call::ResumeProcess => args[0] = small_id(rng),
         Call::DelayedStartProcess => (args[0], args[1]) = (small_id(rng), integer(rng)),
         Call::SetProcessPriority => (args[0], args[1]) = (small_id(rng), rng.below(300)),
         Call::SuspendSelf => args[0] = delay(rng),
@@ -990,8 +988,18 @@ pub fn run(thread: ThreadInfo, plan: &Plan) -> ! {
     for failure in tally.failures.iter().flatten() {
         report(failure);
     }
-    let [ok, not_supported, invalid_parameter, invalid_address, denied, empty, full, timed_out, invalid_mode, no_action] =
-        tally.by_status;
+    let [
+        ok,
+        not_supported,
+        invalid_parameter,
+        invalid_address,
+        denied,
+        empty,
+        full,
+        timed_out,
+        invalid_mode,
+        no_action,
+    ] = tally.by_status;
     // Two lines: a console line holds 120 bytes.
     println!(
         "hostile-fuzz: thread {} statuses 0:{ok} -1:{not_supported} -2:{invalid_parameter} -3:{invalid_address} -4:{denied} -9:{no_action}",

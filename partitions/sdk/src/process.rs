@@ -62,10 +62,7 @@ pub fn process_status(index: u32) -> Result<ProcessStatusRecord, Status> {
     // SAFETY: the call writes exactly PROCESS_STATUS_SIZE bytes at ptr,
     // our own live, exclusively borrowed array.
     let [x0, ..] = unsafe {
-        crate::hvc(
-            Call::ProcessStatus.id(),
-            [u64::from(index), bytes.as_mut_ptr() as u64, bytes.len() as u64, 0, 0, 0],
-        )
+        crate::hvc(Call::ProcessStatus.id(), [u64::from(index), bytes.as_mut_ptr() as u64, bytes.len() as u64, 0, 0, 0])
     };
     check(x0)?;
     Ok(ProcessStatusRecord::from_bytes(&bytes))

@@ -1038,12 +1038,89 @@ fn hostile_tests() -> Vec<QemuTest> {
         // It panics after every restart: each time reported.
         .allow(&[r#"^health: partition hostile-panic (thread main core 0: application_error: application error 1: "panicked at .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"#]),
         hostile(
+            "init-modes",
+            "ARINC 653 modes: a partition initialises itself in COLD_START with its main thread alone, enters NORMAL, drives its worker through the process calls, restarts itself warm (memory kept) and cold (reloaded); the bystander stays on time",
+            init_modes_expectations,
+        )
+        .also(init_modes_order)
+        .allow(&[r"^health: partition init-modes restarted \(restart [12](, warm)?\)$"]),
+        hostile(
             "shared-region",
             "a shared memory region: zero at start, the writer's values seen by the read-only reader, whose store faults in stage 2 and restarts it with the region kept; the bystander stays on time",
             shared_region_expectations,
         )
         .also(shared_region_lines),
     ]
+}
+
+/// `init-modes` (partitions/tests/init-modes.toml): three starts of the
+/// partition, each in its own mode and start condition, the boot counter
+/// in its memory kept by the warm restart and reset by the cold one; in
+/// each the worker runs only after NORMAL and answers the process calls.
+fn init_modes_expectations() -> Vec<Expect> {
+    let main = |rest: &str| format!(r"^\[init-modes:main@0\] init-modes: {rest}$");
+    let worker = |rest: &str| format!(r"^\[init-modes:worker@1\] init-modes: {rest}$");
+    let mut e = Vec::new();
+    let starts = [
+        (1, "ColdStart", "NormalStart", 0, Some("restarting warm")),
+        (2, "WarmStart", "PartitionRestart", 1, Some("restarting cold")),
+        (1, "ColdStart", "PartitionRestart", 2, None),
+    ];
+    for (boot, mode, condition, restarts, then) in starts {
+        let how = if restarts == 1 { ", warm" } else { "" };
+        if restarts > 0 {
+            e.push(Expect::line(&format!(r"^health: partition init-modes restarted \(restart {restarts}{how}\)$")));
+        }
+        e.extend([
+            Expect::line(&main(&format!("boot {boot}: mode {mode}, start condition {condition}, restarts {restarts}"))),
+            Expect::line(&main(&format!("boot {boot}: worker ran during initialisation: no"))),
+            Expect::line(&main(&format!(r"boot {boot}: worker is Some\(Ready\) before NORMAL"))),
+            Expect::all_of(&[
+                &main(&format!("boot {boot}: NORMAL")),
+                &worker(&format!(r"worker started \(boot {boot}\)")),
+            ]),
+            Expect::line(&worker(r"worker: suspend_self\(2 ms\): Err\(TimedOut\)")),
+            Expect::line(&main(&format!(r"boot {boot}: worker is Some\(Suspended\)"))),
+            Expect::all_of(&[
+                &main(&format!(r"boot {boot}: resume\(worker\): Ok\(\(\)\)")),
+                &worker(r"worker: suspend_self\(INFINITE\): Ok\(\(\)\)"),
+            ]),
+            Expect::line(&main(&format!(
+                r"boot {boot}: stop\(worker\): Ok\(\(\)\), then Some\(Dormant\); again: Err\(NoAction\)"
+            ))),
+            Expect::line(&main(&format!(r"boot {boot}: SetPartitionMode\(Normal\) again: Err\(NoAction\)"))),
+            Expect::line(&main(&format!("boot {boot}: {}", then.unwrap_or("done")))),
+        ]);
+    }
+    then_ticker(e)
+}
+
+/// `init-modes`: every line of the partition is one its header lists
+/// (nothing failed), and the worker starts exactly once per boot, after
+/// that boot's NORMAL: never during initialisation, never twice.
+fn init_modes_order(out: &Captured) -> Result<(), String> {
+    let line = regex::Regex::new(r"^\[init-modes:(main@0|worker@1)\] init-modes: (.*)$").expect("valid regex");
+    let normal = regex::Regex::new(r"^boot (\d+): NORMAL$").expect("valid regex");
+    let started = regex::Regex::new(r"^worker started \(boot (\d+)\)$").expect("valid regex");
+    let (mut normal_of, mut starts) = (None, 0);
+    for text in out.lines.iter().filter_map(|l| line.captures(l)).map(|c| c[2].to_string()) {
+        if text.contains("failed") || text.contains("initialisation: yes") {
+            return Err(format!("init-modes: {text}"));
+        }
+        if let Some(c) = normal.captures(&text) {
+            normal_of = Some(c[1].to_string());
+        } else if let Some(c) = started.captures(&text) {
+            if normal_of.as_deref() != Some(&c[1]) {
+                return Err(format!("the worker started (boot {}) before that boot's NORMAL", &c[1]));
+            }
+            normal_of = None;
+            starts += 1;
+        }
+    }
+    if starts != 3 {
+        return Err(format!("the worker started {starts} times; expected once in each of the 3 boots"));
+    }
+    Ok(())
 }
 
 /// `shared-region` (partitions/tests/shared-region.toml): the module
