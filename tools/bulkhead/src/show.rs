@@ -89,6 +89,34 @@ pub fn render_text(sys: &System) -> Result<String, String> {
             threads.join(", ")
         );
     }
+    // ARINC 653 processes: how each partition starts, then each core's
+    // processes as the kernel places them, most urgent first (the order
+    // the scheduler serves them in within their partition's windows).
+    let _ = writeln!(out);
+    let _ = writeln!(out, "processes");
+    for (id, p) in spec.partitions.iter().enumerate() {
+        let start = if p.initialization {
+            "starts in COLD_START, main thread only, until it sets NORMAL"
+        } else {
+            "starts in NORMAL, every thread running"
+        };
+        let _ = writeln!(out, "  {:<16} {start}", spec.partitions[id].name);
+    }
+    for core in 0..spec.module.core_count as u8 {
+        let mut here: Vec<(usize, &bulkhead_image::ThreadSpec)> =
+            spec.threads.iter().enumerate().filter(|(i, _)| placed.get(*i).copied().flatten() == Some(core)).collect();
+        here.sort_by_key(|(i, t)| (t.partition, core::cmp::Reverse(t.priority), *i));
+        let _ = writeln!(out, "  core {core}:");
+        if here.is_empty() {
+            let _ = writeln!(out, "    (none)");
+        }
+        for (_, t) in here {
+            let name = format!("{}.{}", spec.partitions[t.partition as usize].name, t.name);
+            let period = t.period_ns.map_or("aperiodic".to_string(), |n| format!("period {}", fmt_ns(n)));
+            let deadline = t.deadline_ns.map_or("no deadline".to_string(), |n| format!("deadline {}", fmt_ns(n)));
+            let _ = writeln!(out, "    {name:<32} priority {:>3}  {period}, {deadline}", t.priority);
+        }
+    }
     with_plan(sys, |plan| {
         for (si, s) in spec.schedules.iter().enumerate() {
             let _ = writeln!(out);

@@ -32,6 +32,12 @@ fn show_prints_windows_and_core_tables() {
     let text = String::from_utf8(out.stdout).unwrap();
     // The kernel's placement of each thread.
     assert!(text.contains("lane_a {0} -> 0, lane_b {1} -> 1, voter {3} -> 3"), "{text}");
+    // Each core's processes with their priority and timing.
+    assert!(text.contains("  lockstep         starts in NORMAL, every thread running"), "{text}");
+    assert!(
+        text.contains("  core 3:\n    lockstep.voter                   priority  60  period 10ms, deadline 8ms"),
+        "{text}"
+    );
     // Windows at absolute offsets.
     assert!(text.contains("schedule \"nominal\" (initial): major frame 10ms"), "{text}");
     assert!(text.contains("  4             8ms     9500us     1500us  supervisor"), "{text}");
