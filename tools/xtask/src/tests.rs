@@ -1045,6 +1045,21 @@ fn hostile_tests() -> Vec<QemuTest> {
         .also(init_modes_order)
         .allow(&[r"^health: partition init-modes restarted \(restart [12](, warm)?\)$"]),
         hostile(
+            "process-sched",
+            "ARINC 653 processes sharing cores: a higher priority made ready preempts at once, LOCK_PREEMPTION holds it off until the unlock, equal priorities run in the order they were started, SET_PRIORITY moves one ahead; the bystander stays on time",
+            || {
+                let line = |rest: &str| format!(r"^\[process-sched:(main@0|low@1|high@1)\] process-sched: {rest}$");
+                then_ticker(vec![
+                    Expect::line(&line("high ran at low's step 1")),
+                    Expect::line(&line("low: locked at level 1, high ran meanwhile: no")),
+                    Expect::line(&line("low: unlocked to level 0, high ran meanwhile: yes")),
+                    Expect::line(&line("order on core 2: a c b")),
+                    Expect::line(&line("done")),
+                ])
+            },
+        )
+        .also(process_sched_lines),
+        hostile(
             "shared-region",
             "a shared memory region: zero at start, the writer's values seen by the read-only reader, whose store faults in stage 2 and restarts it with the region kept; the bystander stays on time",
             shared_region_expectations,
@@ -1093,6 +1108,14 @@ fn init_modes_expectations() -> Vec<Expect> {
         ]);
     }
     then_ticker(e)
+}
+
+/// `process-sched`: no call of the partition failed.
+fn process_sched_lines(out: &Captured) -> Result<(), String> {
+    match out.lines.iter().find(|l| l.starts_with("[process-sched:") && l.contains("failed")) {
+        Some(l) => Err(format!("a process call failed: {l}")),
+        None => Ok(()),
+    }
 }
 
 /// `init-modes`: every line of the partition is one its header lists
