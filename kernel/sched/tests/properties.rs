@@ -257,7 +257,13 @@ fn stepping_a_million_frames_one_boundary_at_a_time_does_not_drift() {
     // The O(1) path (step to the next entry) over 2e6 boundaries, at 54 MHz
     // with a period that is not a whole number of ticks (333_333 ns =
     // 17_999.982 ticks), against exact math at every boundary.
-    let threads = [ThreadSpec { partition: PartitionId(0), affinity: CoreSet::first_n(1), priority: 1 }];
+    let threads = [ThreadSpec {
+        partition: PartitionId(0),
+        affinity: CoreSet::first_n(1),
+        priority: 1,
+        period: None,
+        time_capacity: None,
+    }];
     let ws = [Window { owner: Some(PartitionId(0)), duration: Nanos(111_111) }];
     let s = [Schedule { major_frame: Nanos(333_333), windows: &ws }];
     let plan = ModulePlan::new(1, &threads, &s).unwrap();

@@ -29,7 +29,7 @@ fn th(partition: u8, cores: &[u8], priority: u8) -> ThreadSpec {
     for &c in cores {
         affinity = affinity.with(CoreId(c));
     }
-    ThreadSpec { partition: PartitionId(partition), affinity, priority }
+    ThreadSpec { partition: PartitionId(partition), affinity, priority, period: None, time_capacity: None }
 }
 
 /// P0: t0 on 0, t1 on 1. P1: t2 (prio 1) and t3 (prio 9) on 0, t4 on {2,3}.
@@ -526,10 +526,20 @@ fn invalid_modules_are_refused_with_the_object_and_numbers() {
     );
     assert_eq!(e.to_string(), "thread 1 has affinity {1,2}, but the module has cores 0..1; use cores below 2");
 
-    let wide = [th(3, &[0], 1), th(3, &[1], 1), th(3, &[0, 1], 1)];
-    let e = err(2, &wide, &ok_s);
-    assert_eq!(e, PlanError::PartitionNeedsMoreCores { partition: PartitionId(3), threads: 3, cores: 2 });
-    assert!(e.to_string().contains("partition 3 has 3 threads but the module has only 2 cores"));
+    let zero_period = [ThreadSpec { period: Some(Nanos(0)), ..th(0, &[0], 1) }];
+    assert_eq!(err(1, &zero_period, &ok_s), PlanError::ZeroPeriod { thread: ThreadId(0) });
+    let zero_capacity = [th(0, &[0], 1), ThreadSpec { time_capacity: Some(Nanos(0)), ..th(0, &[0], 1) }];
+    assert_eq!(err(1, &zero_capacity, &ok_s), PlanError::ZeroTimeCapacity { thread: ThreadId(1) });
+    let long = [ThreadSpec { period: Some(Nanos(10)), time_capacity: Some(Nanos(11)), ..th(0, &[0], 1) }];
+    let e = err(1, &long, &ok_s);
+    assert_eq!(
+        e,
+        PlanError::TimeCapacityExceedsPeriod { thread: ThreadId(0), time_capacity: Nanos(11), period: Nanos(10) }
+    );
+    assert_eq!(
+        e.to_string(),
+        "thread 0 has a time capacity of 11 ns, longer than its period of 10 ns; shorten the capacity"
+    );
 
     let plan = ModulePlan::new(1, &ok_t, &ok_s).unwrap();
     assert_eq!(
