@@ -39,13 +39,19 @@
 //!   (INVALID_MODE), reading [`CoreScheduler::preemption_level`]. Stopping,
 //!   starting or migrating the holder clears the lock.
 //! - *Release points.* A thread's first release point `r0` is fixed when it
-//!   is started (and, for threads Ready at load, from the epoch): `now` if
-//!   the core is inside a window of the thread's partition at `now`, else the
-//!   start of the partition's next window on the core (following a requested
-//!   switch as `periodic_wait` does), or `now` if the schedule gives the
-//!   partition no window. Between `now` and that window the thread cannot
-//!   run anyway, so being Ready from `now` is the same as being released at
-//!   `r0`. A periodic thread's release `k` is `r0 + period * k`, computed
+//!   is started (and, for threads Ready at load, from the epoch): the start
+//!   of the partition's window the core is in at `now`, if it is in one,
+//!   else the start of the partition's next window on the core (following a
+//!   requested switch as `periodic_wait` does), or `now` if the schedule
+//!   gives the partition no window. The thread is Ready from `now`: before
+//!   that next window it cannot run anyway, and inside a window it runs at
+//!   once, released as of the window's start (its deadline counts from
+//!   there). A window start rather than `now` keeps the grid on the
+//!   partition's windows: a thread whose period is the major frame is
+//!   released at the start of each of its windows, as an aperiodic periodic
+//!   wait is, whenever it was (re)started, instead of at a mid-window offset
+//!   that would cost it the head of every later window. A periodic thread's
+//!   release `k` is `r0 + period * k`, computed
 //!   from `r0` and `k` as `Epoch::boundary` computes a window (rounded up,
 //!   never accumulated), so release points never drift. They follow their
 //!   own grid across a schedule switch; only aperiodic periodic waits
@@ -59,9 +65,13 @@
 //! - *Deadline misses.* A decision checks only the threads of its own entry
 //!   (the window owner's threads on this core), so a miss is reported in the
 //!   partition's own time, never in another partition's: a thread whose
-//!   deadline is not after `now`, not already reported, and that is not done
-//!   (Stopped, or waiting for its next release after a periodic wait) goes
-//!   into [`Events::deadline_missed`] once per deadline. A deadline inside
+//!   deadline is not after `now` and not already reported goes into
+//!   [`Events::deadline_missed`], once per deadline. A thread that is done
+//!   (Stopped, or waiting for its next release after a periodic wait) never
+//!   has a passed deadline, so it is never reported: stop and an aperiodic
+//!   periodic wait remove the deadline, a periodic wait moves it past the
+//!   release it waits for, and REPLENISH applies to a Ready thread only. A
+//!   Suspended or otherwise Waiting thread keeps its deadline. A deadline inside
 //!   the partition's window ends the decision's `next_deadline`, so it is
 //!   reported at its instant (plus the timer's latency). A deadline that
 //!   falls outside the partition's windows on the core is reported at the
@@ -171,14 +181,6 @@ impl Wait {
             Wait::Event { until } => until,
             Wait::NextRelease(t) => Some(t),
         }
-    }
-}
-
-impl ThreadState {
-    /// Done with its current release (ARINC 653: dormant, or waiting for
-    /// its next release point): its deadline is not checked.
-    fn is_done(self) -> bool {
-        matches!(self, ThreadState::Stopped | ThreadState::Waiting(Wait::NextRelease(_) | Wait::NextWindow { .. }))
     }
 }
 
@@ -690,7 +692,7 @@ impl CoreScheduler {
         for t in entry.threads.iter() {
             let Some(r) = self.threads.get_mut(usize::from(t.0)).and_then(Option::as_mut) else { continue };
             let Some(deadline) = r.deadline else { continue };
-            if r.deadline_reported || r.state.is_done() {
+            if r.deadline_reported {
                 continue;
             }
             if deadline <= now {
@@ -983,15 +985,16 @@ impl CoreScheduler {
         Ok(())
     }
 
-    /// REPLENISH: the thread's deadline becomes `now + budget` (rounded up)
+    /// REPLENISH by the running thread (ARINC 653: the current process, so
+    /// it must be Ready): its deadline becomes `now + budget` (rounded up)
     /// and may be reported again; `Nanos(u64::MAX)` is ARINC 653's infinite
     /// budget and removes the deadline (returns `None`). For a periodic
     /// thread a deadline after its next release point is refused
     /// ([`SchedError::DeadlinePastNextRelease`], ARINC INVALID_MODE), an
     /// infinite one too. Applies whether or not the thread has a time
-    /// capacity. Refused for a Stopped thread.
+    /// capacity.
     pub fn replenish(&mut self, thread: ThreadId, budget: Nanos, now: Ticks) -> Result<Option<Ticks>, SchedError> {
-        self.require(thread, ThreadOp::Replenish, |s| s != ThreadState::Stopped)?;
+        self.require(thread, ThreadOp::Replenish, |s| s == ThreadState::Ready)?;
         let r = *self.record_mut(thread)?;
         let deadline = if budget == Nanos(u64::MAX) { None } else { Some(after(self.freq, now, budget)?) };
         if let Some(period) = r.period {
@@ -1069,8 +1072,9 @@ impl CoreScheduler {
     }
 
     /// START: the thread is Ready from `now` at its base priority, with its
-    /// first release point `r0` fixed from `now` (module docs) and its
-    /// deadline `r0 + time_capacity`.
+    /// first release point `r0` fixed from `now` (the start of the window of
+    /// its partition the core is in, or of the next one: module docs) and
+    /// its deadline `r0 + time_capacity`.
     pub fn start(&mut self, thread: ThreadId, now: Ticks) -> Result<(), SchedError> {
         self.require(thread, ThreadOp::Start, |s| s == ThreadState::Stopped)?;
         self.clear_preemption_lock_of(thread);
@@ -1123,17 +1127,20 @@ impl CoreScheduler {
         self.pending.iter().flatten().rfind(|p| p.epoch.start() <= now).copied().unwrap_or(self.active)
     }
 
-    /// The first release point of `thread` started at `now`: `now` if the
-    /// core is inside a window of its partition at `now` (an entry holding
-    /// the thread), else the start of the next one (in a pending schedule if
-    /// that window would come after its switch), else `now` (no window).
+    /// The first release point of `thread` started at `now`: the start of
+    /// the window of its partition the core is in at `now` (an entry
+    /// holding the thread), else the start of the next one (in a pending
+    /// schedule if that window would come after its switch), else `now`
+    /// (no window). See the module docs for why a window start.
     fn first_release(&self, thread: ThreadId, now: Ticks) -> Result<Ticks, TimeError> {
         let act = self.activation_at(now);
         if now >= act.epoch.start() {
             let pos = act.epoch.position(self.freq, act.major_frame, now)?;
             let table = self.table(act.schedule);
-            if table.entries().get(table.entry_at(pos.offset)).is_some_and(|e| e.threads.contains(thread)) {
-                return Ok(now);
+            if let Some(e) = table.entries().get(table.entry_at(pos.offset))
+                && e.threads.contains(thread)
+            {
+                return act.epoch.boundary(self.freq, act.major_frame, pos.index, e.start);
             }
         }
         let mut release = self.next_window_start(act, thread, now)?;
