@@ -571,7 +571,8 @@ impl CoreScheduler {
     }
 
     /// Decide what runs at `now`: on the boundary timer, on a reschedule SGI,
-    /// and after any thread operation. Idempotent for a given `now`.
+    /// and after any thread operation. Idempotent for a given `now`, except
+    /// that a deadline miss is in the events of the first decision only.
     ///
     /// Normal case: O(1) in the number of windows (step to the next entry,
     /// one 128-bit boundary computation). A schedule switch costs the same:
@@ -941,7 +942,7 @@ impl CoreScheduler {
     /// schedule gives the partition no window.
     pub fn periodic_wait(&mut self, thread: ThreadId, now: Ticks) -> Result<Option<Ticks>, SchedError> {
         self.require(thread, ThreadOp::PeriodicWait, |s| s == ThreadState::Ready)?;
-        let r = *self.record_mut(thread)?;
+        let r = *self.record(thread).ok_or(SchedError::ThreadNotOnCore { thread, core: self.core })?;
         if let Some(period) = r.period {
             let k = r.release_index.checked_add(1).ok_or(TimeError::Overflow)?;
             let release = self.release_point(r.first_release, period, k)?;
@@ -995,7 +996,7 @@ impl CoreScheduler {
     /// capacity.
     pub fn replenish(&mut self, thread: ThreadId, budget: Nanos, now: Ticks) -> Result<Option<Ticks>, SchedError> {
         self.require(thread, ThreadOp::Replenish, |s| s == ThreadState::Ready)?;
-        let r = *self.record_mut(thread)?;
+        let r = *self.record(thread).ok_or(SchedError::ThreadNotOnCore { thread, core: self.core })?;
         let deadline = if budget == Nanos(u64::MAX) { None } else { Some(after(self.freq, now, budget)?) };
         if let Some(period) = r.period {
             let k = r.release_index.checked_add(1).ok_or(TimeError::Overflow)?;
