@@ -332,16 +332,6 @@ pub enum ImageError {
         /// Period, ns.
         period_ns: u64,
     },
-    /// A partition has more threads than cores in the union of their
-    /// affinities, so they cannot all run in parallel in its window.
-    TooManyThreads {
-        /// The partition.
-        partition: u32,
-        /// Its threads.
-        threads: u32,
-        /// Distinct cores they may use.
-        cores: u32,
-    },
     /// A thread comes after a thread of a later partition: the thread
     /// table must hold each partition's threads together, partitions in
     /// order (the kernel numbers threads partition by partition).
@@ -539,9 +529,6 @@ impl fmt::Display for ImageError {
             ),
             E::DeadlineExceedsPeriod { thread, deadline_ns, period_ns } => {
                 write!(f, "thread[{thread}].deadline_ns: {deadline_ns} exceeds period_ns {period_ns}")
-            }
-            E::TooManyThreads { partition, threads, cores } => {
-                write!(f, "partition[{partition}]: {threads} threads but their affinities cover only {cores} cores")
             }
             E::ThreadsNotGrouped { thread, partition, previous } => write!(
                 f,

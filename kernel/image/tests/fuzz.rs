@@ -758,7 +758,7 @@ variants!(ImageError, IMAGE_ERRORS, image_error_name:
     RangeOutOfBounds, UnownedRecords, WindowsExceedMajorFrame, IndexOutOfRange, PartitionIdMismatch,
     Misaligned, AddressOverflow, PartitionsOverlap, SegmentFileExceedsMemory, SegmentOutsidePartition,
     SegmentsOverlap, SegmentDataOutOfBounds, EntryOutsidePartition, BadAffinity, DeadlineExceedsPeriod,
-    TooManyThreads, ThreadsNotGrouped, NoThreads, ChannelFieldForOtherKind, TooFewPorts, BadPortDirection,
+    ThreadsNotGrouped, NoThreads, ChannelFieldForOtherKind, TooFewPorts, BadPortDirection,
     ConsoleBufferOutOfRange, ConsoleBuffersExceedTotal, DuplicateHealthKind, RegionOverlapsPartition,
     RegionsOverlap, RegionIpaOverlap, RegionMappedTwice,
 );

@@ -48,11 +48,19 @@
 //! ModuleTimeline::request_switch(&mut self, &ModulePlan, ScheduleId, now: Ticks) -> Result<Activation, SchedError>
 //!
 //! // Kernel, per core (under that core's lock).
-//! // Prepares the core's table of every schedule (~19 KB by value, see CoreScheduler).
+//! // Prepares the core's table of every schedule (~24 KB by value, see CoreScheduler).
 //! CoreScheduler::new(&ModulePlan, &ModuleTimeline, CoreId) -> Result<CoreScheduler, SchedError>
 //! CoreScheduler::on_tick(&mut self, now: Ticks) -> Decision
 //!     Decision { runs: Option<ThreadId>, next_deadline: Ticks, window: Option<WindowInfo>, events: Events }
-//! CoreScheduler::{wait_until, periodic_wait, suspend, resume, stop, start}(...)
+//! CoreScheduler::{wait_until, wait_event, wake, periodic_wait, suspend, resume, stop, start}(...)
+//! // ARINC 653 process management beyond states (see scheduler.rs):
+//! CoreScheduler::set_priority(&mut self, ThreadId, priority: u8, now: Ticks) -> Result<(), SchedError>
+//! CoreScheduler::replenish(&mut self, ThreadId, budget: Nanos, now: Ticks) -> Result<Option<Ticks>, SchedError>
+//! CoreScheduler::lock_preemption(&mut self, ThreadId) -> Result<u8, SchedError>
+//! CoreScheduler::unlock_preemption(&mut self, ThreadId) -> Result<u8, SchedError>
+//! CoreScheduler::{preemption_level, preemption_holder}(&self)
+//! CoreScheduler::thread_timing(&self, ThreadId) -> Option<ThreadTiming>   // release point, deadline
+//!     Events::deadline_missed: ThreadSet   // in every Decision
 //! // Stores the Activation (no table is built); the plan is not read.
 //! CoreScheduler::install_switch(&mut self, &ModulePlan, Activation) -> Result<(), SchedError>
 //! CoreScheduler::{release_thread, adopt_thread}(...)   // migration: rebuilds every prepared table
@@ -75,7 +83,13 @@
 //! ```
 //! use bulkhead_sched::*;
 //!
-//! let threads = [ThreadSpec { partition: PartitionId(0), affinity: CoreSet::first_n(1), priority: 1 }];
+//! let threads = [ThreadSpec {
+//!     partition: PartitionId(0),
+//!     affinity: CoreSet::first_n(1),
+//!     priority: 1,
+//!     period: None,
+//!     time_capacity: None,
+//! }];
 //! // 1 ms for partition 0, then 1 ms spare, repeating every 2 ms.
 //! let windows = [Window { owner: Some(PartitionId(0)), duration: Nanos(1_000_000) }];
 //! let schedules = [Schedule { major_frame: Nanos(2_000_000), windows: &windows }];
@@ -111,7 +125,7 @@ pub use ids::{CoreId, CoreSet, PartitionId, ScheduleId, ThreadId, ThreadSet};
 pub use plan::{Migration, ModulePlan, PlanError, Schedule, ThreadSpec, Window};
 pub use scheduler::{
     Activation, CoreScheduler, Decision, Events, MissedBoundary, ModuleTimeline, SchedError, ThreadOp, ThreadRecord,
-    ThreadState, Wait, WindowInfo,
+    ThreadState, ThreadTiming, Wait, WindowInfo,
 };
 pub use table::{CoreFrameEntry, CoreFrameTable};
 pub use trace::TraceReason;
@@ -127,3 +141,6 @@ pub const MAX_TABLE_ENTRIES: usize = MAX_WINDOWS + 1;
 /// Schedules in a module. Every [`CoreScheduler`] holds its core's table of
 /// each one, prepared at load time, so this bounds its size (see there).
 pub const MAX_SCHEDULES: usize = 8;
+/// Deepest preemption lock (ARINC 653 MAX_LOCK_LEVEL): a lock past it is
+/// refused.
+pub const MAX_PREEMPTION_LOCK_LEVEL: u8 = 16;

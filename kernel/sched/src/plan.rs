@@ -4,16 +4,19 @@
 //! Follows ARINC 653 Part 1, Partition Scheduling (a major frame of windows,
 //! each owned by one partition or spare) with CAST-32A's multicore rule, and
 //! scheduling rule 4 (docs/DESIGN.md#scheduling-rule-4): inconsistent input (a thread whose affinity
-//! names no core of the module, a partition with more threads than the module
-//! has cores, windows that do not fit the major frame) is refused here with a
-//! typed error naming the object and the numbers, so the tool rejects it at
-//! build time and the kernel at boot; nothing is discovered at run time.
+//! names no core of the module, windows that do not fit the major frame, a
+//! period or time capacity of 0, a time capacity longer than the period) is
+//! refused here with a typed error naming the object and the numbers, so the
+//! tool rejects it at build time and the kernel at boot; nothing is
+//! discovered at run time.
 //!
 //! Placement: each thread runs on exactly one core at a time (a vCPU cannot be
 //! in two places), chosen from its affinity set. Threads with the narrowest
 //! affinity are placed first, each on the core of its affinity holding the
 //! fewest threads of its own partition (lowest core on a tie), so a
 //! partition's threads spread across cores and run in parallel when they can.
+//! Threads of one partition placed on one core share it as ARINC 653
+//! processes do: by priority, FIFO among equals (see `scheduler.rs`).
 
 use core::fmt;
 
@@ -45,8 +48,18 @@ pub struct ThreadSpec {
     pub partition: PartitionId,
     /// Cores the thread may be placed on.
     pub affinity: CoreSet,
-    /// Larger is more urgent, as in ARINC 653 process priorities.
+    /// Larger is more urgent, as in ARINC 653 process priorities. The base
+    /// priority: SET_PRIORITY changes a thread's current priority until it
+    /// is started again.
     pub priority: u8,
+    /// ARINC 653 process period: a periodic thread is released at
+    /// `r0 + k * period` (see `CoreScheduler::periodic_wait`); `None` is
+    /// aperiodic. Never `Some(0)`.
+    pub period: Option<Nanos>,
+    /// ARINC 653 time capacity: the deadline is the release point plus this;
+    /// `None` is infinite (no deadline). Never `Some(0)`, never longer than
+    /// the period.
+    pub time_capacity: Option<Nanos>,
 }
 
 /// Why a plan (or a change to it) is refused.
@@ -92,10 +105,17 @@ pub enum PlanError {
         affinity: CoreSet,
         cores: u8,
     },
-    PartitionNeedsMoreCores {
-        partition: PartitionId,
-        threads: usize,
-        cores: u8,
+    ZeroPeriod {
+        thread: ThreadId,
+    },
+    ZeroTimeCapacity {
+        thread: ThreadId,
+    },
+    /// A deadline past the next release point would overlap two releases.
+    TimeCapacityExceedsPeriod {
+        thread: ThreadId,
+        time_capacity: Nanos,
+        period: Nanos,
     },
     UnknownSchedule {
         schedule: ScheduleId,
@@ -152,10 +172,16 @@ impl fmt::Display for PlanError {
                 thread.0,
                 cores.saturating_sub(1)
             ),
-            PartitionNeedsMoreCores { partition, threads, cores } => write!(
+            ZeroPeriod { thread } => {
+                write!(f, "thread {} has a period of 0 ns; give it a positive period or none", thread.0)
+            }
+            ZeroTimeCapacity { thread } => {
+                write!(f, "thread {} has a time capacity of 0 ns; give it a positive one or none", thread.0)
+            }
+            TimeCapacityExceedsPeriod { thread, time_capacity, period } => write!(
                 f,
-                "partition {} has {threads} threads but the module has only {cores} cores to run them in parallel; remove threads",
-                partition.0
+                "thread {} has a time capacity of {} ns, longer than its period of {} ns; shorten the capacity",
+                thread.0, time_capacity.0, period.0
             ),
             UnknownSchedule { schedule, schedules } => {
                 write!(f, "schedule {} does not exist (module has {schedules})", schedule.0)
@@ -232,17 +258,20 @@ impl<'a> ModulePlan<'a> {
             if !t.affinity.is_subset_of(module) {
                 return Err(PlanError::AffinityOutsideModule { thread, affinity: t.affinity, cores: core_count });
             }
-        }
-        for t in threads {
-            let count = threads.iter().filter(|u| u.partition == t.partition).count();
-            if count > usize::from(core_count) {
-                return Err(PlanError::PartitionNeedsMoreCores {
-                    partition: t.partition,
-                    threads: count,
-                    cores: core_count,
-                });
+            if t.period == Some(Nanos(0)) {
+                return Err(PlanError::ZeroPeriod { thread });
+            }
+            if t.time_capacity == Some(Nanos(0)) {
+                return Err(PlanError::ZeroTimeCapacity { thread });
+            }
+            if let (Some(time_capacity), Some(period)) = (t.time_capacity, t.period)
+                && time_capacity > period
+            {
+                return Err(PlanError::TimeCapacityExceedsPeriod { thread, time_capacity, period });
             }
         }
+        // No count of threads against cores: threads of one partition on one
+        // core share it by priority (scheduling rule 4).
 
         let mut plan = ModulePlan {
             core_count,

@@ -22,6 +22,61 @@
 //! same instants and nothing drifts. A core that finds itself past more than
 //! one boundary (debugger stop, long masked interrupts) recomputes its window
 //! from `(now - epoch) mod major_frame` and reports it; it never panics.
+//!
+//! Processes (ARINC 653 Part 1, Process Management). Several threads of one
+//! partition may be placed on one core; they share it by current priority,
+//! FIFO among equals, as the processes of a partition do.
+//!
+//! - *Priority.* A thread keeps its configured base priority and a current
+//!   one; [`CoreScheduler::set_priority`] changes the current priority and
+//!   queues a Ready thread as the newest of its new priority;
+//!   [`CoreScheduler::start`] restores the base priority.
+//! - *Preemption lock.* One lock level per core (0 to
+//!   [`crate::MAX_PREEMPTION_LOCK_LEVEL`]), held by one thread: while it is
+//!   above 0 and the holder is Ready and in the current entry, the holder runs
+//!   even if a higher-priority thread is Ready. The scheduler refuses no wait
+//!   to a holder; the kernel refuses waits while the level is above 0
+//!   (INVALID_MODE), reading [`CoreScheduler::preemption_level`]. Stopping,
+//!   starting or migrating the holder clears the lock.
+//! - *Release points.* A thread's first release point `r0` is fixed when it
+//!   is started (and, for threads Ready at load, from the epoch): the start
+//!   of the partition's window the core is in at `now`, if it is in one,
+//!   else the start of the partition's next window on the core (following a
+//!   requested switch as `periodic_wait` does), or `now` if the schedule
+//!   gives the partition no window. The thread is Ready from `now`: before
+//!   that next window it cannot run anyway, and inside a window it runs at
+//!   once, released as of the window's start (its deadline counts from
+//!   there). A window start rather than `now` keeps the grid on the
+//!   partition's windows: a thread whose period is the major frame is
+//!   released at the start of each of its windows, as an aperiodic periodic
+//!   wait is, whenever it was (re)started, instead of at a mid-window offset
+//!   that would cost it the head of every later window. A periodic thread's
+//!   release `k` is `r0 + period * k`, computed
+//!   from `r0` and `k` as `Epoch::boundary` computes a window (rounded up,
+//!   never accumulated), so release points never drift. They follow their
+//!   own grid across a schedule switch; only aperiodic periodic waits
+//!   (`Wait::NextWindow`) are re-aimed at the new schedule.
+//! - *Deadlines.* With a time capacity, the deadline of release `k` is
+//!   `r0 + period * k + time_capacity` (rounded up from the exact sum); an
+//!   aperiodic thread's is `r0 + time_capacity` after its start and none
+//!   after a periodic wait (ARINC 653 gives aperiodic processes no release
+//!   points to measure from). [`CoreScheduler::replenish`] moves it to
+//!   `now + budget`.
+//! - *Deadline misses.* A decision checks only the threads of its own entry
+//!   (the window owner's threads on this core), so a miss is reported in the
+//!   partition's own time, never in another partition's: a thread whose
+//!   deadline is not after `now` and not already reported goes into
+//!   [`Events::deadline_missed`], once per deadline. A thread that is done
+//!   (Stopped, or waiting for its next release after a periodic wait) never
+//!   has a passed deadline, so it is never reported: stop and an aperiodic
+//!   periodic wait remove the deadline, a periodic wait moves it past the
+//!   release it waits for, and REPLENISH applies to a Ready thread only. A
+//!   Suspended or otherwise Waiting thread keeps its deadline. A deadline inside
+//!   the partition's window ends the decision's `next_deadline`, so it is
+//!   reported at its instant (plus the timer's latency). A deadline that
+//!   falls outside the partition's windows on the core is reported at the
+//!   first decision of its next window there: late by at most the time
+//!   until that window starts.
 
 use core::fmt;
 
@@ -30,7 +85,7 @@ use bulkhead_time::{Epoch, Frequency, Nanos, Ticks, TimeError};
 use crate::ids::{CoreId, PartitionId, ScheduleId, ThreadId, ThreadSet};
 use crate::plan::{ModulePlan, PlanError};
 use crate::table::CoreFrameTable;
-use crate::{MAX_SCHEDULES, MAX_THREADS};
+use crate::{MAX_PREEMPTION_LOCK_LEVEL, MAX_SCHEDULES, MAX_THREADS};
 
 /// A schedule in force from `epoch` on: major frame `n` starts at
 /// `epoch + n * major_frame`.
@@ -113,6 +168,9 @@ pub enum Wait {
     /// Waiting for an event another thread signals ([`CoreScheduler::wake`]:
     /// a message on a port, room in a queue), or until `until` if given.
     Event { until: Option<Ticks> },
+    /// Periodic wait of a periodic thread: ready again at its next release
+    /// point, on its own grid (not re-aimed by a schedule switch).
+    NextRelease(Ticks),
 }
 
 impl Wait {
@@ -121,6 +179,7 @@ impl Wait {
             Wait::Until(t) => Some(t),
             Wait::NextWindow { release } => release,
             Wait::Event { until } => until,
+            Wait::NextRelease(t) => Some(t),
         }
     }
 }
@@ -144,6 +203,9 @@ pub enum ThreadOp {
     Resume,
     Stop,
     Start,
+    SetPriority,
+    Replenish,
+    LockPreemption,
 }
 
 /// Why a scheduler operation was refused.
@@ -151,8 +213,39 @@ pub enum ThreadOp {
 pub enum SchedError {
     Plan(PlanError),
     Time(TimeError),
-    ThreadNotOnCore { thread: ThreadId, core: CoreId },
-    InvalidState { thread: ThreadId, op: ThreadOp, state: ThreadState },
+    ThreadNotOnCore {
+        thread: ThreadId,
+        core: CoreId,
+    },
+    InvalidState {
+        thread: ThreadId,
+        op: ThreadOp,
+        state: ThreadState,
+    },
+    /// Another thread holds this core's preemption lock.
+    PreemptionLockHeld {
+        thread: ThreadId,
+        holder: ThreadId,
+    },
+    /// The lock is already at [`crate::MAX_PREEMPTION_LOCK_LEVEL`].
+    PreemptionLockTooDeep {
+        thread: ThreadId,
+        max: u8,
+    },
+    /// Unlock by a thread that does not hold the lock (`holder: None`: the
+    /// level is 0).
+    NotPreemptionHolder {
+        thread: ThreadId,
+        holder: Option<ThreadId>,
+    },
+    /// REPLENISH of a periodic thread to a deadline after its next release
+    /// point (ARINC 653 INVALID_MODE). `deadline` is `Ticks::MAX` for an
+    /// infinite budget.
+    DeadlinePastNextRelease {
+        thread: ThreadId,
+        deadline: Ticks,
+        next_release: Ticks,
+    },
 }
 
 impl From<PlanError> for SchedError {
@@ -178,21 +271,51 @@ impl fmt::Display for SchedError {
             SchedError::InvalidState { thread, op, state } => {
                 write!(f, "thread {} cannot {op:?} while {state:?}", thread.0)
             }
+            SchedError::PreemptionLockHeld { thread, holder } => {
+                write!(f, "thread {} cannot lock preemption: thread {} holds the lock", thread.0, holder.0)
+            }
+            SchedError::PreemptionLockTooDeep { thread, max } => {
+                write!(f, "thread {} cannot lock preemption past level {max}", thread.0)
+            }
+            SchedError::NotPreemptionHolder { thread, holder: Some(h) } => {
+                write!(f, "thread {} cannot unlock preemption: thread {} holds the lock", thread.0, h.0)
+            }
+            SchedError::NotPreemptionHolder { thread, holder: None } => {
+                write!(f, "thread {} cannot unlock preemption: it is not locked", thread.0)
+            }
+            SchedError::DeadlinePastNextRelease { thread, deadline, next_release } => write!(
+                f,
+                "thread {} cannot have deadline {} past its next release point {}",
+                thread.0, deadline.0, next_release.0
+            ),
         }
     }
 }
 
-/// A thread's scheduling state, movable between cores on migration.
+/// A thread's scheduling state, movable between cores on migration (its
+/// instants are module counter values, the same on every core).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct ThreadRecord {
     id: ThreadId,
     partition: PartitionId,
+    /// Current priority: `base_priority` until SET_PRIORITY.
     priority: u8,
+    base_priority: u8,
+    /// The miss of the current `deadline` is in a decision's events already.
+    deadline_reported: bool,
     state: ThreadState,
     /// FIFO key among equal priorities: when it (logically) became ready,
     /// then a per-core sequence number for ties.
     ready_at: Ticks,
     seq: u64,
+    period: Option<Nanos>,
+    time_capacity: Option<Nanos>,
+    /// `r0`: the release point fixed when the thread was last started (for
+    /// an aperiodic thread, also each release from a periodic wait).
+    first_release: Ticks,
+    /// `k`: the current release is `r0 + k * period`, computed from both.
+    release_index: u64,
+    deadline: Option<Ticks>,
 }
 
 impl ThreadRecord {
@@ -202,12 +325,38 @@ impl ThreadRecord {
     pub fn partition(&self) -> PartitionId {
         self.partition
     }
+    /// The current priority (SET_PRIORITY changes it, START restores the base).
     pub fn priority(&self) -> u8 {
         self.priority
+    }
+    /// The configured priority.
+    pub fn base_priority(&self) -> u8 {
+        self.base_priority
     }
     pub fn state(&self) -> ThreadState {
         self.state
     }
+    pub fn period(&self) -> Option<Nanos> {
+        self.period
+    }
+    pub fn time_capacity(&self) -> Option<Nanos> {
+        self.time_capacity
+    }
+    /// The current deadline (`None`: none, or the thread is Stopped).
+    pub fn deadline(&self) -> Option<Ticks> {
+        self.deadline
+    }
+}
+
+/// A thread's current release point and deadline, for GET_PROCESS_STATUS.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ThreadTiming {
+    /// The current release point: for a periodic thread `r0 + k * period`
+    /// (after a periodic wait, the one it waits for); for an aperiodic one
+    /// the instant of its last release. `None` while Stopped.
+    pub release: Option<Ticks>,
+    /// `None`: no time capacity, or Stopped.
+    pub deadline: Option<Ticks>,
 }
 
 /// Boundaries were passed without a decision in between.
@@ -230,6 +379,10 @@ pub struct Events {
     /// A boundary does not fit in 64 bits (thousands of years after the
     /// epoch): the core idles with no deadline instead of panicking.
     pub time_overflow: bool,
+    /// Threads of this decision's entry whose deadline has passed, each
+    /// reported once per deadline (ARINC 653 deadline miss: the kernel
+    /// raises the health event).
+    pub deadline_missed: ThreadSet,
 }
 
 /// Where the core is in its frame table.
@@ -254,8 +407,9 @@ pub struct WindowInfo {
 pub struct Decision {
     /// `None`: idle (WFI).
     pub runs: Option<ThreadId>,
-    /// The earlier of the window end and the first timed wake-up of a thread
-    /// that could run in this window.
+    /// The earliest of the window end, the first timed wake-up of a thread
+    /// that could run in this window and the first unreported deadline of
+    /// one of those threads.
     pub next_deadline: Ticks,
     /// `None` before the epoch (and after a time overflow).
     pub window: Option<WindowInfo>,
@@ -272,10 +426,13 @@ struct Cursor {
 
 /// One core's scheduler. See the module docs for what it owns.
 ///
-/// Size: 20,000 bytes on aarch64 and x86-64: 8 prepared tables of 2,096
-/// bytes (65 entries of 32 bytes) and 64 thread slots of 48 bytes (40
-/// before event waits, whose optional deadline widened the state), against
-/// 8,992 when it held only the active table and two pending ones. The kernel
+/// Size: 24,096 bytes on aarch64 and x86-64: 8 prepared tables of 2,096
+/// bytes (65 entries of 32 bytes) and 64 thread slots of 112 bytes (48
+/// before process timing added the base priority, period, time capacity,
+/// first release, release index and deadline; 40 before event waits), plus
+/// the preemption lock; 8,992 when it held only the active table and two
+/// pending ones. 480 bytes of the budget remain: storing the period and
+/// time capacity as `Option<NonZeroU64>` would win back 1 KiB. The kernel
 /// builds one per core on its 64 KiB stack at load time and moves it into a
 /// static, so it must stay within [`CoreScheduler::SIZE_BUDGET`] (24 KiB):
 /// asserted at compile time on every target, and by a host test that also
@@ -303,6 +460,10 @@ pub struct CoreScheduler {
     /// only this core's threads instead of all [`MAX_THREADS`] slots.
     placed: ThreadSet,
     seq: u64,
+    /// ARINC 653 LOCK_PREEMPTION level on this core (0: unlocked) and the
+    /// thread holding it (`Some` exactly when the level is above 0).
+    preemption_level: u8,
+    preemption_holder: Option<ThreadId>,
 }
 
 impl CoreScheduler {
@@ -327,9 +488,12 @@ impl CoreScheduler {
             threads: [None; MAX_THREADS],
             placed: ThreadSet::EMPTY,
             seq: 0,
+            preemption_level: 0,
+            preemption_holder: None,
         };
         // Also refuses a timeline naming a schedule the plan lacks.
         s.rebuild(plan)?;
+        let epoch = s.active.epoch.start();
         for t in plan.threads_on(core).iter() {
             let spec = plan.thread(t)?;
             let seq = s.next_seq();
@@ -337,11 +501,22 @@ impl CoreScheduler {
                 id: t,
                 partition: spec.partition,
                 priority: spec.priority,
+                base_priority: spec.priority,
+                deadline_reported: false,
                 state: ThreadState::Ready,
                 ready_at: Ticks(0),
                 seq,
+                period: spec.period,
+                time_capacity: spec.time_capacity,
+                first_release: epoch,
+                release_index: 0,
+                deadline: None,
             });
             s.placed = s.placed.with(t);
+        }
+        // Ready at load: released as if started at the epoch.
+        for t in s.placed.iter() {
+            s.release_from_start(t, epoch)?;
         }
         Ok(s)
     }
@@ -370,9 +545,34 @@ impl CoreScheduler {
     pub fn thread_state(&self, thread: ThreadId) -> Option<ThreadState> {
         self.record(thread).map(|r| r.state)
     }
+    /// The thread's record, if it is placed on this core.
+    pub fn thread(&self, thread: ThreadId) -> Option<&ThreadRecord> {
+        self.record(thread)
+    }
+    /// The thread's current release point and deadline (`None` if it is not
+    /// placed on this core).
+    pub fn thread_timing(&self, thread: ThreadId) -> Option<ThreadTiming> {
+        let r = self.record(thread)?;
+        let release = match (r.state, r.period) {
+            (ThreadState::Stopped, _) => None,
+            (_, Some(period)) => self.release_point(r.first_release, period, r.release_index).ok(),
+            (ThreadState::Waiting(Wait::NextWindow { release }), None) => release,
+            (_, None) => Some(r.first_release),
+        };
+        Some(ThreadTiming { release, deadline: r.deadline })
+    }
+    /// This core's preemption lock level (0: unlocked).
+    pub fn preemption_level(&self) -> u8 {
+        self.preemption_level
+    }
+    /// The thread holding this core's preemption lock, if the level is above 0.
+    pub fn preemption_holder(&self) -> Option<ThreadId> {
+        self.preemption_holder
+    }
 
     /// Decide what runs at `now`: on the boundary timer, on a reschedule SGI,
-    /// and after any thread operation. Idempotent for a given `now`.
+    /// and after any thread operation. Idempotent for a given `now`, except
+    /// that a deadline miss is in the events of the first decision only.
     ///
     /// Normal case: O(1) in the number of windows (step to the next entry,
     /// one 128-bit boundary computation). A schedule switch costs the same:
@@ -486,6 +686,21 @@ impl CoreScheduler {
                 && r < next_deadline
             {
                 next_deadline = r;
+            }
+        }
+        // Deadlines: only the entry's threads, so a miss is reported in
+        // the owner's own time (module docs).
+        for t in entry.threads.iter() {
+            let Some(r) = self.threads.get_mut(usize::from(t.0)).and_then(Option::as_mut) else { continue };
+            let Some(deadline) = r.deadline else { continue };
+            if r.deadline_reported {
+                continue;
+            }
+            if deadline <= now {
+                r.deadline_reported = true;
+                events.deadline_missed = events.deadline_missed.with(t);
+            } else if deadline < next_deadline {
+                next_deadline = deadline;
             }
         }
         let window = WindowInfo {
@@ -613,6 +828,11 @@ impl CoreScheduler {
             let Some((at, i)) = first else { return };
             let seq = self.next_seq();
             if let Some(r) = self.threads[i].as_mut() {
+                if let ThreadState::Waiting(Wait::NextWindow { .. }) = r.state {
+                    // An aperiodic thread's release from its periodic wait.
+                    r.first_release = at;
+                    r.release_index = 0;
+                }
                 r.state = ThreadState::Ready;
                 r.ready_at = at;
                 r.seq = seq;
@@ -621,7 +841,14 @@ impl CoreScheduler {
     }
 
     /// Highest priority Ready thread among `candidates`; FIFO among equals.
+    /// The preemption lock's holder instead, if it is Ready among them.
     fn pick(&self, candidates: ThreadSet) -> Option<ThreadId> {
+        if let Some(h) = self.preemption_holder
+            && candidates.contains(h)
+            && self.record(h).is_some_and(|r| r.state == ThreadState::Ready)
+        {
+            return Some(h);
+        }
         let mut best: Option<&ThreadRecord> = None;
         for t in candidates.iter() {
             let Some(r) = self.record(t) else { continue };
@@ -702,20 +929,122 @@ impl CoreScheduler {
         Ok(false)
     }
 
-    /// Periodic wait: sleep until the start of the next window of the
-    /// thread's partition strictly after `now` (in the pending schedule if
-    /// that window would come after a requested switch). Returns that
-    /// release instant; `None` if the schedule gives the partition no window.
+    /// PERIODIC_WAIT. A periodic thread waits for its next release point,
+    /// `r0 + (k + 1) * period`, computed from `r0` (never from `now`, so
+    /// lateness does not shift the grid); if that is not after `now` it is
+    /// Ready at once, as the newest of its priority. Its deadline becomes
+    /// that release plus its time capacity.
+    ///
+    /// An aperiodic thread sleeps until the start of the next window of its
+    /// partition strictly after `now` (in the pending schedule if that
+    /// window would come after a requested switch), and has no deadline
+    /// until replenished. Returns the release instant; `None` if the
+    /// schedule gives the partition no window.
     pub fn periodic_wait(&mut self, thread: ThreadId, now: Ticks) -> Result<Option<Ticks>, SchedError> {
         self.require(thread, ThreadOp::PeriodicWait, |s| s == ThreadState::Ready)?;
+        let r = *self.record(thread).ok_or(SchedError::ThreadNotOnCore { thread, core: self.core })?;
+        if let Some(period) = r.period {
+            let k = r.release_index.checked_add(1).ok_or(TimeError::Overflow)?;
+            let release = self.release_point(r.first_release, period, k)?;
+            let deadline = self.release_deadline(&r, k)?;
+            let rec = self.record_mut(thread)?;
+            rec.release_index = k;
+            rec.deadline = deadline;
+            rec.deadline_reported = false;
+            if release <= now {
+                self.make_ready(thread, now)?;
+            } else {
+                self.record_mut(thread)?.state = ThreadState::Waiting(Wait::NextRelease(release));
+            }
+            return Ok(Some(release));
+        }
         let mut release = self.next_window_start(self.active, thread, now)?;
         for &p in self.pending.iter().flatten() {
             if release.is_none_or(|r| r >= p.epoch.start()) {
                 release = self.next_window_start(p, thread, now)?;
             }
         }
-        self.record_mut(thread)?.state = ThreadState::Waiting(Wait::NextWindow { release });
+        let rec = self.record_mut(thread)?;
+        rec.state = ThreadState::Waiting(Wait::NextWindow { release });
+        rec.deadline = None;
+        rec.deadline_reported = false;
         Ok(release)
+    }
+
+    /// SET_PRIORITY: the thread's current priority becomes `priority`; a
+    /// Ready thread is queued as the newest of it (ready since `now`).
+    /// Refused for a Stopped thread (ARINC 653: dormant, INVALID_MODE).
+    pub fn set_priority(&mut self, thread: ThreadId, priority: u8, now: Ticks) -> Result<(), SchedError> {
+        self.require(thread, ThreadOp::SetPriority, |s| s != ThreadState::Stopped)?;
+        let seq = self.next_seq();
+        let r = self.record_mut(thread)?;
+        r.priority = priority;
+        if r.state == ThreadState::Ready {
+            r.ready_at = now;
+            r.seq = seq;
+        }
+        Ok(())
+    }
+
+    /// REPLENISH by the running thread (ARINC 653: the current process, so
+    /// it must be Ready): its deadline becomes `now + budget` (rounded up)
+    /// and may be reported again; `Nanos(u64::MAX)` is ARINC 653's infinite
+    /// budget and removes the deadline (returns `None`). For a periodic
+    /// thread a deadline after its next release point is refused
+    /// ([`SchedError::DeadlinePastNextRelease`], ARINC INVALID_MODE), an
+    /// infinite one too. Applies whether or not the thread has a time
+    /// capacity.
+    pub fn replenish(&mut self, thread: ThreadId, budget: Nanos, now: Ticks) -> Result<Option<Ticks>, SchedError> {
+        self.require(thread, ThreadOp::Replenish, |s| s == ThreadState::Ready)?;
+        let r = *self.record(thread).ok_or(SchedError::ThreadNotOnCore { thread, core: self.core })?;
+        let deadline = if budget == Nanos(u64::MAX) { None } else { Some(after(self.freq, now, budget)?) };
+        if let Some(period) = r.period {
+            let k = r.release_index.checked_add(1).ok_or(TimeError::Overflow)?;
+            let next_release = self.release_point(r.first_release, period, k)?;
+            let past = deadline.unwrap_or(Ticks::MAX);
+            if past > next_release {
+                return Err(SchedError::DeadlinePastNextRelease { thread, deadline: past, next_release });
+            }
+        }
+        let rec = self.record_mut(thread)?;
+        rec.deadline = deadline;
+        rec.deadline_reported = false;
+        Ok(deadline)
+    }
+
+    /// LOCK_PREEMPTION by `thread`, which must be Ready (running): raises
+    /// this core's lock level and returns it. While it is above 0 the
+    /// holder runs whenever it is Ready in the current entry. Refused if
+    /// another thread holds the lock or the level is at
+    /// [`crate::MAX_PREEMPTION_LOCK_LEVEL`].
+    pub fn lock_preemption(&mut self, thread: ThreadId) -> Result<u8, SchedError> {
+        self.require(thread, ThreadOp::LockPreemption, |s| s == ThreadState::Ready)?;
+        if let Some(holder) = self.preemption_holder
+            && holder != thread
+        {
+            return Err(SchedError::PreemptionLockHeld { thread, holder });
+        }
+        if self.preemption_level >= MAX_PREEMPTION_LOCK_LEVEL {
+            return Err(SchedError::PreemptionLockTooDeep { thread, max: MAX_PREEMPTION_LOCK_LEVEL });
+        }
+        self.preemption_level += 1;
+        self.preemption_holder = Some(thread);
+        Ok(self.preemption_level)
+    }
+
+    /// UNLOCK_PREEMPTION by the holder: lowers the level and returns it; at
+    /// 0 the normal choice applies from the next decision. Refused for any
+    /// other thread, and when the level is 0.
+    pub fn unlock_preemption(&mut self, thread: ThreadId) -> Result<u8, SchedError> {
+        self.record_mut(thread)?;
+        if self.preemption_holder != Some(thread) || self.preemption_level == 0 {
+            return Err(SchedError::NotPreemptionHolder { thread, holder: self.preemption_holder });
+        }
+        self.preemption_level -= 1;
+        if self.preemption_level == 0 {
+            self.preemption_holder = None;
+        }
+        Ok(self.preemption_level)
     }
 
     /// SUSPEND: a Ready or Waiting thread stops competing until resumed
@@ -731,20 +1060,103 @@ impl CoreScheduler {
         self.make_ready(thread, now)
     }
 
+    /// STOP: the thread is dormant, with no deadline; if it held the
+    /// preemption lock, the lock is cleared.
     pub fn stop(&mut self, thread: ThreadId) -> Result<(), SchedError> {
         self.require(thread, ThreadOp::Stop, |s| s != ThreadState::Stopped)?;
-        self.record_mut(thread)?.state = ThreadState::Stopped;
+        self.clear_preemption_lock_of(thread);
+        let r = self.record_mut(thread)?;
+        r.state = ThreadState::Stopped;
+        r.deadline = None;
+        r.deadline_reported = false;
         Ok(())
     }
 
+    /// START: the thread is Ready from `now` at its base priority, with its
+    /// first release point `r0` fixed from `now` (the start of the window of
+    /// its partition the core is in, or of the next one: module docs) and
+    /// its deadline `r0 + time_capacity`.
     pub fn start(&mut self, thread: ThreadId, now: Ticks) -> Result<(), SchedError> {
         self.require(thread, ThreadOp::Start, |s| s == ThreadState::Stopped)?;
+        self.clear_preemption_lock_of(thread);
+        self.release_from_start(thread, now)?;
         self.make_ready(thread, now)
     }
 
+    /// Fix a (re)started thread's first release point from `now`, reset its
+    /// release index, priority and deadline. Leaves its state alone.
+    fn release_from_start(&mut self, thread: ThreadId, now: Ticks) -> Result<(), SchedError> {
+        let first_release = self.first_release(thread, now)?;
+        let mut r = *self.record_mut(thread)?;
+        r.priority = r.base_priority;
+        r.first_release = first_release;
+        r.release_index = 0;
+        r.deadline = self.release_deadline(&r, 0)?;
+        r.deadline_reported = false;
+        *self.record_mut(thread)? = r;
+        Ok(())
+    }
+
+    fn clear_preemption_lock_of(&mut self, thread: ThreadId) {
+        if self.preemption_holder == Some(thread) {
+            self.preemption_holder = None;
+            self.preemption_level = 0;
+        }
+    }
+
+    /// Release `k` of a periodic thread: `r0 + period * k`, rounded up,
+    /// computed from `r0` as a window boundary is from the epoch.
+    fn release_point(&self, first_release: Ticks, period: Nanos, k: u64) -> Result<Ticks, TimeError> {
+        Epoch::new(first_release).boundary(self.freq, period, k, Nanos(0))
+    }
+
+    /// The deadline of release `k` of `r`: `r0 + period * k + time_capacity`
+    /// from the exact sum (aperiodic: `r0 + time_capacity`); `None` without
+    /// a time capacity.
+    fn release_deadline(&self, r: &ThreadRecord, k: u64) -> Result<Option<Ticks>, TimeError> {
+        let Some(capacity) = r.time_capacity else { return Ok(None) };
+        let deadline = match r.period {
+            Some(period) => Epoch::new(r.first_release).boundary(self.freq, period, k, capacity)?,
+            None => after(self.freq, r.first_release, capacity)?,
+        };
+        Ok(Some(deadline))
+    }
+
+    /// The schedule in force at `now` on this core, counting requested
+    /// switches whose instant has come even if no decision has taken them.
+    fn activation_at(&self, now: Ticks) -> Activation {
+        self.pending.iter().flatten().rfind(|p| p.epoch.start() <= now).copied().unwrap_or(self.active)
+    }
+
+    /// The first release point of `thread` started at `now`: the start of
+    /// the window of its partition the core is in at `now` (an entry
+    /// holding the thread), else the start of the next one (in a pending
+    /// schedule if that window would come after its switch), else `now`
+    /// (no window). See the module docs for why a window start.
+    fn first_release(&self, thread: ThreadId, now: Ticks) -> Result<Ticks, TimeError> {
+        let act = self.activation_at(now);
+        if now >= act.epoch.start() {
+            let pos = act.epoch.position(self.freq, act.major_frame, now)?;
+            let table = self.table(act.schedule);
+            if let Some(e) = table.entries().get(table.entry_at(pos.offset))
+                && e.threads.contains(thread)
+            {
+                return act.epoch.boundary(self.freq, act.major_frame, pos.index, e.start);
+            }
+        }
+        let mut release = self.next_window_start(act, thread, now)?;
+        for &p in self.pending.iter().flatten().filter(|p| p.epoch.start() > now) {
+            if release.is_none_or(|r| r >= p.epoch.start()) {
+                release = self.next_window_start(p, thread, now)?;
+            }
+        }
+        Ok(release.unwrap_or(now))
+    }
+
     /// Follow `next` from its epoch on (from [`ModuleTimeline::request_switch`]).
-    /// Periodic waits that would have been released at or after the switch
-    /// are re-aimed at the partition's first window in the new schedule.
+    /// Periodic waits of aperiodic threads that would have been released at
+    /// or after the switch are re-aimed at the partition's first window in
+    /// the new schedule; periodic threads keep their own release grid.
     ///
     /// Builds no table: `next` refers to this core's table of its schedule,
     /// prepared at load time (and kept current by migration). `_plan` is not
@@ -801,6 +1213,8 @@ impl CoreScheduler {
             .and_then(Option::take)
             .ok_or(SchedError::ThreadNotOnCore { thread, core })?;
         self.placed = self.placed.without(thread);
+        // The lock belongs to this core; a holder leaving it releases it.
+        self.clear_preemption_lock_of(thread);
         self.rebuild(plan)?;
         Ok(rec)
     }
@@ -855,6 +1269,12 @@ impl CoreScheduler {
     }
 }
 
+/// `at + duration`, rounded up to a tick (never early).
+fn after(freq: Frequency, at: Ticks, duration: Nanos) -> Result<Ticks, TimeError> {
+    let ticks = freq.nanos_to_ticks_ceil(duration).ok_or(TimeError::Overflow)?;
+    at.checked_add(ticks).ok_or(TimeError::Overflow)
+}
+
 fn global_index(c: Cursor, entries: u128) -> u128 {
     u128::from(c.frame) * entries + u128::from(c.entry)
 }
@@ -875,12 +1295,18 @@ mod tests {
         // The kernel builds one on a 64 KiB stack (see the type's docs).
         let size = core::mem::size_of::<CoreScheduler>();
         assert!(size <= CoreScheduler::SIZE_BUDGET, "CoreScheduler is {size} bytes");
-        assert_eq!(size, 20_000, "update the figure in CoreScheduler's docs");
+        assert_eq!(size, 24_096, "update the figure in CoreScheduler's docs");
     }
 
     #[test]
     fn the_first_cursor_is_cursor_at_frame_0_entry_0() {
-        let threads = [ThreadSpec { partition: PartitionId(0), affinity: CoreSet::first_n(1), priority: 1 }];
+        let threads = [ThreadSpec {
+            partition: PartitionId(0),
+            affinity: CoreSet::first_n(1),
+            priority: 1,
+            period: None,
+            time_capacity: None,
+        }];
         // A first window of 1 ns (shorter than a tick) and of 333,333 ns
         // (not a whole number of ticks), at 54 and 62.5 MHz, odd epochs.
         for first in [1, 333_333, 2_000_000] {

@@ -257,7 +257,13 @@ fn stepping_a_million_frames_one_boundary_at_a_time_does_not_drift() {
     // The O(1) path (step to the next entry) over 2e6 boundaries, at 54 MHz
     // with a period that is not a whole number of ticks (333_333 ns =
     // 17_999.982 ticks), against exact math at every boundary.
-    let threads = [ThreadSpec { partition: PartitionId(0), affinity: CoreSet::first_n(1), priority: 1 }];
+    let threads = [ThreadSpec {
+        partition: PartitionId(0),
+        affinity: CoreSet::first_n(1),
+        priority: 1,
+        period: None,
+        time_capacity: None,
+    }];
     let ws = [Window { owner: Some(PartitionId(0)), duration: Nanos(111_111) }];
     let s = [Schedule { major_frame: Nanos(333_333), windows: &ws }];
     let plan = ModulePlan::new(1, &threads, &s).unwrap();
@@ -432,4 +438,429 @@ fn across_schedule_switches_a_late_core_decides_like_a_fresh_one() {
             }
         }
     }
+}
+
+// ARINC 653 process scheduling on one core: priorities and the preemption
+// lock, release points, deadlines. The oracles below use exact integer
+// arithmetic (tests/common), not bulkhead-time.
+
+#[test]
+fn no_lower_priority_thread_runs_while_a_higher_one_of_the_entry_is_ready_except_the_lock_holder() {
+    let mut rng = Rng(0x5eed_0005);
+    let mut held_over_higher = 0;
+    for case in 0..200 {
+        let m = Module::random(&mut rng);
+        let schedules = m.schedules();
+        let epoch = rng.range(0, 1 << 40);
+        let plan = ModulePlan::new(m.cores, &m.threads, &schedules).unwrap();
+        let tl = ModuleTimeline::new(&plan, freq(m.hz), ScheduleId(0), Epoch::new(Ticks(epoch))).unwrap();
+        for c in plan.cores() {
+            let mut core = CoreScheduler::new(&plan, &tl, c).unwrap();
+            let mut now = epoch;
+            let mut d = core.on_tick(Ticks(now));
+            for step in 0..300 {
+                let ctx = format!("case {case} core {} step {step} now {now} decision {d:?}", c.0);
+                let owner = d.window.and_then(|w| w.owner);
+                let entry: Vec<ThreadId> =
+                    plan.threads_on(c).iter().filter(|t| Some(plan.thread(*t).unwrap().partition) == owner).collect();
+                let ready: Vec<&ThreadRecord> =
+                    entry.iter().filter_map(|t| core.thread(*t)).filter(|r| r.state() == ThreadState::Ready).collect();
+                let level = core.preemption_level();
+                let holder = core.preemption_holder();
+                assert_eq!(level > 0, holder.is_some(), "{ctx}: a holder exactly while locked");
+                let ready_holder = holder.filter(|h| ready.iter().any(|r| r.id() == *h));
+                match d.runs {
+                    None => assert!(ready.is_empty(), "{ctx}: idles with a ready thread"),
+                    Some(t) => {
+                        assert!(entry.contains(&t), "{ctx}: runs outside the entry");
+                        match ready_holder {
+                            Some(h) => {
+                                assert_eq!(t, h, "{ctx}: the lock holder is Ready and does not run");
+                                let p = core.thread(t).unwrap().priority();
+                                held_over_higher += usize::from(ready.iter().any(|r| r.priority() > p));
+                            }
+                            None => {
+                                let p = core.thread(t).unwrap().priority();
+                                let better = ready.iter().find(|r| r.priority() > p);
+                                assert!(better.is_none(), "{ctx}: {better:?} is Ready with a higher priority");
+                            }
+                        }
+                    }
+                }
+
+                // Operations of the running thread, and from outside.
+                let roll = rng.range(0, 99);
+                if let Some(t) = d.runs {
+                    match roll {
+                        0..=14 => match core.lock_preemption(t) {
+                            Ok(l) => assert_eq!((l, core.preemption_holder()), (level + 1, Some(t)), "{ctx}"),
+                            Err(SchedError::PreemptionLockHeld { holder: h, .. }) => {
+                                assert_eq!(holder, Some(h), "{ctx}");
+                                assert_ne!(h, t, "{ctx}");
+                            }
+                            Err(SchedError::PreemptionLockTooDeep { max, .. }) => assert_eq!(level, max, "{ctx}"),
+                            Err(e) => panic!("{ctx}: {e:?}"),
+                        },
+                        15..=29 => match core.unlock_preemption(t) {
+                            Ok(l) => assert_eq!((holder, l), (Some(t), level - 1), "{ctx}"),
+                            Err(SchedError::NotPreemptionHolder { holder: h, .. }) => {
+                                assert_eq!(h, holder, "{ctx}");
+                                assert_ne!(h, Some(t), "{ctx}");
+                            }
+                            Err(e) => panic!("{ctx}: {e:?}"),
+                        },
+                        30..=44 => core.set_priority(t, rng.range(0, 3) as u8, Ticks(now)).unwrap(),
+                        45..=54 => core.wait_until(t, Ticks(now + rng.range(0, 2 * m.hz / 1000)), Ticks(now)).unwrap(),
+                        55..=59 => {
+                            core.periodic_wait(t, Ticks(now)).unwrap();
+                        }
+                        60..=62 => core.suspend(t).unwrap(),
+                        63..=64 => core.stop(t).unwrap(),
+                        _ => {}
+                    }
+                }
+                if (65..80).contains(&roll) {
+                    let ts: Vec<_> = core.threads().map(|r| (r.id(), r.state())).collect();
+                    for (t, s) in ts {
+                        match s {
+                            ThreadState::Suspended => core.resume(t, Ticks(now)).unwrap(),
+                            ThreadState::Stopped => core.start(t, Ticks(now)).unwrap(),
+                            _ => core.set_priority(t, rng.range(0, 3) as u8, Ticks(now)).unwrap(),
+                        }
+                    }
+                }
+                d = core.on_tick(Ticks(now));
+                // Punctual most of the time, sometimes earlier than asked.
+                let next = d.next_deadline.0;
+                now = if rng.chance(30) { now + rng.range(0, next - now) } else { next };
+                d = core.on_tick(Ticks(now));
+            }
+        }
+    }
+    assert!(held_over_higher > 100, "the lock held over a higher priority only {held_over_higher} times");
+}
+
+/// A one-core module for the timing properties: partition 0 owns one window
+/// at offset `lead` (partition 1 owns `[0, lead)` if `lead > 0`), then spare.
+struct Grid {
+    hz: u64,
+    major: u64,
+    lead: u64,
+    window: u64,
+    windows: Vec<Window>,
+}
+
+impl Grid {
+    fn random(rng: &mut Rng) -> Grid {
+        let hz = match rng.range(0, 2) {
+            0 => PI4_HZ,
+            1 => QEMU_HZ,
+            _ => rng.range(1_000, 100_000_000),
+        };
+        let major = rng.range(2, 20_000_000);
+        let window = rng.range(1, major - 1);
+        let lead = rng.range(0, major - window);
+        let mut windows = Vec::new();
+        if lead > 0 {
+            windows.push(Window { owner: Some(PartitionId(1)), duration: Nanos(lead) });
+        }
+        windows.push(Window { owner: Some(PartitionId(0)), duration: Nanos(window) });
+        Grid { hz, major, lead, window, windows }
+    }
+
+    /// Where a thread of partition 0 started at `now` is first released:
+    /// the start of its window if `now` is inside it, else the next start
+    /// of its window.
+    fn first_release(&self, epoch: u64, now: u64) -> u64 {
+        if now < epoch {
+            return exact_boundary(epoch, self.hz, self.major, 0, self.lead);
+        }
+        let (frame, window) = exact_window(epoch, self.hz, self.major, &self.windows, now);
+        if window == Some(self.windows.len() - 1) {
+            return exact_boundary(epoch, self.hz, self.major, frame, self.lead);
+        }
+        let here = exact_boundary(epoch, self.hz, self.major, frame, self.lead);
+        if here > now { here } else { exact_boundary(epoch, self.hz, self.major, frame + 1, self.lead) }
+    }
+}
+
+#[test]
+fn periodic_release_points_never_drift() {
+    let mut rng = Rng(0x5eed_0006);
+    for case in 0..60 {
+        let g = Grid::random(&mut rng);
+        let period = rng.range(1, 30_000_000);
+        let capacity = rng.range(1, period);
+        let threads = [ThreadSpec {
+            partition: PartitionId(0),
+            affinity: CoreSet::first_n(1),
+            priority: 1,
+            period: Some(Nanos(period)),
+            time_capacity: Some(Nanos(capacity)),
+        }];
+        let s = [Schedule { major_frame: Nanos(g.major), windows: &g.windows }];
+        let plan = ModulePlan::new(1, &threads, &s).unwrap();
+        let epoch = rng.range(0, 1 << 40);
+        let tl = ModuleTimeline::new(&plan, freq(g.hz), ScheduleId(0), Epoch::new(Ticks(epoch))).unwrap();
+        let mut core = CoreScheduler::new(&plan, &tl, CoreId(0)).unwrap();
+        let t = ThreadId(0);
+        let ctx =
+            format!("case {case} hz {} major {} lead {} window {} period {period}", g.hz, g.major, g.lead, g.window);
+
+        let mut r0 = g.first_release(epoch, epoch);
+        let mut now = epoch;
+        if rng.chance(50) {
+            // Restarted somewhere in the first frames instead.
+            now = epoch + rng.range(0, 3 * g.major * g.hz / 1_000_000_000 + 1);
+            core.stop(t).unwrap();
+            core.start(t, Ticks(now)).unwrap();
+            r0 = g.first_release(epoch, now);
+        }
+        let deadline = |k: u64| exact_boundary(r0, g.hz, period, k, capacity);
+        assert_eq!(
+            core.thread_timing(t),
+            Some(ThreadTiming { release: Some(Ticks(r0)), deadline: Some(Ticks(deadline(0))) }),
+            "{ctx}"
+        );
+        let ticks_per_period = period * g.hz / 1_000_000_000 + 1;
+        let mut release = r0;
+        for k in 1..=3000u64 {
+            // Decide late (or not at all) after the last release; the grid
+            // must not care.
+            now = now.max(release)
+                + match rng.range(0, 3) {
+                    0 => 0,
+                    1 => rng.range(0, ticks_per_period),
+                    _ => rng.range(0, 3 * ticks_per_period),
+                };
+            if rng.chance(50) {
+                core.on_tick(Ticks(now));
+            }
+            assert_eq!(core.thread_state(t), Some(ThreadState::Ready), "{ctx} k {k}");
+            release = core.periodic_wait(t, Ticks(now)).unwrap().unwrap().0;
+            assert_eq!(release, exact_boundary(r0, g.hz, period, k, 0), "{ctx} k {k}: release drifted");
+            let timing = core.thread_timing(t).unwrap();
+            assert_eq!(
+                timing,
+                ThreadTiming { release: Some(Ticks(release)), deadline: Some(Ticks(deadline(k))) },
+                "{ctx} k {k}"
+            );
+            if release > now {
+                assert_eq!(core.thread_state(t), Some(ThreadState::Waiting(Wait::NextRelease(Ticks(release)))));
+                core.on_tick(Ticks(release));
+            }
+        }
+    }
+}
+
+/// What the test expects of one thread's deadline, kept apart from the
+/// scheduler.
+#[derive(Clone, Copy, Debug)]
+struct Expect {
+    partition: u8,
+    period: Option<u64>,
+    capacity: Option<u64>,
+    r0: u64,
+    k: u64,
+    deadline: Option<u64>,
+    /// When the deadline was last set (a miss cannot be reported earlier).
+    set_at: u64,
+    reported: bool,
+    /// Waiting for this release after a periodic wait: done until then.
+    waiting_for: Option<u64>,
+}
+
+/// Random windows of partitions 0..3 (and spare), each long enough to hold
+/// ticks, in one schedule.
+fn random_windows(rng: &mut Rng, partitions: u8) -> (Vec<Window>, u64) {
+    let mut ws = Vec::new();
+    let mut total = 0;
+    for _ in 0..rng.range(1, 6) {
+        let owner =
+            if rng.chance(15) { None } else { Some(PartitionId(rng.range(0, u64::from(partitions) - 1) as u8)) };
+        let duration = rng.range(100_000, 3_000_000);
+        total += duration;
+        ws.push(Window { owner, duration: Nanos(duration) });
+    }
+    (ws, total + if rng.chance(50) { 0 } else { rng.range(1, 2_000_000) })
+}
+
+/// The first instant at or after `x` at which the core is in a window of
+/// `p`, by exact arithmetic (`None`: `p` has no window).
+fn first_owner_instant(epoch: u64, hz: u64, major: u64, ws: &[Window], p: u8, x: u64) -> Option<u64> {
+    let (frame, w) = exact_window(epoch, hz, major, ws, x);
+    if w.is_some_and(|i| ws[i].owner == Some(PartitionId(p))) {
+        return Some(x);
+    }
+    for f in frame..frame + 2 {
+        let mut start = 0;
+        for win in ws {
+            let b = exact_boundary(epoch, hz, major, f, start);
+            if win.owner == Some(PartitionId(p)) && b > x {
+                return Some(b);
+            }
+            start += win.duration.0;
+        }
+    }
+    None
+}
+
+#[test]
+fn a_deadline_miss_is_reported_once_at_the_first_decision_of_its_owner_at_or_after_it() {
+    let mut rng = Rng(0x5eed_0007);
+    let (mut reports, mut completed_in_time) = (0, 0);
+    for case in 0..200 {
+        let hz = match rng.range(0, 2) {
+            0 => PI4_HZ,
+            1 => QEMU_HZ,
+            _ => rng.range(1_000_000, 100_000_000),
+        };
+        let partitions = rng.range(1, 3) as u8;
+        let (ws, major) = random_windows(&mut rng, partitions);
+        let mut threads = Vec::new();
+        for p in 0..partitions {
+            for _ in 0..rng.range(1, 3) {
+                let period = rng.chance(60).then(|| rng.range(major / 3 + 1, 3 * major));
+                let capacity = match period {
+                    Some(pd) if rng.chance(80) => Some(rng.range(1, pd)),
+                    None if rng.chance(60) => Some(rng.range(1, 2 * major)),
+                    _ => None,
+                };
+                threads.push(ThreadSpec {
+                    partition: PartitionId(p),
+                    affinity: CoreSet::first_n(1),
+                    priority: rng.range(0, 3) as u8,
+                    period: period.map(Nanos),
+                    time_capacity: capacity.map(Nanos),
+                });
+            }
+        }
+        let s = [Schedule { major_frame: Nanos(major), windows: &ws }];
+        let plan = ModulePlan::new(1, &threads, &s).unwrap();
+        let epoch = rng.range(0, 1 << 40);
+        let tl = ModuleTimeline::new(&plan, freq(hz), ScheduleId(0), Epoch::new(Ticks(epoch))).unwrap();
+        let mut core = CoreScheduler::new(&plan, &tl, CoreId(0)).unwrap();
+
+        let mut expect: Vec<Expect> = threads
+            .iter()
+            .map(|t| {
+                let p = t.partition.0;
+                // Ready at load: released at the partition's first window.
+                let r0 = first_owner_instant(epoch, hz, major, &ws, p, epoch).unwrap_or(epoch);
+                let period = t.period.map(|n| n.0);
+                let capacity = t.time_capacity.map(|n| n.0);
+                let deadline = capacity.map(|c| match period {
+                    Some(pd) => exact_boundary(r0, hz, pd, 0, c),
+                    None => exact_boundary(r0, hz, 1, 0, c),
+                });
+                Expect {
+                    partition: p,
+                    period,
+                    capacity,
+                    r0,
+                    k: 0,
+                    deadline,
+                    set_at: epoch,
+                    reported: false,
+                    waiting_for: None,
+                }
+            })
+            .collect();
+
+        let mut now = epoch;
+        let mut d = core.on_tick(Ticks(now));
+        for step in 0..400 {
+            let ctx = format!("case {case} step {step} now {now} decision {d:?}");
+            // Exactly the entry's threads whose deadline passed, not done, not yet reported.
+            let owner = d.window.and_then(|w| w.owner);
+            let mut want = ThreadSet::EMPTY;
+            for (i, e) in expect.iter_mut().enumerate() {
+                let t = ThreadId(i as u16);
+                let done = e.waiting_for.is_some_and(|r| r > now);
+                if e.waiting_for.is_some_and(|r| r <= now) {
+                    e.waiting_for = None;
+                }
+                if Some(PartitionId(e.partition)) == owner
+                    && !done
+                    && !e.reported
+                    && e.deadline.is_some_and(|dl| dl <= now)
+                {
+                    want = want.with(t);
+                    let dl = e.deadline.unwrap();
+                    let first = first_owner_instant(epoch, hz, major, &ws, e.partition, dl.max(e.set_at));
+                    assert_eq!(first, Some(now), "{ctx}: thread {i} {e:?} reported late");
+                    e.reported = true;
+                    reports += 1;
+                }
+            }
+            assert_eq!(d.events.deadline_missed, want, "{ctx}: {expect:?}");
+
+            // The running thread completes, waits, or is replenished.
+            if let Some(t) = d.runs {
+                let i = usize::from(t.0);
+                let e = &mut expect[i];
+                let roll = rng.range(0, 99);
+                if roll < 30 {
+                    if e.deadline.is_some_and(|dl| dl > now) {
+                        completed_in_time += 1;
+                    }
+                    let got = core.periodic_wait(t, Ticks(now)).unwrap();
+                    match e.period {
+                        Some(pd) => {
+                            e.k += 1;
+                            let release = exact_boundary(e.r0, hz, pd, e.k, 0);
+                            assert_eq!(got, Some(Ticks(release)), "{ctx}");
+                            e.deadline = e.capacity.map(|c| exact_boundary(e.r0, hz, pd, e.k, c));
+                            e.waiting_for = (release > now).then_some(release);
+                            e.set_at = now;
+                        }
+                        None => {
+                            e.deadline = None;
+                            e.waiting_for = got.map(|r| r.0);
+                        }
+                    }
+                    e.reported = false;
+                } else if roll < 40 {
+                    core.wait_until(t, Ticks(now + rng.range(1, 2 * hz / 1000)), Ticks(now)).unwrap();
+                } else if roll < 45 {
+                    let budget = rng.range(1, 2 * major);
+                    let deadline = exact_boundary(now, hz, 1, 0, budget);
+                    let next = e.period.map(|pd| exact_boundary(e.r0, hz, pd, e.k + 1, 0));
+                    match core.replenish(t, Nanos(budget), Ticks(now)) {
+                        Ok(got) => {
+                            assert!(next.is_none_or(|n| deadline <= n), "{ctx}: past the next release");
+                            assert_eq!(got, Some(Ticks(deadline)), "{ctx}");
+                            e.deadline = got.map(|g| g.0);
+                            e.reported = false;
+                            e.set_at = now;
+                        }
+                        Err(SchedError::DeadlinePastNextRelease { next_release, .. }) => {
+                            assert_eq!(Some(next_release.0), next, "{ctx}");
+                            assert!(deadline > next_release.0, "{ctx}");
+                        }
+                        Err(err) => panic!("{ctx}: {err:?}"),
+                    }
+                } else if roll < 48 {
+                    core.suspend(t).unwrap();
+                }
+                d = core.on_tick(Ticks(now));
+                continue;
+            }
+            // Suspended threads come back now and then (still with their deadline).
+            if rng.chance(10) {
+                let ts: Vec<_> =
+                    core.threads().filter(|r| r.state() == ThreadState::Suspended).map(|r| r.id()).collect();
+                for t in ts {
+                    core.resume(t, Ticks(now)).unwrap();
+                }
+                d = core.on_tick(Ticks(now));
+                continue;
+            }
+            // Punctual: decide exactly when asked.
+            now = d.next_deadline.0;
+            d = core.on_tick(Ticks(now));
+        }
+    }
+    // The cases exercise both outcomes.
+    assert!(reports > 1_000 && completed_in_time > 1_000, "{reports} misses, {completed_in_time} in time");
 }

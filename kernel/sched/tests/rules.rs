@@ -29,7 +29,7 @@ fn th(partition: u8, cores: &[u8], priority: u8) -> ThreadSpec {
     for &c in cores {
         affinity = affinity.with(CoreId(c));
     }
-    ThreadSpec { partition: PartitionId(partition), affinity, priority }
+    ThreadSpec { partition: PartitionId(partition), affinity, priority, period: None, time_capacity: None }
 }
 
 /// P0: t0 on 0, t1 on 1. P1: t2 (prio 1) and t3 (prio 9) on 0, t4 on {2,3}.
@@ -526,10 +526,20 @@ fn invalid_modules_are_refused_with_the_object_and_numbers() {
     );
     assert_eq!(e.to_string(), "thread 1 has affinity {1,2}, but the module has cores 0..1; use cores below 2");
 
-    let wide = [th(3, &[0], 1), th(3, &[1], 1), th(3, &[0, 1], 1)];
-    let e = err(2, &wide, &ok_s);
-    assert_eq!(e, PlanError::PartitionNeedsMoreCores { partition: PartitionId(3), threads: 3, cores: 2 });
-    assert!(e.to_string().contains("partition 3 has 3 threads but the module has only 2 cores"));
+    let zero_period = [ThreadSpec { period: Some(Nanos(0)), ..th(0, &[0], 1) }];
+    assert_eq!(err(1, &zero_period, &ok_s), PlanError::ZeroPeriod { thread: ThreadId(0) });
+    let zero_capacity = [th(0, &[0], 1), ThreadSpec { time_capacity: Some(Nanos(0)), ..th(0, &[0], 1) }];
+    assert_eq!(err(1, &zero_capacity, &ok_s), PlanError::ZeroTimeCapacity { thread: ThreadId(1) });
+    let long = [ThreadSpec { period: Some(Nanos(10)), time_capacity: Some(Nanos(11)), ..th(0, &[0], 1) }];
+    let e = err(1, &long, &ok_s);
+    assert_eq!(
+        e,
+        PlanError::TimeCapacityExceedsPeriod { thread: ThreadId(0), time_capacity: Nanos(11), period: Nanos(10) }
+    );
+    assert_eq!(
+        e.to_string(),
+        "thread 0 has a time capacity of 11 ns, longer than its period of 10 ns; shorten the capacity"
+    );
 
     let plan = ModulePlan::new(1, &ok_t, &ok_s).unwrap();
     assert_eq!(
@@ -1016,5 +1026,280 @@ fn a_switch_to_a_schedule_without_a_prepared_table_is_refused() {
     assert_eq!(
         CoreScheduler::new(&plan, &tl, CoreId(0)).unwrap_err(),
         SchedError::Plan(PlanError::UnknownSchedule { schedule: ScheduleId(2), schedules: 2 })
+    );
+}
+
+// ARINC 653 processes on one core: priorities, the preemption lock, release
+// points and deadlines. One core; schedule 0: 10 ms = P0 4 | P1 4 | spare 2;
+// schedule 1: 4 ms = P1 2 | P0 2.
+//
+// P0: a (prio 5, period 10 ms, capacity 3 ms), b (prio 5), c (prio 9,
+// aperiodic, capacity 2 ms). P1: d (prio 1, period 10 ms, capacity 2 ms).
+
+const A: ThreadId = ThreadId(0);
+const B: ThreadId = ThreadId(1);
+const C: ThreadId = ThreadId(2);
+const D: ThreadId = ThreadId(3);
+
+fn process(partition: u8, priority: u8, period_ms: Option<u64>, capacity_ms: Option<u64>) -> ThreadSpec {
+    ThreadSpec {
+        period: period_ms.map(|ms| Nanos::from_millis(ms).unwrap()),
+        time_capacity: capacity_ms.map(|ms| Nanos::from_millis(ms).unwrap()),
+        ..th(partition, &[0], priority)
+    }
+}
+
+struct Processes {
+    threads: [ThreadSpec; 4],
+    w0: Vec<Window>,
+    w1: Vec<Window>,
+}
+
+impl Processes {
+    fn new() -> Self {
+        Processes {
+            threads: [
+                process(0, 5, Some(10), Some(3)),
+                process(0, 5, None, None),
+                process(0, 9, None, Some(2)),
+                process(1, 1, Some(10), Some(2)),
+            ],
+            w0: vec![w(p(0), 4), w(p(1), 4)],
+            w1: vec![w(p(1), 2), w(p(0), 2)],
+        }
+    }
+    fn schedules(&self) -> [Schedule<'_>; 2] {
+        [
+            Schedule { major_frame: Nanos::from_millis(10).unwrap(), windows: &self.w0 },
+            Schedule { major_frame: Nanos::from_millis(4).unwrap(), windows: &self.w1 },
+        ]
+    }
+}
+
+fn timing(release: Option<Ticks>, deadline: Option<Ticks>) -> Option<ThreadTiming> {
+    Some(ThreadTiming { release, deadline })
+}
+
+#[test]
+fn threads_of_one_partition_may_outnumber_and_share_cores() {
+    // Rule 4: three threads of one partition on a one-core module, and on
+    // two cores spread fewest-of-their-partition first.
+    let three = [th(0, &[0], 1), th(0, &[0], 7), th(0, &[0], 7)];
+    let ws = [w(p(0), 1)];
+    let s = [Schedule { major_frame: Nanos::from_millis(2).unwrap(), windows: &ws }];
+    let plan = ModulePlan::new(1, &three, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    assert_eq!(cores[0].on_tick(t(0)).runs, tid(1), "highest priority, first among equals");
+    cores[0].wait_until(ThreadId(1), t(1), t(0)).unwrap();
+    assert_eq!(cores[0].on_tick(t(0)).runs, tid(2));
+    assert_eq!(cores[0].on_tick(t(1)).runs, tid(2), "the woken equal queues behind");
+
+    let spread = [th(0, &[0, 1], 1), th(0, &[0, 1], 1), th(0, &[0, 1], 1)];
+    let plan = ModulePlan::new(2, &spread, &s).unwrap();
+    let on: Vec<_> = (0..3).map(|i| plan.thread_core(ThreadId(i)).unwrap().0).collect();
+    assert_eq!(on, [0, 1, 0]);
+}
+
+#[test]
+fn set_priority_requeues_a_ready_thread_as_the_newest_of_its_priority() {
+    let f = Processes::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(1, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c0 = &mut cores[0];
+    assert_eq!(c0.on_tick(t(0)).runs, Some(C));
+    c0.set_priority(C, 1, t(1)).unwrap();
+    assert_eq!(c0.on_tick(t(1)).runs, Some(A), "a and b at 5, a first");
+    c0.set_priority(A, 5, t(2)).unwrap();
+    assert_eq!(c0.on_tick(t(2)).runs, Some(B), "a re-queued as the newest of priority 5");
+    assert_eq!(c0.thread(C).map(|r| (r.priority(), r.base_priority())), Some((1, 9)));
+    c0.set_priority(C, 7, t(3)).unwrap();
+    assert_eq!(c0.on_tick(t(3)).runs, Some(C));
+    c0.stop(C).unwrap();
+    assert_eq!(
+        c0.set_priority(C, 3, t(3)),
+        Err(SchedError::InvalidState { thread: C, op: ThreadOp::SetPriority, state: ThreadState::Stopped })
+    );
+    c0.start(C, t(4)).unwrap();
+    assert_eq!(c0.thread(C).map(|r| r.priority()), Some(9), "start restores the base priority");
+    // A waiting thread takes the new priority when it wakes.
+    c0.wait_until(B, t(6), t(4)).unwrap();
+    c0.set_priority(B, 200, t(4)).unwrap();
+    assert_eq!(c0.on_tick(t(5)).runs, Some(C));
+    assert_eq!(c0.on_tick(t(6)).runs, Some(B));
+    // Re-queued behind a peer that became Ready after it did.
+    c0.set_priority(B, 5, t(7)).unwrap();
+    c0.wait_until(A, t(8), t(7)).unwrap();
+    c0.set_priority(C, 0, t(7)).unwrap();
+    assert_eq!(c0.on_tick(t(8)).runs, Some(B), "b re-queued at t(7), a Ready since t(8)");
+    c0.set_priority(B, 5, t(9)).unwrap();
+    assert_eq!(c0.on_tick(t(9)).runs, Some(A), "b re-queued at t(9)");
+}
+
+#[test]
+fn the_preemption_lock_holder_runs_ahead_of_higher_priorities() {
+    let f = Processes::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(1, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c0 = &mut cores[0];
+    c0.wait_until(C, t(10), t(0)).unwrap();
+    assert_eq!(c0.on_tick(t(0)).runs, Some(A));
+    assert_eq!(c0.lock_preemption(A), Ok(1));
+    assert_eq!(c0.lock_preemption(A), Ok(2));
+    assert_eq!((c0.preemption_level(), c0.preemption_holder()), (2, Some(A)));
+    assert_eq!(c0.on_tick(t(10)).runs, Some(A), "c (9) is Ready, a holds the lock");
+    assert_eq!(c0.lock_preemption(B), Err(SchedError::PreemptionLockHeld { thread: B, holder: A }));
+    assert_eq!(c0.unlock_preemption(B), Err(SchedError::NotPreemptionHolder { thread: B, holder: Some(A) }));
+    for level in 3..=MAX_PREEMPTION_LOCK_LEVEL {
+        assert_eq!(c0.lock_preemption(A), Ok(level));
+    }
+    assert_eq!(c0.lock_preemption(A), Err(SchedError::PreemptionLockTooDeep { thread: A, max: 16 }));
+    // Not Ready: the normal choice applies while the lock stays.
+    c0.suspend(A).unwrap();
+    assert_eq!(c0.on_tick(t(11)).runs, Some(C));
+    c0.resume(A, t(12)).unwrap();
+    assert_eq!(c0.on_tick(t(12)).runs, Some(A));
+    // In P1's window the holder is not a candidate.
+    assert_eq!(c0.on_tick(t(40)).runs, Some(D));
+    for level in (0..MAX_PREEMPTION_LOCK_LEVEL).rev() {
+        assert_eq!(c0.unlock_preemption(A), Ok(level));
+    }
+    assert_eq!(c0.preemption_holder(), None);
+    assert_eq!(c0.unlock_preemption(A), Err(SchedError::NotPreemptionHolder { thread: A, holder: None }));
+    assert_eq!(c0.on_tick(t(100)).runs, Some(C), "unlocked: the normal choice at the next decision");
+    // Stop (and so restart) of the holder clears the lock.
+    assert_eq!(c0.lock_preemption(C), Ok(1));
+    c0.stop(C).unwrap();
+    assert_eq!((c0.preemption_level(), c0.preemption_holder()), (0, None));
+    assert_eq!(
+        c0.lock_preemption(C),
+        Err(SchedError::InvalidState { thread: C, op: ThreadOp::LockPreemption, state: ThreadState::Stopped })
+    );
+}
+
+#[test]
+fn periodic_release_points_are_r0_plus_k_periods_and_deadlines_follow_them() {
+    let f = Processes::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(1, &f.threads, &s).unwrap();
+    let (mut tl, mut cores) = start(&plan);
+    let c0 = &mut cores[0];
+    // Ready at load: released at the partition's first window.
+    assert_eq!(c0.thread_timing(A), timing(Some(t(0)), Some(t(30))));
+    assert_eq!(c0.thread_timing(D), timing(Some(t(40)), Some(t(60))));
+    assert_eq!(c0.thread_timing(B), timing(Some(t(0)), None));
+    assert_eq!(c0.on_tick(t(5)).runs, Some(C));
+    c0.wait_until(C, t(900), t(5)).unwrap();
+    c0.wait_until(B, t(150), t(5)).unwrap();
+    assert_eq!(c0.on_tick(t(5)).runs, Some(A));
+    assert_eq!(c0.periodic_wait(A, t(5)), Ok(Some(t(100))));
+    assert_eq!(c0.thread_state(A), Some(ThreadState::Waiting(Wait::NextRelease(t(100)))));
+    assert_eq!(c0.thread_timing(A), timing(Some(t(100)), Some(t(130))));
+    assert_eq!(c0.on_tick(t(100)).runs, Some(A));
+    // Late: release 2 (t(200)) is past at t(250), so a is Ready at once, and
+    // the grid stays r0 + k * period.
+    assert_eq!(c0.periodic_wait(A, t(250)), Ok(Some(t(200))));
+    assert_eq!(c0.thread_state(A), Some(ThreadState::Ready));
+    assert_eq!(c0.periodic_wait(A, t(250)), Ok(Some(t(300))));
+    // Restarted outside its window (P1 owns 4..8 ms): r0 is the next P0 window.
+    c0.stop(A).unwrap();
+    assert_eq!(c0.thread_timing(A), timing(None, None));
+    c0.start(A, t(350)).unwrap();
+    assert_eq!(c0.thread_timing(A), timing(Some(t(400)), Some(t(430))));
+    // Restarted inside it: r0 is that window's start.
+    c0.stop(A).unwrap();
+    c0.start(A, t(411)).unwrap();
+    assert_eq!(c0.thread_timing(A), timing(Some(t(400)), Some(t(430))));
+    // A periodic thread keeps its grid across a schedule switch; an
+    // aperiodic periodic wait is re-aimed at the new schedule.
+    assert_eq!(c0.on_tick(t(412)).runs, Some(B), "Ready since t(150), a only since its restart");
+    assert_eq!(c0.periodic_wait(A, t(412)), Ok(Some(t(500))));
+    assert_eq!(c0.periodic_wait(B, t(412)), Ok(Some(t(500))));
+    let act = tl.request_switch(&plan, ScheduleId(1), t(412)).unwrap();
+    assert_eq!(act.epoch.start(), t(500));
+    c0.install_switch(&plan, act).unwrap();
+    assert_eq!(c0.thread_state(A), Some(ThreadState::Waiting(Wait::NextRelease(t(500)))));
+    assert_eq!(c0.thread_state(B), Some(ThreadState::Waiting(Wait::NextWindow { release: Some(t(520)) })));
+}
+
+#[test]
+fn a_deadline_miss_is_reported_once_in_the_owners_window() {
+    let f = Processes::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(1, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c0 = &mut cores[0];
+    // c's deadline (2 ms) falls inside P0's window: the decision ends there.
+    let d = c0.on_tick(t(0));
+    assert_eq!((d.runs, d.next_deadline, d.events.deadline_missed), (Some(C), t(20), ThreadSet::EMPTY));
+    let d = c0.on_tick(t(20));
+    assert_eq!(d.events.deadline_missed, ThreadSet::EMPTY.with(C));
+    assert_eq!(d.next_deadline, t(30), "a's deadline next");
+    assert_eq!(c0.on_tick(t(20)).events.deadline_missed, ThreadSet::EMPTY, "once per deadline");
+    // REPLENISH moves it and re-arms the report.
+    assert_eq!(c0.replenish(C, Nanos::from_millis(1).unwrap(), t(25)), Ok(Some(t(35))));
+    // a completes before its deadline (3 ms): never reported.
+    c0.set_priority(C, 0, t(25)).unwrap();
+    assert_eq!(c0.on_tick(t(25)).runs, Some(A));
+    c0.periodic_wait(A, t(25)).unwrap();
+    let d = c0.on_tick(t(25));
+    assert_eq!(d.next_deadline, t(35));
+    assert_eq!(c0.on_tick(t(35)).events.deadline_missed, ThreadSet::EMPTY.with(C));
+    // An aperiodic periodic wait leaves no deadline.
+    c0.periodic_wait(C, t(36)).unwrap();
+    assert_eq!(c0.thread_timing(C), timing(Some(t(100)), None));
+    let d = c0.on_tick(t(36));
+    assert_eq!((d.next_deadline, d.events.deadline_missed), (t(40), ThreadSet::EMPTY), "a's t(30) was met");
+
+    // d (P1): released at t(40), deadline t(60), inside P1's window.
+    let d = c0.on_tick(t(40));
+    assert_eq!((d.runs, d.next_deadline), (Some(D), t(60)));
+    // Replenished into the spare time: never reported outside P1's window,
+    // reported at the first decision of P1's next one.
+    assert_eq!(c0.replenish(D, Nanos::from_millis(3).unwrap(), t(55)), Ok(Some(t(85))));
+    c0.suspend(D).unwrap();
+    assert_eq!(c0.on_tick(t(55)).next_deadline, t(80), "the window end comes first");
+    assert_eq!(c0.on_tick(t(80)).events.deadline_missed, ThreadSet::EMPTY, "spare time");
+    assert_eq!(c0.on_tick(t(100)).events.deadline_missed, ThreadSet::EMPTY, "P0's window");
+    let d = c0.on_tick(t(140));
+    assert_eq!(d.events.deadline_missed, ThreadSet::EMPTY.with(D), "a suspended thread still has a deadline");
+    // Late for release 1 (t(140)): Ready at once, deadline t(160). Stopped:
+    // done, no deadline.
+    c0.resume(D, t(141)).unwrap();
+    assert_eq!(c0.periodic_wait(D, t(141)), Ok(Some(t(140))));
+    assert_eq!(c0.thread_timing(D), timing(Some(t(140)), Some(t(160))));
+    c0.stop(D).unwrap();
+    assert_eq!(c0.on_tick(t(160)).events.deadline_missed, ThreadSet::EMPTY);
+}
+
+#[test]
+fn replenish_refuses_a_deadline_past_the_next_release_point() {
+    let f = Processes::new();
+    let s = f.schedules();
+    let plan = ModulePlan::new(1, &f.threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c0 = &mut cores[0];
+    // d: release 0 at t(40), release 1 at t(140).
+    assert_eq!(c0.replenish(D, Nanos::from_millis(9).unwrap(), t(50)), Ok(Some(t(140))));
+    let e = c0.replenish(D, Nanos(9_000_001), t(50));
+    assert_eq!(
+        e,
+        Err(SchedError::DeadlinePastNextRelease { thread: D, deadline: Ticks(t(140).0 + 1), next_release: t(140) })
+    );
+    assert_eq!(c0.thread_timing(D), timing(Some(t(40)), Some(t(140))), "unchanged when refused");
+    assert!(matches!(
+        c0.replenish(D, Nanos(u64::MAX), t(50)),
+        Err(SchedError::DeadlinePastNextRelease { deadline: Ticks::MAX, .. })
+    ));
+    // Aperiodic: any budget; the infinite one removes the deadline.
+    assert_eq!(c0.replenish(C, Nanos::from_secs(60).unwrap(), t(0)), Ok(Some(Ticks(t(0).0 + 60 * 1000 * MS))));
+    assert_eq!(c0.replenish(C, Nanos(u64::MAX), t(0)), Ok(None));
+    assert_eq!(c0.replenish(B, Nanos(1), t(0)), Ok(Some(Ticks(t(0).0 + 1))), "rounded up to a tick");
+    // Only the running (Ready) thread replenishes.
+    c0.suspend(B).unwrap();
+    assert_eq!(
+        c0.replenish(B, Nanos(1), t(0)),
+        Err(SchedError::InvalidState { thread: B, op: ThreadOp::Replenish, state: ThreadState::Suspended })
     );
 }

@@ -548,13 +548,23 @@ pub fn load() -> Result<&'static Module, LoadError> {
 
     // The scheduling plan, in static storage it can borrow from.
     let specs = THREAD_SPECS.call_once(|| {
-        let mut specs =
-            [ThreadSpec { partition: PartitionId(0), affinity: CoreSet::from_bits(0), priority: 0 }; MAX_THREADS];
+        let unused = ThreadSpec {
+            partition: PartitionId(0),
+            affinity: CoreSet::from_bits(0),
+            priority: 0,
+            period: None,
+            time_capacity: None,
+        };
+        let mut specs = [unused; MAX_THREADS];
         for t in image.threads() {
+            // The image's per-thread `period_ns` and `deadline_ns` (0: none)
+            // are the ARINC 653 period and time capacity.
             specs[t.index as usize] = ThreadSpec {
                 partition: PartitionId(t.partition as u8),
                 affinity: CoreSet::from_bits(t.affinity as u8),
                 priority: t.priority.min(255) as u8,
+                period: t.period_ns.map(Nanos),
+                time_capacity: t.deadline_ns.map(Nanos),
             };
         }
         specs

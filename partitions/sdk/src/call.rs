@@ -218,8 +218,10 @@ pub fn console_write(bytes: &[u8]) -> Result<usize, Status> {
     Ok(taken)
 }
 
-/// `PeriodicWait` (`0xC600_0005`): sleep until the start of the partition's
-/// next window (ARINC 653 PERIODIC_WAIT).
+/// `PeriodicWait` (`0xC600_0005`): sleep until the caller's next release
+/// point (ARINC 653 PERIODIC_WAIT): for a thread with a `period`, its first
+/// release plus the next whole number of periods (at once if past); for
+/// one without, the start of the partition's next window.
 pub fn periodic_wait() -> Result<(), Status> {
     call0(Call::PeriodicWait).map(|_| ())
 }

@@ -5,9 +5,9 @@
 //! it to a [`System`]: the image contents minus the partition binaries.
 //!
 //! The rules follow docs/DESIGN.md#scheduling-rules: a window's owner exists and windows fit the
-//! major frame (ARINC 653 Part 1, partition scheduling); a partition's
-//! threads run in parallel during its window, one per core, so they need
-//! distinct cores they may use (scheduling rule 4); memory is disjoint and inside
+//! major frame (ARINC 653 Part 1, partition scheduling); every thread names
+//! cores of the module (scheduling rule 4: threads of one partition placed on
+//! one core share it by priority, as ARINC 653 processes do); memory is disjoint and inside
 //! the partition RAM region; a channel connects one source port to
 //! destination ports of the same kind and message size.
 
@@ -277,21 +277,13 @@ impl Checker<'_> {
         Some(System { spec, board: board?, images })
     }
 
-    /// Scheduling rule 4 (docs/DESIGN.md#scheduling-rule-4), with the kernel's own placement (`bulkhead-sched`):
-    /// the threads of one partition run at the same time in its window, so
-    /// the placement must give each a core of its own. Checking the
-    /// placement the kernel will compute, rather than an ideal matching,
-    /// means the tool accepts exactly what the kernel will run in parallel.
+    /// Scheduling rule 4 (docs/DESIGN.md#scheduling-rule-4): the kernel's
+    /// own plan (`bulkhead-sched`) validates and places the threads exactly
+    /// as at boot, so the tool accepts exactly what the kernel will run.
+    /// Threads of one partition that the placement puts on one core are no
+    /// error: they share it by priority.
     fn plan(&mut self, spec: &ImageSpec) {
         let d = self.desc;
-        let spans: Vec<(Range<usize>, usize)> = d
-            .partitions
-            .iter()
-            .enumerate()
-            .flat_map(|(pid, p)| {
-                p.threads.iter().map(move |t| (t.cores.as_ref().map_or(t.span.clone(), |c| c.span.clone()), pid))
-            })
-            .collect();
         let inputs = match crate::plan::PlanInputs::new(spec) {
             Ok(inputs) => inputs,
             Err(e) => {
@@ -300,100 +292,28 @@ impl Checker<'_> {
             }
         };
         let schedules = inputs.schedules();
-        let plan = match inputs.plan(&schedules) {
-            Ok(plan) => plan,
-            Err(e) => {
-                use bulkhead_sched::PlanError as P;
-                let partition_span =
-                    |id: usize| d.partitions.get(id).and_then(|p| p.name.as_ref()).map_or(0..0, |n| n.span.clone());
-                let diag = match e {
-                    P::PartitionNeedsMoreCores {
-                        partition,
-                        threads,
-                        cores,
-                    } => error(
-                        partition_span(usize::from(partition.0)),
-                        format!(
-                            "partition \"{}\" has {threads} threads but the module has only {cores} cores to run them in parallel",
-                            spec.partitions
-                                .get(usize::from(partition.0))
-                                .map_or("?", |p| p.name.as_str())
-                        ),
-                    )
-                    .hint("a partition's threads run at the same time, one per core: remove threads"),
-                    P::TooManyWindows {
-                        schedule,
-                        windows,
-                        max,
-                    } => error(
-                        d.schedules
-                            .get(usize::from(schedule.0))
-                            .and_then(|s| s.name.as_ref())
-                            .map_or(0..0, |n| n.span.clone()),
-                        format!(
-                            "schedule \"{}\" has {windows} windows; the scheduler takes at most {max}",
-                            spec.schedules
-                                .get(usize::from(schedule.0))
-                                .map_or("?", |s| s.name.as_str())
-                        ),
-                    )
-                    .hint("use fewer, longer windows (adjacent windows of one partition can be merged)"),
-                    P::TooManyThreads { threads, max } => error(
-                        0..0,
-                        format!("the module has {threads} threads; the scheduler takes at most {max}"),
-                    )
-                    .hint("merge threads or partitions"),
-                    other => error(0..0, format!("the scheduler refuses the module: {other}"))
-                        .hint("the scheduler's limits are in kernel/sched/src/lib.rs"),
-                };
-                self.diags.push(diag);
-                return;
-            }
-        };
-        for (pid, p) in spec.partitions.iter().enumerate() {
-            let mut by_core: Vec<Vec<usize>> = vec![Vec::new(); usize::from(plan.core_count())];
-            for (tid, t) in spec.threads.iter().enumerate() {
-                if t.partition as usize == pid
-                    && let Ok(core) = plan.thread_core(bulkhead_sched::ThreadId(tid as u16))
-                    && let Some(list) = by_core.get_mut(usize::from(core.0))
-                {
-                    list.push(tid);
+        if let Err(e) = inputs.plan(&schedules) {
+            use bulkhead_sched::PlanError as P;
+            let diag = match e {
+                P::TooManyWindows { schedule, windows, max } => error(
+                    d.schedules
+                        .get(usize::from(schedule.0))
+                        .and_then(|s| s.name.as_ref())
+                        .map_or(0..0, |n| n.span.clone()),
+                    format!(
+                        "schedule \"{}\" has {windows} windows; the scheduler takes at most {max}",
+                        spec.schedules.get(usize::from(schedule.0)).map_or("?", |s| s.name.as_str())
+                    ),
+                )
+                .hint("use fewer, longer windows (adjacent windows of one partition can be merged)"),
+                P::TooManyThreads { threads, max } => {
+                    error(0..0, format!("the module has {threads} threads; the scheduler takes at most {max}"))
+                        .hint("merge threads or partitions")
                 }
-            }
-            for (core, tids) in by_core.iter().enumerate() {
-                let [first, rest @ ..] = tids.as_slice() else {
-                    continue;
-                };
-                for &tid in rest {
-                    let t = &spec.threads[tid];
-                    let f = &spec.threads[*first];
-                    let mut diag = error(
-                        spans[tid].0.clone(),
-                        format!(
-                            "thread \"{0}.{1}\" (cores {2}) is placed on core {core} with \"{0}.{3}\" (cores {4}), so the two cannot run in parallel in the windows of partition \"{0}\"",
-                            p.name,
-                            t.name,
-                            crate::plan::fmt_mask(t.affinity),
-                            f.name,
-                            crate::plan::fmt_mask(f.affinity),
-                        ),
-                    )
-                    .note(spans[*first].0.clone(), format!("\"{}.{}\" is placed on core {core}", p.name, f.name));
-                    let all: u32 =
-                        spec.threads.iter().filter(|u| u.partition as usize == pid).fold(0, |m, u| m | u.affinity);
-                    let n = spec.threads.iter().filter(|u| u.partition as usize == pid).count();
-                    diag = if (all.count_ones() as usize) < n {
-                        diag.hint(format!(
-                            "the {n} threads of \"{}\" may only use cores {}; give each thread a core of its own",
-                            p.name,
-                            crate::plan::fmt_mask(all)
-                        ))
-                    } else {
-                        diag.hint("give each thread of the partition a core of its own (the placement takes the narrowest core sets first)")
-                    };
-                    self.diags.push(diag);
-                }
-            }
+                other => error(0..0, format!("the scheduler refuses the module: {other}"))
+                    .hint("the scheduler's limits are in kernel/sched/src/lib.rs"),
+            };
+            self.diags.push(diag);
         }
     }
 

@@ -36,6 +36,8 @@ impl PlanInputs {
                     ),
                     priority: u8::try_from(t.priority)
                         .map_err(|_| format!("thread \"{}\" priority {} exceeds 255", t.name, t.priority))?,
+                    period: t.period_ns.map(Nanos),
+                    time_capacity: t.deadline_ns.map(Nanos),
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;

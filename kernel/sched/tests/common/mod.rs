@@ -55,12 +55,19 @@ impl Module {
         let partitions = rng.range(1, 5) as u8;
         let mut threads = Vec::new();
         for p in 0..partitions {
-            for _ in 0..rng.range(0, u64::from(cores)) {
+            // Up to one more thread than cores: some share a core.
+            for _ in 0..rng.range(0, u64::from(cores) + 1) {
                 let mut affinity = CoreSet::from_bits(rng.range(1, 15) as u8 & CoreSet::first_n(cores).bits());
                 if affinity.is_empty() {
                     affinity = CoreSet::single(CoreId(rng.range(0, u64::from(cores) - 1) as u8));
                 }
-                threads.push(ThreadSpec { partition: PartitionId(p), affinity, priority: rng.range(0, 3) as u8 });
+                threads.push(ThreadSpec {
+                    partition: PartitionId(p),
+                    affinity,
+                    priority: rng.range(0, 3) as u8,
+                    period: None,
+                    time_capacity: None,
+                });
             }
         }
         let mut windows = Vec::new();
