@@ -96,6 +96,14 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
     };
     let now = timer::now();
     let since_epoch = |t: Ticks| ns_since_epoch(module, t);
+    // A thread holding its core's preemption lock may not wait (ARINC 653:
+    // INVALID_MODE); the port and SuspendSelf waits check it themselves.
+    if matches!(call, Call::PeriodicWait | Call::TimedWait | Call::Yield)
+        && super::process::holds_preemption_lock(&super::process::Caller { core, tid, partition, now })
+    {
+        fail(ctx, Status::InvalidMode);
+        return Outcome::Continue;
+    }
     match call {
         Call::AbiVersion => ok(ctx, [(u64::from(ABI_VERSION_MAJOR) << 16) | u64::from(ABI_VERSION_MINOR), 0, 0]),
         Call::MyIds => ok(ctx, [partition as u64, thread.index as u64, core as u64]),

@@ -383,9 +383,15 @@ fn queuing(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call: Call
             return Err(if timeout == 0 { if send { Status::Full } else { Status::Empty } } else { Status::TimedOut });
         }
         // Wait, under the channel's lock, so a message or room that comes
-        // after this look finds the thread waiting and wakes it.
+        // after this look finds the thread waiting and wakes it; unless it
+        // holds its core's preemption lock, which forbids waiting.
+        let mut sched = super::CORE_SCHED[caller.core].lock();
+        if sched.as_ref().is_some_and(|s| s.preemption_holder() == Some(ThreadId(caller.tid as u16))) {
+            c.waiting = c.waiting.without(me);
+            return Err(Status::InvalidMode);
+        }
         c.waiting = c.waiting.with(me);
-        if let Some(sched) = super::CORE_SCHED[caller.core].lock().as_mut() {
+        if let Some(sched) = sched.as_mut() {
             let _ = sched.wait_event(ThreadId(caller.tid as u16), deadline, caller.now);
         }
         Ok(None)

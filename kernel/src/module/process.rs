@@ -21,7 +21,7 @@
 //! context: the reset is done by the core that next enters it
 //! ([`take_pending`]), under its context lock, never by the caller, which
 //! holds only its own context.
-use super::hypercall::{Outcome, fail, lock_core_schedulers, ok, user_bytes};
+use super::hypercall::{Outcome, fail, lock_core_schedulers, ns_since_epoch, ok, user_bytes};
 use super::{MAX_THREADS, TIMELINE, health, thread_cores};
 use super::{MODE_COLD_START, MODE_NORMAL, Module, NEED_RESCHED, PARTITIONS, ThreadContext};
 use crate::ipi::{self, IpiReason};
@@ -29,7 +29,7 @@ use bulkhead_abi::{
     Call, INFINITE, PARTITION_STATUS_SIZE, PROCESS_STATUS_SIZE, PartitionMode, PartitionStatusRecord, ProcessState,
     ProcessStatusRecord, StartCondition, Status,
 };
-use bulkhead_sched::{CoreScheduler, Nanos, ThreadId, ThreadState, Ticks, Wait};
+use bulkhead_sched::{CoreScheduler, Nanos, SchedError, ThreadId, ThreadState, Ticks, Wait};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Per thread: the next entry resets its context (a START).
@@ -100,6 +100,35 @@ pub fn dispatch(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call:
             .map(|()| [0; 3]),
         Call::SuspendSelf => return suspend_self(module, caller, ctx, a1),
         Call::ResumeProcess => process(module, caller, a1).and_then(|t| resume(module, caller, t)).map(|()| [0; 3]),
+        Call::SetProcessPriority => {
+            let priority = u8::try_from(a2).map_err(|_| Status::InvalidParameter);
+            process(module, caller, a1)
+                .and_then(|t| {
+                    let priority = priority?;
+                    with_thread(module, caller, t, |s, tid| {
+                        s.set_priority(tid, priority, caller.now).map_err(|_| Status::InvalidMode)
+                    })
+                })
+                .map(|()| [0; 3])
+        }
+        Call::LockPreemption => with_thread(module, caller, caller.tid, |s, t| {
+            s.lock_preemption(t).map(|level| [u64::from(level), 0, 0]).map_err(|_| Status::InvalidMode)
+        }),
+        Call::UnlockPreemption => with_thread(module, caller, caller.tid, |s, t| {
+            s.unlock_preemption(t).map(|level| [u64::from(level), 0, 0]).map_err(|e| match e {
+                SchedError::NotPreemptionHolder { holder: None, .. } => Status::NoAction,
+                _ => Status::InvalidMode,
+            })
+        }),
+        Call::Replenish => {
+            let deadline = with_thread(module, caller, caller.tid, |s, t| {
+                s.replenish(t, Nanos(a1), caller.now).map_err(|e| match e {
+                    SchedError::Time(_) => Status::InvalidParameter,
+                    _ => Status::InvalidMode,
+                })
+            });
+            deadline.map(|d| [d.map_or(INFINITE, |d| ns_since_epoch(module, d)), 0, 0])
+        }
         _ => Err(Status::NotSupported),
     };
     match result {
@@ -237,6 +266,10 @@ fn suspend_self(module: &Module, caller: &Caller, ctx: &mut ThreadContext, timeo
             }
         }
     };
+    if holds_preemption_lock(caller) {
+        fail(ctx, Status::InvalidMode);
+        return Outcome::Continue;
+    }
     // What it returns unless a RESUME comes first (`take_pending`).
     fail(ctx, Status::TimedOut);
     RESUMED[caller.tid].store(false, Ordering::Release);
@@ -250,6 +283,15 @@ fn suspend_self(module: &Module, caller: &Caller, ctx: &mut ThreadContext, timeo
         return Outcome::Continue;
     }
     Outcome::Reschedule
+}
+
+/// Whether the caller holds its core's preemption lock: it may not wait
+/// (ARINC 653: INVALID_MODE for a wait while preemption is locked).
+pub fn holds_preemption_lock(caller: &Caller) -> bool {
+    super::CORE_SCHED[caller.core]
+        .lock()
+        .as_ref()
+        .is_some_and(|s| s.preemption_holder() == Some(ThreadId(caller.tid as u16)))
 }
 
 /// SET_PARTITION_MODE for the caller's own partition.
@@ -329,7 +371,13 @@ fn partition_status(module: &Module, caller: &Caller, ptr: u64, len: u64) -> Res
         id: caller.partition as u32,
         mode: u32::from(rt.mode.load(Ordering::Acquire)),
         start_condition: u32::from(rt.start_condition.load(Ordering::Acquire)),
-        lock_level: 0,
+        lock_level: super::CORE_SCHED[caller.core]
+            .lock()
+            .as_ref()
+            .filter(|s| {
+                s.preemption_holder().is_some_and(|h| module.thread(usize::from(h.0)).partition == caller.partition)
+            })
+            .map_or(0, |s| u32::from(s.preemption_level())),
         cores,
         restarts: rt.restarts.load(Ordering::Acquire),
         threads: p.thread_count as u32,
@@ -362,10 +410,11 @@ fn process_status(module: &Module, caller: &Caller, tid: usize, ptr: u64, len: u
     let spec = module.image.threads().nth(tid).ok_or(Status::InvalidParameter)?;
     let index = tid - module.partition(caller.partition).first_thread;
     let pending = PARTITIONS[caller.partition].pending_start.load(Ordering::Acquire) & (1 << index) != 0;
-    let (state, core, priority) = with_thread(module, caller, tid, |s, t| {
-        let r = s.threads().find(|r| r.id() == t).ok_or(Status::InvalidParameter)?;
-        Ok((r.state(), s.core().0, r.priority()))
+    let (state, core, priority, timing) = with_thread(module, caller, tid, |s, t| {
+        let r = s.thread(t).ok_or(Status::InvalidParameter)?;
+        Ok((r.state(), s.core().0, r.priority(), s.thread_timing(t)))
     })?;
+    let at = |t: Option<Ticks>| t.map_or(INFINITE, |t| ns_since_epoch(module, t));
     let state = match state {
         _ if tid == caller.tid => ProcessState::Running,
         ThreadState::Stopped if pending => ProcessState::Ready,
@@ -377,8 +426,8 @@ fn process_status(module: &Module, caller: &Caller, tid: usize, ptr: u64, len: u
         ThreadState::Waiting(_) => ProcessState::Waiting,
     };
     let record = ProcessStatusRecord {
-        deadline_ns: INFINITE,
-        release_ns: INFINITE,
+        deadline_ns: at(timing.and_then(|t| t.deadline)),
+        release_ns: at(timing.and_then(|t| t.release)),
         period_ns: spec.period_ns.unwrap_or(INFINITE),
         time_capacity_ns: spec.deadline_ns.unwrap_or(INFINITE),
         base_priority: spec.priority,

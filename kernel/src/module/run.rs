@@ -148,6 +148,7 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
         );
     }
     timer::arm_at(decision.next_deadline);
+    report_deadline_misses(core, now, decision.events.deadline_missed);
     let runs = decision.runs.map(|t| usize::from(t.0));
     let window = decision.window.map(|w| (w.schedule.0, w.frame, w.entry));
     let mut record = None;
@@ -175,6 +176,38 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
         });
     }
     (runs, window, record)
+}
+
+/// Each thread the scheduler found past its deadline becomes a
+/// `deadline_miss` health event, handled now: in the window of the
+/// thread's own partition (the scheduler reports a miss only for threads of
+/// the window's owner, at the deadline or at the first decision of the
+/// partition's next window), on the thread's core.
+fn report_deadline_misses(core: usize, now: Ticks, missed: bulkhead_sched::ThreadSet) {
+    if missed.is_empty() {
+        return;
+    }
+    let module = MODULE.get().expect("running");
+    for t in missed.iter() {
+        let deadline = CORE_SCHED[core].lock().as_ref().and_then(|s| s.thread_timing(t)).and_then(|t| t.deadline);
+        let ns = |t: Ticks| hypercall::ns_since_epoch(module, t);
+        let mut detail = Line::new();
+        match deadline {
+            Some(d) => {
+                let _ = write!(
+                    detail,
+                    "deadline at {} ns passed, found at {} ns (late by {} ns)",
+                    ns(d),
+                    ns(now),
+                    ns(now).saturating_sub(ns(d))
+                );
+            }
+            None => {
+                let _ = write!(detail, "deadline passed, found at {} ns", ns(now));
+            }
+        }
+        health::handle(&Event { kind: ErrorKind::DeadlineMiss, thread: usize::from(t.0), core, detail });
+    }
 }
 
 /// How the core went on from a decision to run a thread.

@@ -9,7 +9,7 @@
 //! window):
 //!
 //! ```text
-//! hello: partition P thread I of K on core C, ABI 1.2, at T us
+//! hello: partition P thread I of K on core C, ABI 1.3, at T us
 //! hello: window N at T us
 //! ```
 #![cfg_attr(target_os = "none", no_std)]
