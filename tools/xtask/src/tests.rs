@@ -2043,7 +2043,7 @@ fn base_tests() -> Vec<QemuTest> {
     vec![
         QemuTest::new("bad-image-version", "a system image of another format version is refused, naming the field; no partition starts", "bad-version", || {
                 with_boot(vec![
-                    Expect::line(r"^system image rejected: header\.version: format version 1, this kernel reads version 3$"),
+                    Expect::line(r"^system image rejected: header\.version: format version 1, this kernel reads version 4$"),
                     Expect::line(r"^no partition started$"),
                 ])
             }).then_silent(),
