@@ -158,9 +158,9 @@ pub use layout::{
 pub use memory::{Access, Area, MapError, MemoryMap, Run, Runs, STACK_GUARD_SIZE};
 pub use parse::SystemImage;
 pub use records::{
-    Channel, ChannelKind, ErrorKind, HealthAction, HealthDecision, HealthEntry, HealthSource, Mappings, MemoryRegion, Module, Partition, Port, PortDirection,
-    Ports, RegionAccess, RegionMapping, Schedule, Segment, SegmentFlags, Segments, Thread, Window, Windows,
-    decide_health,
+    Channel, ChannelKind, ErrorKind, HealthAction, HealthDecision, HealthEntry, HealthSource, Mappings, MemoryRegion,
+    Module, Partition, Port, PortDirection, Ports, RegionAccess, RegionMapping, Schedule, Segment, SegmentFlags,
+    Segments, Thread, Window, Windows, decide_health,
 };
 #[cfg(feature = "alloc")]
 pub use write::{

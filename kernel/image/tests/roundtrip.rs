@@ -406,7 +406,10 @@ fn health_record_reserved_word_must_be_zero() {
     let crc = crc32(&bytes[20..]);
     bytes[16..20].copy_from_slice(&crc.to_le_bytes());
     let err = SystemImage::parse(&bytes).unwrap_err();
-    assert_eq!(err, ImageError::ReservedNotZero { at: RecordRef { table: Table::Health, index: 1 }, field: "reserved" });
+    assert_eq!(
+        err,
+        ImageError::ReservedNotZero { at: RecordRef { table: Table::Health, index: 1 }, field: "reserved" }
+    );
     assert_eq!(err.to_string(), "health[1].reserved: reserved, must be 0");
 }
 

@@ -42,6 +42,30 @@ fn show_prints_windows_and_core_tables() {
     assert!(text.contains("schedule \"degraded\": major frame 10ms"), "{text}");
 }
 
+/// `show` lists the module's health actions, then each partition's where
+/// they differ from the module's: its own `[partition.health]`, or a
+/// module-wide `halt_module` that stops a normal partition instead (the
+/// kernel's decision, `bulkhead_image::decide_health`).
+#[test]
+fn show_lists_each_partitions_health_actions_where_they_differ() {
+    let out = bulkhead(&["show", "tools/bulkhead/tests/bad/warning_partition_halt_module.toml"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let health = &text[text.find("health monitor:").expect("a health section")..];
+    let expected = "\
+health monitor: the module's actions (a partition's own [health] overrides them)
+  stage2_abort           halt_module
+  undefined_instruction  stop_partition (default)
+  trapped_operation      stop_partition (default)
+  deadline_miss          log (default)
+  application_error      log
+  partition a: stage2_abort           restart_partition (its own [health])
+  partition a: application_error      halt_module (its own [health])
+  partition b: stage2_abort           stop_partition (halt_module is for system partitions)
+";
+    assert_eq!(health, expected);
+}
+
 #[test]
 fn show_svg_is_valid_xml_with_a_lane_per_core_and_a_legend() {
     let dir = scratch("svg");
@@ -184,7 +208,7 @@ fn pack_round_trips_through_the_kernel_parser() {
     assert_eq!(workers, [1, 2, 4, 8]);
     let results = image.channels().find(|c| c.name == "results").unwrap();
     assert_eq!(results.source().unwrap().name, "results");
-    assert_eq!(image.health_action(ErrorKind::Stage2Abort), HealthAction::RestartPartition);
+    assert_eq!(image.health_action(0, ErrorKind::Stage2Abort), HealthAction::RestartPartition);
 
     let report = std::fs::read_to_string(dir.join("system.img.report.txt")).unwrap();
     for needle in [
