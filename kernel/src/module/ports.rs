@@ -182,7 +182,7 @@ fn port(handle: u64, partition: usize) -> Result<PortInfo, Status> {
 
 /// Writes `bytes` to the caller's memory at physical `to`, which
 /// `Module::writable` approved for at least `bytes.len()` bytes.
-fn copy_out(to: u64, bytes: &[u8]) {
+pub(super) fn copy_out(to: u64, bytes: &[u8]) {
     for (i, &b) in bytes.iter().enumerate() {
         // SAFETY: `Module::writable` checked `[to, to + len)` lies in the
         // caller's own writable memory, identity-mapped RAM the kernel
