@@ -442,3 +442,23 @@ fn the_abi_states_the_message_limit_the_checker_and_kernel_enforce() {
     // kernel enforce bulkhead-ports' (the kernel's storage of a message).
     assert_eq!(bulkhead_abi::MAX_MESSAGE_SIZE, bulkhead_ports::MAX_MESSAGE_SIZE as usize);
 }
+
+/// A health record's kind and action codes are the system image's, and the
+/// names the ABI gives them are the description's: a partition reading
+/// the health log names the kind and action as the console line and the
+/// description do.
+#[test]
+fn the_abis_health_codes_are_the_images() {
+    use bulkhead_abi::HealthRecord;
+    use bulkhead_image::{ErrorKind, HealthAction};
+    for &kind in ErrorKind::ALL {
+        let r = HealthRecord { kind: kind.code(), ..HealthRecord::EMPTY };
+        assert_eq!(r.kind_name(), kind.as_str());
+    }
+    for &action in HealthAction::ALL {
+        let r = HealthRecord { action: action.code(), ..HealthRecord::EMPTY };
+        assert_eq!(r.action_name(), action.as_str());
+    }
+    let none = HealthRecord { kind: 0, action: 99, ..HealthRecord::EMPTY };
+    assert_eq!((none.kind_name(), none.action_name()), ("?", "?"));
+}
