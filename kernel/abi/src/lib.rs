@@ -341,6 +341,25 @@ calls! {
     /// partition restart. The kernel guarantees the mapping only: what is
     /// in the region, and who writes it when, is the partitions' business.
     MemoryRegion = 0x30,
+
+    // Health monitor (0x50..): system partitions only, `Denied` to any
+    // other.
+
+    /// `(x1 = ptr, x2 = len = HEALTH_RECORD_SIZE) -> x1 = entries still
+    /// unread after this one, x2 = entries lost just before this one`:
+    /// write the oldest unread record of the module's health log, a
+    /// [`HealthRecord`], at `ptr` (ARINC 653 Part 1's error log, read by
+    /// the system partition that watches health). The kernel keeps the
+    /// last [`HEALTH_LOG_ENTRIES`] health events of every partition; one
+    /// that comes when that many are unread overwrites the oldest unread,
+    /// and the loss is counted in the next read's x2 (the events
+    /// overwritten since the previous read, all older than the record
+    /// returned). One read cursor for the module. `Empty` if nothing is
+    /// unread; a length other than [`HEALTH_RECORD_SIZE`] is
+    /// `InvalidParameter`; a buffer the caller cannot write (its text, its
+    /// read-only data, a region it maps read-only) `InvalidAddress`. The
+    /// kernel copies one record, with interrupts masked.
+    HealthLog = 0x50,
 }
 
 /// How a partition maps a shared memory region ([`Call::MemoryRegion`]'s
@@ -496,6 +515,142 @@ impl PortStatus {
         b[32..40].copy_from_slice(&self.overflows.to_le_bytes());
         b[40..44].copy_from_slice(&self.waiting.to_le_bytes());
         b[44..48].copy_from_slice(&self.reserved2.to_le_bytes());
+        b
+    }
+}
+
+/// Health events the kernel keeps for [`Call::HealthLog`].
+pub const HEALTH_LOG_ENTRIES: usize = 64;
+/// Bytes of a [`HealthRecord`].
+pub const HEALTH_RECORD_SIZE: usize = 128;
+/// Bytes of a [`HealthRecord`]'s `detail` field.
+pub const HEALTH_DETAIL_SIZE: usize = 96;
+
+/// One health event, as [`Call::HealthLog`] writes it: little-endian, at
+/// the offsets of this `repr(C)` layout ([`HEALTH_RECORD_SIZE`] bytes).
+///
+/// | offset | field |
+/// | --- | --- |
+/// | 0 | `time_ns` u64 |
+/// | 8 | `kind` u32 |
+/// | 12 | `action` u32 |
+/// | 16 | `partition` u32 |
+/// | 20 | `thread` u32 |
+/// | 24 | `core` u32 |
+/// | 28 | `detail_len` u32 |
+/// | 32 | `detail` [u8; 96] |
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct HealthRecord {
+    /// When the kernel handled it, ns since the module epoch.
+    pub time_ns: u64,
+    /// The error kind, as the system image codes it: 1 `stage2_abort`,
+    /// 2 `undefined_instruction`, 3 `trapped_operation`, 4
+    /// `deadline_miss`, 5 `application_error` ([`HealthRecord::kind_name`]).
+    pub kind: u32,
+    /// The action the health monitor took: 1 `log`, 2
+    /// `restart_partition`, 3 `stop_partition`, 4 `halt_module`
+    /// ([`HealthRecord::action_name`]). A module-wide `halt_module` taken
+    /// for a normal partition reads 3, as it was carried out.
+    pub action: u32,
+    /// The partition id.
+    pub partition: u32,
+    /// The thread's index in its partition.
+    pub thread: u32,
+    /// The core it ran on.
+    pub core: u32,
+    /// Bytes of the whole detail text, as the console's `health:` line
+    /// has it (the sanitised message of an application error, the fault's
+    /// description): more than [`HEALTH_DETAIL_SIZE`] means `detail` holds
+    /// only its first bytes.
+    pub detail_len: u32,
+    /// The detail text's first `min(detail_len, 96)` bytes (printable
+    /// ASCII), zero after them.
+    pub detail: [u8; HEALTH_DETAIL_SIZE],
+}
+
+impl Default for HealthRecord {
+    fn default() -> Self {
+        HealthRecord::EMPTY
+    }
+}
+
+impl HealthRecord {
+    /// All zero.
+    pub const EMPTY: HealthRecord = HealthRecord {
+        time_ns: 0,
+        kind: 0,
+        action: 0,
+        partition: 0,
+        thread: 0,
+        core: 0,
+        detail_len: 0,
+        detail: [0; HEALTH_DETAIL_SIZE],
+    };
+
+    /// The error kind's name in the system description (and the console's
+    /// `health:` lines), `"?"` for a code of none.
+    pub const fn kind_name(&self) -> &'static str {
+        match self.kind {
+            1 => "stage2_abort",
+            2 => "undefined_instruction",
+            3 => "trapped_operation",
+            4 => "deadline_miss",
+            5 => "application_error",
+            _ => "?",
+        }
+    }
+
+    /// The action's name in the system description, `"?"` for a code of
+    /// none.
+    pub const fn action_name(&self) -> &'static str {
+        match self.action {
+            1 => "log",
+            2 => "restart_partition",
+            3 => "stop_partition",
+            4 => "halt_module",
+            _ => "?",
+        }
+    }
+
+    /// The detail bytes held: the first `min(detail_len, 96)`.
+    pub fn detail(&self) -> &[u8] {
+        &self.detail[..(self.detail_len as usize).min(HEALTH_DETAIL_SIZE)]
+    }
+
+    /// Whether `detail` holds only the start of the text.
+    pub const fn detail_cut(&self) -> bool {
+        self.detail_len as usize > HEALTH_DETAIL_SIZE
+    }
+
+    /// The record from its bytes, as the kernel writes them.
+    pub fn from_bytes(b: &[u8; HEALTH_RECORD_SIZE]) -> HealthRecord {
+        let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+        let mut detail = [0; HEALTH_DETAIL_SIZE];
+        detail.copy_from_slice(&b[32..]);
+        HealthRecord {
+            time_ns: u64::from(u32_at(0)) | (u64::from(u32_at(4)) << 32),
+            kind: u32_at(8),
+            action: u32_at(12),
+            partition: u32_at(16),
+            thread: u32_at(20),
+            core: u32_at(24),
+            detail_len: u32_at(28),
+            detail,
+        }
+    }
+
+    /// Its bytes.
+    pub fn to_bytes(&self) -> [u8; HEALTH_RECORD_SIZE] {
+        let mut b = [0u8; HEALTH_RECORD_SIZE];
+        b[0..8].copy_from_slice(&self.time_ns.to_le_bytes());
+        b[8..12].copy_from_slice(&self.kind.to_le_bytes());
+        b[12..16].copy_from_slice(&self.action.to_le_bytes());
+        b[16..20].copy_from_slice(&self.partition.to_le_bytes());
+        b[20..24].copy_from_slice(&self.thread.to_le_bytes());
+        b[24..28].copy_from_slice(&self.core.to_le_bytes());
+        b[28..32].copy_from_slice(&self.detail_len.to_le_bytes());
+        b[32..].copy_from_slice(&self.detail);
         b
     }
 }
@@ -748,6 +903,33 @@ mod tests {
         let b = s.to_bytes();
         assert_eq!((b[0], b[7], b[8], b[32], b[36], b[40], b[44], b[48], b[56]), (0xfe, 0xff, 1, 4, 5, 6, 7, 8, 9));
         assert_eq!(ProcessStatusRecord::from_bytes(&b), s);
+    }
+
+    #[test]
+    fn health_record_bytes_follow_its_repr_c_layout() {
+        assert_eq!(core::mem::size_of::<HealthRecord>(), HEALTH_RECORD_SIZE);
+        let mut detail = [0; HEALTH_DETAIL_SIZE];
+        detail[..5].copy_from_slice(b"hello");
+        let r = HealthRecord {
+            time_ns: 0x1_0000_0002,
+            kind: 5,
+            action: 2,
+            partition: 3,
+            thread: 1,
+            core: 2,
+            detail_len: 200,
+            detail,
+        };
+        let b = r.to_bytes();
+        assert_eq!(&b[0..8], &[2, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!((b[8], b[12], b[16], b[20], b[24], b[28]), (5, 2, 3, 1, 2, 200));
+        assert_eq!(&b[32..37], b"hello");
+        assert_eq!(HealthRecord::from_bytes(&b), r);
+        assert_eq!((r.kind_name(), r.action_name()), ("application_error", "restart_partition"));
+        assert!(r.detail_cut());
+        assert_eq!(r.detail().len(), HEALTH_DETAIL_SIZE);
+        let short = HealthRecord { detail_len: 5, ..r };
+        assert_eq!((short.detail(), short.detail_cut()), (&b"hello"[..], false));
     }
 
     #[test]

@@ -383,12 +383,15 @@ pub enum ImageError {
         /// The sum, bytes.
         total: u64,
     },
-    /// Two health records configure the same error kind.
+    /// Two health records configure the same error kind for the same
+    /// partition (or both for the module).
     DuplicateHealthKind {
         /// First record.
         first: u32,
         /// Second record.
         second: u32,
+        /// The partition both cover, or [`crate::SPARE`] for the module.
+        partition: u32,
     },
     /// A region's physical memory overlaps a partition's.
     RegionOverlapsPartition {
@@ -556,9 +559,13 @@ impl fmt::Display for ImageError {
                 "partition: console_buffer sums to {total} bytes over all partitions, more than {}",
                 crate::CONSOLE_BUFFER_TOTAL_MAX
             ),
-            E::DuplicateHealthKind { first, second } => {
-                write!(f, "health[{second}].error_kind: already configured by health[{first}]")
+            E::DuplicateHealthKind { first, second, partition: crate::SPARE } => {
+                write!(f, "health[{second}].error_kind: already configured for the module by health[{first}]")
             }
+            E::DuplicateHealthKind { first, second, partition } => write!(
+                f,
+                "health[{second}].error_kind: already configured for partition[{partition}] by health[{first}]"
+            ),
             E::RegionOverlapsPartition { region, partition, start, end } => {
                 write!(f, "region[{region}].phys_base: memory overlaps partition[{partition}] at {start:#x}..{end:#x}")
             }

@@ -1,4 +1,4 @@
-//! Constants of format version 3: header size, table order, record sizes,
+//! Constants of format version 4: header size, table order, record sizes,
 //! and the bounds of the console settings.
 //! The byte-level layout is documented in the crate doc; this module is the
 //! one place the numbers live.
@@ -9,8 +9,11 @@ pub const MAGIC: [u8; 8] = *b"BULKHEAD";
 /// Version 2 added the console settings (module `console_baud`, partition
 /// `console_buffer`, which grew the partition record from 80 to 88 bytes);
 /// version 3 the shared memory regions (the region and mapping tables,
-/// which grew the directory from 10 to 12 entries).
-pub const FORMAT_VERSION: u32 = 3;
+/// which grew the directory from 10 to 12 entries); version 4 the
+/// per-partition health tables (the health record grew from 8 to 16
+/// bytes: a partition, or [`SPARE`] for a module default, and a reserved
+/// word).
+pub const FORMAT_VERSION: u32 = 4;
 /// Number of entries in the table directory.
 pub const TABLE_COUNT: usize = 12;
 /// Bytes before the first table: magic, version, length, CRC, table count,
@@ -66,7 +69,8 @@ pub enum Table {
     Channel = 6,
     /// Ports of all channels, channel by channel.
     Port = 7,
-    /// Health-monitor actions per error kind.
+    /// Health-monitor actions per error kind, of the module or of one
+    /// partition.
     Health = 8,
     /// Segment file bytes.
     Data = 9,
@@ -104,7 +108,7 @@ impl Table {
             Table::Thread => 72,
             Table::Channel => 64,
             Table::Port => 40,
-            Table::Health => 8,
+            Table::Health => 16,
             Table::Data => 1,
             Table::Region => 64,
             Table::Mapping => 8,
@@ -195,6 +199,8 @@ pub(crate) mod off {
 
     pub const HEALTH_KIND: usize = 0;
     pub const HEALTH_ACTION: usize = 4;
+    pub const HEALTH_PART: usize = 8;
+    pub const HEALTH_RESERVED: usize = 12;
 
     pub const REGION_PHYS: usize = 32;
     pub const REGION_SIZE: usize = 40;

@@ -38,7 +38,7 @@
 //! ([`SystemImage::parse_after_kernel`]). Without `--kernel`, the output file
 //! is the system image alone.
 //!
-//! # System image format, version 3
+//! # System image format, version 4
 //!
 //! All integers are little-endian. Offsets are in bytes from the start of the
 //! system image. The header is [`HEADER_SIZE`] bytes:
@@ -67,7 +67,7 @@
 //! | thread | 72 | 0: name, 32: partition u32, 36: affinity u32 (bit n = core n), 40: priority u32, 44: reserved u32, 48: period_ns u64 (0 none), 56: deadline_ns u64 (0 none), 64: stack_size u64 |
 //! | channel | 64 | 0: name, 32: kind u32 (1 sampling, 2 queuing), 36: message_size u32, 40: refresh_period_ns u64 (sampling), 48: depth u32 (queuing), 52: port_start u32, 56: port_count u32, 60: reserved u32 |
 //! | port | 40 | 0: name, 32: partition u32, 36: direction u32 (0 source, 1 destination) |
-//! | health | 8 | 0: error kind u32 ([`ErrorKind`]), 4: action u32 ([`HealthAction`]) |
+//! | health | 16 | 0: error kind u32 ([`ErrorKind`]), 4: action u32 ([`HealthAction`]), 8: partition u32 (the partition whose errors it covers, or [`SPARE`] for a module default), 12: reserved u32 |
 //! | data | 1 | segment file bytes |
 //! | region | 64 | 0: name, 32: phys_base u64, 40: size u64, 48: ipa_base u64 (the same in every partition that maps it), 56: mapping_start u32, 60: mapping_count u32 |
 //! | mapping | 8 | 0: partition u32, 4: access u32 ([`RegionAccess`]: 0 read-only, 1 read/write) |
@@ -80,6 +80,11 @@
 //! of the durations before it. Partition memory is mapped for the partition
 //! at `ipa_base..ipa_base + memory_size`, backed by
 //! `phys_base..phys_base + memory_size`; both are page aligned.
+//!
+//! A health record covers one error kind of one partition (its own
+//! `[partition.health]`) or, with partition [`SPARE`], of every partition
+//! that has no entry of its own for that kind (the module's `[health]`);
+//! at most one record per (kind, partition).
 //!
 //! A shared memory region is `size` bytes of physical memory of its own,
 //! `phys_base..phys_base + size`, disjoint from every partition's and every
@@ -97,7 +102,11 @@
 //! partition record 80 bytes). 2 adds the module's `console_baud` and each
 //! partition's `console_buffer`. 3 adds the region and mapping tables (the
 //! directory grows from 10 to 12 entries, the header from 104 to 120
-//! bytes; every other table is as in 2). A parser reads its own version
+//! bytes; every other table is as in 2). 4 adds per-partition health
+//! tables: the health record grows from 8 to 16 bytes (a partition id, or
+//! [`SPARE`] for a module default, then a reserved word); an error's action
+//! is its partition's entry, else the module's, else the kind's default
+//! ([`SystemImage::health_decision`]). A parser reads its own version
 //! only, so an older image is refused by name (`header.version`), never
 //! misread.
 //! The partition flag `write_execute` (bit 1) came later within version 2:
@@ -149,8 +158,9 @@ pub use layout::{
 pub use memory::{Access, Area, MapError, MemoryMap, Run, Runs, STACK_GUARD_SIZE};
 pub use parse::SystemImage;
 pub use records::{
-    Channel, ChannelKind, ErrorKind, HealthAction, Mappings, MemoryRegion, Module, Partition, Port, PortDirection,
-    Ports, RegionAccess, RegionMapping, Schedule, Segment, SegmentFlags, Segments, Thread, Window, Windows,
+    Channel, ChannelKind, ErrorKind, HealthAction, HealthDecision, HealthEntry, HealthSource, Mappings, MemoryRegion,
+    Module, Partition, Port, PortDirection, Ports, RegionAccess, RegionMapping, Schedule, Segment, SegmentFlags,
+    Segments, Thread, Window, Windows, decide_health,
 };
 #[cfg(feature = "alloc")]
 pub use write::{

@@ -13,8 +13,8 @@ use crate::layout::{
     PAGE_SIZE, SPARE, TABLE_COUNT, Table, off,
 };
 use crate::records::{
-    Channel, ChannelKind, ErrorKind, HealthAction, MemoryRegion, Module, Partition, RegionAccess, Schedule,
-    SegmentFlags, Thread, name_at, u32_at, u64_at,
+    Channel, ChannelKind, ErrorKind, HealthAction, HealthDecision, HealthEntry, MemoryRegion, Module, Partition,
+    RegionAccess, Schedule, SegmentFlags, Thread, decide_health, name_at, u32_at, u64_at,
 };
 
 /// A validated system image, borrowing the bytes it was parsed from.
@@ -499,6 +499,7 @@ impl<'a> SystemImage<'a> {
     }
 
     fn validate_health(&self) -> Result<()> {
+        let partitions = self.count(Table::Partition);
         for i in 0..self.count(Table::Health) {
             let me = at(Table::Health, i);
             let rec = self.record(Table::Health, i).unwrap_or(&[]);
@@ -510,10 +511,20 @@ impl<'a> SystemImage<'a> {
             if HealthAction::from_code(action).is_none() {
                 return Err(ImageError::UnknownValue { at: me, field: "action", value: action });
             }
+            let partition = u32_at(rec, off::HEALTH_PART);
+            if partition != SPARE && partition >= partitions {
+                return Err(ImageError::IndexOutOfRange {
+                    at: me,
+                    field: "partition",
+                    value: partition,
+                    limit: partitions,
+                });
+            }
+            reserved(me, "reserved", u64::from(u32_at(rec, off::HEALTH_RESERVED)))?;
             for j in 0..i {
                 let other = self.record(Table::Health, j).unwrap_or(&[]);
-                if u32_at(other, off::HEALTH_KIND) == kind {
-                    return Err(ImageError::DuplicateHealthKind { first: j, second: i });
+                if u32_at(other, off::HEALTH_KIND) == kind && u32_at(other, off::HEALTH_PART) == partition {
+                    return Err(ImageError::DuplicateHealthKind { first: j, second: i, partition });
                 }
             }
         }
@@ -691,18 +702,35 @@ impl<'a> SystemImage<'a> {
         self.regions().filter_map(move |r| Some((r, r.access_of(id)?)))
     }
 
-    /// The action configured for `kind`, or its default.
-    pub fn health_action(&self, kind: ErrorKind) -> HealthAction {
-        self.configured_health_actions().find(|&(k, _)| k == kind).map_or(kind.default_action(), |(_, a)| a)
+    /// The action for an error of `kind` in `partition`, as configured:
+    /// the partition's own entry, else the module's, else the kind's
+    /// default. What the health monitor carries out is
+    /// [`SystemImage::health_decision`]'s (a module-wide `halt_module` does
+    /// not halt for a normal partition).
+    pub fn health_action(&self, partition: u32, kind: ErrorKind) -> HealthAction {
+        let own = self.configured_health_actions().find(|e| e.kind == kind && e.partition == Some(partition));
+        let module = || self.configured_health_actions().find(|e| e.kind == kind && e.partition.is_none());
+        own.or_else(module).map_or(kind.default_action(), |e| e.action)
     }
 
-    /// The (error kind, action) pairs the image configures, in table order.
-    pub fn configured_health_actions(&self) -> impl Iterator<Item = (ErrorKind, HealthAction)> + use<'a> {
+    /// What the health monitor does about an error of `kind` in
+    /// `partition` ([`decide_health`]). A partition of no record is treated
+    /// as a normal one with no entries of its own.
+    pub fn health_decision(&self, partition: u32, kind: ErrorKind) -> HealthDecision {
+        let system = self.partition(partition).is_some_and(|p| p.system);
+        decide_health(self.configured_health_actions(), partition, system, kind)
+    }
+
+    /// The health table's entries, module defaults and partitions' own, in
+    /// table order.
+    pub fn configured_health_actions(&self) -> impl Iterator<Item = HealthEntry> + use<'a> {
         self.table_bytes(Table::Health).chunks_exact(Table::Health.record_size()).filter_map(|rec| {
-            Some((
-                ErrorKind::from_code(u32_at(rec, off::HEALTH_KIND))?,
-                HealthAction::from_code(u32_at(rec, off::HEALTH_ACTION))?,
-            ))
+            let partition = u32_at(rec, off::HEALTH_PART);
+            Some(HealthEntry {
+                partition: (partition != SPARE).then_some(partition),
+                kind: ErrorKind::from_code(u32_at(rec, off::HEALTH_KIND))?,
+                action: HealthAction::from_code(u32_at(rec, off::HEALTH_ACTION))?,
+            })
         })
     }
 }

@@ -606,6 +606,75 @@ coded_enum! {
     }
 }
 
+/// One record of the health table: the action for an error kind, of one
+/// partition (its own `[partition.health]`) or of the module (`[health]`,
+/// the defaults for every partition).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HealthEntry {
+    /// The partition whose errors it covers; `None` for a module default
+    /// (stored as [`crate::SPARE`]).
+    pub partition: Option<u32>,
+    /// The error kind.
+    pub kind: ErrorKind,
+    /// What the health monitor does.
+    pub action: HealthAction,
+}
+
+/// Where the action the health monitor takes for an error comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HealthSource {
+    /// The partition's own table.
+    Partition,
+    /// The module's table (the defaults for every partition).
+    Module,
+    /// Neither: [`ErrorKind::default_action`].
+    Default,
+}
+
+/// What the health monitor does about an error of one partition, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthDecision {
+    /// The action carried out.
+    pub action: HealthAction,
+    /// Where the configured action came from.
+    pub source: HealthSource,
+    /// The module's `halt_module` applied to a normal partition, turned
+    /// into `stop_partition`: the module-wide table cannot let one
+    /// partition take the others down (only the partition's own table can,
+    /// where the integrator chose it for that partition).
+    pub halt_refused: bool,
+}
+
+/// The health monitor's decision for an error of `kind` in `partition`
+/// (`system`: is it a system partition), given the health table's
+/// `entries`: the partition's own entry, else the module's, else the
+/// kind's default. A `halt_module` that is not the partition's own applies
+/// to a system partition only; a normal partition is stopped instead.
+pub fn decide_health(
+    entries: impl IntoIterator<Item = HealthEntry>,
+    partition: u32,
+    system: bool,
+    kind: ErrorKind,
+) -> HealthDecision {
+    let mut own = None;
+    let mut module = None;
+    for e in entries.into_iter().filter(|e| e.kind == kind) {
+        match e.partition {
+            Some(p) if p == partition => own = Some(e.action),
+            None => module = Some(e.action),
+            Some(_) => {}
+        }
+    }
+    let (configured, source) = match (own, module) {
+        (Some(a), _) => (a, HealthSource::Partition),
+        (None, Some(a)) => (a, HealthSource::Module),
+        (None, None) => (kind.default_action(), HealthSource::Default),
+    };
+    let halt_refused = configured == HealthAction::HaltModule && !system && source != HealthSource::Partition;
+    let action = if halt_refused { HealthAction::StopPartition } else { configured };
+    HealthDecision { action, source, halt_refused }
+}
+
 impl ErrorKind {
     /// The action when the image configures none for this kind: faults stop
     /// the partition (the safe choice for a separation kernel), timing and

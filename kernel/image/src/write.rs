@@ -13,7 +13,7 @@ use core::fmt;
 
 use crate::layout::{FORMAT_VERSION, HEADER_SIZE, MAGIC, NAME_MAX_LEN, NAME_SIZE, SPARE, Table, off};
 use crate::parse::SystemImage;
-use crate::records::{ChannelKind, ErrorKind, HealthAction, RegionAccess};
+use crate::records::{ChannelKind, ErrorKind, HealthDecision, HealthEntry, RegionAccess, decide_health};
 
 /// The module.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,8 +164,9 @@ pub struct ImageSpec {
     pub threads: Vec<ThreadSpec>,
     /// Channels.
     pub channels: Vec<ChannelSpec>,
-    /// Health-monitor actions configured.
-    pub health: Vec<(ErrorKind, HealthAction)>,
+    /// Health-monitor actions configured: module defaults (partition
+    /// `None`) and partitions' own.
+    pub health: Vec<HealthEntry>,
     /// Shared memory regions.
     pub regions: Vec<RegionSpec>,
 }
@@ -351,10 +352,11 @@ impl ImageSpec {
             put_u32(rec, off::CHAN_PCOUNT, u32_of(c.ports.len())?);
         }
 
-        for &(kind, action) in &self.health {
+        for e in &self.health {
             let rec = health.push();
-            put_u32(rec, off::HEALTH_KIND, kind.code());
-            put_u32(rec, off::HEALTH_ACTION, action.code());
+            put_u32(rec, off::HEALTH_KIND, e.kind.code());
+            put_u32(rec, off::HEALTH_ACTION, e.action.code());
+            put_u32(rec, off::HEALTH_PART, e.partition.unwrap_or(SPARE));
         }
 
         for r in &self.regions {
@@ -393,6 +395,14 @@ impl ImageSpec {
         let crc = crate::crc32(&out[20..]);
         put_u32(&mut out, 16, crc);
         Ok(out)
+    }
+
+    /// What the health monitor will do about an error of `kind` in
+    /// `partition`, as [`SystemImage::health_decision`] says of the image
+    /// this spec writes.
+    pub fn health_decision(&self, partition: u32, kind: ErrorKind) -> HealthDecision {
+        let system = self.partitions.get(partition as usize).is_some_and(|p| p.system);
+        decide_health(self.health.iter().copied(), partition, system, kind)
     }
 
     /// Read a parsed image back into owned form (the inverse of

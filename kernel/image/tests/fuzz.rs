@@ -6,7 +6,7 @@
 //! most inputs here are *structurally valid images* with targeted damage.
 //! [`image`] draws an [`ImageSpec`] the parser accepts (one to five
 //! partitions with segments, threads and console buffers, one to four schedules of windows,
-//! channels of both kinds, health actions, up to three shared memory regions), the crate's writer lays it out,
+//! channels of both kinds, health actions of the module and of partitions, up to three shared memory regions), the crate's writer lays it out,
 //! and [`mutate`] damages it knowing the layout: a header field, a table's
 //! offset or count in the directory, a numeric record field, a name, one
 //! byte, or a cut. The CRC, and `total_len` after a cut, are then fixed
@@ -298,10 +298,14 @@ fn image(c: &mut Choices) -> ImageSpec {
         })
         .collect();
 
+    // Module defaults and partitions' own entries, each (kind, partition)
+    // at most once, in a rotated order (the parser accepts any).
     let mut health = Vec::new();
-    for &kind in ErrorKind::ALL {
-        if c.one_in(2) {
-            health.push((kind, c.pick(HealthAction::ALL)));
+    for partition in std::iter::once(None).chain((0..partition_count as u32).map(Some)) {
+        for &kind in ErrorKind::ALL {
+            if c.one_in(if partition.is_none() { 2 } else { 4 }) {
+                health.push(HealthEntry { partition, kind, action: c.pick(HealthAction::ALL) });
+            }
         }
     }
     let configured = health.len();
@@ -449,7 +453,10 @@ const RECORD_FIELDS: &[(Table, &[Field])] = &[
         ],
     ),
     (Table::Port, &[field("partition", 32, 4), field("direction", 36, 4)]),
-    (Table::Health, &[field("error_kind", 0, 4), field("action", 4, 4)]),
+    (
+        Table::Health,
+        &[field("error_kind", 0, 4), field("action", 4, 4), field("partition", 8, 4), field("reserved", 12, 4)],
+    ),
     (
         Table::Region,
         &[

@@ -45,8 +45,10 @@ fn accessors_read_what_the_writer_wrote() {
     let temps = image.channel(0).unwrap();
     assert_eq!(temps.source().unwrap().name, "out");
     assert_eq!(temps.destinations().count(), 2);
-    assert_eq!(image.health_action(ErrorKind::Stage2Abort), HealthAction::RestartPartition);
-    assert_eq!(image.health_action(ErrorKind::UndefinedInstruction), HealthAction::StopPartition);
+    assert_eq!(image.health_action(0, ErrorKind::Stage2Abort), HealthAction::RestartPartition);
+    assert_eq!(image.health_action(0, ErrorKind::UndefinedInstruction), HealthAction::StopPartition);
+    assert_eq!(image.health_action(1, ErrorKind::Stage2Abort), HealthAction::Log, "partition 1's own entry");
+    assert_eq!(image.health_action(2, ErrorKind::Stage2Abort), HealthAction::RestartPartition);
     assert!(image.partition(3).is_none());
 }
 
@@ -66,7 +68,7 @@ fn trailing_bytes_after_the_image_are_ignored() {
 fn the_header_is_120_bytes_and_the_first_table_follows_it() {
     assert_eq!(HEADER_SIZE, 120);
     assert_eq!(TABLE_COUNT, 12);
-    assert_eq!(FORMAT_VERSION, 3);
+    assert_eq!(FORMAT_VERSION, 4, "4: the health record grew to 16 bytes");
     let bytes = sample().to_bytes().unwrap();
     let first_table = u32::from_le_bytes(bytes[24..28].try_into().unwrap());
     assert_eq!(first_table, 120, "directory entry 0's offset");
@@ -96,7 +98,7 @@ fn header_errors() {
     // The version is outside the CRC: a changed version byte alone meets the
     // version check. Version 1 is the format before the console settings,
     // 2 the one before regions.
-    for other in [1, 2, FORMAT_VERSION + 1] {
+    for other in [1, 2, 3, FORMAT_VERSION + 1] {
         let mut b = bytes.clone();
         b[8..12].copy_from_slice(&other.to_le_bytes());
         assert_eq!(SystemImage::parse(&b).unwrap_err(), ImageError::UnsupportedVersion { found: other });
@@ -357,8 +359,91 @@ fn console_buffers_sum_to_at_most_the_total() {
 #[test]
 fn duplicate_health_kind() {
     let mut spec = sample();
-    spec.health.push((ErrorKind::Stage2Abort, HealthAction::Log));
-    assert_eq!(rejects(spec), ImageError::DuplicateHealthKind { first: 0, second: 2 });
+    spec.health.push(HealthEntry { partition: None, kind: ErrorKind::Stage2Abort, action: HealthAction::Log });
+    let err = rejects(spec);
+    assert_eq!(err, ImageError::DuplicateHealthKind { first: 0, second: 5, partition: SPARE });
+    assert_eq!(err.to_string(), "health[5].error_kind: already configured for the module by health[0]");
+    let mut spec = sample();
+    let twice = HealthEntry { partition: Some(1), kind: ErrorKind::Stage2Abort, action: HealthAction::StopPartition };
+    spec.health.push(twice);
+    let err = rejects(spec);
+    assert_eq!(err, ImageError::DuplicateHealthKind { first: 3, second: 5, partition: 1 });
+    assert_eq!(err.to_string(), "health[5].error_kind: already configured for partition[1] by health[3]");
+}
+
+#[test]
+fn a_kind_may_be_configured_for_the_module_and_for_each_partition() {
+    let mut spec = sample();
+    for partition in [Some(0), Some(2)] {
+        spec.health.push(HealthEntry { partition, kind: ErrorKind::Stage2Abort, action: HealthAction::Log });
+    }
+    let bytes = spec.to_bytes().unwrap();
+    let image = SystemImage::parse(&bytes).unwrap();
+    for p in 0..3 {
+        assert_eq!(image.health_action(p, ErrorKind::Stage2Abort), HealthAction::Log, "partition {p}");
+    }
+}
+
+#[test]
+fn health_record_partition_out_of_range_is_refused() {
+    let mut spec = sample();
+    spec.health[3].partition = Some(3);
+    let err = rejects(spec);
+    assert_eq!(
+        err,
+        ImageError::IndexOutOfRange {
+            at: RecordRef { table: Table::Health, index: 3 },
+            field: "partition",
+            value: 3,
+            limit: 3
+        }
+    );
+    assert!(err.to_string().starts_with("health[3].partition: 3"), "{err}");
+}
+
+#[test]
+fn health_record_reserved_word_must_be_zero() {
+    let mut bytes = sample().to_bytes().unwrap();
+    let health = u32::from_le_bytes(bytes[24 + 8 * 8..][..4].try_into().unwrap()) as usize;
+    bytes[health + 16 + 12] = 1;
+    let crc = crc32(&bytes[20..]);
+    bytes[16..20].copy_from_slice(&crc.to_le_bytes());
+    let err = SystemImage::parse(&bytes).unwrap_err();
+    assert_eq!(
+        err,
+        ImageError::ReservedNotZero { at: RecordRef { table: Table::Health, index: 1 }, field: "reserved" }
+    );
+    assert_eq!(err.to_string(), "health[1].reserved: reserved, must be 0");
+}
+
+/// ARINC 653 health monitoring per partition: a partition's own entry
+/// wins over the module's, the module's over the default; a module-wide
+/// `halt_module` halts for a system partition only, a partition's own
+/// `halt_module` halts for that partition whatever it is.
+#[test]
+fn health_decisions_follow_partition_then_module_then_default() {
+    let spec = sample();
+    let bytes = spec.to_bytes().unwrap();
+    let image = SystemImage::parse(&bytes).unwrap();
+    let decide = |p, kind| {
+        let d = image.health_decision(p, kind);
+        assert_eq!(d, spec.health_decision(p, kind), "the spec and the image decide alike");
+        (d.action, d.source, d.halt_refused)
+    };
+    use HealthAction::*;
+    use HealthSource::*;
+    // Partition 1's own entries.
+    assert_eq!(decide(1, ErrorKind::Stage2Abort), (Log, Partition, false));
+    assert_eq!(decide(1, ErrorKind::ApplicationError), (HaltModule, Partition, false), "its own halt_module holds");
+    // The module's, for partitions with none of their own.
+    assert_eq!(decide(0, ErrorKind::Stage2Abort), (RestartPartition, Module, false));
+    assert_eq!(decide(0, ErrorKind::DeadlineMiss), (Log, Module, false));
+    // The default.
+    assert_eq!(decide(0, ErrorKind::UndefinedInstruction), (StopPartition, Default, false));
+    assert_eq!(decide(0, ErrorKind::ApplicationError), (Log, Default, false));
+    // The module's halt_module: partition 2 is a system partition, 0 is not.
+    assert_eq!(decide(2, ErrorKind::TrappedOperation), (HaltModule, Module, false));
+    assert_eq!(decide(0, ErrorKind::TrappedOperation), (StopPartition, Module, true));
 }
 
 #[test]

@@ -1,14 +1,19 @@
 //! The health monitor (ARINC 653 Part 1, Health Monitoring): what happens
 //! when a partition misbehaves. The event is logged with partition, thread,
 //! core, cause, address and PC; then the action the system image configures
-//! for that kind of error is carried out on the partition alone. The kernel
-//! and every other partition go on, on time.
+//! for that kind of error (the partition's own entry, else the module's,
+//! else the kind's default) is carried out on the partition alone. The
+//! kernel and every other partition go on, on time. Every event is also
+//! kept in the module's health log ([`LOG`]), which a system partition
+//! reads with the `HealthLog` hypercall.
 use super::text::Line;
 use super::{CORE_SCHED, MAX_PARTITIONS, MODE_IDLE, MODULE, Module, NOT_RUNNING, PARTITIONS, RUNNING, thread_cores};
 use crate::ipi::{self, CoreSet, IpiReason};
 use crate::{arch, println, timer};
 use bulkhead_abi::StartCondition;
+use bulkhead_abi::{HEALTH_DETAIL_SIZE, HEALTH_LOG_ENTRIES, HealthRecord};
 use bulkhead_console::RateLimit;
+use bulkhead_health::{Log, Read};
 use bulkhead_image::{ErrorKind, HealthAction};
 use bulkhead_sched::{ThreadId, Ticks};
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
@@ -48,20 +53,56 @@ pub struct Event {
     pub detail: Line<160>,
 }
 
+/// The module's health log: the last [`HEALTH_LOG_ENTRIES`] events, read
+/// by a system partition (`HealthLog`). A leaf lock: taken with nothing
+/// after it, for one record's copy (docs/DESIGN.md#lock-order).
+static LOG: arch::Mutex<Log<HealthRecord, HEALTH_LOG_ENTRIES>> = arch::Mutex::new(Log::new(HealthRecord::EMPTY));
+
+/// The oldest unread record of the health log, with the count still
+/// unread after it and the count lost just before it.
+pub fn read_log() -> Option<Read<HealthRecord>> {
+    LOG.lock().read()
+}
+
+/// Keeps `event` in the health log, with the action taken.
+fn keep(module: &Module, event: &Event, action: HealthAction) {
+    let thread = module.thread(event.thread);
+    let text = event.detail.as_str().as_bytes();
+    let mut detail = [0; HEALTH_DETAIL_SIZE];
+    let held = text.len().min(HEALTH_DETAIL_SIZE);
+    detail[..held].copy_from_slice(&text[..held]);
+    // The whole length, the bytes the line could not hold included: a
+    // reader sees the record's text was cut, never a silent truncation.
+    let full = text.len() + event.detail.overflow;
+    let record = HealthRecord {
+        time_ns: super::hypercall::ns_since_epoch(module, timer::now()),
+        kind: event.kind.code(),
+        action: action.code(),
+        partition: thread.partition as u32,
+        thread: thread.index as u32,
+        core: event.core as u32,
+        detail_len: u32::try_from(full).unwrap_or(u32::MAX),
+        detail,
+    };
+    LOG.lock().push(record);
+}
+
 /// Logs `event` and carries out the configured action. Called from the
 /// core's loop with no thread context or scheduler lock held.
 pub fn handle(event: &Event) {
     let module = MODULE.get().expect("health events only come from running partitions");
     let thread = module.thread(event.thread);
     let partition = thread.partition;
-    // `halt_module` is a system partition's to take: a normal partition's
-    // error stops that partition (the tool warns of it), so no partition
-    // can take the others down through a module-wide setting.
-    let configured = module.image.health_action(event.kind);
-    let system = module.partition(partition).system;
-    let action =
-        if configured == HealthAction::HaltModule && !system { HealthAction::StopPartition } else { configured };
-    let instead = if action == configured { "" } else { " (halt_module is for system partitions)" };
+    // The partition's own entry, else the module's, else the default. A
+    // module-wide `halt_module` is a system partition's to take: a normal
+    // partition's error stops that partition (the tool warns of it), so no
+    // partition can take the others down through a module-wide setting;
+    // a normal partition's own `halt_module` is the integrator's choice
+    // for it, and holds (the tool warns of that too).
+    let decision = module.image.health_decision(partition as u32, event.kind);
+    let action = decision.action;
+    let instead = if decision.halt_refused { " (halt_module is for system partitions)" } else { "" };
+    keep(module, event, action);
     // Rate-limited per partition and kind: a partition that faults in a
     // loop gets a burst of lines, then one per REPORT_PERIOD_MS, each
     // saying how many like it were not shown; the actions all happen.

@@ -9,8 +9,8 @@ use super::{CORE_SCHED, ConsoleResume, EPOCH, MODULE, Module, PARTITIONS, PLAN, 
 use crate::ipi::{self, IpiReason};
 use crate::{console, timer};
 use bulkhead_abi::{
-    ABI_VERSION_MAJOR, ABI_VERSION_MINOR, Call, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, MAX_REGION_NAME, RegionAccess,
-    Status,
+    ABI_VERSION_MAJOR, ABI_VERSION_MINOR, Call, HEALTH_RECORD_SIZE, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE,
+    MAX_REGION_NAME, RegionAccess, Status,
 };
 use bulkhead_console::Ring;
 use bulkhead_image::ErrorKind;
@@ -238,6 +238,17 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
             Ok(results) => ok(ctx, results),
             Err(status) => fail(ctx, status),
         },
+        Call::HealthLog => {
+            let result = if module.partition(partition).system {
+                health_log(module, partition, a1, a2)
+            } else {
+                Err(Status::Denied)
+            };
+            match result {
+                Ok(results) => ok(ctx, results),
+                Err(status) => fail(ctx, status),
+            }
+        }
         Call::SetSchedule
         | Call::ScheduleStatus
         | Call::SetThreadAffinity
@@ -283,6 +294,22 @@ fn memory_region(module: &Module, partition: usize, name_ptr: u64, name_len: u64
         .ok_or(Status::InvalidParameter)?;
     let access = if region.writable { RegionAccess::ReadWrite } else { RegionAccess::ReadOnly };
     Ok([region.ipa_base, region.size, access as u64])
+}
+
+/// `HealthLog` (the caller is a system partition): the oldest unread
+/// record of the module's health log, written to the caller's
+/// `[ptr, ptr + HEALTH_RECORD_SIZE)`, which it must be able to write. The
+/// buffer is checked before the record is taken, so a bad one loses
+/// nothing; the log's lock is held for the take only, the copy is one
+/// record.
+fn health_log(module: &Module, partition: usize, ptr: u64, len: u64) -> Result<[u64; 3], Status> {
+    if len != HEALTH_RECORD_SIZE as u64 {
+        return Err(Status::InvalidParameter);
+    }
+    let to = module.writable(partition, ptr, len).ok_or(Status::InvalidAddress)?;
+    let read = health::read_log().ok_or(Status::Empty)?;
+    super::ports::copy_out(to, &read.record.to_bytes());
+    Ok([read.unread as u64, read.dropped, 0])
 }
 
 /// How long a schedule-switch request leaves the cores to install it

@@ -120,8 +120,8 @@ use bulkhead_board_rpi4::console::PL011_BASE;
 use bulkhead_board_rpi4::gic::GICD_BASE;
 use bulkhead_board_rpi4::memory::KERNEL_LOAD;
 use bulkhead_sdk::abi::{
-    ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, MAX_MESSAGE_SIZE, MAX_REGION_NAME,
-    PARTITION_STATUS_SIZE, PORT_STATUS_SIZE, PROCESS_STATUS_SIZE, PortStatus, STACK_GUARD_SIZE,
+    ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, HEALTH_RECORD_SIZE, MAX_MESSAGE_SIZE,
+    MAX_REGION_NAME, PARTITION_STATUS_SIZE, PORT_STATUS_SIZE, PROCESS_STATUS_SIZE, PortStatus, STACK_GUARD_SIZE,
 };
 /// Longest port name (the image's name field).
 const NAME_MAX_LEN: u64 = 31;
@@ -409,7 +409,8 @@ fn allowed(me: &Me, draw: &Draw) -> Allowed {
         | Call::SetThreadAffinity
         | Call::StopPartition
         | Call::StartPartition
-        | Call::RestartPartition => Allowed::of(Denied),
+        | Call::RestartPartition
+        | Call::HealthLog => Allowed::of(Denied),
         // Its own partition: `draw` never asks for a restart or Idle, so
         // the mode asked is Normal, where it is, or none at all.
         Call::SetPartitionMode if a1 == PartitionMode::Normal as u64 => Allowed::of(NoAction),
@@ -560,8 +561,8 @@ fn draw(rng: &mut Rng, me: &Me) -> Draw {
     let mut d = match rng.below(16) {
         // Three in four: a real call, its arguments shaped for it (mostly).
         // Half of them take a buffer, whose checks have the most cases; the
-        // other half are spread over the rest (the six system services all
-        // take the same path from a normal partition).
+        // other half are spread over the rest (the six system services and
+        // HealthLog all take the same path from a normal partition).
         0..12 => {
             let call = if rng.one_in(2) {
                 rng.pick(&BUFFER_CALLS)
@@ -573,7 +574,7 @@ fn draw(rng: &mut Rng, me: &Me) -> Draw {
             Draw { imm: 0, id: call.id(), args }
         }
         // The assigned block and its gaps.
-        12 => Draw { imm: 0, id: FUNCTION_BASE | rng.below(0x40) as u32, args: generic_args(rng, me) },
+        12 => Draw { imm: 0, id: FUNCTION_BASE | rng.below(0x60) as u32, args: generic_args(rng, me) },
         // The rest of the vendor hypervisor range.
         13 => Draw { imm: 0, id: FUNCTION_BASE | (rng.next() as u32 & 0x00ff_ffff), args: generic_args(rng, me) },
         // A real call's number in another SMCCC range: SMC32 (bit 30
@@ -697,6 +698,9 @@ fn shaped_args(rng: &mut Rng, me: &Me, call: Call) -> [u64; 6] {
             args[3] = delay(rng);
         }
         Call::MemoryRegion => (args[0], args[1]) = buffer(rng, me, MAX_REGION_NAME as u64),
+        // Denied before anything is looked at: a record-sized buffer of
+        // this partition's, to show the refusal does not hang on it.
+        Call::HealthLog => (args[0], args[1]) = buffer(rng, me, HEALTH_RECORD_SIZE as u64),
         Call::SetSchedule | Call::StopPartition | Call::StartPartition | Call::RestartPartition => {
             args[0] = small_id(rng);
         }

@@ -8,7 +8,9 @@
 //! Part 1 APEX (GET_PARTITION_STATUS, GET_TIME, PERIODIC_WAIT, TIMED_WAIT,
 //! RAISE_APPLICATION_ERROR) where they fit.
 
-use bulkhead_abi::{Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, PartitionMode, Status};
+use bulkhead_abi::{
+    Call, HEALTH_RECORD_SIZE, HealthRecord, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, PartitionMode, Status,
+};
 
 /// Issues `HVC #0` with function ID `id` in `w0` and `args` in `x1..x6`;
 /// returns `x0..x3` as the kernel left them.
@@ -351,6 +353,35 @@ pub fn restart_partition(partition: u32) -> Result<(), Status> {
     partition_call(Call::RestartPartition, partition)
 }
 
+// Health monitor (0x50..): system partitions only.
+
+/// One record of the module's health log, with what [`read_health_log`]
+/// said of the log around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthLogEntry {
+    /// The event: kind, partition, thread, core, action taken, time, detail.
+    pub record: HealthRecord,
+    /// Records still unread after this one.
+    pub unread: u64,
+    /// Records lost just before this one: overwritten unread (the log
+    /// keeps the last [`HEALTH_LOG_ENTRIES`](bulkhead_abi::HEALTH_LOG_ENTRIES))
+    /// since the previous read.
+    pub dropped: u64,
+}
+
+/// `HealthLog` (`0xC600_0050`, system partitions only): take the oldest
+/// unread record of the module's health log (one read cursor for the
+/// module). `Err(Status::Empty)` if every record has been read.
+pub fn read_health_log() -> Result<HealthLogEntry, Status> {
+    let mut bytes = [0u8; HEALTH_RECORD_SIZE];
+    // SAFETY: HealthLog writes exactly `HEALTH_RECORD_SIZE` bytes at `ptr`,
+    // our own live, exclusively borrowed array.
+    let [x0, x1, x2, _] =
+        unsafe { hvc(Call::HealthLog.id(), [bytes.as_mut_ptr() as u64, HEALTH_RECORD_SIZE as u64, 0, 0, 0, 0]) };
+    check(x0)?;
+    Ok(HealthLogEntry { record: HealthRecord::from_bytes(&bytes), unread: x1, dropped: x2 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,6 +454,7 @@ mod tests {
             Call::StartPartition,
             Call::RestartPartition,
             Call::MemoryRegion,
+            Call::HealthLog,
         ];
         assert_eq!(Call::ALL, &wrapped[..]);
         let readme = include_str!("../README.md");
@@ -441,6 +473,7 @@ mod tests {
         assert_eq!(stop_partition(1), Err(Status::NotSupported));
         assert_eq!(start_partition(1), Err(Status::NotSupported));
         assert_eq!(restart_partition(1), Err(Status::NotSupported));
+        assert_eq!(read_health_log(), Err(Status::NotSupported));
     }
 
     #[test]

@@ -46,7 +46,7 @@
 //!   [`port_by_name`], [`port_status`] (module [`port`]); for system
 //!   partitions [`set_schedule`],
 //!   [`schedule_status`], [`set_thread_affinity`], [`stop_partition`],
-//!   [`start_partition`], [`restart_partition`]) returning
+//!   [`start_partition`], [`restart_partition`], [`read_health_log`]) returning
 //!   `Result<_, Status>`, and the raw [`hvc`] for tests that pass bad
 //!   arguments on purpose;
 //! - [`Console`], a `core::fmt::Write` over ConsoleWrite, with [`print!`]
@@ -88,13 +88,15 @@ mod rt;
 
 pub use bulkhead_abi as abi;
 pub use bulkhead_abi::{
-    CONSOLE_LINE, Call, MAX_CONSOLE_FRAME, MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, MAX_REGION_NAME, PartitionMode,
-    PartitionStatusRecord, ProcessState, ProcessStatusRecord, RegionAccess, StartCondition, Status,
+    CONSOLE_LINE, Call, HEALTH_DETAIL_SIZE, HEALTH_LOG_ENTRIES, HEALTH_RECORD_SIZE, HealthRecord, MAX_CONSOLE_FRAME,
+    MAX_CONSOLE_WRITE, MAX_ERROR_MESSAGE, MAX_REGION_NAME, PartitionMode, PartitionStatusRecord, ProcessState,
+    ProcessStatusRecord, RegionAccess, StartCondition, Status,
 };
 pub use call::{
-    AbiVersion, Ids, PartitionStatus, ScheduleStatus, Time, abi_version, console_frame, console_write, hvc, my_ids,
-    partition_status, periodic_wait, raise_application_error, restart_partition, schedule_status, set_schedule,
-    set_thread_affinity, start_partition, status_name, stop_partition, time, timed_wait, yield_now,
+    AbiVersion, HealthLogEntry, Ids, PartitionStatus, ScheduleStatus, Time, abi_version, console_frame, console_write,
+    hvc, my_ids, partition_status, periodic_wait, raise_application_error, read_health_log, restart_partition,
+    schedule_status, set_schedule, set_thread_affinity, start_partition, status_name, stop_partition, time, timed_wait,
+    yield_now,
 };
 #[doc(hidden)]
 pub use console::_print as __print;

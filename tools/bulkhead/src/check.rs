@@ -17,9 +17,8 @@ use std::ops::Range;
 use bulkhead_board_rpi4 as rpi4;
 use bulkhead_board_rpi4::console::{DivisorError, MAX_ERROR_PERMILLE, pl011_divisor};
 use bulkhead_image::{
-    CONSOLE_BUFFER_MAX, CONSOLE_BUFFER_MIN, CONSOLE_BUFFER_TOTAL_MAX, ChannelKind, ChannelSpec, HealthAction,
-    ImageSpec, ModuleSpec, NAME_MAX_LEN, PartitionSpec, PortSpec, STACK_GUARD_SIZE, ScheduleSpec, ThreadSpec,
-    WindowSpec,
+    CONSOLE_BUFFER_MAX, CONSOLE_BUFFER_MIN, CONSOLE_BUFFER_TOTAL_MAX, ChannelKind, ChannelSpec, ImageSpec, ModuleSpec,
+    NAME_MAX_LEN, PartitionSpec, PortSpec, STACK_GUARD_SIZE, ScheduleSpec, ThreadSpec, WindowSpec,
 };
 
 use crate::desc::{self, Description, Direction, Kind, S};
@@ -211,7 +210,7 @@ impl Checker<'_> {
         let regions = self.regions(&region_bases);
         let (schedules, initial_index) = self.schedules(&partition_ids);
         self.initial_coverage(initial_index);
-        self.health_halts();
+        self.health();
         let channels = self.channels(&partition_ids);
 
         let d = self.desc;
@@ -221,11 +220,7 @@ impl Checker<'_> {
             partitions: Vec::new(),
             threads: Vec::new(),
             channels: channels?,
-            health: {
-                let mut h: Vec<_> = d.health.iter().map(|(k, a)| (k.value, a.value)).collect();
-                h.sort();
-                h
-            },
+            health: self.health_entries(),
             regions: regions?,
         };
         let mut images = Vec::new();
@@ -999,38 +994,6 @@ impl Checker<'_> {
             }
         }
         (out, initial_index)
-    }
-
-    /// Warn that `halt_module` acts for system partitions only: an error of
-    /// a normal partition never halts the whole module (the kernel stops
-    /// that partition instead), so one partition cannot take the others
-    /// down through a module-wide setting.
-    fn health_halts(&mut self) {
-        let d = self.desc;
-        let normal: Vec<&str> = d
-            .partitions
-            .iter()
-            .filter(|p| !p.system.as_ref().is_some_and(|s| s.value))
-            .filter_map(|p| p.name.as_ref().map(|n| n.value.as_str()))
-            .collect();
-        if normal.is_empty() {
-            return;
-        }
-        for (kind, action) in &d.health {
-            if action.value == HealthAction::HaltModule {
-                self.diags.push(
-                    warning(
-                        action.span.clone(),
-                        format!(
-                            "health.{} = \"halt_module\" halts the module only for an error of a system partition; the kernel stops a normal partition instead ({})",
-                            kind.value.as_str(),
-                            normal.join(", ")
-                        ),
-                    )
-                    .hint("say `stop_partition` or `restart_partition` for the normal partitions' errors, or mark the partition that may halt the module `system = true`"),
-                );
-            }
-        }
     }
 
     /// Warn about partitions that own no window in the initial schedule.

@@ -171,6 +171,9 @@ pub struct PartitionDesc {
     pub ports: Vec<PortDesc>,
     /// The shared memory regions it maps.
     pub regions: Vec<RegionUseDesc>,
+    /// `[partition.health]` entries, in order: they override the module's
+    /// `[health]` for this partition's errors.
+    pub health: Vec<(S<ErrorKind>, S<HealthAction>)>,
 }
 
 /// `[[schedule.window]]`.
@@ -235,7 +238,8 @@ pub struct Description {
     pub channels: Vec<ChannelDesc>,
     /// `[[memory_region]]`s in order.
     pub regions: Vec<RegionDesc>,
-    /// `[health]` entries, in order.
+    /// `[health]` entries, in order: the module's defaults, for every
+    /// partition's errors its own `[partition.health]` does not cover.
     pub health: Vec<(S<ErrorKind>, S<HealthAction>)>,
     /// Span of `[health]`, if present.
     pub health_span: Option<Range<usize>>,
@@ -481,6 +485,7 @@ const PARTITION: &[&str] = &[
     "thread",
     "port",
     "memory_region",
+    "health",
 ];
 const THREAD: &[&str] = &["name", "core", "cores", "priority", "period", "deadline", "stack"];
 const PORT: &[&str] = &["name", "direction", "kind", "message_size"];
@@ -558,7 +563,22 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
             threads: Vec::new(),
             ports: Vec::new(),
             regions: Vec::new(),
+            health: Vec::new(),
         };
+        if let Some(v) = p.get("health") {
+            let table = match &part.name {
+                Some(n) => format!("[health] of partition \"{}\"", n.value),
+                None => "[partition.health]".to_string(),
+            };
+            match v.get_ref() {
+                DeValue::Table(t) => part.health = read_health(t, &table, diags),
+                other => {
+                    diags.push(error(v.span(), format!("{table} must be a table, found {}", type_name(other))).hint(
+                        "write [partition.health] after the partition's keys, then `error_kind = \"action\"` lines",
+                    ))
+                }
+            }
+        }
         for (t, span) in p.tables("thread", diags) {
             let mut th = Obj::new(t, span.clone(), "[[partition.thread]]", THREAD, diags);
             th.label = member_label("thread", &part.name, t);
@@ -698,7 +718,7 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
         match v.get_ref() {
             DeValue::Table(t) => {
                 desc.health_span = Some(v.span());
-                read_health(t, &mut desc, diags);
+                desc.health = read_health(t, "[health]", diags);
             }
             other => diags.push(error(v.span(), format!("`health` must be a table, found {}", type_name(other)))),
         }
@@ -758,13 +778,16 @@ fn read_cores(th: &Obj<'_, '_>, diags: &mut Diagnostics) -> Option<S<Vec<S<i64>>
     }
 }
 
-fn read_health(t: &DeTable<'_>, desc: &mut Description, diags: &mut Diagnostics) {
+/// The entries of a health table, `[health]` or a partition's
+/// `[partition.health]` (`table` names it in messages).
+fn read_health(t: &DeTable<'_>, table: &str, diags: &mut Diagnostics) -> Vec<(S<ErrorKind>, S<HealthAction>)> {
     let kinds: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
     let actions: Vec<&str> = HealthAction::ALL.iter().map(|a| a.as_str()).collect();
+    let mut entries = Vec::new();
     for (key, v) in t.iter() {
         let key_str: &str = key.get_ref();
         let Some(kind) = ErrorKind::from_name(key_str) else {
-            let d = error(key.span(), format!("unknown error kind `{key_str}` in [health]"));
+            let d = error(key.span(), format!("unknown error kind `{key_str}` in {table}"));
             diags.push(match closest(key_str, kinds.iter().copied()) {
                 Some(c) => d.hint(format!("did you mean `{c}`? error kinds: {}", kinds.join(", "))),
                 None => d.hint(format!("error kinds: {}", kinds.join(", "))),
@@ -775,20 +798,21 @@ fn read_health(t: &DeTable<'_>, desc: &mut Description, diags: &mut Diagnostics)
             diags.push(
                 error(
                     v.span(),
-                    format!("[health] `{key_str}` must be an action name, found {}", type_name(v.get_ref())),
+                    format!("{table} `{key_str}` must be an action name, found {}", type_name(v.get_ref())),
                 )
                 .hint(format!("actions: {}", actions.join(", "))),
             );
             continue;
         };
         let Some(action) = HealthAction::from_name(name) else {
-            let d = error(v.span(), format!("[health] `{key_str}`: unknown action \"{name}\""));
+            let d = error(v.span(), format!("{table} `{key_str}`: unknown action \"{name}\""));
             diags.push(match closest(name, actions.iter().copied()) {
                 Some(c) => d.hint(format!("did you mean \"{c}\"? actions: {}", actions.join(", "))),
                 None => d.hint(format!("actions: {}", actions.join(", "))),
             });
             continue;
         };
-        desc.health.push((S { value: kind, span: key.span() }, S { value: action, span: v.span() }));
+        entries.push((S { value: kind, span: key.span() }, S { value: action, span: v.span() }));
     }
+    entries
 }

@@ -16,6 +16,7 @@
 pub mod check;
 pub mod desc;
 pub mod diag;
+pub mod health;
 pub mod layout;
 pub mod log;
 pub mod pack;

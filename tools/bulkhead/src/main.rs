@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use bulkhead::check::{BOARDS, Checked, System, check};
 use bulkhead::log::{Tables, decode_log};
 use bulkhead::pack::{PackOptions, pack};
-use bulkhead::show::{render_svg, render_text};
+use bulkhead::show::{health_text, render_svg, render_text};
 use bulkhead::trace::{Span, build_model, parse_log, render_json, render_timelines};
 use bulkhead::trace_check::{Bounds, check_trace};
 use bulkhead::trace_port::{PortDecoder, decode_capture};
@@ -325,7 +325,7 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             match render_text(&sys) {
-                Ok(text) => print!("{text}"),
+                Ok(text) => print!("{text}\n{}", health_text(&sys.spec)),
                 Err(e) => {
                     eprintln!("error: {e}");
                     return ExitCode::FAILURE;

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use bulkhead_image::{
-    Access, Area, ErrorKind, MapError, MemoryMap, SegmentFlags, SegmentSpec, SystemImage, Table, kernel_image_offset,
+    Access, Area, ImageSpec, MapError, MemoryMap, SegmentFlags, SegmentSpec, SystemImage, Table, kernel_image_offset,
 };
 use object::elf::{EM_AARCH64, PF_R, PF_W, PF_X, PT_LOAD};
 use object::read::elf::{ElfFile64, FileHeader, ProgramHeader};
@@ -409,16 +409,8 @@ fn report(
     }
     let _ = writeln!(r);
     let _ = writeln!(r, "== health monitor ==");
-    let configured: Vec<ErrorKind> = parsed.configured_health_actions().map(|(k, _)| k).collect();
-    for &kind in ErrorKind::ALL {
-        let _ = writeln!(
-            r,
-            "  {:<22} {}{}",
-            kind.as_str(),
-            parsed.health_action(kind),
-            if configured.contains(&kind) { "" } else { " (default)" }
-        );
-    }
+    // From the image as the kernel will read it, not the description.
+    r.push_str(&show::health_text(&ImageSpec::from_image(&parsed)));
     Ok(r)
 }
 

@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+use bulkhead_image::{ErrorKind, HealthSource, ImageSpec};
 use bulkhead_sched::{CoreFrameTable, ModulePlan};
 
 use crate::check::System;
@@ -34,6 +35,44 @@ fn fmt_offset(ns: u64) -> String {
 
 fn owner_name(sys: &System, owner: Option<u32>) -> String {
     owner.and_then(|o| sys.spec.partitions.get(o as usize)).map_or("spare".to_string(), |p| p.name.clone())
+}
+
+/// The health monitor's actions: the module's for each error kind (its
+/// `[health]`, or the kind's default), then, partition by partition, every
+/// kind whose action for that partition differs from the module's (its
+/// own `[partition.health]`, or a module-wide `halt_module` that stops a
+/// normal partition instead). The same decision as the kernel's
+/// (`bulkhead_image::decide_health`).
+pub fn health_text(spec: &ImageSpec) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "health monitor: the module's actions (a partition's own [health] overrides them)");
+    let module_action =
+        |kind: ErrorKind| spec.health.iter().find(|e| e.partition.is_none() && e.kind == kind).map(|e| e.action);
+    for &kind in ErrorKind::ALL {
+        let configured = module_action(kind);
+        let _ = writeln!(
+            out,
+            "  {:<22} {}{}",
+            kind.as_str(),
+            configured.unwrap_or(kind.default_action()),
+            if configured.is_some() { "" } else { " (default)" }
+        );
+    }
+    for (id, p) in spec.partitions.iter().enumerate() {
+        for &kind in ErrorKind::ALL {
+            let decision = spec.health_decision(id as u32, kind);
+            if decision.action == module_action(kind).unwrap_or(kind.default_action()) {
+                continue;
+            }
+            let why = match (decision.source, decision.halt_refused) {
+                (_, true) => " (halt_module is for system partitions)",
+                (HealthSource::Partition, _) => " (its own [health])",
+                _ => "",
+            };
+            let _ = writeln!(out, "  partition {}: {:<22} {}{why}", p.name, kind.as_str(), decision.action);
+        }
+    }
+    out
 }
 
 /// Build the kernel's plan and run `f` with it.

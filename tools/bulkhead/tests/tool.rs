@@ -48,6 +48,30 @@ fn show_prints_windows_and_core_tables() {
     assert!(text.contains("schedule \"degraded\": major frame 10ms"), "{text}");
 }
 
+/// `show` lists the module's health actions, then each partition's where
+/// they differ from the module's: its own `[partition.health]`, or a
+/// module-wide `halt_module` that stops a normal partition instead (the
+/// kernel's decision, `bulkhead_image::decide_health`).
+#[test]
+fn show_lists_each_partitions_health_actions_where_they_differ() {
+    let out = bulkhead(&["show", "tools/bulkhead/tests/bad/warning_partition_halt_module.toml"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let health = &text[text.find("health monitor:").expect("a health section")..];
+    let expected = "\
+health monitor: the module's actions (a partition's own [health] overrides them)
+  stage2_abort           halt_module
+  undefined_instruction  stop_partition (default)
+  trapped_operation      stop_partition (default)
+  deadline_miss          log (default)
+  application_error      log
+  partition a: stage2_abort           restart_partition (its own [health])
+  partition a: application_error      halt_module (its own [health])
+  partition b: stage2_abort           stop_partition (halt_module is for system partitions)
+";
+    assert_eq!(health, expected);
+}
+
 #[test]
 fn show_svg_is_valid_xml_with_a_lane_per_core_and_a_legend() {
     let dir = scratch("svg");
@@ -190,7 +214,7 @@ fn pack_round_trips_through_the_kernel_parser() {
     assert_eq!(workers, [1, 2, 4, 8]);
     let results = image.channels().find(|c| c.name == "results").unwrap();
     assert_eq!(results.source().unwrap().name, "results");
-    assert_eq!(image.health_action(ErrorKind::Stage2Abort), HealthAction::RestartPartition);
+    assert_eq!(image.health_action(0, ErrorKind::Stage2Abort), HealthAction::RestartPartition);
 
     let report = std::fs::read_to_string(dir.join("system.img.report.txt")).unwrap();
     for needle in [
@@ -423,4 +447,24 @@ fn the_abi_states_the_message_limit_the_checker_and_kernel_enforce() {
     // Partition authors read the limit in bulkhead-abi; `check` and the
     // kernel enforce bulkhead-ports' (the kernel's storage of a message).
     assert_eq!(bulkhead_abi::MAX_MESSAGE_SIZE, bulkhead_ports::MAX_MESSAGE_SIZE as usize);
+}
+
+/// A health record's kind and action codes are the system image's, and the
+/// names the ABI gives them are the description's: a partition reading
+/// the health log names the kind and action as the console line and the
+/// description do.
+#[test]
+fn the_abis_health_codes_are_the_images() {
+    use bulkhead_abi::HealthRecord;
+    use bulkhead_image::{ErrorKind, HealthAction};
+    for &kind in ErrorKind::ALL {
+        let r = HealthRecord { kind: kind.code(), ..HealthRecord::EMPTY };
+        assert_eq!(r.kind_name(), kind.as_str());
+    }
+    for &action in HealthAction::ALL {
+        let r = HealthRecord { action: action.code(), ..HealthRecord::EMPTY };
+        assert_eq!(r.action_name(), action.as_str());
+    }
+    let none = HealthRecord { kind: 0, action: 99, ..HealthRecord::EMPTY };
+    assert_eq!((none.kind_name(), none.action_name()), ("?", "?"));
 }

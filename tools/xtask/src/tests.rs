@@ -1980,7 +1980,139 @@ fn all_tests() -> Vec<QemuTest> {
     tests.extend(twins);
     tests.extend(timing_tests());
     tests.extend(port_tests());
+    tests.extend(health_tests());
     tests
+}
+
+/// Health-monitor tables per partition and the health log a system
+/// partition reads (partitions/tests/health-tables.toml).
+fn health_tests() -> Vec<QemuTest> {
+    vec![
+        QemuTest::new(
+            "health-tables",
+            "one error kind, two partitions' own actions: the one whose table says log goes on, the one whose table says restart_partition is restarted (the module's stop_partition applies to neither); the system partition reads both events from the health log as the console reports them",
+            "health-tables",
+            health_tables_expectations,
+        )
+        .icount()
+        .check(health_log_matches_console),
+    ]
+}
+
+fn health_tables_expectations() -> Vec<Expect> {
+    let raised = |partition: &str, id: u32, action: &str| {
+        format!(
+            r#"^health: partition {partition} thread main core 0: application_error: application error 4097: "partition {id}: a deliberate application error whose message is longer than the 96 detail bytes" -> {action}$"#
+        )
+    };
+    let (keeper, restarter) = (raised("keeper", 0, "log"), raised("restarter", 1, "restart_partition"));
+    with_boot(vec![
+        Expect::all_of(&[
+            r"^\[watcher:main@0\] health-reader: HealthLog, record one byte short: status -2 \(InvalidParameter\)$",
+            r"^\[watcher:main@0\] health-reader: HealthLog, record in its read-only data: status -3 \(InvalidAddress\)$",
+            r"^\[keeper:main@0\] health-app: HealthLog from a normal partition: Err\(Denied\)$",
+            r"^\[restarter:main@0\] health-app: HealthLog from a normal partition: Err\(Denied\)$",
+            &keeper,
+            &restarter,
+            r"^\[keeper:main@0\] health-app: went on after its application error: Ok\(\(\)\)$",
+            r"^health: partition restarter restarted \(restart 1\)$",
+            r"^\[watcher:main@0\] health-reader: partition 0 thread 0 core 0: application_error -> log$",
+            r"^\[watcher:main@0\] health-reader: partition 1 thread 0 core 0: application_error -> restart_partition$",
+        ]),
+        Expect::line(r"^\[restarter:main@0\] health-app: partition 1 started \(restarts 1\)$"),
+        Expect::line(r"^\[restarter:main@0\] health-app: window 5 \(restarts 1\)$"),
+        // Keeper, whose own table says log, goes on window after window.
+        Expect::line(r"^\[keeper:main@0\] health-app: window (1\d|[2-9]\d|\d{3,}) \(restarts 0\)$"),
+    ])
+}
+
+/// `health-tables`: every record the system partition read is the event
+/// of one `health:` line of the console, and every such line has its
+/// record: the same partition, thread, core, error kind and action taken,
+/// and a `detail_len` equal to the length of the line's detail text (both
+/// over 96 bytes, so each record says it was cut); nothing lost, times in
+/// order. The restarted partition never went on after its error.
+fn health_log_matches_console(out: &Captured) -> Result<(), String> {
+    no_line_says_failed(out)?;
+    let ids = |name: &str| match name {
+        "keeper" => Some(0u32),
+        "restarter" => Some(1),
+        "watcher" => Some(2),
+        _ => None,
+    };
+    let event = regex::Regex::new(r"^health: partition (\S+) thread main core (\d+): (\w+): (.*) -> (\w+)$")
+        .expect("valid regex");
+    let mut console: Vec<(u32, u32, String, String, usize)> = Vec::new();
+    for c in out.lines.iter().filter_map(|l| event.captures(l)) {
+        let partition = ids(&c[1]).ok_or_else(|| format!("a health line of an unknown partition: {}", &c[0]))?;
+        let core = c[2].parse().expect("digits");
+        console.push((partition, core, c[3].to_string(), c[5].to_string(), c[4].len()));
+    }
+    let record = regex::Regex::new(
+        r"^\[watcher:main@0\] health-reader: partition (\d+) thread (\d+) core (\d+): (\w+) -> (\w+)$",
+    )
+    .expect("valid regex");
+    let detail = regex::Regex::new(
+        r"^\[watcher:main@0\] health-reader:   detail (\d+) bytes \((cut at 96|whole)\), at (\d+) us, unread (\d+), lost (\d+)$",
+    )
+    .expect("valid regex");
+    let watcher: Vec<&String> = out.lines.iter().filter(|l| l.starts_with("[watcher:main@0] ")).collect();
+    let mut read = Vec::new();
+    let mut last_us = 0u64;
+    for (i, line) in watcher.iter().enumerate() {
+        let Some(r) = record.captures(line) else { continue };
+        if &r[2] != "0" {
+            return Err(format!("a record of thread {}, not main: {line}", &r[2]));
+        }
+        let d = watcher
+            .get(i + 1)
+            .and_then(|l| detail.captures(l))
+            .ok_or_else(|| format!("no detail line after the record {line}"))?;
+        let len: usize = d[1].parse().expect("digits");
+        if (len > 96) != (&d[2] == "cut at 96") {
+            return Err(format!("detail of {len} bytes said {:?}: {}", &d[2], watcher[i + 1]));
+        }
+        let at_us: u64 = d[3].parse().expect("digits");
+        if at_us < last_us {
+            return Err(format!("records out of time order: {at_us} us after {last_us} us"));
+        }
+        last_us = at_us;
+        if &d[5] != "0" {
+            return Err(format!("events lost with 2 of 64 used: {}", watcher[i + 1]));
+        }
+        read.push((
+            r[1].parse().expect("digits"),
+            r[3].parse().expect("digits"),
+            r[4].to_string(),
+            r[5].to_string(),
+            len,
+        ));
+    }
+    if console.is_empty() || read.len() != console.len() {
+        return Err(format!(
+            "the console reported {} health events, the system partition read {}",
+            console.len(),
+            read.len()
+        ));
+    }
+    console.sort();
+    read.sort();
+    if console != read {
+        return Err(format!("the health log differs from the console:\n  console {console:?}\n  read    {read:?}"));
+    }
+    for partition in [0, 1] {
+        if !read.iter().any(|r| r.0 == partition && r.4 > 96) {
+            return Err(format!("no cut record of partition {partition}"));
+        }
+    }
+    if out.lines.iter().any(|l| l.starts_with("[restarter:main@0] health-app: went on")) {
+        return Err("restarter went on after its application error: its own restart_partition was not applied".into());
+    }
+    println!(
+        "    {} events: each record matches its console line (partition, thread, core, kind, action, detail length)",
+        read.len()
+    );
+    Ok(())
 }
 
 /// Interpartition communication (issue 14): sampling ports between
@@ -2148,7 +2280,7 @@ fn base_tests() -> Vec<QemuTest> {
     vec![
         QemuTest::new("bad-image-version", "a system image of another format version is refused, naming the field; no partition starts", "bad-version", || {
                 with_boot(vec![
-                    Expect::line(r"^system image rejected: header\.version: format version 1, this kernel reads version 3$"),
+                    Expect::line(r"^system image rejected: header\.version: format version 1, this kernel reads version 4$"),
                     Expect::line(r"^no partition started$"),
                 ])
             }).then_silent(),

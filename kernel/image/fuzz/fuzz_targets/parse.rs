@@ -27,7 +27,10 @@ fn exercise(bytes: &[u8]) {
     };
     let _ = image.initial_schedule();
     for &kind in ErrorKind::ALL {
-        let _ = image.health_action(kind).to_string();
+        for p in 0..=image.partitions().len() as u32 {
+            let _ = image.health_action(p, kind).to_string();
+            let _ = image.health_decision(p, kind);
+        }
     }
     for p in image.partitions() {
         let map = MemoryMap::of(&image, p.id).expect("partition ids are dense");

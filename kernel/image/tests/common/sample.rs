@@ -97,8 +97,11 @@ pub fn sample() -> ImageSpec {
             },
         ],
         health: vec![
-            (ErrorKind::Stage2Abort, HealthAction::RestartPartition),
-            (ErrorKind::DeadlineMiss, HealthAction::Log),
+            HealthEntry { partition: None, kind: ErrorKind::Stage2Abort, action: HealthAction::RestartPartition },
+            HealthEntry { partition: None, kind: ErrorKind::DeadlineMiss, action: HealthAction::Log },
+            HealthEntry { partition: None, kind: ErrorKind::TrappedOperation, action: HealthAction::HaltModule },
+            HealthEntry { partition: Some(1), kind: ErrorKind::Stage2Abort, action: HealthAction::Log },
+            HealthEntry { partition: Some(1), kind: ErrorKind::ApplicationError, action: HealthAction::HaltModule },
         ],
         regions: vec![
             RegionSpec {

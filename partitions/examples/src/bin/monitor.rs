@@ -5,7 +5,7 @@
 //! latest status (sampling port `hello_status`: the message, its age, and
 //! whether it is within the refresh period) and multicore's results
 //! (queuing port `results`, drained without waiting). Then it sleeps with
-//! PERIODIC_WAIT. (Reading the health log comes when the ABI has it.)
+//! PERIODIC_WAIT. (`health-reader` shows how a system partition reads the health log.)
 //!
 //! Prints (N from 0 in the first window, T in microseconds, MODE one of
 //! Idle, ColdStart, WarmStart, Normal):
