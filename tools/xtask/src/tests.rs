@@ -1063,6 +1063,28 @@ fn hostile_tests() -> Vec<QemuTest> {
         )
         .also(process_sched_lines),
         hostile(
+            "deadline-miss",
+            "a periodic process overrunning its deadline raises deadline_miss once per release, in that release's window, logged by its partition's own table; REPLENISH prevents it; the bystander stays on time",
+            || {
+                let own = |rest: &str| format!(r"^\[deadliner:late@0\] deadliner: {rest}$");
+                let miss = r"^health: partition deadliner thread late core 0: deadline_miss: deadline at \d+ ns passed, found at \d+ ns \(late by \d+ ns\) -> log$";
+                let mut e = Vec::new();
+                for k in 0..13 {
+                    match k {
+                        1 | 3 | 5 | 7 | 9 | 11 => {
+                            e.push(Expect::line(&own(&format!("release {k}: overrun"))));
+                            e.push(Expect::line(miss));
+                        }
+                        2 | 6 | 10 => e.push(Expect::line(&own(&format!(r"release {k}: replenished to \d+ ns")))),
+                        _ => e.push(Expect::line(&own(&format!("release {k}: on time")))),
+                    }
+                }
+                e.push(Expect::line(&own("done")));
+                then_ticker(e)
+            },
+        )
+        .also(deadline_misses_in_their_windows),
+        hostile(
             "shared-region",
             "a shared memory region: zero at start, the writer's values seen by the read-only reader, whose store faults in stage 2 and restarts it with the region kept; the bystander stays on time",
             shared_region_expectations,
@@ -1111,6 +1133,43 @@ fn init_modes_expectations() -> Vec<Expect> {
         ]);
     }
     then_ticker(e)
+}
+
+/// `deadline-miss`: exactly the six overrunning releases missed, each
+/// found in its own release's window (the first 4 ms of its 10 ms frame,
+/// at or after the deadline), each deadline 2 ms after a frame's start
+/// (the release point on the frame grid, plus the time capacity, rounded
+/// up to a tick), and each after its release's own "overrun" line.
+fn deadline_misses_in_their_windows(out: &Captured) -> Result<(), String> {
+    let miss = regex::Regex::new(
+        r"^health: partition deadliner thread late core 0: deadline_miss: deadline at (\d+) ns passed, found at (\d+) ns",
+    )
+    .expect("valid regex");
+    let overrun = regex::Regex::new(r"^\[deadliner:late@0\] deadliner: release (\d+): overrun$").expect("valid regex");
+    let (frame, window, capacity, tick) = (10_000_000u64, 4_000_000u64, 2_000_000u64, 16u64);
+    let mut last_overrun: Option<u64> = None;
+    let mut misses = 0;
+    for line in &out.lines {
+        if let Some(c) = overrun.captures(line) {
+            last_overrun = Some(c[1].parse().expect("digits"));
+        } else if let Some(c) = miss.captures(line) {
+            let (deadline, found): (u64, u64) = (c[1].parse().expect("digits"), c[2].parse().expect("digits"));
+            let Some(k) = last_overrun.take() else {
+                return Err(format!("a deadline miss with no overrunning release before it: {line}"));
+            };
+            if deadline / frame != k || !(capacity..capacity + tick).contains(&(deadline % frame)) {
+                return Err(format!("release {k}'s deadline is not {capacity} ns into frame {k}: {line}"));
+            }
+            if found < deadline || found / frame != k || found % frame >= window {
+                return Err(format!("release {k}'s miss was not found in its own window, after its deadline: {line}"));
+            }
+            misses += 1;
+        }
+    }
+    if misses != 6 {
+        return Err(format!("{misses} deadline misses; the partition overran 6 releases"));
+    }
+    Ok(())
 }
 
 /// `process-sched`: no call of the partition failed.
