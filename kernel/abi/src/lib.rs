@@ -248,6 +248,27 @@ calls! {
     /// A periodic process's deadline may not pass its next release point
     /// (`InvalidMode`).
     Replenish = 0x4B,
+    /// `(x1 = process)`: make a dormant process of the caller's partition
+    /// its error handler (ARINC 653 CREATE_ERROR_HANDLER, with the process
+    /// declared in the description instead of created with an entry
+    /// point). Only during initialisation (`InvalidMode` in Normal, or for
+    /// a process that is not dormant); `NoAction` if the partition has one.
+    /// From then on every error of another of its processes goes to the
+    /// handler instead of the health table's action: the error is queued,
+    /// a faulting process (not an overrun deadline or an application
+    /// error) is suspended, and the handler is started (from its entry, at
+    /// priority 255) if dormant. The handler reads the errors with
+    /// GetErrorStatus, acts (stop, start, resume, restart the partition),
+    /// and stops itself when there are none: it is started again by the
+    /// next. An error of the handler itself, or one that finds the queue
+    /// full, follows the table.
+    CreateErrorHandler = 0x4C,
+    /// `(x1 = ptr, x2 = len = ERROR_STATUS_SIZE) -> x1 = errors still
+    /// queued after this one`: the oldest error queued for the caller, which
+    /// must be its partition's error handler (else `InvalidMode`), as an
+    /// [`ErrorStatusRecord`] at `ptr` (ARINC 653 GET_ERROR_STATUS);
+    /// `NoAction` if none is queued.
+    GetErrorStatus = 0x4D,
 
     // Interpartition communication (ARINC 653 Part 1 ports). A port is
     // named `port` below: its handle from `PortByName`, an index into
@@ -591,14 +612,7 @@ impl HealthRecord {
     /// The error kind's name in the system description (and the console's
     /// `health:` lines), `"?"` for a code of none.
     pub const fn kind_name(&self) -> &'static str {
-        match self.kind {
-            1 => "stage2_abort",
-            2 => "undefined_instruction",
-            3 => "trapped_operation",
-            4 => "deadline_miss",
-            5 => "application_error",
-            _ => "?",
-        }
+        error_kind_name(self.kind)
     }
 
     /// The action's name in the system description, `"?"` for a code of
@@ -752,6 +766,94 @@ pub struct ProcessStatusRecord {
     pub index: u32,
     pub reserved: u32,
     pub reserved2: u64,
+}
+
+/// Errors queued for a partition's error handler at most; one more follows
+/// the health table instead.
+pub const ERROR_QUEUE_DEPTH: usize = 8;
+/// Bytes of an [`ErrorStatusRecord`]'s message.
+pub const ERROR_MESSAGE_SIZE: usize = 128;
+/// Bytes of the [`ErrorStatusRecord`].
+pub const ERROR_STATUS_SIZE: usize = 32 + ERROR_MESSAGE_SIZE;
+
+/// An error queued for a partition's error handler, as
+/// [`Call::GetErrorStatus`] writes it: little-endian, at the offsets of this
+/// `repr(C)` layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct ErrorStatusRecord {
+    /// When the kernel handled it, ns since the module epoch.
+    pub time_ns: u64,
+    /// ARINC FAILED_ADDRESS: the failed process's PC when the kernel
+    /// handled the error (past a skipped access or instruction).
+    pub address: u64,
+    /// ARINC ERROR_CODE: the health monitor's error kind code (as
+    /// [`HealthRecord::kind`]).
+    pub kind: u32,
+    /// ARINC FAILED_PROCESS_ID: the process's index in the partition.
+    pub process: u32,
+    /// The whole message's length; the first [`ERROR_MESSAGE_SIZE`] bytes
+    /// are in `message` (a longer one is cut, and this says so).
+    pub message_len: u32,
+    pub reserved: u32,
+    /// ARINC MESSAGE: the health event's detail text.
+    pub message: [u8; ERROR_MESSAGE_SIZE],
+}
+
+/// An error kind's name in the system description (and the console's
+/// `health:` lines), by its code ([`HealthRecord::kind`],
+/// [`ErrorStatusRecord::kind`]); `"?"` for a code of none.
+pub const fn error_kind_name(code: u32) -> &'static str {
+    match code {
+        1 => "stage2_abort",
+        2 => "undefined_instruction",
+        3 => "trapped_operation",
+        4 => "deadline_miss",
+        5 => "application_error",
+        _ => "?",
+    }
+}
+
+impl ErrorStatusRecord {
+    /// The error kind's name (`"?"` for a code of none).
+    pub const fn kind_name(&self) -> &'static str {
+        error_kind_name(self.kind)
+    }
+
+    /// The message as stored (at most [`ERROR_MESSAGE_SIZE`] bytes).
+    pub fn message(&self) -> &[u8] {
+        &self.message[..(self.message_len as usize).min(ERROR_MESSAGE_SIZE)]
+    }
+
+    /// Its bytes.
+    pub fn to_bytes(&self) -> [u8; ERROR_STATUS_SIZE] {
+        let mut b = [0u8; ERROR_STATUS_SIZE];
+        b[0..8].copy_from_slice(&self.time_ns.to_le_bytes());
+        b[8..16].copy_from_slice(&self.address.to_le_bytes());
+        b[16..20].copy_from_slice(&self.kind.to_le_bytes());
+        b[20..24].copy_from_slice(&self.process.to_le_bytes());
+        b[24..28].copy_from_slice(&self.message_len.to_le_bytes());
+        b[28..32].copy_from_slice(&self.reserved.to_le_bytes());
+        b[32..].copy_from_slice(&self.message);
+        b
+    }
+
+    /// The record from its bytes, as the kernel writes them.
+    pub fn from_bytes(b: &[u8; ERROR_STATUS_SIZE]) -> ErrorStatusRecord {
+        let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+        let u64_at = |o: usize| u64::from(u32_at(o)) | (u64::from(u32_at(o + 4)) << 32);
+        let mut message = [0u8; ERROR_MESSAGE_SIZE];
+        message.copy_from_slice(&b[32..]);
+        ErrorStatusRecord {
+            time_ns: u64_at(0),
+            address: u64_at(8),
+            kind: u32_at(16),
+            process: u32_at(20),
+            message_len: u32_at(24),
+            reserved: u32_at(28),
+            message,
+        }
+    }
 }
 
 /// Little-endian bytes of a record made only of `u32` and `u64` fields,
@@ -930,6 +1032,27 @@ mod tests {
         assert_eq!(r.detail().len(), HEALTH_DETAIL_SIZE);
         let short = HealthRecord { detail_len: 5, ..r };
         assert_eq!((short.detail(), short.detail_cut()), (&b"hello"[..], false));
+    }
+
+    #[test]
+    fn error_status_bytes_follow_its_repr_c_layout() {
+        assert_eq!(core::mem::size_of::<ErrorStatusRecord>(), ERROR_STATUS_SIZE);
+        let mut message = [0; ERROR_MESSAGE_SIZE];
+        message[..3].copy_from_slice(b"abc");
+        let r = ErrorStatusRecord {
+            time_ns: 1,
+            address: 0x4000_1234,
+            kind: 5,
+            process: 2,
+            message_len: 300,
+            reserved: 0,
+            message,
+        };
+        let b = r.to_bytes();
+        assert_eq!((b[0], b[8], b[9], b[16], b[20], b[24], b[25], b[32]), (1, 0x34, 0x12, 5, 2, 44, 1, b'a'));
+        assert_eq!(ErrorStatusRecord::from_bytes(&b), r);
+        assert_eq!(r.message().len(), ERROR_MESSAGE_SIZE, "a cut message is as long as the field");
+        assert_eq!(ErrorStatusRecord { message_len: 3, ..r }.message(), b"abc");
     }
 
     #[test]

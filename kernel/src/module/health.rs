@@ -99,6 +99,23 @@ pub fn handle(event: &Event) {
     // partition can take the others down through a module-wide setting;
     // a normal partition's own `halt_module` is the integrator's choice
     // for it, and holds (the tool warns of that too).
+    // With an error handler, another process's error is the handler's to
+    // decide (ARINC 653: process-level errors go to the error handler).
+    if super::process::to_error_handler(module, event.kind, event.thread, event.core, event.detail.as_str()) {
+        keep(module, event, HealthAction::Log);
+        if let Some(more) = report_allowed(module, partition, event.kind.code() as usize % RESTART_SLOT) {
+            crate::partition_println!(
+                partition,
+                "health: partition {} thread {} core {}: {}: {} -> error handler{more}",
+                module.partition(partition).name,
+                thread.name,
+                event.core,
+                event.kind,
+                event.detail
+            );
+        }
+        return;
+    }
     let decision = module.image.health_decision(partition as u32, event.kind);
     let action = decision.action;
     let instead = if decision.halt_refused { " (halt_module is for system partitions)" } else { "" };

@@ -230,7 +230,9 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
         | Call::SetProcessPriority
         | Call::LockPreemption
         | Call::UnlockPreemption
-        | Call::Replenish => {
+        | Call::Replenish
+        | Call::CreateErrorHandler
+        | Call::GetErrorStatus => {
             let caller = super::process::Caller { core, tid, partition, now };
             return super::process::dispatch(module, &caller, ctx, call);
         }

@@ -767,6 +767,7 @@ pub fn reset_threads(module: &Module, id: usize) {
     // Its threads wait on no channel any more, and nothing is pending.
     ports::forget(p.first_thread..p.first_thread + p.thread_count);
     process::forget(p.first_thread..p.first_thread + p.thread_count);
+    process::forget_error_handler(id);
     PARTITIONS[id].pending_start.store(0, Ordering::Release);
 }
 

@@ -24,13 +24,16 @@
 use super::hypercall::{Outcome, fail, lock_core_schedulers, ns_since_epoch, ok, user_bytes};
 use super::{MAX_THREADS, TIMELINE, health, thread_cores};
 use super::{MODE_COLD_START, MODE_NORMAL, Module, NEED_RESCHED, PARTITIONS, ThreadContext};
+use crate::arch::Mutex;
 use crate::ipi::{self, IpiReason};
 use bulkhead_abi::{
-    Call, INFINITE, PARTITION_STATUS_SIZE, PROCESS_STATUS_SIZE, PartitionMode, PartitionStatusRecord, ProcessState,
-    ProcessStatusRecord, StartCondition, Status,
+    Call, ERROR_MESSAGE_SIZE, ERROR_QUEUE_DEPTH, ERROR_STATUS_SIZE, ErrorStatusRecord, INFINITE, PARTITION_STATUS_SIZE,
+    PROCESS_STATUS_SIZE, PartitionMode, PartitionStatusRecord, ProcessState, ProcessStatusRecord, StartCondition,
+    Status,
 };
+use bulkhead_image::ErrorKind;
 use bulkhead_sched::{CoreScheduler, Nanos, SchedError, ThreadId, ThreadState, Ticks, Wait};
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// Per thread: the next entry resets its context (a START).
 static RESET_PENDING: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
@@ -89,6 +92,11 @@ pub fn dispatch(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call:
             Ok(t) if t == caller.tid => {
                 // STOP_SELF: dormant from now; nobody sees a result.
                 with_thread(module, caller, t, |s, _| s.stop(ThreadId(t as u16)).map_err(|_| Status::InvalidMode)).ok();
+                // An error handler that stops itself with errors queued
+                // (one came after its last look) starts again at once.
+                if is_error_handler(caller.partition, t) && ERRORS[caller.partition].lock().len > 0 {
+                    start_error_handler(module, t, caller.core, caller.now);
+                }
                 return Outcome::Reschedule;
             }
             Ok(t) => stop(module, caller, t).map(|()| [0; 3]),
@@ -129,6 +137,10 @@ pub fn dispatch(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call:
             });
             deadline.map(|d| [d.map_or(INFINITE, |d| ns_since_epoch(module, d)), 0, 0])
         }
+        Call::CreateErrorHandler => {
+            process(module, caller, a1).and_then(|t| create_error_handler(module, caller, t)).map(|()| [0; 3])
+        }
+        Call::GetErrorStatus => get_error_status(module, caller, a1, a2).map(|left| [left, 0, 0]),
         _ => Err(Status::NotSupported),
     };
     match result {
@@ -283,6 +295,161 @@ fn suspend_self(module: &Module, caller: &Caller, ctx: &mut ThreadContext, timeo
         return Outcome::Continue;
     }
     Outcome::Reschedule
+}
+
+/// No error handler (`ERROR_HANDLER`).
+const NO_HANDLER: u32 = u32::MAX;
+/// Per partition, the thread that is its error handler, if any.
+static ERROR_HANDLER: [AtomicU32; super::MAX_PARTITIONS] =
+    [const { AtomicU32::new(NO_HANDLER) }; super::MAX_PARTITIONS];
+
+/// Errors waiting for a partition's error handler, oldest first.
+struct ErrorQueue {
+    errors: [ErrorStatusRecord; ERROR_QUEUE_DEPTH],
+    head: usize,
+    len: usize,
+}
+
+const NO_ERROR: ErrorStatusRecord = ErrorStatusRecord {
+    time_ns: 0,
+    address: 0,
+    kind: 0,
+    process: 0,
+    message_len: 0,
+    reserved: 0,
+    message: [0; ERROR_MESSAGE_SIZE],
+};
+
+/// Per partition, under its own lock: a leaf, nothing is taken while it
+/// is held.
+static ERRORS: [Mutex<ErrorQueue>; super::MAX_PARTITIONS] =
+    [const { Mutex::new(ErrorQueue { errors: [NO_ERROR; ERROR_QUEUE_DEPTH], head: 0, len: 0 }) };
+        super::MAX_PARTITIONS];
+
+fn is_error_handler(partition: usize, tid: usize) -> bool {
+    ERROR_HANDLER[partition].load(Ordering::Acquire) == tid as u32
+}
+
+/// Forgets a partition's error handler and its queue (a restart: the
+/// partition creates it again in its initialisation).
+pub fn forget_error_handler(partition: usize) {
+    ERROR_HANDLER[partition].store(NO_HANDLER, Ordering::Release);
+    let mut q = ERRORS[partition].lock();
+    q.head = 0;
+    q.len = 0;
+}
+
+/// CREATE_ERROR_HANDLER: during initialisation, of a dormant process.
+fn create_error_handler(module: &Module, caller: &Caller, tid: usize) -> Result<(), Status> {
+    if mode(caller.partition) == MODE_NORMAL {
+        return Err(Status::InvalidMode);
+    }
+    if ERROR_HANDLER[caller.partition].load(Ordering::Acquire) != NO_HANDLER {
+        return Err(Status::NoAction);
+    }
+    let index = tid - module.partition(caller.partition).first_thread;
+    let pending = PARTITIONS[caller.partition].pending_start.load(Ordering::Acquire) & (1 << index) != 0;
+    let dormant = with_thread(module, caller, tid, |s, t| Ok(s.thread_state(t) == Some(ThreadState::Stopped)))?;
+    if !dormant || pending {
+        return Err(Status::InvalidMode);
+    }
+    ERROR_HANDLER[caller.partition].store(tid as u32, Ordering::Release);
+    Ok(())
+}
+
+/// GET_ERROR_STATUS: the oldest queued error, for the error handler only;
+/// returns how many are still queued after it.
+fn get_error_status(module: &Module, caller: &Caller, ptr: u64, len: u64) -> Result<u64, Status> {
+    if !is_error_handler(caller.partition, caller.tid) {
+        return Err(Status::InvalidMode);
+    }
+    if len != ERROR_STATUS_SIZE as u64 {
+        return Err(Status::InvalidParameter);
+    }
+    let to = module.writable(caller.partition, ptr, len).ok_or(Status::InvalidAddress)?;
+    let (record, left) = {
+        let mut q = ERRORS[caller.partition].lock();
+        if q.len == 0 {
+            return Err(Status::NoAction);
+        }
+        let record = q.errors[q.head];
+        q.head = (q.head + 1) % ERROR_QUEUE_DEPTH;
+        q.len -= 1;
+        (record, q.len)
+    };
+    super::ports::copy_out(to, &record.to_bytes());
+    Ok(left as u64)
+}
+
+/// Starts error handler `tid` from its entry at priority 255 if it is
+/// dormant, and tells its core (from core `own`).
+fn start_error_handler(module: &Module, tid: usize, own: usize, now: Ticks) {
+    let cores = module.image.module().core_count as usize;
+    let thread = ThreadId(tid as u16);
+    let mut started = None;
+    {
+        let mut scheds = lock_core_schedulers(cores);
+        for (c, sched) in scheds.iter_mut().enumerate() {
+            let Some(s) = sched.as_mut().and_then(|g| g.as_mut()) else { continue };
+            if s.thread_state(thread) == Some(ThreadState::Stopped) {
+                RESET_PENDING[tid].store(true, Ordering::Release);
+                if s.start(thread, now).is_ok() {
+                    let _ = s.set_priority(thread, u8::MAX, now);
+                    started = Some(c);
+                }
+            }
+        }
+    }
+    if let Some(c) = started {
+        kick(own, c);
+    }
+}
+
+/// The health monitor's first question about an event: does it go to the
+/// partition's error handler? If the partition has one and the event is
+/// another thread's, the error is queued (with that thread's PC now), a
+/// faulting thread is suspended (it would fault again), the handler is
+/// started if dormant, and the table's action is not taken. An error
+/// that finds the queue full follows the table. Called with no lock held.
+pub fn to_error_handler(module: &Module, kind: ErrorKind, tid: usize, core: usize, detail: &str) -> bool {
+    let partition = module.thread(tid).partition;
+    let handler = ERROR_HANDLER[partition].load(Ordering::Acquire);
+    if handler == NO_HANDLER || handler == tid as u32 {
+        return false;
+    }
+    let now = crate::timer::now();
+    let address = super::CONTEXTS[tid].lock().frame.elr;
+    let bytes = detail.as_bytes();
+    let mut message = [0u8; ERROR_MESSAGE_SIZE];
+    let n = bytes.len().min(message.len());
+    message[..n].copy_from_slice(&bytes[..n]);
+    let record = ErrorStatusRecord {
+        time_ns: ns_since_epoch(module, now),
+        address,
+        kind: kind.code(),
+        process: (tid - module.partition(partition).first_thread) as u32,
+        message_len: bytes.len() as u32,
+        reserved: 0,
+        message,
+    };
+    {
+        let mut q = ERRORS[partition].lock();
+        if q.len == ERROR_QUEUE_DEPTH {
+            return false;
+        }
+        let at = (q.head + q.len) % ERROR_QUEUE_DEPTH;
+        q.errors[at] = record;
+        q.len += 1;
+    }
+    if !matches!(kind, ErrorKind::DeadlineMiss | ErrorKind::ApplicationError) {
+        let placement = thread_cores();
+        if let Some(s) = super::CORE_SCHED[placement[tid]].lock().as_mut() {
+            let _ = s.suspend(ThreadId(tid as u16));
+        }
+        kick(core, placement[tid]);
+    }
+    start_error_handler(module, handler as usize, core, now);
+    true
 }
 
 /// Whether the caller holds its core's preemption lock: it may not wait

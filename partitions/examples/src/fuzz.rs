@@ -456,6 +456,10 @@ fn allowed(me: &Me, draw: &Draw) -> Allowed {
         // the deadline.
         Call::Replenish => Allowed::of(Success).or(InvalidParameter),
         Call::StopProcess | Call::SuspendProcess => Allowed::of(InvalidParameter),
+        // Created during initialisation only: it is in Normal. None of its
+        // threads is an error handler.
+        Call::CreateErrorHandler if a1 >= me.threads => Allowed::of(InvalidParameter),
+        Call::CreateErrorHandler | Call::GetErrorStatus => Allowed::of(InvalidMode),
     }
 }
 
@@ -729,6 +733,8 @@ fn shaped_args(rng: &mut Rng, me: &Me, call: Call) -> [u64; 6] {
         Call::SetProcessPriority => (args[0], args[1]) = (small_id(rng), rng.below(300)),
         Call::SuspendSelf => args[0] = delay(rng),
         Call::Replenish => args[0] = integer(rng),
+        Call::CreateErrorHandler => args[0] = small_id(rng),
+        Call::GetErrorStatus => (args[0], args[1]) = buffer(rng, me, 160),
         Call::AbiVersion
         | Call::MyIds
         | Call::PartitionStatus

@@ -11,8 +11,8 @@
 
 use crate::call::check;
 use bulkhead_abi::{
-    Call, PARTITION_STATUS_SIZE, PROCESS_STATUS_SIZE, PartitionMode, PartitionStatusRecord, ProcessState,
-    ProcessStatusRecord, Status,
+    Call, ERROR_STATUS_SIZE, ErrorStatusRecord, PARTITION_STATUS_SIZE, PROCESS_STATUS_SIZE, PartitionMode,
+    PartitionStatusRecord, ProcessState, ProcessStatusRecord, Status,
 };
 
 /// A call with numbers for arguments, no pointer; `Ok([x1, x2, x3])`.
@@ -144,4 +144,26 @@ pub fn unlock_preemption() -> Result<u32, Status> {
 /// since the epoch.
 pub fn replenish(budget_ns: u64) -> Result<u64, Status> {
     numbers(Call::Replenish, [budget_ns, 0]).map(|[d, ..]| d)
+}
+
+/// `CreateErrorHandler` (`0xC600_004C`): make dormant process `index` the
+/// partition's error handler (ARINC 653 CREATE_ERROR_HANDLER), during
+/// initialisation. It is started, at priority 255, when another process
+/// has an error; it reads the errors with [`get_error_status`], acts, and
+/// stops itself ([`stop_self`]) when there are none.
+pub fn create_error_handler(index: u32) -> Result<(), Status> {
+    numbers(Call::CreateErrorHandler, [u64::from(index), 0]).map(|_| ())
+}
+
+/// `GetErrorStatus` (`0xC600_004D`): the oldest error queued for the
+/// caller, the error handler (ARINC 653 GET_ERROR_STATUS), and how many are
+/// still queued after it; `Err(NoAction)` when none is.
+pub fn get_error_status() -> Result<(ErrorStatusRecord, u64), Status> {
+    let mut bytes = [0u8; ERROR_STATUS_SIZE];
+    // SAFETY: the call writes exactly ERROR_STATUS_SIZE bytes at ptr, our
+    // own live, exclusively borrowed array.
+    let [x0, x1, ..] =
+        unsafe { crate::hvc(Call::GetErrorStatus.id(), [bytes.as_mut_ptr() as u64, bytes.len() as u64, 0, 0, 0, 0]) };
+    check(x0)?;
+    Ok((ErrorStatusRecord::from_bytes(&bytes), x1))
 }

@@ -1085,6 +1085,33 @@ fn hostile_tests() -> Vec<QemuTest> {
         )
         .also(deadline_misses_in_their_windows),
         hostile(
+            "error-handler",
+            "an error handler process gets its partition's process errors (application error, stage-2 fault, deadline miss) instead of the tables, which would stop the partition; it restarts the faulting process, which goes on; the bystander stays on time",
+            || {
+                let own = |who: &str, rest: &str| {
+                    format!(r"^\[error-handler:{who}@\d\] error-handler: {rest}$")
+                };
+                let health = |thread: &str, core: u32, kind: &str| {
+                    format!(r"^health: partition error-handler thread {thread} core {core}: {kind}: .* -> error handler$")
+                };
+                then_ticker(vec![
+                    Expect::line(&own("worker", "worker: start 1, raising an application error")),
+                    Expect::line(&health("worker", 1, "application_error")),
+                    Expect::all_of(&[
+                        &own("handler", r#"handler: application_error of process 2: application error 4660: "worker asks for help" \(0 more queued\)"#),
+                        &own("worker", r"worker: the application error returned Ok\(\(\)\)"),
+                    ]),
+                    Expect::line(&health("worker", 1, "stage2_abort")),
+                    Expect::line(&own("handler", r"handler: stage2_abort of process 2 at 0x4[0-9a-f]+: stage-2 permission fault: write to read-only IPA")),
+                    Expect::line(&own("handler", r"handler: restarting process 2: stop Ok\(\(\)\), start Ok\(\(\)\)")),
+                    Expect::line(&own("worker", "worker: start 2, going on")),
+                    Expect::line(&own("worker", "worker: still going at round 10")),
+                ])
+            },
+        )
+        .allow(&[r"^health: partition error-handler thread late core 2: deadline_miss: .* -> error handler$"])
+        .also(error_handler_lines),
+        hostile(
             "shared-region",
             "a shared memory region: zero at start, the writer's values seen by the read-only reader, whose store faults in stage 2 and restarts it with the region kept; the bystander stays on time",
             shared_region_expectations,
@@ -1168,6 +1195,35 @@ fn deadline_misses_in_their_windows(out: &Captured) -> Result<(), String> {
     }
     if misses != 6 {
         return Err(format!("{misses} deadline misses; the partition overran 6 releases"));
+    }
+    Ok(())
+}
+
+/// `error-handler`: `late`'s one deadline miss went to the handler too,
+/// nothing failed, the worker's faulting write never landed, and the
+/// partition was never stopped or restarted.
+fn error_handler_lines(out: &Captured) -> Result<(), String> {
+    let has = |p: &str| out.lines.iter().any(|l| regex::Regex::new(p).expect("valid regex").is_match(l));
+    for (what, pattern) in [
+        ("the overrun", r"^\[error-handler:late@2\] error-handler: late: overrunning release 2$"),
+        (
+            "its health line",
+            r"^health: partition error-handler thread late core 2: deadline_miss: .* -> error handler$",
+        ),
+        (
+            "the handler's report",
+            r"^\[error-handler:handler@3\] error-handler: handler: deadline_miss of process 3: deadline at \d+ ns passed, .*\(\d+ more queued\)$",
+        ),
+    ] {
+        if !has(pattern) {
+            return Err(format!("late's deadline miss: no {what} (/{pattern}/)"));
+        }
+    }
+    if let Some(l) = out.lines.iter().find(|l| {
+        l.starts_with("[error-handler:") && (l.contains("failed") || l.contains("ISOLATION FAILURE"))
+            || l.starts_with("health: partition error-handler") && !l.ends_with("-> error handler")
+    }) {
+        return Err(format!("unexpected: {l}"));
     }
     Ok(())
 }
