@@ -395,7 +395,8 @@ mod tests {
         assert_eq!(status_name(-4), "Denied");
         assert_eq!(status_name(-5), "Empty");
         assert_eq!(status_name(-8), "InvalidMode");
-        assert_eq!(status_name(-9), "unknown");
+        assert_eq!(status_name(-9), "NoAction");
+        assert_eq!(status_name(-10), "unknown");
         assert_eq!(status_name(7), "unknown");
     }
 
@@ -441,6 +442,22 @@ mod tests {
             Call::Yield,
             Call::RaiseApplicationError,
             Call::ConsoleFrame,
+            Call::SetPartitionMode,
+            Call::GetPartitionStatus,
+            Call::ProcessIdByName,
+            Call::ProcessStatus,
+            Call::StartProcess,
+            Call::DelayedStartProcess,
+            Call::StopProcess,
+            Call::SuspendProcess,
+            Call::SuspendSelf,
+            Call::ResumeProcess,
+            Call::SetProcessPriority,
+            Call::LockPreemption,
+            Call::UnlockPreemption,
+            Call::Replenish,
+            Call::CreateErrorHandler,
+            Call::GetErrorStatus,
             Call::PortByName,
             Call::WriteSamplingMessage,
             Call::ReadSamplingMessage,
