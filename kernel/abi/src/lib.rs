@@ -36,6 +36,7 @@
 //! | `x1` | the number of threads of the partition |
 //! | `x2` | the partition's memory base (IPA) |
 //! | `x3` | the partition's memory size in bytes |
+//! | `x4`, `x5` | 0, or for a process started with [`Call::StartProcessAt`] the entry function it was given and its argument (the SDK's start-up code calls that function instead of the partition's main) |
 //! | `sp` (SP_EL1) | the top of the thread's stack: stacks are carved from the top of partition memory downwards, thread 0 first, each of the size the description gives (`stack`, whole pages, default [`DEFAULT_STACK_SIZE`]) and each above an unmapped guard page of [`STACK_GUARD_SIZE`] bytes |
 //!
 //! Partition memory not filled by the image's file bytes is zero at every
@@ -263,6 +264,15 @@ calls! {
     /// next. An error of the handler itself, or one that finds the queue
     /// full, follows the table.
     CreateErrorHandler = 0x4C,
+    /// `(x1 = process, x2 = entry, x3 = argument)`: as StartProcess, with an
+    /// entry point the partition gives (ARINC 653 processes created with
+    /// an entry address): the thread starts at the image's entry as always,
+    /// with `x4` = `entry` and `x5` = `argument`, and the SDK's start-up
+    /// code calls `entry` (a `fn(ThreadInfo, u64) -> !`) with the argument
+    /// instead of the partition's main. `entry` must be an instruction of
+    /// the caller's executable memory (4-byte aligned): else
+    /// `InvalidAddress`.
+    StartProcessAt = 0x4E,
     /// `(x1 = ptr, x2 = len = ERROR_STATUS_SIZE) -> x1 = errors still
     /// queued after this one`: the oldest error queued for the caller, which
     /// must be its partition's error handler (else `InvalidMode`), as an

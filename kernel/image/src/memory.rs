@@ -388,6 +388,13 @@ impl<'a> MemoryMap<'a> {
         self.allows(offset, len, Access::write)
     }
 
+    /// Whether the partition may execute the instruction at `offset` (an
+    /// entry point it gives the kernel): inside its memory, in a page with
+    /// execute access.
+    pub fn executable(&self, offset: u64) -> bool {
+        offset.is_multiple_of(4) && self.allows(offset, 4, Access::execute)
+    }
+
     fn allows(&self, offset: u64, len: u64, right: fn(Access) -> bool) -> bool {
         let Some(end) = offset.checked_add(len) else { return false };
         if end > self.partition.memory_size {

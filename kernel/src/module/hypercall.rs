@@ -232,7 +232,8 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
         | Call::UnlockPreemption
         | Call::Replenish
         | Call::CreateErrorHandler
-        | Call::GetErrorStatus => {
+        | Call::GetErrorStatus
+        | Call::StartProcessAt => {
             let caller = super::process::Caller { core, tid, partition, now };
             return super::process::dispatch(module, &caller, ctx, call);
         }

@@ -41,6 +41,10 @@ static RESET_PENDING: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false
 static SUSPENDED_SELF: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
 /// Per thread: a RESUME ended its SuspendSelf: the call returns 0.
 static RESUMED: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+/// Per thread: the entry function and argument a StartProcessAt gave it
+/// (entry 0: none), put in `x4`/`x5` when its context is reset.
+static START_ENTRY: [AtomicU64; MAX_THREADS] = [const { AtomicU64::new(0) }; MAX_THREADS];
+static START_ARG: [AtomicU64; MAX_THREADS] = [const { AtomicU64::new(0) }; MAX_THREADS];
 /// Per thread: the delay (ns) of a DELAYED_START made during
 /// initialisation, counted from the partition's entry into NORMAL.
 static START_DELAY: [AtomicU64; MAX_THREADS] = [const { AtomicU64::new(0) }; MAX_THREADS];
@@ -58,6 +62,8 @@ pub struct Caller {
 pub fn take_pending(module: &Module, tid: usize, ctx: &mut ThreadContext) {
     if RESET_PENDING[tid].swap(false, Ordering::AcqRel) {
         ctx.reset(module, module.thread(tid));
+        ctx.frame.x[4] = START_ENTRY[tid].load(Ordering::Acquire);
+        ctx.frame.x[5] = START_ARG[tid].load(Ordering::Acquire);
     }
     if SUSPENDED_SELF[tid].swap(false, Ordering::AcqRel) && RESUMED[tid].swap(false, Ordering::AcqRel) {
         ctx.frame.x[0] = 0;
@@ -71,6 +77,8 @@ pub fn forget(threads: core::ops::Range<usize>) {
         SUSPENDED_SELF[t].store(false, Ordering::Release);
         RESUMED[t].store(false, Ordering::Release);
         START_DELAY[t].store(0, Ordering::Release);
+        START_ENTRY[t].store(0, Ordering::Release);
+        START_ARG[t].store(0, Ordering::Release);
     }
 }
 
@@ -86,8 +94,18 @@ pub fn dispatch(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call:
         }
         Call::StartProcess | Call::DelayedStartProcess => {
             let delay = if call == Call::DelayedStartProcess { a2 } else { 0 };
-            process(module, caller, a1).and_then(|t| start(module, caller, t, delay)).map(|()| [0; 3])
+            process(module, caller, a1).and_then(|t| start(module, caller, t, delay, (0, 0))).map(|()| [0; 3])
         }
+        Call::StartProcessAt => process(module, caller, a1)
+            .and_then(|t| {
+                let p = module.partition(caller.partition);
+                let inside = a2.checked_sub(p.ipa_base).filter(|&o| module.memory_map(caller.partition).executable(o));
+                if inside.is_none() {
+                    return Err(Status::InvalidAddress);
+                }
+                start(module, caller, t, 0, (a2, a3))
+            })
+            .map(|()| [0; 3]),
         Call::StopProcess => match process(module, caller, a1) {
             Ok(t) if t == caller.tid => {
                 // STOP_SELF: dormant from now; nobody sees a result.
@@ -198,7 +216,7 @@ fn mode(partition: usize) -> u8 {
 }
 
 /// START and DELAYED_START.
-fn start(module: &Module, caller: &Caller, tid: usize, delay_ns: u64) -> Result<(), Status> {
+fn start(module: &Module, caller: &Caller, tid: usize, delay_ns: u64, entry: (u64, u64)) -> Result<(), Status> {
     let delay = module.freq.nanos_to_ticks_ceil(Nanos(delay_ns)).ok_or(Status::InvalidParameter)?;
     let until = caller.now.checked_add(delay).ok_or(Status::InvalidParameter)?;
     let index = tid - module.partition(caller.partition).first_thread;
@@ -214,6 +232,8 @@ fn start(module: &Module, caller: &Caller, tid: usize, delay_ns: u64) -> Result<
             return Err(Status::NoAction);
         }
         START_DELAY[tid].store(delay_ns, Ordering::Release);
+        START_ENTRY[tid].store(entry.0, Ordering::Release);
+        START_ARG[tid].store(entry.1, Ordering::Release);
         return Ok(());
     }
     with_thread(module, caller, tid, |s, t| {
@@ -221,6 +241,8 @@ fn start(module: &Module, caller: &Caller, tid: usize, delay_ns: u64) -> Result<
             return Err(Status::InvalidMode);
         }
         // Before it can be picked: whoever enters it resets it first.
+        START_ENTRY[tid].store(entry.0, Ordering::Release);
+        START_ARG[tid].store(entry.1, Ordering::Release);
         RESET_PENDING[tid].store(true, Ordering::Release);
         s.start(t, caller.now).map_err(|_| Status::InvalidMode)?;
         if until > caller.now {
@@ -392,6 +414,7 @@ fn start_error_handler(module: &Module, tid: usize, own: usize, now: Ticks) {
         for (c, sched) in scheds.iter_mut().enumerate() {
             let Some(s) = sched.as_mut().and_then(|g| g.as_mut()) else { continue };
             if s.thread_state(thread) == Some(ThreadState::Stopped) {
+                START_ENTRY[tid].store(0, Ordering::Release);
                 RESET_PENDING[tid].store(true, Ordering::Release);
                 if s.start(thread, now).is_ok() {
                     let _ = s.set_priority(thread, u8::MAX, now);
@@ -510,10 +533,11 @@ fn enter_normal(module: &Module, caller: &Caller) {
     for index in (0..p.thread_count).filter(|i| pending & (1 << i) != 0) {
         let tid = p.first_thread + index;
         let delay = START_DELAY[tid].swap(0, Ordering::AcqRel);
+        let entry = (START_ENTRY[tid].load(Ordering::Acquire), START_ARG[tid].load(Ordering::Acquire));
         // The mode is NORMAL now, so this starts it. It was dormant when
         // started during initialisation and only the caller runs
         // meanwhile: it cannot fail.
-        let _ = start(module, caller, tid, delay);
+        let _ = start(module, caller, tid, delay, entry);
     }
 }
 

@@ -460,6 +460,10 @@ fn allowed(me: &Me, draw: &Draw) -> Allowed {
         // threads is an error handler.
         Call::CreateErrorHandler if a1 >= me.threads => Allowed::of(InvalidParameter),
         Call::CreateErrorHandler | Call::GetErrorStatus => Allowed::of(InvalidMode),
+        // Every thread of it runs: none is dormant, once the entry is one
+        // of its instructions.
+        Call::StartProcessAt if a1 >= me.threads => Allowed::of(InvalidParameter),
+        Call::StartProcessAt => Allowed::of(InvalidMode).or(InvalidAddress),
     }
 }
 
@@ -734,6 +738,10 @@ fn shaped_args(rng: &mut Rng, me: &Me, call: Call) -> [u64; 6] {
         Call::SuspendSelf => args[0] = delay(rng),
         Call::Replenish => args[0] = integer(rng),
         Call::CreateErrorHandler => args[0] = small_id(rng),
+        Call::StartProcessAt => {
+            args[0] = small_id(rng);
+            args[1] = if rng.one_in(2) { TEXT.as_ptr() as u64 } else { pointer(rng, me, 4) };
+        }
         Call::GetErrorStatus => (args[0], args[1]) = buffer(rng, me, 160),
         Call::AbiVersion
         | Call::MyIds

@@ -458,6 +458,7 @@ mod tests {
             Call::Replenish,
             Call::CreateErrorHandler,
             Call::GetErrorStatus,
+            Call::StartProcessAt,
             Call::PortByName,
             Call::WriteSamplingMessage,
             Call::ReadSamplingMessage,

@@ -192,8 +192,17 @@ macro_rules! partition_main {
         #[doc(hidden)]
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
         #[unsafe(export_name = "__bulkhead_partition_entry")]
-        pub extern "C" fn __bulkhead_partition_entry(index: u64, count: u64, base: u64, size: u64) -> ! {
+        pub extern "C" fn __bulkhead_partition_entry(
+            index: u64,
+            count: u64,
+            base: u64,
+            size: u64,
+            entry: u64,
+            argument: u64,
+        ) -> ! {
             let thread = $crate::ThreadInfo::__from_entry(index, count, base, size);
+            // A process started with an entry of its own (StartProcessAt).
+            $crate::process::__enter_given(thread, entry, argument);
             let () = $main(thread);
             $crate::thread_done()
         }

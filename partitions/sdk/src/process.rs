@@ -167,3 +167,34 @@ pub fn get_error_status() -> Result<(ErrorStatusRecord, u64), Status> {
     check(x0)?;
     Ok((ErrorStatusRecord::from_bytes(&bytes), x1))
 }
+
+/// An entry function a process can be started at ([`start_at`]).
+pub type Entry = fn(crate::ThreadInfo, u64) -> !;
+
+/// `StartProcessAt` (`0xC600_004E`): ARINC 653 START of a dormant process
+/// at an entry point the partition gives: the thread runs `entry(thread,
+/// argument)` instead of the partition's main (as if created with that
+/// entry). During initialisation it runs once the partition is `Normal`.
+pub fn start_at(index: u32, entry: Entry, argument: u64) -> Result<(), Status> {
+    // SAFETY: the call takes numbers; the entry address is checked by the
+    // kernel to be an instruction of the caller's executable memory.
+    let [x0, ..] =
+        unsafe { crate::hvc(Call::StartProcessAt.id(), [u64::from(index), entry as usize as u64, argument, 0, 0, 0]) };
+    check(x0)
+}
+
+/// The start-up code's question: was this thread started at an entry of
+/// its own? Then that entry runs and this does not return.
+#[doc(hidden)]
+pub fn __enter_given(thread: crate::ThreadInfo, entry: u64, argument: u64) {
+    if entry == 0 {
+        return;
+    }
+    // SAFETY: `x4` is non-zero only for a thread started with
+    // StartProcessAt, whose `entry` the partition's own code passed as an
+    // `Entry` (`start_at`), and which the kernel checked is an instruction
+    // of its executable memory. A partition that passes anything else with
+    // the raw call jumps where it said, inside its own address space.
+    let f: Entry = unsafe { core::mem::transmute::<usize, Entry>(entry as usize) };
+    f(thread, argument)
+}

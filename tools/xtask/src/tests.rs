@@ -1155,6 +1155,10 @@ fn init_modes_expectations() -> Vec<Expect> {
             Expect::line(&main(&format!(
                 r"boot {boot}: stop\(worker\): Ok\(\(\)\), then Some\(Dormant\); again: Err\(NoAction\)"
             ))),
+            Expect::all_of(&[
+                &main(&format!(r"boot {boot}: start_at\(worker, other_entry, 42\): Ok\(\(\)\)")),
+                &worker("worker: at its other entry, argument 42, index 1"),
+            ]),
             Expect::line(&main(&format!(r"boot {boot}: SetPartitionMode\(Normal\) again: Err\(NoAction\)"))),
             Expect::line(&main(&format!("boot {boot}: {}", then.unwrap_or("done")))),
         ]);

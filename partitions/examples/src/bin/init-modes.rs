@@ -22,6 +22,8 @@
 //! init-modes: boot B: resume(worker): Ok(())
 //! init-modes: worker: suspend_self(INFINITE): Ok(())
 //! init-modes: boot B: stop(worker): Ok(()), then Dormant; again: Err(NoAction)
+//! init-modes: boot B: start_at(worker, other_entry, 42): Ok(())
+//! init-modes: worker: at its other entry, argument 42, index 1
 //! init-modes: boot B: SetPartitionMode(Normal) again: Err(NoAction)
 //! init-modes: boot B: restarting warm|cold       (restarts 0 and 1)
 //! init-modes: boot B: done                       (restarts 2)
@@ -31,7 +33,8 @@
 #![forbid(unsafe_code)]
 
 use bulkhead_sdk::process::{
-    get_partition_status, process_id, process_status, resume, set_partition_mode, start, state_of, stop, suspend_self,
+    get_partition_status, process_id, process_status, resume, set_partition_mode, start, start_at, state_of, stop,
+    stop_self, suspend_self,
 };
 use bulkhead_sdk::{INFINITE, PartitionMode, ProcessState, ThreadInfo, periodic_wait, println, timed_wait};
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -55,6 +58,12 @@ fn worker() -> ! {
     loop {
         let _ = periodic_wait();
     }
+}
+
+/// The worker's other entry point (StartProcessAt): says so, stops itself.
+fn other_entry(thread: ThreadInfo, argument: u64) -> ! {
+    println!("init-modes: worker: at its other entry, argument {argument}, index {}", thread.index);
+    stop_self(thread.index)
 }
 
 fn state(index: u32) -> Option<ProcessState> {
@@ -114,6 +123,11 @@ fn initialise() -> ! {
     let _ = periodic_wait();
     let stopped = stop(worker);
     println!("init-modes: boot {boot}: stop(worker): {stopped:?}, then {:?}; again: {:?}", state(worker), stop(worker));
+    // Started again at another entry point, with an argument.
+    println!("init-modes: boot {boot}: start_at(worker, other_entry, 42): {:?}", start_at(worker, other_entry, 42));
+    while state(worker) != Some(ProcessState::Dormant) {
+        let _ = periodic_wait();
+    }
     println!(
         "init-modes: boot {boot}: SetPartitionMode(Normal) again: {:?}",
         set_partition_mode(PartitionMode::Normal)
