@@ -264,6 +264,12 @@ calls! {
     /// next. An error of the handler itself, or one that finds the queue
     /// full, follows the table.
     CreateErrorHandler = 0x4C,
+    /// `(x1 = ptr, x2 = len = ERROR_STATUS_SIZE) -> x1 = errors still
+    /// queued after this one`: the oldest error queued for the caller, which
+    /// must be its partition's error handler (else `InvalidMode`), as an
+    /// [`ErrorStatusRecord`] at `ptr` (ARINC 653 GET_ERROR_STATUS);
+    /// `NoAction` if none is queued.
+    GetErrorStatus = 0x4D,
     /// `(x1 = process, x2 = entry, x3 = argument)`: as StartProcess, with an
     /// entry point the partition gives (ARINC 653 processes created with
     /// an entry address): the thread starts at the image's entry as always,
@@ -273,12 +279,6 @@ calls! {
     /// the caller's executable memory (4-byte aligned): else
     /// `InvalidAddress`.
     StartProcessAt = 0x4E,
-    /// `(x1 = ptr, x2 = len = ERROR_STATUS_SIZE) -> x1 = errors still
-    /// queued after this one`: the oldest error queued for the caller, which
-    /// must be its partition's error handler (else `InvalidMode`), as an
-    /// [`ErrorStatusRecord`] at `ptr` (ARINC 653 GET_ERROR_STATUS);
-    /// `NoAction` if none is queued.
-    GetErrorStatus = 0x4D,
 
     // Interpartition communication (ARINC 653 Part 1 ports). A port is
     // named `port` below: its handle from `PortByName`, an index into
