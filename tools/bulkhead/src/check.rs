@@ -537,6 +537,32 @@ impl Checker<'_> {
                         .hint(format!("set deadline to at most \"{}\"", fmt_ns(period.value))),
                     );
                 }
+                // ARINC 653: a process's period is a multiple of its
+                // partition's. Here, of the major frame of each schedule
+                // that gives the partition a window: else its release
+                // points fall at another place in its windows each frame
+                // (and some outside them).
+                if let (Some(period), true) = (&t.period, period_ok) {
+                    for s in &self.desc.schedules {
+                        let (Some(name), Some(major)) = (&s.name, &s.major_frame) else { continue };
+                        let owns = s.windows.iter().any(|w| w.partition.as_ref().is_some_and(|n| n.value == *pname));
+                        if owns && major.value != 0 && !period.value.is_multiple_of(major.value) {
+                            self.diags.push(
+                                warning(
+                                    period.span.clone(),
+                                    format!(
+                                        "thread \"{tname}\" period {} is not a multiple of schedule \"{}\"'s major frame {}: its release points fall at a different offset in each frame, some outside its partition's windows",
+                                        fmt_ns(period.value),
+                                        name.value,
+                                        fmt_ns(major.value)
+                                    ),
+                                )
+                                .note(major.span.clone(), "major frame set here")
+                                .hint(format!("use a multiple of \"{}\"", fmt_ns(major.value))),
+                            );
+                        }
+                    }
+                }
                 let stack = t.stack.as_ref().map_or(DEFAULT_STACK, |s| s.value);
                 if let Some(s) = &t.stack
                     && (s.value == 0 || !s.value.is_multiple_of(PAGE_SIZE))
