@@ -198,3 +198,14 @@ pub fn __enter_given(thread: crate::ThreadInfo, entry: u64, argument: u64) {
     let f: Entry = unsafe { core::mem::transmute::<usize, Entry>(entry as usize) };
     f(thread, argument)
 }
+
+/// ARINC 653 GET_MY_ID: the caller's process index (from `MyIds`).
+pub fn my_id() -> Result<u32, Status> {
+    crate::my_ids().map(|ids| ids.thread)
+}
+
+/// ARINC 653 GET_MY_PROCESSOR_CORE_ID: the core the caller runs on now
+/// (from `MyIds`).
+pub fn my_core() -> Result<u32, Status> {
+    crate::my_ids().map(|ids| ids.core)
+}
