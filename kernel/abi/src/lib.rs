@@ -795,7 +795,8 @@ pub struct ErrorStatusRecord {
     /// When the kernel handled it, ns since the module epoch.
     pub time_ns: u64,
     /// ARINC FAILED_ADDRESS: the failed process's PC when the kernel
-    /// handled the error (past a skipped access or instruction).
+    /// handled the error (past a skipped access or instruction); 0 if the
+    /// kernel could not read it without waiting.
     pub address: u64,
     /// ARINC ERROR_CODE: the health monitor's error kind code (as
     /// [`HealthRecord::kind`]).

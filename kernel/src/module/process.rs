@@ -441,7 +441,11 @@ pub fn to_error_handler(module: &Module, kind: ErrorKind, tid: usize, core: usiz
         return false;
     }
     let now = crate::timer::now();
-    let address = super::CONTEXTS[tid].lock().frame.elr;
+    // Its PC, if its context is free: the error is handled on the
+    // thread's own core after it left EL1, so it is; were it running
+    // elsewhere (a migration meanwhile), waiting for it could take a
+    // window, so the address is then 0 (unknown).
+    let address = super::CONTEXTS[tid].try_lock().map_or(0, |c| c.frame.elr);
     let bytes = detail.as_bytes();
     let mut message = [0u8; ERROR_MESSAGE_SIZE];
     let n = bytes.len().min(message.len());
