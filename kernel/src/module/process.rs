@@ -441,3 +441,50 @@ fn process_status(module: &Module, caller: &Caller, tid: usize, ptr: u64, len: u
     super::ports::copy_out(to, &record.to_bytes());
     Ok(())
 }
+
+/// The health monitor's `stop_process`: thread `tid` is stopped (dormant)
+/// wherever it is placed, as STOP would, and its core decides again. Its
+/// partition goes on. Already stopped is fine.
+pub fn stop_thread(module: &Module, tid: usize) {
+    let cores = module.image.module().core_count as usize;
+    let thread = ThreadId(tid as u16);
+    let core = {
+        let mut scheds = lock_core_schedulers(cores);
+        scheds.iter_mut().enumerate().find_map(|(c, sched)| {
+            let sched = sched.as_mut().and_then(|g| g.as_mut())?;
+            sched.thread_state(thread)?;
+            SUSPENDED_SELF[tid].store(false, Ordering::Release);
+            let _ = sched.stop(thread);
+            Some(c)
+        })
+    };
+    if let Some(core) = core {
+        kick(crate::arch::core_id(), core);
+    }
+}
+
+/// The health monitor's `restart_process`: thread `tid` is stopped and
+/// started again at `now`, from its entry point with a fresh context (the
+/// entering core resets it, [`take_pending`]), under the one scheduler
+/// lock that holds it; its core decides again. Its partition goes on.
+pub fn restart_thread(module: &Module, tid: usize, now: Ticks) {
+    let cores = module.image.module().core_count as usize;
+    let thread = ThreadId(tid as u16);
+    let core = {
+        let mut scheds = lock_core_schedulers(cores);
+        scheds.iter_mut().enumerate().find_map(|(c, sched)| {
+            let sched = sched.as_mut().and_then(|g| g.as_mut())?;
+            sched.thread_state(thread)?;
+            SUSPENDED_SELF[tid].store(false, Ordering::Release);
+            RESUMED[tid].store(false, Ordering::Release);
+            let _ = sched.stop(thread);
+            // Before it can be picked: whoever enters it resets it first.
+            RESET_PENDING[tid].store(true, Ordering::Release);
+            let _ = sched.start(thread, now);
+            Some(c)
+        })
+    };
+    if let Some(core) = core {
+        kick(crate::arch::core_id(), core);
+    }
+}
