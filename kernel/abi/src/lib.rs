@@ -556,6 +556,9 @@ pub const HEALTH_LOG_ENTRIES: usize = 64;
 pub const HEALTH_RECORD_SIZE: usize = 128;
 /// Bytes of a [`HealthRecord`]'s `detail` field.
 pub const HEALTH_DETAIL_SIZE: usize = 96;
+/// A [`HealthRecord`]'s `partition` and `thread` for an event of the
+/// module, not of a partition (a core's missed window boundaries).
+pub const HEALTH_NO_PARTITION: u32 = u32::MAX;
 
 /// One health event, as [`Call::HealthLog`] writes it: little-endian, at
 /// the offsets of this `repr(C)` layout ([`HEALTH_RECORD_SIZE`] bytes).
@@ -577,16 +580,21 @@ pub struct HealthRecord {
     pub time_ns: u64,
     /// The error kind, as the system image codes it: 1 `stage2_abort`,
     /// 2 `undefined_instruction`, 3 `trapped_operation`, 4
-    /// `deadline_miss`, 5 `application_error` ([`HealthRecord::kind_name`]).
+    /// `deadline_miss`, 5 `application_error`, 6 `stack_overflow`, 7
+    /// `window_overrun`, 8 `missed_boundary` ([`HealthRecord::kind_name`]).
     pub kind: u32,
     /// The action the health monitor took: 1 `log`, 2
-    /// `restart_partition`, 3 `stop_partition`, 4 `halt_module`
-    /// ([`HealthRecord::action_name`]). A module-wide `halt_module` taken
-    /// for a normal partition reads 3, as it was carried out.
+    /// `restart_partition`, 3 `stop_partition`, 4 `halt_module`, 5
+    /// `warm_restart_partition`, 6 `stop_process`, 7 `restart_process`, 8
+    /// `switch_schedule` ([`HealthRecord::action_name`]). A module-wide
+    /// `halt_module` or `switch_schedule` taken for a normal partition
+    /// reads 3, as it was carried out.
     pub action: u32,
-    /// The partition id.
+    /// The partition id; [`HEALTH_NO_PARTITION`] for an event of the
+    /// module (`missed_boundary`).
     pub partition: u32,
-    /// The thread's index in its partition.
+    /// The thread's index in its partition; [`HEALTH_NO_PARTITION`] for
+    /// an event of the module.
     pub thread: u32,
     /// The core it ran on.
     pub core: u32,
@@ -633,6 +641,10 @@ impl HealthRecord {
             2 => "restart_partition",
             3 => "stop_partition",
             4 => "halt_module",
+            5 => "warm_restart_partition",
+            6 => "stop_process",
+            7 => "restart_process",
+            8 => "switch_schedule",
             _ => "?",
         }
     }
@@ -821,6 +833,9 @@ pub const fn error_kind_name(code: u32) -> &'static str {
         3 => "trapped_operation",
         4 => "deadline_miss",
         5 => "application_error",
+        6 => "stack_overflow",
+        7 => "window_overrun",
+        8 => "missed_boundary",
         _ => "?",
     }
 }

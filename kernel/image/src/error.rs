@@ -393,6 +393,16 @@ pub enum ImageError {
         /// The partition both cover, or [`crate::SPARE`] for the module.
         partition: u32,
     },
+    /// A health record for a module event (`missed_boundary`) names a
+    /// partition, or an action that needs one.
+    ModuleEventHealth {
+        /// The health record.
+        index: u32,
+        /// The partition it names, or [`crate::SPARE`].
+        partition: u32,
+        /// Its action's code.
+        action: u32,
+    },
     /// A region's physical memory overlaps a partition's.
     RegionOverlapsPartition {
         /// The region.
@@ -565,6 +575,14 @@ impl fmt::Display for ImageError {
             E::DuplicateHealthKind { first, second, partition } => write!(
                 f,
                 "health[{second}].error_kind: already configured for partition[{partition}] by health[{first}]"
+            ),
+            E::ModuleEventHealth { index, partition, action } if partition != crate::SPARE => write!(
+                f,
+                "health[{index}].partition: {partition}, but a module event (missed_boundary) has no partition: only the module's table configures it (action {action})"
+            ),
+            E::ModuleEventHealth { index, action, .. } => write!(
+                f,
+                "health[{index}].action: {action} needs a partition, which a module event (missed_boundary) has none of: log (1), halt_module (4) or switch_schedule (8)"
             ),
             E::RegionOverlapsPartition { region, partition, start, end } => {
                 write!(f, "region[{region}].phys_base: memory overlaps partition[{partition}] at {start:#x}..{end:#x}")

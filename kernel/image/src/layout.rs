@@ -200,7 +200,8 @@ pub(crate) mod off {
     pub const HEALTH_KIND: usize = 0;
     pub const HEALTH_ACTION: usize = 4;
     pub const HEALTH_PART: usize = 8;
-    pub const HEALTH_RESERVED: usize = 12;
+    /// The schedule index of a `switch_schedule`, 0 for other actions.
+    pub const HEALTH_SCHEDULE: usize = 12;
 
     pub const REGION_PHYS: usize = 32;
     pub const REGION_SIZE: usize = 40;

@@ -67,7 +67,7 @@
 //! | thread | 72 | 0: name, 32: partition u32, 36: affinity u32 (bit n = core n), 40: priority u32, 44: reserved u32, 48: period_ns u64 (0 none), 56: deadline_ns u64 (0 none), 64: stack_size u64 |
 //! | channel | 64 | 0: name, 32: kind u32 (1 sampling, 2 queuing), 36: message_size u32, 40: refresh_period_ns u64 (sampling), 48: depth u32 (queuing), 52: port_start u32, 56: port_count u32, 60: reserved u32 |
 //! | port | 40 | 0: name, 32: partition u32, 36: direction u32 (0 source, 1 destination) |
-//! | health | 16 | 0: error kind u32 ([`ErrorKind`]), 4: action u32 ([`HealthAction`]), 8: partition u32 (the partition whose errors it covers, or [`SPARE`] for a module default), 12: reserved u32 |
+//! | health | 16 | 0: error kind u32 ([`ErrorKind`]), 4: action u32 ([`HealthAction`]), 8: partition u32 (the partition whose errors it covers, or [`SPARE`] for a module default), 12: schedule u32 (for `switch_schedule`, the index of the schedule to switch to; 0 for any other action) |
 //! | data | 1 | segment file bytes |
 //! | region | 64 | 0: name, 32: phys_base u64, 40: size u64, 48: ipa_base u64 (the same in every partition that maps it), 56: mapping_start u32, 60: mapping_count u32 |
 //! | mapping | 8 | 0: partition u32, 4: access u32 ([`RegionAccess`]: 0 read-only, 1 read/write) |
@@ -84,7 +84,16 @@
 //! A health record covers one error kind of one partition (its own
 //! `[partition.health]`) or, with partition [`SPARE`], of every partition
 //! that has no entry of its own for that kind (the module's `[health]`);
-//! at most one record per (kind, partition).
+//! at most one record per (kind, partition). A table with no record for
+//! `stack_overflow` uses its `stage2_abort` record
+//! ([`ErrorKind::falls_back_to`]). `missed_boundary` is an event of the
+//! module ([`ErrorKind::module_event`]): its records are the module's
+//! ([`SPARE`]), with action `log`, `halt_module` or `switch_schedule`.
+//! The error kinds `stack_overflow`, `window_overrun`, `missed_boundary`
+//! (codes 6..=8) and the actions `warm_restart_partition`, `stop_process`,
+//! `restart_process`, `switch_schedule` (5..=8), with the schedule word at
+//! offset 12 that was reserved before, came later within version 4: every
+//! earlier version-4 image reads as it did.
 //!
 //! A shared memory region is `size` bytes of physical memory of its own,
 //! `phys_base..phys_base + size`, disjoint from every partition's and every

@@ -520,7 +520,26 @@ impl<'a> SystemImage<'a> {
                     limit: partitions,
                 });
             }
-            reserved(me, "reserved", u64::from(u32_at(rec, off::HEALTH_RESERVED)))?;
+            // The schedule a `switch_schedule` switches to; 0 otherwise.
+            let schedule = u32_at(rec, off::HEALTH_SCHEDULE);
+            if action == HealthAction::SwitchSchedule.code() {
+                let schedules = self.count(Table::Schedule);
+                if schedule >= schedules {
+                    return Err(ImageError::IndexOutOfRange {
+                        at: me,
+                        field: "schedule",
+                        value: schedule,
+                        limit: schedules,
+                    });
+                }
+            } else {
+                reserved(me, "schedule", u64::from(schedule))?;
+            }
+            let module_event = ErrorKind::from_code(kind).is_some_and(ErrorKind::module_event);
+            let action_ok = HealthAction::from_code(action).is_some_and(HealthAction::for_module_events);
+            if module_event && (partition != SPARE || !action_ok) {
+                return Err(ImageError::ModuleEventHealth { index: i, partition, action });
+            }
             for j in 0..i {
                 let other = self.record(Table::Health, j).unwrap_or(&[]);
                 if u32_at(other, off::HEALTH_KIND) == kind && u32_at(other, off::HEALTH_PART) == partition {
@@ -708,16 +727,18 @@ impl<'a> SystemImage<'a> {
     /// [`SystemImage::health_decision`]'s (a module-wide `halt_module` does
     /// not halt for a normal partition).
     pub fn health_action(&self, partition: u32, kind: ErrorKind) -> HealthAction {
-        let own = self.configured_health_actions().find(|e| e.kind == kind && e.partition == Some(partition));
-        let module = || self.configured_health_actions().find(|e| e.kind == kind && e.partition.is_none());
-        own.or_else(module).map_or(kind.default_action(), |e| e.action)
+        // As decided for a system partition: nothing refused.
+        decide_health(self.configured_health_actions(), partition, true, kind).action
     }
 
     /// What the health monitor does about an error of `kind` in
     /// `partition` ([`decide_health`]). A partition of no record is treated
     /// as a normal one with no entries of its own.
+    /// A module event ([`ErrorKind::module_event`]) is asked with
+    /// `partition` = [`SPARE`]: the module's table decides, nothing is
+    /// refused.
     pub fn health_decision(&self, partition: u32, kind: ErrorKind) -> HealthDecision {
-        let system = self.partition(partition).is_some_and(|p| p.system);
+        let system = partition == SPARE || self.partition(partition).is_some_and(|p| p.system);
         decide_health(self.configured_health_actions(), partition, system, kind)
     }
 
@@ -730,6 +751,7 @@ impl<'a> SystemImage<'a> {
                 partition: (partition != SPARE).then_some(partition),
                 kind: ErrorKind::from_code(u32_at(rec, off::HEALTH_KIND))?,
                 action: HealthAction::from_code(u32_at(rec, off::HEALTH_ACTION))?,
+                schedule: u32_at(rec, off::HEALTH_SCHEDULE),
             })
         })
     }

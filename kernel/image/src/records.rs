@@ -589,6 +589,17 @@ coded_enum! {
         DeadlineMiss = 4, "deadline_miss";
         /// The partition raised an application error.
         ApplicationError = 5, "application_error";
+        /// A stage-2 fault in the failing thread's own stack guard page: a
+        /// stack overflow. A table without an entry for it uses its
+        /// `stage2_abort` entry ([`ErrorKind::falls_back_to`]).
+        StackOverflow = 6, "stack_overflow";
+        /// A thread still running at the end of its window (preempted by
+        /// the boundary); once per thread.
+        WindowOverrun = 7, "window_overrun";
+        /// A core missed window boundaries and resynchronised from the
+        /// epoch: an event of the module, not of a partition
+        /// ([`ErrorKind::module_event`]).
+        MissedBoundary = 8, "missed_boundary";
     }
 }
 
@@ -603,6 +614,17 @@ coded_enum! {
         StopPartition = 3, "stop_partition";
         /// Halt the whole module.
         HaltModule = 4, "halt_module";
+        /// Restart the partition keeping its memory (a warm start).
+        WarmRestartPartition = 5, "warm_restart_partition";
+        /// Stop the failing thread (ARINC 653 process) only; the partition
+        /// goes on.
+        StopProcess = 6, "stop_process";
+        /// Start the failing thread again from its entry point, with a
+        /// fresh context; the partition goes on.
+        RestartProcess = 7, "restart_process";
+        /// Switch the module to another schedule at the next major-frame
+        /// boundary ([`HealthEntry::schedule`] names it).
+        SwitchSchedule = 8, "switch_schedule";
     }
 }
 
@@ -618,6 +640,17 @@ pub struct HealthEntry {
     pub kind: ErrorKind,
     /// What the health monitor does.
     pub action: HealthAction,
+    /// For [`HealthAction::SwitchSchedule`], the index of the schedule to
+    /// switch to; 0 for every other action (the image's health record
+    /// keeps it at offset 12).
+    pub schedule: u32,
+}
+
+impl HealthEntry {
+    /// An entry whose action names no schedule.
+    pub const fn new(partition: Option<u32>, kind: ErrorKind, action: HealthAction) -> HealthEntry {
+        HealthEntry { partition, kind, action, schedule: 0 }
+    }
 }
 
 /// Where the action the health monitor takes for an error comes from.
@@ -636,43 +669,85 @@ pub enum HealthSource {
 pub struct HealthDecision {
     /// The action carried out.
     pub action: HealthAction,
+    /// For [`HealthAction::SwitchSchedule`], the schedule switched to.
+    pub schedule: u32,
     /// Where the configured action came from.
     pub source: HealthSource,
-    /// The module's `halt_module` applied to a normal partition, turned
-    /// into `stop_partition`: the module-wide table cannot let one
-    /// partition take the others down (only the partition's own table can,
-    /// where the integrator chose it for that partition).
-    pub halt_refused: bool,
+    /// The module's `halt_module` or `switch_schedule` applied to a normal
+    /// partition, turned into `stop_partition`: the module-wide table
+    /// cannot let one partition take the others down or change their
+    /// schedule (only the partition's own table can, where the integrator
+    /// chose it for that partition). `Some(the action refused)`.
+    pub refused: Option<HealthAction>,
 }
 
 /// The health monitor's decision for an error of `kind` in `partition`
 /// (`system`: is it a system partition), given the health table's
 /// `entries`: the partition's own entry, else the module's, else the
-/// kind's default. A `halt_module` that is not the partition's own applies
-/// to a system partition only; a normal partition is stopped instead.
+/// kind's default. In each table, a kind with no entry of its own uses the
+/// entry of the kind it falls back to ([`ErrorKind::falls_back_to`]:
+/// `stack_overflow` uses `stage2_abort`'s) before the next table is asked.
+/// A `halt_module` or `switch_schedule` that is not the partition's own
+/// applies to a system partition only; a normal partition is stopped
+/// instead ([`HealthAction::system_only`]).
+///
+/// For a module event ([`ErrorKind::module_event`], no partition), pass
+/// `partition` = [`crate::SPARE`] and `system` = true: only the module's
+/// table and the default count.
 pub fn decide_health(
     entries: impl IntoIterator<Item = HealthEntry>,
     partition: u32,
     system: bool,
     kind: ErrorKind,
 ) -> HealthDecision {
-    let mut own = None;
-    let mut module = None;
-    for e in entries.into_iter().filter(|e| e.kind == kind) {
+    // [own kind, own fallback, module kind, module fallback]
+    let mut found: [Option<HealthEntry>; 4] = [None; 4];
+    let fallback = kind.falls_back_to();
+    for e in entries {
+        let slot = if e.kind == kind {
+            0
+        } else if Some(e.kind) == fallback {
+            1
+        } else {
+            continue;
+        };
         match e.partition {
-            Some(p) if p == partition => own = Some(e.action),
-            None => module = Some(e.action),
+            Some(p) if p == partition && !kind.module_event() => found[slot] = Some(e),
+            None => found[2 + slot] = Some(e),
             Some(_) => {}
         }
     }
-    let (configured, source) = match (own, module) {
-        (Some(a), _) => (a, HealthSource::Partition),
-        (None, Some(a)) => (a, HealthSource::Module),
-        (None, None) => (kind.default_action(), HealthSource::Default),
+    let (configured, schedule, source) = match found {
+        [Some(e), ..] | [None, Some(e), ..] => (e.action, e.schedule, HealthSource::Partition),
+        [None, None, Some(e), _] | [None, None, None, Some(e)] => (e.action, e.schedule, HealthSource::Module),
+        [None, None, None, None] => (kind.default_action(), 0, HealthSource::Default),
     };
-    let halt_refused = configured == HealthAction::HaltModule && !system && source != HealthSource::Partition;
-    let action = if halt_refused { HealthAction::StopPartition } else { configured };
-    HealthDecision { action, source, halt_refused }
+    let refused = (configured.system_only() && !system && source != HealthSource::Partition).then_some(configured);
+    match refused {
+        Some(_) => HealthDecision { action: HealthAction::StopPartition, schedule: 0, source, refused },
+        None => HealthDecision { action: configured, schedule, source, refused },
+    }
+}
+
+impl HealthAction {
+    /// Actions that reach beyond the failing partition (`halt_module`,
+    /// `switch_schedule`): the module's table applies them to system
+    /// partitions only.
+    pub const fn system_only(self) -> bool {
+        matches!(self, HealthAction::HaltModule | HealthAction::SwitchSchedule)
+    }
+
+    /// Actions on the failing thread alone.
+    pub const fn process_level(self) -> bool {
+        matches!(self, HealthAction::StopProcess | HealthAction::RestartProcess)
+    }
+
+    /// Whether a module event ([`ErrorKind::module_event`]: no partition,
+    /// no thread) can have this action: `log`, `halt_module`,
+    /// `switch_schedule`.
+    pub const fn for_module_events(self) -> bool {
+        matches!(self, HealthAction::Log | HealthAction::HaltModule | HealthAction::SwitchSchedule)
+    }
 }
 
 impl ErrorKind {
@@ -681,11 +756,32 @@ impl ErrorKind {
     /// application errors are logged.
     pub const fn default_action(self) -> HealthAction {
         match self {
-            ErrorKind::Stage2Abort | ErrorKind::UndefinedInstruction | ErrorKind::TrappedOperation => {
-                HealthAction::StopPartition
-            }
-            ErrorKind::DeadlineMiss | ErrorKind::ApplicationError => HealthAction::Log,
+            ErrorKind::Stage2Abort
+            | ErrorKind::UndefinedInstruction
+            | ErrorKind::TrappedOperation
+            | ErrorKind::StackOverflow => HealthAction::StopPartition,
+            ErrorKind::DeadlineMiss
+            | ErrorKind::ApplicationError
+            | ErrorKind::WindowOverrun
+            | ErrorKind::MissedBoundary => HealthAction::Log,
         }
+    }
+
+    /// The kind whose entry a table without an entry for this one uses:
+    /// `stack_overflow` is a `stage2_abort` (a fault in a guard page), so
+    /// a description written before it existed keeps its behaviour.
+    pub const fn falls_back_to(self) -> Option<ErrorKind> {
+        match self {
+            ErrorKind::StackOverflow => Some(ErrorKind::Stage2Abort),
+            _ => None,
+        }
+    }
+
+    /// An event of the module rather than of one partition (a core late
+    /// for its boundaries): only the module's `[health]` configures it,
+    /// and its actions are those of [`HealthAction::for_module_events`].
+    pub const fn module_event(self) -> bool {
+        matches!(self, ErrorKind::MissedBoundary)
     }
 }
 

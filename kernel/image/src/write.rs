@@ -357,6 +357,7 @@ impl ImageSpec {
             put_u32(rec, off::HEALTH_KIND, e.kind.code());
             put_u32(rec, off::HEALTH_ACTION, e.action.code());
             put_u32(rec, off::HEALTH_PART, e.partition.unwrap_or(SPARE));
+            put_u32(rec, off::HEALTH_SCHEDULE, e.schedule);
         }
 
         for r in &self.regions {
@@ -401,7 +402,7 @@ impl ImageSpec {
     /// `partition`, as [`SystemImage::health_decision`] says of the image
     /// this spec writes.
     pub fn health_decision(&self, partition: u32, kind: ErrorKind) -> HealthDecision {
-        let system = self.partitions.get(partition as usize).is_some_and(|p| p.system);
+        let system = partition == SPARE || self.partitions.get(partition as usize).is_some_and(|p| p.system);
         decide_health(self.health.iter().copied(), partition, system, kind)
     }
 

@@ -303,8 +303,18 @@ fn image(c: &mut Choices) -> ImageSpec {
     let mut health = Vec::new();
     for partition in std::iter::once(None).chain((0..partition_count as u32).map(Some)) {
         for &kind in ErrorKind::ALL {
+            // A module event (missed_boundary) is the module's alone, with
+            // an action that needs no partition.
+            if kind.module_event() && partition.is_some() {
+                continue;
+            }
             if c.one_in(if partition.is_none() { 2 } else { 4 }) {
-                health.push(HealthEntry { partition, kind, action: c.pick(HealthAction::ALL) });
+                let mut action = c.pick(HealthAction::ALL);
+                if kind.module_event() && !action.for_module_events() {
+                    action = HealthAction::Log;
+                }
+                let schedule = if action == HealthAction::SwitchSchedule { c.below(schedule_count) as u32 } else { 0 };
+                health.push(HealthEntry { partition, kind, action, schedule });
             }
         }
     }
@@ -766,7 +776,8 @@ variants!(ImageError, IMAGE_ERRORS, image_error_name:
     Misaligned, AddressOverflow, PartitionsOverlap, SegmentFileExceedsMemory, SegmentOutsidePartition,
     SegmentsOverlap, SegmentDataOutOfBounds, EntryOutsidePartition, BadAffinity, DeadlineExceedsPeriod,
     ThreadsNotGrouped, NoThreads, ChannelFieldForOtherKind, TooFewPorts, BadPortDirection,
-    ConsoleBufferOutOfRange, ConsoleBuffersExceedTotal, DuplicateHealthKind, RegionOverlapsPartition,
+    ConsoleBufferOutOfRange, ConsoleBuffersExceedTotal, DuplicateHealthKind, ModuleEventHealth,
+    RegionOverlapsPartition,
     RegionsOverlap, RegionIpaOverlap, RegionMappedTwice,
 );
 

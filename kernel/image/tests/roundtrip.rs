@@ -359,12 +359,12 @@ fn console_buffers_sum_to_at_most_the_total() {
 #[test]
 fn duplicate_health_kind() {
     let mut spec = sample();
-    spec.health.push(HealthEntry { partition: None, kind: ErrorKind::Stage2Abort, action: HealthAction::Log });
+    spec.health.push(HealthEntry::new(None, ErrorKind::Stage2Abort, HealthAction::Log));
     let err = rejects(spec);
     assert_eq!(err, ImageError::DuplicateHealthKind { first: 0, second: 5, partition: SPARE });
     assert_eq!(err.to_string(), "health[5].error_kind: already configured for the module by health[0]");
     let mut spec = sample();
-    let twice = HealthEntry { partition: Some(1), kind: ErrorKind::Stage2Abort, action: HealthAction::StopPartition };
+    let twice = HealthEntry::new(Some(1), ErrorKind::Stage2Abort, HealthAction::StopPartition);
     spec.health.push(twice);
     let err = rejects(spec);
     assert_eq!(err, ImageError::DuplicateHealthKind { first: 3, second: 5, partition: 1 });
@@ -375,7 +375,7 @@ fn duplicate_health_kind() {
 fn a_kind_may_be_configured_for_the_module_and_for_each_partition() {
     let mut spec = sample();
     for partition in [Some(0), Some(2)] {
-        spec.health.push(HealthEntry { partition, kind: ErrorKind::Stage2Abort, action: HealthAction::Log });
+        spec.health.push(HealthEntry::new(partition, ErrorKind::Stage2Abort, HealthAction::Log));
     }
     let bytes = spec.to_bytes().unwrap();
     let image = SystemImage::parse(&bytes).unwrap();
@@ -402,7 +402,7 @@ fn health_record_partition_out_of_range_is_refused() {
 }
 
 #[test]
-fn health_record_reserved_word_must_be_zero() {
+fn health_record_schedule_word_is_zero_unless_switch_schedule() {
     let mut bytes = sample().to_bytes().unwrap();
     let health = u32::from_le_bytes(bytes[24 + 8 * 8..][..4].try_into().unwrap()) as usize;
     bytes[health + 16 + 12] = 1;
@@ -411,9 +411,89 @@ fn health_record_reserved_word_must_be_zero() {
     let err = SystemImage::parse(&bytes).unwrap_err();
     assert_eq!(
         err,
-        ImageError::ReservedNotZero { at: RecordRef { table: Table::Health, index: 1 }, field: "reserved" }
+        ImageError::ReservedNotZero { at: RecordRef { table: Table::Health, index: 1 }, field: "schedule" }
     );
-    assert_eq!(err.to_string(), "health[1].reserved: reserved, must be 0");
+    assert_eq!(err.to_string(), "health[1].schedule: reserved, must be 0");
+}
+
+/// `switch_schedule` carries a schedule index, which must name one of the
+/// image's schedules; it round-trips and is what the decision says.
+#[test]
+fn switch_schedule_names_a_valid_schedule() {
+    let mut spec = sample();
+    let schedules = spec.schedules.len() as u32;
+    spec.health.push(HealthEntry {
+        partition: Some(0),
+        kind: ErrorKind::DeadlineMiss,
+        action: HealthAction::SwitchSchedule,
+        schedule: schedules - 1,
+    });
+    let bytes = spec.to_bytes().unwrap();
+    let image = SystemImage::parse(&bytes).unwrap();
+    let d = image.health_decision(0, ErrorKind::DeadlineMiss);
+    assert_eq!(
+        (d.action, d.schedule, d.source, d.refused),
+        (HealthAction::SwitchSchedule, schedules - 1, HealthSource::Partition, None)
+    );
+    assert_eq!(ImageSpec::from_image(&image).health, spec.health);
+
+    spec.health.last_mut().unwrap().schedule = schedules;
+    let bytes = spec.to_bytes().unwrap();
+    let err = SystemImage::parse(&bytes).unwrap_err();
+    assert!(
+        matches!(err, ImageError::IndexOutOfRange { field: "schedule", value, limit, .. } if value == schedules && limit == schedules),
+        "{err}"
+    );
+}
+
+/// `missed_boundary` is the module's: a partition's record for it, or an
+/// action that needs a partition, is refused.
+#[test]
+fn missed_boundary_is_a_module_event() {
+    for (partition, action) in [(Some(0), HealthAction::Log), (None, HealthAction::StopProcess)] {
+        let mut spec = sample();
+        spec.health.push(HealthEntry::new(partition, ErrorKind::MissedBoundary, action));
+        let bytes = spec.to_bytes().unwrap();
+        let err = SystemImage::parse(&bytes).unwrap_err();
+        assert!(matches!(err, ImageError::ModuleEventHealth { .. }), "{err}");
+    }
+    let mut spec = sample();
+    spec.health.push(HealthEntry::new(None, ErrorKind::MissedBoundary, HealthAction::HaltModule));
+    let image_bytes = spec.to_bytes().unwrap();
+    let image = SystemImage::parse(&image_bytes).unwrap();
+    let d = image.health_decision(bulkhead_image::SPARE, ErrorKind::MissedBoundary);
+    assert_eq!((d.action, d.source, d.refused), (HealthAction::HaltModule, HealthSource::Module, None));
+    // A partition's entries do not reach a module event.
+    assert_eq!(image.health_decision(bulkhead_image::SPARE, ErrorKind::Stage2Abort).source, HealthSource::Module);
+}
+
+/// `stack_overflow` falls back, table by table, to `stage2_abort`: a
+/// table that names `stage2_abort` but not `stack_overflow` decides a
+/// stack overflow as it decides a stage-2 abort; one that names it wins.
+#[test]
+fn stack_overflow_falls_back_to_stage2_abort_in_each_table() {
+    let mut spec = sample();
+    let decide = |spec: &ImageSpec, p| {
+        let d = spec.health_decision(p, ErrorKind::StackOverflow);
+        (d.action, d.source)
+    };
+    // Partition 1 names stage2_abort = log; the module restart_partition.
+    assert_eq!(decide(&spec, 1), (HealthAction::Log, HealthSource::Partition));
+    assert_eq!(decide(&spec, 0), (HealthAction::RestartPartition, HealthSource::Module));
+    // The module's own stack_overflow beats its stage2_abort, not
+    // partition 1's stage2_abort.
+    spec.health.push(HealthEntry::new(None, ErrorKind::StackOverflow, HealthAction::StopProcess));
+    assert_eq!(decide(&spec, 0), (HealthAction::StopProcess, HealthSource::Module));
+    assert_eq!(decide(&spec, 1), (HealthAction::Log, HealthSource::Partition));
+    spec.health.push(HealthEntry::new(Some(1), ErrorKind::StackOverflow, HealthAction::RestartProcess));
+    assert_eq!(decide(&spec, 1), (HealthAction::RestartProcess, HealthSource::Partition));
+    // No entry at all: stage2_abort's default.
+    let mut bare = sample();
+    bare.health.clear();
+    assert_eq!(decide(&bare, 0), (ErrorKind::Stage2Abort.default_action(), HealthSource::Default));
+    let bytes = spec.to_bytes().unwrap();
+    let image = SystemImage::parse(&bytes).unwrap();
+    assert_eq!(image.health_action(0, ErrorKind::StackOverflow), HealthAction::StopProcess);
 }
 
 /// ARINC 653 health monitoring per partition: a partition's own entry
@@ -428,7 +508,7 @@ fn health_decisions_follow_partition_then_module_then_default() {
     let decide = |p, kind| {
         let d = image.health_decision(p, kind);
         assert_eq!(d, spec.health_decision(p, kind), "the spec and the image decide alike");
-        (d.action, d.source, d.halt_refused)
+        (d.action, d.source, d.refused.is_some())
     };
     use HealthAction::*;
     use HealthSource::*;
@@ -444,6 +524,32 @@ fn health_decisions_follow_partition_then_module_then_default() {
     // The module's halt_module: partition 2 is a system partition, 0 is not.
     assert_eq!(decide(2, ErrorKind::TrappedOperation), (HaltModule, Module, false));
     assert_eq!(decide(0, ErrorKind::TrappedOperation), (StopPartition, Module, true));
+}
+
+/// A module-wide `switch_schedule` is a system partition's, as
+/// `halt_module` is: a normal partition is stopped instead; its own
+/// `switch_schedule` holds.
+#[test]
+fn module_switch_schedule_is_for_system_partitions() {
+    let mut spec = sample();
+    spec.health.push(HealthEntry {
+        partition: None,
+        kind: ErrorKind::ApplicationError,
+        action: HealthAction::SwitchSchedule,
+        schedule: 1,
+    });
+    spec.health.push(HealthEntry {
+        partition: Some(0),
+        kind: ErrorKind::DeadlineMiss,
+        action: HealthAction::SwitchSchedule,
+        schedule: 1,
+    });
+    let d = spec.health_decision(0, ErrorKind::ApplicationError);
+    assert_eq!((d.action, d.refused), (HealthAction::StopPartition, Some(HealthAction::SwitchSchedule)));
+    let d = spec.health_decision(2, ErrorKind::ApplicationError);
+    assert_eq!((d.action, d.schedule, d.refused), (HealthAction::SwitchSchedule, 1, None));
+    let d = spec.health_decision(0, ErrorKind::DeadlineMiss);
+    assert_eq!((d.action, d.schedule, d.refused), (HealthAction::SwitchSchedule, 1, None));
 }
 
 #[test]

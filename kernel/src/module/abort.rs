@@ -1,5 +1,7 @@
 //! What a partition's stage-2 abort was, in words: the health monitor's
-//! detail line for the `stage2_abort` error kind (docs/DESIGN.md#health-monitor).
+//! detail line for the `stage2_abort` error kind, and `stack_overflow` when
+//! the fault is in the thread's own stack guard page
+//! (docs/DESIGN.md#health-monitor).
 //!
 //! The fault status code of ESR_EL2 (Arm ARM, ESR_EL2: the ISS of a data or
 //! instruction abort: DFSC/IFSC, WnR, S1PTW) says whether stage 2 had no
@@ -12,20 +14,30 @@
 use super::Module;
 use super::text::Line;
 use crate::arch::guest::{self, Syndrome};
-use bulkhead_image::{Access, Area};
+use bulkhead_image::{Access, Area, ErrorKind};
 use core::fmt::Write;
 
 /// Exception class of an instruction abort from a lower EL.
 const EC_INSTRUCTION_ABORT: u64 = 0x20;
 
-/// The detail line of a stage-2 abort by thread `tid` at `pc`.
-pub fn describe(module: &Module, tid: usize, s: &Syndrome, pc: u64) -> Line<160> {
+/// The error kind and detail line of a stage-2 abort by thread `tid` at
+/// `pc`: `stack_overflow` for a translation fault in the thread's own
+/// stack guard page, `stage2_abort` for every other.
+pub fn describe(module: &Module, tid: usize, s: &Syndrome, pc: u64) -> (ErrorKind, Line<160>) {
     let mut line = Line::new();
-    let _ = write_detail(&mut line, module, tid, s, pc);
-    line
+    let mut kind = ErrorKind::Stage2Abort;
+    let _ = write_detail(&mut line, &mut kind, module, tid, s, pc);
+    (kind, line)
 }
 
-fn write_detail(out: &mut Line<160>, module: &Module, tid: usize, s: &Syndrome, pc: u64) -> core::fmt::Result {
+fn write_detail(
+    out: &mut Line<160>,
+    kind: &mut ErrorKind,
+    module: &Module,
+    tid: usize,
+    s: &Syndrome,
+    pc: u64,
+) -> core::fmt::Result {
     let ec = (s.esr >> 26) & 0x3f;
     let fsc = s.esr & 0x3f;
     let walk = s.esr & (1 << 7) != 0;
@@ -74,11 +86,14 @@ fn write_detail(out: &mut Line<160>, module: &Module, tid: usize, s: &Syndrome, 
             // stack. Another thread's: it ran off the top of its own (the
             // guard page above a stack is the one below the next stack up),
             // or wrote through a wild pointer.
-            Area::Guard(t) if p.first_thread + t as usize == tid => write!(
-                out,
-                "stage-2 {access} fault at IPA {ipa:#x} (the guard page below thread {}'s stack: a stack overflow), PC {pc:#x}",
-                thread_name(t)
-            ),
+            Area::Guard(t) if p.first_thread + t as usize == tid => {
+                *kind = ErrorKind::StackOverflow;
+                write!(
+                    out,
+                    "stage-2 {access} fault at IPA {ipa:#x} (the guard page below thread {}'s stack: a stack overflow), PC {pc:#x}",
+                    thread_name(t)
+                )
+            }
             Area::Guard(t) => write!(
                 out,
                 "stage-2 {access} fault at IPA {ipa:#x} (the guard page below thread {}'s stack), PC {pc:#x}",

@@ -6,12 +6,17 @@
 //! kernel and every other partition go on, on time. Every event is also
 //! kept in the module's health log ([`LOG`]), which a system partition
 //! reads with the `HealthLog` hypercall.
+//!
+//! Actions reach a partition (stop, cold or warm restart), one of its
+//! threads (stop or restart that process), or the module (switch the
+//! schedule, halt); a module event (a core's missed boundaries,
+//! [`handle_module`]) has the module's table only.
 use super::text::Line;
 use super::{CORE_SCHED, MAX_PARTITIONS, MODE_IDLE, MODULE, Module, NOT_RUNNING, PARTITIONS, RUNNING, thread_cores};
 use crate::ipi::{self, CoreSet, IpiReason};
 use crate::{arch, println, timer};
 use bulkhead_abi::StartCondition;
-use bulkhead_abi::{HEALTH_DETAIL_SIZE, HEALTH_LOG_ENTRIES, HealthRecord};
+use bulkhead_abi::{HEALTH_DETAIL_SIZE, HEALTH_LOG_ENTRIES, HEALTH_NO_PARTITION, HealthRecord};
 use bulkhead_console::RateLimit;
 use bulkhead_health::{Log, Read};
 use bulkhead_image::{ErrorKind, HealthAction};
@@ -64,23 +69,27 @@ pub fn read_log() -> Option<Read<HealthRecord>> {
     LOG.lock().read()
 }
 
-/// Keeps `event` in the health log, with the action taken.
-fn keep(module: &Module, event: &Event, action: HealthAction) {
-    let thread = module.thread(event.thread);
-    let text = event.detail.as_str().as_bytes();
+/// Keeps an event in the health log, with the action taken: of thread
+/// `thread`, or of the module (`None`: partition and thread
+/// [`HEALTH_NO_PARTITION`]).
+fn keep(module: &Module, kind: ErrorKind, thread: Option<usize>, core: usize, text: &Line<160>, action: HealthAction) {
+    let (partition, index) = thread
+        .map(|t| module.thread(t))
+        .map_or((HEALTH_NO_PARTITION, HEALTH_NO_PARTITION), |t| (t.partition as u32, t.index as u32));
+    let bytes = text.as_str().as_bytes();
     let mut detail = [0; HEALTH_DETAIL_SIZE];
-    let held = text.len().min(HEALTH_DETAIL_SIZE);
-    detail[..held].copy_from_slice(&text[..held]);
+    let held = bytes.len().min(HEALTH_DETAIL_SIZE);
+    detail[..held].copy_from_slice(&bytes[..held]);
     // The whole length, the bytes the line could not hold included: a
     // reader sees the record's text was cut, never a silent truncation.
-    let full = text.len() + event.detail.overflow;
+    let full = bytes.len() + text.overflow;
     let record = HealthRecord {
         time_ns: super::hypercall::ns_since_epoch(module, timer::now()),
-        kind: event.kind.code(),
+        kind: kind.code(),
         action: action.code(),
-        partition: thread.partition as u32,
-        thread: thread.index as u32,
-        core: event.core as u32,
+        partition,
+        thread: index,
+        core: core as u32,
         detail_len: u32::try_from(full).unwrap_or(u32::MAX),
         detail,
     };
@@ -93,16 +102,10 @@ pub fn handle(event: &Event) {
     let module = MODULE.get().expect("health events only come from running partitions");
     let thread = module.thread(event.thread);
     let partition = thread.partition;
-    // The partition's own entry, else the module's, else the default. A
-    // module-wide `halt_module` is a system partition's to take: a normal
-    // partition's error stops that partition (the tool warns of it), so no
-    // partition can take the others down through a module-wide setting;
-    // a normal partition's own `halt_module` is the integrator's choice
-    // for it, and holds (the tool warns of that too).
     // With an error handler, another process's error is the handler's to
     // decide (ARINC 653: process-level errors go to the error handler).
     if super::process::to_error_handler(module, event.kind, event.thread, event.core, event.detail.as_str()) {
-        keep(module, event, HealthAction::Log);
+        keep(module, event.kind, Some(event.thread), event.core, &event.detail, HealthAction::Log);
         if let Some(more) = report_allowed(module, partition, event.kind.code() as usize % RESTART_SLOT) {
             crate::partition_println!(
                 partition,
@@ -116,25 +119,48 @@ pub fn handle(event: &Event) {
         }
         return;
     }
+    // The partition's own entry, else the module's, else the default
+    // (`stack_overflow` falling back to `stage2_abort` in each table). A
+    // module-wide `halt_module` or `switch_schedule` is a system
+    // partition's to take: a normal partition's error stops that partition
+    // (the tool warns of it), so no partition can take the others down or
+    // change their time through a module-wide setting; a normal
+    // partition's own entry is the integrator's choice for it, and holds
+    // (the tool warns of that too).
     let decision = module.image.health_decision(partition as u32, event.kind);
     let action = decision.action;
-    let instead = if decision.halt_refused { " (halt_module is for system partitions)" } else { "" };
-    keep(module, event, action);
+    keep(module, event.kind, Some(event.thread), event.core, &event.detail, action);
     // Rate-limited per partition and kind: a partition that faults in a
     // loop gets a burst of lines, then one per REPORT_PERIOD_MS, each
     // saying how many like it were not shown; the actions all happen.
     if let Some(more) = report_allowed(module, partition, event.kind.code() as usize % RESTART_SLOT) {
-        crate::partition_println!(
-            partition,
-            "health: partition {} thread {} core {}: {}: {} -> {}{instead}{more}",
-            module.partition(partition).name,
-            thread.name,
-            event.core,
-            event.kind,
-            event.detail,
-            action
-        );
+        let name = module.partition(partition).name;
+        if event.kind == ErrorKind::WindowOverrun && action == HealthAction::Log {
+            // Logged only: every CPU-bound thread overruns its window once,
+            // so the line stays the scheduler's own, as before overruns
+            // were health events.
+            crate::partition_println!(
+                partition,
+                "sched: partition {name} thread {} core {}: {} (reported once per thread){more}",
+                thread.name,
+                event.core,
+                event.detail
+            );
+        } else {
+            let refused = Refused(decision.refused);
+            crate::partition_println!(
+                partition,
+                "health: partition {name} thread {} core {}: {}: {} -> {}{}{refused}{more}",
+                thread.name,
+                event.core,
+                event.kind,
+                event.detail,
+                action,
+                ScheduleName(module, action, decision.schedule)
+            );
+        }
     }
+    let tid = event.thread;
     match action {
         HealthAction::Log => {}
         HealthAction::StopPartition => {
@@ -144,9 +170,97 @@ pub fn handle(event: &Event) {
         HealthAction::RestartPartition => {
             restart_partition(module, partition, Restart::Cold, StartCondition::HmPartitionRestart);
         }
+        HealthAction::WarmRestartPartition => {
+            restart_partition(module, partition, Restart::Warm, StartCondition::HmPartitionRestart);
+        }
+        HealthAction::StopProcess => {
+            super::process::stop_thread(module, tid);
+            crate::partition_println!(
+                partition,
+                "health: partition {} thread {} stopped",
+                module.partition(partition).name,
+                thread.name
+            );
+        }
+        HealthAction::RestartProcess => {
+            super::process::restart_thread(module, tid, timer::now());
+            crate::partition_println!(
+                partition,
+                "health: partition {} thread {} restarted",
+                module.partition(partition).name,
+                thread.name
+            );
+        }
+        HealthAction::SwitchSchedule => switch(module, Some(partition), decision.schedule),
         HealthAction::HaltModule => {
             println!("health: halting the module");
             ipi::halt_all();
+        }
+    }
+}
+
+/// Logs an event of the module (`missed_boundary`: no partition, no
+/// thread) and carries out the module's action for it: `log`,
+/// `switch_schedule` or `halt_module` (the image allows no other). The
+/// console line is `health: core C: DETAIL`, followed by ` -> ACTION` when
+/// the action is more than `log` (a logged one reads as it did before
+/// missed boundaries were health events).
+pub fn handle_module(kind: ErrorKind, core: usize, detail: &Line<160>) {
+    let Some(module) = MODULE.get() else { return };
+    let decision = module.image.health_decision(bulkhead_image::SPARE, kind);
+    keep(module, kind, None, core, detail, decision.action);
+    match decision.action {
+        HealthAction::Log => println!("health: core {core}: {detail}"),
+        action => {
+            println!("health: core {core}: {detail} -> {action}{}", ScheduleName(module, action, decision.schedule))
+        }
+    }
+    match decision.action {
+        HealthAction::SwitchSchedule => switch(module, None, decision.schedule),
+        HealthAction::HaltModule => {
+            println!("health: halting the module");
+            ipi::halt_all();
+        }
+        _ => {}
+    }
+}
+
+/// `switch_schedule`: the module goes to schedule `index` at the next
+/// major-frame boundary, as a system partition's SetSchedule does.
+fn switch(module: &Module, partition: Option<usize>, index: u32) {
+    let core = arch::core_id();
+    // The image's parser checked the index names a schedule; the kernel's
+    // limit (8) keeps it in a u8.
+    let switched = u8::try_from(index)
+        .ok()
+        .and_then(|i| super::hypercall::switch_schedule(module, core, partition, i, timer::now()).ok());
+    if switched.is_none() {
+        println!("health: switch to schedule {index} refused");
+    }
+}
+
+/// ` (ACTION is for system partitions)`, or nothing.
+struct Refused(Option<HealthAction>);
+
+impl core::fmt::Display for Refused {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(refused) => write!(f, " ({refused} is for system partitions)"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// ` to NAME` after `switch_schedule`, or nothing.
+struct ScheduleName<'a>(&'a Module, HealthAction, u32);
+
+impl core::fmt::Display for ScheduleName<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.1 {
+            HealthAction::SwitchSchedule => {
+                write!(f, " to {}", self.0.image.schedule(self.2).map_or("?", |s| s.name))
+            }
+            _ => Ok(()),
         }
     }
 }

@@ -347,6 +347,49 @@ fn core_sched(
     scheds.get_mut(c).and_then(|g| g.as_mut()).and_then(|g| g.as_mut()).ok_or(Status::InvalidParameter)
 }
 
+/// Switches the module to schedule `index` at the first major-frame
+/// boundary after `now` plus the install margin (docs/DESIGN.md#schedule-switch):
+/// what a system partition's SetSchedule does, and the health monitor's
+/// `switch_schedule`. The `sched:` line goes to `partition`'s console
+/// share (in order with its own lines), or the core's for a module event.
+/// Returns the instant it takes effect.
+pub(super) fn switch_schedule(
+    module: &Module,
+    core: usize,
+    partition: Option<usize>,
+    index: u8,
+    now: Ticks,
+) -> Result<Ticks, Status> {
+    let cores_used = module.image.module().core_count as usize;
+    let margin = module.freq.nanos_to_ticks_ceil(Nanos(SWITCH_INSTALL_MARGIN_NS)).unwrap_or(Ticks(0));
+    // All cores' schedulers, then the plan and timeline (the lock order,
+    // docs/DESIGN.md#lock-order); all cores get the same activation.
+    let mut scheds = lock_core_schedulers(cores_used);
+    let plan = PLAN.lock();
+    let plan = plan.as_ref().ok_or(Status::InvalidParameter)?;
+    let mut timeline = TIMELINE.lock();
+    let timeline = timeline.as_mut().ok_or(Status::InvalidParameter)?;
+    let activation = timeline
+        .request_switch(plan, ScheduleId(index), now.saturating_add(margin))
+        .map_err(|_| Status::InvalidParameter)?;
+    for sched in scheds.iter_mut().flatten() {
+        if let Some(sched) = sched.as_mut() {
+            sched.install_switch(plan, activation).map_err(|_| Status::InvalidParameter)?;
+        }
+    }
+    drop(scheds);
+    let name = module.image.schedule(u32::from(index)).map_or("?", |s| s.name);
+    let at = ns_since_epoch(module, activation.epoch.start());
+    match partition {
+        Some(p) => {
+            crate::partition_println!(p, "sched: schedule {name} requested by core {core}, effective at {at} ns")
+        }
+        None => crate::println!("sched: schedule {name} requested by core {core}, effective at {at} ns"),
+    }
+    ipi::send(IpiReason::Reschedule, ipi::CoreSet::all().without(core));
+    Ok(activation.epoch.start())
+}
+
 /// The services of a system partition (the caller is one).
 fn system_service(
     module: &Module,
@@ -367,32 +410,8 @@ fn system_service(
                 .ok()
                 .filter(|&i| usize::from(i) < module.image.schedules().len())
                 .ok_or(Status::InvalidParameter)?;
-            let margin = module.freq.nanos_to_ticks_ceil(Nanos(SWITCH_INSTALL_MARGIN_NS)).unwrap_or(Ticks(0));
-            // All cores' schedulers, then the plan and timeline (the
-            // lock order, docs/DESIGN.md#lock-order); all cores get the same activation.
-            let mut scheds = lock_core_schedulers(cores_used);
-            let plan = PLAN.lock();
-            let plan = plan.as_ref().ok_or(Status::InvalidParameter)?;
-            let mut timeline = TIMELINE.lock();
-            let timeline = timeline.as_mut().ok_or(Status::InvalidParameter)?;
-            let activation = timeline
-                .request_switch(plan, ScheduleId(index), now.saturating_add(margin))
-                .map_err(|_| Status::InvalidParameter)?;
-            for sched in scheds.iter_mut().flatten() {
-                if let Some(sched) = sched.as_mut() {
-                    sched.install_switch(plan, activation).map_err(|_| Status::InvalidParameter)?;
-                }
-            }
-            drop(scheds);
-            // In the caller's console share, in order with its own lines.
-            crate::partition_println!(
-                caller,
-                "sched: schedule {} requested by core {core}, effective at {} ns",
-                module.image.schedule(u32::from(index)).map_or("?", |s| s.name),
-                ns_since_epoch(activation.epoch.start())
-            );
-            ipi::send(IpiReason::Reschedule, ipi::CoreSet::all().without(core));
-            Ok([ns_since_epoch(activation.epoch.start()), 0, 0])
+            let at = switch_schedule(module, core, Some(caller), index, now)?;
+            Ok([ns_since_epoch(at), 0, 0])
         }
         Call::ScheduleStatus => {
             let timeline = TIMELINE.lock();

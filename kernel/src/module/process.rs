@@ -437,7 +437,9 @@ fn start_error_handler(module: &Module, tid: usize, own: usize, now: Ticks) {
 pub fn to_error_handler(module: &Module, kind: ErrorKind, tid: usize, core: usize, detail: &str) -> bool {
     let partition = module.thread(tid).partition;
     let handler = ERROR_HANDLER[partition].load(Ordering::Acquire);
-    if handler == NO_HANDLER || handler == tid as u32 {
+    // Process-level errors only: a window overrun is the partition's
+    // schedule at work, not an error of the process.
+    if handler == NO_HANDLER || handler == tid as u32 || kind == ErrorKind::WindowOverrun {
         return false;
     }
     let now = crate::timer::now();
@@ -468,7 +470,10 @@ pub fn to_error_handler(module: &Module, kind: ErrorKind, tid: usize, core: usiz
         q.errors[at] = record;
         q.len += 1;
     }
-    if !matches!(kind, ErrorKind::DeadlineMiss | ErrorKind::ApplicationError) {
+    if matches!(
+        kind,
+        ErrorKind::Stage2Abort | ErrorKind::StackOverflow | ErrorKind::UndefinedInstruction | ErrorKind::TrappedOperation
+    ) {
         let placement = thread_cores();
         if let Some(s) = super::CORE_SCHED[placement[tid]].lock().as_mut() {
             let _ = s.suspend(ThreadId(tid as u16));
@@ -635,4 +640,51 @@ fn process_status(module: &Module, caller: &Caller, tid: usize, ptr: u64, len: u
     };
     super::ports::copy_out(to, &record.to_bytes());
     Ok(())
+}
+
+/// The health monitor's `stop_process`: thread `tid` is stopped (dormant)
+/// wherever it is placed, as STOP would, and its core decides again. Its
+/// partition goes on. Already stopped is fine.
+pub fn stop_thread(module: &Module, tid: usize) {
+    let cores = module.image.module().core_count as usize;
+    let thread = ThreadId(tid as u16);
+    let core = {
+        let mut scheds = lock_core_schedulers(cores);
+        scheds.iter_mut().enumerate().find_map(|(c, sched)| {
+            let sched = sched.as_mut().and_then(|g| g.as_mut())?;
+            sched.thread_state(thread)?;
+            SUSPENDED_SELF[tid].store(false, Ordering::Release);
+            let _ = sched.stop(thread);
+            Some(c)
+        })
+    };
+    if let Some(core) = core {
+        kick(crate::arch::core_id(), core);
+    }
+}
+
+/// The health monitor's `restart_process`: thread `tid` is stopped and
+/// started again at `now`, from its entry point with a fresh context (the
+/// entering core resets it, [`take_pending`]), under the one scheduler
+/// lock that holds it; its core decides again. Its partition goes on.
+pub fn restart_thread(module: &Module, tid: usize, now: Ticks) {
+    let cores = module.image.module().core_count as usize;
+    let thread = ThreadId(tid as u16);
+    let core = {
+        let mut scheds = lock_core_schedulers(cores);
+        scheds.iter_mut().enumerate().find_map(|(c, sched)| {
+            let sched = sched.as_mut().and_then(|g| g.as_mut())?;
+            sched.thread_state(thread)?;
+            SUSPENDED_SELF[tid].store(false, Ordering::Release);
+            RESUMED[tid].store(false, Ordering::Release);
+            let _ = sched.stop(thread);
+            // Before it can be picked: whoever enters it resets it first.
+            RESET_PENDING[tid].store(true, Ordering::Release);
+            let _ = sched.start(thread, now);
+            Some(c)
+        })
+    };
+    if let Some(core) = core {
+        kick(crate::arch::core_id(), core);
+    }
 }

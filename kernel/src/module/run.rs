@@ -142,10 +142,15 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
     let owner = decision.window.and_then(|w| w.owner).map_or(NO_OWNER, |p| u32::from(p.0));
     WINDOW_OWNER[core].store(owner, Ordering::Relaxed);
     if let Some(missed) = decision.events.missed_boundary {
-        println!(
-            "health: core {core}: missed {} window boundaries (late by {} ticks), resynchronised from the epoch",
+        // A `missed_boundary` event of the module (no partition): logged,
+        // and the module's action for it, if any, carried out.
+        let mut detail = Line::new();
+        let _ = write!(
+            detail,
+            "missed {} window boundaries (late by {} ticks), resynchronised from the epoch",
             missed.missed, missed.late_by.0
         );
+        health::handle_module(ErrorKind::MissedBoundary, core, &detail);
     }
     timer::arm_at(decision.next_deadline);
     report_deadline_misses(core, now, decision.events.deadline_missed);
@@ -289,19 +294,18 @@ fn report_overrun(core: usize, tid: usize) {
 static OVERRUN_PENDING: [AtomicU32; CORES] = [const { AtomicU32::new(NONE_PENDING) }; CORES];
 const NONE_PENDING: u32 = u32::MAX;
 
-/// Writes this core's pending overrun report (idle time only).
-fn write_overrun_report(module: &Module, core: usize) {
+/// Hands this core's pending overrun report to the health monitor as a
+/// `window_overrun` event (idle time only, never in another partition's
+/// thread's time). Logged only, its line is the `sched:` one it always
+/// was; another action is carried out here.
+fn write_overrun_report(core: usize) {
     let tid = OVERRUN_PENDING[core].swap(NONE_PENDING, Ordering::Relaxed);
     if tid == NONE_PENDING {
         return;
     }
-    let thread = module.thread(tid as usize);
-    crate::partition_println!(
-        thread.partition,
-        "sched: partition {} thread {} core {core}: still running at the end of its window, preempted (reported once per thread)",
-        module.partition(thread.partition).name,
-        thread.name
-    );
+    let mut detail = Line::new();
+    let _ = write!(detail, "still running at the end of its window, preempted");
+    health::handle(&Event { kind: ErrorKind::WindowOverrun, thread: tid as usize, core, detail });
 }
 
 /// Every core, forever.
@@ -370,7 +374,7 @@ pub fn run_core(core: usize) -> ! {
                 if !sliced {
                     // Otherwise the time to write what waited for it: an
                     // overrun report, what the trace recorded.
-                    write_overrun_report(module, core);
+                    write_overrun_report(core);
                     trace::flush(core);
                     stats::report_if_due(core);
                     // And to feed the console, waking for it only here.
@@ -543,11 +547,11 @@ fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
             }
             // Outside its memory, a stack guard page, or a page whose
             // rights forbid the access (W^X): `abort.rs` says which.
-            let detail = abort::describe(MODULE.get().expect("running"), tid, &syndrome, pc);
+            let (kind, detail) = abort::describe(MODULE.get().expect("running"), tid, &syndrome, pc);
             if ec == 0x24 {
                 ctx.frame.elr += 4; // if the action lets it go on, skip the access
             }
-            Outcome::Health(Event { kind: ErrorKind::Stage2Abort, thread: tid, core, detail })
+            Outcome::Health(Event { kind, thread: tid, core, detail })
         }
         0x00 => {
             ctx.frame.elr += 4;

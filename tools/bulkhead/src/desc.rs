@@ -173,7 +173,21 @@ pub struct PartitionDesc {
     pub regions: Vec<RegionUseDesc>,
     /// `[partition.health]` entries, in order: they override the module's
     /// `[health]` for this partition's errors.
-    pub health: Vec<(S<ErrorKind>, S<HealthAction>)>,
+    pub health: Vec<HealthDesc>,
+}
+
+/// One entry of a health table: `error_kind = "action"`, or, for an action
+/// that names a schedule, an inline table
+/// `error_kind = { action = "switch_schedule", schedule = "degraded" }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthDesc {
+    /// The error kind (the key).
+    pub kind: S<ErrorKind>,
+    /// The action.
+    pub action: S<HealthAction>,
+    /// `schedule` of the inline table: the schedule `switch_schedule`
+    /// switches to (present exactly when the action is `switch_schedule`).
+    pub schedule: Option<S<String>>,
 }
 
 /// `[[schedule.window]]`.
@@ -240,7 +254,7 @@ pub struct Description {
     pub regions: Vec<RegionDesc>,
     /// `[health]` entries, in order: the module's defaults, for every
     /// partition's errors its own `[partition.health]` does not cover.
-    pub health: Vec<(S<ErrorKind>, S<HealthAction>)>,
+    pub health: Vec<HealthDesc>,
     /// Span of `[health]`, if present.
     pub health_span: Option<Range<usize>>,
     /// TOML syntax errors reported (the rest of the description is partial).
@@ -780,9 +794,14 @@ fn read_cores(th: &Obj<'_, '_>, diags: &mut Diagnostics) -> Option<S<Vec<S<i64>>
 
 /// The entries of a health table, `[health]` or a partition's
 /// `[partition.health]` (`table` names it in messages).
-fn read_health(t: &DeTable<'_>, table: &str, diags: &mut Diagnostics) -> Vec<(S<ErrorKind>, S<HealthAction>)> {
+fn read_health(t: &DeTable<'_>, table: &str, diags: &mut Diagnostics) -> Vec<HealthDesc> {
     let kinds: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
     let actions: Vec<&str> = HealthAction::ALL.iter().map(|a| a.as_str()).collect();
+    let switch_hint = |key: &str| {
+        format!(
+            "name the schedule in an inline table: `{key} = {{ action = \"switch_schedule\", schedule = \"NAME\" }}`"
+        )
+    };
     let mut entries = Vec::new();
     for (key, v) in t.iter() {
         let key_str: &str = key.get_ref();
@@ -794,25 +813,94 @@ fn read_health(t: &DeTable<'_>, table: &str, diags: &mut Diagnostics) -> Vec<(S<
             });
             continue;
         };
-        let Some(name) = v.get_ref().as_str() else {
+        // A plain action name, or an inline table with `action` and (for
+        // switch_schedule) `schedule`.
+        let (action_value, schedule) = match v.get_ref() {
+            DeValue::Table(inline) => {
+                let mut bad = false;
+                for (k, _) in inline.iter() {
+                    if !matches!(k.get_ref().as_ref(), "action" | "schedule") {
+                        diags.push(
+                            error(k.span(), format!("{table} `{key_str}`: unknown key `{}`", k.get_ref()))
+                                .hint("an inline health entry holds `action` and, for switch_schedule, `schedule`"),
+                        );
+                        bad = true;
+                    }
+                }
+                let Some(action) = inline.get("action") else {
+                    diags.push(
+                        error(v.span(), format!("{table} `{key_str}`: the inline table has no `action`"))
+                            .hint(format!("write `{key_str} = \"ACTION\"`; an inline table is for switch_schedule: `{key_str} = {{ action = \"switch_schedule\", schedule = \"NAME\" }}`")),
+                    );
+                    continue;
+                };
+                let schedule = match inline.get("schedule") {
+                    None => None,
+                    Some(s) => match s.get_ref().as_str() {
+                        Some(name) => Some(S { value: name.to_string(), span: s.span() }),
+                        None => {
+                            diags.push(error(
+                                s.span(),
+                                format!(
+                                    "{table} `{key_str}`: `schedule` must be a schedule's name, found {}",
+                                    type_name(s.get_ref())
+                                ),
+                            ));
+                            bad = true;
+                            None
+                        }
+                    },
+                };
+                if bad {
+                    continue;
+                }
+                (action, schedule)
+            }
+            _ => (v, None),
+        };
+        let Some(name) = action_value.get_ref().as_str() else {
             diags.push(
                 error(
-                    v.span(),
-                    format!("{table} `{key_str}` must be an action name, found {}", type_name(v.get_ref())),
+                    action_value.span(),
+                    format!("{table} `{key_str}` must be an action name, found {}", type_name(action_value.get_ref())),
                 )
                 .hint(format!("actions: {}", actions.join(", "))),
             );
             continue;
         };
         let Some(action) = HealthAction::from_name(name) else {
-            let d = error(v.span(), format!("{table} `{key_str}`: unknown action \"{name}\""));
+            let d = error(action_value.span(), format!("{table} `{key_str}`: unknown action \"{name}\""));
             diags.push(match closest(name, actions.iter().copied()) {
                 Some(c) => d.hint(format!("did you mean \"{c}\"? actions: {}", actions.join(", "))),
                 None => d.hint(format!("actions: {}", actions.join(", "))),
             });
             continue;
         };
-        entries.push((S { value: kind, span: key.span() }, S { value: action, span: v.span() }));
+        match (action == HealthAction::SwitchSchedule, &schedule) {
+            (true, None) => {
+                diags.push(
+                    error(v.span(), format!("{table} `{key_str}`: switch_schedule needs the schedule to switch to"))
+                        .hint(switch_hint(key_str)),
+                );
+                continue;
+            }
+            (false, Some(s)) => {
+                diags.push(
+                    error(
+                        s.span.clone(),
+                        format!("{table} `{key_str}`: `schedule` is for switch_schedule, not {name}"),
+                    )
+                    .hint(format!("write `{key_str} = \"{name}\"`")),
+                );
+                continue;
+            }
+            _ => {}
+        }
+        entries.push(HealthDesc {
+            kind: S { value: kind, span: key.span() },
+            action: S { value: action, span: action_value.span() },
+            schedule,
+        });
     }
     entries
 }

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use bulkhead_image::{ErrorKind, HealthSource, ImageSpec};
+use bulkhead_image::{ErrorKind, HealthAction, HealthSource, ImageSpec, SPARE};
 use bulkhead_sched::{CoreFrameTable, ModulePlan};
 
 use crate::check::System;
@@ -38,38 +38,52 @@ fn owner_name(sys: &System, owner: Option<u32>) -> String {
 }
 
 /// The health monitor's actions: the module's for each error kind (its
-/// `[health]`, or the kind's default), then, partition by partition, every
-/// kind whose action for that partition differs from the module's (its
-/// own `[partition.health]`, or a module-wide `halt_module` that stops a
-/// normal partition instead). The same decision as the kernel's
-/// (`bulkhead_image::decide_health`).
+/// `[health]`, the entry of the kind it falls back to, or the kind's
+/// default), then, partition by partition, every kind whose action for
+/// that partition differs from the module's (its own `[partition.health]`,
+/// or a module-wide `halt_module` or `switch_schedule` that stops a normal
+/// partition instead). The same decision as the kernel's
+/// (`bulkhead_image::decide_health`). `switch_schedule` names its schedule.
 pub fn health_text(spec: &ImageSpec) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "health monitor: the module's actions (a partition's own [health] overrides them)");
-    let module_action =
-        |kind: ErrorKind| spec.health.iter().find(|e| e.partition.is_none() && e.kind == kind).map(|e| e.action);
+    let action_text = |action: HealthAction, schedule: u32| match action {
+        HealthAction::SwitchSchedule => {
+            format!("switch_schedule to \"{}\"", spec.schedules.get(schedule as usize).map_or("?", |s| s.name.as_str()))
+        }
+        other => other.to_string(),
+    };
+    let module_decision = |kind: ErrorKind| spec.health_decision(SPARE, kind);
     for &kind in ErrorKind::ALL {
-        let configured = module_action(kind);
-        let _ = writeln!(
-            out,
-            "  {:<22} {}{}",
-            kind.as_str(),
-            configured.unwrap_or(kind.default_action()),
-            if configured.is_some() { "" } else { " (default)" }
-        );
+        let d = module_decision(kind);
+        let own = spec.health.iter().any(|e| e.partition.is_none() && e.kind == kind);
+        let note = match (d.source, own, kind.falls_back_to()) {
+            (HealthSource::Default, ..) => " (default)".to_string(),
+            (_, false, Some(other)) => format!(" (as {other})"),
+            _ => String::new(),
+        };
+        let module_only = if kind.module_event() { " (an event of the module)" } else { "" };
+        let _ = writeln!(out, "  {:<22} {}{note}{module_only}", kind.as_str(), action_text(d.action, d.schedule));
     }
     for (id, p) in spec.partitions.iter().enumerate() {
-        for &kind in ErrorKind::ALL {
+        for &kind in ErrorKind::ALL.iter().filter(|k| !k.module_event()) {
             let decision = spec.health_decision(id as u32, kind);
-            if decision.action == module_action(kind).unwrap_or(kind.default_action()) {
+            let module = module_decision(kind);
+            if (decision.action, decision.schedule) == (module.action, module.schedule) {
                 continue;
             }
-            let why = match (decision.source, decision.halt_refused) {
-                (_, true) => " (halt_module is for system partitions)",
-                (HealthSource::Partition, _) => " (its own [health])",
-                _ => "",
+            let why = match (decision.source, decision.refused) {
+                (_, Some(refused)) => format!(" ({refused} is for system partitions)"),
+                (HealthSource::Partition, _) => " (its own [health])".to_string(),
+                _ => String::new(),
             };
-            let _ = writeln!(out, "  partition {}: {:<22} {}{why}", p.name, kind.as_str(), decision.action);
+            let _ = writeln!(
+                out,
+                "  partition {}: {:<22} {}{why}",
+                p.name,
+                kind.as_str(),
+                action_text(decision.action, decision.schedule)
+            );
         }
     }
     out

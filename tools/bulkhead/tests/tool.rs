@@ -65,11 +65,34 @@ health monitor: the module's actions (a partition's own [health] overrides them)
   trapped_operation      stop_partition (default)
   deadline_miss          log (default)
   application_error      log
+  stack_overflow         halt_module (as stage2_abort)
+  window_overrun         log (default)
+  missed_boundary        log (default) (an event of the module)
   partition a: stage2_abort           restart_partition (its own [health])
   partition a: application_error      halt_module (its own [health])
+  partition a: stack_overflow         restart_partition (its own [health])
   partition b: stage2_abort           stop_partition (halt_module is for system partitions)
+  partition b: stack_overflow         stop_partition (halt_module is for system partitions)
 ";
     assert_eq!(health, expected);
+}
+
+/// `show` names the schedule of a `switch_schedule`, and says where a
+/// module-wide one stops a normal partition instead.
+#[test]
+fn show_names_the_schedule_a_health_action_switches_to() {
+    let out = bulkhead(&["show", "tools/bulkhead/tests/bad/warning_partition_switch_schedule.toml"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let health = &text[text.find("health monitor:").expect("a health section")..];
+    for line in [
+        "  deadline_miss          switch_schedule to \"degraded\"\n",
+        "  partition b: deadline_miss          stop_partition (switch_schedule is for system partitions)\n",
+    ] {
+        assert!(health.contains(line), "{line:?} not in\n{health}");
+    }
+    // Partition a's own entry is the module's too: not listed again.
+    assert!(!health.contains("partition a: deadline_miss"), "{health}");
 }
 
 #[test]

@@ -687,10 +687,15 @@ const FUZZ_TIMEOUT: Duration = Duration::from_secs(180);
 /// (`fault`, the detail pattern) with the restart action, the restart, and
 /// its first line again one restart later.
 fn restarted_once(partition: &str, first: &str, fault: &str) -> Vec<Expect> {
+    restarted_once_as(partition, "stage2_abort", first, fault)
+}
+
+/// As [`restarted_once`], for an error of `kind`.
+fn restarted_once_as(partition: &str, kind: &str, first: &str, fault: &str) -> Vec<Expect> {
     vec![
         Expect::line(&format!(r"^\[{partition}:main@0\] {first} \(restarts 0\)$")),
         Expect::line(&format!(
-            r"^health: partition {partition} thread main core 0: stage2_abort: {fault} -> restart_partition$"
+            r"^health: partition {partition} thread main core 0: {kind}: {fault} -> restart_partition$"
         )),
         Expect::line(&format!(r"^health: partition {partition} restarted \(restart 1\)$")),
         Expect::line(&format!(r"^\[{partition}:main@0\] {first} \(restarts 1\)$")),
@@ -700,8 +705,13 @@ fn restarted_once(partition: &str, first: &str, fault: &str) -> Vec<Expect> {
 /// The health lines of a partition that faults and restarts again and
 /// again, each time reported (rate-limited, with counts).
 fn restarting(partition: &str) -> &'static [&'static str] {
+    restarting_as(partition, "stage2_abort")
+}
+
+/// As [`restarting`], for errors of `kind`.
+fn restarting_as(partition: &str, kind: &str) -> &'static [&'static str] {
     let pattern = format!(
-        r"^health: partition {partition} (thread main core 0: stage2_abort: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"
+        r"^health: partition {partition} (thread main core 0: {kind}: .* -> restart_partition|restarted \(restart \d+\))( \(\d+ more like it not shown\))?$"
     );
     Box::leak(vec![&*Box::leak(pattern.into_boxed_str())].into_boxed_slice())
 }
@@ -831,16 +841,17 @@ fn hostile_tests() -> Vec<QemuTest> {
         .also(fetch_fault_at_the_copied_code),
         hostile(
             "hostile-stack-overflow",
-            "a partition running off the bottom of its stack hits the unmapped guard page, reported as a stack overflow, and is restarted; the bystander stays on time",
+            "a partition running off the bottom of its stack hits the unmapped guard page, reported as a stack_overflow, and is restarted by its table's stage2_abort entry (the fallback); the bystander stays on time",
             || {
-                then_ticker(restarted_once(
+                then_ticker(restarted_once_as(
                     "hostile-stack-overflow",
+                    "stack_overflow",
                     r"hostile-stack-overflow: pushing past the bottom of my stack at IPA 0x401fc000",
                     r"stage-2 write fault at IPA 0x401fbff0 \(the guard page below thread main's stack: a stack overflow\), PC 0x4000[0-9a-f]{4}",
                 ))
             },
         )
-        .allow(restarting("hostile-stack-overflow")),
+        .allow(restarting_as("hostile-stack-overflow", "stack_overflow")),
         hostile(
             "hostile-read-kernel",
             "a partition reading the kernel, the system image and other partitions' memory through its IPAs faults in stage 2 at each",
@@ -1117,7 +1128,102 @@ fn hostile_tests() -> Vec<QemuTest> {
             shared_region_expectations,
         )
         .also(shared_region_lines),
+        hostile(
+            "hm-stop-process",
+            "a thread overrunning its window raises window_overrun; its partition's table says stop_process: that thread stops (Dormant), the partition's other thread goes on; the bystander stays on time",
+            || {
+                then_ticker(vec![
+                    Expect::line(r"^\[hm-actions:spinner@0\] hm-actions: spinner start 0, spinning$"),
+                    Expect::line(
+                        r"^health: partition hm-actions thread spinner core 0: window_overrun: still running at the end of its window, preempted -> stop_process$",
+                    ),
+                    Expect::line(r"^health: partition hm-actions thread spinner stopped$"),
+                    Expect::line(r"^\[hm-actions:worker@1\] hm-actions: worker window \d+, spinner Some\(Dormant\)$"),
+                ])
+            },
+        )
+        .also(|out| spinner_starts_and_worker_goes_on(out, 1)),
+        hostile(
+            "hm-restart-process",
+            "a thread overrunning its window raises window_overrun; its partition's table says restart_process: that thread starts again from its entry with its partition's memory kept, the other thread goes on; the bystander stays on time",
+            || {
+                then_ticker(vec![
+                    Expect::line(r"^\[hm-actions:spinner@0\] hm-actions: spinner start 0, spinning$"),
+                    Expect::line(
+                        r"^health: partition hm-actions thread spinner core 0: window_overrun: still running at the end of its window, preempted -> restart_process$",
+                    ),
+                    Expect::line(r"^health: partition hm-actions thread spinner restarted$"),
+                    Expect::line(r"^\[hm-actions:spinner@0\] hm-actions: spinner start 1, spinning$"),
+                ])
+            },
+        )
+        .also(|out| spinner_starts_and_worker_goes_on(out, 2)),
+        hostile(
+            "hm-switch-schedule",
+            "an application error whose partition's own table says switch_schedule switches the module to the named schedule at the next major-frame boundary, as SetSchedule does: the partition's window is 2 ms from then on; the bystander stays on time",
+            || {
+                let own = |rest: &str| format!(r"^\[hm-actions:main@0\] hm-actions: {rest}$");
+                let mut e: Vec<Expect> =
+                    (0..4).map(|n| Expect::line(&own(&format!("window {n}, duration 4000 us")))).collect();
+                e.extend([
+                    Expect::line(&own("raising application error 4098")),
+                    Expect::line(
+                        r#"^health: partition hm-actions thread main core 0: application_error: application error 4098: "hm-actions: overloaded, asking for the degraded schedule" -> switch_schedule to degraded$"#,
+                    ),
+                    Expect::line(r"^sched: schedule degraded requested by core 0, effective at 40000000 ns$"),
+                    Expect::line(&own("window 4, duration 2000 us")),
+                    Expect::line(&own("window 5, duration 2000 us")),
+                ]);
+                then_ticker(e)
+            },
+        )
+        .also(switched_once_for_good),
     ]
+}
+
+/// `hm-stop-process` and `hm-restart-process`: the spinner started
+/// `starts` times in all (0..starts, in order), and the worker printed a
+/// line in every fourth of its windows, without a gap (at least 20
+/// windows).
+fn spinner_starts_and_worker_goes_on(out: &Captured, starts: u32) -> Result<(), String> {
+    let said: Vec<&String> = out.lines.iter().filter(|l| l.contains("hm-actions: spinner start ")).collect();
+    let expected: Vec<String> =
+        (0..starts).map(|k| format!("[hm-actions:spinner@0] hm-actions: spinner start {k}, spinning")).collect();
+    if said.len() != expected.len() || said.iter().zip(&expected).any(|(a, b)| *a != b) {
+        return Err(format!("the spinner's starts were {said:?}, expected {expected:?}"));
+    }
+    let re =
+        regex::Regex::new(r"^\[hm-actions:worker@1\] hm-actions: worker window (\d+), spinner ").expect("valid regex");
+    let windows: Vec<u64> =
+        out.lines.iter().filter_map(|l| re.captures(l)).map(|c| c[1].parse().expect("digits")).collect();
+    if windows.len() < 5 || windows.iter().enumerate().any(|(i, &w)| w != 4 * i as u64) {
+        return Err(format!("the worker's windows were {windows:?}: expected 0, 4, 8, ... (at least 5)"));
+    }
+    Ok(())
+}
+
+/// `hm-switch-schedule`: after the switch every window of hm-actions is
+/// the degraded schedule's, and no other switch was asked for.
+fn switched_once_for_good(out: &Captured) -> Result<(), String> {
+    let switches = out.lines.iter().filter(|l| l.starts_with("sched: schedule ")).count();
+    if switches != 1 {
+        return Err(format!("{switches} schedule switches, expected 1"));
+    }
+    let re =
+        regex::Regex::new(r"^\[hm-actions:main@0\] hm-actions: window (\d+), duration (\d+) us$").expect("valid regex");
+    let windows: Vec<(u64, u64)> = out
+        .lines
+        .iter()
+        .filter_map(|l| re.captures(l))
+        .map(|c| (c[1].parse().expect("digits"), c[2].parse().expect("digits")))
+        .collect();
+    if windows.len() < 30 {
+        return Err(format!("only {} windows of hm-actions", windows.len()));
+    }
+    if let Some((n, d)) = windows.iter().find(|&&(n, d)| d != if n < 4 { 4000 } else { 2000 }) {
+        return Err(format!("window {n} of hm-actions lasted {d} us"));
+    }
+    Ok(())
 }
 
 /// `init-modes` (partitions/tests/init-modes.toml): three starts of the

@@ -97,11 +97,11 @@ pub fn sample() -> ImageSpec {
             },
         ],
         health: vec![
-            HealthEntry { partition: None, kind: ErrorKind::Stage2Abort, action: HealthAction::RestartPartition },
-            HealthEntry { partition: None, kind: ErrorKind::DeadlineMiss, action: HealthAction::Log },
-            HealthEntry { partition: None, kind: ErrorKind::TrappedOperation, action: HealthAction::HaltModule },
-            HealthEntry { partition: Some(1), kind: ErrorKind::Stage2Abort, action: HealthAction::Log },
-            HealthEntry { partition: Some(1), kind: ErrorKind::ApplicationError, action: HealthAction::HaltModule },
+            HealthEntry::new(None, ErrorKind::Stage2Abort, HealthAction::RestartPartition),
+            HealthEntry::new(None, ErrorKind::DeadlineMiss, HealthAction::Log),
+            HealthEntry::new(None, ErrorKind::TrappedOperation, HealthAction::HaltModule),
+            HealthEntry::new(Some(1), ErrorKind::Stage2Abort, HealthAction::Log),
+            HealthEntry::new(Some(1), ErrorKind::ApplicationError, HealthAction::HaltModule),
         ],
         regions: vec![
             RegionSpec {
