@@ -159,6 +159,12 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
     let mut record = None;
     if trace::enabled() {
         let module = MODULE.get().expect("running");
+        // A line per missed deadline, ahead of the decision's own record
+        // (written once the gate has let the core in), with its ticks.
+        for t in decision.events.deadline_missed.iter() {
+            let tid = usize::from(t.0);
+            trace::record_deadline_miss(core, now.0, module.thread(tid).partition as u16, t.0);
+        }
         let reason = if decision.events.missed_boundary.is_some() {
             Reason::Missed
         } else if window != previous {

@@ -16,9 +16,19 @@
 //! ```text
 //! trace: begin <module> freq=<counter Hz> epoch=<ticks> cores=<n> schedule=<initial index>
 //! trace: <core> <ticks> <schedule>/<frame>/<entry> <partition id|-> <thread id|-> <reason> <entered> <admitted|->
+//! trace: <core> <ticks> deadline <partition id> <thread id>
 //! trace: <core> dropped <count>
 //! ```
 //!
+//! - `deadline`: the scheduler reported that thread past its deadline in
+//!   the decision the core took at `<ticks>` (`Events::deadline_missed`,
+//!   one line per thread; `run.rs` turns each into a `deadline_miss` health
+//!   event). It comes just before that decision's own line, which has the
+//!   same `<ticks>`: the decision is written once the gate has let the core
+//!   in, the misses as soon as they are known. The scheduler reports a miss
+//!   only for a thread of the window's owner on this core, so the thread
+//!   belongs to the owner of the next line's window. Logs of kernels
+//!   without it read as before.
 //! - `<ticks>`: the physical count when the core took the decision (the
 //!   timer interrupt or the event that caused it); `epoch` is major frame 0
 //!   of the initial schedule.
@@ -100,10 +110,23 @@ pub struct Record {
     pub admitted: Option<u64>,
 }
 
+/// What a ring slot holds: a decision, or a deadline miss it found.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Decision(Record),
+    /// (partition, thread) found past its deadline by the decision taken at
+    /// `ticks` (its record follows).
+    DeadlineMissed {
+        ticks: u64,
+        partition: u16,
+        thread: u16,
+    },
+}
+
 const RING: usize = 512;
 
 struct Ring {
-    records: UnsafeCell<[Record; RING]>,
+    records: UnsafeCell<[Slot; RING]>,
     /// Records written / flushed, counted from boot (wrapping u32).
     written: AtomicU32,
     flushed: AtomicU32,
@@ -113,8 +136,8 @@ struct Ring {
 unsafe impl Sync for Ring {}
 
 // All zero, so the rings live in .bss rather than swell the image.
-const EMPTY: Record =
-    Record { ticks: 0, window: None, runs: None, reason: Reason::Boundary, entered: 0, admitted: None };
+const EMPTY: Slot =
+    Slot::Decision(Record { ticks: 0, window: None, runs: None, reason: Reason::Boundary, entered: 0, admitted: None });
 /// Per core, the count at its last entry to EL2 (written by that core only).
 static ENTERED: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
 static RINGS: [Ring; CORES] = [const {
@@ -357,6 +380,17 @@ pub fn last_entered(core: usize) -> u64 {
 
 /// Records a decision of the calling core.
 pub fn record(core: usize, record: Record) {
+    push(core, Slot::Decision(record));
+}
+
+/// Records that the calling core's decision at `ticks` found thread
+/// `thread` of `partition` past its deadline (before that decision's own
+/// record, which [`record`] writes once the gate has let the core in).
+pub fn record_deadline_miss(core: usize, ticks: u64, partition: u16, thread: u16) {
+    push(core, Slot::DeadlineMissed { ticks, partition, thread });
+}
+
+fn push(core: usize, slot: Slot) {
     if !enabled() {
         return;
     }
@@ -364,7 +398,7 @@ pub fn record(core: usize, record: Record) {
     let n = ring.written.load(Ordering::Relaxed);
     // SAFETY: only this core writes its ring, and only this core flushes
     // it, so no other reference to this slot exists.
-    unsafe { (*ring.records.get())[n as usize % RING] = record };
+    unsafe { (*ring.records.get())[n as usize % RING] = slot };
     ring.written.store(n.wrapping_add(1), Ordering::Release);
 }
 
@@ -398,9 +432,13 @@ fn send_pending(core: usize) {
         next = written.wrapping_sub(RING as u32);
     }
     while next != written {
-        // SAFETY: as in `record`: this core is the ring's only user.
-        let r = unsafe { (*ring.records.get())[next as usize % RING] };
-        send_record(core_byte, &r);
+        // SAFETY: as in `push`: this core is the ring's only user.
+        match unsafe { (*ring.records.get())[next as usize % RING] } {
+            Slot::Decision(r) => send_record(core_byte, &r),
+            Slot::DeadlineMissed { ticks, partition, thread } => {
+                defmt::println!("trace: {=u8} {=u64} deadline {=u16} {=u16}", core_byte, ticks, partition, thread)
+            }
+        }
         next = next.wrapping_add(1);
     }
     ring.flushed.store(next, Ordering::Relaxed);

@@ -19,6 +19,25 @@ pub fn partition_colour(id: usize) -> &'static str {
     PALETTE[id % PALETTE.len()]
 }
 
+/// Colour of the `rank`-th of a partition's threads that share a core
+/// (`bulkhead trace --svg`): rank 0 is the partition's own colour, the
+/// others alternate darker and lighter shades of it, further off with each
+/// pair, so siblings on one lane stay apart and still read as one
+/// partition.
+pub fn thread_colour(partition: usize, rank: usize) -> String {
+    let base = partition_colour(partition);
+    if rank == 0 {
+        return base.to_string();
+    }
+    let step = rank.div_ceil(2).min(3) as f64 * 0.22;
+    let towards = if rank % 2 == 1 { 0.0 } else { 255.0 };
+    let channel = |i: usize| {
+        let c = f64::from(u8::from_str_radix(&base[i..i + 2], 16).unwrap_or(0));
+        (c + (towards - c) * step).round() as u8
+    };
+    format!("#{:02x}{:02x}{:02x}", channel(1), channel(3), channel(5))
+}
+
 /// The hatching that marks spare time (`url(#spare)`).
 pub const SPARE_PATTERN: &str = r##"<pattern id="spare" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#f2f2f2"/><line x1="0" y1="0" x2="0" y2="8" stroke="#c8c8c8" stroke-width="3"/></pattern>"##;
 
@@ -239,6 +258,9 @@ impl Layout {
                 Swatch::Marker(colour) => {
                     let _ = writeln!(o, r##"<path d="M{},{} l-6,-10 h12 z" fill="{colour}"/>"##, lx + 8.0, ly + 13.0);
                 }
+                Swatch::Diamond(colour) => {
+                    let _ = writeln!(o, r##"<path d="{}" fill="{colour}"/>"##, diamond(lx + 8.0, ly + 8.0));
+                }
             }
             let _ = writeln!(
                 o,
@@ -258,6 +280,13 @@ pub enum Swatch {
     Fill(String, &'static str),
     /// A downward triangle of this colour.
     Marker(&'static str),
+    /// A diamond of this colour.
+    Diamond(&'static str),
+}
+
+/// The path of a small diamond centred on (`x`, `y`).
+pub fn diamond(x: f64, y: f64) -> String {
+    format!("M{x:.2},{:.1} l6,7 l-6,7 l-6,-7 z", y - 7.0)
 }
 
 /// One legend entry.

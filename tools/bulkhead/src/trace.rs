@@ -7,11 +7,15 @@
 //! ```text
 //! trace: begin <module> freq=<counter Hz> epoch=<ticks> cores=<n> schedule=<initial index>
 //! trace: <core> <ticks> <schedule>/<frame>/<entry> <partition id|-> <thread id|-> <reason> [<entered> [<admitted|->]]
+//! trace: <core> <ticks> deadline <partition id> <thread id>
 //! trace: <core> dropped <count>
 //! ```
 //!
 //! Older kernels printed six fields (no `<entered>`) or seven (no
-//! `<admitted>`); their logs decode as before.
+//! `<admitted>`), and no `deadline` lines; their logs decode as before.
+//! A `deadline` line says the core's decision at `<ticks>` found that
+//! thread past its deadline; that decision's own record follows it, with
+//! the same ticks ([`DeadlineMiss`]).
 //!
 //! Each core flushes its own ring, so a core's lines are in its order but
 //! cores interleave arbitrarily, among unrelated console lines (ignored: only
@@ -83,10 +87,24 @@ pub struct Record {
     pub admitted: Option<u64>,
 }
 
+/// A `deadline` line: the decision the core took at `ticks` found the
+/// thread past its deadline. The kernel writes it just before that
+/// decision's own record (same ticks), which it writes only once the
+/// partition gate has let the core in.
+#[derive(Clone, Copy, Debug)]
+pub struct DeadlineMiss {
+    /// Line number in the log (1-based).
+    pub line: usize,
+    pub ticks: u64,
+    pub partition: usize,
+    pub thread: usize,
+}
+
 /// What a core printed, in its order.
 #[derive(Clone, Copy, Debug)]
 pub enum Event {
     Record(Record),
+    DeadlineMiss(DeadlineMiss),
     /// Records lost before the next one (the ring overflowed).
     Dropped {
         line: usize,
@@ -111,6 +129,7 @@ pub struct Log {
 
 const RECORD_FORMAT: &str =
     "trace: <core> <ticks> <schedule>/<frame>/<entry> <partition|-> <thread|-> <reason> [<entered> [<admitted|->]]";
+const DEADLINE_FORMAT: &str = "trace: <core> <ticks> deadline <partition> <thread>";
 
 /// Decode `text` (the whole console log). Errors are `NAME:LINE: message`.
 pub fn parse_log(name: &str, text: &str) -> Result<Log, Vec<String>> {
@@ -164,6 +183,10 @@ pub fn parse_log(name: &str, text: &str) -> Result<Log, Vec<String>> {
                 (3, Ok(core), Some(Ok(count))) => Ok((core, Event::Dropped { line: n, count })),
                 _ => Err(format!("malformed trace line: expected `trace: <core> dropped <count>`, got {line:?}")),
             }
+        } else if fields.get(2) == Some(&"deadline") {
+            parse_deadline(n, &fields)
+                .map(|(core, d)| (core, Event::DeadlineMiss(d)))
+                .map_err(|m| format!("malformed trace line: {m}; expected `{DEADLINE_FORMAT}`, got {line:?}"))
         } else {
             parse_record(n, &fields)
                 .map(|(core, r)| {
@@ -209,6 +232,24 @@ fn parse_header(line: usize, fields: &[&str]) -> Result<Header, String> {
         return Err(format!("{} fields after the module name, expected 4", rest.len()));
     }
     Ok(Header { line, module: (*module).to_string(), freq, epoch, cores, schedule })
+}
+
+fn parse_deadline(line: usize, fields: &[&str]) -> Result<(usize, DeadlineMiss), String> {
+    let [core, ticks, _, partition, thread] = fields else {
+        return Err(format!("{} fields, expected 5", fields.len()));
+    };
+    let num = |what: &str, s: &str| -> Result<u64, String> {
+        s.parse::<u64>().map_err(|_| format!("{what} {s:?} is not a whole number"))
+    };
+    Ok((
+        num("core", core)? as usize,
+        DeadlineMiss {
+            line,
+            ticks: num("ticks", ticks)?,
+            partition: num("partition", partition)? as usize,
+            thread: num("thread", thread)? as usize,
+        },
+    ))
 }
 
 fn parse_record(line: usize, fields: &[&str]) -> Result<(usize, Record), String> {
@@ -318,6 +359,21 @@ pub struct Placed {
     pub after_gap: bool,
 }
 
+/// A deadline miss placed against the decision that found it.
+#[derive(Clone, Copy, Debug)]
+pub struct PlacedDeadline {
+    pub core: usize,
+    pub miss: DeadlineMiss,
+    /// Index into `Model::placed[core]` of the decision that found it: the
+    /// core's next record, if it has the miss's ticks (the kernel writes
+    /// them so). `None` when that record is another decision; see
+    /// `at_end` for a log that stops first.
+    pub record: Option<usize>,
+    /// The core's log ends before any record follows it (QEMU stopped
+    /// mid-flush): nothing to place it against.
+    pub at_end: bool,
+}
+
 /// Which part of its record's stretch (from its ticks to the next
 /// record's) an interval is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -363,6 +419,8 @@ pub struct Model<'s> {
     pub thread_core: Vec<usize>,
     /// Per core, its records placed in time.
     pub placed: Vec<Vec<Placed>>,
+    /// Every `deadline` line, core by core in each core's order.
+    pub deadlines: Vec<PlacedDeadline>,
     /// Per core, its intervals, in order, contiguous: one per record, or
     /// up to three for a record that runs a thread ([`Stretch`]).
     pub intervals: Vec<Vec<Interval>>,
@@ -551,9 +609,33 @@ pub fn build_model<'s>(sys: &'s System, log: Log, name: &str) -> Result<Model<'s
             spec.schedules.len()
         ));
     }
+    // What is wrong with a (partition, thread) pair of the log, if anything.
+    let bad_runs = |(p, t): (usize, usize)| {
+        if p >= spec.partitions.len() {
+            Some(format!("partition {p} does not exist (the description has {})", spec.partitions.len()))
+        } else if t >= spec.threads.len() {
+            Some(format!("thread {t} does not exist (the description has {})", spec.threads.len()))
+        } else if spec.threads[t].partition as usize != p {
+            Some(format!(
+                "thread {t} (\"{}\") belongs to partition {}, not {p}",
+                spec.threads[t].name, spec.threads[t].partition
+            ))
+        } else {
+            None
+        }
+    };
     for events in &log.cores {
         for ev in events {
-            let Event::Record(r) = ev else { continue };
+            let r = match ev {
+                Event::Record(r) => r,
+                Event::DeadlineMiss(d) => {
+                    if let Some(m) = bad_runs((d.partition, d.thread)) {
+                        errors.push(format!("{name}:{}: {m}", d.line));
+                    }
+                    continue;
+                }
+                Event::Dropped { .. } => continue,
+            };
             let mut bad = |m: String| errors.push(format!("{name}:{}: {m}", r.line));
             if let Some((s, _, e)) = r.window {
                 match entries.get(s) {
@@ -566,17 +648,8 @@ pub fn build_model<'s>(sys: &'s System, log: Log, name: &str) -> Result<Model<'s
                     _ => {}
                 }
             }
-            if let Some((p, t)) = r.runs {
-                if p >= spec.partitions.len() {
-                    bad(format!("partition {p} does not exist (the description has {})", spec.partitions.len()));
-                } else if t >= spec.threads.len() {
-                    bad(format!("thread {t} does not exist (the description has {})", spec.threads.len()));
-                } else if spec.threads[t].partition as usize != p {
-                    bad(format!(
-                        "thread {t} (\"{}\") belongs to partition {}, not {p}",
-                        spec.threads[t].name, spec.threads[t].partition
-                    ));
-                }
+            if let Some(m) = r.runs.and_then(bad_runs) {
+                bad(m);
             }
         }
     }
@@ -597,19 +670,30 @@ pub fn build_model<'s>(sys: &'s System, log: Log, name: &str) -> Result<Model<'s
     let mut per_core: Vec<Vec<(usize, Record, bool)>> = Vec::new();
     // For activation k >= 1: per core (schedule, last frame in k-1, line).
     let mut switches: Vec<Vec<(usize, usize, u64, usize)>> = Vec::new();
+    let mut deadlines = Vec::new();
     for (core, events) in log.cores.iter().enumerate() {
         let mut out = Vec::new();
         let mut act = 0usize;
         let mut prev: Option<(usize, u64, usize)> = None;
         let mut gap = false;
+        // This core's deadline lines since its last record.
+        let mut pending: Vec<DeadlineMiss> = Vec::new();
         for ev in events {
             let r = match ev {
                 Event::Dropped { .. } => {
                     gap = true;
                     continue;
                 }
+                Event::DeadlineMiss(d) => {
+                    pending.push(*d);
+                    continue;
+                }
                 Event::Record(r) => *r,
             };
+            for miss in pending.drain(..) {
+                let record = (miss.ticks == r.ticks).then_some(out.len());
+                deadlines.push(PlacedDeadline { core, miss, record, at_end: false });
+            }
             if let (Some(w), Some(p)) = (r.window, prev)
                 && (w.0 != p.0 || (w.1, w.2) < (p.1, p.2))
             {
@@ -625,6 +709,7 @@ pub fn build_model<'s>(sys: &'s System, log: Log, name: &str) -> Result<Model<'s
             out.push((act, r, gap));
             gap = false;
         }
+        deadlines.extend(pending.drain(..).map(|miss| PlacedDeadline { core, miss, record: None, at_end: true }));
         per_core.push(out);
     }
     let mut activation_problems = Vec::new();
@@ -681,6 +766,7 @@ pub fn build_model<'s>(sys: &'s System, log: Log, name: &str) -> Result<Model<'s
         entries,
         thread_core,
         placed: Vec::new(),
+        deadlines,
         intervals: Vec::new(),
         activation_problems,
         horizon: 0,
@@ -788,7 +874,7 @@ pub fn render_timelines(m: &Model<'_>, span: Span) -> String {
         .flatten()
         .map(|e| match e {
             Event::Dropped { count, .. } => *count,
-            Event::Record(_) => 0,
+            Event::Record(_) | Event::DeadlineMiss(_) => 0,
         })
         .sum();
     let _ = writeln!(
@@ -825,7 +911,22 @@ pub fn render_timelines(m: &Model<'_>, span: Span) -> String {
     for (core, ivs) in m.intervals.iter().enumerate() {
         let _ = writeln!(o);
         let _ = writeln!(o, "core {core}");
+        let mut last_record = None;
         for iv in ivs.iter().filter(|iv| iv.end > from && iv.start < to) {
+            // A record's deadline misses, before its first interval.
+            if last_record != Some(iv.record) {
+                last_record = Some(iv.record);
+                for d in m.deadlines.iter().filter(|d| d.core == core && d.record == Some(iv.record)) {
+                    let _ = writeln!(
+                        o,
+                        "  {:>12}                 {:>12} us     deadline missed: {} (line {})",
+                        d.miss.ticks,
+                        m.us_since_epoch(d.miss.ticks),
+                        m.runs_name(Some((d.miss.partition, d.miss.thread))),
+                        d.miss.line
+                    );
+                }
+            }
             let p = &m.placed[core][iv.record];
             let window = p.key.map_or("-/-/-".into(), |k| m.fmt_key(k));
             let mut note = format!("{window} {}", p.record.reason.as_str());
@@ -852,7 +953,9 @@ pub fn render_timelines(m: &Model<'_>, span: Span) -> String {
 /// Chrome / Perfetto trace JSON of every interval a core ran a thread after
 /// the epoch (from its admission by the gate: the rendezvous before it is
 /// idle time, which has no event): `X` events, pid 1 (named after the
-/// module), tid = core, ts and dur in µs since the epoch.
+/// module), tid = core, ts and dur in µs since the epoch. Each deadline
+/// miss is an instant event (`ph` `i`, thread-scoped) on its core's track,
+/// at the decision that found it, named `deadline missed: partition:thread`.
 pub fn render_json(m: &Model<'_>) -> String {
     let mut o = String::new();
     o.push_str("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
@@ -892,6 +995,21 @@ pub fn render_json(m: &Model<'_>) -> String {
             rec.record.ticks,
             rec.record.admitted.map_or("null".into(), |a| a.to_string()),
             rec.record.line
+        );
+    }
+    for d in m.deadlines.iter().filter(|d| d.miss.ticks >= epoch) {
+        let who = m.runs_name(Some((d.miss.partition, d.miss.thread)));
+        let window = d.record.and_then(|i| m.placed[d.core][i].key).map_or("-/-/-".into(), |k| m.fmt_key(k));
+        let _ = write!(
+            o,
+            ",\n{{\"name\":{},\"cat\":\"deadline\",\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":{},\"ts\":{},\"args\":{{\"partition\":{},\"thread\":{},\"window\":\"{window}\",\"ticks\":{},\"line\":{}}}}}",
+            json_str(&format!("deadline missed: {who}")),
+            d.core,
+            fmt_us(m.ticks_to_ns(i128::from(d.miss.ticks - epoch))),
+            json_str(m.partition_name(d.miss.partition)),
+            json_str(&m.sys.spec.threads[d.miss.thread].name),
+            d.miss.ticks,
+            d.miss.line
         );
     }
     o.push_str("\n]}\n");

@@ -7,7 +7,10 @@
 //! partitions running at once on different cores, a thread on a core the
 //! plan does not place it on, a thread outside its partition's windows, a
 //! schedule switch that is not at a major-frame boundary or not on every
-//! core, lost records; and on the optional lateness / skew bounds.
+//! core, lost records, a deadline miss reported in another partition's
+//! window or away from its decision; and on the optional lateness / skew
+//! bounds. Deadline misses themselves are listed, not failed: they are the
+//! partition's (its health table's), not the kernel's timing.
 //!
 //! The overlap rule: none. A thread runs from its admission by the
 //! partition gate (`<admitted>`) to its exit from the guest (the core's
@@ -357,6 +360,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
     }
 
     outside_windows(m, &mut p);
+    let deadlines = deadline_misses(m, &mut p);
     let overlaps = overlaps(m);
     let overlap_count = overlaps.iter().filter(|o| !o.same_thread).count();
     for o in overlaps {
@@ -517,6 +521,9 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
     for line in &missed {
         let _ = writeln!(o, "{line}");
     }
+    for line in &deadlines {
+        let _ = writeln!(o, "{line}");
+    }
     if let Some(line) = m.log.partial_line {
         let _ = writeln!(o, "note: ignored the unfinished last line {line} of the log");
     }
@@ -568,6 +575,7 @@ pub fn check_trace(m: &Model<'_>, bounds: Bounds, span: Span, every_boundary: bo
     let _ = writeln!(o, "skew: {}", stats(m, &mut skews));
     let _ = writeln!(o, "overlaps: {overlap_count}");
     let _ = writeln!(o, "missed: {} records", missed.len());
+    let _ = writeln!(o, "deadlines missed: {} records", m.deadlines.len());
     let problems = p.count();
     if problems == 0 {
         let _ = writeln!(o, "check: ok");
@@ -671,6 +679,50 @@ fn outside_windows(m: &Model<'_>, p: &mut Problems) {
             }
         }
     }
+}
+
+/// Every `deadline` line, listed (`deadline: core C partition:thread at
+/// ...`), and judged: it comes just before the decision that found the
+/// miss (same core, same ticks), and names a thread of that decision's
+/// window owner, since the scheduler looks only at the threads of the
+/// current entry's owner (docs/DESIGN.md#core-scheduler): a miss is
+/// reported in the partition's own time, never in another's.
+fn deadline_misses(m: &Model<'_>, p: &mut Problems) -> Vec<String> {
+    let mut listed = Vec::new();
+    for d in &m.deadlines {
+        let core = d.core;
+        let who = m.runs_name(Some((d.miss.partition, d.miss.thread)));
+        let at =
+            format!("at {} ticks ({} us, line {})", d.miss.ticks, m.signed_us_since_epoch(d.miss.ticks), d.miss.line);
+        let Some(i) = d.record else {
+            let why = if d.at_end { "the log ends before its decision" } else { "its decision is not the next record" };
+            listed.push(format!("deadline: core {core} {who} {at} ({why})"));
+            if !d.at_end {
+                p.add(
+                    "order",
+                    format!(
+                        "core {core} reported {who} past its deadline {at}, but its next record is not a decision at {} ticks: a decision's deadline lines come just before its own record",
+                        d.miss.ticks
+                    ),
+                );
+            }
+            continue;
+        };
+        let pr = &m.placed[core][i];
+        let owner = pr.key.and_then(|k| m.entry(k).owner);
+        let window = pr.key.map_or("-/-/-".into(), |k| m.fmt_key(k));
+        listed.push(format!("deadline: core {core} {who} {at}, window {window} ({})", m.owner_name(owner)));
+        if owner != Some(d.miss.partition) {
+            p.add(
+                "deadline-owner",
+                format!(
+                    "core {core} reported {who} past its deadline {at} in window {window} owned by {}: the scheduler reports a miss only for a thread of the window's owner",
+                    m.owner_name(owner)
+                ),
+            );
+        }
+    }
+    listed
 }
 
 struct Overlap {

@@ -252,6 +252,7 @@ pub mod fixture {
         (9, "defmt_write", "-"),
         (10, "defmt_str", "boundary"),
         (11, "defmt_str", "wait"),
+        (12, "defmt_println", "trace: {=u8} {=u64} deadline {=u16} {=u16}"),
     ];
 
     /// An ELF whose `.defmt` table holds `strings`, as the kernel's link
@@ -448,6 +449,12 @@ mod tests {
         dropped.push(1);
         dropped.extend(17u32.to_le_bytes());
         stream.extend(rzcobs_frame(&dropped));
+        let mut deadline = 12u16.to_le_bytes().to_vec();
+        deadline.push(2);
+        deadline.extend(1_312_500u64.to_le_bytes());
+        deadline.extend(1u16.to_le_bytes());
+        deadline.extend(3u16.to_le_bytes());
+        stream.extend(rzcobs_frame(&deadline));
 
         let mut decoder = decoder();
         let frames: Vec<Decoded> = decode_all(&mut decoder, &stream).into_iter().map(Result::unwrap).collect();
@@ -460,6 +467,7 @@ mod tests {
                 "trace: 0 9000000000 1/1000/4 - - wait 8999999990 -",
                 "trace: 3 7 -/-/- - - wait 0 -",
                 "trace: 1 dropped 17",
+                "trace: 2 1312500 deadline 1 3",
             ]
         );
         // Every byte is one frame's, the first separator the first frame's.

@@ -5,10 +5,15 @@
 //! lines through every lane, so a late switch shows as colour past a line.
 //! A thread is drawn from its admission by the partition gate to its exit
 //! from the guest; the rendezvous before it is idle, as it is on the core.
+//! Threads of one partition that the plan puts on one core (ARINC 653
+//! processes sharing it) get shades of the partition's colour, one each,
+//! named in the legend, and their names on their slices where they fit. A
+//! red diamond at the foot of a lane marks each deadline miss, where the
+//! core's decision found it.
 
 use std::fmt::Write as _;
 
-use crate::svg::{Layout, LegendItem, Swatch, esc, label, partition_colour, partition_legend};
+use crate::svg::{Layout, LegendItem, Swatch, diamond, esc, label, partition_legend, thread_colour};
 use crate::trace::{Model, Reason, Span, Stretch};
 
 /// Draw the span as SVG.
@@ -24,6 +29,27 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
     legend.push(LegendItem::new("idle (core ran nothing)", Swatch::Fill("#fafafa".into(), "1")));
     legend.push(LegendItem::new("records lost", Swatch::Fill("url(#lost)".into(), "1")));
     legend.push(LegendItem::new("missed boundaries (marker)", Swatch::Marker("#d62728")));
+    legend.push(LegendItem::new("deadline missed (marker)", Swatch::Diamond("#d62728")));
+    // A thread's shade: its rank among its partition's threads on its core.
+    let threads = &spec.threads;
+    let rank: Vec<usize> = (0..threads.len())
+        .map(|t| {
+            (0..t)
+                .filter(|&u| threads[u].partition == threads[t].partition && m.thread_core[u] == m.thread_core[t])
+                .count()
+        })
+        .collect();
+    for (t, thread) in threads.iter().enumerate() {
+        let p = thread.partition as usize;
+        let shares = (0..threads.len())
+            .any(|u| u != t && threads[u].partition == thread.partition && m.thread_core[u] == m.thread_core[t]);
+        if shares {
+            legend.push(LegendItem::new(
+                format!("{} (core {})", m.runs_name(Some((p, t))), m.thread_core[t]),
+                Swatch::Fill(thread_colour(p, rank[t]), "1"),
+            ));
+        }
+    }
     let l = Layout::new(m.intervals.len(), legend.len());
     let (lane_h, windows_h, top, plot_bottom) = (l.lane_h, l.windows_h, l.top, l.plot_bottom);
     let x = |t: u64| l.left + l.plot_w * ((t.clamp(from, to) - from) as f64 / (to - from) as f64);
@@ -111,7 +137,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
                 pr.record.line
             );
             if let Some((p, t)) = iv.runs {
-                let colour = partition_colour(p);
+                let colour = thread_colour(p, rank[t]);
                 // A partition outside its own window (or let in after it
                 // ended) is what --check fails on first: outline it in red.
                 let outside =
@@ -124,7 +150,7 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
                 } else {
                     ("#ffffff", 1.5, tip)
                 };
-                l.run(&mut o, x0, w, y, if w < 6.0 { 0 } else { 3 }, colour, stroke, stroke_w, &esc(&tip));
+                l.run(&mut o, x0, w, y, if w < 6.0 { 0 } else { 3 }, &colour, stroke, stroke_w, &esc(&tip));
                 label(&mut o, x0, x1, y + lane_h / 2.0 + 5.0, &spec.threads[t].name, "#ffffff", 13.0);
             } else {
                 let _ = writeln!(
@@ -151,6 +177,25 @@ pub fn render_trace_svg(m: &Model<'_>, span: Span) -> String {
                 );
             }
         }
+    }
+
+    // Deadline misses, over the runs: at the decision that found each.
+    for d in m.deadlines.iter().filter(|d| d.miss.ticks >= from && d.miss.ticks < to) {
+        let window = d.record.and_then(|i| m.placed[d.core][i].key).map_or("-/-/-".into(), |k| m.fmt_key(k));
+        let tip = format!(
+            "deadline missed: {}, found at {} ticks (+{} us) by core {}'s decision in window {window} (line {})",
+            m.runs_name(Some((d.miss.partition, d.miss.thread))),
+            d.miss.ticks,
+            m.us_since_epoch(d.miss.ticks),
+            d.core,
+            d.miss.line
+        );
+        let _ = writeln!(
+            o,
+            r##"<path d="{}" fill="#d62728" stroke="#ffffff" stroke-width="0.8"><title>{}</title></path>"##,
+            diamond(x(d.miss.ticks), l.lane_y(d.core) + lane_h - 9.0),
+            esc(&tip)
+        );
     }
 
     // Planned boundaries: a tick above the lanes and a thin line through them.

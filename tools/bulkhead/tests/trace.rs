@@ -491,6 +491,18 @@ fn logs_that_do_not_decode_say_where() {
             "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 1 200 0/0/0 0 1 boundary 150 201 7\n",
             ":2: malformed trace line: 9 fields, expected 6, 7 or 8",
         ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 1 200 deadline 0\n",
+            ":2: malformed trace line: 4 fields, expected 5; expected `trace: <core> <ticks> deadline <partition> <thread>`",
+        ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 1 200 deadline 0 late\n",
+            ":2: malformed trace line: thread \"late\" is not a whole number",
+        ),
+        (
+            "trace: begin lockstep freq=62500000 epoch=100 cores=4 schedule=0\ntrace: 2 200 deadline 0 3\n",
+            ":2: thread 3 (\"loop\") belongs to partition 1, not 0",
+        ),
     ];
     for (text, expected) in cases {
         let log = write_log(&dir, text);
@@ -518,6 +530,7 @@ fn a_real_qemu_log_decodes_and_checks() {
         "skew: 75 boundaries, median 690 ticks (11040 ns), max 1554 ticks (24864 ns)",
         "overlaps: 0",
         "missed: 0 records",
+        "deadlines missed: 0 records",
         "check: ok",
     ];
     assert!(out.ends_with(&format!("\n{}\n", expected.join("\n"))), "{out}");
@@ -550,7 +563,7 @@ fn a_real_missed_boundary_is_reported_as_missed() {
         text.contains("\nlateness core 2: 25 boundaries, median 401 ticks (6416 ns), max 1253 ticks (20048 ns)\n"),
         "{text}"
     );
-    assert!(text.ends_with("\nmissed: 1 records\ncheck: ok\n"), "{text}");
+    assert!(text.ends_with("\nmissed: 1 records\ndeadlines missed: 0 records\ncheck: ok\n"), "{text}");
 }
 
 /// Appends the `<entered>` stamp to every record: `entered(core, ticks,
@@ -671,7 +684,10 @@ fn a_late_boundary_behind_the_gate_overlaps_nothing() {
     let (ok, out, _) = run_check(&log, &[]);
     assert!(!ok, "{out}");
     assert!(out.contains("\nFAIL overlap: partitions \"lockstep\" and \"control\" ran at the same time at 314062544 ticks (+5005000.704 us) for 1 ticks (16 ns): lockstep:lane_b on core 1 (line "), "{out}");
-    assert!(out.ends_with("\noverlaps: 1\nmissed: 0 records\ncheck: FAILED, 1 problem\n"), "{out}");
+    assert!(
+        out.ends_with("\noverlaps: 1\nmissed: 0 records\ndeadlines missed: 0 records\ncheck: FAILED, 1 problem\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -748,7 +764,7 @@ fn the_punctual_hand_made_frame_passes() {
     let (ok, out) = check_pair("trace-pair-punctual", &PUNCTUAL_FRAME_0);
     assert!(ok, "{out}");
     assert!(out.contains("\nlateness core 1: 3 boundaries, median 0 ticks (0 ns), max 0 ticks (0 ns)\n"), "{out}");
-    assert!(out.ends_with("\nmissed: 0 records\ncheck: ok\n"), "{out}");
+    assert!(out.ends_with("\nmissed: 0 records\ndeadlines missed: 0 records\ncheck: ok\n"), "{out}");
 }
 
 /// A record before its window's planned start. Core 0 idles in b's window,
@@ -1218,6 +1234,7 @@ fn the_rendezvous_is_reported_per_core() {
         "skew: 6 boundaries, median 1 ticks (1000 ns), max 9 ticks (9000 ns)",
         "overlaps: 0",
         "missed: 0 records",
+        "deadlines missed: 0 records",
         "check: ok",
     ];
     assert!(out.ends_with(&format!("\n{}\n", expected.join("\n"))), "{out}");
@@ -1266,6 +1283,164 @@ fn the_readme_check_example_is_what_the_tool_prints() {
     assert_eq!(format!("boundaries in frames{report}"), example);
 }
 
+/// Frame 0 of `pair.toml` with core 0's decision at 3000, in a's window,
+/// finding a.one past its deadline: its `deadline` line (line 4) comes
+/// just before that decision's own record, as the kernel writes them.
+fn deadline_in_frame_0() -> Vec<&'static str> {
+    let mut log = PUNCTUAL_FRAME_0.to_vec();
+    log.splice(2..2, ["trace: 0 3000 deadline 0 0", "trace: 0 3000 0/0/0 0 0 wake"]);
+    log
+}
+
+/// A deadline miss is listed with the window of the decision that found
+/// it, and counted; it is the partition's business, not a failure.
+#[test]
+fn a_deadline_miss_is_listed_with_its_window_and_counted() {
+    let (ok, out) = check_pair("trace-deadline-listed", &deadline_in_frame_0());
+    assert!(ok, "{out}");
+    assert!(out.contains("\ndeadline: core 0 a:one at 3000 ticks (+2000.000 us, line 4), window 0/0/0 (a)\n"), "{out}");
+    assert!(out.ends_with("\nmissed: 0 records\ndeadlines missed: 1 records\ncheck: ok\n"), "{out}");
+}
+
+/// The scheduler reports misses only for the threads of the window's
+/// owner: a `deadline` line naming a.two in b's window is not one the
+/// kernel writes.
+#[test]
+fn a_deadline_miss_in_another_partitions_window_fails_deadline_owner() {
+    let mut log = PUNCTUAL_FRAME_0.to_vec();
+    log.insert(3, "trace: 1 5000 deadline 0 1");
+    let (ok, out) = check_pair("trace-deadline-owner", &log);
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL deadline-owner: core 1 reported a:two past its deadline at 5000 ticks (+4000.000 us, line 5) in window 0/0/1 owned by b: the scheduler reports a miss only for a thread of the window's owner",
+    );
+}
+
+/// A `deadline` line comes just before the decision that found the miss
+/// (same core, same ticks); one followed by another decision is out of
+/// order. One at the very end of a core's log is listed, not judged.
+#[test]
+fn a_deadline_miss_not_followed_by_its_decision_fails_order() {
+    let mut log = PUNCTUAL_FRAME_0.to_vec();
+    log.insert(2, "trace: 0 3000 deadline 0 0");
+    let (ok, out) = check_pair("trace-deadline-order", &log);
+    assert_only_failure(
+        ok,
+        &out,
+        "FAIL order: core 0 reported a:one past its deadline at 3000 ticks (+2000.000 us, line 4), but its next record is not a decision at 3000 ticks: a decision's deadline lines come just before its own record",
+    );
+
+    let mut log = PUNCTUAL_FRAME_0.to_vec();
+    log.push("trace: 0 11000 deadline 0 0");
+    let (ok, out) = check_pair("trace-deadline-at-end", &log);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(
+            "\ndeadline: core 0 a:one at 11000 ticks (+10000.000 us, line 8) (the log ends before its decision)\n"
+        ),
+        "{out}"
+    );
+}
+
+/// `--svg` marks a deadline miss on its core's lane at the decision that
+/// found it; `--json` has an instant event on the core's track; the text
+/// timeline lists it before that decision's interval.
+#[test]
+fn a_deadline_miss_is_marked_in_the_svg_the_json_and_the_timeline() {
+    let dir = scratch("trace-deadline-drawings");
+    let svg = dir.join("run.svg").display().to_string();
+    let json = dir.join("run.json").display().to_string();
+    let records: Vec<String> = deadline_in_frame_0().into_iter().map(String::from).collect();
+    let (ok, text) = run_pair("trace-deadline-drawings-log", &records, &["--svg", &svg, "--json", &json]);
+    assert!(ok);
+    assert!(
+        text.contains("\n          3000                     2000.000 us     deadline missed: a:one (line 4)\n  [        3000,         5000)"),
+        "{text}"
+    );
+
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let events = v["traceEvents"].as_array().unwrap();
+    let instants: Vec<&serde_json::Value> = events.iter().filter(|e| e["ph"] == "i").collect();
+    assert_eq!(instants.len(), 1, "{events:?}");
+    let miss = instants[0];
+    assert_eq!(miss["name"], "deadline missed: a:one");
+    assert_eq!((miss["tid"].as_u64(), miss["s"].as_str(), miss["ts"].as_f64()), (Some(0), Some("t"), Some(2000.0)));
+    assert_eq!((miss["args"]["partition"].as_str(), miss["args"]["thread"].as_str()), (Some("a"), Some("one")));
+    assert_eq!((miss["args"]["window"].as_str(), miss["args"]["line"].as_u64()), (Some("0/0/0"), Some(4)));
+
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let doc = parse_svg(&text, "trace --svg");
+    let markers: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("path"))
+        .filter(|n| {
+            n.children().any(|c| c.has_tag_name("title") && c.text().is_some_and(|t| t.starts_with("deadline missed")))
+        })
+        .collect();
+    assert_eq!(markers.len(), 1, "{text}");
+    assert_eq!(markers[0].attribute("fill"), Some("#d62728"));
+    let title = markers[0].children().find(|c| c.has_tag_name("title")).and_then(|c| c.text()).unwrap();
+    assert_eq!(
+        title,
+        "deadline missed: a:one, found at 3000 ticks (+2000.000 us) by core 0's decision in window 0/0/0 (line 4)"
+    );
+    assert!(svg_texts(&doc).contains(&"deadline missed (marker)"));
+}
+
+/// Processes of one partition sharing a core (`tests/trace/shared-core.toml`:
+/// a.one and a.two on core 0) are told apart in `--svg`: a shade of the
+/// partition's colour each, named in the legend; b, alone on the core,
+/// keeps its plain colour. The check judges them as any thread, a
+/// deadline miss of a.two in a's window included.
+#[test]
+fn threads_sharing_a_core_get_shades_of_their_partitions_colour() {
+    let dir = scratch("trace-shared-core");
+    let log = write_log(
+        &dir,
+        &[
+            "trace: begin shared freq=1000000 epoch=1000 cores=1 schedule=0",
+            "trace: 0 1000 0/0/0 0 0 boundary",
+            "trace: 0 2000 0/0/0 0 1 wait",
+            "trace: 0 3000 deadline 0 1",
+            "trace: 0 3000 0/0/0 0 1 resched",
+            "trace: 0 5000 0/0/1 1 2 boundary",
+            "trace: 0 9000 0/0/2 - - boundary",
+            "",
+        ]
+        .join("\n"),
+    );
+    let svg = dir.join("run.svg").display().to_string();
+    let desc = fixture("shared-core.toml");
+    let out = bulkhead(&["trace", &desc, &log, "--check", "--svg", &svg]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("\ndeadline: core 0 a:two at 3000 ticks (+2000.000 us, line 4), window 0/0/0 (a)\n"),
+        "{stdout}"
+    );
+
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let doc = parse_svg(&text, "trace --svg");
+    let fill_of = |run: &str| -> Vec<&str> {
+        doc.descendants()
+            .filter(|n| n.has_tag_name("rect"))
+            .filter(|n| n.children().any(|c| c.has_tag_name("title") && c.text().is_some_and(|t| t.starts_with(run))))
+            .filter_map(|n| n.attribute("fill"))
+            .collect()
+    };
+    let (one, two, main) = (fill_of("a:one on core 0"), fill_of("a:two on core 0"), fill_of("b:main on core 0"));
+    assert_eq!(one, ["#4e79a7"], "a's first thread keeps a's colour");
+    assert_eq!(two.len(), 2, "{text}");
+    assert!(two.iter().all(|&f| f == two[0] && f != "#4e79a7" && f != "#f28e2b"), "{two:?}");
+    assert_eq!(main, ["#f28e2b"], "b alone on its core keeps its colour");
+    let texts = svg_texts(&doc);
+    assert!(texts.contains(&"a:one (core 0)") && texts.contains(&"a:two (core 0)"), "{texts:?}");
+    assert!(!texts.contains(&"b:main (core 0)"), "{texts:?}");
+    // Each slice wide enough for it carries its thread's name.
+    assert!(texts.contains(&"one") && texts.contains(&"two"), "{texts:?}");
+}
+
 /// Every message `--check` can fail with, one row per place the checker
 /// writes one: its kind, and a fragment of its text (as written in the
 /// source) that a negative test above asserts.
@@ -1279,6 +1454,8 @@ const FAILURE_MESSAGES: &[(&str, &str)] = &[
     ("wrong-core", ", but the plan places it on core "),
     ("order", "a core's counter never goes back"),
     ("order", "a core decides again only after its thread ran"),
+    ("order", "a decision's deadline lines come just before its own record"),
+    ("deadline-owner", "the scheduler reports a miss only for a thread of the window's owner"),
     ("before-epoch", ", before the epoch"),
     ("early", " ticks before it begins at "),
     ("stale-window", ", after it ended at "),

@@ -25,6 +25,8 @@ enum Format {
 type Check = Box<dyn Fn(&Captured) -> Result<(), String>>;
 /// A plain assertion function, copied to a traced twin.
 type Also = fn(&Captured) -> Result<(), String>;
+/// An assertion over the `bulkhead trace --check` report of a traced twin.
+type OnTrace = fn(&str) -> Result<(), String>;
 
 impl QemuTest {
     /// A raw image, wall-clock time, no semihosting; QEMU runs on for
@@ -42,6 +44,7 @@ impl QemuTest {
             ending: Ending::Settle(qemu::SETTLE),
             check: None,
             also: None,
+            on_trace: None,
             allow: &[],
             timeout: DEFAULT_TIMEOUT,
         }
@@ -56,6 +59,12 @@ impl QemuTest {
     /// an isolation test too.
     fn also(mut self, also: Also) -> Self {
         self.also = Some(also);
+        self
+    }
+    /// An assertion over the `bulkhead trace --check` report of this
+    /// test's traced twin (ignored by the test itself, which has no trace).
+    fn on_trace(mut self, on_trace: OnTrace) -> Self {
+        self.on_trace = Some(on_trace);
         self
     }
     /// Lines of the default forbidden set ([`qemu::FORBIDDEN_BY_DEFAULT`])
@@ -117,6 +126,8 @@ struct QemuTest {
     /// Exceptions to the forbidden lines.
     allow: &'static [&'static str],
     also: Option<Also>,
+    /// For the traced twin only: an assertion over its trace check's report.
+    on_trace: Option<OnTrace>,
     /// Wall-clock limit of the whole run.
     timeout: Duration,
 }
@@ -374,9 +385,11 @@ fn traced_twin(test: &QemuTest) -> QemuTest {
     let description = format!("partitions/tests/{}.toml", test.name);
     let mut twin = QemuTest::new(name, what, name, test.expect).icount().allow(test.allow).timeout(test.timeout);
     twin.also = test.also;
+    let on_trace = test.on_trace;
     twin.check = Some(Box::new(move |out: &Captured| {
         ticker_on_schedule(out)?;
-        trace_check(&description, name, out).map(|_| ())
+        let report = trace_check(&description, name, out)?;
+        on_trace.map_or(Ok(()), |f| f(&report))
     }));
     twin
 }
@@ -1094,7 +1107,8 @@ fn hostile_tests() -> Vec<QemuTest> {
                 then_ticker(e)
             },
         )
-        .also(deadline_misses_in_their_windows),
+        .also(deadline_misses_in_their_windows)
+        .on_trace(six_deadline_records_of_deadliner),
         hostile(
             "error-handler",
             "an error handler process gets its partition's process errors (application error, stage-2 fault, deadline miss) instead of the tables, which would stop the partition; it restarts the faulting process, which goes on; the bystander stays on time",
@@ -1270,6 +1284,29 @@ fn init_modes_expectations() -> Vec<Expect> {
         ]);
     }
     then_ticker(e)
+}
+
+/// `deadline-miss-traced`: the trace holds exactly the six misses, each a
+/// `deadline` line of core 0 for deadliner's thread `late`, found in a
+/// window of deadliner (the check's `deadline-owner` rule holds every
+/// deadline line to its window's owner; this pins the count and the
+/// thread, as [`deadline_misses_in_their_windows`] does on the console).
+fn six_deadline_records_of_deadliner(report: &str) -> Result<(), String> {
+    let misses: Vec<&str> = report.lines().filter(|l| l.starts_with("deadline: ")).collect();
+    if let Some(line) =
+        misses.iter().find(|l| !l.starts_with("deadline: core 0 deadliner:late at ") || !l.ends_with(" (deadliner)"))
+    {
+        return Err(format!("a deadline record not of core 0's deadliner:late in a deadliner window: {line}"));
+    }
+    if misses.len() != 6 || !report.lines().any(|l| l == "deadlines missed: 6 records") {
+        return Err(format!(
+            "{} deadline records in the trace; the partition overran 6 releases:\n{}",
+            misses.len(),
+            misses.join("\n")
+        ));
+    }
+    println!("    6 deadline records, each core 0's deadliner:late in a deadliner window");
+    Ok(())
 }
 
 /// `deadline-miss`: exactly the six overrunning releases missed, each
@@ -1605,6 +1642,7 @@ fn trace_check_with(description: &str, name: &str, out: &Captured, options: &[&s
                 || l.starts_with("derived bound")
                 || l.starts_with("skew")
                 || l.starts_with("missed")
+                || l.starts_with("deadlines missed")
                 || l.starts_with("check")
                 || l.starts_with("FAIL")
                 || l.starts_with("overlaps")
