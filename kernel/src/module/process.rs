@@ -472,7 +472,10 @@ pub fn to_error_handler(module: &Module, kind: ErrorKind, tid: usize, core: usiz
     }
     if matches!(
         kind,
-        ErrorKind::Stage2Abort | ErrorKind::StackOverflow | ErrorKind::UndefinedInstruction | ErrorKind::TrappedOperation
+        ErrorKind::Stage2Abort
+            | ErrorKind::StackOverflow
+            | ErrorKind::UndefinedInstruction
+            | ErrorKind::TrappedOperation
     ) {
         let placement = thread_cores();
         if let Some(s) = super::CORE_SCHED[placement[tid]].lock().as_mut() {
