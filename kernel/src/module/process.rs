@@ -184,21 +184,26 @@ fn with_thread<R>(
     tid: usize,
     f: impl FnOnce(&mut CoreScheduler, ThreadId) -> Result<R, Status>,
 ) -> Result<R, Status> {
-    let cores = module.image.module().core_count as usize;
-    let thread = ThreadId(tid as u16);
-    let (result, core) = {
-        let mut scheds = lock_core_schedulers(cores);
-        let held = scheds.iter_mut().enumerate().find_map(|(c, sched)| {
-            let sched = sched.as_mut().and_then(|g| g.as_mut())?;
-            sched.thread_state(thread).is_some().then_some((c, sched))
-        });
-        let Some((core, sched)) = held else { return Err(Status::InvalidParameter) };
-        (f(sched, thread), core)
-    };
+    let (core, result) = on_holder(module, tid, f).ok_or(Status::InvalidParameter)?;
     if result.is_ok() {
         kick(caller.core, core);
     }
     result
+}
+
+/// Runs `f` on the scheduler holding thread `tid`, with every core's
+/// scheduler lock held (core order, so a migration cannot move it
+/// meanwhile); returns that core and what `f` returned, `None` if no core
+/// holds the thread.
+fn on_holder<R>(module: &Module, tid: usize, f: impl FnOnce(&mut CoreScheduler, ThreadId) -> R) -> Option<(usize, R)> {
+    let cores = module.image.module().core_count as usize;
+    let thread = ThreadId(tid as u16);
+    let mut scheds = lock_core_schedulers(cores);
+    let (core, sched) = scheds.iter_mut().enumerate().find_map(|(c, sched)| {
+        let sched = sched.as_mut().and_then(|g| g.as_mut())?;
+        sched.thread_state(thread).is_some().then_some((c, sched))
+    })?;
+    Some((core, f(sched, thread)))
 }
 
 /// Makes `core` decide again: this core by its flag, another by an IPI.
@@ -406,25 +411,20 @@ fn get_error_status(module: &Module, caller: &Caller, ptr: u64, len: u64) -> Res
 /// Starts error handler `tid` from its entry at priority 255 if it is
 /// dormant, and tells its core (from core `own`).
 fn start_error_handler(module: &Module, tid: usize, own: usize, now: Ticks) {
-    let cores = module.image.module().core_count as usize;
-    let thread = ThreadId(tid as u16);
-    let mut started = None;
-    {
-        let mut scheds = lock_core_schedulers(cores);
-        for (c, sched) in scheds.iter_mut().enumerate() {
-            let Some(s) = sched.as_mut().and_then(|g| g.as_mut()) else { continue };
-            if s.thread_state(thread) == Some(ThreadState::Stopped) {
-                START_ENTRY[tid].store(0, Ordering::Release);
-                RESET_PENDING[tid].store(true, Ordering::Release);
-                if s.start(thread, now).is_ok() {
-                    let _ = s.set_priority(thread, u8::MAX, now);
-                    started = Some(c);
-                }
-            }
+    let started = on_holder(module, tid, |s, thread| {
+        if s.thread_state(thread) != Some(ThreadState::Stopped) {
+            return false;
         }
-    }
-    if let Some(c) = started {
-        kick(own, c);
+        START_ENTRY[tid].store(0, Ordering::Release);
+        RESET_PENDING[tid].store(true, Ordering::Release);
+        let ok = s.start(thread, now).is_ok();
+        if ok {
+            let _ = s.set_priority(thread, u8::MAX, now);
+        }
+        ok
+    });
+    if let Some((core, true)) = started {
+        kick(own, core);
     }
 }
 
@@ -649,19 +649,11 @@ fn process_status(module: &Module, caller: &Caller, tid: usize, ptr: u64, len: u
 /// wherever it is placed, as STOP would, and its core decides again. Its
 /// partition goes on. Already stopped is fine.
 pub fn stop_thread(module: &Module, tid: usize) {
-    let cores = module.image.module().core_count as usize;
-    let thread = ThreadId(tid as u16);
-    let core = {
-        let mut scheds = lock_core_schedulers(cores);
-        scheds.iter_mut().enumerate().find_map(|(c, sched)| {
-            let sched = sched.as_mut().and_then(|g| g.as_mut())?;
-            sched.thread_state(thread)?;
-            SUSPENDED_SELF[tid].store(false, Ordering::Release);
-            let _ = sched.stop(thread);
-            Some(c)
-        })
-    };
-    if let Some(core) = core {
+    let stopped = on_holder(module, tid, |sched, thread| {
+        SUSPENDED_SELF[tid].store(false, Ordering::Release);
+        let _ = sched.stop(thread);
+    });
+    if let Some((core, ())) = stopped {
         kick(crate::arch::core_id(), core);
     }
 }
@@ -671,23 +663,16 @@ pub fn stop_thread(module: &Module, tid: usize) {
 /// entering core resets it, [`take_pending`]), under the one scheduler
 /// lock that holds it; its core decides again. Its partition goes on.
 pub fn restart_thread(module: &Module, tid: usize, now: Ticks) {
-    let cores = module.image.module().core_count as usize;
-    let thread = ThreadId(tid as u16);
-    let core = {
-        let mut scheds = lock_core_schedulers(cores);
-        scheds.iter_mut().enumerate().find_map(|(c, sched)| {
-            let sched = sched.as_mut().and_then(|g| g.as_mut())?;
-            sched.thread_state(thread)?;
-            SUSPENDED_SELF[tid].store(false, Ordering::Release);
-            RESUMED[tid].store(false, Ordering::Release);
-            let _ = sched.stop(thread);
-            // Before it can be picked: whoever enters it resets it first.
-            RESET_PENDING[tid].store(true, Ordering::Release);
-            let _ = sched.start(thread, now);
-            Some(c)
-        })
-    };
-    if let Some(core) = core {
+    let restarted = on_holder(module, tid, |sched, thread| {
+        SUSPENDED_SELF[tid].store(false, Ordering::Release);
+        RESUMED[tid].store(false, Ordering::Release);
+        let _ = sched.stop(thread);
+        // Before it can be picked: whoever enters it resets it first.
+        START_ENTRY[tid].store(0, Ordering::Release);
+        RESET_PENDING[tid].store(true, Ordering::Release);
+        let _ = sched.start(thread, now);
+    });
+    if let Some((core, ())) = restarted {
         kick(crate::arch::core_id(), core);
     }
 }
