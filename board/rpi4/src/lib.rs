@@ -36,6 +36,41 @@ pub mod memory {
     pub const SPIN_TABLE: [usize; 4] = [0xd8, 0xe0, 0xe8, 0xf0];
 }
 
+/// The power-management block's watchdog (BCM2835 ARM Peripherals, "PM";
+/// the same in BCM2711 and QEMU's `bcm2835_powermgt`): a write of
+/// `PASSWORD | FULL_RESET` to RSTC, after a short WDOG count, resets the
+/// whole SoC, and the firmware (or QEMU) boots `kernel8.img` again.
+pub mod power {
+    pub const PM_BASE: usize = 0xFE10_0000;
+    pub const RSTC: usize = 0x1c;
+    pub const WDOG: usize = 0x24;
+    pub const PASSWORD: u32 = 0x5a00_0000;
+    pub const RSTC_FULL_RESET: u32 = 0x20;
+    /// Watchdog ticks (about 16 µs each) before the reset.
+    pub const WDOG_TICKS: u32 = 10;
+
+    /// Resets the SoC through the watchdog; does not return.
+    ///
+    /// # Safety
+    ///
+    /// `PM_BASE` must be mapped as device memory; everything the caller
+    /// has not written out (console, caches of data it cares for) is lost.
+    pub unsafe fn reset() -> ! {
+        let wdog = (PM_BASE + WDOG) as *mut u32;
+        let rstc = (PM_BASE + RSTC) as *mut u32;
+        // SAFETY: the caller vouches that the PM block is mapped; these are
+        // its documented watchdog and reset-control registers.
+        unsafe {
+            wdog.write_volatile(PASSWORD | WDOG_TICKS);
+            let keep = rstc.read_volatile() & !0x30;
+            rstc.write_volatile(PASSWORD | keep | RSTC_FULL_RESET);
+        }
+        loop {
+            core::hint::spin_loop();
+        }
+    }
+}
+
 /// GIC-400 register blocks (GIC-400 TRM r0p1, table 3-1; ARM-local block).
 pub mod gic {
     pub const GICD_BASE: usize = 0xFF84_1000;

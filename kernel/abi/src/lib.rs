@@ -645,6 +645,7 @@ impl HealthRecord {
             6 => "stop_process",
             7 => "restart_process",
             8 => "switch_schedule",
+            9 => "reset_module",
             _ => "?",
         }
     }

@@ -625,6 +625,9 @@ coded_enum! {
         /// Switch the module to another schedule at the next major-frame
         /// boundary ([`HealthEntry::schedule`] names it).
         SwitchSchedule = 8, "switch_schedule";
+        /// Reset the whole module (the SoC's watchdog): every partition
+        /// starts again from its image, as at power-on.
+        ResetModule = 9, "reset_module";
     }
 }
 
@@ -734,7 +737,7 @@ impl HealthAction {
     /// `switch_schedule`): the module's table applies them to system
     /// partitions only.
     pub const fn system_only(self) -> bool {
-        matches!(self, HealthAction::HaltModule | HealthAction::SwitchSchedule)
+        matches!(self, HealthAction::HaltModule | HealthAction::SwitchSchedule | HealthAction::ResetModule)
     }
 
     /// Actions on the failing thread alone.
@@ -746,7 +749,10 @@ impl HealthAction {
     /// no thread) can have this action: `log`, `halt_module`,
     /// `switch_schedule`.
     pub const fn for_module_events(self) -> bool {
-        matches!(self, HealthAction::Log | HealthAction::HaltModule | HealthAction::SwitchSchedule)
+        matches!(
+            self,
+            HealthAction::Log | HealthAction::HaltModule | HealthAction::SwitchSchedule | HealthAction::ResetModule
+        )
     }
 }
 

@@ -196,6 +196,7 @@ pub fn handle(event: &Event) {
             println!("health: halting the module");
             ipi::halt_all();
         }
+        HealthAction::ResetModule => reset_module(),
     }
 }
 
@@ -221,8 +222,24 @@ pub fn handle_module(kind: ErrorKind, core: usize, detail: &Line<160>) {
             println!("health: halting the module");
             ipi::halt_all();
         }
+        HealthAction::ResetModule => reset_module(),
         _ => {}
     }
+}
+
+/// `reset_module`: everything buffered for the console is written out,
+/// with a last line, then the SoC's watchdog resets the module: the
+/// firmware (or QEMU) boots the kernel again and every partition starts
+/// from its image. The other cores are not stopped first: the reset
+/// takes them all at once.
+fn reset_module() -> ! {
+    let mut console = crate::console::lock_for_fatal();
+    let _ = core::fmt::Write::write_str(&mut console, "health: resetting the module (watchdog full reset)\n");
+    drop(console);
+    // SAFETY: the EL2 map keeps the device window (DEVICE_BASE..4 GiB),
+    // which holds the PM block, mapped as device memory for the kernel's
+    // whole life; the console was written out above.
+    unsafe { bulkhead_board_rpi4::power::reset() }
 }
 
 /// `switch_schedule`: the module goes to schedule `index` at the next

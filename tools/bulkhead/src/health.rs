@@ -115,6 +115,7 @@ impl Checker<'_> {
             }
             let (does, may) = match e.action.value {
                 HealthAction::HaltModule => ("halts the module", "halt the module"),
+                HealthAction::ResetModule => ("resets the module", "reset the module"),
                 _ => ("switches the schedule", "switch the schedule"),
             };
             self.diags.push(
@@ -149,6 +150,13 @@ impl Checker<'_> {
                         ),
                     )
                     .hint("keep it only if this partition's failure must end the module; `stop_partition` or `restart_partition` keep the others running"),
+                    (HealthAction::ResetModule, _) => warning(
+                        e.action.span.clone(),
+                        format!(
+                            "partition \"{pname}\" is not a system partition, yet its own health.{kind} = \"reset_module\": an error of it resets the whole module, every other partition with it"
+                        ),
+                    )
+                    .hint("keep it only if this partition's failure must restart the module; `stop_partition` or `restart_partition` keep the others running"),
                     (HealthAction::SwitchSchedule, Some(schedule)) => warning(
                         e.action.span.clone(),
                         format!(

@@ -2259,6 +2259,31 @@ fn health_tests() -> Vec<QemuTest> {
         )
         .icount()
         .check(health_log_matches_console),
+        QemuTest::new(
+            "reset-module",
+            "the health action reset_module: a system partition's application error resets the SoC through the watchdog; the kernel boots again from the start and the partition runs again from its image",
+            "reset-module",
+            || {
+                let raised = r#"^health: partition resetter thread main core 0: application_error: application error 1: "panicked at .*" -> reset_module$"#;
+                let mut e = boot_expectations();
+                for _ in 0..2 {
+                    e.extend([
+                        Expect::line(r"^\[resetter:main@0\] hostile-panic: panicking \(restarts 0\)$"),
+                        Expect::line(raised),
+                        Expect::line(r"^health: resetting the module \(watchdog full reset\)$"),
+                        Expect::all_of(&[BOOT_LINE, BOOT_LINE, BOOT_LINE, BOOT_LINE]),
+                        Expect::line(r"^Bulkhead \S+ separation kernel: EL2, 4 cores online$"),
+                    ]);
+                }
+                e
+            },
+        )
+        .icount()
+        // It resets over and over, each time the same.
+        .allow(&[
+            r#"^health: partition resetter thread main core 0: application_error: application error 1: "panicked at .*" -> reset_module$"#,
+            r"^health: resetting the module \(watchdog full reset\)$",
+        ]),
     ]
 }
 
