@@ -112,6 +112,12 @@ enum Command {
         /// in this log; needs the traced kernel's `<entered>` stamps.
         #[arg(long)]
         derived_bounds: bool,
+        /// With --derived-bounds: the log is from QEMU with -icount, whose
+        /// vCPUs run one at a time; time other cores spent in their guests
+        /// inside a core's own path is left out of it (never for a real
+        /// board's log).
+        #[arg(long)]
+        serial_vcpus: bool,
     },
     /// Decode the partitions' defmt frames (`@` lines) in a console log
     /// with their ELF files; every other line passes through unchanged.
@@ -304,6 +310,7 @@ fn main() -> ExitCode {
             max_lateness_ticks,
             max_skew_ticks,
             derived_bounds,
+            serial_vcpus,
         } => trace(TraceArgs {
             file,
             log,
@@ -313,7 +320,7 @@ fn main() -> ExitCode {
             check,
             span: Span { start_frame, frames: frames.max(1) },
             every_boundary,
-            bounds: Bounds { max_lateness_ticks, max_skew_ticks, derived: derived_bounds },
+            bounds: Bounds { max_lateness_ticks, max_skew_ticks, derived: derived_bounds, serial: serial_vcpus },
         }),
         Command::Check { file } => match load(&file, true) {
             Ok(_) => ExitCode::SUCCESS,

@@ -510,7 +510,7 @@ mod tests {
         let sys = crate::check::check(&source).system.expect("pair.toml checks");
         let log = parse_log("pair.port frame", &capture.text).expect("the decoded lines parse");
         let model = build_model(&sys, log, "pair.port frame").expect("and build the model");
-        let bounds = Bounds { max_lateness_ticks: Some(0), max_skew_ticks: Some(0), derived: true };
+        let bounds = Bounds { max_lateness_ticks: Some(0), max_skew_ticks: Some(0), derived: true, serial: false };
         let report = check_trace(&model, bounds, Span { start_frame: 0, frames: 1 }, false);
         assert_eq!(report.problems, 0, "{}", report.text);
         assert!(report.text.lines().any(|l| l == "check: ok"), "{}", report.text);

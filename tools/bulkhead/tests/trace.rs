@@ -1544,3 +1544,24 @@ fn leaving_a_running_thread_is_judged_by_its_own_median_not_the_idle_one() {
     assert!(ok, "{out}");
     assert!(out.contains("derived bound: 54 ticks (864 ns) = 30 + 8 + 8 + 8, "), "{out}");
 }
+
+#[test]
+fn with_serial_vcpus_another_cores_guest_time_is_not_a_cores_own_path() {
+    let dir = scratch("trace-derived-serial");
+    // As above, core 3 decides 300 ticks after entering EL2 at 0/400/2;
+    // but all that while a thread of core 0's ran in its guest (admitted
+    // right at its own switch): on QEMU's one-at-a-time vCPUs core 3 was
+    // not running then.
+    let (header, mut per_core) = punctual_with_entered(|c, f, e| u64::from(c == 3 && f == 400 && e == 2) * 300);
+    restamp(&mut per_core, 3, "0/400/2", 300);
+    let line = per_core[0].iter().find(|l| l.contains(" 0/400/2 ")).unwrap().clone();
+    let w: Vec<&str> = line.split(' ').collect();
+    assert_ne!(w[4], "-", "core 0 runs a thread in that window: {line}");
+    edit(&mut per_core, 0, "0/400/2", |l| format!("{l} {}", l.split(' ').nth(2).unwrap().parse::<u64>().unwrap() + 1));
+    let log = write_log(&dir, &interleave(&header, &per_core));
+    let (ok, out, _) = run_check(&log, &["--derived-bounds"]);
+    assert!(!ok, "without --serial-vcpus the 300 ticks are core 3's own: {out}");
+    assert!(out.contains("FAIL own-path: core 3 switched to window 0/400/2 (supervisor) at "), "{out}");
+    let (ok, out, _) = run_check(&log, &["--derived-bounds", "--serial-vcpus"]);
+    assert!(ok, "with --serial-vcpus core 0's guest time is left out: {out}");
+}
