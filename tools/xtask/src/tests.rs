@@ -1269,12 +1269,16 @@ fn init_modes_expectations() -> Vec<Expect> {
         }
         e.extend([
             Expect::line(&main(&format!("boot {boot}: mode {mode}, start condition {condition}, restarts {restarts}"))),
+            Expect::line(&main(&format!(
+                r"boot {boot}: port boot_out found and boot {boot} sent in initialisation: Ok\(\(\)\)"
+            ))),
             Expect::line(&main(&format!("boot {boot}: worker ran during initialisation: no"))),
             Expect::line(&main(&format!(r"boot {boot}: worker is Some\(Ready\) before NORMAL"))),
             Expect::all_of(&[
                 &main(&format!("boot {boot}: NORMAL")),
                 &worker(&format!(r"worker started \(boot {boot}\)")),
             ]),
+            Expect::line(&worker(&format!("worker: boot_in holds boot {boot}"))),
             Expect::line(&worker(r"worker: suspend_self\(2 ms\): Err\(TimedOut\)")),
             Expect::line(&main(&format!(r"boot {boot}: worker is Some\(Suspended\)"))),
             Expect::all_of(&[

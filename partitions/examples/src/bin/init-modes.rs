@@ -13,10 +13,12 @@
 //!
 //! ```text
 //! init-modes: boot B: mode ColdStart|WarmStart, start condition NormalStart|PartitionRestart, restarts R
+//! init-modes: boot B: port boot_out found and boot B sent in initialisation: Ok(())
 //! init-modes: boot B: worker ran during initialisation: no
 //! init-modes: boot B: worker is Ready before NORMAL
 //! init-modes: boot B: NORMAL
 //! init-modes: worker started (boot B)
+//! init-modes: worker: boot_in holds boot B
 //! init-modes: worker: suspend_self(2 ms): Err(TimedOut)
 //! init-modes: boot B: worker is Suspended
 //! init-modes: boot B: resume(worker): Ok(())
@@ -36,7 +38,10 @@ use bulkhead_sdk::process::{
     get_partition_status, process_id, process_status, resume, set_partition_mode, start, start_at, state_of, stop,
     stop_self, suspend_self,
 };
-use bulkhead_sdk::{INFINITE, PartitionMode, ProcessState, ThreadInfo, periodic_wait, println, timed_wait};
+use bulkhead_sdk::{
+    INFINITE, PartitionMode, ProcessState, QueuingDestination, QueuingSource, ThreadInfo, periodic_wait, println,
+    timed_wait,
+};
 use core::sync::atomic::{AtomicU32, Ordering};
 
 bulkhead_sdk::partition_main!(main);
@@ -53,6 +58,11 @@ fn main(thread: ThreadInfo) -> ! {
 fn worker() -> ! {
     WORKER_RAN.store(1, Ordering::Release);
     println!("init-modes: worker started (boot {})", BOOTS.load(Ordering::Acquire));
+    let mut buf = [0u8; 8];
+    match QueuingDestination::new("boot_in").and_then(|q| q.receive(&mut buf, 0)) {
+        Ok(_) => println!("init-modes: worker: boot_in holds boot {}", u64::from_le_bytes(buf)),
+        Err(e) => println!("init-modes: worker: boot_in receive failed: {e:?}"),
+    }
     println!("init-modes: worker: suspend_self(2 ms): {:?}", suspend_self(2_000_000));
     println!("init-modes: worker: suspend_self(INFINITE): {:?}", suspend_self(INFINITE));
     loop {
@@ -94,6 +104,9 @@ fn initialise() -> ! {
     };
     println!("init-modes: boot {boot}: mode {mode}, start condition {condition}, restarts {}", status.restarts);
     WORKER_RAN.store(0, Ordering::Release);
+    // Its ports, looked up and written during initialisation.
+    let sent = QueuingSource::new("boot_out").and_then(|q| q.send(&u64::from(boot).to_le_bytes(), 0));
+    println!("init-modes: boot {boot}: port boot_out found and boot {boot} sent in initialisation: {sent:?}");
     let worker = match process_id("worker") {
         Ok(w) => w,
         Err(e) => {
