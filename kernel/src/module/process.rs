@@ -216,6 +216,13 @@ fn kick(own: usize, core: usize) {
     }
 }
 
+/// Whether thread `tid` is dormant: a look, nobody told to decide again.
+fn is_dormant(module: &Module, tid: usize) -> Result<bool, Status> {
+    on_holder(module, tid, |s, t| s.thread_state(t) == Some(ThreadState::Stopped))
+        .map(|(_, dormant)| dormant)
+        .ok_or(Status::InvalidParameter)
+}
+
 fn mode(partition: usize) -> u8 {
     PARTITIONS[partition].mode.load(Ordering::Acquire)
 }
@@ -229,7 +236,7 @@ fn start(module: &Module, caller: &Caller, tid: usize, delay_ns: u64, entry: (u6
     if mode(caller.partition) != MODE_NORMAL {
         // Initialisation: it becomes Ready when the partition enters
         // NORMAL. It must be dormant, and not already started.
-        let dormant = with_thread(module, caller, tid, |s, t| Ok(s.thread_state(t) == Some(ThreadState::Stopped)))?;
+        let dormant = is_dormant(module, tid)?;
         if !dormant {
             return Err(Status::InvalidMode);
         }
@@ -376,7 +383,7 @@ fn create_error_handler(module: &Module, caller: &Caller, tid: usize) -> Result<
     }
     let index = tid - module.partition(caller.partition).first_thread;
     let pending = PARTITIONS[caller.partition].pending_start.load(Ordering::Acquire) & (1 << index) != 0;
-    let dormant = with_thread(module, caller, tid, |s, t| Ok(s.thread_state(t) == Some(ThreadState::Stopped)))?;
+    let dormant = is_dormant(module, tid)?;
     if !dormant || pending {
         return Err(Status::InvalidMode);
     }
@@ -470,18 +477,16 @@ pub fn to_error_handler(module: &Module, kind: ErrorKind, tid: usize, core: usiz
         q.errors[at] = record;
         q.len += 1;
     }
-    if matches!(
+    let fault = matches!(
         kind,
         ErrorKind::Stage2Abort
             | ErrorKind::StackOverflow
             | ErrorKind::UndefinedInstruction
             | ErrorKind::TrappedOperation
-    ) {
-        let placement = thread_cores();
-        if let Some(s) = super::CORE_SCHED[placement[tid]].lock().as_mut() {
-            let _ = s.suspend(ThreadId(tid as u16));
-        }
-        kick(core, placement[tid]);
+    );
+    // A faulting thread would fault again: it waits for the handler.
+    if fault && let Some((held, _)) = on_holder(module, tid, |s, t| s.suspend(t).is_ok()) {
+        kick(core, held);
     }
     start_error_handler(module, handler as usize, core, now);
     true
@@ -610,13 +615,13 @@ fn process_status(module: &Module, caller: &Caller, tid: usize, ptr: u64, len: u
         return Err(Status::InvalidParameter);
     }
     let to = module.writable(caller.partition, ptr, len).ok_or(Status::InvalidAddress)?;
-    let spec = module.image.threads().nth(tid).ok_or(Status::InvalidParameter)?;
     let index = tid - module.partition(caller.partition).first_thread;
     let pending = PARTITIONS[caller.partition].pending_start.load(Ordering::Acquire) & (1 << index) != 0;
-    let (state, core, priority, timing) = with_thread(module, caller, tid, |s, t| {
-        let r = s.thread(t).ok_or(Status::InvalidParameter)?;
-        Ok((r.state(), s.core().0, r.priority(), s.thread_timing(t)))
-    })?;
+    // A look: nobody is told to decide again.
+    let (core, (r, timing)) =
+        on_holder(module, tid, |s, t| (s.thread(t).copied(), s.thread_timing(t))).ok_or(Status::InvalidParameter)?;
+    let r = r.ok_or(Status::InvalidParameter)?;
+    let (state, core) = (r.state(), core as u8);
     let at = |t: Option<Ticks>| t.map_or(INFINITE, |t| ns_since_epoch(module, t));
     let state = match state {
         _ if tid == caller.tid => ProcessState::Running,
@@ -631,10 +636,10 @@ fn process_status(module: &Module, caller: &Caller, tid: usize, ptr: u64, len: u
     let record = ProcessStatusRecord {
         deadline_ns: at(timing.and_then(|t| t.deadline)),
         release_ns: at(timing.and_then(|t| t.release)),
-        period_ns: spec.period_ns.unwrap_or(INFINITE),
-        time_capacity_ns: spec.deadline_ns.unwrap_or(INFINITE),
-        base_priority: spec.priority,
-        current_priority: u32::from(priority),
+        period_ns: r.period().map_or(INFINITE, |n| n.0),
+        time_capacity_ns: r.time_capacity().map_or(INFINITE, |n| n.0),
+        base_priority: u32::from(r.base_priority()),
+        current_priority: u32::from(r.priority()),
         state: state as u32,
         core: u32::from(core),
         index: index as u32,
