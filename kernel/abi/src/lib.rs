@@ -71,7 +71,7 @@ pub mod frame_line;
 
 /// ABI version: major (incompatible changes) and minor (additions).
 pub const ABI_VERSION_MAJOR: u16 = 1;
-pub const ABI_VERSION_MINOR: u16 = 3;
+pub const ABI_VERSION_MINOR: u16 = 4;
 
 /// Largest `len` accepted by [`Call::ConsoleWrite`].
 pub const MAX_CONSOLE_WRITE: usize = 1024;
@@ -373,6 +373,36 @@ calls! {
     /// in the region, and who writes it when, is the partitions' business.
     MemoryRegion = 0x30,
 
+    // Waiting on a word of partition memory (0x60..): the one kernel
+    // wait/wake primitive (futex-like) the SDK's intra-partition objects
+    // (blackboards, buffers, semaphores, events, mutexes) are built on.
+    // Open to every partition, acting on its own threads only: a word is
+    // named by its address in the caller's own memory (not a shared
+    // region), 4-byte aligned; waiters of one partition never see another
+    // partition's wakes. A waiter on another core is made ready by a wake
+    // and runs in its partition's windows only.
+
+    /// `(x1 = address, x2 = expected value (low 32 bits), x3 = timeout in
+    /// ns, 0 polls, INFINITE for none)`: wait while the 32-bit word at
+    /// `address` holds `expected`. The kernel compares the word with the
+    /// caller's waiter queue locked, so a WakeWord that follows a change
+    /// of the word is never missed. Returns 0 when woken by WakeWord,
+    /// `NoAction` at once if the word does not hold `expected`,
+    /// `TimedOut` when the timeout expires first (at once for 0). A waiter
+    /// stopped, suspended or restarted leaves the queue. An address
+    /// outside the caller's own memory is `InvalidAddress`, an unaligned
+    /// one `InvalidParameter`; waiting with preemption locked is
+    /// `InvalidMode`.
+    WaitWord = 0x60,
+    /// `(x1 = address, x2 = count, 1.. (u64::MAX: every waiter), x3 =
+    /// order, WakeOrder) -> x1 = waiters woken`: make ready up to `count`
+    /// threads of the caller's partition waiting on the word at `address`,
+    /// chosen by `order`: `Priority` takes the highest current priority
+    /// first, FIFO among equals; `Fifo` the longest waiting first. 0
+    /// waiters woken is a success. A count of 0 or an unknown order is
+    /// `InvalidParameter`; the address is checked as WaitWord's.
+    WakeWord = 0x61,
+
     // Health monitor (0x50..): system partitions only, `Denied` to any
     // other.
 
@@ -391,6 +421,28 @@ calls! {
     /// read-only data, a region it maps read-only) `InvalidAddress`. The
     /// kernel copies one record, with interrupts masked.
     HealthLog = 0x50,
+}
+
+/// Which waiters [`Call::WakeWord`] wakes first (its `x3`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+pub enum WakeOrder {
+    /// The highest current priority first, the longest waiting among equals
+    /// (ARINC 653 PRIORITY queuing discipline).
+    Priority = 0,
+    /// The longest waiting first (ARINC 653 FIFO queuing discipline).
+    Fifo = 1,
+}
+
+impl WakeOrder {
+    /// The order of a raw `x3`, if the ABI defines it.
+    pub const fn from_raw(raw: u64) -> Option<WakeOrder> {
+        match raw {
+            0 => Some(WakeOrder::Priority),
+            1 => Some(WakeOrder::Fifo),
+            _ => None,
+        }
+    }
 }
 
 /// How a partition maps a shared memory region ([`Call::MemoryRegion`]'s

@@ -122,6 +122,7 @@ use bulkhead_board_rpi4::memory::KERNEL_LOAD;
 use bulkhead_sdk::abi::{
     ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, HEALTH_RECORD_SIZE, MAX_MESSAGE_SIZE,
     MAX_REGION_NAME, PARTITION_STATUS_SIZE, PORT_STATUS_SIZE, PROCESS_STATUS_SIZE, PortStatus, STACK_GUARD_SIZE,
+    WakeOrder,
 };
 /// Longest port name (the image's name field).
 const NAME_MAX_LEN: u64 = 31;
@@ -146,6 +147,10 @@ const PORT_NAMES: [(&str, u64); 3] = [("s_out", S_OUT), ("q_out", Q_OUT), ("s_in
 /// memory: one per thread, so that the kernel never writes over the
 /// fuzzer's own state (a random pointer could name a stack); a pointer
 /// outside its memory still goes to the kernel as drawn, to be refused.
+/// Words the fuzzer waits on and wakes (`WaitWord`, `WakeWord`): they stay
+/// 0, so a wait for 0 sleeps (until its timeout or another thread's wake)
+/// and a wait for 1 returns `NoAction`.
+static WORDS: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
 static mut SCRATCH: [[u8; SCRATCH_SIZE]; 4] = [[0; SCRATCH_SIZE]; 4];
 const SCRATCH_SIZE: usize = 64;
 use bulkhead_sdk::{
@@ -464,6 +469,15 @@ fn allowed(me: &Me, draw: &Draw) -> Allowed {
         // of its instructions.
         Call::StartProcessAt if a1 >= me.threads => Allowed::of(InvalidParameter),
         Call::StartProcessAt => Allowed::of(InvalidMode).or(InvalidAddress),
+        // Checked in order: count and order, alignment, then the range.
+        Call::WakeWord if a2 == 0 || WakeOrder::from_raw(a3).is_none() => Allowed::of(InvalidParameter),
+        Call::WaitWord | Call::WakeWord if !a1.is_multiple_of(4) => Allowed::of(InvalidParameter),
+        Call::WaitWord | Call::WakeWord if !me.owns(a1, 4) => Allowed::of(InvalidAddress),
+        // Bounded by `draw`: the timeout, a wake by another thread, or a
+        // word that no longer held the value. `draw` turns every lock into
+        // an unlock: never InvalidMode.
+        Call::WaitWord => Allowed::of(Success).or(NoAction).or(TimedOut),
+        Call::WakeWord => Allowed::of(Success),
     }
 }
 
@@ -582,7 +596,7 @@ fn draw(rng: &mut Rng, me: &Me) -> Draw {
             Draw { imm: 0, id: call.id(), args }
         }
         // The assigned block and its gaps.
-        12 => Draw { imm: 0, id: FUNCTION_BASE | rng.below(0x60) as u32, args: generic_args(rng, me) },
+        12 => Draw { imm: 0, id: FUNCTION_BASE | rng.below(0x70) as u32, args: generic_args(rng, me) },
         // The rest of the vendor hypervisor range.
         13 => Draw { imm: 0, id: FUNCTION_BASE | (rng.next() as u32 & 0x00ff_ffff), args: generic_args(rng, me) },
         // A real call's number in another SMCCC range: SMC32 (bit 30
@@ -638,6 +652,7 @@ fn draw(rng: &mut Rng, me: &Me) -> Draw {
         Some(Call::StopProcess | Call::SuspendProcess) => d.args[0] = d.args[0].max(me.threads),
         Some(Call::LockPreemption) => d.id = Call::UnlockPreemption.id(),
         Some(Call::SuspendSelf) if d.args[0] > MAX_DELAY_NS => d.args[0] = delay(rng),
+        Some(Call::WaitWord) if d.args[2] > MAX_DELAY_NS => d.args[2] = delay(rng),
         _ => {}
     }
     d
@@ -743,6 +758,17 @@ fn shaped_args(rng: &mut Rng, me: &Me, call: Call) -> [u64; 6] {
             args[1] = if rng.one_in(2) { TEXT.as_ptr() as u64 } else { pointer(rng, me, 4) };
         }
         Call::GetErrorStatus => (args[0], args[1]) = buffer(rng, me, 160),
+        // Mostly one of the fuzzer's own words (shared by its threads, so
+        // one thread's wake may end another's wait), sometimes anywhere.
+        Call::WaitWord | Call::WakeWord => {
+            args[0] = if rng.one_in(2) { (&raw const WORDS) as u64 + 4 * rng.below(2) } else { pointer(rng, me, 4) };
+            if call == Call::WaitWord {
+                (args[1], args[2]) = (rng.below(2), delay(rng));
+            } else {
+                args[1] = if rng.one_in(4) { integer(rng) } else { rng.below(3) };
+                args[2] = if rng.one_in(4) { integer(rng) } else { rng.below(2) };
+            }
+        }
         Call::AbiVersion
         | Call::MyIds
         | Call::PartitionStatus

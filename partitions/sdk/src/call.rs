@@ -472,6 +472,8 @@ mod tests {
             Call::StartPartition,
             Call::RestartPartition,
             Call::MemoryRegion,
+            Call::WaitWord,
+            Call::WakeWord,
             Call::HealthLog,
         ];
         assert_eq!(Call::ALL, &wrapped[..]);

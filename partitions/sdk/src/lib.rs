@@ -85,6 +85,7 @@ pub mod process;
 mod region;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 mod rt;
+pub mod word;
 
 pub use bulkhead_abi as abi;
 pub use bulkhead_abi::{

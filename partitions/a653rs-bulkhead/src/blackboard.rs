@@ -1,0 +1,1 @@
+//! a653rs `blackboard` traits for [`crate::BulkheadHypervisor`].

@@ -1,0 +1,1 @@
+//! a653rs `buffer` traits for [`crate::BulkheadHypervisor`].

@@ -1,0 +1,1 @@
+//! a653rs `error` traits for [`crate::BulkheadHypervisor`].

@@ -1,0 +1,1 @@
+//! a653rs `event` traits for [`crate::BulkheadHypervisor`].

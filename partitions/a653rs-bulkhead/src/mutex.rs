@@ -1,0 +1,1 @@
+//! a653rs `mutex` traits for [`crate::BulkheadHypervisor`].

@@ -1,0 +1,1 @@
+//! a653rs `partition` traits for [`crate::BulkheadHypervisor`].

@@ -1,0 +1,1 @@
+//! a653rs `process` traits for [`crate::BulkheadHypervisor`].

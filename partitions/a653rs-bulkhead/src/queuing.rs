@@ -1,0 +1,1 @@
+//! a653rs `queuing` traits for [`crate::BulkheadHypervisor`].

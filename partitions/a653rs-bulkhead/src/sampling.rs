@@ -1,0 +1,1 @@
+//! a653rs `sampling` traits for [`crate::BulkheadHypervisor`].

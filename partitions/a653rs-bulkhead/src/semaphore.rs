@@ -1,0 +1,1 @@
+//! a653rs `semaphore` traits for [`crate::BulkheadHypervisor`].

@@ -1,0 +1,1 @@
+//! a653rs `time` traits for [`crate::BulkheadHypervisor`].
