@@ -98,7 +98,14 @@ fn word(module: &Module, caller: &Caller, address: u64) -> Result<*const u32, St
 }
 
 /// WaitWord: sleep while the word holds `expected`.
-fn wait(module: &Module, caller: &Caller, ctx: &mut ThreadContext, address: u64, expected: u32, timeout_ns: u64) -> Outcome {
+fn wait(
+    module: &Module,
+    caller: &Caller,
+    ctx: &mut ThreadContext,
+    address: u64,
+    expected: u32,
+    timeout_ns: u64,
+) -> Outcome {
     let word = match word(module, caller, address) {
         Ok(word) => word,
         Err(status) => {

@@ -1439,7 +1439,11 @@ fn error_handler_lines(out: &Captured) -> Result<(), String> {
 /// `wait-word`: every line of the two partitions is one its header lists
 /// (no wake of the other partition, no failed call).
 fn wait_word_lines(out: &Captured) -> Result<(), String> {
-    match out.lines.iter().find(|l| l.contains("wait-word: other: w") || l.contains("did not wake") || l.contains("failed")) {
+    match out
+        .lines
+        .iter()
+        .find(|l| l.contains("wait-word: other: w") || l.contains("did not wake") || l.contains("failed"))
+    {
         Some(l) => Err(format!("wait-word: {l}")),
         None => Ok(()),
     }
