@@ -237,8 +237,10 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
             let caller = super::process::Caller { core, tid, partition, now };
             return super::process::dispatch(module, &caller, ctx, call);
         }
-        // Not yet served: the next commit adds the kernel's waiter queues.
-        Call::WaitWord | Call::WakeWord => fail(ctx, Status::NotSupported),
+        Call::WaitWord | Call::WakeWord => {
+            let caller = super::words::Caller { core, tid, partition, now };
+            return super::words::dispatch(module, &caller, ctx, call);
+        }
         Call::MemoryRegion => match memory_region(module, partition, a1, a2) {
             Ok(results) => ok(ctx, results),
             Err(status) => fail(ctx, status),

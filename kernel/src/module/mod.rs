@@ -31,6 +31,7 @@ pub mod run;
 pub mod stats;
 pub mod text;
 pub mod trace;
+pub mod words;
 
 use crate::arch::Mutex;
 use crate::arch::guest::{El1State, FpState, GuestFrame};
@@ -767,6 +768,7 @@ pub fn reset_threads(module: &Module, id: usize) {
     // Its threads wait on no channel any more, and nothing is pending.
     ports::forget(p.first_thread..p.first_thread + p.thread_count);
     process::forget(p.first_thread..p.first_thread + p.thread_count);
+    words::forget(p.first_thread..p.first_thread + p.thread_count);
     process::forget_error_handler(id);
     PARTITIONS[id].pending_start.store(0, Ordering::Release);
 }

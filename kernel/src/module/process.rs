@@ -60,12 +60,18 @@ pub struct Caller {
 /// What the entering core must do to a thread's context first: called
 /// under its context lock, before its state is restored (`run_thread`).
 pub fn take_pending(module: &Module, tid: usize, ctx: &mut ThreadContext) {
-    if RESET_PENDING[tid].swap(false, Ordering::AcqRel) {
+    let reset = RESET_PENDING[tid].swap(false, Ordering::AcqRel);
+    if reset {
         ctx.reset(module, module.thread(tid));
         ctx.frame.x[4] = START_ENTRY[tid].load(Ordering::Acquire);
         ctx.frame.x[5] = START_ARG[tid].load(Ordering::Acquire);
     }
-    if SUSPENDED_SELF[tid].swap(false, Ordering::AcqRel) && RESUMED[tid].swap(false, Ordering::AcqRel) {
+    // A fresh context has no call to return from: what ended a wait of
+    // its previous life is dropped.
+    if SUSPENDED_SELF[tid].swap(false, Ordering::AcqRel) && RESUMED[tid].swap(false, Ordering::AcqRel) && !reset {
+        ctx.frame.x[0] = 0;
+    }
+    if super::words::take_pending(tid) && !reset {
         ctx.frame.x[0] = 0;
     }
 }

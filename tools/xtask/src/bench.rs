@@ -104,6 +104,8 @@ pub fn run() -> Result<(), String> {
             r"bench \| port wake \|",
             r"bench \| port round trip \| queuing",
             r"bench \| port round trip \| sampling",
+            r"bench \| word call \|",
+            r"bench \| word wake \|",
         ])],
         &Ending::Settle(Duration::from_millis(100)),
     )?;
@@ -121,6 +123,17 @@ pub fn run() -> Result<(), String> {
             }
             ["port wake", v] => table.push((
                 "waiting receiver: its window's start to its first instruction with the message (ns, incl. one GetTime)".into(),
+                v.to_string(),
+            )),
+            ["word call", v] => {
+                for part in v.split("; ") {
+                    if let Some((what, ns)) = part.rsplit_once(' ').and_then(|(a, _)| a.rsplit_once(' ')) {
+                        table.push((format!("{what}, round trip from EL1, instructions"), ns.to_string()));
+                    }
+                }
+            }
+            ["word wake", v] => table.push((
+                "WakeWord to the woken waiter's first instruction, same core (ns, incl. one GetTime)".into(),
                 v.to_string(),
             )),
             _ => {}

@@ -1096,6 +1096,39 @@ fn hostile_tests() -> Vec<QemuTest> {
         .also(init_modes_order)
         .allow(&[r"^health: partition init-modes restarted \(restart [12](, warm)?\)$"]),
         hostile(
+            "wait-word",
+            "WaitWord and WakeWord across four cores: every documented refusal, timeouts, waiters woken by priority (first come among equals) and in FIFO order, a wake of all; another partition waiting on the same address is never woken by it; the bystander stays on time",
+            || {
+                let line = |rest: &str| format!(r"^\[wait-word:main@0\] wait-word: {rest}$");
+                let mut e: Vec<Expect> = [
+                    "unaligned: InvalidParameter",
+                    "outside memory: InvalidAddress",
+                    "guard page: InvalidAddress",
+                    "past the end: InvalidAddress",
+                    "wake count 0: InvalidParameter",
+                    "wake order 2: InvalidParameter",
+                    "wake unaligned: InvalidParameter",
+                    "value differs: NoAction",
+                    "poll: TimedOut",
+                    "timeout 3 ms: TimedOut after at least 3 ms: yes",
+                    "with preemption locked: InvalidMode",
+                    "wake with no waiter: 0 woken",
+                    "order by priority: b c d a",
+                    "order fifo: a b c d",
+                    "woke all: 4",
+                    "done",
+                ]
+                .iter()
+                .map(|rest| Expect::line(&line(rest)))
+                .collect();
+                // Its waits went on while the wakes came: a line after
+                // `done`.
+                e.push(Expect::line(r"^\[wait-word-other:main@2\] wait-word: other: \d+ waits timed out, none woken$"));
+                then_ticker(e)
+            },
+        )
+        .also(wait_word_lines),
+        hostile(
             "process-sched",
             "ARINC 653 processes sharing cores: a higher priority made ready preempts at once, LOCK_PREEMPTION holds it off until the unlock, equal priorities run in the order they were started, SET_PRIORITY moves one ahead; the bystander stays on time",
             || {
@@ -1401,6 +1434,15 @@ fn error_handler_lines(out: &Captured) -> Result<(), String> {
         return Err(format!("unexpected: {l}"));
     }
     Ok(())
+}
+
+/// `wait-word`: every line of the two partitions is one its header lists
+/// (no wake of the other partition, no failed call).
+fn wait_word_lines(out: &Captured) -> Result<(), String> {
+    match out.lines.iter().find(|l| l.contains("wait-word: other: w") || l.contains("did not wake") || l.contains("failed")) {
+        Some(l) => Err(format!("wait-word: {l}")),
+        None => Ok(()),
+    }
 }
 
 /// `process-sched`: no call of the partition failed.

@@ -13,21 +13,33 @@
 //!   1 KiB and 8 KiB; sampling write+read 8 B and 1 KiB), keeping the
 //!   fastest batch of each that did not cross a window's end.
 //!
+//! - then `bench` times the wait/wake primitive: batches of WakeWord with
+//!   no waiter and of WaitWord on a word that no longer holds the value
+//!   (the calls' fixed cost), and `WORD_WAKES` wakes of itself by its
+//!   second thread `waker` (same core, lower priority): from the waker's
+//!   time stamp before its WakeWord to `bench`'s first instruction after
+//!   its WaitWord returns (the call, the preemption, the switch, the
+//!   return, plus one GetTime).
+//!
 //! Prints, once each:
 //!
 //! ```text
 //! bench | port round trip | queuing 8 B N ns, queuing 1024 B N ns, queuing 8192 B N ns
 //! bench | port round trip | sampling 8 B N ns, sampling 1024 B N ns
 //! bench | port wake | min N ns, median N ns, max N ns (K windows)
+//! bench | word call | WakeWord with no waiter N ns; WaitWord on a changed word N ns
+//! bench | word wake | same core: min N ns, median N ns, max N ns (K wakes)
 //! ```
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 #![forbid(unsafe_code)]
 
+use bulkhead_sdk::word::{self, WakeOrder};
 use bulkhead_sdk::{
     INFINITE, QueuingDestination, QueuingSource, SamplingDestination, SamplingSource, ThreadInfo, periodic_wait,
     println, time,
 };
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 bulkhead_sdk::partition_main!(main);
 
@@ -45,6 +57,19 @@ fn pairs(len: usize) -> u64 {
 }
 /// Wake-ups measured.
 const WAKES: usize = 25;
+/// Word wakes measured.
+const WORD_WAKES: usize = 50;
+
+/// `waker` sleeps on this until `bench` lets it go (so it never runs
+/// during the port benchmarks).
+static START: AtomicU32 = AtomicU32::new(0);
+/// The word `bench` waits on (it stays 0: the wake alone ends the wait).
+static WORD: AtomicU32 = AtomicU32::new(0);
+/// `waker`'s time stamp and its window's end, just before its WakeWord.
+static STAMP: AtomicU64 = AtomicU64::new(0);
+static STAMP_WINDOW: AtomicU64 = AtomicU64::new(0);
+/// `bench` has all its samples: `waker` stops.
+static DONE: AtomicU32 = AtomicU32::new(0);
 
 fn park() -> ! {
     loop {
@@ -52,7 +77,10 @@ fn park() -> ! {
     }
 }
 
-fn main(_thread: ThreadInfo) -> ! {
+fn main(thread: ThreadInfo) -> ! {
+    if thread.index == 1 {
+        waker()
+    }
     if let Ok(out) = QueuingSource::new("wake_out") {
         loop {
             let _ = out.send(&0u64.to_le_bytes(), 0);
@@ -105,6 +133,61 @@ fn main(_thread: ThreadInfo) -> ! {
         r[0], r[1], r[2]
     );
     println!("bench | port round trip | sampling 8 B {} ns, sampling 1024 B {} ns", r[3], r[4]);
+    words();
+    park()
+}
+
+/// The wait/wake primitive's fixed costs and a same-core wake.
+fn words() {
+    let local = AtomicU32::new(0);
+    let wake = best(50, || {
+        for _ in 0..50 {
+            let _ = word::wake(&local, 1, WakeOrder::Priority);
+        }
+    });
+    let wait = best(50, || {
+        for _ in 0..50 {
+            let _ = word::wait(&local, 1, INFINITE);
+        }
+    });
+    println!("bench | word call | WakeWord with no waiter {wake} ns; WaitWord on a changed word {wait} ns");
+    START.store(1, Ordering::Release);
+    let _ = word::wake(&START, 1, WakeOrder::Priority);
+    let mut lat = [0u64; WORD_WAKES];
+    let mut n = 0;
+    while n < WORD_WAKES {
+        // `waker` (lower priority) runs only while this waits.
+        let woken = word::wait(&WORD, 0, INFINITE);
+        let Ok(t) = time() else { continue };
+        // A wake across a window's end measures the windows between.
+        if woken.is_ok() && t.window_end_ns == STAMP_WINDOW.load(Ordering::Acquire) {
+            lat[n] = t.now_ns.saturating_sub(STAMP.load(Ordering::Acquire));
+            n += 1;
+        }
+    }
+    DONE.store(1, Ordering::Release);
+    lat.sort_unstable();
+    println!(
+        "bench | word wake | same core: min {} ns, median {} ns, max {} ns ({WORD_WAKES} wakes)",
+        lat[0],
+        lat[WORD_WAKES / 2],
+        lat[WORD_WAKES - 1]
+    );
+}
+
+/// `bench`'s second thread: once let go, stamps the time and wakes
+/// `bench` (which preempts it at once), again each time `bench` waits.
+fn waker() -> ! {
+    while START.load(Ordering::Acquire) == 0 {
+        let _ = word::wait(&START, 0, INFINITE);
+    }
+    while DONE.load(Ordering::Acquire) == 0 {
+        if let Ok(t) = time() {
+            STAMP_WINDOW.store(t.window_end_ns, Ordering::Release);
+            STAMP.store(t.now_ns, Ordering::Release);
+        }
+        let _ = word::wake(&WORD, 1, WakeOrder::Priority);
+    }
     park()
 }
 
