@@ -49,6 +49,9 @@
 //!   [`start_partition`], [`restart_partition`], [`read_health_log`]) returning
 //!   `Result<_, Status>`, and the raw [`hvc`] for tests that pass bad
 //!   arguments on purpose;
+//! - ARINC 653 intra-partition objects (blackboards, buffers, semaphores,
+//!   events, mutexes) in the partition's own memory, on WaitWord/WakeWord
+//!   (module [`intra`]);
 //! - [`Console`], a `core::fmt::Write` over ConsoleWrite, with [`print!`]
 //!   and [`println!`];
 //! - [`Region`], volatile reads and writes of a shared memory region the
@@ -75,6 +78,7 @@ mod call;
 mod console;
 mod event;
 mod exception;
+pub mod intra;
 #[cfg(feature = "defmt")]
 mod log;
 mod message;

@@ -1129,6 +1129,33 @@ fn hostile_tests() -> Vec<QemuTest> {
         )
         .also(wait_word_lines),
         hostile(
+            "intra-objects",
+            "the SDK's ARINC 653 intra-partition objects across four cores: created in COLD_START only, a buffer with blocking sends and receives and timeouts, semaphores served by PRIORITY (b c a) and FIFO (c a b), a priority-ceiling mutex handed on by priority with its owners at the ceiling, an event releasing all, a blackboard read waiting for its display; the bystander stays on time",
+            || {
+                let line = |rest: &str| format!(r"^\[intra-objects:main@0\] intra: {rest}$");
+                let e: Vec<Expect> = [
+                    "created 7 objects in COLD_START",
+                    "create in NORMAL: InvalidMode",
+                    r"buffer receive from empty: Some\(TimedOut\) after at least 2 ms: yes",
+                    "buffer producer blocked on full: yes",
+                    "buffer send to full, no wait: NotAvailable",
+                    "buffer 40 messages in order: yes",
+                    "semaphore priority: b c a",
+                    "semaphore fifo: c a b",
+                    "mutex main at the ceiling: 40",
+                    "mutex priority: b c a, owners at the ceiling: yes, main back to: 10",
+                    r"event woke 3, after reset a poll: Some\(NotAvailable\)",
+                    "blackboard readers got: hello board, hello board, hello board",
+                    "done",
+                ]
+                .iter()
+                .map(|rest| Expect::line(&line(rest)))
+                .collect();
+                then_ticker(e)
+            },
+        )
+        .also(intra_objects_lines),
+        hostile(
             "process-sched",
             "ARINC 653 processes sharing cores: a higher priority made ready preempts at once, LOCK_PREEMPTION holds it off until the unlock, equal priorities run in the order they were started, SET_PRIORITY moves one ahead; the bystander stays on time",
             || {
@@ -1445,6 +1472,14 @@ fn wait_word_lines(out: &Captured) -> Result<(), String> {
         .find(|l| l.contains("wait-word: other: w") || l.contains("did not wake") || l.contains("failed"))
     {
         Some(l) => Err(format!("wait-word: {l}")),
+        None => Ok(()),
+    }
+}
+
+/// `intra-objects`: no object call of the partition failed.
+fn intra_objects_lines(out: &Captured) -> Result<(), String> {
+    match out.lines.iter().find(|l| l.starts_with("[intra-objects:") && l.contains("failed")) {
+        Some(l) => Err(format!("an intra-partition call failed: {l}")),
         None => Ok(()),
     }
 }
