@@ -34,9 +34,11 @@
 //! time (one heap operation) for a holder that runs. That costs two
 //! hypercalls per allocation and per free; a partition with one thread
 //! skips them. A window's end still preempts the holder (and stops every
-//! waiter with it). Stopping a process (STOP, `stop_process`) in the
-//! middle of a heap operation leaves the heap locked, as any lock its
-//! process held; a partition restart sets it up afresh.
+//! waiter with it). Stopping or restarting a process in the middle of a
+//! heap operation (STOP, or the health monitor's `stop_process` or
+//! `restart_process` for a deadline miss) leaves the heap locked, as any
+//! lock the process held, and the partition's next allocation spins in
+//! every window; a partition restart sets it up afresh.
 //!
 //! **Out of memory.** An allocation the heap cannot serve raises an
 //! application error ([`error_code::HEAP_EXHAUSTED`](crate::error_code::HEAP_EXHAUSTED))
