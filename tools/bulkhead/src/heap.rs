@@ -92,3 +92,55 @@ impl Checker<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KIB: u64 = 1024;
+
+    fn description(heap: &str) -> String {
+        format!(
+            "[module]\nname = \"m\"\nboard = \"rpi4\"\ncores = 2\n\
+             [[partition]]\nname = \"a\"\nmemory = \"256KiB\"\nimage = \"a\"\n{heap}\n\
+             [[partition.thread]]\nname = \"main\"\ncore = 0\n\
+             [[partition.thread]]\nname = \"aux\"\ncore = 1\nstack = \"8KiB\"\n\
+             [[schedule]]\nname = \"main\"\nmajor_frame = \"10ms\"\n\
+             [[schedule.window]]\npartition = \"a\"\nduration = \"5ms\"\n"
+        )
+    }
+
+    /// Below 16 KiB + 4 KiB + 8 KiB + 4 KiB of stacks and guard pages.
+    #[test]
+    fn the_heap_hangs_below_the_stacks() {
+        let checked = crate::check::check(&description("heap = \"64KiB\""));
+        let system = checked.system.expect("clean");
+        assert_eq!(system.spec.partitions[0].heap_size, 64 * KIB);
+        assert_eq!(heap_of(&system.spec, 0), Some(160 * KIB..224 * KIB));
+    }
+
+    #[test]
+    fn no_heap_and_a_zero_heap_are_none() {
+        for heap in ["", "heap = \"0B\""] {
+            let system = crate::check::check(&description(heap)).system.expect("clean");
+            assert_eq!(system.spec.partitions[0].heap_size, 0);
+            assert_eq!(heap_of(&system.spec, 0), None);
+        }
+    }
+
+    /// Exactly what is left beside the stacks fits (the image is `pack`'s
+    /// question); a page more does not.
+    #[test]
+    fn a_heap_fits_beside_the_stacks_or_is_refused_with_the_sizes() {
+        assert!(crate::check::check(&description("heap = \"224KiB\"")).system.is_some());
+        let checked = crate::check::check(&description("heap = \"228KiB\""));
+        assert!(checked.system.is_none());
+        let text = format!("{:?}", checked.diags);
+        assert!(
+            text.contains(
+                "partition \\\"a\\\" heap 228KiB does not fit in its memory 256KiB with its thread stacks and their guard pages (32KiB): 260KiB in all, before its image"
+            ),
+            "{text}"
+        );
+    }
+}
