@@ -37,10 +37,19 @@
 //! | `x2` | the partition's memory base (IPA) |
 //! | `x3` | the partition's memory size in bytes |
 //! | `x4`, `x5` | 0, or for a process started with [`Call::StartProcessAt`] the entry function it was given and its argument (the SDK's start-up code calls that function instead of the partition's main) |
+//! | `x6` | the partition's heap base (IPA, page aligned), or 0 if the system description gives it no `heap` |
+//! | `x7` | the partition's heap size in bytes (whole pages), or 0 for none |
 //! | `sp` (SP_EL1) | the top of the thread's stack: stacks are carved from the top of partition memory downwards, thread 0 first, each of the size the description gives (`stack`, whole pages, default [`DEFAULT_STACK_SIZE`]) and each above an unmapped guard page of [`STACK_GUARD_SIZE`] bytes |
 //!
 //! Partition memory not filled by the image's file bytes is zero at every
-//! start and restart, so `.bss` needs no clearing.
+//! start and cold restart, so `.bss` needs no clearing; a warm restart
+//! keeps it as it was.
+//!
+//! The heap is the `heap` bytes of partition memory just below the lowest
+//! stack's guard page (a write off its top faults there), read/write and
+//! never executable like the rest; the kernel only says where it is. The
+//! SDK's allocator (`bulkhead-sdk`, feature `alloc`) manages it; a
+//! partition that does not use the SDK's may use the range as it likes.
 //!
 //! # Memory rights (W^X)
 //!

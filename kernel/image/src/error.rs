@@ -369,6 +369,17 @@ pub enum ImageError {
         /// The channel.
         channel: u32,
     },
+    /// A partition's heap is larger than its memory (whether it fits
+    /// beside the image and the stacks is [`crate::MemoryMap::validate`]'s
+    /// to say).
+    HeapLargerThanMemory {
+        /// The partition.
+        partition: u32,
+        /// Its `heap_size`, bytes.
+        heap_size: u64,
+        /// Its `memory_size`, bytes.
+        memory_size: u64,
+    },
     /// A partition's console buffer is outside
     /// [`crate::CONSOLE_BUFFER_MIN`]..=[`crate::CONSOLE_BUFFER_MAX`].
     ConsoleBufferOutOfRange {
@@ -557,6 +568,10 @@ impl fmt::Display for ImageError {
             E::BadPortDirection { port, channel } => write!(
                 f,
                 "port[{port}].direction: wrong for its place in channel[{channel}] (first port is the source, the rest destinations)"
+            ),
+            E::HeapLargerThanMemory { partition, heap_size, memory_size } => write!(
+                f,
+                "partition[{partition}].heap_size: {heap_size:#x} bytes, more than its memory_size {memory_size:#x}"
             ),
             E::ConsoleBufferOutOfRange { partition, size } => write!(
                 f,

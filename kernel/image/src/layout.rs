@@ -1,4 +1,4 @@
-//! Constants of format version 4: header size, table order, record sizes,
+//! Constants of format version 5: header size, table order, record sizes,
 //! and the bounds of the console settings.
 //! The byte-level layout is documented in the crate doc; this module is the
 //! one place the numbers live.
@@ -12,8 +12,9 @@ pub const MAGIC: [u8; 8] = *b"BULKHEAD";
 /// which grew the directory from 10 to 12 entries); version 4 the
 /// per-partition health tables (the health record grew from 8 to 16
 /// bytes: a partition, or [`SPARE`] for a module default, and a reserved
-/// word).
-pub const FORMAT_VERSION: u32 = 4;
+/// word); version 5 each partition's heap (`heap_size`, which grew the
+/// partition record from 88 to 96 bytes).
+pub const FORMAT_VERSION: u32 = 5;
 /// Number of entries in the table directory.
 pub const TABLE_COUNT: usize = 12;
 /// Bytes before the first table: magic, version, length, CRC, table count,
@@ -103,7 +104,7 @@ impl Table {
             Table::Module => 48,
             Table::Schedule => 56,
             Table::Window => 16,
-            Table::Partition => 88,
+            Table::Partition => 96,
             Table::Segment => 32,
             Table::Thread => 72,
             Table::Channel => 64,
@@ -167,6 +168,8 @@ pub(crate) mod off {
     pub const PART_SCOUNT: usize = 76;
     pub const PART_CONSOLE: usize = 80;
     pub const PART_RESERVED: usize = 84;
+    /// Bytes of the partition's heap (0: none), whole pages (version 5).
+    pub const PART_HEAP: usize = 88;
     pub const PART_FLAG_SYSTEM: u32 = 1;
     pub const PART_FLAG_WRITE_EXECUTE: u32 = 2;
     pub const PART_FLAG_INITIALIZATION: u32 = 4;

@@ -2,7 +2,7 @@
 //! (`tools/bulkhead`, `bulkhead pack`) writes after the kernel and that the
 //! kernel validates at boot before it loads any partition.
 //!
-//! Where it sits: `kernel/image`, a pure crate (no `unsafe`, no heap, no
+//! Where it sits: `kernel/image`, a pure crate (no `unsafe`, no allocator, no
 //! dependencies) shared by the kernel and the host tool. The kernel calls
 //! [`SystemImage::parse`] over a `&[u8]` and reads every record in place
 //! (zero copy); the tool enables the `alloc` feature for the writer
@@ -38,7 +38,7 @@
 //! ([`SystemImage::parse_after_kernel`]). Without `--kernel`, the output file
 //! is the system image alone.
 //!
-//! # System image format, version 4
+//! # System image format, version 5
 //!
 //! All integers are little-endian. Offsets are in bytes from the start of the
 //! system image. The header is [`HEADER_SIZE`] bytes:
@@ -62,7 +62,7 @@
 //! | module | 48 | 0: name, 32: core_count u32, 36: console_baud u32 (> 0), 40: reserved u64. Exactly one record. |
 //! | schedule | 56 | 0: name, 32: major_frame_ns u64, 40: window_start u32, 44: window_count u32, 48: flags u32 (bit 0 initial), 52: reserved u32 |
 //! | window | 16 | 0: duration_ns u64, 8: owner u32 (partition id, or [`SPARE`]), 12: reserved u32 |
-//! | partition | 88 | 0: name, 32: id u32 (= index), 36: flags u32 (bit 0 system, bit 1 write_execute: pages may be writable and executable at once, bit 2 initialization: starts in COLD_START and enters NORMAL itself), 40: phys_base u64, 48: memory_size u64, 56: ipa_base u64, 64: entry_ipa u64, 72: segment_start u32, 76: segment_count u32, 80: console_buffer u32 (bytes, [`CONSOLE_BUFFER_MIN`]..=[`CONSOLE_BUFFER_MAX`], all partitions' summing to at most [`CONSOLE_BUFFER_TOTAL_MAX`]), 84: reserved u32 |
+//! | partition | 96 | 0: name, 32: id u32 (= index), 36: flags u32 (bit 0 system, bit 1 write_execute: pages may be writable and executable at once, bit 2 initialization: starts in COLD_START and enters NORMAL itself), 40: phys_base u64, 48: memory_size u64, 56: ipa_base u64, 64: entry_ipa u64, 72: segment_start u32, 76: segment_count u32, 80: console_buffer u32 (bytes, [`CONSOLE_BUFFER_MIN`]..=[`CONSOLE_BUFFER_MAX`], all partitions' summing to at most [`CONSOLE_BUFFER_TOTAL_MAX`]), 84: reserved u32, 88: heap_size u64 (bytes, a multiple of 4 KiB, at most memory_size; 0: no heap) |
 //! | segment | 32 | 0: load_offset u64 (from the partition's memory start), 8: mem_size u64, 16: data_offset u32 (into the data table), 20: file_size u32, 24: flags u32 (bit 0 R, 1 W, 2 X), 28: reserved u32 |
 //! | thread | 72 | 0: name, 32: partition u32, 36: affinity u32 (bit n = core n), 40: priority u32, 44: reserved u32, 48: period_ns u64 (0 none), 56: deadline_ns u64 (0 none), 64: stack_size u64 |
 //! | channel | 64 | 0: name, 32: kind u32 (1 sampling, 2 queuing), 36: message_size u32, 40: refresh_period_ns u64 (sampling), 48: depth u32 (queuing), 52: port_start u32, 56: port_count u32, 60: reserved u32 |
@@ -104,8 +104,10 @@
 //! no mapping (it is still placed, and zeroed at boot).
 //!
 //! How a partition's memory is mapped (segments with their ELF rights,
-//! thread stacks from the top down, each above an unmapped guard page) is
-//! [`MemoryMap`]'s to say: the kernel and the tool read the same map.
+//! thread stacks from the top down, each above an unmapped guard page, the
+//! heap just below the lowest guard page) is [`MemoryMap`]'s to say: the
+//! kernel and the tool read the same map, and both refuse a heap that does
+//! not fit between the image and the stacks ([`MapError::HeapDoesNotFit`]).
 //!
 //! Versions: 1 had no console settings (module offset 36 was reserved, the
 //! partition record 80 bytes). 2 adds the module's `console_baud` and each
@@ -115,7 +117,10 @@
 //! tables: the health record grows from 8 to 16 bytes (a partition id, or
 //! [`SPARE`] for a module default, then a reserved word); an error's action
 //! is its partition's entry, else the module's, else the kind's default
-//! ([`SystemImage::health_decision`]). A parser reads its own version
+//! ([`SystemImage::health_decision`]). 5 adds each partition's heap: the
+//! partition record grows from 88 to 96 bytes (`heap_size` at 88), which
+//! the kernel passes to the partition's threads with the heap's place. A
+//! parser reads its own version
 //! only, so an older image is refused by name (`header.version`), never
 //! misread.
 //! The partition flag `write_execute` (bit 1) came later within version 2:
@@ -164,7 +169,7 @@ pub use layout::{
     CONSOLE_BUFFER_MAX, CONSOLE_BUFFER_MIN, CONSOLE_BUFFER_TOTAL_MAX, FORMAT_VERSION, HEADER_SIZE, KERNEL_ALIGN, MAGIC,
     MAX_CORES, NAME_MAX_LEN, NAME_SIZE, PAGE_SIZE, SPARE, TABLE_COUNT, Table, kernel_image_offset,
 };
-pub use memory::{Access, Area, MapError, MemoryMap, Run, Runs, STACK_GUARD_SIZE};
+pub use memory::{Access, Area, MapError, MemoryMap, Run, Runs, STACK_GUARD_SIZE, heap_range};
 pub use parse::SystemImage;
 pub use records::{
     Channel, ChannelKind, ErrorKind, HealthAction, HealthDecision, HealthEntry, HealthSource, Mappings, MemoryRegion,

@@ -1,6 +1,6 @@
 //! A partition's memory as stage 2 maps it: what lies at each offset of its
 //! memory (a segment of its image, a thread's stack, a stack's guard page,
-//! free memory) and what the partition may do there.
+//! its heap, free memory) and what the partition may do there.
 //!
 //! Where it sits: `kernel/image`, pure, shared by the kernel and the tool.
 //! The kernel builds each partition's stage-2 table from [`MemoryMap::runs`],
@@ -17,6 +17,8 @@
 //! 0                              the segments, at their load offsets, with their ELF rights
 //!                                (linker/partition.ld starts text, rodata and data on a page each)
 //! ...                            free memory: read/write, never executable
+//! g - h .. g                     the heap (h bytes, whole pages; none if 0): read/write, never executable
+//! g = t1 - s1 - 4 KiB            (g: the bottom of the lowest guard page)
 //! t1 - s1 - 4 KiB .. t1 - s1     thread 1's guard page: unmapped
 //! t1 - s1 .. t1                  thread 1's stack, t1 = t0 - s0 - 4 KiB: read/write, never executable
 //! t0 - s0 - 4 KiB .. t0 - s0     thread 0's guard page: unmapped
@@ -35,13 +37,22 @@
 //! faults, and so does a pop past the top of thread 0's (the end of the
 //! partition's memory).
 //!
+//! The heap (format version 5, the description's `heap`) hangs just below
+//! the stacks, so its place follows from the description alone (the tool
+//! reports it without reading the image), a write running off its top
+//! lands in the last thread's guard page and faults, and whatever grows
+//! above the image (the image's own `.bss`) meets free memory first. The
+//! kernel tells every thread where it is (`x6`, `x7`, bulkhead-abi "Thread
+//! entry state"); the SDK's allocator (`bulkhead-sdk`, feature `alloc`)
+//! manages it. To stage 2 it is memory like the free memory around it.
+//!
 //! Shared memory regions lie outside that memory, each at its own IPA
 //! ([`MemoryMap::regions`]): read-only or read/write as the partition's
 //! mapping says, never executable, backed by the region's own physical
 //! memory. The parser has checked that none overlaps the partition's
 //! memory or another region the partition maps.
 //!
-//! Nothing here needs the heap: every question walks the partition's
+//! Nothing here needs an allocator: every question walks the partition's
 //! segments and threads (a handful each), and a walk over the whole memory
 //! moves from one boundary to the next, never a page at a time.
 
@@ -107,7 +118,9 @@ pub enum Area {
     Stack(u32),
     /// The guard page below the stack of the partition's thread `n`.
     Guard(u32),
-    /// Memory no segment and no stack uses.
+    /// The partition's heap ([`MemoryMap::heap`]).
+    Heap,
+    /// Memory no segment, stack or heap uses.
     Free,
     /// Past the end of the partition's memory.
     Outside,
@@ -143,6 +156,17 @@ pub enum MapError<'a> {
         /// Bytes of the partition's memory.
         memory_size: u64,
     },
+    /// The image and the stacks fit, but not with the heap as well.
+    HeapDoesNotFit {
+        /// End of the image's last segment, rounded up to a page.
+        image_end: u64,
+        /// Bytes of the heap.
+        heap_size: u64,
+        /// Bytes of all stacks and their guard pages.
+        stacks: u64,
+        /// Bytes of the partition's memory.
+        memory_size: u64,
+    },
     /// A page would be writable and executable, and the partition does not
     /// allow it.
     WriteExecute {
@@ -166,6 +190,10 @@ impl fmt::Display for MapError<'_> {
                 f,
                 "image ({image_end:#x} bytes) and thread stacks with their guard pages ({stacks:#x} bytes) need more than its {memory_size:#x} bytes of memory"
             ),
+            MapError::HeapDoesNotFit { image_end, heap_size, stacks, memory_size } => write!(
+                f,
+                "image ({image_end:#x} bytes), heap ({heap_size:#x} bytes) and thread stacks with their guard pages ({stacks:#x} bytes) need more than its {memory_size:#x} bytes of memory"
+            ),
             MapError::WriteExecute { page_ipa, writable, executable } if writable == executable => write!(
                 f,
                 "segment {writable} is writable and executable, and the partition does not allow write_execute (page at IPA {page_ipa:#x})"
@@ -176,6 +204,23 @@ impl fmt::Display for MapError<'_> {
             ),
         }
     }
+}
+
+/// Where a partition's heap lies, as offsets in its memory: the
+/// `heap_size` bytes just below the lowest stack's guard page, the stacks
+/// (`stack_sizes`, in thread order) being carved from the top of
+/// `memory_size` as [`MemoryMap::stacks`] carves them. `None` for no heap
+/// (size 0) or one that does not fit below the stacks. The tool calls it
+/// with the description's sizes; [`MemoryMap::heap`] with the image's.
+pub fn heap_range(memory_size: u64, stack_sizes: impl IntoIterator<Item = u64>, heap_size: u64) -> Option<Range<u64>> {
+    if heap_size == 0 {
+        return None;
+    }
+    let mut bottom = memory_size;
+    for stack in stack_sizes {
+        bottom = bottom.checked_sub(stack)?.checked_sub(STACK_GUARD_SIZE)?;
+    }
+    Some(bottom.checked_sub(heap_size)?..bottom)
 }
 
 /// One partition's memory map, read from a parsed image. Building one does
@@ -228,6 +273,13 @@ impl<'a> MemoryMap<'a> {
         })
     }
 
+    /// The partition's heap, as offsets ([`heap_range`]); `None` if it has
+    /// none, or (in a map [`MemoryMap::validate`] refuses) it does not fit.
+    pub fn heap(&self) -> Option<Range<u64>> {
+        let stacks = self.image.threads_of(self.partition.id).map(|t| t.stack_size);
+        heap_range(self.partition.memory_size, stacks, self.partition.heap_size)
+    }
+
     /// End of the image's last segment, rounded up to a page (0 without
     /// segments).
     pub fn image_end(&self) -> u64 {
@@ -236,7 +288,7 @@ impl<'a> MemoryMap<'a> {
 
     /// Checks what the kernel needs before it maps the partition: stacks in
     /// whole pages, stacks and guard pages above the image and inside the
-    /// memory, and no page writable and executable unless the partition
+    /// memory, the heap between them, and no page writable and executable unless the partition
     /// allows it. The image must have passed [`SystemImage::parse`].
     pub fn validate(&self) -> Result<(), MapError<'a>> {
         let mut stacks = 0u64;
@@ -250,6 +302,11 @@ impl<'a> MemoryMap<'a> {
         let memory_size = self.partition.memory_size;
         if image_end.saturating_add(stacks) > memory_size {
             return Err(MapError::StacksDoNotFit { image_end, stacks, memory_size });
+        }
+        // The parser has checked that the heap is whole pages.
+        let heap_size = self.partition.heap_size;
+        if image_end.saturating_add(heap_size).saturating_add(stacks) > memory_size {
+            return Err(MapError::HeapDoesNotFit { image_end, heap_size, stacks, memory_size });
         }
         if !self.partition.write_execute {
             for run in self.runs() {
@@ -283,8 +340,9 @@ impl<'a> MemoryMap<'a> {
         })
     }
 
-    /// What lies at `offset`. A stack or guard page wins over a segment
-    /// (a valid map has none on the same page); a page a segment shares
+    /// What lies at `offset`. A stack or guard page wins over the heap, and
+    /// the heap over a segment (a valid map has none of them on the same
+    /// page); a page a segment shares
     /// names the segment that holds `offset`, else the first one on it.
     pub fn area_at(&self, offset: u64) -> Area {
         if offset >= self.partition.memory_size {
@@ -297,6 +355,9 @@ impl<'a> MemoryMap<'a> {
             if stack.start >= STACK_GUARD_SIZE && (stack.start - STACK_GUARD_SIZE..stack.start).contains(&offset) {
                 return Area::Guard(i as u32);
             }
+        }
+        if self.heap().is_some_and(|heap| heap.contains(&offset)) {
+            return Area::Heap;
         }
         let holding = self
             .partition
@@ -314,14 +375,14 @@ impl<'a> MemoryMap<'a> {
     pub fn access_at(&self, offset: u64) -> Option<Access> {
         match self.area_at(offset) {
             Area::Outside | Area::Guard(_) => None,
-            Area::Stack(_) | Area::Free => Some(Access::READ_WRITE),
+            Area::Stack(_) | Area::Heap | Area::Free => Some(Access::READ_WRITE),
             Area::Segment(_) => Some(Access(self.segments_on(offset).fold(0, |all, (_, flags)| all | flags))),
         }
     }
 
     /// The first place after `offset` where the map may change: a page
-    /// boundary of a segment, or the edge of a stack or guard page; the
-    /// memory's end if none.
+    /// boundary of a segment, or the edge of a stack, guard page or the
+    /// heap; the memory's end if none.
     fn next_boundary(&self, offset: u64) -> u64 {
         let size = self.partition.memory_size;
         let segment_edges = self.partition.segments().flat_map(|s| {
@@ -330,7 +391,13 @@ impl<'a> MemoryMap<'a> {
         });
         let stack_edges =
             self.stacks().flat_map(|(_, stack)| [stack.start.saturating_sub(STACK_GUARD_SIZE), stack.start, stack.end]);
-        segment_edges.chain(stack_edges).filter(|&edge| edge > offset && edge < size).min().unwrap_or(size)
+        let heap_edges = self.heap().into_iter().flat_map(|heap| [heap.start, heap.end]);
+        segment_edges
+            .chain(stack_edges)
+            .chain(heap_edges)
+            .filter(|&edge| edge > offset && edge < size)
+            .min()
+            .unwrap_or(size)
     }
 
     /// The whole memory as maximal runs of one access, in address order:

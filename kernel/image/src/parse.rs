@@ -301,6 +301,11 @@ impl<'a> SystemImage<'a> {
             page_aligned(me, "phys_base", phys)?;
             page_aligned(me, "memory_size", size)?;
             page_aligned(me, "ipa_base", ipa)?;
+            let heap_size = u64_at(rec, off::PART_HEAP);
+            page_aligned(me, "heap_size", heap_size)?;
+            if heap_size > size {
+                return Err(ImageError::HeapLargerThanMemory { partition: i, heap_size, memory_size: size });
+            }
             let phys_end = phys.checked_add(size).ok_or(ImageError::AddressOverflow { at: me, field: "phys_base" })?;
             let ipa_end = ipa.checked_add(size).ok_or(ImageError::AddressOverflow { at: me, field: "ipa_base" })?;
             if entry < ipa || entry >= ipa_end {

@@ -202,6 +202,10 @@ pub struct Partition<'a> {
     /// [`crate::CONSOLE_BUFFER_MIN`]..=[`crate::CONSOLE_BUFFER_MAX`]; all
     /// partitions' together at most [`crate::CONSOLE_BUFFER_TOTAL_MAX`].
     pub console_buffer: u32,
+    /// Bytes of its heap, whole pages, 0 for none (the description's
+    /// `heap`): at most its memory; where it lies is
+    /// [`crate::MemoryMap::heap`]'s to say.
+    pub heap_size: u64,
     pub(crate) segment_records: &'a [u8],
     pub(crate) data: &'a [u8],
 }
@@ -227,6 +231,7 @@ impl<'a> Partition<'a> {
             ipa_base: u64_at(rec, off::PART_IPA),
             entry_ipa: u64_at(rec, off::PART_ENTRY),
             console_buffer: u32_at(rec, off::PART_CONSOLE),
+            heap_size: u64_at(rec, off::PART_HEAP),
             segment_records,
             data,
         }

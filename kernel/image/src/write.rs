@@ -82,6 +82,8 @@ pub struct PartitionSpec {
     pub entry_ipa: u64,
     /// Console output buffer, bytes.
     pub console_buffer: u32,
+    /// Heap bytes, whole pages; 0 for none.
+    pub heap_size: u64,
     /// Loadable segments.
     pub segments: Vec<SegmentSpec>,
 }
@@ -312,6 +314,7 @@ impl ImageSpec {
             put_u64(rec, off::PART_IPA, p.ipa_base);
             put_u64(rec, off::PART_ENTRY, p.entry_ipa);
             put_u32(rec, off::PART_CONSOLE, p.console_buffer);
+            put_u64(rec, off::PART_HEAP, p.heap_size);
             put_u32(rec, off::PART_SSTART, start);
             put_u32(rec, off::PART_SCOUNT, u32_of(p.segments.len())?);
         }
@@ -437,6 +440,7 @@ impl ImageSpec {
                     ipa_base: p.ipa_base,
                     entry_ipa: p.entry_ipa,
                     console_buffer: p.console_buffer,
+                    heap_size: p.heap_size,
                     segments: p
                         .segments()
                         .map(|s| SegmentSpec {

@@ -233,6 +233,10 @@ fn image(c: &mut Choices) -> ImageSpec {
                 (true, _) => share,
                 (false, _) => c.between(u64::from(CONSOLE_BUFFER_MIN), u64::from(share)) as u32,
             },
+            // From the index, not the stream, as `initialization`: a page
+            // for every fourth partition, where its memory has room
+            // (the map's own check, not the parser's).
+            heap_size: if i % 4 == 2 { PAGE_SIZE } else { 0 },
             segments,
         });
         phys += memory_size;
@@ -425,6 +429,7 @@ const RECORD_FIELDS: &[(Table, &[Field])] = &[
             field("segment_count", 76, 4),
             field("console_buffer", 80, 4),
             field("reserved", 84, 4),
+            field("heap_size", 88, 8),
         ],
     ),
     (
@@ -776,7 +781,7 @@ variants!(ImageError, IMAGE_ERRORS, image_error_name:
     Misaligned, AddressOverflow, PartitionsOverlap, SegmentFileExceedsMemory, SegmentOutsidePartition,
     SegmentsOverlap, SegmentDataOutOfBounds, EntryOutsidePartition, BadAffinity, DeadlineExceedsPeriod,
     ThreadsNotGrouped, NoThreads, ChannelFieldForOtherKind, TooFewPorts, BadPortDirection,
-    ConsoleBufferOutOfRange, ConsoleBuffersExceedTotal, DuplicateHealthKind, ModuleEventHealth,
+    HeapLargerThanMemory, ConsoleBufferOutOfRange, ConsoleBuffersExceedTotal, DuplicateHealthKind, ModuleEventHealth,
     RegionOverlapsPartition,
     RegionsOverlap, RegionIpaOverlap, RegionMappedTwice,
 );

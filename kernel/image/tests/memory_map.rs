@@ -15,13 +15,24 @@ const X: u32 = SegmentFlags::EXECUTE;
 const IPA: u64 = 0x4000_0000;
 
 /// The sample image with partition 0 given `segments`, `memory` bytes,
-/// one thread per entry of `stacks` (its stack size), and `write_execute`.
+/// one thread per entry of `stacks` (its stack size), and `write_execute`;
+/// no heap.
 fn image(segments: Vec<SegmentSpec>, memory: u64, stacks: &[u64], write_execute: bool) -> Vec<u8> {
+    image_of(segments, memory, stacks, write_execute, 0)
+}
+
+/// As [`image`], W^X on, with a heap of `heap` bytes.
+fn with_heap(segments: Vec<SegmentSpec>, memory: u64, stacks: &[u64], heap: u64) -> Vec<u8> {
+    image_of(segments, memory, stacks, false, heap)
+}
+
+fn image_of(segments: Vec<SegmentSpec>, memory: u64, stacks: &[u64], write_execute: bool, heap: u64) -> Vec<u8> {
     let mut spec = sample();
     let p = &mut spec.partitions[0];
     p.segments = segments;
     p.memory_size = memory;
     p.write_execute = write_execute;
+    p.heap_size = heap;
     spec.threads.retain(|t| t.partition != 0);
     for (i, &stack_size) in stacks.iter().enumerate().rev() {
         spec.threads.insert(0, ThreadSpec { stack_size, ..thread(&format!("t{i}"), 0, 1 << i) });
@@ -193,5 +204,73 @@ fn stacks_are_whole_pages_and_fit_with_their_guards() {
         assert_eq!(valid, Ok(()));
         // Exactly full: the lower guard page starts where the image ends.
         assert_eq!(map.area_at(0x1000), Area::Guard(1));
+    });
+}
+
+/// The heap hangs just below the lowest guard page: the tool's
+/// `heap_range` and the map agree, `area_at` names it, stage 2 maps it
+/// read/write with the free memory below it, and `areas` tells the two
+/// apart.
+#[test]
+fn the_heap_sits_below_the_lowest_guard_page() {
+    // Image to 0x5000; stacks t0 0xc000..0x10000, t1 0x9000..0xb000; guard
+    // of t1 0x8000..0x9000; a 12 KiB heap below it.
+    let bytes = with_heap(
+        vec![seg(0, 0x1234, R | X), seg(0x2000, 0x800, R), seg(0x3000, 0x1100, R | W)],
+        64 * KIB,
+        &[16 * KIB, 8 * KIB],
+        12 * KIB,
+    );
+    check(&bytes, |map, valid| {
+        assert_eq!(valid, Ok(()));
+        assert_eq!(map.heap(), Some(0x5000..0x8000));
+        assert_eq!(heap_range(64 * KIB, [16 * KIB, 8 * KIB], 12 * KIB), Some(0x5000..0x8000));
+        assert_eq!(map.area_at(0x4fff), Area::Segment(2));
+        assert_eq!(map.area_at(0x5000), Area::Heap);
+        assert_eq!(map.area_at(0x7fff), Area::Heap);
+        assert_eq!(map.area_at(0x8000), Area::Guard(1));
+        assert!(map.writable(0x5000, 0x3000));
+        assert!(!map.writable(0x5000, 0x3001), "the heap's top meets the guard page");
+        assert!(!map.executable(0x5000));
+        let runs: Vec<(u64, u64, String)> =
+            map.runs().map(|r| (r.start, r.end, r.access.map_or("unmapped".into(), |a| a.to_string()))).collect();
+        assert_eq!(runs[2], (0x3000, 0x8000, "rw-".to_string()), "data, bss and heap: one read/write run");
+        let areas: Vec<(std::ops::Range<u64>, Area)> = map.areas().map(|(r, a, _)| (r, a)).collect();
+        assert!(areas.contains(&(0x5000..0x8000, Area::Heap)), "{areas:?}");
+    });
+    // No heap: none, and the same memory is free.
+    check(&with_heap(vec![seg(0, 0x1000, R | X)], 64 * KIB, &[16 * KIB, 8 * KIB], 0), |map, _| {
+        assert_eq!(map.heap(), None);
+        assert_eq!(map.area_at(0x7000), Area::Free);
+    });
+}
+
+/// A heap that leaves no room for the image is refused by name, after the
+/// stacks' own check; exactly full is fine.
+#[test]
+fn the_heap_must_fit_between_the_image_and_the_stacks() {
+    // 4 KiB image, 16 + 8 KiB stacks and two guard pages: 28 KiB left of 64.
+    check(&with_heap(vec![seg(0, 0x1000, R | X)], 64 * KIB, &[16 * KIB, 8 * KIB], 28 * KIB), |map, valid| {
+        assert_eq!(valid, Ok(()));
+        assert_eq!(map.heap(), Some(0x1000..0x8000));
+    });
+    check(&with_heap(vec![seg(0, 0x1000, R | X)], 64 * KIB, &[16 * KIB, 8 * KIB], 32 * KIB), |map, valid| {
+        let err = valid.expect_err("one page too many");
+        assert_eq!(
+            err,
+            MapError::HeapDoesNotFit { image_end: 0x1000, heap_size: 0x8000, stacks: 0x8000, memory_size: 0x10000 }
+        );
+        assert_eq!(
+            err.to_string(),
+            "image (0x1000 bytes), heap (0x8000 bytes) and thread stacks with their guard pages (0x8000 bytes) need more than its 0x10000 bytes of memory"
+        );
+        // Below the stacks it still has a place; it overlaps the image.
+        assert_eq!(map.heap(), Some(0..0x8000));
+    });
+    // As large as the memory: no place at all, and no panic.
+    check(&with_heap(vec![seg(0, 0x1000, R | X)], 64 * KIB, &[16 * KIB], 64 * KIB), |map, valid| {
+        assert!(matches!(valid, Err(MapError::HeapDoesNotFit { .. })));
+        assert_eq!(map.heap(), None);
+        assert_eq!(heap_range(64 * KIB, [16 * KIB], 64 * KIB), None);
     });
 }

@@ -42,6 +42,8 @@ fn accessors_read_what_the_writer_wrote() {
     assert_eq!(image.threads_of(1).count(), 4);
     let console_buffers: Vec<u32> = image.partitions().map(|p| p.console_buffer).collect();
     assert_eq!(console_buffers, [2048, 256, 16384]);
+    let heaps: Vec<u64> = image.partitions().map(|p| p.heap_size).collect();
+    assert_eq!(heaps, [0x4000, 0, 0]);
     let temps = image.channel(0).unwrap();
     assert_eq!(temps.source().unwrap().name, "out");
     assert_eq!(temps.destinations().count(), 2);
@@ -68,7 +70,7 @@ fn trailing_bytes_after_the_image_are_ignored() {
 fn the_header_is_120_bytes_and_the_first_table_follows_it() {
     assert_eq!(HEADER_SIZE, 120);
     assert_eq!(TABLE_COUNT, 12);
-    assert_eq!(FORMAT_VERSION, 4, "4: the health record grew to 16 bytes");
+    assert_eq!(FORMAT_VERSION, 5, "5: the partition record grew to 96 bytes (heap_size)");
     let bytes = sample().to_bytes().unwrap();
     let first_table = u32::from_le_bytes(bytes[24..28].try_into().unwrap());
     assert_eq!(first_table, 120, "directory entry 0's offset");
@@ -97,8 +99,8 @@ fn header_errors() {
     assert!(matches!(SystemImage::parse(&b), Err(ImageError::BadMagic { .. })));
     // The version is outside the CRC: a changed version byte alone meets the
     // version check. Version 1 is the format before the console settings,
-    // 2 the one before regions.
-    for other in [1, 2, 3, FORMAT_VERSION + 1] {
+    // 2 the one before regions, 3 before per-partition health, 4 before heaps.
+    for other in [1, 2, 3, 4, FORMAT_VERSION + 1] {
         let mut b = bytes.clone();
         b[8..12].copy_from_slice(&other.to_le_bytes());
         assert_eq!(SystemImage::parse(&b).unwrap_err(), ImageError::UnsupportedVersion { found: other });
@@ -354,6 +356,22 @@ fn console_buffers_sum_to_at_most_the_total() {
         ImageError::ConsoleBufferOutOfRange { partition: 2, size: 100 }.to_string(),
         "partition[2].console_buffer: 100 bytes, must be 256..=16384"
     );
+}
+
+/// A heap is whole pages and at most the partition's memory; whether it
+/// fits beside the image and the stacks is the memory map's question.
+#[test]
+fn heap_size_is_whole_pages_within_memory() {
+    let mut spec = sample();
+    spec.partitions[1].heap_size = spec.partitions[1].memory_size;
+    assert!(parse_spec(&spec).is_ok(), "as large as the memory: the parser takes it");
+    spec.partitions[1].heap_size = 0x1800;
+    let err = rejects(spec.clone());
+    assert_eq!(err.to_string(), "partition[1].heap_size: 0x1800 is not a multiple of 0x1000");
+    spec.partitions[1].heap_size = spec.partitions[1].memory_size + 0x1000;
+    let err = rejects(spec);
+    assert_eq!(err, ImageError::HeapLargerThanMemory { partition: 1, heap_size: 0x20_1000, memory_size: 0x20_0000 });
+    assert_eq!(err.to_string(), "partition[1].heap_size: 0x201000 bytes, more than its memory_size 0x200000");
 }
 
 #[test]

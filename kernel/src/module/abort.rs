@@ -119,6 +119,7 @@ fn write_detail(
             match area {
                 Area::Segment(i) => write!(out, "segment {i}")?,
                 Area::Stack(t) => write!(out, "thread {}'s stack", thread_name(t))?,
+                Area::Heap => write!(out, "the heap")?,
                 Area::Free => write!(out, "free memory")?,
                 Area::Guard(_) | Area::Outside => write!(out, "unmapped")?,
             }

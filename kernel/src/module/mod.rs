@@ -65,6 +65,9 @@ pub struct PartitionInfo {
     pub memory_size: u64,
     pub ipa_base: u64,
     pub entry: u64,
+    /// Its heap (IPA, bytes), from the image's memory map; `(0, 0)` for
+    /// none. Every thread gets it at entry in `x6`, `x7` (bulkhead-abi).
+    pub heap: (u64, u64),
     pub vttbr: u64,
     /// Module thread ids of this partition, in declaration order.
     pub first_thread: usize,
@@ -278,6 +281,7 @@ impl ThreadContext {
         self.frame.x[1] = p.thread_count as u64;
         self.frame.x[2] = p.ipa_base;
         self.frame.x[3] = p.memory_size;
+        (self.frame.x[6], self.frame.x[7]) = p.heap;
         self.frame.elr = p.entry;
         self.frame.spsr = 0x3c5; // EL1h, D, A, I, F masked
         self.el1 = El1State::initial(thread.stack_top);
@@ -477,9 +481,11 @@ pub fn load() -> Result<&'static Module, LoadError> {
         // Where each segment, stack and guard page lies, and the rights
         // of each (docs/DESIGN.md#traps): refused here if the stacks are
         // not whole pages, do not fit above the image with their guard
-        // pages, or a page would be writable and executable unasked.
+        // pages, the heap does not fit between them, or a page would be
+        // writable and executable unasked.
         let map = MemoryMap::of(&image, p.id).expect("partition ids are dense");
         map.validate().map_err(|e| partition_error(p.name, format_args!("{e}")))?;
+        let heap = map.heap().map_or((0, 0), |h| (p.ipa_base + h.start, h.end - h.start));
         let first_thread = thread_count;
         for (t, stack) in map.stacks() {
             threads[thread_count] = Some(ThreadInfo {
@@ -537,6 +543,7 @@ pub fn load() -> Result<&'static Module, LoadError> {
             memory_size: p.memory_size,
             ipa_base: p.ipa_base,
             entry: p.entry_ipa,
+            heap,
             vttbr: stage2.vttbr(vmid),
             first_thread,
             thread_count: thread_count - first_thread,
@@ -808,6 +815,9 @@ pub fn report(module: &Module) {
         );
         for (t, core) in placement.iter().enumerate().skip(p.first_thread).take(p.thread_count) {
             println!("    thread {} on core {core}", module.thread(t).name);
+        }
+        if p.heap.1 > 0 {
+            println!("    heap: {} KiB at IPA {:#x}", p.heap.1 / 1024, p.heap.0);
         }
         for r in p.regions() {
             println!(

@@ -56,6 +56,9 @@
 //!   and [`println!`];
 //! - [`Region`], volatile reads and writes of a shared memory region the
 //!   partition maps ([`memory_region`]);
+//! - with the `alloc` feature, a `#[global_allocator]` over the heap the
+//!   system description gives the partition (module [`heap`]), so it may
+//!   use `Vec`, `String`, `Box` and the rest of `alloc`;
 //! - with the `defmt` feature, a `#[defmt::global_logger]` that sends each
 //!   defmt frame as one ConsoleFrame hypercall ([`console_frame`]), for
 //!   `bulkhead log` to decode on the host;
@@ -78,6 +81,8 @@ mod call;
 mod console;
 mod event;
 mod exception;
+#[cfg(feature = "alloc")]
+pub mod heap;
 pub mod intra;
 #[cfg(feature = "defmt")]
 mod log;
@@ -131,6 +136,9 @@ pub mod error_code {
     /// 16-byte aligned or outside partition memory), or faulted again while
     /// reporting an exception: reported without touching memory.
     pub const NO_STACK: u64 = 3;
+    /// An allocation the partition's heap cannot serve, or any allocation
+    /// in a partition without a heap (the `alloc` feature's allocator).
+    pub const HEAP_EXHAUSTED: u64 = 4;
 }
 
 /// What a thread learns at entry, from the ABI's entry registers.
@@ -204,8 +212,12 @@ macro_rules! partition_main {
             size: u64,
             entry: u64,
             argument: u64,
+            heap_base: u64,
+            heap_size: u64,
         ) -> ! {
             let thread = $crate::ThreadInfo::__from_entry(index, count, base, size);
+            // The heap, set up once per partition start (feature `alloc`).
+            $crate::__heap_at_entry(count, heap_base, heap_size);
             // A process started with an entry of its own (StartProcessAt).
             $crate::process::__enter_given(thread, entry, argument);
             let () = $main(thread);
@@ -226,6 +238,20 @@ macro_rules! partition_main {
             2
         }
     };
+}
+
+/// The start-up code's call for the heap (`x1`, `x6`, `x7`): with the
+/// `alloc` feature, [`heap`]'s set-up at each partition start; without,
+/// nothing. A function of the SDK rather than a `cfg` in
+/// [`partition_main!`], whose expansion would read the image crate's
+/// features instead of the SDK's.
+#[doc(hidden)]
+#[inline]
+pub fn __heap_at_entry(threads: u64, heap_base: u64, heap_size: u64) {
+    #[cfg(feature = "alloc")]
+    heap::__at_entry(threads, heap_base, heap_size);
+    #[cfg(not(feature = "alloc"))]
+    let _ = (threads, heap_base, heap_size);
 }
 
 /// What a thread does once its entry function has returned: wait for the

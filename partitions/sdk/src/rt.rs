@@ -3,8 +3,9 @@
 //!
 //! Entry state (`kernel/abi`, "Thread entry state"): EL1h, DAIF masked,
 //! stage-1 MMU off with memory normal cacheable (HCR_EL2.DC), `x0` thread
-//! index, `x1` thread count, `x2` memory base IPA, `x3` memory size,
-//! SP_EL1 the thread's stack top. `_start` is the first byte of the image
+//! index, `x1` thread count, `x2` memory base IPA, `x3` memory size, `x4`,
+//! `x5` a StartProcessAt entry and argument, `x6`, `x7` the heap's base IPA
+//! and size (0: none), SP_EL1 the thread's stack top. `_start` is the first byte of the image
 //! (`linker/partition.ld` places `.text.start` first and asserts it).
 //!
 //! `_start`, per thread:
@@ -18,8 +19,8 @@
 //!    application error from assembly and parks.
 //! 4. TPIDR_EL1 = the stack top, for the vectors (below; it is cleared
 //!    first thing, so an exception before this point takes the no-stack
-//!    path); then calls the entry `partition_main!` defined, with `x0..x3`
-//!    untouched.
+//!    path); then calls the entry `partition_main!` defined, with `x0..x7`
+//!    untouched (its eight arguments).
 //!
 //! `.bss` is not cleared: the kernel zeroes partition memory not filled
 //! from the image at every start and restart (ABI), and with several
@@ -86,7 +87,7 @@ _start:
     cmp     x9, x10
     b.hi    1f                          // above the memory end
     msr     tpidr_el1, x9               // stack top, for the vectors
-    bl      __bulkhead_partition_entry  // x0..x3 as the kernel set them; never returns
+    bl      __bulkhead_partition_entry  // x0..x7 as the kernel set them; never returns
 1:  msr     tpidr_el1, xzr
     b       __bulkhead_no_stack
 .size _start, . - _start

@@ -194,7 +194,7 @@ fn check_duration(d: &S<u64>, what: &str, diags: &mut Diagnostics) -> bool {
 
 /// Whether a thread's stack counts towards its partition's total (an
 /// invalid stack is reported on its own, not again in the total).
-fn stacks_ok_for(t: &desc::ThreadDesc) -> bool {
+pub(crate) fn stacks_ok_for(t: &desc::ThreadDesc) -> bool {
     t.stack.as_ref().is_none_or(|s| s.value != 0 && s.value.is_multiple_of(PAGE_SIZE))
 }
 
@@ -206,6 +206,7 @@ impl Checker<'_> {
     fn run(&mut self) -> Option<System> {
         let (module_name, board, cores, console_baud) = self.module();
         let partition_ids = self.partitions(cores);
+        self.heaps();
         let (bases, region_bases) = self.memory();
         let regions = self.regions(&region_bases);
         let (schedules, initial_index) = self.schedules(&partition_ids);
@@ -235,6 +236,7 @@ impl Checker<'_> {
                 ipa_base: layout::PARTITION_IPA_BASE,
                 entry_ipa: layout::PARTITION_IPA_BASE,
                 console_buffer: p.console_buffer.as_ref().map_or(DEFAULT_CONSOLE_BUFFER, |c| c.value) as u32,
+                heap_size: p.heap.as_ref().map_or(0, |h| h.value),
                 segments: Vec::new(),
             });
             images.push(p.image.as_ref()?.value.clone());

@@ -165,6 +165,10 @@ pub struct PartitionDesc {
     pub base: Option<S<i64>>,
     /// `console_buffer`, bytes: the partition's share of the console.
     pub console_buffer: Option<S<u64>>,
+    /// `heap`, bytes: memory for the SDK's allocator (feature `alloc`),
+    /// carved from the partition's memory below its stacks; absent or 0
+    /// for none.
+    pub heap: Option<S<u64>>,
     /// Threads.
     pub threads: Vec<ThreadDesc>,
     /// Ports.
@@ -496,6 +500,7 @@ const PARTITION: &[&str] = &[
     "initialization",
     "base",
     "console_buffer",
+    "heap",
     "thread",
     "port",
     "memory_region",
@@ -574,6 +579,7 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
             initialization: p.boolean("initialization", diags),
             base: p.integer("base", diags),
             console_buffer: p.size("console_buffer", diags),
+            heap: p.size("heap", diags),
             threads: Vec::new(),
             ports: Vec::new(),
             regions: Vec::new(),

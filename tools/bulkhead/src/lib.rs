@@ -17,6 +17,7 @@ pub mod check;
 pub mod desc;
 pub mod diag;
 pub mod health;
+pub mod heap;
 pub mod layout;
 pub mod log;
 pub mod pack;

@@ -244,6 +244,24 @@ fn map_error(sys: &System, id: usize, e: MapError<'_>, opts: &PackOptions) -> Pa
                 fmt_size((image_end + stacks).next_multiple_of(layout::PAGE_SIZE))
             )),
         ),
+        MapError::HeapDoesNotFit { image_end, heap_size, stacks, memory_size } => {
+            let needed = image_end + heap_size + stacks;
+            err(
+                format!(
+                    "partition \"{name}\": image ({}, to the end of its last segment's page), heap ({}) and thread stacks with their guard pages ({}) need {}, more than its memory {}",
+                    fmt_size(image_end),
+                    fmt_size(heap_size),
+                    fmt_size(stacks),
+                    fmt_size(needed),
+                    fmt_size(memory_size)
+                ),
+                Some(format!(
+                    "raise memory to at least \"{}\", or shrink heap to at most \"{}\"",
+                    fmt_size(needed),
+                    fmt_size(memory_size - image_end - stacks)
+                )),
+            )
+        }
         MapError::WriteExecute { page_ipa, writable, executable } if writable == executable => err(
             format!(
                 "partition \"{name}\": {}: segment {writable} ({}) is writable and executable",
@@ -436,6 +454,7 @@ fn stage2_maps(image: &SystemImage<'_>) -> String {
                 Area::Segment(i) => format!("segment {i}"),
                 Area::Stack(t) => format!("thread {}'s stack", thread(t)),
                 Area::Guard(t) => format!("guard page below thread {}'s stack (unmapped)", thread(t)),
+                Area::Heap => "heap (the SDK's allocator: x6, x7 at entry)".to_string(),
                 Area::Free => "free memory".to_string(),
                 Area::Outside => continue,
             };

@@ -142,6 +142,22 @@ pub fn render_text(sys: &System) -> Result<String, String> {
             threads.join(", ")
         );
     }
+    // Heaps: carved from the partition's memory just below its stacks;
+    // the kernel passes the place to every thread (x6, x7).
+    let _ = writeln!(out);
+    let _ = writeln!(out, "heaps (for the SDK's allocator, feature \"alloc\"; x6, x7 at thread entry)");
+    for (id, p) in spec.partitions.iter().enumerate() {
+        let place = match crate::heap::heap_of(spec, id) {
+            Some(heap) => format!(
+                "{} at IPA {:#010x}..{:#010x}",
+                fmt_size(heap.end - heap.start),
+                p.ipa_base + heap.start,
+                p.ipa_base + heap.end
+            ),
+            None => "none".to_string(),
+        };
+        let _ = writeln!(out, "  {:<16} {place}", p.name);
+    }
     // ARINC 653 processes: how each partition starts, then each core's
     // processes as the kernel places them, most urgent first (the order
     // the scheduler serves them in within their partition's windows).
@@ -425,6 +441,17 @@ pub fn memory_map(sys: &System) -> String {
                 seg.data.len(),
                 seg.mem_size,
                 p.ipa_base + seg.load_offset
+            );
+        }
+        let id = sys.spec.partitions.iter().position(|q| std::ptr::eq(q, p));
+        if let Some(heap) = id.and_then(|id| crate::heap::heap_of(&sys.spec, id)) {
+            let _ = writeln!(
+                out,
+                "    {:#010x}..{:#010x} rw-  heap: {}, IPA {:#x}",
+                p.phys_base + heap.start,
+                p.phys_base + heap.end,
+                fmt_size(heap.end - heap.start),
+                p.ipa_base + heap.start
             );
         }
         at = p.phys_base + p.memory_size;

@@ -465,6 +465,72 @@ fn memory_regions_reach_the_image_and_the_report() {
     }
 }
 
+/// A partition's `heap` goes into the image, `show` and the pack report
+/// say where it lies (just below the stacks), and `pack` refuses a heap
+/// that leaves no room for the image, in the kernel's terms and numbers.
+#[test]
+fn heaps_reach_the_image_show_and_the_report() {
+    let dir = scratch("pack-heap");
+    let desc = |heap: &str| {
+        format!(
+            "[module]\nname = \"m\"\nboard = \"rpi4\"\ncores = 2\n\
+             [[partition]]\nname = \"heapy\"\nmemory = \"1MiB\"\nimage = \"elf/a.elf\"\nheap = \"{heap}\"\n\
+             [[partition.thread]]\nname = \"main\"\ncore = 0\n\
+             [[partition.thread]]\nname = \"aux\"\ncore = 1\nstack = \"8KiB\"\n\
+             [[partition]]\nname = \"plain\"\nmemory = \"1MiB\"\nimage = \"elf/a.elf\"\n\
+             [[partition.thread]]\nname = \"main\"\ncore = 0\n\
+             [[schedule]]\nname = \"main\"\nmajor_frame = \"10ms\"\n\
+             [[schedule.window]]\npartition = \"heapy\"\nduration = \"5ms\"\n\
+             [[schedule.window]]\npartition = \"plain\"\nduration = \"5ms\"\n"
+        )
+    };
+    std::fs::create_dir_all(dir.join("elf")).unwrap();
+    // Text and data+bss to 0x4000_3000.
+    let elf = tiny_elf(bulkhead::layout::PARTITION_IPA_BASE, &[0; 64], b"data", 0x1800);
+    std::fs::write(dir.join("elf/a.elf"), elf).unwrap();
+    std::fs::write(dir.join("heap.toml"), desc("256KiB")).unwrap();
+    let out = bulkhead_in(&dir, &["show", "heap.toml"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    // 1 MiB - 16 KiB - 4 KiB - 8 KiB - 4 KiB = 0x400f8000; 256 KiB below it.
+    assert!(
+        text.contains(
+            "heaps (for the SDK's allocator, feature \"alloc\"; x6, x7 at thread entry)\n  heapy            256KiB at IPA 0x400b8000..0x400f8000\n  plain            none\n"
+        ),
+        "{text}"
+    );
+    let out = bulkhead_in(&dir, &["pack", "heap.toml", "--out", "system.img"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(dir.join("system.img")).unwrap();
+    let image = SystemImage::parse(&bytes).unwrap();
+    let heaps: Vec<u64> = image.partitions().map(|p| p.heap_size).collect();
+    assert_eq!(heaps, [256 << 10, 0]);
+    let map = bulkhead_image::MemoryMap::of(&image, 0).unwrap();
+    assert_eq!(map.heap(), Some(0xb8000..0xf8000), "the kernel's map puts it where show said");
+    let report = std::fs::read_to_string(dir.join("system.img.report.txt")).unwrap();
+    for needle in [
+        "    0x400b8000..0x400f8000   256KiB  rw-  heap (the SDK's allocator: x6, x7 at entry)",
+        "    0x400f8000..0x400f9000     4KiB  ---  guard page below thread aux's stack (unmapped)",
+        "    0x200b8000..0x200f8000 rw-  heap: 256KiB, IPA 0x400b8000",
+    ] {
+        assert!(report.contains(needle), "report lacks {needle:?}:\n{report}");
+    }
+
+    // Room for the stacks and the heap, but not for the image as well:
+    // 1 MiB - 32 KiB of stacks and guards leaves 992 KiB, the image takes 12.
+    std::fs::write(dir.join("heap.toml"), desc("984KiB")).unwrap();
+    let out = bulkhead_in(&dir, &["check", "heap.toml"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "heap.toml: 0 errors, 0 warnings\n");
+    let out = bulkhead_in(&dir, &["pack", "heap.toml", "--out", "big.img"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("error: partition \"heapy\": image (12KiB, to the end of its last segment's page), heap (984KiB) and thread stacks with their guard pages (32KiB) need 1028KiB, more than its memory 1MiB"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("raise memory to at least \"1028KiB\", or shrink heap to at most \"980KiB\""), "{stderr}");
+    assert!(!dir.join("big.img").exists());
+}
+
 #[test]
 fn the_abi_states_the_message_limit_the_checker_and_kernel_enforce() {
     // Partition authors read the limit in bulkhead-abi; `check` and the

@@ -1171,6 +1171,11 @@ fn hostile_tests() -> Vec<QemuTest> {
         )
         .also(process_sched_lines),
         hostile(
+            "heap-large",
+            "a 16 MiB heap in a 32 MiB partition: set up at once whatever its size, 15 MiB of it allocated and filled, a cold restart (32 MiB reloaded in slices) and again; the bystander stays on time",
+            heap_large_expectations,
+        ),
+        hostile(
             "deadline-miss",
             "a periodic process overrunning its deadline raises deadline_miss once per release, in that release's window, logged by its partition's own table; REPLENISH prevents it; the bystander stays on time",
             || {
@@ -1490,6 +1495,97 @@ fn process_sched_lines(out: &Captured) -> Result<(), String> {
         Some(l) => Err(format!("a process call failed: {l}")),
         None => Ok(()),
     }
+}
+
+/// `heap-alloc` (partitions/tests/heap-alloc.toml): the kernel's report of
+/// the heap, then heap-alloc's two starts (its threads' checksums in
+/// either order, the warm restart, the heap fresh again), running out of
+/// heap (the application error, the failed `try_reserve`, the panic of an
+/// infallible allocation), and the ticker. heapless's lines interleave with
+/// these: `heapless_told` judges them.
+fn heap_alloc_expectations() -> Vec<Expect> {
+    let main = |rest: &str| format!(r"^\[heap-alloc:main@0\] {rest}$");
+    let checksums = [
+        main("heap-user: thread 0 checksum 0x0bd83df3311ee919, as computed without allocating: ok"),
+        r"^\[heap-alloc:worker@1\] heap-user: thread 1 checksum 0x9b4c462d1ced4667, as computed without allocating: ok$"
+            .to_string(),
+    ];
+    let checksums: Vec<&str> = checksums.iter().map(String::as_str).collect();
+    let exhausted = r#"^health: partition heap-alloc thread main core 0: application_error: application error 4: "heap exhausted: 4000 bytes asked \(align 1\), heap 262144 bytes, \d+ free" -> log$"#;
+    then_ticker(vec![
+        Expect::line(r"^    heap: 256 KiB at IPA 0x400b6000$"),
+        Expect::line(&main(r"heap-user: start 0, heap 262144 bytes, used 0, entered \d+ us into the window")),
+        Expect::all_of(&checksums),
+        // In use: those 1000 bytes alone (every other block is freed).
+        Expect::line(&main(r"heap-user: start 0: leaving 1000 bytes allocated \(used 1000\), restarting warm")),
+        Expect::line(r"^health: partition heap-alloc restarted \(restart 1, warm\)$"),
+        Expect::line(&main(r"heap-user: start 1, heap 262144 bytes, used 0, entered \d+ us into the window")),
+        Expect::all_of(&checksums),
+        Expect::line(&main(r"heap-user: a 16-byte Box made and dropped: \d+ ns \(several threads\)")),
+        Expect::line(&main("heap-user: allocating 4000-byte blocks until the heap runs out")),
+        Expect::line(exhausted),
+        Expect::line(&main(
+            r"heap-user: try_reserve failed after \d+ blocks \(used \d+, free \d+\); the blocks are intact: ok",
+        )),
+        Expect::line(&main("heap-user: one more 4000-byte block, infallibly")),
+        Expect::line(exhausted),
+        Expect::line(&main("panicked at .*")),
+        Expect::line(&main("memory allocation of 4000 bytes failed")),
+        Expect::line(
+            r#"^health: partition heap-alloc thread main core 0: application_error: application error 1: "panicked at .*" -> log$"#,
+        ),
+    ])
+}
+
+/// heapless's health lines in `heap-alloc`: the two `heapless_told` wants.
+const HEAPLESS_HEALTH: &str =
+    r"^health: partition heapless thread main core 2: application_error: application error [14]: ";
+
+/// `heap-alloc`'s partition without a heap: it says it will allocate, the
+/// allocator raises "no heap configured" (logged), `alloc` panics (the
+/// panic is reported and logged), in that order, and nothing more.
+fn heapless_told(out: &Captured) -> Result<(), String> {
+    let want = [
+        r"^\[heapless:main@2\] heap-user: no heap \(restarts 0\): boxing a u64$",
+        r#"^health: partition heapless thread main core 2: application_error: application error 4: "no heap configured: 8 bytes asked \(align 8\); give the partition a heap in the description" -> log$"#,
+        r"^\[heapless:main@2\] memory allocation of 8 bytes failed$",
+        r#"^health: partition heapless thread main core 2: application_error: application error 1: "panicked at .*" -> log$"#,
+    ];
+    let mut lines = out.lines.iter();
+    for pattern in want {
+        let re = regex::Regex::new(pattern).expect("valid regex");
+        if !lines.any(|l| re.is_match(l)) {
+            return Err(format!("heapless: no line matching /{pattern}/ after the previous one"));
+        }
+    }
+    if let Some(l) = out.lines.iter().find(|l| l.contains("which a partition without a heap cannot do")) {
+        return Err(format!("heapless allocated without a heap: {l}"));
+    }
+    Ok(())
+}
+
+/// `heap-large` (partitions/tests/heap-large.toml): the kernel's report of
+/// the heap; each of the partition's two starts enters its window within a
+/// millisecond (the heap's set-up is a few words, whatever its size),
+/// fills 15 MiB of heap, and the cold restart between them; the ticker.
+fn heap_large_expectations() -> Vec<Expect> {
+    let main = |rest: &str| format!(r"^\[heap-large:main@1\] heap-user: {rest}$");
+    let start =
+        |n: u32| main(&format!(r"start {n}, heap 16777216 bytes, used 0, entered \d{{1,3}} us into the window"));
+    let filled = main(r"large heap: 16777216 bytes; 15728640 bytes allocated in \d+ us, filled in \d+ us, sum ok");
+    let cost = main(r"a 16-byte Box made and dropped: \d+ ns \(one thread\)");
+    then_ticker(vec![
+        Expect::line(r"^    heap: 16384 KiB at IPA 0x40ffb000$"),
+        Expect::line(&start(0)),
+        Expect::line(&filled),
+        Expect::line(&cost),
+        Expect::line(&main("start 0: restarting cold")),
+        Expect::line(r"^health: partition heap-large restarted \(restart 1\)$"),
+        Expect::line(&start(1)),
+        Expect::line(&filled),
+        Expect::line(&cost),
+        Expect::line(&main("done")),
+    ])
 }
 
 /// `init-modes`: every line of the partition is one its header lists
@@ -2361,7 +2457,29 @@ fn all_tests() -> Vec<QemuTest> {
     tests.extend(timing_tests());
     tests.extend(port_tests());
     tests.extend(health_tests());
+    tests.extend(heap_tests());
     tests
+}
+
+/// The partition heap (the SDK's `alloc` feature) with two threads, an
+/// isolation test without a traced twin: in a partition of several
+/// threads every allocation and free holds the preemption lock, and each
+/// UnlockPreemption is a scheduler decision the traced kernel records.
+/// Hundreds of them in one window overflow the core's 512-record ring,
+/// and the core flushes it at the window's end before it decides (about
+/// 180 µs), which holds the bystander's window up by as much: the traced
+/// kernel's cost, not the product kernel's (`heap-alloc` itself checks the
+/// bystander is on time). `heap-large` (one thread, no lock) has its twin.
+fn heap_tests() -> Vec<QemuTest> {
+    vec![
+        hostile(
+            "heap-alloc",
+            "a heap for alloc: two threads on two cores build Vec, String, Box and BTreeMap from one heap; a warm restart sets the heap up afresh; running out raises an application error (logged) and a failed try_reserve, then an infallible allocation panics; a partition without a heap is told so; the bystander stays on time",
+            heap_alloc_expectations,
+        )
+        .allow(&[HEAPLESS_HEALTH])
+        .also(heapless_told),
+    ]
 }
 
 /// Health-monitor tables per partition and the health log a system
@@ -2685,7 +2803,7 @@ fn base_tests() -> Vec<QemuTest> {
     vec![
         QemuTest::new("bad-image-version", "a system image of another format version is refused, naming the field; no partition starts", "bad-version", || {
                 with_boot(vec![
-                    Expect::line(r"^system image rejected: header\.version: format version 1, this kernel reads version 4$"),
+                    Expect::line(r"^system image rejected: header\.version: format version 1, this kernel reads version 5$"),
                     Expect::line(r"^no partition started$"),
                 ])
             }).then_silent(),

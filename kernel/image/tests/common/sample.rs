@@ -37,6 +37,7 @@ pub fn sample() -> ImageSpec {
                 ipa_base: 0x4000_0000,
                 entry_ipa: 0x4000_0000,
                 console_buffer: 2048,
+                heap_size: 0x4000,
                 segments: vec![
                     SegmentSpec { load_offset: 0, mem_size: 0x2000, flags: 5, data: vec![0xAA; 100] },
                     SegmentSpec { load_offset: 0x2000, mem_size: 0x3000, flags: 3, data: vec![1, 2, 3] },
@@ -52,6 +53,7 @@ pub fn sample() -> ImageSpec {
                 ipa_base: 0x4000_0000,
                 entry_ipa: 0x4000_0100,
                 console_buffer: 256,
+                heap_size: 0,
                 segments: vec![SegmentSpec { load_offset: 0, mem_size: 0x1000, flags: 5, data: vec![7; 17] }],
             },
             PartitionSpec {
@@ -64,6 +66,7 @@ pub fn sample() -> ImageSpec {
                 ipa_base: 0x4000_0000,
                 entry_ipa: 0x4000_0000,
                 console_buffer: 16384,
+                heap_size: 0,
                 segments: vec![],
             },
         ],
