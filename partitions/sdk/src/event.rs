@@ -34,3 +34,24 @@ pub fn send_event() {
         core::arch::asm!("dsb ish", "sev", options(nostack, preserves_flags))
     };
 }
+
+/// The calling thread's index in its partition (`ThreadInfo::index`), as
+/// the start-up code left it in TPIDRRO_EL0 (which belongs to the SDK):
+/// no hypercall. 0 on the host.
+#[inline]
+pub fn thread_index() -> u32 {
+    #[cfg(all(target_arch = "aarch64", target_os = "none"))]
+    {
+        let index: u64;
+        // SAFETY: a read of TPIDRRO_EL0, which `_start` set and nothing
+        // else writes; no memory access.
+        unsafe {
+            core::arch::asm!("mrs {i}, tpidrro_el0", i = out(reg) index, options(nomem, nostack, preserves_flags))
+        };
+        index as u32
+    }
+    #[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
+    {
+        0
+    }
+}

@@ -21,24 +21,25 @@
 //! `restart_process`) finds it done and leaves it alone: the other
 //! threads' allocations live on.
 //!
-//! **Locking.** One spinlock guards the heap, across the partition's
-//! cores. A thread holding it could be preempted by a higher-priority
-//! thread of its partition on the same core (ARINC 653 process
-//! scheduling); if that one allocated it would spin on a lock whose holder
-//! cannot run, to the end of the window and in every window after. So a
-//! partition with more than one thread holds the kernel's preemption lock
-//! (LOCK_PREEMPTION, [`crate::process::lock_preemption`]) across every heap
-//! operation, taken before the spinlock and given back after it: while a
-//! thread holds the heap, no other thread of its partition runs on its
-//! core, and the spinning waiters are on other cores, waiting a bounded
-//! time (one heap operation) for a holder that runs. That costs two
-//! hypercalls per allocation and per free; a partition with one thread
-//! skips them. A window's end still preempts the holder (and stops every
-//! waiter with it). Stopping or restarting a process in the middle of a
-//! heap operation (STOP, or the health monitor's `stop_process` or
-//! `restart_process` for a deadline miss) leaves the heap locked, as any
-//! lock the process held, and the partition's next allocation spins in
-//! every window; a partition restart sets it up afresh.
+//! **Locking.** One lock guards the heap, across the partition's cores,
+//! and it sleeps rather than spins: a thread holding it may be preempted
+//! by a higher-priority thread of its partition on the same core (ARINC
+//! 653 process scheduling), which, if it allocated, would otherwise spin
+//! on a holder that cannot run. The lock word holds the holder's thread
+//! index + 1 ([`crate::thread_index`], no hypercall) and a bit saying
+//! someone sleeps on it; a thread that finds it held sleeps in WaitWord
+//! (the kernel's wait/wake primitive, [`crate::word`]) and the unlock
+//! wakes one sleeper with WakeWord (Drepper's futex mutex). An allocation
+//! or a free that finds the heap free makes no hypercall at all. A thread
+//! holding the kernel's preemption lock may not sleep: it spins while the
+//! holder runs on another core; if the holder is preempted on its own core
+//! (it can never run first) the allocation fails as out of memory does,
+//! with its own message, and a free is reported and the block kept.
+//! Stopping or restarting a process in the middle of a heap operation
+//! (STOP, or the health monitor's `stop_process` or `restart_process`)
+//! leaves the heap locked, as any lock the process held, and the
+//! partition's next heap operations sleep for ever; a partition restart
+//! sets it up afresh.
 //!
 //! **Out of memory.** An allocation the heap cannot serve raises an
 //! application error ([`error_code::HEAP_EXHAUSTED`](crate::error_code::HEAP_EXHAUSTED))
@@ -55,50 +56,50 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::fmt::Write;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use bulkhead_abi::MAX_ERROR_MESSAGE;
+use bulkhead_abi::{INFINITE, MAX_ERROR_MESSAGE, Status, WakeOrder};
 use linked_list_allocator::Heap;
 
 use crate::{MessageBuf, error_code, raise_application_error, send_event, wait_for_event};
 
-/// The partition's heap and the spinlock that guards it.
+/// The partition's heap and the lock that guards it.
 struct PartitionHeap {
-    /// Taken with Acquire, given back with Release (and an `SEV`).
-    locked: AtomicBool,
+    /// 0 free; else the holder's thread index + 1, with [`CONTENDED`] when
+    /// a thread sleeps on it. Taken with Acquire, given back with Release.
+    lock: AtomicU32,
     heap: UnsafeCell<Heap>,
 }
 
+/// The lock word's bit saying a thread sleeps on it.
+const CONTENDED: u32 = 1 << 31;
+
 // SAFETY: `heap` is reached only through `Held`, which exists only while
-// `locked` is held by its owner: one thread at a time, on any core.
+// `lock` is held by its owner: one thread at a time, on any core.
 unsafe impl Sync for PartitionHeap {}
 
-static HEAP: PartitionHeap = PartitionHeap { locked: AtomicBool::new(false), heap: UnsafeCell::new(Heap::empty()) };
+static HEAP: PartitionHeap = PartitionHeap { lock: AtomicU32::new(0), heap: UnsafeCell::new(Heap::empty()) };
 
 /// Which partition start the heap was set up for: `start << 1`, with bit 0
 /// set once it is ready (`start` = restart count + 1, so 0 is "never").
 static SET_UP: AtomicU64 = AtomicU64::new(0);
 
-/// The partition's thread count (`x1`): with one thread no other of the
-/// partition can preempt the holder, and the preemption lock is skipped.
-static THREADS: AtomicU32 = AtomicU32::new(0);
-
 /// The heap's size, bytes (for reports; 0: the partition has none).
 static SIZE: AtomicU64 = AtomicU64::new(0);
 
-/// The kernel's preemption lock on this core (LOCK_PREEMPTION), in a
-/// partition of several threads: no other thread of the partition runs on
+/// The kernel's preemption lock on this core (LOCK_PREEMPTION), held
+/// while the heap is set up: no other thread of the partition runs on
 /// this core until it is dropped (UNLOCK_PREEMPTION).
 struct NoPreemption {
     locked: bool,
 }
 
 impl NoPreemption {
-    fn take() -> NoPreemption {
+    fn take(threads: u64) -> NoPreemption {
         // If the kernel refuses (the caller already holds the lock 16
         // levels deep, or the kernel lacks the call), go on without: in
         // the first case it is held already.
-        NoPreemption { locked: THREADS.load(Ordering::Relaxed) > 1 && crate::process::lock_preemption().is_ok() }
+        NoPreemption { locked: threads > 1 && crate::process::lock_preemption().is_ok() }
     }
 }
 
@@ -110,28 +111,58 @@ impl Drop for NoPreemption {
     }
 }
 
-/// The heap, held: the spinlock, taken after the preemption lock and given
-/// back before it (fields drop in order: `Drop for Held` first, then
-/// `_preemption`).
-struct Held {
-    _preemption: NoPreemption,
+/// The heap, held: the lock, given back on drop.
+struct Held(());
+
+/// The heap cannot be taken: the caller holds the preemption lock and the
+/// heap's holder, this thread index, is preempted on the caller's core.
+struct Stuck {
+    holder: u32,
 }
 
 impl Held {
-    fn take() -> Held {
-        // Preemption first: from here no thread of the partition preempts
-        // this one on its core while it holds the spinlock.
-        let preemption = NoPreemption::take();
-        while HEAP.locked.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
-            while HEAP.locked.load(Ordering::Relaxed) {
-                wait_for_event();
+    fn take() -> Result<Held, Stuck> {
+        let mine = crate::thread_index().wrapping_add(1) & !CONTENDED;
+        if HEAP.lock.compare_exchange(0, mine, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            return Ok(Held(()));
+        }
+        loop {
+            let seen = HEAP.lock.load(Ordering::Relaxed);
+            if seen == 0 {
+                // Taken after a sleep: others may sleep too, keep the bit
+                // so the unlock wakes the next.
+                if HEAP.lock.compare_exchange(0, mine | CONTENDED, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+                    return Ok(Held(()));
+                }
+                continue;
+            }
+            if seen & CONTENDED == 0
+                && HEAP.lock.compare_exchange(seen, seen | CONTENDED, Ordering::Relaxed, Ordering::Relaxed).is_err()
+            {
+                continue;
+            }
+            match crate::word::wait(&HEAP.lock, seen | CONTENDED, INFINITE) {
+                Ok(()) | Err(Status::NoAction) | Err(Status::TimedOut) => {}
+                Err(Status::InvalidMode) => {
+                    // Preemption locked: no sleep. A holder on another
+                    // core runs and gives it back; one on this core never
+                    // can before this thread gives the core up.
+                    let holder = (seen & !CONTENDED).wrapping_sub(1);
+                    let core_of = |t| crate::process::process_status(t).map(|s| s.core);
+                    if core_of(holder).ok() == crate::my_ids().ok().map(|i| i.core) {
+                        return Err(Stuck { holder });
+                    }
+                    core::hint::spin_loop();
+                }
+                // No WaitWord (a kernel before ABI 1.4): the holder runs
+                // on another core, or will once this thread's turn ends.
+                Err(_) => core::hint::spin_loop(),
             }
         }
-        Held { _preemption: preemption }
     }
 
     fn heap(&mut self) -> &mut Heap {
-        // SAFETY: this `Held` holds `HEAP.locked` (taken in `take`, given
+        // SAFETY: this `Held` holds `HEAP.lock` (taken in `take`, given
         // back in `drop`), so no other reference to the heap exists, and
         // `&mut self` keeps this one unique.
         unsafe { &mut *HEAP.heap.get() }
@@ -140,8 +171,9 @@ impl Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
-        HEAP.locked.store(false, Ordering::Release);
-        send_event();
+        if HEAP.lock.swap(0, Ordering::Release) & CONTENDED != 0 {
+            let _ = crate::word::wake(&HEAP.lock, 1, WakeOrder::Priority);
+        }
     }
 }
 
@@ -154,12 +186,11 @@ pub fn __at_entry(threads: u64, base: u64, size: u64) {
     if size == 0 {
         return; // no heap: an allocation says so (`report_failure`)
     }
-    THREADS.store(u32::try_from(threads).unwrap_or(u32::MAX), Ordering::Relaxed);
     let restarts = crate::partition_status().map_or(0, |s| s.restarts);
     let wanted = restarts.saturating_add(1).min(u64::MAX >> 1) << 1;
     // Held across the set-up: a thread of the partition made ready on
     // this core cannot run (and wait for the set-up) until it is done.
-    let _preemption = NoPreemption::take();
+    let _preemption = NoPreemption::take(threads);
     loop {
         let now = SET_UP.load(Ordering::Acquire);
         if now == wanted | 1 {
@@ -178,7 +209,7 @@ pub fn __at_entry(threads: u64, base: u64, size: u64) {
             // else touches the heap or its lock now. A warm restart kept
             // both as the earlier start left them, the lock perhaps held
             // by a process stopped mid-operation: start them afresh.
-            HEAP.locked.store(false, Ordering::Relaxed);
+            HEAP.lock.store(0, Ordering::Relaxed);
             // SAFETY: no other reference to the heap exists (above).
             let heap = unsafe { &mut *HEAP.heap.get() };
             *heap = Heap::empty();
@@ -216,9 +247,23 @@ pub fn usage() -> Option<Usage> {
     if SIZE.load(Ordering::Relaxed) == 0 {
         return None;
     }
-    let mut held = Held::take();
+    // Only when the caller holds the preemption lock with the heap's
+    // holder preempted on its core: no answer is the honest one.
+    let mut held = Held::take().ok()?;
     let heap = held.heap();
     Some(Usage { size: heap.size(), used: heap.used(), free: heap.free() })
+}
+
+/// Raise the application error of a heap operation that could not take
+/// the heap (no lock held).
+fn report_stuck(what: &str, layout: Layout, holder: u32) {
+    let mut message = MessageBuf::<MAX_ERROR_MESSAGE>::new();
+    let _ = write!(
+        message,
+        "heap {what} of {} bytes refused: preemption locked, heap held by process {holder} on this core",
+        layout.size()
+    );
+    let _ = raise_application_error(error_code::HEAP_EXHAUSTED, message.as_bytes());
 }
 
 /// Raise the application error of a failed allocation (no lock held).
@@ -250,7 +295,13 @@ pub struct PartitionAllocator;
 unsafe impl GlobalAlloc for PartitionAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let (block, usage) = {
-            let mut held = Held::take();
+            let mut held = match Held::take() {
+                Ok(held) => held,
+                Err(Stuck { holder }) => {
+                    report_stuck("allocation", layout, holder);
+                    return ptr::null_mut();
+                }
+            };
             let heap = held.heap();
             let block = heap.allocate_first_fit(layout);
             let usage = (heap.size() > 0).then(|| Usage { size: heap.size(), used: heap.used(), free: heap.free() });
@@ -269,7 +320,15 @@ unsafe impl GlobalAlloc for PartitionAllocator {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let Some(block) = NonNull::new(ptr) else { return };
-        let mut held = Held::take();
+        let mut held = match Held::take() {
+            Ok(held) => held,
+            Err(Stuck { holder }) => {
+                // The block stays allocated (a leak, reported), never
+                // freed without the lock.
+                report_stuck("free", layout, holder);
+                return;
+            }
+        };
         // SAFETY: the caller gives back a block this allocator handed out
         // for `layout` (GlobalAlloc::dealloc's contract), from this heap:
         // a block of an earlier start cannot reach here, as the threads

@@ -111,7 +111,7 @@ pub use call::{
 #[doc(hidden)]
 pub use console::_print as __print;
 pub use console::Console;
-pub use event::{send_event, wait_for_event};
+pub use event::{send_event, thread_index, wait_for_event};
 pub use exception::{Exception, class_name, exception_class, vector_name};
 pub use message::{MessageBuf, TRUNCATED_MARK};
 pub use port::{

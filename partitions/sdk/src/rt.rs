@@ -34,7 +34,9 @@
 //! a stack overflow), and sets TPIDR_EL1 bit 0 (the top is 16-aligned, so
 //! the bit is free) while it reports: an exception while reporting, or with
 //! no stack top recorded, takes the assembly-only path instead of looping.
-//! **TPIDR_EL1 therefore belongs to the SDK.**
+//! **TPIDR_EL1 therefore belongs to the SDK**, and so does TPIDRRO_EL0:
+//! `_start` puts the thread's index (`x0`) there, for [`crate::thread_index`]
+//! to read without a hypercall (the kernel keeps both per thread).
 
 use core::arch::global_asm;
 use core::fmt::Write;
@@ -87,6 +89,7 @@ _start:
     cmp     x9, x10
     b.hi    1f                          // above the memory end
     msr     tpidr_el1, x9               // stack top, for the vectors
+    msr     tpidrro_el0, x0             // thread index, for thread_index()
     bl      __bulkhead_partition_entry  // x0..x7 as the kernel set them; never returns
 1:  msr     tpidr_el1, xzr
     b       __bulkhead_no_stack

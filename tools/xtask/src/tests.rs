@@ -2461,25 +2461,19 @@ fn all_tests() -> Vec<QemuTest> {
     tests
 }
 
-/// The partition heap (the SDK's `alloc` feature) with two threads, an
-/// isolation test without a traced twin: in a partition of several
-/// threads every allocation and free holds the preemption lock, and each
-/// UnlockPreemption is a scheduler decision the traced kernel records.
-/// Hundreds of them in one window overflow the core's 512-record ring,
-/// and the core flushes it at the window's end before it decides (about
-/// 180 µs), which holds the bystander's window up by as much: the traced
-/// kernel's cost, not the product kernel's (`heap-alloc` itself checks the
-/// bystander is on time). `heap-large` (one thread, no lock) has its twin.
+/// The partition heap (the SDK's `alloc` feature) with two threads, on
+/// the product and the traced kernel. (`heap-large`, one thread, is among
+/// the hostile tests.)
 fn heap_tests() -> Vec<QemuTest> {
-    vec![
-        hostile(
-            "heap-alloc",
-            "a heap for alloc: two threads on two cores build Vec, String, Box and BTreeMap from one heap; a warm restart sets the heap up afresh; running out raises an application error (logged) and a failed try_reserve, then an infallible allocation panics; a partition without a heap is told so; the bystander stays on time",
-            heap_alloc_expectations,
-        )
-        .allow(&[HEAPLESS_HEALTH])
-        .also(heapless_told),
-    ]
+    let alloc = hostile(
+        "heap-alloc",
+        "a heap for alloc: two threads on two cores build Vec, String, Box and BTreeMap from one heap; a warm restart sets the heap up afresh; running out raises an application error (logged) and a failed try_reserve, then an infallible allocation panics; a partition without a heap is told so; the bystander stays on time",
+        heap_alloc_expectations,
+    )
+    .allow(&[HEAPLESS_HEALTH])
+    .also(heapless_told);
+    let twin = traced_twin(&alloc);
+    vec![alloc, twin]
 }
 
 /// Health-monitor tables per partition and the health log a system

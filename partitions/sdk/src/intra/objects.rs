@@ -92,7 +92,7 @@ impl Lock {
                 Ok(()) | Err(Status::NoAction) | Err(Status::TimedOut) => {}
                 Err(Status::InvalidMode) => {
                     let holder = (seen & !CONTENDED).wrapping_sub(1);
-                    if sys.core_of(holder) == Ok(me.core) {
+                    if sys.core_of(holder).is_ok() && sys.core_of(holder) == sys.core_of(me.thread) {
                         return Err(Error::InvalidMode);
                     }
                     sys.relax();

@@ -8,18 +8,17 @@ use core::sync::atomic::AtomicU32;
 
 use bulkhead_abi::{PartitionMode, Status, WakeOrder};
 
-/// The calling thread: its index in the partition and the core it runs on.
+/// The calling thread: its index in the partition. (Its core, needed on
+/// one rare path only, is asked for there: [`System::core_of`].)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caller {
     /// Its index in the partition (ARINC process id).
     pub thread: u32,
-    /// The core it runs on now.
-    pub core: u32,
 }
 
 /// What the objects need of the kernel.
 pub trait System {
-    /// The calling thread (MyIds).
+    /// The calling thread (the kernel's: `thread_index()`, no hypercall).
     fn caller(&self) -> Result<Caller, Status>;
     /// Now, ns since the module epoch (GetTime).
     fn now_ns(&self) -> Result<u64, Status>;
@@ -49,7 +48,8 @@ pub struct Kernel;
 
 impl System for Kernel {
     fn caller(&self) -> Result<Caller, Status> {
-        crate::my_ids().map(|ids| Caller { thread: ids.thread, core: ids.core })
+        // The start-up code's copy of the index: no hypercall.
+        Ok(Caller { thread: crate::thread_index() })
     }
 
     fn now_ns(&self) -> Result<u64, Status> {

@@ -69,7 +69,7 @@ impl Fake {
 impl System for Fake {
     fn caller(&self) -> Result<Caller, Status> {
         let thread = ME.with(|m| m.get());
-        Ok(Caller { thread, core: thread % 4 })
+        Ok(Caller { thread })
     }
 
     fn now_ns(&self) -> Result<u64, Status> {
