@@ -2280,6 +2280,7 @@ fn all_tests() -> Vec<QemuTest> {
     tests.extend(timing_tests());
     tests.extend(port_tests());
     tests.extend(health_tests());
+    tests.extend(a653rs_tests());
     tests
 }
 
@@ -2436,6 +2437,189 @@ fn health_log_matches_console(out: &Captured) -> Result<(), String> {
         "    {} events: each record matches its console line (partition, thread, core, kind, action, detail length)",
         read.len()
     );
+    Ok(())
+}
+
+/// Applications written against a653rs (`partitions/a653rs-examples`),
+/// run on the a653rs-bulkhead backend (issue 16): what their own console
+/// lines say, as a user of a653rs-linux would read them.
+fn a653rs_tests() -> Vec<QemuTest> {
+    vec![
+        QemuTest::new(
+            "a653rs-ping",
+            "a653rs ping-pong over two queuing ports: each partition initialises itself through a653rs's cold_start; every request answered once, in order, its reply back in ping's next window, one round trip per major frame",
+            "a653rs-ping",
+            || {
+                let ping = |rest: &str| format!(r"^\[ping:periodic_ping@0\] ping: {rest}$");
+                let pong = |rest: &str| format!(r"^\[pong:aperiodic_pong@1\] pong: {rest}$");
+                with_boot(vec![
+                    Expect::line(r"^module a653rs-ping: 2 partitions, 4 threads"),
+                    Expect::line(&ping("no reply yet")),
+                    Expect::line(&ping(r"request 1 sent at \d+ us")),
+                    Expect::line(&pong(r"request 1 answered at \d+ us")),
+                    Expect::line(&ping(r"reply 1, round trip \d+ us \(pong answered at \d+ us\)")),
+                    Expect::line(&ping(r"reply 50, round trip \d+ us \(pong answered at \d+ us\)")),
+                ])
+            },
+        )
+        .icount()
+        .check(ping_pong_in_order),
+        QemuTest::new(
+            "a653rs-sampling",
+            "a653rs sampling port: NO_ACTION before the first write, each value once and valid the frame after it was written, the last one invalid once older than the refresh period; both periodic processes released once per period",
+            "a653rs-sampling",
+            || {
+                let reader = |rest: &str| format!(r"^\[reader:consume@2\] reader: {rest}$");
+                with_boot(vec![
+                    Expect::line(r"^module a653rs-sampling: 2 partitions, 4 threads"),
+                    Expect::all_of(&[
+                        &reader(r"release 0 at \d+ us: no value yet"),
+                        r"^\[sampler:produce@0\] sampler: value 1 written at \d+ us$",
+                    ]),
+                    Expect::line(&reader(r"release 1 at \d+ us: value 1 written at \d+ us, Valid")),
+                    Expect::line(r"^\[sampler:produce@0\] sampler: 20 values written, now silent$"),
+                    Expect::line(&reader(r"release 21 at \d+ us: value 20 written at \d+ us, Invalid")),
+                    Expect::line(&reader(r"release 25 at \d+ us: value 20 written at \d+ us, Invalid")),
+                ])
+            },
+        )
+        .icount()
+        .check(samples_valid_while_fresh),
+    ]
+}
+
+/// `a653rs-sampling` (partitions/tests/a653rs-sampling.toml, major frame
+/// 10 ms, the reader's window before the sampler's): the reader's release
+/// R reads value R (written in the frame before) and finds it valid, for
+/// R = 1..=20; before, nothing; after, value 20, valid exactly while no
+/// older than the 15 ms refresh period. Each process released once per
+/// 10 ms period, to a few us, from its second release on (the first is
+/// its partition's entry into NORMAL).
+fn samples_valid_while_fresh(out: &Captured) -> Result<(), String> {
+    const PERIOD_US: u64 = 10_000;
+    const REFRESH_US: u64 = 15_000;
+    const JITTER_US: u64 = 10;
+    a653rs_started_cleanly(out)?;
+    let written = numbers_of(out, r"^\[sampler:produce@0\] sampler: value (\d+) written at (\d+) us$");
+    if written.iter().enumerate().any(|(k, w)| w[0] != k as u64 + 1) || written.len() != 20 {
+        return Err(format!(
+            "the sampler wrote {:?}: values 1..=20 expected",
+            written.iter().map(|w| w[0]).collect::<Vec<_>>()
+        ));
+    }
+    let reads = numbers_of(
+        out,
+        r"^\[reader:consume@2\] reader: release (\d+) at (\d+) us: (?:no value yet|value (\d+) written at (\d+) us, (?:Valid|Invalid))$",
+    );
+    for (k, r) in reads.iter().enumerate() {
+        let (release, at, value, written_at) = (r[0], r[1], r[2], r[3]);
+        let valid = out.lines.iter().any(|l| {
+            l.starts_with(&format!("[reader:consume@2] reader: release {release} at ")) && l.ends_with(", Valid")
+        });
+        if release != k as u64 {
+            return Err(format!("the reader's release {release} came {k}th"));
+        }
+        let want = (k as u64).min(20);
+        if value != want {
+            return Err(format!("release {release} read value {value}, expected {want} (0: none yet)"));
+        }
+        if value > 0 && valid != (at - written_at <= REFRESH_US) {
+            return Err(format!(
+                "release {release} read value {value} written {} us earlier, reported valid: {valid}",
+                at - written_at
+            ));
+        }
+    }
+    if reads.len() < 26 {
+        return Err(format!("{} reads; 26 expected at least", reads.len()));
+    }
+    for (who, times) in [
+        ("the sampler", written.iter().map(|w| w[1]).collect::<Vec<_>>()),
+        ("the reader", reads.iter().map(|r| r[1]).collect()),
+    ] {
+        // From the second release on: the first comes when the partition
+        // enters NORMAL, after its start-up, some way into its window.
+        if let Some(w) = times.windows(2).skip(1).find(|w| (w[1] - w[0]).abs_diff(PERIOD_US) > JITTER_US) {
+            return Err(format!("{who} was released at {} us, then at {} us: not every {PERIOD_US} us", w[0], w[1]));
+        }
+    }
+    println!(
+        "    20 values each read once, valid; the last invalid from {REFRESH_US} us on; releases every {PERIOD_US} us"
+    );
+    Ok(())
+}
+
+/// Lines of `out` matching `pattern`, each as its captured numbers.
+fn numbers_of(out: &Captured, pattern: &str) -> Vec<Vec<u64>> {
+    let re = regex::Regex::new(pattern).expect("valid regex");
+    out.lines
+        .iter()
+        .filter_map(|l| re.captures(l))
+        .map(|c| c.iter().skip(1).map(|m| m.map_or(0, |m| m.as_str().parse().expect("digits"))).collect())
+        .collect()
+}
+
+/// Neither a653rs partition was refused anything at start-up (the
+/// backend prints `a653rs-bulkhead: ...` for a create service that
+/// refuses) nor panicked.
+fn a653rs_started_cleanly(out: &Captured) -> Result<(), String> {
+    match out.lines.iter().find(|l| l.contains("a653rs-bulkhead:") || l.contains("panicked")) {
+        Some(line) => Err(format!("an a653rs partition did not start cleanly: {line}")),
+        None => Ok(()),
+    }
+}
+
+/// `a653rs-ping` (partitions/tests/a653rs-ping.toml, major frame 10 ms,
+/// ping's window first): request N is sent in frame N - 1, answered by
+/// pong in the same frame, its reply read by ping in frame N, one major
+/// frame after it was sent (to a few us). Requests, answers and
+/// replies each count 1, 2, 3, ... with no gap, and ping's periodic process
+/// is released once a frame from its second release on (the first is its
+/// partition's entry into NORMAL).
+fn ping_pong_in_order(out: &Captured) -> Result<(), String> {
+    const FRAME_US: u64 = 10_000;
+    // A release is read a few instructions into the window: a few us
+    // either way under icount.
+    const JITTER_US: u64 = 10;
+    a653rs_started_cleanly(out)?;
+    let sent = numbers_of(out, r"^\[ping:periodic_ping@0\] ping: request (\d+) sent at (\d+) us$");
+    let answered = numbers_of(out, r"^\[pong:aperiodic_pong@1\] pong: request (\d+) answered at (\d+) us$");
+    let replies = numbers_of(out, r"^\[ping:periodic_ping@0\] ping: reply (\d+), round trip (\d+) us");
+    for (what, seen) in [("sent", &sent), ("answered", &answered), ("replied", &replies)] {
+        if let Some((k, v)) = seen.iter().enumerate().find(|(k, v)| v[0] != *k as u64 + 1) {
+            return Err(format!("the {}th request {what} is number {}: lost, repeated or out of order", k + 1, v[0]));
+        }
+    }
+    if replies.len() < 50 || answered.len() < replies.len() {
+        return Err(format!(
+            "{} replies for {} answers: at least 50, each answered first",
+            replies.len(),
+            answered.len()
+        ));
+    }
+    // From the second release on: the first comes when the partition
+    // enters NORMAL, after its start-up, some way into its window.
+    for w in sent.windows(2).skip(1) {
+        if (w[1][1] - w[0][1]).abs_diff(FRAME_US) > JITTER_US {
+            return Err(format!(
+                "ping's process released at {} us, then at {} us: not once per {FRAME_US} us frame",
+                w[0][1], w[1][1]
+            ));
+        }
+    }
+    for (s, a) in sent.iter().zip(&answered) {
+        if a[1] < s[1] || a[1] - s[1] >= FRAME_US {
+            return Err(format!(
+                "request {} sent at {} us, answered at {} us: not in the same frame",
+                s[0], s[1], a[1]
+            ));
+        }
+    }
+    // Request 1 was sent at the first release, later in its window.
+    if let Some(r) = replies.iter().skip(1).find(|r| r[1].abs_diff(FRAME_US) > JITTER_US) {
+        return Err(format!("reply {} came back after {} us, not one {FRAME_US} us frame", r[0], r[1]));
+    }
+    println!("    {} requests answered in order, each reply one frame after its request", replies.len());
     Ok(())
 }
 
