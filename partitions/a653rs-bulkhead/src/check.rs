@@ -22,7 +22,7 @@ use bulkhead_sdk::{INFINITE, ProcessStatusRecord};
 pub enum Shown {
     /// A duration, ns.
     Ns(u64),
-    /// INFINITE (asked), none (described).
+    /// INFINITE (asked), none (described): shown as `none`.
     Infinite,
     /// A number without unit.
     Number(i64),
@@ -34,7 +34,7 @@ impl fmt::Display for Shown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Shown::Ns(ns) => write!(f, "{ns} ns"),
-            Shown::Infinite => f.write_str("none (INFINITE)"),
+            Shown::Infinite => f.write_str("none"),
             Shown::Number(n) => write!(f, "{n}"),
             Shown::Text(t) => f.write_str(t),
         }
@@ -53,7 +53,7 @@ pub struct Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: asked {}, the description says {} ({:?})", self.what, self.asked, self.described, self.code)
+        write!(f, "{} {}, the description says {} ({:?})", self.what, self.asked, self.described, self.code)
     }
 }
 
@@ -242,14 +242,11 @@ mod tests {
     fn each_differing_attribute_is_named() {
         let r = process_attributes(&attributes(10_000_000, -1, 1), &thread(20_000_000, INFINITE, 1)).unwrap_err();
         assert_eq!((r.code, r.what), (ErrorReturnCode::InvalidConfig, "period"));
-        assert_eq!(r.to_string(), "period: asked 10000000 ns, the description says 20000000 ns (InvalidConfig)");
+        assert_eq!(r.to_string(), "period 10000000 ns, the description says 20000000 ns (InvalidConfig)");
         let r = process_attributes(&attributes(0, -1, 1), &thread(20_000_000, INFINITE, 1)).unwrap_err();
         assert_eq!((r.what, r.asked), ("period", Shown::Ns(0)));
         let r = process_attributes(&attributes(-1, -1, 1), &thread(INFINITE, 4_000_000, 1)).unwrap_err();
-        assert_eq!(
-            r.to_string(),
-            "deadline (time capacity): asked none (INFINITE), the description says 4000000 ns (InvalidConfig)"
-        );
+        assert_eq!(r.to_string(), "deadline (time capacity) none, the description says 4000000 ns (InvalidConfig)");
         let r = process_attributes(&attributes(-1, -1, 3), &thread(INFINITE, INFINITE, 1)).unwrap_err();
         assert_eq!(
             (r.code, r.what, r.asked, r.described),
@@ -289,7 +286,7 @@ mod tests {
         // A source's refresh period is not used.
         assert_eq!(sampling_port(8, PortDirection::Source, 1, &port(0, 0, 8, 0, 100_000_000)), Ok(()));
         let r = sampling_port(8, PortDirection::Source, 1, &port(1, 0, 8, 4, 0)).unwrap_err();
-        assert_eq!(r.to_string(), "kind: asked sampling, the description says queuing (InvalidConfig)");
+        assert_eq!(r.to_string(), "kind sampling, the description says queuing (InvalidConfig)");
     }
 
     #[test]
@@ -299,7 +296,7 @@ mod tests {
         assert_eq!(queuing_port(16, 9, PortDirection::Source, &src).unwrap_err().what, "depth");
         assert_eq!(queuing_port(32, 10, PortDirection::Source, &src).unwrap_err().what, "message_size");
         let r = queuing_port(16, 10, PortDirection::Destination, &src).unwrap_err();
-        assert_eq!(r.to_string(), "direction: asked destination, the description says source (InvalidConfig)");
+        assert_eq!(r.to_string(), "direction destination, the description says source (InvalidConfig)");
         assert_eq!(queuing_port(16, 10, PortDirection::Source, &port(0, 0, 16, 0, 1)).unwrap_err().what, "kind");
     }
 }

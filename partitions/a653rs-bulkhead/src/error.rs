@@ -44,6 +44,23 @@ pub(crate) fn error_code(kind: u32) -> ErrorCode {
     }
 }
 
+/// The message of a GET_ERROR_STATUS record: for an application error,
+/// the application's own message, out of the kernel's detail text
+/// `application error CODE: "MESSAGE"` (the kernel keeps printable ASCII,
+/// and the first 128 bytes of the detail, so a long message is cut; the
+/// closing quote is then missing); for any other kind, the kernel's
+/// detail as it is.
+pub(crate) fn error_message(kind: u32, detail: &[u8]) -> &[u8] {
+    const APPLICATION_ERROR: u32 = 5;
+    if kind != APPLICATION_ERROR {
+        return detail;
+    }
+    let Some(rest) = detail.strip_prefix(b"application error ") else { return detail };
+    let Some(open) = rest.windows(3).position(|w| w == b": \"") else { return detail };
+    let message = &rest[open + 3..];
+    message.strip_suffix(b"\"").unwrap_or(message)
+}
+
 /// Where GET_ERROR_STATUS says an error happened when the kernel could
 /// not read the failed process's PC (address 0: a `SystemAddress` cannot
 /// be null).
@@ -97,7 +114,7 @@ impl ApexErrorP1 for BulkheadHypervisor {
         table::begin(restarts);
         let Ok(index) = sdk::process_id(ERROR_HANDLER_THREAD) else {
             bulkhead_sdk::println!(
-                "a653rs-bulkhead: CREATE_ERROR_HANDLER: the partition has no thread named {ERROR_HANDLER_THREAD} in the description: InvalidConfig"
+                "a653rs-bulkhead: CREATE_ERROR_HANDLER: no thread named {ERROR_HANDLER_THREAD} in the description (InvalidConfig)"
             );
             return Err(ErrorReturnCode::InvalidConfig);
         };
@@ -120,7 +137,8 @@ impl ApexErrorP1 for BulkheadHypervisor {
     /// MEMORY_VIOLATION, `undefined_instruction` and `trapped_operation`
     /// ILLEGAL_REQUEST, `deadline_miss` and `window_overrun`
     /// DEADLINE_MISSED, `application_error` APPLICATION_ERROR,
-    /// `stack_overflow` STACK_OVERFLOW; the message is the kernel's
+    /// `stack_overflow` STACK_OVERFLOW; the message is the application's
+    /// for an application error ([`error_message`]), else the kernel's
     /// detail text.
     fn get_error_status() -> Result<ErrorStatus, ErrorReturnCode> {
         let (record, _left) = sdk::get_error_status().map_err(|s| match s {
@@ -137,7 +155,7 @@ impl ApexErrorP1 for BulkheadHypervisor {
             unsafe { core::mem::transmute::<usize, SystemAddress>(record.address as usize) }
         };
         let mut message = [0u8; MAX_ERROR_MESSAGE_SIZE];
-        let text = record.message();
+        let text = error_message(record.kind, record.message());
         message[..text.len()].copy_from_slice(text);
         Ok(ErrorStatus {
             failed_address,
@@ -190,6 +208,17 @@ mod tests {
         assert_eq!(named(7), ("window_overrun", ErrorCode::DeadlineMissed));
         assert_eq!(named(8), ("missed_boundary", ErrorCode::HardwareFault));
         assert_eq!(error_code(99), ErrorCode::HardwareFault);
+    }
+
+    #[test]
+    fn an_application_errors_message_is_the_applications() {
+        assert_eq!(error_message(5, b"application error 5715: \"worker: deliberate\""), b"worker: deliberate");
+        assert_eq!(error_message(5, b"application error 1: \"say \"hi\"\""), b"say \"hi\"");
+        // Cut by the kernel's 128 bytes: no closing quote.
+        assert_eq!(error_message(5, b"application error 7: \"long"), b"long");
+        assert_eq!(error_message(5, b"something else"), b"something else");
+        let fault = b"write to read-only IPA 0x40001000";
+        assert_eq!(error_message(1, fault), fault);
     }
 
     #[test]

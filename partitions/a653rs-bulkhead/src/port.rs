@@ -62,12 +62,12 @@ pub fn create(
     }
     table::begin(restarts);
     let Some(text) = name_str(name) else {
-        bulkhead_sdk::println!("a653rs-bulkhead: {service}: a name no port can have: InvalidConfig");
+        bulkhead_sdk::println!("a653rs-bulkhead: {service}: a name no port can have (InvalidConfig)");
         return Err(ErrorReturnCode::InvalidConfig);
     };
     let Ok(info) = bulkhead_sdk::port_by_name(text) else {
         bulkhead_sdk::println!(
-            "a653rs-bulkhead: {service} {text}: the partition has no port of that name in the description: InvalidConfig"
+            "a653rs-bulkhead: {service} {text}: no port of that name in the description (InvalidConfig)"
         );
         return Err(ErrorReturnCode::InvalidConfig);
     };

@@ -95,18 +95,18 @@ impl ApexProcessP4 for BulkheadHypervisor {
         }
         table::begin(restarts);
         let Some(name) = name_str(&attributes.name) else {
-            bulkhead_sdk::println!("a653rs-bulkhead: CREATE_PROCESS: a name no thread can have: InvalidConfig");
+            bulkhead_sdk::println!("a653rs-bulkhead: CREATE_PROCESS: a name no thread can have (InvalidConfig)");
             return Err(ErrorReturnCode::InvalidConfig);
         };
         let Ok(index) = sdk::process_id(name) else {
             bulkhead_sdk::println!(
-                "a653rs-bulkhead: CREATE_PROCESS {name}: the partition has no thread of that name in the description: InvalidConfig"
+                "a653rs-bulkhead: CREATE_PROCESS {name}: no thread of that name in the description (InvalidConfig)"
             );
             return Err(ErrorReturnCode::InvalidConfig);
         };
         if index == 0 {
             bulkhead_sdk::println!(
-                "a653rs-bulkhead: CREATE_PROCESS {name}: thread 0 is the main process, which runs the start-up; declare the processes after it: InvalidConfig"
+                "a653rs-bulkhead: CREATE_PROCESS {name}: thread 0 is the main process (InvalidConfig)"
             );
             return Err(ErrorReturnCode::InvalidConfig);
         }
@@ -309,7 +309,7 @@ impl ApexProcessP1 for BulkheadHypervisor {
             return Ok(());
         }
         bulkhead_sdk::println!(
-            "a653rs-bulkhead: INITIALIZE_PROCESS_CORE_AFFINITY of thread {index}: core {processor_core_id} asked, the description places it on core {core}: InvalidConfig"
+            "a653rs-bulkhead: INITIALIZE_PROCESS_CORE_AFFINITY {index}: core {processor_core_id}, the description says {core} (InvalidConfig)"
         );
         Err(ErrorReturnCode::InvalidConfig)
     }

@@ -2490,7 +2490,51 @@ fn a653rs_tests() -> Vec<QemuTest> {
         )
         .icount()
         .check(samples_valid_while_fresh),
+        QemuTest::new(
+            "a653rs-checks",
+            "an a653rs partition's creates checked against its description (INVALID_CONFIG naming the difference, NO_ACTION for a second create), a DELAYED_START run through the start-up glue, an application error read by the a653rs error handler",
+            "a653rs-checks",
+            || {
+                let line = |who: &str, rest: &str| format!(r"^\[checks:{who}@\d\] {rest}$");
+                let main = |rest: &str| line("main", rest);
+                with_boot(vec![
+                    Expect::line(r"^module a653rs-checks: 1 partitions, 4 threads"),
+                    Expect::line(&main(r"a653rs-bulkhead: CREATE_PROCESS wrong_period: period 10000000 ns, the description says none \(InvalidConfig\)")),
+                    Expect::line(&main(r"checks: create_wrong_period: Err\(InvalidConfig\)")),
+                    Expect::line(&main(r"a653rs-bulkhead: CREATE_QUEUING_PORT deep: depth 8, the description says 4 \(InvalidConfig\)")),
+                    Expect::line(&main(r"checks: create_deep: Err\(InvalidConfig\)")),
+                    Expect::line(&main(r"a653rs-bulkhead: CREATE_SAMPLING_PORT missing: no port of that name in the description \(InvalidConfig\)")),
+                    Expect::line(&main(r"checks: create_missing: Err\(InvalidConfig\)")),
+                    Expect::line(&main(r"checks: create_worker again: Err\(NoAction\)")),
+                    Expect::line(&main(r"checks: error handler: Ok\(\(\)\)")),
+                    Expect::line(&main(r"checks: delayed_start\(worker, 2 ms\): Ok\(\(\)\)")),
+                    Expect::line(&main(r"checks: initialised at \d+ us")),
+                    Expect::line(&line("worker", r"worker: started at \d+ us")),
+                    Expect::line(r"^health: partition checks thread worker core 0: application_error: .* -> error handler$"),
+                    Expect::all_of(&[
+                        &line("error_handler", r#"handler: ApplicationError from process 1: "worker: deliberate""#),
+                        &line("worker", "worker: went on after its error"),
+                    ]),
+                ])
+            },
+        )
+        .icount()
+        .allow(&[r"^health: partition checks thread worker core 0: application_error: .* -> error handler$"])
+        .check(delayed_start_waited),
     ]
+}
+
+/// `a653rs-checks`: the worker, started with a 2 ms DELAYED_START during
+/// initialisation, started at least 2 ms after the main process finished
+/// it (the delay counts from NORMAL), within its partition's window.
+fn delayed_start_waited(out: &Captured) -> Result<(), String> {
+    let at = |pattern: &str| numbers_of(out, pattern).first().map(|v| v[0]).ok_or(format!("no line /{pattern}/"));
+    let initialised = at(r"^\[checks:main@0\] checks: initialised at (\d+) us$")?;
+    let started = at(r"^\[checks:worker@0\] worker: started at (\d+) us$")?;
+    if !(initialised + 2_000..initialised + 3_000).contains(&started) {
+        return Err(format!("worker delayed by 2 ms from {initialised} us started at {started} us"));
+    }
+    Ok(())
 }
 
 /// `a653rs-sampling` (partitions/tests/a653rs-sampling.toml, major frame
