@@ -90,7 +90,12 @@ pub fn start_partition(thread: ThreadInfo, run: fn() -> !) -> ! {
         process_entry(thread)
     }
     match partition::initialising() {
-        Some((true, _)) => run(),
+        Some((true, restarts)) => {
+            // A new initialisation: the objects of the last one are gone,
+            // even where a warm restart kept the memory that records them.
+            table::begin(restarts);
+            run()
+        }
         _ => {
             const WHY: &str =
                 "a653rs partition started in NORMAL: it initialises itself, describe it with initialization = true";

@@ -27,11 +27,12 @@ fn me() -> Result<u32, ErrorReturnCode> {
 }
 
 /// The thread of process `id`: the main process, or one the application
-/// created. Anything else is INVALID_PARAM (ARINC: "PROCESS_ID does not
-/// identify an existing process").
+/// created. Anything else, the error handler included (it has no process
+/// id in ARINC 653), is INVALID_PARAM ("PROCESS_ID does not identify an
+/// existing process").
 fn existing(id: ProcessId) -> Result<u32, ErrorReturnCode> {
     let index = thread_index(id).ok_or(ErrorReturnCode::InvalidParam)?;
-    if index != 0 && table::process(index).is_none() {
+    if index != 0 && table::process(index).is_none_or(|p| p.error_handler) {
         return Err(ErrorReturnCode::InvalidParam);
     }
     Ok(index)
