@@ -184,10 +184,12 @@ fn demo_with_elves(dir: &Path) {
     let desc = desc
         .replace("image = \"hello\"", "image = \"elf/hello.elf\"")
         .replace("image = \"multicore\"", "image = \"elf/multicore.elf\"")
-        .replace("image = \"monitor\"", "image = \"elf/monitor.elf\"");
+        .replace("image = \"monitor\"", "image = \"elf/monitor.elf\"")
+        .replace("image = \"a653rs-ping\"", "image = \"elf/a653rs-ping.elf\"")
+        .replace("image = \"a653rs-pong\"", "image = \"elf/a653rs-pong.elf\"");
     std::fs::write(dir.join("demo.toml"), desc).unwrap();
     std::fs::create_dir_all(dir.join("elf")).unwrap();
-    for (i, name) in ["hello", "multicore", "monitor"].iter().enumerate() {
+    for (i, name) in ["hello", "multicore", "monitor", "a653rs-ping", "a653rs-pong"].iter().enumerate() {
         let code: Vec<u8> = (0..(100 + i * 50)).map(|b| (b as u8) ^ (i as u8)).collect();
         let elf = tiny_elf(bulkhead::layout::PARTITION_IPA_BASE, &code, name.as_bytes(), 0x800);
         std::fs::write(dir.join("elf").join(format!("{name}.elf")), elf).unwrap();
@@ -206,7 +208,7 @@ fn pack_round_trips_through_the_kernel_parser() {
     assert_eq!(image.module().name, "demo");
     assert_eq!(image.module().core_count, 4);
     let names: Vec<&str> = image.partitions().map(|p| p.name).collect();
-    assert_eq!(names, ["hello", "multicore", "monitor"]);
+    assert_eq!(names, ["hello", "multicore", "monitor", "ping", "pong"]);
     let monitor = image.partition(2).unwrap();
     assert!(monitor.system);
     assert_eq!(monitor.memory_size, 2 << 20);
@@ -231,6 +233,8 @@ fn pack_round_trips_through_the_kernel_parser() {
             (4_000_000, 8_000_000, Some(1)),
             (12_000_000, 2_000_000, None),
             (14_000_000, 4_000_000, Some(2)),
+            (18_000_000, 1_000_000, Some(3)),
+            (19_000_000, 1_000_000, Some(4)),
         ]
     );
     let workers: Vec<u32> = image.threads_of(1).map(|t| t.affinity).collect();

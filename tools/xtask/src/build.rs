@@ -64,14 +64,16 @@ pub fn build_images() -> Result<Vec<Image>, String> {
 /// (hard-float) bare-metal target, partitions may use FP/SIMD.
 pub const PARTITION_TARGET: &str = "aarch64-unknown-none";
 
-/// Builds every partition binary under `partitions/examples`.
+/// Builds every partition binary: the SDK's examples (`partitions/examples`)
+/// and the a653rs applications (`partitions/a653rs-examples`), into one
+/// directory where `bulkhead pack` finds each by its `image` name.
 pub fn build_partitions() -> Result<PathBuf, String> {
     let root = workspace_root();
     let status = toolchain::bare_metal_cargo(
         &root,
         "build",
         PARTITION_TARGET,
-        &["--release", "-p", "bulkhead-partitions", "--bins"],
+        &["--release", "-p", "bulkhead-partitions", "-p", "a653rs-examples", "--bins"],
     )?
     .status()
     .map_err(|e| format!("cannot run cargo build: {e}"))?;

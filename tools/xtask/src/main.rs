@@ -118,7 +118,20 @@ fn check() -> Result<(), String> {
         &root,
         "clippy",
         build::PARTITION_TARGET,
-        &["-p", "bulkhead-sdk", "-p", "bulkhead-partitions", "--release", "--", "-D", "warnings"],
+        &[
+            "-p",
+            "bulkhead-sdk",
+            "-p",
+            "bulkhead-partitions",
+            "-p",
+            "a653rs-bulkhead",
+            "-p",
+            "a653rs-examples",
+            "--release",
+            "--",
+            "-D",
+            "warnings",
+        ],
     )?);
     for mut step in steps {
         let status = step.status().map_err(|e| format!("cannot run {step:?}: {e}"))?;

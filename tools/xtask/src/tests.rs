@@ -263,8 +263,13 @@ fn demo_data_flows(out: &Captured) -> Result<(), String> {
 
 /// The windows of `partitions/demo.toml` (ms into its 20 ms major frame).
 const DEMO_FRAME_US: u64 = 20_000;
-const DEMO_WINDOWS: &[(&str, u64, u64)] =
-    &[("hello", 0, 4_000), ("multicore", 4_000, 12_000), ("monitor", 14_000, 18_000)];
+const DEMO_WINDOWS: &[(&str, u64, u64)] = &[
+    ("hello", 0, 4_000),
+    ("multicore", 4_000, 12_000),
+    ("monitor", 14_000, 18_000),
+    ("ping", 18_000, 19_000),
+    ("pong", 19_000, 20_000),
+];
 
 /// Every partition line that carries its time (`... at T us`, read with the
 /// GetTime hypercall while the thread ran) must fall inside one of that
@@ -274,7 +279,7 @@ fn demo_lines_in_their_windows(out: &Captured) -> Result<(), String> {
     let re = regex::Regex::new(r"^\[(\w+):(\w+)@(\d)\] (.*)$").expect("valid regex");
     let at = regex::Regex::new(r" at (\d+) us(?::|$)").expect("valid regex");
     let on_core = regex::Regex::new(r"on core (\d)").expect("valid regex");
-    let mut timed = [0usize; 3];
+    let mut timed = [0usize; DEMO_WINDOWS.len()];
     for line in &out.lines {
         let Some(c) = re.captures(line) else { continue };
         let partition = &c[1];
@@ -2458,6 +2463,7 @@ fn all_tests() -> Vec<QemuTest> {
     tests.extend(port_tests());
     tests.extend(health_tests());
     tests.extend(heap_tests());
+    tests.extend(a653rs_tests());
     tests
 }
 
@@ -2629,6 +2635,233 @@ fn health_log_matches_console(out: &Captured) -> Result<(), String> {
         "    {} events: each record matches its console line (partition, thread, core, kind, action, detail length)",
         read.len()
     );
+    Ok(())
+}
+
+/// Applications written against a653rs (`partitions/a653rs-examples`),
+/// run on the a653rs-bulkhead backend (issue 16): what their own console
+/// lines say, as a user of a653rs-linux would read them.
+fn a653rs_tests() -> Vec<QemuTest> {
+    vec![
+        QemuTest::new(
+            "a653rs-ping",
+            "a653rs ping-pong over two queuing ports: each partition initialises itself through a653rs's cold_start; every request answered once, in order, its reply back in ping's next window, one round trip per major frame",
+            "a653rs-ping",
+            || {
+                let ping = |rest: &str| format!(r"^\[ping:periodic_ping@0\] ping: {rest}$");
+                let pong = |rest: &str| format!(r"^\[pong:aperiodic_pong@1\] pong: {rest}$");
+                with_boot(vec![
+                    Expect::line(r"^module a653rs-ping: 2 partitions, 4 threads"),
+                    Expect::line(&ping("no reply yet")),
+                    Expect::line(&ping(r"request 1 sent at \d+ us")),
+                    Expect::line(&pong(r"request 1 answered at \d+ us")),
+                    Expect::line(&ping(r"reply 1, round trip \d+ us \(pong answered at \d+ us\)")),
+                    Expect::line(&ping(r"reply 50, round trip \d+ us \(pong answered at \d+ us\)")),
+                ])
+            },
+        )
+        .icount()
+        .check(ping_pong_in_order),
+        QemuTest::new(
+            "a653rs-sampling",
+            "a653rs sampling port: NO_ACTION before the first write, each value once and valid the frame after it was written, the last one invalid once older than the refresh period; both periodic processes released once per period",
+            "a653rs-sampling",
+            || {
+                let reader = |rest: &str| format!(r"^\[reader:consume@2\] reader: {rest}$");
+                with_boot(vec![
+                    Expect::line(r"^module a653rs-sampling: 2 partitions, 4 threads"),
+                    Expect::all_of(&[
+                        &reader(r"release 0 at \d+ us: no value yet"),
+                        r"^\[sampler:produce@0\] sampler: value 1 written at \d+ us$",
+                    ]),
+                    Expect::line(&reader(r"release 1 at \d+ us: value 1 written at \d+ us, Valid")),
+                    Expect::line(r"^\[sampler:produce@0\] sampler: 20 values written, now silent$"),
+                    Expect::line(&reader(r"release 21 at \d+ us: value 20 written at \d+ us, Invalid")),
+                    Expect::line(&reader(r"release 25 at \d+ us: value 20 written at \d+ us, Invalid")),
+                ])
+            },
+        )
+        .icount()
+        .check(samples_valid_while_fresh),
+        QemuTest::new(
+            "a653rs-checks",
+            "an a653rs partition's creates checked against its description (INVALID_CONFIG naming the difference, NO_ACTION for a second create), a DELAYED_START run through the start-up glue, an application error read by the a653rs error handler",
+            "a653rs-checks",
+            || {
+                let line = |who: &str, rest: &str| format!(r"^\[checks:{who}@\d\] {rest}$");
+                let main = |rest: &str| line("main", rest);
+                with_boot(vec![
+                    Expect::line(r"^module a653rs-checks: 1 partitions, 4 threads"),
+                    Expect::line(&main(r"a653rs-bulkhead: CREATE_PROCESS wrong_period: period 10000000 ns, the description says none \(InvalidConfig\)")),
+                    Expect::line(&main(r"checks: create_wrong_period: Err\(InvalidConfig\)")),
+                    Expect::line(&main(r"a653rs-bulkhead: CREATE_QUEUING_PORT deep: depth 8, the description says 4 \(InvalidConfig\)")),
+                    Expect::line(&main(r"checks: create_deep: Err\(InvalidConfig\)")),
+                    Expect::line(&main(r"a653rs-bulkhead: CREATE_SAMPLING_PORT missing: no port of that name in the description \(InvalidConfig\)")),
+                    Expect::line(&main(r"checks: create_missing: Err\(InvalidConfig\)")),
+                    Expect::line(&main(r"checks: create_worker again: Err\(NoAction\)")),
+                    Expect::line(&main(r"checks: error handler: Ok\(\(\)\)")),
+                    Expect::line(&main(r"checks: delayed_start\(worker, 2 ms\): Ok\(\(\)\)")),
+                    Expect::line(&main(r"checks: initialised at \d+ us")),
+                    Expect::line(&line("worker", r"worker: started at \d+ us")),
+                    Expect::line(r"^health: partition checks thread worker core 0: application_error: .* -> error handler$"),
+                    Expect::all_of(&[
+                        &line("error_handler", r#"handler: ApplicationError from process 1: "worker: deliberate""#),
+                        &line("worker", "worker: went on after its error"),
+                    ]),
+                ])
+            },
+        )
+        .icount()
+        .allow(&[r"^health: partition checks thread worker core 0: application_error: .* -> error handler$"])
+        .check(delayed_start_waited),
+    ]
+}
+
+/// `a653rs-checks`: the worker, started with a 2 ms DELAYED_START during
+/// initialisation, started at least 2 ms after the main process finished
+/// it (the delay counts from NORMAL), within its partition's window.
+fn delayed_start_waited(out: &Captured) -> Result<(), String> {
+    let at = |pattern: &str| numbers_of(out, pattern).first().map(|v| v[0]).ok_or(format!("no line /{pattern}/"));
+    let initialised = at(r"^\[checks:main@0\] checks: initialised at (\d+) us$")?;
+    let started = at(r"^\[checks:worker@0\] worker: started at (\d+) us$")?;
+    if !(initialised + 2_000..initialised + 3_000).contains(&started) {
+        return Err(format!("worker delayed by 2 ms from {initialised} us started at {started} us"));
+    }
+    Ok(())
+}
+
+/// `a653rs-sampling` (partitions/tests/a653rs-sampling.toml, major frame
+/// 10 ms, the reader's window before the sampler's): the reader's release
+/// R reads value R (written in the frame before) and finds it valid, for
+/// R = 1..=20; before, nothing; after, value 20, valid exactly while no
+/// older than the 15 ms refresh period. Each process released once per
+/// 10 ms period, to a few us, from its second release on (the first is
+/// its partition's entry into NORMAL).
+fn samples_valid_while_fresh(out: &Captured) -> Result<(), String> {
+    const PERIOD_US: u64 = 10_000;
+    const REFRESH_US: u64 = 15_000;
+    const JITTER_US: u64 = 10;
+    a653rs_started_cleanly(out)?;
+    let written = numbers_of(out, r"^\[sampler:produce@0\] sampler: value (\d+) written at (\d+) us$");
+    if written.iter().enumerate().any(|(k, w)| w[0] != k as u64 + 1) || written.len() != 20 {
+        return Err(format!(
+            "the sampler wrote {:?}: values 1..=20 expected",
+            written.iter().map(|w| w[0]).collect::<Vec<_>>()
+        ));
+    }
+    let reads = numbers_of(
+        out,
+        r"^\[reader:consume@2\] reader: release (\d+) at (\d+) us: (?:no value yet|value (\d+) written at (\d+) us, (?:Valid|Invalid))$",
+    );
+    for (k, r) in reads.iter().enumerate() {
+        let (release, at, value, written_at) = (r[0], r[1], r[2], r[3]);
+        let valid = out.lines.iter().any(|l| {
+            l.starts_with(&format!("[reader:consume@2] reader: release {release} at ")) && l.ends_with(", Valid")
+        });
+        if release != k as u64 {
+            return Err(format!("the reader's release {release} came {k}th"));
+        }
+        let want = (k as u64).min(20);
+        if value != want {
+            return Err(format!("release {release} read value {value}, expected {want} (0: none yet)"));
+        }
+        if value > 0 && valid != (at - written_at <= REFRESH_US) {
+            return Err(format!(
+                "release {release} read value {value} written {} us earlier, reported valid: {valid}",
+                at - written_at
+            ));
+        }
+    }
+    if reads.len() < 26 {
+        return Err(format!("{} reads; 26 expected at least", reads.len()));
+    }
+    for (who, times) in [
+        ("the sampler", written.iter().map(|w| w[1]).collect::<Vec<_>>()),
+        ("the reader", reads.iter().map(|r| r[1]).collect()),
+    ] {
+        // From the second release on: the first comes when the partition
+        // enters NORMAL, after its start-up, some way into its window.
+        if let Some(w) = times.windows(2).skip(1).find(|w| (w[1] - w[0]).abs_diff(PERIOD_US) > JITTER_US) {
+            return Err(format!("{who} was released at {} us, then at {} us: not every {PERIOD_US} us", w[0], w[1]));
+        }
+    }
+    println!(
+        "    20 values each read once, valid; the last invalid from {REFRESH_US} us on; releases every {PERIOD_US} us"
+    );
+    Ok(())
+}
+
+/// Lines of `out` matching `pattern`, each as its captured numbers.
+fn numbers_of(out: &Captured, pattern: &str) -> Vec<Vec<u64>> {
+    let re = regex::Regex::new(pattern).expect("valid regex");
+    out.lines
+        .iter()
+        .filter_map(|l| re.captures(l))
+        .map(|c| c.iter().skip(1).map(|m| m.map_or(0, |m| m.as_str().parse().expect("digits"))).collect())
+        .collect()
+}
+
+/// Neither a653rs partition was refused anything at start-up (the
+/// backend prints `a653rs-bulkhead: ...` for a create service that
+/// refuses) nor panicked.
+fn a653rs_started_cleanly(out: &Captured) -> Result<(), String> {
+    match out.lines.iter().find(|l| l.contains("a653rs-bulkhead:") || l.contains("panicked")) {
+        Some(line) => Err(format!("an a653rs partition did not start cleanly: {line}")),
+        None => Ok(()),
+    }
+}
+
+/// `a653rs-ping` (partitions/tests/a653rs-ping.toml, major frame 10 ms,
+/// ping's window first): request N is sent in frame N - 1, answered by
+/// pong in the same frame, its reply read by ping in frame N, one major
+/// frame after it was sent (to a few us). Requests, answers and
+/// replies each count 1, 2, 3, ... with no gap, and ping's periodic process
+/// is released once a frame from its second release on (the first is its
+/// partition's entry into NORMAL).
+fn ping_pong_in_order(out: &Captured) -> Result<(), String> {
+    const FRAME_US: u64 = 10_000;
+    // A release is read a few instructions into the window: a few us
+    // either way under icount.
+    const JITTER_US: u64 = 10;
+    a653rs_started_cleanly(out)?;
+    let sent = numbers_of(out, r"^\[ping:periodic_ping@0\] ping: request (\d+) sent at (\d+) us$");
+    let answered = numbers_of(out, r"^\[pong:aperiodic_pong@1\] pong: request (\d+) answered at (\d+) us$");
+    let replies = numbers_of(out, r"^\[ping:periodic_ping@0\] ping: reply (\d+), round trip (\d+) us");
+    for (what, seen) in [("sent", &sent), ("answered", &answered), ("replied", &replies)] {
+        if let Some((k, v)) = seen.iter().enumerate().find(|(k, v)| v[0] != *k as u64 + 1) {
+            return Err(format!("the {}th request {what} is number {}: lost, repeated or out of order", k + 1, v[0]));
+        }
+    }
+    if replies.len() < 50 || answered.len() < replies.len() {
+        return Err(format!(
+            "{} replies for {} answers: at least 50, each answered first",
+            replies.len(),
+            answered.len()
+        ));
+    }
+    // From the second release on: the first comes when the partition
+    // enters NORMAL, after its start-up, some way into its window.
+    for w in sent.windows(2).skip(1) {
+        if (w[1][1] - w[0][1]).abs_diff(FRAME_US) > JITTER_US {
+            return Err(format!(
+                "ping's process released at {} us, then at {} us: not once per {FRAME_US} us frame",
+                w[0][1], w[1][1]
+            ));
+        }
+    }
+    for (s, a) in sent.iter().zip(&answered) {
+        if a[1] < s[1] || a[1] - s[1] >= FRAME_US {
+            return Err(format!(
+                "request {} sent at {} us, answered at {} us: not in the same frame",
+                s[0], s[1], a[1]
+            ));
+        }
+    }
+    // Request 1 was sent at the first release, later in its window.
+    if let Some(r) = replies.iter().skip(1).find(|r| r[1].abs_diff(FRAME_US) > JITTER_US) {
+        return Err(format!("reply {} came back after {} us, not one {FRAME_US} us frame", r[0], r[1]));
+    }
+    println!("    {} requests answered in order, each reply one frame after its request", replies.len());
     Ok(())
 }
 
@@ -2813,17 +3046,21 @@ fn base_tests() -> Vec<QemuTest> {
                     Expect::line(r"^no partition started$"),
                 ])
             }).then_silent(),
-        QemuTest::new("demo", "the demo module: three partitions across four cores, each line inside its partition's window", "kernel8", || {
+        QemuTest::new("demo", "the demo module: five partitions across four cores (two of them an a653rs ping-pong pair), each line inside its partition's window", "kernel8", || {
                 with_boot(vec![
-                    Expect::line(r"^module demo: 3 partitions, 6 threads"),
-                    Expect::line(r"^\[hello:main@0\] hello: partition 0 thread 0 of 1 on core 0, ABI 1\.3"),
+                    Expect::line(r"^module demo: 5 partitions, 10 threads"),
+                    Expect::line(r"^\[hello:main@0\] hello: partition 0 thread 0 of 1 on core 0, ABI 1\.4"),
+                    // One group: the console takes the partitions' lines
+                    // in turns (deficit round robin), so behind the boot
+                    // report's backlog monitor's first line may overtake
+                    // multicore's last; each line carries its own time.
                     Expect::all_of(&[
                         r"^\[multicore:worker0@0\] multicore: thread 0 on core 0, window 0",
                         r"^\[multicore:worker1@1\] multicore: thread 1 on core 1, window 0",
                         r"^\[multicore:worker2@2\] multicore: thread 2 on core 2, window 0",
                         r"^\[multicore:worker3@3\] multicore: thread 3 on core 3, window 0",
+                        r"^\[monitor:main@0\] monitor: window 0 at \d+ us",
                     ]),
-                    Expect::line(r"^\[monitor:main@0\] monitor: window 0 at \d+ us"),
                     Expect::all_of(&[
                         r"^\[hello:main@0\] hello: window 50 at",
                         r"^\[multicore:worker0@0\] multicore: thread 0 on core 0, window 50",
@@ -2833,6 +3070,7 @@ fn base_tests() -> Vec<QemuTest> {
                         r"^\[monitor:main@0\] monitor: window 50 at",
                         r#"^\[monitor:main@0\] monitor: hello's status "window 50, \d+ us", age \d+ us, valid$"#,
                         r#"^\[monitor:main@0\] monitor: 1 results from multicore, latest "window 50: sum \d+ from 4 cores"$"#,
+                        r"^\[ping:periodic_ping@0\] ping: reply 50, round trip \d+ us \(pong answered at \d+ us\)$",
                     ]),
                 ])
             }).icount().check(|out| {
@@ -2848,7 +3086,7 @@ fn base_tests() -> Vec<QemuTest> {
             }).icount().check(defmt_log_decoded),
         QemuTest::new("first-run", "`make run`: the demo in virtual time for 10 s of wall clock, as a new user first sees it: no health line, every partition on time", "kernel8", || {
                 with_boot(vec![
-                    Expect::line(r"^module demo: 3 partitions, 6 threads"),
+                    Expect::line(r"^module demo: 5 partitions, 10 threads"),
                     Expect::line(r"^\[monitor:main@0\] monitor: window 0 at \d+ us"),
                 ])
             })
@@ -2876,7 +3114,7 @@ fn base_tests() -> Vec<QemuTest> {
             }).then_silent(),
         QemuTest::new("unmapped-ram", "once the module is loaded, RAM that holds no kernel, partition memory or region is out of the EL2 map: a kernel read of it faults, named in the dump", "unmapped-ram", || {
                 let mut e = with_boot(vec![
-                    Expect::line(r"^module demo: 3 partitions, 6 threads"),
+                    Expect::line(r"^module demo: 5 partitions, 10 threads"),
                     Expect::line(r"^EL2 map: \d+ of 1024 RAM blocks \(2 MiB\) kept, the kernel's and the partitions' \(memory, regions\); the rest unmapped$"),
                     Expect::line(r"^core 1: reading RAM at 0x70000000, outside the kernel and every partition$"),
                     Expect::line(r"^\*\*\* EL2 exception on core 1: Data Abort taken without a change in EL \(EC 0x25\)"),
