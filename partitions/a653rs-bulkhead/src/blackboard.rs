@@ -13,7 +13,8 @@ use a653rs::bindings::{
 use bulkhead_sdk::intra::Blackboard;
 
 use crate::BulkheadHypervisor;
-use convert::{arinc, id, name, timeout};
+use crate::convert::objects::{arinc, id, name};
+use crate::convert::timeout;
 
 impl ApexBlackboardP1 for BulkheadHypervisor {
     fn create_blackboard(
@@ -53,58 +54,5 @@ impl ApexBlackboardP1 for BulkheadHypervisor {
             max_message_size: s.max_message_size,
             waiting_processes: s.waiting as i32,
         })
-    }
-}
-
-/// Conversions between a653rs's APEX types and the SDK's, for the five
-/// intra-partition object files.
-pub(crate) mod convert {
-    use a653rs::bindings::{ApexName, ApexSystemTime, ErrorReturnCode, QueuingDiscipline};
-    use bulkhead_sdk::INFINITE;
-    use bulkhead_sdk::intra::{Discipline, Error};
-
-    /// The SDK's error as the APEX return code of the same number.
-    pub(crate) fn arinc(e: Error) -> ErrorReturnCode {
-        match e {
-            Error::NoAction => ErrorReturnCode::NoAction,
-            Error::NotAvailable => ErrorReturnCode::NotAvailable,
-            Error::InvalidParam => ErrorReturnCode::InvalidParam,
-            Error::InvalidConfig => ErrorReturnCode::InvalidConfig,
-            Error::InvalidMode => ErrorReturnCode::InvalidMode,
-            Error::TimedOut => ErrorReturnCode::TimedOut,
-        }
-    }
-
-    /// An APEX name (up to 32 bytes, NUL-padded) as text: up to its first
-    /// NUL. Not UTF-8 is INVALID_PARAM; the SDK refuses names over 30
-    /// bytes or empty (INVALID_PARAM).
-    pub(crate) fn name(raw: &ApexName) -> Result<&str, ErrorReturnCode> {
-        let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
-        core::str::from_utf8(&raw[..end]).map_err(|_| ErrorReturnCode::InvalidParam)
-    }
-
-    /// An object id: the SDK's ids are 0.. in creation order; a negative
-    /// or too large one names no object (INVALID_PARAM).
-    pub(crate) fn id(raw: i64) -> Result<u32, ErrorReturnCode> {
-        u32::try_from(raw).map_err(|_| ErrorReturnCode::InvalidParam)
-    }
-
-    /// An APEX timeout: INFINITE_TIME_VALUE (-1) is the SDK's INFINITE, 0
-    /// and positive values are ns; any other negative value is
-    /// INVALID_PARAM.
-    pub(crate) fn timeout(raw: ApexSystemTime) -> Result<u64, ErrorReturnCode> {
-        match raw {
-            -1 => Ok(INFINITE),
-            t if t >= 0 => Ok(t as u64),
-            _ => Err(ErrorReturnCode::InvalidParam),
-        }
-    }
-
-    /// The queuing discipline.
-    pub(crate) fn discipline(d: QueuingDiscipline) -> Discipline {
-        match d {
-            QueuingDiscipline::Fifo => Discipline::Fifo,
-            QueuingDiscipline::Priority => Discipline::Priority,
-        }
     }
 }

@@ -85,16 +85,63 @@ pub fn thread_index(id: ProcessId) -> Option<u32> {
     }
 }
 
-/// An ARINC time-out as Bulkhead's: negative is INFINITE
-/// (`bulkhead_sdk::INFINITE`), anything else nanoseconds (0: do not wait).
-pub const fn timeout_ns(time_out: ApexSystemTime) -> u64 {
-    if time_out < 0 { bulkhead_sdk::INFINITE } else { time_out as u64 }
+/// An ARINC time-out as Bulkhead's: INFINITE_TIME_VALUE (-1) is
+/// `bulkhead_sdk::INFINITE`, 0 and positive values are ns (0: do not
+/// wait); any other negative value is out of range: INVALID_PARAM, as
+/// ARINC 653 says of every call with a TIME_OUT.
+pub const fn timeout(time_out: ApexSystemTime) -> Result<u64, ErrorReturnCode> {
+    match time_out {
+        INFINITE_TIME_VALUE => Ok(bulkhead_sdk::INFINITE),
+        t if t >= 0 => Ok(t as u64),
+        _ => Err(ErrorReturnCode::InvalidParam),
+    }
 }
 
 /// A Bulkhead time (ns, `INFINITE` for none) as an ARINC one: `INFINITE`,
 /// and anything past `i64::MAX`, is INFINITE_TIME_VALUE.
 pub const fn system_time(ns: u64) -> ApexSystemTime {
     if ns > i64::MAX as u64 { INFINITE_TIME_VALUE } else { ns as ApexSystemTime }
+}
+
+/// Conversions between a653rs's APEX types and the SDK's intra-partition
+/// objects (`bulkhead_sdk::intra`), for the five object files.
+pub mod objects {
+    use a653rs::bindings::{ApexName, ErrorReturnCode, QueuingDiscipline};
+    use bulkhead_sdk::intra::{Discipline, Error};
+
+    /// The SDK's error as the APEX return code of the same number.
+    pub fn arinc(e: Error) -> ErrorReturnCode {
+        match e {
+            Error::NoAction => ErrorReturnCode::NoAction,
+            Error::NotAvailable => ErrorReturnCode::NotAvailable,
+            Error::InvalidParam => ErrorReturnCode::InvalidParam,
+            Error::InvalidConfig => ErrorReturnCode::InvalidConfig,
+            Error::InvalidMode => ErrorReturnCode::InvalidMode,
+            Error::TimedOut => ErrorReturnCode::TimedOut,
+        }
+    }
+
+    /// An APEX name (up to 32 bytes, NUL-padded) as text: up to its first
+    /// NUL. Not UTF-8 is INVALID_PARAM; the SDK refuses names over 30
+    /// bytes or empty (INVALID_PARAM).
+    pub fn name(raw: &ApexName) -> Result<&str, ErrorReturnCode> {
+        let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+        core::str::from_utf8(&raw[..end]).map_err(|_| ErrorReturnCode::InvalidParam)
+    }
+
+    /// An object id: the SDK's ids are 0.. in creation order; a negative
+    /// or too large one names no object (INVALID_PARAM).
+    pub fn id(raw: i64) -> Result<u32, ErrorReturnCode> {
+        u32::try_from(raw).map_err(|_| ErrorReturnCode::InvalidParam)
+    }
+
+    /// The queuing discipline.
+    pub fn discipline(d: QueuingDiscipline) -> Discipline {
+        match d {
+            QueuingDiscipline::Fifo => Discipline::Fifo,
+            QueuingDiscipline::Priority => Discipline::Priority,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -155,10 +202,10 @@ mod tests {
 
     #[test]
     fn times_and_timeouts() {
-        assert_eq!(timeout_ns(INFINITE_TIME_VALUE), bulkhead_sdk::INFINITE);
-        assert_eq!(timeout_ns(-5), bulkhead_sdk::INFINITE);
-        assert_eq!(timeout_ns(0), 0);
-        assert_eq!(timeout_ns(1_000_000), 1_000_000);
+        assert_eq!(timeout(INFINITE_TIME_VALUE), Ok(bulkhead_sdk::INFINITE));
+        assert_eq!(timeout(-5), Err(ErrorReturnCode::InvalidParam));
+        assert_eq!(timeout(0), Ok(0));
+        assert_eq!(timeout(1_000_000), Ok(1_000_000));
         assert_eq!(system_time(bulkhead_sdk::INFINITE), INFINITE_TIME_VALUE);
         assert_eq!(system_time(20_000_000), 20_000_000);
         assert_eq!(system_time(i64::MAX as u64 + 1), INFINITE_TIME_VALUE);

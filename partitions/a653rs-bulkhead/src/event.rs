@@ -5,7 +5,8 @@ use a653rs::bindings::{ApexEventP1, ApexSystemTime, ErrorReturnCode, EventId, Ev
 use bulkhead_sdk::intra::Event;
 
 use crate::BulkheadHypervisor;
-use crate::blackboard::convert::{arinc, id, name, timeout};
+use crate::convert::objects::{arinc, id, name};
+use crate::convert::timeout;
 
 impl ApexEventP1 for BulkheadHypervisor {
     fn create_event(event_name: EventName) -> Result<EventId, ErrorReturnCode> {

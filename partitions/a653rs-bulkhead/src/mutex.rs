@@ -2,12 +2,7 @@
 //! Part 1 §3.7.2.5 on the SDK's priority-ceiling mutexes
 //! (`bulkhead_sdk::intra`). Process ids as process.rs numbers them
 //! (`process_id`: thread 0 is MAIN_PROCESS_ID, thread `i` is `i`).
-//!
-//! `ApexMutexP1` requires `ApexProcessP4`, which process.rs implements on
-//! the `a653rs` branch: until the two meet, the implementation below is
-//! compiled out (`cfg(any())`, the one line to delete after the merge).
 
-#[cfg(any())]
 mod apex {
     use a653rs::bindings::{
         ApexMutexP1, ApexSystemTime, ErrorReturnCode, LockCount, MAIN_PROCESS_ID, MutexId, MutexName, MutexState,
@@ -16,7 +11,8 @@ mod apex {
     use bulkhead_sdk::intra::{self, Mutex};
 
     use crate::BulkheadHypervisor;
-    use crate::blackboard::convert::{arinc, discipline, name, timeout};
+    use crate::convert::objects::{arinc, discipline, name};
+    use crate::convert::timeout;
 
     /// The process id of thread `index`, as process.rs numbers them:
     /// thread 0 (the main process) is MAIN_PROCESS_ID (-1), thread `i` ≥ 1

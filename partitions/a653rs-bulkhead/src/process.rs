@@ -18,7 +18,7 @@ use bulkhead_sdk::process::{self as sdk, state_of};
 use bulkhead_sdk::{ProcessStatusRecord, Status, ThreadInfo};
 
 use crate::BulkheadHypervisor;
-use crate::convert::{name_str, process_id, returned, system_time, thread_index, timeout_ns};
+use crate::convert::{name_str, process_id, returned, system_time, thread_index, timeout};
 use crate::table;
 
 /// The caller's thread index.
@@ -154,7 +154,7 @@ impl ApexProcessP1 for BulkheadHypervisor {
         if time_out == 0 {
             return Ok(());
         }
-        returned(sdk::suspend_self(timeout_ns(time_out)))
+        returned(sdk::suspend_self(timeout(time_out)?))
     }
 
     /// SUSPEND of another process: INVALID_MODE if it is dormant,

@@ -13,7 +13,7 @@ use a653rs::bindings::{
 use bulkhead_sdk::Status;
 
 use crate::BulkheadHypervisor;
-use crate::convert::{returned, timeout_ns};
+use crate::convert::{returned, timeout};
 use crate::port;
 
 /// A wait (`time_out` ≠ 0) from the error handler is INVALID_MODE (the
@@ -63,7 +63,7 @@ impl ApexQueuingPortP4 for BulkheadHypervisor {
             return Err(ErrorReturnCode::InvalidMode);
         }
         may_wait(time_out)?;
-        returned(crate::raw::send_queuing(handle, message, timeout_ns(time_out)))
+        returned(crate::raw::send_queuing(handle, message, timeout(time_out)?))
     }
 
     /// RECEIVE_QUEUING_MESSAGE: takes the oldest message. An empty queue:
@@ -88,7 +88,7 @@ impl ApexQueuingPortP4 for BulkheadHypervisor {
         }
         port::receivable(message, p)?;
         may_wait(time_out)?;
-        let len = returned(crate::raw::receive_queuing(handle, message, timeout_ns(time_out)))?;
+        let len = returned(crate::raw::receive_queuing(handle, message, timeout(time_out)?))?;
         Ok((len.min(message.len()) as MessageSize, false))
     }
 

@@ -8,7 +8,8 @@ use a653rs::bindings::{
 use bulkhead_sdk::intra::Semaphore;
 
 use crate::BulkheadHypervisor;
-use crate::blackboard::convert::{arinc, discipline, id, name, timeout};
+use crate::convert::objects::{arinc, discipline, id, name};
+use crate::convert::timeout;
 
 impl ApexSemaphoreP1 for BulkheadHypervisor {
     fn create_semaphore(
