@@ -2684,6 +2684,27 @@ fn a653rs_tests() -> Vec<QemuTest> {
         .icount()
         .check(samples_valid_while_fresh),
         QemuTest::new(
+            "a653rs-fusion",
+            "a653rs intra-partition communication across cores: the sampling consumer's periodic process displays each new value on a blackboard and sends every fifth to a buffer; a process on another core waits on the blackboard and sees every value once, in order, a third waits on the buffer and gets every alert once, in order",
+            "a653rs-fusion",
+            || {
+                let line = |who: &str, core: u32, rest: &str| format!(r"^\[fusion:{who}@{core}\] {rest}$");
+                let mut e = vec![Expect::line(r"^module a653rs-fusion: 2 partitions, 6 threads")];
+                for v in 1..=20u64 {
+                    let sample = if v % 5 == 0 { format!("sample: value {v} displayed, alert sent") } else { format!("sample: value {v} displayed") };
+                    let mut group = vec![line("sample", 1, &sample), line("watch", 2, &format!("watch: value {v}"))];
+                    if v % 5 == 0 {
+                        group.push(line("report", 3, &format!("report: alert {v}")));
+                    }
+                    let group: Vec<&str> = group.iter().map(String::as_str).collect();
+                    e.push(Expect::all_of(&group));
+                }
+                with_boot(e)
+            },
+        )
+        .icount()
+        .check(fusion_each_once_in_order),
+        QemuTest::new(
             "a653rs-checks",
             "an a653rs partition's creates checked against its description (INVALID_CONFIG naming the difference, NO_ACTION for a second create), a DELAYED_START run through the start-up glue, an application error read by the a653rs error handler",
             "a653rs-checks",
@@ -2809,6 +2830,27 @@ fn a653rs_started_cleanly(out: &Captured) -> Result<(), String> {
         Some(line) => Err(format!("an a653rs partition did not start cleanly: {line}")),
         None => Ok(()),
     }
+}
+
+/// `a653rs-fusion` (partitions/tests/a653rs-fusion.toml): the blackboard
+/// reader sees the values 1..=20 once each, in order, and the buffer
+/// reader the alerts 5, 10, 15, 20 once each, in order: nothing lost or
+/// seen twice across the three cores.
+fn fusion_each_once_in_order(out: &Captured) -> Result<(), String> {
+    a653rs_started_cleanly(out)?;
+    let seen = |pattern: &str| -> Vec<u64> {
+        let re = regex::Regex::new(pattern).expect("valid regex");
+        out.lines.iter().filter_map(|l| re.captures(l)).filter_map(|c| c[1].parse().ok()).collect()
+    };
+    let watched = seen(r"^\[fusion:watch@2\] watch: value (\d+)$");
+    let alerts = seen(r"^\[fusion:report@3\] report: alert (\d+)$");
+    if watched != (1..=20).collect::<Vec<u64>>() {
+        return Err(format!("watch saw {watched:?}; expected 1 to 20, each once, in order"));
+    }
+    if alerts != [5, 10, 15, 20] {
+        return Err(format!("report got alerts {alerts:?}; expected [5, 10, 15, 20]"));
+    }
+    Ok(())
 }
 
 /// `a653rs-ping` (partitions/tests/a653rs-ping.toml, major frame 10 ms,
