@@ -21,7 +21,11 @@ impl ApexLimits for BulkheadHypervisor {
     /// partition may have all.
     const SYSTEM_LIMIT_NUMBER_OF_SAMPLING_PORTS: ApexUnsigned = crate::table::MAX_PORTS as ApexUnsigned;
     const SYSTEM_LIMIT_NUMBER_OF_QUEUING_PORTS: ApexUnsigned = crate::table::MAX_PORTS as ApexUnsigned;
-    // The intra-partition objects' limits (buffers, blackboards,
-    // semaphores, events, mutexes): a653rs's defaults until those objects
-    // land (INTRA.md).
+    /// The SDK's intra-partition objects: at most `MAX_OBJECTS` (32) of
+    /// each kind per partition (`bulkhead_sdk::intra`).
+    const SYSTEM_LIMIT_NUMBER_OF_BUFFERS: ApexUnsigned = bulkhead_sdk::intra::MAX_OBJECTS as ApexUnsigned;
+    const SYSTEM_LIMIT_NUMBER_OF_BLACKBOARDS: ApexUnsigned = bulkhead_sdk::intra::MAX_OBJECTS as ApexUnsigned;
+    const SYSTEM_LIMIT_NUMBER_OF_SEMAPHORES: ApexUnsigned = bulkhead_sdk::intra::MAX_OBJECTS as ApexUnsigned;
+    const SYSTEM_LIMIT_NUMBER_OF_EVENTS: ApexUnsigned = bulkhead_sdk::intra::MAX_OBJECTS as ApexUnsigned;
+    const SYSTEM_LIMIT_NUMBER_OF_MUTEXES: ApexUnsigned = bulkhead_sdk::intra::MAX_OBJECTS as ApexUnsigned;
 }

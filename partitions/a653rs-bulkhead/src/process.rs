@@ -143,8 +143,10 @@ impl ApexProcessP1 for BulkheadHypervisor {
     /// INVALID_MODE.
     fn set_priority(process_id: ProcessId, priority: Priority) -> Result<(), ErrorReturnCode> {
         let index = existing(process_id)?;
-        let priority = u8::try_from(priority).map_err(|_| ErrorReturnCode::InvalidParam)?;
-        returned(sdk::set_priority(index, priority))
+        let priority = u32::try_from(priority).map_err(|_| ErrorReturnCode::InvalidParam)?;
+        // Through the SDK's mutexes: a mutex owner stays at the ceiling
+        // and takes the new priority when it releases (ARINC 653).
+        bulkhead_sdk::intra::set_priority(index, priority).map_err(crate::convert::objects::arinc)
     }
 
     /// SUSPEND_SELF: a time-out of 0 returns at once (NO_ERROR); INFINITE
