@@ -218,6 +218,9 @@ macro_rules! partition_main {
             let thread = $crate::ThreadInfo::__from_entry(index, count, base, size);
             // The heap, set up once per partition start (feature `alloc`).
             $crate::__heap_at_entry(count, heap_base, heap_size);
+            // A new life of this thread for the intra-partition objects:
+            // a wait of its previous life is never served.
+            $crate::intra::__at_entry(index as u32);
             // A process started with an entry of its own (StartProcessAt).
             $crate::process::__enter_given(thread, entry, argument);
             let () = $main(thread);

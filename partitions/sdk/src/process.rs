@@ -93,7 +93,10 @@ pub fn delayed_start(index: u32, delay_ns: u64) -> Result<(), Status> {
 /// `StopProcess` (`0xC600_0044`): ARINC 653 STOP (`NoAction` if dormant).
 /// The caller's own index is STOP_SELF: see [`stop_self`].
 pub fn stop(index: u32) -> Result<(), Status> {
-    numbers(Call::StopProcess, [u64::from(index), 0]).map(|_| ())
+    numbers(Call::StopProcess, [u64::from(index), 0])?;
+    // It leaves every intra-partition object's queue (ARINC 653 STOP).
+    crate::intra::__forget_thread(index);
+    Ok(())
 }
 
 /// ARINC 653 STOP_SELF: the caller becomes dormant; it runs again only

@@ -1101,6 +1101,22 @@ fn hostile_tests() -> Vec<QemuTest> {
         .also(init_modes_order)
         .allow(&[r"^health: partition init-modes restarted \(restart [12](, warm)?\)$"]),
         hostile(
+            "intra-stop",
+            "a process stopped or restarted while it waits on an intra-partition object leaves the queue: a semaphore unit is counted, not lost to the stopped waiter; a message is queued, not written into the stack of the receiver's new life; the bystander stays on time",
+            || {
+                let line = |who: &str, rest: &str| format!(r"^\[intra-stop:{who}\] intra-stop: {rest}$");
+                then_ticker(vec![
+                    Expect::line(&line("main@0", "both queued: yes")),
+                    Expect::line(&line("main@0", "unit of a stopped waiter counted: 1, waiting 0")),
+                    Expect::line(&line("main@0", "message for a restarted receiver queued: 1, waiting 0")),
+                    Expect::line(&line("reader@1", "reader life 2: its buffer untouched: yes")),
+                    Expect::line(&line("main@0", "main received: mail!!!")),
+                    Expect::line(&line("main@0", "done")),
+                ])
+            },
+        )
+        .also(intra_stop_lines),
+        hostile(
             "wait-word",
             "WaitWord and WakeWord across four cores: every documented refusal, timeouts, waiters woken by priority (first come among equals) and in FIFO order, a wake of all; another partition waiting on the same address is never woken by it; the bystander stays on time",
             || {
@@ -1471,6 +1487,14 @@ fn error_handler_lines(out: &Captured) -> Result<(), String> {
         return Err(format!("unexpected: {l}"));
     }
     Ok(())
+}
+
+/// `intra-stop`: no call failed, no first-life wait returned.
+fn intra_stop_lines(out: &Captured) -> Result<(), String> {
+    match out.lines.iter().find(|l| l.starts_with("[intra-stop:") && l.contains("failed")) {
+        Some(l) => Err(format!("intra-stop: {l}")),
+        None => Ok(()),
+    }
 }
 
 /// `wait-word`: every line of the two partitions is one its header lists

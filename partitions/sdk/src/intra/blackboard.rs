@@ -59,7 +59,7 @@ impl Objects {
             let storage = unsafe { self.storage(s.storage.clone()) };
             storage[..message.len()].copy_from_slice(message);
             s.shown = Some(message.len());
-            let readers = s.waiters.take_all();
+            let readers = self.take_all_live(&mut s.waiters);
             for t in readers.iter() {
                 // SAFETY: `t` was in this blackboard's waiter set, whose
                 // lock is held; its area is its read buffer, of at least
@@ -126,7 +126,7 @@ impl Objects {
         self.locked(sys, me, slot, |s| BlackboardStatus {
             empty: s.shown.is_none(),
             max_message_size: s.storage.len() as u32,
-            waiting: s.waiters.len(),
+            waiting: self.live_len(&s.waiters),
         })
     }
 }

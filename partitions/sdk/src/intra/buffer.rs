@@ -86,7 +86,7 @@ impl Objects {
             if message.is_empty() || message.len() > s.ring.max_message() as usize {
                 return Err(Error::InvalidParam);
             }
-            if let Some(t) = s.receivers.take_next(s.discipline, |t| self.key(t)) {
+            if let Some(t) = self.take_next_live(&mut s.receivers, s.discipline) {
                 // SAFETY: `t` was in this buffer's receiver set, whose
                 // lock is held; its area is its receive buffer, of at
                 // least the maximum size (checked before it waited).
@@ -135,7 +135,7 @@ impl Objects {
             // SAFETY: the buffer's lock is held; the range is its own.
             let storage = unsafe { self.storage(s.storage.clone()) };
             if let Some(len) = s.ring.pop(storage, buf) {
-                let sender = s.senders.take_next(s.discipline, |t| self.key(t));
+                let sender = self.take_next_live(&mut s.senders, s.discipline);
                 if let Some(t) = sender {
                     // SAFETY: `t` was in this buffer's sender set, whose
                     // lock is held; its area is the message it sends,
@@ -180,7 +180,7 @@ impl Objects {
             messages: s.ring.len(),
             max_messages: s.ring.capacity(),
             max_message_size: s.ring.max_message(),
-            waiting: s.senders.len() + s.receivers.len(),
+            waiting: self.live_len(&s.senders) + self.live_len(&s.receivers),
         })
     }
 }

@@ -38,7 +38,7 @@ impl Objects {
         let me = self.caller(sys)?;
         let woken = self.locked(sys, me, slot, |s| {
             s.up = true;
-            let all = s.waiters.take_all();
+            let all = self.take_all_live(&mut s.waiters);
             for t in all.iter() {
                 self.grant(t, 0);
             }
@@ -83,7 +83,7 @@ impl Objects {
     pub fn event_status<S: System>(&self, sys: &S, id: u32) -> Result<EventStatus, Error> {
         let slot = self.events.get(id)?;
         let me = self.caller(sys)?;
-        self.locked(sys, me, slot, |s| EventStatus { up: s.up, waiting: s.waiters.len() })
+        self.locked(sys, me, slot, |s| EventStatus { up: s.up, waiting: self.live_len(&s.waiters) })
     }
 }
 

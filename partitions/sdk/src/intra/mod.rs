@@ -71,7 +71,7 @@ pub use model::counters::{MAX_LOCK_COUNT, MAX_SEMAPHORE_VALUE};
 pub use model::registry::MAX_NAME;
 pub use model::waiters::Discipline;
 pub use mutex::{MAX_PRIORITY, Mutex, MutexStatus, process_mutex, set_priority};
-pub use objects::{ARENA_SIZE, MAX_OBJECTS, Objects};
+pub use objects::{__at_entry, __forget_thread, ARENA_SIZE, MAX_OBJECTS, Objects};
 pub use semaphore::{Semaphore, SemaphoreStatus};
 pub use system::{Caller, Kernel, System};
 

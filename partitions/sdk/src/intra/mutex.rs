@@ -112,7 +112,7 @@ impl Objects {
     /// lock: the owner set and raised to the ceiling, then granted. The
     /// waiter to wake once the lock is dropped.
     fn hand_on<S: System>(&self, sys: &S, id: u32, s: &mut State) -> Option<u32> {
-        let t = s.waiters.take_next(s.discipline, |t| self.key(t))?;
+        let t = self.take_next_live(&mut s.waiters, s.discipline)?;
         let record = self.thread(t);
         s.own.give(t, record.priority());
         record.set_owned_mutex(Some(id));
@@ -181,7 +181,7 @@ impl Objects {
             owner: s.own.owner(),
             priority: s.own.ceiling(),
             lock_count: s.own.lock_count(),
-            waiting: s.waiters.len(),
+            waiting: self.live_len(&s.waiters),
         })
     }
 

@@ -36,8 +36,9 @@ use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use bulkhead_abi::{INFINITE, PartitionMode, Status, WakeOrder};
 
 use super::Error;
+use super::OBJECTS;
 use super::model::registry::{AddError, Arena, Names};
-use super::model::waiters::{MAX_THREADS, WaitKey, WaiterSet};
+use super::model::waiters::{Discipline, MAX_THREADS, WaitKey, WaiterSet};
 use super::system::{Caller, System};
 
 /// Objects of each kind a partition can create (ARINC 653's
@@ -169,6 +170,19 @@ pub(super) struct ThreadRecord {
     delivered: AtomicUsize,
     /// The mutex it owns: its id + 1, 0 for none (ARINC allows one).
     owned_mutex: AtomicU32,
+    /// Its lives: 1 more at every entry of the thread (a START or restart
+    /// of the process) and at an SDK STOP of it ([`__at_entry`],
+    /// [`__forget_thread`]).
+    life: AtomicU32,
+    /// Its life when it entered a waiter set: a waiter whose life has
+    /// moved on since is dead (stopped, restarted) and never served.
+    waiter_life: AtomicU32,
+    /// The waiter set it entered last (its address): an entry of a dead
+    /// life elsewhere is not this record's wait.
+    waiter_set: AtomicUsize,
+    /// 1 while a server writes to it or grants it ([`Objects::claim`]);
+    /// the thread's next entry waits until it is 0 again.
+    serving: AtomicU32,
 }
 
 impl ThreadRecord {
@@ -181,6 +195,10 @@ impl ThreadRecord {
             area_len: AtomicUsize::new(0),
             delivered: AtomicUsize::new(0),
             owned_mutex: AtomicU32::new(0),
+            life: AtomicU32::new(0),
+            waiter_life: AtomicU32::new(0),
+            waiter_set: AtomicUsize::new(0),
+            serving: AtomicU32::new(0),
         }
     }
 
@@ -462,7 +480,98 @@ impl Objects {
         r.area_len.store(area.1, Ordering::Relaxed);
         r.delivered.store(0, Ordering::Relaxed);
         r.park.store(WAITING, Ordering::Relaxed);
+        r.waiter_life.store(r.life.load(Ordering::SeqCst), Ordering::Relaxed);
+        r.waiter_set.store(set_id(waiters), Ordering::Relaxed);
         waiters.insert(me.thread);
+    }
+
+    /// Claims waiter `thread` for serving (under the object's lock): true
+    /// if it is still the life that began to wait, and then no new life of
+    /// the thread starts until [`Self::grant`] (its entry waits for
+    /// `serving`), so its area is safe to use until then. False for a dead
+    /// waiter (stopped or restarted since it began to wait): it must not
+    /// be served, nor its area touched. (Dekker's handshake: `serving` is
+    /// stored before `life` is read here, `life` before `serving` at
+    /// entry, both SeqCst: one of the two sides sees the other.)
+    fn claim(&self, thread: u32, set: usize) -> bool {
+        let r = self.thread(thread);
+        r.serving.store(1, Ordering::SeqCst);
+        if r.life.load(Ordering::SeqCst) == r.waiter_life.load(Ordering::Relaxed)
+            && r.waiter_set.load(Ordering::Relaxed) == set
+        {
+            return true;
+        }
+        r.serving.store(0, Ordering::Release);
+        false
+    }
+
+    /// A new life of thread `thread` begins (its entry): a wait of its
+    /// previous life is dead; waits while a server still writes to that
+    /// life's area (a few instructions, perhaps preempted on this core:
+    /// sleeping, not spinning).
+    pub fn enter_thread<S: System>(&self, sys: &S, thread: u32) {
+        let r = self.thread(thread);
+        r.life.fetch_add(1, Ordering::SeqCst);
+        while r.serving.load(Ordering::SeqCst) != 0 {
+            let _ = sys.wait(&r.serving, 1, 50_000);
+        }
+    }
+
+    /// Thread `thread` was stopped: whatever it waited for is not served
+    /// to it (ARINC 653: a stopped process leaves every queue). Its area
+    /// is dead memory until it starts again ([`Self::enter_thread`]).
+    pub fn forget_thread(&self, thread: u32) {
+        self.thread(thread).life.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Whether waiter `thread` is still the life that began to wait (a
+    /// look, for counts and decisions; serving claims with
+    /// [`Self::claim`]).
+    fn alive(&self, thread: u32, set: usize) -> bool {
+        let r = self.thread(thread);
+        r.life.load(Ordering::Acquire) == r.waiter_life.load(Ordering::Relaxed)
+            && r.waiter_set.load(Ordering::Relaxed) == set
+    }
+
+    /// Takes the dead waiters out of `waiters`.
+    pub(super) fn purge(&self, waiters: &mut WaiterSet) {
+        let set = set_id(waiters);
+        for t in waiters.iter() {
+            if !self.alive(t, set) {
+                waiters.remove(t);
+            }
+        }
+    }
+
+    /// The live waiters in `waiters`.
+    pub(super) fn live_len(&self, waiters: &WaiterSet) -> u32 {
+        let set = set_id(waiters);
+        waiters.iter().filter(|&t| self.alive(t, set)).count() as u32
+    }
+
+    /// The next live waiter `discipline` chooses, taken out of `waiters`
+    /// and claimed ([`Self::claim`]): grant it. Dead ones met on the way
+    /// are dropped.
+    pub(super) fn take_next_live(&self, waiters: &mut WaiterSet, discipline: Discipline) -> Option<u32> {
+        let set = set_id(waiters);
+        while let Some(t) = waiters.take_next(discipline, |t| self.key(t)) {
+            if self.claim(t, set) {
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    /// Every live waiter of `waiters`, taken out and claimed: grant each.
+    pub(super) fn take_all_live(&self, waiters: &mut WaiterSet) -> WaiterSet {
+        let set = set_id(waiters);
+        let mut live = waiters.take_all();
+        for t in live.iter() {
+            if !self.claim(t, set) {
+                live.remove(t);
+            }
+        }
+        live
     }
 
     /// A waiter's key for the discipline's choice.
@@ -478,6 +587,8 @@ impl Objects {
         let r = self.thread(thread);
         r.delivered.store(delivered, Ordering::Relaxed);
         r.park.store(GRANTED, Ordering::Release);
+        // The claim ends: a new life of the thread may start.
+        r.serving.store(0, Ordering::Release);
     }
 
     /// Wakes `thread`'s parking word (after [`Self::grant`]).
@@ -543,6 +654,12 @@ impl Objects {
     }
 }
 
+/// A waiter set's identity: its address (sets live in their objects'
+/// slots, which never move).
+fn set_id(waiters: &WaiterSet) -> usize {
+    waiters as *const WaiterSet as usize
+}
+
 /// A name as bytes: 1 to 30 of them (`InvalidParam` otherwise).
 fn check_name(name: &str) -> Result<&[u8], Error> {
     let bytes = name.as_bytes();
@@ -582,4 +699,21 @@ pub(super) unsafe fn area_ref<'a>(area: (usize, usize)) -> &'a [u8] {
     }
     // SAFETY: per the contract, the area is a live `&[u8]` of the waiter's.
     unsafe { core::slice::from_raw_parts(area.0 as *const u8, area.1) }
+}
+
+/// The start-up code's call at every entry of thread `index` (a START or
+/// restart of its process, a partition start): a new life of the thread,
+/// so a waiter set entry of its previous life is dead; waits while a
+/// server still writes to that life's area (a few instructions, on
+/// another core).
+#[doc(hidden)]
+pub fn __at_entry(index: u32) {
+    OBJECTS.enter_thread(&super::system::Kernel, index);
+}
+
+/// After an SDK STOP of thread `index`: whatever it waited for is not
+/// served to it (ARINC 653: a stopped process leaves every queue).
+#[doc(hidden)]
+pub fn __forget_thread(index: u32) {
+    OBJECTS.forget_thread(index);
 }

@@ -87,15 +87,24 @@ impl Objects {
     pub fn semaphore_signal<S: System>(&self, sys: &S, id: u32) -> Result<(), Error> {
         let slot = self.semaphores.get(id)?;
         let me = self.caller(sys)?;
-        let served = self.locked(sys, me, slot, |s| match s.count.signal(!s.waiters.is_empty()) {
-            Signal::AtMaximum => Err(Error::NoAction),
-            Signal::Counted => Ok(None),
-            Signal::HandOff => {
-                let t = s.waiters.take_next(s.discipline, |t| self.key(t));
-                if let Some(t) = t {
-                    self.grant(t, 0);
-                }
-                Ok(t)
+        let served = self.locked(sys, me, slot, |s| {
+            // A dead waiter (stopped, restarted) gets no unit.
+            self.purge(&mut s.waiters);
+            match s.count.signal(!s.waiters.is_empty()) {
+                Signal::AtMaximum => Err(Error::NoAction),
+                Signal::Counted => Ok(None),
+                Signal::HandOff => match self.take_next_live(&mut s.waiters, s.discipline) {
+                    Some(t) => {
+                        self.grant(t, 0);
+                        Ok(Some(t))
+                    }
+                    // Every waiter died since the purge: the unit is
+                    // counted instead.
+                    None => match s.count.signal(false) {
+                        Signal::AtMaximum => Err(Error::NoAction),
+                        _ => Ok(None),
+                    },
+                },
             }
         })??;
         if let Some(t) = served {
@@ -111,7 +120,7 @@ impl Objects {
         self.locked(sys, me, slot, |s| SemaphoreStatus {
             value: s.count.value(),
             maximum: s.count.maximum(),
-            waiting: s.waiters.len(),
+            waiting: self.live_len(&s.waiters),
         })
     }
 }

@@ -550,3 +550,38 @@ fn timed_waits_race_signals_without_losing_a_unit() {
     let s = w.objects.semaphore_status(&*w.fake, 0).unwrap();
     assert_eq!((s.value, s.waiting), (1, 0));
 }
+
+#[test]
+fn a_stopped_or_restarted_waiter_is_never_served() {
+    let w = World::new();
+    let f = &*w.fake;
+    w.objects.semaphore_create(f, "s", 0, 2, Discipline::Fifo).unwrap();
+    w.objects.buffer_create(f, "b", 8, 2, Discipline::Fifo).unwrap();
+    let sem = w.spawn(1, |w| w.objects.semaphore_wait(&*w.fake, 0, 300 * MS));
+    let buf = w.spawn(2, |w| {
+        let mut b = [0u8; 8];
+        let r = w.objects.buffer_receive(&*w.fake, 0, &mut b, 300 * MS);
+        (r, b)
+    });
+    w.until("both waiters", || {
+        w.objects.semaphore_status(&*w.fake, 0).unwrap().waiting == 1
+            && w.objects.buffer_status(&*w.fake, 0).unwrap().waiting == 1
+    });
+    // Both die, as a STOP or a restart of their processes has it.
+    w.objects.forget_thread(1);
+    w.objects.forget_thread(2);
+    assert_eq!(w.objects.semaphore_status(f, 0).unwrap().waiting, 0);
+    assert_eq!(w.objects.buffer_status(f, 0).unwrap().waiting, 0);
+    // The unit is counted and the message queued: neither goes to the dead.
+    w.objects.semaphore_signal(f, 0).unwrap();
+    w.objects.buffer_send(f, 0, b"message!", 0).unwrap();
+    assert_eq!(w.objects.semaphore_status(f, 0).unwrap().value, 1);
+    assert_eq!(w.objects.buffer_status(f, 0).unwrap().messages, 1);
+    // (Alive in this test, they time out, their buffer untouched.)
+    assert_eq!(sem.join().unwrap(), Err(Error::TimedOut));
+    assert_eq!(buf.join().unwrap(), (Err(Error::TimedOut), [0u8; 8]));
+    // A new life waits again and is served.
+    w.objects.enter_thread(f, 1);
+    let again = w.spawn(1, |w| w.objects.semaphore_wait(&*w.fake, 0, 300 * MS));
+    assert_eq!(again.join().unwrap(), Ok(()));
+}
