@@ -28,10 +28,11 @@
 //! wakes (at most [`MAX_THREADS`] each); WaitWord reads one word. Both
 //! with the schedulers locked and interrupts masked, as every process call.
 use super::hypercall::{Outcome, fail, lock_core_schedulers, ok};
+pub use super::process::Caller;
 use super::{MAX_THREADS, Module, NEED_RESCHED, ThreadContext};
 use crate::ipi::{self, CoreSet, IpiReason};
 use bulkhead_abi::{Call, INFINITE, Status, WakeOrder};
-use bulkhead_sched::{Nanos, ThreadId, ThreadState, Ticks, Wait};
+use bulkhead_sched::{Nanos, ThreadId, ThreadState, Wait};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Per thread: the word (its IPA) it waits on, 0 when none. Written under
@@ -44,14 +45,6 @@ static WOKEN: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX
 /// The arrival counter, module-wide (only its order within a partition
 /// matters).
 static NEXT_SEQUENCE: AtomicU64 = AtomicU64::new(1);
-
-/// Who is calling, from where.
-pub struct Caller {
-    pub core: usize,
-    pub tid: usize,
-    pub partition: usize,
-    pub now: Ticks,
-}
 
 /// Handles WaitWord and WakeWord.
 pub fn dispatch(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call: Call) -> Outcome {
@@ -123,12 +116,7 @@ fn wait(
             }
         },
     };
-    if super::process::holds_preemption_lock(&super::process::Caller {
-        core: caller.core,
-        tid: caller.tid,
-        partition: caller.partition,
-        now: caller.now,
-    }) {
+    if super::process::holds_preemption_lock(caller) {
         fail(ctx, Status::InvalidMode);
         return Outcome::Continue;
     }

@@ -42,7 +42,6 @@ pub mod check;
 pub mod convert;
 mod limits;
 mod port;
-mod raw;
 mod table;
 
 // Inter-partition services, partition, process, time, health: on the

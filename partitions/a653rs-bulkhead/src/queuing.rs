@@ -63,7 +63,7 @@ impl ApexQueuingPortP4 for BulkheadHypervisor {
             return Err(ErrorReturnCode::InvalidMode);
         }
         may_wait(time_out)?;
-        returned(crate::raw::send_queuing(handle, message, timeout(time_out)?))
+        returned(bulkhead_sdk::port::send_queuing(handle, message, timeout(time_out)?))
     }
 
     /// RECEIVE_QUEUING_MESSAGE: takes the oldest message. An empty queue:
@@ -88,7 +88,7 @@ impl ApexQueuingPortP4 for BulkheadHypervisor {
         }
         port::receivable(message, p)?;
         may_wait(time_out)?;
-        let len = returned(crate::raw::receive_queuing(handle, message, timeout(time_out)?))?;
+        let len = returned(bulkhead_sdk::port::receive_queuing(handle, message, timeout(time_out)?))?;
         Ok((len.min(message.len()) as MessageSize, false))
     }
 
@@ -130,7 +130,7 @@ const SMALL_MESSAGE: usize = 256;
 
 fn drain(handle: u64, buffer: &mut [u8]) -> Result<(), ErrorReturnCode> {
     loop {
-        match crate::raw::receive_queuing(handle, buffer, 0) {
+        match bulkhead_sdk::port::receive_queuing(handle, buffer, 0) {
             Ok(_) => {}
             Err(Status::Empty) => return Ok(()),
             Err(other) => return Err(crate::convert::return_code(other)),

@@ -42,7 +42,7 @@ impl ApexSamplingPortP4 for BulkheadHypervisor {
         if p.destination {
             return Err(ErrorReturnCode::InvalidMode);
         }
-        returned(crate::raw::write_sampling(handle, message))
+        returned(bulkhead_sdk::port::write_sampling(handle, message))
     }
 
     /// READ_SAMPLING_MESSAGE: the latest message and whether it is younger
@@ -63,7 +63,7 @@ impl ApexSamplingPortP4 for BulkheadHypervisor {
             return Err(ErrorReturnCode::InvalidMode);
         }
         port::receivable(message, p)?;
-        let sample = crate::raw::read_sampling(handle, message).map_err(|s| match s {
+        let sample = bulkhead_sdk::port::read_sampling(handle, message).map_err(|s| match s {
             Status::Empty => ErrorReturnCode::NoAction,
             other => return_code(other),
         })?;

@@ -131,14 +131,7 @@ impl SamplingSource {
     /// message (ARINC 653 WRITE_SAMPLING_MESSAGE). Longer than the
     /// message size: `InvalidParameter`, nothing written.
     pub fn write(&self, message: &[u8]) -> Result<(), Status> {
-        // SAFETY: WriteSamplingMessage only reads the live `message`.
-        let [x0, ..] = unsafe {
-            hvc(
-                Call::WriteSamplingMessage.id(),
-                [self.info.handle, message.as_ptr() as u64, message.len() as u64, 0, 0, 0],
-            )
-        };
-        check(x0)
+        write_sampling(self.info.handle, message)
     }
 }
 
@@ -148,13 +141,7 @@ impl SamplingDestination {
     /// bytes, else `InvalidParameter`); never waits (ARINC 653
     /// READ_SAMPLING_MESSAGE). `Empty` if none was ever written.
     pub fn read(&self, buf: &mut [u8]) -> Result<Sample, Status> {
-        // SAFETY: ReadSamplingMessage writes at most `buf.len()` bytes at
-        // `buf`, our own live, exclusively borrowed slice.
-        let [x0, x1, x2, x3] = unsafe {
-            hvc(Call::ReadSamplingMessage.id(), [self.info.handle, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0])
-        };
-        check(x0)?;
-        Ok(Sample { len: x1 as usize, age_ns: x2, valid: x3 == 1 })
+        read_sampling(self.info.handle, buf)
     }
 }
 
@@ -165,15 +152,7 @@ impl QueuingSource {
     /// `timeout_ns` ([`INFINITE`]: for ever) for room, `TimedOut` if none
     /// came.
     pub fn send(&self, message: &[u8], timeout_ns: u64) -> Result<(), Status> {
-        // SAFETY: SendQueuingMessage only reads the live `message`; if it
-        // waits, it returns only when done, with `message` still borrowed.
-        let [x0, ..] = unsafe {
-            hvc(
-                Call::SendQueuingMessage.id(),
-                [self.info.handle, message.as_ptr() as u64, message.len() as u64, timeout_ns, 0, 0],
-            )
-        };
-        check(x0)
+        send_queuing(self.info.handle, message, timeout_ns)
     }
 }
 
@@ -185,18 +164,55 @@ impl QueuingDestination {
     /// with `timeout_ns` 0, else wait up to `timeout_ns` ([`INFINITE`]:
     /// for ever) for a message, `TimedOut` if none came.
     pub fn receive(&self, buf: &mut [u8], timeout_ns: u64) -> Result<usize, Status> {
-        // SAFETY: ReceiveQueuingMessage writes at most `buf.len()` bytes at
-        // `buf`, our own live, exclusively borrowed slice, and returns only
-        // when done.
-        let [x0, x1, ..] = unsafe {
-            hvc(
-                Call::ReceiveQueuingMessage.id(),
-                [self.info.handle, buf.as_mut_ptr() as u64, buf.len() as u64, timeout_ns, 0, 0],
-            )
-        };
-        check(x0)?;
-        Ok(x1 as usize)
+        receive_queuing(self.info.handle, buf, timeout_ns)
     }
+}
+
+// The four message calls by handle, for a layer that keeps handles itself
+// (the a653rs backend hands its applications ids, not these types): what
+// the types above call. A handle of no port of the caller's is
+// `InvalidParameter`, as the ABI says.
+
+/// `WriteSamplingMessage` (`0xC600_0021`) on port `handle`.
+pub fn write_sampling(handle: u64, message: &[u8]) -> Result<(), Status> {
+    // SAFETY: WriteSamplingMessage only reads the live `message`.
+    let [x0, ..] = unsafe {
+        hvc(Call::WriteSamplingMessage.id(), [handle, message.as_ptr() as u64, message.len() as u64, 0, 0, 0])
+    };
+    check(x0)
+}
+
+/// `ReadSamplingMessage` (`0xC600_0022`) on port `handle` into `buf`.
+pub fn read_sampling(handle: u64, buf: &mut [u8]) -> Result<Sample, Status> {
+    // SAFETY: ReadSamplingMessage writes at most `buf.len()` bytes at
+    // `buf`, our own live, exclusively borrowed slice.
+    let [x0, x1, x2, x3] =
+        unsafe { hvc(Call::ReadSamplingMessage.id(), [handle, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0]) };
+    check(x0)?;
+    Ok(Sample { len: x1 as usize, age_ns: x2, valid: x3 == 1 })
+}
+
+/// `SendQueuingMessage` (`0xC600_0023`) on port `handle`.
+pub fn send_queuing(handle: u64, message: &[u8], timeout_ns: u64) -> Result<(), Status> {
+    // SAFETY: SendQueuingMessage only reads the live `message`; if it
+    // waits, it returns only when done, with `message` still borrowed.
+    let [x0, ..] = unsafe {
+        hvc(Call::SendQueuingMessage.id(), [handle, message.as_ptr() as u64, message.len() as u64, timeout_ns, 0, 0])
+    };
+    check(x0)
+}
+
+/// `ReceiveQueuingMessage` (`0xC600_0024`) on port `handle` into `buf`:
+/// the message's length.
+pub fn receive_queuing(handle: u64, buf: &mut [u8], timeout_ns: u64) -> Result<usize, Status> {
+    // SAFETY: ReceiveQueuingMessage writes at most `buf.len()` bytes at
+    // `buf`, our own live, exclusively borrowed slice, and returns only
+    // when done.
+    let [x0, x1, ..] = unsafe {
+        hvc(Call::ReceiveQueuingMessage.id(), [handle, buf.as_mut_ptr() as u64, buf.len() as u64, timeout_ns, 0, 0])
+    };
+    check(x0)?;
+    Ok(x1 as usize)
 }
 
 #[cfg(test)]
@@ -208,5 +224,9 @@ mod tests {
         assert_eq!(port_by_name("status"), Err(Status::NotSupported));
         assert_eq!(SamplingSource::new("status"), Err(Status::NotSupported));
         assert_eq!(port_status(0), Err(Status::NotSupported));
+        assert_eq!(write_sampling(0, b"x"), Err(Status::NotSupported));
+        assert_eq!(read_sampling(0, &mut [0; 4]), Err(Status::NotSupported));
+        assert_eq!(send_queuing(0, b"x", 0), Err(Status::NotSupported));
+        assert_eq!(receive_queuing(0, &mut [0; 4], 0), Err(Status::NotSupported));
     }
 }
