@@ -1769,15 +1769,21 @@ fn core_0_lateness(description: &str, name: &str, out: &Captured) -> Result<(Vec
 
 /// hostile-flood's boundaries come no later than those of the same module
 /// with a CPU-bound partition in the flood's place (hostile-spin: the same
-/// windows on the same core), traced, over the same frames 1..200: the
-/// flood's latest boundary on core 0 at most the spinner's plus the flood
-/// run's derived bound (each core's median own path once: under icount
-/// QEMU serves the four vCPUs in turn, and at a boundary may first serve
-/// the idle cores, whose idle work, with the flood feeding the console,
-/// counts in core 0's lateness; on a Pi the cores run at once). When this
-/// was written: 329 ticks against 315, bound 57. One ConsoleWrite that ran
-/// on past the boundary costs far more (tried: the cut disabled, 2,345
-/// ticks); feeding the UART before leaving a cut call cost 90 (405 ticks).
+/// windows on the same core), traced, over the same frames 1..200: core
+/// 0's lateness at its 99th-percentile boundary (the 1 % latest left out)
+/// at most the spinner's plus the flood run's derived bound (each core's
+/// median own path once: under icount QEMU serves the four vCPUs in turn,
+/// and at a boundary may first serve the idle cores, whose idle work, with
+/// the flood feeding the console, counts in core 0's lateness; on a Pi the
+/// cores run at once). The very latest boundary is printed but not
+/// compared: it is where that serving order lands worst, which moves with
+/// the code's layout (329 against 315 ticks when first written, 363
+/// against 293 after a change that touched neither path, while the 99th
+/// percentile stayed at 294 against 290). A ConsoleWrite that holds the
+/// boundary does so at the end of every flood window, so it moves the
+/// percentile as much as the maximum (tried: the cut disabled, 10,923
+/// ticks at the 99th percentile); feeding the UART before leaving a cut
+/// call cost 90 (405 ticks).
 fn flood_no_later(flood: &Captured) -> Result<(), String> {
     let (with, bound) = core_0_lateness("partitions/tests/hostile-flood.toml", "hostile-flood-no-later", flood)?;
     let root = build::workspace_root();
@@ -1794,15 +1800,24 @@ fn flood_no_later(flood: &Captured) -> Result<(), String> {
     let (without, _) = core_0_lateness("partitions/tests/hostile-spin.toml", "hostile-spin-no-later", &spin)?;
     let worst = |l: &[(String, i64)]| l.iter().max_by_key(|(_, v)| *v).cloned().unwrap_or_default();
     let ((wk, w), (nk, n)) = (worst(&with), worst(&without));
+    let (wp, np) = (percentile_99(&with), percentile_99(&without));
     println!(
-        "    core 0, frames 1..{COMPARED_FRAMES}: latest boundary {w} ticks ({wk}) with the flood, {n} ticks ({nk}) with a spinner in its place; allowed {bound} more"
+        "    core 0, frames 1..{COMPARED_FRAMES}: 99th-percentile boundary {wp} ticks late with the flood, {np} with a spinner in its place, allowed {bound} more; latest {w} ticks ({wk}) and {n} ticks ({nk})"
     );
-    if w > n + bound {
+    if wp > np + bound {
         return Err(format!(
-            "the flood's latest boundary is {w} ticks late ({wk}); with a CPU-bound partition in its place the latest is {n} ticks ({nk}), and QEMU's serving order explains {bound} more (the derived bound): the flood made a boundary later"
+            "core 0's 99th-percentile boundary is {wp} ticks late with the flood (latest {w}, {wk}); with a CPU-bound partition in its place it is {np} ticks (latest {n}, {nk}), and QEMU's serving order explains {bound} more (the derived bound): the flood made boundaries later"
         ));
     }
     Ok(())
+}
+
+/// The lateness below which 99 % of `late`'s boundaries lie (nearest rank).
+fn percentile_99(late: &[(String, i64)]) -> i64 {
+    let mut v: Vec<i64> = late.iter().map(|(_, t)| *t).collect();
+    v.sort_unstable();
+    let rank = (v.len() * 99).div_ceil(100);
+    v.get(rank.saturating_sub(1)).copied().unwrap_or_default()
 }
 
 /// How the timing tests bound lateness: `bulkhead trace --check
