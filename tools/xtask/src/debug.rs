@@ -205,27 +205,31 @@ const MAX_STOPS: u32 = 20;
 
 /// The commands the test runs after `target/debug.gdb`'s: a breakpoint in
 /// the kernel's hypercall dispatch (1) and one in hello's code, for hello
-/// only (2); continue until each has been hit, then a summary line.
+/// only (2); continue until each has been hit, then a summary line. The
+/// loop is Python: gdb 13's CLI `if` inside a `while` fails to compare
+/// `$_hit_bpnum` ("Invalid type combination in equality test").
 fn test_commands(hello_vmid: usize) -> String {
     format!(
         r#"break {HYPERCALL_DISPATCH}
 break {PARTITION_BREAK} if ($VTTBR_EL2 >> 48) == {hello_vmid}
-set $kernel_hits = 0
-set $partition_hits = 0
-set $stops = 0
-while ($kernel_hits == 0 || $partition_hits == 0) && $stops < {MAX_STOPS}
-  continue
-  set $stops = $stops + 1
-  if $_hit_bpnum == 1
-    set $kernel_hits = $kernel_hits + 1
-    printf "debug-test: stop %d: kernel hypercall dispatch, hypercall id 0x%x, VMID %d\n", $stops, $x0, ($VTTBR_EL2 >> 48)
-  end
-  if $_hit_bpnum == 2
-    set $partition_hits = $partition_hits + 1
-    printf "debug-test: stop %d: hello's code at 0x%x, VMID %d\n", $stops, $pc, ($VTTBR_EL2 >> 48)
-  end
+python
+hits = {{1: 0, 2: 0}}
+stops = 0
+while (hits[1] == 0 or hits[2] == 0) and stops < {MAX_STOPS}:
+    gdb.execute("continue")
+    stops += 1
+    hit = int(gdb.parse_and_eval("$_hit_bpnum"))
+    vmid = int(gdb.parse_and_eval("$VTTBR_EL2")) >> 48 & 0xff
+    if hit == 1:
+        core, tid = int(gdb.parse_and_eval("core")), int(gdb.parse_and_eval("tid"))
+        print("debug-test: stop %d: kernel hypercall dispatch, core %d, thread %d, VMID %d" % (stops, core, tid, vmid))
+    elif hit == 2:
+        pc = int(gdb.parse_and_eval("$pc"))
+        print("debug-test: stop %d: hello's code at %#x, VMID %d" % (stops, pc, vmid))
+    if hit in hits:
+        hits[hit] += 1
+print("debug-test: kernel breakpoint hits %d, partition breakpoint hits %d, stops %d" % (hits[1], hits[2], stops))
 end
-printf "debug-test: kernel breakpoint hits %d, partition breakpoint hits %d, stops %d\n", $kernel_hits, $partition_hits, $stops
 "#
     )
 }
@@ -322,6 +326,10 @@ pub fn qemu_test(images: &[Image]) -> Result<(), String> {
     };
     if &c[1] == "0" || &c[2] == "0" {
         return Err(fail(format!("a breakpoint was not hit within {MAX_STOPS} stops")));
+    }
+    // What the session saw, under the test's line.
+    for line in output.lines().filter(|l| l.starts_with("debug-test: ")) {
+        println!("    {}", line.trim_start_matches("debug-test: "));
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
