@@ -288,6 +288,20 @@ pub fn qemu_test(images: &[Image]) -> Result<(), String> {
         .arg(&commands)
         .stdin(Stdio::null())
         .output();
+    // gdb detached at its end and the module runs on: its boot report,
+    // which says each partition's VMID, is on the console within moments.
+    let reported =
+        regex::Regex::new(r"(?m)^  partition (\d+) (\S+?)(?: \(system\))?: .*, VMID (\d+)\r?$").expect("valid regex");
+    let report_read = Instant::now();
+    let mut vmids: Vec<(usize, String, usize)> = Vec::new();
+    while vmids.len() < partitions.len() && report_read.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+        let text = std::fs::read_to_string(&console).unwrap_or_default();
+        vmids = reported
+            .captures_iter(&text)
+            .map(|c| (c[1].parse().unwrap_or(usize::MAX), c[2].to_string(), c[3].parse().unwrap_or(0)))
+            .collect();
+    }
     stop(&mut qemu);
     let gdb = gdb.map_err(|e| format!("cannot run gdb-multiarch: {e} (run tools/setup-host.sh)"))?;
     let output = format!("{}{}", String::from_utf8_lossy(&gdb.stdout), String::from_utf8_lossy(&gdb.stderr));
@@ -326,6 +340,13 @@ pub fn qemu_test(images: &[Image]) -> Result<(), String> {
     };
     if &c[1] == "0" || &c[2] == "0" {
         return Err(fail(format!("a breakpoint was not hit within {MAX_STOPS} stops")));
+    }
+    // The VMIDs the script gives to break on are the ones the kernel uses.
+    let scripted: Vec<(usize, String, usize)> = partitions.iter().map(|p| (p.id, p.name.clone(), p.vmid())).collect();
+    if vmids != scripted {
+        return Err(fail(format!(
+            "the script's partitions and VMIDs {scripted:?} are not those of the kernel's boot report {vmids:?}"
+        )));
     }
     // What the session saw, under the test's line.
     for line in output.lines().filter(|l| l.starts_with("debug-test: ")) {

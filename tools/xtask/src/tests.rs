@@ -3322,7 +3322,7 @@ const TOOL_TESTS: &[ToolTest] = &[
     ),
     (
         "gdb-debug",
-        "`make debug`: gdb-multiarch in batch mode with target/debug.gdb's symbols against QEMU's gdbstub stops in the kernel's hypercall dispatch and in hello's code (for hello's VMID only)",
+        "`make debug`: gdb-multiarch in batch mode with target/debug.gdb's symbols against QEMU's gdbstub stops in the kernel's hypercall dispatch and in hello's code (for hello's VMID only); the VMIDs the script names are those of the kernel's boot report",
         crate::debug::qemu_test,
     ),
 ];
