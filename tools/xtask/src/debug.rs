@@ -32,7 +32,9 @@
 //!
 //! The QEMU test `gdb-debug` ([`qemu_test`]) runs gdb in batch mode with
 //! the script against the demo: a breakpoint in the kernel's hypercall
-//! dispatch and one in `hello`'s code, each must be hit.
+//! dispatch and one in `hello`'s code for hello's VMID only, each must be
+//! hit, and the VMIDs the script lists must be those the kernel's boot
+//! report prints.
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
