@@ -3,7 +3,7 @@
 # (tools/setup-host.sh: QEMU >= 9 with raspi4b; rustup brings the pinned
 # toolchain and the bare-metal targets, or rust-src to build their library).
 
-.PHONY: all setup build run test bench fuzz check mutants clean
+.PHONY: all setup build run test bench fuzz check mutants clean sdcard debug
 
 all: build
 
@@ -32,6 +32,17 @@ fuzz: setup
 
 check: setup
 	cargo xtask check
+
+# target/sdcard.img for a real Raspberry Pi 4: the demo (or DESC=path.toml)
+# as kernel8.img, the README's config.txt and Debian's firmware (README,
+# "On a real Raspberry Pi 4"). No root needed.
+sdcard: setup
+	cargo xtask sdcard $(DESC)
+
+# QEMU stopped at its first instruction with its gdbstub on localhost:1234;
+# in another terminal `gdb-multiarch -x target/debug.gdb` (README, "Debugging").
+debug: setup
+	cargo xtask debug $(DESC)
 
 # Mutation testing of the pure crates and the trace checker; slow, so not in
 # `make test`. `make mutants MUTANTS_SHARD=0/4` samples (docs/mutants.md).

@@ -6,7 +6,21 @@
 #   lacks the machine, so the bookworm-backports suite is added when needed.
 # - The pinned Rust toolchain, its bare-metal targets where rustup has them,
 #   else rust-src to build their library from (see below).
+# - For `make sdcard` (tools/xtask/src/sdcard.rs): dosfstools (mkfs.fat, the
+#   FAT32 boot partition inside an image file, no root, no loop device) and
+#   mtools (mcopy/mdir: files into and out of it); fdisk's sfdisk reads
+#   the partition table back in the image's test. The Raspberry Pi firmware
+#   itself is not installed on this machine: `cargo xtask sdcard` downloads
+#   Debian's raspi-firmware package (component non-free-firmware) and the
+#   arm64 kernel package that carries bcm2711-rpi-4-b.dtb with apt-get
+#   under a private configuration in target/firmware/apt, so the host's apt
+#   sources are left as they are.
+# - For `make debug`: gdb-multiarch (gdb for the aarch64 kernel and
+#   partitions; the host's plain gdb knows only its own architecture).
 set -euo pipefail
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 need_qemu() {
     command -v qemu-system-aarch64 >/dev/null 2>&1 || return 0
@@ -16,8 +30,6 @@ need_qemu() {
 
 if need_qemu; then
     echo "setup: installing qemu-system-aarch64 (>= 9, with raspi4b) from bookworm-backports" >&2
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     if [ -r /etc/os-release ] && . /etc/os-release && [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
         if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
             echo 'deb http://deb.debian.org/debian bookworm-backports main' |
@@ -34,6 +46,20 @@ if need_qemu; then
         echo "setup: qemu-system-aarch64 still lacks -M raspi4b after install; need QEMU >= 9" >&2
         exit 1
     fi
+fi
+
+# The SD card image and the debugger: one command each tells whether its
+# package is there.
+missing_packages=""
+command -v mkfs.fat >/dev/null 2>&1 || missing_packages="$missing_packages dosfstools"
+command -v mcopy >/dev/null 2>&1 || missing_packages="$missing_packages mtools"
+command -v sfdisk >/dev/null 2>&1 || missing_packages="$missing_packages fdisk"
+command -v gdb-multiarch >/dev/null 2>&1 || missing_packages="$missing_packages gdb-multiarch"
+if [ -n "$missing_packages" ]; then
+    echo "setup: installing$missing_packages (make sdcard, make debug)" >&2
+    $SUDO apt-get update -qq
+    # shellcheck disable=SC2086 # one word per package
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing_packages
 fi
 
 # The pinned toolchain (rust-toolchain.toml: an exact release) and what it

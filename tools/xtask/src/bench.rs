@@ -20,6 +20,7 @@ fn boot(images: &[Image], name: &str, expect: &[Expect], ending: &Ending) -> Res
     let run = Run {
         image: &image.raw,
         kernel_elf: &image.elf,
+        dtb: None,
         semihosting: matches!(ending, Ending::Exit(_)),
         icount: true,
         timeout: Duration::from_secs(300),

@@ -10,11 +10,16 @@
 //! | `fuzz`                    | the long hypercall fuzzer runs (`hostile-fuzz-long`, 10^6 calls, and its traced twin), then `fuzz-targets`; not part of `test` |
 //! | `fuzz-targets [NAME...]`  | only the cargo-fuzz targets (`parse`: the system image parser, `check`: the description checker), each for `BULKHEAD_FUZZ_SECONDS` (60) from seeds made from the repository (`fuzz_targets.rs`) |
 //! | `check`                   | rustfmt, and clippy on the host crates, the kernel and the partitions (`-D warnings`) |
+//! | `sdcard [DESC]`           | `target/sdcard.img`: the SD card a Raspberry Pi 4 boots, DESC (default `partitions/demo.toml`) packed as `kernel8.img` with the README's `config.txt` and Debian's firmware (`sdcard.rs`, `firmware.rs`) |
+//! | `debug [DESC]`            | QEMU stopped at its first instruction with its gdbstub on localhost:1234, and `target/debug.gdb` with the kernel's and the partitions' symbols (`debug.rs`) |
 mod bench;
 mod build;
+mod debug;
 mod elf;
+mod firmware;
 mod fuzz_targets;
 mod qemu;
+mod sdcard;
 mod sdk;
 mod tests;
 mod toolchain;
@@ -40,8 +45,10 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz(),
         Some("fuzz-targets") => fuzz_targets::run(&args[1..]),
         Some("check") => check(),
+        Some("sdcard") if args.len() <= 2 => sdcard::run(args.get(1).map(String::as_str)),
+        Some("debug") if args.len() <= 2 => debug::run(args.get(1).map(String::as_str)),
         _ => Err(format!(
-            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench | fuzz | fuzz-targets [NAME...] | check>\n\
+            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench | fuzz | fuzz-targets [NAME...] | check | sdcard [DESC] | debug [DESC]>\n\
              (got: {})",
             if args.is_empty() { "no command".to_string() } else { args.join(" ") }
         )),

@@ -139,6 +139,9 @@ pub struct Run<'a> {
     /// The ELF of the kernel in `image`: its defmt table decodes the
     /// trace port.
     pub kernel_elf: &'a Path,
+    /// A device tree for QEMU to load and pass in x0 (`-dtb`), as the Pi's
+    /// firmware passes its own; without one x0 holds 0x100.
+    pub dtb: Option<&'a Path>,
     pub semihosting: bool,
     /// `-icount shift=0,sleep=off`: one instruction = 1 ns, deterministic.
     pub icount: bool,
@@ -248,6 +251,9 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending, forbid: &Forbid) -> R
         .arg(format!("file:{}", console.display()))
         .arg("-serial")
         .arg(format!("file:{}", trace.display()));
+    if let Some(dtb) = run.dtb {
+        cmd.arg("-dtb").arg(dtb);
+    }
     if run.semihosting {
         cmd.arg("-semihosting");
     }

@@ -142,6 +142,7 @@ pub fn run(images: &[Image]) -> Result<(), String> {
     let run = Run {
         image: &packed,
         kernel_elf: &kernel.elf,
+        dtb: None,
         semihosting: false,
         icount: true,
         timeout: Duration::from_secs(60),

@@ -199,7 +199,7 @@ fn entered_at(entry: &str) -> Vec<Expect> {
     e
 }
 
-fn with_boot(mut rest: Vec<Expect>) -> Vec<Expect> {
+pub(crate) fn with_boot(mut rest: Vec<Expect>) -> Vec<Expect> {
     let mut all = boot_expectations();
     all.append(&mut rest);
     all
@@ -1789,8 +1789,14 @@ fn flood_no_later(flood: &Captured) -> Result<(), String> {
     let root = build::workspace_root();
     let spin_image = root.join("target/images/hostile-spin-traced.img");
     let traced_elf = root.join("target").join(build::TARGET).join("release/bulkhead-traced");
-    let run =
-        Run { image: &spin_image, kernel_elf: &traced_elf, semihosting: false, icount: true, timeout: DEFAULT_TIMEOUT };
+    let run = Run {
+        image: &spin_image,
+        kernel_elf: &traced_elf,
+        dtb: None,
+        semihosting: false,
+        icount: true,
+        timeout: DEFAULT_TIMEOUT,
+    };
     let spin = qemu::run(
         &run,
         &frame_reached(COMPARED_FRAMES),
@@ -3311,8 +3317,30 @@ fn threads_out_of_order_image(images: &mut Vec<Image>, name: &str) -> Result<(),
     Ok(())
 }
 
-/// The test of `sdk.rs`: a partition crate outside the workspace.
-const SDK_TEMPLATE: &str = "sdk-template";
+/// The tests that drive a host tool around QEMU rather than one image's
+/// console: name, what they check, the test. `sdk-template` (`sdk.rs`): a
+/// partition crate outside the workspace; `sdcard` (`sdcard.rs`): the SD
+/// card image, read back and its kernel booted with the card's device
+/// tree; `gdb-debug` (`debug.rs`): gdb with `make debug`'s script against
+/// QEMU, stopping in the kernel and in a partition.
+type ToolTest = (&'static str, &'static str, fn(&[Image]) -> Result<(), String>);
+const TOOL_TESTS: &[ToolTest] = &[
+    (
+        "sdk-template",
+        "the SDK template, built outside the workspace with the SDK README's command, packed and booted on two cores",
+        crate::sdk::run,
+    ),
+    (
+        "sdcard",
+        "`make sdcard`: the SD card image of the demo has one bootable FAT32 partition (sfdisk) holding exactly kernel8.img, config.txt (the README's) and the firmware (mdir), each read back unchanged (mcopy); the kernel8.img taken out of it boots in QEMU with the card's bcm2711-rpi-4-b.dtb in x0",
+        crate::sdcard::qemu_test,
+    ),
+    (
+        "gdb-debug",
+        "`make debug`: gdb-multiarch in batch mode with target/debug.gdb's symbols against QEMU's gdbstub stops in the kernel's hypercall dispatch and in hello's code (for hello's VMID only); the VMIDs the script names are those of the kernel's boot report",
+        crate::debug::qemu_test,
+    ),
+];
 
 /// Runs the QEMU tests named in `only` (all when empty). Prints one line per
 /// test and closes with `N passed, M failed`.
@@ -3323,9 +3351,9 @@ pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
         tests.extend(fuzz_tests());
     }
     for name in only {
-        if !tests.iter().any(|t| t.name == name) && name != SDK_TEMPLATE {
+        if !tests.iter().any(|t| t.name == name) && !TOOL_TESTS.iter().any(|t| t.0 == name) {
             let mut known: Vec<&str> = tests.iter().map(|t| t.name).collect();
-            known.push(SDK_TEMPLATE);
+            known.extend(TOOL_TESTS.iter().map(|t| t.0));
             return Err(format!("no QEMU test named {name}; known: {}", known.join(", ")));
         }
     }
@@ -3352,17 +3380,16 @@ pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
             }
         }
     }
-    if only.is_empty() || only.iter().any(|n| n == SDK_TEMPLATE) {
+    for (name, what, test) in TOOL_TESTS.iter().filter(|t| only.is_empty() || only.iter().any(|n| n == t.0)) {
         let started = Instant::now();
-        let what = "the SDK template, built outside the workspace with the SDK README's command, packed and booted on two cores";
-        match crate::sdk::run(&images) {
+        match test(&images) {
             Ok(()) => {
                 passed += 1;
-                println!("qemu test {SDK_TEMPLATE} ... ok ({:.1} s): {what}", started.elapsed().as_secs_f64());
+                println!("qemu test {name} ... ok ({:.1} s): {what}", started.elapsed().as_secs_f64());
             }
             Err(e) => {
                 failed += 1;
-                println!("qemu test {SDK_TEMPLATE} ... FAILED ({:.1} s): {what}\n{e}", started.elapsed().as_secs_f64());
+                println!("qemu test {name} ... FAILED ({:.1} s): {what}\n{e}", started.elapsed().as_secs_f64());
             }
         }
     }
@@ -3388,6 +3415,7 @@ fn run_one(test: &QemuTest, images: &[Image]) -> Result<(), String> {
     let run = Run {
         image: path,
         kernel_elf: &image.elf,
+        dtb: None,
         semihosting: test.semihosting,
         icount: test.icount,
         timeout: test.timeout,
