@@ -165,6 +165,9 @@ pub const SECURE_GIC: [&str; 2] = ["-global", "arm_gic.has-security-extensions=o
 /// nanoseconds is off by 2.9%, which no test reads.
 pub const PI4_COUNTER: [&str; 2] = ["-global", "cortex-a72-arm-cpu.cntfrq=54000000"];
 
+/// Both: as close to a Pi 4 as QEMU's `raspi4b` gets.
+pub const PI4: [&str; 4] = [SECURE_GIC[0], SECURE_GIC[1], PI4_COUNTER[0], PI4_COUNTER[1]];
+
 /// What a finished run printed.
 #[derive(Debug)]
 pub struct Captured {

@@ -324,6 +324,12 @@ fn demo_expectations() -> Vec<Expect> {
     ])
 }
 
+/// [`demo_expectations`] with a Pi 4's boot report: the non-secure GIC
+/// view, 54 MHz.
+fn demo_pi4() -> Vec<Expect> {
+    replacing(replacing(demo_expectations(), GIC_SINGLE, GIC_NON_SECURE), CNTFRQ_QEMU, CNTFRQ_PI4)
+}
+
 /// The demo's lines in their windows and its ports' data.
 fn demo_checks(out: &Captured) -> Result<(), String> {
     demo_lines_in_their_windows(out)?;
@@ -3207,6 +3213,7 @@ fn base_tests() -> Vec<QemuTest> {
             }).then_silent(),
         QemuTest::new("demo", "the demo module: five partitions across four cores (two of them an a653rs ping-pong pair), each line inside its partition's window", "kernel8", demo_expectations).icount().check(demo_checks),
         QemuTest::new("demo-non-secure", "the demo module on a GIC-400 with the Security Extensions, entered non-secure with every interrupt in group 1 as on a Pi 4: the non-secure view reported, every partition line inside its window, the ports' data flowing", "kernel8", || replacing(demo_expectations(), GIC_SINGLE, GIC_NON_SECURE)).icount().qemu_args(&qemu::SECURE_GIC).check(demo_checks),
+        QemuTest::new("demo-pi4", "the demo module as close to a Pi 4 as QEMU gets: a GIC-400 with the Security Extensions entered non-secure and the counter at 54 MHz; every partition line inside its window, the ports' data flowing", "kernel8", demo_pi4).icount().qemu_args(&qemu::PI4).check(demo_checks),
         QemuTest::new("defmt-log", "a partition logs with defmt from two cores; `bulkhead log` decodes every frame with its ELF: the messages with their values, increasing times inside the window, partition and thread names; text lines pass through", "defmt-hello", || {
                 with_boot(vec![
                     Expect::line(r"^module defmt-hello: 2 partitions, 3 threads"),
