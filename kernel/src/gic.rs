@@ -5,23 +5,28 @@
 //! a priority with a 32-bit write to GICD_IPRIORITYR that clears the three
 //! neighbouring interrupts' priorities, and it owns distributor and CPU
 //! interface as one object, while the CPU interface is banked per core and
-//! the distributor shared. The hypervisor interface (list registers), which
-//! no crate provides, will live beside this.
+//! the distributor shared. The hypervisor interface (GICH, list registers)
+//! and the virtual CPU interface (GICV) are not used yet.
 //!
-//! Groups: QEMU's GIC-400 has no security extensions and resets every
-//! interrupt to group 0; the Pi 4 firmware (`enable_gic=1`) puts them all in
-//! group 1 and we run non-secure. In both cases bit 0 of GICD_CTLR and
-//! GICC_CTLR enables exactly the group we can see, signalled as IRQ, so the
-//! kernel writes 1 to both and leaves IGROUPR alone.
+//! Security views (the rules and their reasons are in `bulkhead-gic`, which
+//! is host-tested): the kernel at EL2 is always non-secure, so on a GIC with
+//! the Security Extensions (a Pi 4's; QEMU's when asked) it sees only group
+//! 1, which the firmware set up (`enable_gic=1`; or the kernel's own EL3
+//! code for an ELF under QEMU, arch/boot.rs); without them (QEMU's default)
+//! it sees everything and its interrupts stay in group 0, the reset group.
+//! In both cases bit 0 of GICD_CTLR and GICC_CTLR enables exactly the group
+//! the kernel can see, signalled as IRQ, and the kernel never writes
+//! GICD_IGROUPR (RAZ/WI non-secure). Priorities are chosen to read back as
+//! written in both views; every interrupt the kernel enables is read back,
+//! and one that is not the kernel's (a group 0 line seen non-secure) stops
+//! the boot with a message naming it, as does a priority mask the secure
+//! side locked.
 use bulkhead_board_rpi4::gic::{GICC_BASE, GICD_BASE};
+use bulkhead_board_rpi4::irq::HYP_TIMER;
+use bulkhead_gic::{PRIORITY, PRIORITY_MASK, Report, View};
 
 /// The spurious INTID: no interrupt was pending when IAR was read.
 pub const SPURIOUS: u32 = 1023;
-/// Priority given to every interrupt the kernel uses. All equal: handlers do
-/// not nest, so there is nothing to preempt.
-const PRIORITY: u8 = 0xa0;
-/// The EL2 timer's priority: above every other interrupt's.
-const TIMER_PRIORITY: u8 = 0x90;
 
 mod gicd {
     pub const CTLR: usize = 0x000;
@@ -57,6 +62,11 @@ impl Block {
         // SAFETY: as for `read32`; writes only reach the GIC.
         unsafe { ((self.0 + offset) as *mut u32).write_volatile(value) }
     }
+    fn read8(self, offset: usize) -> u8 {
+        // SAFETY: as for `read32`; IPRIORITYR is byte accessible
+        // (IHI 0048B 4.3.11).
+        unsafe { ((self.0 + offset) as *const u8).read_volatile() }
+    }
     fn write8(self, offset: usize, value: u8) {
         // SAFETY: as for `read32`; IPRIORITYR and ITARGETSR are byte
         // accessible (IHI 0048B 4.3.11, 4.3.12).
@@ -69,11 +79,23 @@ const GICC: Block = Block(GICC_BASE);
 
 /// Number of interrupt lines the distributor implements.
 pub fn lines() -> u32 {
-    32 * ((GICD.read32(gicd::TYPER) & 0x1f) + 1)
+    bulkhead_gic::lines(GICD.read32(gicd::TYPER))
+}
+
+/// The kernel's view of the GIC (GICD_TYPER.SecurityExtn).
+pub fn view() -> View {
+    View::from_typer(GICD.read32(gicd::TYPER))
+}
+
+/// What the boot report says of the GIC, read on the calling core.
+pub fn report() -> Report {
+    Report { typer: GICD.read32(gicd::TYPER), mask: GICC.read32(gicc::PMR) as u8 }
 }
 
 /// Distributor set-up: every SPI disabled, cleared, routed to core 0 at the
-/// kernel priority. Core 0, once, before the other cores start.
+/// kernel priority. Core 0, once, before the other cores start. Seen
+/// non-secure, the writes reach the group 1 interrupts only (all of them
+/// on a Pi 4), and GICD_CTLR bit 0 is EnableGrp1.
 pub fn init_distributor() {
     GICD.write32(gicd::CTLR, 0);
     let lines = lines();
@@ -85,7 +107,7 @@ pub fn init_distributor() {
         GICD.write8(gicd::IPRIORITYR + intid as usize, PRIORITY);
         GICD.write8(gicd::ITARGETSR + intid as usize, 1);
     }
-    GICD.write32(gicd::CTLR, 1);
+    GICD.write32(gicd::CTLR, bulkhead_gic::DIST_CTLR_ENABLE);
 }
 
 /// CPU-interface set-up of the calling core, and its banked SGI/PPI
@@ -97,15 +119,35 @@ pub fn init_cpu_interface() {
     }
     // The scheduler's timer before anything else pending with it: a
     // boundary is decided first (irq.rs).
-    GICD.write8(gicd::IPRIORITYR + bulkhead_board_rpi4::irq::HYP_TIMER as usize, TIMER_PRIORITY);
-    GICC.write32(gicc::PMR, 0xff);
+    GICD.write8(gicd::IPRIORITYR + HYP_TIMER as usize, bulkhead_gic::TIMER_PRIORITY);
+    GICC.write32(gicc::PMR, u32::from(PRIORITY_MASK));
+    // Seen non-secure the mask can be locked by the secure side (below
+    // 0x80, non-secure writes are ignored): then nothing would ever be
+    // signalled. Better a clear stop than a module without a clock.
+    let mask = GICC.read32(gicc::PMR) as u8;
+    if let Err(refusal) = bulkhead_gic::check_mask(view(), mask) {
+        panic!("{refusal}");
+    }
+    // Binary point: only preemption depends on it, and handlers run with
+    // IRQs masked. 0 is clamped to the view's minimum.
     GICC.write32(gicc::BPR, 0);
-    GICC.write32(gicc::CTLR, 1);
+    let ctlr = GICC.read32(gicc::CTLR);
+    GICC.write32(gicc::CTLR, bulkhead_gic::cpu_ctlr(ctlr));
 }
 
-/// Enables one interrupt (SGI/PPI: for the calling core only).
+/// Enables one interrupt (SGI/PPI: for the calling core only), and checks
+/// that it is the kernel's: enabled and at the priority the kernel gave it,
+/// read back. A group 0 interrupt seen non-secure reads 0 for both: the
+/// firmware kept it secure, and the kernel stops, naming it.
 pub fn enable(intid: u32) {
-    GICD.write32(gicd::ISENABLER + 4 * (intid as usize / 32), 1 << (intid % 32));
+    let (reg, bit) = (gicd::ISENABLER + 4 * (intid as usize / 32), 1 << (intid % 32));
+    GICD.write32(reg, bit);
+    let enabled = GICD.read32(reg) & bit != 0;
+    let priority = GICD.read8(gicd::IPRIORITYR + intid as usize);
+    let wrote = bulkhead_gic::priority_of(intid, HYP_TIMER);
+    if let Err(refusal) = bulkhead_gic::check_line(view(), intid, wrote, priority, enabled) {
+        panic!("{refusal}");
+    }
 }
 
 /// Disables one interrupt (SGI/PPI: for the calling core only).
@@ -121,6 +163,8 @@ pub fn route_spi(intid: u32, cores: u8) {
 
 /// Raises SGI `intid` on the cores in `cores` (bit n = core n). The caller
 /// orders its own earlier stores before this write (DSB), see `ipi`.
+/// NSATT (bit 15) is left 0: a non-secure write ignores it and raises the
+/// SGI only if it is group 1, which `enable` checked on every core.
 pub fn send_sgi(intid: u32, cores: u8) {
     debug_assert!(intid < 16);
     GICD.write32(gicd::SGIR, (u32::from(cores) << 16) | intid);
@@ -141,12 +185,13 @@ impl Acknowledged {
     }
 }
 
-/// Acknowledges the highest-priority pending interrupt; `None` when only the
-/// spurious INTID 1023 was read.
+/// Acknowledges the highest-priority pending interrupt; `None` when a
+/// special INTID (1020-1023; 1023 spurious) was read. GICC_IAR, not AIAR:
+/// the kernel's own group is what IAR acknowledges in either view.
 pub fn acknowledge() -> Option<Acknowledged> {
     let iar = GICC.read32(gicc::IAR);
     let ack = Acknowledged(iar);
-    (ack.intid() != SPURIOUS).then_some(ack)
+    (!bulkhead_gic::is_special(ack.intid())).then_some(ack)
 }
 
 /// Ends (drops priority and deactivates) an acknowledged interrupt.

@@ -141,6 +141,7 @@ fn banner() {
             el => writeln!(out, "entered at EL{el}"),
         };
         let _ = writeln!(out, "CNTFRQ {} Hz (tick {}.{:03} ns)", freq.hz(), tick_ps / 1000, tick_ps % 1000);
+        let _ = writeln!(out, "{}", gic::report());
         let _ = writeln!(out, "memory map (EL2, SCTLR_EL2.WXN: nothing both writable and executable):");
         let rows: [(&str, usize, usize, &str); 8] = [
             ("kernel text", sym!(__kernel_start), sym!(__text_end), "normal WB, read-only, executable"),

@@ -6,9 +6,11 @@
 //!
 //! - raw `kernel8.img` (firmware, QEMU): core 0 enters `_start` at EL2; cores
 //!   1-3 wait in the firmware's spin loop and are sent to `_secondary_start`.
-//! - ELF under QEMU: all four cores enter `_start` at EL3. Each drops to EL2;
-//!   cores 1-3 then wait on the same spin table as the firmware's loop would,
-//!   so the release path is the same for both.
+//! - ELF under QEMU: all four cores enter `_start` at EL3. Each puts the GIC
+//!   in the state the Pi firmware leaves it (group 1, when the GIC has the
+//!   Security Extensions) and drops to EL2; cores 1-3 then wait on the same
+//!   spin table as the firmware's loop would, so the release path is the
+//!   same for both.
 //! - EL1: no hypervisor possible; core 0 reports why (`wrong_el_entry`).
 //!
 //! Core 0 zeroes .bss with the MMU off; every core sets its stack (slot
@@ -59,7 +61,29 @@ _start:
     msr     cptr_el3, xzr               // FP/SIMD not trapped to EL3
     ldr     x0, =0x30c50830             // SCTLR_EL2: RES1 bits, MMU and caches off
     msr     sctlr_el2, x0
-    mov     x0, #0x3c9                  // SPSR: EL2h, DAIF masked
+    // The GIC as the Pi firmware leaves it (armstub8.S `setup_gic`), so
+    // that an ELF boot sees what a raw one does: EL2 is non-secure, and
+    // on a GIC with the Security Extensions (GICD_TYPER bit 10; QEMU's
+    // only with -global arm_gic.has-security-extensions=on) non-secure
+    // code sees only group 1 and cannot raise a priority mask the secure
+    // side left below 0x80. At reset everything is group 0 and the mask 0,
+    // so here, secure: every interrupt group 1 (IGROUPR0 is banked, so
+    // every core writes; the SPIs' registers are shared, written alike),
+    // this core's mask 0xff. Without the extensions nothing to do: the
+    // kernel keeps group 0 (kernel/gic).
+    ldr     x1, ={gicd}
+    ldr     w2, [x1, #4]                // GICD_TYPER
+    tbz     w2, #10, 8f                 // SecurityExtn
+    and     w2, w2, #0x1f               // ITLinesNumber: N + 1 registers
+    add     x3, x1, #0x80               // GICD_IGROUPR0
+    mov     w4, #-1
+7:  str     w4, [x3], #4
+    subs    w2, w2, #1
+    b.pl    7b
+    ldr     x1, ={gicc}
+    mov     w2, #0xff
+    str     w2, [x1, #4]                // GICC_PMR
+8:  mov     x0, #0x3c9                  // SPSR: EL2h, DAIF masked
     msr     spsr_el3, x0
     adr     x0, 2f
     msr     elr_el3, x0
@@ -128,4 +152,6 @@ park_core:
 .ltorg
 "#,
     per_core_shift = const super::percpu::PER_CORE_SHIFT,
+    gicd = const bulkhead_board_rpi4::gic::GICD_BASE,
+    gicc = const bulkhead_board_rpi4::gic::GICC_BASE,
 );

@@ -302,6 +302,7 @@ pub fn qemu_test(images: &[Image]) -> Result<(), String> {
         semihosting: false,
         icount: true,
         timeout: Duration::from_secs(60),
+        qemu_args: &[],
     };
     let expect = crate::tests::with_boot(vec![
         Expect::line(r"^module demo: 5 partitions, 10 threads"),
