@@ -23,6 +23,7 @@ fn boot(images: &[Image], name: &str, expect: &[Expect], ending: &Ending) -> Res
         semihosting: matches!(ending, Ending::Exit(_)),
         icount: true,
         timeout: Duration::from_secs(300),
+        dtb: None,
     };
     // The console-write benchmark floods its own console buffer on purpose,
     // and the CPU-bound module prints more than 115200 baud carries.

@@ -12,6 +12,7 @@
 //! | `check`                   | rustfmt, and clippy on the host crates, the kernel and the partitions (`-D warnings`) |
 mod bench;
 mod build;
+mod dtb;
 mod elf;
 mod fuzz_targets;
 mod qemu;

@@ -143,6 +143,9 @@ pub struct Run<'a> {
     /// `-icount shift=0,sleep=off`: one instruction = 1 ns, deterministic.
     pub icount: bool,
     pub timeout: Duration,
+    /// A device tree for QEMU to pass in x0 (`-dtb`), as the Pi firmware
+    /// passes its own; none: x0 = 0x100 (raw image) or 0 (ELF).
+    pub dtb: Option<&'a Path>,
 }
 
 /// What a finished run printed.
@@ -249,6 +252,9 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending, forbid: &Forbid) -> R
     }
     if run.icount {
         cmd.args(ICOUNT);
+    }
+    if let Some(dtb) = run.dtb {
+        cmd.arg("-dtb").arg(dtb);
     }
     let files = [(console.clone(), Stream::Text), (trace.clone(), Stream::TracePort(run.kernel_elf.to_path_buf()))];
     let result = watch(cmd, &files, run.timeout, expects, ending, forbid);

@@ -145,6 +145,7 @@ pub fn run(images: &[Image]) -> Result<(), String> {
         semihosting: false,
         icount: true,
         timeout: Duration::from_secs(60),
+        dtb: None,
     };
     qemu::run(&run, &expect, &Ending::Settle(qemu::SETTLE), &Forbid::defaults(&[]))?;
     let _ = std::fs::remove_dir_all(&dir);
