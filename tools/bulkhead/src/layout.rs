@@ -153,6 +153,8 @@ mod tests {
     use super::*;
 
     const MIB: u64 = 1 << 20;
+    // One range of the area, not a range of numbers.
+    #[allow(clippy::single_range_in_vec_init)]
     const ONE_GIB: &[Range<u64>] = &[0x2000_0000..0x3b40_0000];
     const TWO_GIB: &[Range<u64>] = &[0x2000_0000..0x3b40_0000, 0x4000_0000..0x8000_0000];
 

@@ -6,8 +6,10 @@
 //! `#size-cells` 1, which QEMU requires to add its memory nodes; a
 //! `/reserved-memory` with a CMA pool given by size only and a firmware
 //! page with a `reg`; the spin-table page in the memory reservation
-//! block). QEMU raspi4b replaces every `/memory` node with its own (its
-//! RAM), keeps the rest, and passes the tree's address in x0.
+//! block). QEMU 10's raspi4b loads the tree at 0x800_0000, replaces every
+//! `/memory` node with its own `/memory@0` (RAM 0..0x3C00_0000: its first
+//! GiB less the VideoCore's 64 MiB), keeps the rest, and passes the tree's
+//! address in x0.
 use bulkhead_fdt::writer::Writer;
 use std::path::{Path, PathBuf};
 

@@ -3145,7 +3145,7 @@ fn device_tree_tests() -> Vec<QemuTest> {
                     Expect::line(r"^module demo: 5 partitions, 10 threads"),
                     Expect::line(r"^\[hello:main@0\] hello: window 3 at"),
                 ])
-            }).dtb("rpi4-sane"),
+            }).icount().dtb("rpi4-sane"),
         QemuTest::new("dtb-reserved-refused", "a device tree whose /reserved-memory covers a partition's memory makes the kernel refuse the image, naming both ranges and the node; no partition starts", "kernel8", || {
                 with_device_tree(
                     &[r"^  reserved +0x020000000\.\.0x021000000 +16384 KiB  device tree /reserved-memory/firmware@20000000$"],
