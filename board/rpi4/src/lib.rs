@@ -70,6 +70,8 @@ pub mod memory {
             ram: &[(0, FIRST_GIB_ARM_END), (UPPER_RAM_BASE, LOW_RAM_END), (HIGH_RAM_BASE, 0x2_0000_0000)],
         },
     ];
+    // The fallback is the smallest model's memory, which every model has.
+    const _: () = assert!(MODELS[0].ram.len() == 1 && MODELS[0].ram[0].1 == FALLBACK_RAM.1);
     /// The main peripherals window (0xFC00_0000..0xFF80_0000) and the
     /// ARM-local block (GIC, local timers) above it, up to 4 GiB.
     pub const DEVICE_BASE: usize = 0xFC00_0000;
