@@ -12,7 +12,9 @@
 //!    distributor; cores 1-3: MMU on with core 0's tables;
 //! 2. every core: GIC CPU interface, IPI and timer interrupts, one boot line;
 //! 3. core 0 releases cores 1-3 through the spin table; all meet at a
-//!    barrier; core 0 prints the banner; all meet again and enter `main`.
+//!    barrier; core 0 reads the firmware's memory map (the device tree x0
+//!    pointed at, or the fallback: `dtb.rs`) and prints the banner; all
+//!    meet again and enter `main`.
 //!
 //! Principles, after Hubris: simple and clear over fast and clever; every
 //! `unsafe` argued on the spot; a failure names what failed and stops the
@@ -21,6 +23,7 @@
 
 pub mod arch;
 pub mod console;
+pub mod dtb;
 pub mod fault;
 pub mod gic;
 pub mod ipi;
@@ -99,6 +102,9 @@ extern "C" fn kernel_entry(core: usize) -> ! {
                  check the firmware's spin table (armstub) and kernel_address=0x80000"
             );
         }
+        // The firmware's memory map, before anything is loaded over the
+        // device tree; the banner prints it.
+        dtb::read();
         banner();
     } else {
         let _ = BOOT_BARRIER.wait(CORES, None);
@@ -171,6 +177,7 @@ fn banner() {
         for (name, start, end, attrs) in rows {
             let _ = writeln!(out, "  {name:<14} {start:#011x}..{end:#011x} {:>8} KiB  {attrs}", (end - start) / 1024);
         }
+        let _ = dtb::write_report(out);
     });
 }
 

@@ -22,10 +22,56 @@ pub mod uart;
 pub mod memory {
     /// Where the firmware (and QEMU) load and enter a raw `kernel8.img`.
     pub const KERNEL_LOAD: usize = 0x8_0000;
-    /// RAM every Pi 4 model has from address 0, and all QEMU raspi4b has
-    /// (QEMU fixes it at 2 GiB; the 1 GiB Pi 4 is not supported).
+    /// The RAM the kernel's EL2 map covers, from address 0: the 2 GiB QEMU
+    /// raspi4b has (it refuses any other `-m`). What of it the board really
+    /// has, and what the firmware reserved, the kernel reads from the
+    /// device tree (or takes [`FALLBACK_RAM`]) and checks every partition
+    /// against (`kernel/src/dtb.rs`).
     pub const RAM_BASE: usize = 0;
     pub const RAM_SIZE: usize = 2 << 30;
+    /// End of the ARM's memory in the first GiB on every Pi 4 with the
+    /// firmware's default GPU split (`gpu_mem` 76 MiB): the VideoCore's
+    /// carve-out takes 0x3B40_0000..0x4000_0000 (1024 - 76 = 948 MiB). The
+    /// firmware writes the same end into the device tree's `/memory`.
+    pub const FIRST_GIB_ARM_END: u64 = 0x3B40_0000;
+    /// Start of the RAM above the first GiB (2, 4 and 8 GiB models).
+    pub const UPPER_RAM_BASE: u64 = 0x4000_0000;
+    /// End of the RAM in the low 4 GiB (4 and 8 GiB models): the
+    /// peripherals start here in low-peripheral mode, hiding the DRAM
+    /// behind them.
+    pub const LOW_RAM_END: u64 = 0xFC00_0000;
+    /// RAM above 4 GiB (8 GiB model).
+    pub const HIGH_RAM_BASE: u64 = 0x1_0000_0000;
+    /// The map the kernel uses when the firmware passed no device tree (or
+    /// one it cannot read): the ARM memory of the smallest Pi 4, 1 GiB on
+    /// the default GPU split, which every model has. docs/DESIGN.md#boot.
+    pub const FALLBACK_RAM: (u64, u64) = (0, FIRST_GIB_ARM_END);
+
+    /// A Pi 4 model's ARM memory on the default GPU split, as the firmware
+    /// describes it in `/memory` (BCM2711 ARM Peripherals 1.2, address map;
+    /// the firmware's `memory@0` reg on each model).
+    #[derive(Clone, Copy, Debug)]
+    pub struct Model {
+        /// The name a system description gives it (`board = "rpi4-4g"`).
+        pub name: &'static str,
+        pub ram_gib: u32,
+        /// `[start, end)` ranges, ascending.
+        pub ram: &'static [(u64, u64)],
+    }
+
+    /// Every Pi 4 model, smallest first.
+    pub const MODELS: [Model; 4] = [
+        Model { name: "rpi4-1g", ram_gib: 1, ram: &[(0, FIRST_GIB_ARM_END)] },
+        Model { name: "rpi4-2g", ram_gib: 2, ram: &[(0, FIRST_GIB_ARM_END), (UPPER_RAM_BASE, 0x8000_0000)] },
+        Model { name: "rpi4-4g", ram_gib: 4, ram: &[(0, FIRST_GIB_ARM_END), (UPPER_RAM_BASE, LOW_RAM_END)] },
+        Model {
+            name: "rpi4-8g",
+            ram_gib: 8,
+            ram: &[(0, FIRST_GIB_ARM_END), (UPPER_RAM_BASE, LOW_RAM_END), (HIGH_RAM_BASE, 0x2_0000_0000)],
+        },
+    ];
+    // The fallback is the smallest model's memory, which every model has.
+    const _: () = assert!(MODELS[0].ram.len() == 1 && MODELS[0].ram[0].1 == FALLBACK_RAM.1);
     /// The main peripherals window (0xFC00_0000..0xFF80_0000) and the
     /// ARM-local block (GIC, local timers) above it, up to 4 GiB.
     pub const DEVICE_BASE: usize = 0xFC00_0000;

@@ -13,7 +13,10 @@
 //!   same for both.
 //! - EL1: no hypervisor possible; core 0 reports why (`wrong_el_entry`).
 //!
-//! Core 0 zeroes .bss with the MMU off; every core sets its stack (slot
+//! Core 0 keeps its x0 (the device tree's address: Linux's arm64 boot
+//! protocol, which the Pi firmware and QEMU follow for a raw image) in x21
+//! and stores it in [`BOOT_X0`] once .bss is zeroed. Core 0 zeroes .bss
+//! with the MMU off; every core sets its stack (slot
 //! `core` of `.stacks`), records its fatal-exception stack (slot `core + 4`)
 //! in its [`PerCore`](super::percpu::PerCore) block, points TPIDR_EL2 at that
 //! block, installs the EL2 vectors and calls `kernel_entry(core)`.
@@ -31,11 +34,25 @@ pub fn entry_el() -> u64 {
     BOOT_ENTRY_EL.load(Ordering::Relaxed)
 }
 
+/// Core 0's x0 at entry: the device tree's address when the firmware (or
+/// QEMU with `-dtb`) passed one, else whatever it left there (QEMU: 0x100
+/// for a raw image, 0 for an ELF). Kept in x21 from the first instruction
+/// and stored once .bss is zeroed. Cores 1-3 come with x0 = 0 and store
+/// nothing: the tree is the boot core's.
+#[unsafe(no_mangle)]
+static BOOT_X0: AtomicU64 = AtomicU64::new(0);
+
+/// Core 0's x0 at entry (see [`BOOT_X0`]); `kernel/src/dtb.rs` reads it.
+pub fn entry_x0() -> u64 {
+    BOOT_X0.load(Ordering::Relaxed)
+}
+
 global_asm!(
     r#"
 .section .text.boot, "ax"
 .global _start
 _start:
+    mov     x21, x0                     // the device tree's address, if any: x0 is clobbered below
     mrs     x19, CurrentEL
     ubfx    x19, x19, #2, #2
     mrs     x20, mpidr_el1
@@ -102,6 +119,8 @@ _start:
     b       3b
 4:  ldr     x1, =BOOT_ENTRY_EL          // after .bss is zeroed: core 0's entry EL
     str     x19, [x1]
+    ldr     x1, =BOOT_X0                // and its x0 (x21 survives the EL3 -> EL2 eret)
+    str     x21, [x1]
     mov     x0, x20
     b       common_entry
 

@@ -4,7 +4,8 @@
 //! Boot (core 0, [`load`]): the packed system image that follows the kernel
 //! is validated with the shared parser (`bulkhead-image`) before anything is
 //! touched; then the kernel checks what only it can know (a partition's
-//! physical memory must be RAM outside the kernel and the image, its memory
+//! physical memory must be RAM outside the kernel and the image, RAM the
+//! board has and the firmware did not reserve (`crate::dtb`), its memory
 //! map must be one it can build: `bulkhead_image::MemoryMap`), loads each
 //! partition's segments into its own region (zeroing the rest), builds its
 //! stage-2 table from that map and the shared memory regions it maps
@@ -466,8 +467,14 @@ pub fn load() -> Result<&'static Module, LoadError> {
             image: image_range.clone(),
         })
     };
+    // And what the board has and the firmware left free: the device
+    // tree's RAM less its reserved ranges, or the fallback map (dtb.rs).
+    let board = &crate::dtb::get().memory;
     for r in image.regions() {
         if let Some(why) = misplaced(r.phys_base..r.phys_end()) {
+            return Err(rejected(format_args!("memory region {}: {why}", r.name)));
+        }
+        if let Err(why) = board.check(r.phys_base, r.phys_end()) {
             return Err(rejected(format_args!("memory region {}: {why}", r.name)));
         }
     }
@@ -476,6 +483,9 @@ pub fn load() -> Result<&'static Module, LoadError> {
     let mut thread_count = 0;
     for p in image.partitions() {
         if let Some(why) = misplaced(p.phys_base..p.phys_end()) {
+            return Err(partition_error(p.name, format_args!("{why}")));
+        }
+        if let Err(why) = board.check(p.phys_base, p.phys_end()) {
             return Err(partition_error(p.name, format_args!("{why}")));
         }
         // Where each segment, stack and guard page lies, and the rights

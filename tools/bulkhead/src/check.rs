@@ -37,6 +37,13 @@ pub struct Board {
     pub console_clock_hz: u32,
     /// Console speed when the description sets no `console_baud`.
     pub console_baud: u32,
+    /// What the name means, for `show` and the hints.
+    pub about: &'static str,
+    /// The ARM memory it has, `[start, end)` ascending (the default GPU
+    /// split: `bulkhead_board_rpi4::memory::MODELS`). Partitions and shared
+    /// regions are placed only where it meets the kernel's RAM window
+    /// ([`layout::partition_area`]).
+    pub ram: &'static [(u64, u64)],
 }
 
 impl Board {
@@ -64,13 +71,33 @@ impl Board {
     }
 }
 
-/// Boards the tool knows; their facts come from the board crates.
-pub const BOARDS: &[Board] = &[Board {
-    name: "rpi4",
-    cores: rpi4::CORES as u32,
-    console_clock_hz: rpi4::console::PL011_CLOCK_HZ,
-    console_baud: rpi4::console::BAUD,
-}];
+const fn pi4(name: &'static str, about: &'static str, model: usize) -> Board {
+    Board {
+        name,
+        cores: rpi4::CORES as u32,
+        console_clock_hz: rpi4::console::PL011_CLOCK_HZ,
+        console_baud: rpi4::console::BAUD,
+        about,
+        ram: rpi4::memory::MODELS[model].ram,
+    }
+}
+
+/// Boards the tool knows; their facts come from the board crates. `rpi4`
+/// is any Pi 4: the memory of the 1 GiB model, which every model has and
+/// which the kernel assumes when the firmware passes no device tree; the
+/// others name a model, smallest first.
+pub const BOARDS: &[Board] = &[
+    pi4("rpi4", "any Raspberry Pi 4: the 1 GiB model's memory, which every model has", 0),
+    pi4("rpi4-1g", "Raspberry Pi 4, 1 GiB", 0),
+    pi4("rpi4-2g", "Raspberry Pi 4, 2 GiB", 1),
+    pi4("rpi4-4g", "Raspberry Pi 4, 4 GiB", 2),
+    pi4("rpi4-8g", "Raspberry Pi 4, 8 GiB", 3),
+];
+
+/// The board a checked description names.
+pub fn board(name: &str) -> Option<&'static Board> {
+    BOARDS.iter().find(|b| b.name == name)
+}
 /// A partition's share of the console when it does not set `console_buffer`.
 pub const DEFAULT_CONSOLE_BUFFER: u64 = 2 << 10;
 /// Stack of a thread that does not set `stack`.
@@ -207,7 +234,9 @@ impl Checker<'_> {
         let (module_name, board, cores, console_baud) = self.module();
         let partition_ids = self.partitions(cores);
         self.heaps();
-        let (bases, region_bases) = self.memory();
+        // An unknown board was reported; place as for any Pi 4.
+        let known = board.as_deref().and_then(self::board).unwrap_or(&BOARDS[0]);
+        let (bases, region_bases) = self.memory(known);
         let regions = self.regions(&region_bases);
         let (schedules, initial_index) = self.schedules(&partition_ids);
         self.initial_coverage(initial_index);
@@ -421,6 +450,23 @@ impl Checker<'_> {
                         .hint(format!(
                             "round it up to memory = \"{}\"",
                             fmt_size(mem.value.next_multiple_of(PAGE_SIZE))
+                        )),
+                    );
+                } else if mem.value > layout::MAX_PARTITION_MEMORY {
+                    self.diags.push(
+                        error(
+                            mem.span.clone(),
+                            format!(
+                                "partition \"{pname}\" memory {} is larger than the {} a partition may have",
+                                fmt_size(mem.value),
+                                fmt_size(layout::MAX_PARTITION_MEMORY)
+                            ),
+                        )
+                        .hint(format!(
+                            "a partition sees its memory at IPA {:#x}, below the shared memory regions at {:#x}; \
+                             split it, or share data through a [[memory_region]]",
+                            layout::PARTITION_IPA_BASE,
+                            layout::REGION_IPA_BASE
                         )),
                     );
                 }
@@ -700,7 +746,7 @@ impl Checker<'_> {
     /// memory region's, in declaration order (so a region never moves a
     /// partition), pinned ones where `base` says. Returns the bases of the
     /// partitions and of the regions.
-    fn memory(&mut self) -> (Vec<Option<u64>>, Vec<Option<u64>>) {
+    fn memory(&mut self, board: &Board) -> (Vec<Option<u64>>, Vec<Option<u64>>) {
         let d = self.desc;
         // What asks for memory: a partition (by index) or a region.
         #[derive(Clone, Copy)]
@@ -732,7 +778,8 @@ impl Checker<'_> {
             requests.push(Request { size: size.value, pinned });
             owners.push(owner);
         }
-        let (bases, errors) = layout::place(&requests);
+        let area = layout::partition_area(board.ram);
+        let (bases, errors) = layout::place(&requests, &area);
         // `partition "a"` / `memory region "t"`, and the subject of a
         // sentence about its memory.
         let name = |i: usize| match owners[i] {
@@ -759,14 +806,34 @@ impl Checker<'_> {
             let base = r.pinned.or(bases[i]).unwrap_or(0);
             format!("{base:#x}..{:#x}", base.saturating_add(r.size))
         };
-        let region = format!("{:#x}..{:#x}", layout::PARTITION_RAM_BASE, layout::PARTITION_RAM_END);
+        let region = format!("{} of board {}", layout::fmt_area(&area), board.name);
+        let area_size: u64 = area.iter().map(|r| r.end - r.start).sum();
+        // The smallest model whose partition RAM would take what this
+        // board's does not, for the hint.
+        let larger = |fits: &dyn Fn(&[Range<u64>]) -> bool| {
+            BOARDS[1..]
+                .iter()
+                .find(|b| {
+                    let a = layout::partition_area(b.ram);
+                    a.iter().map(|r| r.end - r.start).sum::<u64>() > area_size && fits(&a)
+                })
+                .map(|b| format!(", or name a larger model: board = \"{}\" ({})", b.name, b.about))
+                .unwrap_or_default()
+        };
         for e in errors {
             let diag = match e {
-                PlaceError::OutsideRegion { index } => error(
-                    span(index),
-                    format!("{} {} is outside the partition RAM region {region}", subject(index), range(index)),
-                )
-                .hint("pick a base inside the region, or drop `base` and let the tool place it"),
+                PlaceError::OutsideRegion { index } => {
+                    let r = requests[index];
+                    let base = r.pinned.unwrap_or(0);
+                    let inside = |a: &[Range<u64>]| {
+                        base.checked_add(r.size).is_some_and(|end| a.iter().any(|x| x.start <= base && end <= x.end))
+                    };
+                    error(
+                        span(index),
+                        format!("{} {} is outside the partition RAM {region}", subject(index), range(index)),
+                    )
+                    .hint(format!("pick a base inside it, or drop `base` and let the tool place it{}", larger(&inside)))
+                }
                 PlaceError::Overlap { index, other } => error(
                     span(index),
                     format!("{} {} overlaps {} at {}", subject(index), range(index), name(other), range(other)),
@@ -782,7 +849,7 @@ impl Checker<'_> {
                     error(
                         span(index),
                         format!(
-                            "{} {} does not fit in the partition RAM region {region} ({} in total requested, largest free gap {})",
+                            "{} {} does not fit in the partition RAM {region} ({} in total requested, largest free gap {})",
                             subject(index),
                             fmt_size(requests[index].size),
                             fmt_size(total),
@@ -790,8 +857,9 @@ impl Checker<'_> {
                         ),
                     )
                     .hint(format!(
-                        "the region holds {}; shrink {shrink} (placement aligns each to 2MiB)",
-                        fmt_size(layout::PARTITION_RAM_END - layout::PARTITION_RAM_BASE)
+                        "it holds {}; shrink {shrink} (placement aligns each to 2MiB){}",
+                        fmt_size(area_size),
+                        larger(&|_: &[Range<u64>]| true)
                     ))
                 }
             };

@@ -106,6 +106,16 @@ pub fn render_text(sys: &System) -> Result<String, String> {
         "module \"{}\": board {}, {} cores, console {} baud",
         spec.module.name, sys.board, spec.module.core_count, spec.module.console_baud
     );
+    if let Some(board) = crate::check::board(&sys.board) {
+        let ram: Vec<String> = board.ram.iter().map(|&(s, e)| format!("{s:#x}..{e:#x}")).collect();
+        let _ = writeln!(out, "memory: {} has RAM {} (default GPU split)", board.about, ram.join(", "));
+        let _ = writeln!(
+            out,
+            "  partitions and shared regions go in its partition RAM {} (below the kernel's {} map)",
+            layout::fmt_area(&layout::partition_area(board.ram)),
+            fmt_size(layout::KERNEL_RAM_END)
+        );
+    }
     let _ = writeln!(out);
     let _ = writeln!(out, "partitions");
     let _ = writeln!(
@@ -376,12 +386,15 @@ pub fn render_svg(sys: &System, index: usize) -> Result<String, String> {
 /// The memory map section of the pack report.
 pub fn memory_map(sys: &System) -> String {
     let mut out = String::new();
+    let ram = crate::check::board(&sys.board).map_or(crate::check::BOARDS[0].ram, |b| b.ram);
+    let area = layout::partition_area(ram);
+    let ranges: Vec<String> =
+        area.iter().map(|r| format!("{:#010x}..{:#010x} ({})", r.start, r.end, fmt_size(r.end - r.start))).collect();
     let _ = writeln!(
         out,
-        "partition RAM region {:#010x}..{:#010x} ({}), partitions see their memory at IPA {:#010x}",
-        layout::PARTITION_RAM_BASE,
-        layout::PARTITION_RAM_END,
-        fmt_size(layout::PARTITION_RAM_END - layout::PARTITION_RAM_BASE),
+        "partition RAM of board {}: {}, partitions see their memory at IPA {:#010x}",
+        sys.board,
+        ranges.join(", "),
         layout::PARTITION_IPA_BASE
     );
     // Partitions and shared memory regions, in address order.
@@ -397,10 +410,20 @@ pub fn memory_map(sys: &System) -> String {
         .chain(sys.spec.regions.iter().map(|r| (r.phys_base, r.size, Piece::Region(r))))
         .collect();
     pieces.sort_by_key(|&(base, _, _)| base);
+    // Free gaps are shown inside the area's ranges only (not over the
+    // VideoCore's hole between them).
+    let free = |out: &mut String, from: u64, to: u64| {
+        for r in &area {
+            let (s, e) = (from.max(r.start), to.min(r.end));
+            if s < e {
+                let _ = writeln!(out, "  {:#010x}..{:#010x} {:>8}  (free)", s, e, fmt_size(e - s));
+            }
+        }
+    };
     let mut at = layout::PARTITION_RAM_BASE;
     for (base, size, piece) in pieces {
         if base > at {
-            let _ = writeln!(out, "  {:#010x}..{:#010x} {:>8}  (free)", at, base, fmt_size(base - at));
+            free(&mut out, at, base);
         }
         let p = match piece {
             Piece::Partition(p) => p,
@@ -456,14 +479,6 @@ pub fn memory_map(sys: &System) -> String {
         }
         at = p.phys_base + p.memory_size;
     }
-    if at < layout::PARTITION_RAM_END {
-        let _ = writeln!(
-            out,
-            "  {:#010x}..{:#010x} {:>8}  (free)",
-            at,
-            layout::PARTITION_RAM_END,
-            fmt_size(layout::PARTITION_RAM_END - at)
-        );
-    }
+    free(&mut out, at, layout::KERNEL_RAM_END);
     out
 }

@@ -561,3 +561,61 @@ fn the_abis_health_codes_are_the_images() {
     let none = HealthRecord { kind: 0, action: 99, ..HealthRecord::EMPTY };
     assert_eq!((none.kind_name(), none.action_name()), ("?", "?"));
 }
+
+/// `board = "rpi4-2g"`: partitions go where that model has RAM, never
+/// over the VideoCore's carve-out (0x3b400000..0x40000000); `show` prints
+/// the model's memory and where each partition lies, and the pack report's
+/// map shows the free RAM on both sides of the hole. The same description
+/// on `rpi4-1g` does not fit, and the error names the larger model.
+#[test]
+fn models_place_partitions_in_the_ram_they_have() {
+    let dir = scratch("models");
+    let desc = |board: &str| {
+        format!(
+            "[module]\nname = \"m\"\nboard = \"{board}\"\ncores = 1\n\
+             [[partition]]\nname = \"low\"\nmemory = \"400MiB\"\nimage = \"elf/a.elf\"\n\
+             [[partition.thread]]\nname = \"main\"\ncore = 0\n\
+             [[partition]]\nname = \"high\"\nmemory = \"100MiB\"\nimage = \"elf/a.elf\"\n\
+             [[partition.thread]]\nname = \"main\"\ncore = 0\n\
+             [[schedule]]\nname = \"main\"\nmajor_frame = \"10ms\"\n\
+             [[schedule.window]]\npartition = \"low\"\nduration = \"5ms\"\n\
+             [[schedule.window]]\npartition = \"high\"\nduration = \"5ms\"\n"
+        )
+    };
+    std::fs::create_dir_all(dir.join("elf")).unwrap();
+    let elf = tiny_elf(bulkhead::layout::PARTITION_IPA_BASE, &[0; 64], b"data", 0x1800);
+    std::fs::write(dir.join("elf/a.elf"), elf).unwrap();
+    std::fs::write(dir.join("two.toml"), desc("rpi4-2g")).unwrap();
+    let out = bulkhead_in(&dir, &["show", "two.toml"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "memory: Raspberry Pi 4, 2 GiB has RAM 0x0..0x3b400000, 0x40000000..0x80000000 (default GPU split)",
+        "  partitions and shared regions go in its partition RAM regions 0x20000000..0x3b400000, 0x40000000..0x80000000 (below the kernel's 2GiB map)",
+        "0x20000000..0x39000000",
+        "0x40000000..0x46400000",
+    ] {
+        assert!(text.contains(needle), "show lacks {needle:?}:\n{text}");
+    }
+    let out = bulkhead_in(&dir, &["pack", "two.toml", "--out", "system.img"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = std::fs::read_to_string(dir.join("system.img.report.txt")).unwrap();
+    for needle in [
+        "partition RAM of board rpi4-2g: 0x20000000..0x3b400000 (436MiB), 0x40000000..0x80000000 (1GiB)",
+        "  0x39000000..0x3b400000    36MiB  (free)",
+        "  0x46400000..0x80000000   924MiB  (free)",
+    ] {
+        assert!(report.contains(needle), "report lacks {needle:?}:\n{report}");
+    }
+    std::fs::write(dir.join("one.toml"), desc("rpi4-1g")).unwrap();
+    let out = bulkhead_in(&dir, &["check", "one.toml"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "error: partition \"high\" memory 100MiB does not fit in the partition RAM region 0x20000000..0x3b400000 of board rpi4-1g (500MiB in total requested, largest free gap 36MiB)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("or name a larger model: board = \"rpi4-2g\" (Raspberry Pi 4, 2 GiB)"), "{stderr}");
+}

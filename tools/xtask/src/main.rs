@@ -15,6 +15,7 @@
 mod bench;
 mod build;
 mod debug;
+mod dtb;
 mod elf;
 mod firmware;
 mod fuzz_targets;

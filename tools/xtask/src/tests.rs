@@ -49,12 +49,18 @@ impl QemuTest {
             allow: &[],
             timeout: DEFAULT_TIMEOUT,
             qemu_args: &[],
+            dtb: None,
         }
     }
     /// More QEMU options: the Pi 4's hardware where QEMU can model it
     /// ([`qemu::SECURE_GIC`], [`qemu::PI4_COUNTER`]).
     fn qemu_args(mut self, args: &'static [&'static str]) -> Self {
         self.qemu_args = args;
+        self
+    }
+    /// QEMU passes this device tree (`crate::dtb`, by name) in x0.
+    fn dtb(mut self, name: &'static str) -> Self {
+        self.dtb = Some(name);
         self
     }
     /// A long run: QEMU is stopped and the test failed after `limit` (wall
@@ -148,6 +154,8 @@ struct QemuTest {
     timeout: Duration,
     /// More QEMU options, after the machine's.
     qemu_args: &'static [&'static str],
+    /// The device tree QEMU passes (`-dtb`), by its name in `crate::dtb`.
+    dtb: Option<&'static str>,
 }
 
 const BOOT_LINE: &str = r"^core [0-3]: MPIDR 0x[0-9a-f]{8}, EL2, online$";
@@ -175,7 +183,19 @@ fn replacing(mut expects: Vec<Expect>, old: &str, new: &str) -> Vec<Expect> {
     expects
 }
 
+/// The boot lines of a run without a device tree: the banner ends with
+/// the fallback map (x0 = 0x100 for a raw image, 0 for an ELF).
 fn boot_expectations() -> Vec<Expect> {
+    let mut e = boot_banner();
+    e.push(Expect::line(
+        r"^board memory: no device tree \(x0 = 0x[0-9a-f]+ at entry: [^)]+\); the fallback map, a 1 GiB Pi 4's \(docs/DESIGN\.md#boot\):$",
+    ));
+    e.push(Expect::line(r"^  RAM +0x000000000\.\.0x03b400000 +970752 KiB  fallback map$"));
+    e
+}
+
+/// The boot lines up to the banner's memory map, before the board's memory.
+fn boot_banner() -> Vec<Expect> {
     vec![
         Expect::all_of(&[BOOT_LINE, BOOT_LINE, BOOT_LINE, BOOT_LINE]),
         Expect::line(r"^Bulkhead \S+ separation kernel: EL2, 4 cores online$"),
@@ -3207,7 +3227,53 @@ fn samples_seen_alike(out: &Captured) -> Result<(), String> {
     Ok(())
 }
 
+/// The boot lines of a run with the QEMU test device tree (`crate::dtb`):
+/// the map read from it, QEMU's RAM (its own `/memory` nodes, which
+/// replace the tree's) and the tree's reserved ranges, then `rest`.
+fn with_device_tree(extra_reserved: &[&str], mut rest: Vec<Expect>) -> Vec<Expect> {
+    let mut e = boot_banner();
+    e.push(Expect::line(r"^board memory from the device tree at 0x[0-9a-f]+ \(\d+ bytes\):$"));
+    e.push(Expect::line(r"^  RAM +0x000000000\.\.0x0[0-9a-f]{8} +\d+ KiB  device tree /memory@0$"));
+    e.push(Expect::line(
+        r"^  reserved +0x03b3f0000\.\.0x03b3f1000 +4 KiB  device tree /reserved-memory/blconfig@3b3f0000$",
+    ));
+    for line in extra_reserved {
+        e.push(Expect::line(line));
+    }
+    e.push(Expect::line(
+        r"^  reserved +0x000000000\.\.0x000001000 +4 KiB  device tree memory reservation block, entry 0$",
+    ));
+    e.append(&mut rest);
+    e
+}
+
+fn device_tree_tests() -> Vec<QemuTest> {
+    vec![
+        QemuTest::new("dtb-memory-map", "with a device tree in x0 (QEMU -dtb, as the Pi firmware passes one) the kernel reads its memory map from it: RAM from /memory, reserved ranges from /reserved-memory and the reservation block, in the boot report; the demo boots as usual", "kernel8", || {
+                with_device_tree(&[], vec![
+                    Expect::line(r"^module demo: 5 partitions, 10 threads"),
+                    Expect::line(r"^\[hello:main@0\] hello: window 3 at"),
+                ])
+            }).icount().dtb("rpi4-sane"),
+        QemuTest::new("dtb-reserved-refused", "a device tree whose /reserved-memory covers a partition's memory makes the kernel refuse the image, naming both ranges and the node; no partition starts", "kernel8", || {
+                with_device_tree(
+                    &[r"^  reserved +0x020000000\.\.0x021000000 +16384 KiB  device tree /reserved-memory/firmware@20000000$"],
+                    vec![
+                        Expect::line(r"^system image rejected: partition hello: memory 0x20000000\.\.0x20400000 overlaps reserved memory 0x20000000\.\.0x21000000 \(device tree /reserved-memory/firmware@20000000\)$"),
+                        Expect::line(r"^no partition started$"),
+                    ],
+                )
+            }).dtb("rpi4-reserved-hello").then_silent(),
+    ]
+}
+
 fn base_tests() -> Vec<QemuTest> {
+    let mut tests = device_tree_tests();
+    tests.extend(base_tests_without_device_tree());
+    tests
+}
+
+fn base_tests_without_device_tree() -> Vec<QemuTest> {
     vec![
         QemuTest::new("bad-image-version", "a system image of another format version is refused, naming the field; no partition starts", "bad-version", || {
                 with_boot(vec![
@@ -3452,6 +3518,7 @@ pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
     corrupted_image(&mut images, "bad-version", 8, 1)?;
     corrupted_image(&mut images, "bad-crc", 200, 0xa5)?;
     threads_out_of_order_image(&mut images, "bad-threads")?;
+    crate::dtb::write_test_trees(&build::workspace_root().join("target/images"))?;
     let (mut passed, mut failed) = (0, 0);
     for test in tests.iter().filter(|t| only.is_empty() || only.iter().any(|n| n == t.name)) {
         let started = Instant::now();
@@ -3500,10 +3567,11 @@ fn run_one(test: &QemuTest, images: &[Image]) -> Result<(), String> {
         Format::Raw => &image.raw,
         Format::Elf => &image.elf,
     };
+    let dtb = test.dtb.map(|name| crate::dtb::path(&build::workspace_root().join("target/images"), name));
     let run = Run {
         image: path,
         kernel_elf: &image.elf,
-        dtb: None,
+        dtb: dtb.as_deref(),
         semihosting: test.semihosting,
         icount: test.icount,
         timeout: test.timeout,
