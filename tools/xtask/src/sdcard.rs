@@ -304,7 +304,8 @@ pub fn qemu_test(images: &[Image]) -> Result<(), String> {
         timeout: Duration::from_secs(60),
         qemu_args: &[],
     };
-    let expect = crate::tests::with_boot(vec![
+    // The card's device tree in x0: the banner shows the memory it gives.
+    let expect = crate::tests::with_firmware_device_tree(vec![
         Expect::line(r"^module demo: 5 partitions, 10 threads"),
         Expect::line(r"^\[hello:main@0\] hello: window 0 at \d+ us$"),
         // The partitions' lines come out in turns: monitor's may pass

@@ -3230,6 +3230,17 @@ fn samples_seen_alike(out: &Captured) -> Result<(), String> {
 /// The boot lines of a run with the QEMU test device tree (`crate::dtb`):
 /// the map read from it, QEMU's RAM (its own `/memory` nodes, which
 /// replace the tree's) and the tree's reserved ranges, then `rest`.
+/// The boot lines of a run given a device tree we did not write (the Pi
+/// firmware's, on the SD card): the banner, then the memory map read from
+/// it, whatever it reserves; then `rest`.
+pub(crate) fn with_firmware_device_tree(mut rest: Vec<Expect>) -> Vec<Expect> {
+    let mut e = boot_banner();
+    e.push(Expect::line(r"^board memory from the device tree at 0x[0-9a-f]+ \(\d+ bytes\):$"));
+    e.push(Expect::line(r"^  RAM +0x[0-9a-f]{9}\.\.0x[0-9a-f]{9} +\d+ KiB  device tree /memory"));
+    e.append(&mut rest);
+    e
+}
+
 fn with_device_tree(extra_reserved: &[&str], mut rest: Vec<Expect>) -> Vec<Expect> {
     let mut e = boot_banner();
     e.push(Expect::line(r"^board memory from the device tree at 0x[0-9a-f]+ \(\d+ bytes\):$"));
