@@ -204,3 +204,16 @@ fn kernel_bin_names(root: &Path) -> Result<Vec<String>, String> {
     names.sort();
     Ok(names)
 }
+
+/// The system description a `make TARGET DESC=...` was given, or the demo's
+/// (`partitions/demo.toml`), as an absolute path; an error naming the path
+/// and how to give another if there is none.
+pub fn description_or_demo(description: Option<&str>, target: &str) -> Result<PathBuf, String> {
+    let description = match description {
+        Some(path) => PathBuf::from(path),
+        None => workspace_root().join("partitions/demo.toml"),
+    };
+    description.canonicalize().map_err(|e| {
+        format!("no system description at {} ({e}; make {target} DESC=path/to/system.toml)", description.display())
+    })
+}

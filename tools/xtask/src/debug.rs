@@ -158,13 +158,7 @@ fn qemu_args(image: &Path, port: u16) -> Vec<std::ffi::OsString> {
 /// `cargo xtask debug [DESC]`.
 pub fn run(description: Option<&str>) -> Result<(), String> {
     let root = build::workspace_root();
-    let description = match description {
-        Some(path) => PathBuf::from(path),
-        None => root.join("partitions/demo.toml"),
-    };
-    let description = description.canonicalize().map_err(|e| {
-        format!("no system description at {} ({e}; make debug DESC=path/to/system.toml)", description.display())
-    })?;
+    let description = build::description_or_demo(description, "debug")?;
     let images = build::build_images()?;
     let elf_dir = build::build_partitions()?;
     let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("the kernel binary was not built")?;

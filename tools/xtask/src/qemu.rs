@@ -215,6 +215,23 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// An event's line, counting a trace port frame in `port`; `None` for the
+/// end of a stream, counted off `open`.
+fn take(event: Event, port: &mut PortCount, open: &mut usize) -> Option<String> {
+    match event {
+        Event::Line(line) => Some(line),
+        Event::Frame(line, bytes) => {
+            port.frames += 1;
+            port.bytes += bytes;
+            Some(line)
+        }
+        Event::Eof => {
+            *open -= 1;
+            None
+        }
+    }
+}
+
 /// How long the output still in the readers may take to arrive once QEMU
 /// is stopped (it is all written by then: this bounds a stuck reader).
 const DRAIN: Duration = Duration::from_secs(30);
@@ -482,16 +499,10 @@ fn watch(
             break;
         }
         let line = match rx.recv_timeout(wait_until - now) {
-            Ok(Event::Line(line)) => line,
-            Ok(Event::Frame(line, bytes)) => {
-                trace_port.frames += 1;
-                trace_port.bytes += bytes;
-                line
-            }
-            Ok(Event::Eof) => {
-                open_streams -= 1;
-                continue;
-            }
+            Ok(event) => match take(event, &mut trace_port, &mut open_streams) {
+                Some(line) => line,
+                None => continue,
+            },
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 open_streams = 0;
@@ -531,20 +542,10 @@ fn watch(
         let drain_until = Instant::now() + DRAIN;
         while open_streams > 0 {
             let Some(left) = drain_until.checked_duration_since(Instant::now()) else { break };
-            let line = match rx.recv_timeout(left) {
-                Ok(Event::Line(line)) => line,
-                Ok(Event::Frame(line, bytes)) => {
-                    trace_port.frames += 1;
-                    trace_port.bytes += bytes;
-                    line
-                }
-                Ok(Event::Eof) => {
-                    open_streams -= 1;
-                    continue;
-                }
+            match rx.recv_timeout(left) {
+                Ok(event) => lines.extend(take(event, &mut trace_port, &mut open_streams)),
                 Err(_) => break,
-            };
-            lines.push(line);
+            }
         }
         None
     };

@@ -23,7 +23,7 @@
 //! with what went in, then boots the `kernel8.img` taken out of the image
 //! in QEMU raspi4b with the card's own `.dtb` (`-dtb`, the device tree
 //! address in x0 as the firmware passes it).
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -196,13 +196,7 @@ pub fn compose(kernel8: &Path, config: &str, firmware: &Firmware, out: &Path) ->
 /// `cargo xtask sdcard [DESC]`.
 pub fn run(description: Option<&str>) -> Result<(), String> {
     let root = build::workspace_root();
-    let description = match description {
-        Some(path) => PathBuf::from(path),
-        None => root.join("partitions/demo.toml"),
-    };
-    let description = description.canonicalize().map_err(|e| {
-        format!("no system description at {} ({e}; make sdcard DESC=path/to/system.toml)", description.display())
-    })?;
+    let description = build::description_or_demo(description, "sdcard")?;
     let images = build::build_images()?;
     let elf_dir = build::build_partitions()?;
     let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("the kernel binary was not built")?;
