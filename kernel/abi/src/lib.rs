@@ -80,7 +80,7 @@ pub mod frame_line;
 
 /// ABI version: major (incompatible changes) and minor (additions).
 pub const ABI_VERSION_MAJOR: u16 = 1;
-pub const ABI_VERSION_MINOR: u16 = 4;
+pub const ABI_VERSION_MINOR: u16 = 5;
 
 /// Largest `len` accepted by [`Call::ConsoleWrite`].
 pub const MAX_CONSOLE_WRITE: usize = 1024;
@@ -103,6 +103,15 @@ pub const MAX_MEMORY_REGIONS: usize = 8;
 /// Longest region name [`Call::MemoryRegion`] takes, in bytes (the system
 /// image's name fields hold 31).
 pub const MAX_REGION_NAME: usize = 31;
+
+/// The INTID of a thread's virtual timer (CNTV, PPI 27).
+pub const VIRTUAL_TIMER_INTID: u32 = 27;
+/// Where a partition finds its GIC CPU interface: its virtual CPU interface
+/// (GICV), mapped in stage 2 at the physical GICC address, so GICv2 code
+/// written for the board runs unchanged. 8 KiB, device memory.
+pub const GICC_IPA: u64 = 0xFF84_2000;
+/// Size of the [`GICC_IPA`] mapping.
+pub const GICC_SIZE: u64 = 0x2000;
 
 /// Base of the vendor-specific hypervisor service range, SMC64 fast calls.
 pub const FUNCTION_BASE: u32 = 0xC600_0000;
@@ -411,6 +420,36 @@ calls! {
     /// waiters woken is a success. A count of 0 or an unknown order is
     /// `InvalidParameter`; the address is checked as WaitWord's.
     WakeWord = 0x61,
+
+    // Interrupts (0x70..): what a thread receives through its virtual GIC
+    // CPU interface (GICV, mapped at the GICC address [`GICC_IPA`]). A
+    // thread acknowledges and ends its interrupts there, with ordinary
+    // GICv2 CPU-interface code; the distributor is the kernel's, so a
+    // thread says which interrupts it takes with these calls instead of
+    // GICD writes. INTIDs are the board's: [`VIRTUAL_TIMER_INTID`] (27) for
+    // the thread's own virtual timer, or an SPI of a device the system
+    // description assigns to the caller's partition, delivered to the
+    // thread it names there.
+
+    /// `(x1 = intid)`: the calling thread takes interrupt `intid` from now
+    /// on: its virtual timer (27), or an interrupt of a device assigned to
+    /// its partition (the description's receiving thread only). One that
+    /// was pending while disabled is delivered now. Any other INTID, or a
+    /// device interrupt from another thread than its receiver, is
+    /// `InvalidParameter`; enabling one already enabled is `NoAction`.
+    InterruptEnable = 0x70,
+    /// `(x1 = intid)`: the calling thread stops taking `intid`; one already
+    /// signalled to it stays in its CPU interface until it ends it. The
+    /// INTID is checked as InterruptEnable's; `NoAction` if not enabled.
+    InterruptDisable = 0x71,
+    /// `(x1 = intid) -> x1 = delivered, x2 = deferred, x3 = dropped`: the
+    /// counts for `intid` since the partition started: interrupts signalled
+    /// to the receiving thread, those of them that came due while it was
+    /// not running (outside its partition's windows, or while the thread
+    /// was off its core) and were delivered when it next ran, and those
+    /// the device's `outside_window = "drop"` policy discarded. The INTID
+    /// is checked as InterruptEnable's.
+    InterruptStatus = 0x72,
 
     // Health monitor (0x50..): system partitions only, `Denied` to any
     // other.
