@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+mod interrupts;
+
 /// How the image is handed to QEMU.
 #[derive(Clone, Copy)]
 enum Format {
@@ -2635,6 +2637,7 @@ fn all_tests() -> Vec<QemuTest> {
     tests.extend(health_tests());
     tests.extend(heap_tests());
     tests.extend(a653rs_tests());
+    tests.extend(interrupts::interrupt_tests());
     tests
 }
 
