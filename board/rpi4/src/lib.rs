@@ -11,9 +11,13 @@
 //! an `embedded-hal` delay on the generic timer. The PL011 divisor
 //! arithmetic (`console::pl011_divisor`) is pure and host-tested; the host
 //! tool checks a description's `console_baud` with it.
+//!
+//! `devices` lists what a partition may own (MMIO pages and interrupts),
+//! for the tool's checks and the kernel's at load.
 #![no_std]
 
 pub mod delay;
+pub mod devices;
 mod divisor;
 pub mod trace_port;
 pub mod uart;

@@ -3,6 +3,9 @@
 //! from the console, whose pace is the Pi's PL011: under QEMU the port
 //! takes bytes instantly, so tracing adds nothing to the console's line.
 
+/// The AUX page the port's registers lie in: a partition may not own it on
+/// the traced kernel.
+pub const MINI_UART_PAGE: u64 = 0xFE21_5000;
 /// AUX enables (bit 0: mini UART).
 const AUX_ENABLES: usize = 0xFE21_5004;
 /// Mini UART data register.

@@ -63,6 +63,71 @@ impl fmt::Display for NameProblem {
     }
 }
 
+/// What is wrong with a device's MMIO range on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MmioProblem {
+    /// Size 0.
+    Empty,
+    /// Base or size not a multiple of [`crate::PAGE_SIZE`].
+    Misaligned,
+    /// It reaches past [`crate::DEVICE_ADDRESS_LIMIT`] (4 GiB, what a
+    /// partition's stage 2 translates).
+    BeyondLimit,
+}
+
+/// What a device's MMIO range overlaps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MmioClash {
+    /// A range of a device (this one or an earlier one).
+    Device {
+        /// The device.
+        device: u32,
+        /// Its range.
+        range: u32,
+    },
+    /// The IPA range of the owning partition's memory.
+    PartitionIpa {
+        /// The partition.
+        partition: u32,
+    },
+    /// A partition's physical memory (the device is mapped at its
+    /// physical address, so this would map that memory).
+    PartitionMemory {
+        /// The partition.
+        partition: u32,
+    },
+    /// The IPA of a region the owning partition maps.
+    RegionIpa {
+        /// The region.
+        region: u32,
+    },
+    /// A region's physical memory.
+    RegionMemory {
+        /// The region.
+        region: u32,
+    },
+    /// The partition's GIC CPU interface, [`crate::GICC_IPA`].
+    GicCpuInterface,
+}
+
+impl fmt::Display for MmioClash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            MmioClash::Device { device, range } => write!(f, "device[{device}].mmio[{range}]"),
+            MmioClash::PartitionIpa { partition } => write!(f, "the memory IPA range of its partition[{partition}]"),
+            MmioClash::PartitionMemory { partition } => write!(f, "the physical memory of partition[{partition}]"),
+            MmioClash::RegionIpa { region } => write!(f, "the IPA of region[{region}], which its partition maps"),
+            MmioClash::RegionMemory { region } => write!(f, "the physical memory of region[{region}]"),
+            MmioClash::GicCpuInterface => write!(
+                f,
+                "the GIC CPU interface at IPA {:#x}..{:#x}",
+                crate::GICC_IPA,
+                crate::GICC_IPA + crate::GICC_SIZE
+            ),
+        }
+    }
+}
+
 /// Why [`crate::SystemImage::parse`] rejected an image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImageError {
@@ -454,6 +519,71 @@ pub enum ImageError {
         /// The partition.
         partition: u32,
     },
+    /// More device records than [`crate::MAX_DEVICES`].
+    TooManyDevices {
+        /// Records in the device table.
+        count: u32,
+    },
+    /// A device's `mmio_count` or `interrupt_count` exceeds its record's
+    /// slots ([`crate::MAX_DEVICE_MMIO`], [`crate::MAX_DEVICE_INTERRUPTS`]).
+    DeviceListTooLong {
+        /// The device.
+        device: u32,
+        /// The count field.
+        field: &'static str,
+        /// Its value.
+        count: u32,
+        /// The slots.
+        max: u32,
+    },
+    /// A device has neither an MMIO range nor an interrupt.
+    DeviceEmpty {
+        /// The device.
+        device: u32,
+    },
+    /// A device's MMIO range is empty, not whole pages, or past 4 GiB.
+    DeviceMmioBad {
+        /// The device.
+        device: u32,
+        /// Index of the range in the device.
+        range: u32,
+        /// Its base.
+        base: u64,
+        /// Its size.
+        size: u64,
+        /// What is wrong.
+        problem: MmioProblem,
+    },
+    /// A device's MMIO range overlaps another device's range, partition
+    /// or region memory, or its partition's GIC CPU interface.
+    DeviceMmioOverlap {
+        /// The device.
+        device: u32,
+        /// Index of the range in the device.
+        range: u32,
+        /// Its base.
+        base: u64,
+        /// Its size.
+        size: u64,
+        /// What it overlaps.
+        with: MmioClash,
+    },
+    /// A device's interrupt is not an SPI ([`crate::FIRST_SPI`]..=[`crate::LAST_SPI`]).
+    DeviceInterruptNotSpi {
+        /// The device.
+        device: u32,
+        /// The INTID.
+        intid: u32,
+    },
+    /// An interrupt is listed twice, by one device or two.
+    DeviceInterruptTwice {
+        /// The device that lists it the second time.
+        device: u32,
+        /// The INTID.
+        intid: u32,
+        /// The device that lists it first (may be `device`).
+        first: u32,
+    },
 }
 
 impl fmt::Display for ImageError {
@@ -614,6 +744,36 @@ impl fmt::Display for ImageError {
             ),
             E::RegionMappedTwice { region, partition } => {
                 write!(f, "region[{region}]: mapped into partition[{partition}] twice")
+            }
+            E::TooManyDevices { count } => {
+                write!(f, "directory.device: {count} records, at most {}", crate::MAX_DEVICES)
+            }
+            E::DeviceListTooLong { device, field, count, max } => {
+                write!(f, "device[{device}].{field}: {count}, the record holds at most {max}")
+            }
+            E::DeviceEmpty { device } => write!(f, "device[{device}]: neither an MMIO range nor an interrupt"),
+            E::DeviceMmioBad { device, range, base, size, problem } => {
+                let why = match problem {
+                    MmioProblem::Empty => "is empty",
+                    MmioProblem::Misaligned => "is not whole 4 KiB pages",
+                    MmioProblem::BeyondLimit => "reaches past 4 GiB, beyond a partition's stage 2",
+                };
+                write!(f, "device[{device}].mmio[{range}]: {base:#x}+{size:#x} {why}")
+            }
+            E::DeviceMmioOverlap { device, range, base, size, with } => {
+                write!(f, "device[{device}].mmio[{range}]: {base:#x}+{size:#x} overlaps {with}")
+            }
+            E::DeviceInterruptNotSpi { device, intid } => write!(
+                f,
+                "device[{device}].interrupts: {intid} is not an SPI ({}..={})",
+                crate::FIRST_SPI,
+                crate::LAST_SPI
+            ),
+            E::DeviceInterruptTwice { device, intid, first } if first == device => {
+                write!(f, "device[{device}].interrupts: {intid} listed twice")
+            }
+            E::DeviceInterruptTwice { device, intid, first } => {
+                write!(f, "device[{device}].interrupts: {intid} is device[{first}]'s already")
             }
         }
     }

@@ -1,4 +1,4 @@
-//! Constants of format version 5: header size, table order, record sizes,
+//! Constants of format version 6: header size, table order, record sizes,
 //! and the bounds of the console settings.
 //! The byte-level layout is documented in the crate doc; this module is the
 //! one place the numbers live.
@@ -13,10 +13,12 @@ pub const MAGIC: [u8; 8] = *b"BULKHEAD";
 /// per-partition health tables (the health record grew from 8 to 16
 /// bytes: a partition, or [`SPARE`] for a module default, and a reserved
 /// word); version 5 each partition's heap (`heap_size`, which grew the
-/// partition record from 88 to 96 bytes).
-pub const FORMAT_VERSION: u32 = 5;
+/// partition record from 88 to 96 bytes); version 6 the device table
+/// (devices a partition owns: MMIO ranges and interrupts; the directory
+/// grew from 12 to 13 entries).
+pub const FORMAT_VERSION: u32 = 6;
 /// Number of entries in the table directory.
-pub const TABLE_COUNT: usize = 12;
+pub const TABLE_COUNT: usize = 13;
 /// Bytes before the first table: magic, version, length, CRC, table count,
 /// and the directory.
 pub const HEADER_SIZE: usize = 24 + 8 * TABLE_COUNT;
@@ -39,6 +41,29 @@ pub const CONSOLE_BUFFER_MAX: u32 = 16 << 10;
 /// Largest sum of the console buffers of all partitions, bytes: the pool
 /// the kernel sets aside for partition console output.
 pub const CONSOLE_BUFFER_TOTAL_MAX: u64 = 64 << 10;
+/// Most devices an image assigns (all partitions together).
+pub const MAX_DEVICES: usize = 16;
+/// Most MMIO ranges of one device.
+pub const MAX_DEVICE_MMIO: usize = 4;
+/// Most interrupts of one device.
+pub const MAX_DEVICE_INTERRUPTS: usize = 4;
+/// Lowest INTID of a GIC shared peripheral interrupt (SPI), the only kind
+/// a device may have (GICv2 architecture specification, 2.2.1).
+pub const FIRST_SPI: u32 = 32;
+/// Highest INTID of an SPI (1020..=1023 are special).
+pub const LAST_SPI: u32 = 1019;
+/// Where every partition finds its GIC CPU interface (the kernel maps the
+/// GIC-400's virtual CPU interface there), and its size: no device range
+/// may cover it. The same as `bulkhead_abi::GICC_IPA` and `GICC_SIZE`,
+/// mirrored because this crate has no dependencies (the tool asserts that
+/// they agree).
+pub const GICC_IPA: u64 = 0xFF84_2000;
+/// Bytes of the [`GICC_IPA`] mapping.
+pub const GICC_SIZE: u64 = 0x2000;
+/// Addresses a device range may reach: the 4 GiB a partition's stage 2
+/// translates, where devices are mapped at their physical address.
+pub const DEVICE_ADDRESS_LIMIT: u64 = 1 << 32;
+
 /// Alignment of the system image after the kernel in `kernel8.img`.
 pub const KERNEL_ALIGN: usize = 4096;
 
@@ -79,6 +104,8 @@ pub enum Table {
     Region = 10,
     /// Which partitions map each region and how, region by region.
     Mapping = 11,
+    /// Devices a partition owns: MMIO ranges, interrupts.
+    Device = 12,
 }
 
 impl Table {
@@ -96,6 +123,7 @@ impl Table {
         Table::Data,
         Table::Region,
         Table::Mapping,
+        Table::Device,
     ];
 
     /// Size in bytes of one record of this table.
@@ -113,6 +141,7 @@ impl Table {
             Table::Data => 1,
             Table::Region => 64,
             Table::Mapping => 8,
+            Table::Device => 136,
         }
     }
 
@@ -131,6 +160,7 @@ impl Table {
             Table::Data => "data",
             Table::Region => "region",
             Table::Mapping => "mapping",
+            Table::Device => "device",
         }
     }
 }
@@ -214,4 +244,21 @@ pub(crate) mod off {
 
     pub const MAP_PART: usize = 0;
     pub const MAP_ACCESS: usize = 4;
+
+    pub const DEV_PART: usize = 32;
+    /// Index of the receiving thread within its partition.
+    pub const DEV_THREAD: usize = 36;
+    pub const DEV_OUTSIDE: usize = 40;
+    pub const DEV_MMIO_COUNT: usize = 44;
+    pub const DEV_IRQ_COUNT: usize = 48;
+    pub const DEV_RESERVED: usize = 52;
+    /// [`crate::MAX_DEVICE_MMIO`] slots of `base: u64, size: u64`.
+    pub const DEV_MMIO: usize = 56;
+    pub const DEV_MMIO_SLOT: usize = 16;
+    /// [`crate::MAX_DEVICE_INTERRUPTS`] slots of `intid: u32`.
+    pub const DEV_IRQ: usize = 120;
+    pub const DEV_IRQ_SLOT: usize = 4;
+    // The slots fill the record exactly.
+    const _: () = assert!(DEV_MMIO + crate::MAX_DEVICE_MMIO * DEV_MMIO_SLOT == DEV_IRQ);
+    const _: () = assert!(DEV_IRQ + crate::MAX_DEVICE_INTERRUPTS * DEV_IRQ_SLOT == super::Table::Device.record_size());
 }

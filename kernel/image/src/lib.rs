@@ -38,7 +38,7 @@
 //! ([`SystemImage::parse_after_kernel`]). Without `--kernel`, the output file
 //! is the system image alone.
 //!
-//! # System image format, version 5
+//! # System image format, version 6
 //!
 //! All integers are little-endian. Offsets are in bytes from the start of the
 //! system image. The header is [`HEADER_SIZE`] bytes:
@@ -50,7 +50,7 @@
 //! | 12 | 4 | `total_len`: bytes of the system image, header included |
 //! | 16 | 4 | CRC-32 (IEEE 802.3, as zlib) over bytes `20..total_len` |
 //! | 20 | 4 | table count, [`TABLE_COUNT`] |
-//! | 24 | 8 × 12 | table directory: per [`Table`], in order, `offset: u32, count: u32` |
+//! | 24 | 8 × 13 | table directory: per [`Table`], in order, `offset: u32, count: u32` |
 //!
 //! Each table holds `count` records of the fixed size given by
 //! [`Table::record_size`]; tables lie after the header, inside `total_len`,
@@ -71,6 +71,7 @@
 //! | data | 1 | segment file bytes |
 //! | region | 64 | 0: name, 32: phys_base u64, 40: size u64, 48: ipa_base u64 (the same in every partition that maps it), 56: mapping_start u32, 60: mapping_count u32 |
 //! | mapping | 8 | 0: partition u32, 4: access u32 ([`RegionAccess`]: 0 read-only, 1 read/write) |
+//! | device | 136 | 0: name (the board's name of the device), 32: partition u32, 36: thread u32 (index among the partition's threads: the one its interrupts go to), 40: outside_window u32 ([`OutsideWindow`]: 0 deliver, 1 drop), 44: mmio_count u32 (0..=[`MAX_DEVICE_MMIO`]), 48: interrupt_count u32 (0..=[`MAX_DEVICE_INTERRUPTS`]), 52: reserved u32, 56: [`MAX_DEVICE_MMIO`] × (base u64, size u64), 120: [`MAX_DEVICE_INTERRUPTS`] × intid u32; slots past the counts are zero |
 //!
 //! Windows and segments are owned by ranges: schedule `i` owns windows
 //! `window_start..window_start + window_count`, the ranges follow one another
@@ -103,6 +104,17 @@
 //! partition's memory and of every other region it maps. A region may have
 //! no mapping (it is still placed, and zeroed at boot).
 //!
+//! A device is owned by one partition (at most [`MAX_DEVICES`] in all, one
+//! record per name): at least one MMIO range or interrupt; each range whole
+//! pages below 4 GiB, mapped at its physical address (IPA = PA) into its
+//! partition only, clear of every other device's range, of all partition
+//! and region memory, and in its partition of the memory's IPA range, the
+//! regions it maps and the GIC CPU interface ([`GICC_IPA`]); each
+//! interrupt an SPI ([`FIRST_SPI`]..=[`LAST_SPI`]) no other device lists.
+//! Whether the board has such a device at those addresses is the board
+//! crate's word (`bulkhead_board_rpi4::devices`), checked by the tool and
+//! by the kernel at load, not by this parser.
+//!
 //! How a partition's memory is mapped (segments with their ELF rights,
 //! thread stacks from the top down, each above an unmapped guard page, the
 //! heap just below the lowest guard page) is [`MemoryMap`]'s to say: the
@@ -119,7 +131,9 @@
 //! is its partition's entry, else the module's, else the kind's default
 //! ([`SystemImage::health_decision`]). 5 adds each partition's heap: the
 //! partition record grows from 88 to 96 bytes (`heap_size` at 88), which
-//! the kernel passes to the partition's threads with the heap's place. A
+//! the kernel passes to the partition's threads with the heap's place. 6
+//! adds the device table (the directory grows from 12 to 13 entries, the
+//! header from 120 to 128 bytes; every other table is as in 5). A
 //! parser reads its own version
 //! only, so an older image is refused by name (`header.version`), never
 //! misread.
@@ -140,6 +154,15 @@
 //!         // copy segment.data to phys_base + load_offset, zero the rest of mem_size
 //!         let _ = (partition.phys_base + segment.load_offset, segment.data, segment.mem_size);
 //!     }
+//! }
+//! for device in image.devices() {
+//!     // map each range at its physical address into device.partition; route
+//!     // each interrupt to the cores of its thread
+//!     let _ = (device.partition, device.thread, device.outside_window);
+//!     for range in device.mmio() {
+//!         let _ = (range.base, range.size);
+//!     }
+//!     for _intid in device.interrupts() {}
 //! }
 //! let (_index, initial) = image.initial_schedule();
 //! for window in initial.windows() {
@@ -164,20 +187,21 @@ mod records;
 mod write;
 
 pub use crc::crc32;
-pub use error::{ImageError, NameProblem, RecordRef};
+pub use error::{ImageError, MmioClash, MmioProblem, NameProblem, RecordRef};
 pub use layout::{
-    CONSOLE_BUFFER_MAX, CONSOLE_BUFFER_MIN, CONSOLE_BUFFER_TOTAL_MAX, FORMAT_VERSION, HEADER_SIZE, KERNEL_ALIGN, MAGIC,
-    MAX_CORES, NAME_MAX_LEN, NAME_SIZE, PAGE_SIZE, SPARE, TABLE_COUNT, Table, kernel_image_offset,
+    CONSOLE_BUFFER_MAX, CONSOLE_BUFFER_MIN, CONSOLE_BUFFER_TOTAL_MAX, DEVICE_ADDRESS_LIMIT, FIRST_SPI, FORMAT_VERSION,
+    GICC_IPA, GICC_SIZE, HEADER_SIZE, KERNEL_ALIGN, LAST_SPI, MAGIC, MAX_CORES, MAX_DEVICE_INTERRUPTS, MAX_DEVICE_MMIO,
+    MAX_DEVICES, NAME_MAX_LEN, NAME_SIZE, PAGE_SIZE, SPARE, TABLE_COUNT, Table, kernel_image_offset,
 };
 pub use memory::{Access, Area, MapError, MemoryMap, Run, Runs, STACK_GUARD_SIZE, heap_range};
 pub use parse::SystemImage;
 pub use records::{
-    Channel, ChannelKind, ErrorKind, HealthAction, HealthDecision, HealthEntry, HealthSource, Mappings, MemoryRegion,
-    Module, Partition, Port, PortDirection, Ports, RegionAccess, RegionMapping, Schedule, Segment, SegmentFlags,
-    Segments, Thread, Window, Windows, decide_health,
+    Channel, ChannelKind, Device, ErrorKind, HealthAction, HealthDecision, HealthEntry, HealthSource, Mappings,
+    MemoryRegion, MmioRange, Module, OutsideWindow, Partition, Port, PortDirection, Ports, RegionAccess, RegionMapping,
+    Schedule, Segment, SegmentFlags, Segments, Thread, Window, Windows, decide_health,
 };
 #[cfg(feature = "alloc")]
 pub use write::{
-    ChannelSpec, ImageSpec, MappingSpec, ModuleSpec, PartitionSpec, PortSpec, RegionSpec, ScheduleSpec, SegmentSpec,
-    ThreadSpec, WindowSpec, WriteError,
+    ChannelSpec, DeviceSpec, ImageSpec, MappingSpec, ModuleSpec, PartitionSpec, PortSpec, RegionSpec, ScheduleSpec,
+    SegmentSpec, ThreadSpec, WindowSpec, WriteError,
 };

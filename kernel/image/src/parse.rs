@@ -7,14 +7,15 @@
 //! and a heap-free linear scheme would need a sort the kernel cannot allocate
 //! for.
 
-use crate::error::{ImageError, RecordRef};
+use crate::error::{ImageError, MmioClash, MmioProblem, RecordRef};
 use crate::layout::{
-    CONSOLE_BUFFER_MAX, CONSOLE_BUFFER_MIN, CONSOLE_BUFFER_TOTAL_MAX, FORMAT_VERSION, HEADER_SIZE, MAGIC, MAX_CORES,
+    CONSOLE_BUFFER_MAX, CONSOLE_BUFFER_MIN, CONSOLE_BUFFER_TOTAL_MAX, DEVICE_ADDRESS_LIMIT, FIRST_SPI, FORMAT_VERSION,
+    GICC_IPA, GICC_SIZE, HEADER_SIZE, LAST_SPI, MAGIC, MAX_CORES, MAX_DEVICE_INTERRUPTS, MAX_DEVICE_MMIO, MAX_DEVICES,
     PAGE_SIZE, SPARE, TABLE_COUNT, Table, off,
 };
 use crate::records::{
-    Channel, ChannelKind, ErrorKind, HealthAction, HealthDecision, HealthEntry, MemoryRegion, Module, Partition,
-    RegionAccess, Schedule, SegmentFlags, Thread, decide_health, name_at, u32_at, u64_at,
+    Channel, ChannelKind, Device, ErrorKind, HealthAction, HealthDecision, HealthEntry, MemoryRegion, Module,
+    OutsideWindow, Partition, RegionAccess, Schedule, SegmentFlags, Thread, decide_health, name_at, u32_at, u64_at,
 };
 
 /// A validated system image, borrowing the bytes it was parsed from.
@@ -109,7 +110,12 @@ impl<'a> SystemImage<'a> {
             let entry = 24 + 8 * i;
             let offset = u32_at(header, entry);
             let count = u32_at(header, entry + 4);
-            // u64 arithmetic: u32 * record size (<= 88) + u32 cannot overflow.
+            // The kernel keeps per-device state in fixed arrays: a longer
+            // table is refused by its count, before its bytes are looked at.
+            if table == Table::Device && count as usize > MAX_DEVICES {
+                return Err(ImageError::TooManyDevices { count });
+            }
+            // u64 arithmetic: u32 * record size (<= 136) + u32 cannot overflow.
             let start = u64::from(offset);
             let end = start + u64::from(count) * table.record_size() as u64;
             if start < HEADER_SIZE as u64 || end > u64::from(total_len) {
@@ -137,6 +143,7 @@ impl<'a> SystemImage<'a> {
         image.validate_channels()?;
         image.validate_health()?;
         image.validate_regions()?;
+        image.validate_devices()?;
         Ok(image)
     }
 
@@ -638,6 +645,124 @@ impl<'a> SystemImage<'a> {
         Ok(())
     }
 
+    fn validate_devices(&self) -> Result<()> {
+        // At most MAX_DEVICES (checked with the directory).
+        let count = self.count(Table::Device);
+        let partitions = self.count(Table::Partition);
+        for i in 0..count {
+            let me = at(Table::Device, i);
+            let rec = self.record(Table::Device, i).unwrap_or(&[]);
+            // A board device is assigned once: one record per name.
+            self.unique_name(Table::Device, i, |_| true)?;
+            let partition = u32_at(rec, off::DEV_PART);
+            if partition >= partitions {
+                return Err(ImageError::IndexOutOfRange {
+                    at: me,
+                    field: "partition",
+                    value: partition,
+                    limit: partitions,
+                });
+            }
+            let thread = u32_at(rec, off::DEV_THREAD);
+            let threads = self.threads_of(partition).count() as u32;
+            if thread >= threads {
+                return Err(ImageError::IndexOutOfRange { at: me, field: "thread", value: thread, limit: threads });
+            }
+            let outside = u32_at(rec, off::DEV_OUTSIDE);
+            if OutsideWindow::from_code(outside).is_none() {
+                return Err(ImageError::UnknownValue { at: me, field: "outside_window", value: outside });
+            }
+            reserved(me, "reserved", u64::from(u32_at(rec, off::DEV_RESERVED)))?;
+            let mmio_count = u32_at(rec, off::DEV_MMIO_COUNT);
+            let irq_count = u32_at(rec, off::DEV_IRQ_COUNT);
+            for (field, count, max) in
+                [("mmio_count", mmio_count, MAX_DEVICE_MMIO), ("interrupt_count", irq_count, MAX_DEVICE_INTERRUPTS)]
+            {
+                if count as usize > max {
+                    return Err(ImageError::DeviceListTooLong { device: i, field, count, max: max as u32 });
+                }
+            }
+            if mmio_count == 0 && irq_count == 0 {
+                return Err(ImageError::DeviceEmpty { device: i });
+            }
+            // Slots past the counts are zero, like reserved fields.
+            let slot_used = |slot: usize, first: usize, size: usize| {
+                rec.get(first + slot * size..first + (slot + 1) * size).is_some_and(|b| b.iter().any(|&x| x != 0))
+            };
+            if (mmio_count as usize..MAX_DEVICE_MMIO).any(|s| slot_used(s, off::DEV_MMIO, off::DEV_MMIO_SLOT)) {
+                return Err(ImageError::ReservedNotZero { at: me, field: "mmio (unused slot)" });
+            }
+            if (irq_count as usize..MAX_DEVICE_INTERRUPTS).any(|s| slot_used(s, off::DEV_IRQ, off::DEV_IRQ_SLOT)) {
+                return Err(ImageError::ReservedNotZero { at: me, field: "interrupts (unused slot)" });
+            }
+            let device = self.device(i).unwrap_or(Device::decode(i, &[]));
+            for (r, range) in device.mmio().enumerate() {
+                self.validate_mmio(device, r as u32, range.base, range.size)?;
+            }
+            for (n, intid) in device.interrupts().enumerate() {
+                if !(FIRST_SPI..=LAST_SPI).contains(&intid) {
+                    return Err(ImageError::DeviceInterruptNotSpi { device: i, intid });
+                }
+                if device.interrupts().take(n).any(|earlier| earlier == intid) {
+                    return Err(ImageError::DeviceInterruptTwice { device: i, intid, first: i });
+                }
+                if let Some(first) = self.devices().take(i as usize).find(|d| d.interrupts().any(|x| x == intid)) {
+                    return Err(ImageError::DeviceInterruptTwice { device: i, intid, first: first.index });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One MMIO range of `device` (the `range`th), mapped at its physical
+    /// address into the device's partition: whole pages below 4 GiB, clear
+    /// of every other device range (earlier ranges of this device and
+    /// every range of an earlier device), of all partition and region
+    /// memory (physical), and in its partition of the memory IPA range,
+    /// the regions it maps and the GIC CPU interface.
+    fn validate_mmio(&self, device: Device<'a>, range: u32, base: u64, size: u64) -> Result<()> {
+        let bad = |problem| ImageError::DeviceMmioBad { device: device.index, range, base, size, problem };
+        let clash = |with| ImageError::DeviceMmioOverlap { device: device.index, range, base, size, with };
+        if size == 0 {
+            return Err(bad(MmioProblem::Empty));
+        }
+        if !base.is_multiple_of(PAGE_SIZE) || !size.is_multiple_of(PAGE_SIZE) {
+            return Err(bad(MmioProblem::Misaligned));
+        }
+        let end = match base.checked_add(size) {
+            Some(end) if end <= DEVICE_ADDRESS_LIMIT => end,
+            _ => return Err(bad(MmioProblem::BeyondLimit)),
+        };
+        let mine = (base, end);
+        let hits = |other: (u64, u64)| overlaps(mine, other).is_some();
+        for d in self.devices().take(device.index as usize + 1) {
+            let earlier = if d.index == device.index { range as usize } else { MAX_DEVICE_MMIO };
+            if let Some(r) = d.mmio().take(earlier).position(|r| hits((r.base, r.end()))) {
+                return Err(clash(MmioClash::Device { device: d.index, range: r as u32 }));
+            }
+        }
+        for p in self.partitions() {
+            if hits((p.phys_base, p.phys_base.saturating_add(p.memory_size))) {
+                return Err(clash(MmioClash::PartitionMemory { partition: p.id }));
+            }
+            if p.id == device.partition && hits((p.ipa_base, p.ipa_base.saturating_add(p.memory_size))) {
+                return Err(clash(MmioClash::PartitionIpa { partition: p.id }));
+            }
+        }
+        for r in self.regions() {
+            if hits((r.phys_base, r.phys_end())) {
+                return Err(clash(MmioClash::RegionMemory { region: r.index }));
+            }
+            if r.access_of(device.partition).is_some() && hits((r.ipa_base, r.ipa_end())) {
+                return Err(clash(MmioClash::RegionIpa { region: r.index }));
+            }
+        }
+        if hits((GICC_IPA, GICC_IPA + GICC_SIZE)) {
+            return Err(clash(MmioClash::GicCpuInterface));
+        }
+        Ok(())
+    }
+
     /// The module record.
     pub fn module(&self) -> Module<'a> {
         Module::decode(self.record(Table::Module, 0).unwrap_or(&[]))
@@ -724,6 +849,28 @@ impl<'a> SystemImage<'a> {
     /// table order.
     pub fn regions_of(&self, id: u32) -> impl Iterator<Item = (MemoryRegion<'a>, RegionAccess)> + use<'a> {
         self.regions().filter_map(move |r| Some((r, r.access_of(id)?)))
+    }
+
+    /// Device `index`, if it exists.
+    pub fn device(&self, index: u32) -> Option<Device<'a>> {
+        Some(Device::decode(index, self.record(Table::Device, index)?))
+    }
+
+    /// Every device, in table order.
+    pub fn devices(&self) -> impl ExactSizeIterator<Item = Device<'a>> + use<'a> {
+        let this = *self;
+        (0..this.count(Table::Device) as usize)
+            .map(move |i| this.device(i as u32).unwrap_or(Device::decode(i as u32, &[])))
+    }
+
+    /// The devices partition `id` owns, in table order.
+    pub fn devices_of(&self, id: u32) -> impl Iterator<Item = Device<'a>> + use<'a> {
+        self.devices().filter(move |d| d.partition == id)
+    }
+
+    /// The device that has interrupt `intid`, if any.
+    pub fn device_with_interrupt(&self, intid: u32) -> Option<Device<'a>> {
+        self.devices().find(|d| d.interrupts().any(|i| i == intid))
     }
 
     /// The action for an error of `kind` in `partition`, as configured:

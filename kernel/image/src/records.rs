@@ -813,3 +813,83 @@ impl RegionAccess {
         matches!(self, RegionAccess::ReadWrite)
     }
 }
+
+coded_enum! {
+    /// What becomes of a device interrupt that arrives while its partition
+    /// has no window (`outside_window` in the description).
+    #[repr(u32)]
+    OutsideWindow {
+        /// Kept pending (masked at the distributor) and delivered at the
+        /// start of the partition's next window.
+        Deliver = 0, "deliver";
+        /// Dropped and counted.
+        Drop = 1, "drop";
+    }
+}
+
+/// A physical address range of a device, `[base, base + size)`, mapped
+/// into its partition at the same address (IPA = PA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MmioRange {
+    /// First byte, page aligned.
+    pub base: u64,
+    /// Bytes, whole pages, never 0.
+    pub size: u64,
+}
+
+impl MmioRange {
+    /// One past the last byte (saturated).
+    pub const fn end(&self) -> u64 {
+        self.base.saturating_add(self.size)
+    }
+}
+
+/// A device a partition owns: its MMIO ranges, mapped device-nGnRE and
+/// execute-never at their physical addresses, and its interrupts (SPIs),
+/// delivered to one of the partition's threads. Which devices a board has
+/// is the board crate's word, not the image's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Device<'a> {
+    /// Index in the device table.
+    pub index: u32,
+    /// The board's name for the device (`mini-uart`).
+    pub name: &'a str,
+    /// Id of the partition that owns it.
+    pub partition: u32,
+    /// The thread that receives its interrupts: its index among its
+    /// partition's threads (0 is the first).
+    pub thread: u32,
+    /// What becomes of an interrupt outside the partition's windows.
+    pub outside_window: OutsideWindow,
+    pub(crate) record: &'a [u8],
+}
+
+impl<'a> Device<'a> {
+    pub(crate) fn decode(index: u32, rec: &'a [u8]) -> Self {
+        Device {
+            index,
+            name: name_or_empty(rec),
+            partition: u32_at(rec, off::DEV_PART),
+            thread: u32_at(rec, off::DEV_THREAD),
+            outside_window: OutsideWindow::from_code(u32_at(rec, off::DEV_OUTSIDE)).unwrap_or(OutsideWindow::Deliver),
+            record: rec,
+        }
+    }
+
+    /// Its MMIO ranges, in record order.
+    pub fn mmio(&self) -> impl Iterator<Item = MmioRange> + 'a {
+        let rec = self.record;
+        let count = (u32_at(rec, off::DEV_MMIO_COUNT) as usize).min(crate::MAX_DEVICE_MMIO);
+        (0..count).map(move |i| {
+            let at = off::DEV_MMIO + i * off::DEV_MMIO_SLOT;
+            MmioRange { base: u64_at(rec, at), size: u64_at(rec, at + 8) }
+        })
+    }
+
+    /// Its interrupts (INTIDs), in record order.
+    pub fn interrupts(&self) -> impl Iterator<Item = u32> + 'a {
+        let rec = self.record;
+        let count = (u32_at(rec, off::DEV_IRQ_COUNT) as usize).min(crate::MAX_DEVICE_INTERRUPTS);
+        (0..count).map(move |i| u32_at(rec, off::DEV_IRQ + i * off::DEV_IRQ_SLOT))
+    }
+}

@@ -11,9 +11,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::layout::{FORMAT_VERSION, HEADER_SIZE, MAGIC, NAME_MAX_LEN, NAME_SIZE, SPARE, Table, off};
+use crate::layout::{
+    FORMAT_VERSION, HEADER_SIZE, MAGIC, MAX_DEVICE_INTERRUPTS, MAX_DEVICE_MMIO, NAME_MAX_LEN, NAME_SIZE, SPARE, Table,
+    off,
+};
 use crate::parse::SystemImage;
-use crate::records::{ChannelKind, ErrorKind, HealthDecision, HealthEntry, RegionAccess, decide_health};
+use crate::records::{
+    ChannelKind, ErrorKind, HealthDecision, HealthEntry, MmioRange, OutsideWindow, RegionAccess, decide_health,
+};
 
 /// The module.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -153,6 +158,24 @@ pub struct RegionSpec {
     pub mappings: Vec<MappingSpec>,
 }
 
+/// A device a partition owns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceSpec {
+    /// The board's name for it.
+    pub name: String,
+    /// Partition id.
+    pub partition: u32,
+    /// The thread that receives its interrupts, by index within the partition.
+    pub thread: u32,
+    /// What becomes of an interrupt outside the partition's windows.
+    pub outside_window: OutsideWindow,
+    /// MMIO ranges, mapped at their physical addresses (at most
+    /// [`MAX_DEVICE_MMIO`]).
+    pub mmio: Vec<MmioRange>,
+    /// INTIDs (at most [`MAX_DEVICE_INTERRUPTS`]).
+    pub interrupts: Vec<u32>,
+}
+
 /// Everything a system image holds, owned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageSpec {
@@ -171,6 +194,8 @@ pub struct ImageSpec {
     pub health: Vec<HealthEntry>,
     /// Shared memory regions.
     pub regions: Vec<RegionSpec>,
+    /// Devices partitions own.
+    pub devices: Vec<DeviceSpec>,
 }
 
 /// Why [`ImageSpec::to_bytes`] could not lay an image out.
@@ -185,6 +210,17 @@ pub enum WriteError {
     },
     /// The image would exceed 4 GiB, or a table 2^32 records.
     TooLarge,
+    /// A device has more MMIO ranges or interrupts than its record holds.
+    DeviceListTooLong {
+        /// The device's name.
+        name: String,
+        /// `"mmio"` or `"interrupts"`.
+        what: &'static str,
+        /// How many it has.
+        count: usize,
+        /// How many the record holds.
+        max: usize,
+    },
 }
 
 impl fmt::Display for WriteError {
@@ -194,6 +230,9 @@ impl fmt::Display for WriteError {
                 write!(f, "{what} name {name:?} is {} bytes; names are 1..={NAME_MAX_LEN} bytes of UTF-8", name.len())
             }
             WriteError::TooLarge => f.write_str("system image would exceed 4 GiB"),
+            WriteError::DeviceListTooLong { name, what, count, max } => {
+                write!(f, "device {name:?} has {count} {what}; its record holds at most {max}")
+            }
         }
     }
 }
@@ -265,6 +304,7 @@ impl ImageSpec {
         let mut data = TableBuf::new(Table::Data);
         let mut regions = TableBuf::new(Table::Region);
         let mut mappings = TableBuf::new(Table::Mapping);
+        let mut devices = TableBuf::new(Table::Device);
 
         let rec = module.push();
         put_name(rec, "module", &self.module.name)?;
@@ -379,8 +419,33 @@ impl ImageSpec {
             put_u32(rec, off::REGION_MCOUNT, u32_of(r.mappings.len())?);
         }
 
+        for d in &self.devices {
+            let too_long = |what, count, max| WriteError::DeviceListTooLong { name: d.name.clone(), what, count, max };
+            if d.mmio.len() > MAX_DEVICE_MMIO {
+                return Err(too_long("mmio", d.mmio.len(), MAX_DEVICE_MMIO));
+            }
+            if d.interrupts.len() > MAX_DEVICE_INTERRUPTS {
+                return Err(too_long("interrupts", d.interrupts.len(), MAX_DEVICE_INTERRUPTS));
+            }
+            let rec = devices.push();
+            put_name(rec, "device", &d.name)?;
+            put_u32(rec, off::DEV_PART, d.partition);
+            put_u32(rec, off::DEV_THREAD, d.thread);
+            put_u32(rec, off::DEV_OUTSIDE, d.outside_window.code());
+            put_u32(rec, off::DEV_MMIO_COUNT, u32_of(d.mmio.len())?);
+            put_u32(rec, off::DEV_IRQ_COUNT, u32_of(d.interrupts.len())?);
+            for (i, r) in d.mmio.iter().enumerate() {
+                put_u64(rec, off::DEV_MMIO + i * off::DEV_MMIO_SLOT, r.base);
+                put_u64(rec, off::DEV_MMIO + i * off::DEV_MMIO_SLOT + 8, r.size);
+            }
+            for (i, &intid) in d.interrupts.iter().enumerate() {
+                put_u32(rec, off::DEV_IRQ + i * off::DEV_IRQ_SLOT, intid);
+            }
+        }
+
         let tables = [
-            module, schedules, windows, partitions, segments, threads, channels, ports, health, data, regions, mappings,
+            module, schedules, windows, partitions, segments, threads, channels, ports, health, data, regions,
+            mappings, devices,
         ];
         let mut out = alloc::vec![0u8; HEADER_SIZE];
         out[..8].copy_from_slice(&MAGIC);
@@ -482,6 +547,17 @@ impl ImageSpec {
                     size: r.size,
                     ipa_base: r.ipa_base,
                     mappings: r.mappings().map(|m| MappingSpec { partition: m.partition, access: m.access }).collect(),
+                })
+                .collect(),
+            devices: image
+                .devices()
+                .map(|d| DeviceSpec {
+                    name: d.name.into(),
+                    partition: d.partition,
+                    thread: d.thread,
+                    outside_window: d.outside_window,
+                    mmio: d.mmio().collect(),
+                    interrupts: d.interrupts().collect(),
                 })
                 .collect(),
         }

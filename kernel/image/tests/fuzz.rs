@@ -6,7 +6,8 @@
 //! most inputs here are *structurally valid images* with targeted damage.
 //! [`image`] draws an [`ImageSpec`] the parser accepts (one to five
 //! partitions with segments, threads and console buffers, one to four schedules of windows,
-//! channels of both kinds, health actions of the module and of partitions, up to three shared memory regions), the crate's writer lays it out,
+//! channels of both kinds, health actions of the module and of partitions, up to three shared memory regions,
+//! devices, sometimes all [`MAX_DEVICES`] of them), the crate's writer lays it out,
 //! and [`mutate`] damages it knowing the layout: a header field, a table's
 //! offset or count in the directory, a numeric record field, a name, one
 //! byte, or a cut. The CRC, and `total_len` after a cut, are then fixed
@@ -57,6 +58,10 @@ fn walk(image: &SystemImage<'_>) -> usize {
     }
     for p in image.partitions() {
         n += image.regions_of(p.id).count();
+        n += image.devices_of(p.id).count();
+    }
+    for d in image.devices() {
+        n += d.mmio().count() + d.interrupts().count();
     }
     n + image.configured_health_actions().count()
 }
@@ -362,6 +367,41 @@ fn image(c: &mut Choices) -> ImageSpec {
         phys += size;
     }
 
+    // Devices: device k's ranges at 0xF000_0000 + k MiB (clear of all
+    // partition and region memory, which lies low, and of the GIC CPU
+    // interface), unless they would meet its partition's IPA ranges: then
+    // it is an interrupt-only device. Its interrupts are SPIs of its own,
+    // 32 + 4k onwards.
+    let device_count = if c.one_in(8) { MAX_DEVICES } else { c.below(4) };
+    let mut devices = Vec::new();
+    for k in 0..device_count {
+        let partition = c.below(partition_count) as u32;
+        let thread_count = threads.iter().filter(|t| t.partition == partition).count();
+        let base = 0xF000_0000 + k as u64 * 0x10_0000;
+        let sizes: Vec<u64> = (0..c.below(MAX_DEVICE_MMIO + 1)).map(|_| c.between(1, 4) * PAGE_SIZE).collect();
+        let end = base + sizes.iter().sum::<u64>();
+        let clear = |start: u64, size: u64| end <= start || start + size <= base;
+        let p = &partitions[partition as usize];
+        let maps = |r: &RegionSpec| r.mappings.iter().any(|m| m.partition == partition);
+        let fits =
+            clear(p.ipa_base, p.memory_size) && regions.iter().filter(|r| maps(r)).all(|r| clear(r.ipa_base, r.size));
+        let mut mmio = Vec::new();
+        let mut at = base;
+        for size in sizes.into_iter().filter(|_| fits) {
+            mmio.push(MmioRange { base: at, size });
+            at += size;
+        }
+        let irq_count = if mmio.is_empty() { c.between(1, 4) as usize } else { c.below(MAX_DEVICE_INTERRUPTS + 1) };
+        devices.push(DeviceSpec {
+            name: name("d", k, style(k)),
+            partition,
+            thread: c.below(thread_count) as u32,
+            outside_window: c.pick(OutsideWindow::ALL),
+            mmio,
+            interrupts: (0..irq_count as u32).map(|j| FIRST_SPI + 4 * k as u32 + j).collect(),
+        });
+    }
+
     ImageSpec {
         module: ModuleSpec { name: name("m", 0, names), core_count, console_baud: c.between(1, 4_000_000) as u32 },
         schedules,
@@ -370,6 +410,7 @@ fn image(c: &mut Choices) -> ImageSpec {
         channels,
         health,
         regions,
+        devices,
     }
 }
 
@@ -483,14 +524,40 @@ const RECORD_FIELDS: &[(Table, &[Field])] = &[
         ],
     ),
     (Table::Mapping, &[field("partition", 0, 4), field("access", 4, 4)]),
+    (
+        Table::Device,
+        &[
+            field("partition", 32, 4),
+            field("thread", 36, 4),
+            field("outside_window", 40, 4),
+            field("mmio_count", 44, 4),
+            field("interrupt_count", 48, 4),
+            field("reserved", 52, 4),
+            field("mmio[0].base", 56, 8),
+            field("mmio[0].size", 64, 8),
+            field("mmio[1].base", 72, 8),
+            field("mmio[3].size", 112, 8),
+            field("interrupts[0]", 120, 4),
+            field("interrupts[1]", 124, 4),
+            field("interrupts[3]", 132, 4),
+        ],
+    ),
 ];
 
 const SEGMENT_DATA_OFFSET: Field = field("data_offset", 16, 4);
 const SEGMENT_FILE_SIZE: Field = field("file_size", 20, 4);
 
 /// The tables whose records start with a name.
-const NAMED_TABLES: &[Table] =
-    &[Table::Module, Table::Schedule, Table::Partition, Table::Thread, Table::Channel, Table::Port, Table::Region];
+const NAMED_TABLES: &[Table] = &[
+    Table::Module,
+    Table::Schedule,
+    Table::Partition,
+    Table::Thread,
+    Table::Channel,
+    Table::Port,
+    Table::Region,
+    Table::Device,
+];
 
 fn read(bytes: &[u8], at: usize, width: usize) -> Option<u64> {
     let mut le = [0u8; 8];
@@ -783,7 +850,8 @@ variants!(ImageError, IMAGE_ERRORS, image_error_name:
     ThreadsNotGrouped, NoThreads, ChannelFieldForOtherKind, TooFewPorts, BadPortDirection,
     HeapLargerThanMemory, ConsoleBufferOutOfRange, ConsoleBuffersExceedTotal, DuplicateHealthKind, ModuleEventHealth,
     RegionOverlapsPartition,
-    RegionsOverlap, RegionIpaOverlap, RegionMappedTwice,
+    RegionsOverlap, RegionIpaOverlap, RegionMappedTwice, TooManyDevices, DeviceListTooLong, DeviceEmpty,
+    DeviceMmioBad, DeviceMmioOverlap, DeviceInterruptNotSpi, DeviceInterruptTwice,
 );
 
 variants!(NameProblem, NAME_PROBLEMS, name_problem_name: Missing, Empty, TooLong, NonZeroPadding, NotUtf8);

@@ -52,6 +52,20 @@ fn accessors_read_what_the_writer_wrote() {
     assert_eq!(image.health_action(1, ErrorKind::Stage2Abort), HealthAction::Log, "partition 1's own entry");
     assert_eq!(image.health_action(2, ErrorKind::Stage2Abort), HealthAction::RestartPartition);
     assert!(image.partition(3).is_none());
+    let uart = image.device(0).unwrap();
+    assert_eq!(
+        (uart.name, uart.partition, uart.thread, uart.outside_window),
+        ("mini-uart", 0, 0, OutsideWindow::Deliver)
+    );
+    assert_eq!(uart.mmio().collect::<Vec<_>>(), [MmioRange { base: 0xFE21_5000, size: 0x1000 }]);
+    assert_eq!(uart.interrupts().collect::<Vec<_>>(), [125]);
+    let gpio = image.device(1).unwrap();
+    assert_eq!((gpio.partition, gpio.thread, gpio.outside_window.as_str()), (1, 2, "drop"));
+    assert_eq!(gpio.interrupts().collect::<Vec<_>>(), [145, 146, 147, 148]);
+    assert_eq!(image.devices().count(), 2);
+    assert_eq!(image.devices_of(1).map(|d| d.name).collect::<Vec<_>>(), ["gpio"]);
+    assert_eq!(image.device_with_interrupt(147).map(|d| d.index), Some(1));
+    assert!(image.device(2).is_none() && image.device_with_interrupt(153).is_none());
 }
 
 #[test]
@@ -62,18 +76,19 @@ fn trailing_bytes_after_the_image_are_ignored() {
 }
 
 /// The header as the crate doc lays it out: 24 bytes of fields (magic,
-/// version, length, CRC, table count, reserved) and a directory of 12
-/// entries of 8 bytes (10 before version 3 added regions and mappings), so
-/// the first table starts at byte 120. A writer and parser that agreed on
-/// another size would still round-trip, but read no image written before.
+/// version, length, CRC, table count, reserved) and a directory of 13
+/// entries of 8 bytes (10 before version 3 added regions and mappings, 12
+/// before version 6 added devices), so the first table starts at byte 128.
+/// A writer and parser that agreed on another size would still round-trip,
+/// but read no image written before.
 #[test]
-fn the_header_is_120_bytes_and_the_first_table_follows_it() {
-    assert_eq!(HEADER_SIZE, 120);
-    assert_eq!(TABLE_COUNT, 12);
-    assert_eq!(FORMAT_VERSION, 5, "5: the partition record grew to 96 bytes (heap_size)");
+fn the_header_is_128_bytes_and_the_first_table_follows_it() {
+    assert_eq!(HEADER_SIZE, 128);
+    assert_eq!(TABLE_COUNT, 13);
+    assert_eq!(FORMAT_VERSION, 6, "6: the device table");
     let bytes = sample().to_bytes().unwrap();
     let first_table = u32::from_le_bytes(bytes[24..28].try_into().unwrap());
-    assert_eq!(first_table, 120, "directory entry 0's offset");
+    assert_eq!(first_table, 128, "directory entry 0's offset");
 }
 
 /// A length of exactly the header is not refused as too short: such an
@@ -99,8 +114,9 @@ fn header_errors() {
     assert!(matches!(SystemImage::parse(&b), Err(ImageError::BadMagic { .. })));
     // The version is outside the CRC: a changed version byte alone meets the
     // version check. Version 1 is the format before the console settings,
-    // 2 the one before regions, 3 before per-partition health, 4 before heaps.
-    for other in [1, 2, 3, 4, FORMAT_VERSION + 1] {
+    // 2 the one before regions, 3 before per-partition health, 4 before
+    // heaps, 5 before devices.
+    for other in [1, 2, 3, 4, 5, FORMAT_VERSION + 1] {
         let mut b = bytes.clone();
         b[8..12].copy_from_slice(&other.to_le_bytes());
         assert_eq!(SystemImage::parse(&b).unwrap_err(), ImageError::UnsupportedVersion { found: other });
@@ -731,4 +747,166 @@ fn mappings_name_a_partition_once_with_a_known_access() {
     let crc = crc32(&bytes[20..]);
     bytes[16..20].copy_from_slice(&crc.to_le_bytes());
     assert_eq!(SystemImage::parse(&bytes).unwrap_err().to_string(), "mapping[0].access: unknown value 0x2");
+}
+
+// Devices: one test per rule of `validate_devices`, each breaking the
+// sample's devices in one way.
+
+fn uart(spec: &mut ImageSpec) -> &mut DeviceSpec {
+    &mut spec.devices[0]
+}
+
+#[test]
+fn device_owner_thread_and_policy() {
+    let mut spec = sample();
+    uart(&mut spec).partition = 3;
+    assert!(matches!(rejects(spec), ImageError::IndexOutOfRange { field: "partition", value: 3, limit: 3, .. }));
+    // Partition 0 has one thread: index 1 is none of its.
+    let mut spec = sample();
+    uart(&mut spec).thread = 1;
+    let e = rejects(spec);
+    assert_eq!(
+        e,
+        ImageError::IndexOutOfRange {
+            at: RecordRef { table: Table::Device, index: 0 },
+            field: "thread",
+            value: 1,
+            limit: 1
+        }
+    );
+    assert_eq!(e.to_string(), "device[0].thread: 1 names no record (there are 1)");
+    let mut bytes = sample().to_bytes().unwrap();
+    let device_table = u32::from_le_bytes(bytes[24 + 8 * 12..][..4].try_into().unwrap()) as usize;
+    bytes[device_table + 40] = 2; // outside_window
+    let crc = crc32(&bytes[20..]);
+    bytes[16..20].copy_from_slice(&crc.to_le_bytes());
+    assert!(matches!(
+        SystemImage::parse(&bytes),
+        Err(ImageError::UnknownValue { field: "outside_window", value: 2, .. })
+    ));
+}
+
+#[test]
+fn a_device_is_assigned_once_and_is_not_empty() {
+    let mut spec = sample();
+    spec.devices[1].name = "mini-uart".into();
+    spec.devices[1].mmio[0].base = 0xFE20_0000;
+    assert!(matches!(rejects(spec), ImageError::DuplicateName { .. }));
+    let mut spec = sample();
+    uart(&mut spec).mmio.clear();
+    uart(&mut spec).interrupts.clear();
+    assert_eq!(rejects(spec), ImageError::DeviceEmpty { device: 0 });
+    // Interrupt-only and MMIO-only devices are fine.
+    let mut spec = sample();
+    uart(&mut spec).mmio.clear();
+    spec.devices[1].interrupts.clear();
+    assert_eq!(parse_spec(&spec).unwrap(), spec);
+}
+
+#[test]
+fn too_many_devices_or_ranges() {
+    let mut spec = sample();
+    spec.devices = (0..=MAX_DEVICES as u32)
+        .map(|i| DeviceSpec {
+            name: format!("d{i}"),
+            partition: 0,
+            thread: 0,
+            outside_window: OutsideWindow::Deliver,
+            mmio: vec![],
+            interrupts: vec![32 + i],
+        })
+        .collect();
+    assert_eq!(rejects(spec.clone()), ImageError::TooManyDevices { count: MAX_DEVICES as u32 + 1 });
+    spec.devices.pop();
+    assert!(parse_spec(&spec).is_ok(), "{MAX_DEVICES} devices are fine");
+    let mut spec = sample();
+    uart(&mut spec).interrupts = vec![32, 33, 34, 35, 36];
+    assert!(matches!(spec.to_bytes(), Err(WriteError::DeviceListTooLong { what: "interrupts", count: 5, max: 4, .. })));
+}
+
+#[test]
+fn device_ranges_are_whole_pages_below_4_gib() {
+    for (base, size, problem) in [
+        (0xFE21_5000, 0, MmioProblem::Empty),
+        (0xFE21_5040, 0x1000, MmioProblem::Misaligned),
+        (0xFE21_5000, 0x800, MmioProblem::Misaligned),
+        (0xFFFF_F000, 0x2000, MmioProblem::BeyondLimit),
+        (u64::MAX & !0xFFF, 0x1000, MmioProblem::BeyondLimit),
+    ] {
+        let mut spec = sample();
+        uart(&mut spec).mmio = vec![MmioRange { base, size }];
+        assert_eq!(rejects(spec), ImageError::DeviceMmioBad { device: 0, range: 0, base, size, problem });
+    }
+}
+
+#[test]
+fn device_ranges_overlap_nothing() {
+    let clash = |spec: ImageSpec| match rejects(spec) {
+        ImageError::DeviceMmioOverlap { with, .. } => with,
+        other => panic!("{other:?}"),
+    };
+    // Another device's range, and its own.
+    let mut spec = sample();
+    spec.devices[1].mmio[0].base = 0xFE21_5000;
+    assert_eq!(clash(spec), MmioClash::Device { device: 0, range: 0 });
+    let mut spec = sample();
+    uart(&mut spec).mmio =
+        vec![MmioRange { base: 0xFE21_5000, size: 0x2000 }, MmioRange { base: 0xFE21_6000, size: 0x1000 }];
+    assert_eq!(clash(spec), MmioClash::Device { device: 0, range: 0 });
+    // Any partition's physical memory; its own partition's memory IPA.
+    let mut spec = sample();
+    uart(&mut spec).mmio[0].base = 0x2040_0000;
+    assert_eq!(clash(spec), MmioClash::PartitionMemory { partition: 1 });
+    let mut spec = sample();
+    uart(&mut spec).mmio[0].base = 0x4000_0000;
+    assert_eq!(clash(spec), MmioClash::PartitionIpa { partition: 0 });
+    // A region's physical memory; the IPA of a region its partition maps
+    // (partition 0 maps telemetry), not of one it does not (gpio's
+    // partition 1 maps scratch at the same IPA, partition 2 does not).
+    let mut spec = sample();
+    uart(&mut spec).mmio[0].base = 0x2081_0000;
+    assert_eq!(clash(spec), MmioClash::RegionMemory { region: 1 });
+    let mut spec = sample();
+    spec.regions[0].ipa_base = 0xFE21_5000;
+    spec.regions[1].ipa_base = 0xFE21_5000;
+    assert_eq!(clash(spec), MmioClash::RegionIpa { region: 0 });
+    // The GIC CPU interface every partition has.
+    let mut spec = sample();
+    uart(&mut spec).mmio[0].base = GICC_IPA + 0x1000;
+    let e = rejects(spec);
+    assert_eq!(
+        e.to_string(),
+        "device[0].mmio[0]: 0xff843000+0x1000 overlaps the GIC CPU interface at IPA 0xff842000..0xff844000"
+    );
+}
+
+#[test]
+fn device_interrupts_are_spis_of_one_device() {
+    let mut spec = sample();
+    uart(&mut spec).interrupts = vec![27];
+    assert_eq!(rejects(spec), ImageError::DeviceInterruptNotSpi { device: 0, intid: 27 });
+    let mut spec = sample();
+    uart(&mut spec).interrupts = vec![1020];
+    assert_eq!(rejects(spec), ImageError::DeviceInterruptNotSpi { device: 0, intid: 1020 });
+    let mut spec = sample();
+    uart(&mut spec).interrupts = vec![125, 125];
+    assert_eq!(rejects(spec).to_string(), "device[0].interrupts: 125 listed twice");
+    let mut spec = sample();
+    spec.devices[1].interrupts[2] = 125;
+    let e = rejects(spec);
+    assert_eq!(e, ImageError::DeviceInterruptTwice { device: 1, intid: 125, first: 0 });
+    assert_eq!(e.to_string(), "device[1].interrupts: 125 is device[0]'s already");
+}
+
+#[test]
+fn unused_device_slots_are_zero() {
+    let mut bytes = sample().to_bytes().unwrap();
+    let device_table = u32::from_le_bytes(bytes[24 + 8 * 12..][..4].try_into().unwrap()) as usize;
+    bytes[device_table + 124] = 1; // interrupts[1] of a device with one
+    let crc = crc32(&bytes[20..]);
+    bytes[16..20].copy_from_slice(&crc.to_le_bytes());
+    assert!(matches!(
+        SystemImage::parse(&bytes),
+        Err(ImageError::ReservedNotZero { field: "interrupts (unused slot)", .. })
+    ));
 }

@@ -476,6 +476,9 @@ fn system_service(
                     return Err(status);
                 }
             }
+            if migration.moved() {
+                super::interrupts::thread_moved(usize::from(thread.0), to);
+            }
             drop(scheds);
             crate::partition_println!(
                 caller,

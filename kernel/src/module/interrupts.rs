@@ -59,16 +59,24 @@ const MAX_LRS: usize = 4;
 /// The virtual priority of every interrupt signalled to a thread.
 const VIRTUAL_PRIORITY: u8 = 0xa0;
 
-/// A device interrupt of the module: its INTID, receiving thread, the core
-/// it is routed to (the thread's) and its policy outside the windows.
+/// A device interrupt of the module: its INTID, receiving thread and its
+/// policy outside the windows. It is routed to its thread's core
+/// ([`SLOT_CORE`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Slot {
     pub intid: u32,
     pub tid: usize,
     pub partition: usize,
-    pub core: usize,
     pub device: u32,
     pub drop: bool,
+}
+
+/// Per slot: the core its SPI is routed to, its receiving thread's (set at
+/// load, changed when the thread migrates: [`thread_moved`]).
+static SLOT_CORE: [AtomicU8; MAX_SLOTS] = [const { AtomicU8::new(0) }; MAX_SLOTS];
+
+fn core_of(i: usize) -> usize {
+    usize::from(SLOT_CORE[i].load(Ordering::Acquire))
 }
 
 const NO_SLOT: u8 = u8::MAX;
@@ -87,10 +95,12 @@ impl Slots {
         Slots { slots: [None; MAX_SLOTS], count: 0, by_intid: [NO_SLOT; INTIDS] }
     }
 
-    /// Adds a device interrupt; `Err` if the module has [`MAX_SLOTS`].
-    pub fn add(&mut self, slot: Slot) -> Result<(), ()> {
+    /// Adds a device interrupt routed to `core`; `Err` if the module has
+    /// [`MAX_SLOTS`].
+    pub fn add(&mut self, slot: Slot, core: usize) -> Result<(), ()> {
         let i = self.count;
         *self.slots.get_mut(i).ok_or(())? = Some(slot);
+        SLOT_CORE[i].store(core as u8, Ordering::Release);
         self.by_intid[slot.intid as usize] = i as u8;
         self.count += 1;
         Ok(())
@@ -158,8 +168,12 @@ static SLOT_COUNTS: [Counts; MAX_SLOTS] = [const { Counts::ZERO }; MAX_SLOTS];
 static VTIMER_COUNTS: [Counts; super::MAX_THREADS] = [const { Counts::ZERO }; super::MAX_THREADS];
 /// Per slot: physical interrupts the kernel took while another partition
 /// owned its core's window (a boundary race: the line was signalled before
-/// the kernel masked it). The boot report's bound is one per window change.
+/// the kernel masked it; at most one per window change), the count last
+/// reported, and the longest kernel path one took, in PMU cycles (from the
+/// acknowledge to the end of [`take`]; instructions under QEMU `-icount`).
 static FOREIGN: [AtomicU32; MAX_SLOTS] = [const { AtomicU32::new(0) }; MAX_SLOTS];
+static FOREIGN_REPORTED: [AtomicU32; MAX_SLOTS] = [const { AtomicU32::new(0) }; MAX_SLOTS];
+static FOREIGN_PATH: [AtomicU32; MAX_SLOTS] = [const { AtomicU32::new(0) }; MAX_SLOTS];
 
 /// A thread's virtual CPU interface while it is off its core.
 #[derive(Clone, Copy, Debug, Default)]
@@ -303,14 +317,15 @@ fn ended(tid: usize) {
         }
         match slot {
             None => gic::unmask(VIRTUAL_TIMER_INTID),
-            Some((_, s)) if owns_window(s) => gic::unmask(s.intid),
+            Some((i, s)) if owns_window(i, s) => gic::unmask(s.intid),
             Some(_) => {}
         }
     }
 }
 
-fn owns_window(slot: &Slot) -> bool {
-    run::window_owner(slot.core) == Some(slot.partition)
+/// Whether slot `i`'s partition owns the window on the slot's core.
+fn owns_window(i: usize, slot: &Slot) -> bool {
+    run::window_owner(core_of(i)) == Some(slot.partition)
 }
 
 /// The maintenance interrupt (INTID 25): the running thread ended an
@@ -343,23 +358,55 @@ pub fn take(core: usize, intid: u32) -> bool {
         return true;
     }
     let Some((i, slot)) = slots().and_then(|s| s.of_intid(intid)) else { return false };
+    let start = crate::arch::sysreg::cycle_counter();
     gic::disable(intid);
     let bit = 1u64 << i;
-    let tid = slot.tid;
-    if !owns_window(slot) {
+    let owns = owns_window(i, slot);
+    if !owns {
         FOREIGN[i].fetch_add(1, Ordering::Relaxed);
     }
+    deliver(i, slot, bit, owns);
+    if !owns {
+        let path = crate::arch::sysreg::cycle_counter().wrapping_sub(start);
+        FOREIGN_PATH[i].fetch_max(path.min(u64::from(u32::MAX)) as u32, Ordering::Relaxed);
+    }
+    true
+}
+
+/// Marks an acknowledged device interrupt pending for its thread.
+fn deliver(i: usize, slot: &Slot, bit: u64, owns: bool) {
+    let tid = slot.tid;
     if ENABLED[tid].load(Ordering::Acquire) & bit == 0 {
         // Disabled since it was signalled: left pending at the device.
-        return true;
+        return;
     }
-    if DEFERRED_NEXT.fetch_and(!bit, Ordering::AcqRel) & bit != 0 || !owns_window(slot) {
+    if DEFERRED_NEXT.fetch_and(!bit, Ordering::AcqRel) & bit != 0 || !owns {
         SLOT_COUNTS[i].bump(DEFERRED);
     }
     IN_FLIGHT[tid].fetch_or(bit, Ordering::AcqRel);
     PENDING[tid].fetch_or(bit, Ordering::AcqRel);
-    wake_if_waiting(tid, slot.core);
-    true
+    wake_if_waiting(tid, core_of(i));
+}
+
+/// In `core`'s idle time: for each device SPI routed here that was taken
+/// in another partition's window since the last report, a line in its
+/// owner's console (the owner's buffer and console time, not the
+/// bystander's): how many so far and the longest kernel path one took.
+pub fn report_foreign(module: &Module, core: usize) {
+    let Some(slots) = slots() else { return };
+    for (i, slot) in slots.iter().filter(|&(i, _)| core_of(i) == core) {
+        let now = FOREIGN[i].load(Ordering::Relaxed);
+        if FOREIGN_REPORTED[i].swap(now, Ordering::Relaxed) == now {
+            continue;
+        }
+        let name = module.image.device(slot.device).map_or("?", |d| d.name);
+        crate::partition_println!(
+            slot.partition,
+            "irq: device {name} INTID {}: {now} taken in other partitions' windows so far (masked at once; at most one per window change), kernel path at most {} cycles",
+            slot.intid,
+            FOREIGN_PATH[i].load(Ordering::Relaxed)
+        );
+    }
 }
 
 /// Makes a thread that waits in WFI ready: one of its interrupts came.
@@ -380,7 +427,7 @@ fn wake_if_waiting(tid: usize, core: usize) {
 /// to what arrived while they were masked.
 pub fn window_changed(core: usize, from: Option<usize>, to: Option<usize>) {
     let Some(slots) = slots() else { return };
-    for (i, slot) in slots.iter().filter(|(_, s)| s.core == core) {
+    for (i, slot) in slots.iter().filter(|&(i, _)| core_of(i) == core) {
         if Some(slot.partition) == from {
             gic::disable(slot.intid);
         } else if Some(slot.partition) == to {
@@ -459,7 +506,7 @@ pub fn call(tid: usize, call: bulkhead_abi::Call, intid: u64) -> Result<[u64; 3]
             let in_flight = IN_FLIGHT[tid].load(Ordering::Acquire) & bit != 0;
             match slot {
                 None if !in_flight => gic::unmask(VIRTUAL_TIMER_INTID),
-                Some((i, s)) if owns_window(s) => open(i, s),
+                Some((i, s)) if owns_window(i, s) => open(i, s),
                 _ => {}
             }
             Ok([0; 3])
@@ -505,12 +552,22 @@ pub fn foreign(intid: u32) -> Option<u32> {
     Some(FOREIGN[i].load(Ordering::Relaxed))
 }
 
-/// The module's device interrupts.
-pub fn all() -> impl Iterator<Item = &'static Slot> {
-    slots().into_iter().flat_map(|s| s.iter().map(|(_, s)| s))
+/// The module's device interrupts, with the core each is routed to.
+pub fn all() -> impl Iterator<Item = (&'static Slot, usize)> {
+    slots().into_iter().flat_map(|s| s.iter().map(|(i, s)| (s, core_of(i))))
 }
 
-/// The thread a device interrupt goes to, for the report.
-pub fn describe(module: &Module, slot: &Slot) -> (&'static str, usize) {
-    (module.thread(slot.tid).name, slot.core)
+/// Thread `tid` migrated to `core` (SetThreadAffinity, every core's
+/// scheduler lock held): its device SPIs follow it, masked on the way and
+/// unmasked there if its partition owns that core's window.
+pub fn thread_moved(tid: usize, core: usize) {
+    let Some(slots) = slots() else { return };
+    for (i, slot) in slots.iter().filter(|(_, s)| s.tid == tid) {
+        gic::disable(slot.intid);
+        gic::route_spi(slot.intid, 1 << core);
+        SLOT_CORE[i].store(core as u8, Ordering::Release);
+        if owns_window(i, slot) {
+            open(i, slot);
+        }
+    }
 }

@@ -38,10 +38,10 @@ pub mod words;
 use crate::arch::Mutex;
 use crate::arch::guest::{El1State, FpState, GuestFrame};
 use crate::arch::stage2::{Rights, Stage2};
-use crate::{arch, println, timer};
+use crate::{arch, gic, println, timer};
 use bulkhead_abi::MAX_MEMORY_REGIONS;
 use bulkhead_board_rpi4::gic::GICV_BASE;
-use bulkhead_board_rpi4::{CORES, memory};
+use bulkhead_board_rpi4::{CORES, devices, memory};
 use bulkhead_image::{ImageError, MemoryMap, SystemImage};
 use bulkhead_sched::{
     CoreId, CoreScheduler, CoreSet, Epoch, ModulePlan, ModuleTimeline, Nanos, PartitionId, Schedule, ScheduleId,
@@ -548,6 +548,15 @@ pub fn load() -> Result<&'static Module, LoadError> {
             };
             region_count += 1;
         }
+        // The devices the description assigns it: the board's word first
+        // (the image parser checked the rest), then mapped at their
+        // physical address, device memory, never executable.
+        for d in image.devices_of(p.id) {
+            check_device(&d).map_err(|what| partition_error(p.name, format_args!("device {}: {what}", d.name)))?;
+            for r in d.mmio() {
+                stage2.map_device(r.base, r.base, r.size).map_err(stage2_error)?;
+            }
+        }
         // Its GIC CPU interface: the GIC's virtual one, where GICv2 code
         // for the board looks for the CPU interface (interrupts.rs).
         stage2.map_device(bulkhead_abi::GICC_IPA, GICV_BASE as u64, bulkhead_abi::GICC_SIZE).map_err(stage2_error)?;
@@ -630,6 +639,33 @@ pub fn load() -> Result<&'static Module, LoadError> {
         ModulePlan::new(module_rec.core_count as u8, &specs[..thread_count], &schedules[..image.schedules().len()])
             .map_err(LoadError::Plan)?;
 
+    // The device interrupts: each routed to its receiving thread's core,
+    // masked until that thread takes it in its partition's window.
+    let mut slots = interrupts::Slots::new();
+    for d in image.devices() {
+        let p = partitions[d.partition as usize].as_ref().expect("the parser checked the owner");
+        let tid = p.first_thread + d.thread as usize;
+        let core = plan.thread_core(ThreadId(tid as u16)).map_or(0, |c| usize::from(c.0));
+        for intid in d.interrupts() {
+            gic::claim_spi(intid, core).map_err(|e| partition_error(p.name, format_args!("device {}: {e}", d.name)))?;
+            let slot = interrupts::Slot {
+                intid,
+                tid,
+                partition: d.partition as usize,
+                device: d.index,
+                drop: d.outside_window == bulkhead_image::OutsideWindow::Drop,
+            };
+            slots.add(slot, core).map_err(|()| {
+                rejected(format_args!(
+                    "device interrupts: more than {} in the module, the kernel supports {}",
+                    interrupts::MAX_SLOTS,
+                    interrupts::MAX_SLOTS
+                ))
+            })?;
+        }
+    }
+    interrupts::set_slots(slots);
+
     // Load every partition's memory now that everything is known good.
     let module = MODULE.call_once(|| Module {
         image,
@@ -709,6 +745,41 @@ pub fn load() -> Result<&'static Module, LoadError> {
     let (kept, out) = unsafe { arch::mmu::unmap_unused_ram(keep) };
     EL2_RAM_BLOCKS.store((kept as u64) << 32 | out as u64, Ordering::Relaxed);
     Ok(module)
+}
+
+/// What only the board knows of a device in the image: it is one of the
+/// board's (`bulkhead_board_rpi4::devices`), every range lies in one of its
+/// pages and every interrupt is its own; and the traced kernel keeps the
+/// mini UART, its trace port.
+fn check_device(d: &bulkhead_image::Device<'_>) -> Result<(), Line> {
+    let Some(board) = devices::by_name(d.name) else {
+        return Err(line(format_args!("not a device of this board (it has {})", DeviceNames)));
+    };
+    if let Some(r) = d.mmio().find(|r| !board.mmio.iter().any(|b| b.contains(r.base, r.size))) {
+        return Err(line(format_args!("MMIO {:#x}+{:#x} is not one of the device's ranges", r.base, r.size)));
+    }
+    if let Some(intid) = d.interrupts().find(|i| !board.interrupts.contains(i)) {
+        return Err(line(format_args!("INTID {intid} is not one of the device's interrupts {:?}", board.interrupts)));
+    }
+    let port = bulkhead_board_rpi4::trace_port::MINI_UART_PAGE;
+    if trace::enabled() && d.mmio().any(|r| r.base <= port && port < r.base + r.size) {
+        return Err(line(format_args!(
+            "the traced kernel sends its switch trace on the mini UART; run this module on the product kernel"
+        )));
+    }
+    Ok(())
+}
+
+/// The board's device names, for a refusal.
+struct DeviceNames;
+
+impl fmt::Display for DeviceNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in devices::DEVICES.iter().enumerate() {
+            write!(f, "{}{}", if i > 0 { ", " } else { "" }, d.name)?;
+        }
+        Ok(())
+    }
 }
 
 /// RAM blocks the EL2 map kept and took out after the load, for the report.
@@ -838,6 +909,21 @@ pub fn report(module: &Module) {
         }
         if p.heap.1 > 0 {
             println!("    heap: {} KiB at IPA {:#x}", p.heap.1 / 1024, p.heap.0);
+        }
+        for d in module.image.devices_of(id as u32) {
+            let mmio = d.mmio().next().map_or((0, 0), |r| (r.base, r.size));
+            println!(
+                "    device {}: {:#x}+{} KiB{}, interrupts to thread {}, outside its windows: {}",
+                d.name,
+                mmio.0,
+                mmio.1 / 1024,
+                if d.mmio().count() > 1 { " (and more)" } else { "" },
+                module.thread(p.first_thread + d.thread as usize).name,
+                d.outside_window.as_str()
+            );
+            for (slot, core) in interrupts::all().filter(|(s, _)| s.device == d.index) {
+                println!("      INTID {} routed to core {core}", slot.intid);
+            }
         }
         for r in p.regions() {
             println!(

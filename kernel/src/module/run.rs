@@ -396,6 +396,7 @@ pub fn run_core(core: usize) -> ! {
                     // Otherwise the time to write what waited for it: an
                     // overrun report, what the trace recorded.
                     write_overrun_report(core);
+                    interrupts::report_foreign(module, core);
                     trace::flush(core);
                     stats::report_if_due(core);
                     // And to feed the console, waking for it only here.

@@ -252,6 +252,7 @@ impl Checker<'_> {
             channels: channels?,
             health: self.health_entries(),
             regions: regions?,
+            devices: Vec::new(),
         };
         let mut images = Vec::new();
         for (id, p) in d.partitions.iter().enumerate() {

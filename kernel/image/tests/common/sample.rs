@@ -1,6 +1,6 @@
 //! A valid sample image shared by the integration tests (included with
 //! `#[path]`): three partitions, two schedules, a channel of each kind, two
-//! shared memory regions at one IPA (no partition maps both).
+//! shared memory regions at one IPA (no partition maps both), two devices.
 
 use bulkhead_image::*;
 
@@ -123,6 +123,24 @@ pub fn sample() -> ImageSpec {
                 size: 0x1000,
                 ipa_base: 0x6000_0000,
                 mappings: vec![MappingSpec { partition: 1, access: RegionAccess::ReadWrite }],
+            },
+        ],
+        devices: vec![
+            DeviceSpec {
+                name: "mini-uart".into(),
+                partition: 0,
+                thread: 0,
+                outside_window: OutsideWindow::Deliver,
+                mmio: vec![MmioRange { base: 0xFE21_5000, size: 0x1000 }],
+                interrupts: vec![125],
+            },
+            DeviceSpec {
+                name: "gpio".into(),
+                partition: 1,
+                thread: 2,
+                outside_window: OutsideWindow::Drop,
+                mmio: vec![MmioRange { base: 0xFE20_0000, size: 0x1000 }],
+                interrupts: vec![145, 146, 147, 148],
             },
         ],
     }
