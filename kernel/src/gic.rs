@@ -5,8 +5,9 @@
 //! a priority with a 32-bit write to GICD_IPRIORITYR that clears the three
 //! neighbouring interrupts' priorities, and it owns distributor and CPU
 //! interface as one object, while the CPU interface is banked per core and
-//! the distributor shared. The hypervisor interface (GICH, list registers)
-//! and the virtual CPU interface (GICV) are not used yet.
+//! the distributor shared; and it has no hypervisor interface (GICH, list
+//! registers), which [`gich`] is: the partitions' virtual interrupts
+//! (`module/interrupts.rs`) go through it.
 //!
 //! Security views (the rules and their reasons are in `bulkhead-gic`, which
 //! is host-tested): the kernel at EL2 is always non-secure, so on a GIC with
@@ -21,7 +22,7 @@
 //! and one that is not the kernel's (a group 0 line seen non-secure) stops
 //! the boot with a message naming it, as does a priority mask the secure
 //! side locked.
-use bulkhead_board_rpi4::gic::{GICC_BASE, GICD_BASE};
+use bulkhead_board_rpi4::gic::{GICC_BASE, GICD_BASE, GICH_BASE};
 use bulkhead_board_rpi4::irq::HYP_TIMER;
 use bulkhead_gic::{PRIORITY, PRIORITY_MASK, Report, View};
 
@@ -33,6 +34,7 @@ mod gicd {
     pub const TYPER: usize = 0x004;
     pub const ISENABLER: usize = 0x100;
     pub const ICENABLER: usize = 0x180;
+    pub const ISPENDR: usize = 0x200;
     pub const ICPENDR: usize = 0x280;
     pub const IPRIORITYR: usize = 0x400;
     pub const ITARGETSR: usize = 0x800;
@@ -76,6 +78,7 @@ impl Block {
 
 const GICD: Block = Block(GICD_BASE);
 const GICC: Block = Block(GICC_BASE);
+const GICH: Block = Block(GICH_BASE);
 
 /// Number of interrupt lines the distributor implements.
 pub fn lines() -> u32 {
@@ -147,6 +150,105 @@ pub fn enable(intid: u32) {
     let wrote = bulkhead_gic::priority_of(intid, HYP_TIMER);
     if let Err(refusal) = bulkhead_gic::check_line(view(), intid, wrote, priority, enabled) {
         panic!("{refusal}");
+    }
+}
+
+/// Enables an interrupt [`claim_spi`] (or, for a PPI, the boot's
+/// `enable`) already checked is the kernel's, without reading it back: the
+/// partitions' interrupts, switched on and off at window boundaries.
+pub fn unmask(intid: u32) {
+    GICD.write32(gicd::ISENABLER + 4 * (intid as usize / 32), 1 << (intid % 32));
+}
+
+/// Whether `intid` is pending at the distributor (GICD_ISPENDR): for a
+/// level-sensitive line, whether its source asserts it or a pending state
+/// was latched.
+pub fn is_pending(intid: u32) -> bool {
+    GICD.read32(gicd::ISPENDR + 4 * (intid as usize / 32)) & (1 << (intid % 32)) != 0
+}
+
+/// Clears `intid`'s latched pending state (GICD_ICPENDR). A level-sensitive
+/// line whose source still asserts it stays pending.
+pub fn clear_pending(intid: u32) {
+    GICD.write32(gicd::ICPENDR + 4 * (intid as usize / 32), 1 << (intid % 32));
+}
+
+/// Takes SPI `intid` for a partition's device, at boot: disabled, its
+/// pending state cleared, the kernel priority, routed to `core`. Checked as
+/// [`enable`] checks the kernel's own lines (enabled for the length of the
+/// read-back, then disabled again): a group 0 line seen non-secure is
+/// refused with the reason.
+pub fn claim_spi(intid: u32, core: usize) -> Result<(), bulkhead_gic::Refusal> {
+    disable(intid);
+    GICD.write8(gicd::IPRIORITYR + intid as usize, PRIORITY);
+    route_spi(intid, 1 << core);
+    let (reg, bit) = (gicd::ISENABLER + 4 * (intid as usize / 32), 1 << (intid % 32));
+    GICD.write32(reg, bit);
+    let enabled = GICD.read32(reg) & bit != 0;
+    disable(intid);
+    clear_pending(intid);
+    let priority = GICD.read8(gicd::IPRIORITYR + intid as usize);
+    bulkhead_gic::check_line(view(), intid, PRIORITY, priority, enabled)
+}
+
+/// The GIC-400 hypervisor interface of the calling core (GICH, banked per
+/// core at one address; IHI 0048B 5.3): the list registers through which
+/// the kernel signals virtual interrupts to the thread it runs, and the
+/// state of that thread's virtual CPU interface.
+pub mod gich {
+    use super::GICH;
+
+    const HCR: usize = 0x000;
+    const VTR: usize = 0x004;
+    const VMCR: usize = 0x008;
+    const EISR0: usize = 0x020;
+    const ELSR0: usize = 0x030;
+    const APR: usize = 0x0f0;
+    const LR: usize = 0x100;
+
+    /// GICH_HCR.En: the virtual CPU interface signals interrupts.
+    pub const HCR_EN: u32 = 1;
+    /// GICH_HCR.UIE: maintenance interrupt while at most one list register
+    /// holds an interrupt (to refill them).
+    pub const HCR_UIE: u32 = 1 << 1;
+
+    pub fn vtr() -> u32 {
+        GICH.read32(VTR)
+    }
+    pub fn hcr() -> u32 {
+        GICH.read32(HCR)
+    }
+    pub fn set_hcr(value: u32) {
+        GICH.write32(HCR, value)
+    }
+    /// The thread's GICV_CTLR, PMR and BPR, as the hypervisor sees them.
+    pub fn vmcr() -> u32 {
+        GICH.read32(VMCR)
+    }
+    pub fn set_vmcr(value: u32) {
+        GICH.write32(VMCR, value)
+    }
+    /// Active priorities of the virtual CPU interface.
+    pub fn apr() -> u32 {
+        GICH.read32(APR)
+    }
+    pub fn set_apr(value: u32) {
+        GICH.write32(APR, value)
+    }
+    /// List registers whose interrupt the thread has ended (deactivated)
+    /// and that asked for the EOI maintenance interrupt.
+    pub fn eisr() -> u32 {
+        GICH.read32(EISR0)
+    }
+    /// Empty list registers (state invalid).
+    pub fn elsr() -> u32 {
+        GICH.read32(ELSR0)
+    }
+    pub fn lr(n: usize) -> u32 {
+        GICH.read32(LR + 4 * n)
+    }
+    pub fn set_lr(n: usize, value: u32) {
+        GICH.write32(LR + 4 * n, value)
     }
 }
 

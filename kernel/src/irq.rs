@@ -7,8 +7,9 @@
 //! boundary is decided at once, and what else was pending is taken after,
 //! so a boundary's path never includes an IPI that came with it.
 //! The spurious INTID 1023 ends the loop and is never acknowledged.
+use crate::module::interrupts;
 use crate::{arch, gic, ipi, println, timer};
-use bulkhead_board_rpi4::irq::{HYP_TIMER, PHYS_TIMER};
+use bulkhead_board_rpi4::irq::{GIC_MAINTENANCE, HYP_TIMER, PHYS_TIMER};
 
 #[unsafe(no_mangle)]
 extern "C" fn irq_entry() {
@@ -32,6 +33,9 @@ pub fn dispatch() {
                 return;
             }
             PHYS_TIMER => timer::handle_console_tick(),
+            GIC_MAINTENANCE => interrupts::maintenance(core),
+            // A partition's: its virtual timer or a device's SPI.
+            other if interrupts::take(core, other) => {}
             other => {
                 // Nothing else is enabled; if it fires anyway, say so once and
                 // switch it off rather than loop on it.

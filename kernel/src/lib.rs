@@ -88,6 +88,7 @@ extern "C" fn kernel_entry(core: usize) -> ! {
     gic::init_cpu_interface();
     ipi::init_core();
     timer::init_core();
+    module::interrupts::init_core(core);
     ipi::ONLINE.fetch_or(1 << core, Ordering::AcqRel);
     arch::enable_irqs();
     println!("core {core}: MPIDR {:#010x}, EL{}, online", arch::mpidr(), arch::current_el());

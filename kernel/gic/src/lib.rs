@@ -233,6 +233,67 @@ impl fmt::Display for Report {
     }
 }
 
+/// GICv2 virtualization: the list-register format the kernel writes in
+/// GICH_LRn to signal a virtual interrupt to the thread on the core (IHI
+/// 0048B 5.3.9 "List Registers, GICH_LRn").
+///
+/// | bits | field |
+/// |---|---|
+/// | 9:0 | VirtualID: the INTID the thread reads from GICV_IAR |
+/// | 19:10 | PhysicalID if HW = 1; with HW = 0, bit 19 is EOI (a maintenance interrupt when the thread deactivates it) and bits 12:10 the source CPU of an SGI |
+/// | 27:23 | Priority, bits 7:3 of the virtual priority |
+/// | 29:28 | State: 0 invalid, 1 pending, 2 active, 3 pending and active |
+/// | 30 | Grp1 (0: group 0, signalled as virtual IRQ while GICV_CTLR.FIQEn is 0) |
+/// | 31 | HW |
+///
+/// The kernel never links a list register to the physical interrupt (HW =
+/// 0): it ends the physical interrupt itself, keeps the source masked at the
+/// distributor meanwhile, and asks for the EOI maintenance interrupt to
+/// unmask it when the thread has ended the virtual one.
+pub mod lr {
+    /// The EOI bit: maintenance interrupt when the thread ends it.
+    pub const EOI: u32 = 1 << 19;
+    const STATE_SHIFT: u32 = 28;
+    const PRIORITY_SHIFT: u32 = 23;
+
+    /// A list register's state field.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum State {
+        Invalid,
+        Pending,
+        Active,
+        PendingActive,
+    }
+
+    /// A pending group 0 virtual interrupt `intid` at `priority` (bits 7:3
+    /// kept), with the EOI maintenance request.
+    pub const fn pending(intid: u32, priority: u8) -> u32 {
+        (intid & 0x3ff) | EOI | (((priority >> 3) as u32) << PRIORITY_SHIFT) | (1 << STATE_SHIFT)
+    }
+
+    /// The INTID the thread sees.
+    pub const fn intid(lr: u32) -> u32 {
+        lr & 0x3ff
+    }
+
+    /// The state field.
+    pub const fn state(lr: u32) -> State {
+        match (lr >> STATE_SHIFT) & 3 {
+            0 => State::Invalid,
+            1 => State::Pending,
+            2 => State::Active,
+            _ => State::PendingActive,
+        }
+    }
+
+    /// List registers the hypervisor interface implements (GICH_VTR bits
+    /// 5:0, ListRegs, plus one), at most `max`.
+    pub const fn count(vtr: u32, max: usize) -> usize {
+        let n = (vtr & 0x3f) as usize + 1;
+        if n < max { n } else { max }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -357,5 +418,24 @@ mod tests {
             "GIC-400: 224 lines, security extensions: non-secure view, interrupts in group 1 (the firmware's), \
              priorities timer 0x90 / others 0xa0 (held 0xc8 / 0xd0), PMR 0xf0"
         );
+    }
+
+    #[test]
+    fn list_register_encoding_follows_ihi0048b() {
+        // INTID 27 at priority 0xa0, pending, EOI maintenance, group 0.
+        let v = lr::pending(27, 0xa0);
+        assert_eq!(v, 27 | (1 << 19) | (0x14 << 23) | (1 << 28));
+        assert_eq!(lr::intid(v), 27);
+        assert_eq!(lr::state(v), lr::State::Pending);
+        assert_eq!(lr::state(0), lr::State::Invalid);
+        assert_eq!(lr::state(2 << 28), lr::State::Active);
+        assert_eq!(lr::state(3 << 28), lr::State::PendingActive);
+        assert_eq!(v & (1 << 31), 0, "never HW");
+        assert_eq!(v & (1 << 30), 0, "group 0");
+        assert_eq!(lr::intid(lr::pending(1023 + 1, 0)), 0, "the INTID field is 10 bits");
+        // QEMU's and the GIC-400's GICH_VTR: 0x90000003, four list registers.
+        assert_eq!(lr::count(0x9000_0003, 4), 4);
+        assert_eq!(lr::count(0x9000_003f, 4), 4);
+        assert_eq!(lr::count(0x9000_0001, 4), 2);
     }
 }

@@ -10,7 +10,9 @@
 //! memory map (`bulkhead_image::MemoryMap`: segments with their ELF
 //! rights, stacks and free memory read/write and never executable, guard
 //! pages left out). Nothing else exists for it: not the kernel, not the
-//! GIC, not the UART, not another partition. 2 MiB blocks are used where a
+//! GIC's distributor, not the console UART, not another partition; only
+//! the GIC's virtual CPU interface (at the GICC address) and the devices
+//! the system description assigns it, as device memory. 2 MiB blocks are used where a
 //! range covers a whole block whose IPA and physical address are both
 //! 2 MiB aligned, 4 KiB pages elsewhere.
 //!
@@ -33,6 +35,9 @@ const VALID: u64 = 1;
 const TABLE_OR_PAGE: u64 = 1 << 1;
 /// MemAttr[5:2] = 0b1111: normal, inner and outer write-back (D8.5.5).
 const MEMATTR_NORMAL_WB: u64 = 0b1111 << 2;
+/// MemAttr[5:2] = 0b0001: Device-nGnRE, whatever the partition's stage 1
+/// says (the stricter of the two stages wins, D8.5.5).
+const MEMATTR_DEVICE_NGNRE: u64 = 0b0001 << 2;
 /// S2AP[0] (bit 6): the partition may read; S2AP[1] (bit 7): write.
 const S2AP_READ: u64 = 1 << 6;
 const S2AP_WRITE: u64 = 1 << 7;
@@ -161,6 +166,16 @@ impl Stage2 {
     /// Maps `ipa..ipa + size` to `phys..phys + size` with `rights`. Ranges
     /// mapped into one table must not overlap.
     pub fn map(&mut self, ipa: u64, phys: u64, size: u64, rights: Rights) -> Result<(), Stage2Error> {
+        self.map_leaf(ipa, phys, size, rights.attributes())
+    }
+
+    /// Maps a device's registers (or the GIC's virtual CPU interface):
+    /// Device-nGnRE, read and write, never executable, 4 KiB pages.
+    pub fn map_device(&mut self, ipa: u64, phys: u64, size: u64) -> Result<(), Stage2Error> {
+        self.map_leaf(ipa, phys, size, MEMATTR_DEVICE_NGNRE | S2AP_READ | S2AP_WRITE | AF | XN)
+    }
+
+    fn map_leaf(&mut self, ipa: u64, phys: u64, size: u64, leaf: u64) -> Result<(), Stage2Error> {
         if !ipa.is_multiple_of(PAGE) || !phys.is_multiple_of(PAGE) || !size.is_multiple_of(PAGE) {
             return Err(Stage2Error::Unaligned { ipa, phys, size });
         }
@@ -170,13 +185,13 @@ impl Stage2 {
         // SAFETY: `root` is a pool table `new` allocated for this
         // translation alone; only the single boot-time builder writes it.
         let l1 = unsafe { &mut *(self.root as *mut [u64; ENTRIES]) };
-        let leaf = rights.attributes();
         let mut offset = 0;
         while offset < size {
             let (va, pa, left) = (ipa + offset, phys + offset, size - offset);
             let l2 = next_table(&mut l1[(va / BLOCK_1G) as usize], va)?;
             let l2_index = ((va % BLOCK_1G) / BLOCK_2M) as usize;
-            if va % BLOCK_2M == 0 && pa % BLOCK_2M == 0 && left >= BLOCK_2M {
+            let device = leaf & (0b1111 << 2) == MEMATTR_DEVICE_NGNRE;
+            if !device && va % BLOCK_2M == 0 && pa % BLOCK_2M == 0 && left >= BLOCK_2M {
                 if l2[l2_index] & VALID != 0 {
                     return Err(Stage2Error::Overlap { ipa: va });
                 }

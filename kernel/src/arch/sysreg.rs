@@ -25,6 +25,21 @@ pub fn zero_cntvoff() {
     unsafe { asm!("msr cntvoff_el2, xzr", options(nomem, nostack, preserves_flags)) };
 }
 
+/// The live virtual timer of the core: CNTV_CTL_EL0 and CNTV_CVAL_EL0 (the
+/// thread's, while its EL1 state is loaded).
+pub fn read_cntv() -> (u64, u64) {
+    let (ctl, cval): (u64, u64);
+    // SAFETY: reads of the EL1 virtual timer registers, no side effect.
+    unsafe {
+        asm!(
+            "mrs {c}, cntv_ctl_el0", "mrs {v}, cntv_cval_el0",
+            c = out(reg) ctl, v = out(reg) cval,
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+    (ctl, cval)
+}
+
 /// Starts the PMU cycle counter (PMCR_EL0.E, PMCNTENSET_EL0.C), counting at
 /// EL2 too (PMCCFILTR_EL0.NSH: EL2 is not counted by default). Under QEMU
 /// `-icount shift=0` it counts retired instructions.

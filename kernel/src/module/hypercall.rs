@@ -241,6 +241,12 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
             let caller = super::words::Caller { core, tid, partition, now };
             return super::words::dispatch(module, &caller, ctx, call);
         }
+        Call::InterruptEnable | Call::InterruptDisable | Call::InterruptStatus => {
+            match super::interrupts::call(tid, call, a1) {
+                Ok(results) => ok(ctx, results),
+                Err(status) => fail(ctx, status),
+            }
+        }
         Call::MemoryRegion => match memory_region(module, partition, a1, a2) {
             Ok(results) => ok(ctx, results),
             Err(status) => fail(ctx, status),

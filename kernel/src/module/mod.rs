@@ -25,6 +25,7 @@ pub mod abort;
 pub mod frame;
 pub mod health;
 pub mod hypercall;
+pub mod interrupts;
 pub mod ports;
 pub mod process;
 pub mod rendezvous;
@@ -39,6 +40,7 @@ use crate::arch::guest::{El1State, FpState, GuestFrame};
 use crate::arch::stage2::{Rights, Stage2};
 use crate::{arch, println, timer};
 use bulkhead_abi::MAX_MEMORY_REGIONS;
+use bulkhead_board_rpi4::gic::GICV_BASE;
 use bulkhead_board_rpi4::{CORES, memory};
 use bulkhead_image::{ImageError, MemoryMap, SystemImage};
 use bulkhead_sched::{
@@ -249,6 +251,8 @@ pub struct ThreadContext {
     /// A port call waiting for a message or for room (`ports.rs`): the
     /// deadline its re-issue keeps.
     pub port_wait: ports::PortWait,
+    /// Its virtual GIC CPU interface while it is off its core.
+    pub vgic: interrupts::VgicState,
 }
 
 /// The continuation of a `ConsoleWrite`: the HVC's address, the pointer
@@ -272,6 +276,7 @@ impl ThreadContext {
         line: text::Line::new(),
         console_resume: ConsoleResume::NONE,
         port_wait: ports::PortWait::NONE,
+        vgic: interrupts::VgicState::ZERO,
     };
 
     /// The state a thread starts (or restarts) in; see bulkhead-abi.
@@ -290,6 +295,7 @@ impl ThreadContext {
         self.line.clear();
         self.console_resume = ConsoleResume::NONE;
         self.port_wait = ports::PortWait::NONE;
+        self.vgic = interrupts::VgicState::ZERO;
     }
 }
 
@@ -542,6 +548,9 @@ pub fn load() -> Result<&'static Module, LoadError> {
             };
             region_count += 1;
         }
+        // Its GIC CPU interface: the GIC's virtual one, where GICv2 code
+        // for the board looks for the CPU interface (interrupts.rs).
+        stage2.map_device(bulkhead_abi::GICC_IPA, GICV_BASE as u64, bulkhead_abi::GICC_SIZE).map_err(stage2_error)?;
         let holes = runs_without(&map, bulkhead_image::Access::read);
         let read_only = runs_without(&map, bulkhead_image::Access::write);
         let vmid = u8::try_from(p.id + 1).expect("at most 16 partitions");
@@ -787,6 +796,7 @@ pub fn reset_threads(module: &Module, id: usize) {
     process::forget(p.first_thread..p.first_thread + p.thread_count);
     words::forget(p.first_thread..p.first_thread + p.thread_count);
     process::forget_error_handler(id);
+    interrupts::forget(module, id);
     PARTITIONS[id].pending_start.store(0, Ordering::Release);
 }
 

@@ -8,6 +8,7 @@ use super::MAX_THREADS;
 use super::abort;
 use super::health::{self, Event};
 use super::hypercall::{self, Outcome};
+use super::interrupts;
 use super::rendezvous;
 use super::stats;
 use super::text::Line;
@@ -25,6 +26,7 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 static WINDOW_END: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
+static WINDOW_START: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
 /// The partition owning the window the core is in (`NO_OWNER`: spare time,
 /// or before the epoch).
 static WINDOW_OWNER: [AtomicU32; CORES] = [const { AtomicU32::new(NO_OWNER) }; CORES];
@@ -37,6 +39,12 @@ static REPORTED_OVERRUN: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(fa
 /// End of the window the core is in (for the time hypercall).
 pub fn window_end(core: usize) -> Ticks {
     Ticks(WINDOW_END[core].load(Ordering::Relaxed))
+}
+
+/// The partition owning the window `core` is in, if any.
+pub fn window_owner(core: usize) -> Option<usize> {
+    let owner = WINDOW_OWNER.get(core)?.load(Ordering::Relaxed);
+    (owner != NO_OWNER).then_some(owner as usize)
 }
 
 fn on_deadline(core: usize, _now: Ticks) {
@@ -139,8 +147,15 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
         }
     };
     WINDOW_END[core].store(decision.window.map_or(decision.next_deadline, |w| w.end).0, Ordering::Relaxed);
+    WINDOW_START[core].store(decision.window.map_or(now, |w| w.start).0, Ordering::Relaxed);
     let owner = decision.window.and_then(|w| w.owner).map_or(NO_OWNER, |p| u32::from(p.0));
-    WINDOW_OWNER[core].store(owner, Ordering::Relaxed);
+    let before = WINDOW_OWNER[core].swap(owner, Ordering::Relaxed);
+    if before != owner {
+        // Device interrupts follow the window: masked outside their
+        // partition's (interrupts.rs).
+        let some = |p: u32| (p != NO_OWNER).then_some(p as usize);
+        interrupts::window_changed(core, some(before), some(owner));
+    }
     if let Some(missed) = decision.events.missed_boundary {
         // A `missed_boundary` event of the module (no partition): logged,
         // and the module's action for it, if any, carried out.
@@ -423,6 +438,7 @@ fn run_thread(module: &Module, core: usize, tid: usize) -> (Outcome, Exit, u64) 
     super::process::take_pending(module, tid, &mut ctx);
     ctx.el1.restore();
     ctx.fp.restore();
+    interrupts::restore(core, tid, &ctx.vgic, WINDOW_START[core].load(Ordering::Relaxed));
     let thread = module.thread(tid);
     let partition = module.partition(thread.partition);
     guest::load_vm(partition.vttbr, 0x8000_0000 | thread.index as u64);
@@ -433,6 +449,7 @@ fn run_thread(module: &Module, core: usize, tid: usize) -> (Outcome, Exit, u64) 
         // are loaded; the frame's SPSR was built by `ThreadContext::reset` as
         // EL1h and is only ever rewritten by the exit path from a lower EL, so
         // the eret goes to EL1 or EL0; IRQs are masked at EL2.
+        interrupts::before_entry(core, tid);
         let exit = unsafe { guest::run_guest(&mut ctx.frame) };
         trace::entered_el2(core);
         first_entry.get_or_insert(percpu::guest_cycle_stamps().1);
@@ -465,6 +482,7 @@ fn run_thread(module: &Module, core: usize, tid: usize) -> (Outcome, Exit, u64) 
     };
     ctx.el1 = El1State::save();
     ctx.fp.save();
+    interrupts::save(core, tid, &mut ctx.vgic);
     (outcome, exit, first_entry.unwrap_or(0))
 }
 
@@ -482,6 +500,19 @@ fn handle_sync(core: usize, tid: usize, ctx: &mut ThreadContext) -> Outcome {
     let pc = ctx.frame.elr;
     match ec {
         0x16 => hypercall::dispatch(core, tid, ctx, esr),
+        0x01 if interrupts::takes_interrupts(tid) => {
+            // A trapped WFI from a thread that takes interrupts: it waits
+            // for one (interrupts.rs), or goes on at once if one is pending.
+            ctx.frame.elr += 4;
+            let Some(until) = interrupts::wfi_deadline(core, tid) else { return Outcome::Continue };
+            if let Some(sched) = CORE_SCHED[core].lock().as_mut() {
+                interrupts::wait_for_interrupt(tid);
+                if sched.wait_event(bulkhead_sched::ThreadId(tid as u16), until, timer::now()).is_err() {
+                    return Outcome::Continue;
+                }
+            }
+            Outcome::Reschedule
+        }
         0x01 => {
             // A trapped WFI: "nothing to do until my next interrupt", which
             // for a thread without interrupts is its partition's next window.

@@ -122,7 +122,7 @@ use bulkhead_board_rpi4::memory::KERNEL_LOAD;
 use bulkhead_sdk::abi::{
     ABI_VERSION_MAJOR, ABI_VERSION_MINOR, DEFAULT_STACK_SIZE, FUNCTION_BASE, HEALTH_RECORD_SIZE, MAX_MESSAGE_SIZE,
     MAX_REGION_NAME, PARTITION_STATUS_SIZE, PORT_STATUS_SIZE, PROCESS_STATUS_SIZE, PortStatus, STACK_GUARD_SIZE,
-    WakeOrder,
+    VIRTUAL_TIMER_INTID, WakeOrder,
 };
 /// Longest port name (the image's name field).
 const NAME_MAX_LEN: u64 = 31;
@@ -478,6 +478,12 @@ fn allowed(me: &Me, draw: &Draw) -> Allowed {
         // an unlock: never InvalidMode.
         Call::WaitWord => Allowed::of(Success).or(NoAction).or(TimedOut),
         Call::WakeWord => Allowed::of(Success),
+        // The fuzzer owns no device: only its virtual timer is its own.
+        Call::InterruptEnable | Call::InterruptDisable | Call::InterruptStatus if a1 != VIRTUAL_TIMER_INTID as u64 => {
+            Allowed::of(InvalidParameter)
+        }
+        Call::InterruptEnable | Call::InterruptDisable => Allowed::of(Success).or(NoAction),
+        Call::InterruptStatus => Allowed::of(Success),
     }
 }
 
@@ -768,6 +774,9 @@ fn shaped_args(rng: &mut Rng, me: &Me, call: Call) -> [u64; 6] {
                 args[1] = if rng.one_in(4) { integer(rng) } else { rng.below(3) };
                 args[2] = if rng.one_in(4) { integer(rng) } else { rng.below(2) };
             }
+        }
+        Call::InterruptEnable | Call::InterruptDisable | Call::InterruptStatus => {
+            args[0] = if rng.one_in(2) { u64::from(VIRTUAL_TIMER_INTID) } else { integer(rng) };
         }
         Call::AbiVersion
         | Call::MyIds

@@ -318,7 +318,7 @@ fn demo_data_flows(out: &Captured) -> Result<(), String> {
 fn demo_expectations() -> Vec<Expect> {
     with_boot(vec![
         Expect::line(r"^module demo: 5 partitions, 10 threads"),
-        Expect::line(r"^\[hello:main@0\] hello: partition 0 thread 0 of 1 on core 0, ABI 1\.4"),
+        Expect::line(r"^\[hello:main@0\] hello: partition 0 thread 0 of 1 on core 0, ABI 1\.5"),
         // One group: the console takes the partitions' lines
         // in turns (deficit round robin), so behind the boot
         // report's backlog monitor's first line may overtake
