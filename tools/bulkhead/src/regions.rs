@@ -123,6 +123,22 @@ impl Checker<'_> {
                 );
                 continue;
             }
+            let gicc = bulkhead_abi::GICC_IPA..bulkhead_abi::GICC_IPA + bulkhead_abi::GICC_SIZE;
+            if overlap(&(start..start + size), &gicc) {
+                self.diags.push(
+                    error(
+                        ipa.span.clone(),
+                        format!(
+                            "memory region \"{}\" at IPA {} overlaps the GIC CPU interface every partition has at IPA {}",
+                            rname(i),
+                            fmt_range(&(start..start + size)),
+                            fmt_range(&gicc)
+                        ),
+                    )
+                    .hint(format!("pick an `ipa` below {:#x}, or drop it and let the tool choose one", layout::REGION_IPA_END)),
+                );
+                continue;
+            }
             pinned[i] = Some(start);
         }
 
