@@ -831,7 +831,7 @@ fn device_ranges_are_whole_pages_below_4_gib() {
         (0xFE21_5040, 0x1000, MmioProblem::Misaligned),
         (0xFE21_5000, 0x800, MmioProblem::Misaligned),
         (0xFFFF_F000, 0x2000, MmioProblem::BeyondLimit),
-        (u64::MAX & !0xFFF, 0x1000, MmioProblem::BeyondLimit),
+        (!0xFFF, 0x1000, MmioProblem::BeyondLimit),
     ] {
         let mut spec = sample();
         uart(&mut spec).mmio = vec![MmioRange { base, size }];

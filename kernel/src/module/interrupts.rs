@@ -90,16 +90,21 @@ pub struct Slots {
     by_intid: [u8; INTIDS],
 }
 
-impl Slots {
-    pub const fn new() -> Slots {
+impl Default for Slots {
+    fn default() -> Slots {
         Slots { slots: [None; MAX_SLOTS], count: 0, by_intid: [NO_SLOT; INTIDS] }
     }
+}
 
-    /// Adds a device interrupt routed to `core`; `Err` if the module has
-    /// [`MAX_SLOTS`].
-    pub fn add(&mut self, slot: Slot, core: usize) -> Result<(), ()> {
+/// The module has [`MAX_SLOTS`] device interrupts already.
+#[derive(Debug)]
+pub struct TooManyInterrupts;
+
+impl Slots {
+    /// Adds a device interrupt routed to `core`.
+    pub fn add(&mut self, slot: Slot, core: usize) -> Result<(), TooManyInterrupts> {
         let i = self.count;
-        *self.slots.get_mut(i).ok_or(())? = Some(slot);
+        *self.slots.get_mut(i).ok_or(TooManyInterrupts)? = Some(slot);
         SLOT_CORE[i].store(core as u8, Ordering::Release);
         self.by_intid[slot.intid as usize] = i as u8;
         self.count += 1;
@@ -127,14 +132,13 @@ fn slots() -> Option<&'static Slots> {
     SLOTS.get()
 }
 
-const NONE_MASK: [AtomicU64; super::MAX_THREADS] = [const { AtomicU64::new(0) }; super::MAX_THREADS];
 /// Per thread: interrupts waiting for a list register.
-static PENDING: [AtomicU64; super::MAX_THREADS] = NONE_MASK;
+static PENDING: [AtomicU64; super::MAX_THREADS] = [const { AtomicU64::new(0) }; super::MAX_THREADS];
 /// Per thread: interrupts it takes (InterruptEnable).
-static ENABLED: [AtomicU64; super::MAX_THREADS] = NONE_MASK;
+static ENABLED: [AtomicU64; super::MAX_THREADS] = [const { AtomicU64::new(0) }; super::MAX_THREADS];
 /// Per thread: interrupts signalled or pending and not yet ended by it:
 /// their source stays masked.
-static IN_FLIGHT: [AtomicU64; super::MAX_THREADS] = NONE_MASK;
+static IN_FLIGHT: [AtomicU64; super::MAX_THREADS] = [const { AtomicU64::new(0) }; super::MAX_THREADS];
 /// Per thread: it waits in WFI for one of its interrupts.
 static WFI_WAIT: [AtomicBool; super::MAX_THREADS] = [const { AtomicBool::new(false) }; super::MAX_THREADS];
 /// Device slots found pending when their window opened: the next
@@ -147,7 +151,9 @@ static LR_COUNT: [AtomicU8; CORES] = [const { AtomicU8::new(0) }; CORES];
 struct Counts([AtomicU32; 3]);
 
 impl Counts {
-    const ZERO: Counts = Counts([const { AtomicU32::new(0) }; 3]);
+    const fn new() -> Counts {
+        Counts([const { AtomicU32::new(0) }; 3])
+    }
     fn bump(&self, which: usize) {
         self.0[which].fetch_add(1, Ordering::Relaxed);
     }
@@ -164,8 +170,8 @@ impl Counts {
 const DELIVERED: usize = 0;
 const DEFERRED: usize = 1;
 const DROPPED: usize = 2;
-static SLOT_COUNTS: [Counts; MAX_SLOTS] = [const { Counts::ZERO }; MAX_SLOTS];
-static VTIMER_COUNTS: [Counts; super::MAX_THREADS] = [const { Counts::ZERO }; super::MAX_THREADS];
+static SLOT_COUNTS: [Counts; MAX_SLOTS] = [const { Counts::new() }; MAX_SLOTS];
+static VTIMER_COUNTS: [Counts; super::MAX_THREADS] = [const { Counts::new() }; super::MAX_THREADS];
 /// Per slot: physical interrupts the kernel took while another partition
 /// owned its core's window (a boundary race: the line was signalled before
 /// the kernel masked it; at most one per window change), the count last

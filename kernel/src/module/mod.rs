@@ -641,7 +641,7 @@ pub fn load() -> Result<&'static Module, LoadError> {
 
     // The device interrupts: each routed to its receiving thread's core,
     // masked until that thread takes it in its partition's window.
-    let mut slots = interrupts::Slots::new();
+    let mut slots = interrupts::Slots::default();
     for d in image.devices() {
         let p = partitions[d.partition as usize].as_ref().expect("the parser checked the owner");
         let tid = p.first_thread + d.thread as usize;
@@ -655,7 +655,7 @@ pub fn load() -> Result<&'static Module, LoadError> {
                 device: d.index,
                 drop: d.outside_window == bulkhead_image::OutsideWindow::Drop,
             };
-            slots.add(slot, core).map_err(|()| {
+            slots.add(slot, core).map_err(|interrupts::TooManyInterrupts| {
                 rejected(format_args!(
                     "device interrupts: more than {} in the module, the kernel supports {}",
                     interrupts::MAX_SLOTS,

@@ -445,12 +445,14 @@ fn run_thread(module: &Module, core: usize, tid: usize) -> (Outcome, Exit, u64) 
     guest::load_vm(partition.vttbr, 0x8000_0000 | thread.index as u64);
     let mut first_entry = None;
     let (outcome, exit) = loop {
+        // What became pending for the thread meanwhile, into its list
+        // registers.
+        interrupts::before_entry(core, tid);
         // SAFETY: the partition's stage-2 table and VMID, the trap
         // configuration of `arch::configure_el2` and this thread's EL1/FP state
         // are loaded; the frame's SPSR was built by `ThreadContext::reset` as
         // EL1h and is only ever rewritten by the exit path from a lower EL, so
         // the eret goes to EL1 or EL0; IRQs are masked at EL2.
-        interrupts::before_entry(core, tid);
         let exit = unsafe { guest::run_guest(&mut ctx.frame) };
         trace::entered_el2(core);
         first_entry.get_or_insert(percpu::guest_cycle_stamps().1);

@@ -1,6 +1,7 @@
 //! `bulkhead check`: the relations between objects of a description. Reads
 //! the description (`desc.rs`), then checks names, references, time, cores,
-//! memory and channels (shared memory regions: `regions.rs`), collecting
+//! memory and channels (shared memory regions: `regions.rs`; devices:
+//! `devices.rs`), collecting
 //! every diagnostic, and on success resolves
 //! it to a [`System`]: the image contents minus the partition binaries.
 //!
@@ -44,6 +45,9 @@ pub struct Board {
     /// regions are placed only where it meets the kernel's RAM window
     /// ([`layout::partition_area`]).
     pub ram: &'static [(u64, u64)],
+    /// The devices a partition may own (`[[partition.device]]`,
+    /// `devices.rs`).
+    pub devices: &'static [rpi4::devices::BoardDevice],
 }
 
 impl Board {
@@ -79,6 +83,7 @@ const fn pi4(name: &'static str, about: &'static str, model: usize) -> Board {
         console_baud: rpi4::console::BAUD,
         about,
         ram: rpi4::memory::MODELS[model].ram,
+        devices: rpi4::devices::DEVICES,
     }
 }
 
@@ -105,6 +110,9 @@ pub const DEFAULT_STACK: u64 = 16 << 10;
 // The ABI the partitions read and the map the kernel builds agree.
 const _: () = assert!(DEFAULT_STACK == bulkhead_abi::DEFAULT_STACK_SIZE);
 const _: () = assert!(STACK_GUARD_SIZE == bulkhead_abi::STACK_GUARD_SIZE);
+// The image parser keeps devices off the GIC CPU interface the ABI promises.
+const _: () = assert!(bulkhead_image::GICC_IPA == bulkhead_abi::GICC_IPA);
+const _: () = assert!(bulkhead_image::GICC_SIZE == bulkhead_abi::GICC_SIZE);
 /// Priority of a thread that does not set `priority`.
 pub const DEFAULT_PRIORITY: u32 = 1;
 
@@ -238,6 +246,7 @@ impl Checker<'_> {
         let known = board.as_deref().and_then(self::board).unwrap_or(&BOARDS[0]);
         let (bases, region_bases) = self.memory(known);
         let regions = self.regions(&region_bases);
+        let devices = self.devices(known, regions.as_deref());
         let (schedules, initial_index) = self.schedules(&partition_ids);
         self.initial_coverage(initial_index);
         self.health();
@@ -252,7 +261,7 @@ impl Checker<'_> {
             channels: channels?,
             health: self.health_entries(),
             regions: regions?,
-            devices: Vec::new(),
+            devices: devices?,
         };
         let mut images = Vec::new();
         for (id, p) in d.partitions.iter().enumerate() {

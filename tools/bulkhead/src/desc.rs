@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use bulkhead_image::{ErrorKind, HealthAction, RegionAccess};
+use bulkhead_image::{ErrorKind, HealthAction, OutsideWindow, RegionAccess};
 use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
@@ -142,6 +142,36 @@ pub struct RegionDesc {
     pub base: Option<S<i64>>,
 }
 
+/// One `mmio` range of a `[[partition.device]]`: `{ base = 0x..., size = "4KiB" }`.
+#[derive(Clone, Debug, Default)]
+pub struct MmioDesc {
+    /// Span of the inline table.
+    pub span: Range<usize>,
+    /// `base`: physical address, also the IPA (devices are mapped identity).
+    pub base: Option<S<i64>>,
+    /// `size`, bytes.
+    pub size: Option<S<u64>>,
+}
+
+/// `[[partition.device]]`: a board device the partition owns.
+#[derive(Clone, Debug, Default)]
+pub struct DeviceDesc {
+    /// Span of the table.
+    pub span: Range<usize>,
+    /// `name`: the board's name of the device.
+    pub name: Option<S<String>>,
+    /// `thread`: the partition's thread that receives its interrupts
+    /// (default: its first).
+    pub thread: Option<S<String>>,
+    /// `outside_window`: what becomes of an interrupt outside the
+    /// partition's windows (default: deliver).
+    pub outside_window: Option<S<OutsideWindow>>,
+    /// `mmio`: the ranges mapped (default: all of the device's); span of the array.
+    pub mmio: Option<S<Vec<MmioDesc>>>,
+    /// `interrupts`: the INTIDs taken (default: all of the device's); span of the array.
+    pub interrupts: Option<S<Vec<S<i64>>>>,
+}
+
 /// `[[partition]]`.
 #[derive(Clone, Debug, Default)]
 pub struct PartitionDesc {
@@ -175,6 +205,8 @@ pub struct PartitionDesc {
     pub ports: Vec<PortDesc>,
     /// The shared memory regions it maps.
     pub regions: Vec<RegionUseDesc>,
+    /// The board devices it owns.
+    pub devices: Vec<DeviceDesc>,
     /// `[partition.health]` entries, in order: they override the module's
     /// `[health]` for this partition's errors.
     pub health: Vec<HealthDesc>,
@@ -419,6 +451,27 @@ impl<'a, 'i> Obj<'a, 'i> {
         })
     }
 
+    /// An array of integers under `key` (`cores`, `interrupts`), with the
+    /// span of the array; `what` names the items in messages.
+    fn integers(&self, key: &str, what: &str, diags: &mut Diagnostics) -> Option<S<Vec<S<i64>>>> {
+        let v = self.get(key)?;
+        let DeValue::Array(items) = v.get_ref() else {
+            self.wrong_type(key, v, &format!("an array of {what}"), diags);
+            return None;
+        };
+        let mut values = Vec::new();
+        for item in items {
+            match integer_value(item) {
+                Some(n) => values.push(n),
+                None => diags.push(error(
+                    item.span(),
+                    format!("`{key}` of {} must hold {what}, found {}", self.label, type_name(item.get_ref())),
+                )),
+            }
+        }
+        Some(S { value: values, span: v.span() })
+    }
+
     fn choice<T: Copy>(&self, key: &str, choices: &[(&str, T)], diags: &mut Diagnostics) -> Option<S<T>> {
         let s = self.string(key, diags)?;
         match choices.iter().find(|c| c.0 == s.value) {
@@ -504,8 +557,12 @@ const PARTITION: &[&str] = &[
     "thread",
     "port",
     "memory_region",
+    "device",
     "health",
 ];
+const DEVICE: &[&str] = &["name", "thread", "outside_window", "mmio", "interrupts"];
+const MMIO: &[&str] = &["base", "size"];
+const OUTSIDE_WINDOW: &[(&str, OutsideWindow)] = &[("deliver", OutsideWindow::Deliver), ("drop", OutsideWindow::Drop)];
 const THREAD: &[&str] = &["name", "core", "cores", "priority", "period", "deadline", "stack"];
 const PORT: &[&str] = &["name", "direction", "kind", "message_size"];
 const SCHEDULE: &[&str] = &["name", "major_frame", "initial", "window"];
@@ -583,6 +640,7 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
             threads: Vec::new(),
             ports: Vec::new(),
             regions: Vec::new(),
+            devices: Vec::new(),
             health: Vec::new(),
         };
         if let Some(v) = p.get("health") {
@@ -644,6 +702,10 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
                 name: r.req_string("name", "\"telemetry\"", diags),
                 access: r.choice("access", ACCESSES, diags),
             });
+        }
+        for (t, span) in p.tables("device", diags) {
+            let device = read_device(t, span, &part.name, diags);
+            part.devices.push(device);
         }
         desc.partitions.push(part);
     }
@@ -746,6 +808,42 @@ pub fn read(source: &str, diags: &mut Diagnostics) -> Description {
     desc
 }
 
+/// One `[[partition.device]]` of partition `partition`.
+fn read_device(
+    t: &DeTable<'_>,
+    span: Range<usize>,
+    partition: &Option<S<String>>,
+    diags: &mut Diagnostics,
+) -> DeviceDesc {
+    let mut d = Obj::new(t, span.clone(), "[[partition.device]]", DEVICE, diags);
+    d.label = member_label("device", partition, t);
+    let mmio = d.get("mmio").map(|v| {
+        let ranges = tables_of(Some(v), "mmio", diags)
+            .into_iter()
+            .map(|(t, span)| {
+                let mut r = Obj::new(t, span.clone(), "an mmio range", MMIO, diags);
+                r.label = format!("an mmio range of {}", d.label);
+                if r.get("base").is_none() {
+                    r.missing("base", "0xfe215000", diags);
+                }
+                if r.get("size").is_none() {
+                    r.missing("size", "\"4KiB\"", diags);
+                }
+                MmioDesc { span, base: r.integer("base", diags), size: r.size("size", diags) }
+            })
+            .collect();
+        S { value: ranges, span: v.span() }
+    });
+    DeviceDesc {
+        span,
+        name: d.req_string("name", "\"mini-uart\"", diags),
+        thread: d.string("thread", diags),
+        outside_window: d.choice("outside_window", OUTSIDE_WINDOW, diags),
+        mmio,
+        interrupts: d.integers("interrupts", "interrupt numbers", diags),
+    }
+}
+
 /// `thread "hello.main"`: members of a partition are named through it.
 fn member_label(what: &str, partition: &Option<S<String>>, t: &DeTable<'_>) -> String {
     let member = t.get("name").and_then(|v| v.get_ref().as_str());
@@ -768,29 +866,7 @@ fn read_cores(th: &Obj<'_, '_>, diags: &mut Diagnostics) -> Option<S<Vec<S<i64>>
             None
         }
         (Some(_), None) => th.integer("core", diags).map(|c| S { span: c.span.clone(), value: vec![c] }),
-        (None, Some(v)) => match v.get_ref() {
-            DeValue::Array(items) => {
-                let mut cores = Vec::new();
-                for item in items {
-                    match integer_value(item) {
-                        Some(c) => cores.push(c),
-                        None => diags.push(error(
-                            item.span(),
-                            format!(
-                                "`cores` of {} must hold core numbers, found {}",
-                                th.label,
-                                type_name(item.get_ref())
-                            ),
-                        )),
-                    }
-                }
-                Some(S { value: cores, span: v.span() })
-            }
-            _ => {
-                th.wrong_type("cores", v, "an array of core numbers", diags);
-                None
-            }
-        },
+        (None, Some(_)) => th.integers("cores", "core numbers", diags),
         (None, None) => {
             th.missing("core", "0` (or `cores = [0, 1]", diags);
             None

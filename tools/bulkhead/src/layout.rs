@@ -36,6 +36,11 @@ pub const REGION_IPA_BASE: u64 = 0x6000_0000;
 /// The most memory a partition may have: its IPA window below the
 /// regions (`check` refuses more).
 pub const MAX_PARTITION_MEMORY: u64 = REGION_IPA_BASE - PARTITION_IPA_BASE;
+/// End of the IPA space the tool places regions in: the board's
+/// peripherals start here, where a partition finds its devices and its GIC
+/// CPU interface at their physical addresses. A pinned `ipa` may lie
+/// above (check refuses one that meets a device or the GIC CPU interface).
+pub const REGION_IPA_END: u64 = bulkhead_board_rpi4::memory::DEVICE_BASE as u64;
 /// The IPA space a partition's stage 2 translates: 4 GiB
 /// (`kernel/src/arch/stage2.rs`, VTCR_EL2.T0SZ = 32).
 pub const IPA_LIMIT: u64 = 1 << 32;

@@ -15,6 +15,7 @@
 
 pub mod check;
 pub mod desc;
+pub mod devices;
 pub mod diag;
 pub mod health;
 pub mod heap;

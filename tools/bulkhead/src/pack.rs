@@ -478,6 +478,18 @@ fn stage2_maps(image: &SystemImage<'_>) -> String {
                 region.name
             );
         }
+        for device in image.devices_of(p.id) {
+            for range in device.mmio() {
+                let _ = writeln!(
+                    out,
+                    "    {:#010x}..{:#010x} {:>8}  rw-  device \"{}\" (device-nGnRE, at its physical address)",
+                    range.base,
+                    range.end(),
+                    fmt_size(range.size),
+                    device.name
+                );
+            }
+        }
     }
     out
 }

@@ -123,6 +123,22 @@ impl Checker<'_> {
                 );
                 continue;
             }
+            let gicc = bulkhead_abi::GICC_IPA..bulkhead_abi::GICC_IPA + bulkhead_abi::GICC_SIZE;
+            if overlap(&(start..start + size), &gicc) {
+                self.diags.push(
+                    error(
+                        ipa.span.clone(),
+                        format!(
+                            "memory region \"{}\" at IPA {} overlaps the GIC CPU interface every partition has at IPA {}",
+                            rname(i),
+                            fmt_range(&(start..start + size)),
+                            fmt_range(&gicc)
+                        ),
+                    )
+                    .hint(format!("pick an `ipa` below {:#x}, or drop it and let the tool choose one", layout::REGION_IPA_END)),
+                );
+                continue;
+            }
             pinned[i] = Some(start);
         }
 
@@ -232,7 +248,9 @@ impl Checker<'_> {
         // Default IPAs: first fit from REGION_IPA_BASE, 2 MiB aligned (so a
         // large region can be mapped with blocks), clear of every pinned
         // region and every region placed before it: the same in every
-        // partition, and clear of all partition memory, which lies below.
+        // partition, and clear of all partition memory, which lies below,
+        // and of devices and the GIC CPU interface, which lie above
+        // REGION_IPA_END.
         let mut ipas = pinned.clone();
         let mut taken: Vec<Range<u64>> =
             (0..d.regions.len()).filter_map(|i| Some(pinned[i]?..pinned[i]? + sizes[i]?)).collect();
@@ -245,15 +263,16 @@ impl Checker<'_> {
                     candidate = candidate.max(t.end.next_multiple_of(layout::PARTITION_ALIGN));
                 }
             }
-            if candidate + size > layout::IPA_LIMIT {
+            if candidate + size > layout::REGION_IPA_END {
                 self.diags.push(
                     error(
                         d.regions[i].span.clone(),
                         format!(
-                            "memory region \"{}\" ({}) finds no room in the IPA space above {:#x}",
+                            "memory region \"{}\" ({}) finds no room in the IPA space {:#x}..{:#x} (the peripherals, devices and GIC CPU interface lie above)",
                             rname(i),
                             fmt_size(size),
-                            layout::REGION_IPA_BASE
+                            layout::REGION_IPA_BASE,
+                            layout::REGION_IPA_END
                         ),
                     )
                     .hint("shrink the regions"),

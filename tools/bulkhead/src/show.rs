@@ -168,6 +168,32 @@ pub fn render_text(sys: &System) -> Result<String, String> {
         };
         let _ = writeln!(out, "  {:<16} {place}", p.name);
     }
+    // Devices: mapped at their physical address (IPA = PA), their
+    // interrupts delivered to one thread of the owner.
+    let _ = writeln!(out);
+    let _ = writeln!(out, "devices (mapped at their physical address, device-nGnRE, execute-never)");
+    if spec.devices.is_empty() {
+        let _ = writeln!(out, "  (none)");
+    }
+    for d in &spec.devices {
+        let owner = spec.partitions.get(d.partition as usize).map_or("?", |p| p.name.as_str());
+        let thread = spec.threads.iter().filter(|t| t.partition == d.partition).nth(d.thread as usize);
+        let ranges: Vec<String> =
+            d.mmio.iter().map(|r| format!("{:#010x}..{:#010x}", r.base, r.base + r.size)).collect();
+        let irqs: Vec<String> = d.interrupts.iter().map(u32::to_string).collect();
+        let interrupts = if irqs.is_empty() {
+            "no interrupts".to_string()
+        } else {
+            format!(
+                "interrupts {} to thread {}, outside its windows: {}",
+                irqs.join(", "),
+                thread.map_or("?", |t| t.name.as_str()),
+                d.outside_window
+            )
+        };
+        let mmio = if ranges.is_empty() { "no mmio".to_string() } else { format!("mmio {}", ranges.join(", ")) };
+        let _ = writeln!(out, "  {:<12} partition {owner}: {mmio}; {interrupts}", d.name);
+    }
     // ARINC 653 processes: how each partition starts, then each core's
     // processes as the kernel places them, most urgent first (the order
     // the scheduler serves them in within their partition's windows).

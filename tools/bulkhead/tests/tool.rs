@@ -469,6 +469,68 @@ fn memory_regions_reach_the_image_and_the_report() {
     }
 }
 
+/// Devices go from the description into the image: the board's name,
+/// owner, receiving thread (by index in its partition), policy, and the
+/// board's ranges and interrupts unless the description takes a subset;
+/// `show` lists them and the report's stage-2 maps show their pages.
+#[test]
+fn devices_reach_the_image_show_and_the_report() {
+    let dir = scratch("pack-devices");
+    let desc = "[module]\nname = \"m\"\nboard = \"rpi4\"\ncores = 2\n\
+         [[partition]]\nname = \"io\"\nmemory = \"1MiB\"\nimage = \"elf/a.elf\"\n\
+         [[partition.thread]]\nname = \"main\"\ncore = 0\n\
+         [[partition.thread]]\nname = \"echo\"\ncore = 1\n\
+         [[partition.device]]\nname = \"mini-uart\"\nthread = \"echo\"\n\
+         [[partition.device]]\nname = \"gpio\"\noutside_window = \"drop\"\n\
+         mmio = [{ base = 0xfe200000, size = \"4KiB\" }]\ninterrupts = [146]\n\
+         [[schedule]]\nname = \"main\"\nmajor_frame = \"10ms\"\n\
+         [[schedule.window]]\npartition = \"io\"\nduration = \"5ms\"\n";
+    std::fs::write(dir.join("devices.toml"), desc).unwrap();
+    std::fs::create_dir_all(dir.join("elf")).unwrap();
+    let elf = tiny_elf(bulkhead::layout::PARTITION_IPA_BASE, &[0; 64], b"data", 0);
+    std::fs::write(dir.join("elf/a.elf"), elf).unwrap();
+    let out = bulkhead_in(&dir, &["show", "devices.toml"]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "  mini-uart    partition io: mmio 0xfe215000..0xfe216000; interrupts 125 to thread echo, outside its windows: deliver",
+        "  gpio         partition io: mmio 0xfe200000..0xfe201000; interrupts 146 to thread main, outside its windows: drop",
+    ] {
+        assert!(shown.contains(needle), "show lacks {needle:?}:\n{shown}");
+    }
+    let out = bulkhead_in(&dir, &["pack", "devices.toml", "--out", "system.img"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(dir.join("system.img")).unwrap();
+    let image = SystemImage::parse(&bytes).unwrap();
+    let devices: Vec<_> = image
+        .devices()
+        .map(|d| {
+            (
+                d.name,
+                d.partition,
+                d.thread,
+                d.outside_window.as_str(),
+                d.mmio().collect::<Vec<_>>(),
+                d.interrupts().collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let page = |base| vec![bulkhead_image::MmioRange { base, size: 0x1000 }];
+    assert_eq!(
+        devices,
+        [
+            ("mini-uart", 0, 1, "deliver", page(0xFE21_5000), vec![125]),
+            ("gpio", 0, 0, "drop", page(0xFE20_0000), vec![146]),
+        ]
+    );
+    let report = std::fs::read_to_string(dir.join("system.img.report.txt")).unwrap();
+    for needle in [
+        "    0xfe215000..0xfe216000     4KiB  rw-  device \"mini-uart\" (device-nGnRE, at its physical address)",
+        "  device              2 records x 136 bytes",
+    ] {
+        assert!(report.contains(needle), "report lacks {needle:?}:\n{report}");
+    }
+}
+
 /// A partition's `heap` goes into the image, `show` and the pack report
 /// say where it lies (just below the stacks), and `pack` refuses a heap
 /// that leaves no room for the image, in the kernel's terms and numbers.
