@@ -13,9 +13,39 @@
 
 #![allow(dead_code)]
 
+use bulkhead_board_rpi4::devices::{BoardDevice, DEVICES};
+
+/// The board's `mini-uart` device, found at compile time.
+const DEVICE: &BoardDevice = {
+    const fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    let mut i = 0;
+    loop {
+        assert!(i < DEVICES.len(), "the board lists no mini-uart");
+        if same(DEVICES[i].name, "mini-uart") {
+            break &DEVICES[i];
+        }
+        i += 1;
+    }
+};
+
 /// The AUX block: the page the description's `mini-uart` device maps
-/// (IPA = PA).
-pub const AUX_BASE: usize = 0xFE21_5000;
+/// (IPA = PA), from the board's device list.
+pub const AUX_BASE: usize = DEVICE.mmio[0].base as usize;
+/// Its one interrupt.
+pub const INTID: u32 = DEVICE.interrupts[0];
 /// AUX_ENABLES: bit 0 enables the mini UART.
 pub const AUX_ENABLES: usize = AUX_BASE + 0x04;
 /// AUX_MU_IO: a received byte (read), a byte to send (write).

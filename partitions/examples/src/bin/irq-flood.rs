@@ -22,11 +22,10 @@
 #[path = "../mini_uart.rs"]
 mod mini_uart;
 
-use bulkhead_board_rpi4::irq::MINI_UART;
 use bulkhead_sdk::irq;
 use bulkhead_sdk::{ThreadInfo, my_ids, partition_status, periodic_wait, println};
 use core::sync::atomic::{AtomicU64, Ordering};
-use mini_uart::{IER_TX, MiniUart};
+use mini_uart::{IER_TX, INTID as MINI_UART, MiniUart};
 
 bulkhead_sdk::partition_main!(main);
 

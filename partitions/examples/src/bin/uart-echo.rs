@@ -26,11 +26,10 @@
 #[path = "../mini_uart.rs"]
 mod mini_uart;
 
-use bulkhead_board_rpi4::irq::MINI_UART;
 use bulkhead_sdk::irq::{self, VIRTUAL_TIMER_INTID, vtimer};
 use bulkhead_sdk::{ThreadInfo, my_ids, partition_status, println, time};
 use core::sync::atomic::{AtomicU64, Ordering};
-use mini_uart::{IER_RX, MiniUart};
+use mini_uart::{IER_RX, INTID as MINI_UART, MiniUart};
 
 bulkhead_sdk::partition_main!(main);
 
