@@ -27,9 +27,12 @@
 //!
 //! A test of a partition that owns the mini UART (a `[[partition.device]]`
 //! of its description) runs the product kernel, which leaves the port
-//! alone, and gives [`Run::serial1_input`]: QEMU reads the bytes from a
-//! file as the UART takes them (`-chardev file,...,input-path=`), and what
-//! the guest sends comes back raw in [`Captured::serial1`], not decoded.
+//! alone, and gives [`Run::serial1_input`]: the runner writes the bytes
+//! into a named pipe QEMU reads (`-chardev pipe`), [`SERIAL1_CHUNK`] bytes
+//! every [`SERIAL1_PACE`] of host time, so they arrive spread over the
+//! run, whatever partition is running then (most of them outside a short
+//! owner window); what the guest sends comes back raw in
+//! [`Captured::serial1`], not decoded.
 use regex::Regex;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -156,9 +159,9 @@ pub struct Run<'a> {
     /// QEMU can model it ([`SECURE_GIC`], [`PI4_COUNTER`]).
     pub qemu_args: &'a [&'a str],
     /// `None`: serial1 (the mini UART) is the trace port. `Some(bytes)`:
-    /// it is a partition's device, fed `bytes` as input (an 8-byte FIFO
-    /// at a time, as the guest reads them), its output kept raw in
-    /// [`Captured::serial1`].
+    /// it is a partition's device, fed `bytes` as input
+    /// ([`SERIAL1_CHUNK`] bytes every [`SERIAL1_PACE`]), its output kept
+    /// raw in [`Captured::serial1`].
     pub serial1_input: Option<&'a [u8]>,
 }
 
@@ -169,6 +172,13 @@ pub struct Run<'a> {
 /// leaves them; an ELF starts with the GIC's reset state, which the
 /// kernel's EL3 code sets up the same way.
 pub const SECURE_GIC: [&str; 2] = ["-global", "arm_gic.has-security-extensions=on"];
+
+/// serial1 input is written in chunks of this many bytes (the mini UART's
+/// receive FIFO)...
+pub const SERIAL1_CHUNK: usize = 8;
+/// ...one chunk per this much host time: QEMU takes each when the guest
+/// has room for it, at whatever virtual time it has reached then.
+pub const SERIAL1_PACE: Duration = Duration::from_millis(10);
 
 /// The Pi 4's counter frequency, 54 MHz, in CNTFRQ_EL0 (QEMU's default is
 /// 62.5 MHz). QEMU advances the counter every whole nanosecond period,
@@ -299,8 +309,10 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending, forbid: &Forbid) -> R
     // The trace port (the mini UART, `serial1`): the traced kernel's switch
     // records, apart from the console's 115200-baud pace.
     let trace = console.with_extension("trace");
-    // Or a partition's UART: its input, and its output kept raw.
-    let serial1_in = console.with_extension("serial1-in");
+    // Or a partition's UART: named pipes BASE.in (its input) and BASE.out
+    // (its output, kept raw).
+    let serial1 = console.with_extension("serial1");
+    let (serial1_in, serial1_out) = (serial1.with_extension("serial1.in"), serial1.with_extension("serial1.out"));
     let _ = std::fs::remove_file(&console);
     let _ = std::fs::remove_file(&trace);
     let secs = run.timeout.as_secs().max(1);
@@ -311,13 +323,10 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending, forbid: &Forbid) -> R
         .arg(run.image)
         .args(["-display", "none", "-monitor", "none", "-serial"])
         .arg(format!("file:{}", console.display()));
+    let mut serial1_output = None;
     if let Some(input) = run.serial1_input {
-        std::fs::write(&serial1_in, input).map_err(|e| format!("cannot write {}: {e}", serial1_in.display()))?;
-        // QEMU's file backend reads `input-path` only as fast as the UART
-        // takes bytes (its FIFO's free room), and writes `path`.
-        cmd.arg("-chardev")
-            .arg(format!("file,id=serial1,path={},input-path={}", trace.display(), serial1_in.display()))
-            .args(["-serial", "chardev:serial1"]);
+        serial1_output = Some(feed_serial1(&serial1_in, &serial1_out, input)?);
+        cmd.arg("-chardev").arg(format!("pipe,id=serial1,path={}", serial1.display())).args(["-serial", "chardev:serial1"]);
     } else {
         cmd.arg("-serial").arg(format!("file:{}", trace.display()));
     }
@@ -336,17 +345,59 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending, forbid: &Forbid) -> R
         files.push((trace.clone(), Stream::TracePort(run.kernel_elf.to_path_buf())));
     }
     let result = watch(cmd, &files, run.timeout, expects, ending, forbid).and_then(|mut captured| {
-        if run.serial1_input.is_some() {
-            // QEMU is gone (or stopped): the file holds all it wrote.
-            captured.serial1 =
-                std::fs::read(&trace).map_err(|e| format!("cannot read serial1's output {}: {e}", trace.display()))?;
+        if let Some(output) = serial1_output {
+            // QEMU is gone (or stopped): the reader has all it wrote once
+            // the pipe's write end closed.
+            captured.serial1 = output
+                .recv_timeout(DRAIN)
+                .map_err(|_| "serial1's output did not end after QEMU stopped".to_string())?;
         }
         Ok(captured)
     });
     let _ = std::fs::remove_file(&console);
     let _ = std::fs::remove_file(&trace);
     let _ = std::fs::remove_file(&serial1_in);
+    let _ = std::fs::remove_file(&serial1_out);
     result
+}
+
+/// Makes the named pipes `input` and `output` QEMU's `-chardev pipe`
+/// opens, and starts two threads: one writes `bytes` into `input`,
+/// [`SERIAL1_CHUNK`] at a time every [`SERIAL1_PACE`], then closes it;
+/// the other reads `output` until QEMU closes it and sends what it read.
+/// Each open waits for QEMU's (a pipe opens when both ends do); a QEMU
+/// that never starts leaves the two threads waiting, which ends with the
+/// runner.
+fn feed_serial1(input: &Path, output: &Path, bytes: &[u8]) -> Result<mpsc::Receiver<Vec<u8>>, String> {
+    for fifo in [input, output] {
+        let _ = std::fs::remove_file(fifo);
+        let made = Command::new("mkfifo").arg(fifo).status().map_err(|e| format!("cannot run mkfifo: {e}"))?;
+        if !made.success() {
+            return Err(format!("mkfifo {} failed", fifo.display()));
+        }
+    }
+    let (path, bytes) = (input.to_path_buf(), bytes.to_vec());
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let Ok(mut pipe) = std::fs::OpenOptions::new().write(true).open(&path) else { return };
+        for chunk in bytes.chunks(SERIAL1_CHUNK) {
+            // QEMU gone: nothing more to feed.
+            if pipe.write_all(chunk).is_err() {
+                return;
+            }
+            std::thread::sleep(SERIAL1_PACE);
+        }
+    });
+    let (tx, rx) = mpsc::channel();
+    let path = output.to_path_buf();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        if let Ok(mut pipe) = std::fs::File::open(&path) {
+            let _ = pipe.read_to_end(&mut out);
+        }
+        let _ = tx.send(out);
+    });
+    Ok(rx)
 }
 
 /// Turns a captured file's bytes into events, as they come.
