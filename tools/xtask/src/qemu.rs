@@ -326,7 +326,9 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending, forbid: &Forbid) -> R
     let mut serial1_output = None;
     if let Some(input) = run.serial1_input {
         serial1_output = Some(feed_serial1(&serial1_in, &serial1_out, input)?);
-        cmd.arg("-chardev").arg(format!("pipe,id=serial1,path={}", serial1.display())).args(["-serial", "chardev:serial1"]);
+        cmd.arg("-chardev")
+            .arg(format!("pipe,id=serial1,path={}", serial1.display()))
+            .args(["-serial", "chardev:serial1"]);
     } else {
         cmd.arg("-serial").arg(format!("file:{}", trace.display()));
     }
@@ -664,7 +666,9 @@ fn watch(
             &lines,
             format!("QEMU exited ({}) by itself; the test expected it to keep running until stopped", status_text()),
         )),
-        Ending::Quiet(_) | Ending::Settle(_) | Ending::For(_) => Ok(Captured { lines, trace_port, serial1: Vec::new() }),
+        Ending::Quiet(_) | Ending::Settle(_) | Ending::For(_) => {
+            Ok(Captured { lines, trace_port, serial1: Vec::new() })
+        }
     }
 }
 
