@@ -474,6 +474,9 @@ mod tests {
             Call::MemoryRegion,
             Call::WaitWord,
             Call::WakeWord,
+            Call::InterruptEnable,
+            Call::InterruptDisable,
+            Call::InterruptStatus,
             Call::HealthLog,
         ];
         assert_eq!(Call::ALL, &wrapped[..]);

@@ -34,9 +34,14 @@
 //!   checks the stack the kernel gave the thread, enables FP/SIMD at EL1,
 //!   installs the SDK's EL1 vector table and calls the entry function with
 //!   a [`ThreadInfo`] built from the ABI's entry registers (`x0..x3`);
-//! - an EL1 vector table whose every entry reports the unexpected
-//!   exception (ESR_EL1, ELR_EL1, FAR_EL1) on the console and to the health
-//!   monitor (ARINC 653 RAISE_APPLICATION_ERROR), then parks the thread;
+//! - an EL1 vector table whose IRQ entries dispatch the thread's
+//!   interrupts to the handlers registered with [`irq::register`], and
+//!   whose every other entry reports the unexpected exception (ESR_EL1,
+//!   ELR_EL1, FAR_EL1) on the console and to the health monitor (ARINC 653
+//!   RAISE_APPLICATION_ERROR), then parks the thread;
+//! - interrupts (module [`irq`]): the InterruptEnable/Disable/Status
+//!   calls, the thread's GIC CPU interface, PSTATE.I, WFI, and the
+//!   thread's own virtual timer ([`irq::vtimer`]);
 //! - safe wrappers for every hypercall of `bulkhead-abi` ([`abi_version`],
 //!   [`my_ids`], [`partition_status`], [`time`], [`console_write`],
 //!   [`periodic_wait`], [`timed_wait`], [`yield_now`],
@@ -84,6 +89,7 @@ mod exception;
 #[cfg(feature = "alloc")]
 pub mod heap;
 pub mod intra;
+pub mod irq;
 #[cfg(feature = "defmt")]
 mod log;
 mod message;

@@ -26,9 +26,13 @@
 //! from the image at every start and restart (ABI), and with several
 //! threads starting at once no single one could own the clearing.
 //!
-//! Vectors (Arm ARM D1.10.2): every one of the 16 is unexpected for a
-//! partition thread (interrupts stay masked, HVC and trapped operations go
-//! to EL2), so each reports and parks the thread; none returns. The common
+//! Vectors (Arm ARM D1.10.2): the IRQ vectors of the current EL (SP0 and
+//! SPx) and of a lower AArch64 EL save the caller-saved state and call
+//! [`crate::irq`]'s dispatcher (acknowledge, handler, end of interrupt,
+//! until nothing is pending), then return with ERET. Every other one is
+//! unexpected for a partition thread (FIQ and SError are the kernel's, HVC
+//! and trapped operations go to EL2), so each reports and parks the
+//! thread; none returns. The common
 //! path restarts on the thread's stack top kept in TPIDR_EL1 (the thread's
 //! frames are dead, and its SP may be the very thing that went wrong, e.g.
 //! a stack overflow), and sets TPIDR_EL1 bit 0 (the top is 16-aligned, so
@@ -102,9 +106,83 @@ _start:
 __bulkhead_vectors:
 .irp vector, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
 .balign 128
+.if (\vector == 1) || (\vector == 5) || (\vector == 9)
+    b       __bulkhead_irq_entry        // IRQ, from EL1 (either SP) or an EL0 below it
+.else
     mov     x9, #\vector
     b       __bulkhead_vector_common
+.endif
 .endr
+
+// IRQ: save what a Rust call may change (AAPCS64: x0-x18, x29, x30, the
+// FP/SIMD v0-v7 and v16-v31 whole, FPCR, FPSR) and ELR_EL1, SPSR_EL1, on
+// the interrupted thread's stack (SP_EL1: exception entry selects it);
+// dispatch; restore; return. 592 bytes, a multiple of 16: SP stays
+// aligned. PSTATE.I stays set throughout (exception entry sets it), so
+// handlers never nest and ELR/SPSR cannot be overwritten meanwhile.
+__bulkhead_irq_entry:
+    sub     sp, sp, #592
+    stp     x0, x1, [sp, #0]
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x29, [sp, #144]
+    mrs     x0, elr_el1
+    mrs     x1, spsr_el1
+    stp     x30, x0, [sp, #160]
+    mrs     x2, fpcr
+    mrs     x3, fpsr
+    stp     x1, x2, [sp, #176]
+    str     x3, [sp, #192]
+    stp     q0, q1, [sp, #208]
+    stp     q2, q3, [sp, #240]
+    stp     q4, q5, [sp, #272]
+    stp     q6, q7, [sp, #304]
+    stp     q16, q17, [sp, #336]
+    stp     q18, q19, [sp, #368]
+    stp     q20, q21, [sp, #400]
+    stp     q22, q23, [sp, #432]
+    stp     q24, q25, [sp, #464]
+    stp     q26, q27, [sp, #496]
+    stp     q28, q29, [sp, #528]
+    stp     q30, q31, [sp, #560]
+    bl      __bulkhead_irq_dispatch
+    ldp     q30, q31, [sp, #560]
+    ldp     q28, q29, [sp, #528]
+    ldp     q26, q27, [sp, #496]
+    ldp     q24, q25, [sp, #464]
+    ldp     q22, q23, [sp, #432]
+    ldp     q20, q21, [sp, #400]
+    ldp     q18, q19, [sp, #368]
+    ldp     q16, q17, [sp, #336]
+    ldp     q6, q7, [sp, #304]
+    ldp     q4, q5, [sp, #272]
+    ldp     q2, q3, [sp, #240]
+    ldp     q0, q1, [sp, #208]
+    ldr     x3, [sp, #192]
+    ldp     x1, x2, [sp, #176]
+    msr     fpsr, x3
+    msr     fpcr, x2
+    msr     spsr_el1, x1
+    ldp     x30, x0, [sp, #160]
+    msr     elr_el1, x0
+    ldp     x18, x29, [sp, #144]
+    ldp     x16, x17, [sp, #128]
+    ldp     x14, x15, [sp, #112]
+    ldp     x12, x13, [sp, #96]
+    ldp     x10, x11, [sp, #80]
+    ldp     x8, x9, [sp, #64]
+    ldp     x6, x7, [sp, #48]
+    ldp     x4, x5, [sp, #32]
+    ldp     x2, x3, [sp, #16]
+    ldp     x0, x1, [sp, #0]
+    add     sp, sp, #592
+    eret
 
 __bulkhead_vector_common:
     mrs     x10, tpidr_el1

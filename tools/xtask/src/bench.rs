@@ -25,6 +25,7 @@ fn boot(images: &[Image], name: &str, expect: &[Expect], ending: &Ending) -> Res
         icount: true,
         timeout: Duration::from_secs(300),
         qemu_args: &[],
+        serial1_input: None,
     };
     // The console-write benchmark floods its own console buffer on purpose,
     // and the CPU-bound module prints more than 115200 baud carries.

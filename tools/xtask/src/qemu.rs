@@ -24,6 +24,12 @@
 //! would hold, and merges them into the captured output. A frame that
 //! does not decode becomes a line `*** trace port: ...` saying where and
 //! why, which is forbidden: the test fails, nothing is skipped.
+//!
+//! A test of a partition that owns the mini UART (a `[[partition.device]]`
+//! of its description) runs the product kernel, which leaves the port
+//! alone, and gives [`Run::serial1_input`]: QEMU reads the bytes from a
+//! file as the UART takes them (`-chardev file,...,input-path=`), and what
+//! the guest sends comes back raw in [`Captured::serial1`], not decoded.
 use regex::Regex;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -149,6 +155,11 @@ pub struct Run<'a> {
     /// More QEMU options, after the machine's: the Pi 4's hardware where
     /// QEMU can model it ([`SECURE_GIC`], [`PI4_COUNTER`]).
     pub qemu_args: &'a [&'a str],
+    /// `None`: serial1 (the mini UART) is the trace port. `Some(bytes)`:
+    /// it is a partition's device, fed `bytes` as input (an 8-byte FIFO
+    /// at a time, as the guest reads them), its output kept raw in
+    /// [`Captured::serial1`].
+    pub serial1_input: Option<&'a [u8]>,
 }
 
 /// A GIC-400 with the Security Extensions, as on a Pi 4: QEMU's `raspi4b`
@@ -178,6 +189,9 @@ pub struct Captured {
     /// The trace port frames among `lines`, and the bytes they took on the
     /// port.
     pub trace_port: PortCount,
+    /// What the guest sent on serial1, raw, when it was a partition's
+    /// device ([`Run::serial1_input`]); empty otherwise.
+    pub serial1: Vec<u8>,
 }
 
 /// Frames decoded from the trace port and their bytes on the wire.
@@ -285,6 +299,8 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending, forbid: &Forbid) -> R
     // The trace port (the mini UART, `serial1`): the traced kernel's switch
     // records, apart from the console's 115200-baud pace.
     let trace = console.with_extension("trace");
+    // Or a partition's UART: its input, and its output kept raw.
+    let serial1_in = console.with_extension("serial1-in");
     let _ = std::fs::remove_file(&console);
     let _ = std::fs::remove_file(&trace);
     let secs = run.timeout.as_secs().max(1);
@@ -294,9 +310,17 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending, forbid: &Forbid) -> R
         .arg("-kernel")
         .arg(run.image)
         .args(["-display", "none", "-monitor", "none", "-serial"])
-        .arg(format!("file:{}", console.display()))
-        .arg("-serial")
-        .arg(format!("file:{}", trace.display()));
+        .arg(format!("file:{}", console.display()));
+    if let Some(input) = run.serial1_input {
+        std::fs::write(&serial1_in, input).map_err(|e| format!("cannot write {}: {e}", serial1_in.display()))?;
+        // QEMU's file backend reads `input-path` only as fast as the UART
+        // takes bytes (its FIFO's free room), and writes `path`.
+        cmd.arg("-chardev")
+            .arg(format!("file,id=serial1,path={},input-path={}", trace.display(), serial1_in.display()))
+            .args(["-serial", "chardev:serial1"]);
+    } else {
+        cmd.arg("-serial").arg(format!("file:{}", trace.display()));
+    }
     if let Some(dtb) = run.dtb {
         cmd.arg("-dtb").arg(dtb);
     }
@@ -307,10 +331,21 @@ pub fn run(run: &Run, expects: &[Expect], ending: &Ending, forbid: &Forbid) -> R
         cmd.args(ICOUNT);
     }
     cmd.args(run.qemu_args);
-    let files = [(console.clone(), Stream::Text), (trace.clone(), Stream::TracePort(run.kernel_elf.to_path_buf()))];
-    let result = watch(cmd, &files, run.timeout, expects, ending, forbid);
+    let mut files = vec![(console.clone(), Stream::Text)];
+    if run.serial1_input.is_none() {
+        files.push((trace.clone(), Stream::TracePort(run.kernel_elf.to_path_buf())));
+    }
+    let result = watch(cmd, &files, run.timeout, expects, ending, forbid).and_then(|mut captured| {
+        if run.serial1_input.is_some() {
+            // QEMU is gone (or stopped): the file holds all it wrote.
+            captured.serial1 =
+                std::fs::read(&trace).map_err(|e| format!("cannot read serial1's output {}: {e}", trace.display()))?;
+        }
+        Ok(captured)
+    });
     let _ = std::fs::remove_file(&console);
     let _ = std::fs::remove_file(&trace);
+    let _ = std::fs::remove_file(&serial1_in);
     result
 }
 
@@ -567,7 +602,7 @@ fn watch(
     }
     match ending {
         Ending::Exit(code) => match status.and_then(|s| s.code()) {
-            Some(c) if c == *code => Ok(Captured { lines, trace_port }),
+            Some(c) if c == *code => Ok(Captured { lines, trace_port, serial1: Vec::new() }),
             Some(124) | Some(137) => Err(fail(&lines, "QEMU was killed by timeout before it exited".into())),
             Some(c) => Err(fail(&lines, format!("QEMU exited with status {c}, expected {code}"))),
             None => {
@@ -578,7 +613,7 @@ fn watch(
             &lines,
             format!("QEMU exited ({}) by itself; the test expected it to keep running until stopped", status_text()),
         )),
-        Ending::Quiet(_) | Ending::Settle(_) | Ending::For(_) => Ok(Captured { lines, trace_port }),
+        Ending::Quiet(_) | Ending::Settle(_) | Ending::For(_) => Ok(Captured { lines, trace_port, serial1: Vec::new() }),
     }
 }
 
@@ -758,6 +793,43 @@ mod tests {
         let stream = [good.clone(), rzcobs_frame(&[0x99, 0x00, 1, 2]), good].concat();
         let e = port_run("corrupt", &stream).unwrap_err();
         assert!(e.starts_with("a forbidden line (/^\\*\\*\\* trace port: /): *** trace port: the frame at byte 14 (4 bytes) does not decode: message index 153 is not in the kernel's defmt table"), "{e}");
+    }
+
+    /// A raw image that echoes the mini UART by polling, on core 0
+    /// (the others wait): `ldr w2, [AUX_MU_LSR]; tbz w2, #0; ldr w3,
+    /// [AUX_MU_IO]; str w3, [AUX_MU_IO]` in a loop, assembled by llvm-mc.
+    const POLLING_ECHO: [u8; 48] = [
+        0xa0, 0x00, 0x38, 0xd5, 0x00, 0x04, 0x40, 0x92, 0x00, 0x01, 0x00, 0xb5, 0x01, 0x00, 0x8a, 0xd2, 0x21, 0xc4,
+        0xbf, 0xf2, 0x22, 0x54, 0x40, 0xb9, 0xe2, 0xff, 0x07, 0x36, 0x23, 0x40, 0x40, 0xb9, 0x23, 0x40, 0x00, 0xb9,
+        0xfc, 0xff, 0xff, 0x17, 0x5f, 0x20, 0x03, 0xd5, 0xff, 0xff, 0xff, 0x17,
+    ];
+
+    #[test]
+    fn serial1_input_reaches_the_guest_and_its_output_comes_back_raw() {
+        if Command::new("qemu-system-aarch64").arg("--version").output().is_err() {
+            eprintln!("no qemu-system-aarch64: skipped");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("xtask-serial1-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let image = dir.join("echo.img");
+        std::fs::write(&image, POLLING_ECHO).unwrap();
+        // Every byte value, more than the UART's 8-byte FIFO at once.
+        let input: Vec<u8> = (0..=255u8).chain(b"end\n".iter().copied()).collect();
+        let run = Run {
+            image: &image,
+            kernel_elf: &image,
+            dtb: None,
+            semihosting: false,
+            icount: true,
+            timeout: Duration::from_secs(20),
+            qemu_args: &[],
+            serial1_input: Some(&input),
+        };
+        let out = super::run(&run, &[], &Ending::For(Duration::from_secs(2)), &Forbid::defaults(&[]));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(out.unwrap().serial1, input);
     }
 
     #[test]

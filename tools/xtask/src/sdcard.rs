@@ -297,6 +297,7 @@ pub fn qemu_test(images: &[Image]) -> Result<(), String> {
         icount: true,
         timeout: Duration::from_secs(60),
         qemu_args: &[],
+        serial1_input: None,
     };
     // The card's device tree in x0: the banner shows the memory it gives.
     let expect = crate::tests::with_firmware_device_tree(vec![

@@ -147,6 +147,7 @@ pub fn run(images: &[Image]) -> Result<(), String> {
         icount: true,
         timeout: Duration::from_secs(60),
         qemu_args: &[],
+        serial1_input: None,
     };
     qemu::run(&run, &expect, &Ending::Settle(qemu::SETTLE), &Forbid::defaults(&[]))?;
     let _ = std::fs::remove_dir_all(&dir);

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+mod interrupts;
+
 /// How the image is handed to QEMU.
 #[derive(Clone, Copy)]
 enum Format {
@@ -50,7 +52,16 @@ impl QemuTest {
             timeout: DEFAULT_TIMEOUT,
             qemu_args: &[],
             dtb: None,
+            serial1_input: None,
         }
+    }
+    /// serial1 (the mini UART) is a partition's device, not the trace
+    /// port: QEMU feeds it `bytes`, and what the guest sends back is in
+    /// [`Captured::serial1`] for the checks. Product kernel only (the
+    /// traced one writes its records there).
+    fn serial1_input(mut self, bytes: &'static [u8]) -> Self {
+        self.serial1_input = Some(bytes);
+        self
     }
     /// More QEMU options: the Pi 4's hardware where QEMU can model it
     /// ([`qemu::SECURE_GIC`], [`qemu::PI4_COUNTER`]).
@@ -156,6 +167,8 @@ struct QemuTest {
     qemu_args: &'static [&'static str],
     /// The device tree QEMU passes (`-dtb`), by its name in `crate::dtb`.
     dtb: Option<&'static str>,
+    /// serial1's input when it is a partition's device.
+    serial1_input: Option<&'static [u8]>,
 }
 
 const BOOT_LINE: &str = r"^core [0-3]: MPIDR 0x[0-9a-f]{8}, EL2, online$";
@@ -1892,6 +1905,7 @@ fn flood_no_later(flood: &Captured) -> Result<(), String> {
         icount: true,
         timeout: DEFAULT_TIMEOUT,
         qemu_args: &[],
+        serial1_input: None,
     };
     let spin = qemu::run(
         &run,
@@ -2623,6 +2637,7 @@ fn all_tests() -> Vec<QemuTest> {
     tests.extend(health_tests());
     tests.extend(heap_tests());
     tests.extend(a653rs_tests());
+    tests.extend(interrupts::interrupt_tests());
     tests
 }
 
@@ -3590,6 +3605,7 @@ fn run_one(test: &QemuTest, images: &[Image]) -> Result<(), String> {
         icount: test.icount,
         timeout: test.timeout,
         qemu_args: test.qemu_args,
+        serial1_input: test.serial1_input,
     };
     let captured = qemu::run(&run, &(test.expect)(), &test.ending, &qemu::Forbid::defaults(test.allow))?;
     for check in test
