@@ -405,7 +405,9 @@ pub mod vtimer {
         {
             let hz: u64;
             // SAFETY: a read of CNTFRQ_EL0; no memory access.
-            unsafe { core::arch::asm!("mrs {f}, cntfrq_el0", f = out(reg) hz, options(nomem, nostack, preserves_flags)) };
+            unsafe {
+                core::arch::asm!("mrs {f}, cntfrq_el0", f = out(reg) hz, options(nomem, nostack, preserves_flags))
+            };
             hz
         }
         #[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
@@ -478,7 +480,9 @@ pub mod vtimer {
         {
             let ctl: u64;
             // SAFETY: a read of the thread's own timer control; no memory access.
-            unsafe { core::arch::asm!("mrs {c}, cntv_ctl_el0", c = out(reg) ctl, options(nomem, nostack, preserves_flags)) };
+            unsafe {
+                core::arch::asm!("mrs {c}, cntv_ctl_el0", c = out(reg) ctl, options(nomem, nostack, preserves_flags))
+            };
             ctl & ISTATUS != 0
         }
         #[cfg(not(all(target_arch = "aarch64", target_os = "none")))]

@@ -613,7 +613,9 @@ fn watch(
             &lines,
             format!("QEMU exited ({}) by itself; the test expected it to keep running until stopped", status_text()),
         )),
-        Ending::Quiet(_) | Ending::Settle(_) | Ending::For(_) => Ok(Captured { lines, trace_port, serial1: Vec::new() }),
+        Ending::Quiet(_) | Ending::Settle(_) | Ending::For(_) => {
+            Ok(Captured { lines, trace_port, serial1: Vec::new() })
+        }
     }
 }
 

@@ -107,7 +107,11 @@ fn vtimer_windows() -> u64 {
 
 fn vtimer_tick_expectations() -> Vec<Expect> {
     let windows = vtimer_windows();
-    let start = |t: u32| format!(r"^\[vtimer-tick:\w+@{t}\] vtimer-tick: thread {t} on core {t}, 1 kHz, CNTFRQ \d+ Hz, first deadline at \d+ us$");
+    let start = |t: u32| {
+        format!(
+            r"^\[vtimer-tick:\w+@{t}\] vtimer-tick: thread {t} on core {t}, 1 kHz, CNTFRQ \d+ Hz, first deadline at \d+ us$"
+        )
+    };
     let last = |t: u32| format!(r"^\[vtimer-tick:\w+@{t}\] vtimer-tick: thread {t}, window {windows}: kernel: ");
     let (s0, s1, l0, l1) = (start(0), start(1), last(0), last(1));
     with_boot(vec![Expect::all_of(&[&s0, &s1]), Expect::all_of(&[&l0, &l1])])
@@ -210,9 +214,7 @@ static UART_INPUT: [u8; 512] = {
 };
 
 fn echo_done(input: usize) -> String {
-    format!(
-        r"^\[uart-echo:echo@0\] uart-echo: {input} bytes echoed; kernel: delivered \d+, deferred \d+, dropped \d+$"
-    )
+    format!(r"^\[uart-echo:echo@0\] uart-echo: {input} bytes echoed; kernel: delivered \d+, deferred \d+, dropped \d+$")
 }
 
 const ECHO_START: &str =
@@ -302,7 +304,9 @@ const FLOOD_LINE: &str = r"^\[irq-flood:reporter@1\] irq-flood: window (\d+): (\
 fn irq_flood_expectations() -> Vec<Expect> {
     with_boot(vec![
         Expect::line(r"^\[irq-flood:storm@0\] irq-flood: storm on core 0, transmit interrupt enabled \(restarts 0\)$"),
-        Expect::line(r"^\[irq-flood:reporter@1\] irq-flood: window (1\d|[2-9]\d|\d{3,}): [1-9]\d* interrupts handled; "),
+        Expect::line(
+            r"^\[irq-flood:reporter@1\] irq-flood: window (1\d|[2-9]\d|\d{3,}): [1-9]\d* interrupts handled; ",
+        ),
         // 100 frames or more.
         Expect::line(r"^\[ticker:main@0\] ticker: tick (\d{3,}) at \d+ us$"),
     ])
@@ -345,7 +349,9 @@ fn flood_stays_in_its_windows(out: &Captured) -> Result<(), String> {
             // Each frame has two window changes on core 0 (the owner's
             // window ends once), and the report may lag by a frame.
             if n > 2 * (frames_so_far + 1) {
-                return Err(format!("{n} taken in other windows after about {frames_so_far} frames: more than one per window change: {line}"));
+                return Err(format!(
+                    "{n} taken in other windows after about {frames_so_far} frames: more than one per window change: {line}"
+                ));
             }
             foreign = (n, c[2].parse().expect("digits"));
             continue;
