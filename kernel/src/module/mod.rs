@@ -751,6 +751,8 @@ pub fn load() -> Result<&'static Module, LoadError> {
 /// board's (`bulkhead_board_rpi4::devices`), every range lies in one of its
 /// pages and every interrupt is its own; and the traced kernel keeps the
 /// mini UART, its trace port.
+// The refusal's text is inline (no heap), returned once, at boot.
+#[allow(clippy::result_large_err)]
 fn check_device(d: &bulkhead_image::Device<'_>) -> Result<(), Line> {
     let Some(board) = devices::by_name(d.name) else {
         return Err(line(format_args!("not a device of this board (it has {})", DeviceNames)));

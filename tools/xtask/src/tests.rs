@@ -3322,6 +3322,24 @@ fn base_tests_without_device_tree() -> Vec<QemuTest> {
                     Expect::line(r"^no partition started$"),
                 ])
             }).then_silent(),
+        QemuTest::new("bad-device-mmio", "a system image (crafted: the tool refuses it) giving a partition the mini UART with the GPIO block's page is refused by the kernel's own check against the board's devices, naming partition, device and range; no partition starts", "bad-device-mmio", || {
+                with_boot(vec![
+                    Expect::line(r"^system image rejected: partition hello: device mini-uart: MMIO 0xfe200000\+0x1000 is not one of the device's ranges$"),
+                    Expect::line(r"^no partition started$"),
+                ])
+            }).then_silent(),
+        QemuTest::new("bad-device-interrupt", "a system image (crafted) giving a partition the mini UART with the PL011's interrupt 153 (the kernel's console) is refused by the kernel, naming the interrupt; no partition starts", "bad-device-interrupt", || {
+                with_boot(vec![
+                    Expect::line(r"^system image rejected: partition hello: device mini-uart: INTID 153 is not one of the device's interrupts \[125\]$"),
+                    Expect::line(r"^no partition started$"),
+                ])
+            }).then_silent(),
+        QemuTest::new("uart-echo-on-traced-kernel", "the uart-echo module packed with the traced kernel, whose switch trace goes out on the mini UART, is refused: the partition may not own the trace port; no partition starts", "uart-echo-traced", || {
+                with_boot(vec![
+                    Expect::line(r"^system image rejected: partition uart-echo: device mini-uart: the traced kernel sends its switch trace on the mini UART; run this module on the product kernel$"),
+                    Expect::line(r"^no partition started$"),
+                ])
+            }).then_silent(),
         QemuTest::new("demo", "the demo module: five partitions across four cores (two of them an a653rs ping-pong pair), each line inside its partition's window", "kernel8", demo_expectations).icount().check(demo_checks),
         QemuTest::new("demo-non-secure", "the demo module on a GIC-400 with the Security Extensions, entered non-secure with every interrupt in group 1 as on a Pi 4: the non-secure view reported, every partition line inside its window, the ports' data flowing", "kernel8", || replacing(demo_expectations(), GIC_SINGLE, GIC_NON_SECURE)).icount().qemu_args(&qemu::SECURE_GIC).check(demo_checks),
         QemuTest::new("demo-pi4", "the demo module as close to a Pi 4 as QEMU gets: a GIC-400 with the Security Extensions entered non-secure and the counter at 54 MHz; every partition line inside its window, the ports' data flowing", "kernel8", demo_pi4).icount().qemu_args(&qemu::PI4).check(demo_checks),
@@ -3481,6 +3499,41 @@ fn corrupted_image(
 /// partition's thread with another's stage 2. Written with the image
 /// crate's own writer, so the checksum is right and only the order is bad.
 fn threads_out_of_order_image(images: &mut Vec<Image>, name: &str) -> Result<(), String> {
+    crafted_image(images, name, |spec| {
+        let last = spec.threads.pop().ok_or("kernel8.img has no thread")?;
+        spec.threads.insert(0, last);
+        Ok(())
+    })
+}
+
+/// `kernel8.img` with a device the board does not have as written: the
+/// `hello` partition (0) owning the mini UART with the GPIO page
+/// (`mmio`), or with the PL011's interrupt (`interrupts`). The host tool
+/// refuses both; a description written elsewhere could still carry one,
+/// so the kernel checks the image against the board's list itself.
+fn foreign_device_image(images: &mut Vec<Image>, name: &str, mmio: u64, interrupts: Vec<u32>) -> Result<(), String> {
+    use bulkhead_image::{DeviceSpec, MmioRange, OutsideWindow};
+    crafted_image(images, name, |spec| {
+        spec.devices.push(DeviceSpec {
+            name: "mini-uart".into(),
+            partition: 0,
+            thread: 0,
+            outside_window: OutsideWindow::Deliver,
+            mmio: vec![MmioRange { base: mmio, size: 4096 }],
+            interrupts,
+        });
+        Ok(())
+    })
+}
+
+/// Writes `NAME.img`: `kernel8.img`'s kernel with its system image as
+/// `edit` leaves it, written with the image crate's own writer (the
+/// checksum right, only what `edit` changed wrong).
+fn crafted_image(
+    images: &mut Vec<Image>,
+    name: &str,
+    edit: impl FnOnce(&mut bulkhead_image::ImageSpec) -> Result<(), String>,
+) -> Result<(), String> {
     use bulkhead_image::{ImageSpec, KERNEL_ALIGN, SystemImage};
     let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("kernel image missing")?;
     let packed = images.iter().find(|i| i.name == "kernel8").ok_or("kernel8.img missing")?;
@@ -3489,9 +3542,8 @@ fn threads_out_of_order_image(images: &mut Vec<Image>, name: &str) -> Result<(),
     let at = kernel_len.next_multiple_of(KERNEL_ALIGN);
     let image = SystemImage::parse(&bytes[at..]).map_err(|e| format!("kernel8.img's system image: {e}"))?;
     let mut spec = ImageSpec::from_image(&image);
-    let last = spec.threads.pop().ok_or("kernel8.img has no thread")?;
-    spec.threads.insert(0, last);
-    let crafted = spec.to_bytes().map_err(|e| format!("cannot write the reordered image: {e:?}"))?;
+    edit(&mut spec)?;
+    let crafted = spec.to_bytes().map_err(|e| format!("cannot write the crafted image {name}: {e:?}"))?;
     let mut out = bytes[..at].to_vec();
     out.extend_from_slice(&crafted);
     let raw = packed.raw.with_file_name(format!("{name}.img"));
@@ -3547,6 +3599,8 @@ pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
     corrupted_image(&mut images, "bad-version", 8, 1)?;
     corrupted_image(&mut images, "bad-crc", 200, 0xa5)?;
     threads_out_of_order_image(&mut images, "bad-threads")?;
+    foreign_device_image(&mut images, "bad-device-mmio", 0xfe20_0000, vec![125])?;
+    foreign_device_image(&mut images, "bad-device-interrupt", 0xfe21_5000, vec![153])?;
     crate::dtb::write_test_trees(&build::workspace_root().join("target/images"))?;
     let (mut passed, mut failed) = (0, 0);
     for test in tests.iter().filter(|t| only.is_empty() || only.iter().any(|n| n == t.name)) {
