@@ -8,8 +8,10 @@
 //! line falls when the FIFO is empty, so its work is the cause's clearing.
 //! The thread's virtual timer wakes it every millisecond of its windows,
 //! so it notices a new window (GetTime's window end) even when no byte
-//! came; at the first wake of a window after bytes arrived it prints
-//! the total and the kernel's counts for the UART's interrupt:
+//! came; at the first wake of a window, if bytes arrived since its last
+//! line and either none came since the previous window began (the input
+//! paused) or 8 windows have passed, it prints the total and the kernel's
+//! counts for the UART's interrupt:
 //!
 //! ```text
 //! uart-echo: echoing the mini UART (INTID 125) on core C (restarts R)
@@ -80,6 +82,9 @@ fn main(_thread: ThreadInfo) {
 
     let mut window_end = time().map_or(0, |t| t.window_end_ns);
     let (mut seen, mut printed) = (0, 0);
+    // Windows begun, the window of the last line, and the count when the
+    // current window began.
+    let (mut windows, mut printed_at, mut at_window_start) = (0u64, 0u64, 0u64);
     loop {
         irq::mask();
         if WAKES.load(Ordering::Relaxed) == seen {
@@ -92,11 +97,17 @@ fn main(_thread: ThreadInfo) {
             continue;
         }
         window_end = t.window_end_ns;
+        windows += 1;
         let echoed = ECHOED.load(Ordering::Relaxed);
-        if echoed == printed {
+        let quiet = echoed == at_window_start;
+        at_window_start = echoed;
+        // A line when the input has paused (nothing came since the last
+        // window began) or every 8th window while it flows: a line a window
+        // would outrun the 115200-baud console.
+        if echoed == printed || !(quiet || windows - printed_at >= 8) {
             continue;
         }
-        printed = echoed;
+        (printed, printed_at) = (echoed, windows);
         match irq::status(MINI_UART) {
             Ok(k) => println!(
                 "uart-echo: {echoed} bytes echoed; kernel: delivered {}, deferred {}, dropped {}",

@@ -280,6 +280,29 @@ fn echoed_with_deferred(out: &Captured) -> Result<(), String> {
     Ok(())
 }
 
+/// The owner went on echoing once the intruder was stopped: a count line
+/// after the kernel's `stopped` line counts more than every one before it
+/// (the input comes paced over the run, so most of it comes after the
+/// intruder's first window).
+fn echo_went_on_after_the_stop(out: &Captured) -> Result<(), String> {
+    let count =
+        |l: &str| -> Option<u64> { l.strip_prefix("[uart-echo:echo@0] uart-echo: ")?.split(' ').next()?.parse().ok() };
+    let stop = out
+        .lines
+        .iter()
+        .position(|l| l == "health: partition hostile-aux stopped")
+        .ok_or("no line says hostile-aux was stopped")?;
+    let before = out.lines[..stop].iter().filter_map(|l| count(l)).max().unwrap_or(0);
+    let after = out.lines[stop..].iter().filter_map(|l| count(l)).max().unwrap_or(0);
+    if after <= before {
+        return Err(format!(
+            "the echo counted {before} bytes before hostile-aux was stopped and no more after it: the owner stopped too"
+        ));
+    }
+    println!("    {before} bytes echoed before the intruder was reported stopped, {after} in all");
+    Ok(())
+}
+
 fn uart_echo_expectations() -> Vec<Expect> {
     with_boot(vec![Expect::line(ECHO_START), Expect::line(&echo_done(UART_INPUT.len()))])
 }
@@ -476,6 +499,7 @@ pub(super) fn interrupt_tests() -> Vec<QemuTest> {
         .timeout(Duration::from_secs(120))
         .check(|out| {
             echoed_in_order(out)?;
+            echo_went_on_after_the_stop(out)?;
             ticker_on_schedule(out)
         }),
         QemuTest::new(
