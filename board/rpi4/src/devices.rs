@@ -95,9 +95,32 @@ pub const DEVICES: &[BoardDevice] = &[
     },
 ];
 
-/// The board device called `name`.
-pub fn by_name(name: &str) -> Option<&'static BoardDevice> {
-    DEVICES.iter().find(|d| d.name == name)
+/// The board device called `name` (a `const fn`: a partition can take a
+/// device's address and interrupt from this list at compile time).
+pub const fn by_name(name: &str) -> Option<&'static BoardDevice> {
+    let mut i = 0;
+    while i < DEVICES.len() {
+        if same(DEVICES[i].name.as_bytes(), name.as_bytes()) {
+            return Some(&DEVICES[i]);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `a == b` in a constant.
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// The board device one of whose ranges contains all of [base, base+size).

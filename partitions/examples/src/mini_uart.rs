@@ -13,32 +13,12 @@
 
 #![allow(dead_code)]
 
-use bulkhead_board_rpi4::devices::{BoardDevice, DEVICES};
+use bulkhead_board_rpi4::devices::{BoardDevice, by_name};
 
 /// The board's `mini-uart` device, found at compile time.
-const DEVICE: &BoardDevice = {
-    const fn same(a: &str, b: &str) -> bool {
-        let (a, b) = (a.as_bytes(), b.as_bytes());
-        if a.len() != b.len() {
-            return false;
-        }
-        let mut i = 0;
-        while i < a.len() {
-            if a[i] != b[i] {
-                return false;
-            }
-            i += 1;
-        }
-        true
-    }
-    let mut i = 0;
-    loop {
-        assert!(i < DEVICES.len(), "the board lists no mini-uart");
-        if same(DEVICES[i].name, "mini-uart") {
-            break &DEVICES[i];
-        }
-        i += 1;
-    }
+const DEVICE: &BoardDevice = match by_name("mini-uart") {
+    Some(device) => device,
+    None => panic!("the board lists no mini-uart"),
 };
 
 /// The AUX block: the page the description's `mini-uart` device maps
