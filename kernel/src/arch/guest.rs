@@ -108,9 +108,49 @@ __run_guest:
     dsb     nsh                         // no speculation past eret
     isb
 
+// The hypercall fast path (issue 19): `HVC #0` with AbiVersion or MyIds
+// is answered here and the thread resumed at once, with nothing of it
+// saved: neither call changes any state, so the per-core loop has nothing
+// to decide (an interrupt that is pending is taken right after the eret,
+// as an ordinary exit). x2 and x3 are the only scratch registers, saved
+// on the kernel stack; anything else goes the full way.
+.global guest_exit_8
+guest_exit_8:
+    stp     x2, x3, [sp, #-16]!
+    mrs     x2, esr_el2
+    movz    w3, #{hvc0_esr_hi}, lsl #16     // EC HVC64, IL, imm16 = 0
+    cmp     w2, w3
+    b.ne    1f
+    movz    w3, #{function_base_hi}, lsl #16
+    sub     w3, w0, w3                      // the call's number (w0 only, as the full path)
+    cbz     w3, 2f
+    cmp     w3, #{my_ids}
+    b.eq    3f
+1:  ldp     x2, x3, [sp], #16
+    b       guest_exit_full_8
+2:  // AbiVersion: x1 = major << 16 | minor, x2 = x3 = 0.
+    mov     x0, xzr
+    movz    x1, #{abi_minor}
+    movk    x1, #{abi_major}, lsl #16
+    mov     x2, xzr
+    mov     x3, xzr
+    add     sp, sp, #16
+    eret
+3:  // MyIds: x1 = partition, x2 = thread index, x3 = core.
+    mrs     x3, tpidr_el2
+    ldr     x3, [x3, #32]                   // PerCore.fast_ids
+    mov     x0, xzr
+    and     x1, x3, #0xffff
+    ubfx    x2, x3, #16, #16
+    ubfx    x3, x3, #32, #16
+    add     sp, sp, #16
+    eret
+    dsb     nsh                             // no speculation past eret
+    isb
+
 .macro GUEST_EXIT kind
-.global guest_exit_\kind
-guest_exit_\kind:
+.global guest_exit_full_\kind
+guest_exit_full_\kind:
     stp     x0, x1, [sp, #-16]!
     mrs     x0, tpidr_el2
     mrs     x1, pmccntr_el0
@@ -143,6 +183,10 @@ guest_exit_\kind:
 .endm
 
 GUEST_EXIT 8
+.irp kind, 9, 10, 11, 12, 13, 14, 15
+.global guest_exit_\kind
+.set guest_exit_\kind, guest_exit_full_\kind
+.endr
 GUEST_EXIT 9
 GUEST_EXIT 10
 GUEST_EXIT 11
@@ -205,7 +249,12 @@ guest_serror_window_end:
     ldp     x27, x28, [sp, #80]
     ldp     x29, x30, [sp], #96
     ret
-"#
+"#,
+    hvc0_esr_hi = const 0x5a00,
+    function_base_hi = const bulkhead_abi::FUNCTION_BASE >> 16,
+    my_ids = const bulkhead_abi::Call::MyIds as u32 & 0xffff,
+    abi_major = const bulkhead_abi::ABI_VERSION_MAJOR,
+    abi_minor = const bulkhead_abi::ABI_VERSION_MINOR,
 );
 
 macro_rules! el1_registers {

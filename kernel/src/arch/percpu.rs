@@ -8,7 +8,7 @@ use bulkhead_board_rpi4::CORES;
 use core::cell::UnsafeCell;
 
 /// One core's block. Layout is fixed: the assembly uses the offsets.
-#[repr(C, align(32))]
+#[repr(C, align(64))]
 pub struct PerCore {
     /// Top of this core's fatal-exception stack (offset 0), set by boot.rs.
     pub fatal_stack_top: UnsafeCell<u64>,
@@ -21,10 +21,15 @@ pub struct PerCore {
     /// PMU cycle count just before the last `eret` into a guest (offset 24;
     /// only the reload of the guest's registers and the `eret` follow).
     pub entry_cycles: UnsafeCell<u64>,
+    /// The running thread's MyIds answer (offset 32): partition in bits
+    /// 15:0, thread index in 31:16, core in 47:32; for the exit vector's
+    /// hypercall fast path (guest.rs).
+    pub fast_ids: UnsafeCell<u64>,
+    _pad: [u64; 3],
 }
 
 /// log2 of `size_of::<PerCore>()`, for the assembly's indexing.
-pub const PER_CORE_SHIFT: u32 = 5;
+pub const PER_CORE_SHIFT: u32 = 6;
 const _: () = assert!(core::mem::size_of::<PerCore>() == 1 << PER_CORE_SHIFT);
 
 // SAFETY: each block is only touched by its own core (the boot assembly of
@@ -38,8 +43,19 @@ pub static PER_CORE: [PerCore; CORES] = [const {
         guest_frame: UnsafeCell::new(0),
         exit_cycles: UnsafeCell::new(0),
         entry_cycles: UnsafeCell::new(0),
+        fast_ids: UnsafeCell::new(0),
+        _pad: [0; 3],
     }
 }; CORES];
+
+/// Sets what the hypercall fast path answers MyIds with on the calling
+/// core: the thread about to run.
+pub fn set_fast_ids(partition: usize, index: usize, core: usize) {
+    let ids = (partition as u64 & 0xffff) | ((index as u64 & 0xffff) << 16) | ((core as u64 & 0xffff) << 32);
+    // SAFETY: the block is this core's; only this core's exit vector reads
+    // the word, and never while this core runs kernel code.
+    unsafe { *PER_CORE[core].fast_ids.get() = ids };
+}
 
 /// The calling core's (exit, entry) cycle stamps of its last guest exit and
 /// its last guest entry.

@@ -443,6 +443,7 @@ fn run_thread(module: &Module, core: usize, tid: usize) -> (Outcome, Exit, u64) 
     let thread = module.thread(tid);
     let partition = module.partition(thread.partition);
     guest::load_vm(partition.vttbr, 0x8000_0000 | thread.index as u64);
+    percpu::set_fast_ids(thread.partition, thread.index, core);
     let mut first_entry = None;
     let (outcome, exit) = loop {
         // What became pending for the thread meanwhile, into its list
