@@ -44,6 +44,38 @@ pub type MutexGuard<'a, T> = spin::mutex::MutexGuard<'a, T, YieldRelax>;
 /// A reader-writer spinlock that spins with [`spin_hint`].
 pub type RwLock<T> = spin::rwlock::RwLock<T, YieldRelax>;
 
+/// A [`Mutex`] around a value set once (at load, on core 0), before which
+/// [`OnceMutex::lock`] finds nothing: the state a `Mutex<Option<T>>` starts
+/// in, but all zero bytes (`Once`'s "incomplete" and no value yet), so a
+/// static of these is `.bss`. A `None` is zero bytes only when `T` has no
+/// niche to put it in: the four per-core schedulers as `Mutex<Option<_>>`
+/// were 96 KB of initialised `.data`.
+pub struct OnceMutex<T>(spin::Once<Mutex<T>>);
+
+impl<T> OnceMutex<T> {
+    pub const fn new() -> Self {
+        OnceMutex(spin::Once::new())
+    }
+
+    /// Sets the value; as `Once::call_once`, a second call keeps the first
+    /// (the module's load, the one caller, runs once).
+    pub fn set(&self, value: T) {
+        self.0.call_once(|| Mutex::new(value));
+    }
+
+    /// The value, locked; `None` before it is set.
+    #[inline]
+    pub fn lock(&self) -> Option<MutexGuard<'_, T>> {
+        self.0.get().map(|m| m.lock())
+    }
+}
+
+impl<T> Default for OnceMutex<T> {
+    fn default() -> Self {
+        OnceMutex::new()
+    }
+}
+
 /// Index of the calling core (MPIDR Aff0; 0..3 on BCM2711).
 #[inline]
 pub fn core_id() -> usize {

@@ -32,7 +32,7 @@ const KINDS: usize = 16;
 const RESTART_SLOT: usize = KINDS - 1;
 
 static REPORT_LIMITS: [[arch::Mutex<RateLimit>; KINDS]; MAX_PARTITIONS] =
-    [const { [const { arch::Mutex::new(RateLimit::new(REPORT_BURST)) }; KINDS] }; MAX_PARTITIONS];
+    [const { [const { arch::Mutex::new(RateLimit::new()) }; KINDS] }; MAX_PARTITIONS];
 
 /// May a report line of `partition` in rate-limit `slot` be printed now?
 /// `Some`: yes, with the count of those not shown since the last one.

@@ -133,7 +133,7 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
                     // a continuation (below); a fresh call starts at 0.
                     let hvc = ctx.frame.elr - 4;
                     let resume = core::mem::replace(&mut ctx.console_resume, ConsoleResume::NONE);
-                    let before = if resume.hvc == hvc && resume.ptr == a1 { resume.taken } else { 0 };
+                    let before = if resume.pending && resume.hvc == hvc && resume.ptr == a1 { resume.taken } else { 0 };
                     let taken = console_copy(partition, tid, core, ctx, &bytes) as u64;
                     if taken < a2 {
                         // An interrupt is pending for this core (its window
@@ -148,7 +148,8 @@ pub fn dispatch(core: usize, tid: usize, ctx: &mut ThreadContext, esr: u64) -> O
                         ctx.frame.x[1] = a1 + taken;
                         ctx.frame.x[2] = a2 - taken;
                         ctx.frame.elr = hvc;
-                        ctx.console_resume = ConsoleResume { hvc, ptr: a1 + taken, taken: before + taken };
+                        ctx.console_resume =
+                            ConsoleResume { pending: true, hvc, ptr: a1 + taken, taken: before + taken };
                     } else {
                         // Feed the line in the writer's own time (not when
                         // cut: the interrupt waits for nothing optional).
@@ -337,14 +338,14 @@ pub(super) fn ns_since_epoch(module: &Module, t: Ticks) -> u64 {
     module.freq.ticks_to_nanos(Ticks(t.0.saturating_sub(epoch))).map_or(u64::MAX, |n| n.0)
 }
 
-type CoreSchedGuard = crate::arch::MutexGuard<'static, Option<bulkhead_sched::CoreScheduler>>;
+type CoreSchedGuard = crate::arch::MutexGuard<'static, bulkhead_sched::CoreScheduler>;
 
 /// Takes the schedulers of cores `0..cores` in core order, the first step
 /// of the lock order (docs/DESIGN.md#lock-order) (per-core locks before the global ones).
 pub(super) fn lock_core_schedulers(cores: usize) -> [Option<CoreSchedGuard>; 4] {
     let mut guards = [None, None, None, None];
     for (slot, sched) in guards.iter_mut().zip(CORE_SCHED.iter()).take(cores) {
-        *slot = Some(sched.lock());
+        *slot = sched.lock();
     }
     guards
 }
@@ -354,7 +355,7 @@ fn core_sched(
     scheds: &mut [Option<CoreSchedGuard>; 4],
     c: usize,
 ) -> Result<&mut bulkhead_sched::CoreScheduler, Status> {
-    scheds.get_mut(c).and_then(|g| g.as_mut()).and_then(|g| g.as_mut()).ok_or(Status::InvalidParameter)
+    scheds.get_mut(c).and_then(|g| g.as_deref_mut()).ok_or(Status::InvalidParameter)
 }
 
 /// Switches the module to schedule `index` at the first major-frame
@@ -383,9 +384,7 @@ pub(super) fn switch_schedule(
         .request_switch(plan, ScheduleId(index), now.saturating_add(margin))
         .map_err(|_| Status::InvalidParameter)?;
     for sched in scheds.iter_mut().flatten() {
-        if let Some(sched) = sched.as_mut() {
-            sched.install_switch(plan, activation).map_err(|_| Status::InvalidParameter)?;
-        }
+        sched.install_switch(plan, activation).map_err(|_| Status::InvalidParameter)?;
     }
     drop(scheds);
     let name = module.image.schedule(u32::from(index)).map_or("?", |s| s.name);

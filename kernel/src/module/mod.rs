@@ -259,13 +259,17 @@ pub struct ThreadContext {
 /// the continued call starts at, and the bytes taken before it.
 #[derive(Clone, Copy)]
 pub struct ConsoleResume {
+    /// There is one (the fields below hold it). Not a sentinel `hvc`: the
+    /// context's every initial value is zero bytes, so `CONTEXTS` is
+    /// `.bss`, not 78 KB of initialised data.
+    pub pending: bool,
     pub hvc: u64,
     pub ptr: u64,
     pub taken: u64,
 }
 
 impl ConsoleResume {
-    pub const NONE: ConsoleResume = ConsoleResume { hvc: u64::MAX, ptr: 0, taken: 0 };
+    pub const NONE: ConsoleResume = ConsoleResume { pending: false, hvc: 0, ptr: 0, taken: 0 };
 }
 
 impl ThreadContext {
@@ -314,7 +318,7 @@ const READY_OK: u8 = 1;
 const READY_FAILED: u8 = 2;
 
 pub static CONTEXTS: [Mutex<ThreadContext>; MAX_THREADS] = [const { Mutex::new(ThreadContext::EMPTY) }; MAX_THREADS];
-pub static CORE_SCHED: [Mutex<Option<CoreScheduler>>; CORES] = [const { Mutex::new(None) }; CORES];
+pub static CORE_SCHED: [arch::OnceMutex<CoreScheduler>; CORES] = [const { arch::OnceMutex::new() }; CORES];
 pub static PARTITIONS: [PartitionRuntime; MAX_PARTITIONS] = [const {
     PartitionRuntime {
         mode: AtomicU8::new(MODE_IDLE),
@@ -722,7 +726,7 @@ pub fn load() -> Result<&'static Module, LoadError> {
                 sched.stop(t).map_err(LoadError::Sched)?;
             }
         }
-        *slot.lock() = Some(sched);
+        slot.set(sched);
     }
     *TIMELINE.lock() = Some(timeline);
     *PLAN.lock() = Some(plan);

@@ -20,7 +20,7 @@
 //! took the message first) waits again, to the same deadline.
 use super::hypercall::{Outcome, fail, lock_core_schedulers, ns_since_epoch as now_ns, ok, user_bytes};
 use super::{Module, NEED_RESCHED, ThreadContext};
-use crate::arch::Mutex;
+use crate::arch::OnceMutex;
 use crate::ipi::{self, IpiReason};
 use bulkhead_abi::{Call, INFINITE, PORT_STATUS_SIZE, PortStatus, Status};
 use bulkhead_image::{NAME_MAX_LEN, PortDirection, SystemImage};
@@ -52,20 +52,23 @@ struct ChannelRuntime {
 }
 
 static PORTS: Once<([Option<PortInfo>; MAX_PORTS], usize)> = Once::new();
-static CHANNELS: [Mutex<Option<ChannelRuntime>>; MAX_CHANNELS] = [const { Mutex::new(None) }; MAX_CHANNELS];
+static CHANNELS: [OnceMutex<ChannelRuntime>; MAX_CHANNELS] = [const { OnceMutex::new() }; MAX_CHANNELS];
 
 /// The continuation of a port call that waits: the HVC's address, the
 /// port, and the deadline (`None`: for ever), so the re-issued call keeps
 /// the deadline of the first.
 #[derive(Clone, Copy)]
 pub struct PortWait {
+    /// There is one; a flag, not a sentinel `hvc`, so the thread contexts
+    /// start as zero bytes (`.bss`), as `ConsoleResume`.
+    pub pending: bool,
     pub hvc: u64,
     pub port: u64,
     pub deadline: Option<Ticks>,
 }
 
 impl PortWait {
-    pub const NONE: PortWait = PortWait { hvc: u64::MAX, port: 0, deadline: None };
+    pub const NONE: PortWait = PortWait { pending: false, hvc: 0, port: 0, deadline: None };
 }
 
 /// Why the image's channels cannot be set up.
@@ -140,7 +143,7 @@ pub fn attach(image: &SystemImage<'static>) -> Result<(), AttachError> {
         rest = more;
         let state =
             Channel::new(kind, c.message_size).map_err(|error| AttachError::Limit { channel: c.name, error })?;
-        *CHANNELS[c.index as usize].lock() = Some(ChannelRuntime { state, storage: mine, waiting: ThreadSet::EMPTY });
+        CHANNELS[c.index as usize].set(ChannelRuntime { state, storage: mine, waiting: ThreadSet::EMPTY });
         for p in c.ports() {
             table[n] = Some(PortInfo {
                 name: p.name,
@@ -160,7 +163,7 @@ pub fn attach(image: &SystemImage<'static>) -> Result<(), AttachError> {
 /// Forgets the waits of threads `mask` (a partition being restarted).
 pub fn forget(threads: core::ops::Range<usize>) {
     for channel in CHANNELS.iter() {
-        if let Some(c) = channel.lock().as_mut() {
+        if let Some(mut c) = channel.lock() {
             for t in threads.clone() {
                 c.waiting = c.waiting.without(ThreadId(t as u16));
             }
@@ -258,7 +261,7 @@ fn write_sampling(module: &Module, caller: &Caller, [handle, ptr, len, _]: [u64;
     let bytes = user_bytes(module, caller.partition, ptr, len)?;
     let now = now_ns(module, caller.now);
     let mut guard = CHANNELS[p.channel].lock();
-    let c = guard.as_mut().ok_or(Status::InvalidParameter)?;
+    let c = guard.as_deref_mut().ok_or(Status::InvalidParameter)?;
     c.state
         .put(c.storage, len as usize, now, true, |out| {
             bytes.copy_into(out);
@@ -275,7 +278,7 @@ fn read_sampling(module: &Module, caller: &Caller, [handle, ptr, len, _]: [u64; 
     let to = module.writable(caller.partition, ptr, len).ok_or(Status::InvalidAddress)?;
     let now = now_ns(module, caller.now);
     let mut guard = CHANNELS[p.channel].lock();
-    let c = guard.as_mut().ok_or(Status::InvalidParameter)?;
+    let c = guard.as_deref_mut().ok_or(Status::InvalidParameter)?;
     let sample = c.state.peek(c.storage, now, |bytes, sample| {
         copy_out(to, bytes);
         sample
@@ -293,7 +296,7 @@ fn status(module: &Module, caller: &Caller, [handle, ptr, len, _]: [u64; 4]) -> 
     let now = now_ns(module, caller.now);
     let record = {
         let mut guard = CHANNELS[p.channel].lock();
-        let c = guard.as_mut().ok_or(Status::InvalidParameter)?;
+        let c = guard.as_deref_mut().ok_or(Status::InvalidParameter)?;
         let mut s = PortStatus {
             max_message_size: p.message_size,
             kind: u8::from(p.queuing),
@@ -326,7 +329,7 @@ fn queuing(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call: Call
     let hvc = ctx.frame.elr - 4;
     // The deadline of the call this continues, if it does; else from x4.
     let resume = core::mem::replace(&mut ctx.port_wait, PortWait::NONE);
-    let deadline = if resume.hvc == hvc && resume.port == handle {
+    let deadline = if resume.pending && resume.hvc == hvc && resume.port == handle {
         Ok(resume.deadline)
     } else if timeout == INFINITE {
         Ok(None)
@@ -349,7 +352,7 @@ fn queuing(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call: Call
         let expired = timeout == 0 || deadline.is_some_and(|d| caller.now >= d);
         let me = ThreadId(caller.tid as u16);
         let mut guard = CHANNELS[p.channel].lock();
-        let c = guard.as_mut().ok_or(Status::InvalidParameter)?;
+        let c = guard.as_deref_mut().ok_or(Status::InvalidParameter)?;
         let done = if send {
             let bytes = user_bytes(module, caller.partition, ptr, len)?;
             let now = now_ns(module, caller.now);
@@ -401,7 +404,7 @@ fn queuing(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call: Call
         Ok(None) => {
             // Re-issued when woken; x0..x4 still hold the call.
             ctx.frame.elr = hvc;
-            ctx.port_wait = PortWait { hvc, port: handle, deadline: deadline.ok().flatten() };
+            ctx.port_wait = PortWait { pending: true, hvc, port: handle, deadline: deadline.ok().flatten() };
             return Outcome::Reschedule;
         }
         Err(status) => fail(ctx, status),
@@ -425,7 +428,7 @@ fn wake_threads(module: &Module, caller: &Caller, threads: ThreadSet) {
         for tid in threads.iter() {
             // The one core whose scheduler holds the thread.
             let held = scheds.iter_mut().enumerate().find_map(|(c, sched)| {
-                let sched = sched.as_mut().and_then(|g| g.as_mut())?;
+                let sched = sched.as_deref_mut()?;
                 sched.thread_state(tid).is_some().then_some((c, sched))
             });
             if let Some((c, sched)) = held

@@ -206,7 +206,7 @@ fn on_holder<R>(module: &Module, tid: usize, f: impl FnOnce(&mut CoreScheduler, 
     let thread = ThreadId(tid as u16);
     let mut scheds = lock_core_schedulers(cores);
     let (core, sched) = scheds.iter_mut().enumerate().find_map(|(c, sched)| {
-        let sched = sched.as_mut().and_then(|g| g.as_mut())?;
+        let sched = sched.as_deref_mut()?;
         sched.thread_state(thread).is_some().then_some((c, sched))
     })?;
     Some((core, f(sched, thread)))

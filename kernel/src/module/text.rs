@@ -57,17 +57,23 @@ impl<const N: usize> Default for Line<N> {
 
 impl<const N: usize> fmt::Write for Line<N> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for c in s.chars() {
-            let mut buf = [0; 4];
-            let enc = c.encode_utf8(&mut buf).as_bytes();
-            if self.len + enc.len() <= N {
-                self.bytes[self.len..self.len + enc.len()].copy_from_slice(enc);
-                self.len += enc.len();
-            } else {
-                self.overflow += enc.len();
-            }
-        }
+        push_str(&mut self.bytes, &mut self.len, &mut self.overflow, s);
         Ok(())
+    }
+}
+
+/// [`Line::write_str`]'s work, for every `N` at once: one copy of it in
+/// the kernel, not one per line length (six of them, 430 bytes each).
+fn push_str(bytes: &mut [u8], len: &mut usize, overflow: &mut usize, s: &str) {
+    for c in s.chars() {
+        let mut buf = [0; 4];
+        let enc = c.encode_utf8(&mut buf).as_bytes();
+        if let Some(to) = bytes.get_mut(*len..*len + enc.len()) {
+            to.copy_from_slice(enc);
+            *len += enc.len();
+        } else {
+            *overflow += enc.len();
+        }
     }
 }
 

@@ -137,7 +137,7 @@ fn wait(
         fail(ctx, Status::TimedOut);
         return Outcome::Continue;
     }
-    let sched = scheds[caller.core].as_mut().and_then(|g| g.as_mut()).expect("a running thread's core has a scheduler");
+    let sched = scheds[caller.core].as_deref_mut().expect("a running thread's core has a scheduler");
     // What it returns unless a WakeWord comes first (`take_pending`).
     fail(ctx, Status::TimedOut);
     WOKEN[caller.tid].store(false, Ordering::Release);
@@ -175,7 +175,7 @@ fn wake(module: &Module, caller: &Caller, address: u64, count: u64, order: u64) 
                 }
                 let thread = ThreadId(tid as u16);
                 let found = scheds.iter().enumerate().find_map(|(c, s)| {
-                    let record = s.as_ref().and_then(|g| g.as_ref())?.thread(thread)?;
+                    let record = s.as_deref()?.thread(thread)?;
                     Some((c, record.state(), record.priority()))
                 });
                 let Some((core, ThreadState::Waiting(Wait::Event { .. }), priority)) = found else { continue };
@@ -192,7 +192,7 @@ fn wake(module: &Module, caller: &Caller, address: u64, count: u64, order: u64) 
                 }
             }
             let Some((core, tid, ..)) = best else { break };
-            let sched = scheds[core].as_mut().and_then(|g| g.as_mut()).expect("found on this core");
+            let sched = scheds[core].as_deref_mut().expect("found on this core");
             // Under the lock of the scheduler holding it: no core enters
             // it before this is visible.
             WOKEN[tid].store(true, Ordering::Release);
