@@ -3,7 +3,7 @@
 # (tools/setup-host.sh: QEMU >= 9 with raspi4b; rustup brings the pinned
 # toolchain and the bare-metal targets, or rust-src to build their library).
 
-.PHONY: all setup build run test bench fuzz check mutants clean sdcard debug
+.PHONY: all setup build run test bench bench-check bench-baseline fuzz check mutants clean sdcard debug
 
 all: build
 
@@ -20,8 +20,18 @@ run: setup
 test: setup
 	cargo xtask test
 
+# Each figure with its goal, and target/bench/results.tsv. bench-check also
+# fails when a figure of bench/baseline.tsv regresses by more than 2 % (at
+# least 4 units); bench-baseline (or BLESS=1 make bench-check) rewrites that
+# baseline on purpose. Neither is part of `make test`.
 bench: setup
 	cargo xtask bench
+
+bench-check: setup
+	cargo xtask bench $(if $(BLESS),--bless,--check)
+
+bench-baseline: setup
+	cargo xtask bench --bless
 
 # The long hypercall fuzzer run (10^6 random calls on four cores, product
 # and traced kernel; `make test` runs it at a tenth of the size), then the

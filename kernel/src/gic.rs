@@ -272,6 +272,16 @@ pub fn send_sgi(intid: u32, cores: u8) {
     GICD.write32(gicd::SGIR, (u32::from(cores) << 16) | intid);
 }
 
+/// The address of GICD_SGIR and the value that raises SGI `intid` on the
+/// writing core only (TargetListFilter 0b10, IHI 0048B 4.3.15): for code
+/// that writes it itself, the benchmark's hand-written floors (an EL1
+/// caller with its MMU and stage 2 off reaches it at this physical
+/// address).
+pub fn sgi_to_self(intid: u32) -> (usize, u32) {
+    debug_assert!(intid < 16);
+    (GICD_BASE + gicd::SGIR, (0b10 << 24) | intid)
+}
+
 /// An acknowledged interrupt: the raw IAR value, to be written back to EOIR.
 #[derive(Debug, Clone, Copy)]
 pub struct Acknowledged(u32);

@@ -7,10 +7,17 @@
 //! WFI when the core was idle (with IRQs masked at EL2 the idle core takes
 //! no vector). Both include the scheduler's decision, the timer re-arm, the
 //! GIC acknowledge and end of interrupt, and the EL1/FP state switch.
+//!
+//! Two floors are measured in the same run, when core 0 reports: the GPR
+//! save/restore of any thread switch ([`context_floor`]) and a hand-written
+//! switch of everything the kernel switches between two partitions'
+//! threads ([`switch_floor`]); issue 19's goal is a switch path within 1.5
+//! times the second.
 use crate::arch::Mutex;
 use crate::arch::sysreg;
 use crate::{println, semihosting_exit, timer};
 use bulkhead_board_rpi4::CORES;
+use bulkhead_board_rpi4::gic::{GICC_BASE, GICH_BASE};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 const SAMPLES: usize = 512;
@@ -104,6 +111,273 @@ pub fn context_floor() -> u64 {
     sysreg::cycle_counter() - start
 }
 
+/// Where [`switch_floor`] keeps the state it switches, one thread's worth.
+#[repr(C, align(16))]
+struct SwitchArea {
+    /// x0-x30, SP_EL0, ELR_EL2, SPSR_EL2 (`GuestFrame`'s order).
+    gpr: [u64; 34],
+    /// The 24 registers of `El1State`, in its order (the virtual timer's
+    /// CNTV_CTL/CVAL last).
+    el1: [u64; 24],
+    /// VTTBR_EL2, VMPIDR_EL2: loaded, never saved (derived from the
+    /// partition and thread, as the kernel does).
+    vm: [u64; 2],
+    /// GICH_VMCR, GICH_APR, GICH_LR0-3, GICH_HCR (`VgicState`).
+    gich: [u32; 8],
+    /// FPCR, FPSR, then q0-q31 from byte 16 (`FpState`).
+    fp: [u64; 2 + 64],
+}
+
+/// The instructions of a minimal hand-written partition switch: the
+/// floor of everything the kernel switches between two partitions'
+/// threads (DESIGN.md §3.5, §3.7), straight-line, no decision, no lock:
+///
+/// - x0-x30, SP_EL0, ELR_EL2, SPSR_EL2 stored, and loaded last;
+/// - the 24 EL1 registers of `El1State` (the virtual timer among them),
+///   q0-q31, FPCR and FPSR saved and loaded, then an `isb`;
+/// - VTTBR_EL2 and VMPIDR_EL2 loaded (the kernel derives them);
+/// - the GIC virtual interface (GICH_VMCR, GICH_APR, 4 list registers,
+///   GICH_HCR, MMIO at EL2) read and written;
+/// - the interrupt's own bookkeeping: one GIC CPU-interface read where the
+///   kernel acknowledges (GICC_HPPIR: the same one load, without taking an
+///   interrupt away from the kernel), an end of interrupt (of the spurious
+///   ID, which the GIC ignores) and the EL2 timer re-armed.
+///
+/// It loads back what it saved (loading another thread's set takes the
+/// same instructions), so the core's state is the kernel's afterwards.
+/// Not in it: the exception entry and `eret` (not in the measured path
+/// either) and the Spectre-BHB sequence of every exit (DESIGN.md §3.5).
+/// Core 0 in idle time, IRQs masked at EL2.
+pub fn switch_floor() -> u64 {
+    let mut area = SwitchArea { gpr: [0; 34], el1: [0; 24], vm: [0; 2], gich: [0; 8], fp: [0; 66] };
+    // SAFETY: reads of two EL2 registers, no side effect.
+    unsafe {
+        core::arch::asm!(
+            "mrs {t}, vttbr_el2",
+            "mrs {u}, vmpidr_el2",
+            t = out(reg) area.vm[0],
+            u = out(reg) area.vm[1],
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+    let start = sysreg::cycle_counter();
+    // SAFETY: stores to and loads from `area` only, and reads and writes of
+    // the GIC's CPU and hypervisor interfaces of this core (mapped device
+    // memory at EL2); every register it writes gets back the value it read
+    // in the same block, so the thread and partition state of the core are
+    // unchanged; EOIR is written with the spurious ID, which the GIC
+    // ignores (IHI 0048B 4.4.5), and the EL2 timer with its own deadline.
+    // Every general-purpose register is saved first and restored last from
+    // the same slots; the clobbers keep the inputs out of the temporaries.
+    unsafe {
+        core::arch::asm!(
+            ".arch_extension fp",
+            ".arch_extension simd",
+            // Exit: the thread's GPRs and exception return state.
+            "stp x0, x1, [{a}, #8 * 0]",
+            "stp x2, x3, [{a}, #8 * 2]",
+            "stp x4, x5, [{a}, #8 * 4]",
+            "stp x6, x7, [{a}, #8 * 6]",
+            "stp x8, x9, [{a}, #8 * 8]",
+            "stp x10, x11, [{a}, #8 * 10]",
+            "stp x12, x13, [{a}, #8 * 12]",
+            "stp x14, x15, [{a}, #8 * 14]",
+            "stp x16, x17, [{a}, #8 * 16]",
+            "stp x18, x19, [{a}, #8 * 18]",
+            "stp x20, x21, [{a}, #8 * 20]",
+            "stp x22, x23, [{a}, #8 * 22]",
+            "stp x24, x25, [{a}, #8 * 24]",
+            "stp x26, x27, [{a}, #8 * 26]",
+            "stp x28, x29, [{a}, #8 * 28]",
+            "str x30, [{a}, #8 * 30]",
+            "mrs x0, sp_el0",
+            "mrs x1, elr_el2",
+            "mrs x2, spsr_el2",
+            "stp x0, x1, [{a}, #8 * 31]",
+            "str x2, [{a}, #8 * 33]",
+            // The interrupt: acknowledge (one read of the CPU interface).
+            "ldr w0, [{c}, #0x18]",
+            // The outgoing thread's EL1 state, FP state, virtual interface.
+            "mrs x0, sctlr_el1",
+            "mrs x1, ttbr0_el1",
+            "mrs x2, ttbr1_el1",
+            "mrs x3, tcr_el1",
+            "mrs x4, mair_el1",
+            "mrs x5, amair_el1",
+            "mrs x6, vbar_el1",
+            "mrs x7, contextidr_el1",
+            "stp x0, x1, [{e}, #8 * 0]",
+            "stp x2, x3, [{e}, #8 * 2]",
+            "stp x4, x5, [{e}, #8 * 4]",
+            "stp x6, x7, [{e}, #8 * 6]",
+            "mrs x0, tpidr_el0",
+            "mrs x1, tpidrro_el0",
+            "mrs x2, tpidr_el1",
+            "mrs x3, esr_el1",
+            "mrs x4, far_el1",
+            "mrs x5, afsr0_el1",
+            "mrs x6, afsr1_el1",
+            "mrs x7, par_el1",
+            "stp x0, x1, [{e}, #8 * 8]",
+            "stp x2, x3, [{e}, #8 * 10]",
+            "stp x4, x5, [{e}, #8 * 12]",
+            "stp x6, x7, [{e}, #8 * 14]",
+            "mrs x0, cpacr_el1",
+            "mrs x1, elr_el1",
+            "mrs x2, spsr_el1",
+            "mrs x3, sp_el1",
+            "mrs x4, csselr_el1",
+            "mrs x5, cntkctl_el1",
+            "mrs x6, cntv_ctl_el0",
+            "mrs x7, cntv_cval_el0",
+            "stp x0, x1, [{e}, #8 * 16]",
+            "stp x2, x3, [{e}, #8 * 18]",
+            "stp x4, x5, [{e}, #8 * 20]",
+            "stp x6, x7, [{e}, #8 * 22]",
+            "mrs x0, fpcr",
+            "mrs x1, fpsr",
+            "stp x0, x1, [{f}]",
+            "stp q0, q1, [{f}, #16 + 32 * 0]",
+            "stp q2, q3, [{f}, #16 + 32 * 1]",
+            "stp q4, q5, [{f}, #16 + 32 * 2]",
+            "stp q6, q7, [{f}, #16 + 32 * 3]",
+            "stp q8, q9, [{f}, #16 + 32 * 4]",
+            "stp q10, q11, [{f}, #16 + 32 * 5]",
+            "stp q12, q13, [{f}, #16 + 32 * 6]",
+            "stp q14, q15, [{f}, #16 + 32 * 7]",
+            "stp q16, q17, [{f}, #16 + 32 * 8]",
+            "stp q18, q19, [{f}, #16 + 32 * 9]",
+            "stp q20, q21, [{f}, #16 + 32 * 10]",
+            "stp q22, q23, [{f}, #16 + 32 * 11]",
+            "stp q24, q25, [{f}, #16 + 32 * 12]",
+            "stp q26, q27, [{f}, #16 + 32 * 13]",
+            "stp q28, q29, [{f}, #16 + 32 * 14]",
+            "stp q30, q31, [{f}, #16 + 32 * 15]",
+            "ldr w0, [{h}, #0x008]",
+            "ldr w1, [{h}, #0x0f0]",
+            "ldr w2, [{h}, #0x100]",
+            "ldr w3, [{h}, #0x104]",
+            "ldr w4, [{h}, #0x108]",
+            "ldr w5, [{h}, #0x10c]",
+            "ldr w6, [{h}, #0x000]",
+            "stp w0, w1, [{g}]",
+            "stp w2, w3, [{g}, #8]",
+            "stp w4, w5, [{g}, #16]",
+            "str w6, [{g}, #24]",
+            // The incoming thread's: EL1, FP, its partition's translation
+            // and its vCPU ID, its virtual interface.
+            "ldp x0, x1, [{e}, #8 * 0]",
+            "ldp x2, x3, [{e}, #8 * 2]",
+            "ldp x4, x5, [{e}, #8 * 4]",
+            "ldp x6, x7, [{e}, #8 * 6]",
+            "msr sctlr_el1, x0",
+            "msr ttbr0_el1, x1",
+            "msr ttbr1_el1, x2",
+            "msr tcr_el1, x3",
+            "msr mair_el1, x4",
+            "msr amair_el1, x5",
+            "msr vbar_el1, x6",
+            "msr contextidr_el1, x7",
+            "ldp x0, x1, [{e}, #8 * 8]",
+            "ldp x2, x3, [{e}, #8 * 10]",
+            "ldp x4, x5, [{e}, #8 * 12]",
+            "ldp x6, x7, [{e}, #8 * 14]",
+            "msr tpidr_el0, x0",
+            "msr tpidrro_el0, x1",
+            "msr tpidr_el1, x2",
+            "msr esr_el1, x3",
+            "msr far_el1, x4",
+            "msr afsr0_el1, x5",
+            "msr afsr1_el1, x6",
+            "msr par_el1, x7",
+            "ldp x0, x1, [{e}, #8 * 16]",
+            "ldp x2, x3, [{e}, #8 * 18]",
+            "ldp x4, x5, [{e}, #8 * 20]",
+            "ldp x6, x7, [{e}, #8 * 22]",
+            "msr cpacr_el1, x0",
+            "msr elr_el1, x1",
+            "msr spsr_el1, x2",
+            "msr sp_el1, x3",
+            "msr csselr_el1, x4",
+            "msr cntkctl_el1, x5",
+            "msr cntv_ctl_el0, x6",
+            "msr cntv_cval_el0, x7",
+            "ldp x0, x1, [{f}]",
+            "msr fpcr, x0",
+            "msr fpsr, x1",
+            "ldp q0, q1, [{f}, #16 + 32 * 0]",
+            "ldp q2, q3, [{f}, #16 + 32 * 1]",
+            "ldp q4, q5, [{f}, #16 + 32 * 2]",
+            "ldp q6, q7, [{f}, #16 + 32 * 3]",
+            "ldp q8, q9, [{f}, #16 + 32 * 4]",
+            "ldp q10, q11, [{f}, #16 + 32 * 5]",
+            "ldp q12, q13, [{f}, #16 + 32 * 6]",
+            "ldp q14, q15, [{f}, #16 + 32 * 7]",
+            "ldp q16, q17, [{f}, #16 + 32 * 8]",
+            "ldp q18, q19, [{f}, #16 + 32 * 9]",
+            "ldp q20, q21, [{f}, #16 + 32 * 10]",
+            "ldp q22, q23, [{f}, #16 + 32 * 11]",
+            "ldp q24, q25, [{f}, #16 + 32 * 12]",
+            "ldp q26, q27, [{f}, #16 + 32 * 13]",
+            "ldp q28, q29, [{f}, #16 + 32 * 14]",
+            "ldp q30, q31, [{f}, #16 + 32 * 15]",
+            "ldp x0, x1, [{v}]",
+            "msr vttbr_el2, x0",
+            "msr vmpidr_el2, x1",
+            "ldp w0, w1, [{g}]",
+            "ldp w2, w3, [{g}, #8]",
+            "ldp w4, w5, [{g}, #16]",
+            "ldr w6, [{g}, #24]",
+            "str w0, [{h}, #0x008]",
+            "str w1, [{h}, #0x0f0]",
+            "str w2, [{h}, #0x100]",
+            "str w3, [{h}, #0x104]",
+            "str w4, [{h}, #0x108]",
+            "str w5, [{h}, #0x10c]",
+            "str w6, [{h}, #0x000]",
+            "isb",
+            // End of interrupt, and the EL2 timer re-armed.
+            "mov w0, #1023",
+            "str w0, [{c}, #0x10]",
+            "mrs x0, cnthp_cval_el2",
+            "msr cnthp_cval_el2, x0",
+            // Entry: the incoming thread's exception return state and GPRs.
+            "ldp x0, x1, [{a}, #8 * 31]",
+            "ldr x2, [{a}, #8 * 33]",
+            "msr sp_el0, x0",
+            "msr elr_el2, x1",
+            "msr spsr_el2, x2",
+            "ldp x0, x1, [{a}, #8 * 0]",
+            "ldp x2, x3, [{a}, #8 * 2]",
+            "ldp x4, x5, [{a}, #8 * 4]",
+            "ldp x6, x7, [{a}, #8 * 6]",
+            "ldp x8, x9, [{a}, #8 * 8]",
+            "ldp x10, x11, [{a}, #8 * 10]",
+            "ldp x12, x13, [{a}, #8 * 12]",
+            "ldp x14, x15, [{a}, #8 * 14]",
+            "ldp x16, x17, [{a}, #8 * 16]",
+            "ldp x18, x19, [{a}, #8 * 18]",
+            "ldp x20, x21, [{a}, #8 * 20]",
+            "ldp x22, x23, [{a}, #8 * 22]",
+            "ldp x24, x25, [{a}, #8 * 24]",
+            "ldp x26, x27, [{a}, #8 * 26]",
+            "ldp x28, x29, [{a}, #8 * 28]",
+            "ldr x30, [{a}, #8 * 30]",
+            a = in(reg) area.gpr.as_mut_ptr(),
+            e = in(reg) area.el1.as_mut_ptr(),
+            v = in(reg) area.vm.as_ptr(),
+            g = in(reg) area.gich.as_mut_ptr(),
+            f = in(reg) area.fp.as_mut_ptr(),
+            h = in(reg) GICH_BASE,
+            c = in(reg) GICC_BASE,
+            out("x0") _, out("x1") _, out("x2") _, out("x3") _,
+            out("x4") _, out("x5") _, out("x6") _, out("x7") _,
+            options(nostack)
+        )
+    };
+    sysreg::cycle_counter() - start
+}
+
 fn summary(core: usize) -> Option<[u64; 4]> {
     let s = SWITCH[core].lock();
     let n = s.count.min(SAMPLES);
@@ -124,14 +398,21 @@ pub fn report_if_due(core: usize) {
         return;
     }
     let floor = context_floor();
+    let full = switch_floor();
     println!("bench | context floor | {floor} instructions (hand-written save/restore of x0-x30, SP_EL0, ELR, SPSR)");
+    println!(
+        "bench | switch floor | {full} instructions (hand-written switch: GPRs, SP_EL0, ELR/SPSR, 24 EL1 registers with the virtual timer, q0-q31/FPCR/FPSR, VTTBR/VMPIDR, GICH VMCR/APR/4 LRs/HCR, GIC acknowledge/EOI, EL2 timer re-arm)"
+    );
+    let ratio = |median: u64, of: u64| (median / of, (median % of) * 100 / of);
     for c in 0..CORES {
         match summary(c) {
-            Some([min, median, max, count]) => println!(
-                "bench | switch path | core {c} | {min} / {median} / {max} instructions (min/median/max of {count}) | {}.{:02}x the floor",
-                median / floor,
-                (median % floor) * 100 / floor
-            ),
+            Some([min, median, max, count]) => {
+                let (full_whole, full_cents) = ratio(median, full);
+                let (gpr_whole, gpr_cents) = ratio(median, floor);
+                println!(
+                    "bench | switch path | core {c} | {min} / {median} / {max} instructions (min/median/max of {count}) | {full_whole}.{full_cents:02}x the switch floor, {gpr_whole}.{gpr_cents:02}x the GPR floor"
+                )
+            }
             None => println!("bench | switch path | core {c} | no switch into a thread on this core"),
         }
     }

@@ -8,11 +8,13 @@
 //! measured while other cores work also counts their instructions, so exact
 //! path lengths come from a one-core module (`partitions/bench.toml`); the
 //! four-core numbers are given beside them, labelled as such.
+use crate::bench_guard::{self, Figure};
 use crate::build::{self, Image};
 use crate::elf;
 use crate::qemu::{self, Captured, Ending, Expect, Run};
 use crate::tests;
 use std::ffi::OsStr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 fn boot(images: &[Image], name: &str, expect: &[Expect], ending: &Ending) -> Result<Captured, String> {
@@ -44,59 +46,265 @@ fn rows(out: &Captured) -> Vec<String> {
         .collect()
 }
 
-fn kernel_sizes(images: &[Image]) -> Result<String, String> {
+/// What `make bench` prints and writes: the table (measure, value, goal)
+/// and the machine-readable figures behind it.
+#[derive(Default)]
+struct Report {
+    table: Vec<(String, String, String)>,
+    figures: Vec<Figure>,
+}
+
+impl Report {
+    fn row(&mut self, measure: impl Into<String>, value: impl Into<String>, goal: impl Into<String>) {
+        self.table.push((measure.into(), value.into(), goal.into()));
+    }
+
+    /// A figure for `results.tsv`; `guarded` ones go into the baseline.
+    fn figure(&mut self, name: impl Into<String>, value: f64, unit: &str, guarded: bool, goal: &str) {
+        self.figures.push(Figure { name: name.into(), value, unit: unit.into(), guarded, goal: goal.into() });
+    }
+}
+
+/// The numbers in a row's cell, in order (`1,382` is not written by the
+/// kernel; `2.12` is one number).
+fn numbers(cell: &str) -> Vec<f64> {
+    cell.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|t| t.trim_matches('.').parse::<f64>().ok())
+        .collect()
+}
+
+/// `value / floor` as `7.41x`.
+fn ratio(value: f64, floor: f64) -> String {
+    if floor > 0.0 { format!("{:.2}x", value / floor) } else { "no floor".into() }
+}
+
+/// A figure's stable key part: `queuing 1024 B` -> `queuing_1024B`.
+fn key(what: &str) -> String {
+    what.split_whitespace()
+        .collect::<Vec<_>>()
+        .join("_")
+        .replace("_B", "B")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<String>()
+        .to_lowercase()
+}
+
+fn kernel_sizes(images: &[Image], report: &mut Report) -> Result<(), String> {
     let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("kernel not built")?;
     let bytes = std::fs::read(&kernel.elf).map_err(|e| format!("cannot read {}: {e}", kernel.elf.display()))?;
     let get = |section: &str| elf::section_size(&bytes, section);
-    Ok(format!(
-        ".text {} B, .rodata {} B, .data {} B, .bss {} B (the stage-2 table pool, thread contexts and trace rings are .bss)",
-        get(".text")?,
-        get(".rodata")?,
-        get(".data")?,
-        get(".bss")?
+    let (text, rodata, data, bss) = (get(".text")?, get(".rodata")?, get(".data")?, get(".bss")?);
+    report.row(
+        "kernel size (product kernel)",
+        format!(
+            ".text {text} B, .rodata {rodata} B, .data {data} B, .bss {bss} B (the stage-2 table pool, thread contexts and trace rings are .bss)"
+        ),
+        format!(
+            ".text <= 64 KiB ({}), .data <= 4 KiB ({})",
+            if text <= 65536 { "met" } else { "not met" },
+            if data <= 4096 { "met" } else { "not met" }
+        ),
+    );
+    report.figure("kernel.text", text as f64, "bytes", true, "<= 65536");
+    report.figure("kernel.rodata", rodata as f64, "bytes", true, "");
+    report.figure("kernel.data", data as f64, "bytes", true, "<= 4096");
+    report.figure("kernel.bss", bss as f64, "bytes", true, "");
+    Ok(())
+}
+
+/// Issue 19's goals, each relative to a floor measured in the same run.
+const SWITCH_GOAL: f64 = 1.5;
+const SGI_GOAL: f64 = 1.2;
+const NULL_HYPERCALL_GOAL: f64 = 60.0;
+
+fn goal_status(value: f64, limit: f64) -> &'static str {
+    if value <= limit { "met" } else { "not met" }
+}
+
+/// How `cargo xtask bench` ends: print only, check against the baseline,
+/// or rewrite it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Print,
+    Check,
+    Bless,
+}
+
+pub fn baseline_path() -> PathBuf {
+    build::workspace_root().join("bench/baseline.tsv")
+}
+
+pub fn results_path() -> PathBuf {
+    build::workspace_root().join("target/bench/results.tsv")
+}
+
+/// `cargo xtask bench [--check | --bless]`.
+pub fn run(mode: Mode) -> Result<(), String> {
+    let report = measure()?;
+    print_table(&report.table);
+    let results = results_path();
+    if let Some(dir) = results.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(&results, bench_guard::write_results(&report.figures))
+        .map_err(|e| format!("cannot write {}: {e}", results.display()))?;
+    println!("\nfigures: {}", results.display());
+    match mode {
+        Mode::Print => Ok(()),
+        Mode::Bless => {
+            let path = baseline_path();
+            std::fs::write(&path, bench_guard::write_baseline(&report.figures))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!("baseline rewritten: {}", path.display());
+            Ok(())
+        }
+        Mode::Check => check(&report.figures),
+    }
+}
+
+/// Compares `figures` with the committed baseline: an error naming every
+/// regression and every baseline figure not measured.
+fn check(figures: &[Figure]) -> Result<(), String> {
+    let path = baseline_path();
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read the baseline {}: {e} (make bench-baseline writes it)", path.display()))?;
+    let baseline = bench_guard::parse(&text, &path.display().to_string())?;
+    let verdict = bench_guard::compare(figures, &baseline, bench_guard::TOLERANCE);
+    for note in &verdict.notes {
+        println!("bench-check: note: {note}");
+    }
+    if verdict.failures.is_empty() {
+        println!(
+            "bench-check: {} figures within +{}% (at least {} units) of {}",
+            baseline.len(),
+            bench_guard::TOLERANCE.percent,
+            bench_guard::TOLERANCE.min_units,
+            path.display()
+        );
+        return Ok(());
+    }
+    Err(format!(
+        "bench-check: {} figure(s) regressed against {}:\n  {}",
+        verdict.failures.len(),
+        path.display(),
+        verdict.failures.join("\n  ")
     ))
 }
 
-pub fn run() -> Result<(), String> {
-    let images = build::build_all()?;
-    let mut table: Vec<(String, String)> = Vec::new();
+fn print_table(table: &[(String, String, String)]) {
+    println!("\nBulkhead benchmarks: QEMU raspi4b, -icount shift=0,sleep=off (1 instruction = 1 ns, 1 tick = 16 ns)\n");
+    let width = table.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
+    println!("| {:<width$} | value | goal", "measure");
+    println!("|-{}-|-------|------", "-".repeat(width));
+    for (k, v, g) in table {
+        println!("| {k:<width$} | {v} | {}", if g.is_empty() { "-" } else { g });
+    }
+}
 
-    // One core: exact switch path, context floor, null hypercall.
+fn measure() -> Result<Report, String> {
+    let images = build::build_all()?;
+    let mut report = Report::default();
+
+    // The floors' kernel first: the SGI and null-HVC floors, the EL2
+    // interrupt path and the kernel's SGI latency per core.
+    let irq = boot(&images, "bench-irq", &[Expect::line(r"^bench \| null hvc floor \|")], &Ending::Exit(0))?;
+    let mut hvc_floor = 0.0;
+    let mut irq_rows = Vec::new();
+    for row in rows(&irq) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        match cells.as_slice() {
+            ["null hvc floor", v] => hvc_floor = numbers(v).first().copied().unwrap_or(0.0),
+            [core, path, sgi, floor] if core.parse::<usize>().is_ok() => {
+                irq_rows.push((core.to_string(), numbers(path), numbers(sgi), numbers(floor)))
+            }
+            _ => {}
+        }
+    }
+    if hvc_floor == 0.0 || irq_rows.is_empty() {
+        return Err(format!("the interrupt benchmark printed no floors:\n{}", irq.text()));
+    }
+
+    // One core: exact switch path, both switch floors, null hypercall.
     let one = boot(
         &images,
         "bench-module",
         &[Expect::line(r"bench \| console write \|"), Expect::line(r"^bench \| switch path \| core 3")],
         &Ending::Exit(0),
     )?;
-    let mut floor = String::new();
+    let (mut gpr_floor, mut switch_floor) = (0.0, 0.0);
     for row in rows(&one) {
-        let cells: Vec<&str> = row.split(" | ").collect();
-        match cells.as_slice() {
-            ["context floor", v] => {
-                floor = v.to_string();
-                table.push(("context save/restore floor (hand-written EL1 GPR/ELR/SPSR)".into(), v.to_string()));
-            }
-            ["switch path", "core 0", v, ratio] => {
-                table.push((
-                    "partition switch path, 1-core module, core 0 (timer interrupt to eret)".into(),
-                    format!("{v}; {ratio}"),
-                ));
-            }
-            ["null hypercall", v] => {
-                table.push(("null hypercall round trip (AbiVersion, from EL1)".into(), v.to_string()))
-            }
-            ["console write", v] => {
-                table.push((
-                    "ConsoleWrite, longest whole call (interrupts masked; in the caller's own time, cut by a pending interrupt)"
-                        .into(),
-                    v.to_string(),
-                ))
-            }
+        match row.split(" | ").collect::<Vec<_>>().as_slice() {
+            ["context floor", v] => gpr_floor = numbers(v)[0],
+            ["switch floor", v] => switch_floor = numbers(v)[0],
             _ => {}
         }
     }
-    if floor.is_empty() {
-        return Err(format!("the one-core benchmark printed no table:\n{}", one.text()));
+    if gpr_floor == 0.0 || switch_floor == 0.0 {
+        return Err(format!("the one-core benchmark printed no floors:\n{}", one.text()));
+    }
+    report.row(
+        "partition switch floor (hand-written: GPRs, SP_EL0, ELR/SPSR, 24 EL1 registers with the virtual timer, q0-q31/FPCR/FPSR, VTTBR/VMPIDR, GICH VMCR/APR/4 LRs/HCR, GIC ack/EOI, timer re-arm)",
+        format!("{switch_floor} instructions"),
+        "",
+    );
+    report.figure("floor.switch", switch_floor, "instructions", false, "");
+    report.row(
+        "context save/restore floor (hand-written EL1 GPR/ELR/SPSR only)",
+        format!("{gpr_floor} instructions"),
+        "",
+    );
+    report.figure("floor.gpr", gpr_floor, "instructions", false, "");
+    let switch_goal = format!("<= {SWITCH_GOAL}x the switch floor");
+    for row in rows(&one) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        match cells.as_slice() {
+            ["switch path", "core 0", v, _] => {
+                let n = numbers(v);
+                let (min, median, max) = (n[0], n[1], n[2]);
+                report.row(
+                    "partition switch path, 1-core module, core 0 (timer interrupt to eret), instructions min / median / max",
+                    format!(
+                        "{min} / {median} / {max}; median {} the switch floor, {} the GPR floor",
+                        ratio(median, switch_floor),
+                        ratio(median, gpr_floor)
+                    ),
+                    format!(
+                        "{switch_goal} (<= {:.0}): {}",
+                        SWITCH_GOAL * switch_floor,
+                        goal_status(median, SWITCH_GOAL * switch_floor)
+                    ),
+                );
+                report.figure("switch_path.1core.core0.min", min, "instructions", true, "");
+                report.figure("switch_path.1core.core0.median", median, "instructions", true, &switch_goal);
+                report.figure("switch_path.1core.core0.max", max, "instructions", false, "");
+                report.figure("switch_path.1core.core0.ratio", median / switch_floor, "x", false, "<= 1.5");
+            }
+            ["null hypercall", v] => {
+                let n = numbers(v)[0];
+                report.row(
+                    "null hypercall round trip (AbiVersion, from EL1), instructions",
+                    format!("{n}; {} the null-HVC floor ({hvc_floor:.2}: hvc to a lone eret)", ratio(n, hvc_floor)),
+                    format!("<= {NULL_HYPERCALL_GOAL}: {}", goal_status(n, NULL_HYPERCALL_GOAL)),
+                );
+                report.figure("null_hypercall", n, "instructions", true, "<= 60");
+                report.figure("floor.null_hvc", hvc_floor, "instructions", false, "");
+            }
+            ["console write", v] => {
+                let n = numbers(v);
+                report.row(
+                    "ConsoleWrite, longest whole call (interrupts masked; in the caller's own time, cut by a pending interrupt)",
+                    v.to_string(),
+                    "",
+                );
+                // 1024 newlines: max N ns (K calls), 1024 text bytes: max M ns (K calls)
+                if let [_, newlines, _, _, text, ..] = n.as_slice() {
+                    report.figure("console_write.1024_newlines.max", *newlines, "ns", true, "");
+                    report.figure("console_write.1024_text_bytes.max", *text, "ns", true, "");
+                }
+            }
+            _ => {}
+        }
     }
 
     // Ports: round trips and a waiting receiver's wake-up (product kernel).
@@ -117,28 +325,48 @@ pub fn run() -> Result<(), String> {
             ["port round trip", v] => {
                 for part in v.split(", ") {
                     if let Some((what, ns)) = part.rsplit_once(' ').and_then(|(a, _)| a.rsplit_once(' ')) {
-                        table.push((
+                        report.row(
                             format!("port round trip, {what} (send+receive or write+read, from EL1), instructions"),
-                            ns.to_string(),
-                        ));
+                            ns,
+                            "",
+                        );
+                        if let Ok(n) = ns.parse::<f64>() {
+                            report.figure(format!("port_round_trip.{}", key(what)), n, "instructions", true, "");
+                        }
                     }
                 }
             }
-            ["port wake", v] => table.push((
-                "waiting receiver: its window's start to its first instruction with the message (ns, incl. one GetTime)".into(),
-                v.to_string(),
-            )),
+            ["port wake", v] => {
+                report.row(
+                    "waiting receiver: its window's start to its first instruction with the message (ns, incl. one GetTime)",
+                    v.to_string(),
+                    "",
+                );
+                if let [_, median, ..] = numbers(v).as_slice() {
+                    report.figure("port_wake.median", *median, "ns", true, "");
+                }
+            }
             ["word call", v] => {
                 for part in v.split("; ") {
                     if let Some((what, ns)) = part.rsplit_once(' ').and_then(|(a, _)| a.rsplit_once(' ')) {
-                        table.push((format!("{what}, round trip from EL1, instructions"), ns.to_string()));
+                        report.row(format!("{what}, round trip from EL1, instructions"), ns, "");
+                        if let Ok(n) = ns.parse::<f64>() {
+                            report.figure(format!("word_call.{}", key(what)), n, "instructions", true, "");
+                        }
                     }
                 }
             }
-            ["word wake", v] => table.push((
-                "WakeWord to the woken waiter's first instruction, same core (ns, incl. one GetTime)".into(),
-                v.to_string(),
-            )),
+            ["word wake", v] => {
+                report.row(
+                    "WakeWord to the woken waiter's first instruction, same core (ns, incl. one GetTime)",
+                    v.to_string(),
+                    "",
+                );
+                if let [min, median, ..] = numbers(v).as_slice() {
+                    report.figure("word_wake.min", *min, "ns", true, "");
+                    report.figure("word_wake.median", *median, "ns", true, "");
+                }
+            }
             _ => {}
         }
     }
@@ -147,57 +375,66 @@ pub fn run() -> Result<(), String> {
     let four = boot(&images, "bench-lockstep", &[Expect::line(r"^bench \| switch path \| core 3")], &Ending::Exit(0))?;
     for row in rows(&four) {
         let cells: Vec<&str> = row.split(" | ").collect();
-        if let ["switch path", core, v, ratio] = cells.as_slice() {
-            table.push((
+        if let ["switch path", core, v, _] = cells.as_slice() {
+            let n = numbers(v);
+            let median = n.get(1).copied().unwrap_or(0.0);
+            report.row(
                 format!(
-                    "partition switch path, 4-core lockstep module, {core} (includes other cores' concurrent work)"
+                    "partition switch path, 4-core lockstep module, {core} (includes other cores' concurrent work), instructions"
                 ),
-                format!("{v}; {ratio}"),
-            ));
+                format!("{v}; median {} the switch floor", ratio(median, switch_floor)),
+                format!("{switch_goal}, per core: {}", goal_status(median, SWITCH_GOAL * switch_floor)),
+            );
+            // Repeated exactly over runs (icount's round robin is deterministic),
+            // though other vCPUs' work is in it: guarded too.
+            report.figure(format!("switch_path.4core.{}.median", key(core)), median, "instructions", true, "");
         }
     }
 
-    // Interrupt path and SGI latency per core.
-    let irq = boot(&images, "bench-irq", &[Expect::line(r"^bench \|")], &Ending::Exit(0))?;
-    for row in rows(&irq).iter().skip(1) {
-        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
-        if let [core, path, sgi] = cells.as_slice() {
-            table.push((
-                format!("EL2 timer interrupt, vector to eret, core {core}, instructions (min / median / max)"),
-                path.to_string(),
-            ));
-            table.push((
-                format!("reschedule SGI, send to handler, core {core}, ticks (min / median / max)"),
-                sgi.to_string(),
-            ));
-        }
+    // Interrupt path, SGI latency and the SGI floor per core (measured first).
+    for (core, path, sgi, floor) in &irq_rows {
+        report.row(
+            format!("EL2 timer interrupt, vector to eret, core {core}, instructions (min / median / max)"),
+            format!("{} / {} / {}", path[0], path[1], path[2]),
+            "",
+        );
+        report.figure(format!("irq_path.core{core}.median"), path[1], "instructions", true, "");
+        let sgi_goal = format!("<= {SGI_GOAL}x the SGI floor");
+        report.row(
+            format!("reschedule SGI, send to handler, core {core}, ticks (min / median / max)"),
+            format!(
+                "{} / {} / {}; floor (bare-metal send, WFI, IAR, EOIR) {} / {} / {}; median {} the floor",
+                sgi[0],
+                sgi[1],
+                sgi[2],
+                floor[0],
+                floor[1],
+                floor[2],
+                ratio(sgi[1], floor[1])
+            ),
+            format!("{sgi_goal}: {}", goal_status(sgi[1], SGI_GOAL * floor[1])),
+        );
+        report.figure(format!("sgi.core{core}.median"), sgi[1], "ticks", true, &sgi_goal);
+        report.figure(format!("floor.sgi.core{core}.median"), floor[1], "ticks", false, "");
     }
 
     // Lockstep: lateness and skew over 1,000 major frames.
     for line in traced_report(&images, "lockstep-traced", "partitions/lockstep.toml", "bench-lockstep")?.lines() {
         if let Some(rest) = line.strip_prefix("lateness core ") {
             let (core, v) = rest.split_once(": ").unwrap_or((rest, ""));
-            table.push((format!("boundary lateness, core {core}, 1,000 lockstep frames"), v.to_string()));
+            report.row(format!("boundary lateness, core {core}, 1,000 lockstep frames"), v, "");
         } else if let Some(v) = line.strip_prefix("skew: ") {
-            table.push(("cross-core skew at every boundary, 1,000 lockstep frames".into(), v.to_string()));
+            report.row("cross-core skew at every boundary, 1,000 lockstep frames", v, "");
         }
     }
 
     // The rendezvous under load: CPU-bound partitions on all four cores.
     for (what, v) in rendezvous_under_load(&images)? {
-        table.push((what, v));
+        report.row(what, v, "");
     }
 
-    table.push(("kernel size (product kernel)".into(), kernel_sizes(&images)?));
-
-    println!("\nBulkhead benchmarks: QEMU raspi4b, -icount shift=0,sleep=off (1 instruction = 1 ns, 1 tick = 16 ns)\n");
-    let width = table.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    println!("| {:<width$} | value", "measure");
-    println!("|-{}-|------", "-".repeat(width));
-    for (k, v) in &table {
-        println!("| {k:<width$} | {v}");
-    }
-    Ok(())
+    kernel_sizes(&images, &mut report)?;
+    Ok(report)
 }
 
 /// 1,000 frames of `partitions/timing/cast32a.toml` (CPU-bound partitions
@@ -248,4 +485,25 @@ fn traced_report(images: &[Image], image: &str, description: &str, log_name: &st
         ));
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn numbers_reads_the_figures_of_a_row() {
+        assert_eq!(
+            numbers("1214 / 1382 / 2210 instructions (min/median/max of 512)"),
+            vec![1214.0, 1382.0, 2210.0, 512.0]
+        );
+        assert_eq!(numbers("2.12 instructions per round trip (4096 calls)."), vec![2.12, 4096.0]);
+    }
+
+    #[test]
+    fn keys_are_stable_identifiers() {
+        assert_eq!(key("queuing 1024 B"), "queuing_1024b");
+        assert_eq!(key("WakeWord with no waiter"), "wakeword_with_no_waiter");
+        assert_eq!(key("core 0"), "core_0");
+    }
 }

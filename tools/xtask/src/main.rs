@@ -6,13 +6,14 @@
 //! | `run [--realtime] [IMAGE]` | builds, then boots IMAGE (default `kernel8`) in `qemu-system-aarch64 -M raspi4b` on this terminal, in virtual time (`-icount shift=0,sleep=off`) or, with `--realtime`, on the host's clock |
 //! | `test`                    | host tests (`cargo test` over the workspace), the loom models of `bulkhead-protocol`, then every QEMU test |
 //! | `qemu-test [NAME...]`     | only the QEMU tests (all, or those named)                 |
-//! | `bench`                   | the benchmarks under `-icount shift=0,sleep=off`          |
+//! | `bench [--check \| --bless]` | the benchmarks under `-icount shift=0,sleep=off`: one table with each figure's goal, and `target/bench/results.tsv`; `--check` then fails on a regression against `bench/baseline.tsv`, `--bless` rewrites it (`bench_guard.rs`) |
 //! | `fuzz`                    | the long hypercall fuzzer runs (`hostile-fuzz-long`, 10^6 calls, and its traced twin), then `fuzz-targets`; not part of `test` |
 //! | `fuzz-targets [NAME...]`  | only the cargo-fuzz targets (`parse`: the system image parser, `check`: the description checker), each for `BULKHEAD_FUZZ_SECONDS` (60) from seeds made from the repository (`fuzz_targets.rs`) |
 //! | `check`                   | rustfmt, and clippy on the host crates, the kernel and the partitions (`-D warnings`) |
 //! | `sdcard [DESC]`           | `target/sdcard.img`: the SD card a Raspberry Pi 4 boots, DESC (default `partitions/demo.toml`) packed as `kernel8.img` with the README's `config.txt` and Debian's firmware (`sdcard.rs`, `firmware.rs`) |
 //! | `debug [DESC]`            | QEMU stopped at its first instruction with its gdbstub on localhost:1234, and `target/debug.gdb` with the kernel's and the partitions' symbols (`debug.rs`) |
 mod bench;
+mod bench_guard;
 mod build;
 mod debug;
 mod dtb;
@@ -42,14 +43,19 @@ fn main() -> ExitCode {
         }
         Some("test") => test_all(),
         Some("qemu-test") => tests::run_qemu_tests(&args[1..]),
-        Some("bench") => bench::run(),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            None => bench::run(bench::Mode::Print),
+            Some("--check") => bench::run(bench::Mode::Check),
+            Some("--bless") => bench::run(bench::Mode::Bless),
+            Some(other) => Err(format!("usage: cargo xtask bench [--check | --bless] (got {other})")),
+        },
         Some("fuzz") => fuzz(),
         Some("fuzz-targets") => fuzz_targets::run(&args[1..]),
         Some("check") => check(),
         Some("sdcard") if args.len() <= 2 => sdcard::run(args.get(1).map(String::as_str)),
         Some("debug") if args.len() <= 2 => debug::run(args.get(1).map(String::as_str)),
         _ => Err(format!(
-            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench | fuzz | fuzz-targets [NAME...] | check | sdcard [DESC] | debug [DESC]>\n\
+            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench [--check | --bless] | fuzz | fuzz-targets [NAME...] | check | sdcard [DESC] | debug [DESC]>\n\
              (got: {})",
             if args.is_empty() { "no command".to_string() } else { args.join(" ") }
         )),
