@@ -968,6 +968,7 @@ pub fn kernel_main(core: usize, trace: Option<&'static trace::Sender>) -> ! {
         let result = load();
         match &result {
             Ok(m) => {
+                stats::note_loaded();
                 report(m);
                 trace::begin(EPOCH.load(Ordering::Acquire), m.image.initial_schedule().0);
             }

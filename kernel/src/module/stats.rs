@@ -31,6 +31,16 @@ static ENABLED: AtomicBool = AtomicBool::new(false);
 static SWITCH: [Mutex<Samples>; CORES] = [const { Mutex::new(Samples { values: [0; SAMPLES], count: 0 }) }; CORES];
 /// When core 0 prints the table and ends the run (ticks; 0 = never).
 static REPORT_AT: AtomicU64 = AtomicU64::new(0);
+/// The count when core 0 had loaded the module (ticks from reset).
+static LOADED_AT: AtomicU64 = AtomicU64::new(0);
+
+/// Core 0, right after a successful load: notes the count for the boot
+/// figure (benchmark kernel only).
+pub fn note_loaded() {
+    if enabled() {
+        LOADED_AT.store(timer::now().0, Ordering::Relaxed);
+    }
+}
 
 /// Turns the statistics on and sets when core 0 reports (benchmark kernel).
 pub fn enable(report_at: u64) {
@@ -397,6 +407,15 @@ pub fn report_if_due(core: usize) {
     if core != 0 || !enabled() || at == 0 || timer::now().0 < at {
         return;
     }
+    // Boot: virtual time from reset under icount, one instruction per ns
+    // of whichever core ran it (cores waiting in WFE/WFI add none), to the
+    // module loaded; the epoch follows by the kernel's fixed lead (a wait).
+    let ns = |ticks: u64| u128::from(ticks) * 1_000_000_000 / u128::from(timer::frequency().hz());
+    println!(
+        "bench | boot | loaded at {} ns, epoch at {} ns",
+        ns(LOADED_AT.load(Ordering::Relaxed)),
+        ns(super::EPOCH.load(Ordering::Relaxed))
+    );
     let floor = context_floor();
     let full = switch_floor();
     println!("bench | context floor | {floor} instructions (hand-written save/restore of x0-x30, SP_EL0, ELR, SPSR)");

@@ -11,6 +11,7 @@
 //! waits for the console to drain and prints, once:
 //!
 //! ```text
+//! bench | first instruction | N ns (the virtual count at its main, from reset)
 //! bench | null hypercall | N ns = instructions per round trip (min over B batches of 1000 calls)
 //! bench | console write | 1024 newlines: max N ns (K calls), 1024 text bytes: max M ns (K calls); each into an empty buffer at a window's start, from EL1
 //! ```
@@ -44,6 +45,10 @@ fn counter() -> (u64, u64) {
 }
 
 fn main(_thread: ThreadInfo) -> ! {
+    // The virtual count at the first line of main: time from reset (the
+    // kernel zeroes CNTVOFF), one instruction per ns under icount.
+    let (first, freq) = counter();
+    println!("bench | first instruction | {} ns", u128::from(first) * 1_000_000_000 / u128::from(freq));
     let mut best = u64::MAX;
     let mut batches = 0u64;
     loop {
