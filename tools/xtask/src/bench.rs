@@ -7,7 +7,12 @@
 //! in turn on one host thread), and the PMU cycle counter follows it. A path
 //! measured while other cores work also counts their instructions, so exact
 //! path lengths come from a one-core module (`partitions/bench.toml`); the
-//! four-core numbers are given beside them, labelled as such.
+//! four-core numbers are given beside them, labelled as such. The PMU's
+//! instruction event does not help: QEMU implements INST_RETIRED (event
+//! 0x08) under precise icount as `icount_get_raw()` (target/arm
+//! `instructions_get_count`), the one instruction count of all vCPUs, not
+//! a count per vCPU. A per-core figure on four cores therefore has to be
+//! taken while the other cores wait in WFI (issue 19, item 3: not yet).
 use crate::bench_guard::{self, Figure};
 use crate::build::{self, Image};
 use crate::elf;
