@@ -335,6 +335,33 @@ fn measure() -> Result<Report, String> {
         }
     }
 
+    // The same module on the benchmark kernel without the trace: the
+    // switch path as the product kernel runs it (the traced one above
+    // builds and sends a trace record on it).
+    let product = boot(
+        &images,
+        "bench-module-product",
+        &[Expect::line(r"bench \| console write \|"), Expect::line(r"^bench \| switch path \| core 3")],
+        &Ending::Exit(0),
+    )?;
+    for row in rows(&product) {
+        if let ["switch path", "core 0", v, _] = row.split(" | ").collect::<Vec<_>>().as_slice() {
+            let n = numbers(v);
+            let (min, median, max) = (n[0], n[1], n[2]);
+            report.row(
+                "partition switch path, 1-core module, core 0, kernel without the trace (timer interrupt to eret), instructions min / median / max",
+                format!("{min} / {median} / {max}; median {} the switch floor", ratio(median, switch_floor)),
+                format!(
+                    "{switch_goal} (<= {:.0}): {}",
+                    SWITCH_GOAL * switch_floor,
+                    goal_status(median, SWITCH_GOAL * switch_floor)
+                ),
+            );
+            report.figure("switch_path.1core.untraced.core0.median", median, "instructions", true, &switch_goal);
+            report.figure("switch_path.1core.untraced.core0.min", min, "instructions", true, "");
+        }
+    }
+
     // Ports: round trips and a waiting receiver's wake-up (product kernel).
     let ports = boot(
         &images,

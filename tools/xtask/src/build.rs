@@ -127,7 +127,8 @@ pub fn pack(
 /// (traced, its console at the Pi's default 115200 baud, which its output
 /// overruns); `partitions/demo.toml` also becomes `unmapped-ram.img`
 /// (product kernel, core 1 reading RAM no partition owns); `partitions/bench.toml` becomes
-/// `bench-module.img` (benchmark kernel) and `partitions/bench-ports.toml`
+/// `bench-module.img` (benchmark kernel, traced) and `bench-module-product.img`
+/// (benchmark kernel without the trace) and `partitions/bench-ports.toml`
 /// `bench-ports.img` (product kernel); each `partitions/tests/NAME.toml`
 /// becomes `NAME.img` with the product kernel and `NAME-traced.img` with the
 /// traced one, and each `partitions/timing/NAME.toml` `NAME.img` with the
@@ -145,6 +146,7 @@ pub fn build_all() -> Result<Vec<Image>, String> {
     let missed = kernel_named("selftest-missed")?;
     let holdover = kernel_named("selftest-holdover")?;
     let bench = kernel_named("bench-switch")?;
+    let bench_product = kernel_named("bench-product")?;
     let unmapped = kernel_named("selftest-unmapped")?;
     let lockstep = root.join("partitions/lockstep.toml");
     let mut systems = vec![
@@ -154,6 +156,7 @@ pub fn build_all() -> Result<Vec<Image>, String> {
         ("lockstep-missed".to_string(), lockstep.clone(), missed, None),
         ("lockstep-holdover".to_string(), lockstep.clone(), holdover, None),
         ("bench-module".to_string(), root.join("partitions/bench.toml"), bench.clone(), None),
+        ("bench-module-product".to_string(), root.join("partitions/bench.toml"), bench_product, None),
         ("bench-ports".to_string(), root.join("partitions/bench-ports.toml"), kernel.clone(), None),
         ("bench-lockstep".to_string(), lockstep, bench, None),
         ("unmapped-ram".to_string(), root.join("partitions/demo.toml"), unmapped, None),
