@@ -1,21 +1,14 @@
 //! Benchmark kernel (`make bench`, with `partitions/bench.toml`, under
 //! `-icount shift=0,sleep=off -semihosting`): the traced kernel plus
 //! switch-path statistics; after 2 s of module time core 0 prints the table
-//! and ends the run.
+//! and ends the run (`module::stats::bench_main`).
 #![no_std]
 #![no_main]
 
-use bulkhead_kernel::arch::sysreg;
-use bulkhead_kernel::{kernel_main, module, timer};
+use bulkhead_kernel::{kernel_main, module};
 
 kernel_main!(main);
 
 fn main(core: usize) -> ! {
-    sysreg::start_cycle_counter();
-    if core == 0 {
-        // The epoch is fixed during load; report 2 s after boot, well past it.
-        let report_at = timer::now().0 + timer::frequency().hz() * 2;
-        module::stats::enable(report_at);
-    }
-    module::kernel_main(core, Some(&module::trace::TRACE_PORT))
+    module::stats::bench_main(core, Some(&module::trace::TRACE_PORT))
 }

@@ -52,6 +52,18 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
+/// A benchmark kernel's `main` (`bench-switch`, traced: `trace` given;
+/// `bench-product`, without the trace): the cycle counter on, the
+/// statistics on, the table printed and the run ended 2 s after boot (the
+/// epoch is fixed during load, well before), then the module as always.
+pub fn bench_main(core: usize, trace: Option<&'static super::trace::Sender>) -> ! {
+    sysreg::start_cycle_counter();
+    if core == 0 {
+        enable(timer::now().0 + timer::frequency().hz() * 2);
+    }
+    super::kernel_main(core, trace)
+}
+
 /// One switch-path sample of the calling core.
 pub fn record_switch(core: usize, cycles: u64) {
     let mut s = SWITCH[core].lock();
