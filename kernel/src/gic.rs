@@ -143,14 +143,18 @@ pub fn init_cpu_interface() {
 /// read back. A group 0 interrupt seen non-secure reads 0 for both: the
 /// firmware kept it secure, and the kernel stops, naming it.
 pub fn enable(intid: u32) {
-    let (reg, bit) = (gicd::ISENABLER + 4 * (intid as usize / 32), 1 << (intid % 32));
-    GICD.write32(reg, bit);
-    let enabled = GICD.read32(reg) & bit != 0;
-    let priority = GICD.read8(gicd::IPRIORITYR + intid as usize);
-    let wrote = bulkhead_gic::priority_of(intid, HYP_TIMER);
-    if let Err(refusal) = bulkhead_gic::check_line(view(), intid, wrote, priority, enabled) {
+    if let Err(refusal) = enable_checked(intid, bulkhead_gic::priority_of(intid, HYP_TIMER)) {
         panic!("{refusal}");
     }
+}
+
+/// Enables `intid` and reads back whether it is enabled with priority
+/// `wrote`: [`enable`]'s check, and [`claim_spi`]'s.
+fn enable_checked(intid: u32, wrote: u8) -> Result<(), bulkhead_gic::Refusal> {
+    unmask(intid);
+    let enabled = GICD.read32(gicd::ISENABLER + 4 * (intid as usize / 32)) & (1 << (intid % 32)) != 0;
+    let priority = GICD.read8(gicd::IPRIORITYR + intid as usize);
+    bulkhead_gic::check_line(view(), intid, wrote, priority, enabled)
 }
 
 /// Enables an interrupt [`claim_spi`] (or, for a PPI, the boot's
@@ -182,13 +186,10 @@ pub fn claim_spi(intid: u32, core: usize) -> Result<(), bulkhead_gic::Refusal> {
     disable(intid);
     GICD.write8(gicd::IPRIORITYR + intid as usize, PRIORITY);
     route_spi(intid, 1 << core);
-    let (reg, bit) = (gicd::ISENABLER + 4 * (intid as usize / 32), 1 << (intid % 32));
-    GICD.write32(reg, bit);
-    let enabled = GICD.read32(reg) & bit != 0;
+    let checked = enable_checked(intid, PRIORITY);
     disable(intid);
     clear_pending(intid);
-    let priority = GICD.read8(gicd::IPRIORITYR + intid as usize);
-    bulkhead_gic::check_line(view(), intid, PRIORITY, priority, enabled)
+    checked
 }
 
 /// The GIC-400 hypervisor interface of the calling core (GICH, banked per
