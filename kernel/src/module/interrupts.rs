@@ -254,10 +254,14 @@ pub fn restore(core: usize, tid: usize, state: &VgicState, window_start: u64) {
 /// interface saved into `state`, the GIC's emptied, its timer's PPI masked.
 pub fn save(core: usize, tid: usize, state: &mut VgicState) {
     state.vmcr = gich::vmcr();
-    state.saved_at = timer::now().0;
+    // The interface is off unless the thread takes an interrupt or has one
+    // in flight (InterruptEnable and `restore` turn it on), so a thread
+    // that takes none costs the switch path two accesses, and the count
+    // `restore`'s deferred check needs is read only for one that does.
     if gich::hcr() & gich::HCR_EN == 0 {
         return;
     }
+    state.saved_at = timer::now().0;
     ended(tid);
     state.apr = gich::apr();
     for n in 0..lrs(core) {
@@ -549,13 +553,6 @@ pub fn forget(module: &Module, partition: usize) {
         DEFERRED_NEXT.fetch_and(!(1 << i), Ordering::AcqRel);
         SLOT_COUNTS[i].clear();
     }
-}
-
-/// Physical interrupts of `intid`'s device slot taken in another
-/// partition's window (for the report), if it is a device interrupt.
-pub fn foreign(intid: u32) -> Option<u32> {
-    let (i, _) = slots()?.of_intid(intid)?;
-    Some(FOREIGN[i].load(Ordering::Relaxed))
 }
 
 /// The module's device interrupts, with the core each is routed to.
