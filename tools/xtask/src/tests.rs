@@ -1916,7 +1916,8 @@ fn flood_no_later(flood: &Captured) -> Result<(), String> {
     let (without, _) = core_0_lateness("partitions/tests/hostile-spin.toml", "hostile-spin-no-later", &spin)?;
     let worst = |l: &[(String, i64)]| l.iter().max_by_key(|(_, v)| *v).cloned().unwrap_or_default();
     let ((wk, w), (nk, n)) = (worst(&with), worst(&without));
-    let (wp, np) = (percentile_99(&with), percentile_99(&without));
+    let lateness = |late: &[(String, i64)]| percentile_99(late.iter().map(|(_, t)| *t));
+    let (wp, np) = (lateness(&with), lateness(&without));
     println!(
         "    core 0, frames 1..{COMPARED_FRAMES}: 99th-percentile boundary {wp} ticks late with the flood, {np} with a spinner in its place, allowed {bound} more; latest {w} ticks ({wk}) and {n} ticks ({nk})"
     );
@@ -1928,9 +1929,10 @@ fn flood_no_later(flood: &Captured) -> Result<(), String> {
     Ok(())
 }
 
-/// The lateness below which 99 % of `late`'s boundaries lie (nearest rank).
-fn percentile_99(late: &[(String, i64)]) -> i64 {
-    let mut v: Vec<i64> = late.iter().map(|(_, t)| *t).collect();
+/// The value below which 99 % of `values` lie (nearest rank); the default
+/// for none.
+fn percentile_99<T: Ord + Copy + Default>(values: impl IntoIterator<Item = T>) -> T {
+    let mut v: Vec<T> = values.into_iter().collect();
     v.sort_unstable();
     let rank = (v.len() * 99).div_ceil(100);
     v.get(rank.saturating_sub(1)).copied().unwrap_or_default()

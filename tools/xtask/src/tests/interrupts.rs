@@ -437,11 +437,7 @@ fn no_later_than_beside_a_spinner(out: &Captured, what: &str) -> Result<String, 
         &qemu::Forbid::defaults(&[]),
     )?;
     let without = ticker_offsets(&spin)?;
-    let p99 = |v: &[u64]| {
-        let mut v = v.to_vec();
-        v.sort_unstable();
-        v[(v.len() * 99).div_ceil(100).saturating_sub(1)]
-    };
+    let p99 = |v: &[u64]| super::percentile_99(v.iter().copied());
     let median = |v: &[u64]| {
         let mut v = v.to_vec();
         v.sort_unstable();
