@@ -72,6 +72,36 @@ pub fn record_switch(core: usize, cycles: u64) {
     s.count += 1;
 }
 
+/// The exit half both floors share: x0-x30, SP_EL0, ELR_EL2 and SPSR_EL2
+/// stored at `{a}` in `GuestFrame`'s order, as the exit vector does.
+macro_rules! save_gprs {
+    () => {
+        concat!(
+            "stp x0, x1, [{a}, #8 * 0]\n",
+            "stp x2, x3, [{a}, #8 * 2]\n",
+            "stp x4, x5, [{a}, #8 * 4]\n",
+            "stp x6, x7, [{a}, #8 * 6]\n",
+            "stp x8, x9, [{a}, #8 * 8]\n",
+            "stp x10, x11, [{a}, #8 * 10]\n",
+            "stp x12, x13, [{a}, #8 * 12]\n",
+            "stp x14, x15, [{a}, #8 * 14]\n",
+            "stp x16, x17, [{a}, #8 * 16]\n",
+            "stp x18, x19, [{a}, #8 * 18]\n",
+            "stp x20, x21, [{a}, #8 * 20]\n",
+            "stp x22, x23, [{a}, #8 * 22]\n",
+            "stp x24, x25, [{a}, #8 * 24]\n",
+            "stp x26, x27, [{a}, #8 * 26]\n",
+            "stp x28, x29, [{a}, #8 * 28]\n",
+            "str x30, [{a}, #8 * 30]\n",
+            "mrs x0, sp_el0\n",
+            "mrs x1, elr_el2\n",
+            "mrs x2, spsr_el2\n",
+            "stp x0, x1, [{a}, #8 * 31]\n",
+            "str x2, [{a}, #8 * 33]\n",
+        )
+    };
+}
+
 /// The instructions of a minimal hand-written EL1 context switch: store
 /// and reload x0-x30, SP_EL0, ELR and SPSR, the least any kernel must do
 /// to switch two threads. The floor the switch path is compared with.
@@ -84,27 +114,7 @@ pub fn context_floor() -> u64 {
     // keep live across the block.
     unsafe {
         core::arch::asm!(
-            "stp x0, x1, [{a}, #8 * 0]",
-            "stp x2, x3, [{a}, #8 * 2]",
-            "stp x4, x5, [{a}, #8 * 4]",
-            "stp x6, x7, [{a}, #8 * 6]",
-            "stp x8, x9, [{a}, #8 * 8]",
-            "stp x10, x11, [{a}, #8 * 10]",
-            "stp x12, x13, [{a}, #8 * 12]",
-            "stp x14, x15, [{a}, #8 * 14]",
-            "stp x16, x17, [{a}, #8 * 16]",
-            "stp x18, x19, [{a}, #8 * 18]",
-            "stp x20, x21, [{a}, #8 * 20]",
-            "stp x22, x23, [{a}, #8 * 22]",
-            "stp x24, x25, [{a}, #8 * 24]",
-            "stp x26, x27, [{a}, #8 * 26]",
-            "stp x28, x29, [{a}, #8 * 28]",
-            "str x30, [{a}, #8 * 30]",
-            "mrs x0, sp_el0",
-            "mrs x1, elr_el2",
-            "mrs x2, spsr_el2",
-            "stp x0, x1, [{a}, #8 * 31]",
-            "str x2, [{a}, #8 * 33]",
+            save_gprs!(),
             "ldp x0, x1, [{a}, #8 * 31]",
             "ldr x2, [{a}, #8 * 33]",
             "msr sp_el0, x0",
@@ -196,27 +206,7 @@ pub fn switch_floor() -> u64 {
             ".arch_extension fp",
             ".arch_extension simd",
             // Exit: the thread's GPRs and exception return state.
-            "stp x0, x1, [{a}, #8 * 0]",
-            "stp x2, x3, [{a}, #8 * 2]",
-            "stp x4, x5, [{a}, #8 * 4]",
-            "stp x6, x7, [{a}, #8 * 6]",
-            "stp x8, x9, [{a}, #8 * 8]",
-            "stp x10, x11, [{a}, #8 * 10]",
-            "stp x12, x13, [{a}, #8 * 12]",
-            "stp x14, x15, [{a}, #8 * 14]",
-            "stp x16, x17, [{a}, #8 * 16]",
-            "stp x18, x19, [{a}, #8 * 18]",
-            "stp x20, x21, [{a}, #8 * 20]",
-            "stp x22, x23, [{a}, #8 * 22]",
-            "stp x24, x25, [{a}, #8 * 24]",
-            "stp x26, x27, [{a}, #8 * 26]",
-            "stp x28, x29, [{a}, #8 * 28]",
-            "str x30, [{a}, #8 * 30]",
-            "mrs x0, sp_el0",
-            "mrs x1, elr_el2",
-            "mrs x2, spsr_el2",
-            "stp x0, x1, [{a}, #8 * 31]",
-            "str x2, [{a}, #8 * 33]",
+            save_gprs!(),
             // The interrupt: acknowledge (one read of the CPU interface).
             "ldr w0, [{c}, #0x18]",
             // The outgoing thread's EL1 state, FP state, virtual interface.
