@@ -426,12 +426,12 @@ struct Cursor {
 
 /// One core's scheduler. See the module docs for what it owns.
 ///
-/// Size: 24,096 bytes on aarch64 and x86-64: 8 prepared tables of 2,096
+/// Size: 24,104 bytes on aarch64 and x86-64: 8 prepared tables of 2,096
 /// bytes (65 entries of 32 bytes) and 64 thread slots of 112 bytes (48
 /// before process timing added the base priority, period, time capacity,
 /// first release, release index and deadline; 40 before event waits), plus
-/// the preemption lock; 8,992 when it held only the active table and two
-/// pending ones. 480 bytes of the budget remain: storing the period and
+/// the preemption lock and the wake bound; 8,992 when it held only the active table and two
+/// pending ones. 472 bytes of the budget remain: storing the period and
 /// time capacity as `Option<NonZeroU64>` would win back 1 KiB. The kernel
 /// builds one per core on its 64 KiB stack at load time and moves it into a
 /// static, so it must stay within [`CoreScheduler::SIZE_BUDGET`] (24 KiB):
@@ -459,6 +459,12 @@ pub struct CoreScheduler {
     /// The slots of `threads` that hold a record, so the switch path visits
     /// only this core's threads instead of all [`MAX_THREADS`] slots.
     placed: ThreadSet,
+    /// No Waiting thread of this core is released before this instant, so
+    /// a decision before it has no wait to expire and scans no thread
+    /// (issue 19). Lowered wherever a thread starts waiting with a release
+    /// (`set_waiting`), raised by the scan in `wake_due`, and 0 (scan at
+    /// the next decision) after a thread is taken in.
+    wake_bound: Ticks,
     seq: u64,
     /// ARINC 653 LOCK_PREEMPTION level on this core (0: unlocked) and the
     /// thread holding it (`Some` exactly when the level is above 0).
@@ -487,6 +493,7 @@ impl CoreScheduler {
             cursor: None,
             threads: [None; MAX_THREADS],
             placed: ThreadSet::EMPTY,
+            wake_bound: Ticks(0),
             seq: 0,
             preemption_level: 0,
             preemption_holder: None,
@@ -656,11 +663,16 @@ impl CoreScheduler {
                 // The normal switch: one step. Anything else (a late tick,
                 // or a zero-tick window right after c) goes through the epoch.
                 let stepped = self.step(c)?;
-                let (reached, punctual) =
-                    if now < stepped.end { (stepped, stepped) } else { (self.locate(now)?, self.locate(c.end)?) };
-                let base = anchor.unwrap_or(punctual);
-                missed += global_index(reached, len).saturating_sub(global_index(base, len));
-                reached
+                if now < stepped.end && anchor.is_none() {
+                    // Punctual, no schedule switch: nothing was missed.
+                    stepped
+                } else {
+                    let (reached, punctual) =
+                        if now < stepped.end { (stepped, stepped) } else { (self.locate(now)?, self.locate(c.end)?) };
+                    let base = anchor.unwrap_or(punctual);
+                    missed += global_index(reached, len).saturating_sub(global_index(base, len));
+                    reached
+                }
             }
             // First decision, or a `now` earlier than the last one (only
             // through misuse): place ourselves from the epoch, silently.
@@ -733,6 +745,7 @@ impl CoreScheduler {
             .ok_or(PlanError::UnknownSchedule { schedule, schedules: usize::from(self.schedules) })
     }
 
+    #[inline]
     fn entry_count(&self) -> u128 {
         self.active_table().entries().len() as u128
     }
@@ -810,22 +823,38 @@ impl CoreScheduler {
     /// Make every thread whose wait has expired Ready, stamped with the
     /// instant it expired (not when we noticed), in (instant, id) order, so a
     /// late core orders them exactly as a punctual one would.
+    ///
+    /// Scans the core's threads only once `now` reaches `wake_bound`; the
+    /// last scan finds the earliest release still ahead, the next bound.
     fn wake_due(&mut self, now: Ticks) {
+        if now < self.wake_bound {
+            return;
+        }
         loop {
             let mut first: Option<(Ticks, usize)> = None;
+            let mut later = Ticks::MAX;
+            let mut due = 0;
             // Ascending slot order, as a scan of every slot would visit them.
             for t in self.placed.iter() {
                 let i = usize::from(t.0);
                 if let Some(ThreadRecord { state: ThreadState::Waiting(w), .. }) =
                     self.threads.get(i).and_then(Option::as_ref)
                     && let Some(at) = w.release()
-                    && at <= now
-                    && first.is_none_or(|f| at < f.0)
                 {
-                    first = Some((at, i));
+                    if at > now {
+                        later = later.min(at);
+                    } else {
+                        due += 1;
+                        if first.is_none_or(|f| at < f.0) {
+                            first = Some((at, i));
+                        }
+                    }
                 }
             }
-            let Some((at, i)) = first else { return };
+            let Some((at, i)) = first else {
+                self.wake_bound = later;
+                return;
+            };
             let seq = self.next_seq();
             if let Some(r) = self.threads[i].as_mut() {
                 if let ThreadState::Waiting(Wait::NextWindow { .. }) = r.state {
@@ -836,6 +865,11 @@ impl CoreScheduler {
                 r.state = ThreadState::Ready;
                 r.ready_at = at;
                 r.seq = seq;
+            }
+            if due == 1 {
+                // The only one due: the pass already found the next bound.
+                self.wake_bound = later;
+                return;
             }
         }
     }
@@ -889,6 +923,16 @@ impl CoreScheduler {
         Ok(())
     }
 
+    /// `thread` waits: the only way a thread comes to wait on this core
+    /// (besides being taken in), keeping `wake_bound` a lower bound.
+    fn set_waiting(&mut self, thread: ThreadId, wait: Wait) -> Result<(), SchedError> {
+        self.record_mut(thread)?.state = ThreadState::Waiting(wait);
+        if let Some(at) = wait.release() {
+            self.wake_bound = self.wake_bound.min(at);
+        }
+        Ok(())
+    }
+
     fn require(&self, thread: ThreadId, op: ThreadOp, ok: fn(ThreadState) -> bool) -> Result<(), SchedError> {
         let state = self.record(thread).ok_or(SchedError::ThreadNotOnCore { thread, core: self.core })?.state;
         if ok(state) { Ok(()) } else { Err(SchedError::InvalidState { thread, op, state }) }
@@ -901,7 +945,7 @@ impl CoreScheduler {
         if until <= now {
             return self.make_ready(thread, now);
         }
-        self.record_mut(thread)?.state = ThreadState::Waiting(Wait::Until(until));
+        self.set_waiting(thread, Wait::Until(until))?;
         Ok(())
     }
 
@@ -913,7 +957,7 @@ impl CoreScheduler {
         if until.is_some_and(|u| u <= now) {
             return self.make_ready(thread, now);
         }
-        self.record_mut(thread)?.state = ThreadState::Waiting(Wait::Event { until });
+        self.set_waiting(thread, Wait::Event { until })?;
         Ok(())
     }
 
@@ -954,7 +998,7 @@ impl CoreScheduler {
             if release <= now {
                 self.make_ready(thread, now)?;
             } else {
-                self.record_mut(thread)?.state = ThreadState::Waiting(Wait::NextRelease(release));
+                self.set_waiting(thread, Wait::NextRelease(release))?;
             }
             return Ok(Some(release));
         }
@@ -964,8 +1008,8 @@ impl CoreScheduler {
                 release = self.next_window_start(p, thread, now)?;
             }
         }
+        self.set_waiting(thread, Wait::NextWindow { release })?;
         let rec = self.record_mut(thread)?;
-        rec.state = ThreadState::Waiting(Wait::NextWindow { release });
         rec.deadline = None;
         rec.deadline_reported = false;
         Ok(release)
@@ -1178,9 +1222,7 @@ impl CoreScheduler {
                 && release.is_none_or(|t| t >= next.epoch.start())
             {
                 let release = self.first_window_start(next, r.id)?;
-                if let Some(r) = self.threads[i].as_mut() {
-                    r.state = ThreadState::Waiting(Wait::NextWindow { release });
-                }
+                self.set_waiting(r.id, Wait::NextWindow { release })?;
             }
         }
         let at = next.epoch;
@@ -1228,6 +1270,8 @@ impl CoreScheduler {
         }
         self.threads[usize::from(rec.id.0)] = Some(rec);
         self.placed = self.placed.with(rec.id);
+        // It may come waiting: the next decision scans.
+        self.wake_bound = Ticks(0);
         self.rebuild(plan)
     }
 
@@ -1295,7 +1339,7 @@ mod tests {
         // The kernel builds one on a 64 KiB stack (see the type's docs).
         let size = core::mem::size_of::<CoreScheduler>();
         assert!(size <= CoreScheduler::SIZE_BUDGET, "CoreScheduler is {size} bytes");
-        assert_eq!(size, 24_096, "update the figure in CoreScheduler's docs");
+        assert_eq!(size, 24_104, "update the figure in CoreScheduler's docs");
     }
 
     #[test]

@@ -176,6 +176,31 @@ fn highest_priority_ready_thread_of_the_owner_runs_and_preempts_on_wake() {
     assert_eq!(c0.on_tick(t(31)).next_deadline, t(50));
 }
 
+/// Decisions skip the scan for expired waits until the earliest release
+/// (issue 19): a wait begun after a scan, ending before the release that
+/// scan found, must still end at its own instant, and a thread whose
+/// release has not come must not be woken early.
+#[test]
+fn a_shorter_wait_begun_after_a_longer_one_still_ends_on_time() {
+    let threads = [th(0, &[0], 6), th(0, &[0], 4), th(0, &[0], 1)];
+    let ws = [w(p(0), 10)];
+    let s = [Schedule { major_frame: Nanos::from_millis(10).unwrap(), windows: &ws }];
+    let plan = ModulePlan::new(2, &threads, &s).unwrap();
+    let (_, mut cores) = start(&plan);
+    let c = &mut cores[0];
+    assert_eq!(c.on_tick(t(0)).runs, tid(0));
+    c.wait_until(ThreadId(0), t(8), t(1)).unwrap();
+    assert_eq!(c.on_tick(t(1)).runs, tid(1), "t0 waits until 8 ms");
+    c.wait_until(ThreadId(1), t(3), t(2)).unwrap();
+    let d = c.on_tick(t(2));
+    assert_eq!((d.runs, d.next_deadline), (tid(2), t(3)), "both wait; the low-priority one runs");
+    assert_eq!(c.on_tick(Ticks(t(3).0 - 1)).runs, tid(2), "not woken a tick early");
+    assert_eq!(c.on_tick(t(3)).runs, tid(1), "the later, shorter wait ends at 3 ms");
+    assert_eq!(c.on_tick(Ticks(t(8).0 - 1)).runs, tid(1));
+    assert_eq!(c.thread_state(ThreadId(0)).map(|s| s == ThreadState::Ready), Some(false));
+    assert_eq!(c.on_tick(t(8)).runs, tid(0), "the first wait ends at 8 ms, and it preempts");
+}
+
 #[test]
 fn equal_priorities_are_served_in_the_order_they_became_ready() {
     let threads = [th(0, &[0], 4), th(0, &[0], 4)];

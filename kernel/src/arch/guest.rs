@@ -274,13 +274,21 @@ macro_rules! el1_registers {
 
             /// Reads this core's live EL1 state.
             pub fn save() -> Self {
-                let mut s = Self::default();
+                let mut s = Self::ZERO;
+                s.save_into();
+                s
+            }
+
+            /// Reads this core's live EL1 state into `self`, in place: the
+            /// switch path's save, which would otherwise copy the 192 bytes
+            /// once more (issue 19).
+            #[inline(always)]
+            pub fn save_into(&mut self) {
                 $(
                     // SAFETY: reading an EL1 register from EL2 has no side
                     // effect.
-                    unsafe { asm!(concat!("mrs {0}, ", stringify!($reg)), out(reg) s.$reg, options(nomem, nostack, preserves_flags)) };
+                    unsafe { asm!(concat!("mrs {0}, ", stringify!($reg)), out(reg) self.$reg, options(nomem, nostack, preserves_flags)) };
                 )*
-                s
             }
 
             /// Loads this state into the core's EL1 registers.

@@ -59,8 +59,12 @@ pub struct Caller {
 
 /// What the entering core must do to a thread's context first: called
 /// under its context lock, before its state is restored (`run_thread`).
+///
+/// On the switch path: a load of each flag first, and the read-modify-write
+/// only for one that is set (issue 19).
 pub fn take_pending(module: &Module, tid: usize, ctx: &mut ThreadContext) {
-    let reset = RESET_PENDING[tid].swap(false, Ordering::AcqRel);
+    let take = |flag: &AtomicBool| flag.load(Ordering::Acquire) && flag.swap(false, Ordering::AcqRel);
+    let reset = take(&RESET_PENDING[tid]);
     if reset {
         ctx.reset(module, module.thread(tid));
         ctx.frame.x[4] = START_ENTRY[tid].load(Ordering::Acquire);
@@ -68,7 +72,7 @@ pub fn take_pending(module: &Module, tid: usize, ctx: &mut ThreadContext) {
     }
     // A fresh context has no call to return from: what ended a wait of
     // its previous life is dropped.
-    if SUSPENDED_SELF[tid].swap(false, Ordering::AcqRel) && RESUMED[tid].swap(false, Ordering::AcqRel) && !reset {
+    if take(&SUSPENDED_SELF[tid]) && RESUMED[tid].swap(false, Ordering::AcqRel) && !reset {
         ctx.frame.x[0] = 0;
     }
     if super::words::take_pending(tid) && !reset {

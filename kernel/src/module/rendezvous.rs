@@ -23,6 +23,7 @@ use crate::{arch, timer};
 use bulkhead_board_rpi4::CORES;
 use bulkhead_protocol::{Admission, Blocked, Gate, Platform};
 use bulkhead_sched::Nanos;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 static GATE: Gate<CORES> = Gate::new();
 
@@ -52,11 +53,26 @@ impl Platform for Machine {
 /// first (then the core holds nothing and runs nothing). No lock may be
 /// held.
 pub fn admit(core: usize, partition: usize, end: u64) -> Option<u64> {
-    let patience = timer::frequency().nanos_to_ticks_ceil(Nanos(PATIENCE_NS)).map_or(u64::MAX, |t| t.0);
+    let patience = patience_ticks();
     let late = |b: Blocked| report(core, partition, b);
     match GATE.acquire(core, partition as u32, end, patience, &Machine, late) {
         Admission::Admitted { at, .. } => Some(at),
         Admission::WindowOver { .. } => None,
+    }
+}
+
+/// [`PATIENCE_NS`] in counter ticks, converted once (the conversion's
+/// 128-bit division is not for the switch path, issue 19). 0: not yet.
+static PATIENCE_TICKS: AtomicU64 = AtomicU64::new(0);
+
+fn patience_ticks() -> u64 {
+    match PATIENCE_TICKS.load(Ordering::Relaxed) {
+        0 => {
+            let ticks = timer::frequency().nanos_to_ticks_ceil(Nanos(PATIENCE_NS)).map_or(u64::MAX, |t| t.0).max(1);
+            PATIENCE_TICKS.store(ticks, Ordering::Relaxed);
+            ticks
+        }
+        ticks => ticks,
     }
 }
 

@@ -113,8 +113,19 @@ fn set_stall(core: usize, from_epoch: u64, ticks: u64, holding: bool) {
     STALL[0].store(core as u64, Ordering::Release);
 }
 
+/// On the switch path twice: one load when no stall is armed (every
+/// kernel but two test kernels).
+#[inline(always)]
 fn maybe_stall(core: usize, holding: bool) {
-    if STALL[0].load(Ordering::Acquire) != core as u64 || STALL[3].load(Ordering::Relaxed) != u64::from(holding) {
+    if STALL[0].load(Ordering::Acquire) == core as u64 {
+        stall_if_due(core, holding);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn stall_if_due(core: usize, holding: bool) {
+    if STALL[3].load(Ordering::Relaxed) != u64::from(holding) {
         return;
     }
     let at = STALL[1].load(Ordering::Relaxed);
@@ -134,16 +145,17 @@ fn maybe_stall(core: usize, holding: bool) {
 }
 
 /// Asks the core's scheduler what runs now and arms the timer for the
-/// next decision. Returns the decision's trace record (when tracing), for
-/// the caller to write once the partition gate has said when the thread
-/// may start.
-fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, WindowKey, Option<Record>) {
+/// next decision. Leaves the decision's trace record (when tracing) in
+/// `record`, for the caller to write once the partition gate has said when
+/// the thread may start: written in place, so the untraced switch path
+/// copies no record (issue 19).
+fn decide(core: usize, previous: WindowKey, cause: Cause, record: &mut Option<Record>) -> (Option<usize>, WindowKey) {
     let now = timer::now();
     let decision = {
         let mut guard = CORE_SCHED[core].lock();
         match guard.as_mut() {
             Some(sched) => sched.on_tick(now),
-            None => return (None, None, None),
+            None => return (None, None),
         }
     };
     WINDOW_END[core].store(decision.window.map_or(decision.next_deadline, |w| w.end).0, Ordering::Relaxed);
@@ -171,7 +183,6 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
     report_deadline_misses(core, now, decision.events.deadline_missed);
     let runs = decision.runs.map(|t| usize::from(t.0));
     let window = decision.window.map(|w| (w.schedule.0, w.frame, w.entry));
-    let mut record = None;
     if trace::enabled() {
         let module = MODULE.get().expect("running");
         // A line per missed deadline, ahead of the decision's own record
@@ -192,7 +203,7 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
                 Cause::Other => Reason::Resched,
             }
         };
-        record = Some(Record {
+        *record = Some(Record {
             ticks: now.0,
             window,
             runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)),
@@ -201,7 +212,7 @@ fn decide(core: usize, previous: WindowKey, cause: Cause) -> (Option<usize>, Win
             admitted: None,
         });
     }
-    (runs, window, record)
+    (runs, window)
 }
 
 /// Each thread the scheduler found past its deadline becomes a
@@ -296,6 +307,10 @@ fn restart_slice(module: &Module, core: usize, owner: usize) -> bool {
 /// report is only noted here, in the next window's time; the line is
 /// written when the core next idles ([`write_overrun_report`]).
 fn report_overrun(core: usize, tid: usize) {
+    if REPORTED_OVERRUN[tid].load(Ordering::Relaxed) {
+        // Said already: no second look at the scheduler (issue 19).
+        return;
+    }
     let ready = CORE_SCHED[core].lock().as_ref().and_then(|s| s.thread_state(bulkhead_sched::ThreadId(tid as u16)))
         == Some(bulkhead_sched::ThreadState::Ready);
     if ready && !REPORTED_OVERRUN[tid].swap(true, Ordering::Relaxed) {
@@ -338,7 +353,10 @@ pub fn run_core(core: usize) -> ! {
             irq::dispatch();
         }
     }
-    let (mut runs, mut window, mut record) = decide(core, None, Cause::Other);
+    let mut record = None;
+    let (mut runs, mut window) = decide(core, None, Cause::Other, &mut record);
+    // The health event a thread's run ended with, if any.
+    let mut event = None;
     // Cycle stamp of the last guest exit if it was an interrupt, and of the
     // exit whose switch path is being measured.
     let mut irq_exit: Option<u64>;
@@ -357,7 +375,7 @@ pub fn run_core(core: usize) -> ! {
         let mut cause = Cause::Other;
         match entry {
             Entry::Thread(tid, _) => {
-                let (outcome, exit, entry_cycles) = run_thread(module, core, tid);
+                let (ended, exit, entry_cycles) = run_thread(module, core, tid, &mut event);
                 maybe_stall(core, true);
                 // The thread is off the core: let the others into theirs.
                 CURRENT[core].store(NONE_PENDING, Ordering::Relaxed);
@@ -368,15 +386,17 @@ pub fn run_core(core: usize) -> ! {
                     stats::record_switch(core, entry_cycles.wrapping_sub(from));
                 }
                 irq_exit = (exit == Exit::Irq).then_some(exit_cycles);
-                match outcome {
-                    Outcome::Continue => interrupted = Some(tid),
-                    Outcome::Reschedule => {
+                match ended {
+                    Ended::Continue => interrupted = Some(tid),
+                    Ended::Reschedule => {
                         cause = Cause::Wait;
                         NEED_RESCHED[core].store(true, Ordering::Relaxed);
                     }
-                    Outcome::Health(event) => {
+                    Ended::Health => {
                         cause = Cause::Health;
-                        health::handle(&event);
+                        if let Some(event) = event.take() {
+                            health::handle(&event);
+                        }
                     }
                 }
             }
@@ -412,7 +432,7 @@ pub fn run_core(core: usize) -> ! {
         if NEED_RESCHED[core].swap(false, Ordering::AcqRel) {
             let previous_window = window;
             let previous_runs = runs;
-            (runs, window, record) = decide(core, previous_window, cause);
+            (runs, window) = decide(core, previous_window, cause, &mut record);
             // A timer interrupt that took the core from one thread (or from
             // idle) to another thread: measure the path to the next eret.
             measure = irq_exit.filter(|_| stats::enabled() && runs.is_some() && runs != previous_runs);
@@ -423,16 +443,26 @@ pub fn run_core(core: usize) -> ! {
     }
 }
 
+/// How a thread's run ended: [`Outcome`] without the health event, which
+/// `run_thread` leaves in its caller's slot, so that the switch path does
+/// not copy a 200-byte event it does not have (issue 19).
+enum Ended {
+    Continue,
+    Reschedule,
+    Health,
+}
+
 /// Runs thread `tid` once, until it leaves EL1.
-/// Returns why it stopped, the last exit's kind, and the cycle stamp of
-/// its first entry (for the switch-path benchmark).
+/// Returns why it stopped (a health event into `event`), the last exit's
+/// kind, and the cycle stamp of its first entry (for the switch-path
+/// benchmark).
 ///
 /// The thread's EL1 and FP state is live in this core's registers only
 /// while its context lock is held here: restored on entry, saved before the
 /// lock goes. Between two calls the context is the only copy, so another
 /// core may run the thread next (a migration) or a restart reset it, even
 /// after an interrupt that changed nothing for this core.
-fn run_thread(module: &Module, core: usize, tid: usize) -> (Outcome, Exit, u64) {
+fn run_thread(module: &Module, core: usize, tid: usize, event: &mut Option<Event>) -> (Ended, Exit, u64) {
     let mut ctx = CONTEXTS[tid].lock();
     // A START since it last ran gives it a fresh context; a RESUME ends
     // its SuspendSelf with success.
@@ -484,10 +514,18 @@ fn run_thread(module: &Module, core: usize, tid: usize) -> (Outcome, Exit, u64) 
         }
         break (outcome, exit);
     };
-    ctx.el1 = El1State::save();
+    ctx.el1.save_into();
     ctx.fp.save();
     interrupts::save(core, tid, &mut ctx.vgic);
-    (outcome, exit, first_entry.unwrap_or(0))
+    let ended = match outcome {
+        Outcome::Continue => Ended::Continue,
+        Outcome::Reschedule => Ended::Reschedule,
+        Outcome::Health(e) => {
+            *event = Some(e);
+            Ended::Health
+        }
+    };
+    (ended, exit, first_entry.unwrap_or(0))
 }
 
 fn fault(core: usize, tid: usize, kind: ErrorKind, args: core::fmt::Arguments) -> Outcome {

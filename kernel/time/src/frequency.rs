@@ -7,6 +7,8 @@
 //! an integer tick length at 54 MHz, so every conversion goes through a
 //! 128-bit product before the single division: `u64 * 1e9` and
 //! `u64 * u64` both fit in `u128`, so the only rounding is the one we choose.
+//! Nanoseconds to ticks, on every window boundary, gets the same value
+//! without the 128-bit division (`nanos_u128_to_ticks_ceil`).
 
 use core::num::NonZeroU64;
 
@@ -54,18 +56,43 @@ impl Frequency {
 /// `ceil(ns * hz / 1e9)` for a 128-bit nanosecond count. `None` only when the
 /// product overflows `u128`, in which case the tick count is far beyond
 /// `u64` anyway (a result < 2^64 needs `ns * hz < 2^64 * 1e9 < 2^94`).
+///
+/// Every window boundary goes through here (issue 19: no 128-bit division
+/// on the switch path). For `ns` < 2^64 (584 years) and a frequency below
+/// 2^32 Hz, `ns` is split at whole seconds, `ns = s * 1e9 + r`, and since
+/// `s * hz` is a whole number of ticks, `ceil(ns * hz / 1e9) = s * hz +
+/// ceil(r * hz / 1e9)`: the same value, from 64-bit divisions by a constant
+/// (which compile to multiplications) and `r * hz < 2^30 * 2^32`.
 pub(crate) const fn nanos_u128_to_ticks_ceil(freq: Frequency, ns: u128) -> Option<u128> {
+    if let Some((s, r, hz)) = split_seconds(freq, ns) {
+        return Some(s as u128 * hz as u128 + (r * hz).div_ceil(NANOS_PER_SEC as u64) as u128);
+    }
     match ns.checked_mul(freq.0.get() as u128) {
         Some(p) => Some(p.div_ceil(NANOS_PER_SEC)),
         None => None,
     }
 }
 
+/// As [`nanos_u128_to_ticks_ceil`], rounded down.
 pub(crate) const fn nanos_u128_to_ticks_floor(freq: Frequency, ns: u128) -> Option<u128> {
+    if let Some((s, r, hz)) = split_seconds(freq, ns) {
+        return Some(s as u128 * hz as u128 + (r * hz / NANOS_PER_SEC as u64) as u128);
+    }
     match ns.checked_mul(freq.0.get() as u128) {
         Some(p) => Some(p / NANOS_PER_SEC),
         None => None,
     }
+}
+
+/// `(ns / 1e9, ns % 1e9, hz)` when the 64-bit conversion applies.
+const fn split_seconds(freq: Frequency, ns: u128) -> Option<(u64, u64, u64)> {
+    let hz = freq.0.get();
+    if ns > u64::MAX as u128 || hz > u32::MAX as u64 {
+        return None;
+    }
+    let ns = ns as u64;
+    let per_sec = NANOS_PER_SEC as u64;
+    Some((ns / per_sec, ns % per_sec, hz))
 }
 
 const fn narrow_ticks(v: Option<u128>) -> Option<Ticks> {
@@ -119,6 +146,53 @@ mod tests {
         // 7 ns = 0.378 ticks
         assert_eq!(PI4.nanos_to_ticks_ceil(Nanos(7)), Some(Ticks(1)));
         assert_eq!(PI4.nanos_to_ticks_floor(Nanos(7)), Some(Ticks(0)));
+    }
+
+    /// The 64-bit split at whole seconds gives exactly the 128-bit
+    /// product's rounding, at second boundaries, near 2^64 ns and for
+    /// pseudo-random counts, at the two boards' and other frequencies.
+    #[test]
+    fn split_conversion_equals_the_128_bit_product() {
+        let reference = |hz: u64, ns: u128, ceil: bool| {
+            let p = ns * u128::from(hz);
+            if ceil { p.div_ceil(NANOS_PER_SEC) } else { p / NANOS_PER_SEC }
+        };
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let counts: [u64; 12] = [
+            0,
+            1,
+            999_999_999,
+            1_000_000_000,
+            1_000_000_001,
+            2_999_999_999,
+            u64::MAX,
+            u64::MAX - 1,
+            u64::MAX / 3,
+            18_446_744_073_000_000_000,
+            500_000,
+            333_000,
+        ];
+        for hz in [1, 19_200_000, 54_000_000, 62_500_000, 1_000_000_007, u64::from(u32::MAX)] {
+            let f = Frequency::from_hz(hz).unwrap();
+            for i in 0..4000 {
+                let ns = if i < counts.len() {
+                    counts[i]
+                } else {
+                    // xorshift64, at every magnitude
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x >> (x % 64)
+                };
+                let ns = u128::from(ns);
+                assert_eq!(nanos_u128_to_ticks_ceil(f, ns), Some(reference(hz, ns, true)), "ceil {ns} ns at {hz} Hz");
+                assert_eq!(
+                    nanos_u128_to_ticks_floor(f, ns),
+                    Some(reference(hz, ns, false)),
+                    "floor {ns} ns at {hz} Hz"
+                );
+            }
+        }
     }
 
     #[test]
