@@ -108,12 +108,13 @@ __run_guest:
     dsb     nsh                         // no speculation past eret
     isb
 
-// The hypercall fast path (issue 19): `HVC #0` with AbiVersion or MyIds
-// is answered here and the thread resumed at once, with nothing of it
-// saved: neither call changes any state, so the per-core loop has nothing
-// to decide (an interrupt that is pending is taken right after the eret,
-// as an ordinary exit). x2 and x3 are the only scratch registers, saved
-// on the kernel stack; anything else goes the full way.
+// The hypercall fast path (issue 19): `HVC #0` with AbiVersion, MyIds or
+// GetTime is answered here and the thread resumed at once, with nothing
+// of it saved: none of them changes any state, so the per-core loop has
+// nothing to decide (an interrupt that is pending is taken right after the
+// eret, as an ordinary exit). x2 and x3 are the scratch registers, saved
+// on the kernel stack (GetTime saves x0, x1, x4 and x5 too, to give them
+// back if it must go the full way); anything else goes the full way.
 .global guest_exit_8
 guest_exit_8:
     stp     x2, x3, [sp, #-16]!
@@ -126,6 +127,8 @@ guest_exit_8:
     cbz     w3, 2f
     cmp     w3, #{my_ids}
     b.eq    3f
+    cmp     w3, #{get_time}
+    b.eq    4f
 1:  ldp     x2, x3, [sp], #16
     b       guest_exit_full_8
 2:  // AbiVersion: x1 = major << 16 | minor, x2 = x3 = 0.
@@ -147,6 +150,52 @@ guest_exit_8:
     eret
     dsb     nsh                             // no speculation past eret
     isb
+4:  // GetTime: x1 = ns since the epoch now, x2 = at the end of the
+    // window (PerCore.time_epoch/time_hz/window_end), as the full path's
+    // `ns_since_epoch`: ticks since the epoch (0 before it), then
+    // floor(ticks * 1e9 / hz) = q * 1e9 + floor(r * 1e9 / hz) with q, r =
+    // ticks / hz, ticks % hz; r * 1e9 < 2^62 for hz < 2^32. A frequency not
+    // below 2^32 Hz, a block not yet filled (hz 0) or a result past 2^64
+    // ns goes the full way, which answers the same call.
+    stp     x0, x1, [sp, #-32]!
+    stp     x4, x5, [sp, #16]
+    mrs     x5, tpidr_el2
+    ldp     x0, x1, [x5, #40]               // epoch ticks, hz
+    cbz     x1, 5f
+    lsr     x2, x1, #32
+    cbnz    x2, 5f
+    ldr     x3, [x5, #56]                   // end of the window, ticks
+    isb
+    mrs     x2, cntpct_el0
+    subs    x2, x2, x0
+    csel    x2, xzr, x2, lo
+    subs    x3, x3, x0
+    csel    x3, xzr, x3, lo
+    movz    x4, #0xca00
+    movk    x4, #0x3b9a, lsl #16            // 1e9
+.irp t, x2, x3
+    udiv    x0, \t, x1
+    msub    \t, x0, x1, \t
+    mul     \t, \t, x4
+    udiv    \t, \t, x1
+    umulh   x5, x0, x4
+    cbnz    x5, 5f
+    mul     x0, x0, x4
+    adds    \t, \t, x0
+    b.cs    5f
+.endr
+    mov     x1, x2
+    mov     x2, x3
+    mov     x0, xzr
+    mov     x3, xzr
+    ldp     x4, x5, [sp, #16]
+    add     sp, sp, #48
+    eret
+    dsb     nsh                             // no speculation past eret
+    isb
+5:  ldp     x4, x5, [sp, #16]
+    ldp     x0, x1, [sp], #32
+    b       1b
 
 .macro GUEST_EXIT kind
 .global guest_exit_full_\kind
@@ -253,6 +302,7 @@ guest_serror_window_end:
     hvc0_esr_hi = const 0x5a00,
     function_base_hi = const bulkhead_abi::FUNCTION_BASE >> 16,
     my_ids = const bulkhead_abi::Call::MyIds as u32 & 0xffff,
+    get_time = const bulkhead_abi::Call::GetTime as u32 & 0xffff,
     abi_major = const bulkhead_abi::ABI_VERSION_MAJOR,
     abi_minor = const bulkhead_abi::ABI_VERSION_MINOR,
 );

@@ -25,7 +25,13 @@ pub struct PerCore {
     /// 15:0, thread index in 31:16, core in 47:32; for the exit vector's
     /// hypercall fast path (guest.rs).
     pub fast_ids: UnsafeCell<u64>,
-    _pad: [u64; 3],
+    /// GetTime's fast path (guest.rs): the module epoch in ticks (offset
+    /// 40) and the counter frequency in Hz (offset 48), set once per core
+    /// before its first thread runs ([`set_time_base`]), and the end of the
+    /// running thread's window in ticks (offset 56), set with the ids.
+    pub time_epoch: UnsafeCell<u64>,
+    pub time_hz: UnsafeCell<u64>,
+    pub window_end: UnsafeCell<u64>,
 }
 
 /// log2 of `size_of::<PerCore>()`, for the assembly's indexing.
@@ -44,17 +50,33 @@ pub static PER_CORE: [PerCore; CORES] = [const {
         exit_cycles: UnsafeCell::new(0),
         entry_cycles: UnsafeCell::new(0),
         fast_ids: UnsafeCell::new(0),
-        _pad: [0; 3],
+        time_epoch: UnsafeCell::new(0),
+        time_hz: UnsafeCell::new(0),
+        window_end: UnsafeCell::new(0),
     }
 }; CORES];
 
-/// Sets what the hypercall fast path answers MyIds with on the calling
-/// core: the thread about to run.
-pub fn set_fast_ids(partition: usize, index: usize, core: usize) {
+/// Sets what the hypercall fast path answers MyIds and GetTime with on the
+/// calling core: the thread about to run, and the end of its window (in
+/// ticks).
+pub fn set_fast_ids(partition: usize, index: usize, core: usize, window_end: u64) {
     let ids = (partition as u64 & 0xffff) | ((index as u64 & 0xffff) << 16) | ((core as u64 & 0xffff) << 32);
     // SAFETY: the block is this core's; only this core's exit vector reads
-    // the word, and never while this core runs kernel code.
-    unsafe { *PER_CORE[core].fast_ids.get() = ids };
+    // the words, and never while this core runs kernel code.
+    unsafe {
+        *PER_CORE[core].fast_ids.get() = ids;
+        *PER_CORE[core].window_end.get() = window_end;
+    }
+}
+
+/// Sets the module epoch (ticks) and the counter frequency for the calling
+/// core's GetTime fast path; before its first thread runs.
+pub fn set_time_base(core: usize, epoch: u64, hz: u64) {
+    // SAFETY: as for `set_fast_ids`.
+    unsafe {
+        *PER_CORE[core].time_epoch.get() = epoch;
+        *PER_CORE[core].time_hz.get() = hz;
+    }
 }
 
 /// The calling core's (exit, entry) cycle stamps of its last guest exit and

@@ -353,6 +353,9 @@ pub fn run_core(core: usize) -> ! {
             irq::dispatch();
         }
     }
+    // GetTime's fast path answers from these (the epoch is fixed before
+    // the cores start their loops).
+    percpu::set_time_base(core, super::EPOCH.load(Ordering::Acquire), module.freq.hz());
     let mut record = None;
     let (mut runs, mut window) = decide(core, None, Cause::Other, &mut record);
     // The health event a thread's run ended with, if any.
@@ -473,7 +476,7 @@ fn run_thread(module: &Module, core: usize, tid: usize, event: &mut Option<Event
     let thread = module.thread(tid);
     let partition = module.partition(thread.partition);
     guest::load_vm(partition.vttbr, 0x8000_0000 | thread.index as u64);
-    percpu::set_fast_ids(thread.partition, thread.index, core);
+    percpu::set_fast_ids(thread.partition, thread.index, core, WINDOW_END[core].load(Ordering::Relaxed));
     let mut first_entry = None;
     let (outcome, exit) = loop {
         // What became pending for the thread meanwhile, into its list

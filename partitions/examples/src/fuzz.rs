@@ -39,7 +39,9 @@
 //!   random ones. A read or status record that would land in its own
 //!   memory is written to a scratch area per thread ([`SCRATCH`]), so the
 //!   kernel cannot overwrite the fuzzer's state through a random pointer;
-//!   pointers elsewhere go to the kernel as drawn, to be refused.
+//!   pointers elsewhere go to the kernel as drawn, to be refused. One
+//!   draw in 2,048 is a well-formed send to the undrained queue that does
+//!   not wait, so the queue fills and answers `Full`.
 //!
 //! The oracle, per call: the status must be one the ABI documents for this
 //! call *and these arguments* (a range inside memory is `Success`, one
@@ -190,6 +192,13 @@ const MAX_DELAY_NS: u64 = 100_000;
 const PERIODIC_WAIT_ONE_IN: u64 = 16_384;
 /// One TimedWait in this many calls.
 const TIMED_WAIT_ONE_IN: u64 = 2_048;
+/// One well-formed send of [`FULL_SEND_MESSAGE`] to `q_out` that does not
+/// wait, in this many calls: after [`PORT_DEPTH`] of them the queue nobody
+/// drains is full, and the rest answer `Full`. Random draws reach that too
+/// rarely to count on (one in 100,000 calls, and none once the kernel's
+/// faster paths changed how the threads interleave).
+const FULL_SEND_ONE_IN: u64 = 2_048;
+static FULL_SEND_MESSAGE: [u8; PORT_MESSAGE as usize] = *b"fill the queue!!";
 
 /// Threads that have printed their first line.
 static STARTED: AtomicU32 = AtomicU32::new(0);
@@ -585,6 +594,11 @@ fn draw(rng: &mut Rng, me: &Me) -> Draw {
         let mut args = generic_args(rng, me);
         args[0] = delay(rng);
         return Draw { imm: 0, id: Call::TimedWait.id(), args };
+    }
+    if rng.one_in(FULL_SEND_ONE_IN) {
+        let mut args = generic_args(rng, me);
+        (args[0], args[1], args[2], args[3]) = (Q_OUT, FULL_SEND_MESSAGE.as_ptr() as u64, PORT_MESSAGE, 0);
+        return Draw { imm: 0, id: Call::SendQueuingMessage.id(), args };
     }
     let mut d = match rng.below(16) {
         // Three in four: a real call, its arguments shaped for it (mostly).

@@ -318,6 +318,19 @@ fn measure() -> Result<Report, String> {
                 report.figure("null_hypercall", n, "instructions", true, "<= 60");
                 report.figure("floor.null_hvc", hvc_floor, "instructions", false, "");
             }
+            ["get time", v] => {
+                let n = numbers(v);
+                let (per_call, wrong) = (n[0], n.get(3).copied().unwrap_or(f64::NAN));
+                if wrong != 0.0 {
+                    return Err(format!("GetTime answered outside the caller's window: {v}"));
+                }
+                report.row(
+                    "GetTime round trip (from EL1, with the caller's check of the answer), instructions",
+                    format!("{per_call}; every answer inside the caller's window"),
+                    "",
+                );
+                report.figure("get_time", per_call, "instructions", true, "");
+            }
             ["console write", v] => {
                 let n = numbers(v);
                 report.row(
@@ -360,6 +373,41 @@ fn measure() -> Result<Report, String> {
             report.figure("switch_path.1core.untraced.core0.median", median, "instructions", true, &switch_goal);
             report.figure("switch_path.1core.untraced.core0.min", min, "instructions", true, "");
         }
+    }
+    // The same path by phase, from QEMU's record of what the core executed
+    // (profile.rs): where the instructions above go.
+    let product_image =
+        images.iter().find(|i| i.name == "bench-module-product").ok_or("bench-module-product not built")?;
+    match crate::profile::switch_phases(product_image) {
+        Ok(segments) => {
+            for (k, s) in segments.iter().enumerate() {
+                let parts: Vec<String> = crate::profile::PHASES
+                    .iter()
+                    .map(|(name, _)| format!("{name} {}", s.phases.get(name).copied().unwrap_or(0)))
+                    .collect();
+                report.row(
+                    format!(
+                        "switch path by phase, kernel without the trace, boundary {} (QEMU exec log, instructions)",
+                        k + 2
+                    ),
+                    format!("{} = {}", parts.join(", "), s.total),
+                    "",
+                );
+                for (name, _) in crate::profile::PHASES {
+                    let n = s.phases.get(name).copied().unwrap_or(0);
+                    report.figure(
+                        format!("switch_phase.boundary{}.{name}", k + 2),
+                        n as f64,
+                        "instructions",
+                        false,
+                        "",
+                    );
+                }
+            }
+            let legend: Vec<String> = crate::profile::PHASES.iter().map(|(n, what)| format!("{n}: {what}")).collect();
+            report.row("switch path phases", legend.join("; "), "");
+        }
+        Err(e) => report.row("switch path by phase", format!("not profiled: {e}"), ""),
     }
 
     // Ports: round trips and a waiting receiver's wake-up (product kernel).

@@ -20,6 +20,7 @@ mod dtb;
 mod elf;
 mod firmware;
 mod fuzz_targets;
+mod profile;
 mod qemu;
 mod sdcard;
 mod sdk;
@@ -27,6 +28,26 @@ mod tests;
 mod toolchain;
 
 use std::process::ExitCode;
+
+/// `cargo xtask profile-switch`: the untraced switch path by phase
+/// (profile.rs), without the rest of the benchmarks; `--functions` also
+/// lists each phase's functions.
+fn profile_switch(functions: bool) -> Result<(), String> {
+    let images = build::build_all()?;
+    let image = images.iter().find(|i| i.name == "bench-module-product").ok_or("bench-module-product not built")?;
+    for (k, s) in profile::switch_phases(image)?.iter().enumerate() {
+        println!("boundary {}: {} instructions", k + 2, s.total);
+        for (name, what) in profile::PHASES {
+            println!("  {:>5}  {name:<12} {what}", s.phases.get(name).copied().unwrap_or(0));
+            if functions {
+                for ((_, f), n) in s.functions.iter().filter(|((p, _), _)| *p == name) {
+                    println!("         {n:>5}  {f}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,13 +70,14 @@ fn main() -> ExitCode {
             Some("--bless") => bench::run(bench::Mode::Bless),
             Some(other) => Err(format!("usage: cargo xtask bench [--check | --bless] (got {other})")),
         },
+        Some("profile-switch") => profile_switch(args.get(1).is_some_and(|a| a == "--functions")),
         Some("fuzz") => fuzz(),
         Some("fuzz-targets") => fuzz_targets::run(&args[1..]),
         Some("check") => check(),
         Some("sdcard") if args.len() <= 2 => sdcard::run(args.get(1).map(String::as_str)),
         Some("debug") if args.len() <= 2 => debug::run(args.get(1).map(String::as_str)),
         _ => Err(format!(
-            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench [--check | --bless] | fuzz | fuzz-targets [NAME...] | check | sdcard [DESC] | debug [DESC]>\n\
+            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench [--check | --bless] | profile-switch [--functions] | fuzz | fuzz-targets [NAME...] | check | sdcard [DESC] | debug [DESC]>\n\
              (got: {})",
             if args.is_empty() { "no command".to_string() } else { args.join(" ") }
         )),

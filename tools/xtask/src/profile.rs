@@ -1,0 +1,276 @@
+//! The switch path by phase (issue 19, item 2), from QEMU's own record of
+//! what the core executed: the one-core benchmark module on the kernel
+//! without the trace, under `-icount shift=0,sleep=off`, with
+//! `-d in_asm,exec,nochain,int` restricted (`-dfilter`) to the kernel's
+//! addresses. Every instruction of the translated blocks executed from the
+//! EL2 IRQ exception to the `eret` back to EL1 is counted, attributed to
+//! the kernel function it belongs to (through inlining: `addr2line -f -i`,
+//! the first frame outside `core`, `spin` and `aarch64_cpu`), and that
+//! function to a phase. Nothing is added to the kernel for it, so the
+//! profile is of the very binary `make bench` measures.
+//!
+//! The run is deterministic under icount; it is stopped once
+//! [`SEGMENTS`] interrupts have been seen (QEMU's log is slow to write),
+//! and the segments after the first, which is the module's first switch,
+//! are reported.
+use crate::build::Image;
+use crate::qemu;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// IRQ segments to wait for: the first switch and two steady ones.
+const SEGMENTS: usize = 3;
+
+/// The phases, in path order, and what each holds.
+pub const PHASES: [(&str, &str); 9] = [
+    ("vector", "exception entry, GPR save, SError window, Spectre-BHB and register clearing"),
+    ("interrupt", "GIC acknowledge, timer handler, end of interrupt"),
+    ("save", "EL1 registers, FP/SIMD, virtual GIC state into the context"),
+    ("decision", "scheduler tick, window bookkeeping, timer re-arm"),
+    ("admission", "health gate and the rendezvous at the change of partition"),
+    ("restore", "pending work, EL1/FP/GIC state, stage 2 and ids of the next thread"),
+    ("eret", "GPR load and eret"),
+    ("measurement", "the benchmark's own cycle stamps"),
+    ("loop", "the per-core loop's own code, locks and the rest"),
+];
+
+fn phase_of(function: &str) -> &'static str {
+    let has = |s: &str| function.contains(s);
+    if has("guest_exit") || has("el2_vectors") || has("guest_serror") {
+        "vector"
+    } else if has("__run_guest") {
+        "eret"
+    } else if has("irq::dispatch") || has("gic::") || has("timer::handle_interrupt") || has("on_deadline") {
+        "interrupt"
+    } else if has("save_into") || has("FpState::save") || has("interrupts::save") {
+        "save"
+    } else if has("stats::") || has("guest_cycle_stamps") || has("cycle_counter") {
+        "measurement"
+    } else if has("bulkhead_sched")
+        || has("bulkhead_time")
+        || has("run::decide")
+        || has("window_changed")
+        || has("timer::arm_at")
+        || has("report_deadline_misses")
+    {
+        "decision"
+    } else if has("rendezvous") || has("gate::") || has("health::enter") || has("run::enter") {
+        "admission"
+    } else if has("take_pending")
+        || has("El1State::restore")
+        || has("FpState::restore")
+        || has("interrupts::restore")
+        || has("before_entry")
+        || has("load_vm")
+        || has("set_fast_ids")
+    {
+        "restore"
+    } else {
+        "loop"
+    }
+}
+
+/// One interrupt's path: instructions per phase, and the total.
+pub struct Segment {
+    pub phases: BTreeMap<&'static str, u64>,
+    /// Instructions per (phase, function).
+    pub functions: BTreeMap<(&'static str, String), u64>,
+    pub total: u64,
+}
+
+/// Profiles the switch path of `image` (a raw image with its ELF).
+pub fn switch_phases(image: &Image) -> Result<Vec<Segment>, String> {
+    if Command::new("addr2line").arg("--version").stdout(Stdio::null()).status().is_err() {
+        return Err("addr2line (binutils) is not installed: no phase profile".into());
+    }
+    let dir = crate::build::workspace_root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let log = dir.join("switch-exec.log");
+    let _ = std::fs::remove_file(&log);
+    let mut child = Command::new("qemu-system-aarch64")
+        .args(qemu::machine_args())
+        .args(["-kernel"])
+        .arg(&image.raw)
+        .args(["-display", "none", "-monitor", "none", "-serial", "null", "-serial", "null"])
+        .args(qemu::ICOUNT)
+        .args(["-semihosting", "-d", "in_asm,exec,nochain,int", "-dfilter", "0x80000..0x400000", "-D"])
+        .arg(&log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start qemu-system-aarch64: {e}"))?;
+    let started = Instant::now();
+    let mut seen = 0;
+    let mut read = 0u64;
+    let mut carry = String::new();
+    // Poll the log until enough complete segments are in it (the count
+    // of IRQ entries, plus one so the last counted one has ended).
+    while seen <= SEGMENTS && started.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(300));
+        if let Ok(mut f) = std::fs::File::open(&log) {
+            use std::io::Seek;
+            let _ = f.seek(std::io::SeekFrom::Start(read));
+            let mut buf = Vec::new();
+            let _ = f.read_to_end(&mut buf);
+            read += buf.len() as u64;
+            carry.push_str(&String::from_utf8_lossy(&buf));
+            let cut = carry.rfind('\n').map_or(0, |i| i + 1);
+            seen += carry[..cut].matches("Taking exception 5 [IRQ]").count();
+            carry.drain(..cut);
+        }
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let segments = parse(&log, &image.elf)?;
+    let _ = std::fs::remove_file(&log);
+    if segments.len() < 2 {
+        return Err(format!("the exec log held {} complete interrupt path(s), not 2", segments.len()));
+    }
+    Ok(segments.into_iter().skip(1).take(SEGMENTS - 1).collect())
+}
+
+/// The IRQ-to-eret segments of an exec log, in instructions per PC.
+fn parse(log: &Path, elf: &Path) -> Result<Vec<Segment>, String> {
+    let text = std::fs::read(log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
+    let text = String::from_utf8_lossy(&text);
+    let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok();
+    // Translated block start -> its instruction count (`IN:` listings).
+    let mut block_len: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut listing: Option<(u64, u64)> = None;
+    let mut counts: Vec<BTreeMap<u64, u64>> = Vec::new();
+    let mut current: Option<BTreeMap<u64, u64>> = None;
+    for line in text.lines() {
+        if line.starts_with("IN:") {
+            listing = Some((0, 0));
+            continue;
+        }
+        if let Some((start, n)) = listing.as_mut() {
+            if let Some(pc) = line.split(":  ").next().filter(|s| s.starts_with("0x")).and_then(hex) {
+                if *n == 0 {
+                    *start = pc;
+                }
+                *n += 1;
+                continue;
+            }
+            if *n > 0 {
+                block_len.insert(*start, *n);
+            }
+            listing = None;
+        }
+        if line.starts_with("Taking exception 5 [IRQ]") {
+            current = Some(BTreeMap::new());
+        } else if line.starts_with("Exception return from AArch64 EL2") {
+            if let Some(c) = current.take() {
+                counts.push(c);
+            }
+        } else if let Some(c) = current.as_mut()
+            && line.starts_with("Trace ")
+            && let Some(pc) = line.split('/').nth(1).and_then(hex)
+        {
+            for i in 0..block_len.get(&pc).copied().unwrap_or(0) {
+                *c.entry(pc + 4 * i).or_default() += 1;
+            }
+        }
+    }
+    // One addr2line run for every address of every segment.
+    let mut pcs: Vec<u64> = counts.iter().flat_map(|c| c.keys().copied()).collect();
+    pcs.sort_unstable();
+    pcs.dedup();
+    let functions = functions_of(elf, &pcs)?;
+    Ok(counts
+        .iter()
+        .map(|c| {
+            let (mut phases, mut by_function) = (BTreeMap::new(), BTreeMap::new());
+            for (pc, n) in c {
+                let function = functions.get(pc).map_or("?", String::as_str);
+                let phase = phase_of(function);
+                *phases.entry(phase).or_default() += n;
+                *by_function.entry((phase, function.to_string())).or_default() += n;
+            }
+            Segment { total: c.values().sum(), phases, functions: by_function }
+        })
+        .collect())
+}
+
+/// The kernel function each address is in, through inlining.
+fn functions_of(elf: &Path, pcs: &[u64]) -> Result<BTreeMap<u64, String>, String> {
+    let mut child = Command::new("addr2line")
+        .args(["-f", "-i", "-C", "-a", "-e"])
+        .arg(elf)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run addr2line: {e}"))?;
+    let input: String = pcs.iter().map(|pc| format!("{pc:#x}\n")).collect();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().ok_or("addr2line has no stdin")?;
+        stdin.write_all(input.as_bytes()).map_err(|e| format!("addr2line: {e}"))?;
+    }
+    let out = child.wait_with_output().map_err(|e| format!("addr2line: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // `-a`: each address's block starts with the address; then pairs of
+    // function and file:line lines, innermost inline frame first.
+    let mut map = BTreeMap::new();
+    let mut at: Option<u64> = None;
+    let mut chosen = false;
+    let library = |f: &str| {
+        f.starts_with("core::")
+            || f.starts_with("<core::")
+            || f.starts_with("spin::")
+            || f.starts_with("<spin::")
+            || f.starts_with("aarch64_cpu")
+            || f.starts_with("<aarch64_cpu")
+            || f.starts_with("tock_registers")
+            || f.starts_with("<tock_registers")
+    };
+    for line in text.lines() {
+        if let Some(pc) = line.strip_prefix("0x").and_then(|h| u64::from_str_radix(h, 16).ok()) {
+            at = Some(pc);
+            chosen = false;
+            continue;
+        }
+        let Some(pc) = at else { continue };
+        if line.contains(':') && (line.contains('/') || line.starts_with("??:")) && !line.contains("::") {
+            continue; // a file:line line
+        }
+        if !chosen {
+            map.insert(pc, line.to_string());
+            if !library(line) {
+                chosen = true;
+            }
+        }
+    }
+    // Hand-written assembly has no debug information (addr2line says `??`
+    // or names a `$x` mapping symbol): the nearest symbol at or below it.
+    let symbols = text_symbols(elf)?;
+    for (pc, f) in map.iter_mut() {
+        if f.starts_with("??") || f.starts_with('$') {
+            let i = symbols.partition_point(|(a, _)| a <= pc);
+            if let Some((_, name)) = i.checked_sub(1).and_then(|i| symbols.get(i)) {
+                f.clone_from(name);
+            }
+        }
+    }
+    Ok(map)
+}
+
+/// The ELF's named symbols, by address (mapping symbols left out).
+fn text_symbols(elf: &Path) -> Result<Vec<(u64, String)>, String> {
+    use object::{Object, ObjectSymbol};
+    let data = std::fs::read(elf).map_err(|e| format!("cannot read {}: {e}", elf.display()))?;
+    let file = object::File::parse(&*data).map_err(|e| format!("{}: not an ELF file: {e}", elf.display()))?;
+    let mut symbols: Vec<(u64, String)> = file
+        .symbols()
+        .filter_map(|s| Some((s.address(), s.name().ok()?.to_string())))
+        .filter(|(_, n)| !n.is_empty() && !n.starts_with('$'))
+        .collect();
+    symbols.sort();
+    Ok(symbols)
+}
