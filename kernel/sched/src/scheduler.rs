@@ -691,7 +691,10 @@ impl CoreScheduler {
         let entry = self.active_table().entries()[usize::from(cur.entry)];
         let runs = self.pick(entry.threads);
         let mut next_deadline = cur.end;
-        for t in entry.threads.iter() {
+        // A wake-up inside the entry ends this decision early; none can
+        // come before `wake_bound` (just renewed by `wake_due`).
+        let wakes = if self.wake_bound < next_deadline { entry.threads } else { ThreadSet::EMPTY };
+        for t in wakes.iter() {
             if let Some(ThreadState::Waiting(w)) = self.thread_state(t)
                 && let Some(r) = w.release()
                 && r > now

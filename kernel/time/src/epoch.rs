@@ -56,6 +56,7 @@ impl Epoch {
     /// epoch, rounded up so it is never early. Computed from `n` directly:
     /// no drift however large `n` is. `offset` may equal or exceed `period`
     /// (the end of the last window is `boundary(n, period, period)`).
+    #[inline]
     pub fn boundary(self, freq: Frequency, period: Nanos, n: u64, offset: Nanos) -> Result<Ticks, TimeError> {
         if period.0 == 0 {
             return Err(TimeError::ZeroPeriod);

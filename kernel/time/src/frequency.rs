@@ -63,6 +63,7 @@ impl Frequency {
 /// `s * hz` is a whole number of ticks, `ceil(ns * hz / 1e9) = s * hz +
 /// ceil(r * hz / 1e9)`: the same value, from 64-bit divisions by a constant
 /// (which compile to multiplications) and `r * hz < 2^30 * 2^32`.
+#[inline]
 pub(crate) const fn nanos_u128_to_ticks_ceil(freq: Frequency, ns: u128) -> Option<u128> {
     if let Some((s, r, hz)) = split_seconds(freq, ns) {
         return Some(s as u128 * hz as u128 + (r * hz).div_ceil(NANOS_PER_SEC as u64) as u128);
@@ -74,6 +75,7 @@ pub(crate) const fn nanos_u128_to_ticks_ceil(freq: Frequency, ns: u128) -> Optio
 }
 
 /// As [`nanos_u128_to_ticks_ceil`], rounded down.
+#[inline]
 pub(crate) const fn nanos_u128_to_ticks_floor(freq: Frequency, ns: u128) -> Option<u128> {
     if let Some((s, r, hz)) = split_seconds(freq, ns) {
         return Some(s as u128 * hz as u128 + (r * hz / NANOS_PER_SEC as u64) as u128);
@@ -85,6 +87,7 @@ pub(crate) const fn nanos_u128_to_ticks_floor(freq: Frequency, ns: u128) -> Opti
 }
 
 /// `(ns / 1e9, ns % 1e9, hz)` when the 64-bit conversion applies.
+#[inline]
 const fn split_seconds(freq: Frequency, ns: u128) -> Option<(u64, u64, u64)> {
     let hz = freq.0.get();
     if ns > u64::MAX as u128 || hz > u32::MAX as u64 {

@@ -13,7 +13,7 @@
 //! ```text
 //! bench | first instruction | N ns (the virtual count at its main, from reset)
 //! bench | null hypercall | N ns = instructions per round trip (min over B batches of 1000 calls)
-//! bench | get time | N ns = instructions per round trip with its check (min over 20 batches of 1000 calls); W answers outside the window
+//! bench | get time | N ns = instructions per round trip with its check (min over 20 batches of 1000 calls); W answers outside the window, L just past its end
 //! bench | console write | 1024 newlines: max N ns (K calls), 1024 text bytes: max M ns (K calls); each into an empty buffer at a window's start, from EL1
 //! ```
 #![cfg_attr(target_os = "none", no_std)]
@@ -72,29 +72,34 @@ fn main(_thread: ThreadInfo) -> ! {
 }
 
 /// GetTime's round trip, min over 20 batches of [`CALLS`], and whether
-/// every answer was one this module's schedule allows: inside the
-/// caller's 1 ms window (`now < end <= now + 1 ms`), whose end lies on the
-/// millisecond grid from the epoch (both windows of `bench.toml` are 1 ms).
+/// every answer was one this module's schedule allows: a window end on
+/// the millisecond grid from the epoch (both windows of `bench.toml` are
+/// 1 ms), and a time inside that window, or at most `LATE_NS` past its
+/// end (a call made just as the window ended, its boundary interrupt
+/// still pending: the kernel takes the core back right after it).
 fn get_time() {
+    const LATE_NS: u64 = 100_000;
     let mut best = u64::MAX;
-    let mut wrong = 0u64;
+    let (mut wrong, mut late) = (0u64, 0u64);
     for _ in 0..20 {
         let (start, freq) = counter();
         for _ in 0..CALLS {
-            let t = core::hint::black_box(time());
-            if !t.is_ok_and(|t| {
-                t.now_ns < t.window_end_ns
-                    && t.window_end_ns - t.now_ns <= 1_000_000
-                    && t.window_end_ns % 1_000_000 == 0
-            }) {
-                wrong += 1;
+            match core::hint::black_box(time()) {
+                Ok(t) if t.window_end_ns % 1_000_000 == 0 && t.now_ns + 1_000_000 >= t.window_end_ns => {
+                    if t.now_ns >= t.window_end_ns + LATE_NS {
+                        wrong += 1;
+                    } else if t.now_ns >= t.window_end_ns {
+                        late += 1;
+                    }
+                }
+                _ => wrong += 1,
             }
         }
         let (end, _) = counter();
         best = best.min((end - start) * 1_000_000_000 / freq / CALLS);
     }
     println!(
-        "bench | get time | {best} ns = instructions per round trip with its check (min over 20 batches of {CALLS} calls); {wrong} answers outside the window"
+        "bench | get time | {best} ns = instructions per round trip with its check (min over 20 batches of {CALLS} calls); {wrong} answers outside the window, {late} just past its end"
     );
 }
 
