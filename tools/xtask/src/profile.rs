@@ -220,8 +220,21 @@ fn functions_of(elf: &Path, pcs: &[u64]) -> Result<BTreeMap<u64, String>, String
     let mut map = BTreeMap::new();
     let mut at: Option<u64> = None;
     let mut chosen = false;
+    // Standard library code, and methods of primitive types (`<u64>::...`,
+    // `<usize as core::...>`), are charged to their caller.
+    let primitive = |f: &str| {
+        f.strip_prefix('<').and_then(|t| t.split(['>', ' ']).next()).is_some_and(|t| {
+            t.starts_with('[')
+                || t == "usize"
+                || t == "isize"
+                || t == "bool"
+                || (t.len() > 1 && t.starts_with(['u', 'i']) && t[1..].bytes().all(|b| b.is_ascii_digit()))
+        })
+    };
     let library = |f: &str| {
-        f.starts_with("core::")
+        primitive(f)
+            || f.contains(" as core::")
+            || f.starts_with("core::")
             || f.starts_with("<core::")
             || f.starts_with("spin::")
             || f.starts_with("<spin::")
