@@ -76,7 +76,7 @@ fn kernel_ranges() -> [(u64, u64); 2] {
     // SAFETY: the linker script reserves `image..limit` for the system
     // image; identity-mapped normal memory the kernel never writes.
     let gap = unsafe { core::slice::from_raw_parts(image as usize as *const u8, (limit - image) as usize) };
-    let loaded = match bulkhead_image::SystemImage::parse(gap) {
+    let loaded = match bulkhead_image::SystemImage::parse_with_crc(gap, crate::arch::bulk::crc32) {
         Ok(parsed) => image + parsed.bytes().len() as u64,
         Err(_) if gap.get(..8) == Some(&bulkhead_image::MAGIC[..]) => limit,
         Err(_) => image,

@@ -104,6 +104,19 @@ fn a_header_only_length_passes_the_length_check() {
     assert!(!matches!(e, ImageError::BadTotalLength { .. } | ImageError::Truncated { .. }), "{e:?}");
 }
 
+/// The kernel hands the parser its own CRC-32 (the CPU's instructions):
+/// the parser checks the header's checksum with whatever it is given, so a
+/// function that computes another value refuses the image.
+#[test]
+fn parse_with_crc_checks_the_checksum_with_the_given_function() {
+    let bytes = sample().to_bytes().unwrap();
+    let ours = SystemImage::parse(&bytes).unwrap();
+    let given = SystemImage::parse_with_crc(&bytes, crc32).unwrap();
+    assert_eq!(ours.bytes(), given.bytes());
+    let wrong = SystemImage::parse_with_crc(&bytes, |b| crc32(b) ^ 1);
+    assert!(matches!(wrong, Err(ImageError::ChecksumMismatch { .. })), "{wrong:?}");
+}
+
 #[test]
 fn header_errors() {
     let bytes = sample().to_bytes().unwrap();

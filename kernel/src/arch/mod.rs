@@ -3,6 +3,7 @@
 //! Everything that needs assembly or system registers lives under here; the
 //! rest of the kernel calls the safe functions this module exports.
 pub mod boot;
+pub mod bulk;
 pub mod guest;
 pub mod mmu;
 pub mod percpu;
@@ -274,20 +275,13 @@ pub fn sync_instruction_cache(addr: usize, len: usize) {
 }
 
 /// Writes back the data-cache lines covering `[addr, addr + len)` to the
-/// point of unification (`DC CVAU`, one per 64-byte line) and waits for it
+/// point of unification (`DC CVAU`, one per 64-byte line, eight lines a
+/// loop turn: [`bulk::clean_to_pou`]) and waits for it
 /// (`DSB ISH`): the first half of [`sync_instruction_cache`], for code
 /// written a slice at a time (a partition restart) before one
 /// [`invalidate_icache_all`] at the end.
 pub fn clean_dcache_to_pou(addr: usize, len: usize) {
-    const LINE: usize = 64;
-    let mut line = addr & !(LINE - 1);
-    while line < addr + len {
-        // SAFETY: DC CVAU writes back a cache line; no memory change.
-        unsafe { core::arch::asm!("dc cvau, {0}", in(reg) line, options(nostack, preserves_flags)) };
-        line += LINE;
-    }
-    // SAFETY: a barrier only.
-    unsafe { core::arch::asm!("dsb ish", options(nostack, preserves_flags)) };
+    bulk::clean_to_pou(addr, len);
 }
 
 /// Invalidates every core's instruction cache (`IC IALLUIS`), after the

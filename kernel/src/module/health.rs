@@ -317,8 +317,9 @@ static RESTART_WORKER: [AtomicBool; MAX_PARTITIONS] = [const { AtomicBool::new(f
 static SLICE_TICKS: [AtomicU64; MAX_PARTITIONS] = [const { AtomicU64::new(0) }; MAX_PARTITIONS];
 
 /// Bytes reloaded per slice: the longest the kernel keeps interrupts masked
-/// for a restart at once (zero 64 KiB, copy at most as much, clean 1,024
-/// lines: about 10,000 instructions, ~660 ticks under QEMU icount).
+/// for a restart at once (zero and clean 64 KiB in one pass, ~3,100
+/// instructions; copy at most as much, ~11,000, and clean that again: at
+/// most about 16,000 instructions, ~1,000 ticks under QEMU icount).
 pub const RESTART_SLICE: usize = 64 * 1024;
 
 /// Cold start: stop the partition and hand its reload to its own windows.

@@ -436,7 +436,7 @@ pub fn load() -> Result<&'static Module, LoadError> {
     if bytes.get(..8) != Some(&bulkhead_image::MAGIC[..]) {
         return Err(LoadError::NoImage);
     }
-    let image = SystemImage::parse(bytes).map_err(LoadError::Image)?;
+    let image = SystemImage::parse_with_crc(bytes, arch::bulk::crc32).map_err(LoadError::Image)?;
     let module_rec = image.module();
     if module_rec.core_count as usize > CORES {
         return Err(rejected(format_args!(
@@ -733,15 +733,29 @@ pub fn load() -> Result<&'static Module, LoadError> {
     EPOCH.store(epoch.start().0, Ordering::Release);
     // From now on EL2 touches only the kernel and the partitions' memory
     // and regions: the rest of RAM leaves its map.
-    let block = 2 << 20;
+    // The blocks to keep as a bitmap, one bit per 2 MiB block of RAM, set
+    // from the few ranges once: asking every range for each of the 1,024
+    // blocks cost ~200,000 instructions at boot. A block is kept if it
+    // meets one of the ranges (all non-empty, inside RAM: checked above).
+    const BLOCK: u64 = 2 << 20;
+    let mut wanted = [0u64; (memory::RAM_SIZE as u64 / BLOCK).div_ceil(64) as usize];
+    let mut want = |r: core::ops::Range<u64>| {
+        for b in r.start / BLOCK..r.end.div_ceil(BLOCK) {
+            if let Some(word) = wanted.get_mut((b / 64) as usize) {
+                *word |= 1 << (b % 64);
+            }
+        }
+    };
+    want(kernel.clone());
+    for p in module.partitions.iter().flatten() {
+        want(p.phys_base..p.phys_base + p.memory_size);
+        for r in p.regions() {
+            want(r.phys_base..r.phys_base + r.size);
+        }
+    }
     let keep = |at: usize| {
-        let (from, to) = (at as u64, (at + block) as u64);
-        let meets = |r: core::ops::Range<u64>| r.start < to && from < r.end;
-        meets(kernel.clone())
-            || module.partitions.iter().flatten().any(|p| {
-                meets(p.phys_base..p.phys_base + p.memory_size)
-                    || p.regions().iter().any(|r| meets(r.phys_base..r.phys_base + r.size))
-            })
+        let b = at as u64 / BLOCK;
+        wanted.get((b / 64) as usize).is_some_and(|word| word >> (b % 64) & 1 != 0)
     };
     // SAFETY: core 0, once, after every core enabled its MMU (they wait
     // for the module); every block `keep` refuses holds nothing anyone
@@ -814,10 +828,10 @@ pub fn load_partition_memory(module: &Module, id: usize) {
 
 /// Loads bytes `offset..offset + len` of partition `id`'s memory as
 /// [`load_partition_memory`] loads all of it: zero, then the image's
-/// segment bytes that fall there, then cleaned to the point of unification.
-/// The caller invalidates the instruction caches once the whole memory is
-/// loaded ([`arch::invalidate_icache_all`]). A restart calls it a bounded
-/// slice at a time (`health::restart_slice`).
+/// segment bytes that fall there, everything cleaned to the point of
+/// unification. The caller invalidates the instruction caches once the
+/// whole memory is loaded ([`arch::invalidate_icache_all`]). A restart
+/// calls it a bounded slice at a time (`health::restart_slice`).
 pub fn load_partition_slice(module: &Module, id: usize, offset: usize, len: usize) {
     let p = module.partition(id);
     let record = module.image.partition(id as u32).expect("partition ids are dense");
@@ -831,15 +845,21 @@ pub fn load_partition_slice(module: &Module, id: usize, offset: usize, len: usiz
     // (re)loaded (boot, or a restart once every core has left it), and only
     // one core loads a partition at a time (`health::restart_slice`).
     let memory = unsafe { core::slice::from_raw_parts_mut((p.phys_base as usize + offset) as *mut u8, end - offset) };
-    memory.fill(0);
+    // Zeroed and cleaned in one pass (DC ZVA and DC CVAU per line), then
+    // the segment bytes copied over the zeroes and their lines cleaned
+    // again: the same memory, cleaned after its last store, as zeroing,
+    // copying and cleaning it all in three passes, in ~110,000 fewer
+    // instructions for 2 MiB.
+    arch::bulk::zero_and_clean_to_pou(memory);
     for seg in record.segments() {
         let (seg_start, seg_end) = (seg.load_offset as usize, seg.load_offset as usize + seg.data.len());
         let (from, to) = (seg_start.max(offset), seg_end.min(end));
         if from < to {
-            memory[from - offset..to - offset].copy_from_slice(&seg.data[from - seg_start..to - seg_start]);
+            let piece = &mut memory[from - offset..to - offset];
+            piece.copy_from_slice(&seg.data[from - seg_start..to - seg_start]);
+            arch::clean_dcache_to_pou(piece.as_ptr() as usize, piece.len());
         }
     }
-    arch::clean_dcache_to_pou(p.phys_base as usize + offset, end - offset);
 }
 
 /// Zeroes a shared memory region's physical memory, at load.
@@ -849,7 +869,7 @@ fn zero_region(phys_base: u64, size: u64) {
     // clear of every partition's memory and every other region; it is
     // identity mapped at EL2, and no partition runs yet.
     let memory = unsafe { core::slice::from_raw_parts_mut(phys_base as usize as *mut u8, size as usize) };
-    memory.fill(0);
+    arch::bulk::zero(memory);
 }
 
 /// The mode a partition starts in: COLD_START (WARM_START after a warm

@@ -1702,13 +1702,21 @@ fn heapless_told(out: &Captured) -> Result<(), String> {
 }
 
 /// `heap-large` (partitions/tests/heap-large.toml): the kernel's report of
-/// the heap; each of the partition's two starts enters its window within a
+/// the heap; the partition's first start enters its window within a
 /// millisecond (the heap's set-up is a few words, whatever its size),
-/// fills 15 MiB of heap, and the cold restart between them; the ticker.
+/// fills 15 MiB of heap, and the cold restart; then it starts again and
+/// does the same; the ticker. The second start comes when the kernel
+/// finishes the restart, in the partition's own window once its last
+/// slice is reloaded, wherever in the window that falls (1,953 us in
+/// since the reload zeroes with DC ZVA; with the slower reload before, it
+/// fell in the first millisecond): so only the first start's time says
+/// what the heap's set-up costs.
 fn heap_large_expectations() -> Vec<Expect> {
     let main = |rest: &str| format!(r"^\[heap-large:main@1\] heap-user: {rest}$");
-    let start =
-        |n: u32| main(&format!(r"start {n}, heap 16777216 bytes, used 0, entered \d{{1,3}} us into the window"));
+    let start = |n: u32| {
+        let within = if n == 0 { r"\d{1,3}" } else { r"\d+" };
+        main(&format!(r"start {n}, heap 16777216 bytes, used 0, entered {within} us into the window"))
+    };
     let filled = main(r"large heap: 16777216 bytes; 15728640 bytes allocated in \d+ us, filled in \d+ us, sum ok");
     let cost = main(r"a 16-byte Box made and dropped: \d+ ns \(one thread\)");
     then_ticker(vec![
