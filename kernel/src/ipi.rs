@@ -61,8 +61,19 @@ impl CoreSet {
     pub const fn contains(self, core: usize) -> bool {
         self.0 & (1 << core) != 0
     }
+    /// The cores of the set, lowest first: one step per member (set bits
+    /// only), not one per core of the board.
     pub fn iter(self) -> impl Iterator<Item = usize> {
-        (0..CORES).filter(move |&c| self.contains(c))
+        // Bits beyond the board's cores are no core (as before: never yielded).
+        let mut rest = self.0 & Self::all().0;
+        core::iter::from_fn(move || {
+            if rest == 0 {
+                return None;
+            }
+            let core = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            Some(core)
+        })
     }
 }
 

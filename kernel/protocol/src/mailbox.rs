@@ -65,10 +65,20 @@ impl<const CORES: usize> Mailbox<CORES> {
     }
 
     /// The (reason, from) pairs of a taken word, reasons in order.
+    ///
+    /// The set bits only, lowest first (bit `reason * CORES + from`, so in
+    /// reason order): one step per message, not one per possible pair (32
+    /// pairs with four cores, which the handler's latency paid before).
     pub fn messages(word: u32) -> impl Iterator<Item = (usize, usize)> {
-        (0..Self::REASONS)
-            .flat_map(|r| (0..CORES).map(move |f| (r, f)))
-            .filter(move |&(r, f)| word & Self::bit(r, f) != 0)
+        let mut rest = word;
+        core::iter::from_fn(move || {
+            if rest == 0 {
+                return None;
+            }
+            let bit = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            Some((bit / CORES, bit % CORES))
+        })
     }
 }
 

@@ -3,7 +3,11 @@
 //! Per core: the instructions from the EL2 timer interrupt to the return
 //! into the interrupted code (vector, GIC acknowledge, dispatch, handler,
 //! end of interrupt, `eret`), and the latency from `ipi::send` on a
-//! neighbour core to the start of this core's handler, in counter ticks.
+//! neighbour core to the start of this core's handler, in counter ticks:
+//! from the count read just before the send to the one the `Ping`
+//! handler reads first, the receiver waiting as an idle core of the
+//! module does (WFI with IRQs masked, then `irq::dispatch`: acknowledge,
+//! the mailbox, the reason's handler).
 //!
 //! The interrupt path is measured from the interrupted loop: it reads the
 //! cycle counter (= retired instructions under icount) on every iteration,
@@ -17,8 +21,15 @@
 //! - **SGI floor**: the same core pairs, the sender writing GICD_SGIR and
 //!   the receiver in WFI with IRQs masked, which on waking acknowledges
 //!   (GICC_IAR), reads the counter and ends the interrupt (GICC_EOIR):
-//!   no vector, no mailbox, no handler table. Ticks from send to the
-//!   acknowledge, as the kernel's row counts from send to its handler.
+//!   no vector, no mailbox, no handler table. Ticks from the count read
+//!   just before the send to the one read right after the acknowledge:
+//!   the same endpoints as the kernel's row (its handler's first read
+//!   comes after the acknowledge, the mailbox and the handler lookup),
+//!   the same receiver state (WFI, IRQs masked), the same sender (its
+//!   stores ordered by a DSB, then GICD_SGIR, then WFE). Under icount the
+//!   sender's WFE is a YIELD for QEMU (EXCP_YIELD): the round robin moves
+//!   on to the other vCPUs at once, in both rows, so neither counts the
+//!   sender running on after its send.
 //! - **null-HVC floor**: core 0, the others halted in WFI, drops to EL1
 //!   (MMU and stage 2 off) under a vector table of its own whose
 //!   lower-EL synchronous entry is a lone `eret`; the EL1 caller reads
@@ -33,7 +44,7 @@ use bulkhead_board_rpi4::CORES;
 use bulkhead_kernel::arch::{self, sysreg};
 use bulkhead_kernel::ipi::{self, CoreSet, IpiReason};
 use bulkhead_kernel::time::Ticks;
-use bulkhead_kernel::{gic, kernel_main, println, semihosting_exit, smp::CoreBarrier, timer};
+use bulkhead_kernel::{gic, irq, kernel_main, println, semihosting_exit, smp::CoreBarrier, timer};
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
@@ -47,6 +58,9 @@ static LATENCY: [AtomicU64; CORES] = [const { AtomicU64::new(u64::MAX) }; CORES]
 static IRQ_PATH: [[AtomicU64; 3]; CORES] = [const { [const { AtomicU64::new(0) }; 3] }; CORES];
 static SGI: [[AtomicU64; 3]; CORES] = [const { [const { AtomicU64::new(0) }; 3] }; CORES];
 static BARRIER: CoreBarrier = CoreBarrier::new();
+/// Pings handled per core, and the kernel row's receiver ready in WFI.
+static PINGS: [AtomicUsize; CORES] = [const { AtomicUsize::new(0) }; CORES];
+static READY: [AtomicBool; CORES] = [const { AtomicBool::new(false) }; CORES];
 
 /// The floors' SGI: not the kernel's IPI (SGI 0), so no kernel message is
 /// taken by a floor or lost to it.
@@ -68,7 +82,25 @@ fn on_deadline(core: usize, _now: Ticks) {
 fn on_ping(core: usize, from: usize) {
     let now = arch::counter();
     LATENCY[core].store(now - SENT_AT.load(Ordering::Acquire), Ordering::Release);
+    PINGS[core].fetch_add(1, Ordering::Relaxed);
     ipi::send(IpiReason::Pong, CoreSet::single(from));
+}
+
+/// Kernel SGI latency, receiving side: as an idle core of the module
+/// receives it (`run.rs`): WFI with IRQs masked, then `irq::dispatch`
+/// (acknowledge, the mailbox, the reason's handler). The same receiver
+/// state as the floor's, so the two rows differ by the kernel's code only.
+fn sgi_receive(core: usize) {
+    let were_enabled = arch::disable_irqs();
+    let start = PINGS[core].load(Ordering::Relaxed);
+    READY[core].store(true, Ordering::Release);
+    arch::send_event();
+    while PINGS[core].load(Ordering::Relaxed) - start < SAMPLES {
+        arch::wait_for_interrupt();
+        irq::dispatch();
+    }
+    READY[core].store(false, Ordering::Relaxed);
+    arch::restore_irqs(were_enabled);
 }
 
 fn min_median_max(samples: &mut [u64]) -> [u64; 3] {
@@ -293,7 +325,12 @@ fn main(core: usize) -> ! {
     // SGI latency: core (c + 1) % 4 pings core c, one core pair at a time.
     for target in 0..CORES {
         let sender = (target + 1) % CORES;
-        if core == sender {
+        if core == target {
+            sgi_receive(core);
+        } else if core == sender {
+            while !READY[target].load(Ordering::Acquire) {
+                arch::wait_for_event();
+            }
             let mut lat = [0u64; SAMPLES];
             for sample in lat.iter_mut() {
                 LATENCY[target].store(u64::MAX, Ordering::Release);

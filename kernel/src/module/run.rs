@@ -179,7 +179,8 @@ fn decide(core: usize, previous: WindowKey, cause: Cause, record: &mut Option<Re
         );
         health::handle_module(ErrorKind::MissedBoundary, core, &detail);
     }
-    timer::arm_at(decision.next_deadline);
+    // Through the statistics: where QEMU's round robin may switch vCPUs.
+    stats::arm_timer(core, decision.next_deadline);
     report_deadline_misses(core, now, decision.events.deadline_missed);
     let runs = decision.runs.map(|t| usize::from(t.0));
     let window = decision.window.map(|w| (w.schedule.0, w.frame, w.entry));
@@ -379,6 +380,7 @@ pub fn run_core(core: usize) -> ! {
         match entry {
             Entry::Thread(tid, _) => {
                 let (ended, exit, entry_cycles) = run_thread(module, core, tid, &mut event);
+                stats::path_started(core);
                 maybe_stall(core, true);
                 // The thread is off the core: let the others into theirs.
                 CURRENT[core].store(NONE_PENDING, Ordering::Relaxed);
@@ -428,6 +430,7 @@ pub fn run_core(core: usize) -> ! {
                 }
                 // An idle core's "vector" is the return from WFI.
                 irq_exit = stats::enabled().then(sysreg::cycle_counter);
+                stats::path_started(core);
                 irq::dispatch();
             }
         }
@@ -478,6 +481,8 @@ fn run_thread(module: &Module, core: usize, tid: usize, event: &mut Option<Event
     guest::load_vm(partition.vttbr, 0x8000_0000 | thread.index as u64);
     percpu::set_fast_ids(thread.partition, thread.index, core, WINDOW_END[core].load(Ordering::Relaxed));
     let mut first_entry = None;
+    // The end of a measured switch path is this thread's first entry.
+    stats::path_ending(core);
     let (outcome, exit) = loop {
         // What became pending for the thread meanwhile, into its list
         // registers.

@@ -8,6 +8,48 @@
 //! no vector). Both include the scheduler's decision, the timer re-arm, the
 //! GIC acknowledge and end of interrupt, and the EL1/FP state switch.
 //!
+//! **Per core on four cores** (issue 19, item 3). Under icount the cycle
+//! counter follows the one virtual clock of all vCPUs, and QEMU has no
+//! per-vCPU instruction count (bench.rs), so a path measured while
+//! another core runs counts that core's instructions too. QEMU runs the
+//! vCPUs in turn on one thread and switches from one to the next only
+//! when it halts (WFI), yields (WFE, YIELD), its slice ends, or it writes
+//! a timer compare value earlier than every pending one (QEMU's timer
+//! code then kicks the running vCPU out to recompute its icount
+//! deadline). At a boundary every core re-arms its EL2 timer, so the
+//! first core to do so is switched out right there, and the others run
+//! their own boundary work before it goes on. So each sample is also
+//! checked against the other cores' activity:
+//!
+//! - every core counts its *quiet* spells in [`QUIET_SEQ`] (odd while
+//!   quiet): its idle WFI, and its EL2 timer write in `decide`;
+//! - the switching core notes the other cores' counts just after the
+//!   path's first stamp ([`path_started`]), compares them and stamps the
+//!   cycle count around its own timer write ([`arm_timer`]), notes them
+//!   again after it, and compares just before the path's last stamp
+//!   ([`path_ending`]);
+//! - a sample qualifies if every other core was quiet and unchanged from
+//!   the first check to the timer write and from the timer write to the
+//!   last check; it goes into [`ALONE`] without the time spent in its own
+//!   timer write (where the other vCPUs may have run), plus the least any
+//!   timer write took in the run (its own instructions).
+//!
+//! Only the per-core benchmark kernel (`bench-alone`, [`bench_main_alone`])
+//! does this; on the others each call is one flag test. The report gives
+//! every sample and the qualifying ones, with how many qualified. The
+//! check's own cycles (each call's, from its first to its last count
+//! read, and the recording of the previous sample, which falls inside the
+//! next path) are left out of that kernel's samples; the calls are not
+//! inlined, so the path around them is compiled as without them. Not
+//! seen: another core's instructions between its mark and its WFI or timer
+//! write (one store), and a core that woke and went quiet again between
+//! the path's first stamp and the first check (the exit path until the
+//! thread is off the core, `run_thread` returned; for an idle core the
+//! return of its WFI) or between the last check and the last stamp (the
+//! thread's first entry): QEMU would have to switch vCPUs there, and it
+//! does so only where a vCPU halts, yields, writes a timer or ends its
+//! slice.
+//!
 //! Two floors are measured in the same run, when core 0 reports: the GPR
 //! save/restore of any thread switch ([`context_floor`]) and a hand-written
 //! switch of everything the kernel switches between two partitions'
@@ -15,10 +57,11 @@
 //! times the second.
 use crate::arch::Mutex;
 use crate::arch::sysreg;
+use crate::time::Ticks;
 use crate::{println, semihosting_exit, timer};
 use bulkhead_board_rpi4::CORES;
 use bulkhead_board_rpi4::gic::{GICC_BASE, GICH_BASE};
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 const SAMPLES: usize = 512;
 
@@ -28,7 +71,38 @@ struct Samples {
 }
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
+/// The per-core check is on (`bench-alone`, [`bench_main_alone`]); the
+/// other benchmark kernels run their paths without it.
+static PER_CORE: AtomicBool = AtomicBool::new(false);
 static SWITCH: [Mutex<Samples>; CORES] = [const { Mutex::new(Samples { values: [0; SAMPLES], count: 0 }) }; CORES];
+/// The samples of [`SWITCH`] during which every other core was quiet,
+/// without their own timer write's time (module docs).
+static ALONE: [Mutex<Samples>; CORES] = [const { Mutex::new(Samples { values: [0; SAMPLES], count: 0 }) }; CORES];
+/// Per core, its quiet spells: odd while it sleeps in its idle WFI or
+/// writes its EL2 timer (counted only while the statistics are on; a core
+/// quiet when they were turned on counts as busy until its next spell).
+static QUIET_SEQ: [AtomicU32; CORES] = [const { AtomicU32::new(0) }; CORES];
+/// Per switching core: the other cores' [`QUIET_SEQ`] at its last check
+/// (its own slot unused), and whether they have been quiet since its
+/// path's first stamp.
+static SEEN: [[AtomicU32; CORES]; CORES] = [const { [const { AtomicU32::new(0) }; CORES] }; CORES];
+static QUIET_SO_FAR: [AtomicBool; CORES] = [const { AtomicBool::new(false) }; CORES];
+/// Per core: whether its last path qualified, and the cycles of the timer
+/// write in it.
+static PATH_ALONE: [AtomicBool; CORES] = [const { AtomicBool::new(false) }; CORES];
+static TIMER_WRITE: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
+/// Per core: the timer writes since its path's first stamp (a sample
+/// qualifies with exactly one, the time of which is left out).
+static WRITES: [AtomicU32; CORES] = [const { AtomicU32::new(0) }; CORES];
+/// Per core, the least cycles a timer write took (its own instructions;
+/// 0: none yet, so the array stays in .bss).
+static TIMER_WRITE_LEAST: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
+/// Per core: the cycles its switch path spent in the statistics' own
+/// bookkeeping (from the first stamp's check on), left out of its samples.
+static BOOKKEEPING: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
+/// Per core, of its last path, as [`path_ending`] found them: the
+/// bookkeeping and the timer write's cycles.
+static PATH_KEPT: [[AtomicU64; 2]; CORES] = [const { [const { AtomicU64::new(0) }; 2] }; CORES];
 /// When core 0 prints the table and ends the run (ticks; 0 = never).
 static REPORT_AT: AtomicU64 = AtomicU64::new(0);
 /// The count when core 0 had loaded the module (ticks from reset).
@@ -64,12 +138,168 @@ pub fn bench_main(core: usize, trace: Option<&'static super::trace::Sender>) -> 
     super::kernel_main(core, trace)
 }
 
-/// One switch-path sample of the calling core.
+/// The per-core benchmark kernel's `main` (`bench-alone`, without the
+/// trace): [`bench_main`] with the per-core check on.
+pub fn bench_main_alone(core: usize) -> ! {
+    PER_CORE.store(true, Ordering::Relaxed);
+    bench_main(core, None)
+}
+
+/// One switch-path sample of the calling core. It is recorded inside the
+/// next path (after the thread's exit), so on the per-core kernel its own
+/// cycles are booked as that path's bookkeeping.
 pub fn record_switch(core: usize, cycles: u64) {
+    if PER_CORE.load(Ordering::Relaxed) {
+        return record_switch_counted(core, cycles);
+    }
     let mut s = SWITCH[core].lock();
     let i = s.count % SAMPLES;
     s.values[i] = cycles.min(u64::from(u32::MAX)) as u32;
     s.count += 1;
+}
+
+/// [`record_switch`] on the per-core kernel: without the per-core check's
+/// own bookkeeping in the sample, and into [`ALONE`] too, without its
+/// timer write's time either, if [`path_ending`] found it qualified.
+#[inline(never)]
+fn record_switch_counted(core: usize, cycles: u64) {
+    let from = sysreg::cycle_counter();
+    let push = |ring: &Mutex<Samples>, value: u64| {
+        let mut s = ring.lock();
+        let i = s.count % SAMPLES;
+        s.values[i] = value.min(u64::from(u32::MAX)) as u32;
+        s.count += 1;
+    };
+    // What `path_ending` kept of the path (the thread has exited since,
+    // and `path_started` begun the next one).
+    let [booked, write] = PATH_KEPT[core].each_ref().map(|a| a.load(Ordering::Relaxed));
+    let path = cycles.saturating_sub(booked);
+    push(&SWITCH[core], path);
+    if PATH_ALONE[core].load(Ordering::Relaxed) {
+        push(&ALONE[core], path.saturating_sub(write));
+    }
+    book(core, from);
+}
+
+/// Adds the cycles since `from` to the core's bookkeeping of this path.
+fn book(core: usize, from: u64) {
+    let b = &BOOKKEEPING[core];
+    b.store(b.load(Ordering::Relaxed) + sysreg::cycle_counter().wrapping_sub(from), Ordering::Relaxed);
+}
+
+/// Marks the calling core quiet (odd) or busy (even) again.
+fn quiet(core: usize, on: bool) {
+    let seq = &QUIET_SEQ[core];
+    let v = seq.load(Ordering::Relaxed);
+    seq.store(if on { v | 1 } else { (v | 1).wrapping_add(1) }, Ordering::Relaxed);
+}
+
+/// Notes the other cores' counts as `core`'s snapshot. Returns whether
+/// they are all quiet now, and whether they were also unchanged since the
+/// last snapshot. (Relaxed: the check is for QEMU's round robin, which
+/// runs one vCPU at a time; on hardware the figure has no meaning.)
+fn snapshot(core: usize) -> (bool, bool) {
+    let (mut quiet, mut unchanged) = (true, true);
+    for other in (0..CORES).filter(|&o| o != core) {
+        let v = QUIET_SEQ[other].load(Ordering::Relaxed);
+        quiet &= v & 1 == 1;
+        unchanged &= v == SEEN[core][other].load(Ordering::Relaxed);
+        SEEN[core][other].store(v, Ordering::Relaxed);
+    }
+    (quiet, unchanged)
+}
+
+/// The idle WFI of every core (`console::sleep`): a quiet spell on the
+/// per-core benchmark kernel.
+#[inline]
+pub fn wait_for_interrupt(core: usize) {
+    if !PER_CORE.load(Ordering::Relaxed) {
+        crate::arch::wait_for_interrupt();
+        return;
+    }
+    quiet(core, true);
+    crate::arch::wait_for_interrupt();
+    quiet(core, false);
+}
+
+/// Just after a stamp that may start a switch path (a guest exit, the
+/// return of the idle WFI): notes the other cores' counts (per-core
+/// benchmark kernel).
+#[inline]
+pub fn path_started(core: usize) {
+    if PER_CORE.load(Ordering::Relaxed) {
+        path_started_counted(core);
+    }
+}
+
+#[inline(never)]
+fn path_started_counted(core: usize) {
+    let from = sysreg::cycle_counter();
+    let (quiet, _) = snapshot(core);
+    QUIET_SO_FAR[core].store(quiet, Ordering::Relaxed);
+    WRITES[core].store(0, Ordering::Relaxed);
+    BOOKKEEPING[core].store(0, Ordering::Relaxed);
+    book(core, from);
+}
+
+/// The core's EL2 timer, armed at `deadline` (`decide`): where QEMU may
+/// switch vCPUs. On the per-core benchmark kernel a quiet spell, its
+/// cycles stamped, the other cores checked before it and noted after it.
+#[inline]
+pub fn arm_timer(core: usize, deadline: Ticks) {
+    if PER_CORE.load(Ordering::Relaxed) {
+        arm_timer_counted(core, deadline);
+    } else {
+        timer::arm_at(deadline);
+    }
+}
+
+#[inline(never)]
+fn arm_timer_counted(core: usize, deadline: Ticks) {
+    let from = sysreg::cycle_counter();
+    let (quiet_before, unchanged) = snapshot(core);
+    let so_far = QUIET_SO_FAR[core].load(Ordering::Relaxed) && quiet_before && unchanged;
+    quiet(core, true);
+    let before = sysreg::cycle_counter();
+    timer::arm_at(deadline);
+    let took = sysreg::cycle_counter().wrapping_sub(before);
+    quiet(core, false);
+    TIMER_WRITE[core].store(took, Ordering::Relaxed);
+    let least = &TIMER_WRITE_LEAST[core];
+    let so_far_least = least.load(Ordering::Relaxed);
+    if so_far_least == 0 || took < so_far_least {
+        least.store(took, Ordering::Relaxed);
+    }
+    WRITES[core].store(WRITES[core].load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    // A fresh snapshot after it: the others may have run meanwhile.
+    let (quiet_after, _) = snapshot(core);
+    QUIET_SO_FAR[core].store(so_far && quiet_after, Ordering::Relaxed);
+    book(core, from);
+    // The write itself is the path's, not bookkeeping.
+    let b = &BOOKKEEPING[core];
+    b.store(b.load(Ordering::Relaxed) - took, Ordering::Relaxed);
+}
+
+/// Just before the stamp that ends a switch path (the first entry into
+/// the thread): whether every other core was quiet throughout it, but for
+/// its one timer write (per-core benchmark kernel).
+#[inline]
+pub fn path_ending(core: usize) {
+    if PER_CORE.load(Ordering::Relaxed) {
+        path_ending_counted(core);
+    }
+}
+
+#[inline(never)]
+fn path_ending_counted(core: usize) {
+    let from = sysreg::cycle_counter();
+    let (quiet, unchanged) = snapshot(core);
+    let alone =
+        QUIET_SO_FAR[core].load(Ordering::Relaxed) && quiet && unchanged && WRITES[core].load(Ordering::Relaxed) == 1;
+    PATH_ALONE[core].store(alone, Ordering::Relaxed);
+    book(core, from);
+    PATH_KEPT[core][0].store(BOOKKEEPING[core].load(Ordering::Relaxed), Ordering::Relaxed);
+    PATH_KEPT[core][1].store(TIMER_WRITE[core].load(Ordering::Relaxed), Ordering::Relaxed);
 }
 
 /// The exit half both floors share: x0-x30, SP_EL0, ELR_EL2 and SPSR_EL2
@@ -390,8 +620,8 @@ pub fn switch_floor() -> u64 {
     sysreg::cycle_counter() - start
 }
 
-fn summary(core: usize) -> Option<[u64; 4]> {
-    let s = SWITCH[core].lock();
+fn summary(ring: &Mutex<Samples>) -> Option<[u64; 4]> {
+    let s = ring.lock();
     let n = s.count.min(SAMPLES);
     if n == 0 {
         return None;
@@ -425,8 +655,8 @@ pub fn report_if_due(core: usize) {
         "bench | switch floor | {full} instructions (hand-written switch: GPRs, SP_EL0, ELR/SPSR, 24 EL1 registers with the virtual timer, q0-q31/FPCR/FPSR, VTTBR/VMPIDR, GICH VMCR/APR/4 LRs/HCR, GIC acknowledge/EOI, EL2 timer re-arm)"
     );
     let ratio = |median: u64, of: u64| (median / of, (median % of) * 100 / of);
-    for c in 0..CORES {
-        match summary(c) {
+    for (c, ring) in SWITCH.iter().enumerate() {
+        match summary(ring) {
             Some([min, median, max, count]) => {
                 let (full_whole, full_cents) = ratio(median, full);
                 let (gpr_whole, gpr_cents) = ratio(median, floor);
@@ -435,6 +665,23 @@ pub fn report_if_due(core: usize) {
                 )
             }
             None => println!("bench | switch path | core {c} | no switch into a thread on this core"),
+        }
+    }
+    // The same paths, only those during which every other core was quiet,
+    // their own timer write's instructions counted as its fastest took.
+    let write = TIMER_WRITE_LEAST.iter().map(|t| t.load(Ordering::Relaxed)).filter(|&t| t > 0).min().unwrap_or(0);
+    for (c, (all, alone)) in SWITCH.iter().zip(&ALONE).enumerate().filter(|_| PER_CORE.load(Ordering::Relaxed)) {
+        let total = all.lock().count;
+        match summary(alone) {
+            Some([min, median, max, count]) => println!(
+                "bench | switch path alone | core {c} | {} / {} / {} instructions (min/median/max of {count}) | {count} of {total} samples with every other core quiet throughout (asleep in WFI or at its timer write), the time of the core's own timer write counted as {write}",
+                min + write,
+                median + write,
+                max + write
+            ),
+            None => println!(
+                "bench | switch path alone | core {c} | none: 0 of {total} samples with every other core quiet throughout (asleep in WFI or at its timer write)"
+            ),
         }
     }
     semihosting_exit(0)

@@ -128,7 +128,9 @@ pub fn pack(
 /// overruns); `partitions/demo.toml` also becomes `unmapped-ram.img`
 /// (product kernel, core 1 reading RAM no partition owns); `partitions/bench.toml` becomes
 /// `bench-module.img` (benchmark kernel, traced) and `bench-module-product.img`
-/// (benchmark kernel without the trace) and `partitions/bench-ports.toml`
+/// (benchmark kernel without the trace), `partitions/bench-percore.toml`
+/// `bench-percore.img` (the per-core benchmark kernel, `bench-alone`) and
+/// `partitions/bench-ports.toml`
 /// `bench-ports.img` (product kernel); each `partitions/tests/NAME.toml`
 /// becomes `NAME.img` with the product kernel and `NAME-traced.img` with the
 /// traced one, and each `partitions/timing/NAME.toml` `NAME.img` with the
@@ -147,6 +149,7 @@ pub fn build_all() -> Result<Vec<Image>, String> {
     let holdover = kernel_named("selftest-holdover")?;
     let bench = kernel_named("bench-switch")?;
     let bench_product = kernel_named("bench-product")?;
+    let alone = kernel_named("bench-alone")?;
     let unmapped = kernel_named("selftest-unmapped")?;
     let lockstep = root.join("partitions/lockstep.toml");
     let mut systems = vec![
@@ -159,6 +162,7 @@ pub fn build_all() -> Result<Vec<Image>, String> {
         ("bench-module-product".to_string(), root.join("partitions/bench.toml"), bench_product, None),
         ("bench-ports".to_string(), root.join("partitions/bench-ports.toml"), kernel.clone(), None),
         ("bench-lockstep".to_string(), lockstep, bench, None),
+        ("bench-percore".to_string(), root.join("partitions/bench-percore.toml"), alone, None),
         ("unmapped-ram".to_string(), root.join("partitions/demo.toml"), unmapped, None),
     ];
     // Isolation tests run the product kernel (`NAME.img`) and the traced
