@@ -473,8 +473,9 @@ pub struct CoreScheduler {
 }
 
 impl CoreScheduler {
-    /// Upper bound on `size_of::<CoreScheduler>()`, which is built on a
-    /// 64 KiB kernel stack: a change that needs more must say why.
+    /// Upper bound on `size_of::<CoreScheduler>()`, which is built (and
+    /// copied into its slot) on the kernel's boot stack, linker/kernel.ld:
+    /// a change that needs more must say why.
     pub const SIZE_BUDGET: usize = 24 * 1024;
 
     /// The scheduler for `core` following `timeline`, with every thread

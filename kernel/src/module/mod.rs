@@ -717,16 +717,7 @@ pub fn load() -> Result<&'static Module, LoadError> {
     let timeline =
         ModuleTimeline::new(&plan, module.freq, ScheduleId(initial as u8), epoch).map_err(LoadError::Plan)?;
     for (core, slot) in CORE_SCHED.iter().enumerate().take(module_rec.core_count as usize) {
-        let mut sched = CoreScheduler::new(&plan, &timeline, CoreId(core as u8)).map_err(LoadError::Sched)?;
-        // A partition that initialises itself runs its first thread only;
-        // the others are dormant until it starts them.
-        for t in plan.threads_on(CoreId(core as u8)).iter() {
-            let thread = module.thread(usize::from(t.0));
-            if thread.index != 0 && module.partition(thread.partition).initialization {
-                sched.stop(t).map_err(LoadError::Sched)?;
-            }
-        }
-        slot.set(sched);
+        start_scheduler(slot, module, &plan, &timeline, CoreId(core as u8))?;
     }
     *TIMELINE.lock() = Some(timeline);
     *PLAN.lock() = Some(plan);
@@ -763,6 +754,35 @@ pub fn load() -> Result<&'static Module, LoadError> {
     let (kept, out) = unsafe { arch::mmu::unmap_unused_ram(keep) };
     EL2_RAM_BLOCKS.store((kept as u64) << 32 | out as u64, Ordering::Relaxed);
     Ok(module)
+}
+
+/// One core's scheduler into its slot, its threads dormant where their
+/// partition initialises itself.
+// Never inlined: each scheduler is ~19 KB, built here and copied several
+// times on its way into its slot; inlined into `load` (as the release
+// profile's LTO would), those copies would stay in load's frame for the
+// whole load instead of coming and going with this call (with opt-level
+// "z" they took core 0's boot stack, linker/kernel.ld, past its guard).
+#[inline(never)]
+#[allow(clippy::result_large_err)]
+fn start_scheduler(
+    slot: &arch::OnceMutex<CoreScheduler>,
+    module: &Module,
+    plan: &ModulePlan<'static>,
+    timeline: &ModuleTimeline,
+    core: CoreId,
+) -> Result<(), LoadError> {
+    let mut sched = CoreScheduler::new(plan, timeline, core).map_err(LoadError::Sched)?;
+    // A partition that initialises itself runs its first thread only;
+    // the others are dormant until it starts them.
+    for t in plan.threads_on(core).iter() {
+        let thread = module.thread(usize::from(t.0));
+        if thread.index != 0 && module.partition(thread.partition).initialization {
+            sched.stop(t).map_err(LoadError::Sched)?;
+        }
+    }
+    slot.set(sched);
+    Ok(())
 }
 
 /// What only the board knows of a device in the image: it is one of the
