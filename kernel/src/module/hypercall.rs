@@ -371,7 +371,7 @@ pub(super) fn switch_schedule(
     index: u8,
     now: Ticks,
 ) -> Result<Ticks, Status> {
-    let cores_used = module.image.module().core_count as usize;
+    let cores_used = module.core_count;
     let margin = module.freq.nanos_to_ticks_ceil(Nanos(SWITCH_INSTALL_MARGIN_NS)).unwrap_or(Ticks(0));
     // All cores' schedulers, then the plan and timeline (the lock order,
     // docs/DESIGN.md#lock-order); all cores get the same activation.
@@ -409,7 +409,7 @@ fn system_service(
     now: Ticks,
 ) -> Result<[u64; 3], Status> {
     let ns_since_epoch = |t: Ticks| ns_since_epoch(module, t);
-    let cores_used = module.image.module().core_count as usize;
+    let cores_used = module.core_count;
     let partition_arg = |id: u64| -> Result<usize, Status> {
         usize::try_from(id).ok().filter(|&p| p < module.partition_count).ok_or(Status::InvalidParameter)
     };

@@ -165,6 +165,10 @@ pub struct Module {
     pub partition_count: usize,
     pub threads: [Option<ThreadInfo>; MAX_THREADS],
     pub thread_count: usize,
+    /// The cores the module uses (`module.core_count` of the image), kept
+    /// here so a hypercall reads a field instead of decoding the module
+    /// record on every call.
+    pub core_count: usize,
     pub freq: bulkhead_time::Frequency,
 }
 
@@ -678,6 +682,7 @@ pub fn load() -> Result<&'static Module, LoadError> {
         partition_count: partition_total,
         threads,
         thread_count,
+        core_count: module_rec.core_count as usize,
         freq: timer::frequency(),
     });
     // Each partition's console ring, from the description's

@@ -421,7 +421,7 @@ fn wake_threads(module: &Module, caller: &Caller, threads: ThreadSet) {
     if threads.is_empty() {
         return;
     }
-    let cores = module.image.module().core_count as usize;
+    let cores = module.core_count;
     let mut kick = ipi::CoreSet(0);
     {
         let mut scheds = lock_core_schedulers(cores);

@@ -206,7 +206,7 @@ fn with_thread<R>(
 /// meanwhile); returns that core and what `f` returned, `None` if no core
 /// holds the thread.
 fn on_holder<R>(module: &Module, tid: usize, f: impl FnOnce(&mut CoreScheduler, ThreadId) -> R) -> Option<(usize, R)> {
-    let cores = module.image.module().core_count as usize;
+    let cores = module.core_count;
     let thread = ThreadId(tid as u16);
     let mut scheds = lock_core_schedulers(cores);
     let (core, sched) = scheds.iter_mut().enumerate().find_map(|(c, sched)| {

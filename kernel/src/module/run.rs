@@ -348,7 +348,7 @@ fn write_overrun_report(core: usize) {
 /// Every core, forever.
 pub fn run_core(core: usize) -> ! {
     let module = MODULE.get().expect("run_core after a successful load");
-    if core >= module.image.module().core_count as usize {
+    if core >= module.core_count {
         loop {
             crate::console::sleep();
             irq::dispatch();

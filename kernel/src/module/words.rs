@@ -120,7 +120,7 @@ fn wait(
         fail(ctx, Status::InvalidMode);
         return Outcome::Continue;
     }
-    let cores = module.image.module().core_count as usize;
+    let cores = module.core_count;
     let me = ThreadId(caller.tid as u16);
     let mut scheds = lock_core_schedulers(cores);
     // SAFETY: `word` checked the aligned 4 bytes lie in the caller's own
@@ -161,7 +161,7 @@ fn wake(module: &Module, caller: &Caller, address: u64, count: u64, order: u64) 
     word(module, caller, address)?;
     let p = module.partition(caller.partition);
     let threads = p.first_thread..p.first_thread + p.thread_count;
-    let cores = module.image.module().core_count as usize;
+    let cores = module.core_count;
     let mut kicks = CoreSet(0);
     let mut woken = 0;
     {
