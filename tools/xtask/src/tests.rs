@@ -430,11 +430,16 @@ const TICKER_WINDOW_US: (u64, u64) = (4_000, 8_000);
 /// first tick in frame 0 and no frame skipped, inside the ticker's window
 /// (4..8 ms of each 10 ms frame); at least 30 of them (the expectations
 /// wait for tick 30, so fewer means QEMU stopped early). And from tick 1
-/// on, no tick comes later into its window than twice the run's median
-/// offset, plus 1 us of rounding: the ticker reads the time a fixed path
-/// after its window begins (returning from PERIODIC_WAIT), so a tick that
-/// far behind its usual place was held up (a restart's work, a masked
-/// section spilling over from the hostile partition's window). Tick 0
+/// on, no tick comes later into its window than twice the run's
+/// upper-quartile offset, plus 1 us of rounding: the ticker reads the time
+/// a fixed path after its window begins (returning from PERIODIC_WAIT), so
+/// a tick that far behind its usual place was held up (a restart's work, a
+/// masked section spilling over from the hostile partition's window). The
+/// usual place is the upper quartile, not the median, because under
+/// icount it is not one value: the vCPUs run in turn, and where the
+/// ticker's core falls in QEMU's round robin at the boundary adds the other
+/// cores' boundary work to its entry, for stretches of frames at a time
+/// (`hostile-maintenance`: 2 us for 32 frames, then 6 us). Tick 0
 /// comes from the thread's start-up instead, a longer path, and is held to
 /// frame 0 and the window only. Once a hostile partition is reported
 /// stopped, it prints nothing more.
@@ -474,11 +479,11 @@ fn ticker_on_schedule(out: &Captured) -> Result<(), String> {
     }
     let mut offsets: Vec<u64> = ticks[1..].iter().map(|t| t.1).collect();
     offsets.sort_unstable();
-    let median = offsets[(offsets.len() - 1) / 2];
-    let bound = 2 * median + 1;
+    let upper_quartile = offsets[(offsets.len() - 1) * 3 / 4];
+    let bound = 2 * upper_quartile + 1;
     if let Some((n, offset, line)) = ticks[1..].iter().find(|t| t.1 > bound) {
         return Err(format!(
-            "tick {n} came {offset} us into the ticker's window; the run's median is {median} us, bound {bound} us: something held the bystander up: {line}"
+            "tick {n} came {offset} us into the ticker's window; the run's upper quartile is {upper_quartile} us, bound {bound} us: something held the bystander up: {line}"
         ));
     }
     Ok(())
@@ -2908,8 +2913,10 @@ fn a653rs_tests() -> Vec<QemuTest> {
                     Expect::line(&main(r"checks: delayed_start\(worker, 2 ms\): Ok\(\(\)\)")),
                     Expect::line(&main(r"checks: initialised at \d+ us")),
                     Expect::line(&line("worker", r"worker: started at \d+ us")),
-                    Expect::line(r"^health: partition checks thread worker core 0: application_error: .* -> error handler$"),
+                    // The kernel's health line and the handler's (another
+                    // core, its own console) in either order.
                     Expect::all_of(&[
+                        r"^health: partition checks thread worker core 0: application_error: .* -> error handler$",
                         &line("error_handler", r#"handler: ApplicationError from process 1: "worker: deliberate""#),
                         &line("worker", "worker: went on after its error"),
                     ]),
