@@ -503,9 +503,12 @@ fn measure() -> Result<Report, String> {
                 format!("{v}; median {} the switch floor", ratio(median, switch_floor)),
                 format!("{switch_goal}, per core: {}", goal_status(median, SWITCH_GOAL * switch_floor)),
             );
-            // Repeated exactly over runs (icount's round robin is deterministic),
-            // though other vCPUs' work is in it: guarded too.
-            report.figure(format!("switch_path.4core.{}.median", key(core)), median, "instructions", true, "");
+            // Repeated exactly for a given binary, but other vCPUs' work is
+            // in it, and where a core falls in QEMU's round robin moves it
+            // by tens of thousands with any change of code (core 0 went
+            // 1,490 -> 34,261 -> 985 over issue 19's changes): reported,
+            // not guarded. The per-core figure below (each core alone) is.
+            report.figure(format!("switch_path.4core.{}.median", key(core)), median, "instructions", false, "");
         }
     }
 
