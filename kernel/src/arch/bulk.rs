@@ -51,14 +51,19 @@ fn zva_block() -> Option<usize> {
     (mmu_on && !prohibited).then(|| 4 << (dczid & 0xf))
 }
 
+/// Whether `[start, end)` lies in RAM: normal memory in the EL2 map, where
+/// `DC ZVA` may be used.
+fn in_ram(start: usize, end: usize) -> bool {
+    (RAM_BASE..=RAM_BASE + RAM_SIZE).contains(&start) && end <= RAM_BASE + RAM_SIZE
+}
+
 /// Zeroes `memory`, as `memory.fill(0)` would: with `DC ZVA` over the whole
 /// blocks inside it when [`zva_block`] allows and `memory` lies in RAM
 /// (normal memory in the EL2 map), plain stores for the rest.
 pub fn zero(memory: &mut [u8]) {
     let start = memory.as_ptr() as usize;
     let end = start + memory.len();
-    let in_ram = (RAM_BASE..=RAM_BASE + RAM_SIZE).contains(&start) && end <= RAM_BASE + RAM_SIZE;
-    let Some(block) = zva_block().filter(|_| in_ram) else {
+    let Some(block) = zva_block().filter(|_| in_ram(start, end)) else {
         memory.fill(0);
         return;
     };
@@ -112,8 +117,7 @@ pub fn zero(memory: &mut [u8]) {
 pub fn zero_and_clean_to_pou(memory: &mut [u8]) {
     let start = memory.as_ptr() as usize;
     let end = start + memory.len();
-    let in_ram = (RAM_BASE..=RAM_BASE + RAM_SIZE).contains(&start) && end <= RAM_BASE + RAM_SIZE;
-    if !in_ram || zva_block() != Some(LINE) {
+    if !in_ram(start, end) || zva_block() != Some(LINE) {
         zero(memory);
         clean_to_pou(start, end - start);
         return;

@@ -70,6 +70,16 @@ struct Samples {
     count: usize,
 }
 
+impl Samples {
+    /// One sample into the ring (the last [`SAMPLES`] are kept), saturated
+    /// at `u32::MAX`.
+    fn push(&mut self, value: u64) {
+        let i = self.count % SAMPLES;
+        self.values[i] = value.min(u64::from(u32::MAX)) as u32;
+        self.count += 1;
+    }
+}
+
 static ENABLED: AtomicBool = AtomicBool::new(false);
 /// The per-core check is on (`bench-alone`, [`bench_main_alone`]); the
 /// other benchmark kernels run their paths without it.
@@ -152,10 +162,7 @@ pub fn record_switch(core: usize, cycles: u64) {
     if PER_CORE.load(Ordering::Relaxed) {
         return record_switch_counted(core, cycles);
     }
-    let mut s = SWITCH[core].lock();
-    let i = s.count % SAMPLES;
-    s.values[i] = cycles.min(u64::from(u32::MAX)) as u32;
-    s.count += 1;
+    SWITCH[core].lock().push(cycles);
 }
 
 /// [`record_switch`] on the per-core kernel: without the per-core check's
@@ -164,19 +171,13 @@ pub fn record_switch(core: usize, cycles: u64) {
 #[inline(never)]
 fn record_switch_counted(core: usize, cycles: u64) {
     let from = sysreg::cycle_counter();
-    let push = |ring: &Mutex<Samples>, value: u64| {
-        let mut s = ring.lock();
-        let i = s.count % SAMPLES;
-        s.values[i] = value.min(u64::from(u32::MAX)) as u32;
-        s.count += 1;
-    };
     // What `path_ending` kept of the path (the thread has exited since,
     // and `path_started` begun the next one).
     let [booked, write] = PATH_KEPT[core].each_ref().map(|a| a.load(Ordering::Relaxed));
     let path = cycles.saturating_sub(booked);
-    push(&SWITCH[core], path);
+    SWITCH[core].lock().push(path);
     if PATH_ALONE[core].load(Ordering::Relaxed) {
-        push(&ALONE[core], path.saturating_sub(write));
+        ALONE[core].lock().push(path.saturating_sub(write));
     }
     book(core, from);
 }

@@ -391,9 +391,7 @@ fn measure() -> Result<Report, String> {
     }
     // The same path by phase, from QEMU's record of what the core executed
     // (profile.rs): where the instructions above go.
-    let product_image =
-        images.iter().find(|i| i.name == "bench-module-product").ok_or("bench-module-product not built")?;
-    match crate::profile::switch_phases(product_image) {
+    match crate::profile::switch_phases(&images) {
         Ok(segments) => {
             for (k, s) in segments.iter().enumerate() {
                 let parts: Vec<String> = crate::profile::PHASES

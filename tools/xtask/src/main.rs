@@ -33,9 +33,7 @@ use std::process::ExitCode;
 /// (profile.rs), without the rest of the benchmarks; `--functions` also
 /// lists each phase's functions.
 fn profile_switch(functions: bool) -> Result<(), String> {
-    let images = build::build_all()?;
-    let image = images.iter().find(|i| i.name == "bench-module-product").ok_or("bench-module-product not built")?;
-    for (k, s) in profile::switch_phases(image)?.iter().enumerate() {
+    for (k, s) in profile::switch_phases(&build::build_all()?)?.iter().enumerate() {
         println!("boundary {}: {} instructions", k + 2, s.total);
         for (name, what) in profile::PHASES {
             println!("  {:>5}  {name:<12} {what}", s.phases.get(name).copied().unwrap_or(0));

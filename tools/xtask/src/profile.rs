@@ -81,8 +81,13 @@ pub struct Segment {
     pub total: u64,
 }
 
-/// Profiles the switch path of `image` (a raw image with its ELF).
-pub fn switch_phases(image: &Image) -> Result<Vec<Segment>, String> {
+/// The image profiled: the one-core bench module on the kernel without the
+/// trace.
+pub const IMAGE: &str = "bench-module-product";
+
+/// Profiles the switch path of [`IMAGE`] among the built `images`.
+pub fn switch_phases(images: &[Image]) -> Result<Vec<Segment>, String> {
+    let image = images.iter().find(|i| i.name == IMAGE).ok_or_else(|| format!("{IMAGE} not built"))?;
     if Command::new("addr2line").arg("--version").stdout(Stdio::null()).status().is_err() {
         return Err("addr2line (binutils) is not installed: no phase profile".into());
     }
