@@ -1,35 +1,34 @@
-//! Inter-processor interrupts: typed messages on one SGI (GICv2 IHI 0048B
-//! 3.2, "Software-generated interrupts"), after Bao's IPI design.
+//! Inter-processor interrupts: one SGI per message kind (GICv2 IHI 0048B
+//! 3.2, "Software-generated interrupts"), as Linux sends its IPIs.
 //!
-//! `send(reason, cores)` first posts `(reason, sender)` in each target's
-//! pending word ([`bulkhead_protocol::Mailbox`]: a bit, set with release
-//! ordering), then (after a DSB) writes GICD_SGIR. The target's handler,
-//! after acknowledging the SGI, takes its word (swap to zero, acquire), so
-//! whatever the sender stored before sending is visible to the handler of
-//! that reason. Several messages may arrive on one SGI; none is lost and
-//! none is handled twice: the protocol is pure code in `kernel/protocol`,
-//! model-checked with loom over every interleaving of the cores.
+//! `send(reason, cores)` issues a DSB, then writes GICD_SGIR with the
+//! reason's SGI. The GIC keeps one pending bit per (SGI, sending core,
+//! target core) and gives the sender with the acknowledge (GICC_IAR bits
+//! 12:10), so it is the mailbox: nothing is lost (an SGI sent again while
+//! its handler runs is pending again, and taken after), nothing is handled
+//! twice, and the target needs no shared word, atomic or lock to learn
+//! who sent what. Two sends of one reason from one core before the target
+//! takes the first merge into one: every reason is a "look again" request,
+//! never a count. What the sender stored before sending is visible to the
+//! handler: the DSB completes the stores before the SGIR write, and the
+//! target orders its reads after the acknowledge (DMB, as Linux's GICv2
+//! driver does after reading IAR).
 //!
-//! | reason       | meaning                                                       |
+//! | reason (SGI) | meaning                                                       |
 //! |--------------|---------------------------------------------------------------|
-//! | `Reschedule` | the target's frame table or a thread on it changed: re-pick    |
-//! | `Halt`       | stop for good (a kernel panic or fatal exception elsewhere)    |
-//! | `Ping`       | liveness probe: the target answers with `Pong`                 |
-//! | `Pong`       | answer to `Ping`                                               |
+//! | `Reschedule` (0) | the target's frame table or a thread on it changed: re-pick |
+//! | `Halt` (1)   | stop for good (a kernel panic or fatal exception elsewhere)    |
+//! | `Ping` (2)   | liveness probe: the target answers with `Pong`                 |
+//! | `Pong` (3)   | answer to `Ping`                                               |
 use crate::arch;
-use crate::arch::RwLock;
 use crate::console;
 use crate::gic;
 use aarch64_cpu::asm::barrier;
 use bulkhead_board_rpi4::CORES;
-use bulkhead_protocol::Mailbox;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, Ordering};
 
-/// The SGI that carries every kernel IPI.
-pub const IPI_SGI: u32 = 0;
-
-/// Why a core is interrupted.
+/// Why a core is interrupted; the value is the reason's SGI (INTID).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 pub enum IpiReason {
@@ -40,6 +39,9 @@ pub enum IpiReason {
 }
 
 const REASONS: [IpiReason; 4] = [IpiReason::Reschedule, IpiReason::Halt, IpiReason::Ping, IpiReason::Pong];
+
+/// The kernel's IPI SGIs are 0 to `IPI_SGIS - 1`, one per reason.
+pub const IPI_SGIS: u32 = REASONS.len() as u32;
 
 /// A set of cores, bit n = core n.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,8 +82,9 @@ impl CoreSet {
 /// A handler for one reason: `(this core, sending core)`.
 pub type IpiHandler = fn(core: usize, from: usize);
 
-static MAILBOX: Mailbox<CORES> = Mailbox::new();
-static HANDLERS: RwLock<[Option<IpiHandler>; 4]> = RwLock::new([None; 4]);
+/// Per reason, the installed handler (an `IpiHandler` as a pointer; null
+/// for none): read with one load on the receiving path, no lock.
+static HANDLERS: [AtomicPtr<()>; 4] = [const { AtomicPtr::new(core::ptr::null_mut()) }; 4];
 
 /// Cores that have finished boot and take interrupts.
 pub(crate) static ONLINE: AtomicU8 = AtomicU8::new(0);
@@ -92,41 +95,43 @@ static HALTED: AtomicU8 = AtomicU8::new(0);
 /// handler is answered with `Pong` by the kernel). `Halt` is the kernel's own.
 pub fn set_handler(reason: IpiReason, handler: IpiHandler) {
     assert!(reason != IpiReason::Halt, "the Halt IPI handler is the kernel's own");
-    HANDLERS.write()[reason as usize] = Some(handler);
+    HANDLERS[reason as usize].store(handler as *mut (), Ordering::Release);
 }
 
-/// Enables the IPI SGI on the calling core.
+/// Enables the IPI SGIs on the calling core.
 pub fn init_core() {
-    gic::enable(IPI_SGI);
+    for reason in REASONS {
+        gic::enable(reason as u32);
+    }
 }
 
 /// Sends `reason` to every core in `cores`.
 pub fn send(reason: IpiReason, cores: CoreSet) {
-    let me = arch::core_id();
-    for core in cores.iter() {
-        MAILBOX.post(core, reason as usize, me);
-    }
-    // The pending words must be visible to the targets before the SGI is.
+    // What the caller stored must be visible to the targets before the SGI is.
     barrier::dsb(barrier::ISHST);
-    gic::send_sgi(IPI_SGI, cores.0);
+    gic::send_sgi(reason as u32, cores.0 & CoreSet::all().0);
 }
 
-/// SGI handler (the SGI already acknowledged): runs every message pending
-/// for this core.
-pub(crate) fn handle_interrupt(core: usize) {
-    for (reason, from) in Mailbox::<CORES>::messages(MAILBOX.take(core)) {
-        let Some(&reason) = REASONS.get(reason) else { continue };
-        match reason {
-            IpiReason::Halt => halted_by(core, from),
-            _ => {
-                let handler = HANDLERS.read()[reason as usize];
-                match (handler, reason) {
-                    (Some(handler), _) => handler(core, from),
-                    (None, IpiReason::Ping) => send(IpiReason::Pong, CoreSet::single(from)),
-                    (None, _) => {}
-                }
-            }
-        }
+/// The handler of an acknowledged IPI SGI (below [`IPI_SGIS`]) from core
+/// `from`.
+#[inline(always)]
+pub(crate) fn handle_interrupt(core: usize, sgi: u32, from: usize) {
+    let reason = REASONS[sgi as usize];
+    // The sender's stores (completed by its DSB before the SGI) are read
+    // only after the acknowledge.
+    barrier::dmb(barrier::ISHLD);
+    if reason == IpiReason::Halt {
+        halted_by(core, from);
+    }
+    let handler = HANDLERS[reason as usize].load(Ordering::Acquire);
+    if !handler.is_null() {
+        // SAFETY: the only non-null values stored are `IpiHandler`s
+        // (`set_handler`), and a `fn` pointer round-trips through a data
+        // pointer on this target.
+        let handler: IpiHandler = unsafe { core::mem::transmute::<*mut (), IpiHandler>(handler) };
+        handler(core, from);
+    } else if reason == IpiReason::Ping {
+        send(IpiReason::Pong, CoreSet::single(from));
     }
 }
 

@@ -22,7 +22,7 @@ pub fn dispatch() {
     let core = arch::core_id();
     while let Some(ack) = gic::acknowledge() {
         match ack.intid() {
-            ipi::IPI_SGI => ipi::handle_interrupt(core),
+            sgi if sgi < ipi::IPI_SGIS => ipi::handle_interrupt(core, sgi, ack.source_core()),
             HYP_TIMER => {
                 // A boundary (the timer has the highest priority, so it
                 // comes first): decide it now; whatever else is pending

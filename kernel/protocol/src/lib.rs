@@ -1,5 +1,5 @@
 //! Bulkhead's cross-core protocols as pure code, with no hardware: the
-//! kernel (`kernel/src/module/run.rs`, `kernel/src/ipi.rs`) runs exactly
+//! kernel (`kernel/src/module/run.rs`) runs exactly
 //! this code on its cores, and `tests/loom.rs` model-checks it with
 //! [loom](https://docs.rs/loom) over the interleavings of the cores
 //! (`cargo xtask test` and `make test` run it: `RUSTFLAGS="--cfg loom"
@@ -8,9 +8,6 @@
 //! - [`Gate`]: CAST-32A by construction. No core enters a partition while
 //!   another core is still in a different one, whatever the partitions do
 //!   and however late a core takes its boundary (docs/DESIGN.md#rendezvous).
-//! - [`Mailbox`]: the typed messages behind the one reschedule SGI
-//!   (docs/DESIGN.md#ipis): none lost, none handled twice, and what the
-//!   sender stored before sending is visible to the handler.
 //!
 //! What the loom models cover (details and figures in `tests/loom.rs`):
 //! three cores and the clock at a boundary from partition A to B (all
@@ -18,11 +15,13 @@
 //! view; a schedule switch stored before, or racing, the boundary; A
 //! followed by A), each also with the next window never ending (every
 //! core must get in); a ghost "partition running" count asserts that two
-//! partitions never run at once. The mailbox: two senders and a target
-//! with the GIC's pending bit: none lost, none without a post, payloads
-//! visible. Mutants of both (no barrier, checking before announcing, never
-//! releasing, taking before acknowledging, a relaxed post) must fail.
-//! Preemption bound 2 (the mailbox 3): about 5 minutes on a 2-core machine.
+//! partitions never run at once. Mutants (no barrier, checking before
+//! announcing, never releasing) must fail. Preemption bound 2: about 5
+//! minutes on a 2-core machine.
+//!
+//! The IPIs need no protocol of their own: each reason is its own SGI, and
+//! the GIC keeps one pending bit per (SGI, sender, target)
+//! (docs/DESIGN.md#ipis).
 //!
 //! Where it sits: `kernel/protocol`, `no_std`, `forbid(unsafe_code)`, no
 //! heap. Under `--cfg loom` the atomics are loom's.
@@ -34,10 +33,8 @@
 extern crate std;
 
 mod gate;
-mod mailbox;
 
 pub use gate::{Admission, Blocked, Gate, NONE, Platform};
-pub use mailbox::Mailbox;
 
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{AtomicU32, Ordering, fence};

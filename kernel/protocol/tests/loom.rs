@@ -89,28 +89,6 @@
 //! (patience 0) called at most once per wait, naming another core that
 //! holds another partition.
 //!
-//! # Mailbox model (target + 2 senders)
-//!
-//! Sender 1 posts (reason 0) twice, rewriting a relaxed atomic payload
-//! before each post; sender 2 posts (reason 1) once after writing a loom
-//! `UnsafeCell` (a data race on it fails the model). After each post the
-//! sender sets the target's SGI pending bit in the GIC: `DSB ISHST` then the
-//! write to `GICD_SGIR` is a release RMW (`fetch_or`) of an `AtomicBool`,
-//! and the target's acknowledge an acquire `swap(false)` (the handler runs
-//! after the interrupt that the SGI, sent after the post completed, raised).
-//! Then it takes its word and handles each message: the payload written
-//! before the post is visible. A post merged into a take triggered by an
-//! earlier SGI is carried by the mailbox's own release / acquire only. At
-//! the end (senders joined, target drained while the GIC bit is set):
-//! nothing is left in the word (none lost), each (reason, sender) was handled
-//! at least once and at most as often as posted (merges allowed, never a
-//! message without a post), and the last handling of sender 1 saw its last
-//! payload.
-//!
-//! The pending bit is set with an RMW, not a plain store: in loom 0.7 a
-//! plain store racing an RMW can land inside the RMW (tokio-rs/loom#254,
-//! #389), which made this model report a lost message that C11 forbids.
-//!
 //! # Mutants (`#[should_panic]`: the models can fail)
 //!
 //! - gate, **no barrier** (announce relaxed, no fence, relaxed loads):
@@ -120,20 +98,10 @@
 //!   alone.
 //! - gate, **never releasing** (model 3 with B's window never ending): the
 //!   cores waiting for B wait forever; loom reports the livelock.
-//! - mailbox, **take before acknowledge**: a post between the take and the
-//!   acknowledge loses its SGI: a message left in the word.
-//! - mailbox, **relaxed post**: a post merged into an earlier SGI's take is
-//!   handled without its payload (loom: causality violation on the cell).
-//!
-//! Not kept, because loom cannot catch it: the SGI sent without the `DSB`
-//! (a relaxed pending bit). In C11 (and on the machine) the target could
-//! then take its word before the post reaches it, but loom's RMWs always
-//! read the newest value in the interleaving, so the take is never placed
-//! before a post executed earlier.
 //!
 //! # Runtime
 //!
-//! Preemption bound 2 (the mailbox 3; `LOOM_MAX_PREEMPTIONS` overrides all).
+//! Preemption bound 2 (`LOOM_MAX_PREEMPTIONS` overrides it).
 //! Measured on the 2-core development machine (release build, one test at
 //! a time, other work running):
 //!
@@ -149,8 +117,7 @@
 //! | `switch_racing_the_boundary` | 528,270 | 65 s |
 //! | `back_to_back` | 61,973 | 7 s |
 //! | `back_to_back_window_never_ends` | 25,100 | 3 s |
-//! | `mailbox` (bound 3) | 33,435 | 3 s |
-//! | the five mutants (each fails within seconds) | | 10 s |
+//! | the three mutants (each fails within seconds) | | 6 s |
 //!
 //! The whole file: 4 min 45 s one test at a time (`cargo test` runs two
 //! at a time). Deeper runs passed too: every gate model with
@@ -160,11 +127,10 @@
 //! (`back_to_back` grows twentyfold from bound 2 to bound 3).
 #![cfg(loom)]
 
-use bulkhead_protocol::{Admission, Blocked, Gate, Mailbox, NONE, Platform};
-use loom::cell::UnsafeCell;
+use bulkhead_protocol::{Admission, Blocked, Gate, NONE, Platform};
 use loom::model::Builder;
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
+use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
 use loom::thread;
 
 const CORES: usize = 3;
@@ -194,16 +160,11 @@ fn fair_after() -> usize {
 }
 
 /// Runs `f` under loom and prints how many executions it took and how long.
+/// `LOOM_MAX_PREEMPTIONS` overrides the bound.
 fn check(name: &str, f: impl Fn() + Sync + Send + 'static) {
-    check_bounded(name, PREEMPTIONS, f);
-}
-
-/// [`check`] with another preemption bound (`LOOM_MAX_PREEMPTIONS` still
-/// overrides).
-fn check_bounded(name: &str, preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = Builder::new();
     if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(preemptions);
+        builder.preemption_bound = Some(PREEMPTIONS);
     }
     builder.max_branches = MAX_BRANCHES;
     let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -718,184 +679,4 @@ impl Protocol for NoRelease {
 #[should_panic(expected = "maximum number of branches")]
 fn mutant_gate_never_releasing() {
     check("mutant_gate_never_releasing", || stale_reentry_model::<NoRelease>(&[BOUNDARY]));
-}
-
-// ---------------------------------------------------------------------------
-// The mailbox.
-
-const TARGET: usize = 0;
-/// Sender 1's reason (posted twice) and sender 2's (posted once).
-const R1: usize = 0;
-const R2: usize = 1;
-
-/// The mailbox under test, or a mutant of it.
-trait Mail: Send + Sync + 'static {
-    fn new() -> Self;
-    fn post(&self, to: usize, reason: usize, from: usize);
-    fn take(&self, core: usize) -> u32;
-}
-
-impl Mail for Mailbox<CORES> {
-    fn new() -> Self {
-        Mailbox::new()
-    }
-    fn post(&self, to: usize, reason: usize, from: usize) {
-        Mailbox::post(self, to, reason, from);
-    }
-    fn take(&self, core: usize) -> u32 {
-        Mailbox::take(self, core)
-    }
-}
-
-/// Mutant: `post` with a relaxed `fetch_or`.
-struct RelaxedPost {
-    words: [AtomicU32; CORES],
-}
-
-impl Mail for RelaxedPost {
-    fn new() -> Self {
-        RelaxedPost { words: core::array::from_fn(|_| AtomicU32::new(0)) }
-    }
-    fn post(&self, to: usize, reason: usize, from: usize) {
-        self.words[to].fetch_or(Mailbox::<CORES>::bit(reason, from), Ordering::Relaxed);
-    }
-    fn take(&self, core: usize) -> u32 {
-        self.words[core].swap(0, Ordering::Acquire)
-    }
-}
-
-struct Bus<M> {
-    mail: M,
-    /// The GIC's pending bit for the SGI at the target.
-    sgi: AtomicBool,
-    /// Sender 1's payload: `k` before its `k`th post.
-    note: AtomicU32,
-    /// Sender 2's payload, written once before its post.
-    data: UnsafeCell<u32>,
-    /// Senders finished (relaxed: only ends the target's concurrent phase).
-    done: AtomicU32,
-}
-
-// SAFETY: `data` is written by sender 2 before its post and read by the
-// target after taking that post; loom checks that exactly this is ordered.
-unsafe impl<M: Mail> Sync for Bus<M> {}
-
-impl<M: Mail> Bus<M> {
-    /// Posts, then sends the SGI (the GIC holds it pending): `DSB ISHST`
-    /// then the write to `GICD_SGIR` is a release store of the pending
-    /// bit (`dsb: false`, the mutant, stores it relaxed).
-    fn send(&self, reason: usize, from: usize, dsb: bool) {
-        self.mail.post(TARGET, reason, from);
-        // An RMW, not a store: setting the GIC's pending state is atomic,
-        // and a plain store racing the target's acknowledging swap hits
-        // loom 0.7's RMW-atomicity bug (tokio-rs/loom#254, #389).
-        self.sgi.fetch_or(true, if dsb { Ordering::Release } else { Ordering::Relaxed });
-    }
-}
-
-/// What the target handled.
-#[derive(Default)]
-struct Handled {
-    count: [[u32; CORES]; 2],
-    last_note: u32,
-}
-
-impl Handled {
-    fn handle<M: Mail>(&mut self, bus: &Bus<M>, word: u32) {
-        for (reason, from) in Mailbox::<CORES>::messages(word) {
-            match (reason, from) {
-                (R1, 1) => {
-                    let note = bus.note.load(Ordering::Relaxed);
-                    assert!(note >= 1, "payload of a post not visible to its handler");
-                    self.last_note = note;
-                }
-                (R2, 2) => bus.data.with(|d| {
-                    // SAFETY: loom checks the write happened before.
-                    assert_eq!(unsafe { *d }, 42, "payload of a post not visible to its handler");
-                }),
-                _ => panic!("a message nobody posted: reason {reason} from {from}"),
-            }
-            self.count[reason][from] += 1;
-        }
-    }
-}
-
-/// `ack_first`: the kernel's order (acknowledge the SGI, then take the
-/// word); otherwise the mutant order (take, then acknowledge). `dsb`: the
-/// kernel's barrier between the post and the SGI.
-fn mailbox<M: Mail>(ack_first: bool, dsb: bool) {
-    let bus = Arc::new(Bus {
-        mail: M::new(),
-        sgi: AtomicBool::new(false),
-        note: AtomicU32::new(0),
-        data: UnsafeCell::new(0),
-        done: AtomicU32::new(0),
-    });
-    let one = {
-        let bus = bus.clone();
-        thread::spawn(move || {
-            for k in 1..=2 {
-                bus.note.store(k, Ordering::Relaxed);
-                bus.send(R1, 1, dsb);
-            }
-            bus.done.fetch_add(1, Ordering::Relaxed);
-        })
-    };
-    let two = {
-        let bus = bus.clone();
-        thread::spawn(move || {
-            // SAFETY: loom checks nobody reads it before the post.
-            bus.data.with_mut(|d| unsafe { *d = 42 });
-            bus.send(R2, 2, dsb);
-            bus.done.fetch_add(1, Ordering::Relaxed);
-        })
-    };
-    // The target's SGI handler, entered whenever the GIC holds the SGI.
-    let mut handled = Handled::default();
-    let interrupt = |handled: &mut Handled| -> bool {
-        if ack_first {
-            if !bus.sgi.swap(false, Ordering::Acquire) {
-                return false;
-            }
-            let word = bus.mail.take(TARGET);
-            handled.handle(&bus, word);
-        } else {
-            if !bus.sgi.load(Ordering::Acquire) {
-                return false;
-            }
-            let word = bus.mail.take(TARGET);
-            bus.sgi.swap(false, Ordering::Acquire);
-            handled.handle(&bus, word);
-        }
-        true
-    };
-    while bus.done.load(Ordering::Relaxed) < 2 {
-        if !interrupt(&mut handled) {
-            thread::yield_now();
-        }
-    }
-    one.join().unwrap();
-    two.join().unwrap();
-    while interrupt(&mut handled) {}
-    assert_eq!(bus.mail.take(TARGET), 0, "a message lost: posted, no SGI pending, never handled");
-    assert!((1..=2).contains(&handled.count[R1][1]), "sender 1: 2 posts, handled {}", handled.count[R1][1]);
-    assert_eq!(handled.count[R2][2], 1, "sender 2: 1 post");
-    assert_eq!(handled.last_note, 2, "the last post's payload never seen");
-}
-
-#[test]
-fn mailbox_none_lost_none_twice_payload_visible() {
-    check_bounded("mailbox", 3, || mailbox::<Mailbox<CORES>>(true, true));
-}
-
-#[test]
-#[should_panic(expected = "a message lost")]
-fn mutant_mailbox_take_before_acknowledge() {
-    check("mutant_mailbox_take_before_acknowledge", || mailbox::<Mailbox<CORES>>(false, true));
-}
-
-#[test]
-#[should_panic(expected = "Causality violation")]
-fn mutant_mailbox_relaxed_post() {
-    check("mutant_mailbox_relaxed_post", || mailbox::<RelaxedPost>(true, true));
 }

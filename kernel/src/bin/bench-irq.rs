@@ -56,19 +56,20 @@ static FIRED: [AtomicBool; CORES] = [const { AtomicBool::new(false) }; CORES];
 static SENT_AT: AtomicU64 = AtomicU64::new(0);
 static LATENCY: [AtomicU64; CORES] = [const { AtomicU64::new(u64::MAX) }; CORES];
 static IRQ_PATH: [[AtomicU64; 3]; CORES] = [const { [const { AtomicU64::new(0) }; 3] }; CORES];
-static SGI: [[AtomicU64; 3]; CORES] = [const { [const { AtomicU64::new(0) }; 3] }; CORES];
+/// Per target core: min, median, max, mean (hundredths) in ticks.
+static SGI: [[AtomicU64; 4]; CORES] = [const { [const { AtomicU64::new(0) }; 4] }; CORES];
 static BARRIER: CoreBarrier = CoreBarrier::new();
 /// Pings handled per core, and the kernel row's receiver ready in WFI.
 static PINGS: [AtomicUsize; CORES] = [const { AtomicUsize::new(0) }; CORES];
 static READY: [AtomicBool; CORES] = [const { AtomicBool::new(false) }; CORES];
 
-/// The floors' SGI: not the kernel's IPI (SGI 0), so no kernel message is
-/// taken by a floor or lost to it.
-const FLOOR_SGI: u32 = 1;
+/// The floors' SGI: none of the kernel's IPIs (SGIs 0-3), so no kernel
+/// message is taken by a floor or lost to it.
+const FLOOR_SGI: u32 = 15;
 static FLOOR_READY: [AtomicBool; CORES] = [const { AtomicBool::new(false) }; CORES];
 static FLOOR_SENT_AT: AtomicU64 = AtomicU64::new(0);
 static FLOOR_LATENCY: [AtomicU64; CORES] = [const { AtomicU64::new(u64::MAX) }; CORES];
-static SGI_FLOOR: [[AtomicU64; 3]; CORES] = [const { [const { AtomicU64::new(0) }; 3] }; CORES];
+static SGI_FLOOR: [[AtomicU64; 4]; CORES] = [const { [const { AtomicU64::new(0) }; 4] }; CORES];
 /// Cores 1-3 about to halt in WFI for good (the null-HVC floor waits for
 /// them, so that the shared virtual clock counts core 0 alone).
 static PARKED: AtomicUsize = AtomicUsize::new(0);
@@ -106,6 +107,12 @@ fn sgi_receive(core: usize) {
 fn min_median_max(samples: &mut [u64]) -> [u64; 3] {
     samples.sort_unstable();
     [samples[0], samples[samples.len() / 2], samples[samples.len() - 1]]
+}
+
+/// The mean of `samples` in hundredths: a tick is 16 instructions under
+/// `-icount shift=0`, so the mean shows what the median's whole ticks hide.
+fn mean_hundredths(samples: &[u64]) -> u64 {
+    samples.iter().sum::<u64>() * 100 / samples.len() as u64
 }
 
 /// One timer interrupt taken inside a counter-reading loop.
@@ -166,7 +173,7 @@ fn sgi_floor_receive(core: usize) {
 
 /// SGI floor, sending side: as the kernel's row sends its pings, with the
 /// SGI written straight to GICD_SGIR.
-fn sgi_floor_send(target: usize) -> [u64; 3] {
+fn sgi_floor_send(target: usize) -> [u64; 4] {
     while !FLOOR_READY[target].load(Ordering::Acquire) {
         arch::wait_for_event();
     }
@@ -182,6 +189,59 @@ fn sgi_floor_send(target: usize) -> [u64; 3] {
         }
         *sample = FLOOR_LATENCY[target].load(Ordering::Acquire);
     }
+    let mean = mean_hundredths(&lat);
+    let [min, median, max] = min_median_max(&mut lat);
+    [min, median, max, mean]
+}
+
+/// The cycle counter as the `Pong` handler of [`sgi_self_kernel`] read
+/// it first.
+static SELF_HANDLED_AT: AtomicU64 = AtomicU64::new(0);
+
+fn on_self_pong(_core: usize, _from: usize) {
+    SELF_HANDLED_AT.store(sysreg::cycle_counter(), Ordering::Relaxed);
+}
+
+/// The kernel's SGI from send to handler on one core, in instructions
+/// (the cycle counter, which under icount counts instructions exactly):
+/// `ipi::send` to this core, WFI (IRQs masked, so it returns at once on
+/// the pending SGI), then `irq::dispatch` as an idle core of the module
+/// runs it, to the `Pong` handler's first read. Core 0 with the others
+/// halted, so no other vCPU's work is in the figure; min / median / max.
+fn sgi_self_kernel() -> [u64; 3] {
+    let were_enabled = arch::disable_irqs();
+    ipi::set_handler(IpiReason::Pong, on_self_pong);
+    let mut lat = [0u64; SAMPLES];
+    for sample in lat.iter_mut() {
+        SELF_HANDLED_AT.store(0, Ordering::Relaxed);
+        let start = sysreg::cycle_counter();
+        ipi::send(IpiReason::Pong, CoreSet::single(0));
+        arch::wait_for_interrupt();
+        irq::dispatch();
+        *sample = SELF_HANDLED_AT.load(Ordering::Relaxed).saturating_sub(start);
+    }
+    arch::restore_irqs(were_enabled);
+    min_median_max(&mut lat)
+}
+
+/// The floor of [`sgi_self_kernel`]: DSB, GICD_SGIR, WFI, GICC_IAR, the
+/// counter read, GICC_EOIR.
+fn sgi_self_floor() -> [u64; 3] {
+    let were_enabled = arch::disable_irqs();
+    gic::enable(FLOOR_SGI);
+    let mut lat = [0u64; SAMPLES];
+    for sample in lat.iter_mut() {
+        let start = sysreg::cycle_counter();
+        barrier::dsb(barrier::ISHST);
+        gic::send_sgi(FLOOR_SGI, 1);
+        arch::wait_for_interrupt();
+        let Some(ack) = gic::acknowledge() else { continue };
+        let now = sysreg::cycle_counter();
+        gic::end_of_interrupt(ack);
+        *sample = now - start;
+    }
+    gic::disable(FLOOR_SGI);
+    arch::restore_irqs(were_enabled);
     min_median_max(&mut lat)
 }
 
@@ -341,7 +401,9 @@ fn main(core: usize) -> ! {
                 }
                 *sample = LATENCY[target].load(Ordering::Acquire);
             }
-            for (slot, v) in SGI[target].iter().zip(min_median_max(&mut lat)) {
+            let mean = mean_hundredths(&lat);
+            let [min, median, max] = min_median_max(&mut lat);
+            for (slot, v) in SGI[target].iter().zip([min, median, max, mean]) {
                 slot.store(v, Ordering::Relaxed);
             }
         }
@@ -371,19 +433,37 @@ fn main(core: usize) -> ! {
         arch::wait_for_event();
     }
     let hvc = hvc_floor();
+    let sgi_self = [sgi_self_kernel(), sgi_self_floor()];
 
     println!(
-        "bench | core | timer IRQ path, instructions (min/median/max) | SGI send->handler, ticks (min/median/max) | SGI floor, ticks (min/median/max)"
+        "bench | core | timer IRQ path, instructions (min/median/max) | SGI send->handler, ticks (min/median/max/mean) | SGI floor, ticks (min/median/max/mean)"
     );
     for c in 0..CORES {
         let i = IRQ_PATH[c].each_ref().map(|a| a.load(Ordering::Relaxed));
         let s = SGI[c].each_ref().map(|a| a.load(Ordering::Relaxed));
         let f = SGI_FLOOR[c].each_ref().map(|a| a.load(Ordering::Relaxed));
         println!(
-            "bench | {c:>4} | {:>16} / {:>6} / {:>6} | {:>12} / {:>6} / {:>6} | {:>6} / {:>6} / {:>6}",
-            i[0], i[1], i[2], s[0], s[1], s[2], f[0], f[1], f[2]
+            "bench | {c:>4} | {:>16} / {:>6} / {:>6} | {:>12} / {:>6} / {:>6} / {}.{:02} | {:>6} / {:>6} / {:>6} / {}.{:02}",
+            i[0],
+            i[1],
+            i[2],
+            s[0],
+            s[1],
+            s[2],
+            s[3] / 100,
+            s[3] % 100,
+            f[0],
+            f[1],
+            f[2],
+            f[3] / 100,
+            f[3] % 100
         );
     }
+    let [kernel, floor] = sgi_self;
+    println!(
+        "bench | sgi to self | {} / {} / {} | {} / {} / {}",
+        kernel[0], kernel[1], kernel[2], floor[0], floor[1], floor[2]
+    );
     match hvc {
         Some(h) => println!(
             "bench | null hvc floor | {}.{:02} instructions per round trip (hand-written: hvc from EL1 to an EL2 vector that is a lone eret; {} calls)",
