@@ -71,14 +71,43 @@ impl UserBytes {
     }
 
     /// Copies the bytes into the start of `out` (at most its length);
-    /// returns how many.
+    /// returns how many. Each byte is read once, as by [`Self::iter`],
+    /// but a whole aligned word at a time where it can (a 1 KiB message
+    /// is 128 loads, not 1,024).
     pub fn copy_into(&self, out: &mut [u8]) -> usize {
         let n = self.len.min(out.len());
-        for (o, b) in out[..n].iter_mut().zip(self.iter()) {
-            *o = b;
+        let (head, words) = word_spans(self.at as usize, n);
+        let byte = |i: usize| {
+            // SAFETY: as in `iter`: `i < self.len`, inside the checked range.
+            unsafe { self.at.add(i).read_volatile() }
+        };
+        for (i, o) in out[..head].iter_mut().enumerate() {
+            *o = byte(i);
+        }
+        for (w, chunk) in out[head..head + 8 * words].chunks_exact_mut(8).enumerate() {
+            // SAFETY: `[at + head + 8w, + 8)` lies inside the checked range
+            // (`head + 8 * words <= n <= len`) and is 8-byte aligned
+            // (`word_spans`); a volatile load of it is sound whatever
+            // another core stores there meanwhile.
+            let word = unsafe { (self.at.add(head + 8 * w) as *const u64).read_volatile() };
+            chunk.copy_from_slice(&word.to_ne_bytes());
+        }
+        for (i, o) in out[head + 8 * words..n].iter_mut().enumerate() {
+            *o = byte(head + 8 * words + i);
         }
         n
     }
+}
+
+/// How `len` bytes at address `at` split for a copy a word at a time:
+/// `head` bytes up to the first 8-byte boundary, then `words` aligned
+/// 8-byte words; the rest (under 8 bytes) is the tail.
+pub(super) fn word_spans(at: usize, len: usize) -> (usize, usize) {
+    let head = at.wrapping_neg() % 8;
+    if head >= len {
+        return (len, 0);
+    }
+    (head, (len - head) / 8)
 }
 
 /// Handles the hypercall the thread `tid` on `core` just made.

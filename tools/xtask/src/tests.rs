@@ -3112,12 +3112,45 @@ fn port_tests() -> Vec<QemuTest> {
                     r"^\[reader-a:main@1\] port-reader: status: 1 message, refresh period 18000000 ns, last age \d+ ns, validity 0$",
                     r"^\[reader-b:main@2\] port-reader: status: 1 message, refresh period 18000000 ns, last age \d+ ns, validity 0$",
                     r"^\[sampler:main@0\] port-sampler: wrote 20 messages, now silent$",
+                    r"^\[reader-a:main@1\] port-reader: wide: \d+ messages checked byte for byte$",
+                    r"^\[reader-b:main@2\] port-reader: wide: \d+ messages checked byte for byte$",
                 ])])
             },
         )
         .icount()
-        .check(samples_seen_alike),
+        .check(|out| {
+            samples_seen_alike(out)?;
+            wide_checked_as_read(out)?;
+            no_line_says_failed(out)
+        }),
     ]
+}
+
+/// ports-sampling's wide channel: each reader checked a wide message in
+/// every read in which its `in` port found one (the sampler writes both in
+/// the same window), so a reader that skipped the check fails.
+fn wide_checked_as_read(out: &Captured) -> Result<(), String> {
+    for who in ["reader-a", "reader-b"] {
+        let prefix = format!("[{who}:");
+        let reads = out
+            .lines
+            .iter()
+            .filter(|l| l.starts_with(&prefix) && l.contains("port-reader: read ") && l.contains(": message "))
+            .count();
+        let checked = out
+            .lines
+            .iter()
+            .filter(|l| l.starts_with(&prefix))
+            .find_map(|l| l.split_once("port-reader: wide: ")?.1.split_once(' ')?.0.parse::<usize>().ok())
+            .ok_or_else(|| format!("{who}: no wide line"))?;
+        if reads == 0 || checked != reads {
+            return Err(format!("{who}: {reads} messages read from in, {checked} wide messages checked"));
+        }
+        println!(
+            "    {who}: {checked} wide messages checked byte for byte (buffers at offsets 0-7 from a word, lengths from 1 byte)"
+        );
+    }
+    Ok(())
 }
 
 /// No partition reported a failure of its own (`FAILED:`): the port

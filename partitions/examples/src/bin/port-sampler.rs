@@ -3,7 +3,9 @@
 //! first `WRITES` windows it writes message M (M = 0, 1, ...: 8 bytes, M
 //! little endian) to its sampling port `out`, multicast to two readers;
 //! then it stops writing, so the readers see the last message age past the
-//! channel's refresh period and turn invalid.
+//! channel's refresh period and turn invalid. With each it writes message
+//! M to `wide-out` too: `wide::wide_message`'s bytes, from a buffer M bytes
+//! past a word boundary (mod 8).
 //!
 //! Prints:
 //!
@@ -16,6 +18,9 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
+#[path = "../wide.rs"]
+mod wide;
+
 use bulkhead_sdk::{SamplingSource, ThreadInfo, periodic_wait, println, status_name};
 
 bulkhead_sdk::partition_main!(main);
@@ -24,19 +29,28 @@ bulkhead_sdk::partition_main!(main);
 const WRITES: u64 = 20;
 
 fn main(_thread: ThreadInfo) -> ! {
-    match SamplingSource::new("out") {
-        Ok(out) => {
+    match SamplingSource::new("out").and_then(|out| Ok((out, SamplingSource::new("wide-out")?))) {
+        Ok((out, wide)) => {
             println!("port-sampler: writing {WRITES} messages to out, one per window");
+            let mut buf = wide::Aligned([0; wide::WIDE + 8]);
             for m in 0..WRITES {
                 if let Err(s) = out.write(&m.to_le_bytes()) {
                     println!("port-sampler: FAILED: write: {}", status_name(s.raw()));
+                    break;
+                }
+                let (message, len) = wide::wide_message(m as u8);
+                let offset = m as usize % 8;
+                let bytes = &mut buf.0[offset..offset + len];
+                bytes.copy_from_slice(&message[..len]);
+                if let Err(s) = wide.write(bytes) {
+                    println!("port-sampler: FAILED: write wide-out: {}", status_name(s.raw()));
                     break;
                 }
                 let _ = periodic_wait();
             }
             println!("port-sampler: wrote {WRITES} messages, now silent");
         }
-        Err(s) => println!("port-sampler: FAILED: port out: {}", status_name(s.raw())),
+        Err(s) => println!("port-sampler: FAILED: ports: {}", status_name(s.raw())),
     }
     loop {
         let _ = periodic_wait();
