@@ -189,20 +189,25 @@ fn port(handle: u64, partition: usize) -> Result<PortInfo, Status> {
 pub(super) fn copy_out(to: u64, bytes: &[u8]) {
     let to = to as *mut u8;
     let (head, words) = super::hypercall::word_spans(to as usize, bytes.len());
-    // SAFETY (the three loops): `Module::writable` checked `[to, to + len)`
-    // lies in the caller's own writable memory, identity-mapped RAM the
-    // kernel never frees; every store is inside it (`head + 8 * words <=
-    // len`), the word stores 8-byte aligned (`word_spans`); volatile, as
-    // the partition may read it meanwhile from another core.
-    for (i, &b) in bytes[..head].iter().enumerate() {
+    let byte = |i: usize, b: u8| {
+        // SAFETY: `Module::writable` checked `[to, to + len)` lies in the
+        // caller's own writable memory, identity-mapped RAM the kernel
+        // never frees, and `i < len`; volatile, as the partition may read
+        // it meanwhile from another core.
         unsafe { to.add(i).write_volatile(b) };
+    };
+    for (i, &b) in bytes[..head].iter().enumerate() {
+        byte(i, b);
     }
     for (w, chunk) in bytes[head..head + 8 * words].chunks_exact(8).enumerate() {
         let word = u64::from_ne_bytes(chunk.try_into().expect("chunks of 8"));
+        // SAFETY: as for a byte: `[to + head + 8w, + 8)` is inside the
+        // checked range (`head + 8 * words <= len`), and 8-byte aligned
+        // (`word_spans`).
         unsafe { (to.add(head + 8 * w) as *mut u64).write_volatile(word) };
     }
     for (i, &b) in bytes[head + 8 * words..].iter().enumerate() {
-        unsafe { to.add(head + 8 * words + i).write_volatile(b) };
+        byte(head + 8 * words + i, b);
     }
 }
 
