@@ -171,13 +171,14 @@ pub fn forget(threads: core::ops::Range<usize>) {
     }
 }
 
-/// The caller's port `handle`, if it owns one by that handle.
-fn port(handle: u64, partition: usize) -> Result<PortInfo, Status> {
+/// The caller's port `handle`, if it owns one by that handle: borrowed from
+/// the table, not copied (a copy was a `memcpy` call on every port call).
+fn port(handle: u64, partition: usize) -> Result<&'static PortInfo, Status> {
     let (table, n) = PORTS.get().ok_or(Status::InvalidParameter)?;
     let inside = handle < *n as u64;
     // Spectre v1: the index used is 0 unless the check held.
     let index = crate::arch::select_or_zero(inside, handle) as usize;
-    match table[index] {
+    match &table[index] {
         Some(p) if inside && p.partition == partition => Ok(p),
         _ => Err(Status::InvalidParameter),
     }
@@ -261,7 +262,12 @@ fn by_name(module: &Module, caller: &Caller, [ptr, len, _, _]: [u64; 4]) -> Resu
 }
 
 /// The caller's port `handle` if it is of this kind and direction.
-fn port_for(handle: u64, caller: &Caller, queuing: bool, direction: PortDirection) -> Result<PortInfo, Status> {
+fn port_for(
+    handle: u64,
+    caller: &Caller,
+    queuing: bool,
+    direction: PortDirection,
+) -> Result<&'static PortInfo, Status> {
     let p = port(handle, caller.partition)?;
     if p.queuing != queuing || p.direction != direction {
         return Err(Status::InvalidMode);
