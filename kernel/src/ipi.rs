@@ -113,24 +113,23 @@ pub fn send(reason: IpiReason, cores: CoreSet) {
 }
 
 /// The handler of an acknowledged IPI SGI (below [`IPI_SGIS`]) from core
-/// `from`.
+/// `from`. The SGI is the reason's value: no table maps one to the other.
 #[inline(always)]
 pub(crate) fn handle_interrupt(core: usize, sgi: u32, from: usize) {
-    let reason = REASONS[sgi as usize];
     // The sender's stores (completed by its DSB before the SGI) are read
     // only after the acknowledge.
     barrier::dmb(barrier::ISHLD);
-    if reason == IpiReason::Halt {
+    if sgi == IpiReason::Halt as u32 {
         halted_by(core, from);
     }
-    let handler = HANDLERS[reason as usize].load(Ordering::Acquire);
+    let handler = HANDLERS[sgi as usize].load(Ordering::Acquire);
     if !handler.is_null() {
         // SAFETY: the only non-null values stored are `IpiHandler`s
         // (`set_handler`), and a `fn` pointer round-trips through a data
         // pointer on this target.
         let handler: IpiHandler = unsafe { core::mem::transmute::<*mut (), IpiHandler>(handler) };
         handler(core, from);
-    } else if reason == IpiReason::Ping {
+    } else if sgi == IpiReason::Ping as u32 {
         send(IpiReason::Pong, CoreSet::single(from));
     }
 }
