@@ -84,13 +84,18 @@ impl UserBytes {
         for (i, o) in out[..head].iter_mut().enumerate() {
             *o = byte(i);
         }
-        for (w, chunk) in out[head..head + 8 * words].chunks_exact_mut(8).enumerate() {
+        let words_out = out[head..head + 8 * words].as_mut_ptr();
+        for w in 0..words {
             // SAFETY: `[at + head + 8w, + 8)` lies inside the checked range
             // (`head + 8 * words <= n <= len`) and is 8-byte aligned
             // (`word_spans`); a volatile load of it is sound whatever
-            // another core stores there meanwhile.
-            let word = unsafe { (self.at.add(head + 8 * w) as *const u64).read_volatile() };
-            chunk.copy_from_slice(&word.to_ne_bytes());
+            // another core stores there meanwhile. The store is inside
+            // `out[head..head + 8 * words]`, borrowed mutably here, and
+            // unaligned-tolerant.
+            unsafe {
+                let word = (self.at.add(head + 8 * w) as *const u64).read_volatile();
+                (words_out.add(8 * w) as *mut u64).write_unaligned(word);
+            }
         }
         for (i, o) in out[head + 8 * words..n].iter_mut().enumerate() {
             *o = byte(head + 8 * words + i);

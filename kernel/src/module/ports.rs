@@ -200,12 +200,16 @@ pub(super) fn copy_out(to: u64, bytes: &[u8]) {
     for (i, &b) in bytes[..head].iter().enumerate() {
         byte(i, b);
     }
-    for (w, chunk) in bytes[head..head + 8 * words].chunks_exact(8).enumerate() {
-        let word = u64::from_ne_bytes(chunk.try_into().expect("chunks of 8"));
+    let words_in = bytes[head..head + 8 * words].as_ptr();
+    for w in 0..words {
         // SAFETY: as for a byte: `[to + head + 8w, + 8)` is inside the
         // checked range (`head + 8 * words <= len`), and 8-byte aligned
-        // (`word_spans`).
-        unsafe { (to.add(head + 8 * w) as *mut u64).write_volatile(word) };
+        // (`word_spans`). The load is inside `bytes[head..head + 8 *
+        // words]`, and unaligned-tolerant.
+        unsafe {
+            let word = (words_in.add(8 * w) as *const u64).read_unaligned();
+            (to.add(head + 8 * w) as *mut u64).write_volatile(word);
+        }
     }
     for (i, &b) in bytes[head + 8 * words..].iter().enumerate() {
         byte(head + 8 * words + i, b);
