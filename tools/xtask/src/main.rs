@@ -7,6 +7,8 @@
 //! | `test`                    | host tests (`cargo test` over the workspace), the loom models of `bulkhead-protocol`, then every QEMU test |
 //! | `qemu-test [NAME...]`     | only the QEMU tests (all, or those named)                 |
 //! | `bench [--check \| --bless]` | the benchmarks under `-icount shift=0,sleep=off`: one table with each figure's goal, and `target/bench/results.tsv`; `--check` then fails on a regression against `bench/baseline.tsv`, `--bless` rewrites it (`bench_guard.rs`) |
+//! | `profile-switch [--functions]` | the switch path of the untraced one-core benchmark by phase (and function), from QEMU's exec log (`profile.rs`) |
+//! | `profile-hypercalls [--functions]` | each kind of full hypercall path of the port benchmark (`partitions/bench-ports.toml`) by phase (and function), the median of its kind, the same way |
 //! | `fuzz`                    | the long hypercall fuzzer runs (`hostile-fuzz-long`, 10^6 calls, and its traced twin), then `fuzz-targets`; not part of `test` |
 //! | `fuzz-targets [NAME...]`  | only the cargo-fuzz targets (`parse`: the system image parser, `check`: the description checker), each for `BULKHEAD_FUZZ_SECONDS` (60) from seeds made from the repository (`fuzz_targets.rs`) |
 //! | `check`                   | rustfmt, and clippy on the host crates, the kernel and the partitions (`-D warnings`) |
@@ -47,6 +49,24 @@ fn profile_switch(functions: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// `cargo xtask profile-hypercalls`: each kind of full hypercall path of
+/// the port benchmark by phase (profile.rs); `--functions` also lists
+/// each phase's functions.
+fn profile_hypercalls(functions: bool) -> Result<(), String> {
+    for (name, count, s) in profile::hypercall_paths(&build::build_all()?)? {
+        println!("{name}: median of {count}: {} instructions, hvc to eret", s.total);
+        for (phase, what) in profile::HYPERCALL_PHASES {
+            println!("  {:>5}  {phase:<9} {what}", s.phases.get(phase).copied().unwrap_or(0));
+            if functions {
+                for ((_, f), n) in s.functions.iter().filter(|((p, _), _)| *p == phase) {
+                    println!("         {n:>5}  {f}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
@@ -69,13 +89,14 @@ fn main() -> ExitCode {
             Some(other) => Err(format!("usage: cargo xtask bench [--check | --bless] (got {other})")),
         },
         Some("profile-switch") => profile_switch(args.get(1).is_some_and(|a| a == "--functions")),
+        Some("profile-hypercalls") => profile_hypercalls(args.get(1).is_some_and(|a| a == "--functions")),
         Some("fuzz") => fuzz(),
         Some("fuzz-targets") => fuzz_targets::run(&args[1..]),
         Some("check") => check(),
         Some("sdcard") if args.len() <= 2 => sdcard::run(args.get(1).map(String::as_str)),
         Some("debug") if args.len() <= 2 => debug::run(args.get(1).map(String::as_str)),
         _ => Err(format!(
-            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench [--check | --bless] | profile-switch [--functions] | fuzz | fuzz-targets [NAME...] | check | sdcard [DESC] | debug [DESC]>\n\
+            "usage: cargo xtask <build | run [--realtime] [IMAGE] | test | qemu-test [NAME...] | bench [--check | --bless] | profile-switch [--functions] | profile-hypercalls [--functions] | fuzz | fuzz-targets [NAME...] | check | sdcard [DESC] | debug [DESC]>\n\
              (got: {})",
             if args.is_empty() { "no command".to_string() } else { args.join(" ") }
         )),

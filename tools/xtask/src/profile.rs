@@ -78,6 +78,8 @@ pub struct Segment {
     pub phases: BTreeMap<&'static str, u64>,
     /// Instructions per (phase, function).
     pub functions: BTreeMap<(&'static str, String), u64>,
+    /// The functions in the order they were first entered.
+    pub entered: Vec<String>,
     pub total: u64,
 }
 
@@ -85,15 +87,124 @@ pub struct Segment {
 /// trace.
 pub const IMAGE: &str = "bench-module-product";
 
+/// QEMU's exception log line that starts an interrupt's path.
+const IRQ: &str = "Taking exception 5 [IRQ]";
+/// The one that starts a hypercall's.
+const HVC: &str = "Taking exception 11 [Hypervisor Call]";
+
 /// Profiles the switch path of [`IMAGE`] among the built `images`.
 pub fn switch_phases(images: &[Image]) -> Result<Vec<Segment>, String> {
     let image = images.iter().find(|i| i.name == IMAGE).ok_or_else(|| format!("{IMAGE} not built"))?;
+    let segments = profile(image, IRQ, SEGMENTS, phase_of)?;
+    if segments.len() < 2 {
+        return Err(format!("the exec log held {} complete interrupt path(s), not 2", segments.len()));
+    }
+    Ok(segments.into_iter().skip(1).take(SEGMENTS - 1).collect())
+}
+
+/// The image whose hypercalls [`hypercall_paths`] profiles: the port
+/// benchmark on the product kernel.
+pub const HYPERCALL_IMAGE: &str = "bench-ports";
+
+/// Hypercall paths (HVC to eret) to collect.
+const HYPERCALLS: usize = 8_000;
+
+/// The phases of a hypercall's full path.
+pub const HYPERCALL_PHASES: [(&str, &str); 6] = [
+    ("vector", "exception entry, GPR save, SError window, Spectre-BHB and register clearing"),
+    ("loop", "back in run_thread: the exit's kind, the syndrome, the way back in"),
+    ("dispatch", "hypercall::dispatch: the call's number, the caller, the common checks"),
+    ("call", "the call's own work: argument checks, locks, copies"),
+    ("switch", "a call that waits: the switch path's save, decision, admission and restore"),
+    ("eret", "GPR load and eret"),
+];
+
+fn hypercall_phase_of(function: &str) -> &'static str {
+    let has = |s: &str| function.contains(s);
+    if has("guest_exit") || has("el2_vectors") || has("guest_serror") {
+        "vector"
+    } else if has("__run_guest") {
+        "eret"
+    } else if has("hypercall::dispatch") || has("Call::from_id") {
+        "dispatch"
+    } else if has("process::holds_preemption_lock") || has("ports::") || has("words::wait") || has("words::wake") {
+        // The calls' own code, whatever the switch path shares with it.
+        "call"
+    } else if matches!(phase_of(function), "save" | "decision" | "admission" | "restore" | "interrupt") {
+        "switch"
+    } else if has("run::") || has("guest::") || has("percpu::") || has("before_entry") || has("trace::entered_el2") {
+        "loop"
+    } else {
+        "call"
+    }
+}
+
+/// Whether `function` is a call's own handler, which names the call: the
+/// first kernel function entered past the common dispatch that is not one
+/// of the helpers every call shares (argument checks, copies, locks).
+fn is_handler(function: &str) -> bool {
+    const SHARED: [&str; 13] = [
+        "::dispatch",
+        "ports::port",
+        "ports::port_for",
+        "hypercall::user_bytes",
+        "copy_out",
+        "copy_into",
+        "word_spans",
+        "hypercall::ok",
+        "hypercall::fail",
+        "ns_since_epoch",
+        "select_or_zero",
+        "OnceMutex",
+        "lock_core_schedulers",
+    ];
+    hypercall_phase_of(function) == "call"
+        && function.starts_with("bulkhead_kernel::module::")
+        && !function.starts_with("bulkhead_kernel::module::Module::")
+        && !function.starts_with("bulkhead_kernel::module::PartitionInfo::")
+        && !SHARED.iter().any(|s| function.ends_with(s))
+}
+
+/// The full hypercall paths of [`HYPERCALL_IMAGE`], by kind: for each, its
+/// name (the first handler function entered, [`is_handler`]) and the
+/// path of median length among those of that kind, with how many there
+/// were. The answers of the exit vector's fast path (AbiVersion, MyIds,
+/// GetTime) never reach the kernel's code past the vector and are left
+/// out.
+pub fn hypercall_paths(images: &[Image]) -> Result<Vec<(String, usize, Segment)>, String> {
+    let image =
+        images.iter().find(|i| i.name == HYPERCALL_IMAGE).ok_or_else(|| format!("{HYPERCALL_IMAGE} not built"))?;
+    let segments = profile(image, HVC, HYPERCALLS, hypercall_phase_of)?;
+    let mut kinds: BTreeMap<String, Vec<Segment>> = BTreeMap::new();
+    for s in segments {
+        if let Some(name) = s.entered.iter().find(|f| is_handler(f)) {
+            let name = name.trim_start_matches("bulkhead_kernel::module::");
+            // PeriodicWait, TimedWait and Yield enter this check first.
+            let name =
+                if name == "process::holds_preemption_lock" { "a wait (PeriodicWait, TimedWait, Yield)" } else { name };
+            kinds.entry(name.to_string()).or_default().push(s);
+        }
+    }
+    Ok(kinds
+        .into_iter()
+        .map(|(name, mut v)| {
+            v.sort_by_key(|s| s.total);
+            let n = v.len();
+            (name, n, v.swap_remove(n / 2))
+        })
+        .collect())
+}
+
+/// Runs `image` under icount with QEMU's exec log until `count` paths
+/// starting with `marker` (plus one, so the last has ended) are in it, or
+/// two minutes; returns the complete paths.
+fn profile(image: &Image, marker: &str, count: usize, phase: fn(&str) -> &'static str) -> Result<Vec<Segment>, String> {
     if Command::new("addr2line").arg("--version").stdout(Stdio::null()).status().is_err() {
         return Err("addr2line (binutils) is not installed: no phase profile".into());
     }
     let dir = crate::build::workspace_root().join("target/bench");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let log = dir.join("switch-exec.log");
+    let log = dir.join(format!("{}-exec.log", image.name));
     let _ = std::fs::remove_file(&log);
     let mut child = Command::new("qemu-system-aarch64")
         .args(qemu::machine_args())
@@ -112,8 +223,8 @@ pub fn switch_phases(images: &[Image]) -> Result<Vec<Segment>, String> {
     let mut read = 0u64;
     let mut carry = String::new();
     // Poll the log until enough complete segments are in it (the count
-    // of IRQ entries, plus one so the last counted one has ended).
-    while seen <= SEGMENTS && started.elapsed() < Duration::from_secs(120) {
+    // of entries, plus one so the last counted one has ended).
+    while seen <= count && started.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_millis(300));
         if let Ok(mut f) = std::fs::File::open(&log) {
             use std::io::Seek;
@@ -123,7 +234,7 @@ pub fn switch_phases(images: &[Image]) -> Result<Vec<Segment>, String> {
             read += buf.len() as u64;
             carry.push_str(&String::from_utf8_lossy(&buf));
             let cut = carry.rfind('\n').map_or(0, |i| i + 1);
-            seen += carry[..cut].matches("Taking exception 5 [IRQ]").count();
+            seen += carry[..cut].matches(marker).count();
             carry.drain(..cut);
         }
         if matches!(child.try_wait(), Ok(Some(_))) {
@@ -132,24 +243,24 @@ pub fn switch_phases(images: &[Image]) -> Result<Vec<Segment>, String> {
     }
     let _ = child.kill();
     let _ = child.wait();
-    let segments = parse(&log, &image.elf)?;
+    let segments = parse(&log, &image.elf, marker, phase);
     let _ = std::fs::remove_file(&log);
-    if segments.len() < 2 {
-        return Err(format!("the exec log held {} complete interrupt path(s), not 2", segments.len()));
-    }
-    Ok(segments.into_iter().skip(1).take(SEGMENTS - 1).collect())
+    segments
 }
 
-/// The IRQ-to-eret segments of an exec log, in instructions per PC.
-fn parse(log: &Path, elf: &Path) -> Result<Vec<Segment>, String> {
+/// The segments of an exec log from an exception logged as `marker` to
+/// the eret back to EL1, in instructions per PC, each function's put in
+/// its `phase`. A path some other exception interrupts is dropped.
+fn parse(log: &Path, elf: &Path, marker: &str, phase_of: fn(&str) -> &'static str) -> Result<Vec<Segment>, String> {
     let text = std::fs::read(log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
     let text = String::from_utf8_lossy(&text);
     let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok();
     // Translated block start -> its instruction count (`IN:` listings).
     let mut block_len: BTreeMap<u64, u64> = BTreeMap::new();
     let mut listing: Option<(u64, u64)> = None;
-    let mut counts: Vec<BTreeMap<u64, u64>> = Vec::new();
-    let mut current: Option<BTreeMap<u64, u64>> = None;
+    // Per path: instructions per PC, and its blocks in the order run.
+    let mut counts: Vec<(BTreeMap<u64, u64>, Vec<u64>)> = Vec::new();
+    let mut current: Option<(BTreeMap<u64, u64>, Vec<u64>)> = None;
     for line in text.lines() {
         if line.starts_with("IN:") {
             listing = Some((0, 0));
@@ -168,29 +279,32 @@ fn parse(log: &Path, elf: &Path) -> Result<Vec<Segment>, String> {
             }
             listing = None;
         }
-        if line.starts_with("Taking exception 5 [IRQ]") {
-            current = Some(BTreeMap::new());
+        if line.starts_with(marker) {
+            current = Some((BTreeMap::new(), Vec::new()));
+        } else if line.starts_with("Taking exception") {
+            current = None;
         } else if line.starts_with("Exception return from AArch64 EL2") {
             if let Some(c) = current.take() {
                 counts.push(c);
             }
-        } else if let Some(c) = current.as_mut()
+        } else if let Some((c, blocks)) = current.as_mut()
             && line.starts_with("Trace ")
             && let Some(pc) = line.split('/').nth(1).and_then(hex)
         {
+            blocks.push(pc);
             for i in 0..block_len.get(&pc).copied().unwrap_or(0) {
                 *c.entry(pc + 4 * i).or_default() += 1;
             }
         }
     }
     // One addr2line run for every address of every segment.
-    let mut pcs: Vec<u64> = counts.iter().flat_map(|c| c.keys().copied()).collect();
+    let mut pcs: Vec<u64> = counts.iter().flat_map(|(c, _)| c.keys().copied()).collect();
     pcs.sort_unstable();
     pcs.dedup();
     let functions = functions_of(elf, &pcs)?;
     Ok(counts
         .iter()
-        .map(|c| {
+        .map(|(c, blocks)| {
             let (mut phases, mut by_function) = (BTreeMap::new(), BTreeMap::new());
             for (pc, n) in c {
                 let function = functions.get(pc).map_or("?", String::as_str);
@@ -198,7 +312,13 @@ fn parse(log: &Path, elf: &Path) -> Result<Vec<Segment>, String> {
                 *phases.entry(phase).or_default() += n;
                 *by_function.entry((phase, function.to_string())).or_default() += n;
             }
-            Segment { total: c.values().sum(), phases, functions: by_function }
+            let mut entered: Vec<String> = Vec::new();
+            for f in blocks.iter().filter_map(|pc| functions.get(pc)) {
+                if !entered.contains(f) {
+                    entered.push(f.clone());
+                }
+            }
+            Segment { total: c.values().sum(), phases, functions: by_function, entered }
         })
         .collect())
 }
