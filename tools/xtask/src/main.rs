@@ -37,14 +37,7 @@ use std::process::ExitCode;
 fn profile_switch(functions: bool) -> Result<(), String> {
     for (k, s) in profile::switch_phases(&build::build_all()?)?.iter().enumerate() {
         println!("boundary {}: {} instructions", k + 2, s.total);
-        for (name, what) in profile::PHASES {
-            println!("  {:>5}  {name:<12} {what}", s.phases.get(name).copied().unwrap_or(0));
-            if functions {
-                for ((_, f), n) in s.functions.iter().filter(|((p, _), _)| *p == name) {
-                    println!("         {n:>5}  {f}");
-                }
-            }
-        }
+        print_phases(s, &profile::PHASES, functions);
     }
     Ok(())
 }
@@ -55,16 +48,21 @@ fn profile_switch(functions: bool) -> Result<(), String> {
 fn profile_hypercalls(functions: bool) -> Result<(), String> {
     for (name, count, s) in profile::hypercall_paths(&build::build_all()?)? {
         println!("{name}: median of {count}: {} instructions, hvc to eret", s.total);
-        for (phase, what) in profile::HYPERCALL_PHASES {
-            println!("  {:>5}  {phase:<9} {what}", s.phases.get(phase).copied().unwrap_or(0));
-            if functions {
-                for ((_, f), n) in s.functions.iter().filter(|((p, _), _)| *p == phase) {
-                    println!("         {n:>5}  {f}");
-                }
+        print_phases(&s, &profile::HYPERCALL_PHASES, functions);
+    }
+    Ok(())
+}
+
+/// A profiled path's instructions per phase, and per function if asked.
+fn print_phases(s: &profile::Segment, phases: &[(&str, &str)], functions: bool) {
+    for (phase, what) in phases {
+        println!("  {:>5}  {phase:<12} {what}", s.phases.get(phase).copied().unwrap_or(0));
+        if functions {
+            for ((_, f), n) in s.functions.iter().filter(|((p, _), _)| p == phase) {
+                println!("         {n:>5}  {f}");
             }
         }
     }
-    Ok(())
 }
 
 fn main() -> ExitCode {
