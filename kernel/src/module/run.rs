@@ -13,7 +13,7 @@ use super::rendezvous;
 use super::stats;
 use super::text::Line;
 use super::trace::{self, Reason, Record};
-use super::{CONTEXTS, CORE_SCHED, MODULE, Module, NEED_RESCHED, ThreadContext};
+use super::{CONTEXTS, CORE_SCHED, MODULE, Module, NEED_RESCHED, ThreadContext, ThreadInfo};
 use crate::arch::guest::{self, El1State, Exit};
 use crate::arch::{percpu, sysreg};
 use crate::fault::exception_class_name;
@@ -250,8 +250,9 @@ fn report_deadline_misses(core: usize, now: Ticks, missed: bulkhead_sched::Threa
 
 /// How the core went on from a decision to run a thread.
 enum Entry {
-    /// Into the thread, admitted by the gate at this count.
-    Thread(usize, u64),
+    /// Into the thread (its id and record, looked up once for the whole
+    /// switch), admitted by the gate at this count.
+    Thread(usize, &'static ThreadInfo, u64),
     /// Nowhere: its partition is stopped or restarting; the core idles.
     Idle,
     /// Nowhere: the window ended at the gate; decide again.
@@ -261,15 +262,16 @@ enum Entry {
 /// Takes the core into thread `tid`'s partition: first says it runs it (a
 /// restart waits for that), then passes the partition gate, the
 /// rendezvous at a change of partition (docs/DESIGN.md#rendezvous).
-fn enter(module: &Module, core: usize, tid: usize) -> Entry {
-    let partition = module.thread(tid).partition;
+fn enter(module: &'static Module, core: usize, tid: usize) -> Entry {
+    let thread = module.thread(tid);
+    let partition = thread.partition;
     if !health::enter(core, partition) {
         return Entry::Idle;
     }
     match rendezvous::admit(core, partition, window_end(core).0) {
         Some(at) => {
             CURRENT[core].store(tid as u32, Ordering::Relaxed);
-            Entry::Thread(tid, at)
+            Entry::Thread(tid, thread, at)
         }
         None => {
             health::leave(core);
@@ -369,7 +371,7 @@ pub fn run_core(core: usize) -> ! {
         let entry = runs.map_or(Entry::Idle, |t| enter(module, core, t));
         if let Some(mut r) = record.take() {
             match entry {
-                Entry::Thread(_, at) => r.admitted = Some(at),
+                Entry::Thread(_, _, at) => r.admitted = Some(at),
                 Entry::Idle | Entry::WindowOver => r.runs = None,
             }
             trace::record(core, r);
@@ -378,8 +380,8 @@ pub fn run_core(core: usize) -> ! {
         let mut interrupted = None;
         let mut cause = Cause::Other;
         match entry {
-            Entry::Thread(tid, _) => {
-                let (ended, exit, entry_cycles) = run_thread(module, core, tid, &mut event);
+            Entry::Thread(tid, thread, _) => {
+                let (ended, exit, entry_cycles) = run_thread(module, core, tid, thread, &mut event);
                 stats::path_started(core);
                 maybe_stall(core, true);
                 // The thread is off the core: let the others into theirs.
@@ -458,7 +460,7 @@ enum Ended {
     Health,
 }
 
-/// Runs thread `tid` once, until it leaves EL1.
+/// Runs thread `tid` (its record `thread`) once, until it leaves EL1.
 /// Returns why it stopped (a health event into `event`), the last exit's
 /// kind, and the cycle stamp of its first entry (for the switch-path
 /// benchmark).
@@ -468,7 +470,13 @@ enum Ended {
 /// lock goes. Between two calls the context is the only copy, so another
 /// core may run the thread next (a migration) or a restart reset it, even
 /// after an interrupt that changed nothing for this core.
-fn run_thread(module: &Module, core: usize, tid: usize, event: &mut Option<Event>) -> (Ended, Exit, u64) {
+fn run_thread(
+    module: &Module,
+    core: usize,
+    tid: usize,
+    thread: &ThreadInfo,
+    event: &mut Option<Event>,
+) -> (Ended, Exit, u64) {
     let mut ctx = CONTEXTS[tid].lock();
     // A START since it last ran gives it a fresh context; a RESUME ends
     // its SuspendSelf with success.
@@ -476,7 +484,6 @@ fn run_thread(module: &Module, core: usize, tid: usize, event: &mut Option<Event
     ctx.el1.restore();
     ctx.fp.restore();
     interrupts::restore(core, tid, &ctx.vgic, WINDOW_START[core].load(Ordering::Relaxed));
-    let thread = module.thread(tid);
     let partition = module.partition(thread.partition);
     guest::load_vm(partition.vttbr, 0x8000_0000 | thread.index as u64);
     percpu::set_fast_ids(thread.partition, thread.index, core, WINDOW_END[core].load(Ordering::Relaxed));
