@@ -388,7 +388,7 @@ pub fn run_core(core: usize) -> ! {
                 CURRENT[core].store(NONE_PENDING, Ordering::Relaxed);
                 rendezvous::release(core);
                 health::leave(core);
-                let (exit_cycles, _) = percpu::guest_cycle_stamps();
+                let (exit_cycles, _) = percpu::guest_cycle_stamps(core);
                 if let Some(from) = measure.take() {
                     stats::record_switch(core, entry_cycles.wrapping_sub(from));
                 }
@@ -501,7 +501,7 @@ fn run_thread(
         // the eret goes to EL1 or EL0; IRQs are masked at EL2.
         let exit = unsafe { guest::run_guest(&mut ctx.frame) };
         trace::entered_el2(core);
-        first_entry.get_or_insert(percpu::guest_cycle_stamps().1);
+        first_entry.get_or_insert(percpu::guest_cycle_stamps(core).1);
         let outcome = match exit {
             Exit::Irq | Exit::Fiq => {
                 irq::dispatch();
