@@ -169,51 +169,74 @@ fn decide(core: usize, previous: WindowKey, cause: Cause, record: &mut Option<Re
         interrupts::window_changed(core, some(before), some(owner));
     }
     if let Some(missed) = decision.events.missed_boundary {
-        // A `missed_boundary` event of the module (no partition): logged,
-        // and the module's action for it, if any, carried out.
-        let mut detail = Line::new();
-        let _ = write!(
-            detail,
-            "missed {} window boundaries (late by {} ticks), resynchronised from the epoch",
-            missed.missed, missed.late_by.0
-        );
-        health::handle_module(ErrorKind::MissedBoundary, core, &detail);
+        report_missed_boundaries(core, missed);
     }
     // Through the statistics: where QEMU's round robin may switch vCPUs.
     stats::arm_timer(core, decision.next_deadline);
-    report_deadline_misses(core, now, decision.events.deadline_missed);
+    if !decision.events.deadline_missed.is_empty() {
+        report_deadline_misses(core, now, decision.events.deadline_missed);
+    }
     let runs = decision.runs.map(|t| usize::from(t.0));
     let window = decision.window.map(|w| (w.schedule.0, w.frame, w.entry));
     if trace::enabled() {
-        let module = MODULE.get().expect("running");
-        // A line per missed deadline, ahead of the decision's own record
-        // (written once the gate has let the core in), with its ticks.
-        for t in decision.events.deadline_missed.iter() {
-            let tid = usize::from(t.0);
-            trace::record_deadline_miss(core, now.0, module.thread(tid).partition as u16, t.0);
-        }
-        let reason = if decision.events.missed_boundary.is_some() {
-            Reason::Missed
-        } else if window != previous {
-            Reason::Boundary
-        } else {
-            match cause {
-                Cause::Wait => Reason::Wait,
-                Cause::Health => Reason::Health,
-                Cause::Other if runs.is_some() => Reason::Wake,
-                Cause::Other => Reason::Resched,
-            }
-        };
-        *record = Some(Record {
-            ticks: now.0,
-            window,
-            runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)),
-            reason,
-            entered: trace::last_entered(core),
-            admitted: None,
-        });
+        *record = Some(trace_decision(core, now, &decision, previous, cause, runs, window));
     }
     (runs, window)
+}
+
+/// A `missed_boundary` event of the module (no partition): logged, and the
+/// module's action for it, if any, carried out. Out of line, as the other
+/// rare paths of [`decide`], to keep the switch path's frame small.
+#[cold]
+#[inline(never)]
+fn report_missed_boundaries(core: usize, missed: bulkhead_sched::MissedBoundary) {
+    let mut detail = Line::new();
+    let _ = write!(
+        detail,
+        "missed {} window boundaries (late by {} ticks), resynchronised from the epoch",
+        missed.missed, missed.late_by.0
+    );
+    health::handle_module(ErrorKind::MissedBoundary, core, &detail);
+}
+
+/// The decision's trace record (traced kernels only), and a line per missed
+/// deadline ahead of it (written once the gate has let the core in), with
+/// its ticks.
+#[inline(never)]
+fn trace_decision(
+    core: usize,
+    now: Ticks,
+    decision: &bulkhead_sched::Decision,
+    previous: WindowKey,
+    cause: Cause,
+    runs: Option<usize>,
+    window: WindowKey,
+) -> Record {
+    let module = MODULE.get().expect("running");
+    for t in decision.events.deadline_missed.iter() {
+        let tid = usize::from(t.0);
+        trace::record_deadline_miss(core, now.0, module.thread(tid).partition as u16, t.0);
+    }
+    let reason = if decision.events.missed_boundary.is_some() {
+        Reason::Missed
+    } else if window != previous {
+        Reason::Boundary
+    } else {
+        match cause {
+            Cause::Wait => Reason::Wait,
+            Cause::Health => Reason::Health,
+            Cause::Other if runs.is_some() => Reason::Wake,
+            Cause::Other => Reason::Resched,
+        }
+    };
+    Record {
+        ticks: now.0,
+        window,
+        runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)),
+        reason,
+        entered: trace::last_entered(core),
+        admitted: None,
+    }
 }
 
 /// Each thread the scheduler found past its deadline becomes a
@@ -221,10 +244,9 @@ fn decide(core: usize, previous: WindowKey, cause: Cause, record: &mut Option<Re
 /// thread's own partition (the scheduler reports a miss only for threads of
 /// the window's owner, at the deadline or at the first decision of the
 /// partition's next window), on the thread's core.
+#[cold]
+#[inline(never)]
 fn report_deadline_misses(core: usize, now: Ticks, missed: bulkhead_sched::ThreadSet) {
-    if missed.is_empty() {
-        return;
-    }
     let module = MODULE.get().expect("running");
     for t in missed.iter() {
         let deadline = CORE_SCHED[core].lock().as_ref().and_then(|s| s.thread_timing(t)).and_then(|t| t.deadline);
