@@ -732,7 +732,9 @@ impl CoreScheduler {
     }
 
     fn take_due_switch(&mut self, now: Ticks) -> Option<Activation> {
-        let due = self.pending[0].take_if(|p| now >= p.epoch.start())?;
+        // Read before written: with no switch due (every boundary but one)
+        // the slots are not touched.
+        let due = self.pending[0].filter(|p| now >= p.epoch.start())?;
         self.pending[0] = self.pending[1].take();
         Some(due)
     }
