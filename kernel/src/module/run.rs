@@ -161,8 +161,11 @@ fn decide(core: usize, previous: WindowKey, cause: Cause, record: &mut Option<Re
     WINDOW_END[core].store(decision.window.map_or(decision.next_deadline, |w| w.end).0, Ordering::Relaxed);
     WINDOW_START[core].store(decision.window.map_or(now, |w| w.start).0, Ordering::Relaxed);
     let owner = decision.window.and_then(|w| w.owner).map_or(NO_OWNER, |p| u32::from(p.0));
-    let before = WINDOW_OWNER[core].swap(owner, Ordering::Relaxed);
+    // Only this core writes its word: a load and, on a change, a store,
+    // where a swap would take an exclusive pair at every decision.
+    let before = WINDOW_OWNER[core].load(Ordering::Relaxed);
     if before != owner {
+        WINDOW_OWNER[core].store(owner, Ordering::Relaxed);
         // Device interrupts follow the window: masked outside their
         // partition's (interrupts.rs).
         let some = |p: u32| (p != NO_OWNER).then_some(p as usize);
