@@ -333,12 +333,10 @@ fn restart_slice(module: &Module, core: usize, owner: usize) -> bool {
 /// A thread that was running when its window ended and is still Ready
 /// overran its window: the kernel took the core back at the boundary. The
 /// report is only noted here, in the next window's time; the line is
-/// written when the core next idles ([`write_overrun_report`]).
+/// written when the core next idles ([`write_overrun_report`]). Called
+/// only for a thread not reported yet: no second look at the scheduler
+/// (issue 19).
 fn report_overrun(core: usize, tid: usize) {
-    if REPORTED_OVERRUN[tid].load(Ordering::Relaxed) {
-        // Said already: no second look at the scheduler (issue 19).
-        return;
-    }
     let ready = CORE_SCHED[core].lock().as_ref().and_then(|s| s.thread_state(bulkhead_sched::ThreadId(tid as u16)))
         == Some(bulkhead_sched::ThreadState::Ready);
     if ready && !REPORTED_OVERRUN[tid].swap(true, Ordering::Relaxed) {
@@ -469,7 +467,10 @@ pub fn run_core(core: usize) -> ! {
             // A timer interrupt that took the core from one thread (or from
             // idle) to another thread: measure the path to the next eret.
             measure = irq_exit.filter(|_| stats::enabled() && runs.is_some() && runs != previous_runs);
-            if let Some(tid) = interrupted.filter(|_| window != previous_window) {
+            // A thread reported already is not looked at again: that
+            // check first, the window comparison after it (issue 19).
+            let unreported = |&t: &usize| !REPORTED_OVERRUN[t].load(Ordering::Relaxed);
+            if let Some(tid) = interrupted.filter(unreported).filter(|_| window != previous_window) {
                 report_overrun(core, tid);
             }
         }
