@@ -656,7 +656,6 @@ impl CoreScheduler {
             return Ok(Decision { runs: None, next_deadline: act.epoch.start(), window: None, events });
         }
 
-        let len = self.entry_count();
         let cur = match self.cursor {
             Some(c) if c.start <= now && now < c.end => c,
             Some(c) if now >= c.end => {
@@ -671,6 +670,7 @@ impl CoreScheduler {
                     let (reached, punctual) =
                         if now < stepped.end { (stepped, stepped) } else { (self.locate(now)?, self.locate(c.end)?) };
                     let base = anchor.unwrap_or(punctual);
+                    let len = self.entry_count();
                     missed += global_index(reached, len).saturating_sub(global_index(base, len));
                     reached
                 }
