@@ -419,7 +419,9 @@ pub struct Decision {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Cursor {
     frame: u64,
-    entry: u16,
+    /// A whole word, not the `u16` of [`WindowInfo::entry`]: a cursor
+    /// with no padding is copied as words on the switch path (issue 19).
+    entry: usize,
     start: Ticks,
     end: Ticks,
 }
@@ -723,7 +725,7 @@ impl CoreScheduler {
         }
 
         self.wake_due(now);
-        let entry = self.active_table().entries()[usize::from(cur.entry)];
+        let entry = self.active_table().entries()[cur.entry];
         // One pass over the entry's threads (issue 19): the pick, and the
         // earliest instant inside the entry that needs a decision.
         let mut pick = Pick::default();
@@ -762,7 +764,7 @@ impl CoreScheduler {
         let window = WindowInfo {
             schedule: act.schedule,
             frame: cur.frame,
-            entry: cur.entry,
+            entry: cur.entry as u16,
             window: entry.window,
             owner: entry.window_owner,
             start: cur.start,
@@ -801,7 +803,7 @@ impl CoreScheduler {
         let e = self.active_table().entries()[entry];
         Ok(Cursor {
             frame,
-            entry: entry as u16,
+            entry,
             start: a.epoch.boundary(self.freq, a.major_frame, frame, e.start)?,
             end: a.epoch.boundary(self.freq, a.major_frame, frame, e.end)?,
         })
@@ -832,7 +834,7 @@ impl CoreScheduler {
     fn step(&self, c: Cursor) -> Result<Cursor, TimeError> {
         let a = self.active;
         let entries = self.active_table().entries();
-        let cur = usize::from(c.entry);
+        let cur = c.entry;
         let next = cur + 1;
         let (frame, entry, continues) = if next < entries.len() {
             let continues = match (entries.get(cur), entries.get(next)) {
@@ -851,7 +853,7 @@ impl CoreScheduler {
             return self.cursor_at(frame, entry);
         }
         let end = a.epoch.boundary(self.freq, a.major_frame, frame, entries[entry].end)?;
-        Ok(Cursor { frame, entry: entry as u16, start: c.end, end })
+        Ok(Cursor { frame, entry, start: c.end, end })
     }
 
     /// The entry containing `now`, from the epoch (missed-boundary recovery).
@@ -1338,7 +1340,7 @@ fn after(freq: Frequency, at: Ticks, duration: Nanos) -> Result<Ticks, TimeError
 }
 
 fn global_index(c: Cursor, entries: u128) -> u128 {
-    u128::from(c.frame) * entries + u128::from(c.entry)
+    u128::from(c.frame) * entries + c.entry as u128
 }
 
 const _: () = assert!(
