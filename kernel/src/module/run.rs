@@ -510,8 +510,7 @@ fn run_thread(
     ctx.el1.restore();
     ctx.fp.restore();
     interrupts::restore(core, tid, &ctx.vgic, WINDOW_START[core].load(Ordering::Relaxed));
-    let partition = module.partition(thread.partition);
-    guest::load_vm(partition.vttbr, 0x8000_0000 | thread.index as u64);
+    guest::load_vm(thread.vttbr, 0x8000_0000 | thread.index as u64);
     percpu::set_fast_ids(thread.partition, thread.index, core, WINDOW_END[core].load(Ordering::Relaxed));
     let mut first_entry = None;
     // The end of a measured switch path is this thread's first entry.
