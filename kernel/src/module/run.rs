@@ -182,7 +182,7 @@ fn decide(core: usize, previous: WindowKey, cause: Cause, record: &mut Option<Re
     let runs = decision.runs.map(|t| usize::from(t.0));
     let window = decision.window.map(|w| (w.schedule.0, w.frame, w.entry));
     if trace::enabled() {
-        *record = Some(trace_decision(core, now, &decision, previous, cause, runs, window));
+        trace_decision(core, now, &decision, previous, cause, runs, window, record);
     }
     (runs, window)
 }
@@ -202,9 +202,10 @@ fn report_missed_boundaries(core: usize, missed: bulkhead_sched::MissedBoundary)
     health::handle_module(ErrorKind::MissedBoundary, core, &detail);
 }
 
-/// The decision's trace record (traced kernels only), and a line per missed
-/// deadline ahead of it (written once the gate has let the core in), with
-/// its ticks.
+/// The decision's trace record into `record` (traced kernels only), and a
+/// line per missed deadline ahead of it (written once the gate has let the
+/// core in), with its ticks.
+#[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn trace_decision(
     core: usize,
@@ -214,7 +215,8 @@ fn trace_decision(
     cause: Cause,
     runs: Option<usize>,
     window: WindowKey,
-) -> Record {
+    record: &mut Option<Record>,
+) {
     let module = MODULE.get().expect("running");
     for t in decision.events.deadline_missed.iter() {
         let tid = usize::from(t.0);
@@ -232,14 +234,14 @@ fn trace_decision(
             Cause::Other => Reason::Resched,
         }
     };
-    Record {
+    *record = Some(Record {
         ticks: now.0,
         window,
         runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)),
         reason,
         entered: trace::last_entered(core),
         admitted: None,
-    }
+    });
 }
 
 /// Each thread the scheduler found past its deadline becomes a
