@@ -419,9 +419,45 @@ pub struct Decision {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Cursor {
     frame: u64,
-    entry: u16,
+    /// A whole word, not the `u16` of [`WindowInfo::entry`]: a cursor
+    /// with no padding is copied as words on the switch path (issue 19).
+    entry: usize,
     start: Ticks,
     end: Ticks,
+}
+
+/// What a decision runs among the Ready threads offered to it in
+/// ascending id order: the highest priority, FIFO among equals (earliest
+/// `(ready_at, seq)`), or the preemption lock's holder if it is one of
+/// them.
+#[derive(Default)]
+struct Pick {
+    /// The best so far: priority, FIFO key, and the thread.
+    best: Option<(u8, (Ticks, u64), ThreadId)>,
+    /// The Ready threads offered.
+    ready: ThreadSet,
+}
+
+impl Pick {
+    /// `r` is Ready.
+    fn offer(&mut self, r: &ThreadRecord) {
+        let key = (r.ready_at, r.seq);
+        let better = match self.best {
+            None => true,
+            Some((priority, best_key, _)) => r.priority > priority || (r.priority == priority && key < best_key),
+        };
+        if better {
+            self.best = Some((r.priority, key, r.id));
+        }
+        self.ready = self.ready.with(r.id);
+    }
+
+    fn choice(self, preemption_holder: Option<ThreadId>) -> Option<ThreadId> {
+        match preemption_holder {
+            Some(h) if self.ready.contains(h) => Some(h),
+            _ => self.best.map(|(_, _, t)| t),
+        }
+    }
 }
 
 /// One core's scheduler. See the module docs for what it owns.
@@ -656,7 +692,6 @@ impl CoreScheduler {
             return Ok(Decision { runs: None, next_deadline: act.epoch.start(), window: None, events });
         }
 
-        let len = self.entry_count();
         let cur = match self.cursor {
             Some(c) if c.start <= now && now < c.end => c,
             Some(c) if now >= c.end => {
@@ -671,6 +706,7 @@ impl CoreScheduler {
                     let (reached, punctual) =
                         if now < stepped.end { (stepped, stepped) } else { (self.locate(now)?, self.locate(c.end)?) };
                     let base = anchor.unwrap_or(punctual);
+                    let len = self.entry_count();
                     missed += global_index(reached, len).saturating_sub(global_index(base, len));
                     reached
                 }
@@ -689,25 +725,30 @@ impl CoreScheduler {
         }
 
         self.wake_due(now);
-        let entry = self.active_table().entries()[usize::from(cur.entry)];
-        let runs = self.pick(entry.threads);
+        let entry = self.active_table().entries()[cur.entry];
+        // One pass over the entry's threads (issue 19): the pick, and the
+        // earliest instant inside the entry that needs a decision.
+        let mut pick = Pick::default();
         let mut next_deadline = cur.end;
         // A wake-up inside the entry ends this decision early; none can
         // come before `wake_bound` (just renewed by `wake_due`).
-        let wakes = if self.wake_bound < next_deadline { entry.threads } else { ThreadSet::EMPTY };
-        for t in wakes.iter() {
-            if let Some(ThreadState::Waiting(w)) = self.thread_state(t)
-                && let Some(r) = w.release()
-                && r > now
-                && r < next_deadline
-            {
-                next_deadline = r;
-            }
-        }
-        // Deadlines: only the entry's threads, so a miss is reported in
-        // the owner's own time (module docs).
+        let wakes = self.wake_bound < next_deadline;
         for t in entry.threads.iter() {
             let Some(r) = self.threads.get_mut(usize::from(t.0)).and_then(Option::as_mut) else { continue };
+            match r.state {
+                ThreadState::Ready => pick.offer(r),
+                ThreadState::Waiting(w) if wakes => {
+                    if let Some(release) = w.release()
+                        && release > now
+                        && release < next_deadline
+                    {
+                        next_deadline = release;
+                    }
+                }
+                _ => {}
+            }
+            // Deadlines: only the entry's threads, so a miss is reported
+            // in the owner's own time (module docs).
             let Some(deadline) = r.deadline else { continue };
             if r.deadline_reported {
                 continue;
@@ -719,10 +760,11 @@ impl CoreScheduler {
                 next_deadline = deadline;
             }
         }
+        let runs = pick.choice(self.preemption_holder);
         let window = WindowInfo {
             schedule: act.schedule,
             frame: cur.frame,
-            entry: cur.entry,
+            entry: cur.entry as u16,
             window: entry.window,
             owner: entry.window_owner,
             start: cur.start,
@@ -732,7 +774,9 @@ impl CoreScheduler {
     }
 
     fn take_due_switch(&mut self, now: Ticks) -> Option<Activation> {
-        let due = self.pending[0].take_if(|p| now >= p.epoch.start())?;
+        // Read before written: with no switch due (every boundary but one)
+        // the slots are not touched.
+        let due = self.pending[0].filter(|p| now >= p.epoch.start())?;
         self.pending[0] = self.pending[1].take();
         Some(due)
     }
@@ -759,7 +803,7 @@ impl CoreScheduler {
         let e = self.active_table().entries()[entry];
         Ok(Cursor {
             frame,
-            entry: entry as u16,
+            entry,
             start: a.epoch.boundary(self.freq, a.major_frame, frame, e.start)?,
             end: a.epoch.boundary(self.freq, a.major_frame, frame, e.end)?,
         })
@@ -790,7 +834,7 @@ impl CoreScheduler {
     fn step(&self, c: Cursor) -> Result<Cursor, TimeError> {
         let a = self.active;
         let entries = self.active_table().entries();
-        let cur = usize::from(c.entry);
+        let cur = c.entry;
         let next = cur + 1;
         let (frame, entry, continues) = if next < entries.len() {
             let continues = match (entries.get(cur), entries.get(next)) {
@@ -809,7 +853,7 @@ impl CoreScheduler {
             return self.cursor_at(frame, entry);
         }
         let end = a.epoch.boundary(self.freq, a.major_frame, frame, entries[entry].end)?;
-        Ok(Cursor { frame, entry: entry as u16, start: c.end, end })
+        Ok(Cursor { frame, entry, start: c.end, end })
     }
 
     /// The entry containing `now`, from the epoch (missed-boundary recovery).
@@ -876,34 +920,6 @@ impl CoreScheduler {
                 return;
             }
         }
-    }
-
-    /// Highest priority Ready thread among `candidates`; FIFO among equals.
-    /// The preemption lock's holder instead, if it is Ready among them.
-    fn pick(&self, candidates: ThreadSet) -> Option<ThreadId> {
-        if let Some(h) = self.preemption_holder
-            && candidates.contains(h)
-            && self.record(h).is_some_and(|r| r.state == ThreadState::Ready)
-        {
-            return Some(h);
-        }
-        let mut best: Option<&ThreadRecord> = None;
-        for t in candidates.iter() {
-            let Some(r) = self.record(t) else { continue };
-            if r.state != ThreadState::Ready {
-                continue;
-            }
-            let better = match best {
-                None => true,
-                Some(b) => {
-                    r.priority > b.priority || (r.priority == b.priority && (r.ready_at, r.seq) < (b.ready_at, b.seq))
-                }
-            };
-            if better {
-                best = Some(r);
-            }
-        }
-        best.map(|r| r.id)
     }
 
     fn record(&self, thread: ThreadId) -> Option<&ThreadRecord> {
@@ -1324,7 +1340,7 @@ fn after(freq: Frequency, at: Ticks, duration: Nanos) -> Result<Ticks, TimeError
 }
 
 fn global_index(c: Cursor, entries: u128) -> u128 {
-    u128::from(c.frame) * entries + u128::from(c.entry)
+    u128::from(c.frame) * entries + c.entry as u128
 }
 
 const _: () = assert!(

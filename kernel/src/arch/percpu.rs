@@ -80,9 +80,10 @@ pub fn set_time_base(core: usize, epoch: u64, hz: u64) {
 }
 
 /// The calling core's (exit, entry) cycle stamps of its last guest exit and
-/// its last guest entry.
-pub fn guest_cycle_stamps() -> (u64, u64) {
-    let core = super::core_id();
+/// its last guest entry. `core` is the calling core, which the per-core
+/// loop knows: no MPIDR read on the switch path (issue 19).
+pub fn guest_cycle_stamps(core: usize) -> (u64, u64) {
+    debug_assert_eq!(core, super::core_id(), "another core's stamps");
     // SAFETY: the block is this core's; its assembly wrote these words
     // before returning into the Rust code now running on the same core.
     unsafe { (*PER_CORE[core].exit_cycles.get(), *PER_CORE[core].entry_cycles.get()) }

@@ -437,7 +437,8 @@ fn finish_restart(module: &Module, partition: usize) {
 /// May a core enter a thread of `partition`? Publishes that it does first,
 /// so [`restart_slice`] (after [`restart_partition`] set the mode, it reads
 /// `RUNNING`) and this (which sets `RUNNING`, then reads the mode) cannot
-/// both miss each other.
+/// both miss each other. Inlined: once per switch, from `run::enter` only.
+#[inline]
 pub fn enter(core: usize, partition: usize) -> bool {
     RUNNING[core].store(partition as u32, Ordering::SeqCst);
     // Any mode but IDLE: a partition initialising itself runs too (only

@@ -225,6 +225,10 @@ fn bit_for(tid: usize, intid: u32) -> Option<(u64, Option<(usize, &'static Slot)
 /// CPU interface back in the GIC, its timer's PPI unmasked if it takes it,
 /// and what became pending meanwhile signalled. Called with its context
 /// locked, after its EL1 registers (its timer) are restored.
+///
+/// Inlined into the switch path for a thread that takes no interrupt and
+/// has none in flight (most), the rest out of line (issue 19).
+#[inline]
 pub fn restore(core: usize, tid: usize, state: &VgicState, window_start: u64) {
     WFI_WAIT[tid].store(false, Ordering::Relaxed);
     gich::set_vmcr(state.vmcr);
@@ -232,6 +236,12 @@ pub fn restore(core: usize, tid: usize, state: &VgicState, window_start: u64) {
     if enabled == 0 && IN_FLIGHT[tid].load(Ordering::Acquire) == 0 {
         return;
     }
+    restore_interface(core, tid, state, window_start, enabled);
+}
+
+/// [`restore`] for a thread that takes interrupts or has one in flight.
+#[inline(never)]
+fn restore_interface(core: usize, tid: usize, state: &VgicState, window_start: u64, enabled: u64) {
     gich::set_apr(state.apr);
     for (n, &value) in state.lr.iter().enumerate().take(lrs(core)) {
         gich::set_lr(n, value);
@@ -252,6 +262,8 @@ pub fn restore(core: usize, tid: usize, state: &VgicState, window_start: u64) {
 
 /// The thread on `core` leaves it: its list registers and virtual CPU
 /// interface saved into `state`, the GIC's emptied, its timer's PPI masked.
+/// Inlined as [`restore`] is, the live interface's part out of line.
+#[inline]
 pub fn save(core: usize, tid: usize, state: &mut VgicState) {
     state.vmcr = gich::vmcr();
     // The interface is off unless the thread takes an interrupt or has one
@@ -261,6 +273,12 @@ pub fn save(core: usize, tid: usize, state: &mut VgicState) {
     if gich::hcr() & gich::HCR_EN == 0 {
         return;
     }
+    save_interface(core, tid, state);
+}
+
+/// [`save`] for a live interface.
+#[inline(never)]
+fn save_interface(core: usize, tid: usize, state: &mut VgicState) {
     state.saved_at = timer::now().0;
     ended(tid);
     state.apr = gich::apr();

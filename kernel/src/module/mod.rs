@@ -71,7 +71,6 @@ pub struct PartitionInfo {
     /// Its heap (IPA, bytes), from the image's memory map; `(0, 0)` for
     /// none. Every thread gets it at entry in `x6`, `x7` (bulkhead-abi).
     pub heap: (u64, u64),
-    pub vttbr: u64,
     /// Module thread ids of this partition, in declaration order.
     pub first_thread: usize,
     pub thread_count: usize,
@@ -155,6 +154,11 @@ pub struct ThreadInfo {
     /// Index within the partition (x0 at entry, VMPIDR Aff0).
     pub index: usize,
     pub stack_top: u64,
+    /// Its partition's VTTBR_EL2 (stage-2 table and VMID), kept with each
+    /// thread of the partition rather than with the partition, so the
+    /// switch path finds it in the record it has already looked up
+    /// (issue 19).
+    pub vttbr: u64,
 }
 
 /// The loaded module.
@@ -517,6 +521,7 @@ pub fn load() -> Result<&'static Module, LoadError> {
                 partition: p.id as usize,
                 index: thread_count - first_thread,
                 stack_top: p.ipa_base + stack.end,
+                vttbr: 0, // below, once the stage-2 table is built
             });
             thread_count += 1;
         }
@@ -571,6 +576,10 @@ pub fn load() -> Result<&'static Module, LoadError> {
         let holes = runs_without(&map, bulkhead_image::Access::read);
         let read_only = runs_without(&map, bulkhead_image::Access::write);
         let vmid = u8::try_from(p.id + 1).expect("at most 16 partitions");
+        let vttbr = stage2.vttbr(vmid);
+        for t in threads[first_thread..thread_count].iter_mut().flatten() {
+            t.vttbr = vttbr;
+        }
         partitions[p.id as usize] = Some(PartitionInfo {
             name: p.name,
             system: p.system,
@@ -580,7 +589,6 @@ pub fn load() -> Result<&'static Module, LoadError> {
             ipa_base: p.ipa_base,
             entry: p.entry_ipa,
             heap,
-            vttbr: stage2.vttbr(vmid),
             first_thread,
             thread_count: thread_count - first_thread,
             holes,

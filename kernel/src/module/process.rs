@@ -61,14 +61,14 @@ pub struct Caller {
 /// under its context lock, before its state is restored (`run_thread`).
 ///
 /// On the switch path: a load of each flag first, and the read-modify-write
-/// only for one that is set (issue 19).
+/// only for one that is set (issue 19), inlined into the switch path with
+/// the rare START out of line.
+#[inline]
 pub fn take_pending(module: &Module, tid: usize, ctx: &mut ThreadContext) {
     let take = |flag: &AtomicBool| flag.load(Ordering::Acquire) && flag.swap(false, Ordering::AcqRel);
     let reset = take(&RESET_PENDING[tid]);
     if reset {
-        ctx.reset(module, module.thread(tid));
-        ctx.frame.x[4] = START_ENTRY[tid].load(Ordering::Acquire);
-        ctx.frame.x[5] = START_ARG[tid].load(Ordering::Acquire);
+        start_afresh(module, tid, ctx);
     }
     // A fresh context has no call to return from: what ended a wait of
     // its previous life is dropped.
@@ -78,6 +78,16 @@ pub fn take_pending(module: &Module, tid: usize, ctx: &mut ThreadContext) {
     if super::words::take_pending(tid) && !reset {
         ctx.frame.x[0] = 0;
     }
+}
+
+/// A START since the thread last ran: a fresh context, with the entry
+/// point and argument the START gave.
+#[cold]
+#[inline(never)]
+fn start_afresh(module: &Module, tid: usize, ctx: &mut ThreadContext) {
+    ctx.reset(module, module.thread(tid));
+    ctx.frame.x[4] = START_ENTRY[tid].load(Ordering::Acquire);
+    ctx.frame.x[5] = START_ARG[tid].load(Ordering::Acquire);
 }
 
 /// Forgets what was pending for the threads of a partition that restarts.

@@ -81,6 +81,10 @@ pub fn release(core: usize) {
     GATE.release(core, &Machine);
 }
 
+/// Out of line: only a core kept waiting past the patience gets here, and
+/// inlined its formatting would widen every admission's stack frame.
+#[cold]
+#[inline(never)]
 fn report(core: usize, partition: usize, b: Blocked) {
     let module = MODULE.get().expect("running");
     let name = |p: u32| module.partitions.get(p as usize).and_then(Option::as_ref).map_or("?", |p| p.name);

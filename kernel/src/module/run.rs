@@ -13,7 +13,7 @@ use super::rendezvous;
 use super::stats;
 use super::text::Line;
 use super::trace::{self, Reason, Record};
-use super::{CONTEXTS, CORE_SCHED, MODULE, Module, NEED_RESCHED, ThreadContext};
+use super::{CONTEXTS, CORE_SCHED, MODULE, Module, NEED_RESCHED, ThreadContext, ThreadInfo};
 use crate::arch::guest::{self, El1State, Exit};
 use crate::arch::{percpu, sysreg};
 use crate::fault::exception_class_name;
@@ -161,59 +161,87 @@ fn decide(core: usize, previous: WindowKey, cause: Cause, record: &mut Option<Re
     WINDOW_END[core].store(decision.window.map_or(decision.next_deadline, |w| w.end).0, Ordering::Relaxed);
     WINDOW_START[core].store(decision.window.map_or(now, |w| w.start).0, Ordering::Relaxed);
     let owner = decision.window.and_then(|w| w.owner).map_or(NO_OWNER, |p| u32::from(p.0));
-    let before = WINDOW_OWNER[core].swap(owner, Ordering::Relaxed);
+    // Only this core writes its word: a load and, on a change, a store,
+    // where a swap would take an exclusive pair at every decision.
+    let before = WINDOW_OWNER[core].load(Ordering::Relaxed);
     if before != owner {
+        WINDOW_OWNER[core].store(owner, Ordering::Relaxed);
         // Device interrupts follow the window: masked outside their
         // partition's (interrupts.rs).
         let some = |p: u32| (p != NO_OWNER).then_some(p as usize);
         interrupts::window_changed(core, some(before), some(owner));
     }
     if let Some(missed) = decision.events.missed_boundary {
-        // A `missed_boundary` event of the module (no partition): logged,
-        // and the module's action for it, if any, carried out.
-        let mut detail = Line::new();
-        let _ = write!(
-            detail,
-            "missed {} window boundaries (late by {} ticks), resynchronised from the epoch",
-            missed.missed, missed.late_by.0
-        );
-        health::handle_module(ErrorKind::MissedBoundary, core, &detail);
+        report_missed_boundaries(core, missed);
     }
     // Through the statistics: where QEMU's round robin may switch vCPUs.
     stats::arm_timer(core, decision.next_deadline);
-    report_deadline_misses(core, now, decision.events.deadline_missed);
+    if !decision.events.deadline_missed.is_empty() {
+        report_deadline_misses(core, now, decision.events.deadline_missed);
+    }
     let runs = decision.runs.map(|t| usize::from(t.0));
     let window = decision.window.map(|w| (w.schedule.0, w.frame, w.entry));
     if trace::enabled() {
-        let module = MODULE.get().expect("running");
-        // A line per missed deadline, ahead of the decision's own record
-        // (written once the gate has let the core in), with its ticks.
-        for t in decision.events.deadline_missed.iter() {
-            let tid = usize::from(t.0);
-            trace::record_deadline_miss(core, now.0, module.thread(tid).partition as u16, t.0);
-        }
-        let reason = if decision.events.missed_boundary.is_some() {
-            Reason::Missed
-        } else if window != previous {
-            Reason::Boundary
-        } else {
-            match cause {
-                Cause::Wait => Reason::Wait,
-                Cause::Health => Reason::Health,
-                Cause::Other if runs.is_some() => Reason::Wake,
-                Cause::Other => Reason::Resched,
-            }
-        };
-        *record = Some(Record {
-            ticks: now.0,
-            window,
-            runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)),
-            reason,
-            entered: trace::last_entered(core),
-            admitted: None,
-        });
+        trace_decision(core, now, &decision, previous, cause, runs, window, record);
     }
     (runs, window)
+}
+
+/// A `missed_boundary` event of the module (no partition): logged, and the
+/// module's action for it, if any, carried out. Out of line, as the other
+/// rare paths of [`decide`], to keep the switch path's frame small.
+#[cold]
+#[inline(never)]
+fn report_missed_boundaries(core: usize, missed: bulkhead_sched::MissedBoundary) {
+    let mut detail = Line::new();
+    let _ = write!(
+        detail,
+        "missed {} window boundaries (late by {} ticks), resynchronised from the epoch",
+        missed.missed, missed.late_by.0
+    );
+    health::handle_module(ErrorKind::MissedBoundary, core, &detail);
+}
+
+/// The decision's trace record into `record` (traced kernels only), and a
+/// line per missed deadline ahead of it (written once the gate has let the
+/// core in), with its ticks.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn trace_decision(
+    core: usize,
+    now: Ticks,
+    decision: &bulkhead_sched::Decision,
+    previous: WindowKey,
+    cause: Cause,
+    runs: Option<usize>,
+    window: WindowKey,
+    record: &mut Option<Record>,
+) {
+    let module = MODULE.get().expect("running");
+    for t in decision.events.deadline_missed.iter() {
+        let tid = usize::from(t.0);
+        trace::record_deadline_miss(core, now.0, module.thread(tid).partition as u16, t.0);
+    }
+    let reason = if decision.events.missed_boundary.is_some() {
+        Reason::Missed
+    } else if window != previous {
+        Reason::Boundary
+    } else {
+        match cause {
+            Cause::Wait => Reason::Wait,
+            Cause::Health => Reason::Health,
+            Cause::Other if runs.is_some() => Reason::Wake,
+            Cause::Other => Reason::Resched,
+        }
+    };
+    *record = Some(Record {
+        ticks: now.0,
+        window,
+        runs: runs.map(|t| (module.thread(t).partition as u16, t as u16)),
+        reason,
+        entered: trace::last_entered(core),
+        admitted: None,
+    });
 }
 
 /// Each thread the scheduler found past its deadline becomes a
@@ -221,10 +249,9 @@ fn decide(core: usize, previous: WindowKey, cause: Cause, record: &mut Option<Re
 /// thread's own partition (the scheduler reports a miss only for threads of
 /// the window's owner, at the deadline or at the first decision of the
 /// partition's next window), on the thread's core.
+#[cold]
+#[inline(never)]
 fn report_deadline_misses(core: usize, now: Ticks, missed: bulkhead_sched::ThreadSet) {
-    if missed.is_empty() {
-        return;
-    }
     let module = MODULE.get().expect("running");
     for t in missed.iter() {
         let deadline = CORE_SCHED[core].lock().as_ref().and_then(|s| s.thread_timing(t)).and_then(|t| t.deadline);
@@ -250,8 +277,9 @@ fn report_deadline_misses(core: usize, now: Ticks, missed: bulkhead_sched::Threa
 
 /// How the core went on from a decision to run a thread.
 enum Entry {
-    /// Into the thread, admitted by the gate at this count.
-    Thread(usize, u64),
+    /// Into the thread (its id and record, looked up once for the whole
+    /// switch), admitted by the gate at this count.
+    Thread(usize, &'static ThreadInfo, u64),
     /// Nowhere: its partition is stopped or restarting; the core idles.
     Idle,
     /// Nowhere: the window ended at the gate; decide again.
@@ -261,15 +289,16 @@ enum Entry {
 /// Takes the core into thread `tid`'s partition: first says it runs it (a
 /// restart waits for that), then passes the partition gate, the
 /// rendezvous at a change of partition (docs/DESIGN.md#rendezvous).
-fn enter(module: &Module, core: usize, tid: usize) -> Entry {
-    let partition = module.thread(tid).partition;
+fn enter(module: &'static Module, core: usize, tid: usize) -> Entry {
+    let thread = module.thread(tid);
+    let partition = thread.partition;
     if !health::enter(core, partition) {
         return Entry::Idle;
     }
     match rendezvous::admit(core, partition, window_end(core).0) {
         Some(at) => {
             CURRENT[core].store(tid as u32, Ordering::Relaxed);
-            Entry::Thread(tid, at)
+            Entry::Thread(tid, thread, at)
         }
         None => {
             health::leave(core);
@@ -306,12 +335,10 @@ fn restart_slice(module: &Module, core: usize, owner: usize) -> bool {
 /// A thread that was running when its window ended and is still Ready
 /// overran its window: the kernel took the core back at the boundary. The
 /// report is only noted here, in the next window's time; the line is
-/// written when the core next idles ([`write_overrun_report`]).
+/// written when the core next idles ([`write_overrun_report`]). Called
+/// only for a thread not reported yet: no second look at the scheduler
+/// (issue 19).
 fn report_overrun(core: usize, tid: usize) {
-    if REPORTED_OVERRUN[tid].load(Ordering::Relaxed) {
-        // Said already: no second look at the scheduler (issue 19).
-        return;
-    }
     let ready = CORE_SCHED[core].lock().as_ref().and_then(|s| s.thread_state(bulkhead_sched::ThreadId(tid as u16)))
         == Some(bulkhead_sched::ThreadState::Ready);
     if ready && !REPORTED_OVERRUN[tid].swap(true, Ordering::Relaxed) {
@@ -369,7 +396,7 @@ pub fn run_core(core: usize) -> ! {
         let entry = runs.map_or(Entry::Idle, |t| enter(module, core, t));
         if let Some(mut r) = record.take() {
             match entry {
-                Entry::Thread(_, at) => r.admitted = Some(at),
+                Entry::Thread(_, _, at) => r.admitted = Some(at),
                 Entry::Idle | Entry::WindowOver => r.runs = None,
             }
             trace::record(core, r);
@@ -378,15 +405,15 @@ pub fn run_core(core: usize) -> ! {
         let mut interrupted = None;
         let mut cause = Cause::Other;
         match entry {
-            Entry::Thread(tid, _) => {
-                let (ended, exit, entry_cycles) = run_thread(module, core, tid, &mut event);
+            Entry::Thread(tid, thread, _) => {
+                let (ended, exit, entry_cycles) = run_thread(module, core, tid, thread, &mut event);
                 stats::path_started(core);
                 maybe_stall(core, true);
                 // The thread is off the core: let the others into theirs.
                 CURRENT[core].store(NONE_PENDING, Ordering::Relaxed);
                 rendezvous::release(core);
                 health::leave(core);
-                let (exit_cycles, _) = percpu::guest_cycle_stamps();
+                let (exit_cycles, _) = percpu::guest_cycle_stamps(core);
                 if let Some(from) = measure.take() {
                     stats::record_switch(core, entry_cycles.wrapping_sub(from));
                 }
@@ -442,7 +469,10 @@ pub fn run_core(core: usize) -> ! {
             // A timer interrupt that took the core from one thread (or from
             // idle) to another thread: measure the path to the next eret.
             measure = irq_exit.filter(|_| stats::enabled() && runs.is_some() && runs != previous_runs);
-            if let Some(tid) = interrupted.filter(|_| window != previous_window) {
+            // A thread reported already is not looked at again: that
+            // check first, the window comparison after it (issue 19).
+            let unreported = |&t: &usize| !REPORTED_OVERRUN[t].load(Ordering::Relaxed);
+            if let Some(tid) = interrupted.filter(unreported).filter(|_| window != previous_window) {
                 report_overrun(core, tid);
             }
         }
@@ -458,7 +488,7 @@ enum Ended {
     Health,
 }
 
-/// Runs thread `tid` once, until it leaves EL1.
+/// Runs thread `tid` (its record `thread`) once, until it leaves EL1.
 /// Returns why it stopped (a health event into `event`), the last exit's
 /// kind, and the cycle stamp of its first entry (for the switch-path
 /// benchmark).
@@ -468,7 +498,13 @@ enum Ended {
 /// lock goes. Between two calls the context is the only copy, so another
 /// core may run the thread next (a migration) or a restart reset it, even
 /// after an interrupt that changed nothing for this core.
-fn run_thread(module: &Module, core: usize, tid: usize, event: &mut Option<Event>) -> (Ended, Exit, u64) {
+fn run_thread(
+    module: &Module,
+    core: usize,
+    tid: usize,
+    thread: &ThreadInfo,
+    event: &mut Option<Event>,
+) -> (Ended, Exit, u64) {
     let mut ctx = CONTEXTS[tid].lock();
     // A START since it last ran gives it a fresh context; a RESUME ends
     // its SuspendSelf with success.
@@ -476,9 +512,7 @@ fn run_thread(module: &Module, core: usize, tid: usize, event: &mut Option<Event
     ctx.el1.restore();
     ctx.fp.restore();
     interrupts::restore(core, tid, &ctx.vgic, WINDOW_START[core].load(Ordering::Relaxed));
-    let thread = module.thread(tid);
-    let partition = module.partition(thread.partition);
-    guest::load_vm(partition.vttbr, 0x8000_0000 | thread.index as u64);
+    guest::load_vm(thread.vttbr, 0x8000_0000 | thread.index as u64);
     percpu::set_fast_ids(thread.partition, thread.index, core, WINDOW_END[core].load(Ordering::Relaxed));
     let mut first_entry = None;
     // The end of a measured switch path is this thread's first entry.
@@ -494,7 +528,7 @@ fn run_thread(module: &Module, core: usize, tid: usize, event: &mut Option<Event
         // the eret goes to EL1 or EL0; IRQs are masked at EL2.
         let exit = unsafe { guest::run_guest(&mut ctx.frame) };
         trace::entered_el2(core);
-        first_entry.get_or_insert(percpu::guest_cycle_stamps().1);
+        first_entry.get_or_insert(percpu::guest_cycle_stamps(core).1);
         let outcome = match exit {
             Exit::Irq | Exit::Fiq => {
                 irq::dispatch();

@@ -65,7 +65,10 @@ pub fn dispatch(module: &Module, caller: &Caller, ctx: &mut ThreadContext, call:
 /// Returns whether a WakeWord ended its wait (the call then returns 0).
 pub fn take_pending(tid: usize) -> bool {
     WAIT_ADDRESS[tid].store(0, Ordering::Release);
-    WOKEN[tid].swap(false, Ordering::AcqRel)
+    // Swapped only when set: the same outcome as an unconditional swap (a
+    // wake after the load is taken at the next entry, as it would be after
+    // the swap), without a store-exclusive on every entry (issue 19).
+    WOKEN[tid].load(Ordering::Acquire) && WOKEN[tid].swap(false, Ordering::AcqRel)
 }
 
 /// Forgets the waits of a partition's threads that restart.
