@@ -345,8 +345,9 @@ fn functions_of(elf: &Path, pcs: &[u64]) -> Result<BTreeMap<u64, String>, String
     let mut map = BTreeMap::new();
     let mut at: Option<u64> = None;
     let mut chosen = false;
-    // Standard library code, and methods of primitive types (`<u64>::...`,
-    // `<usize as core::...>`), are charged to their caller.
+    // Standard library code, methods of primitive types (`<u64>::...`,
+    // `<usize as core::...>`) and the GIC's register accessors are charged
+    // to their caller.
     let primitive = |f: &str| {
         f.strip_prefix('<').and_then(|t| t.split(['>', ' ']).next()).is_some_and(|t| {
             t.starts_with('[')
@@ -367,6 +368,11 @@ fn functions_of(elf: &Path, pcs: &[u64]) -> Result<BTreeMap<u64, String>, String
             || f.starts_with("<aarch64_cpu")
             || f.starts_with("tock_registers")
             || f.starts_with("<tock_registers")
+            // The GIC's register accessors, charged to what reads the
+            // register: the acknowledge to the interrupt, a list register
+            // to the virtual interface's save or restore.
+            || f.starts_with("bulkhead_kernel::gic::Block::")
+            || f.starts_with("bulkhead_kernel::gic::ich::")
     };
     for line in text.lines() {
         if let Some(pc) = line.strip_prefix("0x").and_then(|h| u64::from_str_radix(h, 16).ok()) {
