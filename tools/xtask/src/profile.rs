@@ -372,7 +372,7 @@ fn functions_of(elf: &Path, pcs: &[u64]) -> Result<BTreeMap<u64, String>, String
             // register: the acknowledge to the interrupt, a list register
             // to the virtual interface's save or restore.
             || f.starts_with("bulkhead_kernel::gic::Block::")
-            || f.starts_with("bulkhead_kernel::gic::ich::")
+            || f.starts_with("bulkhead_kernel::gic::gich::")
     };
     for line in text.lines() {
         if let Some(pc) = line.strip_prefix("0x").and_then(|h| u64::from_str_radix(h, 16).ok()) {
