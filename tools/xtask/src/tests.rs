@@ -627,8 +627,15 @@ fn console_span_lines_whole(out: &Captured) -> Result<(), String> {
 
 /// wfe-lock's waiter got the lock in each of its 20 windows, in that
 /// window, after finding it held (at least one WFE: it really waited for
-/// the holder's release, it did not find the lock free).
+/// the holder's release, it did not find the lock free). The WFE count is
+/// required of the product kernel's run only: on the traced twin QEMU's
+/// round robin (one host thread for the four vCPUs, switched at timer
+/// deadlines and at WFE or YIELD) may run the holder's whole 500 us hold
+/// before the waiter's vCPU looks again, in every window (seen after the
+/// trace flush's yield between records, issue 19), so there it shows the
+/// handoff in the same window, not the wait.
 fn wfe_lock_every_window(out: &Captured) -> Result<(), String> {
+    let traced = out.lines.iter().any(|l| l.starts_with("trace: begin"));
     let re = regex::Regex::new(
         r"^\[wfe-lock:waiter@1\] wfe-lock: window (\d+): thread 1 waited \d+ us \((\d+) WFE\) for the lock, (.*)$",
     )
@@ -637,7 +644,7 @@ fn wfe_lock_every_window(out: &Captured) -> Result<(), String> {
     for line in &out.lines {
         let Some(c) = re.captures(line) else { continue };
         let (w, waits): (u32, u64) = (c[1].parse().expect("digits"), c[2].parse().expect("digits"));
-        if w != next || &c[3] != "in the same window" || waits == 0 {
+        if w != next || &c[3] != "in the same window" || (waits == 0 && !traced) {
             return Err(format!("window {next}: expected the lock in the same window, after at least one WFE: {line}"));
         }
         next += 1;
