@@ -2684,6 +2684,7 @@ fn all_tests() -> Vec<QemuTest> {
     tests.extend(twins);
     tests.extend(timing_tests());
     tests.extend(port_tests());
+    tests.push(registers_test());
     tests.extend(health_tests());
     tests.extend(heap_tests());
     tests.extend(a653rs_tests());
@@ -3159,6 +3160,74 @@ fn port_tests() -> Vec<QemuTest> {
             no_line_says_failed(out)
         }),
     ]
+}
+
+/// A thread's registers are its own (partitions/tests/registers.toml):
+/// two partitions of checkers, each thread holding its own values in
+/// x3-x30, q0-q31 and 16 EL1 system registers for 8 major frames while
+/// two clobbering partitions overwrite them all in the windows between.
+fn registers_test() -> QemuTest {
+    QemuTest::new(
+        "registers",
+        "every thread keeps its x3-x30, q0-q31, FPCR/FPSR and 14 other EL1 registers across the windows of partitions that overwrite them all, on four cores",
+        "registers",
+        || {
+            let done: Vec<String> = ["regs-a", "regs-b"]
+                .iter()
+                .flat_map(|p| (0..4).map(move |c| format!(r"^\[{p}:c{c}@{c}\] registers: done$")))
+                .collect();
+            let done: Vec<&str> = done.iter().map(String::as_str).collect();
+            with_boot(vec![Expect::all_of(&done)])
+        },
+    )
+    .icount()
+    .check(|out| {
+        no_line_says_failed(out)?;
+        every_round_held_off_core(out)
+    })
+}
+
+/// Rounds of `registers` per thread, and the fewest times a round must
+/// have been off its core: 8 major frames, each with three other windows
+/// (one frame's worth spared for where the spin starts and ends).
+const REGISTER_ROUNDS: usize = 3;
+const REGISTER_MIN_GAPS: u64 = 7;
+
+/// Each checker thread reported all its rounds kept, and each round was
+/// off the core often enough to have met the clobbers: a round that never
+/// left its core would prove nothing.
+fn every_round_held_off_core(out: &Captured) -> Result<(), String> {
+    let re = regex::Regex::new(
+        r"^\[(regs-[ab]:c\d@\d)\] registers: round (\d+): 28 general, 32 vector, 16 system registers kept, (\d+) times off the core$",
+    )
+    .expect("valid regex");
+    let mut rounds: std::collections::BTreeMap<String, Vec<(usize, u64)>> = Default::default();
+    for caps in out.lines.iter().filter_map(|l| re.captures(l)) {
+        rounds
+            .entry(caps[1].to_string())
+            .or_default()
+            .push((caps[2].parse().unwrap_or(0), caps[3].parse().unwrap_or(0)));
+    }
+    if rounds.len() != 8 {
+        return Err(format!("{} checker threads reported rounds, not 8: {:?}", rounds.len(), rounds.keys()));
+    }
+    let mut fewest = u64::MAX;
+    for (thread, r) in &rounds {
+        let numbers: Vec<usize> = r.iter().map(|x| x.0).collect();
+        if numbers != (1..=REGISTER_ROUNDS).collect::<Vec<_>>() {
+            return Err(format!("{thread}: rounds {numbers:?} kept, not 1 to {REGISTER_ROUNDS}"));
+        }
+        if let Some((n, gaps)) = r.iter().find(|x| x.1 < REGISTER_MIN_GAPS) {
+            return Err(format!(
+                "{thread}: round {n} was off its core {gaps} times, fewer than {REGISTER_MIN_GAPS}: it did not meet the clobbers"
+            ));
+        }
+        fewest = fewest.min(r.iter().map(|x| x.1).min().unwrap_or(0));
+    }
+    println!(
+        "    8 threads x {REGISTER_ROUNDS} rounds: every register kept, each round off its core at least {fewest} times"
+    );
+    Ok(())
 }
 
 /// ports-sampling's wide channel: each reader checked a wide message in
