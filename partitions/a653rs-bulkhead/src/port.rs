@@ -67,7 +67,7 @@ pub fn create(
     };
     let Ok(info) = bulkhead_sdk::port_by_name(text) else {
         bulkhead_sdk::println!(
-            "a653rs-bulkhead: {service} {text}: no port of that name in the description (InvalidConfig)"
+            "a653rs-bulkhead: {service} {text}: not packed (undeclared or unconnected) (InvalidConfig)"
         );
         return Err(ErrorReturnCode::InvalidConfig);
     };

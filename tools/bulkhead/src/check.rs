@@ -92,7 +92,7 @@ const fn pi4(name: &'static str, about: &'static str, model: usize) -> Board {
 /// which the kernel assumes when the firmware passes no device tree; the
 /// others name a model, smallest first.
 pub const BOARDS: &[Board] = &[
-    pi4("rpi4", "any Raspberry Pi 4: the 1 GiB model's memory, which every model has", 0),
+    pi4("rpi4", "any Raspberry Pi 4 (the 1 GiB model's memory, which every model has)", 0),
     pi4("rpi4-1g", "Raspberry Pi 4, 1 GiB", 0),
     pi4("rpi4-2g", "Raspberry Pi 4, 2 GiB", 1),
     pi4("rpi4-4g", "Raspberry Pi 4, 4 GiB", 2),
@@ -1440,7 +1440,10 @@ impl Checker<'_> {
             self.diags.push(
                 warning(
                     p.name.span.clone(),
-                    format!("port \"{pname}.{}\" is declared but no channel connects it", p.name.value),
+                    format!(
+                        "port \"{pname}.{}\" is declared but no channel connects it: it is not packed, so the partition cannot open it",
+                        p.name.value
+                    ),
                 )
                 .hint("connect it with a [[channel]] or remove it"),
             );

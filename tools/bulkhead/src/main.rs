@@ -201,7 +201,7 @@ fn trace(args: TraceArgs) -> ExitCode {
             for e in &errors {
                 eprintln!("error: {e}");
             }
-            eprintln!("{name}: {} errors, trace not decoded", errors.len());
+            eprintln!("{name}: {}, trace not decoded", count(errors.len(), "error"));
             return ExitCode::FAILURE;
         }
     };
@@ -394,10 +394,15 @@ fn main() -> ExitCode {
                     for e in &errors {
                         eprintln!("{e}");
                     }
-                    eprintln!("{}: {} errors, image not written", opts.description.display(), errors.len());
+                    eprintln!("{}: {}, image not written", opts.description.display(), count(errors.len(), "error"));
                     ExitCode::FAILURE
                 }
             }
         }
     }
+}
+
+/// `1 error`, `2 errors`.
+fn count(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }

@@ -108,7 +108,7 @@ pub fn render_text(sys: &System) -> Result<String, String> {
     );
     if let Some(board) = crate::check::board(&sys.board) {
         let ram: Vec<String> = board.ram.iter().map(|&(s, e)| format!("{s:#x}..{e:#x}")).collect();
-        let _ = writeln!(out, "memory: {} has RAM {} (default GPU split)", board.about, ram.join(", "));
+        let _ = writeln!(out, "memory: {}: RAM {} (default GPU split)", board.about, ram.join(", "));
         let _ = writeln!(
             out,
             "  partitions and shared regions go in its partition RAM {} (below the kernel's {} map)",

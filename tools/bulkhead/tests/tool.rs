@@ -652,7 +652,7 @@ fn models_place_partitions_in_the_ram_they_have() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     for needle in [
-        "memory: Raspberry Pi 4, 2 GiB has RAM 0x0..0x3b400000, 0x40000000..0x80000000 (default GPU split)",
+        "memory: Raspberry Pi 4, 2 GiB: RAM 0x0..0x3b400000, 0x40000000..0x80000000 (default GPU split)",
         "  partitions and shared regions go in its partition RAM regions 0x20000000..0x3b400000, 0x40000000..0x80000000 (below the kernel's 2GiB map)",
         "0x20000000..0x39000000",
         "0x40000000..0x46400000",

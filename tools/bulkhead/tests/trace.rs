@@ -351,7 +351,7 @@ fn a_malformed_trace_line_is_an_error_with_its_line_number() {
         )),
         "{err}"
     );
-    assert!(err.ends_with(&format!("{log}: 1 errors, trace not decoded\n")), "{err}");
+    assert!(err.ends_with(&format!("{log}: 1 error, trace not decoded\n")), "{err}");
 }
 
 #[test]

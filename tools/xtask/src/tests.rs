@@ -1942,9 +1942,8 @@ fn core_0_lateness(description: &str, name: &str, out: &Captured) -> Result<(Vec
 /// call cost 90 (405 ticks).
 fn flood_no_later(flood: &Captured) -> Result<(), String> {
     let (with, bound) = core_0_lateness("partitions/tests/hostile-flood.toml", "hostile-flood-no-later", flood)?;
-    let root = build::workspace_root();
-    let spin_image = root.join("target/images/hostile-spin-traced.img");
-    let traced_elf = root.join("target").join(build::TARGET).join("release/bulkhead-traced");
+    let spin_image = build::target_dir().join("images/hostile-spin-traced.img");
+    let traced_elf = build::target_dir().join(build::TARGET).join("release/bulkhead-traced");
     let run = Run {
         image: &spin_image,
         kernel_elf: &traced_elf,
@@ -2037,7 +2036,7 @@ pub fn bulkhead_on_log(
     options: &[&OsStr],
 ) -> Result<(PathBuf, Output), String> {
     let root = build::workspace_root();
-    let dir = root.join("target/qemu-logs");
+    let dir = build::target_dir().join("qemu-logs");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let log = dir.join(format!("{name}.log"));
     std::fs::write(&log, out.text()).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
@@ -2571,7 +2570,7 @@ const DEFMT_WINDOW_NS: (u64, u64) = (2_000_000, 6_000_000);
 /// Prints the console bytes per line of the defmt lines against the same
 /// messages as `println!` text lines.
 fn defmt_log_decoded(out: &Captured) -> Result<(), String> {
-    let elf_dir = build::workspace_root().join("target").join(build::PARTITION_TARGET).join("release");
+    let elf_dir = build::target_dir().join(build::PARTITION_TARGET).join("release");
     let (log, result) = bulkhead_on_log(
         "log",
         "partitions/tests/defmt-hello.toml",
@@ -2942,7 +2941,7 @@ fn a653rs_tests() -> Vec<QemuTest> {
                     Expect::line(&main(r"checks: create_wrong_period: Err\(InvalidConfig\)")),
                     Expect::line(&main(r"a653rs-bulkhead: CREATE_QUEUING_PORT deep: depth 8, the description says 4 \(InvalidConfig\)")),
                     Expect::line(&main(r"checks: create_deep: Err\(InvalidConfig\)")),
-                    Expect::line(&main(r"a653rs-bulkhead: CREATE_SAMPLING_PORT missing: no port of that name in the description \(InvalidConfig\)")),
+                    Expect::line(&main(r"a653rs-bulkhead: CREATE_SAMPLING_PORT missing: not packed \(undeclared or unconnected\) \(InvalidConfig\)")),
                     Expect::line(&main(r"checks: create_missing: Err\(InvalidConfig\)")),
                     Expect::line(&main(r"checks: create_worker again: Err\(NoAction\)")),
                     Expect::line(&main(r"checks: error handler: Ok\(\(\)\)")),
@@ -3755,7 +3754,7 @@ pub fn run_qemu_tests(only: &[String]) -> Result<(), String> {
     threads_out_of_order_image(&mut images, "bad-threads")?;
     foreign_device_image(&mut images, "bad-device-mmio", 0xfe20_0000, vec![125])?;
     foreign_device_image(&mut images, "bad-device-interrupt", 0xfe21_5000, vec![153])?;
-    crate::dtb::write_test_trees(&build::workspace_root().join("target/images"))?;
+    crate::dtb::write_test_trees(&build::target_dir().join("images"))?;
     let (mut passed, mut failed) = (0, 0);
     for test in tests.iter().filter(|t| only.is_empty() || only.iter().any(|n| n == t.name)) {
         let started = Instant::now();
@@ -3804,7 +3803,7 @@ fn run_one(test: &QemuTest, images: &[Image]) -> Result<(), String> {
         Format::Raw => &image.raw,
         Format::Elf => &image.elf,
     };
-    let dtb = test.dtb.map(|name| crate::dtb::path(&build::workspace_root().join("target/images"), name));
+    let dtb = test.dtb.map(|name| crate::dtb::path(&build::target_dir().join("images"), name));
     let run = Run {
         image: path,
         kernel_elf: &image.elf,
