@@ -85,8 +85,9 @@ fn workspace_root(start: &Path) -> Option<PathBuf> {
 }
 
 /// The ELF file an `image` value names: a path (it has a `/` or ends in
-/// `.elf`), relative to the description, or a crate under `partitions/`
-/// built for `aarch64-unknown-none`.
+/// `.elf`), relative to the description, or a binary built for
+/// `aarch64-unknown-none` in the workspace's target directory
+/// (`CARGO_TARGET_DIR` when set, as cargo builds there).
 pub fn resolve_image(value: &str, opts: &PackOptions) -> PathBuf {
     let desc_dir = opts.description.parent().unwrap_or(Path::new("."));
     let desc_dir = if desc_dir.as_os_str().is_empty() { Path::new(".") } else { desc_dir };
@@ -94,7 +95,11 @@ pub fn resolve_image(value: &str, opts: &PackOptions) -> PathBuf {
         return desc_dir.join(value);
     }
     let dir = opts.elf_dir.clone().unwrap_or_else(|| {
-        workspace_root(desc_dir).unwrap_or_else(|| desc_dir.to_path_buf()).join("target/aarch64-unknown-none/release")
+        let target = match std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => workspace_root(desc_dir).unwrap_or_else(|| desc_dir.to_path_buf()).join("target"),
+        };
+        target.join("aarch64-unknown-none/release")
     });
     dir.join(value)
 }
@@ -105,7 +110,8 @@ pub fn load_elf(partition: &str, path: &Path, memory_size: u64) -> Result<(Vec<S
         err(
             format!("partition \"{partition}\": image {} is not built ({e})", path.display()),
             Some(format!(
-                "build it first (e.g. `cargo build --release -p {partition} --target aarch64-unknown-none`), or set `image` to the path of its ELF file"
+                "build it first (`cargo build --release --target aarch64-unknown-none` in the crate whose binary it is, which writes {}), or set `image` to the path of its ELF file",
+                path.display()
             )),
         )
     })?;

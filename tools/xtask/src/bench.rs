@@ -153,7 +153,7 @@ pub fn baseline_path() -> PathBuf {
 }
 
 pub fn results_path() -> PathBuf {
-    build::workspace_root().join("target/bench/results.tsv")
+    build::target_dir().join("bench/results.tsv")
 }
 
 /// `cargo xtask bench [--check | --bless]`.

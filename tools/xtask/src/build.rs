@@ -31,6 +31,16 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (made absolute
+/// at start-up, `main`), else `target/` in the workspace. Every path
+/// xtask reads a build from, or writes its own output to, is under it.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => target_dir(),
+    }
+}
+
 pub fn names(images: &[Image]) -> String {
     images.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -45,9 +55,9 @@ pub fn build_images() -> Result<Vec<Image>, String> {
     if !status.success() {
         return Err("kernel build failed".into());
     }
-    let out_dir = root.join("target/images");
+    let out_dir = target_dir().join("images");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
-    let bin_dir = root.join("target").join(TARGET).join("release");
+    let bin_dir = target_dir().join(TARGET).join("release");
     let mut images = Vec::new();
     for name in kernel_bin_names(&root)? {
         let elf = bin_dir.join(&name);
@@ -80,7 +90,7 @@ pub fn build_partitions() -> Result<PathBuf, String> {
     if !status.success() {
         return Err("partition build failed".into());
     }
-    Ok(root.join("target").join(PARTITION_TARGET).join("release"))
+    Ok(target_dir().join(PARTITION_TARGET).join("release"))
 }
 
 /// Packs `description` with the product kernel into a bootable image at
@@ -140,7 +150,7 @@ pub fn build_all() -> Result<Vec<Image>, String> {
     let elf_dir = build_partitions()?;
     let root = workspace_root();
     let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("the kernel binary was not built")?.clone();
-    let out_dir = root.join("target/images");
+    let out_dir = target_dir().join("images");
     let kernel_named = |name: &str| -> Result<Image, String> {
         images.iter().find(|i| i.name == name).cloned().ok_or_else(|| format!("the kernel binary {name} was not built"))
     };

@@ -157,16 +157,15 @@ fn qemu_args(image: &Path, port: u16) -> Vec<std::ffi::OsString> {
 
 /// `cargo xtask debug [DESC]`.
 pub fn run(description: Option<&str>) -> Result<(), String> {
-    let root = build::workspace_root();
     let description = build::description_or_demo(description, "debug")?;
     let images = build::build_images()?;
     let elf_dir = build::build_partitions()?;
     let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("the kernel binary was not built")?;
-    let packed = root.join("target/debug-kernel8.img");
+    let packed = build::target_dir().join("debug-kernel8.img");
     build::pack(&description, &kernel.raw, &elf_dir, &packed, None)
         .map_err(|e| format!("packing {}: {e}", description.display()))?;
     let partitions = partitions_of(&description, &elf_dir)?;
-    let script = root.join("target/debug.gdb");
+    let script = build::target_dir().join("debug.gdb");
     std::fs::write(&script, gdb_script(&description, &kernel.elf, &partitions, PORT))
         .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
     println!(
@@ -242,10 +241,10 @@ pub fn qemu_test(images: &[Image]) -> Result<(), String> {
     let root = build::workspace_root();
     let kernel8 = images.iter().find(|i| i.name == "kernel8").ok_or("kernel8.img was not built")?;
     let description = root.join("partitions/demo.toml");
-    let elf_dir = root.join("target").join(build::PARTITION_TARGET).join("release");
+    let elf_dir = build::target_dir().join(build::PARTITION_TARGET).join("release");
     let partitions = partitions_of(&description, &elf_dir)?;
     let hello = partitions.iter().find(|p| p.name == "hello").ok_or("partitions/demo.toml has no partition hello")?;
-    let dir = root.join("target/debug-test");
+    let dir = build::target_dir().join("debug-test");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let port = free_port()?;

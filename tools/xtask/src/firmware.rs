@@ -58,7 +58,7 @@ impl Firmware {
 /// The firmware in `target/firmware`, downloaded first if any file is
 /// missing there.
 pub fn fetch() -> Result<Firmware, String> {
-    let dir = build::workspace_root().join("target/firmware");
+    let dir = build::target_dir().join("firmware");
     let sources_file = dir.join("SOURCES");
     if FILES.iter().all(|f| dir.join(f).is_file())
         && let Ok(sources) = std::fs::read_to_string(&sources_file)

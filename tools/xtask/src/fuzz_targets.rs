@@ -112,9 +112,9 @@ fn ensure_cargo_fuzz() -> Result<(), String> {
 
 fn run_one(root: &Path, target: &Target, seconds: u64) -> Result<String, String> {
     let crate_dir = root.join(target.dir);
-    let seeds_dir = root.join("target/fuzz-seeds").join(target.name);
+    let seeds_dir = build::target_dir().join("fuzz-seeds").join(target.name);
     let corpus_dir = crate_dir.join("fuzz/corpus").join(target.name);
-    let log_path = root.join("target/fuzz-logs").join(format!("{}.log", target.name));
+    let log_path = build::target_dir().join("fuzz-logs").join(format!("{}.log", target.name));
     let seeds = (target.seeds)(root)?;
     if seeds.is_empty() {
         return Err(format!("no seeds for {}", target.name));
@@ -252,7 +252,7 @@ fn image_seeds(root: &Path) -> Result<Seeds, String> {
         seeds.insert(format!("{kind}-{:08x}.img", crc32(&bytes)), bytes);
     };
     let mut packed = 0;
-    if let Ok(entries) = std::fs::read_dir(root.join("target/images")) {
+    if let Ok(entries) = std::fs::read_dir(build::target_dir().join("images")) {
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok())
             .map(|e| e.path())

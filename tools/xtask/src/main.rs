@@ -66,6 +66,18 @@ fn print_phases(s: &profile::Segment, phases: &[(&str, &str)], functions: bool) 
 }
 
 fn main() -> ExitCode {
+    // A relative CARGO_TARGET_DIR is cargo's: relative to where it was
+    // started. Made absolute once, so every cargo this process starts (in
+    // whatever directory) and `build::target_dir` mean the same place.
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        let dir = std::path::PathBuf::from(dir);
+        if dir.is_relative() {
+            if let Ok(cwd) = std::env::current_dir() {
+                // SAFETY: at the start of main, before any thread is started.
+                unsafe { std::env::set_var("CARGO_TARGET_DIR", cwd.join(dir)) };
+            }
+        }
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("build") => build::build_all().map(|images| {
@@ -73,11 +85,14 @@ fn main() -> ExitCode {
                 println!("{}", image.raw.display());
             }
         }),
-        Some("run") => {
-            let realtime = args.iter().any(|a| a == "--realtime");
-            let image = args[1..].iter().find(|a| !a.starts_with("--")).map_or("kernel8", String::as_str);
-            run(image, realtime)
-        }
+        Some("run") => match args[1..].iter().find(|a| a.starts_with('-') && *a != "--realtime") {
+            Some(flag) => Err(format!("usage: cargo xtask run [--realtime] [IMAGE] (unknown option {flag})")),
+            None => {
+                let realtime = args.iter().any(|a| a == "--realtime");
+                let image = args[1..].iter().find(|a| !a.starts_with("--")).map_or("kernel8", String::as_str);
+                run(image, realtime)
+            }
+        },
         Some("test") => test_all(),
         Some("qemu-test") => tests::run_qemu_tests(&args[1..]),
         Some("bench") => match args.get(1).map(String::as_str) {
@@ -213,7 +228,7 @@ fn test_all() -> Result<(), String> {
         .args(["test", "-p", "bulkhead-protocol", "--release", "--test", "loom"])
         .env("RUSTFLAGS", "--cfg loom")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env("CARGO_TARGET_DIR", root.join("target/loom"))
+        .env("CARGO_TARGET_DIR", build::target_dir().join("loom"))
         .status()
         .map_err(|e| format!("cannot run cargo test (loom): {e}"))?;
     if !status.success() {

@@ -202,7 +202,7 @@ fn profile(image: &Image, marker: &str, count: usize, phase: fn(&str) -> &'stati
     if Command::new("addr2line").arg("--version").stdout(Stdio::null()).status().is_err() {
         return Err("addr2line (binutils) is not installed: no phase profile".into());
     }
-    let dir = crate::build::workspace_root().join("target/bench");
+    let dir = crate::build::target_dir().join("bench");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let log = dir.join(format!("{}-exec.log", image.name));
     let _ = std::fs::remove_file(&log);

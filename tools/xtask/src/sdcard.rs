@@ -195,18 +195,17 @@ pub fn compose(kernel8: &Path, config: &str, firmware: &Firmware, out: &Path) ->
 
 /// `cargo xtask sdcard [DESC]`.
 pub fn run(description: Option<&str>) -> Result<(), String> {
-    let root = build::workspace_root();
     let description = build::description_or_demo(description, "sdcard")?;
     let images = build::build_images()?;
     let elf_dir = build::build_partitions()?;
     let kernel = images.iter().find(|i| i.name == "bulkhead").ok_or("the kernel binary was not built")?;
-    let work = root.join("target/sdcard");
+    let work = build::target_dir().join("sdcard");
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     let kernel8 = work.join(KERNEL_FILE);
     build::pack(&description, &kernel.raw, &elf_dir, &kernel8, None)
         .map_err(|e| format!("packing {}: {e}", description.display()))?;
     let firmware = firmware::fetch()?;
-    let out = root.join("target/sdcard.img");
+    let out = build::target_dir().join("sdcard.img");
     compose(&kernel8, &readme_config()?, &firmware, &out)?;
     let listing = tool("mdir", &[std::ffi::OsStr::new("-i"), fat_in(&out).as_os_str()], "mtools")?;
     println!(
@@ -226,11 +225,10 @@ pub fn run(description: Option<&str>) -> Result<(), String> {
 /// is built, read back with tools other than those that wrote it, and the
 /// `kernel8.img` taken out of it boots with the card's device tree.
 pub fn qemu_test(images: &[Image]) -> Result<(), String> {
-    let root = build::workspace_root();
     let kernel8 = images.iter().find(|i| i.name == "kernel8").ok_or("kernel8.img was not built")?;
     let firmware = firmware::fetch()?;
     let config = readme_config()?;
-    let dir = root.join("target/sdcard-test");
+    let dir = build::target_dir().join("sdcard-test");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("out")).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let image = dir.join("sdcard.img");
