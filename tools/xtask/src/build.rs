@@ -37,7 +37,7 @@ pub fn workspace_root() -> PathBuf {
 pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => target_dir(),
+        _ => workspace_root().join("target"),
     }
 }
 
@@ -233,4 +233,20 @@ pub fn description_or_demo(description: Option<&str>, target: &str) -> Result<Pa
     description.canonicalize().map_err(|e| {
         format!("no system description at {} ({e}; make {target} DESC=path/to/system.toml)", description.display())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The target directory is a real path: the checkout's `target/`, or
+    /// the absolute `CARGO_TARGET_DIR` xtask's `main` made of it.
+    #[test]
+    fn target_dir_is_the_checkouts_or_cargos() {
+        let dir = target_dir();
+        match std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+            Some(env) => assert_eq!(dir, PathBuf::from(env)),
+            None => assert_eq!(dir, workspace_root().join("target")),
+        }
+    }
 }
