@@ -450,6 +450,7 @@ pub fn run_core(core: usize) -> ! {
                     write_overrun_report(core);
                     interrupts::report_foreign(module, core);
                     trace::flush(core);
+                    stats::flush_pending(core);
                     stats::report_if_due(core);
                     // And to feed the console, waking for it only here.
                     crate::console::sleep();
