@@ -238,8 +238,11 @@ calls! {
     /// caller's own index is STOP_SELF, which does not return).
     StopProcess = 0x44,
     /// `(x1 = process)`: suspend another process of the partition (ARINC
-    /// 653 SUSPEND) until resumed; a wait it was in is dropped. The
-    /// caller's own index is `InvalidParameter` (use SuspendSelf).
+    /// 653 SUSPEND) until resumed; a wait it was in is dropped, except a
+    /// port call's, which is taken up again when it is resumed (the same
+    /// call, to the same deadline; it counts in [`PortStatus::waiting`]
+    /// meanwhile). The caller's own index is `InvalidParameter` (use
+    /// SuspendSelf).
     SuspendProcess = 0x45,
     /// `(x1 = timeout in ns, INFINITE for none)`: suspend the caller (ARINC
     /// 653 SUSPEND_SELF) until another process resumes it (returns 0) or
@@ -255,8 +258,9 @@ calls! {
     /// `() -> x1 = lock level`: hold off preemption on the caller's core by
     /// the partition's other processes there (ARINC 653 LOCK_PREEMPTION;
     /// the level counts nested locks, at most 16). While the level is
-    /// above 0 the caller may not wait (`InvalidMode`). Window boundaries
-    /// still preempt it.
+    /// above 0 the caller may not wait or yield (`InvalidMode` from
+    /// PeriodicWait, TimedWait, Yield, a port call that would wait,
+    /// SuspendSelf and WaitWord). Window boundaries still preempt it.
     LockPreemption = 0x49,
     /// `() -> x1 = lock level`: undo one LockPreemption (ARINC 653
     /// UNLOCK_PREEMPTION); at 0, a higher-priority ready process runs.
@@ -360,7 +364,10 @@ calls! {
     ScheduleStatus = 0x11,
     /// `(x1 = partition id, x2 = thread index in that partition, x3 = core
     /// set, bit n = core n) -> x1 = the core the thread now runs on`: move a
-    /// thread; it runs on its new core from its partition's next window.
+    /// thread to the core of the set with the fewest threads of its
+    /// partition (its current core, then the lowest, among equals: several
+    /// threads of a partition may share a core); it runs on its new core
+    /// from its partition's next window.
     SetThreadAffinity = 0x12,
     /// `(x1 = partition id)`: stop another partition (its windows become
     /// idle time).
@@ -532,18 +539,26 @@ pub enum Status {
     /// normal partition).
     Denied = -4,
     /// Nothing to read: a sampling port never written, an empty queue
-    /// polled (ARINC 653 NO_ACTION / NOT_AVAILABLE).
+    /// polled, a health log read to the end (ARINC 653 NO_ACTION /
+    /// NOT_AVAILABLE).
     Empty = -5,
     /// A queue is full and the sender did not wait (ARINC 653
     /// NOT_AVAILABLE); counted in the port's overflows.
     Full = -6,
-    /// A wait ended at its timeout (ARINC 653 TIMED_OUT).
+    /// A wait ended at its timeout: a port call, SuspendSelf, WaitWord
+    /// (ARINC 653 TIMED_OUT).
     TimedOut = -7,
-    /// The call does not fit the port: the wrong direction or kind
-    /// (ARINC 653 INVALID_MODE).
+    /// The call does not fit the state it finds (ARINC 653 INVALID_MODE):
+    /// a port of the wrong direction or kind, a process whose state does
+    /// not allow the operation, a wait (or Yield) with preemption locked,
+    /// CreateErrorHandler in Normal, GetErrorStatus from a process that is
+    /// not the error handler.
     InvalidMode = -8,
     /// The request changes nothing: the partition is already in the
-    /// requested mode, no preemption lock to undo (ARINC 653 NO_ACTION).
+    /// requested mode, the process already dormant, no preemption lock to
+    /// undo, an interrupt already enabled (or not enabled), a word that
+    /// does not hold the expected value, no error queued (ARINC 653
+    /// NO_ACTION).
     NoAction = -9,
 }
 
@@ -604,8 +619,8 @@ pub struct PortStatus {
     pub last_message_age_ns: u64,
     /// Queuing: sends refused because the queue was full, since boot.
     pub overflows: u64,
-    /// Threads of the module waiting on the channel (ARINC
-    /// WAITING_PROCESSES).
+    /// Threads of the module waiting on the channel, a suspended waiter
+    /// included (ARINC WAITING_PROCESSES).
     pub waiting: u32,
     pub reserved2: u32,
 }
@@ -686,7 +701,8 @@ pub struct HealthRecord {
     /// The action the health monitor took: 1 `log`, 2
     /// `restart_partition`, 3 `stop_partition`, 4 `halt_module`, 5
     /// `warm_restart_partition`, 6 `stop_process`, 7 `restart_process`, 8
-    /// `switch_schedule` ([`HealthRecord::action_name`]). A module-wide
+    /// `switch_schedule`, 9 `reset_module` (a record of it is lost with the
+    /// reset) ([`HealthRecord::action_name`]). A module-wide
     /// `halt_module` or `switch_schedule` taken for a normal partition
     /// reads 3, as it was carried out.
     pub action: u32,
@@ -871,7 +887,9 @@ pub enum ProcessState {
 pub struct ProcessStatusRecord {
     /// ARINC DEADLINE_TIME.
     pub deadline_ns: u64,
-    /// Its current release point (periodic processes).
+    /// Its current release point: a periodic process's current period's;
+    /// an aperiodic one's latest release (its start, or the window start
+    /// its last PeriodicWait returned at); [`INFINITE`] for a dormant one.
     pub release_ns: u64,
     /// ARINC PERIOD ([`INFINITE`]: aperiodic).
     pub period_ns: u64,

@@ -2683,6 +2683,7 @@ fn all_tests() -> Vec<QemuTest> {
     tests.extend(twins);
     tests.extend(timing_tests());
     tests.extend(port_tests());
+    tests.push(abi_contract_test());
     tests.push(registers_test());
     tests.extend(health_tests());
     tests.extend(heap_tests());
@@ -3159,6 +3160,66 @@ fn port_tests() -> Vec<QemuTest> {
             no_line_says_failed(out)
         }),
     ]
+}
+
+/// The hypercall ABI reference against the kernel
+/// (partitions/tests/abi-contract.toml): every check of abi-contract and
+/// of its peer prints `ok` (or `known-divergence` for a documented
+/// kernel divergence), none FAILED, and the partition made at least
+/// [`ABI_CONTRACT_CHECKS`] checks; the peer ran its checks in its three
+/// lives (started with the module, restarted, stopped and started).
+fn abi_contract_test() -> QemuTest {
+    QemuTest::new(
+        "abi-contract",
+        "the ABI reference holds call by call: documented results, record fields, error statuses and x4-x17 kept, from a system partition and a normal one",
+        "abi-contract",
+        || {
+            with_boot(vec![Expect::all_of(&[
+                r"^\[abi-contract:main@0\] abi-contract: done \(\d+ checks\)$",
+                r"^\[abi-peer:main@0\] abi-contract: peer done \(\d+ checks, restarts 0\)$",
+                r"^\[abi-peer:main@2\] abi-contract: peer done \(\d+ checks, restarts 1\)$",
+                r"^\[abi-peer:main@2\] abi-contract: peer done \(\d+ checks, restarts 2\)$",
+            ])])
+        },
+    )
+    .icount()
+    // Its RestartPartition, then StopPartition and StartPartition, of the peer.
+    .allow(&[r"^health: partition abi-peer restarted \(restart [12]\)$"])
+    .check(|out| {
+        no_line_says_failed(out)?;
+        abi_contract_counted(out)
+    })
+}
+
+/// Checks abi-contract's main thread makes (its `done (N checks)` line
+/// must say at least this many), and its peer in each life.
+const ABI_CONTRACT_CHECKS: u64 = 243;
+const ABI_PEER_CHECKS: u64 = 9;
+
+/// abi-contract's and its peer's done lines count at least the checks
+/// they were written with, and every check line is `ok` or a known
+/// divergence.
+fn abi_contract_counted(out: &Captured) -> Result<(), String> {
+    let done = regex::Regex::new(r"abi-contract: (peer )?done \((\d+) checks").expect("valid regex");
+    let verdict = regex::Regex::new(r"^\[abi-(contract|peer):\w+@\d\] abi-contract: .+: (ok|known-divergence .*)$")
+        .expect("valid regex");
+    let mut dones = 0;
+    for line in out.lines.iter().filter(|l| l.starts_with("[abi-contract:") || l.starts_with("[abi-peer:")) {
+        if let Some(c) = done.captures(line) {
+            let n: u64 = c[2].parse().map_err(|_| format!("no count in {line:?}"))?;
+            let least = if c.get(1).is_some() { ABI_PEER_CHECKS } else { ABI_CONTRACT_CHECKS };
+            if n < least {
+                return Err(format!("{line:?}: fewer than the {least} checks written"));
+            }
+            dones += 1;
+        } else if !verdict.is_match(line)
+            && !line.contains("abi-contract: checking")
+            && !line.contains("ConsoleWrite of this line")
+        {
+            return Err(format!("a line abi-contract does not print: {line:?}"));
+        }
+    }
+    if dones < 4 { Err(format!("{dones} done lines, 4 expected")) } else { Ok(()) }
 }
 
 /// A thread's registers are its own (partitions/tests/registers.toml):
