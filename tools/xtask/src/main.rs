@@ -69,14 +69,13 @@ fn main() -> ExitCode {
     // A relative CARGO_TARGET_DIR is cargo's: relative to where it was
     // started. Made absolute once, so every cargo this process starts (in
     // whatever directory) and `build::target_dir` mean the same place.
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
-        let dir = std::path::PathBuf::from(dir);
-        if dir.is_relative() {
-            if let Ok(cwd) = std::env::current_dir() {
-                // SAFETY: at the start of main, before any thread is started.
-                unsafe { std::env::set_var("CARGO_TARGET_DIR", cwd.join(dir)) };
-            }
-        }
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from)
+        && dir.is_relative()
+        && !dir.as_os_str().is_empty()
+        && let Ok(cwd) = std::env::current_dir()
+    {
+        // SAFETY: at the start of main, before any thread is started.
+        unsafe { std::env::set_var("CARGO_TARGET_DIR", cwd.join(dir)) };
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
