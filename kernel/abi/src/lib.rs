@@ -824,9 +824,12 @@ pub enum PartitionMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 pub enum StartCondition {
-    /// Started with the module.
+    /// Started with the module, or started again by a system partition's
+    /// StartPartition after it was stopped: a cold start from its image,
+    /// as at power-up (its `restarts` count still goes up).
     NormalStart = 0,
-    /// Restarted by itself (SetPartitionMode) or by a system partition.
+    /// Restarted by itself (SetPartitionMode) or by a system partition's
+    /// RestartPartition.
     PartitionRestart = 1,
     /// The module was restarted by the health monitor.
     HmModuleRestart = 2,

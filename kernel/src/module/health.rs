@@ -295,6 +295,7 @@ pub fn stop_partition(module: &Module, partition: usize) {
             let _ = sched.stop(ThreadId(t as u16));
         }
     }
+    super::ports::forget(p.first_thread..p.first_thread + p.thread_count);
     super::NEED_RESCHED[arch::core_id()].store(true, Ordering::Release);
     ipi::send(IpiReason::Reschedule, cores.without(arch::core_id()));
 }

@@ -160,7 +160,9 @@ pub fn attach(image: &SystemImage<'static>) -> Result<(), AttachError> {
     Ok(())
 }
 
-/// Forgets the waits of threads `mask` (a partition being restarted).
+/// Forgets the waits of `threads`: a partition stopped or restarted, a
+/// process stopped or restarted (each channel's lock in turn, none held
+/// with a scheduler's).
 pub fn forget(threads: core::ops::Range<usize>) {
     for channel in CHANNELS.iter() {
         if let Some(mut c) = channel.lock() {

@@ -298,7 +298,11 @@ fn stop(module: &Module, caller: &Caller, tid: usize) -> Result<(), Status> {
             SUSPENDED_SELF[tid].store(false, Ordering::Release);
             s.stop(t).map_err(|_| Status::InvalidMode)
         }
-    })
+    })?;
+    // A dormant process waits for nothing: out of every port's waiters
+    // (PortStatus's count, ARINC 653 WAITING_PROCESSES).
+    super::ports::forget(tid..tid + 1);
+    Ok(())
 }
 
 /// RESUME: ends a SUSPEND, or a SuspendSelf (which then returns 0).
@@ -317,6 +321,12 @@ fn resume(module: &Module, caller: &Caller, tid: usize) -> Result<(), Status> {
 
 /// SUSPEND_SELF: an event wait that RESUME ends early.
 fn suspend_self(module: &Module, caller: &Caller, ctx: &mut ThreadContext, timeout_ns: u64) -> Outcome {
+    // The mode first, as ARINC 653 SUSPEND_SELF (and TimedWait here) check
+    // it: a zero timeout with the preemption lock held is refused too.
+    if holds_preemption_lock(caller) {
+        fail(ctx, Status::InvalidMode);
+        return Outcome::Continue;
+    }
     if timeout_ns == 0 {
         ok(ctx, [0; 3]);
         return Outcome::Continue;
@@ -332,10 +342,6 @@ fn suspend_self(module: &Module, caller: &Caller, ctx: &mut ThreadContext, timeo
             }
         }
     };
-    if holds_preemption_lock(caller) {
-        fail(ctx, Status::InvalidMode);
-        return Outcome::Continue;
-    }
     // What it returns unless a RESUME comes first (`take_pending`).
     fail(ctx, Status::TimedOut);
     RESUMED[caller.tid].store(false, Ordering::Release);
@@ -678,6 +684,7 @@ pub fn stop_thread(module: &Module, tid: usize) {
         SUSPENDED_SELF[tid].store(false, Ordering::Release);
         let _ = sched.stop(thread);
     });
+    super::ports::forget(tid..tid + 1);
     if let Some((core, ())) = stopped {
         kick(crate::arch::core_id(), core);
     }
@@ -697,6 +704,8 @@ pub fn restart_thread(module: &Module, tid: usize, now: Ticks) {
         RESET_PENDING[tid].store(true, Ordering::Release);
         let _ = sched.start(thread, now);
     });
+    // A wait it was in ended with the stop.
+    super::ports::forget(tid..tid + 1);
     if let Some((core, ())) = restarted {
         kick(crate::arch::core_id(), core);
     }

@@ -3164,8 +3164,7 @@ fn port_tests() -> Vec<QemuTest> {
 
 /// The hypercall ABI reference against the kernel
 /// (partitions/tests/abi-contract.toml): every check of abi-contract and
-/// of its peer prints `ok` (or `known-divergence` for a documented
-/// kernel divergence), none FAILED, and the partition made at least
+/// of its peer prints `ok`, none FAILED, and the partition made at least
 /// [`ABI_CONTRACT_CHECKS`] checks; the peer ran its checks in its three
 /// lives (started with the module, restarted, stopped and started).
 fn abi_contract_test() -> QemuTest {
@@ -3197,12 +3196,10 @@ const ABI_CONTRACT_CHECKS: u64 = 243;
 const ABI_PEER_CHECKS: u64 = 9;
 
 /// abi-contract's and its peer's done lines count at least the checks
-/// they were written with, and every check line is `ok` or a known
-/// divergence.
+/// they were written with, and every check line is `ok`.
 fn abi_contract_counted(out: &Captured) -> Result<(), String> {
     let done = regex::Regex::new(r"abi-contract: (peer )?done \((\d+) checks").expect("valid regex");
-    let verdict = regex::Regex::new(r"^\[abi-(contract|peer):\w+@\d\] abi-contract: .+: (ok|known-divergence .*)$")
-        .expect("valid regex");
+    let verdict = regex::Regex::new(r"^\[abi-(contract|peer):\w+@\d\] abi-contract: .+: ok$").expect("valid regex");
     let mut dones = 0;
     for line in out.lines.iter().filter(|l| l.starts_with("[abi-contract:") || l.starts_with("[abi-peer:")) {
         if let Some(c) = done.captures(line) {

@@ -21,13 +21,8 @@
 //! ```text
 //! abi-contract: CASE: ok
 //! abi-contract: CASE: FAILED expected X got Y
-//! abi-contract: CASE: known-divergence expected X got Y
 //! ```
 //!
-//! (`known-divergence`: the kernel differs from the documentation where
-//! the documentation is the one to keep: SuspendSelf(0) with preemption
-//! locked, PortStatus.waiting after a waiter is stopped, the start
-//! condition after StartPartition; see the comments at each.)
 //! The end of each partition's run:
 //!
 //! ```text
@@ -137,18 +132,6 @@ impl Checks {
     /// The status of a raw `x0`.
     fn raw(&mut self, case: &str, expected: Status, x0: u64) {
         self.line(case, x0 as i64 == expected.raw(), &Name(expected.raw()), &Name(x0 as i64));
-    }
-
-    /// A check where the kernel is known to differ from the documentation
-    /// and the documentation is right: the difference is reported, not
-    /// failed (see the test's report).
-    fn divergence<T: PartialEq + Debug>(&mut self, case: &str, expected: T, got: T) {
-        self.n += 1;
-        if got == expected {
-            println!("abi-contract: {case}: ok");
-        } else {
-            println!("abi-contract: {case}: known-divergence expected {} got {}", cut(&expected), cut(&got));
-        }
     }
 }
 
@@ -705,10 +688,9 @@ fn preemption_lock(c: &mut Checks) {
     c.st("Yield while locked", Status::InvalidMode, yield_now());
     c.st("PeriodicWait while locked", Status::InvalidMode, periodic_wait());
     c.st("SuspendSelf(1 us) while locked", Status::InvalidMode, suspend_self(1000));
-    // ARINC 653 SUSPEND_SELF checks the mode before a zero timeout, as the
-    // kernel does for TimedWait(0); the kernel returns 0 here first
-    // (kernel/src/module/process.rs, suspend_self).
-    c.divergence("SuspendSelf(0) while locked", Err(Status::InvalidMode), suspend_self(0));
+    // ARINC 653 SUSPEND_SELF checks the mode before a zero timeout, as
+    // TimedWait(0) does.
+    c.st("SuspendSelf(0) while locked", Status::InvalidMode, suspend_self(0));
     c.eq("UnlockPreemption x1", Ok(1), unlock_preemption());
     c.eq("UnlockPreemption to 0", Ok(0), unlock_preemption());
     c.st("UnlockPreemption again", Status::NoAction, unlock_preemption());
@@ -875,10 +857,8 @@ fn waiters(c: &mut Checks) {
     c.eq("PortStatus(q_in) waiting 1 again", Ok(1), port_status(q_in).map(|s| s.waiting));
     WORKER_MODE.store(0, Ordering::Release);
     c.st("StopProcess(worker waiting on q_in)", Status::Success, stop(1));
-    // A dormant process waits for nothing; the kernel keeps its bit in the
-    // channel's waiter set (kernel/src/module/ports.rs: only a partition
-    // restart clears it) and counts it.
-    c.divergence("PortStatus(q_in) waiting after stop", Ok(0), port_status(q_in).map(|s| s.waiting));
+    // A dormant process waits for nothing (ARINC 653 WAITING_PROCESSES).
+    c.eq("PortStatus(q_in) waiting after stop", Ok(0), port_status(q_in).map(|s| s.waiting));
 
     WORKER_MODE.store(2, Ordering::Release);
     c.st("StartProcess(worker) to wait on a word", Status::Success, start(1));
@@ -1057,16 +1037,14 @@ fn peer(thread: ThreadInfo) -> ! {
     } else {
         // RestartPartition (restart 1), then StopPartition and
         // StartPartition (restart 2): both by a system partition.
-        // The documentation's PartitionRestart ("restarted by itself or by a
-        // system partition"); the kernel reports NormalStart ("started with
-        // the module") after a StartPartition, though it counts it as a
-        // restart (kernel/src/module/hypercall.rs, StartPartition).
-        let expected = StartCondition::PartitionRestart as u32;
+        // PartitionRestart after a RestartPartition; NormalStart after a
+        // StartPartition of the stopped partition (a cold start from its
+        // image, as at power-up), counted as a restart all the same.
         let got = s.map(|s| s.start_condition);
         if restarts == 1 {
-            c.eq("peer: start condition after RestartPartition", Ok(expected), got);
+            c.eq("peer: start condition after RestartPartition", Ok(StartCondition::PartitionRestart as u32), got);
         } else {
-            c.divergence("peer: start condition after StartPartition", Ok(expected), got);
+            c.eq("peer: start condition after StartPartition", Ok(StartCondition::NormalStart as u32), got);
         }
         c.eq("peer: region kept across restart", Ok(PEER_MAGIC), region.and_then(|r| r.read_u64(8)));
     }
