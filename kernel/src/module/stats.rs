@@ -161,7 +161,7 @@ pub fn bench_main_alone(core: usize) -> ! {
 ///
 /// The sample waits in [`PENDING`] for the core's idle time
 /// ([`flush_pending`]): taking the ring's lock and pushing here, inside
-/// the switch path being measured, put 20 of the benchmark's own
+/// the switch path being measured, put 15 of the benchmark's own
 /// instructions into every sample. Only if the core had no idle time
 /// since the last sample does that one go into the ring here.
 pub fn record_switch(core: usize, cycles: u64) {

@@ -201,7 +201,11 @@ fn trace(args: TraceArgs) -> ExitCode {
             for e in &errors {
                 eprintln!("error: {e}");
             }
-            eprintln!("{name}: {}, trace not decoded", count(errors.len(), "error"));
+            eprintln!(
+                "{name}: {} {}, trace not decoded",
+                errors.len(),
+                bulkhead::diag::plural(errors.len(), "error", "errors")
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -394,15 +398,15 @@ fn main() -> ExitCode {
                     for e in &errors {
                         eprintln!("{e}");
                     }
-                    eprintln!("{}: {}, image not written", opts.description.display(), count(errors.len(), "error"));
+                    eprintln!(
+                        "{}: {} {}, image not written",
+                        opts.description.display(),
+                        errors.len(),
+                        bulkhead::diag::plural(errors.len(), "error", "errors")
+                    );
                     ExitCode::FAILURE
                 }
             }
         }
     }
-}
-
-/// `1 error`, `2 errors`.
-fn count(n: usize, what: &str) -> String {
-    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }

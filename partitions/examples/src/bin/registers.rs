@@ -30,7 +30,8 @@
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 
-use bulkhead_sdk::{ThreadInfo, my_ids, periodic_wait, println};
+use bulkhead_sdk::{MessageBuf, ThreadInfo, my_ids, periodic_wait, println};
+use core::fmt::Write;
 
 bulkhead_sdk::partition_main!(main);
 
@@ -127,56 +128,28 @@ fn main(thread: ThreadInfo) -> ! {
 }
 
 /// The registers that did not hold, as one console line's worth of text
-/// (a fixed buffer: the image has no heap): per kind, up to four names,
-/// then how many more.
-struct Names {
-    buf: [u8; 80],
-    len: usize,
-}
-
-impl Names {
-    fn push(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if self.len < self.buf.len() {
-                self.buf[self.len] = b;
-                self.len += 1;
-            }
-        }
-    }
-    fn as_str(&self) -> &str {
-        core::str::from_utf8(&self.buf[..self.len]).unwrap_or(" ?")
-    }
-}
-
-fn failed_names(t: &Table) -> Names {
-    let mut n = Names { buf: [0; 80], len: 0 };
-    let kind = |n: &mut Names, mask: u64, name: &dyn Fn(u32, &mut Names)| {
-        let mut listed = 0;
-        for i in 0..64 {
-            if mask >> i & 1 == 1 {
-                if listed < 4 {
-                    n.push(b" ");
-                    name(i, n);
-                }
-                listed += 1;
-            }
-        }
-        if listed > 4 {
-            n.push(b" +");
-            let more = listed - 4;
-            n.push(&[b'0' + (more / 10) as u8, b'0' + (more % 10) as u8][usize::from(more < 10)..]);
+/// (the image has no heap): per kind, up to four names, then how many
+/// more.
+fn failed_names(t: &Table) -> MessageBuf<80> {
+    let mut text = MessageBuf::new();
+    let bits = |mask: u64| (0..64).filter(move |i| mask >> i & 1 == 1);
+    let more = |text: &mut MessageBuf<80>, mask: u64| {
+        let count = bits(mask).count();
+        if count > 4 {
+            let _ = write!(text, " +{}", count - 4);
         }
     };
-    let numbered = |prefix: u8| {
-        move |i: u32, n: &mut Names| {
-            n.push(&[prefix]);
-            n.push(&[b'0' + (i / 10) as u8, b'0' + (i % 10) as u8][usize::from(i < 10)..]);
+    for (prefix, mask) in [('x', t.general), ('v', t.vector)] {
+        for i in bits(mask).take(4) {
+            let _ = write!(text, " {prefix}{i}");
         }
-    };
-    kind(&mut n, t.general, &numbered(b'x'));
-    kind(&mut n, t.vector, &numbered(b'v'));
-    kind(&mut n, t.system, &|i, n: &mut Names| n.push(SYSTEM[i as usize].as_bytes()));
-    n
+        more(&mut text, mask);
+    }
+    for i in bits(t.system).take(4) {
+        let _ = write!(text, " {}", SYSTEM[i]);
+    }
+    more(&mut text, t.system);
+    text
 }
 
 #[cfg(target_arch = "aarch64")]
